@@ -1,0 +1,16 @@
+/**
+ * The boundary to cdktf and constructs: everything else imports from here, so moving to the
+ * `cdktn` fork (same API) touches this directory only.
+ */
+export { Construct } from 'constructs';
+export {
+  App,
+  Fn,
+  LocalBackend,
+  S3Backend,
+  TerraformOutput,
+  TerraformResource,
+  TerraformStack,
+  Testing,
+} from 'cdktf';
+export type { ITerraformDependable } from 'cdktf';

@@ -1,0 +1,3 @@
+/** Random provider classes used to generate secrets (per-resource submodules only). */
+export { RandomProvider } from '@cdktf/provider-random/lib/provider';
+export { Password } from '@cdktf/provider-random/lib/password';

@@ -1,0 +1,157 @@
+/**
+ * Building blocks shared by every service definition: the zod fields each service config carries
+ * (image/version, replicas, resources, persistence, host ports) and small helpers to turn a resolved
+ * config into spec parts. Pure data; no cdktf import.
+ */
+import { z } from 'zod';
+import { parseImage, pinned } from '../spec/image';
+import { cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
+import type { ContainerSpec, HealthCheck, ImageRef, PortSpec, ResourceRequirements, ServiceSpec } from '../spec/types';
+
+export const memoryQuantity = z
+  .string()
+  .refine(isMemoryQuantity, { message: 'must be a memory quantity with a binary unit, e.g. 512Mi or 2Gi' });
+
+export const cpuQuantity = z
+  .union([z.string(), z.number().positive().transform(String)])
+  .refine(isCpuQuantity, { message: 'must be a cpu quantity, e.g. 250m, 0.5 or 2' });
+
+export const portNumber = z.number().int().min(1).max(65535);
+
+const amounts = z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity });
+
+export const resourcesSchema = z
+  .strictObject({
+    /** What the scheduler reserves. */
+    requests: amounts,
+    /** Hard ceiling; the container is throttled (cpu) or killed (memory) above it. */
+    limits: amounts,
+  })
+  .superRefine((r, ctx) => {
+    if (cpuMillicores(r.requests.cpu) > cpuMillicores(r.limits.cpu)) {
+      ctx.addIssue({ code: 'custom', path: ['requests', 'cpu'], message: `request ${r.requests.cpu} exceeds limit ${r.limits.cpu}` });
+    }
+    if (memoryBytes(r.requests.memory) > memoryBytes(r.limits.memory)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['requests', 'memory'],
+        message: `request ${r.requests.memory} exceeds limit ${r.limits.memory}`,
+      });
+    }
+  });
+
+export const imageString = z.string().superRefine((ref, ctx) => {
+  const parsed = parseImage(ref);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+
+export const imageTag = z.string().superRefine((tag, ctx) => {
+  if (tag.toLowerCase() === 'latest') ctx.addIssue({ code: 'custom', message: 'the "latest" tag is not allowed; pin an exact version' });
+  else if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) ctx.addIssue({ code: 'custom', message: `"${tag}" is not a valid image tag` });
+});
+
+/** Fields every workload (a service or a sub-component such as Kibana) accepts. */
+export const workloadFields = {
+  /**
+   * Full image reference replacing the catalogue pin, e.g. `registry.local/redis:7.4.3-alpine`.
+   * Must carry an exact tag; `latest` is rejected.
+   * @default the catalogue's pinned image
+   */
+  image: imageString.optional(),
+  /**
+   * Tag replacing the catalogue pin's tag, keeping its repository.
+   * @default the catalogue's pinned tag
+   */
+  version: imageTag.optional(),
+  /** Instances to run. Single-host targets accept 1 only. */
+  replicas: z.number().int().min(1).max(15),
+  resources: resourcesSchema,
+};
+
+/**
+ * Fields every service accepts. Services with persistent data add `persistence`.
+ */
+export const serviceFields = {
+  /** @default true (a service listed in an environment is on unless this says otherwise) */
+  enabled: z.boolean().default(true),
+  ...workloadFields,
+  /**
+   * Host ports to publish on 127.0.0.1 by port name (single-host targets only).
+   * @default each client/admin port on its own number
+   */
+  hostPorts: z.record(z.string(), portNumber).default({}),
+};
+
+export const persistenceSchema = z.strictObject({
+  /** Size of the data volume (a quantity, e.g. 10Gi). */
+  size: memoryQuantity,
+});
+
+/** Refinement shared by workloads: `image` and `version` are alternatives. */
+export function imageOrVersion(value: { image?: string | undefined; version?: string | undefined }, ctx: z.RefinementCtx) {
+  if (value.image && value.version) {
+    ctx.addIssue({ code: 'custom', path: ['version'], message: 'set either image or version, not both' });
+  }
+}
+
+export function resolveImage(pin: string, config: { image?: string | undefined; version?: string | undefined }): ImageRef {
+  if (config.image) return pinned(config.image);
+  const base = pinned(pin);
+  return config.version ? { repository: base.repository, tag: config.version } : base;
+}
+
+/** Context a definition builds in: values that are per-environment but not per-service. */
+export interface BuildContext {
+  readonly environment: string;
+  /** Resources of exporter and probe sidecars. */
+  readonly sidecarResources: ResourceRequirements;
+  /** Resources of one-shot setup jobs. */
+  readonly jobResources: ResourceRequirements;
+}
+
+export interface ServiceDefinition<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly schema: S;
+  build(config: z.output<S>, ctx: BuildContext): ServiceSpec[];
+}
+
+export function defineService<S extends z.ZodType>(def: ServiceDefinition<S>): ServiceDefinition<S> {
+  return def;
+}
+
+/** A port, published on the host (loopback) when its purpose is client/admin and `publish` allows it. */
+export function port(
+  name: string,
+  number: number,
+  purpose: PortSpec['purpose'],
+  appProtocol: string,
+  hostPorts: Readonly<Record<string, number>>,
+  protocol: PortSpec['protocol'] = 'tcp',
+): PortSpec {
+  const published = purpose === 'client' || purpose === 'admin';
+  const hostPort = hostPorts[name] ?? (published ? number : undefined);
+  return hostPort === undefined
+    ? { name, port: number, protocol, purpose, appProtocol }
+    : { name, port: number, protocol, purpose, appProtocol, hostPort };
+}
+
+/** Health check timings shared by most services; slow starters pass a longer start period. */
+export function health(exec: readonly string[], opts: Partial<Omit<HealthCheck, 'exec'>> = {}): HealthCheck {
+  return {
+    exec,
+    intervalSeconds: 10,
+    timeoutSeconds: 5,
+    retries: 6,
+    startPeriodSeconds: 30,
+    ...opts,
+  };
+}
+
+/** Shell form of a health check (`sh -c`), for checks that need environment variables or pipes. */
+export function shellHealth(script: string, opts: Partial<Omit<HealthCheck, 'exec'>> = {}): HealthCheck {
+  return health(['sh', '-c', script], opts);
+}
+
+export type Container = ContainerSpec;

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { formatBinarySize, memoryBytes } from '../spec/quantity';
+import { secretRef, tpl } from '../spec/template';
+import { defineService, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields, shellHealth } from './common';
+import { probe } from './sidecars';
+
+export const NEO4J_IMAGE = 'neo4j:5.26.2-community';
+
+export const neo4jSchema = z
+  .strictObject({
+    ...serviceFields,
+    persistence: persistenceSchema,
+    memory: z.strictObject({
+      /** JVM heap (initial = max, so the container limit is predictable). */
+      heap: memoryQuantity,
+      /** Page cache for the graph store. */
+      pagecache: memoryQuantity,
+    }),
+  })
+  .superRefine(imageOrVersion)
+  .superRefine((c, ctx) => {
+    const used = memoryBytes(c.memory.heap) + memoryBytes(c.memory.pagecache);
+    if (used > memoryBytes(c.resources.limits.memory) * 0.85) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memory'],
+        message: `heap ${c.memory.heap} + pagecache ${c.memory.pagecache} leave less than 15% of the ${c.resources.limits.memory} limit for the JVM's native memory`,
+      });
+    }
+  });
+
+const jvm = (q: string) => formatBinarySize(memoryBytes(q), { k: 'k', m: 'm', g: 'g' });
+
+export const neo4j = defineService({
+  name: 'neo4j',
+  title: 'Neo4j',
+  description: 'Graph database (Community edition) for agent memory and relationships, with generated auth.',
+  schema: neo4jSchema,
+  build(c, ctx) {
+    const metrics = probe(ctx, { port: 7474, path: '/' });
+    return [
+      {
+        name: 'neo4j',
+        component: 'neo4j',
+        configPath: 'services.neo4j',
+        description: this.description,
+        replicas: c.replicas,
+        secrets: [{ name: 'password', description: 'Password of the neo4j user', length: 32 }],
+        volumes: [{ name: 'data', size: c.persistence.size, description: 'Graph store and transaction logs', backup: true }],
+        jobs: [],
+        dependsOn: [],
+        containers: [
+          {
+            name: 'main',
+            image: resolveImage(NEO4J_IMAGE, c),
+            env: {
+              NEO4J_AUTH: tpl`neo4j/${secretRef('neo4j', 'password')}`,
+              NEO4J_server_default__listen__address: '0.0.0.0',
+              NEO4J_server_memory_heap_initial__size: jvm(c.memory.heap),
+              NEO4J_server_memory_heap_max__size: jvm(c.memory.heap),
+              NEO4J_server_memory_pagecache_size: jvm(c.memory.pagecache),
+              NEO4J_server_config_strict__validation_enabled: 'true',
+              NEO4J_dbms_usage__report_enabled: 'false',
+            },
+            ports: [port('http', 7474, 'admin', 'http', c.hostPorts), port('bolt', 7687, 'client', 'bolt', c.hostPorts)],
+            mounts: [{ volume: 'data', path: '/data' }],
+            files: [],
+            // A real query over Bolt proves the database (not just the web server) answers.
+            health: shellHealth('cypher-shell -a bolt://127.0.0.1:7687 -u neo4j -p "${NEO4J_AUTH#neo4j/}" "RETURN 1" >/dev/null', {
+              intervalSeconds: 30,
+              timeoutSeconds: 20,
+              startPeriodSeconds: 90,
+              retries: 5,
+            }),
+            resources: c.resources,
+            stopGracePeriodSeconds: 120,
+          },
+          metrics.container,
+        ],
+        metrics: metrics.metrics,
+      },
+    ];
+  },
+});

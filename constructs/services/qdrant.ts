@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { secretRef, tpl } from '../spec/template';
+import { defineService, health, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields } from './common';
+
+export const QDRANT_IMAGE = 'qdrant/qdrant:v1.13.4';
+
+export const qdrantSchema = z
+  .strictObject({
+    ...serviceFields,
+    persistence: persistenceSchema,
+    /** Size of the snapshot volume. @default persistence.size */
+    snapshotSize: memoryQuantity.optional(),
+  })
+  .superRefine(imageOrVersion);
+
+/**
+ * The image ships no curl or wget; bash's /dev/tcp speaks just enough HTTP to ask /readyz.
+ */
+const READYZ = [
+  'bash',
+  '-c',
+  "exec 3<>/dev/tcp/127.0.0.1/6333 && printf 'GET /readyz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '",
+];
+
+export const qdrant = defineService({
+  name: 'qdrant',
+  title: 'Qdrant',
+  description: 'Vector database for embeddings, with API keys and persistent storage.',
+  schema: qdrantSchema,
+  build(c) {
+    return [
+      {
+        name: 'qdrant',
+        component: 'qdrant',
+        configPath: 'services.qdrant',
+        description: this.description,
+        replicas: c.replicas,
+        secrets: [
+          { name: 'api-key', description: 'Read-write API key (header api-key or Authorization: Bearer)', length: 40 },
+          { name: 'read-only-api-key', description: 'Read-only API key, used by metrics scraping', length: 40 },
+        ],
+        volumes: [
+          { name: 'storage', size: c.persistence.size, description: 'Collections and indexes', backup: true },
+          { name: 'snapshots', size: c.snapshotSize ?? c.persistence.size, description: 'Collection snapshots', backup: true },
+        ],
+        jobs: [],
+        dependsOn: [],
+        containers: [
+          {
+            name: 'main',
+            image: resolveImage(QDRANT_IMAGE, c),
+            env: {
+              QDRANT__SERVICE__API_KEY: tpl`${secretRef('qdrant', 'api-key')}`,
+              QDRANT__SERVICE__READ_ONLY_API_KEY: tpl`${secretRef('qdrant', 'read-only-api-key')}`,
+              QDRANT__SERVICE__HTTP_PORT: '6333',
+              QDRANT__SERVICE__GRPC_PORT: '6334',
+              QDRANT__STORAGE__STORAGE_PATH: '/qdrant/storage',
+              QDRANT__STORAGE__SNAPSHOTS_PATH: '/qdrant/snapshots',
+              QDRANT__TELEMETRY_DISABLED: 'true',
+              QDRANT__LOG_LEVEL: 'INFO',
+            },
+            ports: [port('http', 6333, 'client', 'http', c.hostPorts), port('grpc', 6334, 'client', 'grpc', c.hostPorts)],
+            mounts: [
+              { volume: 'storage', path: '/qdrant/storage' },
+              { volume: 'snapshots', path: '/qdrant/snapshots' },
+            ],
+            files: [],
+            health: health(READYZ, { http: { port: 6333, path: '/readyz' }, startPeriodSeconds: 20 }),
+            resources: c.resources,
+            stopGracePeriodSeconds: 60,
+          },
+        ],
+        metrics: {
+          container: 'main',
+          port: 6333,
+          path: '/metrics',
+          source: 'native',
+          auth: { kind: 'bearer', token: secretRef('qdrant', 'read-only-api-key') },
+        },
+      },
+    ];
+  },
+});

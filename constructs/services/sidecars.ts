@@ -1,0 +1,103 @@
+/**
+ * Metrics sidecars shared by services whose server does not speak Prometheus itself: an exporter
+ * (translates the service's own stats) or a blackbox probe (measures the service's health endpoint
+ * when no exporter exists, e.g. Neo4j Community, Kibana, Ollama).
+ */
+import { pinned } from '../spec/image';
+import { selfHost, tpl } from '../spec/template';
+import type { ContainerSpec, MetricsEndpoint, Text } from '../spec/types';
+import { type BuildContext, health, port } from './common';
+
+/** Pinned sidecar images, in one place so an upgrade is one line. */
+export const SIDECAR_IMAGES = {
+  blackbox: 'prom/blackbox-exporter:v0.25.0',
+} as const;
+
+export interface ExporterOptions {
+  readonly image: string;
+  readonly port: number;
+  readonly env?: Readonly<Record<string, Text>>;
+  readonly args?: readonly Text[];
+  /** Path answering 200 when the exporter itself is up. @default '/' */
+  readonly healthPath?: string;
+  readonly metricsPath?: string;
+}
+
+/**
+ * An exporter sidecar and the metrics endpoint it serves. Exporter images used here are busybox or
+ * alpine based, so `wget` is available for the health check.
+ */
+export function exporter(ctx: BuildContext, opts: ExporterOptions): { container: ContainerSpec; metrics: MetricsEndpoint } {
+  const metricsPath = opts.metricsPath ?? '/metrics';
+  return {
+    container: {
+      name: 'exporter',
+      image: pinned(opts.image),
+      ...(opts.args ? { args: opts.args } : {}),
+      env: opts.env ?? {},
+      ports: [port('metrics', opts.port, 'metrics', 'http', {})],
+      mounts: [],
+      files: [],
+      health: health(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${opts.port}${opts.healthPath ?? '/'}`], {
+        startPeriodSeconds: 10,
+      }),
+      resources: ctx.sidecarResources,
+      stopGracePeriodSeconds: 5,
+    },
+    metrics: { container: 'exporter', port: opts.port, path: metricsPath, source: 'exporter' },
+  };
+}
+
+export interface ProbeOptions {
+  /** Port of the main container to probe. */
+  readonly port: number;
+  /** HTTP path to request; omit for a TCP connect probe. */
+  readonly path?: string;
+  /** Regular expression the response body must match (HTTP probes). */
+  readonly bodyMatches?: string;
+}
+
+const PROBE_PORT = 9115;
+const PROBE_CONFIG = '/etc/blackbox_exporter/config.yml';
+
+/**
+ * A blackbox-exporter sidecar probing the service's own health endpoint. Prometheus scrapes
+ * `/probe?module=service&target=...` and gets `probe_success`, `probe_duration_seconds` and the
+ * HTTP status, which is what availability alerts need for services without native metrics.
+ */
+export function probe(ctx: BuildContext, opts: ProbeOptions): { container: ContainerSpec; metrics: MetricsEndpoint } {
+  const module = opts.path
+    ? [
+        'modules:',
+        '  service:',
+        '    prober: http',
+        '    timeout: 5s',
+        '    http:',
+        '      preferred_ip_protocol: ip4',
+        '      valid_status_codes: [200]',
+        ...(opts.bodyMatches ? ['      fail_if_body_not_matches_regexp:', `        - '${opts.bodyMatches}'`] : []),
+      ]
+    : ['modules:', '  service:', '    prober: tcp', '    timeout: 5s', '    tcp:', '      preferred_ip_protocol: ip4'];
+  const target = opts.path ? tpl`http://${selfHost}:${opts.port}${opts.path}` : tpl`${selfHost}:${opts.port}`;
+  return {
+    container: {
+      name: 'probe',
+      image: pinned(SIDECAR_IMAGES.blackbox),
+      args: [`--config.file=${PROBE_CONFIG}`, `--web.listen-address=:${PROBE_PORT}`],
+      env: {},
+      ports: [port('probe', PROBE_PORT, 'metrics', 'http', {})],
+      mounts: [],
+      files: [{ path: PROBE_CONFIG, content: `${module.join('\n')}\n`, mode: 0o644, format: 'blackbox.yml' }],
+      health: health(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PROBE_PORT}/-/healthy`], { startPeriodSeconds: 10 }),
+      resources: ctx.sidecarResources,
+      stopGracePeriodSeconds: 5,
+    },
+    metrics: {
+      container: 'probe',
+      port: PROBE_PORT,
+      path: '/probe',
+      params: { module: ['service'], target: [target] },
+      source: 'probe',
+    },
+  };
+}

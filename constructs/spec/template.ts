@@ -1,0 +1,71 @@
+import type { HostRef, Reference, SecretRef, SelfRef, Template, TemplatePart, Text } from './types';
+
+export function secretRef(service: string, name: string): SecretRef {
+  return { kind: 'secret', service, name };
+}
+
+export function hostRef(service: string): HostRef {
+  return { kind: 'host', service };
+}
+
+export const selfHost: SelfRef = { kind: 'self' };
+
+export function isTemplate(value: Text): value is Template {
+  return typeof value !== 'string';
+}
+
+/**
+ * Tagged template for text that embeds references:
+ * `` tpl`requirepass ${secretRef('redis', 'password')}` ``. Interpolated strings and numbers are
+ * kept as literals; adjacent literals are merged so renderers see the smallest number of parts.
+ */
+export function tpl(strings: TemplateStringsArray, ...values: (TemplatePart | number)[]): Template {
+  const parts: TemplatePart[] = [];
+  const push = (part: TemplatePart) => {
+    const last = parts[parts.length - 1];
+    if (typeof part === 'string' && typeof last === 'string') parts[parts.length - 1] = last + part;
+    else if (part !== '') parts.push(part);
+  };
+  strings.forEach((literal, i) => {
+    push(literal);
+    if (i < values.length) {
+      const value = values[i]!;
+      push(typeof value === 'number' ? String(value) : value);
+    }
+  });
+  return { kind: 'template', parts };
+}
+
+/** Every reference a text carries. */
+export function referencesOf(text: Text): Reference[] {
+  if (typeof text === 'string') return [];
+  return text.parts.filter((p): p is Reference => typeof p !== 'string');
+}
+
+/** Renders a text with the given resolvers; targets pass functions that return their own tokens. */
+export function renderText(
+  text: Text,
+  resolve: TextResolver,
+): string {
+  if (typeof text === 'string') return resolve.literal(text);
+  return text.parts.map((part) => resolvePart(part, resolve)).join('');
+}
+
+export interface TextResolver {
+  literal(s: string): string;
+  secret(ref: SecretRef): string;
+  host(ref: HostRef): string;
+  self(): string;
+}
+
+function resolvePart(part: TemplatePart, resolve: TextResolver): string {
+  if (typeof part === 'string') return resolve.literal(part);
+  switch (part.kind) {
+    case 'secret':
+      return resolve.secret(part);
+    case 'host':
+      return resolve.host(part);
+    case 'self':
+      return resolve.self();
+  }
+}

@@ -1,0 +1,31 @@
+/** Small helpers every renderer needs when it writes Terraform JSON. */
+import { TerraformResource } from '../providers/cdktf';
+
+/**
+ * Escapes Terraform template syntax in a literal: `${` and `%{` in config files and shell
+ * commands must reach the container verbatim, not be evaluated by Terraform.
+ */
+export function escapeLiteral(value: string): string {
+  return value.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+}
+
+/** A Terraform identifier from readable parts: `redis`, `data` -> `redis_data`. */
+export function logicalId(...parts: string[]): string {
+  const id = parts.join('_').replace(/[^A-Za-z0-9_-]/g, '_');
+  return /^[A-Za-z_]/.test(id) ? id : `_${id}`;
+}
+
+/**
+ * Pins a resource's Terraform address to `<type>.<id>`, independent of where it sits in the
+ * construct tree. Addresses of stateful resources are a contract (tests pin them): a rename
+ * destroys data.
+ */
+export function pinAddress<T extends TerraformResource>(resource: T, ...parts: string[]): T {
+  resource.overrideLogicalId(logicalId(...parts));
+  return resource;
+}
+
+/** Octal file mode as Docker and Kubernetes write it (`0644`). */
+export function octalMode(mode: number): string {
+  return `0${mode.toString(8)}`;
+}

@@ -1,0 +1,29 @@
+/**
+ * development: everything on one Docker host (a workstation or a single VM).
+ * Ports are published on 127.0.0.1 only; data is disposable (`cdktf destroy development` works).
+ */
+import type { EnvironmentInput } from './schema';
+
+export default {
+  name: 'development',
+  profile: 'small',
+  target: {
+    kind: 'docker',
+    network: { subnet: '172.28.0.0/16' },
+    gpu: false,
+  },
+  backend: { kind: 'local' },
+  protectData: false,
+  services: {
+    nats: {},
+    redis: { maxmemory: '512Mi', maxmemoryPolicy: 'allkeys-lru' },
+    qdrant: {},
+    neo4j: {},
+    postgres: { tuning: { sharedBuffers: '256Mi', effectiveCacheSize: '1Gi', maxConnections: 100 } },
+    rabbitmq: {},
+    minio: {},
+    elasticsearch: { heap: '1Gi' },
+    // CPU inference: a small model that runs acceptably without a GPU.
+    ollama: { models: ['llama3.2:3b'], gpus: 0 },
+  },
+} satisfies EnvironmentInput;

@@ -1,0 +1,138 @@
+/**
+ * Loading an environment: validate the file's fields, merge the profile into each enabled service,
+ * validate each service with its own schema, build the specs and run the guardrails. Every problem
+ * is collected and reported together as a `ConfigError` naming the file and the field path; nothing
+ * is built when there is one.
+ */
+import type { z } from 'zod';
+import { type BuildContext, type ServiceConfig, type ServiceName, catalogue, serviceNames } from '../constructs/services';
+import type { ServiceSpec } from '../constructs/spec/types';
+import { checkSpecs } from '../security/guardrails';
+import { type Backend, type EnvironmentInput, type Target, environmentSchema } from './schema';
+import { type ProfileName, profiles } from './profiles';
+
+export interface EnvironmentSource {
+  /** Path of the environment file, relative to the project root, for messages. */
+  readonly file: string;
+  readonly input: EnvironmentInput | unknown;
+}
+
+export interface Issue {
+  /** Dotted field path inside the environment file (`services.redis.resources.limits.memory`). */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly issues: readonly Issue[],
+  ) {
+    super(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  - ${file}: ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+  }
+}
+
+export type ServiceConfigs = { readonly [K in ServiceName]?: ServiceConfig<K> };
+
+export interface Environment {
+  readonly file: string;
+  readonly name: string;
+  readonly project: string;
+  readonly profile: ProfileName;
+  readonly target: Target;
+  readonly backend: Backend;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly protectData: boolean;
+  readonly services: ServiceConfigs;
+  readonly specs: readonly ServiceSpec[];
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, '');
+}
+
+function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): Issue[] {
+  return error.issues.flatMap((issue): Issue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const isServices = path.length === 1 && path[0] === 'services';
+      return issue.keys.map((key) => ({
+        path: formatPath([...path, key]),
+        message: isServices ? `unknown service; the catalogue has ${serviceNames.join(', ')}` : 'unknown field',
+      }));
+    }
+    return [{ path: formatPath(path), message: issue.message }];
+  });
+}
+
+type PlainObject = Record<string, unknown>;
+const isPlainObject = (v: unknown): v is PlainObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Objects merge key by key; arrays and scalars in `override` replace the base value. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: PlainObject = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+export function loadEnvironment(source: EnvironmentSource): Environment {
+  const { file } = source;
+  const parsed = environmentSchema.safeParse(source.input);
+  if (!parsed.success) {
+    // Keep going into the services when only other fields failed, so one run reports everything.
+    const issues = issuesOf(parsed.error);
+    const raw = isPlainObject(source.input) ? source.input : {};
+    const profile = typeof raw.profile === 'string' && raw.profile in profiles ? (raw.profile as ProfileName) : undefined;
+    if (profile && isPlainObject(raw.services)) issues.push(...resolveServices(raw.services, profile).issues);
+    throw new ConfigError(file, issues);
+  }
+  const env = parsed.data;
+  const resolved = resolveServices(env.services, env.profile);
+  if (resolved.issues.length > 0) throw new ConfigError(file, resolved.issues);
+
+  const profile = profiles[env.profile];
+  const ctx: BuildContext = {
+    environment: env.name,
+    sidecarResources: profile.sidecarResources,
+    jobResources: profile.jobResources,
+  };
+  const specs = (Object.entries(resolved.configs) as [ServiceName, unknown][]).flatMap(([name, config]) =>
+    (catalogue[name].build as (c: unknown, ctx: BuildContext) => ServiceSpec[])(config, ctx),
+  );
+  const environment: Environment = {
+    file,
+    name: env.name,
+    project: env.project,
+    profile: env.profile,
+    target: env.target,
+    backend: env.backend,
+    labels: env.labels,
+    protectData: env.protectData,
+    services: resolved.configs as ServiceConfigs,
+    specs,
+  };
+  const problems = checkSpecs(environment);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return environment;
+}
+
+function resolveServices(services: Record<string, unknown>, profileName: ProfileName) {
+  const issues: Issue[] = [];
+  const configs: Partial<Record<ServiceName, unknown>> = {};
+  for (const name of serviceNames) {
+    const override = services[name];
+    if (override === undefined) continue;
+    const merged = deepMerge(profiles[profileName].services[name], override);
+    if (isPlainObject(merged) && merged.enabled === false) continue;
+    const result = (catalogue[name].schema as z.ZodType).safeParse(merged);
+    if (result.success) configs[name] = result.data;
+    else issues.push(...issuesOf(result.error, ['services', name]));
+  }
+  return { configs, issues };
+}

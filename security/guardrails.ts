@@ -1,0 +1,150 @@
+/**
+ * Guardrails: checks on the built specs that fail synthesis with a message naming the field.
+ * They run after every service schema has passed and before any resource exists, and they hold for
+ * every target: pinned images, limits and health checks on every container, secrets only by
+ * reference, no known default credentials, references that resolve, and what the target can do
+ * (GPUs, replica counts, host ports).
+ */
+import { referencesOf } from '../constructs/spec/template';
+import type { ContainerSpec, JobSpec, ServiceSpec, Text } from '../constructs/spec/types';
+import { cpuMillicores, memoryBytes } from '../constructs/spec/quantity';
+import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabilities';
+import type { Environment, Issue } from '../environments/load';
+
+/** Credentials copied from upstream examples; none may ever be synthesized. */
+export const DEFAULT_CREDENTIALS = ['admin123', 'minioadmin', 'manas-admin', 'changeme', 'password123', 'guest:guest', 'admin:admin'];
+
+/** Environment variables whose value must come from a generated secret, never a literal. */
+export const SECRET_ENV = /(PASSWORD|_PASS|SECRET|TOKEN|API_KEY|_KEY|_AUTH)$/;
+
+export const MIN_SECRET_LENGTH = 16;
+
+type Workload = { kind: 'container'; spec: ContainerSpec } | { kind: 'job'; spec: JobSpec };
+
+function workloads(service: ServiceSpec): Workload[] {
+  return [
+    ...service.containers.map((spec): Workload => ({ kind: 'container', spec })),
+    ...service.jobs.map((spec): Workload => ({ kind: 'job', spec })),
+  ];
+}
+
+function textsOf(w: Workload): { where: string; text: Text }[] {
+  const s = w.spec;
+  const out: { where: string; text: Text }[] = [];
+  Object.entries(s.env).forEach(([k, v]) => out.push({ where: `env ${k}`, text: v }));
+  (s.command ?? []).forEach((t, i) => out.push({ where: `command[${i}]`, text: t }));
+  if (w.kind === 'container') (w.spec.args ?? []).forEach((t, i) => out.push({ where: `args[${i}]`, text: t }));
+  s.files.forEach((f) => out.push({ where: `file ${f.path}`, text: f.content }));
+  if (w.kind === 'container') w.spec.health.exec.forEach((t, i) => out.push({ where: `health[${i}]`, text: t }));
+  return out;
+}
+
+const literalParts = (text: Text): string[] => (typeof text === 'string' ? [text] : text.parts.filter((p): p is string => typeof p === 'string'));
+
+export function checkSpecs(env: Environment): Issue[] {
+  const issues: Issue[] = [];
+  const caps = capabilitiesOf(env.target);
+  const byName = new Map<string, ServiceSpec>();
+  for (const spec of env.specs) {
+    if (byName.has(spec.name)) issues.push({ path: spec.configPath, message: `service name "${spec.name}" is used twice` });
+    byName.set(spec.name, spec);
+  }
+  const hostPorts = new Map<number, string>();
+
+  for (const spec of env.specs) {
+    const at = (suffix: string) => (suffix ? `${spec.configPath}.${suffix}` : spec.configPath);
+    const names = new Set<string>();
+    for (const w of workloads(spec)) {
+      const label = `${w.kind} ${w.spec.name}`;
+      if (names.has(w.spec.name)) issues.push({ path: at(''), message: `${label}: name used twice` });
+      names.add(w.spec.name);
+
+      if (!w.spec.image.tag || w.spec.image.tag.toLowerCase() === 'latest') {
+        issues.push({ path: at('image'), message: `${label}: image ${w.spec.image.repository} is not pinned to a version` });
+      }
+      const r = w.spec.resources;
+      if (cpuMillicores(r.limits.cpu) <= 0 || memoryBytes(r.limits.memory) <= 0) {
+        issues.push({ path: at('resources'), message: `${label}: cpu and memory limits are required` });
+      }
+      if (w.kind === 'container' && w.spec.health.exec.length === 0) {
+        issues.push({ path: at(''), message: `${label}: has no health check` });
+      }
+      for (const m of w.spec.mounts) {
+        if (!spec.volumes.some((v) => v.name === m.volume)) {
+          issues.push({ path: at('persistence'), message: `${label}: mounts undeclared volume "${m.volume}"` });
+        }
+      }
+      for (const { where, text } of textsOf(w)) {
+        const key = where.startsWith('env ') ? where.slice(4) : undefined;
+        if (key && SECRET_ENV.test(key) && !referencesOf(text).some((r) => r.kind === 'secret')) {
+          issues.push({ path: at(''), message: `${label}: ${where} holds a literal; secrets must reference a generated secret` });
+        }
+        for (const literal of literalParts(text)) {
+          const bad = DEFAULT_CREDENTIALS.find((c) => literal.toLowerCase().includes(c));
+          if (bad) issues.push({ path: at(''), message: `${label}: ${where} contains the default credential "${bad}"` });
+        }
+        for (const ref of referencesOf(text)) {
+          if (ref.kind === 'self') continue;
+          const target = byName.get(ref.service);
+          if (!target) {
+            issues.push({ path: at(''), message: `${label}: ${where} refers to service "${ref.service}", which is not enabled` });
+            continue;
+          }
+          if (ref.kind === 'secret' && !target.secrets.some((s) => s.name === ref.name)) {
+            issues.push({ path: at(''), message: `${label}: ${where} refers to undeclared secret ${ref.service}/${ref.name}` });
+          }
+          if (ref.service !== spec.name && !spec.dependsOn.includes(ref.service)) {
+            issues.push({ path: at(''), message: `${label}: ${where} uses ${ref.service} without declaring the dependency` });
+          }
+        }
+      }
+    }
+    for (const secret of spec.secrets) {
+      if (secret.length < MIN_SECRET_LENGTH) {
+        issues.push({ path: at(''), message: `secret ${secret.name} is shorter than ${MIN_SECRET_LENGTH} characters` });
+      }
+    }
+    for (const dep of spec.dependsOn) {
+      if (!byName.has(dep)) issues.push({ path: at(''), message: `depends on "${dep}", which is not enabled in this environment` });
+    }
+
+    // What the target can do.
+    const gpus = Math.max(0, ...spec.containers.map((c) => c.gpus ?? 0));
+    if (gpus > 0 && !caps.gpu) {
+      issues.push({
+        path: at('gpus'),
+        message: `asks for ${gpus} GPU${gpus > 1 ? 's' : ''} but environment "${env.name}" has none (${gpuSettingPath(env.target)} is not set)`,
+      });
+    }
+    if (caps.maxReplicas !== undefined && spec.replicas > caps.maxReplicas) {
+      issues.push({
+        path: at('replicas'),
+        message: `the ${env.target.kind} target runs ${caps.maxReplicas} instance per service; ${spec.replicas} unconnected copies would not be a cluster`,
+      });
+    }
+    const configured = hostPortOverrides(env, spec.configPath);
+    const portNames = new Set(spec.containers.flatMap((c) => c.ports.map((p) => p.name)));
+    for (const key of Object.keys(configured)) {
+      if (!portNames.has(key)) {
+        issues.push({ path: at(`hostPorts.${key}`), message: `no port named "${key}"; ports are ${[...portNames].join(', ')}` });
+      }
+    }
+    if (caps.publishesHostPorts) {
+      for (const p of spec.containers.flatMap((c) => c.ports)) {
+        if (p.hostPort === undefined) continue;
+        const owner = hostPorts.get(p.hostPort);
+        if (owner) {
+          issues.push({ path: at(`hostPorts.${p.name}`), message: `host port ${p.hostPort} is already published by ${owner}` });
+        } else hostPorts.set(p.hostPort, `${spec.configPath} (${p.name})`);
+      }
+    }
+  }
+  return issues;
+}
+
+function hostPortOverrides(env: Environment, configPath: string): Record<string, number> {
+  let node: unknown = { services: env.services };
+  for (const key of configPath.split('.')) node = (node as Record<string, unknown> | undefined)?.[key];
+  const hp = (node as { hostPorts?: Record<string, number> } | undefined)?.hostPorts;
+  return hp ?? {};
+}

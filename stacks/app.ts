@@ -1,0 +1,99 @@
+/**
+ * Synthesizing the whole app: validate every environment first, synthesize into a private staging
+ * directory, and only when everything succeeded move the stack files into the output directory.
+ * A bad environment file therefore leaves `cdktf.out` exactly as it was (including the
+ * `.terraform` directories and lock files Terraform keeps there).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from '../constructs/providers/cdktf';
+import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/load';
+import { capabilitiesOf } from '../constructs/targets/capabilities';
+import { EnvironmentStack } from './environment-stack';
+
+export interface StackSummary {
+  readonly stack: string;
+  readonly target: string;
+  /** Services rendered into the stack (0 while the target's renderer is pending). */
+  readonly services: number;
+  readonly resources: number;
+  readonly file: string;
+}
+
+/** Every environment, validated. All environments' problems are reported together. */
+export function loadAll(sources: readonly EnvironmentSource[]): Environment[] {
+  const errors: ConfigError[] = [];
+  const envs: Environment[] = [];
+  for (const source of sources) {
+    try {
+      envs.push(loadEnvironment(source));
+    } catch (e) {
+      if (e instanceof ConfigError) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new ConfigErrors(errors);
+  const names = new Set<string>();
+  for (const env of envs) {
+    if (names.has(env.name)) throw new ConfigError(env.file, [{ path: 'name', message: `environment "${env.name}" is defined twice` }]);
+    names.add(env.name);
+  }
+  return envs;
+}
+
+export class ConfigErrors extends Error {
+  override readonly name = 'ConfigErrors';
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+  }
+}
+
+/** Builds one stack per environment into `app`. */
+export function buildStacks(app: App, envs: readonly Environment[], outdir: string): EnvironmentStack[] {
+  return envs.map((environment) => new EnvironmentStack(app, { environment, outdir }));
+}
+
+export function synthesize(sources: readonly EnvironmentSource[], outdir: string): StackSummary[] {
+  const envs = loadAll(sources);
+  const parent = path.dirname(path.resolve(outdir));
+  fs.mkdirSync(parent, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));
+  try {
+    const app = new App({ outdir: staging, stackTraces: false });
+    buildStacks(app, envs, outdir);
+    app.synth();
+    const summaries = envs.map((env) => summarize(env, staging, outdir));
+    install(staging, outdir, envs.map((e) => e.name));
+    return summaries;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function summarize(env: Environment, staging: string, outdir: string): StackSummary {
+  const rel = path.join('stacks', env.name, 'cdk.tf.json');
+  const json = JSON.parse(fs.readFileSync(path.join(staging, rel), 'utf8')) as { resource?: Record<string, Record<string, unknown>> };
+  const resources = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  return {
+    stack: env.name,
+    target: env.target.kind,
+    services: capabilitiesOf(env.target).rendersServices ? env.specs.length : 0,
+    resources,
+    file: path.join(outdir, rel),
+  };
+}
+
+/**
+ * Moves each synthesized file into place (rename is atomic per file), the manifest last. Other
+ * files in the stack directories (Terraform's `.terraform/`, lock files, plans) are kept.
+ */
+function install(staging: string, outdir: string, stacks: readonly string[]): void {
+  for (const stack of stacks) {
+    const from = path.join(staging, 'stacks', stack);
+    const to = path.join(outdir, 'stacks', stack);
+    fs.mkdirSync(to, { recursive: true });
+    for (const entry of fs.readdirSync(from)) fs.renameSync(path.join(from, entry), path.join(to, entry));
+  }
+  fs.renameSync(path.join(staging, 'manifest.json'), path.join(outdir, 'manifest.json'));
+}

@@ -1,0 +1,33 @@
+/** The command-line entry: synthesize every environment and print a short summary. */
+import type { EnvironmentSource } from '../environments/load';
+import { ConfigError } from '../environments/load';
+import { ConfigErrors, synthesize } from './app';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleIo: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+
+/** Returns the process exit code. */
+export function run(sources: readonly EnvironmentSource[], outdir: string, io: Io = consoleIo): number {
+  const started = performance.now();
+  try {
+    const stacks = synthesize(sources, outdir);
+    const rows = [['stack', 'target', 'services', 'resources', 'output'], ...stacks.map((s) => [s.stack, s.target, String(s.services), String(s.resources), s.file])];
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) io.out(r.map((cell, i) => (i === 2 || i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+    io.out(`synthesized ${stacks.length} stack${stacks.length === 1 ? '' : 's'} in ${Math.round(performance.now() - started)} ms`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof ConfigErrors) {
+      io.err(`error: invalid environment configuration; nothing was written to ${outdir}`);
+      io.err(e.message);
+      return 1;
+    }
+    io.err(`error: synthesis failed; nothing was written to ${outdir}`);
+    io.err(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    return 1;
+  }
+}

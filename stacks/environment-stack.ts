@@ -1,0 +1,55 @@
+/**
+ * One stack per environment. The stack id is the environment name, so `cdktf diff staging` and
+ * `cdktf deploy production` address it. The stack configures the state backend and hands the
+ * environment to its target's renderer.
+ */
+import * as path from 'node:path';
+import type { Environment } from '../environments/load';
+import type { Backend } from '../environments/schema';
+import { type Construct, LocalBackend, S3Backend, TerraformStack } from '../constructs/providers/cdktf';
+import { renderers } from '../constructs/targets';
+
+export interface EnvironmentStackProps {
+  readonly environment: Environment;
+  /**
+   * Output directory the stack is finally written to (relative to the project root); local state
+   * paths are made relative to the stack's directory in it, which is where Terraform runs.
+   * @default 'cdktf.out'
+   */
+  readonly outdir?: string;
+}
+
+export class EnvironmentStack extends TerraformStack {
+  readonly environment: Environment;
+
+  constructor(scope: Construct, props: EnvironmentStackProps) {
+    const env = props.environment;
+    super(scope, env.name);
+    this.environment = env;
+    configureBackend(this, env.name, env.backend, props.outdir ?? 'cdktf.out');
+    renderers[env.target.kind](this, env);
+  }
+}
+
+function configureBackend(stack: TerraformStack, name: string, backend: Backend, outdir: string): void {
+  switch (backend.kind) {
+    case 'local': {
+      const stateFile = backend.path ?? `terraform.${name}.tfstate`;
+      const stackDir = path.posix.join(outdir.split(path.sep).join('/'), 'stacks', name);
+      new LocalBackend(stack, { path: path.posix.relative(stackDir, stateFile) });
+      return;
+    }
+    case 's3': {
+      const s3 = new S3Backend(stack, {
+        bucket: backend.bucket,
+        key: backend.key,
+        region: backend.region,
+        encrypt: true,
+        ...(backend.kmsKeyId ? { kmsKeyId: backend.kmsKeyId } : {}),
+      });
+      // S3-native state locking (Terraform >= 1.10); cdktf 0.21 predates the typed option.
+      s3.addOverride('use_lockfile', true);
+      return;
+    }
+  }
+}
