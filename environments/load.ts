@@ -29,7 +29,9 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly issues: readonly Issue[],
   ) {
-    super(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  - ${file}: ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    super(
+      `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  - ${file}: ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+    );
   }
 }
 

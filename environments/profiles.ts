@@ -33,7 +33,12 @@ export const profiles: Record<ProfileName, Profile> = {
     sidecarResources: res('10m', '32Mi', '200m', '128Mi'),
     jobResources: res('50m', '64Mi', '500m', '256Mi'),
     services: {
-      nats: { replicas: 1, resources: res('100m', '128Mi', '500m', '512Mi'), persistence: { size: '2Gi' }, jetstream: { maxMemory: '128Mi' } },
+      nats: {
+        replicas: 1,
+        resources: res('100m', '128Mi', '500m', '512Mi'),
+        persistence: { size: '2Gi' },
+        jetstream: { maxMemory: '128Mi' },
+      },
       redis: {
         replicas: 1,
         resources: res('100m', '256Mi', '500m', '768Mi'),

@@ -10,32 +10,31 @@ import { profileNames } from './profiles';
 
 const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower case, digits, hyphens)');
 
-export const dockerTargetSchema = z
-  .strictObject({
-    kind: z.literal('docker'),
-    /** Docker daemon address. @default 'unix:///var/run/docker.sock' */
-    host: z
-      .string()
-      .regex(/^(unix|tcp|ssh):\/\/\S+$/, 'must be a unix://, tcp:// or ssh:// address')
-      .default('unix:///var/run/docker.sock'),
-    network: z
-      .strictObject({
-        /** Bridge network subnet. @default '172.28.0.0/16' (the platform's documented network) */
-        subnet: cidrBlock(8, 28).default('172.28.0.0/16'),
-        /** Gateway address inside the subnet. @default the subnet's first address */
-        gateway: ipv4Address.optional(),
-      })
-      .prefault({})
-      .superRefine((n, ctx) => {
-        const cidr = parseCidr(n.subnet);
-        const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
-        if (typeof cidr !== 'string' && gw !== undefined && !cidrContains(cidr, gw)) {
-          ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is outside ${n.subnet}` });
-        }
-      }),
-    /** The host has NVIDIA GPUs and the NVIDIA container toolkit. @default false */
-    gpu: z.boolean().default(false),
-  });
+export const dockerTargetSchema = z.strictObject({
+  kind: z.literal('docker'),
+  /** Docker daemon address. @default 'unix:///var/run/docker.sock' */
+  host: z
+    .string()
+    .regex(/^(unix|tcp|ssh):\/\/\S+$/, 'must be a unix://, tcp:// or ssh:// address')
+    .default('unix:///var/run/docker.sock'),
+  network: z
+    .strictObject({
+      /** Bridge network subnet. @default '172.28.0.0/16' (the platform's documented network) */
+      subnet: cidrBlock(8, 28).default('172.28.0.0/16'),
+      /** Gateway address inside the subnet. @default the subnet's first address */
+      gateway: ipv4Address.optional(),
+    })
+    .prefault({})
+    .superRefine((n, ctx) => {
+      const cidr = parseCidr(n.subnet);
+      const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
+      if (typeof cidr !== 'string' && gw !== undefined && !cidrContains(cidr, gw)) {
+        ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is outside ${n.subnet}` });
+      }
+    }),
+  /** The host has NVIDIA GPUs and the NVIDIA container toolkit. @default false */
+  gpu: z.boolean().default(false),
+});
 
 const toleration = z.strictObject({
   key: z.string(),
@@ -87,7 +86,10 @@ export const awsTargetSchema = z.strictObject({
   kind: z.literal('aws'),
   region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
   /** When set, the provider refuses to run against any other account. @default any account */
-  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
   vpc: z.strictObject({
     cidr: cidrBlock(16, 24),
     /** @default 3 */

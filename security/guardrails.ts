@@ -39,7 +39,8 @@ function textsOf(w: Workload): { where: string; text: Text }[] {
   return out;
 }
 
-const literalParts = (text: Text): string[] => (typeof text === 'string' ? [text] : text.parts.filter((p): p is string => typeof p === 'string'));
+const literalParts = (text: Text): string[] =>
+  typeof text === 'string' ? [text] : text.parts.filter((p): p is string => typeof p === 'string');
 
 export function checkSpecs(env: Environment): Issue[] {
   const issues: Issue[] = [];

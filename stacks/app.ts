@@ -64,7 +64,11 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     buildStacks(app, envs, outdir);
     app.synth();
     const summaries = envs.map((env) => summarize(env, staging, outdir));
-    install(staging, outdir, envs.map((e) => e.name));
+    install(
+      staging,
+      outdir,
+      envs.map((e) => e.name),
+    );
     return summaries;
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });

@@ -15,9 +15,18 @@ export function run(sources: readonly EnvironmentSource[], outdir: string, io: I
   const started = performance.now();
   try {
     const stacks = synthesize(sources, outdir);
-    const rows = [['stack', 'target', 'services', 'resources', 'output'], ...stacks.map((s) => [s.stack, s.target, String(s.services), String(s.resources), s.file])];
+    const rows = [
+      ['stack', 'target', 'services', 'resources', 'output'],
+      ...stacks.map((s) => [s.stack, s.target, String(s.services), String(s.resources), s.file]),
+    ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) io.out(r.map((cell, i) => (i === 2 || i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+    for (const r of rows)
+      io.out(
+        r
+          .map((cell, i) => (i === 2 || i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      );
     io.out(`synthesized ${stacks.length} stack${stacks.length === 1 ? '' : 's'} in ${Math.round(performance.now() - started)} ms`);
     return 0;
   } catch (e) {

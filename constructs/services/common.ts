@@ -5,8 +5,22 @@
  */
 import { z } from 'zod';
 import { parseImage, pinned } from '../spec/image';
-import { cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
+import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
 import type { ContainerSpec, HealthCheck, ImageRef, PortSpec, ResourceRequirements, ServiceSpec } from '../spec/types';
+
+/**
+ * Wraps a cross-field refinement so it runs only on fields that are themselves valid: zod runs
+ * object refinements even when a field failed, and that field's own message is already reported.
+ */
+export function crossCheck<T>(check: (value: T, ctx: z.RefinementCtx) => void): (value: T, ctx: z.RefinementCtx) => void {
+  return (value, ctx) => {
+    try {
+      check(value, ctx);
+    } catch (e) {
+      if (!(e instanceof QuantityError) && !(e instanceof TypeError)) throw e;
+    }
+  };
+}
 
 export const memoryQuantity = z
   .string()
@@ -27,18 +41,20 @@ export const resourcesSchema = z
     /** Hard ceiling; the container is throttled (cpu) or killed (memory) above it. */
     limits: amounts,
   })
-  .superRefine((r, ctx) => {
-    if (cpuMillicores(r.requests.cpu) > cpuMillicores(r.limits.cpu)) {
-      ctx.addIssue({ code: 'custom', path: ['requests', 'cpu'], message: `request ${r.requests.cpu} exceeds limit ${r.limits.cpu}` });
-    }
-    if (memoryBytes(r.requests.memory) > memoryBytes(r.limits.memory)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['requests', 'memory'],
-        message: `request ${r.requests.memory} exceeds limit ${r.limits.memory}`,
-      });
-    }
-  });
+  .superRefine(
+    crossCheck((r, ctx) => {
+      if (cpuMillicores(r.requests.cpu) > cpuMillicores(r.limits.cpu)) {
+        ctx.addIssue({ code: 'custom', path: ['requests', 'cpu'], message: `request ${r.requests.cpu} exceeds limit ${r.limits.cpu}` });
+      }
+      if (memoryBytes(r.requests.memory) > memoryBytes(r.limits.memory)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requests', 'memory'],
+          message: `request ${r.requests.memory} exceeds limit ${r.limits.memory}`,
+        });
+      }
+    }),
+  );
 
 export const imageString = z.string().superRefine((ref, ctx) => {
   const parsed = parseImage(ref);

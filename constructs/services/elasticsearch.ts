@@ -3,6 +3,7 @@ import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity
 import { hostRef, secretRef, selfHost, tpl } from '../spec/template';
 import type { ImageRef } from '../spec/types';
 import {
+  crossCheck,
   defineService,
   imageOrVersion,
   memoryQuantity,
@@ -39,24 +40,26 @@ export const elasticsearchSchema = z
     kibana: kibanaSchema,
   })
   .superRefine(imageOrVersion)
-  .superRefine((c, ctx) => {
-    if (memoryBytes(c.heap) > memoryBytes(c.resources.limits.memory) / 2) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['heap'],
-        message: `${c.heap} is more than half of the ${c.resources.limits.memory} memory limit`,
-      });
-    }
-    const es = resolveImage(ELASTICSEARCH_IMAGE, c);
-    const kibana = kibanaImage(es, c.kibana);
-    if (c.kibana.enabled && kibana.tag !== es.tag) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['kibana', c.kibana.image ? 'image' : 'version'],
-        message: `Kibana ${kibana.tag} must run the same version as Elasticsearch ${es.tag}`,
-      });
-    }
-  });
+  .superRefine(
+    crossCheck((c, ctx) => {
+      if (memoryBytes(c.heap) > memoryBytes(c.resources.limits.memory) / 2) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['heap'],
+          message: `${c.heap} is more than half of the ${c.resources.limits.memory} memory limit`,
+        });
+      }
+      const es = resolveImage(ELASTICSEARCH_IMAGE, c);
+      const kibana = kibanaImage(es, c.kibana);
+      if (c.kibana.enabled && kibana.tag !== es.tag) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kibana', c.kibana.image ? 'image' : 'version'],
+          message: `Kibana ${kibana.tag} must run the same version as Elasticsearch ${es.tag}`,
+        });
+      }
+    }),
+  );
 
 /** Kibana follows the Elasticsearch version unless pinned separately. */
 function kibanaImage(es: ImageRef, k: { image?: string | undefined; version?: string | undefined }): ImageRef {
@@ -147,7 +150,10 @@ export const elasticsearch = defineService({
               ELASTIC_PASSWORD: elasticPassword,
               ES_JAVA_OPTS: `-Xms${formatBinarySize(memoryBytes(c.heap), { k: 'k', m: 'm', g: 'g' })} -Xmx${formatBinarySize(memoryBytes(c.heap), { k: 'k', m: 'm', g: 'g' })}`,
             },
-            ports: [port('http', 9200, 'client', 'http', c.hostPorts), port('transport', 9300, 'cluster', 'elasticsearch-transport', c.hostPorts)],
+            ports: [
+              port('http', 9200, 'client', 'http', c.hostPorts),
+              port('transport', 9300, 'cluster', 'elasticsearch-transport', c.hostPorts),
+            ],
             mounts: [{ volume: 'data', path: '/usr/share/elasticsearch/data' }],
             files: [{ path: ES_CONFIG, content: esConfig, mode: 0o644, format: 'elasticsearch.yml' }],
             health: shellHealth(

@@ -21,10 +21,6 @@ export type ServiceConfig<K extends ServiceName> = z.output<Catalogue[K]['schema
 /** What an environment file may write for one service (everything optional; profiles fill the rest). */
 export type ServiceInput<K extends ServiceName> = DeepPartial<z.input<Catalogue[K]['schema']>>;
 
-export type DeepPartial<T> = T extends readonly (infer U)[]
-  ? readonly U[]
-  : T extends object
-    ? { [P in keyof T]?: DeepPartial<T[P]> }
-    : T;
+export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly U[] : T extends object ? { [P in keyof T]?: DeepPartial<T[P]> } : T;
 
 export type { BuildContext, ServiceDefinition } from './common';

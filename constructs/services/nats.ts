@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
 import { secretRef, selfHost, tpl } from '../spec/template';
-import { defineService, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields, health } from './common';
+import {
+  crossCheck,
+  defineService,
+  imageOrVersion,
+  memoryQuantity,
+  persistenceSchema,
+  port,
+  resolveImage,
+  serviceFields,
+  health,
+} from './common';
 import { exporter } from './sidecars';
 
 export const NATS_IMAGE = 'nats:2.10.24-alpine';
@@ -11,36 +21,42 @@ export const natsSchema = z
   .strictObject({
     ...serviceFields,
     persistence: persistenceSchema,
-    jetstream: z
-      .strictObject({
-        /** Memory available to in-memory streams. */
-        maxMemory: memoryQuantity,
-        /**
-         * Disk available to file streams; must fit in the data volume.
-         * @default 90% of persistence.size
-         */
-        maxFile: memoryQuantity.optional(),
-      }),
+    jetstream: z.strictObject({
+      /** Memory available to in-memory streams. */
+      maxMemory: memoryQuantity,
+      /**
+       * Disk available to file streams; must fit in the data volume.
+       * @default 90% of persistence.size
+       */
+      maxFile: memoryQuantity.optional(),
+    }),
     /** Largest message accepted, in bytes. @default 1048576 (1 MiB, the NATS default) */
-    maxPayload: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    maxPayload: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
   })
   .superRefine(imageOrVersion)
-  .superRefine((c, ctx) => {
-    if (c.jetstream.maxFile && memoryBytes(c.jetstream.maxFile) > memoryBytes(c.persistence.size)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['jetstream', 'maxFile'],
-        message: `${c.jetstream.maxFile} does not fit in the ${c.persistence.size} data volume`,
-      });
-    }
-    if (memoryBytes(c.jetstream.maxMemory) >= memoryBytes(c.resources.limits.memory)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['jetstream', 'maxMemory'],
-        message: `must stay below the memory limit ${c.resources.limits.memory}`,
-      });
-    }
-  });
+  .superRefine(
+    crossCheck((c, ctx) => {
+      if (c.jetstream.maxFile && memoryBytes(c.jetstream.maxFile) > memoryBytes(c.persistence.size)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jetstream', 'maxFile'],
+          message: `${c.jetstream.maxFile} does not fit in the ${c.persistence.size} data volume`,
+        });
+      }
+      if (memoryBytes(c.jetstream.maxMemory) >= memoryBytes(c.resources.limits.memory)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jetstream', 'maxMemory'],
+          message: `must stay below the memory limit ${c.resources.limits.memory}`,
+        });
+      }
+    }),
+  );
 
 export const nats = defineService({
   name: 'nats',
@@ -92,10 +108,7 @@ export const nats = defineService({
             image: resolveImage(NATS_IMAGE, c),
             args: ['nats-server', '--config', CONFIG],
             env: { NATS_PASSWORD: tpl`${secretRef('nats', 'password')}` },
-            ports: [
-              port('client', 4222, 'client', 'nats', c.hostPorts),
-              port('monitoring', 8222, 'admin', 'http', c.hostPorts),
-            ],
+            ports: [port('client', 4222, 'client', 'nats', c.hostPorts), port('monitoring', 8222, 'admin', 'http', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
             files: [{ path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' }],
             health: health(['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8222/healthz?js-enabled-only=true'], {

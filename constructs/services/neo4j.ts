@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
-import { defineService, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields, shellHealth } from './common';
+import {
+  crossCheck,
+  defineService,
+  imageOrVersion,
+  memoryQuantity,
+  persistenceSchema,
+  port,
+  resolveImage,
+  serviceFields,
+  shellHealth,
+} from './common';
 import { probe } from './sidecars';
 
 export const NEO4J_IMAGE = 'neo4j:5.26.2-community';
@@ -18,16 +28,18 @@ export const neo4jSchema = z
     }),
   })
   .superRefine(imageOrVersion)
-  .superRefine((c, ctx) => {
-    const used = memoryBytes(c.memory.heap) + memoryBytes(c.memory.pagecache);
-    if (used > memoryBytes(c.resources.limits.memory) * 0.85) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['memory'],
-        message: `heap ${c.memory.heap} + pagecache ${c.memory.pagecache} leave less than 15% of the ${c.resources.limits.memory} limit for the JVM's native memory`,
-      });
-    }
-  });
+  .superRefine(
+    crossCheck((c, ctx) => {
+      const used = memoryBytes(c.memory.heap) + memoryBytes(c.memory.pagecache);
+      if (used > memoryBytes(c.resources.limits.memory) * 0.85) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['memory'],
+          message: `heap ${c.memory.heap} + pagecache ${c.memory.pagecache} leave less than 15% of the ${c.resources.limits.memory} limit for the JVM's native memory`,
+        });
+      }
+    }),
+  );
 
 const jvm = (q: string) => formatBinarySize(memoryBytes(q), { k: 'k', m: 'm', g: 'g' });
 

@@ -23,7 +23,10 @@ export const ollamaSchema = z
     /** GPUs for inference; the environment's target must provide them. 0 runs on CPU. @default 0 */
     gpus: z.number().int().min(0).max(8).default(0),
     /** How long a model stays loaded after its last request (OLLAMA_KEEP_ALIVE). @default '5m' */
-    keepAlive: z.string().regex(/^(-1|\d+[smh])$/, 'must be a duration such as 5m, 1h or -1').default('5m'),
+    keepAlive: z
+      .string()
+      .regex(/^(-1|\d+[smh])$/, 'must be a duration such as 5m, 1h or -1')
+      .default('5m'),
     /** Parallel requests per model (OLLAMA_NUM_PARALLEL). @default 1 */
     numParallel: z.number().int().min(1).max(32).default(1),
     /** Models kept in memory at once (OLLAMA_MAX_LOADED_MODELS). @default 1 */

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
 import { secretRef, selfHost, tpl } from '../spec/template';
-import { defineService, health, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields } from './common';
+import {
+  crossCheck,
+  defineService,
+  health,
+  imageOrVersion,
+  memoryQuantity,
+  persistenceSchema,
+  port,
+  resolveImage,
+  serviceFields,
+} from './common';
 import { exporter } from './sidecars';
 
 export const POSTGRES_IMAGE = 'postgres:15.14-alpine';
@@ -32,23 +42,25 @@ export const postgresSchema = z
     }),
   })
   .superRefine(imageOrVersion)
-  .superRefine((c, ctx) => {
-    const limit = memoryBytes(c.resources.limits.memory);
-    if (memoryBytes(c.tuning.sharedBuffers) > limit * 0.4) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tuning', 'sharedBuffers'],
-        message: `${c.tuning.sharedBuffers} is more than 40% of the ${c.resources.limits.memory} memory limit`,
-      });
-    }
-    if (memoryBytes(c.tuning.effectiveCacheSize) > limit) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tuning', 'effectiveCacheSize'],
-        message: `${c.tuning.effectiveCacheSize} exceeds the ${c.resources.limits.memory} memory limit`,
-      });
-    }
-  });
+  .superRefine(
+    crossCheck((c, ctx) => {
+      const limit = memoryBytes(c.resources.limits.memory);
+      if (memoryBytes(c.tuning.sharedBuffers) > limit * 0.4) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tuning', 'sharedBuffers'],
+          message: `${c.tuning.sharedBuffers} is more than 40% of the ${c.resources.limits.memory} memory limit`,
+        });
+      }
+      if (memoryBytes(c.tuning.effectiveCacheSize) > limit) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tuning', 'effectiveCacheSize'],
+          message: `${c.tuning.effectiveCacheSize} exceeds the ${c.resources.limits.memory} memory limit`,
+        });
+      }
+    }),
+  );
 
 const pgSize = (q: string) => formatBinarySize(memoryBytes(q), { k: 'kB', m: 'MB', g: 'GB' });
 

@@ -63,7 +63,12 @@ export const rabbitmq = defineService({
             ],
             mounts: [{ volume: 'data', path: '/var/lib/rabbitmq' }],
             files: [
-              { path: '/etc/rabbitmq/enabled_plugins', content: '[rabbitmq_management,rabbitmq_prometheus].\n', mode: 0o644, format: 'erlang-terms' },
+              {
+                path: '/etc/rabbitmq/enabled_plugins',
+                content: '[rabbitmq_management,rabbitmq_prometheus].\n',
+                mode: 0o644,
+                format: 'erlang-terms',
+              },
               { path: '/etc/rabbitmq/conf.d/20-platform.conf', content: config, mode: 0o644, format: 'rabbitmq.conf' },
             ],
             health: shellHealth('rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms', {

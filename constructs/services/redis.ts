@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
 import { secretRef, selfHost, tpl } from '../spec/template';
-import { defineService, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields, shellHealth } from './common';
+import {
+  crossCheck,
+  defineService,
+  imageOrVersion,
+  memoryQuantity,
+  persistenceSchema,
+  port,
+  resolveImage,
+  serviceFields,
+  shellHealth,
+} from './common';
 import { exporter } from './sidecars';
 
 export const REDIS_IMAGE = 'redis:7.4.2-alpine';
@@ -28,16 +38,18 @@ export const redisSchema = z
     appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
   })
   .superRefine(imageOrVersion)
-  .superRefine((c, ctx) => {
-    const limit = memoryBytes(c.resources.limits.memory);
-    if (memoryBytes(c.maxmemory) > limit * 0.8) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['maxmemory'],
-        message: `${c.maxmemory} leaves less than 20% of the ${c.resources.limits.memory} memory limit for AOF rewrites and overhead`,
-      });
-    }
-  });
+  .superRefine(
+    crossCheck((c, ctx) => {
+      const limit = memoryBytes(c.resources.limits.memory);
+      if (memoryBytes(c.maxmemory) > limit * 0.8) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxmemory'],
+          message: `${c.maxmemory} leaves less than 20% of the ${c.resources.limits.memory} memory limit for AOF rewrites and overhead`,
+        });
+      }
+    }),
+  );
 
 export const redis = defineService({
   name: 'redis',

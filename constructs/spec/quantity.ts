@@ -15,13 +15,17 @@ export function isCpuQuantity(value: string): boolean {
   return CPU.test(value) && cpuMillicores(value) > 0;
 }
 
+/** Thrown when a value that should have been validated is not a quantity. */
+export class QuantityError extends Error {}
+
 export function memoryBytes(value: string): number {
   const m = MEMORY.exec(value);
-  if (!m) throw new Error(`not a memory quantity: ${value}`);
+  if (!m) throw new QuantityError(`not a memory quantity: ${value}`);
   return Math.round(Number(m[1]) * UNIT[m[2]!]!);
 }
 
 export function cpuMillicores(value: string): number {
+  if (!CPU.test(value)) throw new QuantityError(`not a cpu quantity: ${value}`);
   return value.endsWith('m') ? Number(value.slice(0, -1)) : Math.round(Number(value) * 1000);
 }
 

@@ -43,10 +43,7 @@ export function referencesOf(text: Text): Reference[] {
 }
 
 /** Renders a text with the given resolvers; targets pass functions that return their own tokens. */
-export function renderText(
-  text: Text,
-  resolve: TextResolver,
-): string {
+export function renderText(text: Text, resolve: TextResolver): string {
   if (typeof text === 'string') return resolve.literal(text);
   return text.parts.map((part) => resolvePart(part, resolve)).join('');
 }

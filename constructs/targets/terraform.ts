@@ -6,7 +6,8 @@ import { TerraformResource } from '../providers/cdktf';
  * commands must reach the container verbatim, not be evaluated by Terraform.
  */
 export function escapeLiteral(value: string): string {
-  return value.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  // A replacer function, not a string: in a replacement string `$$` would itself collapse to `$`.
+  return value.replace(/([$%])\{/g, (_, sigil: string) => `${sigil}${sigil}{`);
 }
 
 /** A Terraform identifier from readable parts: `redis`, `data` -> `redis_data`. */

@@ -21,6 +21,18 @@ import { escapeLiteral, octalMode, pinAddress } from '../terraform';
 /** Loopback only: a developer's services are never reachable from the network they sit on. */
 export const PUBLISH_ADDRESS = '127.0.0.1';
 
+export interface Endpoint {
+  /** `host:port` on the service network. */
+  readonly internal: string;
+  /** `127.0.0.1:port` on the Docker host, when published. */
+  readonly host?: string;
+}
+
+/** Network alias of a container: the service name for the main container, `<service>-<name>` for the others. */
+export function aliasOf(service: string, container: string): string {
+  return container === 'main' ? service : `${service}-${container}`;
+}
+
 export interface DockerTargetProps {
   readonly environment: Environment;
 }
@@ -30,6 +42,11 @@ export class DockerTarget extends Construct {
   readonly secrets: GeneratedSecrets;
   private readonly images = new Map<string, Image>();
   private readonly volumes = new Map<string, Volume>();
+  /**
+   * Where each port of each service is reachable, by service and port name: the neutral endpoint
+   * dependents and monitoring are wired with.
+   */
+  readonly endpoints: Record<string, Record<string, Endpoint>> = {};
   /** What "service X is ready" means for its dependents: its main container (healthy) and its finished jobs. */
   private readonly ready = new Map<string, Container[]>();
   private readonly env: Environment;
@@ -59,20 +76,8 @@ export class DockerTarget extends Construct {
     for (const spec of orderByDependencies(env.specs)) this.renderService(spec);
 
     new TerraformOutput(this, 'endpoints', {
-      description: 'Where each service is reachable: on the service network, and on the host (loopback) where published',
-      value: Object.fromEntries(
-        env.specs.map((spec) => [
-          spec.name,
-          Object.fromEntries(
-            spec.containers
-              .flatMap((c) => c.ports)
-              .map((p) => [
-                p.name,
-                { internal: `${spec.name}:${p.port}`, ...(p.hostPort ? { host: `${PUBLISH_ADDRESS}:${p.hostPort}` } : {}) },
-              ]),
-          ),
-        ]),
-      ),
+      description: 'Where each service port is reachable: on the service network, and on the host (loopback) where published',
+      value: this.endpoints,
     }).overrideLogicalId('endpoints');
     new TerraformOutput(this, 'credentials', {
       description: 'Generated secrets by service/name (read with: terraform output -json credentials)',
@@ -100,11 +105,7 @@ export class DockerTarget extends Construct {
     const name = imageName(ref);
     let image = this.images.get(name);
     if (!image) {
-      image = pinAddress(
-        new Image(this, `image-${name}`, { name, keepLocally: true }),
-        'image',
-        `${ref.repository}_${ref.tag}`,
-      );
+      image = pinAddress(new Image(this, `image-${name}`, { name, keepLocally: true }), 'image', `${ref.repository}_${ref.tag}`);
       this.images.set(name, image);
     }
     return image;
@@ -162,7 +163,7 @@ export class DockerTarget extends Construct {
     return {
       image: this.image(w.image).imageId,
       env: Object.entries(w.env).map(([k, v]) => `${k}=${text(v)}`),
-      networksAdvanced: [{ name: this.network.name, aliases: [name === 'main' ? spec.name : `${spec.name}-${name}`] }],
+      networksAdvanced: [{ name: this.network.name, aliases: [aliasOf(spec.name, name)] }],
       volumes: w.mounts.map((m) => ({
         volumeName: this.volumes.get(`${spec.name}/${m.volume}`)!.name,
         containerPath: m.path,
@@ -182,11 +183,18 @@ export class DockerTarget extends Construct {
   private renderContainer(spec: ServiceSpec, c: ContainerSpec, text: (t: Text) => string, dependsOn: ITerraformDependable[]): Container {
     const isMain = c.name === 'main';
     const h = c.health;
+    const endpoints = (this.endpoints[spec.name] ??= {});
+    for (const p of c.ports) {
+      endpoints[p.name] = {
+        internal: `${aliasOf(spec.name, c.name)}:${p.port}`,
+        ...(p.hostPort !== undefined ? { host: `${PUBLISH_ADDRESS}:${p.hostPort}` } : {}),
+      };
+    }
     const metricsHere = spec.metrics.container === c.name;
     const container = new Container(this, `${spec.name}-${c.name}`, {
       ...this.common(spec, c.name, text, c),
       name: isMain ? this.resourceName(spec.name) : this.resourceName(spec.name, c.name),
-      hostname: isMain ? spec.name : `${spec.name}-${c.name}`,
+      hostname: aliasOf(spec.name, c.name),
       ...(c.command ? { entrypoint: c.command.map(text) } : {}),
       ...(c.args ? { command: c.args.map(text) } : {}),
       ...(c.user ? { user: c.user } : {}),
@@ -262,4 +270,3 @@ export function orderByDependencies(specs: readonly ServiceSpec[]): ServiceSpec[
   for (const spec of specs) visit(spec, []);
   return out;
 }
-

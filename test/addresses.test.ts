@@ -1,0 +1,72 @@
+/**
+ * Terraform addresses of stateful resources are a contract: renaming one makes Terraform destroy
+ * and recreate it, which for a volume or database means data loss. This list is deliberately
+ * literal. If a change here is intended, write the `terraform state mv` (or `moved` block) for it.
+ */
+import { describe, expect, it } from 'vitest';
+import { env, synth } from './helpers';
+
+const { tf } = synth(env('development'));
+const addresses = (type: string) => Object.keys(tf.resource[type] ?? {}).map((name) => `${type}.${name}`);
+
+describe('stable Terraform addresses (development, Docker)', () => {
+  it('data volumes', () => {
+    expect(addresses('docker_volume').sort()).toEqual([
+      'docker_volume.elasticsearch_data',
+      'docker_volume.minio_data',
+      'docker_volume.nats_data',
+      'docker_volume.neo4j_data',
+      'docker_volume.ollama_models',
+      'docker_volume.postgres_data',
+      'docker_volume.qdrant_snapshots',
+      'docker_volume.qdrant_storage',
+      'docker_volume.rabbitmq_data',
+      'docker_volume.redis_data',
+    ]);
+  });
+
+  it('stateful service containers', () => {
+    expect(addresses('docker_container')).toEqual(
+      expect.arrayContaining([
+        'docker_container.elasticsearch',
+        'docker_container.minio',
+        'docker_container.nats',
+        'docker_container.neo4j',
+        'docker_container.postgres',
+        'docker_container.qdrant',
+        'docker_container.rabbitmq',
+        'docker_container.redis',
+        'docker_container.ollama',
+      ]),
+    );
+  });
+
+  it('generated secrets (a new address would generate a new password)', () => {
+    expect(addresses('random_password').sort()).toEqual([
+      'random_password.elasticsearch_elastic-password',
+      'random_password.elasticsearch_exporter-password',
+      'random_password.elasticsearch_kibana-system-password',
+      'random_password.kibana_reporting-key',
+      'random_password.kibana_saved-objects-key',
+      'random_password.kibana_security-key',
+      'random_password.minio_root-password',
+      'random_password.minio_root-user',
+      'random_password.nats_password',
+      'random_password.neo4j_password',
+      'random_password.postgres_password',
+      'random_password.qdrant_api-key',
+      'random_password.qdrant_read-only-api-key',
+      'random_password.rabbitmq_password',
+      'random_password.redis_password',
+    ]);
+  });
+
+  it('the network', () => {
+    expect(addresses('docker_network')).toEqual(['docker_network.network']);
+  });
+
+  it('volumes keep their Docker names (the data lives under the name)', () => {
+    expect(tf.resource.docker_volume!.postgres_data.name).toBe('agent-platform-development-postgres-data');
+    expect(tf.resource.docker_volume!.qdrant_storage.name).toBe('agent-platform-development-qdrant-storage');
+  });
+});

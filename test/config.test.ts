@@ -1,0 +1,366 @@
+/**
+ * Bad input is a feature: every rejected configuration names the environment file and the field
+ * path, and nothing is written.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, type EnvironmentSource, loadEnvironment } from '../environments/load';
+import { run } from '../stacks/cli';
+import { source, variant } from './helpers';
+
+function problems(src: EnvironmentSource): string[] {
+  try {
+    loadEnvironment(src);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues.map((i) => `${e.file}: ${i.path}: ${i.message}`);
+    throw e;
+  }
+  throw new Error('expected the environment to be rejected');
+}
+
+/** Asserts exactly one problem is reported, at `fieldPath`, and that it says `says`. */
+function rejects(src: EnvironmentSource, fieldPath: string, says: RegExp) {
+  const found = problems(src);
+  const match = found.filter((p) => p.startsWith(`${src.file}: ${fieldPath}: `));
+  expect(match, `problems were:\n${found.join('\n')}`).toHaveLength(1);
+  expect(match[0]).toMatch(says);
+}
+
+describe('the shipped environments', () => {
+  it.each(['development', 'staging', 'production'] as const)('%s is valid', (name) => {
+    expect(() => loadEnvironment(source(name))).not.toThrow();
+  });
+});
+
+describe('rejected input names the file and the field', () => {
+  it('an unknown service name', () => {
+    rejects(
+      variant('development', (i) => (i.services.vault = {})),
+      'services.vault',
+      /unknown service; the catalogue has nats, redis/,
+    );
+  });
+
+  it('an unknown field inside a service', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.maxmemry = '1Gi')),
+      'services.redis.maxmemry',
+      /unknown field/,
+    );
+  });
+
+  it('a negative replica count', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.replicas = -1)),
+      'services.redis.replicas',
+      />=1/,
+    );
+  });
+
+  it('a fractional replica count', () => {
+    rejects(
+      variant('staging', (i) => (i.services.nats.replicas = 1.5)),
+      'services.nats.replicas',
+      /expected int/,
+    );
+  });
+
+  it('a memory quantity that is not one (2GB for 2Gi)', () => {
+    rejects(
+      variant('development', (i) => (i.services.postgres.resources = { limits: { memory: '2GB' } })),
+      'services.postgres.resources.limits.memory',
+      /memory quantity with a binary unit, e.g. 512Mi or 2Gi/,
+    );
+  });
+
+  it('a cpu quantity that is not one', () => {
+    rejects(
+      variant('development', (i) => (i.services.qdrant.resources = { requests: { cpu: '2 cores' } })),
+      'services.qdrant.resources.requests.cpu',
+      /cpu quantity/,
+    );
+  });
+
+  it('a request above its limit', () => {
+    rejects(
+      variant('development', (i) => (i.services.qdrant.resources = { requests: { memory: '4Gi' } })),
+      'services.qdrant.resources.requests.memory',
+      /request 4Gi exceeds limit 1Gi/,
+    );
+  });
+
+  it('an invalid CIDR (prefix out of range)', () => {
+    rejects(
+      variant('development', (i) => (i.target.network.subnet = '172.28.0.0/33')),
+      'target.network.subnet',
+      /not an IPv4 CIDR block/,
+    );
+  });
+
+  it('an invalid CIDR (host bits set)', () => {
+    rejects(
+      variant('development', (i) => (i.target.network.subnet = '172.28.0.1/16')),
+      'target.network.subnet',
+      /host bits set; the network address is 172.28.0.0\/16/,
+    );
+  });
+
+  it('an invalid CIDR (octet out of range) on the AWS VPC', () => {
+    rejects(
+      variant('production', (i) => (i.target.vpc.cidr = '10.400.0.0/16')),
+      'target.vpc.cidr',
+      /not an IPv4 CIDR block/,
+    );
+  });
+
+  it('a gateway outside the subnet', () => {
+    rejects(
+      variant('development', (i) => (i.target.network.gateway = '10.0.0.1')),
+      'target.network.gateway',
+      /outside 172.28.0.0\/16/,
+    );
+  });
+
+  it('a port out of range', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.hostPorts = { client: 70000 })),
+      'services.redis.hostPorts.client',
+      /<=65535/,
+    );
+  });
+
+  it('a host port for a port the service does not have', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.hostPorts = { admin: 16379 })),
+      'services.redis.hostPorts.admin',
+      /no port named "admin"; ports are client/,
+    );
+  });
+
+  it('an image with no tag', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.image = 'redis')),
+      'services.redis.image',
+      /has no tag; pin an exact version/,
+    );
+  });
+
+  it('an image with the latest tag', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.image = 'docker.io/library/redis:latest')),
+      'services.redis.image',
+      /"latest" tag/,
+    );
+  });
+
+  it('a version override of latest', () => {
+    rejects(
+      variant('development', (i) => (i.services.nats.version = 'latest')),
+      'services.nats.version',
+      /"latest" tag is not allowed/,
+    );
+  });
+
+  it('image and version together', () => {
+    rejects(
+      variant('development', (i) => Object.assign(i.services.nats, { image: 'nats:2.10.25-alpine', version: '2.10.25' })),
+      'services.nats.version',
+      /either image or version/,
+    );
+  });
+
+  it('two services on the same host port', () => {
+    rejects(
+      variant('development', (i) => (i.services.qdrant.hostPorts = { http: 6379 })),
+      'services.qdrant.hostPorts.http',
+      /host port 6379 is already published by services.redis \(client\)/,
+    );
+  });
+
+  it('a GPU asked for where the environment has none', () => {
+    rejects(
+      variant('development', (i) => (i.services.ollama.gpus = 1)),
+      'services.ollama.gpus',
+      /asks for 1 GPU but environment "development" has none \(target.gpu is not set\)/,
+    );
+  });
+
+  it('a GPU asked for on AWS without a GPU node pool', () => {
+    rejects(
+      variant('production', (i) => delete i.target.eks.gpuNodePool),
+      'services.ollama.gpus',
+      /has none \(target.eks.gpuNodePool is not set\)/,
+    );
+  });
+
+  it('more than one instance on a single Docker host', () => {
+    rejects(
+      variant('development', (i) => (i.services.rabbitmq.replicas = 3)),
+      'services.rabbitmq.replicas',
+      /unconnected copies would not be a cluster/,
+    );
+  });
+
+  it('an unknown target kind', () => {
+    const found = problems(variant('development', (i) => (i.target.kind = 'nomad')));
+    expect(found.some((p) => p.startsWith('environments/development.ts: target.kind: '))).toBe(true);
+  });
+
+  it('a Redis maxmemory without headroom under the limit', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.maxmemory = '700Mi')),
+      'services.redis.maxmemory',
+      /less than 20% of the 768Mi memory limit/,
+    );
+  });
+
+  it('an Elasticsearch heap above half the limit', () => {
+    rejects(
+      variant('development', (i) => (i.services.elasticsearch.heap = '1536Mi')),
+      'services.elasticsearch.heap',
+      /more than half of the 2Gi/,
+    );
+  });
+
+  it('PostgreSQL shared_buffers above 40% of the limit', () => {
+    rejects(
+      variant('development', (i) => (i.services.postgres.tuning.sharedBuffers = '1Gi')),
+      'services.postgres.tuning.sharedBuffers',
+      /more than 40% of the 1536Mi memory limit/,
+    );
+  });
+
+  it('Kibana on a different version than Elasticsearch', () => {
+    rejects(
+      variant('development', (i) => (i.services.elasticsearch.kibana = { version: '8.16.0' })),
+      'services.elasticsearch.kibana.version',
+      /Kibana 8.16.0 must run the same version as Elasticsearch 8.17.2/,
+    );
+  });
+
+  it('a model without a tag or with latest', () => {
+    rejects(
+      variant('development', (i) => (i.services.ollama.models = ['llama3.2'])),
+      'services.ollama.models[0]',
+      /must be name:tag/,
+    );
+    rejects(
+      variant('development', (i) => (i.services.ollama.models = ['llama3.2:latest'])),
+      'services.ollama.models[0]',
+      /"latest" tag is not allowed/,
+    );
+  });
+
+  it('an invalid bucket name', () => {
+    rejects(
+      variant('development', (i) => (i.services.minio.buckets = ['Agent_Outputs'])),
+      'services.minio.buckets[0]',
+      /lower-case letters/,
+    );
+  });
+
+  it('an S3 backend in an invalid region', () => {
+    rejects(
+      variant('production', (i) => (i.backend.region = 'europe')),
+      'backend.region',
+      /AWS region/,
+    );
+  });
+
+  it('a node pool whose desired size is outside min..max', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.systemNodePool.desired = 12)),
+      'target.eks.systemNodePool.desired',
+      /outside 3..9/,
+    );
+  });
+
+  it('reports every problem of a file at once', () => {
+    const found = problems(
+      variant('development', (i) => {
+        i.target.network.subnet = '300.0.0.0/8';
+        i.services.redis.replicas = -2;
+        i.services.vault = {};
+      }),
+    );
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^environments\/development.ts: target.network.subnet: /),
+        expect.stringMatching(/^environments\/development.ts: services.redis.replicas: /),
+        expect.stringMatching(/^environments\/development.ts: services.vault: /),
+      ]),
+    );
+  });
+
+  it('a disabled service is not validated or built', () => {
+    const e = loadEnvironment(variant('development', (i) => (i.services.neo4j = { enabled: false, replicas: -5 })));
+    expect(e.specs.map((s) => s.name)).not.toContain('neo4j');
+  });
+});
+
+describe('the command line', () => {
+  function tempProject() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-cli-'));
+    const outdir = path.join(dir, 'cdktf.out');
+    fs.mkdirSync(path.join(outdir, 'stacks', 'development', '.terraform'), { recursive: true });
+    fs.writeFileSync(path.join(outdir, 'manifest.json'), '{"previous":true}');
+    fs.writeFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), '{"previous":true}');
+    fs.writeFileSync(path.join(outdir, 'stacks', 'development', '.terraform.lock.hcl'), '# lock');
+    return { dir, outdir };
+  }
+  const snapshot = (dir: string) =>
+    fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => {
+        const p = path.join(d.parentPath, d.name);
+        return `${path.relative(dir, p)}=${fs.readFileSync(p, 'utf8')}`;
+      })
+      .sort();
+
+  it('exits non-zero, names file and field, and leaves the output directory as it was', () => {
+    const { dir, outdir } = tempProject();
+    const before = snapshot(dir);
+    const out: string[] = [];
+    const err: string[] = [];
+    const bad = variant('staging', (i) => (i.services.redis.replicas = -1));
+    const code = run([source('development'), bad, source('production')], outdir, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('environments/staging.ts: services.redis.replicas:');
+    expect(err.join('\n')).toContain(`nothing was written to ${outdir}`);
+    expect(out).toEqual([]);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('on success replaces the synthesized files, keeps Terraform files, and prints a summary', () => {
+    const { dir, outdir } = tempProject();
+    const out: string[] = [];
+    const code = run([source('development'), source('staging'), source('production')], outdir, { out: (l) => out.push(l), err: () => {} });
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/^stack\s+target\s+services\s+resources\s+output$/);
+    expect(out[1]).toMatch(new RegExp(`^development\\s+docker\\s+10\\s+\\d+\\s+${outdir}/stacks/development/cdk.tf.json$`));
+    expect(out[2]).toMatch(/^staging\s+kubernetes\s+0\s+0\s+/);
+    expect(out[3]).toMatch(/^production\s+aws\s+0\s+0\s+/);
+    expect(out[4]).toMatch(/^synthesized 3 stacks in \d+ ms$/);
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.stacks).sort()).toEqual(['development', 'production', 'staging']);
+    expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', '.terraform.lock.hcl'), 'utf8')).toBe('# lock');
+    expect(fs.existsSync(path.join(outdir, 'stacks', 'development', '.terraform'))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), 'utf8')).resource).toBeDefined();
+    // No staging directory is left behind.
+    expect(fs.readdirSync(dir)).toEqual(['cdktf.out']);
+  });
+
+  it('rejects two environments with the same name', () => {
+    const err: string[] = [];
+    const twin = variant('development', () => {}, 'environments/development-copy.ts');
+    const code = run([source('development'), twin], fs.mkdtempSync(path.join(os.tmpdir(), 'twin-')) + '/out', {
+      out: () => {},
+      err: (l) => err.push(l),
+    });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('environments/development-copy.ts: name: environment "development" is defined twice');
+  });
+});
