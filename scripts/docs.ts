@@ -47,7 +47,11 @@ export function renderCatalogue(): string {
   lines.push(`|---|${profileNames.map(() => '---').join('|')}|`);
   for (const name of serviceNames) {
     const cells = profileNames.map((p) => {
-      const s = profiles[p].services[name] as { replicas?: number; resources?: { limits?: { cpu?: string; memory?: string } }; persistence?: { size?: string } };
+      const s = profiles[p].services[name] as {
+        replicas?: number;
+        resources?: { limits?: { cpu?: string; memory?: string } };
+        persistence?: { size?: string };
+      };
       return `${s.replicas} x (${s.resources?.limits?.cpu} cpu, ${s.resources?.limits?.memory}), ${s.persistence?.size ?? '-'}`;
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);

@@ -18,6 +18,8 @@ import * as path from 'node:path';
 import { environments } from '../environments';
 import { type Environment } from '../environments/load';
 import { loadAll, synthesize } from '../stacks/app';
+import { dockerScrapeResolver } from '../constructs/targets/docker/addressing';
+import { prometheusConfig, scrapeJobs } from '../monitoring/scrape';
 
 interface Result {
   readonly name: string;
@@ -267,6 +269,25 @@ async function main(): Promise<void> {
           ]),
       );
     }
+  }
+
+  if (needs({ promtool: 'prometheus' }, 'promtool check config')) {
+    const secrets = path.join(work, 'prometheus', 'secrets');
+    fs.mkdirSync(secrets, { recursive: true });
+    for (const spec of dev.specs)
+      for (const s of spec.secrets) fs.writeFileSync(path.join(secrets, `${spec.name}-${s.name}`), 'VerifySecret0\n');
+    const jobs = scrapeJobs(dev.specs, dockerScrapeResolver(secrets));
+    const config = prometheusConfig(jobs, { scrapeInterval: '15s', environment: dev.name });
+    validator(
+      'scrape config derived from the specs (promtool check config)',
+      () => sh('promtool', ['check', 'config', write('prometheus/prometheus.yml', config)]),
+      () =>
+        sh('promtool', [
+          'check',
+          'config',
+          write('prometheus/broken.yml', config.replace('"scrape_interval": "15s"', '"scrape_interval": "soon"')),
+        ]),
+    );
   }
 
   if (needs({ terraform: 'the Terraform CLI' }, 'terraform validate')) {

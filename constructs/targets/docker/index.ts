@@ -17,6 +17,7 @@ import { cpuCores, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, renderText } from '../../spec/template';
 import type { ContainerSpec, ImageRef, JobSpec, ServiceSpec, Text } from '../../spec/types';
 import { escapeLiteral, octalMode, pinAddress } from '../terraform';
+import { aliasOf } from './addressing';
 
 /** Loopback only: a developer's services are never reachable from the network they sit on. */
 export const PUBLISH_ADDRESS = '127.0.0.1';
@@ -26,11 +27,6 @@ export interface Endpoint {
   readonly internal: string;
   /** `127.0.0.1:port` on the Docker host, when published. */
   readonly host?: string;
-}
-
-/** Network alias of a container: the service name for the main container, `<service>-<name>` for the others. */
-export function aliasOf(service: string, container: string): string {
-  return container === 'main' ? service : `${service}-${container}`;
 }
 
 export interface DockerTargetProps {
@@ -118,7 +114,7 @@ export class DockerTarget extends Construct {
       // Every service is reachable by its name as a network alias.
       host: (ref) => ref.service,
       // Sidecars run as separate containers and reach the main one by its alias.
-      self: () => spec.name,
+      self: () => aliasOf(spec.name, 'main'),
     };
   }
 

@@ -1,0 +1,65 @@
+/**
+ * Prometheus scrape jobs derived from the specs: one job per service, at the metrics endpoint the spec
+ * declares (native, exporter sidecar or blackbox probe), with the authentication it needs. Targets only
+ * say how a container is addressed; nothing here knows a target.
+ */
+import type { MetricsEndpoint, ServiceSpec, Text } from '../constructs/spec/types';
+
+export interface ScrapeResolver {
+  /** `host:port` of a container port as the scraper reaches it. */
+  address(spec: ServiceSpec, container: string, port: number): string;
+  /** A text with references (probe targets), resolved for that spec. */
+  text(spec: ServiceSpec, value: Text): string;
+  /** Path of a file holding a secret's value, mounted into the scraper. */
+  secretFile(service: string, name: string): string;
+}
+
+export interface ScrapeJob {
+  readonly job_name: string;
+  readonly metrics_path: string;
+  readonly params?: Record<string, string[]>;
+  readonly static_configs: { targets: string[]; labels: Record<string, string> }[];
+  readonly authorization?: { type: 'Bearer'; credentials_file: string };
+  readonly basic_auth?: { username: string; password_file: string };
+}
+
+export function scrapeJobs(specs: readonly ServiceSpec[], resolve: ScrapeResolver): ScrapeJob[] {
+  return specs.map((spec) => {
+    const m: MetricsEndpoint = spec.metrics;
+    return {
+      job_name: spec.name,
+      metrics_path: m.path,
+      ...(m.params
+        ? { params: Object.fromEntries(Object.entries(m.params).map(([k, vs]) => [k, vs.map((v) => resolve.text(spec, v))])) }
+        : {}),
+      static_configs: [
+        {
+          targets: [resolve.address(spec, m.container, m.port)],
+          labels: { service: spec.name, component: spec.component, source: m.source },
+        },
+      ],
+      ...(m.auth?.kind === 'bearer'
+        ? { authorization: { type: 'Bearer' as const, credentials_file: resolve.secretFile(m.auth.token.service, m.auth.token.name) } }
+        : {}),
+      ...(m.auth?.kind === 'basic'
+        ? { basic_auth: { username: m.auth.username, password_file: resolve.secretFile(m.auth.password.service, m.auth.password.name) } }
+        : {}),
+    };
+  });
+}
+
+/** A Prometheus configuration (JSON is valid YAML) scraping every service. */
+export function prometheusConfig(jobs: readonly ScrapeJob[], opts: { scrapeInterval: string; environment: string }): string {
+  return `${JSON.stringify(
+    {
+      global: {
+        scrape_interval: opts.scrapeInterval,
+        evaluation_interval: opts.scrapeInterval,
+        external_labels: { environment: opts.environment },
+      },
+      scrape_configs: jobs,
+    },
+    null,
+    2,
+  )}\n`;
+}
