@@ -179,7 +179,7 @@ async function redisCheck(conf: string): Promise<{ code: number; out: string }> 
 // --- PostgreSQL: initdb a scratch cluster and start it on the file -----------------------------------------
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-function postgresCheck(conf: string, label: string): { code: number; out: string } {
+function postgresCheck(conf: string, label: string, initScript?: string): { code: number; out: string } {
   const dir = path.join(work, `pg-${label}`);
   fs.mkdirSync(dir, { recursive: true });
   const confFile = path.join(dir, 'postgresql.conf');
@@ -206,9 +206,36 @@ function postgresCheck(conf: string, label: string): { code: number; out: string
       shared_preload_libraries: 'pg_stat_statements',
     };
     const wrong = Object.entries(expected).filter(([k, v]) => show(k) !== v);
-    return wrong.length === 0
-      ? { code: 0, out: '' }
-      : { code: 1, out: `unexpected settings: ${wrong.map(([k, v]) => `${k}=${show(k)} (want ${v})`).join(', ')}` };
+    if (wrong.length > 0)
+      return { code: 1, out: `unexpected settings: ${wrong.map(([k, v]) => `${k}=${show(k)} (want ${v})`).join(', ')}` };
+    if (initScript !== undefined) {
+      // The first-start script the image runs from /docker-entrypoint-initdb.d, against this server.
+      const script = path.join(dir, 'init.sh');
+      fs.writeFileSync(script, initScript, { mode: 0o755 });
+      const env = [
+        'env',
+        `PGHOST=${dir}`,
+        `PGPORT=${port}`,
+        'POSTGRES_USER=postgres',
+        'POSTGRES_DB=postgres',
+        'EXPORTER_PASSWORD=VerifyPassword0',
+      ];
+      const ran = asPostgres([...env, 'sh', script]);
+      if (ran.code !== 0) return ran;
+      const granted = asPostgres([
+        `${PG_BIN}/psql`,
+        '-h',
+        dir,
+        '-p',
+        port,
+        '-U',
+        'postgres',
+        '-Atc',
+        "SELECT pg_has_role('prometheus_exporter', 'pg_monitor', 'member')",
+      ]).out.trim();
+      if (granted !== 't') return { code: 1, out: `prometheus_exporter is not a pg_monitor member: ${granted}` };
+    }
+    return { code: 0, out: '' };
   } finally {
     asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']);
   }
@@ -249,10 +276,16 @@ async function main(): Promise<void> {
 
   if (needs({ [`${PG_BIN}/postgres`]: 'postgresql-15', runuser: 'util-linux' }, 'postgres')) {
     const [conf] = artifacts(dev, 'postgresql.conf');
+    const [init] = artifacts(dev, 'shell').filter((a) => a.path.startsWith('/docker-entrypoint-initdb.d/'));
     validator(
       'postgresql.conf (PostgreSQL 15 started on it)',
       () => postgresCheck(conf!.content, 'good'),
       () => postgresCheck(conf!.content.replace(/^shared_buffers = .*$/m, 'shared_buffers = 256XB'), 'bad'),
+    );
+    validator(
+      'postgres init script (run against PostgreSQL 15: exporter role with pg_monitor)',
+      () => postgresCheck(conf!.content, 'init-good', init!.content),
+      () => postgresCheck(conf!.content, 'init-bad', init!.content.replace('GRANT pg_monitor', 'GRANT pg_monitorr')),
     );
   }
 

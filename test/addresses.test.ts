@@ -53,6 +53,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.minio_root-user',
       'random_password.nats_password',
       'random_password.neo4j_password',
+      'random_password.postgres_exporter-password',
       'random_password.postgres_password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',

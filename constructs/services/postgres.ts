@@ -93,13 +93,26 @@ export const postgres = defineService({
       '',
     ].join('\n');
     const password = tpl`${secretRef('postgres', 'password')}`;
+    const exporterPassword = tpl`${secretRef('postgres', 'exporter-password')}`;
+    // Runs once, when the data directory is initialised: a least-privilege monitoring role
+    // (pg_monitor) for the exporter, and the statistics extension it reads.
+    const initMonitoring = [
+      '#!/bin/sh',
+      'set -eu',
+      'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<SQL',
+      "CREATE ROLE prometheus_exporter LOGIN PASSWORD '$EXPORTER_PASSWORD';",
+      'GRANT pg_monitor TO prometheus_exporter;',
+      'CREATE EXTENSION IF NOT EXISTS pg_stat_statements;',
+      'SQL',
+      '',
+    ].join('\n');
     const metrics = exporter(ctx, {
       image: 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0',
       port: 9187,
       env: {
         DATA_SOURCE_URI: tpl`${selfHost}:5432/${c.database}?sslmode=disable`,
-        DATA_SOURCE_USER: c.username,
-        DATA_SOURCE_PASS: password,
+        DATA_SOURCE_USER: 'prometheus_exporter',
+        DATA_SOURCE_PASS: exporterPassword,
       },
     });
     return [
@@ -110,7 +123,10 @@ export const postgres = defineService({
         description: this.description,
         replicas: c.replicas,
         managed: 'rds-postgresql',
-        secrets: [{ name: 'password', description: `Password of the "${c.username}" database owner`, length: 32 }],
+        secrets: [
+          { name: 'password', description: `Password of the "${c.username}" database owner`, length: 32 },
+          { name: 'exporter-password', description: 'Password of the prometheus_exporter role (pg_monitor only)', length: 32 },
+        ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'PostgreSQL cluster (PGDATA)', backup: true }],
         jobs: [],
         dependsOn: [],
@@ -123,13 +139,17 @@ export const postgres = defineService({
               POSTGRES_DB: c.database,
               POSTGRES_USER: c.username,
               POSTGRES_PASSWORD: password,
+              EXPORTER_PASSWORD: exporterPassword,
               POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
               POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --data-checksums',
               PGDATA: '/var/lib/postgresql/data/pgdata',
             },
             ports: [port('client', 5432, 'client', 'postgresql', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/var/lib/postgresql/data' }],
-            files: [{ path: CONFIG, content: config, mode: 0o644, format: 'postgresql.conf' }],
+            files: [
+              { path: CONFIG, content: config, mode: 0o644, format: 'postgresql.conf' },
+              { path: '/docker-entrypoint-initdb.d/10-monitoring.sh', content: initMonitoring, mode: 0o755, format: 'shell' },
+            ],
             health: health(['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', c.username, '-d', c.database], {
               startPeriodSeconds: 30,
             }),
