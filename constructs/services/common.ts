@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseImage, pinned } from '../spec/image';
 import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
-import type { ContainerSpec, HealthCheck, ImageRef, PortSpec, ResourceRequirements, ServiceSpec } from '../spec/types';
+import type { ContainerSpec, HealthCheck, ImageRef, JobSpec, PortSpec, ResourceRequirements, ServiceSpec } from '../spec/types';
 
 /**
  * Wraps a cross-field refinement so it runs only on fields that are themselves valid: zod runs
@@ -135,6 +135,19 @@ export interface ServiceDefinition<S extends z.ZodType = z.ZodType> {
 
 export function defineService<S extends z.ZodType>(def: ServiceDefinition<S>): ServiceDefinition<S> {
   return def;
+}
+
+/** The identity of a service's own spec: named after its definition, configured at `services.<name>`. */
+export function identity(def: { readonly name: string; readonly description: string }, replicas: number) {
+  return { name: def.name, component: def.name, configPath: `services.${def.name}`, description: def.description, replicas };
+}
+
+/** A one-shot setup job, sized by the profile's job resources. */
+export function job(
+  ctx: BuildContext,
+  spec: Omit<JobSpec, 'resources' | 'files' | 'mounts'> & Partial<Pick<JobSpec, 'files' | 'mounts'>>,
+): JobSpec {
+  return { files: [], mounts: [], resources: ctx.jobResources, ...spec };
 }
 
 /** A port, published on the host (loopback) when its purpose is client/admin and `publish` allows it. */

@@ -6,6 +6,7 @@ import {
   crossCheck,
   defineService,
   imageOrVersion,
+  job,
   memoryQuantity,
   persistenceSchema,
   port,
@@ -125,7 +126,7 @@ export const elasticsearch = defineService({
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Indices', backup: true }],
         jobs: [
-          {
+          job(ctx, {
             name: 'setup-security',
             description: 'Sets the kibana_system password and creates the least-privilege prometheus_exporter user',
             image: es,
@@ -136,10 +137,7 @@ export const elasticsearch = defineService({
               KIBANA_SYSTEM_PASSWORD: tpl`${secretRef('elasticsearch', 'kibana-system-password')}`,
               EXPORTER_PASSWORD: exporterPassword,
             },
-            files: [],
-            mounts: [],
-            resources: ctx.jobResources,
-          },
+          }),
         ],
         dependsOn: [],
         containers: [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostRef, secretRef, tpl } from '../spec/template';
-import { defineService, health, imageOrVersion, persistenceSchema, port, resolveImage, serviceFields } from './common';
+import { defineService, health, identity, imageOrVersion, job, persistenceSchema, port, resolveImage, serviceFields } from './common';
 
 export const MINIO_IMAGE = 'minio/minio:RELEASE.2025-04-22T22-12-26Z';
 export const MC_IMAGE = 'minio/mc:RELEASE.2025-04-16T18-13-26Z';
@@ -46,11 +46,7 @@ export const minio = defineService({
     ].join('\n');
     return [
       {
-        name: 'minio',
-        component: 'minio',
-        configPath: 'services.minio',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         managed: 's3',
         secrets: [
           { name: 'root-user', description: 'MinIO root access key', length: 20 },
@@ -58,7 +54,7 @@ export const minio = defineService({
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Object data', backup: true }],
         jobs: [
-          {
+          job(ctx, {
             name: 'create-buckets',
             description: `Creates ${c.buckets.join(', ')}${c.versioning ? ' with versioning' : ''}, private`,
             image: resolveImage(MC_IMAGE, {}),
@@ -68,10 +64,7 @@ export const minio = defineService({
               MINIO_ROOT_USER: rootUser,
               MINIO_ROOT_PASSWORD: rootPassword,
             },
-            files: [],
-            mounts: [],
-            resources: ctx.jobResources,
-          },
+          }),
         ],
         dependsOn: [],
         containers: [

@@ -4,13 +4,14 @@ import { secretRef, selfHost, tpl } from '../spec/template';
 import {
   crossCheck,
   defineService,
+  health,
+  identity,
   imageOrVersion,
   memoryQuantity,
   persistenceSchema,
   port,
   resolveImage,
   serviceFields,
-  health,
 } from './common';
 import { exporter } from './sidecars';
 
@@ -93,11 +94,7 @@ export const nats = defineService({
     });
     return [
       {
-        name: 'nats',
-        component: 'nats',
-        configPath: 'services.nats',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         secrets: [{ name: 'password', description: 'Password of the "platform" NATS user', length: 32 }],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'JetStream file store', backup: true }],
         jobs: [],

@@ -4,6 +4,7 @@ import { secretRef, tpl } from '../spec/template';
 import {
   crossCheck,
   defineService,
+  identity,
   imageOrVersion,
   memoryQuantity,
   persistenceSchema,
@@ -52,11 +53,7 @@ export const neo4j = defineService({
     const metrics = probe(ctx, { port: 7474, path: '/' });
     return [
       {
-        name: 'neo4j',
-        component: 'neo4j',
-        configPath: 'services.neo4j',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         secrets: [{ name: 'password', description: 'Password of the neo4j user', length: 32 }],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Graph store and transaction logs', backup: true }],
         jobs: [],

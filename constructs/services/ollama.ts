@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostRef, tpl } from '../spec/template';
-import { defineService, health, imageOrVersion, persistenceSchema, port, resolveImage, serviceFields } from './common';
+import { defineService, health, identity, imageOrVersion, job, persistenceSchema, port, resolveImage, serviceFields } from './common';
 import { probe } from './sidecars';
 
 export const OLLAMA_IMAGE = 'ollama/ollama:0.5.12';
@@ -44,27 +44,20 @@ export const ollama = defineService({
     const metrics = probe(ctx, { port: 11434, path: '/api/version' });
     return [
       {
-        name: 'ollama',
-        component: 'ollama',
-        configPath: 'services.ollama',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         secrets: [],
         volumes: [{ name: 'models', size: c.persistence.size, description: 'Pulled model weights (re-pullable)', backup: false }],
         jobs:
           c.models.length === 0
             ? []
             : [
-                {
+                job(ctx, {
                   name: 'pull-models',
                   description: `Pulls ${c.models.join(', ')}`,
                   image,
                   command: ['/bin/sh', '-c', ['set -eu', ...c.models.map((m) => `ollama pull "${m}"`)].join('\n')],
                   env: { OLLAMA_HOST: tpl`http://${hostRef('ollama')}:11434` },
-                  files: [],
-                  mounts: [],
-                  resources: ctx.jobResources,
-                },
+                }),
               ],
         dependsOn: [],
         containers: [

@@ -5,6 +5,7 @@ import {
   crossCheck,
   defineService,
   health,
+  identity,
   imageOrVersion,
   memoryQuantity,
   persistenceSchema,
@@ -117,11 +118,7 @@ export const postgres = defineService({
     });
     return [
       {
-        name: 'postgres',
-        component: 'postgres',
-        configPath: 'services.postgres',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         managed: 'rds-postgresql',
         secrets: [
           { name: 'password', description: `Password of the "${c.username}" database owner`, length: 32 },

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { secretRef, tpl } from '../spec/template';
-import { defineService, health, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields } from './common';
+import {
+  defineService,
+  health,
+  identity,
+  imageOrVersion,
+  memoryQuantity,
+  persistenceSchema,
+  port,
+  resolveImage,
+  serviceFields,
+} from './common';
 
 export const QDRANT_IMAGE = 'qdrant/qdrant:v1.13.4';
 
@@ -30,11 +40,7 @@ export const qdrant = defineService({
   build(c) {
     return [
       {
-        name: 'qdrant',
-        component: 'qdrant',
-        configPath: 'services.qdrant',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         secrets: [
           { name: 'api-key', description: 'Read-write API key (header api-key or Authorization: Bearer)', length: 40 },
           { name: 'read-only-api-key', description: 'Read-only API key, used by metrics scraping', length: 40 },

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
-import { defineService, imageOrVersion, memoryQuantity, persistenceSchema, port, resolveImage, serviceFields, shellHealth } from './common';
+import {
+  defineService,
+  identity,
+  imageOrVersion,
+  memoryQuantity,
+  persistenceSchema,
+  port,
+  resolveImage,
+  serviceFields,
+  shellHealth,
+} from './common';
 
 export const RABBITMQ_IMAGE = 'rabbitmq:4.0.5-management-alpine';
 
@@ -38,11 +48,7 @@ export const rabbitmq = defineService({
     ].join('\n');
     return [
       {
-        name: 'rabbitmq',
-        component: 'rabbitmq',
-        configPath: 'services.rabbitmq',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         managed: 'amazon-mq-rabbitmq',
         secrets: [{ name: 'password', description: 'Password of the "platform" administrator', length: 32 }],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Mnesia database and message store', backup: true }],

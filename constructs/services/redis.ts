@@ -4,6 +4,7 @@ import { secretRef, selfHost, tpl } from '../spec/template';
 import {
   crossCheck,
   defineService,
+  identity,
   imageOrVersion,
   memoryQuantity,
   persistenceSchema,
@@ -84,11 +85,7 @@ export const redis = defineService({
     });
     return [
       {
-        name: 'redis',
-        component: 'redis',
-        configPath: 'services.redis',
-        description: this.description,
-        replicas: c.replicas,
+        ...identity(this, c.replicas),
         managed: 'elasticache-redis',
         secrets: [{ name: 'password', description: 'Redis requirepass', length: 32 }],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'AOF and RDB files', backup: true }],
