@@ -304,6 +304,31 @@ async function main(): Promise<void> {
     }
   }
 
+  if (needs({ sh: 'dash', bash: 'bash' }, 'shell syntax')) {
+    // Every `sh -c` / `bash -c` script synthesized into a container: health checks, commands, jobs.
+    const scripts: { where: string; shell: string; script: string }[] = [];
+    for (const [address, c] of Object.entries<any>(stackJson('development').resource.docker_container)) {
+      for (const [field, argv] of [
+        ['healthcheck', (c.healthcheck?.test ?? []).slice(1)],
+        ['entrypoint', c.entrypoint ?? []],
+        ['command', c.command ?? []],
+      ] as [string, string[]][]) {
+        const i = argv.findIndex((a, k) => /^(\/bin\/)?(sh|bash)$/.test(a) && argv[k + 1] === '-c');
+        if (i >= 0)
+          scripts.push({ where: `${address} ${field}`, shell: argv[i]!.replace('/bin/', ''), script: terraformRender(argv[i + 2]!) });
+      }
+    }
+    const parse = (items: typeof scripts) => {
+      const bad = items.map((x) => ({ ...x, r: sh(x.shell, ['-n', '-c', x.script]) })).filter((x) => x.r.code !== 0);
+      return bad.length === 0 ? { code: 0, out: '' } : { code: 1, out: bad.map((x) => `${x.where}: ${x.r.out}`).join('\n') };
+    };
+    validator(
+      `shell scripts in containers, ${scripts.length} of them (sh -n / bash -n)`,
+      () => (scripts.length >= 8 ? parse(scripts) : { code: 1, out: `only ${scripts.length} scripts found` }),
+      () => parse(scripts.map((x) => ({ ...x, script: `${x.script} 'unterminated` }))),
+    );
+  }
+
   if (needs({ promtool: 'prometheus' }, 'promtool check config')) {
     const secrets = path.join(work, 'prometheus', 'secrets');
     fs.mkdirSync(secrets, { recursive: true });

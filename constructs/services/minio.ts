@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { hostRef, secretRef, tpl } from '../spec/template';
 import { defineService, health, identity, imageOrVersion, job, persistenceSchema, port, resolveImage, serviceFields } from './common';
 
-export const MINIO_IMAGE = 'minio/minio:RELEASE.2025-04-22T22-12-26Z';
-export const MC_IMAGE = 'minio/mc:RELEASE.2025-04-16T18-13-26Z';
+export const MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z';
+export const MC_IMAGE = 'quay.io/minio/mc:RELEASE.2025-04-16T18-13-26Z';
 
 /** S3 bucket naming rules (3-63 chars, lower case, digits, dots, hyphens; no IP-like names). */
 export const bucketName = z

@@ -15,7 +15,7 @@ import {
 } from './common';
 import { exporter } from './sidecars';
 
-export const NATS_IMAGE = 'nats:2.10.24-alpine';
+export const NATS_IMAGE = 'nats:2.10.29-alpine';
 const CONFIG = '/etc/nats/nats-server.conf';
 
 export const natsSchema = z

@@ -15,7 +15,7 @@ import {
 } from './common';
 import { probe } from './sidecars';
 
-export const NEO4J_IMAGE = 'neo4j:5.26.2-community';
+export const NEO4J_IMAGE = 'neo4j:5.26.19-community';
 
 export const neo4jSchema = z
   .strictObject({
@@ -74,13 +74,13 @@ export const neo4j = defineService({
             ports: [port('http', 7474, 'admin', 'http', c.hostPorts), port('bolt', 7687, 'client', 'bolt', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
             files: [],
-            // A real query over Bolt proves the database (not just the web server) answers.
-            health: shellHealth('cypher-shell -a bolt://127.0.0.1:7687 -u neo4j -p "${NEO4J_AUTH#neo4j/}" "RETURN 1" >/dev/null', {
-              intervalSeconds: 30,
-              timeoutSeconds: 20,
-              startPeriodSeconds: 90,
-              retries: 5,
-            }),
+            // A real Cypher query through the HTTP API, with wget (the image has no curl): proves the
+            // database answers, without starting a second JVM (cypher-shell) inside the memory limit.
+            health: shellHealth(
+              'wget -q -O /dev/null --user=neo4j --password="${NEO4J_AUTH#neo4j/}" --header="Content-Type: application/json" ' +
+                '--post-data=\'{"statements":[{"statement":"RETURN 1"}]}\' http://127.0.0.1:7474/db/neo4j/tx/commit',
+              { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 90, retries: 8 },
+            ),
             resources: c.resources,
             stopGracePeriodSeconds: 120,
           },

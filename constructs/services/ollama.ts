@@ -3,7 +3,7 @@ import { hostRef, tpl } from '../spec/template';
 import { defineService, health, identity, imageOrVersion, job, persistenceSchema, port, resolveImage, serviceFields } from './common';
 import { probe } from './sidecars';
 
-export const OLLAMA_IMAGE = 'ollama/ollama:0.5.12';
+export const OLLAMA_IMAGE = 'ollama/ollama:0.13.5';
 
 /** `name:tag` or `namespace/name:tag`; the tag is required so a pull is reproducible. */
 export const modelRef = z

@@ -15,7 +15,7 @@ import {
 } from './common';
 import { exporter } from './sidecars';
 
-export const POSTGRES_IMAGE = 'postgres:15.14-alpine';
+export const POSTGRES_IMAGE = 'postgres:15.15-alpine';
 const CONFIG = '/etc/postgresql/postgresql.conf';
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier');
 

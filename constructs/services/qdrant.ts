@@ -12,7 +12,7 @@ import {
   serviceFields,
 } from './common';
 
-export const QDRANT_IMAGE = 'qdrant/qdrant:v1.13.4';
+export const QDRANT_IMAGE = 'qdrant/qdrant:v1.13.6';
 
 export const qdrantSchema = z
   .strictObject({

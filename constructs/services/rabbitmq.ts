@@ -13,7 +13,7 @@ import {
   shellHealth,
 } from './common';
 
-export const RABBITMQ_IMAGE = 'rabbitmq:4.0.5-management-alpine';
+export const RABBITMQ_IMAGE = 'rabbitmq:4.0.9-management-alpine';
 
 export const rabbitmqSchema = z
   .strictObject({

@@ -15,7 +15,7 @@ import {
 } from './common';
 import { exporter } from './sidecars';
 
-export const REDIS_IMAGE = 'redis:7.4.2-alpine';
+export const REDIS_IMAGE = 'redis:7.4.7-alpine';
 const CONFIG = '/usr/local/etc/redis/redis.conf';
 
 export const redisSchema = z
@@ -102,7 +102,7 @@ export const redis = defineService({
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
             files: [{ path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' }],
-            health: shellHealth('redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG', { startPeriodSeconds: 10 }),
+            health: shellHealth('REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG', { startPeriodSeconds: 10 }),
             resources: c.resources,
             stopGracePeriodSeconds: 30,
           },
