@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { environments } from '../environments';
 import { type Environment } from '../environments/load';
 import { loadAll, synthesize } from '../stacks/app';
-import { dockerScrapeResolver } from '../constructs/targets/docker/addressing';
+import { containerAddress, dockerScrapeResolver } from '../constructs/targets/docker/addressing';
 import { prometheusConfig, scrapeJobs } from '../monitoring/scrape';
 
 interface Result {
@@ -95,7 +95,7 @@ function artifacts(env: Environment, format: string): ConfigArtifact[] {
   for (const spec of env.specs) {
     for (const c of spec.containers) {
       for (const f of c.files.filter((x) => x.format === format)) {
-        const address = c.name === 'main' ? spec.name : `${spec.name}_${c.name}`;
+        const address = containerAddress(spec.name, c.name);
         const upload = (tf.resource.docker_container[address]?.upload ?? []).find((u: { file: string }) => u.file === f.path);
         if (!upload) throw new Error(`${address} has no upload for ${f.path}`);
         out.push({ service: spec.name, path: f.path, content: terraformRender(upload.content) });

@@ -24,7 +24,11 @@ describe('import boundaries', () => {
   it('only constructs/providers imports cdktf, constructs or a provider package', () => {
     const offenders = sources
       .filter((f) => !f.startsWith(path.join('constructs', 'providers')))
-      .flatMap((f) => importsOf(f).filter((m) => m === 'cdktf' || m === 'constructs' || m.startsWith('@cdktf/')).map((m) => `${f}: ${m}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((m) => m === 'cdktf' || m === 'constructs' || m.startsWith('@cdktf/'))
+          .map((m) => `${f}: ${m}`),
+      );
     expect(offenders).toEqual([]);
   });
 
@@ -43,6 +47,7 @@ describe('import boundaries', () => {
   });
 
   it('nothing runs through ts-node', () => {
-    for (const f of [...sources, 'package.json', 'cdktf.json']) expect(fs.readFileSync(path.join(root, f), 'utf8')).not.toContain('ts-node');
+    for (const f of [...sources, 'package.json', 'cdktf.json'])
+      expect(fs.readFileSync(path.join(root, f), 'utf8')).not.toContain('ts-node');
   });
 });

@@ -4,6 +4,7 @@ import { Testing } from '../constructs/providers/cdktf';
 import { imageName } from '../constructs/spec/image';
 import { memoryMebibytes, cpuCores } from '../constructs/spec/quantity';
 import { orderByDependencies } from '../constructs/targets/docker';
+import { containerAddress } from '../constructs/targets/docker/addressing';
 import { escapeLiteral } from '../constructs/targets/terraform';
 import { loadEnvironment } from '../environments/load';
 import { DEFAULT_CREDENTIALS, SECRET_ENV } from '../security/guardrails';
@@ -78,7 +79,7 @@ describe.each(dev.specs.map((s) => [s.name, s] as const))('%s on Docker', (name,
   });
 
   for (const c of spec.containers) {
-    const key = c.name === 'main' ? name : `${name}_${c.name}`;
+    const key = containerAddress(name, c.name);
     describe(`container ${c.name}`, () => {
       const rc = containers[key];
 

@@ -8,6 +8,7 @@ import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
 import { loadEnvironment } from '../environments/load';
 import { parseCidr } from '../environments/network';
+import { SECRET_ENV } from '../security/guardrails';
 
 const dev = env('development');
 const file = (s: ServiceSpec, format: string): ConfigFile => {
@@ -107,7 +108,7 @@ describe('every service spec', () => {
       it('passes every secret by reference', () => {
         for (const c of [...s.containers, ...s.jobs]) {
           for (const [key, value] of Object.entries(c.env)) {
-            if (/(PASSWORD|_PASS|API_KEY|_KEY|_AUTH)$/.test(key)) {
+            if (SECRET_ENV.test(key)) {
               expect(
                 referencesOf(value).some((r) => r.kind === 'secret'),
                 `${s.name} ${c.name} ${key}`,

@@ -178,6 +178,14 @@ export function health(exec: readonly string[], opts: Partial<Omit<HealthCheck, 
   };
 }
 
+/**
+ * An HTTP health check run with `wget` inside the container (busybox or GNU), which a target that can
+ * probe directly (Kubernetes) may use as an HTTP probe instead.
+ */
+export function httpHealth(port: number, path: string, opts: Partial<Omit<HealthCheck, 'exec' | 'http'>> = {}): HealthCheck {
+  return health(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${path}`], { http: { port, path }, ...opts });
+}
+
 /** Shell form of a health check (`sh -c`), for checks that need environment variables or pipes. */
 export function shellHealth(script: string, opts: Partial<Omit<HealthCheck, 'exec'>> = {}): HealthCheck {
   return health(['sh', '-c', script], opts);

@@ -74,6 +74,7 @@ export const elasticsearch = defineService({
   schema: elasticsearchSchema,
   build(c, ctx) {
     const es = resolveImage(ELASTICSEARCH_IMAGE, c);
+    const heap = formatBinarySize(memoryBytes(c.heap), { k: 'k', m: 'm', g: 'g' });
     const elasticPassword = tpl`${secretRef('elasticsearch', 'elastic-password')}`;
     const esConfig = [
       `cluster.name: platform-${ctx.environment}`,
@@ -146,7 +147,7 @@ export const elasticsearch = defineService({
             image: es,
             env: {
               ELASTIC_PASSWORD: elasticPassword,
-              ES_JAVA_OPTS: `-Xms${formatBinarySize(memoryBytes(c.heap), { k: 'k', m: 'm', g: 'g' })} -Xmx${formatBinarySize(memoryBytes(c.heap), { k: 'k', m: 'm', g: 'g' })}`,
+              ES_JAVA_OPTS: `-Xms${heap} -Xmx${heap}`,
             },
             ports: [
               port('http', 9200, 'client', 'http', c.hostPorts),

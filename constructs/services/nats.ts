@@ -4,7 +4,7 @@ import { secretRef, selfHost, tpl } from '../spec/template';
 import {
   crossCheck,
   defineService,
-  health,
+  httpHealth,
   identity,
   imageOrVersion,
   memoryQuantity,
@@ -108,10 +108,7 @@ export const nats = defineService({
             ports: [port('client', 4222, 'client', 'nats', c.hostPorts), port('monitoring', 8222, 'admin', 'http', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
             files: [{ path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' }],
-            health: health(['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8222/healthz?js-enabled-only=true'], {
-              http: { port: 8222, path: '/healthz?js-enabled-only=true' },
-              startPeriodSeconds: 10,
-            }),
+            health: httpHealth(8222, '/healthz?js-enabled-only=true', { startPeriodSeconds: 10 }),
             resources: c.resources,
             stopGracePeriodSeconds: 45,
           },

@@ -6,7 +6,7 @@
 import { pinned } from '../spec/image';
 import { selfHost, tpl } from '../spec/template';
 import type { ContainerSpec, MetricsEndpoint, Text } from '../spec/types';
-import { type BuildContext, health, port } from './common';
+import { httpHealth, port, type BuildContext } from './common';
 
 /** Pinned sidecar images, in one place so an upgrade is one line. */
 export const SIDECAR_IMAGES = {
@@ -38,9 +38,7 @@ export function exporter(ctx: BuildContext, opts: ExporterOptions): { container:
       ports: [port('metrics', opts.port, 'metrics', 'http', {})],
       mounts: [],
       files: [],
-      health: health(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${opts.port}${opts.healthPath ?? '/'}`], {
-        startPeriodSeconds: 10,
-      }),
+      health: httpHealth(opts.port, opts.healthPath ?? '/', { startPeriodSeconds: 10 }),
       resources: ctx.sidecarResources,
       stopGracePeriodSeconds: 5,
     },
@@ -88,7 +86,7 @@ export function probe(ctx: BuildContext, opts: ProbeOptions): { container: Conta
       ports: [port('probe', PROBE_PORT, 'metrics', 'http', {})],
       mounts: [],
       files: [{ path: PROBE_CONFIG, content: `${module.join('\n')}\n`, mode: 0o644, format: 'blackbox.yml' }],
-      health: health(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${PROBE_PORT}/-/healthy`], { startPeriodSeconds: 10 }),
+      health: httpHealth(PROBE_PORT, '/-/healthy', { startPeriodSeconds: 10 }),
       resources: ctx.sidecarResources,
       stopGracePeriodSeconds: 5,
     },

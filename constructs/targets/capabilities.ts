@@ -28,12 +28,5 @@ export function capabilitiesOf(target: Target): TargetCapabilities {
 
 /** Where in the environment file the target's GPU capacity is declared, for messages. */
 export function gpuSettingPath(target: Target): string {
-  switch (target.kind) {
-    case 'docker':
-      return 'target.gpu';
-    case 'kubernetes':
-      return 'target.gpu';
-    case 'aws':
-      return 'target.eks.gpuNodePool';
-  }
+  return target.kind === 'aws' ? 'target.eks.gpuNodePool' : 'target.gpu';
 }

@@ -7,6 +7,16 @@ export function aliasOf(service: string, container: string): string {
   return container === 'main' ? service : `${service}-${container}`;
 }
 
+/** Terraform name of a container resource: `<service>` for the main one, `<service>_<container>` otherwise. */
+export function containerAddress(service: string, container: string): string {
+  return container === 'main' ? service : `${service}_${container}`;
+}
+
+/** Terraform name of a job's container resource. */
+export function jobAddress(service: string, job: string): string {
+  return `${service}_job_${job}`;
+}
+
 /**
  * Scrape addressing on the Docker network: sidecars are separate containers, so `selfHost` is the
  * service's alias. Secrets are read from files under `secretsDir` named `<service>-<secret>`.

@@ -17,7 +17,7 @@ import { cpuCores, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, renderText } from '../../spec/template';
 import type { ContainerSpec, ImageRef, JobSpec, ServiceSpec, Text } from '../../spec/types';
 import { escapeLiteral, octalMode, pinAddress } from '../terraform';
-import { aliasOf } from './addressing';
+import { aliasOf, containerAddress, jobAddress } from './addressing';
 
 /** Loopback only: a developer's services are never reachable from the network they sit on. */
 export const PUBLISH_ADDRESS = '127.0.0.1';
@@ -222,7 +222,7 @@ export class DockerTarget extends Construct {
       }),
       dependsOn,
     });
-    return pinAddress(container, ...(isMain ? [spec.name] : [spec.name, c.name]));
+    return pinAddress(container, containerAddress(spec.name, c.name));
   }
 
   private renderJob(spec: ServiceSpec, job: JobSpec, text: (t: Text) => string, dependsOn: ITerraformDependable[]): Container {
@@ -241,7 +241,7 @@ export class DockerTarget extends Construct {
         postcondition: [{ condition: '${self.exit_code == 0}', errorMessage: `${spec.name} job ${job.name} failed: ${job.description}` }],
       },
     });
-    return pinAddress(container, spec.name, 'job', job.name);
+    return pinAddress(container, jobAddress(spec.name, job.name));
   }
 }
 
