@@ -1,0 +1,117 @@
+/**
+ * What every verification check shares: the scratch directory, the synthesized artifact, running
+ * programs, and the rule that a validator is also fed a broken input it must reject (so no check can
+ * pass by not checking). One validator per file in this directory; `scripts/verify.ts` runs them.
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Environment } from '../../environments/load';
+import { containerAddress } from '../../constructs/targets/docker/addressing';
+
+export interface Outcome {
+  readonly code: number;
+  readonly out: string;
+}
+
+interface Result {
+  readonly name: string;
+  readonly ok: boolean;
+}
+
+export const results: Result[] = [];
+
+/** The scratch directory of this run (removed at the end). */
+export const work = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-verify-'));
+fs.chmodSync(work, 0o755);
+
+export function record(name: string, ok: boolean, detail = ''): void {
+  results.push({ name, ok });
+  process.stdout.write(
+    `${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `\n      ${detail.trim().split('\n').slice(-8).join('\n      ')}` : ''}\n`,
+  );
+}
+
+export function note(line: string): void {
+  process.stdout.write(`note  ${line}\n`);
+}
+
+export function sh(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Outcome {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...opts });
+  return { code: r.error ? -1 : (r.status ?? -1), out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+export function have(tool: string): boolean {
+  return sh('sh', ['-c', `command -v ${tool}`]).code === 0;
+}
+
+/** A check that needs tools: a missing tool is a failure that names the package to install. */
+export function needs(tools: Record<string, string>, name: string): boolean {
+  const missing = Object.entries(tools).filter(([tool]) => !have(tool));
+  if (missing.length === 0) return true;
+  record(name, false, `missing ${missing.map(([t, pkg]) => `${t} (install ${pkg})`).join(', ')}`);
+  return false;
+}
+
+/** Expected outcome of a validator on a good input (accept) and on a broken one (reject). */
+export async function validator(
+  name: string,
+  good: () => Outcome | Promise<Outcome>,
+  bad: () => Outcome | Promise<Outcome>,
+): Promise<void> {
+  const g = await good();
+  record(`${name}: accepts the synthesized file`, g.code === 0, g.code === 0 ? '' : g.out);
+  const b = await bad();
+  record(`${name}: rejects a broken variant`, b.code !== 0, b.code !== 0 ? '' : `broken input was accepted:\n${b.out}`);
+}
+
+export function write(name: string, content: string, mode = 0o644): string {
+  const file = path.join(work, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content, { mode });
+  return file;
+}
+
+/** The synthesized app and the environments it came from. */
+export interface Artifact {
+  readonly outdir: string;
+  readonly envs: ReadonlyMap<string, Environment>;
+  stackJson(name: string): any;
+}
+
+/** Renders what Terraform would: generated secrets become stand-ins, escapes are undone. */
+export function terraformRender(content: string): string {
+  const withSecrets = content.replace(
+    /(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.result\}/g,
+    (_, id: string) => `Verify${id.replace(/[^A-Za-z0-9]/g, '')}0`,
+  );
+  const leftover = /(?<![$%])[$%]\{/.exec(withSecrets);
+  if (leftover)
+    throw new Error(`unexpected Terraform interpolation left in file: ...${withSecrets.slice(leftover.index, leftover.index + 40)}`);
+  return withSecrets.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
+
+export interface ConfigArtifact {
+  readonly service: string;
+  readonly path: string;
+  readonly content: string;
+}
+
+/** Every config file of a given format, as synthesized for a Docker stack. */
+export function dockerFiles(artifact: Artifact, env: Environment, format: string): ConfigArtifact[] {
+  const tf = artifact.stackJson(env.name);
+  const out: ConfigArtifact[] = [];
+  for (const spec of env.specs) {
+    for (const c of spec.containers) {
+      for (const f of c.files.filter((x) => x.format === format)) {
+        const address = containerAddress(spec.name, c.name);
+        const upload = (tf.resource.docker_container[address]?.upload ?? []).find((u: { file: string }) => u.file === f.path);
+        if (!upload) throw new Error(`${address} has no upload for ${f.path}`);
+        out.push({ service: spec.name, path: f.path, content: terraformRender(upload.content) });
+      }
+    }
+  }
+  if (out.length === 0) throw new Error(`no ${format} file in ${env.name}`);
+  return out;
+}
