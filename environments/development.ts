@@ -1,6 +1,7 @@
 /**
  * development: everything on one Docker host (a workstation or a single VM).
  * Ports are published on 127.0.0.1 only; data is disposable (`cdktf destroy development` works).
+ * The Docker daemon is the one DOCKER_HOST names (or the local socket): set `target.host` to pin one.
  */
 import type { EnvironmentInput } from './schema';
 
@@ -10,6 +11,8 @@ export default {
   target: {
     kind: 'docker',
     network: { subnet: '172.28.0.0/16' },
+    // Clashes with a database or model server already running on the machine: set offset: 10000.
+    publish: { ports: 'all', offset: 0 },
     gpu: false,
   },
   backend: { kind: 'local' },
@@ -21,7 +24,7 @@ export default {
     neo4j: {},
     postgres: { tuning: { sharedBuffers: '256Mi', effectiveCacheSize: '1Gi', maxConnections: 100 } },
     rabbitmq: {},
-    minio: {},
+    objectstore: { engine: 'garage' },
     elasticsearch: { heap: '1Gi' },
     // CPU inference: a small model that runs acceptably without a GPU.
     ollama: { models: ['llama3.2:3b'], gpus: 0 },

@@ -4,11 +4,13 @@
  * is collected and reported together as a `ConfigError` naming the file and the field path; nothing
  * is built when there is one.
  */
+import * as path from 'node:path';
 import type { z } from 'zod';
 import { type BuildContext, type ServiceConfig, type ServiceName, catalogue, serviceNames } from '../constructs/services';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { checkSpecs } from '../security/guardrails';
 import { type Backend, type EnvironmentInput, type Target, environmentSchema } from './schema';
+import { didYouMean, knownKeys, plainMessage } from './messages';
 import { type ProfileName, profiles } from './profiles';
 
 export interface EnvironmentSource {
@@ -57,17 +59,24 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
-function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): Issue[] {
+function issuesOf(error: z.ZodError, schema: z.ZodType, input: unknown, prefix: readonly PropertyKey[] = []): Issue[] {
   return error.issues.flatMap((issue): Issue[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       const isServices = path.length === 1 && path[0] === 'services';
-      return issue.keys.map((key) => ({
-        path: formatPath([...path, key]),
-        message: isServices ? `unknown service; the catalogue has ${serviceNames.join(', ')}` : 'unknown field',
-      }));
+      const known = isServices ? [...serviceNames] : knownKeys(schema, issue.path, input);
+      return issue.keys.map((key) => {
+        const hint = didYouMean(key, known);
+        const suggestion = hint ? `; did you mean ${hint}?` : '';
+        return {
+          path: formatPath([...path, key]),
+          message: isServices
+            ? `unknown service${suggestion || `; the catalogue has ${serviceNames.join(', ')}`}`
+            : `unknown field${suggestion || (known.length ? `; the fields here are ${known.join(', ')}` : '')}`,
+        };
+      });
     }
-    return [{ path: formatPath(path), message: issue.message }];
+    return [{ path: formatPath(path), message: plainMessage(issue) }];
   });
 }
 
@@ -85,16 +94,25 @@ export function deepMerge(base: unknown, override: unknown): unknown {
 
 export function loadEnvironment(source: EnvironmentSource): Environment {
   const { file } = source;
-  const parsed = environmentSchema.safeParse(source.input);
+  const parsed = environmentSchema.safeParse(source.input, { reportInput: true });
   if (!parsed.success) {
     // Keep going into the services when only other fields failed, so one run reports everything.
-    const issues = issuesOf(parsed.error);
+    const issues = issuesOf(parsed.error, environmentSchema, source.input);
     const raw = isPlainObject(source.input) ? source.input : {};
     const profile = typeof raw.profile === 'string' && raw.profile in profiles ? (raw.profile as ProfileName) : undefined;
     if (profile && isPlainObject(raw.services)) issues.push(...resolveServices(raw.services, profile).issues);
     throw new ConfigError(file, issues);
   }
   const env = parsed.data;
+  const stem = path.basename(file).replace(/\.[cm]?[jt]s$/, '');
+  if (stem !== env.name) {
+    throw new ConfigError(file, [
+      {
+        path: 'name',
+        message: `"${env.name}" differs from the file name; the stack id is the environment name, so rename the file to ${path.join(path.dirname(file), `${env.name}.ts`)} or set name: '${stem}'`,
+      },
+    ]);
+  }
   const resolved = resolveServices(env.services, env.profile);
   if (resolved.issues.length > 0) throw new ConfigError(file, resolved.issues);
 
@@ -132,9 +150,10 @@ function resolveServices(services: Record<string, unknown>, profileName: Profile
     if (override === undefined) continue;
     const merged = deepMerge(profiles[profileName].services[name], override);
     if (isPlainObject(merged) && merged.enabled === false) continue;
-    const result = (catalogue[name].schema as z.ZodType).safeParse(merged);
+    const schema = catalogue[name].schema as z.ZodType;
+    const result = schema.safeParse(merged, { reportInput: true });
     if (result.success) configs[name] = result.data;
-    else issues.push(...issuesOf(result.error, ['services', name]));
+    else issues.push(...issuesOf(result.error, schema, merged, ['services', name]));
   }
   return { configs, issues };
 }

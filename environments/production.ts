@@ -26,7 +26,7 @@ export default {
     neo4j: {},
     postgres: {},
     rabbitmq: {},
-    minio: {},
+    objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b', 'nomic-embed-text:v1.5'], gpus: 1 },
   },

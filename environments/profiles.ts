@@ -60,7 +60,7 @@ export const profiles: Record<ProfileName, Profile> = {
         tuning: { sharedBuffers: '256Mi', effectiveCacheSize: '1Gi', maxConnections: 100 },
       },
       rabbitmq: { replicas: 1, resources: res('250m', '512Mi', '1', '1Gi'), persistence: { size: '2Gi' } },
-      minio: { replicas: 1, resources: res('250m', '512Mi', '1', '1Gi'), persistence: { size: '10Gi' } },
+      objectstore: { replicas: 1, resources: res('250m', '512Mi', '1', '1Gi'), persistence: { size: '10Gi' } },
       elasticsearch: {
         replicas: 1,
         resources: res('500m', '1Gi', '1', '2Gi'),
@@ -98,7 +98,7 @@ export const profiles: Record<ProfileName, Profile> = {
         tuning: { sharedBuffers: '1Gi', effectiveCacheSize: '3Gi', maxConnections: 200 },
       },
       rabbitmq: { replicas: 1, resources: res('500m', '1Gi', '1', '2Gi'), persistence: { size: '10Gi' } },
-      minio: { replicas: 1, resources: res('500m', '1Gi', '1', '2Gi'), persistence: { size: '50Gi' } },
+      objectstore: { replicas: 1, resources: res('500m', '1Gi', '1', '2Gi'), persistence: { size: '50Gi' } },
       elasticsearch: {
         replicas: 1,
         resources: res('1', '2Gi', '2', '4Gi'),
@@ -137,7 +137,7 @@ export const profiles: Record<ProfileName, Profile> = {
         tuning: { sharedBuffers: '4Gi', effectiveCacheSize: '12Gi', maxConnections: 400 },
       },
       rabbitmq: { replicas: 3, resources: res('1', '2Gi', '2', '4Gi'), persistence: { size: '50Gi' } },
-      minio: { replicas: 4, resources: res('1', '2Gi', '2', '4Gi'), persistence: { size: '500Gi' } },
+      objectstore: { replicas: 4, resources: res('1', '2Gi', '2', '4Gi'), persistence: { size: '500Gi' } },
       elasticsearch: {
         replicas: 3,
         resources: res('2', '8Gi', '4', '16Gi'),

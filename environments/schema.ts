@@ -10,38 +10,102 @@ import { profileNames } from './profiles';
 
 const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower case, digits, hyphens)');
 
+/** Which ports a single Docker host publishes on 127.0.0.1. */
+export const publishModes = ['none', 'web', 'all'] as const;
+
 export const dockerTargetSchema = z.strictObject({
   kind: z.literal('docker'),
-  /** Docker daemon address. @default 'unix:///var/run/docker.sock' */
+  /**
+   * Docker daemon address, written into the provider only when set.
+   * @default the provider's own default: `DOCKER_HOST`, else the local socket (so rootless Docker,
+   * Colima, Podman and Docker Desktop work as they are configured)
+   */
   host: z
     .string()
-    .regex(/^(unix|tcp|ssh):\/\/\S+$/, 'must be a unix://, tcp:// or ssh:// address')
-    .default('unix:///var/run/docker.sock'),
+    .regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, 'must be a unix://, tcp://, ssh:// or npipe:// address')
+    .optional(),
   network: z
     .strictObject({
       /** Bridge network subnet. @default '172.28.0.0/16' (the platform's documented network) */
       subnet: cidrBlock(8, 28).default('172.28.0.0/16'),
-      /** Gateway address inside the subnet. @default the subnet's first address */
+      /**
+       * Gateway address inside the subnet, always written explicitly (a subnet-only IPAM block is
+       * replaced after a daemon restart: kreuzwerker/terraform-provider-docker issue #54).
+       * @default the subnet's first host address
+       */
       gateway: ipv4Address.optional(),
     })
     .prefault({})
     .superRefine((n, ctx) => {
       const cidr = parseCidr(n.subnet);
       const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
-      if (typeof cidr !== 'string' && gw !== undefined && !cidrContains(cidr, gw)) {
-        ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is outside ${n.subnet}` });
+      if (typeof cidr === 'string' || gw === undefined) return;
+      if (!cidrContains(cidr, gw)) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is outside ${n.subnet}` });
+      else if (gw === cidr.network || gw === cidr.network + 2 ** (32 - cidr.prefix) - 1) {
+        ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is the network or broadcast address of ${n.subnet}` });
       }
     }),
+  /** Host ports on 127.0.0.1 (services may override single ports with `hostPorts`). */
+  publish: z
+    .strictObject({
+      /**
+       * `none`: nothing is published (reach services with `docker exec` or from other containers);
+       * `web`: only the web UIs (Kibana, the RabbitMQ management UI, the Neo4j browser, ...);
+       * `all`: every client, UI and admin port.
+       * @default 'all'
+       */
+      ports: z.enum(publishModes).default('all'),
+      /**
+       * Added to every published port number, to stay clear of servers already running on the host
+       * (10000 publishes PostgreSQL on 15432 and Redis on 16379).
+       * @default 0
+       */
+      offset: z.number().int().min(0).max(60000).default(0),
+    })
+    .prefault({}),
   /** The host has NVIDIA GPUs and the NVIDIA container toolkit. @default false */
   gpu: z.boolean().default(false),
 });
 
-const toleration = z.strictObject({
-  key: z.string(),
-  operator: z.enum(['Equal', 'Exists']).default('Equal'),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
-});
+/** A label key as Kubernetes accepts it: an optional DNS-subdomain prefix and `/`, then a name of up to 63 characters. */
+export const labelKey = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\/)?[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/,
+    'must be a label key: an optional prefix such as example.com/ and a name of letters, digits, - _ . (at most 63 characters)',
+  );
+export const labelValue = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/, 'must be a label value: up to 63 letters, digits, - _ .');
+
+/**
+ * A toleration, checked as the Kubernetes API validates it: `Exists` takes no value, an empty key
+ * needs `Exists`, and `tolerationSeconds` only goes with `NoExecute`. Without an effect it tolerates
+ * every effect of the matching taint.
+ */
+export const toleration = z
+  .strictObject({
+    /** Taint key; empty (with `Exists`) tolerates every taint. */
+    key: z.union([labelKey, z.literal('')]).default(''),
+    /** @default 'Equal' */
+    operator: z.enum(['Equal', 'Exists']).default('Equal'),
+    value: labelValue.optional(),
+    /** @default every effect */
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    /** How long a NoExecute taint is tolerated before eviction. @default forever */
+    tolerationSeconds: z.number().int().min(0).optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.operator === 'Exists' && t.value) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is Exists (Kubernetes rejects it)' });
+    }
+    if (t.key === '' && t.operator !== 'Exists') {
+      ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be Exists when key is empty (Kubernetes rejects it)' });
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
+      ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'is only valid with effect NoExecute (Kubernetes rejects it)' });
+    }
+  });
 
 export const kubernetesTargetSchema = z.strictObject({
   kind: z.literal('kubernetes'),
@@ -60,7 +124,7 @@ export const kubernetesTargetSchema = z.strictObject({
     .strictObject({
       /** @default 'nvidia.com/gpu' */
       resourceName: z.string().default('nvidia.com/gpu'),
-      nodeSelector: z.record(z.string(), z.string()).default({}),
+      nodeSelector: z.record(labelKey, labelValue).default({}),
       tolerations: z.array(toleration).default([]),
     })
     .optional(),
@@ -124,10 +188,7 @@ export const backendSchema = z.discriminatedUnion('kind', [
 ]);
 
 /** Labels applied to every resource that takes them. */
-const labels = z.record(
-  z.string().regex(/^[a-z0-9]([a-z0-9./-]{0,61}[a-z0-9])?$/, 'must be a label key'),
-  z.string().regex(/^([A-Za-z0-9][A-Za-z0-9_.-]{0,61})?[A-Za-z0-9]?$/, 'must be a label value'),
-);
+const labels = z.record(labelKey, labelValue);
 
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
 export const environmentSchema = z.strictObject({

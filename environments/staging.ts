@@ -24,7 +24,7 @@ export default {
     neo4j: {},
     postgres: {},
     rabbitmq: {},
-    minio: {},
+    objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b'], gpus: 1 },
   },

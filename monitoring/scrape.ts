@@ -12,6 +12,8 @@ export interface ScrapeResolver {
   text(spec: ServiceSpec, value: Text): string;
   /** Path of a file holding a secret's value, mounted into the scraper. */
   secretFile(service: string, name: string): string;
+  /** Path of a file inside one of a service's volumes (a token the service issued), mounted into the scraper. */
+  volumeFile(service: string, volume: string, path: string): string;
 }
 
 export interface ScrapeJob {
@@ -38,14 +40,24 @@ export function scrapeJobs(specs: readonly ServiceSpec[], resolve: ScrapeResolve
           labels: { service: spec.name, component: spec.component, source: m.source },
         },
       ],
-      ...(m.auth?.kind === 'bearer'
-        ? { authorization: { type: 'Bearer' as const, credentials_file: resolve.secretFile(m.auth.token.service, m.auth.token.name) } }
-        : {}),
-      ...(m.auth?.kind === 'basic'
-        ? { basic_auth: { username: m.auth.username, password_file: resolve.secretFile(m.auth.password.service, m.auth.password.name) } }
-        : {}),
+      ...authOf(spec, m, resolve),
     };
   });
+}
+
+function authOf(spec: ServiceSpec, m: MetricsEndpoint, resolve: ScrapeResolver): Pick<ScrapeJob, 'authorization' | 'basic_auth'> {
+  switch (m.auth.kind) {
+    case 'bearer':
+      return { authorization: { type: 'Bearer', credentials_file: resolve.secretFile(m.auth.token.service, m.auth.token.name) } };
+    case 'bearer-file':
+      return { authorization: { type: 'Bearer', credentials_file: resolve.volumeFile(spec.name, m.auth.volume, m.auth.path) } };
+    case 'basic':
+      return {
+        basic_auth: { username: m.auth.username, password_file: resolve.secretFile(m.auth.password.service, m.auth.password.name) },
+      };
+    case 'none':
+      return {};
+  }
 }
 
 /** A Prometheus configuration (JSON is valid YAML) scraping every service. */

@@ -21,6 +21,7 @@ import { verifyPrometheus } from './verify/prometheus';
 import { verifyRedis } from './verify/redis';
 import { verifyShell } from './verify/shell';
 import { verifyTerraform } from './verify/terraform';
+import { verifyTerraformMeta } from './verify/terraform-meta';
 
 const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyNats,
@@ -29,6 +30,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyBlackbox,
   verifyShell,
   verifyPrometheus,
+  verifyTerraformMeta,
   verifyTerraform,
 ];
 

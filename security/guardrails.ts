@@ -5,10 +5,11 @@
  * reference, no known default credentials, references that resolve, and what the target can do
  * (GPUs, replica counts, host ports).
  */
-import { referencesOf } from '../constructs/spec/template';
+import { hasSecret, referencesOf } from '../constructs/spec/template';
 import type { ContainerSpec, JobSpec, ServiceSpec, Text } from '../constructs/spec/types';
 import { cpuMillicores, memoryBytes } from '../constructs/spec/quantity';
 import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabilities';
+import { dockerChecks } from '../constructs/targets/docker/checks';
 import type { Environment, Issue } from '../environments/load';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
@@ -50,7 +51,6 @@ export function checkSpecs(env: Environment): Issue[] {
     if (byName.has(spec.name)) issues.push({ path: spec.configPath, message: `service name "${spec.name}" is used twice` });
     byName.set(spec.name, spec);
   }
-  const hostPorts = new Map<number, string>();
 
   for (const spec of env.specs) {
     const at = (suffix: string) => (suffix ? `${spec.configPath}.${suffix}` : spec.configPath);
@@ -60,7 +60,8 @@ export function checkSpecs(env: Environment): Issue[] {
       if (names.has(w.spec.name)) issues.push({ path: at(''), message: `${label}: name used twice` });
       names.add(w.spec.name);
 
-      if (!w.spec.image.tag || w.spec.image.tag.toLowerCase() === 'latest') {
+      const { tag, digest } = w.spec.image;
+      if (!digest && (!tag || tag.toLowerCase() === 'latest')) {
         issues.push({ path: at('image'), message: `${label}: image ${w.spec.image.repository} is not pinned to a version` });
       }
       const r = w.spec.resources;
@@ -75,7 +76,21 @@ export function checkSpecs(env: Environment): Issue[] {
           issues.push({ path: at('persistence'), message: `${label}: mounts undeclared volume "${m.volume}"` });
         }
       }
+      for (const f of w.spec.files) {
+        if (hasSecret(f.content) && (f.mode & 0o337) !== 0) {
+          issues.push({
+            path: at(''),
+            message: `${label}: secret file ${f.path} has mode 0${f.mode.toString(8)}; secret files are readable by owner and group only (0440 or 0400)`,
+          });
+        }
+      }
       for (const { where, text } of textsOf(w)) {
+        if (!where.startsWith('file ') && hasSecret(text)) {
+          issues.push({
+            path: at(''),
+            message: `${label}: ${where} carries a secret; secrets reach containers as files only (environment variables and command lines are visible to docker inspect and ps)`,
+          });
+        }
         const key = where.startsWith('env ') ? where.slice(4) : undefined;
         if (key && SECRET_ENV.test(key) && !referencesOf(text).some((r) => r.kind === 'secret')) {
           issues.push({ path: at(''), message: `${label}: ${where} holds a literal; secrets must reference a generated secret` });
@@ -126,20 +141,17 @@ export function checkSpecs(env: Environment): Issue[] {
     const configured = hostPortOverrides(env, spec.configPath);
     const portNames = new Set(spec.containers.flatMap((c) => c.ports.map((p) => p.name)));
     for (const key of Object.keys(configured)) {
-      if (!portNames.has(key)) {
+      if (!caps.publishesHostPorts) {
+        issues.push({
+          path: at(`hostPorts.${key}`),
+          message: `host ports are published by the docker target only; this environment runs on ${env.target.kind}, so remove hostPorts`,
+        });
+      } else if (!portNames.has(key)) {
         issues.push({ path: at(`hostPorts.${key}`), message: `no port named "${key}"; ports are ${[...portNames].join(', ')}` });
       }
     }
-    if (caps.publishesHostPorts) {
-      for (const p of spec.containers.flatMap((c) => c.ports)) {
-        if (p.hostPort === undefined) continue;
-        const owner = hostPorts.get(p.hostPort);
-        if (owner) {
-          issues.push({ path: at(`hostPorts.${p.name}`), message: `host port ${p.hostPort} is already published by ${owner}` });
-        } else hostPorts.set(p.hostPort, `${spec.configPath} (${p.name})`);
-      }
-    }
   }
+  issues.push(...dockerChecks(env));
   return issues;
 }
 

@@ -10,6 +10,8 @@ import { App } from '../constructs/providers/cdktf';
 import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/load';
 import { capabilitiesOf } from '../constructs/targets/capabilities';
 import { EnvironmentStack } from './environment-stack';
+import { warningsFor } from './warnings';
+import { memoryMebibytes } from '../constructs/spec/quantity';
 
 export interface StackSummary {
   readonly stack: string;
@@ -17,7 +19,10 @@ export interface StackSummary {
   /** Services rendered into the stack (0 while the target's renderer is pending). */
   readonly services: number;
   readonly resources: number;
+  /** Sum of the memory limits of everything that runs at once (every replica of every container and background job), in MiB. */
+  readonly memoryMiB: number;
   readonly file: string;
+  readonly warnings: readonly string[];
 }
 
 /** Every environment, validated. All environments' problems are reported together. */
@@ -34,12 +39,47 @@ export function loadAll(sources: readonly EnvironmentSource[]): Environment[] {
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new ConfigErrors(errors);
-  const names = new Set<string>();
-  for (const env of envs) {
-    if (names.has(env.name)) throw new ConfigError(env.file, [{ path: 'name', message: `environment "${env.name}" is defined twice` }]);
-    names.add(env.name);
-  }
+  const clashes = [...sharedNames(envs), ...sharedState(envs)];
+  if (clashes.length === 1) throw clashes[0];
+  if (clashes.length > 1) throw new ConfigErrors(clashes);
   return envs;
+}
+
+/** Two files declaring one environment: the second is blamed and the message names the first. */
+function sharedNames(envs: readonly Environment[]): ConfigError[] {
+  const first = new Map<string, Environment>();
+  return envs.flatMap((env) => {
+    const earlier = first.get(env.name);
+    if (!earlier) first.set(env.name, env);
+    return earlier
+      ? [
+          new ConfigError(env.file, [
+            { path: 'name', message: `environment "${env.name}" is also defined in ${earlier.file} (name); stack ids must be unique` },
+          ]),
+        ]
+      : [];
+  });
+}
+
+/** Two environments writing one Terraform state would overwrite each other's resources. */
+function sharedState(envs: readonly Environment[]): ConfigError[] {
+  const first = new Map<string, Environment>();
+  return envs.flatMap((env) => {
+    if (env.backend.kind !== 's3') return [];
+    const where = `s3://${env.backend.bucket}/${env.backend.key}`;
+    const earlier = first.get(where);
+    if (!earlier) first.set(where, env);
+    return earlier
+      ? [
+          new ConfigError(env.file, [
+            {
+              path: 'backend.key',
+              message: `state ${where} is already used by ${earlier.file} (backend.bucket, backend.key); each environment needs its own state key`,
+            },
+          ]),
+        ]
+      : [];
+  });
 }
 
 export class ConfigErrors extends Error {
@@ -84,8 +124,21 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     target: env.target.kind,
     services: capabilitiesOf(env.target).rendersServices ? env.specs.length : 0,
     resources,
+    memoryMiB: capabilitiesOf(env.target).rendersServices ? memoryMiB(env) : 0,
     file: path.join(outdir, rel),
+    warnings: warningsFor(env),
   };
+}
+
+/** What the environment's workloads may use at once: every replica's containers and background jobs. */
+export function memoryMiB(env: Environment): number {
+  return env.specs.reduce(
+    (sum, spec) =>
+      sum +
+      spec.replicas * spec.containers.reduce((n, c) => n + memoryMebibytes(c.resources.limits.memory), 0) +
+      spec.jobs.filter((j) => j.run === 'background').reduce((n, j) => n + memoryMebibytes(j.resources.limits.memory), 0),
+    0,
+  );
 }
 
 /**

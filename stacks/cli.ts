@@ -15,19 +15,22 @@ export function run(sources: readonly EnvironmentSource[], outdir: string, io: I
   const started = performance.now();
   try {
     const stacks = synthesize(sources, outdir);
+    const gib = (mib: number) => (mib === 0 ? '-' : `${(mib / 1024).toFixed(1)} GiB`);
     const rows = [
-      ['stack', 'target', 'services', 'resources', 'output'],
-      ...stacks.map((s) => [s.stack, s.target, String(s.services), String(s.resources), s.file]),
+      ['stack', 'target', 'services', 'resources', 'memory', 'output'],
+      ...stacks.map((s) => [s.stack, s.target, String(s.services), String(s.resources), gib(s.memoryMiB), s.file]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows)
       io.out(
         r
-          .map((cell, i) => (i === 2 || i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+          .map((cell, i) => (i >= 2 && i <= 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
           .join('  ')
           .trimEnd(),
       );
     io.out(`synthesized ${stacks.length} stack${stacks.length === 1 ? '' : 's'} in ${Math.round(performance.now() - started)} ms`);
+    io.out('memory: the sum of the memory limits of every replica, sidecar and background job: the most the workloads may use at once');
+    for (const s of stacks) for (const w of s.warnings) io.out(`warning: ${w}`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof ConfigErrors) {

@@ -4,7 +4,8 @@
  * literal. If a change here is intended, write the `terraform state mv` (or `moved` block) for it.
  */
 import { describe, expect, it } from 'vitest';
-import { env, synth } from './helpers';
+import { loadEnvironment } from '../environments/load';
+import { env, synth, variant } from './helpers';
 
 const { tf } = synth(env('development'));
 const addresses = (type: string) => Object.keys(tf.resource[type] ?? {}).map((name) => `${type}.${name}`);
@@ -13,11 +14,13 @@ describe('stable Terraform addresses (development, Docker)', () => {
   it('data volumes', () => {
     expect(addresses('docker_volume').sort()).toEqual([
       'docker_volume.elasticsearch_data',
-      'docker_volume.minio_data',
+      'docker_volume.garage_data',
+      'docker_volume.garage_meta',
       'docker_volume.nats_data',
       'docker_volume.neo4j_data',
       'docker_volume.ollama_models',
       'docker_volume.postgres_data',
+      'docker_volume.postgres_socket',
       'docker_volume.qdrant_snapshots',
       'docker_volume.qdrant_storage',
       'docker_volume.rabbitmq_data',
@@ -29,7 +32,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
     expect(addresses('docker_container')).toEqual(
       expect.arrayContaining([
         'docker_container.elasticsearch',
-        'docker_container.minio',
+        'docker_container.garage',
         'docker_container.nats',
         'docker_container.neo4j',
         'docker_container.postgres',
@@ -43,14 +46,15 @@ describe('stable Terraform addresses (development, Docker)', () => {
 
   it('generated secrets (a new address would generate a new password)', () => {
     expect(addresses('random_password').sort()).toEqual([
+      'random_password.elasticsearch_admin-password',
       'random_password.elasticsearch_elastic-password',
       'random_password.elasticsearch_exporter-password',
       'random_password.elasticsearch_kibana-system-password',
+      'random_password.garage_admin-token',
+      'random_password.garage_metrics-token',
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
-      'random_password.minio_root-password',
-      'random_password.minio_root-user',
       'random_password.nats_password',
       'random_password.neo4j_password',
       'random_password.postgres_exporter-password',
@@ -60,6 +64,20 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.rabbitmq_password',
       'random_password.redis_password',
     ]);
+  });
+
+  it('generated hex secrets (Garage: its RPC secret and the S3 key)', () => {
+    expect(addresses('random_bytes').sort()).toEqual([
+      'random_bytes.garage_access-key-id',
+      'random_bytes.garage_rpc-secret',
+      'random_bytes.garage_secret-access-key',
+    ]);
+  });
+
+  it('MinIO, when chosen, keeps the addresses it always had', () => {
+    const minio = synth(loadEnvironment(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })))).tf;
+    expect(Object.keys(minio.resource.docker_volume!)).toEqual(expect.arrayContaining(['minio_data']));
+    expect(Object.keys(minio.resource.random_password!)).toEqual(expect.arrayContaining(['minio_root-user', 'minio_root-password']));
   });
 
   it('the network', () => {

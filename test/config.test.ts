@@ -55,7 +55,7 @@ describe('rejected input names the file and the field', () => {
     rejects(
       variant('development', (i) => (i.services.redis.replicas = -1)),
       'services.redis.replicas',
-      />=1/,
+      /must be at least 1/,
     );
   });
 
@@ -63,7 +63,7 @@ describe('rejected input names the file and the field', () => {
     rejects(
       variant('staging', (i) => (i.services.nats.replicas = 1.5)),
       'services.nats.replicas',
-      /expected int/,
+      /^.*: must be a whole number$/,
     );
   });
 
@@ -127,7 +127,7 @@ describe('rejected input names the file and the field', () => {
     rejects(
       variant('development', (i) => (i.services.redis.hostPorts = { client: 70000 })),
       'services.redis.hostPorts.client',
-      /<=65535/,
+      /must be at most 65535/,
     );
   });
 
@@ -171,11 +171,28 @@ describe('rejected input names the file and the field', () => {
     );
   });
 
-  it('two services on the same host port', () => {
+  it('two services on the same host port: blames the edited field and names both', () => {
     rejects(
       variant('development', (i) => (i.services.qdrant.hostPorts = { http: 6379 })),
       'services.qdrant.hostPorts.http',
-      /host port 6379 is already published by services.redis \(client\)/,
+      /host port 6379 is published twice: by services.qdrant.hostPorts.http \(services.qdrant port http\) and by target.publish.ports \(services.redis port client\)/,
+    );
+  });
+
+  it('an explicit host port that collides with a later service names both fields', () => {
+    // redis comes before qdrant in the file; the explicit entry is blamed even when it came first.
+    rejects(
+      variant('development', (i) => (i.services.redis.hostPorts = { client: 6333 })),
+      'services.redis.hostPorts.client',
+      /published twice: by services.redis.hostPorts.client .* and by target.publish.ports \(services.qdrant port http\)/,
+    );
+  });
+
+  it('a publishing offset that pushes a port beyond 65535', () => {
+    rejects(
+      variant('development', (i) => (i.target.publish = { offset: 50000 })),
+      'target.publish.offset',
+      /publishes services.rabbitmq port management on 65672, above 65535/,
     );
   });
 
@@ -236,7 +253,7 @@ describe('rejected input names the file and the field', () => {
     rejects(
       variant('development', (i) => (i.services.elasticsearch.kibana = { version: '8.16.0' })),
       'services.elasticsearch.kibana.version',
-      /Kibana 8.16.0 must run the same version as Elasticsearch 8.17.2/,
+      /Kibana 8.16.0 must run the same version as Elasticsearch 8.19.22/,
     );
   });
 
@@ -255,8 +272,8 @@ describe('rejected input names the file and the field', () => {
 
   it('an invalid bucket name', () => {
     rejects(
-      variant('development', (i) => (i.services.minio.buckets = ['Agent_Outputs'])),
-      'services.minio.buckets[0]',
+      variant('development', (i) => (i.services.objectstore.buckets = ['Agent_Outputs'])),
+      'services.objectstore.buckets[0]',
       /lower-case letters/,
     );
   });
@@ -300,6 +317,183 @@ describe('rejected input names the file and the field', () => {
   });
 });
 
+describe('settings and mistakes the loader used to miss (issue 5, point 10)', () => {
+  it('host ports on a target that publishes none are refused, not dropped', () => {
+    rejects(
+      variant('staging', (i) => (i.services.redis.hostPorts = { client: 6379 })),
+      'services.redis.hostPorts.client',
+      /published by the docker target only; this environment runs on kubernetes/,
+    );
+  });
+
+  it('an environment whose name differs from its file name', () => {
+    rejects(
+      variant('staging', (i) => (i.name = 'stage')),
+      'name',
+      /"stage" differs from the file name; .* rename the file to environments\/stage.ts or set name: 'staging'/,
+    );
+  });
+
+  it('two environments sharing one state bucket and key: names both files', () => {
+    const err: string[] = [];
+    const copy = variant('staging', (i) => (i.backend.key = 'production/terraform.tfstate'));
+    const code = run([source('production'), copy], fs.mkdtempSync(path.join(os.tmpdir(), 'state-')) + '/out', {
+      out: () => {},
+      err: (l) => err.push(l),
+    });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain(
+      'environments/staging.ts: backend.key: state s3://agent-platform-terraform-state/production/terraform.tfstate is already used by environments/production.ts',
+    );
+  });
+
+  it('sizes of zero', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.persistence = { size: '0Gi' })),
+      'services.redis.persistence.size',
+      /must be more than zero/,
+    );
+    rejects(
+      variant('development', (i) => (i.services.qdrant.resources = { limits: { cpu: '0' } })),
+      'services.qdrant.resources.limits.cpu',
+      /must be more than zero/,
+    );
+  });
+
+  it('cpu quantities that are plainly millicores written as cores', () => {
+    rejects(
+      variant('development', (i) => (i.services.qdrant.resources = { requests: { cpu: 250 } })),
+      'services.qdrant.resources.requests.cpu',
+      /250 would be 250 cores; for millicores write "250m"/,
+    );
+  });
+
+  it('replicas above 1 for a service that cannot cluster (Neo4j Community)', () => {
+    rejects(
+      variant('staging', (i) => (i.services.neo4j.replicas = 3)),
+      'services.neo4j.replicas',
+      /Neo4j Community runs as one standalone server .* use 1/,
+    );
+  });
+
+  it('tolerations that Kubernetes would reject', () => {
+    const withToleration = (t: object) => variant('staging', (i) => (i.target.gpu.tolerations = [t]));
+    rejects(
+      withToleration({ key: 'nvidia.com/gpu', operator: 'Exists', value: 'true' }),
+      'target.gpu.tolerations[0].value',
+      /must be empty when operator is Exists/,
+    );
+    rejects(withToleration({ operator: 'Equal', value: 'x' }), 'target.gpu.tolerations[0].operator', /must be Exists when key is empty/);
+    rejects(
+      withToleration({ key: 'gpu', effect: 'NoSchedule', tolerationSeconds: 30 }),
+      'target.gpu.tolerations[0].tolerationSeconds',
+      /only valid with effect NoExecute/,
+    );
+    rejects(withToleration({ key: 'bad key!' }), 'target.gpu.tolerations[0].key', /must be a label key/);
+  });
+
+  it("a subnet too small for the environment's containers", () => {
+    rejects(
+      variant('development', (i) => (i.target.network.subnet = '172.28.0.0/28')),
+      'target.network.subnet',
+      /172.28.0.0\/28 has room for 13 containers besides the gateway; this environment runs \d+/,
+    );
+  });
+
+  it('a gateway on the network address', () => {
+    rejects(
+      variant('development', (i) => (i.target.network.gateway = '172.28.0.0')),
+      'target.network.gateway',
+      /network or broadcast address/,
+    );
+  });
+});
+
+describe('messages in plain words', () => {
+  it('a missing field is "required"', () => {
+    rejects(
+      variant('staging', (i) => delete i.target.kubeconfig.context),
+      'target.kubeconfig.context',
+      /^environments\/staging.ts: target.kubeconfig.context: required$/,
+    );
+  });
+
+  it('a fraction where a whole number belongs', () => {
+    rejects(
+      variant('development', (i) => (i.services.postgres.tuning.maxConnections = 99.5)),
+      'services.postgres.tuning.maxConnections',
+      /^.*: must be a whole number$/,
+    );
+  });
+
+  it('a wrongly capitalised service name gets a suggestion', () => {
+    rejects(
+      variant('development', (i) => (i.services.Redis = {})),
+      'services.Redis',
+      /^.*: unknown service; did you mean redis\?$/,
+    );
+  });
+
+  it('a misspelt field gets a suggestion', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.maxmemroy = '1Gi')),
+      'services.redis.maxmemroy',
+      /unknown field; did you mean maxmemory\?/,
+    );
+    rejects(
+      variant('development', (i) => (i.target.netwrok = {})),
+      'target.netwrok',
+      /unknown field; did you mean network\?/,
+    );
+  });
+
+  it('a wrong choice lists the choices and suggests one', () => {
+    rejects(
+      variant('development', (i) => (i.services.redis.maxmemoryPolicy = 'allkeys-lru ')),
+      'services.redis.maxmemoryPolicy',
+      /must be one of .*"allkeys-lru".*; did you mean "allkeys-lru"\?/,
+    );
+    rejects(
+      variant('development', (i) => (i.target.kind = 'Docker')),
+      'target.kind',
+      /must be one of "docker", "kubernetes", "aws"; did you mean "docker"\?/,
+    );
+  });
+
+  it('a wrong type says what to write', () => {
+    rejects(
+      variant('development', (i) => (i.protectData = 'yes')),
+      'protectData',
+      /must be true or false, not the text "yes"/,
+    );
+  });
+});
+
+describe('valid input that used to be refused is accepted', () => {
+  const accepts = (src: EnvironmentSource) => expect(() => loadEnvironment(src)).not.toThrow();
+
+  it('a digest-only image', () => {
+    accepts(variant('development', (i) => (i.services.redis.image = `redis@sha256:${'a'.repeat(64)}`)));
+  });
+
+  it('a model name with a registry path', () => {
+    accepts(variant('development', (i) => (i.services.ollama.models = ['hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M'])));
+  });
+
+  it('a toleration without an effect', () => {
+    accepts(variant('staging', (i) => (i.target.gpu.tolerations = [{ key: 'nvidia.com/gpu', operator: 'Exists' }])));
+  });
+
+  it('label keys with capitals and a prefix', () => {
+    accepts(variant('staging', (i) => (i.labels = { 'example.com/CostCenter': 'AI-1', Team: 'Platform' })));
+  });
+
+  it('Go durations such as 1h30m and 0', () => {
+    accepts(variant('development', (i) => (i.services.ollama.keepAlive = '1h30m')));
+    accepts(variant('development', (i) => (i.services.ollama.keepAlive = '0')));
+  });
+});
+
 describe('the command line', () => {
   function tempProject() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-cli-'));
@@ -339,11 +533,14 @@ describe('the command line', () => {
     const out: string[] = [];
     const code = run([source('development'), source('staging'), source('production')], outdir, { out: (l) => out.push(l), err: () => {} });
     expect(code).toBe(0);
-    expect(out[0]).toMatch(/^stack\s+target\s+services\s+resources\s+output$/);
-    expect(out[1]).toMatch(new RegExp(`^development\\s+docker\\s+10\\s+\\d+\\s+${outdir}/stacks/development/cdk.tf.json$`));
-    expect(out[2]).toMatch(/^staging\s+kubernetes\s+0\s+0\s+/);
-    expect(out[3]).toMatch(/^production\s+aws\s+0\s+0\s+/);
+    expect(out[0]).toMatch(/^stack\s+target\s+services\s+resources\s+memory\s+output$/);
+    expect(out[1]).toMatch(
+      new RegExp(`^development\\s+docker\\s+10\\s+\\d+\\s+\\d+\\.\\d GiB\\s+${outdir}/stacks/development/cdk.tf.json$`),
+    );
+    expect(out[2]).toMatch(/^staging\s+kubernetes\s+0\s+0\s+-\s+/);
+    expect(out[3]).toMatch(/^production\s+aws\s+0\s+0\s+-\s+/);
     expect(out[4]).toMatch(/^synthesized 3 stacks in \d+ ms$/);
+    expect(out[5]).toMatch(/^memory: the sum of the memory limits/);
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
     expect(Object.keys(manifest.stacks).sort()).toEqual(['development', 'production', 'staging']);
     expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', '.terraform.lock.hcl'), 'utf8')).toBe('# lock');
@@ -353,14 +550,25 @@ describe('the command line', () => {
     expect(fs.readdirSync(dir)).toEqual(['cdktf.out']);
   });
 
+  it('warns when an environment runs an archived object-store engine', () => {
+    const out: string[] = [];
+    const minio = variant('development', (i) => (i.services.objectstore = { engine: 'minio' }));
+    expect(run([minio], fs.mkdtempSync(path.join(os.tmpdir(), 'minio-')) + '/out', { out: (l) => out.push(l), err: () => {} })).toBe(0);
+    expect(out).toContain(
+      'warning: environments/development.ts: services.objectstore.engine: runs MinIO (repository archived April 2026; its last image predates the fix for CVE-2025-62506); move to engine: garage (docs/operations.md, "Object store")',
+    );
+  });
+
   it('rejects two environments with the same name', () => {
     const err: string[] = [];
-    const twin = variant('development', () => {}, 'environments/development-copy.ts');
+    const twin = variant('development', () => {}, 'environments/copies/development.ts');
     const code = run([source('development'), twin], fs.mkdtempSync(path.join(os.tmpdir(), 'twin-')) + '/out', {
       out: () => {},
       err: (l) => err.push(l),
     });
     expect(code).toBe(1);
-    expect(err.join('\n')).toContain('environments/development-copy.ts: name: environment "development" is defined twice');
+    expect(err.join('\n')).toContain(
+      'environments/copies/development.ts: name: environment "development" is also defined in environments/development.ts (name)',
+    );
   });
 });

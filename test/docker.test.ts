@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Testing } from '../constructs/providers/cdktf';
 import { imageName } from '../constructs/spec/image';
-import { memoryMebibytes, cpuCores } from '../constructs/spec/quantity';
+import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../constructs/spec/quantity';
 import { orderByDependencies } from '../constructs/targets/docker';
 import { containerAddress } from '../constructs/targets/docker/addressing';
 import { escapeLiteral } from '../constructs/targets/terraform';
@@ -21,7 +21,8 @@ const isJob = (c: any) => c.labels.some((l: any) => l.label === 'platform.job');
 describe('the development stack on Docker', () => {
   it('declares the docker and random providers and a local backend outside cdktf.out', () => {
     expect(Object.keys(tf.provider!).sort()).toEqual(['docker', 'random']);
-    expect(tf.provider!.docker[0].host).toBe('unix:///var/run/docker.sock');
+    // No host unless the environment sets one: the provider's own default (DOCKER_HOST) stands.
+    expect(tf.provider!.docker[0]).toEqual({});
     expect(tf.terraform.backend).toEqual({ local: { path: '../../../terraform.development.tfstate' } });
     expect(tf.terraform.required_providers.docker).toEqual({ source: 'kreuzwerker/docker', version: '3.6.2' });
   });
@@ -31,7 +32,8 @@ describe('the development stack on Docker', () => {
       network: expect.objectContaining({
         name: 'agent-platform-development',
         driver: 'bridge',
-        ipam_config: [{ subnet: '172.28.0.0/16' }],
+        // The gateway is explicit: a subnet-only block is replaced after a daemon restart (#54).
+        ipam_config: [{ subnet: '172.28.0.0/16', gateway: '172.28.0.1' }],
       }),
     });
     for (const c of Object.values(containers)) {
@@ -45,7 +47,7 @@ describe('the development stack on Docker', () => {
     for (const p of published) expect(p.ip).toBe('127.0.0.1');
     const externals = published.map((p: any) => p.external);
     expect(new Set(externals).size).toBe(externals.length);
-    for (const port of [7777, 9121, 9187, 9114, 9115, 15692, 9300]) expect(externals).not.toContain(port);
+    for (const port of [7777, 9121, 9187, 9114, 9115, 15692, 9300, 3901]) expect(externals).not.toContain(port);
   });
 
   it('contains no literal default credential and no latest tag anywhere', () => {
@@ -91,26 +93,49 @@ describe.each(dev.specs.map((s) => [s.name, s] as const))('%s on Docker', (name,
         expect(images[ref![1]!].name).not.toMatch(/:latest$/);
       });
 
-      it('has a health check running the spec command', () => {
+      it('has a health check running the spec command, with durations in Go form', () => {
         expect(rc.healthcheck.test).toEqual(['CMD', ...c.health.exec.map(escapeLiteral)]);
-        expect(rc.healthcheck).toMatchObject({ interval: `${c.health.intervalSeconds}s`, retries: c.health.retries });
+        expect(rc.healthcheck).toMatchObject({
+          interval: goDuration(c.health.intervalSeconds),
+          timeout: goDuration(c.health.timeoutSeconds),
+          start_period: goDuration(c.health.startPeriodSeconds),
+          retries: c.health.retries,
+        });
       });
 
-      it('has memory and cpu limits from the spec, without swap', () => {
+      it('has memory and cpu limits from the spec, without swap, the cpu limit as a CFS quota', () => {
         expect(rc.memory).toBe(memoryMebibytes(c.resources.limits.memory));
         expect(rc.memory_swap).toBe(rc.memory);
-        expect(rc.cpus).toBe(cpuCores(c.resources.limits.cpu));
+        expect(rc.cpu_period).toBe(CPU_PERIOD_US);
+        expect(rc.cpu_quota).toBe(cpuQuotaMicros(c.resources.limits.cpu));
+        expect(rc.cpus).toBeUndefined();
       });
 
-      it('restarts unless stopped, waits to be healthy, and rotates its logs', () => {
-        expect(rc).toMatchObject({ restart: 'unless-stopped', must_run: true, wait: true, log_driver: 'json-file' });
+      it('restarts unless stopped, waits to be healthy, and logs to the rotating local driver', () => {
+        expect(rc).toMatchObject({ restart: 'unless-stopped', must_run: true, wait: true, log_driver: 'local' });
+        expect(rc.log_opts).toBeUndefined();
         expect(rc.security_opts).toContain('no-new-privileges:true');
+        expect(rc.destroy_grace_seconds).toBe(c.stopGracePeriodSeconds);
       });
 
-      it('receives secrets only as generated values', () => {
+      it('runs as its declared user, or as root where the image drops privileges itself', () => {
+        if (c.startsAsRoot) expect(rc.user).toBeUndefined();
+        else expect(rc.user).toBe(c.user);
+      });
+
+      it('receives secrets only in files (0440 or 0400), none in its environment or command', () => {
+        const generated = /\$\{random_(password|bytes)\./;
         for (const [k, v] of Object.entries(envMap(rc))) {
-          if (SECRET_ENV.test(k)) expect(v, k).toMatch(/^(\S*)\$\{random_password\.[A-Za-z0-9_-]+\.result\}(\S*)$/);
+          expect(v, k).not.toMatch(generated);
+          expect(SECRET_ENV.test(k), k).toBe(false);
         }
+        expect(JSON.stringify([rc.entrypoint ?? [], rc.command ?? []])).not.toMatch(generated);
+        for (const u of rc.upload) if (generated.test(u.content)) expect(['0440', '0400'], u.file).toContain(u.permissions);
+      });
+
+      it('reads root-owned secret files through the root group when it does not start as root', () => {
+        const secretFiles = rc.upload.some((u: any) => /\$\{random_(password|bytes)\./.test(u.content));
+        expect(rc.group_add).toEqual(secretFiles && !c.startsAsRoot ? ['0'] : undefined);
       });
 
       it('gets its config files written in from the spec, not bind-mounted', () => {
@@ -146,20 +171,47 @@ describe.each(dev.specs.map((s) => [s.name, s] as const))('%s on Docker', (name,
 
 describe('Docker specifics', () => {
   it('escapes template syntax so Terraform passes it through verbatim', () => {
-    const kibanaYml = containers.kibana.upload[0].content as string;
-    expect(kibanaYml).toContain('elasticsearch.password: "$${ES_PASSWORD}"');
-    expect(containers.neo4j.healthcheck.test.join(' ')).toContain('$${NEO4J_AUTH#neo4j/}');
+    const apply = containers['postgres_job_apply-roles'].upload.find((u: any) => u.file === '/usr/local/bin/apply-roles.sh').content;
+    expect(apply).toContain('export PGHOST="$${PGHOST:-/var/run/postgresql}"');
+    const kibanaYml = containers.kibana.upload.find((u: any) => u.file.endsWith('kibana.yml')).content as string;
+    expect(kibanaYml).toContain('elasticsearch.password: "${random_password.elasticsearch_kibana-system-password.result}"');
     expect(escapeLiteral('a ${b} %{c} $d')).toBe('a $${b} %%{c} $d');
   });
 
-  it('runs one-shot jobs to completion after the service is healthy, failing the apply if they fail', () => {
-    for (const key of ['minio_job_create-buckets', 'elasticsearch_job_setup-security', 'ollama_job_pull-models']) {
+  it('runs setup jobs to completion after the service is healthy, failing the apply if they fail, without logs in state', () => {
+    for (const key of ['garage_job_setup', 'elasticsearch_job_setup-security', 'postgres_job_apply-roles']) {
       const job = containers[key];
-      expect(job).toMatchObject({ attach: true, must_run: false, restart: 'no' });
+      expect(job, key).toMatchObject({ attach: true, logs: false, must_run: false, restart: 'no' });
       expect(job.lifecycle.postcondition[0].condition).toBe('${self.exit_code == 0}');
-      expect(job.depends_on).toEqual([`docker_container.${key.split('_job_')[0]}`]);
+      expect(job.lifecycle.replace_triggered_by).toEqual([`docker_container.${key.split('_job_')[0]}`]);
+      expect(job.depends_on[0]).toBe(`docker_container.${key.split('_job_')[0]}`);
       expect(job.memory).toBeGreaterThan(0);
     }
+  });
+
+  it('starts long model downloads in the background: no 20-minute create wait, no state, resumable', () => {
+    const pull = containers['ollama_job_pull-models'];
+    expect(pull).toMatchObject({ attach: false, logs: false, must_run: false, restart: 'on-failure', max_retry_count: 5 });
+    expect(pull.lifecycle.postcondition).toBeUndefined();
+    expect(pull.entrypoint[2]).toContain('exec timeout 7200');
+  });
+
+  it('every workload waits for the job that sets the credentials it uses', () => {
+    expect(containers.elasticsearch_exporter.depends_on).toEqual([
+      'docker_container.elasticsearch',
+      'docker_container.elasticsearch_job_setup-security',
+    ]);
+    expect(containers.postgres_exporter.depends_on).toEqual(['docker_container.postgres', 'docker_container.postgres_job_apply-roles']);
+    // Kibana (another service) waits for Elasticsearch's main container and its setup job.
+    expect(containers.kibana.depends_on).toEqual(
+      expect.arrayContaining(['docker_container.elasticsearch', 'docker_container.elasticsearch_job_setup-security']),
+    );
+    // The bucket job's key is what clients use: nothing in the environment waits on it yet, but it waits for Garage.
+    expect(containers.garage_job_setup.depends_on).toEqual(['docker_container.garage']);
+  });
+
+  it('gives PostgreSQL a 256 MiB /dev/shm', () => {
+    expect(containers.postgres.shm_size).toBe(256);
   });
 
   it('sidecars start after their main container and reach it by its alias', () => {
@@ -183,7 +235,7 @@ describe('Docker specifics', () => {
 
   it('protects data volumes from destroy unless the environment says the data is disposable', () => {
     expect(volumes.postgres_data.lifecycle.prevent_destroy).toBe(false);
-    const kept = loadEnvironment(variant('development', (i) => (i.protectData = true), 'environments/dev-protected.ts'));
+    const kept = loadEnvironment(variant('development', (i) => (i.protectData = true)));
     const v = synth(kept).tf.resource.docker_volume!;
     expect(v.postgres_data.lifecycle.prevent_destroy).toBe(true);
     // Re-pullable model weights are not protected.

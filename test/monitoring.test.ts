@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { dockerScrapeResolver } from '../constructs/targets/docker/addressing';
 import { prometheusConfig, scrapeJobs } from '../monitoring/scrape';
-import { env } from './helpers';
+import { loadEnvironment } from '../environments/load';
+import { env, variant } from './helpers';
 
 const jobs = scrapeJobs(env('development').specs, dockerScrapeResolver('/etc/prometheus/secrets'));
 const job = (name: string) => jobs.find((j) => j.job_name === name)!;
@@ -24,7 +25,17 @@ describe('scrape jobs (development, Docker addressing)', () => {
 
   it('scrapes native endpoints on the service itself', () => {
     expect(job('rabbitmq')).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['rabbitmq:15692'] }] });
-    expect(job('minio')).toMatchObject({ metrics_path: '/minio/v2/metrics/cluster', static_configs: [{ targets: ['minio:9000'] }] });
+    expect(job('garage')).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['garage:3903'] }] });
+  });
+
+  it('authenticates to every endpoint that needs it: the object store needs a token', () => {
+    expect(job('garage').authorization).toEqual({ type: 'Bearer', credentials_file: '/etc/prometheus/secrets/garage-metrics-token' });
+    const minio = loadEnvironment(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })));
+    const m = scrapeJobs(minio.specs, dockerScrapeResolver('/etc/prometheus/secrets')).find((j) => j.job_name === 'minio')!;
+    expect(m).toMatchObject({ metrics_path: '/minio/v2/metrics/cluster', static_configs: [{ targets: ['minio:9000'] }] });
+    expect(m.authorization).toEqual({ type: 'Bearer', credentials_file: '/etc/prometheus/secrets/minio-metrics-token/token' });
+    // Exporters and probes answer without a credential, by declaration.
+    expect(job('redis').authorization).toBeUndefined();
   });
 
   it('authenticates to Qdrant with the read-only key from a file', () => {

@@ -2,8 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../constructs/services';
 import { imageName, parseImage } from '../constructs/spec/image';
-import { cpuCores, formatBinarySize, isCpuQuantity, isMemoryQuantity, memoryBytes, memoryMebibytes } from '../constructs/spec/quantity';
-import { referencesOf, renderText, tpl, secretRef, hostRef, selfHost } from '../constructs/spec/template';
+import {
+  cpuQuotaMicros,
+  formatBinarySize,
+  goDuration,
+  isCpuQuantity,
+  isMemoryQuantity,
+  memoryBytes,
+  memoryMebibytes,
+  parseGoDuration,
+} from '../constructs/spec/quantity';
+import { hasSecret, referencesOf, renderText, tpl, secretRef, hostRef, selfHost } from '../constructs/spec/template';
 import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
 import { loadEnvironment } from '../environments/load';
@@ -30,7 +39,19 @@ describe('quantities, images and networks', () => {
   it('accepts cpu as cores or millicores', () => {
     expect(['250m', '0.5', '2', '1.25'].every(isCpuQuantity)).toBe(true);
     expect(['0', '0m', '2 cores', '-1', '1.2345'].some(isCpuQuantity)).toBe(false);
-    expect(cpuCores('250m')).toBe('0.25');
+    expect(cpuQuotaMicros('250m')).toBe(25_000);
+    expect(cpuQuotaMicros('2')).toBe(200_000);
+  });
+
+  it('writes durations as Go does, and reads Go durations', () => {
+    expect([0, 5, 10, 60, 90, 120, 3600, 5400].map(goDuration)).toEqual(['0s', '5s', '10s', '1m0s', '1m30s', '2m0s', '1h0m0s', '1h30m0s']);
+    expect(() => goDuration(1.5)).toThrow();
+    expect(parseGoDuration('1h30m')).toBe(5400);
+    expect(parseGoDuration('0')).toBe(0);
+    expect(parseGoDuration('90s')).toBe(90);
+    expect(parseGoDuration('1.5h')).toBe(5400);
+    expect(parseGoDuration('soon')).toBeUndefined();
+    expect(parseGoDuration('1h 30m')).toBeUndefined();
   });
 
   it('formats sizes in the largest exact unit of the target syntax', () => {
@@ -47,6 +68,9 @@ describe('quantities, images and networks', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
     expect(imageName(parseImage(`redis:7.4.2@${digest}`) as never)).toBe(`redis:7.4.2@${digest}`);
     expect(parseImage('redis:7.4.2@sha256:abc')).toMatch(/malformed digest/);
+    // A digest pins the content without a tag.
+    expect(parseImage(`redis@${digest}`)).toEqual({ repository: 'redis', digest });
+    expect(imageName(parseImage(`redis@${digest}`) as never)).toBe(`redis@${digest}`);
   });
 
   it('parses CIDR blocks strictly', () => {
@@ -66,7 +90,7 @@ describe('quantities, images and networks', () => {
 describe('every service spec', () => {
   it('the development environment builds every catalogue service (Kibana with Elasticsearch)', () => {
     expect(dev.specs.map((s) => s.name).sort()).toEqual(
-      ['elasticsearch', 'kibana', 'minio', 'nats', 'neo4j', 'ollama', 'postgres', 'qdrant', 'rabbitmq', 'redis'].sort(),
+      ['elasticsearch', 'garage', 'kibana', 'nats', 'neo4j', 'ollama', 'postgres', 'qdrant', 'rabbitmq', 'redis'].sort(),
     );
     expect(new Set(dev.specs.map((s) => s.component))).toEqual(new Set(Object.keys(catalogue)));
   });
@@ -76,7 +100,7 @@ describe('every service spec', () => {
       it('pins every image to an exact version', () => {
         for (const image of [...s.containers, ...s.jobs].map((c) => c.image)) {
           expect(image.tag).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
-          expect(image.tag.toLowerCase()).not.toBe('latest');
+          expect(image.tag!.toLowerCase()).not.toBe('latest');
           expect(image.tag).toMatch(/\d/);
         }
       });
@@ -105,69 +129,97 @@ describe('every service spec', () => {
         }
       });
 
-      it('passes every secret by reference', () => {
-        for (const c of [...s.containers, ...s.jobs]) {
-          for (const [key, value] of Object.entries(c.env)) {
-            if (SECRET_ENV.test(key)) {
-              expect(
-                referencesOf(value).some((r) => r.kind === 'secret'),
-                `${s.name} ${c.name} ${key}`,
-              ).toBe(true);
-            }
+      it('passes secrets only in files with a tight mode, never in the environment or on a command line', () => {
+        for (const w of [...s.containers, ...s.jobs]) {
+          for (const [key, value] of Object.entries(w.env)) {
+            expect(hasSecret(value), `${s.name} ${w.name} env ${key}`).toBe(false);
+            if (SECRET_ENV.test(key)) expect.fail(`${s.name} ${w.name}: ${key} looks like a secret but is not a *_FILE path`);
           }
+          for (const t of [...(w.command ?? []), ...('args' in w ? (w.args ?? []) : [])]) expect(hasSecret(t)).toBe(false);
+          for (const f of w.files.filter((x) => hasSecret(x.content))) expect([0o400, 0o440], `${s.name} ${f.path}`).toContain(f.mode);
         }
+      });
+
+      it('runs every container and job as a declared non-root identity', () => {
+        for (const w of [...s.containers, ...s.jobs]) {
+          expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
+        }
+      });
+
+      it('declares how a scraper authenticates to its metrics endpoint', () => {
+        expect(['bearer', 'basic', 'bearer-file', 'none']).toContain(s.metrics.auth.kind);
+        if (s.metrics.auth.kind === 'none') expect(s.metrics.auth.reason.length).toBeGreaterThan(20);
       });
     });
   }
 });
 
 describe('service specifics', () => {
-  it('NATS runs JetStream with the monitoring port and a password from the environment', () => {
+  const path = (s: ServiceSpec, p: string) => {
+    const f = [...s.containers, ...s.jobs].flatMap((c) => c.files).find((x) => x.path === p);
+    if (!f) throw new Error(`${s.name} has no file ${p}`);
+    return f;
+  };
+
+  it('NATS runs JetStream with the monitoring port and verifies clients against a bcrypt hash', () => {
     const nats = spec(dev, 'nats');
-    const conf = literal(file(nats, 'nats.conf').content);
+    const conf = literal(path(nats, '/etc/nats/nats-server.conf').content);
     expect(conf).toMatch(
       /jetstream \{\n\s+store_dir: "\/data\/jetstream"\n\s+max_memory_store: 134217728\n\s+max_file_store: 1932735283\n\}/,
     );
     expect(conf).toContain('http: 0.0.0.0:8222');
-    expect(conf).toContain('password: $NATS_PASSWORD');
+    expect(conf).toContain('include "auth.conf"');
+    const auth = path(nats, '/etc/nats/auth.conf');
+    expect(referencesOf(auth.content)).toEqual([{ ...secretRef('nats', 'password'), form: 'bcrypt' }]);
+    expect(auth.mode).toBe(0o440);
     expect(nats.containers[0]!.health.exec.join(' ')).toContain('/healthz?js-enabled-only=true');
     expect(nats.metrics).toMatchObject({ container: 'exporter', port: 7777, source: 'exporter' });
   });
 
-  it('Redis takes maxmemory and the eviction policy from config, with AOF on and a password', () => {
+  it('Redis takes maxmemory and the eviction policy from config, with AOF on and the password in an included file', () => {
     const redis = spec(dev, 'redis');
     const conf = literal(file(redis, 'redis.conf').content);
     expect(conf).toContain('maxmemory 512mb\n');
     expect(conf).toContain('maxmemory-policy allkeys-lru\n');
     expect(conf).toContain('appendonly yes\n');
-    expect(conf).not.toMatch(/^requirepass/m);
-    expect(redis.containers[0]!.args!.join(' ')).toContain('--requirepass "$REDIS_PASSWORD"');
+    expect(conf).toContain('include /usr/local/etc/redis/auth.conf\n');
+    expect(literal(path(redis, '/usr/local/etc/redis/auth.conf').content)).toBe(
+      'requirepass <redis/password>\nmasterauth <redis/password>\n',
+    );
+    expect(redis.containers[0]!.args).toEqual(['redis-server', '/usr/local/etc/redis/redis.conf']);
+    // The exporter's password file is the JSON map it expects, keyed by the address it scrapes.
+    const exporter = redis.containers.find((c) => c.name === 'exporter')!;
+    expect(exporter.env.REDIS_PASSWORD_FILE).toBe('/run/secrets/redis-exporter.json');
+    expect(JSON.parse(literal(exporter.files[0]!.content))).toEqual({ 'redis://SELF:6379': '<redis/password>' });
+    expect(literal(exporter.env.REDIS_ADDR!)).toBe('redis://SELF:6379');
     const tuned = loadEnvironment(
       variant('development', (i) => (i.services.redis = { maxmemory: '256Mi', maxmemoryPolicy: 'volatile-ttl' })),
     );
     expect(literal(file(spec(tuned, 'redis'), 'redis.conf').content)).toMatch(/maxmemory 256mb\nmaxmemory-policy volatile-ttl/);
   });
 
-  it('Qdrant requires API keys and keeps storage and snapshots on volumes', () => {
+  it('Qdrant requires API keys (from its local config file) and keeps storage and snapshots on volumes', () => {
     const q = spec(dev, 'qdrant');
-    expect(Object.keys(q.containers[0]!.env)).toEqual(
-      expect.arrayContaining(['QDRANT__SERVICE__API_KEY', 'QDRANT__SERVICE__READ_ONLY_API_KEY']),
+    expect(literal(path(q, '/qdrant/config/local.yaml').content)).toBe(
+      'service:\n  api_key: "<qdrant/api-key>"\n  read_only_api_key: "<qdrant/read-only-api-key>"\n',
     );
+    expect(q.containers[0]!.image.tag).toMatch(/-unprivileged$/);
     expect(q.volumes.map((v) => v.name)).toEqual(['storage', 'snapshots']);
     expect(q.metrics.auth).toEqual({ kind: 'bearer', token: secretRef('qdrant', 'read-only-api-key') });
     expect(q.containers[0]!.health.http).toEqual({ port: 6333, path: '/readyz' });
   });
 
-  it('Neo4j Community gets generated auth and memory settings from config', () => {
+  it('Neo4j Community gets its initial password from a file and memory settings from config', () => {
     const n = spec(dev, 'neo4j');
     const e = n.containers[0]!.env;
-    expect(literal(e.NEO4J_AUTH!)).toBe('neo4j/<neo4j/password>');
+    expect(e.NEO4J_AUTH_FILE).toBe('/run/secrets/neo4j-auth');
+    expect(literal(path(n, '/run/secrets/neo4j-auth').content)).toBe('neo4j/<neo4j/password>');
     expect(e.NEO4J_server_memory_heap_max__size).toBe('512m');
     expect(e.NEO4J_server_memory_pagecache_size).toBe('512m');
-    expect(n.containers[0]!.image.tag).toMatch(/-community$/);
+    expect(n.containers[0]!.image.tag).toMatch(/^5\.26\.\d+-community$/);
   });
 
-  it('PostgreSQL takes its tuning from config and a generated password', () => {
+  it('PostgreSQL takes its tuning from config; no password at initialisation, a job applies them every deploy', () => {
     const tuned = loadEnvironment(
       variant(
         'development',
@@ -178,61 +230,115 @@ describe('service specifics', () => {
     expect(conf).toContain('shared_buffers = 512MB\n');
     expect(conf).toContain('effective_cache_size = 1GB\n');
     expect(conf).toContain('max_connections = 250\n');
+    expect(conf).toContain("hba_file = '/etc/postgresql/pg_hba.conf'\n");
     const pg = spec(dev, 'postgres');
-    expect(literal(pg.containers[0]!.env.POSTGRES_PASSWORD!)).toBe('<postgres/password>');
-    expect(pg.containers[0]!.args).toEqual(['postgres', '-c', 'config_file=/etc/postgresql/postgresql.conf']);
+    const main = pg.containers[0]!;
+    // Nothing secret in the server's container at all.
+    expect(main.files.some((f) => hasSecret(f.content))).toBe(false);
+    expect(main.env.POSTGRES_HOST_AUTH_METHOD).toBe('trust');
+    // ...which is safe only because the server reads our hba file: passwords over the network.
+    expect(literal(file(pg, 'pg_hba.conf').content)).toMatch(/^host +all +all +0\.0\.0\.0\/0 +scram-sha-256$/m);
+    expect(literal(file(pg, 'pg_hba.conf').content)).not.toMatch(/^host .* trust$/m);
+    expect(main.args).toEqual(['postgres', '-c', 'config_file=/etc/postgresql/postgresql.conf']);
+    expect(main.shmSize).toBe('256Mi');
+    const job = pg.jobs.find((j) => j.name === 'apply-roles')!;
+    expect(job.applies).toEqual([secretRef('postgres', 'password'), secretRef('postgres', 'exporter-password')]);
+    expect(job.mounts).toEqual([{ volume: 'socket', path: '/var/run/postgresql' }]);
+    expect(literal(path(pg, '/usr/local/bin/apply-roles.sh').content)).toContain(
+      "ALTER ROLE prometheus_exporter WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'exporter_password';",
+    );
+    const exporter = pg.containers.find((c) => c.name === 'exporter')!;
+    expect(exporter.env.DATA_SOURCE_PASS_FILE).toBe('/run/secrets/postgres-exporter-password');
     expect(pg.managed).toBe('rds-postgresql');
   });
 
-  it('RabbitMQ enables management and Prometheus plugins, generated credentials, limit-aware memory alarm', () => {
+  it('RabbitMQ enables management and Prometheus plugins, credentials from files, a limit-aware memory alarm', () => {
     const r = spec(dev, 'rabbitmq');
-    expect(literal(r.containers[0]!.files.find((f) => f.path === '/etc/rabbitmq/enabled_plugins')!.content)).toBe(
-      '[rabbitmq_management,rabbitmq_prometheus].\n',
+    expect(literal(path(r, '/etc/rabbitmq/enabled_plugins').content)).toBe('[rabbitmq_management,rabbitmq_prometheus].\n');
+    expect(literal(path(r, '/etc/rabbitmq/conf.d/20-platform.conf').content)).toContain(
+      `total_memory_available_override_value = ${1024 ** 3}`,
     );
-    expect(literal(file(r, 'rabbitmq.conf').content)).toContain(`total_memory_available_override_value = ${1024 ** 3}`);
-    expect(literal(r.containers[0]!.env.RABBITMQ_DEFAULT_PASS!)).toBe('<rabbitmq/password>');
-    expect(r.metrics).toMatchObject({ container: 'main', port: 15692, source: 'native' });
+    expect(literal(path(r, '/etc/rabbitmq/conf.d/10-credentials.conf').content)).toBe(
+      'default_user = platform\ndefault_pass = <rabbitmq/password>\n',
+    );
+    // The password is applied inside the node from the secret file on every start (rotation).
+    expect(literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content)).toContain('file:read_file("/run/secrets/rabbitmq-password")');
+    expect(r.containers[0]!.command).toEqual(['/usr/local/bin/platform-rabbitmq.sh']);
+    expect(r.metrics).toMatchObject({ container: 'main', port: 15692, source: 'native', auth: { kind: 'none' } });
   });
 
-  it('MinIO generates root credentials and creates the three buckets at deploy', () => {
-    const m = spec(dev, 'minio');
-    expect(literal(m.containers[0]!.env.MINIO_ROOT_USER!)).toBe('<minio/root-user>');
-    expect(literal(m.containers[0]!.env.MINIO_ROOT_PASSWORD!)).toBe('<minio/root-password>');
-    const job = m.jobs.find((j) => j.name === 'create-buckets')!;
-    const script = literal(job.command[2]!);
+  it('the object store runs Garage by default: secrets as 0400 files, a token on metrics, the three buckets at deploy', () => {
+    const g = spec(dev, 'garage');
+    expect(g.component).toBe('objectstore');
+    expect(g.configPath).toBe('services.objectstore');
+    const toml = literal(path(g, '/etc/garage.toml').content);
+    expect(toml).toContain('rpc_secret_file = "/run/secrets/garage-rpc-secret"');
+    expect(toml).toContain('metrics_require_token = true');
+    for (const secret of ['rpc-secret', 'admin-token', 'metrics-token']) expect(path(g, `/run/secrets/garage-${secret}`).mode).toBe(0o400);
+    expect(g.secrets.find((x) => x.name === 'rpc-secret')).toMatchObject({ alphabet: 'hex', length: 64 });
+    expect(g.secrets.find((x) => x.name === 'access-key-id')).toMatchObject({ alphabet: 'hex', length: 24, prefix: 'GK' });
+    expect(g.metrics.auth).toEqual({ kind: 'bearer', token: secretRef('garage', 'metrics-token') });
+    const job = g.jobs.find((j) => j.name === 'setup')!;
+    expect(job.env.BUCKETS).toBe('workflow-artifacts agent-outputs user-uploads');
+    expect(literal(job.env.ADMIN_URL!)).toBe('http://garage:3903');
+    expect(g.containers[0]!.health.exec).toEqual(['/garage', 'status']);
+  });
+
+  it('MinIO stays selectable: credentials as files, metrics behind the JWT it issues, never public', () => {
+    const e = loadEnvironment(variant('development', (i) => (i.services.objectstore = { engine: 'minio', versioning: true })));
+    const m = spec(e, 'minio');
+    expect(m.containers[0]!.env.MINIO_ROOT_USER_FILE).toBe('/run/secrets/minio-root-user');
+    expect(m.containers[0]!.env.MINIO_PROMETHEUS_AUTH_TYPE).toBe('jwt');
+    expect(m.metrics.auth).toEqual({ kind: 'bearer-file', volume: 'metrics-token', path: 'token', writtenBy: 'create-buckets' });
+    const script = literal(m.jobs[0]!.command[2]!);
     for (const bucket of ['workflow-artifacts', 'agent-outputs', 'user-uploads']) {
       expect(script).toContain(`mc mb --ignore-existing "platform/${bucket}"`);
+      expect(script).toContain(`mc version enable "platform/${bucket}"`);
     }
-    expect(literal(job.env.MINIO_URL!)).toBe('http://minio:9000');
+    expect(script).toContain('mc admin prometheus generate platform');
+    expect(literal(m.jobs[0]!.env.MINIO_URL!)).toBe('http://minio:9000');
   });
 
-  it('Elasticsearch runs one secured node with the heap from config, and Kibana is wired to it', () => {
+  it('Elasticsearch: a file-realm administrator whose hash follows the secret, a job that applies the built-in users', () => {
     const es = spec(dev, 'elasticsearch');
     const yml = literal(file(es, 'elasticsearch.yml').content);
     expect(yml).toContain('discovery.type: single-node');
     expect(yml).toContain('xpack.security.enabled: true');
-    expect(es.containers[0]!.env.ES_JAVA_OPTS).toBe('-Xms1g -Xmx1g');
+    expect(referencesOf(path(es, '/usr/share/elasticsearch/config/users').content)).toEqual([
+      { ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' },
+    ]);
+    expect(es.containers[0]!.env).toEqual({ ES_JAVA_OPTS: '-Xms1g -Xmx1g' });
+    const setup = es.jobs[0]!;
+    expect(literal(setup.command[2]!)).toContain('/_security/user/kibana_system/_password');
+    expect(literal(setup.command[2]!)).toContain('/_security/user/elastic/_password');
+    expect(setup.applies).toHaveLength(3);
     const kibana = spec(dev, 'kibana');
     expect(kibana.dependsOn).toEqual(['elasticsearch']);
-    expect(literal(kibana.containers[0]!.env.ES_URL!)).toBe('http://elasticsearch:9200');
-    expect(literal(kibana.containers[0]!.env.ES_PASSWORD!)).toBe('<elasticsearch/kibana-system-password>');
+    const kyml = literal(path(kibana, '/usr/share/kibana/config/kibana.yml').content);
+    expect(kyml).toContain('elasticsearch.hosts: ["http://elasticsearch:9200"]');
+    expect(kyml).toContain('elasticsearch.password: "<elasticsearch/kibana-system-password>"');
+    expect(kyml).toContain('status.allowAnonymous: false');
     expect(kibana.containers[0]!.image.tag).toBe(es.containers[0]!.image.tag);
-    expect(literal(es.jobs[0]!.command[2]!)).toContain('/_security/user/kibana_system/_password');
+    expect(kibana.containers[0]!.image.tag).toMatch(/^8\.19\.\d+$/);
   });
 
   it('Kibana follows an Elasticsearch version override', () => {
-    const e = loadEnvironment(variant('development', (i) => (i.services.elasticsearch.version = '8.17.3')));
-    expect(spec(e, 'kibana').containers[0]!.image).toEqual({ repository: 'docker.elastic.co/kibana/kibana', tag: '8.17.3' });
+    const e = loadEnvironment(variant('development', (i) => (i.services.elasticsearch.version = '8.19.23')));
+    expect(spec(e, 'kibana').containers[0]!.image).toEqual({ repository: 'docker.elastic.co/kibana/kibana', tag: '8.19.23' });
   });
 
   it('Ollama keeps models on a volume, pulls the configured models and asks for GPUs only when configured', () => {
     const o = spec(dev, 'ollama');
     expect(o.volumes).toEqual([expect.objectContaining({ name: 'models', backup: false })]);
-    expect(literal(o.jobs[0]!.command[2]!)).toContain('ollama pull "llama3.2:3b"');
+    expect(literal(o.jobs[0]!.command[2]!)).toContain(`exec timeout 7200 sh -c 'ollama pull "llama3.2:3b"'`);
+    expect(o.jobs[0]).toMatchObject({ run: 'background', timeoutSeconds: 7200 });
+    expect(o.containers[0]!.env.OLLAMA_MODELS).toBe('/var/lib/ollama/models');
     expect(o.containers[0]!.gpus).toBe(0);
     const prod = env('production');
     expect(spec(prod, 'ollama').containers[0]!.gpus).toBe(1);
-    expect(spec(prod, 'ollama').jobs[0]!.description).toBe('Pulls llama3.1:8b, nomic-embed-text:v1.5');
+    expect(spec(prod, 'ollama').jobs[0]!.description).toBe(
+      'Pulls llama3.1:8b, nomic-embed-text:v1.5 in the background (resumable, stopped after 2h)',
+    );
   });
 
   it('an image override replaces the pin, a version override keeps the repository', () => {

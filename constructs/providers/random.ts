@@ -1,3 +1,4 @@
 /** Random provider classes used to generate secrets (per-resource submodules only). */
 export { RandomProvider } from '@cdktf/provider-random/lib/provider';
 export { Password } from '@cdktf/provider-random/lib/password';
+export { Bytes } from '@cdktf/provider-random/lib/bytes';

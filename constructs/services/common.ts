@@ -6,7 +6,18 @@
 import { z } from 'zod';
 import { parseImage, pinned } from '../spec/image';
 import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
-import type { ContainerSpec, HealthCheck, ImageRef, JobSpec, PortSpec, ResourceRequirements, ServiceSpec } from '../spec/types';
+import { secretRef, tpl } from '../spec/template';
+import type {
+  ConfigFile,
+  ContainerSpec,
+  HealthCheck,
+  ImageRef,
+  JobSpec,
+  PortSpec,
+  ResourceRequirements,
+  ServiceSpec,
+  Text,
+} from '../spec/types';
 
 /**
  * Wraps a cross-field refinement so it runs only on fields that are themselves valid: zod runs
@@ -22,13 +33,26 @@ export function crossCheck<T>(check: (value: T, ctx: z.RefinementCtx) => void): 
   };
 }
 
-export const memoryQuantity = z
-  .string()
-  .refine(isMemoryQuantity, { message: 'must be a memory quantity with a binary unit, e.g. 512Mi or 2Gi' });
+export const memoryQuantity = z.string().superRefine((value, ctx) => {
+  if (!isMemoryQuantity(value))
+    ctx.addIssue({ code: 'custom', message: 'must be a memory quantity with a binary unit, e.g. 512Mi or 2Gi' });
+  else if (memoryBytes(value) === 0) ctx.addIssue({ code: 'custom', message: `must be more than zero (${value} was given)` });
+});
 
-export const cpuQuantity = z
-  .union([z.string(), z.number().positive().transform(String)])
-  .refine(isCpuQuantity, { message: 'must be a cpu quantity, e.g. 250m, 0.5 or 2' });
+/** Bare core counts at or above this are millicores written without their `m` (250 for 250m). */
+const IMPLAUSIBLE_CORES = 100;
+
+export const cpuQuantity = z.union([z.string(), z.number().transform(String)]).superRefine((value, ctx) => {
+  if (!isCpuQuantity(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: /^0+(\.0+)?m?$/.test(value) ? 'must be more than zero' : 'must be a cpu quantity, e.g. 250m, 0.5 or 2',
+      continue: false,
+    });
+  } else if (!value.endsWith('m') && Number(value) >= IMPLAUSIBLE_CORES) {
+    ctx.addIssue({ code: 'custom', message: `${value} would be ${value} cores; for millicores write "${value}m"`, continue: false });
+  }
+});
 
 export const portNumber = z.number().int().min(1).max(65535);
 
@@ -92,8 +116,9 @@ export const serviceFields = {
   enabled: z.boolean().default(true),
   ...workloadFields,
   /**
-   * Host ports to publish on 127.0.0.1 by port name (single-host targets only).
-   * @default each client/admin port on its own number
+   * Host ports on 127.0.0.1 by port name, overriding the Docker target's publishing policy
+   * (`target.publish`) for this service. Docker target only; other targets refuse it.
+   * @default the policy: each published port on its own number plus `target.publish.offset`
    */
   hostPorts: z.record(z.string(), portNumber).default({}),
 };
@@ -150,7 +175,28 @@ export function job(
   return { files: [], mounts: [], resources: ctx.jobResources, ...spec };
 }
 
-/** A port, published on the host (loopback) when its purpose is client/admin and `publish` allows it. */
+/** Where secret files live in containers (the Docker secrets convention). */
+export const SECRETS_DIR = '/run/secrets';
+
+/**
+ * A secret file: readable by its owner and group only (`0440`; `0400` for servers that refuse any
+ * group bit). Its content carries a generated secret (or a hash of one), so targets keep it out of
+ * plain config objects.
+ */
+export function secretFile(path: string, content: Text, opts: { mode?: 0o400 | 0o440; format?: string } = {}): ConfigFile {
+  return { path, content, mode: opts.mode ?? 0o440, format: opts.format ?? 'secret' };
+}
+
+/** A file holding just one generated secret, at `/run/secrets/<service>-<name>`. */
+export function secretValueFile(service: string, name: string, opts: { mode?: 0o400 | 0o440 } = {}): ConfigFile {
+  return secretFile(secretValuePath(service, name), tpl`${secretRef(service, name)}`, opts);
+}
+
+export function secretValuePath(service: string, name: string): string {
+  return `${SECRETS_DIR}/${service}-${name}`;
+}
+
+/** A port, with the host port the environment asked for explicitly (if any). */
 export function port(
   name: string,
   number: number,
@@ -159,8 +205,7 @@ export function port(
   hostPorts: Readonly<Record<string, number>>,
   protocol: PortSpec['protocol'] = 'tcp',
 ): PortSpec {
-  const published = purpose === 'client' || purpose === 'admin';
-  const hostPort = hostPorts[name] ?? (published ? number : undefined);
+  const hostPort = hostPorts[name];
   return hostPort === undefined
     ? { name, port: number, protocol, purpose, appProtocol }
     : { name, port: number, protocol, purpose, appProtocol, hostPort };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity';
 import { hostRef, secretRef, selfHost, tpl } from '../spec/template';
-import type { ImageRef } from '../spec/types';
+import type { ImageRef, ServiceSpec } from '../spec/types';
 import {
   crossCheck,
   defineService,
@@ -12,15 +12,20 @@ import {
   port,
   portNumber,
   resolveImage,
+  secretFile,
+  secretValueFile,
   serviceFields,
   shellHealth,
   workloadFields,
 } from './common';
 import { exporter, probe } from './sidecars';
 
-export const ELASTICSEARCH_IMAGE = 'docker.elastic.co/elasticsearch/elasticsearch:8.17.2';
-export const KIBANA_IMAGE = 'docker.elastic.co/kibana/kibana:8.17.2';
-const ES_CONFIG = '/usr/share/elasticsearch/config/elasticsearch.yml';
+/** The current 8.19 patch: fixes ESA-2025-07 (8.17.6) and ESA-2026-19 (8.19.12); 8.19 is supported until July 2027. */
+export const ELASTICSEARCH_IMAGE = 'docker.elastic.co/elasticsearch/elasticsearch:8.19.22';
+export const KIBANA_IMAGE = 'docker.elastic.co/kibana/kibana:8.19.22';
+export const ELASTICSEARCH_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0';
+const ES_CONFIG_DIR = '/usr/share/elasticsearch/config';
+const ES_CONFIG = `${ES_CONFIG_DIR}/elasticsearch.yml`;
 const KIBANA_CONFIG = '/usr/share/kibana/config/kibana.yml';
 
 const kibanaSchema = z
@@ -51,8 +56,16 @@ export const elasticsearchSchema = z
         });
       }
       const es = resolveImage(ELASTICSEARCH_IMAGE, c);
+      if (c.kibana.enabled && es.tag === undefined && !c.kibana.image) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kibana', 'image'],
+          message: "Elasticsearch is pinned by digest only, so Kibana cannot follow its version; pin Kibana's image as well",
+        });
+        return;
+      }
       const kibana = kibanaImage(es, c.kibana);
-      if (c.kibana.enabled && kibana.tag !== es.tag) {
+      if (c.kibana.enabled && es.tag !== undefined && kibana.tag !== undefined && kibana.tag !== es.tag) {
         ctx.addIssue({
           code: 'custom',
           path: ['kibana', c.kibana.image ? 'image' : 'version'],
@@ -75,7 +88,6 @@ export const elasticsearch = defineService({
   build(c, ctx) {
     const es = resolveImage(ELASTICSEARCH_IMAGE, c);
     const heap = formatBinarySize(memoryBytes(c.heap), { k: 'k', m: 'm', g: 'g' });
-    const elasticPassword = tpl`${secretRef('elasticsearch', 'elastic-password')}`;
     const esConfig = [
       `cluster.name: platform-${ctx.environment}`,
       'node.name: elasticsearch',
@@ -88,40 +100,76 @@ export const elasticsearch = defineService({
       // A single node has no transport peers; HTTP stays on the private service network.
       'xpack.security.http.ssl.enabled: false',
       'xpack.security.transport.ssl.enabled: false',
+      // The file realm holds the platform's administrator (a bcrypt hash in config/users), so its
+      // password follows the generated secret on every start; the native realm holds the rest.
+      'xpack.security.authc.realms.file.platform.order: 0',
+      'xpack.security.authc.realms.native.native.order: 1',
       'ingest.geoip.downloader.enabled: false',
       'action.destructive_requires_name: true',
       '',
     ].join('\n');
+    const adminPassword = secretValueFile('elasticsearch', 'admin-password');
+    const elasticPassword = secretValueFile('elasticsearch', 'elastic-password');
+    const kibanaSystemPassword = secretValueFile('elasticsearch', 'kibana-system-password');
+    const exporterPassword = secretValueFile('elasticsearch', 'exporter-password');
+    // Curl reads the credentials from a file, never from its command line.
+    const curlAuth = (user: string, file: string) => `printf 'user = "${user}:%s"\\n' "$(cat ${file})" | curl -K - -fsS`;
+    // Runs after the node is healthy and whenever a password it applies changes: sets the built-in
+    // users' passwords and the exporter's user to the current generated values, as the file-realm
+    // administrator (whose password the node always knows), so rotation needs no old password.
     const setup = [
-      'set -eu',
-      'auth="elastic:$ELASTIC_PASSWORD"',
+      'set -euo pipefail',
+      'umask 077',
+      'tmp=$(mktemp -d)',
+      'trap \'rm -rf "$tmp"\' EXIT',
+      `printf 'user = "platform_admin:%s"\\n' "$(cat "$ADMIN_PASSWORD_FILE")" >"$tmp/auth"`,
+      'es() { curl -fsS -K "$tmp/auth" -H "Content-Type: application/json" "$@" >/dev/null; }',
+      'body() { printf "$1" "$(cat "$2")" >"$tmp/body"; }',
       'for attempt in $(seq 1 60); do',
-      '  curl -fsS -u "$auth" "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=10s" >/dev/null && break',
+      '  es "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=10s" && break',
       '  [ "$attempt" -eq 60 ] && { echo "elasticsearch did not become ready" >&2; exit 1; }',
       '  sleep 5',
       'done',
-      'curl -fsS -u "$auth" -X POST "$ES_URL/_security/user/kibana_system/_password" -H "Content-Type: application/json" -d "{\\"password\\":\\"$KIBANA_SYSTEM_PASSWORD\\"}"',
-      'curl -fsS -u "$auth" -X PUT "$ES_URL/_security/role/prometheus_exporter" -H "Content-Type: application/json" -d \'{"cluster":["monitor"],"indices":[{"names":["*"],"privileges":["monitor"]}]}\'',
-      'curl -fsS -u "$auth" -X PUT "$ES_URL/_security/user/prometheus_exporter" -H "Content-Type: application/json" -d "{\\"password\\":\\"$EXPORTER_PASSWORD\\",\\"roles\\":[\\"prometheus_exporter\\"]}"',
+      `body '{"password":"%s"}' "$ELASTIC_PASSWORD_FILE"`,
+      'es -X POST "$ES_URL/_security/user/elastic/_password" --data-binary @"$tmp/body"',
+      `body '{"password":"%s"}' "$KIBANA_SYSTEM_PASSWORD_FILE"`,
+      'es -X POST "$ES_URL/_security/user/kibana_system/_password" --data-binary @"$tmp/body"',
+      `es -X PUT "$ES_URL/_security/role/prometheus_exporter" --data-binary '{"cluster":["monitor"],"indices":[{"names":["*"],"privileges":["monitor"]}]}'`,
+      `body '{"password":"%s","roles":["prometheus_exporter"]}' "$EXPORTER_PASSWORD_FILE"`,
+      'es -X PUT "$ES_URL/_security/user/prometheus_exporter" --data-binary @"$tmp/body"',
+      '',
     ].join('\n');
-    const exporterPassword = tpl`${secretRef('elasticsearch', 'exporter-password')}`;
     const esMetrics = exporter(ctx, {
-      image: 'quay.io/prometheuscommunity/elasticsearch-exporter:v1.8.0',
+      image: ELASTICSEARCH_EXPORTER_IMAGE,
       port: 9114,
       healthPath: '/healthz',
+      // The exporter reads its password only from the environment: the wrapper takes it from the
+      // secret file, so it is in no container definition (`docker inspect`).
+      command: [
+        '/bin/sh',
+        '-c',
+        `ES_PASSWORD="$(cat ${exporterPassword.path})" exec /bin/elasticsearch_exporter "$@"`,
+        'elasticsearch_exporter',
+      ],
       args: [tpl`--es.uri=http://${selfHost}:9200`, '--es.all', '--es.indices', '--web.listen-address=:9114'],
-      env: { ES_USERNAME: 'prometheus_exporter', ES_PASSWORD: exporterPassword },
+      env: { ES_USERNAME: 'prometheus_exporter' },
+      files: [exporterPassword],
     });
-    const specs = [
+    const specs: ServiceSpec[] = [
       {
         name: 'elasticsearch',
         component: 'elasticsearch',
         configPath: 'services.elasticsearch',
         description: 'Full-text search and log analytics, security enabled.',
         replicas: c.replicas,
-        managed: 'opensearch' as const,
+        managed: 'opensearch',
         secrets: [
-          { name: 'elastic-password', description: 'Password of the elastic superuser', length: 32 },
+          {
+            name: 'admin-password',
+            description: 'Password of platform_admin, the file-realm superuser the setup job and health check use',
+            length: 32,
+          },
+          { name: 'elastic-password', description: 'Password of the elastic superuser (for people; set by the setup job)', length: 32 },
           { name: 'kibana-system-password', description: 'Password of the kibana_system user (set by the setup job)', length: 32 },
           { name: 'exporter-password', description: 'Password of the prometheus_exporter user (monitor privileges only)', length: 32 },
         ],
@@ -129,15 +177,25 @@ export const elasticsearch = defineService({
         jobs: [
           job(ctx, {
             name: 'setup-security',
-            description: 'Sets the kibana_system password and creates the least-privilege prometheus_exporter user',
+            description:
+              'Sets the elastic and kibana_system passwords and the least-privilege prometheus_exporter user to the current generated values',
             image: es,
+            user: '1000:0',
             command: ['/bin/bash', '-c', setup],
             env: {
               ES_URL: tpl`http://${hostRef('elasticsearch')}:9200`,
-              ELASTIC_PASSWORD: elasticPassword,
-              KIBANA_SYSTEM_PASSWORD: tpl`${secretRef('elasticsearch', 'kibana-system-password')}`,
-              EXPORTER_PASSWORD: exporterPassword,
+              ADMIN_PASSWORD_FILE: adminPassword.path,
+              ELASTIC_PASSWORD_FILE: elasticPassword.path,
+              KIBANA_SYSTEM_PASSWORD_FILE: kibanaSystemPassword.path,
+              EXPORTER_PASSWORD_FILE: exporterPassword.path,
             },
+            files: [adminPassword, elasticPassword, kibanaSystemPassword, exporterPassword],
+            applies: [
+              secretRef('elasticsearch', 'elastic-password'),
+              secretRef('elasticsearch', 'kibana-system-password'),
+              secretRef('elasticsearch', 'exporter-password'),
+            ],
+            timeoutSeconds: 600,
           }),
         ],
         dependsOn: [],
@@ -145,18 +203,28 @@ export const elasticsearch = defineService({
           {
             name: 'main',
             image: es,
-            env: {
-              ELASTIC_PASSWORD: elasticPassword,
-              ES_JAVA_OPTS: `-Xms${heap} -Xmx${heap}`,
-            },
+            // The image's own identity (uid 1000, group 0), which owns its config and data directories.
+            user: '1000:0',
+            env: { ES_JAVA_OPTS: `-Xms${heap} -Xmx${heap}` },
             ports: [
               port('http', 9200, 'client', 'http', c.hostPorts),
               port('transport', 9300, 'cluster', 'elasticsearch-transport', c.hostPorts),
             ],
             mounts: [{ volume: 'data', path: '/usr/share/elasticsearch/data' }],
-            files: [{ path: ES_CONFIG, content: esConfig, mode: 0o644, format: 'elasticsearch.yml' }],
+            files: [
+              { path: ES_CONFIG, content: esConfig, mode: 0o644, format: 'elasticsearch.yml' },
+              secretFile(
+                `${ES_CONFIG_DIR}/users`,
+                tpl`platform_admin:${{ ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' }}\n`,
+                {
+                  format: 'es-users',
+                },
+              ),
+              { path: `${ES_CONFIG_DIR}/users_roles`, content: 'superuser:platform_admin\n', mode: 0o644, format: 'es-users-roles' },
+              adminPassword,
+            ],
             health: shellHealth(
-              'curl -fsS -u "elastic:$ELASTIC_PASSWORD" "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null',
+              `${curlAuth('platform_admin', adminPassword.path)} "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null`,
               { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 90, retries: 8 },
             ),
             resources: c.resources,
@@ -171,25 +239,29 @@ export const elasticsearch = defineService({
     if (!c.kibana.enabled) return specs;
 
     const k = c.kibana;
-    const kibanaConfig = [
-      'server.name: kibana',
-      'server.host: "0.0.0.0"',
-      'server.port: 5601',
-      'server.shutdownTimeout: "10s"',
-      'elasticsearch.hosts: ["${ES_URL}"]',
-      'elasticsearch.username: "kibana_system"',
-      'elasticsearch.password: "${ES_PASSWORD}"',
-      'xpack.encryptedSavedObjects.encryptionKey: "${SAVED_OBJECTS_KEY}"',
-      'xpack.security.encryptionKey: "${SECURITY_KEY}"',
-      'xpack.reporting.encryptionKey: "${REPORTING_KEY}"',
-      // Anonymous callers see only the overall level, which is what health checks need.
-      'status.allowAnonymous: true',
-      'telemetry.optIn: false',
-      'telemetry.allowChangingOptInStatus: false',
-      'monitoring.ui.container.elasticsearch.enabled: true',
-      '',
-    ].join('\n');
-    const kibanaMetrics = probe(ctx, { port: 5601, path: '/api/status', bodyMatches: '"level":"available"' });
+    const probePassword = secretValueFile('elasticsearch', 'exporter-password');
+    // A secret file as a whole: Kibana reads its settings only from here or from the environment.
+    const kibanaConfig = tpl`server.name: kibana
+server.host: "0.0.0.0"
+server.port: 5601
+server.shutdownTimeout: "10s"
+elasticsearch.hosts: ["http://${hostRef('elasticsearch')}:9200"]
+elasticsearch.username: "kibana_system"
+elasticsearch.password: "${secretRef('elasticsearch', 'kibana-system-password')}"
+xpack.encryptedSavedObjects.encryptionKey: "${secretRef('kibana', 'saved-objects-key')}"
+xpack.security.encryptionKey: "${secretRef('kibana', 'security-key')}"
+xpack.reporting.encryptionKey: "${secretRef('kibana', 'reporting-key')}"
+status.allowAnonymous: false
+telemetry.optIn: false
+telemetry.allowChangingOptInStatus: false
+monitoring.ui.container.elasticsearch.enabled: true
+`;
+    const kibanaMetrics = probe(ctx, {
+      port: 5601,
+      path: '/api/status',
+      bodyMatches: '"level":"available"',
+      basicAuth: { username: 'prometheus_exporter', passwordFile: probePassword },
+    });
     return [
       ...specs,
       {
@@ -210,24 +282,18 @@ export const elasticsearch = defineService({
           {
             name: 'main',
             image: kibanaImage(es, k),
+            user: '1000:0',
             env: {
-              ES_URL: tpl`http://${hostRef('elasticsearch')}:9200`,
-              ES_PASSWORD: tpl`${secretRef('elasticsearch', 'kibana-system-password')}`,
-              SAVED_OBJECTS_KEY: tpl`${secretRef('kibana', 'saved-objects-key')}`,
-              SECURITY_KEY: tpl`${secretRef('kibana', 'security-key')}`,
-              REPORTING_KEY: tpl`${secretRef('kibana', 'reporting-key')}`,
               NODE_OPTIONS: `--max-old-space-size=${Math.floor(memoryMebibytes(k.resources.limits.memory) * 0.75)}`,
             },
-            ports: [port('http', 5601, 'client', 'http', k.hostPorts)],
+            ports: [port('http', 5601, 'ui', 'http', k.hostPorts)],
             mounts: [],
-            files: [{ path: KIBANA_CONFIG, content: kibanaConfig, mode: 0o644, format: 'kibana.yml' }],
-            health: shellHealth('curl -fsS http://127.0.0.1:5601/api/status | grep -q \'"level":"available"\'', {
-              http: { port: 5601, path: '/api/status' },
-              intervalSeconds: 15,
-              timeoutSeconds: 10,
-              startPeriodSeconds: 120,
-              retries: 8,
-            }),
+            files: [secretFile(KIBANA_CONFIG, kibanaConfig, { format: 'kibana.yml' }), probePassword],
+            // Status is not anonymous: the check signs in as the monitoring user.
+            health: shellHealth(
+              `${curlAuth('prometheus_exporter', probePassword.path)} http://127.0.0.1:5601/api/status | grep -q '"level":"available"'`,
+              { http: { port: 5601, path: '/api/status' }, intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 120, retries: 8 },
+            ),
             resources: k.resources,
             stopGracePeriodSeconds: 30,
           },

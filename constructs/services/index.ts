@@ -1,16 +1,16 @@
 /** The service catalogue: every service the platform can run, keyed by its config name. */
 import type { z } from 'zod';
 import { elasticsearch } from './elasticsearch';
-import { minio } from './minio';
 import { nats } from './nats';
 import { neo4j } from './neo4j';
+import { objectstore } from './objectstore';
 import { ollama } from './ollama';
 import { postgres } from './postgres';
 import { qdrant } from './qdrant';
 import { rabbitmq } from './rabbitmq';
 import { redis } from './redis';
 
-export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, minio, elasticsearch, ollama } as const;
+export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama } as const;
 
 export type Catalogue = typeof catalogue;
 export type ServiceName = keyof Catalogue;

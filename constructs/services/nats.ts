@@ -11,12 +11,16 @@ import {
   persistenceSchema,
   port,
   resolveImage,
+  secretFile,
   serviceFields,
 } from './common';
 import { exporter } from './sidecars';
 
-export const NATS_IMAGE = 'nats:2.10.29-alpine';
+export const NATS_IMAGE = 'nats:2.14.7-alpine';
+export const NATS_EXPORTER_IMAGE = 'natsio/prometheus-nats-exporter:0.20.1';
 const CONFIG = '/etc/nats/nats-server.conf';
+/** Included by the config (paths are relative to it); holds only the bcrypt hash of the password. */
+const AUTH = '/etc/nats/auth.conf';
 
 export const natsSchema = z
   .strictObject({
@@ -79,15 +83,14 @@ export const nats = defineService({
       `  max_file_store: ${maxFile}`,
       '}',
       '',
-      '# Clients authenticate; the password comes from the environment, never from this file.',
-      'authorization {',
-      '  user: "platform"',
-      '  password: $NATS_PASSWORD',
-      '}',
+      '# Clients authenticate as "platform"; auth.conf holds the bcrypt hash of the generated password.',
+      'include "auth.conf"',
       '',
     ].join('\n');
+    // The server verifies clients against a bcrypt hash, so no file in the container holds the password.
+    const auth = tpl`authorization {\n  user: "platform"\n  password: "${{ ...secretRef('nats', 'password'), form: 'bcrypt' }}"\n}\n`;
     const metrics = exporter(ctx, {
-      image: 'natsio/prometheus-nats-exporter:0.15.0',
+      image: NATS_EXPORTER_IMAGE,
       port: 7777,
       healthPath: '/metrics',
       args: ['-varz', '-connz', '-routez', '-subz', '-jsz=all', '-healthz', '-port=7777', tpl`http://${selfHost}:8222`],
@@ -104,10 +107,14 @@ export const nats = defineService({
             name: 'main',
             image: resolveImage(NATS_IMAGE, c),
             args: ['nats-server', '--config', CONFIG],
-            env: { NATS_PASSWORD: tpl`${secretRef('nats', 'password')}` },
+            env: {},
+            // No user in the image and a root-owned Docker volume: root on Docker, 1000 on Kubernetes.
+            user: '1000:1000',
+            startsAsRoot: true,
+            scratchPaths: [],
             ports: [port('client', 4222, 'client', 'nats', c.hostPorts), port('monitoring', 8222, 'admin', 'http', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
-            files: [{ path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' }],
+            files: [{ path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' }, secretFile(AUTH, auth, { format: 'nats.conf' })],
             health: httpHealth(8222, '/healthz?js-enabled-only=true', { startPeriodSeconds: 10 }),
             resources: c.resources,
             stopGracePeriodSeconds: 45,

@@ -10,12 +10,15 @@ import {
   persistenceSchema,
   port,
   resolveImage,
+  secretFile,
   serviceFields,
   shellHealth,
 } from './common';
 import { probe } from './sidecars';
 
-export const NEO4J_IMAGE = 'neo4j:5.26.19-community';
+export const NEO4J_IMAGE = 'neo4j:5.26.30-community';
+/** `neo4j/<password>`, read by the image's entrypoint (`NEO4J_AUTH_FILE`) to set the initial password. */
+const AUTH = '/run/secrets/neo4j-auth';
 
 export const neo4jSchema = z
   .strictObject({
@@ -31,6 +34,13 @@ export const neo4jSchema = z
   .superRefine(imageOrVersion)
   .superRefine(
     crossCheck((c, ctx) => {
+      if (c.replicas > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replicas'],
+          message: `Neo4j Community runs as one standalone server (clustering is an Enterprise feature); ${c.replicas} replicas would be unconnected copies, so use 1`,
+        });
+      }
       const used = memoryBytes(c.memory.heap) + memoryBytes(c.memory.pagecache);
       if (used > memoryBytes(c.resources.limits.memory) * 0.85) {
         ctx.addIssue({
@@ -62,8 +72,11 @@ export const neo4j = defineService({
           {
             name: 'main',
             image: resolveImage(NEO4J_IMAGE, c),
+            // The entrypoint prepares /data as root and drops to neo4j (7474).
+            user: '7474:7474',
+            startsAsRoot: true,
             env: {
-              NEO4J_AUTH: tpl`neo4j/${secretRef('neo4j', 'password')}`,
+              NEO4J_AUTH_FILE: AUTH,
               NEO4J_server_default__listen__address: '0.0.0.0',
               NEO4J_server_memory_heap_initial__size: jvm(c.memory.heap),
               NEO4J_server_memory_heap_max__size: jvm(c.memory.heap),
@@ -71,13 +84,13 @@ export const neo4j = defineService({
               NEO4J_server_config_strict__validation_enabled: 'true',
               NEO4J_dbms_usage__report_enabled: 'false',
             },
-            ports: [port('http', 7474, 'admin', 'http', c.hostPorts), port('bolt', 7687, 'client', 'bolt', c.hostPorts)],
+            ports: [port('http', 7474, 'ui', 'http', c.hostPorts), port('bolt', 7687, 'client', 'bolt', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
-            files: [],
+            files: [secretFile(AUTH, tpl`neo4j/${secretRef('neo4j', 'password')}`)],
             // A real Cypher query through the HTTP API, with wget (the image has no curl): proves the
             // database answers, without starting a second JVM (cypher-shell) inside the memory limit.
             health: shellHealth(
-              'wget -q -O /dev/null --user=neo4j --password="${NEO4J_AUTH#neo4j/}" --header="Content-Type: application/json" ' +
+              `wget -q -O /dev/null --user=neo4j --password="$(cut -d/ -f2- ${AUTH})" --header="Content-Type: application/json" ` +
                 '--post-data=\'{"statements":[{"statement":"RETURN 1"}]}\' http://127.0.0.1:7474/db/neo4j/tx/commit',
               { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 90, retries: 8 },
             ),

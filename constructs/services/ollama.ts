@@ -1,15 +1,29 @@
 import { z } from 'zod';
+import { parseGoDuration } from '../spec/quantity';
 import { hostRef, tpl } from '../spec/template';
 import { defineService, health, identity, imageOrVersion, job, persistenceSchema, port, resolveImage, serviceFields } from './common';
 import { probe } from './sidecars';
 
-export const OLLAMA_IMAGE = 'ollama/ollama:0.13.5';
+export const OLLAMA_IMAGE = 'ollama/ollama:0.40.2';
+/** The model volume; models sit in `models/` inside it, as they did under /root/.ollama. */
+const HOME = '/var/lib/ollama';
 
-/** `name:tag` or `namespace/name:tag`; the tag is required so a pull is reproducible. */
+/**
+ * A model by exact tag: `name:tag`, `namespace/name:tag`, or from a registry such as Hugging Face
+ * (`hf.co/org/repo:Q4_K_M`). The tag is required so a pull is reproducible.
+ */
 export const modelRef = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)?:[a-z0-9][a-z0-9._-]*$/i, 'must be name:tag, e.g. llama3.2:3b')
+  .regex(
+    /^(?:[a-z0-9][a-z0-9.-]*(?::[0-9]+)?\/)?(?:[A-Za-z0-9][A-Za-z0-9._-]*\/)*[A-Za-z0-9][A-Za-z0-9._-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'must be name:tag, e.g. llama3.2:3b or hf.co/org/repo:Q4_K_M',
+  )
   .refine((m) => !m.toLowerCase().endsWith(':latest'), 'the "latest" tag is not allowed; pin a model tag');
+
+/** A Go duration (`5m`, `1h30m`, `0`), or -1 for "keep loaded forever", as Ollama reads it. */
+export const goDurationText = z
+  .string()
+  .regex(/^(?:-1|0|(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+)$/, 'must be a Go duration such as 5m, 1h30m or 0, or -1');
 
 export const ollamaSchema = z
   .strictObject({
@@ -23,14 +37,17 @@ export const ollamaSchema = z
     /** GPUs for inference; the environment's target must provide them. 0 runs on CPU. @default 0 */
     gpus: z.number().int().min(0).max(8).default(0),
     /** How long a model stays loaded after its last request (OLLAMA_KEEP_ALIVE). @default '5m' */
-    keepAlive: z
-      .string()
-      .regex(/^(-1|\d+[smh])$/, 'must be a duration such as 5m, 1h or -1')
-      .default('5m'),
+    keepAlive: goDurationText.default('5m'),
     /** Parallel requests per model (OLLAMA_NUM_PARALLEL). @default 1 */
     numParallel: z.number().int().min(1).max(32).default(1),
     /** Models kept in memory at once (OLLAMA_MAX_LOADED_MODELS). @default 1 */
     maxLoadedModels: z.number().int().min(1).max(16).default(1),
+    /**
+     * Time limit of the model download (a Go duration). It runs in the background, resumes where it
+     * stopped when restarted, and is stopped at this limit.
+     * @default '2h'
+     */
+    pullTimeout: goDurationText.refine((d) => (parseGoDuration(d) ?? 0) >= 60, 'must be at least one minute, e.g. 30m or 2h').default('2h'),
   })
   .superRefine(imageOrVersion);
 
@@ -42,6 +59,7 @@ export const ollama = defineService({
   build(c, ctx) {
     const image = resolveImage(OLLAMA_IMAGE, c);
     const metrics = probe(ctx, { port: 11434, path: '/api/version' });
+    const pullSeconds = Math.ceil(parseGoDuration(c.pullTimeout)!);
     return [
       {
         ...identity(this, c.replicas),
@@ -53,10 +71,23 @@ export const ollama = defineService({
             : [
                 job(ctx, {
                   name: 'pull-models',
-                  description: `Pulls ${c.models.join(', ')}`,
+                  description: `Pulls ${c.models.join(', ')} in the background (resumable, stopped after ${c.pullTimeout})`,
                   image,
-                  command: ['/bin/sh', '-c', ['set -eu', ...c.models.map((m) => `ollama pull "${m}"`)].join('\n')],
-                  env: { OLLAMA_HOST: tpl`http://${hostRef('ollama')}:11434` },
+                  user: '1000:1000',
+                  command: [
+                    '/bin/sh',
+                    '-c',
+                    [
+                      'set -eu',
+                      'for attempt in $(seq 1 60); do ollama list >/dev/null 2>&1 && break; sleep 5; done',
+                      // One deadline for the whole download; a restart resumes the partial files.
+                      `exec timeout ${pullSeconds} sh -c '${c.models.map((m) => `ollama pull "${m}"`).join(' && ')}'`,
+                    ].join('\n'),
+                  ],
+                  env: { OLLAMA_HOST: tpl`http://${hostRef('ollama')}:11434`, HOME: '/tmp' },
+                  scratchPaths: ['/tmp'],
+                  run: 'background',
+                  timeoutSeconds: pullSeconds,
                 }),
               ],
         dependsOn: [],
@@ -64,15 +95,21 @@ export const ollama = defineService({
           {
             name: 'main',
             image,
+            // Root on Docker (its model volume is created root-owned); 1000 on Kubernetes.
+            user: '1000:1000',
+            startsAsRoot: true,
             env: {
               OLLAMA_HOST: '0.0.0.0:11434',
+              HOME,
+              OLLAMA_MODELS: `${HOME}/models`,
               OLLAMA_KEEP_ALIVE: c.keepAlive,
               OLLAMA_NUM_PARALLEL: String(c.numParallel),
               OLLAMA_MAX_LOADED_MODELS: String(c.maxLoadedModels),
             },
             ports: [port('http', 11434, 'client', 'http', c.hostPorts)],
-            mounts: [{ volume: 'models', path: '/root/.ollama' }],
+            mounts: [{ volume: 'models', path: HOME }],
             files: [],
+            scratchPaths: ['/tmp'],
             // `ollama list` asks the running server over its API; the image has no curl.
             health: health(['ollama', 'list'], { http: { port: 11434, path: '/api/version' }, startPeriodSeconds: 30 }),
             resources: c.resources,

@@ -10,13 +10,21 @@ import {
   memoryQuantity,
   persistenceSchema,
   port,
+  job,
   resolveImage,
+  secretValueFile,
   serviceFields,
 } from './common';
 import { exporter } from './sidecars';
 
-export const POSTGRES_IMAGE = 'postgres:15.15-alpine';
+export const POSTGRES_IMAGE = 'postgres:18.6-alpine';
+export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.20.1';
 const CONFIG = '/etc/postgresql/postgresql.conf';
+const HBA = '/etc/postgresql/pg_hba.conf';
+/** The server's Unix socket directory, shared with the roles job through the `socket` volume. */
+const SOCKET_DIR = '/var/run/postgresql';
+/** Applies roles and passwords on every run (the `apply-roles` job), reading the passwords from files. */
+export const APPLY_ROLES = '/usr/local/bin/apply-roles.sh';
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier');
 
 export const postgresSchema = z
@@ -91,30 +99,52 @@ export const postgres = defineService({
       `log_min_duration_statement = ${t.logMinDurationStatementMs}`,
       "log_line_prefix = '%m [%p] %q%u@%d '",
       "timezone = 'UTC'",
+      `hba_file = '${HBA}'`,
+      "ident_file = '/etc/postgresql/pg_ident.conf'",
+      `unix_socket_directories = '${SOCKET_DIR}'`,
       '',
     ].join('\n');
-    const password = tpl`${secretRef('postgres', 'password')}`;
-    const exporterPassword = tpl`${secretRef('postgres', 'exporter-password')}`;
-    // Runs once, when the data directory is initialised: a least-privilege monitoring role
-    // (pg_monitor) for the exporter, and the statistics extension it reads.
-    const initMonitoring = [
+    // Who may connect how. Over the network: passwords only (SCRAM). On the socket: the OS user
+    // postgres (uid 70, the server itself and the roles job, which shares the socket volume) as the
+    // database owner, by peer credentials; no other local login.
+    const hba = [
+      '# TYPE  DATABASE  USER  ADDRESS    METHOD',
+      'local   all       all              peer map=socket',
+      'host    all       all   0.0.0.0/0  scram-sha-256',
+      'host    all       all   ::/0       scram-sha-256',
+      '',
+    ].join('\n');
+    const ident = [`# MAP   SYSTEM-USER  DATABASE-USER`, `socket  postgres     ${c.username}`, ''].join('\n');
+    const owner = secretValueFile('postgres', 'password');
+    const exporterPassword = secretValueFile('postgres', 'exporter-password');
+    // Runs on every deploy where something it applies changed (and after the server is replaced):
+    // creates what is missing and sets every password to the current generated value, so rotating
+    // a secret takes effect without touching the data directory.
+    const applyRoles = [
       '#!/bin/sh',
       'set -eu',
-      'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<SQL',
-      "CREATE ROLE prometheus_exporter LOGIN PASSWORD '$EXPORTER_PASSWORD';",
+      `export PGHOST="\${PGHOST:-${SOCKET_DIR}}"`,
+      'for attempt in $(seq 1 30); do pg_isready -q && break; sleep 2; done',
+      'psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet -v owner="$POSTGRES_USER" --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<\'SQL\'',
+      '\\set owner_password `cat "$OWNER_PASSWORD_FILE"`',
+      '\\set exporter_password `cat "$EXPORTER_PASSWORD_FILE"`',
+      'ALTER ROLE :"owner" WITH PASSWORD :\'owner_password\';',
+      "SELECT 'CREATE ROLE prometheus_exporter' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'prometheus_exporter')\\gexec",
+      "ALTER ROLE prometheus_exporter WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'exporter_password';",
       'GRANT pg_monitor TO prometheus_exporter;',
       'CREATE EXTENSION IF NOT EXISTS pg_stat_statements;',
       'SQL',
       '',
     ].join('\n');
     const metrics = exporter(ctx, {
-      image: 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0',
+      image: POSTGRES_EXPORTER_IMAGE,
       port: 9187,
       env: {
         DATA_SOURCE_URI: tpl`${selfHost}:5432/${c.database}?sslmode=disable`,
         DATA_SOURCE_USER: 'prometheus_exporter',
-        DATA_SOURCE_PASS: exporterPassword,
+        DATA_SOURCE_PASS_FILE: exporterPassword.path,
       },
+      files: [exporterPassword],
     });
     return [
       {
@@ -124,33 +154,64 @@ export const postgres = defineService({
           { name: 'password', description: `Password of the "${c.username}" database owner`, length: 32 },
           { name: 'exporter-password', description: 'Password of the prometheus_exporter role (pg_monitor only)', length: 32 },
         ],
-        volumes: [{ name: 'data', size: c.persistence.size, description: 'PostgreSQL cluster (PGDATA)', backup: true }],
-        jobs: [],
+        volumes: [
+          { name: 'data', size: c.persistence.size, description: 'PostgreSQL cluster (PGDATA)', backup: true },
+          { name: 'socket', size: '16Mi', description: 'Unix socket directory, shared with the apply-roles job', backup: false },
+        ],
+        jobs: [
+          job(ctx, {
+            name: 'apply-roles',
+            description: 'Sets the owner and prometheus_exporter passwords to the current generated values and grants pg_monitor',
+            image: resolveImage(POSTGRES_IMAGE, c),
+            user: '70:70',
+            command: ['/bin/sh', APPLY_ROLES],
+            env: {
+              POSTGRES_USER: c.username,
+              POSTGRES_DB: c.database,
+              OWNER_PASSWORD_FILE: owner.path,
+              EXPORTER_PASSWORD_FILE: exporterPassword.path,
+            },
+            files: [{ path: APPLY_ROLES, content: applyRoles, mode: 0o555, format: 'shell' }, owner, exporterPassword],
+            mounts: [{ volume: 'socket', path: SOCKET_DIR }],
+            applies: [secretRef('postgres', 'password'), secretRef('postgres', 'exporter-password')],
+            timeoutSeconds: 300,
+          }),
+        ],
         dependsOn: [],
         containers: [
           {
             name: 'main',
             image: resolveImage(POSTGRES_IMAGE, c),
+            // The entrypoint prepares the data directory as root and drops to postgres (uid 70).
+            user: '70:70',
+            startsAsRoot: true,
             args: ['postgres', '-c', `config_file=${CONFIG}`],
             env: {
               POSTGRES_DB: c.database,
               POSTGRES_USER: c.username,
-              POSTGRES_PASSWORD: password,
-              EXPORTER_PASSWORD: exporterPassword,
-              POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
-              POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --data-checksums',
-              PGDATA: '/var/lib/postgresql/data/pgdata',
+              // No password at initialisation, so none stays in the server's environment: the image
+              // insists on a password unless this says trust, but it only writes that into
+              // $PGDATA/pg_hba.conf, which the server ignores (hba_file points at our file, which
+              // allows no passwordless network login). The apply-roles job sets the password.
+              POSTGRES_HOST_AUTH_METHOD: 'trust',
+              POSTGRES_INITDB_ARGS: '--data-checksums',
             },
             ports: [port('client', 5432, 'client', 'postgresql', c.hostPorts)],
-            mounts: [{ volume: 'data', path: '/var/lib/postgresql/data' }],
+            mounts: [
+              { volume: 'data', path: '/var/lib/postgresql' },
+              { volume: 'socket', path: SOCKET_DIR },
+            ],
             files: [
               { path: CONFIG, content: config, mode: 0o644, format: 'postgresql.conf' },
-              { path: '/docker-entrypoint-initdb.d/10-monitoring.sh', content: initMonitoring, mode: 0o755, format: 'shell' },
+              { path: HBA, content: hba, mode: 0o644, format: 'pg_hba.conf' },
+              { path: '/etc/postgresql/pg_ident.conf', content: ident, mode: 0o644, format: 'pg_ident.conf' },
             ],
             health: health(['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', c.username, '-d', c.database], {
               startPeriodSeconds: 30,
             }),
             resources: c.resources,
+            // PostgreSQL's parallel queries use /dev/shm; Docker's 64 MiB default is too small.
+            shmSize: '256Mi',
             stopGracePeriodSeconds: 120,
           },
           metrics.container,

@@ -9,10 +9,14 @@ import {
   persistenceSchema,
   port,
   resolveImage,
+  secretFile,
   serviceFields,
 } from './common';
 
-export const QDRANT_IMAGE = 'qdrant/qdrant:v1.13.6';
+/** The unprivileged build (uid 1000) of the release, so both targets run it non-root. */
+export const QDRANT_IMAGE = 'qdrant/qdrant:v1.19.2-unprivileged';
+/** Read after the image's config/config.yaml (Qdrant's `config/local` source): the API keys only. */
+const KEYS = '/qdrant/config/local.yaml';
 
 export const qdrantSchema = z
   .strictObject({
@@ -55,9 +59,8 @@ export const qdrant = defineService({
           {
             name: 'main',
             image: resolveImage(QDRANT_IMAGE, c),
+            user: '1000:1000',
             env: {
-              QDRANT__SERVICE__API_KEY: tpl`${secretRef('qdrant', 'api-key')}`,
-              QDRANT__SERVICE__READ_ONLY_API_KEY: tpl`${secretRef('qdrant', 'read-only-api-key')}`,
               QDRANT__SERVICE__HTTP_PORT: '6333',
               QDRANT__SERVICE__GRPC_PORT: '6334',
               QDRANT__STORAGE__STORAGE_PATH: '/qdrant/storage',
@@ -70,7 +73,13 @@ export const qdrant = defineService({
               { volume: 'storage', path: '/qdrant/storage' },
               { volume: 'snapshots', path: '/qdrant/snapshots' },
             ],
-            files: [],
+            files: [
+              secretFile(
+                KEYS,
+                tpl`service:\n  api_key: "${secretRef('qdrant', 'api-key')}"\n  read_only_api_key: "${secretRef('qdrant', 'read-only-api-key')}"\n`,
+                { format: 'yaml' },
+              ),
+            ],
             health: health(READYZ, { http: { port: 6333, path: '/readyz' }, startPeriodSeconds: 20 }),
             resources: c.resources,
             stopGracePeriodSeconds: 60,

@@ -10,13 +10,19 @@ import {
   persistenceSchema,
   port,
   resolveImage,
+  secretFile,
   serviceFields,
   shellHealth,
 } from './common';
 import { exporter } from './sidecars';
 
-export const REDIS_IMAGE = 'redis:7.4.7-alpine';
+export const REDIS_IMAGE = 'redis:7.4.11-alpine';
+export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.93.0-alpine';
 const CONFIG = '/usr/local/etc/redis/redis.conf';
+/** Included by redis.conf: the password, as `requirepass` (clients) and `masterauth` (replicas). */
+const AUTH = '/usr/local/etc/redis/auth.conf';
+/** The exporter's password file: a JSON map from the Redis address to its password. */
+const EXPORTER_AUTH = '/run/secrets/redis-exporter.json';
 
 export const redisSchema = z
   .strictObject({
@@ -73,15 +79,17 @@ export const redis = defineService({
       `maxmemory-policy ${c.maxmemoryPolicy}`,
       'tcp-keepalive 300',
       'loglevel notice',
-      '# requirepass is passed on the command line from REDIS_PASSWORD; it is never written here.',
+      `include ${AUTH}`,
       '',
     ].join('\n');
-    const password = tpl`${secretRef('redis', 'password')}`;
+    const password = secretRef('redis', 'password');
     const metrics = exporter(ctx, {
-      image: 'oliver006/redis_exporter:v1.67.0-alpine',
+      image: REDIS_EXPORTER_IMAGE,
+      user: '59000:59000',
       port: 9121,
       healthPath: '/health',
-      env: { REDIS_ADDR: tpl`redis://${selfHost}:6379`, REDIS_PASSWORD: password },
+      env: { REDIS_ADDR: tpl`redis://${selfHost}:6379`, REDIS_PASSWORD_FILE: EXPORTER_AUTH },
+      files: [secretFile(EXPORTER_AUTH, tpl`{"redis://${selfHost}:6379":"${password}"}\n`, { format: 'json' })],
     });
     return [
       {
@@ -97,12 +105,18 @@ export const redis = defineService({
             image: resolveImage(REDIS_IMAGE, c),
             // Runs as the image's redis user so the entrypoint needs no privilege drop.
             user: '999:1000',
-            args: ['sh', '-c', `exec redis-server ${CONFIG} --requirepass "$REDIS_PASSWORD"`],
-            env: { REDIS_PASSWORD: password },
+            scratchPaths: [],
+            args: ['redis-server', CONFIG],
+            env: {},
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
-            files: [{ path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' }],
-            health: shellHealth('REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG', { startPeriodSeconds: 10 }),
+            files: [
+              { path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' },
+              secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\n`, { format: 'redis.conf' }),
+            ],
+            health: shellHealth(`REDISCLI_AUTH="$(sed -n 's/^requirepass //p' ${AUTH})" redis-cli ping | grep -q PONG`, {
+              startPeriodSeconds: 10,
+            }),
             resources: c.resources,
             stopGracePeriodSeconds: 30,
           },

@@ -5,16 +5,34 @@
  */
 import { pinned } from '../spec/image';
 import { selfHost, tpl } from '../spec/template';
-import type { ContainerSpec, MetricsEndpoint, Text } from '../spec/types';
+import type { ConfigFile, ContainerSpec, MetricsEndpoint, Text } from '../spec/types';
+
+/** The unprivileged identity of exporter and probe sidecars. */
+export const NOBODY = '65534:65534';
 import { httpHealth, port, type BuildContext } from './common';
 
 /** Pinned sidecar images, in one place so an upgrade is one line. */
 export const SIDECAR_IMAGES = {
-  blackbox: 'prom/blackbox-exporter:v0.25.0',
+  blackbox: 'prom/blackbox-exporter:v0.28.0',
+} as const;
+
+/**
+ * Exporters and probes answer without a credential: they hold the service's credential themselves and
+ * reveal only metrics, and they are reachable by the monitoring stack alone (never published on
+ * Docker; admitted only from the monitoring namespace by NetworkPolicy on Kubernetes).
+ */
+export const SIDECAR_AUTH = {
+  kind: 'none',
+  reason: 'metrics-only sidecar, reachable by the monitoring stack alone (not published; NetworkPolicy on Kubernetes)',
 } as const;
 
 export interface ExporterOptions {
   readonly image: string;
+  /** The identity the exporter runs as (its image's user). @default '65534:65534' (nobody) */
+  readonly user?: string;
+  /** Replaces the image entrypoint (to read a secret file into the environment for exporters without `*_FILE`). */
+  readonly command?: readonly Text[];
+  readonly files?: readonly ConfigFile[];
   readonly port: number;
   readonly env?: Readonly<Record<string, Text>>;
   readonly args?: readonly Text[];
@@ -33,16 +51,19 @@ export function exporter(ctx: BuildContext, opts: ExporterOptions): { container:
     container: {
       name: 'exporter',
       image: pinned(opts.image),
+      ...(opts.command ? { command: opts.command } : {}),
       ...(opts.args ? { args: opts.args } : {}),
       env: opts.env ?? {},
+      user: opts.user ?? NOBODY,
+      scratchPaths: [],
       ports: [port('metrics', opts.port, 'metrics', 'http', {})],
       mounts: [],
-      files: [],
+      files: opts.files ?? [],
       health: httpHealth(opts.port, opts.healthPath ?? '/', { startPeriodSeconds: 10 }),
       resources: ctx.sidecarResources,
       stopGracePeriodSeconds: 5,
     },
-    metrics: { container: 'exporter', port: opts.port, path: metricsPath, source: 'exporter' },
+    metrics: { container: 'exporter', port: opts.port, path: metricsPath, source: 'exporter', auth: SIDECAR_AUTH },
   };
 }
 
@@ -53,6 +74,8 @@ export interface ProbeOptions {
   readonly path?: string;
   /** Regular expression the response body must match (HTTP probes). */
   readonly bodyMatches?: string;
+  /** Credentials for an endpoint that is not anonymous: the password comes from a secret file. */
+  readonly basicAuth?: { readonly username: string; readonly passwordFile: ConfigFile };
 }
 
 const PROBE_PORT = 9115;
@@ -73,6 +96,13 @@ export function probe(ctx: BuildContext, opts: ProbeOptions): { container: Conta
         '    http:',
         '      preferred_ip_protocol: ip4',
         '      valid_status_codes: [200]',
+        ...(opts.basicAuth
+          ? [
+              '      basic_auth:',
+              `        username: ${opts.basicAuth.username}`,
+              `        password_file: ${opts.basicAuth.passwordFile.path}`,
+            ]
+          : []),
         ...(opts.bodyMatches ? ['      fail_if_body_not_matches_regexp:', `        - '${opts.bodyMatches}'`] : []),
       ]
     : ['modules:', '  service:', '    prober: tcp', '    timeout: 5s', '    tcp:', '      preferred_ip_protocol: ip4'];
@@ -83,9 +113,14 @@ export function probe(ctx: BuildContext, opts: ProbeOptions): { container: Conta
       image: pinned(SIDECAR_IMAGES.blackbox),
       args: [`--config.file=${PROBE_CONFIG}`, `--web.listen-address=:${PROBE_PORT}`],
       env: {},
+      user: NOBODY,
+      scratchPaths: [],
       ports: [port('probe', PROBE_PORT, 'metrics', 'http', {})],
       mounts: [],
-      files: [{ path: PROBE_CONFIG, content: `${module.join('\n')}\n`, mode: 0o644, format: 'blackbox.yml' }],
+      files: [
+        { path: PROBE_CONFIG, content: `${module.join('\n')}\n`, mode: 0o644, format: 'blackbox.yml' },
+        ...(opts.basicAuth ? [opts.basicAuth.passwordFile] : []),
+      ],
       health: httpHealth(PROBE_PORT, '/-/healthy', { startPeriodSeconds: 10 }),
       resources: ctx.sidecarResources,
       stopGracePeriodSeconds: 5,
@@ -96,6 +131,7 @@ export function probe(ctx: BuildContext, opts: ProbeOptions): { container: Conta
       path: '/probe',
       params: { module: ['service'], target: [target] },
       source: 'probe',
+      auth: SIDECAR_AUTH,
     },
   };
 }

@@ -12,17 +12,23 @@ export function parseImage(ref: string): ImageRef | string {
   }
   const slash = name.lastIndexOf('/');
   const colon = name.lastIndexOf(':');
-  if (colon <= slash) return `image "${ref}" has no tag; pin an exact version (e.g. redis:7.4.2-alpine)`;
-  const repository = name.slice(0, colon);
-  const tag = name.slice(colon + 1);
-  if (!/^[a-z0-9]+(?:[._/:-][a-z0-9]+)*$/.test(repository)) return `image "${ref}" has an invalid repository name`;
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `image "${ref}" has an invalid tag`;
-  if (tag.toLowerCase() === 'latest') return `image "${ref}" uses the "latest" tag; pin an exact version`;
-  return digest ? { repository, tag, digest } : { repository, tag };
+  const hasTag = colon > slash;
+  // A digest pins the content by itself (`redis@sha256:...`); without one, a tag is required.
+  if (!hasTag && !digest) return `image "${ref}" has no tag; pin an exact version (e.g. redis:7.4.2-alpine) or a digest`;
+  const repository = hasTag ? name.slice(0, colon) : name;
+  const tag = hasTag ? name.slice(colon + 1) : undefined;
+  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)) {
+    return `image "${ref}" has an invalid repository name`;
+  }
+  if (tag !== undefined) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `image "${ref}" has an invalid tag`;
+    if (tag.toLowerCase() === 'latest') return `image "${ref}" uses the "latest" tag; pin an exact version`;
+  }
+  return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
 export function imageName(image: ImageRef): string {
-  return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
+  return `${image.repository}${image.tag !== undefined ? `:${image.tag}` : ''}${image.digest ? `@${image.digest}` : ''}`;
 }
 
 /** The catalogue's own pins go through the same check as user input, so a bad pin fails at load. */

@@ -42,6 +42,11 @@ export function referencesOf(text: Text): Reference[] {
   return text.parts.filter((p): p is Reference => typeof p !== 'string');
 }
 
+/** Whether a text carries a secret (a file with one is a secret file; see `ConfigFile`). */
+export function hasSecret(text: Text): boolean {
+  return referencesOf(text).some((r) => r.kind === 'secret');
+}
+
 /** Renders a text with the given resolvers; targets pass functions that return their own tokens. */
 export function renderText(text: Text, resolve: TextResolver): string {
   if (typeof text === 'string') return resolve.literal(text);

@@ -14,6 +14,12 @@ export interface SecretRef {
   readonly service: string;
   /** Secret name within that service. */
   readonly name: string;
+  /**
+   * What is inserted: the value itself, or a one-way hash of it for servers that verify a password
+   * against a hash in their config (NATS, Elasticsearch's file realm), so the file holds no password.
+   * @default 'value'
+   */
+  readonly form?: 'value' | 'bcrypt';
 }
 
 /** A reference to the network host name under which another service is reachable. */
@@ -46,9 +52,9 @@ export type Text = string | Template;
 export interface ImageRef {
   /** Repository including registry, e.g. `docker.elastic.co/elasticsearch/elasticsearch`. */
   readonly repository: string;
-  /** Exact version tag; never `latest`. */
-  readonly tag: string;
-  /** Optional content digest (`sha256:...`) to pin beyond the tag. */
+  /** Exact version tag; never `latest`. Absent only when a digest pins the image by itself. */
+  readonly tag?: string;
+  /** Content digest (`sha256:...`), pinning beyond the tag or instead of it. */
   readonly digest?: string;
 }
 
@@ -63,7 +69,15 @@ export interface ResourceRequirements {
   readonly limits: ResourceAmounts;
 }
 
-export type PortPurpose = 'client' | 'admin' | 'metrics' | 'cluster';
+/**
+ * What a port is for, which decides where it may be reached from:
+ * - `client`: the service's API for other services and applications;
+ * - `ui`: a web UI for people (Kibana, the RabbitMQ management UI, the Neo4j browser, ...);
+ * - `admin`: an operator's HTTP/API port that is not a UI (NATS monitoring, ...);
+ * - `metrics`: scraped by monitoring only;
+ * - `cluster`: between members of the same service only.
+ */
+export type PortPurpose = 'client' | 'ui' | 'admin' | 'metrics' | 'cluster';
 
 export interface PortSpec {
   /** Stable name, used for host port overrides and Kubernetes service port names. */
@@ -74,8 +88,9 @@ export interface PortSpec {
   /** Application protocol (`http`, `grpc`, `redis`, ...), informational for targets and docs. */
   readonly appProtocol: string;
   /**
-   * Host port to publish on the loopback address of a single-host target, or `undefined` when the
-   * port stays on the service network only.
+   * Host port the environment asks for explicitly (`services.<name>.hostPorts.<port>`), honoured by
+   * single-host targets only. Which other ports a single host publishes, and where, is the target's
+   * publishing policy (`target.publish` on Docker), not part of the spec.
    */
   readonly hostPort?: number;
 }
@@ -90,8 +105,12 @@ export interface VolumeMount {
 export interface ConfigFile {
   /** Absolute path inside the container. */
   readonly path: string;
+  /**
+   * The file's text. A file whose content references a secret is a secret file: targets keep it out
+   * of plain config objects (a Kubernetes Secret, never a ConfigMap) and it must have a tight mode.
+   */
   readonly content: Text;
-  /** Octal file mode, e.g. `0o644`. Files with secrets should be `0o600` or `0o640`. */
+  /** Octal file mode, e.g. `0o644`. Secret files are at most `0o440` (guardrails enforce it). */
   readonly mode: number;
   /** What the file is, for docs and validators (`nats.conf`, `redis.conf`, `postgresql.conf`, ...). */
   readonly format: string;
@@ -130,14 +149,33 @@ export interface ContainerSpec {
   readonly resources: ResourceRequirements;
   /** Number of GPUs the container needs; 0 or absent means none. */
   readonly gpus?: number;
-  /** `uid[:gid]` to run as, when the image default is not right. */
-  readonly user?: string;
+  /**
+   * The non-root identity (`uid:gid`) the process runs as. Kubernetes runs the container as it
+   * (runAsUser/runAsGroup, fsGroup for volumes); Docker starts the container as it, unless
+   * `startsAsRoot`.
+   */
+  readonly user: string;
+  /**
+   * On Docker, start as the image's default user (root) instead: the image's entrypoint prepares its
+   * data directory and drops to `user` itself, or the process must write a named volume that Docker
+   * creates owned by root. Kubernetes always starts as `user` (fsGroup makes volumes writable).
+   * @default false
+   */
+  readonly startsAsRoot?: boolean;
+  /**
+   * Directories the process writes outside its volumes. Where a target runs the root filesystem
+   * read-only (Kubernetes), each gets an empty scratch volume; `undefined` means the image needs a
+   * writable root filesystem.
+   */
+  readonly scratchPaths?: readonly string[];
   readonly ulimits?: readonly Ulimit[];
   /** Seconds to wait after SIGTERM before killing (databases need time to flush). */
   readonly stopGracePeriodSeconds: number;
+  /** Size of `/dev/shm` (a memory quantity), for servers that use shared memory (PostgreSQL). */
+  readonly shmSize?: string;
 }
 
-/** A one-shot, idempotent task run after the service's main container is healthy. */
+/** A one-shot, idempotent task run after the service's main container is healthy, on every deploy. */
 export interface JobSpec {
   readonly name: string;
   readonly description: string;
@@ -147,6 +185,27 @@ export interface JobSpec {
   readonly files: readonly ConfigFile[];
   readonly mounts: readonly VolumeMount[];
   readonly resources: ResourceRequirements;
+  /** The non-root identity (`uid:gid`) the job runs as. */
+  readonly user: string;
+  /** On Docker, start as the image's default user (root), as for containers (`ContainerSpec.startsAsRoot`). @default false */
+  readonly startsAsRoot?: boolean;
+  /** Directories the job writes (scratch volumes where the root filesystem is read-only). @default [] */
+  readonly scratchPaths?: readonly string[];
+  /**
+   * Credentials this job sets inside the service (roles, users, passwords). Every workload that uses
+   * one of them waits for the job, so nothing starts with a credential the service does not know yet.
+   * @default []
+   */
+  readonly applies?: readonly SecretRef[];
+  /**
+   * `setup`: short; the deploy waits for it and fails when it fails. `background`: may run for a
+   * long time (model downloads); the deploy starts it and does not wait, it resumes where it left off
+   * when restarted, and it stops at `timeoutSeconds`.
+   * @default 'setup'
+   */
+  readonly run?: 'setup' | 'background';
+  /** Time limit, after which the job is stopped (and fails). */
+  readonly timeoutSeconds: number;
 }
 
 export interface VolumeSpec {
@@ -160,8 +219,16 @@ export interface VolumeSpec {
 export interface SecretSpec {
   readonly name: string;
   readonly description: string;
-  /** Generated length in characters (alphanumeric: safe in URLs, shells and config files). */
+  /** Generated length in characters (without the prefix). */
   readonly length: number;
+  /**
+   * `alphanumeric`: letters and digits, safe unquoted in URLs, shells and config files. `hex`: lower-case
+   * hex digits from random bytes, for servers that require it (Garage's RPC secret and keys).
+   * @default 'alphanumeric'
+   */
+  readonly alphabet?: 'alphanumeric' | 'hex';
+  /** Fixed text before the generated part (Garage key ids start with `GK`). @default '' */
+  readonly prefix?: string;
 }
 
 export interface MetricsEndpoint {
@@ -171,10 +238,17 @@ export interface MetricsEndpoint {
   readonly path: string;
   /** Query parameters (blackbox-style probes). */
   readonly params?: Readonly<Record<string, readonly Text[]>>;
-  /** How the scraper authenticates, if the endpoint requires it. */
-  readonly auth?:
+  /**
+   * How the scraper authenticates. Every endpoint declares it: a token or password, or `none` with
+   * the reason no credential is needed (an exporter or probe that reveals nothing but metrics and is
+   * reachable only on the service network / inside the pod).
+   */
+  readonly auth:
     | { readonly kind: 'bearer'; readonly token: SecretRef }
-    | { readonly kind: 'basic'; readonly username: string; readonly password: SecretRef };
+    /** A bearer token the service issues itself, written by one of its jobs into one of its volumes. */
+    | { readonly kind: 'bearer-file'; readonly volume: string; readonly path: string; readonly writtenBy: string }
+    | { readonly kind: 'basic'; readonly username: string; readonly password: SecretRef }
+    | { readonly kind: 'none'; readonly reason: string };
   /** `native` when the service exposes Prometheus metrics itself. */
   readonly source: 'native' | 'exporter' | 'probe';
 }

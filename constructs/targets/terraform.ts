@@ -26,7 +26,17 @@ export function pinAddress<T extends TerraformResource>(resource: T, ...parts: s
   return resource;
 }
 
-/** Octal file mode as Docker and Kubernetes write it (`0644`). */
+/** Octal file mode as the docker provider validates it (`^0[0-7]{3}$`: `0644`, `0440`, `0040`). */
 export function octalMode(mode: number): string {
-  return `0${mode.toString(8)}`;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new Error(`not a file mode: ${mode}`);
+  return `0${mode.toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * The address of a resource as a plain string (`docker_container.redis`), for meta-arguments that
+ * Terraform's JSON syntax reads as references, not templates: cdktf 0.21 renders a resource object in
+ * `replace_triggered_by` as `${docker_container.redis}`, which `terraform validate` rejects.
+ */
+export function addressOf(resource: TerraformResource): string {
+  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 }

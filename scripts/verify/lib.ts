@@ -4,11 +4,13 @@
  * pass by not checking). One validator per file in this directory; `scripts/verify.ts` runs them.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import bcrypt from 'bcryptjs';
 import type { Environment } from '../../environments/load';
-import { containerAddress } from '../../constructs/targets/docker/addressing';
+import { containerAddress, jobAddress } from '../../constructs/targets/docker/addressing';
 
 export interface Outcome {
   readonly code: number;
@@ -80,12 +82,41 @@ export interface Artifact {
   stackJson(name: string): any;
 }
 
-/** Renders what Terraform would: generated secrets become stand-ins, escapes are undone. */
-export function terraformRender(content: string): string {
-  const withSecrets = content.replace(
-    /(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.result\}/g,
-    (_, id: string) => `Verify${id.replace(/[^A-Za-z0-9]/g, '')}0`,
-  );
+/** The stand-in a check uses for a generated password (deterministic, so files that share a secret agree). */
+export function standIn(id: string): string {
+  return `Verify${id.replace(/[^A-Za-z0-9]/g, '')}0`;
+}
+
+/** The stand-in for generated random bytes of `length` bytes, as hex. */
+export function hexStandIn(id: string, length: number): string {
+  return createHash('sha256')
+    .update(id)
+    .digest('hex')
+    .repeat(Math.ceil((2 * length) / 64))
+    .slice(0, 2 * length);
+}
+
+const bcryptCache = new Map<string, string>();
+/** A real bcrypt hash of a stand-in, in the `$2a$` form the random provider's `bcrypt_hash` has. */
+export function bcryptOf(plain: string): string {
+  let h = bcryptCache.get(plain);
+  if (!h) bcryptCache.set(plain, (h = bcrypt.hashSync(plain, 10).replace(/^\$2b\$/, '$2a$')));
+  return h;
+}
+
+/**
+ * Renders what Terraform would: generated secrets become stand-ins (passwords, their bcrypt hashes,
+ * hex bytes), escapes are undone. `resources` is the stack's `resource` block (for byte lengths).
+ */
+export function terraformRender(content: string, resources: Record<string, Record<string, any>> = {}): string {
+  const withSecrets = content
+    .replace(/(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.result\}/g, (_, id: string) => standIn(id))
+    .replace(/(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.bcrypt_hash\}/g, (_, id: string) => bcryptOf(standIn(id)))
+    .replace(/(?<!\$)\$\{random_bytes\.([A-Za-z0-9_-]+)\.hex\}/g, (_, id: string) => {
+      const length = resources.random_bytes?.[id]?.length;
+      if (typeof length !== 'number') throw new Error(`random_bytes.${id} has no length in the stack`);
+      return hexStandIn(id, length);
+    });
   const leftover = /(?<![$%])[$%]\{/.exec(withSecrets);
   if (leftover)
     throw new Error(`unexpected Terraform interpolation left in file: ...${withSecrets.slice(leftover.index, leftover.index + 40)}`);
@@ -98,17 +129,20 @@ export interface ConfigArtifact {
   readonly content: string;
 }
 
-/** Every config file of a given format, as synthesized for a Docker stack. */
+/** Every file of a given format in the containers and jobs of a Docker stack, as Terraform would write it. */
 export function dockerFiles(artifact: Artifact, env: Environment, format: string): ConfigArtifact[] {
   const tf = artifact.stackJson(env.name);
   const out: ConfigArtifact[] = [];
   for (const spec of env.specs) {
-    for (const c of spec.containers) {
-      for (const f of c.files.filter((x) => x.format === format)) {
-        const address = containerAddress(spec.name, c.name);
+    const workloads = [
+      ...spec.containers.map((c) => ({ address: containerAddress(spec.name, c.name), files: c.files })),
+      ...spec.jobs.map((j) => ({ address: jobAddress(spec.name, j.name), files: j.files })),
+    ];
+    for (const { address, files } of workloads) {
+      for (const f of files.filter((x) => x.format === format)) {
         const upload = (tf.resource.docker_container[address]?.upload ?? []).find((u: { file: string }) => u.file === f.path);
         if (!upload) throw new Error(`${address} has no upload for ${f.path}`);
-        out.push({ service: spec.name, path: f.path, content: terraformRender(upload.content) });
+        out.push({ service: spec.name, path: f.path, content: terraformRender(upload.content, tf.resource) });
       }
     }
   }

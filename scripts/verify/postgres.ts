@@ -1,28 +1,84 @@
-/** postgresql.conf and the first-start script: a scratch PostgreSQL 15 cluster started on them. */
+/**
+ * PostgreSQL, with a scratch PostgreSQL 15 cluster started on the synthesized files:
+ * - postgresql.conf is accepted and its settings take effect;
+ * - pg_hba.conf (+ pg_ident.conf) allow no passwordless network login;
+ * - the apply-roles job script sets the current passwords: initialised with one set, rotated to
+ *   another, the exporter and the owner log in with the new passwords and no longer with the old.
+ * The image's entrypoint is not run here (it needs Docker); the server is initialised as it does it:
+ * `initdb --username=<owner>` without a password.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, type Outcome, dockerFiles, needs, sh, validator, work } from './lib';
+import { type Artifact, type ConfigArtifact, type Outcome, dockerFiles, needs, sh, validator, work } from './lib';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-function postgresCheck(conf: string, label: string, initScript?: string): Outcome {
+
+interface PgFiles {
+  readonly conf: string;
+  readonly hba: string;
+  readonly ident: string;
+  readonly applyRoles: string;
+}
+
+interface Server {
+  readonly dir: string;
+  readonly port: string;
+  psql(args: string[], env?: Record<string, string>): Outcome;
+  tcpLogin(user: string, password: string | undefined): boolean;
+  stop(): void;
+}
+
+const asPostgres = (args: string[], env: Record<string, string> = {}) => {
+  const withEnv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args];
+  return process.getuid?.() === 0 ? sh('runuser', ['-u', 'postgres', '--', ...withEnv]) : sh(withEnv[0]!, withEnv.slice(1));
+};
+
+/** initdb as the image does (owner as superuser, no password), then start on the synthesized files. */
+function start(files: PgFiles, label: string, owner: string, database: string): Server | Outcome {
   const dir = path.join(work, `pg-${label}`);
   fs.mkdirSync(dir, { recursive: true });
-  const confFile = path.join(dir, 'postgresql.conf');
-  fs.writeFileSync(confFile, conf);
-  const asPostgres = (args: string[]) =>
-    process.getuid?.() === 0 ? sh('runuser', ['-u', 'postgres', '--', ...args]) : sh(args[0]!, args.slice(1));
+  fs.writeFileSync(path.join(dir, 'pg_hba.conf'), files.hba);
+  fs.writeFileSync(path.join(dir, 'pg_ident.conf'), files.ident);
+  const conf = files.conf
+    .replace(/^hba_file = .*$/m, `hba_file = '${dir}/pg_hba.conf'`)
+    .replace(/^ident_file = .*$/m, `ident_file = '${dir}/pg_ident.conf'`)
+    .replace(/^unix_socket_directories = .*$/m, `unix_socket_directories = '${dir}'`);
+  fs.writeFileSync(path.join(dir, 'postgresql.conf'), conf);
   if (process.getuid?.() === 0) sh('chown', ['-R', 'postgres:postgres', dir]);
   const data = path.join(dir, 'data');
-  const init = asPostgres([`${PG_BIN}/initdb`, '-D', data, '--auth=trust', '-U', 'postgres']);
+  const init = asPostgres([`${PG_BIN}/initdb`, '-D', data, `--username=${owner}`, '--data-checksums']);
   if (init.code !== 0) return init;
   const port = String(20000 + Math.floor(Math.random() * 20000));
-  const opts = `-c config_file=${confFile} -c port=${port} -c listen_addresses='' -c unix_socket_directories=${dir}`;
-  const start = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
-  if (start.code !== 0)
-    return { code: 1, out: `${start.out}\n${fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8') : ''}` };
+  const opts = `-c config_file=${dir}/postgresql.conf -c port=${port} -c listen_addresses=127.0.0.1`;
+  const started = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
+  if (started.code !== 0) {
+    return {
+      code: 1,
+      out: `${started.out}\n${fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8') : ''}`,
+    };
+  }
+  const psql = (args: string[], env: Record<string, string> = {}) => asPostgres([`${PG_BIN}/psql`, '-p', port, ...args], env);
+  // The image creates the database named by POSTGRES_DB at initialisation.
+  psql(['-h', dir, '-U', owner, '-d', 'postgres', '-c', `CREATE DATABASE ${database}`]);
+  return {
+    dir,
+    port,
+    psql,
+    tcpLogin: (user, password) =>
+      psql(
+        ['-h', '127.0.0.1', '-U', user, '-d', database, '-w', '-Atc', 'SELECT 1'],
+        password === undefined ? {} : { PGPASSWORD: password },
+      ).code === 0,
+    stop: () => void asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']),
+  };
+}
+
+function settingsCheck(files: PgFiles, label: string): Outcome {
+  const server = start(files, label, 'platform', 'platform');
+  if (!('stop' in server)) return server;
   try {
     const show = (setting: string) =>
-      asPostgres([`${PG_BIN}/psql`, '-h', dir, '-p', port, '-U', 'postgres', '-Atc', `SHOW ${setting}`]).out.trim();
+      server.psql(['-h', server.dir, '-U', 'platform', '-d', 'platform', '-Atc', `SHOW ${setting}`]).out.trim();
     const expected: Record<string, string> = {
       shared_buffers: '256MB',
       effective_cache_size: '1GB',
@@ -33,52 +89,99 @@ function postgresCheck(conf: string, label: string, initScript?: string): Outcom
     const wrong = Object.entries(expected).filter(([k, v]) => show(k) !== v);
     if (wrong.length > 0)
       return { code: 1, out: `unexpected settings: ${wrong.map(([k, v]) => `${k}=${show(k)} (want ${v})`).join(', ')}` };
-    if (initScript !== undefined) {
-      // The first-start script the image runs from /docker-entrypoint-initdb.d, against this server.
-      const script = path.join(dir, 'init.sh');
-      fs.writeFileSync(script, initScript, { mode: 0o755 });
-      const env = [
-        'env',
-        `PGHOST=${dir}`,
-        `PGPORT=${port}`,
-        'POSTGRES_USER=postgres',
-        'POSTGRES_DB=postgres',
-        'EXPORTER_PASSWORD=VerifyPassword0',
-      ];
-      const ran = asPostgres([...env, 'sh', script]);
-      if (ran.code !== 0) return ran;
-      const granted = asPostgres([
-        `${PG_BIN}/psql`,
-        '-h',
-        dir,
-        '-p',
-        port,
-        '-U',
-        'postgres',
-        '-Atc',
-        "SELECT pg_has_role('prometheus_exporter', 'pg_monitor', 'member')",
-      ]).out.trim();
-      if (granted !== 't') return { code: 1, out: `prometheus_exporter is not a pg_monitor member: ${granted}` };
-    }
+    // No passwordless login over the network, even for the owner that has no password yet.
+    if (server.tcpLogin('platform', undefined)) return { code: 1, out: 'a network login without a password was accepted' };
     return { code: 0, out: '' };
   } finally {
-    asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']);
+    server.stop();
+  }
+}
+
+/** Initialise with passwords A, rotate to B: only the current passwords log in. */
+function rotationCheck(files: PgFiles, label: string): Outcome {
+  const server = start(files, label, 'platform', 'platform');
+  if (!('stop' in server)) return server;
+  const script = path.join(server.dir, 'apply-roles.sh');
+  fs.writeFileSync(script, files.applyRoles, { mode: 0o755 });
+  const apply = (owner: string, exporter: string): Outcome => {
+    fs.writeFileSync(path.join(server.dir, 'owner'), owner, { mode: 0o644 });
+    fs.writeFileSync(path.join(server.dir, 'exporter'), exporter, { mode: 0o644 });
+    return asPostgres(['sh', script], {
+      PATH: `${PG_BIN}:/usr/bin:/bin`,
+      PGHOST: server.dir,
+      PGPORT: server.port,
+      POSTGRES_USER: 'platform',
+      POSTGRES_DB: 'platform',
+      OWNER_PASSWORD_FILE: path.join(server.dir, 'owner'),
+      EXPORTER_PASSWORD_FILE: path.join(server.dir, 'exporter'),
+    });
+  };
+  try {
+    const first = apply('OwnerFirst0', 'ExporterFirst0');
+    if (first.code !== 0) return first;
+    const problems: string[] = [];
+    if (!server.tcpLogin('prometheus_exporter', 'ExporterFirst0')) problems.push('the exporter cannot log in after the first run');
+    const member = server.psql([
+      '-h',
+      server.dir,
+      '-U',
+      'platform',
+      '-d',
+      'platform',
+      '-Atc',
+      "SELECT pg_has_role('prometheus_exporter', 'pg_monitor', 'member')",
+    ]);
+    if (member.out.trim() !== 't') problems.push(`prometheus_exporter is not a pg_monitor member: ${member.out.trim()}`);
+    const second = apply('OwnerSecond0', 'ExporterSecond0');
+    if (second.code !== 0) return second;
+    if (!server.tcpLogin('prometheus_exporter', 'ExporterSecond0')) problems.push('the exporter cannot log in with the rotated password');
+    if (server.tcpLogin('prometheus_exporter', 'ExporterFirst0')) problems.push('the exporter still logs in with the old password');
+    if (!server.tcpLogin('platform', 'OwnerSecond0')) problems.push('the owner cannot log in with the rotated password');
+    if (server.tcpLogin('platform', 'OwnerFirst0')) problems.push('the owner still logs in with the old password');
+    return problems.length === 0 ? { code: 0, out: '' } : { code: 1, out: problems.join('\n') };
+  } finally {
+    server.stop();
   }
 }
 
 export async function verifyPostgres(artifact: Artifact): Promise<void> {
   if (!needs({ [`${PG_BIN}/postgres`]: 'postgresql-15', runuser: 'util-linux' }, 'postgres')) return;
   const dev = artifact.envs.get('development')!;
-  const [conf] = dockerFiles(artifact, dev, 'postgresql.conf');
-  const [init] = dockerFiles(artifact, dev, 'shell').filter((a) => a.path.startsWith('/docker-entrypoint-initdb.d/'));
+  const one = (format: string, pick: (f: ConfigArtifact) => boolean = () => true) => dockerFiles(artifact, dev, format).find(pick)!.content;
+  const files: PgFiles = {
+    conf: one('postgresql.conf'),
+    hba: one('pg_hba.conf'),
+    ident: one('pg_ident.conf'),
+    applyRoles: one('shell', (f) => f.path.endsWith('/apply-roles.sh')),
+  };
   await validator(
-    'postgresql.conf (PostgreSQL 15 started on it)',
-    () => postgresCheck(conf!.content, 'good'),
-    () => postgresCheck(conf!.content.replace(/^shared_buffers = .*$/m, 'shared_buffers = 256XB'), 'bad'),
+    'postgresql.conf + pg_hba.conf (PostgreSQL 15 started on them; no passwordless network login)',
+    () => settingsCheck(files, 'good'),
+    () => settingsCheck({ ...files, conf: files.conf.replace(/^shared_buffers = .*$/m, 'shared_buffers = 256XB') }, 'bad'),
   );
   await validator(
-    'postgres init script (run against PostgreSQL 15: exporter role with pg_monitor)',
-    () => postgresCheck(conf!.content, 'init-good', init!.content),
-    () => postgresCheck(conf!.content, 'init-bad', init!.content.replace('GRANT pg_monitor', 'GRANT pg_monitorr')),
+    'pg_hba.conf (a trust rule for the network must be caught)',
+    () => settingsCheck(files, 'hba-good'),
+    () =>
+      settingsCheck(
+        { ...files, hba: files.hba.replace(/^host(\s+all\s+all\s+0\.0\.0\.0\/0\s+)scram-sha-256$/m, 'host$1trust') },
+        'hba-bad',
+      ),
+  );
+  await validator(
+    'apply-roles job: rotating the passwords takes effect (new ones log in, old ones do not; PostgreSQL 15)',
+    () => rotationCheck(files, 'rotate-good'),
+    // A job that only creates the role and never applies the current password: rotation silently fails.
+    () =>
+      rotationCheck(
+        {
+          ...files,
+          applyRoles: files.applyRoles.replace(
+            /^ALTER ROLE prometheus_exporter .*$/m,
+            'ALTER ROLE prometheus_exporter WITH LOGIN;\\set x 1',
+          ),
+        },
+        'rotate-bad',
+      ),
   );
 }

@@ -1,22 +1,27 @@
-/** redis.conf: a real redis-server started on the synthesized file, its effective settings read back. */
+/**
+ * redis.conf and the auth.conf it includes: a real redis-server started on the synthesized files, its
+ * effective settings read back, and the generated password (from auth.conf) required.
+ */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, type Outcome, dockerFiles, needs, sh, validator, work } from './lib';
+import { type Artifact, type Outcome, dockerFiles, needs, sh, standIn, validator, work } from './lib';
 
-async function redisCheck(conf: string): Promise<Outcome> {
+const AUTH_PATH = '/usr/local/etc/redis/auth.conf';
+
+async function redisCheck(conf: string, auth: string): Promise<Outcome> {
   const dir = fs.mkdtempSync(path.join(work, 'redis-'));
   const sock = path.join(dir, 'redis.sock');
   const file = path.join(dir, 'redis.conf');
-  // The file's own settings are checked; only where it listens and writes is moved into the scratch directory.
-  fs.writeFileSync(file, conf.replace(/^dir \/data$/m, `dir ${dir}`));
-  const server = spawn(
-    'redis-server',
-    [file, '--port', '0', '--unixsocket', sock, '--dir', dir, '--requirepass', 'VerifyPassword0', '--daemonize', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  // The files' own settings are checked; only where the server listens, writes and finds auth.conf moves.
+  fs.writeFileSync(path.join(dir, 'auth.conf'), auth, { mode: 0o600 });
+  fs.writeFileSync(
+    file,
+    conf.replace(/^dir \/data$/m, `dir ${dir}`).replace(`include ${AUTH_PATH}`, `include ${path.join(dir, 'auth.conf')}`),
   );
+  const server = spawn('redis-server', [file, '--port', '0', '--unixsocket', sock, '--dir', dir, '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   server.stdout.on('data', (d) => (log += d));
   server.stderr.on('data', (d) => (log += d));
@@ -27,13 +32,17 @@ async function redisCheck(conf: string): Promise<Outcome> {
       if (done !== undefined) return { code: 1, out: log };
     }
     if (!fs.existsSync(sock)) return { code: 1, out: `redis-server did not start\n${log}` };
-    const get = (key: string) =>
-      sh('redis-cli', ['-s', sock, '-a', 'VerifyPassword0', '--no-auth-warning', 'CONFIG', 'GET', key]).out.split('\n')[1];
+    const cli = (password: string, ...args: string[]) => sh('redis-cli', ['-s', sock, '-a', password, '--no-auth-warning', ...args]).out;
+    const password = standIn('redis_password');
+    if (!cli(`${password}x`, 'PING').includes('WRONGPASS')) return { code: 1, out: 'a wrong password was accepted' };
+    if (cli(password, 'PING').trim() !== 'PONG') return { code: 1, out: 'the generated password from auth.conf was refused' };
+    const get = (key: string) => cli(password, 'CONFIG', 'GET', key).split('\n')[1];
     const expected: Record<string, string | undefined> = {
       maxmemory: String(512 * 1024 * 1024),
       'maxmemory-policy': 'allkeys-lru',
       appendonly: 'yes',
       appendfsync: 'everysec',
+      masterauth: password,
     };
     const wrong = Object.entries(expected).filter(([k, v]) => get(k) !== v);
     return wrong.length === 0
@@ -47,12 +56,17 @@ async function redisCheck(conf: string): Promise<Outcome> {
 
 export async function verifyRedis(artifact: Artifact): Promise<void> {
   if (!needs({ 'redis-server': 'redis-server', 'redis-cli': 'redis-tools' }, 'redis-server')) return;
-  const [conf] = dockerFiles(artifact, artifact.envs.get('development')!, 'redis.conf');
-  const good = await redisCheck(conf!.content);
-  const bad = await redisCheck(conf!.content.replace('maxmemory-policy allkeys-lru', 'maxmemory-policy evict-whatever'));
+  const files = dockerFiles(artifact, artifact.envs.get('development')!, 'redis.conf');
+  const conf = files.find((f) => f.path.endsWith('/redis.conf'))!.content;
+  const auth = files.find((f) => f.path === AUTH_PATH)!.content;
   await validator(
-    'redis.conf (redis-server started on it)',
-    () => good,
-    () => bad,
+    'redis.conf + auth.conf (redis-server started on them; the generated password required)',
+    () => redisCheck(conf, auth),
+    () => redisCheck(conf.replace('maxmemory-policy allkeys-lru', 'maxmemory-policy evict-whatever'), auth),
+  );
+  await validator(
+    'redis auth.conf (a server started without it answers without a password: must be rejected)',
+    () => redisCheck(conf, auth),
+    () => redisCheck(conf, '# no password\n'),
   );
 }

@@ -34,5 +34,6 @@ export function dockerScrapeResolver(secretsDir: string): ScrapeResolver {
         self: () => spec.name,
       }),
     secretFile: (service, name) => `${secretsDir}/${service}-${name}`,
+    volumeFile: (service, volume, path) => `${secretsDir}/${service}-${volume}/${path}`,
   };
 }

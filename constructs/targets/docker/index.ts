@@ -7,17 +7,20 @@
  * spec (`upload`), never bind-mounted from the author's disk. Client and admin ports are published
  * on 127.0.0.1 only. Containers start in dependency order and wait to be healthy.
  */
+import { createHash } from 'node:crypto';
 import type { Environment } from '../../../environments/load';
 import { GeneratedSecrets } from '../../../security/secrets';
 import { Construct, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
 import { Container, type ContainerConfig, DockerProvider, Image, Network, Volume } from '../../providers/docker';
 import { RandomProvider } from '../../providers/random';
 import { imageName } from '../../spec/image';
-import { cpuCores, memoryMebibytes } from '../../spec/quantity';
-import { type TextResolver, renderText } from '../../spec/template';
-import type { ContainerSpec, ImageRef, JobSpec, ServiceSpec, Text } from '../../spec/types';
-import { escapeLiteral, octalMode, pinAddress } from '../terraform';
+import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
+import { type TextResolver, hasSecret, referencesOf, renderText } from '../../spec/template';
+import type { ContainerSpec, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from './addressing';
+import { gatewayOf } from './network';
+import { type Publication, publicationKey, publishedPorts } from './publishing';
 
 /** Loopback only: a developer's services are never reachable from the network they sit on. */
 export const PUBLISH_ADDRESS = '127.0.0.1';
@@ -46,15 +49,18 @@ export class DockerTarget extends Construct {
   /** What "service X is ready" means for its dependents: its main container (healthy) and its finished jobs. */
   private readonly ready = new Map<string, Container[]>();
   private readonly env: Environment;
+  private readonly published: ReadonlyMap<string, Publication>;
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
     super(scope, id);
     const env = props.environment;
     if (env.target.kind !== 'docker') throw new Error(`DockerTarget needs a docker target, got ${env.target.kind}`);
     this.env = env;
+    this.published = publishedPorts(env);
     const target = env.target;
 
-    new DockerProvider(this, 'docker', { host: target.host });
+    // `host` only when the environment sets it: otherwise the provider's default (DOCKER_HOST) stands.
+    new DockerProvider(this, 'docker', target.host ? { host: target.host } : {});
     new RandomProvider(this, 'random');
     this.secrets = new GeneratedSecrets(this, 'secrets', env.specs);
 
@@ -62,8 +68,10 @@ export class DockerTarget extends Construct {
       new Network(this, 'network', {
         name: this.resourceName(),
         driver: 'bridge',
-        ipamConfig: [{ subnet: target.network.subnet, ...(target.network.gateway ? { gateway: target.network.gateway } : {}) }],
-        labels: this.labels({}),
+        // The gateway is always explicit: a subnet-only IPAM block is replaced after a daemon restart
+        // (kreuzwerker/terraform-provider-docker issue #54).
+        ipamConfig: [{ subnet: target.network.subnet, gateway: gatewayOf(target.network) }],
+        labels: toLabels(this.identityLabels()),
       }),
       'network',
     );
@@ -86,22 +94,35 @@ export class DockerTarget extends Construct {
     return [this.env.project, this.env.name, ...parts].join('-');
   }
 
+  /**
+   * Labels of containers: not read back by the provider, and a change replaces the container, which
+   * makes them the place to record settings the provider cannot update in place (`platform.revision`).
+   */
   private labels(extra: Record<string, string>): { label: string; value: string }[] {
-    const all: Record<string, string> = {
+    return toLabels({ ...this.identityLabels(), ...this.env.labels, ...extra });
+  }
+
+  /**
+   * Labels of the network and volumes are read back and a change replaces the resource (for a
+   * volume: its data), so they hold only what never changes for that resource.
+   */
+  private identityLabels(): Record<string, string> {
+    return {
       'app.kubernetes.io/part-of': this.env.project,
       'app.kubernetes.io/managed-by': 'cdktf',
       'platform.environment': this.env.name,
-      ...this.env.labels,
-      ...extra,
     };
-    return Object.entries(all).map(([label, value]) => ({ label, value }));
   }
 
   private image(ref: ImageRef): Image {
     const name = imageName(ref);
     let image = this.images.get(name);
     if (!image) {
-      image = pinAddress(new Image(this, `image-${name}`, { name, keepLocally: true }), 'image', `${ref.repository}_${ref.tag}`);
+      image = pinAddress(
+        new Image(this, `image-${name}`, { name, keepLocally: true }),
+        'image',
+        `${ref.repository}_${ref.tag ?? ref.digest!.slice('sha256:'.length, 'sha256:'.length + 12)}`,
+      );
       this.images.set(name, image);
     }
     return image;
@@ -126,13 +147,12 @@ export class DockerTarget extends Construct {
       const volume = pinAddress(
         new Volume(this, `${spec.name}-volume-${v.name}`, {
           name: this.resourceName(spec.name, v.name),
-          labels: this.labels({
-            'app.kubernetes.io/name': spec.name,
-            'platform.volume': v.name,
-            'platform.backup': String(v.backup),
-            'platform.size': v.size,
-          }),
-          lifecycle: { preventDestroy: this.env.protectData && v.backup },
+          labels: toLabels({ ...this.identityLabels(), 'app.kubernetes.io/name': spec.name, 'platform.volume': v.name }),
+          lifecycle: {
+            preventDestroy: this.env.protectData && v.backup,
+            // Labels are read back and a change would replace the volume (and lose its data).
+            ignoreChanges: ['labels'],
+          },
         }),
         spec.name,
         v.name,
@@ -149,16 +169,31 @@ export class DockerTarget extends Construct {
     const [main, ...sidecars] = spec.containers;
     if (!main || main.name !== 'main') throw new Error(`${spec.name}: the first container must be "main"`);
     const mainContainer = this.renderContainer(spec, main, text, dependsOn);
-    for (const sidecar of sidecars) this.renderContainer(spec, sidecar, text, [mainContainer]);
-    const jobs = spec.jobs.map((job) => this.renderJob(spec, job, text, [mainContainer]));
-    this.ready.set(spec.name, [mainContainer, ...jobs]);
+    // Jobs that set credentials run before the workloads that use those credentials.
+    const jobs = new Map<JobSpec, Container>();
+    for (const job of spec.jobs) jobs.set(job, this.renderJob(spec, job, text, [mainContainer, ...this.appliers(job, jobs)]));
+    for (const sidecar of sidecars) this.renderContainer(spec, sidecar, text, [mainContainer, ...this.appliers(sidecar, jobs)]);
+    const setup = [...jobs].filter(([j]) => (j.run ?? 'setup') === 'setup').map(([, c]) => c);
+    this.ready.set(spec.name, [mainContainer, ...setup]);
+  }
+
+  /** The already-rendered jobs of the service that apply a credential `w` uses. */
+  private appliers(w: ContainerSpec | JobSpec, jobs: ReadonlyMap<JobSpec, Container>): Container[] {
+    const used = new Set(secretsUsedBy(w).map((r) => `${r.service}/${r.name}`));
+    return [...jobs].filter(([job]) => job !== w && (job.applies ?? []).some((r) => used.has(`${r.service}/${r.name}`))).map(([, c]) => c);
   }
 
   private common(spec: ServiceSpec, name: string, text: (t: Text) => string, w: ContainerSpec | JobSpec) {
     const memory = memoryMebibytes(w.resources.limits.memory);
+    const asRoot = 'startsAsRoot' in w && w.startsAsRoot === true;
+    const readsSecretFiles = w.files.some((f) => hasSecret(f.content));
     return {
       image: this.image(w.image).imageId,
       env: Object.entries(w.env).map(([k, v]) => `${k}=${text(v)}`),
+      ...(asRoot ? {} : { user: w.user }),
+      // Uploaded files are owned by root:root (the provider cannot set an owner: upstream issue
+      // #996); a non-root process reads its 0440 secret files through the root group.
+      ...(readsSecretFiles && !asRoot ? { groupAdd: ['0'] } : {}),
       networksAdvanced: [{ name: this.network.name, aliases: [aliasOf(spec.name, name)] }],
       volumes: w.mounts.map((m) => ({
         volumeName: this.volumes.get(`${spec.name}/${m.volume}`)!.name,
@@ -167,12 +202,17 @@ export class DockerTarget extends Construct {
       })),
       upload: w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
       memory,
-      // No swap: the memory limit is the limit.
+      // No swap: the memory limit is the limit (and omitting it reads back as twice the memory).
       memorySwap: memory,
-      cpus: cpuCores(w.resources.limits.cpu),
+      // CPU limit as a CFS quota: the pinned provider (kreuzwerker/docker 3.6.2) panics on `cpus`
+      // (upstream issue #759, fixed in 3.7.0 by #771); period + quota is what `--cpus` sets.
+      cpuPeriod: CPU_PERIOD_US,
+      cpuQuota: cpuQuotaMicros(w.resources.limits.cpu),
       securityOpts: ['no-new-privileges:true'],
-      logDriver: 'json-file',
-      logOpts: { 'max-size': '10m', 'max-file': '3' },
+      // The `local` driver rotates and compresses by default (5 x 20 MB), so no log options are
+      // written: options would be read back merged with the daemon's defaults and replace the
+      // container on every plan (upstream issues #473, #873).
+      logDriver: 'local',
     } satisfies Partial<ContainerConfig>;
   }
 
@@ -180,30 +220,37 @@ export class DockerTarget extends Construct {
     const isMain = c.name === 'main';
     const h = c.health;
     const endpoints = (this.endpoints[spec.name] ??= {});
+    const published = c.ports.flatMap((p) => {
+      const pub = this.published.get(publicationKey(spec.name, c.name, p.name));
+      return pub ? [pub] : [];
+    });
     for (const p of c.ports) {
+      const pub = published.find((x) => x.port.name === p.name);
       endpoints[p.name] = {
         internal: `${aliasOf(spec.name, c.name)}:${p.port}`,
-        ...(p.hostPort !== undefined ? { host: `${PUBLISH_ADDRESS}:${p.hostPort}` } : {}),
+        ...(pub ? { host: `${PUBLISH_ADDRESS}:${pub.hostPort}` } : {}),
       };
     }
     const metricsHere = spec.metrics.container === c.name;
+    // Durations in Go's canonical form, which is what the provider reads back (90s -> 1m30s).
+    const healthcheck = {
+      test: ['CMD', ...h.exec.map(escapeLiteral)],
+      interval: goDuration(h.intervalSeconds),
+      timeout: goDuration(h.timeoutSeconds),
+      retries: h.retries,
+      startPeriod: goDuration(h.startPeriodSeconds),
+    };
+    const common = this.common(spec, c.name, text, c);
+    const shm = c.shmSize ? { shmSize: memoryMebibytes(c.shmSize) } : {};
     const container = new Container(this, `${spec.name}-${c.name}`, {
-      ...this.common(spec, c.name, text, c),
+      ...common,
+      ...shm,
       name: isMain ? this.resourceName(spec.name) : this.resourceName(spec.name, c.name),
       hostname: aliasOf(spec.name, c.name),
       ...(c.command ? { entrypoint: c.command.map(text) } : {}),
       ...(c.args ? { command: c.args.map(text) } : {}),
-      ...(c.user ? { user: c.user } : {}),
-      ports: c.ports
-        .filter((p) => p.hostPort !== undefined)
-        .map((p) => ({ internal: p.port, external: p.hostPort!, ip: PUBLISH_ADDRESS, protocol: p.protocol })),
-      healthcheck: {
-        test: ['CMD', ...h.exec.map(escapeLiteral)],
-        interval: `${h.intervalSeconds}s`,
-        timeout: `${h.timeoutSeconds}s`,
-        retries: h.retries,
-        startPeriod: `${h.startPeriodSeconds}s`,
-      },
+      ports: published.map((p) => ({ internal: p.port.port, external: p.hostPort, ip: PUBLISH_ADDRESS, protocol: p.port.protocol })),
+      healthcheck,
       ...(c.ulimits ? { ulimit: c.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
       ...(c.gpus ? { gpus: 'all' } : {}),
       restart: 'unless-stopped',
@@ -219,30 +266,96 @@ export class DockerTarget extends Construct {
         ...(metricsHere
           ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metrics.port), 'prometheus.io/path': spec.metrics.path }
           : {}),
+        [REVISION_LABEL]: revision({ healthcheck, cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
       }),
       dependsOn,
     });
     return pinAddress(container, containerAddress(spec.name, c.name));
   }
 
-  private renderJob(spec: ServiceSpec, job: JobSpec, text: (t: Text) => string, dependsOn: ITerraformDependable[]): Container {
-    const container = new Container(this, `${spec.name}-job-${job.name}`, {
-      ...this.common(spec, job.name, text, job),
+  private renderJob(spec: ServiceSpec, job: JobSpec, text: (t: Text) => string, dependsOn: Container[]): Container {
+    const common = this.common(spec, job.name, text, job);
+    const labels = this.labels({
+      'app.kubernetes.io/name': spec.name,
+      'app.kubernetes.io/component': job.name,
+      'platform.job': job.run ?? 'setup',
+      [REVISION_LABEL]: revision({ cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
+    });
+    const base = {
+      ...common,
       name: this.resourceName(spec.name, job.name),
       entrypoint: job.command.map(text),
-      restart: 'no',
-      // Run to completion during apply; a failed job fails the apply (postcondition below).
+      // Never restarted by Terraform once finished: it runs again when its definition changes or its
+      // service's main container is replaced.
       mustRun: false,
-      attach: true,
-      logs: true,
-      labels: this.labels({ 'app.kubernetes.io/name': spec.name, 'app.kubernetes.io/component': job.name, 'platform.job': 'true' }),
+      labels,
       dependsOn,
-      lifecycle: {
-        postcondition: [{ condition: '${self.exit_code == 0}', errorMessage: `${spec.name} job ${job.name} failed: ${job.description}` }],
-      },
-    });
+      stopTimeout: 10,
+      destroyGraceSeconds: 10,
+    } satisfies Partial<ContainerConfig>;
+    const container =
+      (job.run ?? 'setup') === 'setup'
+        ? new Container(this, `${spec.name}-job-${job.name}`, {
+            ...base,
+            restart: 'no',
+            // The apply waits for the job and fails when it fails (postcondition). `logs` stays off: the
+            // pinned provider would store the raw output in state and can crash on long lines (#899);
+            // `docker logs <name>` shows it, since the container is kept.
+            attach: true,
+            logs: false,
+            lifecycle: {
+              postcondition: [
+                {
+                  condition: '${self.exit_code == 0}',
+                  errorMessage: `${spec.name} job ${job.name} failed (docker logs ${this.resourceName(spec.name, job.name)}): ${job.description}`,
+                },
+              ],
+              replaceTriggeredBy: [addressOf(dependsOn[0]!)],
+            },
+          })
+        : // Long-running work (model downloads) is started and left running: an attached create is
+          // capped at 20 minutes by the pinned provider and would leave it tainted. Docker restarts it
+          // on failure; the work resumes where it stopped.
+          new Container(this, `${spec.name}-job-${job.name}`, {
+            ...base,
+            restart: 'on-failure',
+            maxRetryCount: BACKGROUND_RETRIES,
+            attach: false,
+            logs: false,
+            lifecycle: { replaceTriggeredBy: [addressOf(dependsOn[0]!)] },
+          });
     return pinAddress(container, jobAddress(spec.name, job.name));
   }
+}
+
+/** Container label recording the settings the provider cannot change in place (see `revision`). */
+export const REVISION_LABEL = 'platform.revision';
+
+/** Times Docker restarts a failed background job before leaving it exited. */
+export const BACKGROUND_RETRIES = 5;
+
+/**
+ * A short hash of the settings the pinned provider accepts as in-place updates but never applies
+ * (health check, CPU quota: its update function changes only restart, memory and cpu shares). As a
+ * container label, which forces replacement, it makes a change to them take effect.
+ */
+export function revision(settings: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+function toLabels(all: Record<string, string>): { label: string; value: string }[] {
+  return Object.entries(all).map(([label, value]) => ({ label, value }));
+}
+
+/** Every secret a workload uses, in env, command, args or files. */
+function secretsUsedBy(w: ContainerSpec | JobSpec): SecretRef[] {
+  const texts: Text[] = [
+    ...Object.values(w.env),
+    ...(w.command ?? []),
+    ...('args' in w ? (w.args ?? []) : []),
+    ...w.files.map((f) => f.content),
+  ];
+  return texts.flatMap((t) => referencesOf(t).filter((r): r is SecretRef => r.kind === 'secret'));
 }
 
 /** Specs ordered so that every service comes after the services it depends on. */

@@ -1,0 +1,302 @@
+/**
+ * The object store: one S3 endpoint with generated root credentials, the platform's buckets created
+ * at deploy, a health check and metrics that need a token. The engine is chosen per environment:
+ *
+ * - `garage` (default): maintained (AGPL-3.0, quarterly releases), one static binary; secrets as
+ *   files, a bearer token on metrics, an idempotent admin API. No bucket versioning and no erasure
+ *   coding (it replicates). Decision record: docs/services.md, "Object store".
+ * - `minio`: kept selectable because the platform's documents use it, but its repository was archived
+ *   in April 2026 and its last image predates the fix for CVE-2025-62506; synthesis warns.
+ *
+ * The spec is named after the engine (`garage`, `minio`), so switching engines is a new service with
+ * new volumes, never a silent change under existing data.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { memoryBytes } from '../spec/quantity';
+import { hostRef, secretRef, tpl } from '../spec/template';
+import type { ServiceSpec } from '../spec/types';
+import {
+  type BuildContext,
+  defineService,
+  health,
+  identity,
+  imageOrVersion,
+  job,
+  memoryQuantity,
+  persistenceSchema,
+  port,
+  resolveImage,
+  secretValueFile,
+  serviceFields,
+} from './common';
+
+export const GARAGE_IMAGE = 'dxflrs/garage:v2.4.1';
+/** The curl project's own image (Alpine, busybox sh/awk): runs the Garage setup script. */
+export const CURL_IMAGE = 'curlimages/curl:8.22.0';
+/** The last official MinIO images (the project is archived; no later image exists). */
+export const MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z';
+export const MC_IMAGE = 'quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z';
+
+export const objectStoreEngines = ['garage', 'minio'] as const;
+export type ObjectStoreEngine = (typeof objectStoreEngines)[number];
+/** Engines whose upstream no longer publishes releases (the synth summary warns about them). */
+export const ARCHIVED_ENGINES: Readonly<Partial<Record<ObjectStoreEngine, string>>> = {
+  minio: 'MinIO (repository archived April 2026; its last image predates the fix for CVE-2025-62506)',
+};
+
+/** S3 bucket naming rules (3-63 chars, lower case, digits, dots, hyphens; no IP-like names). */
+export const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be 3-63 lower-case letters, digits, dots or hyphens')
+  .refine((b) => !b.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(b), 'is not a valid bucket name');
+
+export const objectStoreSchema = z
+  .strictObject({
+    ...serviceFields,
+    persistence: persistenceSchema,
+    /**
+     * `garage` (maintained) or `minio` (archived upstream; kept because the platform's documents use it).
+     * @default 'garage'
+     */
+    engine: z.enum(objectStoreEngines).default('garage'),
+    /**
+     * Buckets created at deploy (idempotent).
+     * @default ['workflow-artifacts', 'agent-outputs', 'user-uploads']
+     */
+    buckets: z
+      .array(bucketName)
+      .min(1)
+      .default(['workflow-artifacts', 'agent-outputs', 'user-uploads'])
+      .refine((b) => new Set(b).size === b.length, 'bucket names must be unique'),
+    /** Keep object versions in every bucket (MinIO only: Garage has no versioning). @default false */
+    versioning: z.boolean().default(false),
+    /** Garage's metadata volume (the object index). @default '2Gi' */
+    metadataSize: memoryQuantity.default('2Gi'),
+  })
+  .superRefine(imageOrVersion)
+  .superRefine((c, ctx) => {
+    if (c.engine === 'garage' && c.versioning) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['versioning'],
+        message: 'Garage has no bucket versioning; turn it off (back buckets up with rclone, see docs/operations.md) or use engine: minio',
+      });
+    }
+  });
+
+type ObjectStoreConfig = z.output<typeof objectStoreSchema>;
+
+export const objectstore = defineService({
+  name: 'objectstore',
+  title: 'Object store (Garage or MinIO)',
+  description: 'S3-compatible object storage for workflow artifacts, agent outputs and uploads.',
+  schema: objectStoreSchema,
+  build(c, ctx) {
+    return [c.engine === 'garage' ? garage(c, ctx) : minio(c, ctx)];
+  },
+});
+
+/** The spec's identity: named after the engine, configured at `services.objectstore`. */
+function named(engine: ObjectStoreEngine, c: ObjectStoreConfig) {
+  return {
+    ...identity({ name: engine, description: `Object storage (${engine})` }, c.replicas),
+    component: 'objectstore',
+    configPath: 'services.objectstore',
+  };
+}
+
+const GARAGE_CONFIG = '/etc/garage.toml';
+const GARAGE_INIT = '/usr/local/bin/garage-init.sh';
+const garageInitScript = readFileSync(new URL('./scripts/garage-init.sh', import.meta.url), 'utf8');
+
+function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
+  // Garage refuses secret files with group or other bits unless told otherwise; on Kubernetes the
+  // kubelet mounts them group-readable (fsGroup). They are never world-readable (guardrails).
+  const rpcSecret = secretValueFile('garage', 'rpc-secret', { mode: 0o400 });
+  const adminToken = secretValueFile('garage', 'admin-token', { mode: 0o400 });
+  const metricsToken = secretValueFile('garage', 'metrics-token', { mode: 0o400 });
+  const config = [
+    'metadata_dir = "/var/lib/garage/meta"',
+    'data_dir = "/var/lib/garage/data"',
+    // SQLite survives unclean stops on a single node; LMDB may not.
+    `db_engine = "${c.replicas === 1 ? 'sqlite' : 'lmdb'}"`,
+    'metadata_auto_snapshot_interval = "6h"',
+    `replication_factor = ${c.replicas >= 3 ? 3 : 1}`,
+    'consistency_mode = "consistent"',
+    'rpc_bind_addr = "0.0.0.0:3901"',
+    `rpc_secret_file = "${rpcSecret.path}"`,
+    'allow_world_readable_secrets = true',
+    '',
+    '[s3_api]',
+    'api_bind_addr = "0.0.0.0:3900"',
+    's3_region = "garage"',
+    '',
+    '[admin]',
+    'api_bind_addr = "0.0.0.0:3903"',
+    `admin_token_file = "${adminToken.path}"`,
+    `metrics_token_file = "${metricsToken.path}"`,
+    'metrics_require_token = true',
+    '',
+  ].join('\n');
+  const jobAdminToken = secretValueFile('garage', 'admin-token');
+  const keyId = secretValueFile('garage', 'access-key-id');
+  const secretKey = secretValueFile('garage', 'secret-access-key');
+  return {
+    ...named('garage', c),
+    managed: 's3',
+    secrets: [
+      { name: 'rpc-secret', description: "Shared secret of the nodes' RPC (32 random bytes, hex)", length: 64, alphabet: 'hex' },
+      { name: 'admin-token', description: 'Bearer token of the admin API (the setup job)', length: 48 },
+      { name: 'metrics-token', description: 'Bearer token of /metrics (the scraper)', length: 48 },
+      { name: 'access-key-id', description: 'S3 access key id of the platform (GK + 24 hex)', length: 24, alphabet: 'hex', prefix: 'GK' },
+      { name: 'secret-access-key', description: 'S3 secret key of the platform (64 hex)', length: 64, alphabet: 'hex' },
+    ],
+    volumes: [
+      { name: 'meta', size: c.metadataSize, description: 'Object index and bucket metadata', backup: true },
+      { name: 'data', size: c.persistence.size, description: 'Object data blocks', backup: true },
+    ],
+    jobs: [
+      job(ctx, {
+        name: 'setup',
+        description: `Assigns the cluster layout, imports the platform key and creates ${c.buckets.join(', ')} (private, granted to that key)`,
+        image: resolveImage(CURL_IMAGE, {}),
+        user: '65534:65534',
+        command: ['/bin/sh', GARAGE_INIT],
+        env: {
+          ADMIN_URL: tpl`http://${hostRef('garage')}:3903`,
+          ADMIN_TOKEN_FILE: jobAdminToken.path,
+          S3_ACCESS_KEY_ID_FILE: keyId.path,
+          S3_SECRET_ACCESS_KEY_FILE: secretKey.path,
+          BUCKETS: c.buckets.join(' '),
+          EXPECTED_NODES: String(c.replicas),
+          NODE_CAPACITY: String(memoryBytes(c.persistence.size)),
+        },
+        files: [{ path: GARAGE_INIT, content: garageInitScript, mode: 0o555, format: 'shell' }, jobAdminToken, keyId, secretKey],
+        scratchPaths: ['/tmp'],
+        applies: [secretRef('garage', 'access-key-id'), secretRef('garage', 'secret-access-key')],
+        timeoutSeconds: 600,
+      }),
+    ],
+    dependsOn: [],
+    containers: [
+      {
+        name: 'main',
+        image: resolveImage(GARAGE_IMAGE, c),
+        // FROM scratch, no user: root on Docker (root-owned volumes, 0400 secret files), 1000 on Kubernetes.
+        user: '1000:1000',
+        startsAsRoot: true,
+        scratchPaths: [],
+        args: ['/garage', 'server'],
+        env: {},
+        ports: [
+          port('s3', 3900, 'client', 's3', c.hostPorts),
+          port('rpc', 3901, 'cluster', 'garage-rpc', c.hostPorts),
+          port('admin', 3903, 'admin', 'http', c.hostPorts),
+        ],
+        mounts: [
+          { volume: 'meta', path: '/var/lib/garage/meta' },
+          { volume: 'data', path: '/var/lib/garage/data' },
+        ],
+        files: [{ path: GARAGE_CONFIG, content: config, mode: 0o644, format: 'garage.toml' }, rpcSecret, adminToken, metricsToken],
+        // The image has no shell: the CLI asks the local daemon over RPC. (`/health` answers 503 until
+        // the setup job has applied a layout, and the job waits for this check.)
+        health: health(['/garage', 'status'], { startPeriodSeconds: 10 }),
+        resources: c.resources,
+        stopGracePeriodSeconds: 30,
+      },
+    ],
+    metrics: {
+      container: 'main',
+      port: 3903,
+      path: '/metrics',
+      source: 'native',
+      auth: { kind: 'bearer', token: secretRef('garage', 'metrics-token') },
+    },
+  };
+}
+
+const MINIO_METRICS_TOKEN_DIR = '/var/lib/minio-metrics';
+
+function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
+  const rootUser = secretValueFile('minio', 'root-user', { mode: 0o400 });
+  const rootPassword = secretValueFile('minio', 'root-password', { mode: 0o400 });
+  const script = [
+    'set -eu',
+    'export MC_CONFIG_DIR=/tmp/.mc',
+    // mc reads the credentials from stdin, not from its command line.
+    'printf "%s\\n%s\\n" "$(cat "$MINIO_ROOT_USER_FILE")" "$(cat "$MINIO_ROOT_PASSWORD_FILE")" | mc alias set platform "$MINIO_URL" >/dev/null',
+    ...c.buckets.map((b) => `mc mb --ignore-existing "platform/${b}"`),
+    ...c.buckets.map((b) => `mc version ${c.versioning ? 'enable' : 'suspend'} "platform/${b}"`),
+    ...c.buckets.map((b) => `mc anonymous set none "platform/${b}"`),
+    // Metrics need a bearer token MinIO signs itself: written where the scraper mounts it.
+    `mc admin prometheus generate platform | sed -n 's/^ *bearer_token: *//p' > ${MINIO_METRICS_TOKEN_DIR}/token`,
+    `test -s ${MINIO_METRICS_TOKEN_DIR}/token`,
+  ].join('\n');
+  return {
+    ...named('minio', c),
+    managed: 's3',
+    secrets: [
+      { name: 'root-user', description: 'MinIO root access key', length: 20 },
+      { name: 'root-password', description: 'MinIO root secret key', length: 40 },
+    ],
+    volumes: [
+      { name: 'data', size: c.persistence.size, description: 'Object data', backup: true },
+      {
+        name: 'metrics-token',
+        size: '16Mi',
+        description: 'The bearer token for /minio/v2/metrics (written by the setup job)',
+        backup: false,
+      },
+    ],
+    jobs: [
+      job(ctx, {
+        name: 'create-buckets',
+        description: `Creates ${c.buckets.join(', ')}${c.versioning ? ' with versioning' : ''}, private, and issues the metrics token`,
+        image: resolveImage(MC_IMAGE, {}),
+        user: '1000:1000',
+        startsAsRoot: true,
+        command: ['/bin/sh', '-c', script],
+        env: {
+          MINIO_URL: tpl`http://${hostRef('minio')}:9000`,
+          MINIO_ROOT_USER_FILE: rootUser.path,
+          MINIO_ROOT_PASSWORD_FILE: rootPassword.path,
+        },
+        files: [rootUser, rootPassword],
+        mounts: [{ volume: 'metrics-token', path: MINIO_METRICS_TOKEN_DIR }],
+        scratchPaths: ['/tmp'],
+        timeoutSeconds: 300,
+      }),
+    ],
+    dependsOn: [],
+    containers: [
+      {
+        name: 'main',
+        image: resolveImage(MINIO_IMAGE, c),
+        user: '1000:1000',
+        startsAsRoot: true,
+        args: ['server', '/data', '--address', ':9000', '--console-address', ':9001'],
+        env: {
+          MINIO_ROOT_USER_FILE: rootUser.path,
+          MINIO_ROOT_PASSWORD_FILE: rootPassword.path,
+          // Metrics need a JWT (the default); never `public`.
+          MINIO_PROMETHEUS_AUTH_TYPE: 'jwt',
+          MINIO_BROWSER_REDIRECT: 'false',
+        },
+        ports: [port('api', 9000, 'client', 's3', c.hostPorts), port('console', 9001, 'ui', 'http', c.hostPorts)],
+        mounts: [{ volume: 'data', path: '/data' }],
+        files: [rootUser, rootPassword],
+        health: health(['mc', 'ready', 'local'], { http: { port: 9000, path: '/minio/health/ready' }, startPeriodSeconds: 20 }),
+        resources: c.resources,
+        stopGracePeriodSeconds: 30,
+      },
+    ],
+    metrics: {
+      container: 'main',
+      port: 9000,
+      path: '/minio/v2/metrics/cluster',
+      source: 'native',
+      auth: { kind: 'bearer-file', volume: 'metrics-token', path: 'token', writtenBy: 'create-buckets' },
+    },
+  };
+}
