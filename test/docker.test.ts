@@ -189,6 +189,26 @@ describe('Docker specifics', () => {
     }
   });
 
+  it('jobs that hold secret files start as root and delete them when they end, so an exited job keeps no secret', () => {
+    for (const spec of dev.specs) {
+      for (const job of spec.jobs) {
+        const rc = containers[`${spec.name}_job_${job.name}`];
+        const secretFiles = job.files.filter((f) => /random_(password|bytes)/.test(JSON.stringify(f)) || f.format === 'secret');
+        const uploaded = rc.upload.filter((u: any) => /\$\{random_(password|bytes)\./.test(u.content)).map((u: any) => u.file);
+        if (uploaded.length === 0) {
+          expect(rc.entrypoint.length, job.name).toBe(job.command.length);
+          continue;
+        }
+        expect(secretFiles.length).toBeGreaterThan(0);
+        expect(rc.user, job.name).toBeUndefined();
+        expect(rc.entrypoint.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+        expect(rc.entrypoint[2]).toBe(`trap 'rm -f ${uploaded.join(' ')}' EXIT; "$@"`);
+        expect(rc.entrypoint[3]).toBe('with-secrets');
+        expect(rc.entrypoint.length).toBe(4 + job.command.length);
+      }
+    }
+  });
+
   it('starts long model downloads in the background: no 20-minute create wait, no state, resumable', () => {
     const pull = containers['ollama_job_pull-models'];
     expect(pull).toMatchObject({ attach: false, logs: false, must_run: false, restart: 'on-failure', max_retry_count: 5 });

@@ -212,7 +212,8 @@ describe('service specifics', () => {
   it('Neo4j Community gets its initial password from a file and memory settings from config', () => {
     const n = spec(dev, 'neo4j');
     const e = n.containers[0]!.env;
-    expect(e.NEO4J_AUTH_FILE).toBe('/run/secrets/neo4j-auth');
+    expect(e.NEO4J_AUTH_PATH).toBe('/run/secrets/neo4j-auth');
+    expect(e.NEO4J_AUTH_FILE).toBeUndefined(); // exported into the server's environment by the entrypoint
     expect(literal(path(n, '/run/secrets/neo4j-auth').content)).toBe('neo4j/<neo4j/password>');
     expect(e.NEO4J_server_memory_heap_max__size).toBe('512m');
     expect(e.NEO4J_server_memory_pagecache_size).toBe('512m');

@@ -17,7 +17,11 @@ import {
 import { probe } from './sidecars';
 
 export const NEO4J_IMAGE = 'neo4j:5.26.30-community';
-/** `neo4j/<password>`, read by the image's entrypoint (`NEO4J_AUTH_FILE`) to set the initial password. */
+/**
+ * `neo4j/<password>`, read by the image's entrypoint (`NEO4J_AUTH_PATH`) to set the initial password.
+ * Unlike `NEO4J_AUTH_FILE`, which the entrypoint exports as NEO4J_AUTH into the server's environment,
+ * the path form only passes the file's content to `neo4j-admin dbms set-initial-password`.
+ */
 const AUTH = '/run/secrets/neo4j-auth';
 
 export const neo4jSchema = z
@@ -76,7 +80,7 @@ export const neo4j = defineService({
             user: '7474:7474',
             startsAsRoot: true,
             env: {
-              NEO4J_AUTH_FILE: AUTH,
+              NEO4J_AUTH_PATH: AUTH,
               NEO4J_server_default__listen__address: '0.0.0.0',
               NEO4J_server_memory_heap_initial__size: jvm(c.memory.heap),
               NEO4J_server_memory_heap_max__size: jvm(c.memory.heap),

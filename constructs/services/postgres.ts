@@ -104,9 +104,8 @@ export const postgres = defineService({
       `unix_socket_directories = '${SOCKET_DIR}'`,
       '',
     ].join('\n');
-    // Who may connect how. Over the network: passwords only (SCRAM). On the socket: the OS user
-    // postgres (uid 70, the server itself and the roles job, which shares the socket volume) as the
-    // database owner, by peer credentials; no other local login.
+    // Who may connect how. Over the network: passwords only (SCRAM). On the socket (shared only with the
+    // roles job): the OS users postgres and root as the database owner, by peer credentials.
     const hba = [
       '# TYPE  DATABASE  USER  ADDRESS    METHOD',
       'local   all       all              peer map=socket',
@@ -114,7 +113,9 @@ export const postgres = defineService({
       'host    all       all   ::/0       scram-sha-256',
       '',
     ].join('\n');
-    const ident = [`# MAP   SYSTEM-USER  DATABASE-USER`, `socket  postgres     ${c.username}`, ''].join('\n');
+    // postgres: the image's own initialisation; root: the apply-roles job on Docker, which starts as root
+    // so that it can delete its secret files when it ends.
+    const ident = [`# MAP   SYSTEM-USER  DATABASE-USER`, `socket  postgres     ${c.username}`, `socket  root         ${c.username}`, ''].join('\n');
     const owner = secretValueFile('postgres', 'password');
     const exporterPassword = secretValueFile('postgres', 'exporter-password');
     // Runs on every deploy where something it applies changed (and after the server is replaced):

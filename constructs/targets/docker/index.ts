@@ -183,9 +183,8 @@ export class DockerTarget extends Construct {
     return [...jobs].filter(([job]) => job !== w && (job.applies ?? []).some((r) => used.has(`${r.service}/${r.name}`))).map(([, c]) => c);
   }
 
-  private common(spec: ServiceSpec, name: string, text: (t: Text) => string, w: ContainerSpec | JobSpec) {
+  private common(spec: ServiceSpec, name: string, text: (t: Text) => string, w: ContainerSpec | JobSpec, asRoot = w.startsAsRoot === true) {
     const memory = memoryMebibytes(w.resources.limits.memory);
-    const asRoot = 'startsAsRoot' in w && w.startsAsRoot === true;
     const readsSecretFiles = w.files.some((f) => hasSecret(f.content));
     return {
       image: this.image(w.image).imageId,
@@ -274,7 +273,13 @@ export class DockerTarget extends Construct {
   }
 
   private renderJob(spec: ServiceSpec, job: JobSpec, text: (t: Text) => string, dependsOn: Container[]): Container {
-    const common = this.common(spec, job.name, text, job);
+    // An exited container keeps its files: a job that holds secret files starts as root and deletes
+    // them when it ends, however it ends (they are uploaded root-owned; the provider sets no owner).
+    const secretPaths = job.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
+    const common = this.common(spec, job.name, text, job, job.startsAsRoot === true || secretPaths.length > 0);
+    const command = job.command.map(text);
+    const entrypoint =
+      secretPaths.length === 0 ? command : ['/bin/sh', '-c', `trap 'rm -f ${secretPaths.join(' ')}' EXIT; "$@"`, 'with-secrets', ...command];
     const labels = this.labels({
       'app.kubernetes.io/name': spec.name,
       'app.kubernetes.io/component': job.name,
@@ -284,7 +289,7 @@ export class DockerTarget extends Construct {
     const base = {
       ...common,
       name: this.resourceName(spec.name, job.name),
-      entrypoint: job.command.map(text),
+      entrypoint,
       // Never restarted by Terraform once finished: it runs again when its definition changes or its
       // service's main container is replaced.
       mustRun: false,
