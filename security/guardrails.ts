@@ -9,6 +9,7 @@ import { referencesOf } from '../constructs/spec/template';
 import type { ContainerSpec, JobSpec, ServiceSpec, Text } from '../constructs/spec/types';
 import { cpuMillicores, memoryBytes } from '../constructs/spec/quantity';
 import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabilities';
+import { awsChecks } from '../constructs/targets/aws/checks';
 import type { Environment, Issue } from '../environments/load';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
@@ -140,6 +141,7 @@ export function checkSpecs(env: Environment): Issue[] {
       }
     }
   }
+  issues.push(...awsChecks(env));
   return issues;
 }
 

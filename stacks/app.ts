@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { App } from '../constructs/providers/cdktf';
 import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/load';
 import { capabilitiesOf } from '../constructs/targets/capabilities';
+import { awsWarnings } from '../constructs/targets/aws/kubernetes-versions';
 import { EnvironmentStack } from './environment-stack';
 
 export interface StackSummary {
@@ -18,6 +19,8 @@ export interface StackSummary {
   readonly services: number;
   readonly resources: number;
   readonly file: string;
+  /** Things to act on soon (e.g. a Kubernetes version near the end of its support). */
+  readonly warnings: readonly string[];
 }
 
 /** Every environment, validated. All environments' problems are reported together. */
@@ -85,6 +88,7 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     services: capabilitiesOf(env.target).rendersServices ? env.specs.length : 0,
     resources,
     file: path.join(outdir, rel),
+    warnings: awsWarnings(env, new Date()),
   };
 }
 

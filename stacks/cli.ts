@@ -27,6 +27,7 @@ export function run(sources: readonly EnvironmentSource[], outdir: string, io: I
           .join('  ')
           .trimEnd(),
       );
+    for (const s of stacks) for (const w of s.warnings) io.err(`warning: ${s.stack}: ${w}`);
     io.out(`synthesized ${stacks.length} stack${stacks.length === 1 ? '' : 's'} in ${Math.round(performance.now() - started)} ms`);
     return 0;
   } catch (e) {

@@ -18,7 +18,7 @@ import { AwsContext } from './context';
 import { Cluster } from './eks';
 import { InCluster } from './in-cluster';
 import { Keys } from './keys';
-import { type ManagedEndpoint, placeServices } from './managed';
+import { type ManagedEndpoint, managedRenderers, placeServices } from './managed';
 import { Network } from './network';
 import { NodePools } from './node-pools';
 
@@ -47,17 +47,22 @@ export class AwsTarget extends Construct {
     const secrets = new GeneratedSecrets(
       this,
       'managed-secrets',
-      placement.managed.map(({ spec, renderer }) => ({
+      placement.managed.map(({ spec, equivalent }) => ({
         ...spec,
-        secrets: spec.secrets.filter((s) => renderer.reusesSecrets.includes(s.name)),
+        secrets: spec.secrets.filter((s) => managedRenderers[equivalent].reusesSecrets.includes(s.name)),
       })),
     );
     const managed = new Map<string, ManagedEndpoint>();
     const managedScope = new Construct(this, 'managed');
-    for (const { spec, renderer, config } of placement.managed) {
+    for (const { spec, equivalent, config } of placement.managed) {
       managed.set(
         spec.name,
-        renderer.render(managedScope, { ctx, network, keys, clients: cluster.nodeSecurityGroup, secrets }, spec, config),
+        managedRenderers[equivalent].render(
+          managedScope,
+          { ctx, network, keys, clients: cluster.nodeSecurityGroup, secrets },
+          spec,
+          config,
+        ),
       );
     }
 
@@ -68,7 +73,7 @@ export class AwsTarget extends Construct {
     );
     new TerraformOutput(this, 'managed-services', {
       description: 'Which catalogue services run as AWS managed services, and as what',
-      value: Object.fromEntries(placement.managed.map(({ spec, renderer }) => [spec.name, renderer.title])),
+      value: Object.fromEntries(placement.managed.map(({ spec, equivalent }) => [spec.name, managedRenderers[equivalent].title])),
     }).overrideLogicalId('managed_services');
   }
 }

@@ -36,8 +36,6 @@ export interface ManagedEndpoint {
 }
 
 export interface ManagedRenderer<K extends keyof ManagedConfig = keyof ManagedConfig> {
-  /** Where the switch lives in the environment file: `target.managed.<configKey>`. */
-  readonly configKey: K;
   /** What AWS calls it, for docs and summaries. */
   readonly title: string;
   /** Spec secrets the managed service keeps using (so switching back and forth keeps the value). */

@@ -15,11 +15,8 @@ import { type ManagedRenderer, clientOnlyGroup, credentialSecret, gibOf, useData
 
 export const OPENSEARCH_USER = 'platform';
 export const TLS_POLICY = 'Policy-Min-TLS-1-2-PFS-2023-10';
-/** OpenSearch domain names: 3-28 characters, lower case, starting with a letter. */
-export const MAX_DOMAIN_NAME = 28;
 
 export const elasticsearch: ManagedRenderer<'elasticsearch'> = {
-  configKey: 'elasticsearch',
   title: 'Amazon OpenSearch Service',
   reusesSecrets: [],
   render(scope: Construct, inputs, spec, config) {

@@ -28,7 +28,6 @@ export function catalogueBuckets(env: Environment): readonly string[] {
 export const s3BucketName = (env: Environment, bucket: string) => `${env.project}-${env.name}-${bucket}`;
 
 export const objectstore: ManagedRenderer<'objectstore'> = {
-  configKey: 'objectstore',
   title: 'Amazon S3',
   reusesSecrets: [],
   render(scope: Construct, inputs, _spec, config) {

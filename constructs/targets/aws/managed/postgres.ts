@@ -25,7 +25,6 @@ export const majorOf = (spec: ServiceSpec): string => {
 };
 
 export const postgres: ManagedRenderer<'postgres'> = {
-  configKey: 'postgres',
   title: 'RDS PostgreSQL',
   reusesSecrets: [],
   render(scope: Construct, inputs, spec, config) {

@@ -17,7 +17,6 @@ export const AMQPS_PORT = 5671;
 export const RABBITMQ_USER = 'platform';
 
 export const rabbitmq: ManagedRenderer<'rabbitmq'> = {
-  configKey: 'rabbitmq',
   title: 'Amazon MQ for RabbitMQ',
   reusesSecrets: ['password'],
   render(scope: Construct, inputs, spec, config) {

@@ -15,7 +15,6 @@ export const REDIS_PORT = 6379;
 const DEFAULT_VERSION = { valkey: '8.0', redis: '7.1' } as const;
 
 export const redis: ManagedRenderer<'redis'> = {
-  configKey: 'redis',
   title: 'ElastiCache',
   reusesSecrets: ['password'],
   render(scope: Construct, inputs, spec, config) {
