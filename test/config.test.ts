@@ -277,6 +277,115 @@ describe('rejected input names the file and the field', () => {
     );
   });
 
+  it('a GPU pool instance type without a GPU', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.instanceTypes = ['m6i.2xlarge'])),
+      'target.eks.gpuNodePool.instanceTypes[0]',
+      /m6i.2xlarge has no NVIDIA GPU the EKS NVIDIA AMIs support; use a GPU family \(g4dn, g5, /,
+    );
+  });
+
+  it('a GPU pool mixing GPU models', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.instanceTypes = ['g5.2xlarge', 'g6.2xlarge'])),
+      'target.eks.gpuNodePool.instanceTypes',
+      /mixes GPU models \(nvidia-a10g, nvidia-l4\)/,
+    );
+  });
+
+  it('an Amazon Linux 2 AMI (no longer published)', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.amiType = 'AL2_x86_64_GPU')),
+      'target.eks.gpuNodePool.amiType',
+      /stopped publishing Amazon Linux 2 AMIs on 26 Nov 2025; use one of AL2023_x86_64_NVIDIA, BOTTLEROCKET_x86_64_NVIDIA/,
+    );
+  });
+
+  it('an EKS version not in the support table', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.version = '1.29')),
+      'target.eks.version',
+      /EKS 1.29 is not in the support table; known versions are 1.33, 1.34, 1.35, 1.36/,
+    );
+  });
+
+  it('an EKS version without pinned add-on versions', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.version = '1.36')),
+      'target.eks.addonVersions',
+      /no pinned versions of vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver, eks-pod-identity-agent for EKS 1.36/,
+    );
+  });
+
+  it('a subnet outside the VPC', () => {
+    rejects(
+      variant('production', (i) => (i.target.vpc.zones[1].private = '10.41.32.0/19')),
+      'target.vpc.zones[1].private',
+      /10.41.32.0\/19 is outside the VPC's 10.40.0.0\/16/,
+    );
+  });
+
+  it('overlapping subnets', () => {
+    rejects(
+      variant('production', (i) => (i.target.vpc.zones[2].intra = '10.40.96.0/24')),
+      'target.vpc.zones[2].intra',
+      /overlaps zones\[0\].public \(10.40.96.0\/24\)/,
+    );
+  });
+
+  it('a zone outside the region', () => {
+    rejects(
+      variant('production', (i) => (i.target.vpc.zones[0].name = 'eu-central-1a')),
+      'target.vpc.zones[0].name',
+      /eu-central-1a is not a zone of eu-west-1/,
+    );
+  });
+
+  it('a public API endpoint open to the internet', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.publicAccessCidrs = ['0.0.0.0/0'])),
+      'target.eks.publicAccessCidrs[0]',
+      /opens the API endpoint to the whole internet/,
+    );
+  });
+
+  it('an admin that is not an IAM role ARN, and no admin at all', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.adminRoleArns = ['platform-admin'])),
+      'target.eks.adminRoleArns[0]',
+      /must be an IAM role ARN/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.eks.adminRoleArns = [])),
+      'target.eks.adminRoleArns',
+      /needs at least one role, the one CI deploys with/,
+    );
+  });
+
+  it('RDS backups kept fewer than 7 days', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres = { mode: 'managed', backupRetentionDays: 3 })),
+      'target.managed.postgres.backupRetentionDays',
+      /keep at least 7 days of backups/,
+    );
+  });
+
+  it('OpenSearch data nodes that do not spread over the zones', () => {
+    rejects(
+      variant('production', (i) => (i.services.elasticsearch = { replicas: 4 })),
+      'services.elasticsearch.replicas',
+      /4 OpenSearch data nodes cannot spread evenly over 3 zones/,
+    );
+  });
+
+  it('a project name too long for the OpenSearch domain', () => {
+    rejects(
+      variant('production', (i) => (i.project = 'agent-platform-ai01')),
+      'project',
+      /longer than 28 characters/,
+    );
+  });
+
   it('reports every problem of a file at once', () => {
     const found = problems(
       variant('development', (i) => {
