@@ -189,6 +189,13 @@ export const eksSchema = z
      * runs `cdktf deploy` must be one of them: the kubernetes and helm providers act as it.
      */
     adminRoleArns: z.array(roleArn).min(1, 'needs at least one role, the one CI deploys with'),
+    /**
+     * Refuse any plan that replaces or destroys the cluster (Terraform `prevent_destroy`): a new cluster
+     * loses every workload and volume binding. Turn off only for a planned replacement or teardown
+     * (docs/operations.md), then back on.
+     * @default true
+     */
+    preventReplacement: z.boolean().default(true),
     /** Control-plane logs (api, audit, authenticator, controllerManager, scheduler) kept this many days. @default 90 */
     logRetentionDays: retentionDays.default(90),
     /** Add-on versions replacing the table's pins for this Kubernetes version. @default the table's pins */

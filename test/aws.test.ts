@@ -22,7 +22,7 @@ const json = (s: string) => JSON.parse(s);
 const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
 // A smaller environment on the same target: medium profile (no high availability), Bottlerocket GPU
-// nodes, PostgreSQL and RabbitMQ switched back into the cluster.
+// nodes, PostgreSQL and RabbitMQ switched back into the cluster, cluster replacement allowed.
 const small = loadEnvironment(
   variant('production', (i) => {
     i.profile = 'medium';
@@ -30,6 +30,7 @@ const small = loadEnvironment(
     i.target.managed.postgres = { mode: 'in-cluster' };
     i.target.managed.rabbitmq = { mode: 'in-cluster' };
     i.services.elasticsearch = { replicas: 1 };
+    i.target.eks.preventReplacement = false;
   }),
 );
 const smallTf = synth(small).tf;
@@ -145,8 +146,9 @@ describe('EKS', () => {
     expect(JSON.stringify(tf)).not.toContain('aws-auth');
   });
 
-  it('protected from replacement and destroy', () => {
+  it('protected from replacement and destroy unless the config allows it for a planned replacement', () => {
     expect(cluster.lifecycle).toEqual({ prevent_destroy: true });
+    expect(smallRes('aws_eks_cluster').cluster.lifecycle).toEqual({ prevent_destroy: false });
   });
 });
 

@@ -155,7 +155,7 @@ export class Cluster extends Construct {
         enabledClusterLogTypes: CONTROL_PLANE_LOGS,
         tags: ctx.tags(name),
         // A replaced cluster loses every workload and volume binding: refuse it (docs/operations.md).
-        lifecycle: { preventDestroy: ctx.env.protectData },
+        lifecycle: { preventDestroy: eks.preventReplacement },
         // The role must hold its policies while EKS creates (and deletes) the cluster.
         dependsOn: [clusterPolicy, encryptPolicy, logs],
       }),
