@@ -51,6 +51,8 @@ export const redis: ManagedRenderer<'redis'> = {
         engineVersion: version,
         nodeType: config.nodeType,
         numCacheClusters: spec.replicas,
+        // Primary and replicas spread over the zones in order.
+        preferredCacheClusterAzs: Array.from({ length: spec.replicas }, (_, i) => ctx.zones[i % ctx.zones.length]!),
         port: REDIS_PORT,
         parameterGroupName: params.name,
         subnetGroupName: subnets.name,
