@@ -227,7 +227,9 @@ export const eksSchema = z
 const inCluster = z.strictObject({ mode: z.literal('in-cluster') });
 function managedOr<T extends z.core.$ZodLooseShape>(shape: T) {
   return z
-    .discriminatedUnion('mode', [inCluster, z.strictObject({ mode: z.literal('managed'), ...shape })])
+    .discriminatedUnion('mode', [inCluster, z.strictObject({ mode: z.literal('managed'), ...shape })], {
+      error: "mode must be 'managed' (the AWS service) or 'in-cluster' (run it in the cluster)",
+    })
     .prefault({ mode: 'managed' } as never);
 }
 /** @default the profile's `highAvailability` (on for large) */

@@ -362,6 +362,14 @@ describe('rejected input names the file and the field', () => {
     );
   });
 
+  it('a managed-service switch without its mode', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres = { instanceClass: 'db.r6g.large' })),
+      'target.managed.postgres.mode',
+      /mode must be 'managed' \(the AWS service\) or 'in-cluster'/,
+    );
+  });
+
   it('RDS backups kept fewer than 7 days', () => {
     rejects(
       variant('production', (i) => (i.target.managed.postgres = { mode: 'managed', backupRetentionDays: 3 })),
