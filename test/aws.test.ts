@@ -22,7 +22,7 @@ const json = (s: string) => JSON.parse(s);
 const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
 // A smaller environment on the same target: medium profile (no high availability), Bottlerocket GPU
-// nodes, PostgreSQL and RabbitMQ switched back into the cluster, cluster replacement allowed.
+// nodes, PostgreSQL and RabbitMQ switched back into the cluster, cluster replacement allowed, private API endpoint only.
 const small = loadEnvironment(
   variant('production', (i) => {
     i.profile = 'medium';
@@ -31,6 +31,7 @@ const small = loadEnvironment(
     i.target.managed.rabbitmq = { mode: 'in-cluster' };
     i.services.elasticsearch = { replicas: 1 };
     i.target.eks.preventReplacement = false;
+    i.target.eks.publicAccessCidrs = [];
   }),
 );
 const smallTf = synth(small).tf;
@@ -109,8 +110,7 @@ describe('EKS', () => {
       endpoint_public_access: true,
       public_access_cidrs: ['203.0.113.0/24'],
     });
-    const privateOnly = synth(loadEnvironment(variant('production', (i) => (i.target.eks.publicAccessCidrs = [])))).tf;
-    const vpc = privateOnly.resource.aws_eks_cluster!.cluster.vpc_config;
+    const vpc = smallRes('aws_eks_cluster').cluster.vpc_config;
     expect(vpc.endpoint_public_access).toBe(false);
     expect(vpc.public_access_cidrs).toBeUndefined();
   });

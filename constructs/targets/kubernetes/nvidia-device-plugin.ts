@@ -33,7 +33,6 @@ export class NvidiaDevicePlugin extends Construct {
         namespace: 'kube-system',
         ...DEVICE_PLUGIN_CHART,
         values: [JSON.stringify(devicePluginValues(props.gpu.nodeSelector), null, 2)],
-        atomic: true,
         // A DaemonSet on a pool that may be at zero nodes: nothing to wait for.
         wait: false,
         dependsOn: [...props.after],
