@@ -386,6 +386,14 @@ describe('rejected input names the file and the field', () => {
     );
   });
 
+  it('a bucket whose S3 name (project-environment-bucket) would be too long', () => {
+    rejects(
+      variant('production', (i) => (i.services.minio = { buckets: ['a'.repeat(40)] })),
+      'services.minio.buckets[0]',
+      /the S3 bucket name "agent-platform-production-a+" is longer than 63 characters/,
+    );
+  });
+
   it('a project name too long for the OpenSearch domain', () => {
     rejects(
       variant('production', (i) => (i.project = 'agent-platform-ai01')),

@@ -5,7 +5,7 @@
  */
 import type { Environment, Issue } from '../../../environments/load';
 import { profiles } from '../../../environments/profiles';
-import { catalogueBuckets, s3BucketName } from './managed/objectstore';
+import { BUCKETS_CONFIG_PATH, catalogueBuckets, s3BucketName } from './managed/objectstore';
 import { MAX_DOMAIN_NAME, placeServices } from './managed/placement';
 
 export function awsChecks(env: Environment): Issue[] {
@@ -49,7 +49,7 @@ export function awsChecks(env: Environment): Issue[] {
     for (const [i, b] of catalogueBuckets(env).entries()) {
       const name = s3BucketName(env, b);
       if (name.length > 63) {
-        issues.push({ path: `services.minio.buckets[${i}]`, message: `the S3 bucket name "${name}" is longer than 63 characters` });
+        issues.push({ path: `${BUCKETS_CONFIG_PATH}[${i}]`, message: `the S3 bucket name "${name}" is longer than 63 characters` });
       }
     }
   }

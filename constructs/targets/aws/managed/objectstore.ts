@@ -19,7 +19,10 @@ import type { Environment } from '../../../../environments/load';
 import { pinAddress } from '../../terraform';
 import { type ManagedRenderer, useDataKey } from './common';
 
-/** The catalogue's bucket names: the one place that knows which service config holds them. */
+/** Where the object store's buckets are configured: the one place that knows which service holds them. */
+export const BUCKETS_CONFIG_PATH = 'services.minio.buckets';
+
+/** The catalogue's bucket names. */
 export function catalogueBuckets(env: Environment): readonly string[] {
   return env.services.minio?.buckets ?? [];
 }
