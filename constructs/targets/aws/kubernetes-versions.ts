@@ -6,8 +6,10 @@
  * Calendar: EKS gives a minor version 14 months of standard support from its EKS release, then 12
  * months of extended support (billed per cluster-hour), then upgrades the control plane itself.
  * Sources: docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html (awsdocs
- * `kubernetes-versions.adoc`) for 1.33-1.35; endoflife.date/amazon-eks; 1.36 from a secondary
- * source (its release on EKS on 2 Jun 2026). Update this table when AWS publishes a new version.
+ * `kubernetes-versions.adoc`) and endoflife.date/amazon-eks for the ends of standard support of
+ * 1.33-1.35 and extended support of 1.33-1.35; 1.36's EKS release (2 Jun 2026) and end of standard
+ * support from a secondary source. Dates not in those sources follow the 14 + 12 months rule
+ * (1.33's release, 1.36's end of extended support). Update this table when AWS publishes a version.
  */
 
 export interface EksVersion {
