@@ -109,9 +109,13 @@ const TYPE_WORDS: Record<string, string> = {
 
 const quoteList = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
 
+/** zod's own wording (its default error map); a message written by a schema author is kept as it is. */
+const ZOD_DEFAULT = /^(Invalid input|Invalid option|Invalid discriminator|Invalid element|Invalid key|Invalid value|Too small|Too big|Unrecognized key)/;
+
 /** One issue in plain words (without its path). */
 export function plainMessage(issue: Issue): string {
   const i = issue as any;
+  if (!ZOD_DEFAULT.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type': {
       if (!('input' in i) || i.input === undefined) return 'required';

@@ -19,6 +19,12 @@ export interface Profile {
   readonly sidecarResources: ResourceRequirements;
   /** One-shot setup jobs (bucket creation, model pulls, security setup). */
   readonly jobResources: ResourceRequirements;
+  /**
+   * High availability where a cloud target offers it as an option (AWS: a NAT gateway per zone,
+   * Multi-AZ databases and caches, clustered brokers, zone-aware search with dedicated masters).
+   * Each switch can be overridden in the target's own config.
+   */
+  readonly highAvailability: boolean;
   readonly services: { readonly [K in ServiceName]: ServiceInput<K> };
 }
 
@@ -32,6 +38,7 @@ export const profiles: Record<ProfileName, Profile> = {
     description: 'One workstation or VM: single instances, modest limits',
     sidecarResources: res('10m', '32Mi', '200m', '128Mi'),
     jobResources: res('50m', '64Mi', '500m', '256Mi'),
+    highAvailability: false,
     services: {
       nats: {
         replicas: 1,
@@ -75,6 +82,7 @@ export const profiles: Record<ProfileName, Profile> = {
     description: 'A shared cluster for staging: single instances with headroom',
     sidecarResources: res('20m', '32Mi', '200m', '128Mi'),
     jobResources: res('50m', '64Mi', '500m', '256Mi'),
+    highAvailability: false,
     services: {
       nats: { replicas: 1, resources: res('250m', '256Mi', '1', '1Gi'), persistence: { size: '10Gi' }, jetstream: { maxMemory: '256Mi' } },
       redis: {
@@ -113,6 +121,7 @@ export const profiles: Record<ProfileName, Profile> = {
     description: 'Production: clustered replica counts where the service clusters, sized for load',
     sidecarResources: res('50m', '64Mi', '500m', '256Mi'),
     jobResources: res('100m', '128Mi', '1', '512Mi'),
+    highAvailability: true,
     services: {
       nats: { replicas: 3, resources: res('500m', '1Gi', '2', '2Gi'), persistence: { size: '50Gi' }, jetstream: { maxMemory: '1Gi' } },
       redis: {

@@ -6,7 +6,10 @@
 import { z } from 'zod';
 import { type ServiceInput, type ServiceName, serviceNames } from '../constructs/services';
 import { cidrBlock, cidrContains, ipv4Address, parseCidr, parseIpv4 } from './network';
+import { awsRegion, awsTargetSchema } from './aws';
 import { profileNames } from './profiles';
+
+export { awsTargetSchema };
 
 const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower case, digits, hyphens)');
 
@@ -130,45 +133,6 @@ export const kubernetesTargetSchema = z.strictObject({
     .optional(),
 });
 
-const nodePool = z
-  .strictObject({
-    instanceTypes: z.array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'must be an EC2 instance type')).min(1),
-    min: z.number().int().min(0),
-    max: z.number().int().min(1),
-    desired: z.number().int().min(0),
-    /** Root volume size in GiB. @default 100 */
-    diskGiB: z.number().int().min(20).max(16384).default(100),
-  })
-  .superRefine((p, ctx) => {
-    if (p.min > p.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${p.min} exceeds max ${p.max}` });
-    if (p.desired < p.min || p.desired > p.max) {
-      ctx.addIssue({ code: 'custom', path: ['desired'], message: `desired ${p.desired} is outside ${p.min}..${p.max}` });
-    }
-  });
-
-export const awsTargetSchema = z.strictObject({
-  kind: z.literal('aws'),
-  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
-  /** When set, the provider refuses to run against any other account. @default any account */
-  accountId: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
-    .optional(),
-  vpc: z.strictObject({
-    cidr: cidrBlock(16, 24),
-    /** @default 3 */
-    availabilityZones: z.number().int().min(2).max(6).default(3),
-  }),
-  eks: z.strictObject({
-    version: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as 1.33'),
-    /** Namespace the platform is installed into. @default 'platform' */
-    namespace: dnsLabel.default('platform'),
-    systemNodePool: nodePool,
-    /** GPU node pool for the model runtime; tainted so only GPU workloads land there. @default none */
-    gpuNodePool: nodePool.optional(),
-  }),
-});
-
 export const targetSchema = z.discriminatedUnion('kind', [dockerTargetSchema, kubernetesTargetSchema, awsTargetSchema]);
 
 export const backendSchema = z.discriminatedUnion('kind', [
@@ -181,7 +145,7 @@ export const backendSchema = z.discriminatedUnion('kind', [
     kind: z.literal('s3'),
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
     key: z.string().min(1),
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
+    region: awsRegion,
     /** KMS key for state encryption. @default the bucket's default encryption */
     kmsKeyId: z.string().optional(),
   }),

@@ -9,6 +9,7 @@ import { hasSecret, referencesOf } from '../constructs/spec/template';
 import type { ContainerSpec, JobSpec, ServiceSpec, Text } from '../constructs/spec/types';
 import { cpuMillicores, memoryBytes } from '../constructs/spec/quantity';
 import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabilities';
+import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import type { Environment, Issue } from '../environments/load';
 
@@ -151,7 +152,7 @@ export function checkSpecs(env: Environment): Issue[] {
       }
     }
   }
-  issues.push(...dockerChecks(env));
+  issues.push(...dockerChecks(env), ...awsChecks(env));
   return issues;
 }
 

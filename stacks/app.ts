@@ -22,6 +22,7 @@ export interface StackSummary {
   /** Sum of the memory limits of everything that runs at once (every replica of every container and background job), in MiB. */
   readonly memoryMiB: number;
   readonly file: string;
+  /** Things to act on soon (an archived engine, a Kubernetes version near the end of its support). */
   readonly warnings: readonly string[];
 }
 

@@ -3,10 +3,11 @@
  * platform team should act on (an archived engine, a version near the end of its support).
  */
 import { ARCHIVED_ENGINES, type ObjectStoreEngine } from '../constructs/services/objectstore';
+import { awsWarnings } from '../constructs/targets/aws/kubernetes-versions';
 import type { Environment } from '../environments/load';
 
-export function warningsFor(env: Environment, _today: Date = new Date()): string[] {
-  const out: string[] = [];
+export function warningsFor(env: Environment, today: Date = new Date()): string[] {
+  const out: string[] = awsWarnings(env, today).map((w) => `${env.file}: target.eks.version: ${w}`);
   for (const spec of env.specs) {
     const archived = ARCHIVED_ENGINES[spec.name as ObjectStoreEngine];
     if (spec.component === 'objectstore' && archived) {

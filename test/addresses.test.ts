@@ -89,3 +89,48 @@ describe('stable Terraform addresses (development, Docker)', () => {
     expect(tf.resource.docker_volume!.qdrant_storage.name).toBe('agent-platform-development-qdrant-storage');
   });
 });
+
+describe('stable Terraform addresses (production, AWS)', () => {
+  const prod = synth(env('production')).tf;
+  const at = (type: string) => Object.keys(prod.resource[type] ?? {}).map((name) => `${type}.${name}`);
+
+  it('databases, caches, brokers, search domains and buckets', () => {
+    expect(
+      [
+        ...at('aws_db_instance'),
+        ...at('aws_elasticache_replication_group'),
+        ...at('aws_mq_broker'),
+        ...at('aws_opensearch_domain'),
+        ...at('aws_s3_bucket'),
+      ].sort(),
+    ).toEqual([
+      'aws_db_instance.postgres',
+      'aws_elasticache_replication_group.redis',
+      'aws_mq_broker.rabbitmq',
+      'aws_opensearch_domain.opensearch',
+      'aws_s3_bucket.objectstore_agent-outputs',
+      'aws_s3_bucket.objectstore_user-uploads',
+      'aws_s3_bucket.objectstore_workflow-artifacts',
+    ]);
+  });
+
+  it('the cluster, its node groups, keys and VPC (replacing one takes the workloads with it)', () => {
+    expect(at('aws_eks_cluster')).toEqual(['aws_eks_cluster.cluster']);
+    expect(at('aws_eks_node_group').sort()).toEqual(['aws_eks_node_group.gpu', 'aws_eks_node_group.system']);
+    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.data', 'aws_kms_key.eks']);
+    expect(at('aws_vpc')).toEqual(['aws_vpc.vpc']);
+  });
+
+  it('generated credentials and the secrets that hold them', () => {
+    expect(at('random_password').sort()).toEqual([
+      'random_password.opensearch_master-password',
+      'random_password.rabbitmq_password',
+      'random_password.redis_password',
+    ]);
+    expect(at('aws_secretsmanager_secret').sort()).toEqual([
+      'aws_secretsmanager_secret.opensearch',
+      'aws_secretsmanager_secret.rabbitmq',
+      'aws_secretsmanager_secret.redis',
+    ]);
+  });
+});

@@ -294,6 +294,131 @@ describe('rejected input names the file and the field', () => {
     );
   });
 
+  it('a GPU pool instance type without a GPU', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.instanceTypes = ['m6i.2xlarge'])),
+      'target.eks.gpuNodePool.instanceTypes[0]',
+      /m6i.2xlarge has no NVIDIA GPU the EKS NVIDIA AMIs support; use a GPU family \(g4dn, g5, /,
+    );
+  });
+
+  it('a GPU pool mixing GPU models', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.instanceTypes = ['g5.2xlarge', 'g6.2xlarge'])),
+      'target.eks.gpuNodePool.instanceTypes',
+      /mixes GPU models \(nvidia-a10g, nvidia-l4\)/,
+    );
+  });
+
+  it('an Amazon Linux 2 AMI (no longer published)', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.amiType = 'AL2_x86_64_GPU')),
+      'target.eks.gpuNodePool.amiType',
+      /stopped publishing Amazon Linux 2 AMIs on 26 Nov 2025; use one of AL2023_x86_64_NVIDIA, BOTTLEROCKET_x86_64_NVIDIA/,
+    );
+  });
+
+  it('an EKS version not in the support table', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.version = '1.29')),
+      'target.eks.version',
+      /EKS 1.29 is not in the support table; known versions are 1.33, 1.34, 1.35, 1.36/,
+    );
+  });
+
+  it('an EKS version without pinned add-on versions', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.version = '1.36')),
+      'target.eks.addonVersions',
+      /no pinned versions of vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver, eks-pod-identity-agent for EKS 1.36/,
+    );
+  });
+
+  it('a subnet outside the VPC', () => {
+    rejects(
+      variant('production', (i) => (i.target.vpc.zones[1].private = '10.41.32.0/19')),
+      'target.vpc.zones[1].private',
+      /10.41.32.0\/19 is outside the VPC's 10.40.0.0\/16/,
+    );
+  });
+
+  it('overlapping subnets', () => {
+    rejects(
+      variant('production', (i) => (i.target.vpc.zones[2].intra = '10.40.96.0/24')),
+      'target.vpc.zones[2].intra',
+      /overlaps zones\[0\].public \(10.40.96.0\/24\)/,
+    );
+  });
+
+  it('a zone outside the region', () => {
+    rejects(
+      variant('production', (i) => (i.target.vpc.zones[0].name = 'eu-central-1a')),
+      'target.vpc.zones[0].name',
+      /eu-central-1a is not a zone of eu-west-1/,
+    );
+  });
+
+  it('a public API endpoint open to the internet', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.publicAccessCidrs = ['0.0.0.0/0'])),
+      'target.eks.publicAccessCidrs[0]',
+      /opens the API endpoint to the whole internet/,
+    );
+  });
+
+  it('an admin that is not an IAM role ARN, and no admin at all', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.adminRoleArns = ['platform-admin'])),
+      'target.eks.adminRoleArns[0]',
+      /must be an IAM role ARN/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.eks.adminRoleArns = [])),
+      'target.eks.adminRoleArns',
+      /needs at least one role, the one CI deploys with/,
+    );
+  });
+
+  it('a managed-service switch without its mode', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres = { instanceClass: 'db.r6g.large' })),
+      'target.managed.postgres.mode',
+      /mode must be 'managed' \(the AWS service\) or 'in-cluster'/,
+    );
+  });
+
+  it('RDS backups kept fewer than 7 days', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres = { mode: 'managed', backupRetentionDays: 3 })),
+      'target.managed.postgres.backupRetentionDays',
+      /keep at least 7 days of backups/,
+    );
+  });
+
+  it('OpenSearch data nodes that do not spread over the zones', () => {
+    rejects(
+      variant('production', (i) => (i.services.elasticsearch = { replicas: 4 })),
+      'services.elasticsearch.replicas',
+      /4 OpenSearch data nodes cannot spread evenly over 3 zones/,
+    );
+  });
+
+  it('a bucket whose S3 name (project-environment-bucket) would be too long', () => {
+    rejects(
+      variant('production', (i) => (i.services.objectstore = { buckets: ['a'.repeat(40)] })),
+      'services.objectstore.buckets[0]',
+      /the S3 bucket name "agent-platform-production-a+" is longer than 63 characters/,
+    );
+  });
+
+  it('a project name too long for the OpenSearch domain', () => {
+    rejects(
+      variant('production', (i) => (i.project = 'agent-platform-ai01')),
+      'project',
+      /longer than 28 characters/,
+    );
+  });
+
   it('reports every problem of a file at once', () => {
     const found = problems(
       variant('development', (i) => {
@@ -538,7 +663,7 @@ describe('the command line', () => {
       new RegExp(`^development\\s+docker\\s+10\\s+\\d+\\s+\\d+\\.\\d GiB\\s+${outdir}/stacks/development/cdk.tf.json$`),
     );
     expect(out[2]).toMatch(/^staging\s+kubernetes\s+0\s+0\s+-\s+/);
-    expect(out[3]).toMatch(/^production\s+aws\s+0\s+0\s+-\s+/);
+    expect(out[3]).toMatch(/^production\s+aws\s+0\s+\d+\s+-\s+/);
     expect(out[4]).toMatch(/^synthesized 3 stacks in \d+ ms$/);
     expect(out[5]).toMatch(/^memory: the sum of the memory limits/);
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
@@ -551,10 +676,10 @@ describe('the command line', () => {
   });
 
   it('warns when an environment runs an archived object-store engine', () => {
-    const out: string[] = [];
+    const err: string[] = [];
     const minio = variant('development', (i) => (i.services.objectstore = { engine: 'minio' }));
-    expect(run([minio], fs.mkdtempSync(path.join(os.tmpdir(), 'minio-')) + '/out', { out: (l) => out.push(l), err: () => {} })).toBe(0);
-    expect(out).toContain(
+    expect(run([minio], fs.mkdtempSync(path.join(os.tmpdir(), 'minio-')) + '/out', { out: () => {}, err: (l) => err.push(l) })).toBe(0);
+    expect(err).toContain(
       'warning: environments/development.ts: services.objectstore.engine: runs MinIO (repository archived April 2026; its last image predates the fix for CVE-2025-62506); move to engine: garage (docs/operations.md, "Object store")',
     );
   });

@@ -1,39 +1,157 @@
-/** Stacks that use the AWS provider: `terraform init` from a local provider mirror, then `terraform validate`. */
+/**
+ * Every stack that uses the AWS provider, offline: `terraform init` from a local provider mirror
+ * (TERRAFORM_PROVIDER_MIRROR), `terraform validate`, `terraform plan -refresh=false` of everything
+ * the AWS provider owns (other providers' resources left out, see aws-offline.ts), then:
+ * - the plan summary (address and action per line) must equal the reviewed one committed in
+ *   test/__snapshots__/<stack>.plan.txt;
+ * - the longest dependency chain, from `terraform graph`, must equal test/__snapshots__/<stack>.chain.txt.
+ * `VERIFY_UPDATE=1 npm run verify` rewrites both files from the real plan (then review the diff).
+ * Each step is also given a broken input it must reject.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, type Outcome, needs, note, sh, validator, work } from './lib';
+import { type Artifact, type Outcome, needs, note, record, sh, validator, work } from './lib';
+import { offlineCopy } from './aws-offline';
+import { formatChain, graphFromDot, isAwsAddress, longestChain } from './chain';
 
-function terraformCheck(artifact: Artifact, stack: string, mutate: (json: any) => void, label: string): Outcome {
-  const dir = path.join(work, `tf-${stack}-${label}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const json = artifact.stackJson(stack);
-  delete json.terraform.backend; // validate offline; the backend is checked by the snapshot
-  mutate(json);
-  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(json, null, 2));
+const snapshots = path.resolve(import.meta.dirname, '..', '..', 'test', '__snapshots__');
+export const planSummaryFile = (stack: string) => path.join(snapshots, `${stack}.plan.txt`);
+export const chainFile = (stack: string) => path.join(snapshots, `${stack}.chain.txt`);
+
+function terraformEnv(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
+  delete env.AWS_PROFILE;
   const mirror = process.env.TERRAFORM_PROVIDER_MIRROR;
   if (mirror) {
     const cli = path.join(dir, 'terraform.rc');
-    fs.writeFileSync(cli, `provider_installation {\n  filesystem_mirror {\n    path = "${mirror}"\n  }\n}\n`);
+    fs.writeFileSync(cli, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n  }\n}\n`);
     env.TF_CLI_CONFIG_FILE = cli;
   }
-  const init = sh('terraform', ['init', '-backend=false', '-input=false', '-no-color'], { cwd: dir, env });
-  if (init.code !== 0) return init;
-  return sh('terraform', ['validate', '-no-color'], { cwd: dir, env });
+  return env;
+}
+
+/** A directory holding `json` as main.tf.json, initialised; returns a runner for Terraform there. */
+function workspace(label: string, json: unknown): { run: (...args: string[]) => Outcome; init: Outcome } {
+  const dir = path.join(work, `tf-${label}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(json, null, 2));
+  const env = terraformEnv(dir);
+  const run = (...args: string[]) => sh('terraform', args, { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 });
+  return { run, init: run('init', '-backend=false', '-input=false', '-no-color') };
+}
+
+const then = (a: Outcome, b: () => Outcome): Outcome => (a.code === 0 ? b() : a);
+
+/** `address action` per resource change, sorted. */
+export function planSummary(showJson: string): string {
+  const plan = JSON.parse(showJson) as { resource_changes?: { address: string; change: { actions: string[] } }[] };
+  const lines = (plan.resource_changes ?? []).map((c) => `${c.address} ${c.change.actions.join('+')}`).sort();
+  return `${lines.join('\n')}\n`;
+}
+
+function compareWithFile(actual: string, file: string, what: string): Outcome {
+  const committed = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  if (actual === committed) return { code: 0, out: '' };
+  if (process.env.VERIFY_UPDATE === '1') {
+    fs.writeFileSync(file, actual);
+    return { code: 0, out: `updated ${file}` };
+  }
+  return {
+    code: 1,
+    out: `${what} differs from ${path.relative(process.cwd(), file)}:\n${lineDiff(committed, actual)}\nIf the change is intended: VERIFY_UPDATE=1 npm run verify, then review the diff.`,
+  };
+}
+
+function compareText(actual: string, expected: string): Outcome {
+  return actual === expected ? { code: 0, out: '' } : { code: 1, out: lineDiff(expected, actual) };
+}
+
+export function lineDiff(expected: string, actual: string): string {
+  const a = new Set(expected.split('\n').filter(Boolean));
+  const b = new Set(actual.split('\n').filter(Boolean));
+  const removed = [...a].filter((l) => !b.has(l)).map((l) => `- ${l}`);
+  const added = [...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`);
+  return [...removed, ...added].join('\n') || '(same lines, different order)';
+}
+
+/** The stacks whose Terraform uses the AWS provider. */
+function awsStacks(artifact: Artifact): string[] {
+  return [...artifact.envs.keys()].filter((name) => artifact.stackJson(name).provider?.aws !== undefined);
 }
 
 export async function verifyTerraform(artifact: Artifact): Promise<void> {
-  if (!needs({ terraform: 'the Terraform CLI' }, 'terraform validate')) return;
+  if (!needs({ terraform: 'the Terraform CLI' }, 'terraform (AWS stacks)')) return;
   if (!process.env.TERRAFORM_PROVIDER_MIRROR) note('TERRAFORM_PROVIDER_MIRROR is not set; terraform init will try the registry');
+  const stacks = awsStacks(artifact);
+  record(`stacks using the AWS provider found (${stacks.join(', ') || 'none'})`, stacks.length > 0);
+  for (const stack of stacks) await verifyStack(artifact, stack);
+}
+
+async function verifyStack(artifact: Artifact, stack: string): Promise<void> {
+  const offline = offlineCopy(artifact.stackJson(stack));
+  const leftOut = Object.entries(offline.leftOut).sort();
+  const total = leftOut.reduce((n, [, c]) => n + c, 0);
+  const awsCount = Object.entries<Record<string, unknown>>(offline.json.resource ?? {}).reduce((n, [, r]) => n + Object.keys(r).length, 0);
+  note(
+    `${stack}: planning the ${awsCount} AWS resources offline; left out ${total} resources of other providers (${leftOut.map(([p, c]) => `${p} ${c}`).join(', ') || 'none'}), ${offline.standIns} references to them replaced by stand-ins`,
+  );
+
+  const good = workspace(`${stack}-good`, offline.json);
+  record(`${stack}: terraform init from the provider mirror`, good.init.code === 0, good.init.code === 0 ? '' : good.init.out);
+  if (good.init.code !== 0) return;
+
+  // validate: the provider's schema and argument checks.
   await validator(
-    'production stack (terraform validate, hashicorp/aws 5.100.0)',
-    () => terraformCheck(artifact, 'production', () => {}, 'good'),
-    () =>
-      terraformCheck(
-        artifact,
-        'production',
-        (json) => (json.resource = { aws_s3_bucket: { probe: { bucket_name: 'not-an-argument' } } }),
-        'bad',
-      ),
+    `${stack}: terraform validate (hashicorp/aws from the mirror)`,
+    () => good.run('validate', '-no-color'),
+    () => {
+      const broken = structuredClone(offline.json);
+      const group = Object.values<any>(broken.resource.aws_eks_node_group)[0];
+      group.ami_type = 'AL2_x86_64_GPU_RETIRED'; // not an AMI type the provider accepts
+      const w = workspace(`${stack}-bad-validate`, broken);
+      return then(w.init, () => w.run('validate', '-no-color'));
+    },
+  );
+
+  // plan: offline, nothing refreshed, everything the AWS provider owns.
+  const plan = () => good.run('plan', '-refresh=false', '-input=false', '-no-color', '-lock=false', '-out=plan.bin');
+  await validator(`${stack}: terraform plan -refresh=false (offline, fake credentials)`, plan, () => {
+    // The pitfall the ASG tags avoid: for_each over ASG names, unknown until the node group exists.
+    const broken = structuredClone(offline.json);
+    const tags = broken.resource.aws_autoscaling_group_tag;
+    const [name, tag] = Object.entries<any>(tags)[0]!;
+    const group = /aws_eks_node_group\.([\w-]+)\./.exec(tag.autoscaling_group_name)![1];
+    tags[name] = {
+      ...tag,
+      for_each: `\${toset(flatten(aws_eks_node_group.${group}.resources[*].autoscaling_groups[*].name))}`,
+      autoscaling_group_name: '${each.value}',
+    };
+    const w = workspace(`${stack}-bad-plan`, broken);
+    return then(w.init, () => w.run('plan', '-refresh=false', '-input=false', '-no-color', '-lock=false'));
+  });
+  const show = good.run('show', '-json', '-no-color', 'plan.bin');
+  if (show.code !== 0) {
+    record(`${stack}: terraform show -json`, false, show.out);
+    return;
+  }
+  const summary = planSummary(show.out);
+  const count = summary.split('\n').filter(Boolean).length;
+  await validator(
+    `${stack}: plan summary (${count} resource changes) matches test/__snapshots__/${stack}.plan.txt`,
+    () => compareWithFile(summary, planSummaryFile(stack), 'the plan summary'),
+    () => compareText(summary, summary.split('\n').slice(1).join('\n')),
+  );
+
+  const graph = good.run('graph');
+  if (graph.code !== 0) {
+    record(`${stack}: terraform graph`, false, graph.out);
+    return;
+  }
+  const chain = longestChain(graphFromDot(graph.out, isAwsAddress));
+  note(`${stack}: longest dependency chain, ${chain.length} resources: ${chain.join(' -> ')}`);
+  await validator(
+    `${stack}: longest chain from terraform graph matches test/__snapshots__/${stack}.chain.txt`,
+    () => compareWithFile(formatChain(chain), chainFile(stack), 'the longest chain'),
+    () => compareText(formatChain(chain), formatChain([...chain].reverse())),
   );
 }

@@ -3,11 +3,13 @@
  * providers (kubernetes, helm) the caller has configured. The Kubernetes target calls it with a
  * cluster reached through a kubeconfig; the AWS target calls it for what runs on EKS.
  *
- * (Skeleton: the renderer lands with the Kubernetes target issue.)
+ * (Skeleton: the service renderer lands with the Kubernetes target issue; the NVIDIA device plugin,
+ * when the cluster's GPU nodes need it, is already installed here.)
  */
 import type { Environment } from '../../../environments/load';
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import type { ServiceSpec } from '../../spec/types';
+import { NvidiaDevicePlugin } from './nvidia-device-plugin';
 
 /** What the cluster offers, from the environment's config (never looked up at plan time). */
 export interface ClusterFacts {
@@ -22,6 +24,11 @@ export interface ClusterFacts {
   };
   /** Zones to spread replicas across (topology.kubernetes.io/zone), when known. */
   readonly zones?: readonly string[];
+  /**
+   * The platform namespace when the caller has created it (the AWS target does, to put the managed
+   * services' endpoint ConfigMaps and credential Secrets there); `undefined` = the renderer creates it.
+   */
+  readonly existingNamespace?: string;
 }
 
 export interface InClusterProps {
@@ -36,6 +43,8 @@ export interface InClusterProps {
 export class InClusterPlatform extends Construct {
   constructor(scope: Construct, id: string, props: InClusterProps) {
     super(scope, id);
-    void props;
+    if (props.cluster.gpu?.installDevicePlugin) {
+      new NvidiaDevicePlugin(this, 'nvidia-device-plugin', { gpu: props.cluster.gpu, after: props.after ?? [] });
+    }
   }
 }

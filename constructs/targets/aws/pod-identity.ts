@@ -1,0 +1,81 @@
+/**
+ * Workload permissions through EKS Pod Identity: one IAM role per workload (a service account in a
+ * namespace), trusted by `pods.eks.amazonaws.com` only, holding exactly the statements that workload
+ * needs. No OIDC provider, no IRSA annotations; the eks-pod-identity-agent add-on hands the
+ * credentials to the pod.
+ *
+ * Used for the EBS CSI driver, the cluster autoscaler and the platform's applications (managed
+ * credentials, buckets); log shipping and backups to S3 get their own entries the same way when
+ * those workloads land.
+ */
+import { Construct } from '../../providers/cdktf';
+import { EksPodIdentityAssociation, IamRole, IamRolePolicy, IamRolePolicyAttachment } from '../../providers/aws';
+import { pinAddress } from '../terraform';
+import { type AwsContext, type Statement, managedPolicy, policy } from './context';
+
+export interface Workload {
+  /** Short name; the role is `<project>-<env>-<name>`. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** Inline statements (least privilege: name the resources). */
+  readonly statements?: readonly Statement[];
+  /** AWS managed policies, for workloads AWS maintains a least-privilege policy for (EBS CSI). */
+  readonly managedPolicies?: readonly string[];
+  /**
+   * Create the association here (`true`), or let the caller bind the role another way (an EKS
+   * add-on's own `pod_identity_association` block).
+   * @default true
+   */
+  readonly associate?: boolean;
+}
+
+export const POD_IDENTITY_TRUST = policy({
+  Effect: 'Allow',
+  Principal: { Service: 'pods.eks.amazonaws.com' },
+  Action: ['sts:AssumeRole', 'sts:TagSession'],
+});
+
+export class PodIdentity extends Construct {
+  readonly role: IamRole;
+  readonly association?: EksPodIdentityAssociation;
+
+  constructor(scope: Construct, ctx: AwsContext, clusterName: string, w: Workload) {
+    super(scope, `pod-identity-${w.name}`);
+    const id = w.name.replace(/-/g, '_');
+    this.role = pinAddress(
+      new IamRole(this, 'role', {
+        name: ctx.name(w.name),
+        description: `Pod Identity of ${w.namespace}/${w.serviceAccount}`,
+        assumeRolePolicy: POD_IDENTITY_TRUST,
+        tags: ctx.tags(ctx.name(w.name)),
+      }),
+      'pod',
+      id,
+    );
+    if (w.statements && w.statements.length > 0) {
+      pinAddress(new IamRolePolicy(this, 'policy', { name: w.name, role: this.role.id, policy: policy(...w.statements) }), 'pod', id);
+    }
+    for (const p of w.managedPolicies ?? []) {
+      pinAddress(
+        new IamRolePolicyAttachment(this, p, { role: this.role.name, policyArn: managedPolicy(p) }),
+        'pod',
+        id,
+        p.slice(p.lastIndexOf('/') + 1),
+      );
+    }
+    if (w.associate !== false) {
+      this.association = pinAddress(
+        new EksPodIdentityAssociation(this, 'association', {
+          clusterName,
+          namespace: w.namespace,
+          serviceAccount: w.serviceAccount,
+          roleArn: this.role.arn,
+          tags: ctx.tags(ctx.name(w.name)),
+        }),
+        'pod',
+        id,
+      );
+    }
+  }
+}
