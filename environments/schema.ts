@@ -110,18 +110,101 @@ export const toleration = z
     }
   });
 
-export const kubernetesTargetSchema = z.strictObject({
-  kind: z.literal('kubernetes'),
-  kubeconfig: z.strictObject({
-    /** @default '~/.kube/config' */
-    path: z.string().default('~/.kube/config'),
+const pemCertificate = z
+  .string()
+  .regex(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n?$/, 'must be a PEM certificate (-----BEGIN CERTIFICATE----- ...), not base64');
+const httpsUrl = z.string().regex(/^https:\/\/[^\s/]+(:\d+)?\/?$/, 'must be the API server URL, e.g. https://203.0.113.10:6443');
+
+/**
+ * How Terraform reaches the cluster. A token is never written here: with `auth: 'token'` the providers
+ * read it from the KUBE_TOKEN environment variable.
+ */
+export const clusterAccessSchema = z.discriminatedUnion('auth', [
+  z.strictObject({
+    auth: z.literal('kubeconfig'),
+    /** @default '~/.kube/config' (written explicitly: the providers read no kubeconfig by default) */
+    path: z.string().min(1).default('~/.kube/config'),
     /** kubeconfig context to deploy into (explicit, so a deploy never lands on the wrong cluster). */
     context: z.string().min(1),
   }),
-  /** Namespace the platform is installed into. */
-  namespace: dnsLabel,
-  /** StorageClass for persistent volumes. @default the cluster default */
+  z.strictObject({
+    auth: z.literal('exec'),
+    host: httpsUrl,
+    caCertificate: pemCertificate,
+    /** A credential plugin, e.g. `{ command: 'gke-gcloud-auth-plugin' }`. */
+    exec: z.strictObject({
+      /** @default 'client.authentication.k8s.io/v1beta1' */
+      apiVersion: z.string().default('client.authentication.k8s.io/v1beta1'),
+      command: z.string().min(1),
+      /** @default [] */
+      args: z.array(z.string()).default([]),
+      /** Environment for the plugin (no secrets: the plugin fetches those itself). @default {} */
+      env: z.record(z.string(), z.string()).default({}),
+    }),
+  }),
+  z.strictObject({
+    auth: z.literal('token'),
+    host: httpsUrl,
+    caCertificate: pemCertificate,
+  }),
+]);
+
+/** How the cluster's TLS certificates for external endpoints are issued (cert-manager). */
+export const issuerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /** An issuer that already exists in the cluster. */
+    kind: z.enum(['ClusterIssuer', 'Issuer']),
+    name: dnsLabel,
+  }),
+  z.strictObject({
+    /** An ACME (Let's Encrypt) ClusterIssuer this stack creates, solving HTTP-01 through the Gateway. */
+    kind: z.literal('acme'),
+    email: z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address'),
+    /** @default "https://acme-v02.api.letsencrypt.org/directory" */
+    server: z.string().regex(/^https:\/\//, 'must be an https:// URL').default('https://acme-v02.api.letsencrypt.org/directory'),
+  }),
+]);
+
+export const kubernetesTargetSchema = z.strictObject({
+  kind: z.literal('kubernetes'),
+  cluster: clusterAccessSchema,
+  /**
+   * Prefix of the platform's namespaces: one per concern, `<prefix>-data`, `<prefix>-messaging`,
+   * `<prefix>-ai`, `<prefix>-edge`, ...
+   * @default 'agent-platform'
+   */
+  namespacePrefix: dnsLabel.default('agent-platform'),
+  /** StorageClass for persistent volumes. @default the cluster's default class */
   storageClass: z.string().min(1).optional(),
+  /** Zones to spread replicas across (`topology.kubernetes.io/zone`). @default spread across nodes only */
+  zones: z.array(z.string().min(1)).optional(),
+  /**
+   * Where pods that talk to the Kubernetes API (operators' instances) may connect, port 443/6443.
+   * @default ['0.0.0.0/0'] (the API server's address is not known at plan time)
+   */
+  apiServerCidrs: z.array(cidrBlock(0, 32)).default(['0.0.0.0/0']),
+  /**
+   * External endpoints (Kibana, the object store's console, later Grafana, webmail, the API gateway)
+   * through the Gateway API, with TLS certificates from cert-manager. Without it nothing is exposed.
+   * @default nothing exposed
+   */
+  gateway: z
+    .strictObject({
+      /** Host names are `<service>.<domain>`. */
+      domain: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a DNS domain such as staging.example.com'),
+      issuer: issuerSchema,
+      /**
+       * Install Envoy Gateway (and its GatewayClass `platform`), or use a Gateway API implementation the
+       * cluster already runs, by its GatewayClass name.
+       * @default { install: 'envoy-gateway' }
+       */
+      implementation: z
+        .discriminatedUnion('install', [z.strictObject({ install: z.literal('envoy-gateway') }), z.strictObject({ install: z.literal('none'), gatewayClass: dnsLabel })])
+        .default({ install: 'envoy-gateway' }),
+      /** Install cert-manager, or use the cluster's. @default true */
+      installCertManager: z.boolean().default(true),
+    })
+    .optional(),
   /** GPU nodes, when the cluster has them. @default none */
   gpu: z
     .strictObject({
@@ -129,6 +212,12 @@ export const kubernetesTargetSchema = z.strictObject({
       resourceName: z.string().default('nvidia.com/gpu'),
       nodeSelector: z.record(labelKey, labelValue).default({}),
       tolerations: z.array(toleration).default([]),
+      /**
+       * `present`: the nodes advertise GPUs already (GPU Operator, Bottlerocket, a managed add-on);
+       * `install`: this stack installs the NVIDIA device plugin on the GPU nodes.
+       * @default 'present'
+       */
+      devicePlugin: z.enum(['present', 'install']).default('present'),
     })
     .optional(),
 });

@@ -9,11 +9,17 @@ export default {
   profile: 'medium',
   target: {
     kind: 'kubernetes',
-    kubeconfig: { context: 'agent-platform-staging' },
-    namespace: 'agent-platform',
+    cluster: { auth: 'kubeconfig', context: 'agent-platform-staging' },
+    namespacePrefix: 'agent-platform',
+    storageClass: 'standard-rwo',
+    gateway: {
+      domain: 'staging.agent-platform.example.com',
+      issuer: { kind: 'acme', email: 'platform-team@example.com' },
+    },
     gpu: {
       nodeSelector: { 'nvidia.com/gpu.present': 'true' },
       tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      devicePlugin: 'install',
     },
   },
   backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'staging/terraform.tfstate', region: 'eu-west-1' },

@@ -11,6 +11,8 @@ import { cpuMillicores, memoryBytes } from '../constructs/spec/quantity';
 import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabilities';
 import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
+import { containerSpecs } from '../constructs/targets';
+import { clusterChecks } from '../constructs/targets/kubernetes/checks';
 import type { Environment, Issue } from '../environments/load';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
@@ -153,6 +155,7 @@ export function checkSpecs(env: Environment): Issue[] {
     }
   }
   issues.push(...dockerChecks(env), ...awsChecks(env));
+  if (env.target.kind !== 'docker') issues.push(...clusterChecks(containerSpecs[env.target.kind](env)));
   return issues;
 }
 

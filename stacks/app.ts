@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { App } from '../constructs/providers/cdktf';
 import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/load';
 import { capabilitiesOf } from '../constructs/targets/capabilities';
+import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { warningsFor } from './warnings';
 import { memoryMebibytes } from '../constructs/spec/quantity';
@@ -100,6 +101,10 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
   const parent = path.dirname(path.resolve(outdir));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));
+  // cdktf captures a full stack trace for every token it creates; with source maps on (tsx turns
+  // them on) each capture parses source maps, which costs more than the synthesis itself.
+  const sourceMaps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
   try {
     const app = new App({ outdir: staging, stackTraces: false });
     buildStacks(app, envs, outdir);
@@ -112,6 +117,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     );
     return summaries;
   } finally {
+    process.setSourceMapsEnabled(sourceMaps);
     fs.rmSync(staging, { recursive: true, force: true });
   }
 }
@@ -133,7 +139,7 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
 
 /** What the environment's workloads may use at once: every replica's containers and background jobs. */
 export function memoryMiB(env: Environment): number {
-  return env.specs.reduce(
+  return containerSpecs[env.target.kind](env).reduce(
     (sum, spec) =>
       sum +
       spec.replicas * spec.containers.reduce((n, c) => n + memoryMebibytes(c.resources.limits.memory), 0) +

@@ -123,7 +123,12 @@ describe('stable Terraform addresses (production, AWS)', () => {
 
   it('generated credentials and the secrets that hold them', () => {
     expect(at('random_password').sort()).toEqual([
+      // In the cluster: NATS, Neo4j, Qdrant (generated once, like everywhere).
+      'random_password.nats_password',
+      'random_password.neo4j_password',
       'random_password.opensearch_master-password',
+      'random_password.qdrant_api-key',
+      'random_password.qdrant_read-only-api-key',
       'random_password.rabbitmq_password',
       'random_password.redis_password',
     ]);

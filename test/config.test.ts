@@ -451,6 +451,14 @@ describe('settings and mistakes the loader used to miss (issue 5, point 10)', ()
     );
   });
 
+  it('MinIO on a cluster target (its metrics token is shared through a volume only Docker can share)', () => {
+    rejects(
+      variant('staging', (i) => (i.services.objectstore = { engine: 'minio' })),
+      'services.objectstore.engine',
+      /minio runs on the docker target only .* use engine: garage/,
+    );
+  });
+
   it('an environment whose name differs from its file name', () => {
     rejects(
       variant('staging', (i) => (i.name = 'stage')),
@@ -537,9 +545,9 @@ describe('settings and mistakes the loader used to miss (issue 5, point 10)', ()
 describe('messages in plain words', () => {
   it('a missing field is "required"', () => {
     rejects(
-      variant('staging', (i) => delete i.target.kubeconfig.context),
-      'target.kubeconfig.context',
-      /^environments\/staging.ts: target.kubeconfig.context: required$/,
+      variant('staging', (i) => delete i.target.cluster.context),
+      'target.cluster.context',
+      /^environments\/staging.ts: target.cluster.context: required$/,
     );
   });
 
@@ -662,8 +670,8 @@ describe('the command line', () => {
     expect(out[1]).toMatch(
       new RegExp(`^development\\s+docker\\s+10\\s+\\d+\\s+\\d+\\.\\d GiB\\s+${outdir}/stacks/development/cdk.tf.json$`),
     );
-    expect(out[2]).toMatch(/^staging\s+kubernetes\s+0\s+0\s+-\s+/);
-    expect(out[3]).toMatch(/^production\s+aws\s+0\s+\d+\s+-\s+/);
+    expect(out[2]).toMatch(/^staging\s+kubernetes\s+10\s+\d+\s+\d+\.\d GiB\s+/);
+    expect(out[3]).toMatch(/^production\s+aws\s+10\s+\d+\s+\d+\.\d GiB\s+/);
     expect(out[4]).toMatch(/^synthesized 3 stacks in \d+ ms$/);
     expect(out[5]).toMatch(/^memory: the sum of the memory limits/);
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Testing } from '../constructs/providers/cdktf';
 import { imageName } from '../constructs/spec/image';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../constructs/spec/quantity';
-import { orderByDependencies } from '../constructs/targets/docker';
+import { orderByDependencies } from '../constructs/targets/order';
 import { containerAddress } from '../constructs/targets/docker/addressing';
 import { escapeLiteral } from '../constructs/targets/terraform';
 import { loadEnvironment } from '../environments/load';

@@ -7,3 +7,15 @@ export { StorageClassV1 } from '@cdktf/provider-kubernetes/lib/storage-class-v1'
 export { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 export { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 export { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+export { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+export { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+export { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+export { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
+export { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+export { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+export { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
+export { PriorityClassV1 } from '@cdktf/provider-kubernetes/lib/priority-class-v1';
+export { ResourceQuotaV1 } from '@cdktf/provider-kubernetes/lib/resource-quota-v1';
+export { LimitRangeV1 } from '@cdktf/provider-kubernetes/lib/limit-range-v1';
+export { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
+export { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';

@@ -8,6 +8,7 @@ import { parseImage, pinned } from '../spec/image';
 import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
 import type {
+  Concern,
   ConfigFile,
   ContainerSpec,
   HealthCheck,
@@ -154,6 +155,7 @@ export interface ServiceDefinition<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly title: string;
   readonly description: string;
+  readonly concern: Concern;
   readonly schema: S;
   build(config: z.output<S>, ctx: BuildContext): ServiceSpec[];
 }
@@ -163,8 +165,15 @@ export function defineService<S extends z.ZodType>(def: ServiceDefinition<S>): S
 }
 
 /** The identity of a service's own spec: named after its definition, configured at `services.<name>`. */
-export function identity(def: { readonly name: string; readonly description: string }, replicas: number) {
-  return { name: def.name, component: def.name, configPath: `services.${def.name}`, description: def.description, replicas };
+export function identity(def: { readonly name: string; readonly description: string; readonly concern: Concern }, replicas: number) {
+  return {
+    name: def.name,
+    component: def.name,
+    configPath: `services.${def.name}`,
+    description: def.description,
+    concern: def.concern,
+    replicas,
+  };
 }
 
 /** A one-shot setup job, sized by the profile's job resources. */

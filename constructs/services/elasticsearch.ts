@@ -84,6 +84,7 @@ export const elasticsearch = defineService({
   name: 'elasticsearch',
   title: 'Elasticsearch + Kibana',
   description: 'Full-text search and log analytics with security enabled, and Kibana wired to it.',
+  concern: 'data',
   schema: elasticsearchSchema,
   build(c, ctx) {
     const es = resolveImage(ELASTICSEARCH_IMAGE, c);
@@ -161,6 +162,7 @@ export const elasticsearch = defineService({
         component: 'elasticsearch',
         configPath: 'services.elasticsearch',
         description: 'Full-text search and log analytics, security enabled.',
+        concern: 'data',
         replicas: c.replicas,
         managed: 'opensearch',
         secrets: [
@@ -269,6 +271,7 @@ monitoring.ui.container.elasticsearch.enabled: true
         component: 'elasticsearch',
         configPath: 'services.elasticsearch.kibana',
         description: 'Kibana, connected to Elasticsearch as kibana_system.',
+        concern: 'data',
         replicas: k.replicas,
         secrets: [
           { name: 'saved-objects-key', description: 'xpack.encryptedSavedObjects.encryptionKey', length: 48 },
@@ -292,7 +295,7 @@ monitoring.ui.container.elasticsearch.enabled: true
             // Status is not anonymous: the check signs in as the monitoring user.
             health: shellHealth(
               `${curlAuth('prometheus_exporter', probePassword.path)} http://127.0.0.1:5601/api/status | grep -q '"level":"available"'`,
-              { http: { port: 5601, path: '/api/status' }, intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 120, retries: 8 },
+              { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 120, retries: 8 },
             ),
             resources: k.resources,
             stopGracePeriodSeconds: 30,

@@ -67,6 +67,7 @@ export const nats = defineService({
   name: 'nats',
   title: 'NATS',
   description: 'Messaging with JetStream persistence for agent events and work queues.',
+  concern: 'messaging',
   schema: natsSchema,
   build(c, ctx) {
     const maxFile = c.jetstream.maxFile ? memoryBytes(c.jetstream.maxFile) : Math.floor(memoryBytes(c.persistence.size) * 0.9);

@@ -62,6 +62,7 @@ export const neo4j = defineService({
   name: 'neo4j',
   title: 'Neo4j',
   description: 'Graph database (Community edition) for agent memory and relationships, with generated auth.',
+  concern: 'data',
   schema: neo4jSchema,
   build(c, ctx) {
     const metrics = probe(ctx, { port: 7474, path: '/' });

@@ -91,6 +91,7 @@ export const objectstore = defineService({
   name: 'objectstore',
   title: 'Object store (Garage or MinIO)',
   description: 'S3-compatible object storage for workflow artifacts, agent outputs and uploads.',
+  concern: 'data',
   schema: objectStoreSchema,
   build(c, ctx) {
     return [c.engine === 'garage' ? garage(c, ctx) : minio(c, ctx)];
@@ -100,7 +101,7 @@ export const objectstore = defineService({
 /** The spec's identity: named after the engine, configured at `services.objectstore`. */
 function named(engine: ObjectStoreEngine, c: ObjectStoreConfig) {
   return {
-    ...identity({ name: engine, description: `Object storage (${engine})` }, c.replicas),
+    ...identity({ name: engine, description: `Object storage (${engine})`, concern: 'data' }, c.replicas),
     component: 'objectstore',
     configPath: 'services.objectstore',
   };

@@ -55,6 +55,7 @@ export const ollama = defineService({
   name: 'ollama',
   title: 'Ollama',
   description: 'Local model runtime for LLM inference, on GPU where the environment has one.',
+  concern: 'ai',
   schema: ollamaSchema,
   build(c, ctx) {
     const image = resolveImage(OLLAMA_IMAGE, c);
@@ -91,6 +92,10 @@ export const ollama = defineService({
                 }),
               ],
         dependsOn: [],
+        egress:
+          c.models.length === 0
+            ? []
+            : [{ to: 'internet', ports: [443], reason: 'pulls the configured models from their registry (registry.ollama.ai, hf.co)' }],
         containers: [
           {
             name: 'main',

@@ -77,6 +77,7 @@ export const postgres = defineService({
   name: 'postgres',
   title: 'PostgreSQL',
   description: 'Primary relational database, with a generated password and tuning from the environment.',
+  concern: 'data',
   schema: postgresSchema,
   build(c, ctx) {
     const t = c.tuning;
@@ -115,7 +116,12 @@ export const postgres = defineService({
     ].join('\n');
     // postgres: the image's own initialisation; root: the apply-roles job on Docker, which starts as root
     // so that it can delete its secret files when it ends.
-    const ident = [`# MAP   SYSTEM-USER  DATABASE-USER`, `socket  postgres     ${c.username}`, `socket  root         ${c.username}`, ''].join('\n');
+    const ident = [
+      `# MAP   SYSTEM-USER  DATABASE-USER`,
+      `socket  postgres     ${c.username}`,
+      `socket  root         ${c.username}`,
+      '',
+    ].join('\n');
     const owner = secretValueFile('postgres', 'password');
     const exporterPassword = secretValueFile('postgres', 'exporter-password');
     // Runs on every deploy where something it applies changed (and after the server is replaced):

@@ -40,6 +40,7 @@ export const qdrant = defineService({
   name: 'qdrant',
   title: 'Qdrant',
   description: 'Vector database for embeddings, with API keys and persistent storage.',
+  concern: 'data',
   schema: qdrantSchema,
   build(c) {
     return [

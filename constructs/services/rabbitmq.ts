@@ -37,6 +37,7 @@ export const rabbitmq = defineService({
   name: 'rabbitmq',
   title: 'RabbitMQ',
   description: 'Message broker with the management UI and native Prometheus metrics; credentials are generated.',
+  concern: 'messaging',
   schema: rabbitmqSchema,
   build(c) {
     const config = [

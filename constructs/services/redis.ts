@@ -62,6 +62,7 @@ export const redis = defineService({
   name: 'redis',
   title: 'Redis',
   description: 'Cache, session store and lightweight queues, with AOF persistence and a password.',
+  concern: 'data',
   schema: redisSchema,
   build(c, ctx) {
     const config = [

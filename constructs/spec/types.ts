@@ -253,6 +253,21 @@ export interface MetricsEndpoint {
   readonly source: 'native' | 'exporter' | 'probe';
 }
 
+/**
+ * What a service is for; a cluster target puts each concern in its own namespace (policy, quotas and
+ * Pod Security labels per concern).
+ */
+export type Concern = 'data' | 'messaging' | 'ai' | 'monitoring' | 'mail' | 'edge';
+
+/** A connection a service needs beyond its declared dependencies (network policy allows exactly these). */
+export interface ExternalEgress {
+  /** `internet`: any address outside the cluster. */
+  readonly to: 'internet';
+  readonly ports: readonly number[];
+  /** Why; shown in the docs next to the policy. */
+  readonly reason: string;
+}
+
 /** Managed equivalents a cloud target may substitute for the self-hosted service. */
 export type ManagedEquivalent = 'rds-postgresql' | 'elasticache-redis' | 'amazon-mq-rabbitmq' | 'opensearch' | 's3';
 
@@ -264,12 +279,15 @@ export interface ServiceSpec {
   /** Where the spec's settings live in an environment file (e.g. `services.elasticsearch.kibana`). */
   readonly configPath: string;
   readonly description: string;
+  readonly concern: Concern;
   readonly replicas: number;
   readonly containers: readonly ContainerSpec[];
   readonly volumes: readonly VolumeSpec[];
   readonly secrets: readonly SecretSpec[];
   readonly jobs: readonly JobSpec[];
   readonly dependsOn: readonly string[];
+  /** Connections outside the platform the service needs (model downloads, ...). @default none */
+  readonly egress?: readonly ExternalEgress[];
   readonly metrics: MetricsEndpoint;
   readonly managed?: ManagedEquivalent;
 }

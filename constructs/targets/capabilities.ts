@@ -20,9 +20,9 @@ export function capabilitiesOf(target: Target): TargetCapabilities {
     case 'docker':
       return { gpu: target.gpu, maxReplicas: 1, publishesHostPorts: true, rendersServices: true };
     case 'kubernetes':
-      return { gpu: target.gpu !== undefined, publishesHostPorts: false, rendersServices: false };
+      return { gpu: target.gpu !== undefined, publishesHostPorts: false, rendersServices: true };
     case 'aws':
-      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, rendersServices: false };
+      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, rendersServices: true };
   }
 }
 

@@ -3,6 +3,8 @@ import type { Environment } from '../../environments/load';
 import type { TargetKind } from '../../environments/schema';
 import type { Construct } from '../providers/cdktf';
 import { AwsTarget } from './aws';
+import { placeServices } from './aws/managed/placement';
+import type { ServiceSpec } from '../spec/types';
 import { DockerTarget } from './docker';
 import { KubernetesTarget } from './kubernetes';
 
@@ -12,4 +14,11 @@ export const renderers: { readonly [K in TargetKind]: Renderer } = {
   docker: (scope, environment) => new DockerTarget(scope, 'docker', { environment }),
   kubernetes: (scope, environment) => new KubernetesTarget(scope, 'kubernetes', { environment }),
   aws: (scope, environment) => new AwsTarget(scope, 'aws', { environment }),
+};
+
+/** The services a target runs as containers it schedules itself (not managed services). */
+export const containerSpecs: { readonly [K in TargetKind]: (environment: Environment) => readonly ServiceSpec[] } = {
+  docker: (environment) => environment.specs,
+  kubernetes: (environment) => environment.specs,
+  aws: (environment) => placeServices(environment).inCluster,
 };

@@ -137,6 +137,8 @@ export class InCluster extends Construct {
 
     const gpuPool = ctx.target.eks.gpuNodePool;
     const facts: ClusterFacts = {
+      namespacePrefix: ctx.target.eks.namespace,
+      apiServerCidrs: [ctx.target.vpc?.cidr ?? '0.0.0.0/0'],
       storageClass: 'gp3',
       zones: ctx.zones,
       existingNamespace: ctx.target.eks.namespace,

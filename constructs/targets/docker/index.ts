@@ -20,6 +20,7 @@ import type { ContainerSpec, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } f
 import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from './addressing';
 import { gatewayOf } from './network';
+import { orderByDependencies } from '../order';
 import { type Publication, publicationKey, publishedPorts } from './publishing';
 
 /** Loopback only: a developer's services are never reachable from the network they sit on. */
@@ -361,26 +362,4 @@ function secretsUsedBy(w: ContainerSpec | JobSpec): SecretRef[] {
     ...w.files.map((f) => f.content),
   ];
   return texts.flatMap((t) => referencesOf(t).filter((r): r is SecretRef => r.kind === 'secret'));
-}
-
-/** Specs ordered so that every service comes after the services it depends on. */
-export function orderByDependencies(specs: readonly ServiceSpec[]): ServiceSpec[] {
-  const byName = new Map(specs.map((s) => [s.name, s]));
-  const done = new Set<string>();
-  const visiting = new Set<string>();
-  const out: ServiceSpec[] = [];
-  const visit = (spec: ServiceSpec, chain: string[]) => {
-    if (done.has(spec.name)) return;
-    if (visiting.has(spec.name)) throw new Error(`dependency cycle: ${[...chain, spec.name].join(' -> ')}`);
-    visiting.add(spec.name);
-    for (const dep of spec.dependsOn) {
-      const d = byName.get(dep);
-      if (d) visit(d, [...chain, spec.name]);
-    }
-    visiting.delete(spec.name);
-    done.add(spec.name);
-    out.push(spec);
-  };
-  for (const spec of specs) visit(spec, []);
-  return out;
 }

@@ -21,13 +21,15 @@ export function devicePluginValues(nodeSelector: Readonly<Record<string, string>
 }
 
 export class NvidiaDevicePlugin extends Construct {
+  readonly release: HelmRelease;
+
   constructor(
     scope: Construct,
     id: string,
     props: { readonly gpu: { readonly nodeSelector: Readonly<Record<string, string>> }; readonly after: readonly ITerraformDependable[] },
   ) {
     super(scope, id);
-    pinAddress(
+    this.release = pinAddress(
       new HelmRelease(this, 'release', {
         name: 'nvidia-device-plugin',
         namespace: 'kube-system',

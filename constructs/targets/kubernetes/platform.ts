@@ -1,32 +1,49 @@
 /**
  * The in-cluster part of an environment: what the Kubernetes target renders into a cluster whose
  * providers (kubernetes, helm) the caller has configured. The Kubernetes target calls it with a
- * cluster reached through a kubeconfig; the AWS target calls it for what runs on EKS.
+ * cluster reached through its environment's access settings; the AWS target calls it for what runs
+ * on EKS. Nothing here needs the cluster at plan time: typed `*_v1` resources and Helm releases only.
  *
- * (Skeleton: the service renderer lands with the Kubernetes target issue; the NVIDIA device plugin,
- * when the cluster's GPU nodes need it, is already installed here.)
+ * Order on an empty cluster: namespaces (Pod Security labels, quotas, limit ranges, the data
+ * PriorityClass) and network policies first; then every service after the services it depends on
+ * (a service's workload waits until its dependencies are rolled out and their setup jobs are done).
  */
 import type { Environment } from '../../../environments/load';
+import { GeneratedSecrets } from '../../../security/secrets';
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
-import type { ServiceSpec } from '../../spec/types';
+import type { TextResolver } from '../../spec/template';
+import type { Concern, ServiceSpec } from '../../spec/types';
+import { orderByDependencies } from '../order';
+import { escapeLiteral } from '../terraform';
+import { connections } from './connectivity';
+import type { K8sContext, PodGroup } from './context';
+import { Namespaces } from './namespaces';
+import { namespaceOf, serviceDns } from './naming';
+import { NetworkPolicies } from './network-policies';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
+import { Operators } from './operators';
+import { realizationOf } from './realizations';
 
 /** What the cluster offers, from the environment's config (never looked up at plan time). */
 export interface ClusterFacts {
+  /** Prefix of the platform's namespaces (`<prefix>-data`, ...). */
+  readonly namespacePrefix: string;
   /** StorageClass for persistent volumes; `undefined` = the cluster's default class. */
   readonly storageClass?: string;
   /** GPU nodes: how to schedule onto them, and whether this stack must install the NVIDIA device plugin. */
   readonly gpu?: {
     readonly resourceName: string;
     readonly nodeSelector: Readonly<Record<string, string>>;
-    readonly tolerations: readonly { key: string; operator: 'Equal' | 'Exists'; value?: string; effect?: string }[];
+    readonly tolerations: readonly { key: string; operator: 'Equal' | 'Exists'; value?: string; effect?: string; tolerationSeconds?: number }[];
     readonly installDevicePlugin: boolean;
   };
   /** Zones to spread replicas across (topology.kubernetes.io/zone), when known. */
   readonly zones?: readonly string[];
+  /** Where pods that use the Kubernetes API may connect (443/6443). */
+  readonly apiServerCidrs: readonly string[];
   /**
-   * The platform namespace when the caller has created it (the AWS target does, to put the managed
-   * services' endpoint ConfigMaps and credential Secrets there); `undefined` = the renderer creates it.
+   * A namespace the caller has created for its own objects (the AWS target's managed-service
+   * endpoints); the platform's services run in their concern namespaces regardless.
    */
   readonly existingNamespace?: string;
 }
@@ -41,10 +58,74 @@ export interface InClusterProps {
 }
 
 export class InClusterPlatform extends Construct {
+  /** Every pod group of the platform, for network policy (and its test). */
+  readonly groups: PodGroup[] = [];
+  readonly namespaces: readonly string[];
+
   constructor(scope: Construct, id: string, props: InClusterProps) {
     super(scope, id);
-    if (props.cluster.gpu?.installDevicePlugin) {
-      new NvidiaDevicePlugin(this, 'nvidia-device-plugin', { gpu: props.cluster.gpu, after: props.after ?? [] });
+    const env = props.environment;
+    const facts = props.cluster;
+    const prefix = facts.namespacePrefix;
+    const after = [...(props.after ?? [])];
+    const specs = orderByDependencies(props.specs);
+
+    const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring']);
+    const uses = [...concerns].map((concern) => ({ name: namespaceOf(prefix, concern), concern, specs: specs.filter((s) => s.concern === concern) }));
+    this.namespaces = uses.map((u) => u.name);
+    const commonLabels = { 'app.kubernetes.io/part-of': env.project, 'app.kubernetes.io/managed-by': 'cdktf', 'platform/environment': env.name };
+    const namespaces = new Namespaces(this, 'namespaces', { prefix, uses, labels: { ...commonLabels, ...env.labels }, after });
+
+    let devicePlugin: ITerraformDependable[] = [];
+    if (facts.gpu?.installDevicePlugin) {
+      devicePlugin = [new NvidiaDevicePlugin(this, 'nvidia-device-plugin', { gpu: facts.gpu, after }).release];
     }
+
+    const secrets = new GeneratedSecrets(this, 'secrets', specs);
+    const bySpec = new Map(specs.map((s) => [s.name, s]));
+    const ready = new Map<string, readonly ITerraformDependable[]>();
+    const nsOf = (spec: ServiceSpec) => namespaceOf(prefix, spec.concern);
+    const hostOf = (service: string): string => {
+      const spec = bySpec.get(service);
+      if (!spec) throw new Error(`service ${service} is not in the cluster`);
+      return serviceDns(realizationOf(spec).serviceName?.(spec) ?? spec.name, nsOf(spec));
+    };
+    const ctx: K8sContext = {
+      env,
+      cluster: facts,
+      secrets,
+      namespaceOf: nsOf,
+      resolver: (): TextResolver => ({
+        literal: escapeLiteral,
+        secret: (ref) => secrets.value(ref),
+        host: (ref) => hostOf(ref.service),
+        // Sidecars share the pod's network.
+        self: () => '127.0.0.1',
+      }),
+      readyOf: (service) => {
+        const r = ready.get(service);
+        if (!r) throw new Error(`${service} has not been rendered yet`);
+        return r;
+      },
+      foundation: namespaces.all,
+      commonLabels,
+      dataPriorityClass: namespaces.dataPriorityClass,
+      operators: new Operators(this, 'operators', [...after]),
+    };
+
+    const services = new Construct(this, 'services');
+    for (const spec of specs) {
+      const dependsOn = [...spec.dependsOn.flatMap((d) => ctx.readyOf(d)), ...((spec.containers.some((c) => (c.gpus ?? 0) > 0) && devicePlugin) || [])];
+      const realized = realizationOf(spec).render(services, ctx, spec, dependsOn);
+      ready.set(spec.name, realized.ready);
+      this.groups.push(...realized.pods);
+    }
+
+    new NetworkPolicies(this, 'network-policies', {
+      namespaces: this.namespaces,
+      groups: this.groups,
+      connections: connections({ specs, groups: this.groups, monitoringNamespace: namespaceOf(prefix, 'monitoring') }),
+      after: namespaces.namespaces,
+    });
   }
 }

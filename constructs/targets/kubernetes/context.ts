@@ -1,0 +1,66 @@
+/**
+ * What a Kubernetes realization of a service gets from the platform, and what it gives back. The
+ * default realization renders the spec as the project's own typed resources (workload.ts); a
+ * service whose high availability needs an operator has its own file named after it, chosen
+ * through the table in realizations.ts.
+ */
+import type { Environment } from '../../../environments/load';
+import type { GeneratedSecrets } from '../../../security/secrets';
+import type { Construct, ITerraformDependable } from '../../providers/cdktf';
+import type { TextResolver } from '../../spec/template';
+import type { PortPurpose, ServiceSpec } from '../../spec/types';
+import type { Operators } from './operators';
+import type { ClusterFacts } from './platform';
+
+export interface K8sContext {
+  readonly env: Environment;
+  readonly cluster: ClusterFacts;
+  readonly secrets: GeneratedSecrets;
+  /** The namespace a service runs in (by its concern). */
+  namespaceOf(spec: ServiceSpec): string;
+  /** Text resolution for a spec's files, env and commands (host references become Service DNS names). */
+  resolver(spec: ServiceSpec): TextResolver;
+  /** What a dependent waits for: the service's workload and its setup jobs. */
+  readyOf(service: string): readonly ITerraformDependable[];
+  /** Created before any workload: namespaces, quotas, limit ranges, priority classes. */
+  readonly foundation: readonly ITerraformDependable[];
+  /** Labels every object carries. */
+  readonly commonLabels: Readonly<Record<string, string>>;
+  /** The PriorityClass of data services. */
+  readonly dataPriorityClass: string;
+  /** Operators installed from their charts, once each. */
+  readonly operators: Operators;
+}
+
+/** A set of pods, as network policies select them. */
+export interface PodGroup {
+  /** Unique within the environment (`postgres`, `garage/job-setup`, `cnpg-operator`). */
+  readonly id: string;
+  /** The service the pods belong to (dependency edges are between services). */
+  readonly service: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Ports the pods serve, by purpose. */
+  readonly ports: readonly { readonly port: number; readonly purpose: PortPurpose; readonly protocol: 'TCP' | 'UDP' }[];
+  /** `server`: the service's pods; `job`: a one-shot job of the service (reaches its own service only). */
+  readonly role: 'server' | 'job';
+  /** Extra destinations the pods need (the API server, the internet), with the ports. */
+  readonly egress?: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
+  /** Extra sources allowed in (an operator managing these pods), namespace by label, with the ports. */
+  readonly ingressFrom?: readonly { readonly namespace: string; readonly ports: readonly number[]; readonly reason: string }[];
+}
+
+export interface Realized {
+  /** What dependents wait for. */
+  readonly ready: readonly ITerraformDependable[];
+  /** The service's pods, for network policy. */
+  readonly pods: readonly PodGroup[];
+}
+
+export interface Realization {
+  /** Which resources realize the service, for the docs (`own StatefulSet`, `CloudNativePG 0.29.0`, ...). */
+  readonly describe: (spec: ServiceSpec) => string;
+  /** The Service name clients use, when it is not the service's own name (`postgres-rw`). @default spec.name */
+  readonly serviceName?: (spec: ServiceSpec) => string;
+  render(scope: Construct, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]): Realized;
+}

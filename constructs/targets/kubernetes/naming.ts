@@ -1,0 +1,34 @@
+/**
+ * Where things are in the cluster (pure): one namespace per concern, the labels that select a
+ * service's pods, and the DNS name under which a service answers.
+ */
+import type { Concern, ServiceSpec } from '../../spec/types';
+
+/** The Pod Security Standards level of each of the platform's namespaces, and why when not `restricted`. */
+export const POD_SECURITY: Readonly<Record<Concern, { level: 'restricted' | 'baseline' | 'privileged'; reason?: string }>> = {
+  data: { level: 'restricted' },
+  messaging: { level: 'restricted' },
+  ai: { level: 'restricted' },
+  monitoring: { level: 'restricted' },
+  mail: { level: 'restricted' },
+  edge: { level: 'restricted' },
+};
+
+export function namespaceOf(prefix: string, concern: Concern): string {
+  return `${prefix}-${concern}`;
+}
+
+/** Labels every pod of a service carries (and that policies select it by). */
+export function podLabels(spec: Pick<ServiceSpec, 'name'>, part: string = 'server'): Record<string, string> {
+  return { 'app.kubernetes.io/name': spec.name, 'app.kubernetes.io/component': part };
+}
+
+/** Labels of the pods of a service's job. */
+export function jobLabels(spec: Pick<ServiceSpec, 'name'>, job: string): Record<string, string> {
+  return podLabels(spec, `job-${job}`);
+}
+
+/** The namespace-qualified DNS name of a Service (portable across cluster domains). */
+export function serviceDns(service: string, namespace: string): string {
+  return `${service}.${namespace}.svc`;
+}

@@ -1,0 +1,15 @@
+/**
+ * Which resources realize each service on Kubernetes. The default is the project's own typed
+ * resources from the spec (workload.ts); a service whose high availability needs an operator has
+ * its own file named after it. docs/services.md lists the choice per service, with its reason.
+ */
+import type { ServiceSpec } from '../../spec/types';
+import type { Realization } from './context';
+import { postgres } from './postgres';
+import { workload } from './workload';
+
+export const realizations: Readonly<Record<string, Realization>> = { postgres };
+
+export function realizationOf(spec: ServiceSpec): Realization {
+  return realizations[spec.name] ?? workload;
+}

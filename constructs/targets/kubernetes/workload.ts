@@ -1,0 +1,320 @@
+/**
+ * The default realization: a service's spec as the project's own typed resources, from the same
+ * `ServiceSpec` the Docker target renders (same images, files, health checks, generated secrets).
+ *
+ * - a ServiceAccount that mounts no token;
+ * - a ConfigMap with the plain files and a Secret with the files that carry generated values
+ *   (a generated value never lands in a ConfigMap);
+ * - a StatefulSet when the service has volumes (a claim per volume), else a Deployment with a
+ *   HorizontalPodAutoscaler; pod templates carry a checksum of their files so a change rolls them;
+ * - a ClusterIP Service for clients, and a headless one for a StatefulSet's members;
+ * - a PodDisruptionBudget that keeps a majority when there is more than one member;
+ * - the spec's jobs as Jobs that run after the workload is ready (and again when what they apply changes).
+ */
+import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import {
+  ConfigMapV1,
+  DeploymentV1,
+  HorizontalPodAutoscalerV2,
+  JobV1,
+  PodDisruptionBudgetV1,
+  SecretV1,
+  ServiceAccountV1,
+  ServiceV1,
+  StatefulSetV1,
+} from '../../providers/kubernetes';
+import type { ContainerSpec, JobSpec, ServiceSpec } from '../../spec/types';
+import { addressOf, logicalId, pinAddress } from '../terraform';
+import type { K8sContext, PodGroup, Realization, Realized } from './context';
+import { jobLabels, podLabels } from './naming';
+import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
+import { canonicalMemory } from './quantities';
+
+export const workload: Realization = {
+  describe: (spec) => (spec.volumes.length > 0 ? 'own StatefulSet (typed kubernetes_*_v1 resources)' : 'own Deployment + HorizontalPodAutoscaler'),
+  render: (scope, ctx, spec, dependsOn) => new Workload(scope, spec.name, ctx, spec, dependsOn).realized,
+};
+
+/** Seconds a rollout may take: every member starting in turn, within its health check's budget. */
+export function rolloutSeconds(spec: ServiceSpec): number {
+  const h = spec.containers[0]!.health;
+  return spec.replicas * (h.startPeriodSeconds + h.retries * (h.intervalSeconds + h.timeoutSeconds)) + 300;
+}
+
+/** A majority of the members: what a PodDisruptionBudget keeps available. */
+export function quorum(replicas: number): number {
+  return Math.floor(replicas / 2) + 1;
+}
+
+interface Objects {
+  readonly configMap?: ConfigMapV1;
+  readonly secret?: SecretV1;
+  readonly annotations: Record<string, string>;
+  readonly keys: ReturnType<typeof fileKeys>;
+}
+
+export class Workload extends Construct {
+  readonly realized: Realized;
+  readonly namespace: string;
+
+  constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]) {
+    super(scope, id);
+    const ns = ctx.namespaceOf(spec);
+    this.namespace = ns;
+    const labels = { ...ctx.commonLabels, ...podLabels(spec) };
+    const selector = podLabels(spec);
+    const stateful = spec.volumes.length > 0;
+
+    const sa = pinAddress(
+      new ServiceAccountV1(this, 'service-account', {
+        metadata: { name: spec.name, namespace: ns, labels },
+        automountServiceAccountToken: false,
+        dependsOn: [...ctx.foundation],
+      }),
+      spec.name,
+      'service_account',
+    );
+
+    const files = this.objects(ctx, spec, 'files', podFiles(spec.containers), labels);
+    const template = podTemplate(ctx, spec, spec.containers, {
+      ...(files.configMap ? { configMap: files.configMap.metadata.name } : {}),
+      ...(files.secret ? { secret: files.secret.metadata.name } : {}),
+      keys: files.keys,
+      claims: spec.volumes.map((v) => v.name),
+      serviceAccount: sa.metadata.name,
+      ...(spec.concern === 'data' && stateful ? { priorityClass: ctx.dataPriorityClass } : {}),
+      annotations: files.annotations,
+      labels,
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: Math.max(...spec.containers.map((c) => c.stopGracePeriodSeconds)),
+      topologySpread: spec.replicas > 1 ? spread(ctx, selector) : [],
+    });
+    const waitFor = [...dependsOn, ...ctx.foundation, sa, ...(files.configMap ? [files.configMap] : []), ...(files.secret ? [files.secret] : [])];
+    const timeout = `${Math.ceil(rolloutSeconds(spec) / 60)}m`;
+    const autoscaled = !stateful;
+
+    const server = stateful
+      ? pinAddress(
+          new StatefulSetV1(this, 'statefulset', {
+            metadata: { name: spec.name, namespace: ns, labels },
+            spec: {
+              serviceName: `${spec.name}-headless`,
+              replicas: String(spec.replicas),
+              podManagementPolicy: 'OrderedReady',
+              revisionHistoryLimit: 10,
+              updateStrategy: [{ type: 'RollingUpdate', rollingUpdate: [{ partition: 0 }] }],
+              persistentVolumeClaimRetentionPolicy: [{ whenDeleted: 'Retain', whenScaled: 'Retain' }],
+              selector: { matchLabels: selector },
+              template,
+              volumeClaimTemplate: spec.volumes.map((v) => ({
+                metadata: { name: v.name, labels: { ...selector, 'platform/volume': v.name, 'platform/backup': String(v.backup) } },
+                spec: {
+                  accessModes: ['ReadWriteOnce'],
+                  resources: { requests: { storage: canonicalMemory(v.size) } },
+                  ...(ctx.cluster.storageClass ? { storageClassName: ctx.cluster.storageClass } : {}),
+                },
+              })),
+            },
+            waitForRollout: true,
+            timeouts: { create: timeout, update: timeout, delete: '10m' },
+            lifecycle: { preventDestroy: ctx.env.protectData && spec.volumes.some((v) => v.backup) },
+            dependsOn: waitFor,
+          }),
+          spec.name,
+        )
+      : pinAddress(
+          new DeploymentV1(this, 'deployment', {
+            metadata: { name: spec.name, namespace: ns, labels },
+            spec: {
+              // The autoscaler owns the replica count (a count here would fight it on every apply).
+              ...(autoscaled ? {} : { replicas: String(spec.replicas) }),
+              revisionHistoryLimit: 10,
+              strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '1', maxUnavailable: '0' } },
+              selector: { matchLabels: selector },
+              template,
+            },
+            waitForRollout: true,
+            timeouts: { create: timeout, update: timeout, delete: '10m' },
+            dependsOn: waitFor,
+          }),
+          spec.name,
+        );
+
+    this.services(ctx, spec, ns, labels, selector, stateful);
+    if (autoscaled) this.autoscaler(spec, ns, labels);
+    if (spec.replicas > 1) {
+      pinAddress(
+        new PodDisruptionBudgetV1(this, 'pdb', {
+          metadata: { name: spec.name, namespace: ns, labels },
+          spec: { minAvailable: String(quorum(spec.replicas)), selector: { matchLabels: selector } },
+        }),
+        spec.name,
+        'pdb',
+      );
+    }
+
+    const jobs = spec.jobs.map((job) => this.job(ctx, spec, job, ns, sa, [server]));
+    const setupJobs = jobs.filter((j) => (j.job.run ?? 'setup') === 'setup').map((j) => j.resource);
+
+    const ports = spec.containers.flatMap((c) =>
+      c.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: (p.protocol === 'udp' ? 'UDP' : 'TCP') as 'TCP' | 'UDP' })),
+    );
+    const internet = (spec.egress ?? []).filter((e) => e.to === 'internet');
+    const pods: PodGroup[] = [
+      {
+        id: spec.name,
+        service: spec.name,
+        namespace: ns,
+        labels: selector,
+        ports,
+        role: 'server',
+        ...(internet.length ? { egress: internet.map((e) => ({ cidrs: ['0.0.0.0/0'], ports: e.ports, reason: e.reason })) } : {}),
+      },
+      ...jobs.map(
+        ({ job }): PodGroup => ({
+          id: `${spec.name}/job-${job.name}`,
+          service: spec.name,
+          namespace: ns,
+          labels: jobLabels(spec, job.name),
+          ports: [],
+          role: 'job',
+          ...(job.run === 'background' && internet.length
+            ? { egress: internet.map((e) => ({ cidrs: ['0.0.0.0/0'], ports: e.ports, reason: e.reason })) }
+            : {}),
+        }),
+      ),
+    ];
+    this.realized = { ready: [server, ...setupJobs], pods };
+  }
+
+  /** The ConfigMap and Secret holding a pod's files, and the pod annotations that roll it when they change. */
+  private objects(ctx: K8sContext, spec: ServiceSpec, part: string, files: ReturnType<typeof podFiles>, labels: Record<string, string>): Objects {
+    const keys = fileKeys(files);
+    const data = fileData(ctx, spec, keys);
+    const ns = ctx.namespaceOf(spec);
+    const name = part === 'files' ? spec.name : `${spec.name}-${part}`;
+    const configMap =
+      Object.keys(data.config).length > 0
+        ? pinAddress(
+            new ConfigMapV1(this, `${part}-config`, { metadata: { name, namespace: ns, labels }, data: data.config, dependsOn: [...ctx.foundation] }),
+            spec.name,
+            part === 'files' ? 'config' : `${part}_config`,
+          )
+        : undefined;
+    const secret =
+      Object.keys(data.secret).length > 0
+        ? pinAddress(
+            new SecretV1(this, `${part}-secret`, {
+              metadata: { name, namespace: ns, labels },
+              type: 'Opaque',
+              data: data.secret,
+              dependsOn: [...ctx.foundation],
+            }),
+            spec.name,
+            part === 'files' ? 'secret' : `${part}_secret`,
+          )
+        : undefined;
+    // A checksum of the content, so a changed file (a rotated secret) rolls the pods; the Secret's
+    // data is sensitive, its hash is not.
+    const annotations: Record<string, string> = {
+      ...(configMap ? { 'platform/config-checksum': `\${sha256(jsonencode(${addressOf(configMap)}.data))}` } : {}),
+      ...(secret ? { 'platform/secret-checksum': `\${nonsensitive(sha256(jsonencode(${addressOf(secret)}.data)))}` } : {}),
+    };
+    return { ...(configMap ? { configMap } : {}), ...(secret ? { secret } : {}), annotations, keys };
+  }
+
+  private services(ctx: K8sContext, spec: ServiceSpec, ns: string, labels: Record<string, string>, selector: Record<string, string>, stateful: boolean) {
+    const all = spec.containers.flatMap((c: ContainerSpec) => c.ports);
+    const portsOf = (ps: typeof all) =>
+      ps.map((p) => ({ name: portName(p.name), port: p.port, targetPort: String(p.port), protocol: p.protocol.toUpperCase(), appProtocol: p.appProtocol }));
+    const clientPorts = all.filter((p) => p.purpose !== 'cluster');
+    if (clientPorts.length > 0) {
+      pinAddress(
+        new ServiceV1(this, 'service', {
+          metadata: { name: spec.name, namespace: ns, labels },
+          spec: { type: 'ClusterIP', sessionAffinity: 'None', selector, port: portsOf(clientPorts) },
+          dependsOn: [...ctx.foundation],
+        }),
+        spec.name,
+        'service',
+      );
+    }
+    if (stateful) {
+      // Stable member names (`<name>-0.<name>-headless`) for peers, reachable before they are ready.
+      pinAddress(
+        new ServiceV1(this, 'headless', {
+          metadata: { name: `${spec.name}-headless`, namespace: ns, labels },
+          spec: { type: 'ClusterIP', clusterIp: 'None', publishNotReadyAddresses: true, sessionAffinity: 'None', selector, port: portsOf(all) },
+          dependsOn: [...ctx.foundation],
+        }),
+        spec.name,
+        'headless',
+      );
+    }
+  }
+
+  private autoscaler(spec: ServiceSpec, ns: string, labels: Record<string, string>) {
+    pinAddress(
+      new HorizontalPodAutoscalerV2(this, 'hpa', {
+        metadata: { name: spec.name, namespace: ns, labels },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name },
+          minReplicas: spec.replicas,
+          maxReplicas: Math.max(3, spec.replicas * 3),
+          metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 75 } } }],
+          behavior: {
+            // Every field written: the provider would send "" and 0 for the ones left out.
+            scaleUp: [{ selectPolicy: 'Max', stabilizationWindowSeconds: 0, policy: [{ type: 'Percent', value: 100, periodSeconds: 60 }] }],
+            scaleDown: [{ selectPolicy: 'Max', stabilizationWindowSeconds: 300, policy: [{ type: 'Pods', value: 1, periodSeconds: 60 }] }],
+          },
+        },
+      }),
+      spec.name,
+      'hpa',
+    );
+  }
+
+  private job(ctx: K8sContext, spec: ServiceSpec, job: JobSpec, ns: string, sa: ServiceAccountV1, after: ITerraformDependable[]) {
+    const labels = { ...ctx.commonLabels, ...jobLabels(spec, job.name) };
+    const part = `job-${job.name}`;
+    const files = this.objects(ctx, spec, part, podFiles([job]), labels);
+    const template = podTemplate(ctx, spec, [job], {
+      ...(files.configMap ? { configMap: files.configMap.metadata.name } : {}),
+      ...(files.secret ? { secret: files.secret.metadata.name } : {}),
+      keys: files.keys,
+      claims: [],
+      serviceAccount: sa.metadata.name,
+      annotations: files.annotations,
+      labels,
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 10,
+    });
+    const background = job.run === 'background';
+    const resource = pinAddress(
+      new JobV1(this, part, {
+        metadata: { name: `${spec.name}-${job.name}`, namespace: ns, labels },
+        spec: {
+          backoffLimit: background ? 5 : 3,
+          activeDeadlineSeconds: job.timeoutSeconds,
+          template,
+        },
+        // Setup jobs finish before dependents start; a background job is started and left to run.
+        waitForCompletion: !background,
+        timeouts: { create: `${Math.ceil(job.timeoutSeconds / 60) + 2}m`, update: `${Math.ceil(job.timeoutSeconds / 60) + 2}m` },
+        dependsOn: [...after, ...(files.configMap ? [files.configMap] : []), ...(files.secret ? [files.secret] : [])],
+      }),
+      logicalId(spec.name, 'job', job.name),
+    );
+    return { job, resource };
+  }
+}
+
+/** Members on different nodes (required) and, where the environment names zones, zones (preferred). */
+function spread(ctx: K8sContext, selector: Record<string, string>) {
+  return [
+    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: [{ matchLabels: selector }] },
+    ...(ctx.cluster.zones?.length
+      ? [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] }]
+      : []),
+  ];
+}
