@@ -104,6 +104,14 @@ export function checkSpecs(env: Environment): Issue[] {
         }
         for (const ref of referencesOf(text)) {
           if (ref.kind === 'self') continue;
+          if (ref.kind === 'member') {
+            // A target expands a member's name per member at start: environment and command lines only.
+            if (where.startsWith('file ')) issues.push({ path: at(''), message: `${label}: ${where} uses the member's name, which only environment variables and commands can carry` });
+            continue;
+          }
+          if (ref.kind === 'peer' && (ref.index < 0 || ref.index >= (byName.get(ref.service)?.replicas ?? 1))) {
+            issues.push({ path: at(''), message: `${label}: ${where} refers to member ${ref.index} of ${ref.service}, which has ${byName.get(ref.service)?.replicas ?? 0}` });
+          }
           const target = byName.get(ref.service);
           if (!target) {
             issues.push({ path: at(''), message: `${label}: ${where} refers to service "${ref.service}", which is not enabled` });

@@ -26,7 +26,14 @@ const file = (s: ServiceSpec, format: string): ConfigFile => {
   return f;
 };
 const literal = (t: Text) =>
-  renderText(t, { literal: (x) => x, secret: (r) => `<${r.service}/${r.name}>`, host: (r) => r.service, self: () => 'SELF' });
+  renderText(t, {
+    literal: (x) => x,
+    secret: (r) => `<${r.service}/${r.name}>`,
+    host: (r) => r.service,
+    self: () => 'SELF',
+    peer: (r) => `${r.service}#${r.index}`,
+    member: () => 'MEMBER',
+  });
 
 describe('quantities, images and networks', () => {
   it('accepts binary memory quantities and rejects decimal or unit-less ones', () => {

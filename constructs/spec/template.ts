@@ -1,4 +1,4 @@
-import type { HostRef, Reference, SecretRef, SelfRef, Template, TemplatePart, Text } from './types';
+import type { HostRef, MemberRef, PeerRef, Reference, SecretRef, SelfRef, Template, TemplatePart, Text } from './types';
 
 export function secretRef(service: string, name: string): SecretRef {
   return { kind: 'secret', service, name };
@@ -9,6 +9,12 @@ export function hostRef(service: string): HostRef {
 }
 
 export const selfHost: SelfRef = { kind: 'self' };
+
+export function peerRef(service: string, index: number): PeerRef {
+  return { kind: 'peer', service, index };
+}
+
+export const memberName: MemberRef = { kind: 'member' };
 
 export function isTemplate(value: Text): value is Template {
   return typeof value !== 'string';
@@ -58,6 +64,8 @@ export interface TextResolver {
   secret(ref: SecretRef): string;
   host(ref: HostRef): string;
   self(): string;
+  peer(ref: PeerRef): string;
+  member(): string;
 }
 
 function resolvePart(part: TemplatePart, resolve: TextResolver): string {
@@ -69,5 +77,9 @@ function resolvePart(part: TemplatePart, resolve: TextResolver): string {
       return resolve.host(part);
     case 'self':
       return resolve.self();
+    case 'peer':
+      return resolve.peer(part);
+    case 'member':
+      return resolve.member();
   }
 }

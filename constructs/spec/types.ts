@@ -37,8 +37,27 @@ export interface SelfRef {
   readonly kind: 'self';
 }
 
-export type TemplatePart = string | SecretRef | HostRef | SelfRef;
-export type Reference = SecretRef | HostRef | SelfRef;
+/**
+ * The stable address of one member of a replicated service (`index` from 0), for peer lists and
+ * cluster routes: on Kubernetes `<service>-<index>.<service>-headless.<namespace>.svc`; on a single
+ * host (one member) the service's name.
+ */
+export interface PeerRef {
+  readonly kind: 'peer';
+  readonly service: string;
+  readonly index: number;
+}
+
+/**
+ * This member's own stable name (a pod's name on Kubernetes, the container's on Docker). Only in
+ * environment variables and command lines: a target expands it per member at start.
+ */
+export interface MemberRef {
+  readonly kind: 'member';
+}
+
+export type TemplatePart = string | SecretRef | HostRef | SelfRef | PeerRef | MemberRef;
+export type Reference = SecretRef | HostRef | SelfRef | PeerRef | MemberRef;
 
 /** Text assembled from literals and references, resolved by the target at render time. */
 export interface Template {

@@ -32,6 +32,8 @@ export function dockerScrapeResolver(secretsDir: string): ScrapeResolver {
         },
         host: (ref) => ref.service,
         self: () => spec.name,
+        peer: (ref) => ref.service,
+        member: () => spec.name,
       }),
     secretFile: (service, name) => `${secretsDir}/${service}-${name}`,
     volumeFile: (service, volume, path) => `${secretsDir}/${service}-${volume}/${path}`,

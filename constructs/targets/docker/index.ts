@@ -137,6 +137,9 @@ export class DockerTarget extends Construct {
       host: (ref) => ref.service,
       // Sidecars run as separate containers and reach the main one by its alias.
       self: () => aliasOf(spec.name, 'main'),
+      // One member per service on a single host (guardrails): member 0 is the service itself.
+      peer: (ref) => ref.service,
+      member: () => aliasOf(spec.name, 'main'),
     };
   }
 

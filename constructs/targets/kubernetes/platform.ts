@@ -101,6 +101,12 @@ export class InClusterPlatform extends Construct {
         host: (ref) => hostOf(ref.service),
         // Sidecars share the pod's network.
         self: () => '127.0.0.1',
+        peer: (ref) => {
+          const peer = bySpec.get(ref.service)!;
+          return serviceDns(`${ref.service}-${ref.index}.${ref.service}-headless`, nsOf(peer));
+        },
+        // Expanded by the kubelet from the POD_NAME variable the pod template defines (downward API).
+        member: () => '$(POD_NAME)',
       }),
       readyOf: (service) => {
         const r = ready.get(service);

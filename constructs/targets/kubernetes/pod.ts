@@ -5,7 +5,7 @@
  * health check, and a security context that meets the `restricted` Pod Security Standard. Every
  * field the API would otherwise default and the provider read back is written explicitly.
  */
-import { hasSecret, renderText } from '../../spec/template';
+import { hasSecret, referencesOf, renderText } from '../../spec/template';
 import type { ConfigFile, ContainerSpec, HealthCheck, JobSpec, ServiceSpec, Text } from '../../spec/types';
 import { escapeLiteral, octalMode } from '../terraform';
 import type { K8sContext } from './context';
@@ -112,7 +112,11 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
       imagePullPolicy: 'IfNotPresent',
       ...(command ? { command } : {}),
       ...(!isJob && c.args ? { args: c.args.map(text) } : {}),
-      env: Object.entries(w.env).map(([name, value]) => ({ name, value: text(value) })),
+      env: [
+        // A member's own name, for `$(POD_NAME)` in later variables and in commands (downward API).
+        ...(usesMemberName(w) ? [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] : []),
+        ...Object.entries(w.env).map(([name, value]) => ({ name, value: text(value) })),
+      ],
       ...(!isJob
         ? {
             port: c.ports.map((p) => ({ name: portName(p.name), containerPort: p.port, protocol: p.protocol.toUpperCase() })),
@@ -172,6 +176,11 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
       volume: volumes,
     },
   };
+}
+
+function usesMemberName(w: ContainerSpec | JobSpec): boolean {
+  const texts: Text[] = [...Object.values(w.env), ...(w.command ?? []), ...('args' in w ? (w.args ?? []) : [])];
+  return texts.some((t) => referencesOf(t).some((r) => r.kind === 'member'));
 }
 
 function tolerationOf(t: { key: string; operator: string; value?: string; effect?: string; tolerationSeconds?: number }) {
