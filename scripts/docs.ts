@@ -8,6 +8,8 @@ import { catalogue, serviceNames } from '../constructs/services';
 import { imageName, parseImage } from '../constructs/spec/image';
 import { PIN_REASONS } from '../constructs/services/pins';
 import { loadEnvironment } from '../environments/load';
+import { realizationOf } from '../constructs/targets/kubernetes/realizations';
+import { OWN_RESOURCES_REASON } from '../constructs/targets/kubernetes/workload';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { environments } from '../environments';
 import { loadAll } from '../stacks/app';
@@ -57,6 +59,21 @@ export function renderCatalogue(): string {
       return `${s.replicas} x (${s.resources?.limits?.cpu} cpu, ${s.resources?.limits?.memory}), ${s.persistence?.size ?? '-'}`;
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  lines.push(
+    '',
+    '## On Kubernetes',
+    '',
+    'How each service is realized on the Kubernetes target (and in the cluster on AWS), chosen through',
+    '`constructs/targets/kubernetes/realizations.ts`; a service with its own file is named after it there.',
+    '',
+    '| Service | Realization | Why |',
+    '|---|---|---|',
+  );
+  const staging = envs.find((e) => e.name === 'staging')!;
+  for (const spec of staging.specs) {
+    const r = realizationOf(spec);
+    lines.push(`| ${spec.name} | ${r.describe(spec)} | ${r.why ?? OWN_RESOURCES_REASON} |`);
   }
   lines.push(
     '',

@@ -478,7 +478,7 @@ describe('in the cluster', () => {
     const ca = one('helm_release', 'cluster_autoscaler');
     expect(ca).toMatchObject({ chart: 'cluster-autoscaler', version: '9.59.0', namespace: 'kube-system' });
     expect(json(ca.values[0])).toMatchObject({
-      autoDiscovery: { clusterName: ref('aws_eks_cluster', 'cluster', 'name') },
+      autoDiscovery: { clusterName: 'agent-platform-production' },
       awsRegion: 'eu-west-1',
     });
     expect(ca.depends_on).toEqual(

@@ -37,6 +37,8 @@ export interface Synthesized {
   /** Metadata-free, key-sorted JSON as cdktf's Testing.synth returns it (what snapshots hold). */
   readonly text: string;
   readonly tf: TerraformJson;
+  /** The construct tree it came from (to inspect what renderers computed). */
+  readonly stack: EnvironmentStack;
 }
 
 export interface TerraformJson {
@@ -53,7 +55,7 @@ export function synth(e: Environment): Synthesized {
     const app = Testing.app({ stackTraces: false });
     const stack = new EnvironmentStack(app, { environment: e });
     const text = Testing.synth(stack);
-    s = { text, tf: JSON.parse(text) as TerraformJson };
+    s = { text, tf: JSON.parse(text) as TerraformJson, stack };
     synthesized.set(e, s);
   }
   return s;

@@ -83,7 +83,8 @@ export class InCluster extends Construct {
       'gp3',
     );
 
-    new ClusterAutoscaler(this, 'autoscaler', ctx, eks.name, [...access, pools.system.group, ...inputs.addons]);
+    // The cluster's name as a plain value (known at synthesis): Helm values compare as text.
+    new ClusterAutoscaler(this, 'autoscaler', ctx, ctx.prefix, [...access, pools.system.group, ...inputs.addons]);
 
     const namespace = pinAddress(
       new NamespaceV1(this, 'namespace', {

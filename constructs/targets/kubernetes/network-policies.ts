@@ -56,6 +56,21 @@ export class NetworkPolicies extends Construct {
         'allow_dns',
       );
     }
+    // Sources given as a whole namespace (the monitoring stack) that is itself one of the platform's
+    // namespaces: its pods need the matching egress, or its own default deny would stop them.
+    for (const ns of props.namespaces) {
+      const out = props.connections.filter((c) => c.from.namespace === ns && !c.from.group);
+      if (out.length === 0) continue;
+      pinAddress(
+        new NetworkPolicyV1(this, `${ns}-namespace-egress`, {
+          metadata: { name: 'namespace-egress', namespace: ns, annotations: { 'platform/reasons': reasons(out) } },
+          spec: { podSelector: {}, policyTypes: ['Egress'], egress: out.map((c) => ({ to: peers(c.to), ports: portsOf(c) })) },
+          dependsOn,
+        }),
+        ns,
+        'namespace_egress',
+      );
+    }
     for (const g of props.groups) {
       const name = g.id.replace(/[^a-z0-9-]/g, '-');
       const ingress = props.connections.filter((c) => c.to.group === g);

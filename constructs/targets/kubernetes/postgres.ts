@@ -49,6 +49,7 @@ const STATUS_PORT = 8000;
 
 export const postgres: Realization = {
   describe: () => `CloudNativePG operator (chart cloudnative-pg ${CNPG_OPERATOR.version}) + Cluster (chart cluster ${CNPG_CLUSTER_CHART.version})`,
+  why: 'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
   serviceName: (spec) => `${spec.name}-rw`,
   render: (scope, ctx, spec, dependsOn) => new CloudNativePg(scope, spec.name, ctx, spec, dependsOn).realized,
 };
@@ -127,10 +128,11 @@ class CloudNativePg extends Construct {
         // A budget on a single instance would block every node drain.
         enablePDB: spec.replicas > 1,
         enableSuperuserAccess: false,
-        initdb: { database, owner, secret: { name: app.metadata.name }, dataChecksums: true },
+        initdb: { database, owner, secret: { name: `${spec.name}-app` }, dataChecksums: true },
         roles: [
-          { name: owner, ensure: 'present', login: true, passwordSecret: { name: app.metadata.name } },
-          { name: 'prometheus_exporter', ensure: 'present', login: true, inRoles: ['pg_monitor'], passwordSecret: { name: exporter.metadata.name } },
+          // Plain names (the Secrets are dependencies of the release): values stay free of references.
+          { name: owner, ensure: 'present', login: true, passwordSecret: { name: `${spec.name}-app` } },
+          { name: 'prometheus_exporter', ensure: 'present', login: true, inRoles: ['pg_monitor'], passwordSecret: { name: `${spec.name}-exporter` } },
         ],
         postgresql: { parameters: parametersOf(conf) },
         monitoring: { enabled: false, instrumentation: { pgStatStatements: true } },

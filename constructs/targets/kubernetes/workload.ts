@@ -30,7 +30,12 @@ import { jobLabels, podLabels } from './naming';
 import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import { canonicalMemory } from './quantities';
 
+/** Why a service runs as the project's own resources unless it has its own file. */
+export const OWN_RESOURCES_REASON =
+  'The same spec as Docker (image, files, health checks, generated secrets) as typed kubernetes_*_v1 resources, so the targets cannot drift; its clustering is configuration.';
+
 export const workload: Realization = {
+  why: OWN_RESOURCES_REASON,
   describe: (spec) => (spec.volumes.length > 0 ? 'own StatefulSet (typed kubernetes_*_v1 resources)' : 'own Deployment + HorizontalPodAutoscaler'),
   render: (scope, ctx, spec, dependsOn) => new Workload(scope, spec.name, ctx, spec, dependsOn).realized,
 };
