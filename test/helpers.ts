@@ -52,9 +52,19 @@ const synthesized = new WeakMap<Environment, Synthesized>();
 export function synth(e: Environment): Synthesized {
   let s = synthesized.get(e);
   if (!s) {
-    const app = Testing.app({ stackTraces: false });
-    const stack = new EnvironmentStack(app, { environment: e });
-    const text = Testing.synth(stack);
+    // cdktf captures a stack trace for every token it creates; the test runner source-maps each one,
+    // which costs more than the synthesis. Plain V8 frames while synthesizing (restored after).
+    const prepare = Error.prepareStackTrace;
+    Error.prepareStackTrace = undefined;
+    let text: string;
+    let stack: EnvironmentStack;
+    try {
+      const app = Testing.app({ stackTraces: false });
+      stack = new EnvironmentStack(app, { environment: e });
+      text = Testing.synth(stack);
+    } finally {
+      Error.prepareStackTrace = prepare;
+    }
     s = { text, tf: JSON.parse(text) as TerraformJson, stack };
     synthesized.set(e, s);
   }
