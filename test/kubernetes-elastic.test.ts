@@ -39,12 +39,19 @@ const DATA_NS = 'agent-platform-data';
 describe('the ECK operator (chart eck-operator)', () => {
   const op = releases(staging).operator_eck;
 
-  it('comes from Elastic\'s repository at the pinned version, into its own namespace', () => {
-    expect(op).toMatchObject({ repository: 'https://helm.elastic.co', chart: 'eck-operator', version: ECK_VERSION, namespace: ECK_NAMESPACE, wait: true, create_namespace: false });
+  it("comes from Elastic's repository at the pinned version, into its own namespace", () => {
+    expect(op).toMatchObject({
+      repository: 'https://helm.elastic.co',
+      chart: 'eck-operator',
+      version: ECK_VERSION,
+      namespace: ECK_NAMESPACE,
+      wait: true,
+      create_namespace: false,
+    });
     expect(op.depends_on).toEqual(['kubernetes_namespace_v1.namespace_eck']);
   });
 
-  it('installs its CRDs and watches only the namespace the platform\'s Elasticsearch runs in', () => {
+  it("installs its CRDs and watches only the namespace the platform's Elasticsearch runs in", () => {
     const values = JSON.parse(op.values[0]);
     expect(values.installCRDs).toBe(true);
     expect(values.managedNamespaces).toEqual([DATA_NS]);
@@ -58,16 +65,18 @@ describe('the ECK operator (chart eck-operator)', () => {
     expect(ns.metadata.annotations['platform/pod-security-reason']).toMatch(/seccomp.*#7167/);
   });
 
-  it('the platform\'s own namespaces stay restricted', () => {
-    expect(tfOf(staging).resource.kubernetes_namespace_v1!.namespace_data.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  it("the platform's own namespaces stay restricted", () => {
+    expect(tfOf(staging).resource.kubernetes_namespace_v1!.namespace_data.metadata.labels['pod-security.kubernetes.io/enforce']).toBe(
+      'restricted',
+    );
   });
 
   it('an operator namespace below restricted without a reason is refused', () => {
     const stack = new TerraformStack(Testing.app(), 'ops');
     const ops = new Operators(stack, 'operators', []);
-    expect(() => ops.ensure({ name: 'x', namespace: 'x', repository: 'https://x', chart: 'x', version: '1.0.0', podSecurity: 'baseline', values: {} })).toThrow(
-      /x-system|namespace x is baseline; say why/,
-    );
+    expect(() =>
+      ops.ensure({ name: 'x', namespace: 'x', repository: 'https://x', chart: 'x', version: '1.0.0', podSecurity: 'baseline', values: {} }),
+    ).toThrow(/x-system|namespace x is baseline; say why/);
   });
 });
 
@@ -75,7 +84,7 @@ describe('the custom resources (charts/platform-elastic)', () => {
   const es = releases(staging).elasticsearch_eck;
   const kb = releases(staging).kibana_eck;
 
-  it('come from the chart in this repository, through an asset whose path carries the chart\'s hash', () => {
+  it("come from the chart in this repository, through an asset whose path carries the chart's hash", () => {
     for (const r of [es, kb]) {
       expect(r.repository).toBeUndefined();
       expect(r.chart).toMatch(/^assets\/[A-Za-z0-9_-]+_platform-elastic_[0-9A-F]{8}\/[0-9A-F]+$/);
@@ -101,7 +110,7 @@ describe('the custom resources (charts/platform-elastic)', () => {
     expect(kb.depends_on).toContain('kubernetes_secret_v1.kibana_encryption_keys_secret');
   });
 
-  it('the Elasticsearch release is protected where data is, Kibana\'s is not', () => {
+  it("the Elasticsearch release is protected where data is, Kibana's is not", () => {
     expect(staging.protectData).toBe(true);
     expect(es.lifecycle).toEqual({ prevent_destroy: true });
     expect(kb.lifecycle).toEqual({ prevent_destroy: false });
@@ -167,7 +176,9 @@ describe('users and keys: generated values in Kubernetes Secrets', () => {
 
   it('the role is defined in roles.yml: cluster monitor and indices monitor, as on Docker', () => {
     expect(s.elasticsearch_roles_secret.data['roles.yml']).toBe(EXPORTER_ROLE);
-    expect(parse(EXPORTER_ROLE)).toEqual({ prometheus_exporter: { cluster: ['monitor'], indices: [{ names: ['*'], privileges: ['monitor'] }] } });
+    expect(parse(EXPORTER_ROLE)).toEqual({
+      prometheus_exporter: { cluster: ['monitor'], indices: [{ names: ['*'], privileges: ['monitor'] }] },
+    });
   });
 
   it('the file realm takes both users and the roles Secret', () => {
@@ -202,21 +213,21 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
     expect(v.image).toBe(`${main.image.repository}:${main.image.tag}`);
   });
 
-  it('one combined node set of the spec\'s replicas', () => {
+  it("one combined node set of the spec's replicas", () => {
     expect(v.nodeSets).toHaveLength(1);
     expect(node.name).toBe('default');
     expect(node.count).toBe(s.replicas);
     expect(node.config['node.roles']).toBeUndefined();
   });
 
-  it('no mmap, so no privileged sysctl init container; ECK\'s restricted security context stays in force', () => {
+  it("no mmap, so no privileged sysctl init container; ECK's restricted security context stays in force", () => {
     expect(node.config['node.store.allow_mmap']).toBe(false);
     expect(node.podTemplate.spec.initContainers).toBeUndefined();
     expect(node.podTemplate.spec.securityContext).toBeUndefined();
     expect(node.podTemplate.spec.containers[0].securityContext).toBeUndefined();
   });
 
-  it('the settings of the spec\'s elasticsearch.yml that ECK leaves to the user, nothing ECK owns', () => {
+  it("the settings of the spec's elasticsearch.yml that ECK leaves to the user, nothing ECK owns", () => {
     expect(node.config).toEqual({
       'xpack.security.enrollment.enabled': false,
       'ingest.geoip.downloader.enabled': false,
@@ -239,7 +250,10 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
 
   it("the data volume of the spec's size on the environment's storage class, kept when the resource is deleted", () => {
     expect(node.volumeClaimTemplates).toEqual([
-      { metadata: { name: 'elasticsearch-data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'standard-rwo' } },
+      {
+        metadata: { name: 'elasticsearch-data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'standard-rwo' },
+      },
     ]);
     expect(v.volumeClaimDeletePolicy).toBe('DeleteOnScaledownOnly');
   });
@@ -250,7 +264,7 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
     expect(node.zoneAwareness).toBeUndefined();
   });
 
-  it('clients reach ECK\'s HTTPS Service, <name>-es-http', () => {
+  it("clients reach ECK's HTTPS Service, <name>-es-http", () => {
     expect(realizationOf(s)).toBe(elasticsearch);
     expect(elasticsearch.serviceName!(s)).toBe('elasticsearch-es-http');
     const args = tfOf(staging).resource.kubernetes_deployment_v1!.elasticsearch_exporter.spec.template.spec.container[0].args;
@@ -264,29 +278,46 @@ describe('the exporter as its own Deployment', () => {
   const c = pod.container[0];
   const exporter = spec(staging, 'elasticsearch').containers.find((x) => x.name === 'exporter')!;
 
-  it('one replica of the spec\'s exporter image, flags and password file', () => {
+  it("one replica of the spec's exporter image, flags and password file", () => {
     expect(d.spec.replicas).toBe('1');
     expect(c.image).toBe(`${exporter.image.repository}:${exporter.image.tag}`);
-    expect(c.args).toEqual([`--es.uri=https://elasticsearch-es-http.${DATA_NS}.svc:9200`, '--es.ca=/etc/platform/ca/ca.crt', '--es.all', '--es.indices', '--web.listen-address=:9114']);
+    expect(c.args).toEqual([
+      `--es.uri=https://elasticsearch-es-http.${DATA_NS}.svc:9200`,
+      '--es.ca=/etc/platform/ca/ca.crt',
+      '--es.all',
+      '--es.indices',
+      '--web.listen-address=:9114',
+    ]);
     expect(c.command.join(' ')).toContain('cat /run/secrets/elasticsearch-exporter-password');
     expect(c.env).toEqual([{ name: 'ES_USERNAME', value: 'prometheus_exporter' }]);
   });
 
   it("ECK's CA for the HTTPS API, from <name>-es-http-certs-public", () => {
-    expect(pod.volume).toContainEqual({ name: 'ca', secret: { secret_name: 'elasticsearch-es-http-certs-public', default_mode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    expect(pod.volume).toContainEqual({
+      name: 'ca',
+      secret: { secret_name: 'elasticsearch-es-http-certs-public', default_mode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    });
     expect(c.volume_mount).toContainEqual({ name: 'ca', mount_path: '/etc/platform/ca', read_only: true });
   });
 
   it('its password in its own Secret (never in the pod spec), a change rolls the pod', () => {
     const s = secrets(staging).elasticsearch_exporter_secret;
     expect(Object.values(s.data)).toEqual(['${random_password.elasticsearch_exporter-password.result}']);
-    expect(d.spec.template.metadata.annotations['platform/secret-checksum']).toContain('kubernetes_secret_v1.elasticsearch_exporter_secret.data');
+    expect(d.spec.template.metadata.annotations['platform/secret-checksum']).toContain(
+      'kubernetes_secret_v1.elasticsearch_exporter_secret.data',
+    );
     expect(JSON.stringify(d)).not.toContain('random_password');
   });
 
   it('restricted security context and no service account token', () => {
     expect(pod.automount_service_account_token).toBe(false);
-    expect(c.security_context).toMatchObject({ allow_privilege_escalation: false, run_as_non_root: true, read_only_root_filesystem: true, capabilities: { drop: ['ALL'] }, seccomp_profile: { type: 'RuntimeDefault' } });
+    expect(c.security_context).toMatchObject({
+      allow_privilege_escalation: false,
+      run_as_non_root: true,
+      read_only_root_filesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccomp_profile: { type: 'RuntimeDefault' },
+    });
   });
 
   it('waits for the Elasticsearch release, and Kibana waits for it', () => {
@@ -350,13 +381,19 @@ describe('Kibana from the spec', () => {
     expect(c.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1152' }]);
   });
 
-  it('the probe runs as its own Deployment against ECK\'s HTTPS Service with its CA', () => {
+  it("the probe runs as its own Deployment against ECK's HTTPS Service with its CA", () => {
     const r = tfOf(staging).resource;
     const d = r.kubernetes_deployment_v1!.kibana_probe;
-    expect(d.spec.template.spec.volume).toContainEqual({ name: 'ca', secret: { secret_name: 'kibana-kb-http-certs-public', default_mode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    expect(d.spec.template.spec.volume).toContainEqual({
+      name: 'ca',
+      secret: { secret_name: 'kibana-kb-http-certs-public', default_mode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    });
     const conf = parse(Object.values<string>(r.kubernetes_config_map_v1!.kibana_probe_config.data)[0]!);
     expect(conf.modules.service.http.tls_config).toEqual({ ca_file: '/etc/platform/ca/ca.crt' });
-    expect(conf.modules.service.http.basic_auth).toEqual({ username: 'prometheus_exporter', password_file: '/run/secrets/elasticsearch-exporter-password' });
+    expect(conf.modules.service.http.basic_auth).toEqual({
+      username: 'prometheus_exporter',
+      password_file: '/run/secrets/elasticsearch-exporter-password',
+    });
   });
 
   it('no budget for a single instance', () => {
@@ -369,7 +406,7 @@ describe('the replicated profile: a real cluster (staging on the large profile, 
   const s = spec(large, 'elasticsearch');
   const byName = Object.fromEntries(v.nodeSets.map((n: any) => [n.name, n]));
 
-  it('dedicated roles: three masters and the profile\'s data nodes', () => {
+  it("dedicated roles: three masters and the profile's data nodes", () => {
     expect(large.services.elasticsearch!.topology).toBe('dedicated');
     expect(v.nodeSets.map((n: any) => [n.name, n.count])).toEqual([
       ['masters', MASTER_COUNT],
@@ -384,7 +421,10 @@ describe('the replicated profile: a real cluster (staging on the large profile, 
   it('masters sized by services.elasticsearch.masters, data nodes by the service', () => {
     const m = large.services.elasticsearch!.masters!;
     expect(byName.masters.podTemplate.spec.containers[0].env).toEqual([{ name: 'ES_JAVA_OPTS', value: '-Xms2g -Xmx2g' }]);
-    expect(byName.masters.podTemplate.spec.containers[0].resources.limits).toEqual({ cpu: canonicalCpu(m.resources.limits.cpu), memory: canonicalMemory(m.resources.limits.memory) });
+    expect(byName.masters.podTemplate.spec.containers[0].resources.limits).toEqual({
+      cpu: canonicalCpu(m.resources.limits.cpu),
+      memory: canonicalMemory(m.resources.limits.memory),
+    });
     expect(byName.masters.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('10Gi');
     expect(byName.data.podTemplate.spec.containers[0].env).toEqual([{ name: 'ES_JAVA_OPTS', value: '-Xms8g -Xmx8g' }]);
     expect(byName.data.podTemplate.spec.containers[0].resources.limits).toEqual({ cpu: '4', memory: '16Gi' });
@@ -398,7 +438,12 @@ describe('the replicated profile: a real cluster (staging on the large profile, 
           maxSkew: 1,
           topologyKey: 'kubernetes.io/hostname',
           whenUnsatisfiable: 'DoNotSchedule',
-          labelSelector: { matchLabels: { 'elasticsearch.k8s.elastic.co/cluster-name': 'elasticsearch', 'elasticsearch.k8s.elastic.co/statefulset-name': `elasticsearch-es-${n.name}` } },
+          labelSelector: {
+            matchLabels: {
+              'elasticsearch.k8s.elastic.co/cluster-name': 'elasticsearch',
+              'elasticsearch.k8s.elastic.co/statefulset-name': `elasticsearch-es-${n.name}`,
+            },
+          },
         },
       ]);
       expect(n.zoneAwareness).toEqual({ zones: ZONES });
@@ -419,7 +464,10 @@ describe('the replicated profile: a real cluster (staging on the large profile, 
       { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: sel },
       { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: sel },
     ]);
-    expect(tfOf(large).resource.kubernetes_pod_disruption_budget_v1!.kibana_pdb.spec).toEqual({ max_unavailable: '1', selector: { match_labels: { 'kibana.k8s.elastic.co/name': 'kibana' } } });
+    expect(tfOf(large).resource.kubernetes_pod_disruption_budget_v1!.kibana_pdb.spec).toEqual({
+      max_unavailable: '1',
+      selector: { match_labels: { 'kibana.k8s.elastic.co/name': 'kibana' } },
+    });
   });
 
   it("the namespace's quota counts what ECK runs: masters, data nodes and one exporter", () => {
@@ -447,7 +495,7 @@ describe('network policy around ECK', () => {
   const EXPORTER = { 'app.kubernetes.io/name': 'elasticsearch', 'app.kubernetes.io/component': 'exporter' };
   const PROBE = { 'app.kubernetes.io/name': 'kibana', 'app.kubernetes.io/component': 'probe' };
 
-  it("select the pods by the labels ECK puts on them", () => {
+  it('select the pods by the labels ECK puts on them', () => {
     expect(p.elasticsearch_ingress.spec.pod_selector.match_labels).toEqual(ES);
     expect(p.kibana_ingress.spec.pod_selector.match_labels).toEqual(KB);
   });
@@ -498,7 +546,11 @@ describe('Docker keeps its single node', () => {
     expect(
       problems((i) => {
         i.services.elasticsearch.topology = 'dedicated';
-        i.services.elasticsearch.masters = { resources: { requests: { cpu: '100m', memory: '1Gi' }, limits: { cpu: '1', memory: '2Gi' } }, heap: '1Gi', persistence: { size: '1Gi' } };
+        i.services.elasticsearch.masters = {
+          resources: { requests: { cpu: '100m', memory: '1Gi' }, limits: { cpu: '1', memory: '2Gi' } },
+          heap: '1Gi',
+          persistence: { size: '1Gi' },
+        };
       }),
     ).toEqual([expect.stringMatching(/^services\.elasticsearch\.topology: the docker target runs one Elasticsearch node/)]);
   });
@@ -525,7 +577,8 @@ describe('the chart and the pure helpers', () => {
   });
 
   it('the templates read only keys declared in values.yaml', () => {
-    const has = (keys: string[]) => keys.reduce<any>((node, k) => (node && typeof node === 'object' && k in node ? node[k] : undefined), values) !== undefined;
+    const has = (keys: string[]) =>
+      keys.reduce<any>((node, k) => (node && typeof node === 'object' && k in node ? node[k] : undefined), values) !== undefined;
     const read: string[][] = [];
     for (const file of fs.readdirSync(path.join(chart, 'templates'))) {
       const text = fs.readFileSync(path.join(chart, 'templates', file), 'utf8');
@@ -538,16 +591,29 @@ describe('the chart and the pure helpers', () => {
   });
 
   it('eckConfig drops what ECK owns or the single Docker node needs', () => {
-    expect(eckConfig('cluster.name: x\ndiscovery.type: single-node\nxpack.security.authc.realms.file.a.order: 0\nhttp.port: 9200\nfoo.bar: "baz"\nflag: true\n')).toEqual({ 'foo.bar': 'baz', flag: true });
+    expect(
+      eckConfig(
+        'cluster.name: x\ndiscovery.type: single-node\nxpack.security.authc.realms.file.a.order: 0\nhttp.port: 9200\nfoo.bar: "baz"\nflag: true\n',
+      ),
+    ).toEqual({ 'foo.bar': 'baz', flag: true });
   });
 
   it("eckKibanaConfig drops lines with references and ECK's settings", () => {
-    const yml = { kind: 'template' as const, parts: ['server.host: "0.0.0.0"\nelasticsearch.password: "', { kind: 'secret' as const, service: 'e', name: 'p' }, '"\nstatus.allowAnonymous: false\n'] };
+    const yml = {
+      kind: 'template' as const,
+      parts: [
+        'server.host: "0.0.0.0"\nelasticsearch.password: "',
+        { kind: 'secret' as const, service: 'e', name: 'p' },
+        '"\nstatus.allowAnonymous: false\n',
+      ],
+    };
     expect(eckKibanaConfig(yml)).toEqual({ 'status.allowAnonymous': false });
   });
 
   it('withCaFile adds the CA under the http prober and refuses a module without one', () => {
-    expect(withCaFile('modules:\n  s:\n    http:\n      x: 1\n', '/ca')).toBe('modules:\n  s:\n    http:\n      tls_config:\n        ca_file: /ca\n      x: 1\n');
+    expect(withCaFile('modules:\n  s:\n    http:\n      x: 1\n', '/ca')).toBe(
+      'modules:\n  s:\n    http:\n      tls_config:\n        ca_file: /ca\n      x: 1\n',
+    );
     expect(() => withCaFile('modules:\n  s:\n    tcp:\n', '/ca')).toThrow(/no http prober/);
   });
 });

@@ -9,7 +9,8 @@ function clusterFiles(artifact: Artifact): { service: string; content: string }[
     const tf = artifact.stackJson(env.name);
     for (const [address, cm] of Object.entries<any>(tf.resource.kubernetes_config_map_v1 ?? {})) {
       for (const [key, content] of Object.entries<string>(cm.data ?? {})) {
-        if (key.endsWith('blackbox_exporter_config.yml')) out.push({ service: `${env.name}/${address}`, content: terraformRender(content, tf.resource) });
+        if (key.endsWith('blackbox_exporter_config.yml'))
+          out.push({ service: `${env.name}/${address}`, content: terraformRender(content, tf.resource) });
       }
     }
   }

@@ -123,7 +123,11 @@ export class Helper extends Construct {
     const configMap =
       Object.keys(data.config).length > 0
         ? pinAddress(
-            new ConfigMapV1(this, 'config', { metadata: { name, namespace: ns, labels }, data: data.config, dependsOn: [...ctx.foundation] }),
+            new ConfigMapV1(this, 'config', {
+              metadata: { name, namespace: ns, labels },
+              data: data.config,
+              dependsOn: [...ctx.foundation],
+            }),
             spec.name,
             opts.part,
             'config',
@@ -132,7 +136,12 @@ export class Helper extends Construct {
     const secret =
       Object.keys(data.secret).length > 0
         ? pinAddress(
-            new SecretV1(this, 'secret', { metadata: { name, namespace: ns, labels }, type: 'Opaque', data: data.secret, dependsOn: [...ctx.foundation] }),
+            new SecretV1(this, 'secret', {
+              metadata: { name, namespace: ns, labels },
+              type: 'Opaque',
+              data: data.secret,
+              dependsOn: [...ctx.foundation],
+            }),
             spec.name,
             opts.part,
             'secret',
@@ -157,7 +166,10 @@ export class Helper extends Construct {
       ...template,
       spec: {
         ...template.spec,
-        container: template.spec.container.map((c) => ({ ...c, volumeMount: [...c.volumeMount, { name: 'ca', mountPath: CA_DIR, readOnly: true }] })),
+        container: template.spec.container.map((c) => ({
+          ...c,
+          volumeMount: [...c.volumeMount, { name: 'ca', mountPath: CA_DIR, readOnly: true }],
+        })),
         volume: [...template.spec.volume, ca],
       },
     };
@@ -179,7 +191,11 @@ export class Helper extends Construct {
       spec.name,
       opts.part,
     );
-    const ports = opts.container.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: (p.protocol === 'udp' ? 'UDP' : 'TCP') as 'TCP' | 'UDP' }));
+    const ports = opts.container.ports.map((p) => ({
+      port: p.port,
+      purpose: p.purpose,
+      protocol: (p.protocol === 'udp' ? 'UDP' : 'TCP') as 'TCP' | 'UDP',
+    }));
     pinAddress(
       new ServiceV1(this, 'service', {
         metadata: { name, namespace: ns, labels },
@@ -187,7 +203,13 @@ export class Helper extends Construct {
           type: 'ClusterIP',
           sessionAffinity: 'None',
           selector,
-          port: opts.container.ports.map((p) => ({ name: portName(p.name), port: p.port, targetPort: String(p.port), protocol: p.protocol.toUpperCase(), appProtocol: p.appProtocol })),
+          port: opts.container.ports.map((p) => ({
+            name: portName(p.name),
+            port: p.port,
+            targetPort: String(p.port),
+            protocol: p.protocol.toUpperCase(),
+            appProtocol: p.appProtocol,
+          })),
         },
         dependsOn: [...ctx.foundation],
       }),

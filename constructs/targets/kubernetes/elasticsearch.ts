@@ -20,6 +20,9 @@
  * `platform_admin` and the `kibana_system` password are not used: ECK has internal users for its
  * probes and gives Kibana its own service account token.
  *
+ * Readiness is ECK's: for 8.2 and later a TCP check of `readiness.port`, which a node opens once it has
+ * joined a cluster with an elected master (`nodespec/readiness_probe.go`, `settings/merged_config.go`).
+ *
  * Metrics: the spec's exporter runs once as its own Deployment (`--es.all` on every node would
  * report the cluster's metrics several times), over HTTPS with the CA ECK publishes in
  * `<name>-es-http-certs-public`. Clients use `<name>-es-http` (ECK's Service, HTTPS).
@@ -103,7 +106,14 @@ export function nodeSetShapes(spec: ServiceSpec, env: Environment): NodeSetShape
   const m = es.masters!;
   const masterHeap = formatBinarySize(memoryBytes(m.heap), { k: 'k', m: 'm', g: 'g' });
   return [
-    { name: 'masters', count: MASTER_COUNT, roles: ['master'], resources: m.resources, heap: `-Xms${masterHeap} -Xmx${masterHeap}`, size: m.persistence.size },
+    {
+      name: 'masters',
+      count: MASTER_COUNT,
+      roles: ['master'],
+      resources: m.resources,
+      heap: `-Xms${masterHeap} -Xmx${masterHeap}`,
+      size: m.persistence.size,
+    },
     { name: 'data', count: spec.replicas, roles: DATA_ROLES, resources: main.resources, heap, size },
   ];
 }
@@ -123,7 +133,8 @@ function exporterOf(spec: ServiceSpec): ContainerSpec {
 const literalStart = (t: Text) => (typeof t === 'string' ? t : typeof t.parts[0] === 'string' ? t.parts[0] : '');
 
 export const elasticsearch: Realization = {
-  describe: () => `ECK operator (chart eck-operator ${ECK_VERSION}) + Elasticsearch resource (chart platform-elastic, in this repository); exporter as its own Deployment`,
+  describe: () =>
+    `ECK operator (chart eck-operator ${ECK_VERSION}) + Elasticsearch resource (chart platform-elastic, in this repository); exporter as its own Deployment`,
   serviceName: (spec) => `${spec.name}-es-http`,
   footprint: (spec, env) => [
     ...nodeSetShapes(spec, env).map((n) => ({
@@ -152,7 +163,12 @@ class EckElasticsearch extends Construct {
     const labels = { ...ctx.commonLabels, ...podLabels(spec) };
 
     const secret = (name: string, part: string, type: string, data: Record<string, string>) =>
-      pinAddress(new SecretV1(this, name, { metadata: { name, namespace: ns, labels }, type, data, dependsOn: [...ctx.foundation] }), spec.name, part, 'secret');
+      pinAddress(
+        new SecretV1(this, name, { metadata: { name, namespace: ns, labels }, type, data, dependsOn: [...ctx.foundation] }),
+        spec.name,
+        part,
+        'secret',
+      );
     const user = (username: string, password: string, roles: string) =>
       secret(`${spec.name}-user-${username.replace(/_/g, '-')}`, `user_${username}`, 'kubernetes.io/basic-auth', {
         username,
@@ -167,7 +183,13 @@ class EckElasticsearch extends Construct {
     if (typeof conf !== 'string') throw new Error(`${spec.name}: elasticsearch.yml must be a literal file`);
     const config = eckConfig(conf);
     const zones = ctx.cluster.zones?.length ? [...ctx.cluster.zones] : undefined;
-    const podMeta = { labels: { 'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!, 'platform/environment': ctx.env.name, ...podLabels(spec) } };
+    const podMeta = {
+      labels: {
+        'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!,
+        'platform/environment': ctx.env.name,
+        ...podLabels(spec),
+      },
+    };
     const nodeSets = nodeSetShapes(spec, ctx.env).map((n) => ({
       name: n.name,
       count: n.count,
@@ -195,7 +217,10 @@ class EckElasticsearch extends Construct {
                     topologyKey: 'kubernetes.io/hostname',
                     whenUnsatisfiable: 'DoNotSchedule',
                     labelSelector: {
-                      matchLabels: { 'elasticsearch.k8s.elastic.co/cluster-name': spec.name, 'elasticsearch.k8s.elastic.co/statefulset-name': `${spec.name}-es-${n.name}` },
+                      matchLabels: {
+                        'elasticsearch.k8s.elastic.co/cluster-name': spec.name,
+                        'elasticsearch.k8s.elastic.co/statefulset-name': `${spec.name}-es-${n.name}`,
+                      },
                     },
                   },
                 ],

@@ -100,7 +100,9 @@ class EckKibana extends Construct {
       new SecretV1(this, 'encryption-keys', {
         metadata: { name: `${spec.name}-encryption-keys`, namespace: ns, labels },
         type: 'Opaque',
-        data: Object.fromEntries(Object.entries(ENCRYPTION_KEYS).map(([setting, secret]) => [setting, ctx.secrets.value(secretRef(spec.name, secret))])),
+        data: Object.fromEntries(
+          Object.entries(ENCRYPTION_KEYS).map(([setting, secret]) => [setting, ctx.secrets.value(secretRef(spec.name, secret))]),
+        ),
         dependsOn: [...ctx.foundation],
       }),
       spec.name,
@@ -115,9 +117,21 @@ class EckKibana extends Construct {
       return { name, value };
     });
     const selector = { 'kibana.k8s.elastic.co/name': spec.name };
-    const restricted = { allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+    const restricted = {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
     const podTemplate = {
-      metadata: { labels: { 'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!, 'platform/environment': ctx.env.name, ...podLabels(spec) } },
+      metadata: {
+        labels: {
+          'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!,
+          'platform/environment': ctx.env.name,
+          ...podLabels(spec),
+        },
+      },
       spec: {
         // ECK's own pod context (fsGroup, RuntimeDefault) plus runAsNonRoot, which `restricted` requires.
         securityContext: { runAsNonRoot: true, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
@@ -136,9 +150,21 @@ class EckKibana extends Construct {
         ...(spec.replicas > 1
           ? {
               topologySpreadConstraints: [
-                { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: selector } },
+                {
+                  maxSkew: 1,
+                  topologyKey: 'kubernetes.io/hostname',
+                  whenUnsatisfiable: 'DoNotSchedule',
+                  labelSelector: { matchLabels: selector },
+                },
                 ...(ctx.cluster.zones?.length
-                  ? [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } }]
+                  ? [
+                      {
+                        maxSkew: 1,
+                        topologyKey: 'topology.kubernetes.io/zone',
+                        whenUnsatisfiable: 'ScheduleAnyway',
+                        labelSelector: { matchLabels: selector },
+                      },
+                    ]
                   : []),
               ],
             }
@@ -159,7 +185,10 @@ class EckKibana extends Construct {
         podTemplate,
       },
     };
-    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, keys], { timeoutSeconds: 300, preventDestroy: false });
+    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, keys], {
+      timeoutSeconds: 300,
+      preventDestroy: false,
+    });
 
     if (spec.replicas > 1) {
       // ECK makes no budget for Kibana; one instance at a time may go (it keeps no state).
@@ -179,7 +208,9 @@ class EckKibana extends Construct {
       part: 'probe',
       container: {
         ...probe,
-        files: probe.files.map((f) => (f.format === 'blackbox.yml' && typeof f.content === 'string' ? { ...f, content: withCaFile(f.content, `${CA_DIR}/ca.crt`) } : f)),
+        files: probe.files.map((f) =>
+          f.format === 'blackbox.yml' && typeof f.content === 'string' ? { ...f, content: withCaFile(f.content, `${CA_DIR}/ca.crt`) } : f,
+        ),
       },
       caSecret: `${spec.name}-kb-http-certs-public`,
       dependsOn: [release],
