@@ -152,6 +152,9 @@ export const profiles: Record<ProfileName, Profile> = {
         resources: res('2', '8Gi', '4', '16Gi'),
         persistence: { size: '200Gi' },
         heap: '8Gi',
+        // Three dedicated masters beside the three data nodes (cluster targets; OpenSearch on AWS has its own).
+        topology: 'dedicated',
+        masters: { resources: res('500m', '2Gi', '1', '4Gi'), heap: '2Gi', persistence: { size: '10Gi' } },
         kibana: { replicas: 2, resources: res('500m', '1Gi', '1', '2Gi') },
       },
       ollama: { replicas: 1, resources: res('4', '16Gi', '8', '48Gi'), persistence: { size: '200Gi' } },

@@ -157,7 +157,12 @@ function install(staging: string, outdir: string, stacks: readonly string[]): vo
     const from = path.join(staging, 'stacks', stack);
     const to = path.join(outdir, 'stacks', stack);
     fs.mkdirSync(to, { recursive: true });
-    for (const entry of fs.readdirSync(from)) fs.renameSync(path.join(from, entry), path.join(to, entry));
+    for (const entry of fs.readdirSync(from)) {
+      // A directory (the assets: local Helm charts) replaces the previous synthesis's whole; rename
+      // cannot replace a non-empty directory.
+      if (fs.statSync(path.join(from, entry)).isDirectory()) fs.rmSync(path.join(to, entry), { recursive: true, force: true });
+      fs.renameSync(path.join(from, entry), path.join(to, entry));
+    }
   }
   fs.renameSync(path.join(staging, 'manifest.json'), path.join(outdir, 'manifest.json'));
 }

@@ -139,3 +139,24 @@ describe('stable Terraform addresses (production, AWS)', () => {
     ]);
   });
 });
+
+describe('stable Terraform addresses (staging, Kubernetes)', () => {
+  const staging = synth(env('staging')).tf;
+  const at = (type: string) => Object.keys(staging.resource[type] ?? {}).map((name) => `${type}.${name}`);
+
+  it('the Elasticsearch resource and the operator that owns its nodes (a new address would delete the cluster)', () => {
+    expect(at('helm_release')).toEqual(expect.arrayContaining(['helm_release.elasticsearch_eck', 'helm_release.operator_eck']));
+    expect(at('kubernetes_namespace_v1')).toContain('kubernetes_namespace_v1.namespace_eck');
+  });
+
+  it('the Secrets the file realm and the Kibana keystore read by name', () => {
+    expect(at('kubernetes_secret_v1')).toEqual(
+      expect.arrayContaining([
+        'kubernetes_secret_v1.elasticsearch_user_elastic_secret',
+        'kubernetes_secret_v1.elasticsearch_user_prometheus_exporter_secret',
+        'kubernetes_secret_v1.elasticsearch_roles_secret',
+        'kubernetes_secret_v1.kibana_encryption_keys_secret',
+      ]),
+    );
+  });
+});

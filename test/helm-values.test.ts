@@ -58,9 +58,18 @@ function releases(): Release[] {
         node[parts.at(-1)!] = s.value;
       }
       const local = !r.repository;
-      return { where: `${src.file}: helm_release.${name}`, chart: local ? path.basename(String(r.chart)) : String(r.chart), version: r.version, local, values };
+      return { where: `${src.file}: helm_release.${name}`, chart: local ? localChart(String(r.chart)) : String(r.chart), version: r.version, local, values };
     });
   });
+}
+
+/**
+ * A chart kept in this repository, from the path of its asset in the stack
+ * (`assets/<construct path>_<chart>_<HASH>/<content hash>`, the asset's construct id being the chart's name).
+ */
+function localChart(assetPath: string): string {
+  const names = fs.readdirSync(path.join(import.meta.dirname, '..', 'charts'));
+  return names.find((n) => assetPath.includes(`_${n}_`)) ?? path.basename(assetPath);
 }
 
 /** Upstream copies by `name@version` (versions.json gives the real version of placeholder Chart.yamls). */

@@ -54,8 +54,9 @@ export function synth(e: Environment): Synthesized {
   if (!s) {
     // cdktf captures a stack trace for every token it creates; the test runner source-maps each one,
     // which costs more than the synthesis. Plain V8 frames while synthesizing (restored after).
-    const prepare = Error.prepareStackTrace;
-    Error.prepareStackTrace = undefined;
+    const errors = Error as { prepareStackTrace?: unknown };
+    const prepare = errors.prepareStackTrace;
+    errors.prepareStackTrace = undefined;
     let text: string;
     let stack: EnvironmentStack;
     try {
@@ -63,7 +64,7 @@ export function synth(e: Environment): Synthesized {
       stack = new EnvironmentStack(app, { environment: e });
       text = Testing.synth(stack);
     } finally {
-      Error.prepareStackTrace = prepare;
+      errors.prepareStackTrace = prepare;
     }
     s = { text, tf: JSON.parse(text) as TerraformJson, stack };
     synthesized.set(e, s);

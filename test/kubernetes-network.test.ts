@@ -100,8 +100,10 @@ describe('network policy, evaluated (staging)', () => {
     it('is reached by its dependents, its own jobs and its own members only (plus operators that manage it)', () => {
       for (const other of groups.filter((o) => o !== g)) {
         const expected = (p: { purpose: string }) =>
-          (p.purpose === 'client' || p.purpose === 'admin') &&
-          ((other.role === 'server' && specOf(other.service).dependsOn.includes(service)) || (other.role === 'job' && other.service === service));
+          ((p.purpose === 'client' || p.purpose === 'admin') &&
+            ((other.role === 'server' && specOf(other.service).dependsOn.includes(service)) || (other.role === 'job' && other.service === service))) ||
+          // An exporter or probe run beside an operator-managed service reads it, UI included.
+          (other.role === 'helper' && other.service === service && ['client', 'admin', 'ui'].includes(p.purpose));
         for (const p of g.ports) {
           expect(canReach(podOf(other), me, p.port, p.protocol), `${other.id} -> ${service}:${p.port}`).toBe(expected(p));
         }
@@ -125,6 +127,17 @@ describe('network policy, evaluated (staging)', () => {
       expect(canReach(me, internet, 443)).toBe(declared || (g.egress ?? []).some((e) => e.cidrs.includes('0.0.0.0/0') && e.ports.includes(443)));
       expect(canReach(me, internet, 25)).toBe(false);
     });
+  });
+
+  it('helpers (an exporter or probe beside an operator-managed service) are scraped, and reach only their service', () => {
+    const helpers = groups.filter((g) => g.role === 'helper');
+    expect(helpers.map((g) => g.id).sort()).toEqual(['elasticsearch/exporter', 'kibana/probe']);
+    for (const h of helpers) {
+      for (const p of h.ports) expect(canReach(monitoring, podOf(h), p.port), `${h.id}:${p.port}`).toBe(p.purpose === 'metrics');
+      for (const other of servers.filter((o) => o.service !== h.service)) {
+        for (const p of other.ports) expect(canReach(podOf(h), podOf(other), p.port), `${h.id} -> ${other.service}:${p.port}`).toBe(false);
+      }
+    }
   });
 
   it('a job reaches its own service, and nothing else', () => {

@@ -12,6 +12,7 @@ import {
   port,
   portNumber,
   resolveImage,
+  resourcesSchema,
   secretFile,
   secretValueFile,
   serviceFields,
@@ -43,6 +44,27 @@ export const elasticsearchSchema = z
     persistence: persistenceSchema,
     /** JVM heap (-Xms = -Xmx); at most half of the memory limit, the rest is file-system cache. */
     heap: memoryQuantity,
+    /**
+     * How a cluster target divides the roles among the nodes (the Docker target runs one node):
+     * `combined`: `replicas` nodes, each master-eligible and holding data;
+     * `dedicated`: three dedicated master nodes sized by `masters`, plus `replicas` nodes that hold
+     * data and run ingest, so indexing load or a full data node never stalls the cluster's coordination.
+     * @default 'combined'
+     */
+    topology: z.enum(['combined', 'dedicated']).default('combined'),
+    /**
+     * The three dedicated master nodes, used when `topology` is `dedicated` (ignored otherwise): they
+     * hold the cluster state, not indices, so they are small.
+     * @default none; required when topology is 'dedicated'
+     */
+    masters: z
+      .strictObject({
+        resources: resourcesSchema,
+        /** JVM heap of a master node; at most half of its memory limit. */
+        heap: memoryQuantity,
+        persistence: persistenceSchema,
+      })
+      .optional(),
     kibana: kibanaSchema,
   })
   .superRefine(imageOrVersion)
@@ -53,6 +75,20 @@ export const elasticsearchSchema = z
           code: 'custom',
           path: ['heap'],
           message: `${c.heap} is more than half of the ${c.resources.limits.memory} memory limit`,
+        });
+      }
+      if (c.topology === 'dedicated' && !c.masters) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['masters'],
+          message: "topology 'dedicated' runs three master nodes: give their resources, heap and persistence here",
+        });
+      }
+      if (c.masters && memoryBytes(c.masters.heap) > memoryBytes(c.masters.resources.limits.memory) / 2) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['masters', 'heap'],
+          message: `${c.masters.heap} is more than half of the ${c.masters.resources.limits.memory} memory limit`,
         });
       }
       const es = resolveImage(ELASTICSEARCH_IMAGE, c);

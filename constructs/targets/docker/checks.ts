@@ -1,7 +1,7 @@
 /**
  * What a single Docker host can and cannot do, checked before anything is rendered: no two services
- * on one host port (the message names both fields), published ports inside the port range, and a
- * bridge subnet with room for every container.
+ * on one host port (the message names both fields), published ports inside the port range, a
+ * bridge subnet with room for every container, and one Elasticsearch node (no dedicated masters).
  */
 import type { Environment, Issue } from '../../../environments/load';
 import { containerAddresses, containerCount } from './network';
@@ -30,6 +30,12 @@ export function dockerChecks(env: Environment): Issue[] {
       message:
         `host port ${p.hostPort} is published twice: by ${blamed.decidedBy} (${blamed.spec.configPath} port ${blamed.port.name}) ` +
         `and by ${other.decidedBy} (${other.spec.configPath} port ${other.port.name}); choose another port for one of them`,
+    });
+  }
+  if (env.services.elasticsearch?.topology === 'dedicated') {
+    issues.push({
+      path: 'services.elasticsearch.topology',
+      message: "the docker target runs one Elasticsearch node; dedicated master nodes need a cluster target, so use topology: 'combined'",
     });
   }
   const needed = containerCount(env.specs);

@@ -3,9 +3,10 @@
  * evaluates the rendered policies against it). Everything not listed here is denied:
  *
  * - a service reaches the client and admin ports of the services it declares it depends on;
- * - a service's jobs reach their own service's client and admin ports;
+ * - a service's jobs reach their own service's client and admin ports; its helpers (an exporter or
+ *   probe beside an operator-managed service) reach its client, admin and UI ports;
  * - the members of a service reach each other on every port (replication, cluster routes);
- * - the monitoring namespace reaches every metrics port;
+ * - the monitoring namespace reaches every metrics port (a service's or its helpers');
  * - the edge namespace (the Gateway's proxies) reaches the UI ports of the services it exposes;
  * - every pod resolves names through the cluster DNS;
  * - extra egress a spec or realization declares (the internet for model downloads, the API server
@@ -73,6 +74,14 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
     if (g.role === 'job') {
       const ports = portsOf(serverOf(g.service), SERVED);
       if (ports.length) out.push({ from: { group: g }, to: { group: serverOf(g.service) }, ports, reason: `the ${g.id} job sets up ${g.service}` });
+    }
+    if (g.role === 'helper') {
+      const ports = portsOf(serverOf(g.service), [...SERVED, 'ui']);
+      if (ports.length) out.push({ from: { group: g }, to: { group: serverOf(g.service) }, ports, reason: `${g.id} reads ${g.service}` });
+      const metrics = portsOf(g, ['metrics']);
+      if (metrics.length) {
+        out.push({ from: { namespace: inputs.monitoringNamespace }, to: { group: g }, ports: metrics, reason: 'Prometheus scrapes metrics' });
+      }
     }
     for (const e of g.egress ?? []) {
       out.push({ from: { group: g }, to: { cidrs: e.cidrs }, ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })), reason: e.reason });

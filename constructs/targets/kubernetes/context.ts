@@ -42,8 +42,12 @@ export interface PodGroup {
   readonly labels: Readonly<Record<string, string>>;
   /** Ports the pods serve, by purpose. */
   readonly ports: readonly { readonly port: number; readonly purpose: PortPurpose; readonly protocol: 'TCP' | 'UDP' }[];
-  /** `server`: the service's pods; `job`: a one-shot job of the service (reaches its own service only). */
-  readonly role: 'server' | 'job';
+  /**
+   * `server`: the service's pods; `job`: a one-shot job of the service (reaches its own service only);
+   * `helper`: a long-running helper beside an operator-managed service (its exporter or probe): it
+   * reaches its own service like a job, and monitoring reaches its metrics ports.
+   */
+  readonly role: 'server' | 'job' | 'helper';
   /** Extra destinations the pods need (the API server, the internet), with the ports. */
   readonly egress?: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
   /** Extra sources allowed in (an operator managing these pods), namespace by label, with the ports. */
@@ -64,5 +68,11 @@ export interface Realization {
   readonly why?: string;
   /** The Service name clients use, when it is not the service's own name (`postgres-rw`). @default spec.name */
   readonly serviceName?: (spec: ServiceSpec) => string;
+  /**
+   * What the realization runs, as specs whose containers and replicas the namespace's quota counts,
+   * when that differs from the spec (an operator's extra nodes, a sidecar run once as its own pod).
+   * @default [spec]
+   */
+  readonly footprint?: (spec: ServiceSpec, env: Environment) => readonly ServiceSpec[];
   render(scope: Construct, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]): Realized;
 }

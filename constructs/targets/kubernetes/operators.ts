@@ -14,6 +14,8 @@ export interface OperatorChart {
   readonly chart: string;
   readonly version: string;
   readonly podSecurity: 'restricted' | 'baseline' | 'privileged';
+  /** Why the namespace is not `restricted` (required then; shown on the namespace as `platform/pod-security-reason`). */
+  readonly podSecurityReason?: string;
   readonly values: Record<string, unknown>;
 }
 
@@ -32,10 +34,14 @@ export class Operators extends Construct {
   ensure(op: OperatorChart): HelmRelease {
     let release = this.installed.get(op.name);
     if (release) return release;
+    if (op.podSecurity !== 'restricted' && !op.podSecurityReason) {
+      throw new Error(`operator ${op.name}: namespace ${op.namespace} is ${op.podSecurity}; say why in podSecurityReason`);
+    }
     const ns = pinAddress(
       new NamespaceV1(this, `${op.name}-namespace`, {
         metadata: {
           name: op.namespace,
+          ...(op.podSecurityReason ? { annotations: { 'platform/pod-security-reason': op.podSecurityReason } } : {}),
           labels: {
             'pod-security.kubernetes.io/enforce': op.podSecurity,
             'pod-security.kubernetes.io/audit': op.podSecurity,

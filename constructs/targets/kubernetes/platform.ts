@@ -71,7 +71,12 @@ export class InClusterPlatform extends Construct {
     const specs = orderByDependencies(props.specs);
 
     const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring']);
-    const uses = [...concerns].map((concern) => ({ name: namespaceOf(prefix, concern), concern, specs: specs.filter((s) => s.concern === concern) }));
+    // The quota counts what each realization runs (an operator's extra nodes), not only the spec.
+    const uses = [...concerns].map((concern) => ({
+      name: namespaceOf(prefix, concern),
+      concern,
+      specs: specs.filter((s) => s.concern === concern).flatMap((s) => realizationOf(s).footprint?.(s, env) ?? [s]),
+    }));
     this.namespaces = uses.map((u) => u.name);
     const commonLabels = { 'app.kubernetes.io/part-of': env.project, 'app.kubernetes.io/managed-by': 'cdktf', 'platform/environment': env.name };
     const namespaces = new Namespaces(this, 'namespaces', { prefix, uses, labels: { ...commonLabels, ...env.labels }, after });

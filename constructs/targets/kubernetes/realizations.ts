@@ -5,10 +5,12 @@
  */
 import type { ServiceSpec } from '../../spec/types';
 import type { Realization } from './context';
+import { elasticsearch } from './elasticsearch';
+import { kibana } from './kibana';
 import { postgres } from './postgres';
 import { workload } from './workload';
 
-export const realizations: Readonly<Record<string, Realization>> = { postgres };
+export const realizations: Readonly<Record<string, Realization>> = { postgres, elasticsearch, kibana };
 
 export function realizationOf(spec: ServiceSpec): Realization {
   return realizations[spec.name] ?? workload;

@@ -1,0 +1,229 @@
+/**
+ * Kibana on ECK (the `Kibana` resource from charts/platform-elastic, after the Elasticsearch release):
+ * ECK connects it to Elasticsearch with a service account token of its own (the Docker target's
+ * kibana_system password is not used), serves it over HTTPS with its own CA, and rolls the pods when
+ * their configuration or keystore changes.
+ *
+ * From the spec: the version and image, the replicas, the resources and NODE_OPTIONS, and the
+ * kibana.yml settings that are neither secrets nor ECK's (`status.allowAnonymous: false` as on
+ * Docker, telemetry off, ...). The three encryption keys are generated secrets: they reach Kibana's
+ * keystore through `spec.secureSettings` (a Secret with one key per setting, ECK's documented way;
+ * Kibana's keystore overrides kibana.yml, where ECK would otherwise put keys of its own), so every
+ * replica shares them and a rotation rolls the pods.
+ *
+ * Pod Security `restricted`: ECK's default pod context has no `runAsNonRoot` and its keystore init
+ * container only `privileged: false`, so the pod template sets both (ECK keeps a user-given pod
+ * security context whole and merges init containers by name: `defaults/pod_template.go`).
+ *
+ * Metrics: the spec's blackbox probe runs as its own Deployment against `<name>-kb-http` (HTTPS with
+ * the CA from `<name>-kb-http-certs-public`), as the monitoring user.
+ */
+import type { ContainerSpec, ServiceSpec, Text } from '../../spec/types';
+import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import { PodDisruptionBudgetV1, SecretV1 } from '../../providers/kubernetes';
+import { secretRef } from '../../spec/template';
+import { pinAddress } from '../terraform';
+import type { K8sContext, PodGroup, Realization, Realized } from './context';
+import { CA_DIR, Helper, eckOperator, elasticRelease } from './eck';
+import { podLabels } from './naming';
+import { imageOf } from './pod';
+import { canonicalCpu, canonicalMemory } from './quantities';
+
+/** Keystore settings and the spec's secrets that hold them. */
+export const ENCRYPTION_KEYS: Readonly<Record<string, string>> = {
+  'xpack.security.encryptionKey': 'security-key',
+  'xpack.encryptedSavedObjects.encryptionKey': 'saved-objects-key',
+  'xpack.reporting.encryptionKey': 'reporting-key',
+};
+
+/** kibana.yml settings ECK writes itself (name, listener, the Elasticsearch association). */
+const ECK_OWNED = ['server.name', 'server.host', 'server.port'];
+const ECK_OWNED_PREFIXES = ['elasticsearch.'];
+
+/** The name ECK gives Kibana's keystore init container (`pkg/controller/common/keystore`). */
+const KEYSTORE_INIT = 'elastic-internal-init-keystore';
+
+/** The settings of the spec's kibana.yml that go into the resource's `config` (no line that carries a reference). */
+export function eckKibanaConfig(yml: Text): Record<string, string | boolean> {
+  const REF = '\u0000';
+  const text = typeof yml === 'string' ? yml : yml.parts.map((p) => (typeof p === 'string' ? p : REF)).join('');
+  const out: Record<string, string | boolean> = {};
+  for (const line of text.split('\n')) {
+    if (line.includes(REF)) continue;
+    const m = /^([A-Za-z0-9_.]+):\s*(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const [, key, raw] = m as unknown as [string, string, string];
+    if (ECK_OWNED.includes(key) || ECK_OWNED_PREFIXES.some((p) => key.startsWith(p)) || key in ENCRYPTION_KEYS) continue;
+    out[key] = raw === 'true' ? true : raw === 'false' ? false : raw.replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+/** The probe's blackbox module with the CA of Kibana's certificate (the target is HTTPS on ECK). */
+export function withCaFile(blackboxYml: string, caFile: string): string {
+  const anchor = '    http:\n';
+  if (!blackboxYml.includes(anchor)) throw new Error('the probe module has no http prober');
+  return blackboxYml.replace(anchor, `${anchor}      tls_config:\n        ca_file: ${caFile}\n`);
+}
+
+function probeOf(spec: ServiceSpec): ContainerSpec {
+  const c = spec.containers.find((x) => x.name === 'probe');
+  if (!c) throw new Error(`${spec.name}: the spec has no probe container`);
+  return c;
+}
+
+export const kibana: Realization = {
+  describe: () => 'Kibana resource on ECK (chart platform-elastic, in this repository); probe as its own Deployment',
+  serviceName: (spec) => `${spec.name}-kb-http`,
+  footprint: (spec) => [
+    { ...spec, containers: [spec.containers[0]!] },
+    { ...spec, name: `${spec.name}-probe`, replicas: 1, containers: [probeOf(spec)] },
+  ],
+  render: (scope, ctx, spec, dependsOn) => new EckKibana(scope, spec.name, ctx, spec, dependsOn).realized,
+};
+
+class EckKibana extends Construct {
+  readonly realized: Realized;
+
+  constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]) {
+    super(scope, id);
+    const ns = ctx.namespaceOf(spec);
+    const main = spec.containers[0]!;
+    const version = main.image.tag;
+    if (!version) throw new Error(`${spec.configPath}: ECK needs the Kibana version; pin the image by tag`);
+    const [es] = spec.dependsOn;
+    if (!es) throw new Error(`${spec.name}: Kibana needs the Elasticsearch it depends on`);
+    const operator = ctx.operators.ensure(eckOperator(ns));
+    const labels = { ...ctx.commonLabels, ...podLabels(spec) };
+
+    const keys = pinAddress(
+      new SecretV1(this, 'encryption-keys', {
+        metadata: { name: `${spec.name}-encryption-keys`, namespace: ns, labels },
+        type: 'Opaque',
+        data: Object.fromEntries(
+          Object.entries(ENCRYPTION_KEYS).map(([setting, secret]) => [setting, ctx.secrets.value(secretRef(spec.name, secret))]),
+        ),
+        dependsOn: [...ctx.foundation],
+      }),
+      spec.name,
+      'encryption_keys',
+      'secret',
+    );
+
+    const conf = main.files.find((f) => f.format === 'kibana.yml')?.content;
+    if (!conf) throw new Error(`${spec.name}: the spec has no kibana.yml`);
+    const env = Object.entries(main.env).map(([name, value]) => {
+      if (typeof value !== 'string') throw new Error(`${spec.name}: ${name} must be a literal on ECK`);
+      return { name, value };
+    });
+    const selector = { 'kibana.k8s.elastic.co/name': spec.name };
+    const restricted = {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const podTemplate = {
+      metadata: {
+        labels: {
+          'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!,
+          'platform/environment': ctx.env.name,
+          ...podLabels(spec),
+        },
+      },
+      spec: {
+        // ECK's own pod context (fsGroup, RuntimeDefault) plus runAsNonRoot, which `restricted` requires.
+        securityContext: { runAsNonRoot: true, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'kibana',
+            env,
+            resources: {
+              requests: { cpu: canonicalCpu(main.resources.requests.cpu), memory: canonicalMemory(main.resources.requests.memory) },
+              limits: { cpu: canonicalCpu(main.resources.limits.cpu), memory: canonicalMemory(main.resources.limits.memory) },
+            },
+          },
+        ],
+        // The keystore tool writes into the keystore volume, its root filesystem stays writable as ECK leaves it.
+        initContainers: [{ name: KEYSTORE_INIT, securityContext: { ...restricted, readOnlyRootFilesystem: false } }],
+        ...(spec.replicas > 1
+          ? {
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: 'kubernetes.io/hostname',
+                  whenUnsatisfiable: 'DoNotSchedule',
+                  labelSelector: { matchLabels: selector },
+                },
+                ...(ctx.cluster.zones?.length
+                  ? [
+                      {
+                        maxSkew: 1,
+                        topologyKey: 'topology.kubernetes.io/zone',
+                        whenUnsatisfiable: 'ScheduleAnyway',
+                        labelSelector: { matchLabels: selector },
+                      },
+                    ]
+                  : []),
+              ],
+            }
+          : {}),
+      },
+    };
+    const values = {
+      labels: ctx.commonLabels,
+      kibana: {
+        enabled: true,
+        name: spec.name,
+        version,
+        image: imageOf(main),
+        count: spec.replicas,
+        elasticsearchRef: es,
+        config: eckKibanaConfig(conf),
+        secureSettings: [`${spec.name}-encryption-keys`],
+        podTemplate,
+      },
+    };
+    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, keys], {
+      timeoutSeconds: 300,
+      preventDestroy: false,
+    });
+
+    if (spec.replicas > 1) {
+      // ECK makes no budget for Kibana; one instance at a time may go (it keeps no state).
+      pinAddress(
+        new PodDisruptionBudgetV1(this, 'pdb', {
+          metadata: { name: spec.name, namespace: ns, labels },
+          spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
+          dependsOn: [...ctx.foundation],
+        }),
+        spec.name,
+        'pdb',
+      );
+    }
+
+    const probe = probeOf(spec);
+    const helper = new Helper(this, ctx, spec, {
+      part: 'probe',
+      container: {
+        ...probe,
+        files: probe.files.map((f) =>
+          f.format === 'blackbox.yml' && typeof f.content === 'string' ? { ...f, content: withCaFile(f.content, `${CA_DIR}/ca.crt`) } : f,
+        ),
+      },
+      caSecret: `${spec.name}-kb-http-certs-public`,
+      dependsOn: [release],
+    });
+
+    const server: PodGroup = {
+      id: spec.name,
+      service: spec.name,
+      namespace: ns,
+      labels: selector,
+      ports: main.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: 'TCP' as const })),
+      role: 'server',
+    };
+    this.realized = { ready: [release, helper.deployment], pods: [server, helper.group] };
+  }
+}
