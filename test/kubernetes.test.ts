@@ -26,7 +26,8 @@ describe('the staging stack on Kubernetes', () => {
 
   it('one namespace per concern, labelled for the restricted Pod Security Standard', () => {
     const namespaces = Object.values<any>(r.kubernetes_namespace_v1!).filter((n) => n.metadata.labels['platform/concern']);
-    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([ns('ai'), ns('data'), ns('messaging'), ns('monitoring')]);
+    // The edge namespace: staging exposes endpoints through its gateway.
+    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([ns('ai'), ns('data'), ns('edge'), ns('messaging'), ns('monitoring')]);
     for (const n of namespaces) {
       expect(n.metadata.labels).toMatchObject({
         'pod-security.kubernetes.io/enforce': 'restricted',
