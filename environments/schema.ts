@@ -232,6 +232,10 @@ export const kubernetesTargetSchema = z.strictObject({
     .strictObject({
       /** @default 'nvidia.com/gpu' */
       resourceName: z.string().default('nvidia.com/gpu'),
+      /**
+       * Labels of the GPU nodes; GPU workloads (and the device plugin, when installed) run there only.
+       * @default {} (any node that advertises the resource; not allowed with `devicePlugin: 'install'`)
+       */
       nodeSelector: z.record(labelKey, labelValue).default({}),
       tolerations: z.array(toleration).default([]),
       /**
@@ -240,6 +244,15 @@ export const kubernetesTargetSchema = z.strictObject({
        * @default 'present'
        */
       devicePlugin: z.enum(['present', 'install']).default('present'),
+    })
+    .superRefine((g, ctx) => {
+      if (g.devicePlugin === 'install' && Object.keys(g.nodeSelector).length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeSelector'],
+          message: "must name the GPU nodes' label when the device plugin is installed (it runs on those nodes only), e.g. { 'nvidia.com/gpu.present': 'true' }",
+        });
+      }
     })
     .optional(),
 });
