@@ -152,7 +152,10 @@ export const clusterAccessSchema = z.discriminatedUnion('auth', [
 /** How the cluster's TLS certificates for external endpoints are issued (cert-manager). */
 export const issuerSchema = z.discriminatedUnion('kind', [
   z.strictObject({
-    /** An issuer that already exists in the cluster. */
+    /**
+     * An issuer that already exists: a ClusterIssuer, or an Issuer in the Gateway's namespace
+     * (`<namespacePrefix>-edge`, which this stack creates; certificates wait until the Issuer is there).
+     */
     kind: z.enum(['ClusterIssuer', 'Issuer']),
     name: dnsLabel,
   }),
@@ -194,14 +197,33 @@ export const kubernetesTargetSchema = z.strictObject({
       domain: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a DNS domain such as staging.example.com'),
       issuer: issuerSchema,
       /**
-       * Install Envoy Gateway (and its GatewayClass `platform`), or use a Gateway API implementation the
-       * cluster already runs, by its GatewayClass name.
+       * Install Envoy Gateway (and its GatewayClass `<namespacePrefix>`), or use a Gateway API
+       * implementation the cluster already runs, by its GatewayClass name.
        * @default { install: 'envoy-gateway' }
        */
       implementation: z
-        .discriminatedUnion('install', [z.strictObject({ install: z.literal('envoy-gateway') }), z.strictObject({ install: z.literal('none'), gatewayClass: dnsLabel })])
+        .discriminatedUnion('install', [
+          z.strictObject({ install: z.literal('envoy-gateway') }),
+          z.strictObject({
+            install: z.literal('none'),
+            gatewayClass: dnsLabel,
+            /**
+             * Where that implementation runs its proxies: the exposed ports admit connections from
+             * these pods only (network policy), so it cannot be guessed.
+             */
+            proxies: z.strictObject({
+              namespace: dnsLabel,
+              /** Labels of the proxy pods in that namespace. @default {} (every pod of the namespace) */
+              podLabels: z.record(labelKey, labelValue).default({}),
+            }),
+          }),
+        ])
         .default({ install: 'envoy-gateway' }),
-      /** Install cert-manager, or use the cluster's. @default true */
+      /**
+       * Install cert-manager (with its Gateway API support on), or use the cluster's, which must run
+       * with Gateway API support (`config.gatewayAPI.enabled`).
+       * @default true
+       */
       installCertManager: z.boolean().default(true),
     })
     .optional(),
@@ -210,6 +232,10 @@ export const kubernetesTargetSchema = z.strictObject({
     .strictObject({
       /** @default 'nvidia.com/gpu' */
       resourceName: z.string().default('nvidia.com/gpu'),
+      /**
+       * Labels of the GPU nodes; GPU workloads (and the device plugin, when installed) run there only.
+       * @default {} (any node that advertises the resource; not allowed with `devicePlugin: 'install'`)
+       */
       nodeSelector: z.record(labelKey, labelValue).default({}),
       tolerations: z.array(toleration).default([]),
       /**
@@ -218,6 +244,15 @@ export const kubernetesTargetSchema = z.strictObject({
        * @default 'present'
        */
       devicePlugin: z.enum(['present', 'install']).default('present'),
+    })
+    .superRefine((g, ctx) => {
+      if (g.devicePlugin === 'install' && Object.keys(g.nodeSelector).length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeSelector'],
+          message: "must name the GPU nodes' label when the device plugin is installed (it runs on those nodes only), e.g. { 'nvidia.com/gpu.present': 'true' }",
+        });
+      }
     })
     .optional(),
 });

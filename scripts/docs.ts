@@ -119,7 +119,7 @@ function row(spec: ServiceSpec): string {
   const main = spec.containers[0]!;
   const ports = spec.containers
     .flatMap((c) => c.ports)
-    .map((p) => `${p.port} ${p.name} (${p.purpose})`)
+    .map((p) => `${p.port} ${p.name} (${p.purpose}${p.external ? ', external' : ''})`)
     .join('<br>');
   const exec = main.health.exec;
   const command = exec[0] === 'sh' || exec[0] === 'bash' ? exec.slice(2).join(' ') : exec.join(' ');

@@ -7,6 +7,7 @@
  * own values.yaml. Below a default that is an empty map or null any key is accepted (the chart passes
  * the map through), and so below the keys in OPEN_MAPS.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,13 +64,28 @@ function releases(): Release[] {
   });
 }
 
+const CHARTS = path.join(import.meta.dirname, '..', 'charts');
+
+/** cdktf's asset hash of a directory (cdktf/lib/private/fs.js hashPath): md5 of the files' bytes in directory order. */
+function assetHash(dir: string): string {
+  const hash = createHash('md5');
+  const walk = (p: string): void => {
+    const stat = fs.statSync(p);
+    if (stat.isFile()) hash.update(fs.readFileSync(p));
+    else if (stat.isDirectory()) for (const f of fs.readdirSync(p)) walk(path.resolve(p, f));
+  };
+  walk(dir);
+  return hash.digest('hex').slice(0, 32).toUpperCase();
+}
+
 /**
- * A chart kept in this repository, from the path of its asset in the stack
- * (`assets/<construct path>_<chart>_<HASH>/<content hash>`, the asset's construct id being the chart's name).
+ * The directory under charts/ a local release's asset path (`assets/<id>/<hash>`) was copied from,
+ * found by its content hash (a stale or unknown asset has none).
  */
 function localChart(assetPath: string): string {
-  const names = fs.readdirSync(path.join(import.meta.dirname, '..', 'charts'));
-  return names.find((n) => assetPath.includes(`_${n}_`)) ?? path.basename(assetPath);
+  const hash = path.basename(assetPath);
+  const dirs = fs.existsSync(CHARTS) ? fs.readdirSync(CHARTS).filter((d) => fs.statSync(path.join(CHARTS, d)).isDirectory()) : [];
+  return dirs.find((d) => assetHash(path.join(CHARTS, d)) === hash) ?? `(no chart under charts/ hashes to ${hash})`;
 }
 
 /** Upstream copies by `name@version` (versions.json gives the real version of placeholder Chart.yamls). */
@@ -107,7 +123,7 @@ describe.skipIf(!SHARED)('Helm values exist in the pinned charts (upstream copie
 
   it.each(all.map((r) => [r.where, r] as const))('%s', (_, r) => {
     const file = r.local
-      ? path.join(import.meta.dirname, '..', 'charts', r.chart, 'values.yaml')
+      ? path.join(CHARTS, r.chart, 'values.yaml')
       : copies.get(`${r.chart}@${String(r.version).replace(/^v/, '')}`);
     expect(file, `${r.chart}@${r.version} has no upstream copy in ${SHARED}; pin a version listed in its INDEX.md`).toBeDefined();
     const defaults = parse(fs.readFileSync(file!, 'utf8')) as Record<string, unknown>;

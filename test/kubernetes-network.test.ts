@@ -158,6 +158,27 @@ describe('network policy, evaluated (staging)', () => {
     }
   });
 
+  it("the Gateway's proxies reach exactly the external ports (and cert-manager's HTTP-01 solver); their neighbours reach nothing", () => {
+    const { proxies } = platform;
+    expect(proxies).toBeDefined();
+    const proxy: Pod = { id: 'envoy proxy', namespace: proxies!.namespace, labels: { ...proxies!.labels } };
+    const controller: Pod = { id: 'envoy-gateway', namespace: proxies!.namespace, labels: { 'control-plane': 'envoy-gateway' } };
+    const reached: string[] = [];
+    for (const g of servers) {
+      for (const p of g.ports) {
+        if (canReach(proxy, podOf(g), p.port, p.protocol)) reached.push(`${g.service}:${p.port}`);
+        expect(canReach(controller, podOf(g), p.port, p.protocol), `controller -> ${g.service}:${p.port}`).toBe(false);
+      }
+    }
+    const external = staging.specs.flatMap((x) => x.containers.flatMap((c) => c.ports.filter((p) => p.external).map((p) => `${x.name}:${p.port}`)));
+    expect(reached.sort()).toEqual(external.sort());
+    expect(reached).toEqual(['kibana:5601']);
+    const [solver] = platform.edgeGroups;
+    expect(canReach(proxy, podOf(solver!), 8089)).toBe(true);
+    expect(canReach(controller, podOf(solver!), 8089)).toBe(false);
+    expect(canReach(stranger, podOf(solver!), 8089)).toBe(false);
+  });
+
   it('the evaluator itself refuses what no policy allows (a policy-free pair is not a pass)', () => {
     const redis = podOf(servers.find((g) => g.service === 'redis')!);
     const kibana = podOf(servers.find((g) => g.service === 'kibana')!);

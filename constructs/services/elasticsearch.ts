@@ -325,7 +325,7 @@ monitoring.ui.container.elasticsearch.enabled: true
             env: {
               NODE_OPTIONS: `--max-old-space-size=${Math.floor(memoryMebibytes(k.resources.limits.memory) * 0.75)}`,
             },
-            ports: [port('http', 5601, 'ui', 'http', k.hostPorts)],
+            ports: [{ ...port('http', 5601, 'ui', 'http', k.hostPorts), external: true }],
             mounts: [],
             files: [secretFile(KIBANA_CONFIG, kibanaConfig, { format: 'kibana.yml' }), probePassword],
             // Status is not anonymous: the check signs in as the monitoring user.

@@ -284,7 +284,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
           MINIO_PROMETHEUS_AUTH_TYPE: 'jwt',
           MINIO_BROWSER_REDIRECT: 'false',
         },
-        ports: [port('api', 9000, 'client', 's3', c.hostPorts), port('console', 9001, 'ui', 'http', c.hostPorts)],
+        ports: [port('api', 9000, 'client', 's3', c.hostPorts), { ...port('console', 9001, 'ui', 'http', c.hostPorts), external: true }],
         mounts: [{ volume: 'data', path: '/data' }],
         files: [rootUser, rootPassword],
         health: health(['mc', 'ready', 'local'], { http: { port: 9000, path: '/minio/health/ready' }, startPeriodSeconds: 20 }),

@@ -112,6 +112,14 @@ export interface PortSpec {
    * publishing policy (`target.publish` on Docker), not part of the spec.
    */
   readonly hostPort?: number;
+  /**
+   * Reachable from outside the platform: a cluster target routes it through its Gateway under
+   * `<service>.<domain>` with a TLS certificate (an HTTP port; at most one per service). Decided per
+   * port, not by purpose: the RabbitMQ management UI and the Neo4j browser are UIs that stay
+   * internal. Single-host targets ignore it (their publishing policy is `target.publish`).
+   * @default false (internal only)
+   */
+  readonly external?: true;
 }
 
 export interface VolumeMount {

@@ -7,19 +7,22 @@
  *   probe beside an operator-managed service) reach its client, admin and UI ports;
  * - the members of a service reach each other on every port (replication, cluster routes);
  * - the monitoring namespace reaches every metrics port (a service's or its helpers');
- * - the edge namespace (the Gateway's proxies) reaches the UI ports of the services it exposes;
+ * - the Gateway's proxies reach the ports a spec marks `external` (and no other), when the
+ *   environment has a gateway;
  * - every pod resolves names through the cluster DNS;
  * - extra egress a spec or realization declares (the internet for model downloads, the API server
  *   for operator-managed instances), and extra ingress (an operator reaching what it manages).
  */
-import type { PortPurpose, ServiceSpec } from '../../spec/types';
+import type { PortPurpose, PortSpec, ServiceSpec } from '../../spec/types';
 import type { PodGroup } from './context';
 
 export interface Peer {
   /** A pod group of the platform. */
   readonly group?: PodGroup;
-  /** Any pod in a namespace (monitoring, edge, an operator's). */
+  /** Any pod in a namespace (monitoring, an operator's), or those with `labels` in it. */
   readonly namespace?: string;
+  /** With `namespace`: only the pods carrying these labels (the Gateway's proxies). */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Addresses outside the cluster. */
   readonly cidrs?: readonly string[];
 }
@@ -35,11 +38,16 @@ export interface ConnectivityInputs {
   readonly specs: readonly ServiceSpec[];
   readonly groups: readonly PodGroup[];
   readonly monitoringNamespace: string;
-  /** The Gateway's namespace, when external endpoints are configured. */
-  readonly edgeNamespace?: string;
+  /** Where the Gateway's proxies run, when external endpoints are configured. */
+  readonly proxies?: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
 }
 
 const SERVED: readonly PortPurpose[] = ['client', 'admin'];
+
+/** The ports a spec marks `external`: routed by the Gateway, reached by its proxies. */
+export function externalPorts(spec: ServiceSpec): PortSpec[] {
+  return spec.containers.flatMap((c) => c.ports.filter((p) => p.external === true));
+}
 
 const portsOf = (g: PodGroup, purposes: readonly PortPurpose[]) =>
   g.ports.filter((p) => purposes.includes(p.purpose)).map((p) => ({ port: p.port, protocol: p.protocol }));
@@ -65,9 +73,16 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
     if (metrics.length) {
       out.push({ from: { namespace: inputs.monitoringNamespace }, to: { group: server }, ports: metrics, reason: 'Prometheus scrapes metrics' });
     }
-    const ui = portsOf(server, ['ui']);
-    if (ui.length && inputs.edgeNamespace) {
-      out.push({ from: { namespace: inputs.edgeNamespace }, to: { group: server }, ports: ui, reason: 'the Gateway routes to the web UI' });
+    const external = externalPorts(spec);
+    if (external.length && inputs.proxies) {
+      const missing = external.filter((p) => !server.ports.some((s) => s.port === p.port));
+      if (missing.length) throw new Error(`${spec.name}: its pods do not serve external port ${missing.map((p) => p.port).join(', ')}`);
+      out.push({
+        from: { namespace: inputs.proxies.namespace, labels: inputs.proxies.labels },
+        to: { group: server },
+        ports: external.map((p) => ({ port: p.port, protocol: 'TCP' as const })),
+        reason: `the Gateway routes ${spec.name}'s external port`,
+      });
     }
   }
   for (const g of inputs.groups) {
@@ -87,7 +102,7 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
       out.push({ from: { group: g }, to: { cidrs: e.cidrs }, ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })), reason: e.reason });
     }
     for (const i of g.ingressFrom ?? []) {
-      out.push({ from: { namespace: i.namespace }, to: { group: g }, ports: i.ports.map((port) => ({ port, protocol: 'TCP' as const })), reason: i.reason });
+      out.push({ from: { namespace: i.namespace, ...(i.labels ? { labels: i.labels } : {}) }, to: { group: g }, ports: i.ports.map((port) => ({ port, protocol: 'TCP' as const })), reason: i.reason });
     }
   }
   return out;

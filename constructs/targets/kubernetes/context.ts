@@ -50,8 +50,16 @@ export interface PodGroup {
   readonly role: 'server' | 'job' | 'helper';
   /** Extra destinations the pods need (the API server, the internet), with the ports. */
   readonly egress?: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
-  /** Extra sources allowed in (an operator managing these pods), namespace by label, with the ports. */
-  readonly ingressFrom?: readonly { readonly namespace: string; readonly ports: readonly number[]; readonly reason: string }[];
+  /**
+   * Extra sources allowed in (an operator managing these pods, the Gateway's proxies), by namespace
+   * and, where given, by the labels of the pods in it, with the ports.
+   */
+  readonly ingressFrom?: readonly {
+    readonly namespace: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly ports: readonly number[];
+    readonly reason: string;
+  }[];
 }
 
 export interface Realized {
@@ -68,6 +76,12 @@ export interface Realization {
   readonly why?: string;
   /** The Service name clients use, when it is not the service's own name (`postgres-rw`). @default spec.name */
   readonly serviceName?: (spec: ServiceSpec) => string;
+  /**
+   * When that Service speaks TLS with a certificate of the realization's own CA: the Secret (key
+   * `ca.crt`) in the service's namespace that holds the CA. The Gateway's route to it verifies the
+   * Service's DNS name against that CA (a BackendTLSPolicy). @default plain HTTP
+   */
+  readonly serviceTls?: (spec: ServiceSpec) => { readonly caSecret: string };
   /**
    * What the realization runs, as specs whose containers and replicas the namespace's quota counts,
    * when that differs from the spec (an operator's extra nodes, a sidecar run once as its own pod).

@@ -51,6 +51,7 @@ export class KubernetesTarget extends Construct {
         ...(target.storageClass ? { storageClass: target.storageClass } : {}),
         ...(target.zones ? { zones: target.zones } : {}),
         apiServerCidrs: target.apiServerCidrs,
+        ...(target.gateway ? { gateway: target.gateway } : {}),
         ...(target.gpu
           ? {
               gpu: {

@@ -75,6 +75,8 @@ function probeOf(spec: ServiceSpec): ContainerSpec {
 export const kibana: Realization = {
   describe: () => 'Kibana resource on ECK (chart platform-elastic, in this repository); probe as its own Deployment',
   serviceName: (spec) => `${spec.name}-kb-http`,
+  // ECK serves Kibana over HTTPS with its own CA (the certificate names `<name>-kb-http.<namespace>.svc`).
+  serviceTls: (spec) => ({ caSecret: `${spec.name}-kb-http-certs-public` }),
   footprint: (spec) => [
     { ...spec, containers: [spec.containers[0]!] },
     { ...spec, name: `${spec.name}-probe`, replicas: 1, containers: [probeOf(spec)] },

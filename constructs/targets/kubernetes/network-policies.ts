@@ -14,7 +14,8 @@ const NS_LABEL = 'kubernetes.io/metadata.name';
 function peers(p: Peer) {
   if (p.cidrs) return p.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
   if (p.group) return [{ namespaceSelector: { matchLabels: { [NS_LABEL]: p.group.namespace } }, podSelector: { matchLabels: { ...p.group.labels } } }];
-  return [{ namespaceSelector: { matchLabels: { [NS_LABEL]: p.namespace! } } }];
+  const namespaceSelector = { matchLabels: { [NS_LABEL]: p.namespace! } };
+  return [p.labels && Object.keys(p.labels).length ? { namespaceSelector, podSelector: { matchLabels: { ...p.labels } } } : { namespaceSelector }];
 }
 
 const portsOf = (c: Connection) => c.ports.map((p) => ({ port: String(p.port), protocol: p.protocol }));

@@ -31,7 +31,8 @@ export class Operators extends Construct {
     super(scope, id);
   }
 
-  ensure(op: OperatorChart): HelmRelease {
+  /** The operator's release; `after`: what must be installed first (another operator's CRDs). */
+  ensure(op: OperatorChart, after: readonly ITerraformDependable[] = []): HelmRelease {
     let release = this.installed.get(op.name);
     if (release) return release;
     if (op.podSecurity !== 'restricted' && !op.podSecurityReason) {
@@ -67,7 +68,7 @@ export class Operators extends Construct {
         timeout: 600,
         maxHistory: 10,
         atomic: false,
-        dependsOn: [ns],
+        dependsOn: [ns, ...after],
       }),
       'operator',
       op.name,

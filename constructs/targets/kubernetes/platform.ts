@@ -17,6 +17,7 @@ import { orderByDependencies } from '../order';
 import { escapeLiteral } from '../terraform';
 import { connections } from './connectivity';
 import type { K8sContext, PodGroup } from './context';
+import { Edge, exposedPorts, type GatewayFacts } from './edge';
 import { Namespaces } from './namespaces';
 import { namespaceOf, serviceDns } from './naming';
 import { NetworkPolicies } from './network-policies';
@@ -41,6 +42,8 @@ export interface ClusterFacts {
   readonly zones?: readonly string[];
   /** Where pods that use the Kubernetes API may connect (443/6443). */
   readonly apiServerCidrs: readonly string[];
+  /** External endpoints through the Gateway API; `undefined`: nothing is exposed. */
+  readonly gateway?: GatewayFacts;
   /**
    * A namespace the caller has created for its own objects (the AWS target's managed-service
    * endpoints); the platform's services run in their concern namespaces regardless.
@@ -60,6 +63,10 @@ export interface InClusterProps {
 export class InClusterPlatform extends Construct {
   /** Every pod group of the platform, for network policy (and its test). */
   readonly groups: PodGroup[] = [];
+  /** Pods the platform admits that belong to no service (cert-manager's HTTP-01 solvers at the edge). */
+  readonly edgeGroups: PodGroup[] = [];
+  /** Where the Gateway's proxies run (the only source of the external ports); none without a gateway. */
+  readonly proxies?: Edge['proxies'];
   readonly namespaces: readonly string[];
 
   constructor(scope: Construct, id: string, props: InClusterProps) {
@@ -70,7 +77,7 @@ export class InClusterPlatform extends Construct {
     const after = [...(props.after ?? [])];
     const specs = orderByDependencies(props.specs);
 
-    const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring']);
+    const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring', ...(facts.gateway ? (['edge'] as const) : [])]);
     // The quota counts what each realization runs (an operator's extra nodes), not only the spec.
     const uses = [...concerns].map((concern) => ({
       name: namespaceOf(prefix, concern),
@@ -79,7 +86,8 @@ export class InClusterPlatform extends Construct {
     }));
     this.namespaces = uses.map((u) => u.name);
     const commonLabels = { 'app.kubernetes.io/part-of': env.project, 'app.kubernetes.io/managed-by': 'cdktf', 'platform/environment': env.name };
-    const namespaces = new Namespaces(this, 'namespaces', { prefix, uses, labels: { ...commonLabels, ...env.labels }, after });
+    const labels = { ...commonLabels, ...env.labels };
+    const namespaces = new Namespaces(this, 'namespaces', { prefix, uses, labels, after });
 
     let devicePlugin: ITerraformDependable[] = [];
     if (facts.gpu?.installDevicePlugin) {
@@ -90,10 +98,11 @@ export class InClusterPlatform extends Construct {
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
     const nsOf = (spec: ServiceSpec) => namespaceOf(prefix, spec.concern);
+    const serviceOf = (spec: ServiceSpec) => realizationOf(spec).serviceName?.(spec) ?? spec.name;
     const hostOf = (service: string): string => {
       const spec = bySpec.get(service);
       if (!spec) throw new Error(`service ${service} is not in the cluster`);
-      return serviceDns(realizationOf(spec).serviceName?.(spec) ?? spec.name, nsOf(spec));
+      return serviceDns(serviceOf(spec), nsOf(spec));
     };
     const ctx: K8sContext = {
       env,
@@ -132,10 +141,32 @@ export class InClusterPlatform extends Construct {
       this.groups.push(...realized.pods);
     }
 
+    if (facts.gateway) {
+      const edge = new Edge(this, 'edge', {
+        gateway: facts.gateway,
+        prefix,
+        namespace: namespaceOf(prefix, 'edge'),
+        exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
+          const tls = realizationOf(spec).serviceTls?.(spec);
+          return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
+        }),
+        labels,
+        operators: ctx.operators,
+        foundation: namespaces.all,
+      });
+      this.proxies = edge.proxies;
+      this.edgeGroups.push(edge.solvers);
+    }
+
     new NetworkPolicies(this, 'network-policies', {
       namespaces: this.namespaces,
-      groups: this.groups,
-      connections: connections({ specs, groups: this.groups, monitoringNamespace: namespaceOf(prefix, 'monitoring') }),
+      groups: [...this.groups, ...this.edgeGroups],
+      connections: connections({
+        specs,
+        groups: [...this.groups, ...this.edgeGroups],
+        monitoringNamespace: namespaceOf(prefix, 'monitoring'),
+        ...(this.proxies ? { proxies: this.proxies } : {}),
+      }),
       after: namespaces.namespaces,
     });
   }

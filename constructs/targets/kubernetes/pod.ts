@@ -52,6 +52,11 @@ export interface PodOptions {
   readonly restartPolicy: 'Always' | 'Never' | 'OnFailure';
   readonly terminationGracePeriodSeconds: number;
   readonly initContainers?: ({ name: string } & Record<string, any>)[];
+  /**
+   * Jobs run as init containers, in order, before the pod's containers start (built like them: the
+   * same security context, mounts, scratch volumes and file keys).
+   */
+  readonly initJobs?: readonly JobSpec[];
   readonly topologySpread?: Record<string, any>[];
 }
 
@@ -64,7 +69,9 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
   const gpu = gpus > 0 ? ctx.cluster.gpu : undefined;
   if (gpus > 0 && !gpu) throw new Error(`${spec.name} needs GPUs but the cluster has none configured`);
 
-  const scratch = workloads.flatMap((w, i) => (w.scratchPaths ?? []).map((path, j) => ({ w, name: `scratch-${i}-${j}`, path })));
+  const initJobs = opts.initJobs ?? [];
+  const all = [...workloads, ...initJobs];
+  const scratch = all.flatMap((w, i) => (w.scratchPaths ?? []).map((path, j) => ({ w, name: `scratch-${i}-${j}`, path })));
   const shm = workloads.flatMap((w) => ('shmSize' in w && w.shmSize ? [{ w, size: w.shmSize }] : []));
   const volumes = [
     ...(opts.configMap
@@ -171,7 +178,9 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
       },
       ...(gpu ? { nodeSelector: { ...gpu.nodeSelector }, toleration: gpu.tolerations.map(tolerationOf) } : {}),
       ...(opts.topologySpread?.length ? { topologySpreadConstraint: opts.topologySpread } : {}),
-      ...(opts.initContainers?.length ? { initContainer: opts.initContainers } : {}),
+      ...(opts.initContainers?.length || initJobs.length
+        ? { initContainer: [...initJobs.map((j, i) => container(j, workloads.length + i)).map(({ _index, ...c }) => c), ...(opts.initContainers ?? [])] }
+        : {}),
       container: workloads.map(container).map(({ _index, ...c }) => c),
       volume: volumes,
     },

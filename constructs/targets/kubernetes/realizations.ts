@@ -7,10 +7,11 @@ import type { ServiceSpec } from '../../spec/types';
 import type { Realization } from './context';
 import { elasticsearch } from './elasticsearch';
 import { kibana } from './kibana';
+import { ollama } from './ollama';
 import { postgres } from './postgres';
 import { workload } from './workload';
 
-export const realizations: Readonly<Record<string, Realization>> = { postgres, elasticsearch, kibana };
+export const realizations: Readonly<Record<string, Realization>> = { postgres, elasticsearch, kibana, ollama };
 
 export function realizationOf(spec: ServiceSpec): Realization {
   return realizations[spec.name] ?? workload;

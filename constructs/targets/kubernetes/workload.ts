@@ -51,6 +51,12 @@ export function quorum(replicas: number): number {
   return Math.floor(replicas / 2) + 1;
 }
 
+/** What a service's own realization adds to the default one. */
+export interface WorkloadOptions {
+  /** Jobs run as init containers of every member before it starts (and so before it is ready). */
+  readonly initJobs?: readonly JobSpec[];
+}
+
 interface Objects {
   readonly configMap?: ConfigMapV1;
   readonly secret?: SecretV1;
@@ -62,10 +68,11 @@ export class Workload extends Construct {
   readonly realized: Realized;
   readonly namespace: string;
 
-  constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]) {
+  constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[], options: WorkloadOptions = {}) {
     super(scope, id);
     const ns = ctx.namespaceOf(spec);
     this.namespace = ns;
+    const initJobs = options.initJobs ?? [];
     const labels = { ...ctx.commonLabels, ...podLabels(spec) };
     const selector = podLabels(spec);
     const stateful = spec.volumes.length > 0;
@@ -80,7 +87,7 @@ export class Workload extends Construct {
       'service_account',
     );
 
-    const files = this.objects(ctx, spec, 'files', podFiles(spec.containers), labels);
+    const files = this.objects(ctx, spec, 'files', podFiles([...spec.containers, ...initJobs]), labels);
     const template = podTemplate(ctx, spec, spec.containers, {
       ...(files.configMap ? { configMap: files.configMap.metadata.name } : {}),
       ...(files.secret ? { secret: files.secret.metadata.name } : {}),
@@ -93,9 +100,12 @@ export class Workload extends Construct {
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: Math.max(...spec.containers.map((c) => c.stopGracePeriodSeconds)),
       topologySpread: spec.replicas > 1 ? spread(ctx, selector) : [],
+      ...(initJobs.length ? { initJobs } : {}),
     });
     const waitFor = [...dependsOn, ...ctx.foundation, sa, ...(files.configMap ? [files.configMap] : []), ...(files.secret ? [files.secret] : [])];
-    const timeout = `${Math.ceil(rolloutSeconds(spec) / 60)}m`;
+    // Members start one after the other, each after its init jobs (bounded by their time limits).
+    const initSeconds = initJobs.reduce((n, j) => n + j.timeoutSeconds, 0);
+    const timeout = `${Math.ceil((rolloutSeconds(spec) + spec.replicas * initSeconds) / 60)}m`;
     const autoscaled = !stateful;
 
     const server = stateful
