@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from '../constructs/providers/cdktf';
 import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/load';
-import { capabilitiesOf } from '../constructs/targets/capabilities';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { warningsFor } from './warnings';
@@ -129,9 +128,9 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
   return {
     stack: env.name,
     target: env.target.kind,
-    services: capabilitiesOf(env.target).rendersServices ? env.specs.length : 0,
+    services: env.specs.length,
     resources,
-    memoryMiB: capabilitiesOf(env.target).rendersServices ? memoryMiB(env) : 0,
+    memoryMiB: memoryMiB(env),
     file: path.join(outdir, rel),
     warnings: warningsFor(env),
   };

@@ -11,18 +11,16 @@ export interface TargetCapabilities {
   readonly maxReplicas?: number;
   /** Whether client/admin ports are published on the host (so host ports must not collide). */
   readonly publishesHostPorts: boolean;
-  /** Whether the renderer for this target exists yet. */
-  readonly rendersServices: boolean;
 }
 
 export function capabilitiesOf(target: Target): TargetCapabilities {
   switch (target.kind) {
     case 'docker':
-      return { gpu: target.gpu, maxReplicas: 1, publishesHostPorts: true, rendersServices: true };
+      return { gpu: target.gpu, maxReplicas: 1, publishesHostPorts: true };
     case 'kubernetes':
-      return { gpu: target.gpu !== undefined, publishesHostPorts: false, rendersServices: true };
+      return { gpu: target.gpu !== undefined, publishesHostPorts: false };
     case 'aws':
-      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, rendersServices: true };
+      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false };
   }
 }
 
