@@ -162,7 +162,8 @@ describe('the pull script, run by /bin/sh against a stand-in ollama', () => {
     '#!/bin/sh',
     'case "$1" in',
     '  serve) echo started > "$STATE/serving"; trap \'rm -f "$STATE/serving"; exit 0\' TERM; while :; do sleep 0.1; done ;;',
-    '  list) test -f "$STATE/serving" ;;',
+    // Answers once the stand-in server is up (it starts in the background), so no test waits a full retry.
+    '  list) i=0; while [ ! -f "$STATE/serving" ] && [ "$i" -lt 40 ]; do sleep 0.05; i=$((i + 1)); done; test -f "$STATE/serving" ;;',
     '  show) grep -qx "$2" "$STATE/present" 2>/dev/null ;;',
     '  pull) [ -f "$STATE/fail" ] && exit 1; [ -f "$STATE/slow" ] && sleep 5; echo "$2" >> "$STATE/pulled"; echo "$2" >> "$STATE/present" ;;',
     'esac',
