@@ -341,7 +341,7 @@ describe('RabbitMQ: cluster formation, quorum queues', () => {
     expect(item.mode).toBe('0440');
     const start = configFile('rabbitmq', 'usr_local_bin_platform-rabbitmq.sh');
     expect(start).toContain(
-      'umask 077 && rm -f "$HOME/.erlang.cookie" && cat /run/secrets/rabbitmq-erlang-cookie >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie"',
+      '(umask 077 && rm -f "$HOME/.erlang.cookie" && cat /run/secrets/rabbitmq-erlang-cookie >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie")',
     );
     expect(start.indexOf('.erlang.cookie')).toBeLessThan(start.indexOf('exec docker-entrypoint.sh rabbitmq-server'));
     expect(e.HOME).toBe('/var/lib/rabbitmq');

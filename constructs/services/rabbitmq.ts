@@ -85,11 +85,16 @@ export const rabbitmq = defineService({
       ...(clustered
         ? [
             '# The cluster\'s generated Erlang cookie, owned by this user and readable by it alone (Erlang refuses others).',
-            `umask 077 && rm -f "$HOME/.erlang.cookie" && cat ${COOKIE} >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie"`,
+            `(umask 077 && rm -f "$HOME/.erlang.cookie" && cat ${COOKIE} >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie")`,
           ]
         : []),
       '(',
-      '  rabbitmqctl --quiet await_startup --timeout 600 >/dev/null 2>&1 &&',
+      '  # The node registers a moment after this starts (await_startup fails while it cannot reach it): ask again, 5 minutes at most.',
+      '  n=0',
+      '  until rabbitmqctl --quiet await_startup --timeout 600 >/dev/null 2>&1; do',
+      '    n=$((n + 1)) && [ "$n" -lt 150 ] || break',
+      '    sleep 2',
+      '  done',
       `  rabbitmqctl --quiet eval '{ok, P} = file:read_file("${PASSWORD}"), rabbit_auth_backend_internal:change_password(<<"platform">>, string:trim(P), <<"platform-deploy">>).' >/dev/null ||`,
       '  echo "platform-rabbitmq: could not apply the platform password" >&2',
       ') &',
