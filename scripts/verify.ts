@@ -17,6 +17,7 @@ import { environments } from '../environments';
 import { loadAll, synthesize } from '../stacks/app';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyBlackbox } from './verify/blackbox';
+import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyNats } from './verify/nats';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
@@ -35,6 +36,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyNatsCluster,
   verifyRedisSentinel,
   verifyRabbitmq,
+  verifyClusterScripts,
   verifyPostgres,
   verifyBlackbox,
   verifyShell,
