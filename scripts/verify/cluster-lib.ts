@@ -126,6 +126,8 @@ export interface Proc {
   exited(): boolean;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (a crash, a lost node); resolves when it is gone. */
+  kill(): Promise<void>;
 }
 
 /** Every process a drill starts, so it can stop them all however it ends. */
@@ -167,16 +169,21 @@ export class Processes {
         await gone;
         clearTimeout(timer);
       },
+      kill: async () => {
+        if (done) return;
+        signal('SIGKILL');
+        await gone;
+      },
     };
     this.procs.push(proc);
     return proc;
   }
 
-  /** Stops one process by the name it was started under. */
-  async stopOne(name: string): Promise<void> {
-    const p = this.procs.find((x) => x.name === name);
-    if (!p) throw new Error(`no process ${name}`);
-    await p.stop();
+  /** Stops one running process by the name it was started under (`crash`: SIGKILL, no shutdown). */
+  async stopOne(name: string, crash = false): Promise<void> {
+    const p = this.procs.find((x) => x.name === name && !x.exited());
+    if (!p) throw new Error(`no running process ${name}`);
+    await (crash ? p.kill() : p.stop());
   }
 
   /** Stops everything, the last started first (a node before the epmd it registered with). */

@@ -3,13 +3,13 @@
  * the files its pod gets in the clusters environment (nats-server.conf, auth.conf, routes.conf;
  * SERVER_NAME from its pod name), with only listen addresses, ports, route addresses and the store
  * directory rewritten. The cluster must form (the readiness check, the full /healthz, passes on
- * all three), an R3 stream is created, the server leading it is stopped, and the stream still
+ * all three), an R3 stream is created, the server leading it is killed, and the stream still
  * accepts a message and serves both. Broken variant: one server with another cluster name, which
  * must keep the cluster from forming.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, needs, standIn, validator } from './lib';
+import { type Artifact, needs, note, standIn, validator } from './lib';
 import { NatsWire } from './nats-wire';
 import { Processes, bounded, fileOf, freePorts, httpStatus, memberContainer, memberDir, toLoopback, waitFor } from './cluster-lib';
 
@@ -98,13 +98,19 @@ export async function drill(brokenClusterName: boolean) {
 
       // Stop the server that leads the stream; talk to one that stays.
       conn.close();
-      await procs.stopOne(leader.name);
+      // Killed, not shut down: a lost server does not hand its leadership over.
+      await procs.stopOne(leader.name, true);
+      const lost = Date.now();
       const survivor = servers.find((s) => s !== leader)!;
       conn = await NatsWire.connect(survivor.client, 'platform', password);
       await waitFor('a new stream leader to acknowledge a message', 20_000, async () => {
         const ack = JSON.parse(await conn.request('verify.two', 'second', 2000));
         return ack.stream === 'VERIFY' && !ack.error ? ack : undefined;
       });
+      if (!brokenClusterName)
+        note(
+          `nats drill: the stream took a message again ${((Date.now() - lost) / 1000).toFixed(1)} s after its leader ${leader.name} was killed`,
+        );
       const get = async (body: object) => {
         const r = await js('$JS.API.STREAM.MSG.GET.VERIFY', body);
         if (r.error) throw new Error(JSON.stringify(r.error));

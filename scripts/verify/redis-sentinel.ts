@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, needs, sh, standIn, validator } from './lib';
+import { type Artifact, needs, note, sh, standIn, validator } from './lib';
 import { Processes, bounded, clustersStack, fileOf, freePorts, memberContainer, memberDir, toLoopback, waitFor } from './cluster-lib';
 
 const CONFIG = '/usr/local/etc/redis/redis.conf';
@@ -143,9 +143,10 @@ export async function drill(impossibleQuorum: boolean) {
     // Both replicas have it before the primary goes.
     if (cli(first.redis, 'WAIT', '2', '5000') !== '2') throw new Error('the replicas did not acknowledge the write');
 
-    // Member 0 is lost: its Redis and its sentinel.
-    await procs.stopOne('redis-0');
-    await procs.stopOne('sentinel-0');
+    // Member 0 is lost (killed, as when its node goes): its Redis and its sentinel.
+    await procs.stopOne('redis-0', true);
+    await procs.stopOne('sentinel-0', true);
+    const lost = Date.now();
     const promoted = await waitFor(
       'the sentinels to promote a replica',
       30_000,
@@ -155,6 +156,10 @@ export async function drill(impossibleQuorum: boolean) {
       },
       500,
     );
+    if (!impossibleQuorum)
+      note(
+        `redis drill: the sentinels promoted ${promoted} ${((Date.now() - lost) / 1000).toFixed(1)} s after member 0 was lost (down-after-milliseconds 5000)`,
+      );
     const port = Number(promoted.split(':')[1]);
     // It takes writes once a replica follows it (min-replicas-to-write 1): the sentinels move the other replica over.
     const written = await waitFor(
