@@ -72,6 +72,13 @@ describe('every replicated service of the large profile on Kubernetes', () => {
     expect(s.cluster!.discovery.length).toBeGreaterThan(20);
   });
 
+  it('the realization says it is a cluster, how members start and how they find each other', () => {
+    const redis = spec(clusters, 'redis');
+    expect(realizationOf(redis).describe(redis)).toMatch(/^own StatefulSet \(typed kubernetes_\*_v1 resources\): a 3-member cluster, Parallel; member 0 is the first primary; Sentinel/);
+    const staged = spec(env('staging'), 'redis');
+    expect(realizationOf(staged).describe(staged)).toBe('own StatefulSet (typed kubernetes_*_v1 resources)');
+  });
+
   it.each(Object.entries(CLUSTERED))('%s: pod management %s', (name, c) => {
     expect(sts(name).spec.pod_management_policy).toBe(c.policy);
     expect(podManagementPolicy(spec(clusters, name))).toBe(c.policy);

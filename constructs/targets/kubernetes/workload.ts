@@ -35,7 +35,12 @@ import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import { canonicalMemory } from './quantities';
 
 export const workload: Realization = {
-  describe: (spec) => (spec.volumes.length > 0 ? 'own StatefulSet (typed kubernetes_*_v1 resources)' : 'own Deployment + HorizontalPodAutoscaler'),
+  describe: (spec) =>
+    spec.volumes.length > 0
+      ? `own StatefulSet (typed kubernetes_*_v1 resources)${
+          spec.cluster ? `: a ${spec.replicas}-member cluster, ${podManagementPolicy(spec)}; ${spec.cluster.discovery}` : ''
+        }`
+      : 'own Deployment + HorizontalPodAutoscaler',
   render: (scope, ctx, spec, dependsOn) => new Workload(scope, spec.name, ctx, spec, dependsOn).realized,
 };
 
