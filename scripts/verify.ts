@@ -5,7 +5,9 @@
  * scripts/verify/ (one per file): the servers' own checks on the config files the renderers write
  * (generated secrets replaced by stand-ins, Terraform's escaping undone), and Terraform with the
  * hashicorp/aws provider from a filesystem mirror (TERRAFORM_PROVIDER_MIRROR) for the AWS stacks.
- * Every validator is also fed a deliberately broken input and must reject it.
+ * Every validator is also fed a deliberately broken input and must reject it. The cluster drills
+ * (nats-cluster, redis-sentinel, rabbitmq) synthesize the test-only clusters environment (the large
+ * profile on Kubernetes) and run its members on the loopback interface, each bounded in time.
  *
  * Prints one line per check and ends with `verify: N passed, N failed`; exits non-zero on failure.
  */
@@ -15,10 +17,14 @@ import { environments } from '../environments';
 import { loadAll, synthesize } from '../stacks/app';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyBlackbox } from './verify/blackbox';
+import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyNats } from './verify/nats';
+import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
 import { verifyPrometheus } from './verify/prometheus';
+import { verifyRabbitmq } from './verify/rabbitmq';
 import { verifyRedis } from './verify/redis';
+import { verifyRedisSentinel } from './verify/redis-sentinel';
 import { verifyShell } from './verify/shell';
 import { verifyTerraform } from './verify/terraform';
 import { verifyTerraformMeta } from './verify/terraform-meta';
@@ -26,6 +32,11 @@ import { verifyTerraformMeta } from './verify/terraform-meta';
 const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyNats,
   verifyRedis,
+  // The cluster drills: the clusters environment's configurations run with the real servers.
+  verifyNatsCluster,
+  verifyRedisSentinel,
+  verifyRabbitmq,
+  verifyClusterScripts,
   verifyPostgres,
   verifyBlackbox,
   verifyShell,

@@ -106,7 +106,7 @@ export function checkSpecs(env: Environment): Issue[] {
           if (ref.kind === 'self') continue;
           if (ref.kind === 'member') {
             // A target expands a member's name per member at start: environment and command lines only.
-            if (where.startsWith('file ')) issues.push({ path: at(''), message: `${label}: ${where} uses the member's name, which only environment variables and commands can carry` });
+            if (where.startsWith('file ')) issues.push({ path: at(''), message: `${label}: ${where} uses the member's own ${ref.form ?? 'name'}, which only environment variables and commands can carry` });
             continue;
           }
           if (ref.kind === 'peer' && (ref.index < 0 || ref.index >= (byName.get(ref.service)?.replicas ?? 1))) {
@@ -125,6 +125,22 @@ export function checkSpecs(env: Environment): Issue[] {
           }
         }
       }
+    }
+    for (const [key, text] of Object.entries(spec.connection ?? {})) {
+      // Published as plain facts for every client: no secret, nothing that differs per member.
+      const refs = referencesOf(text);
+      if (refs.some((r) => r.kind === 'secret' || r.kind === 'member' || r.kind === 'self')) {
+        issues.push({ path: at(''), message: `connection ${key}: clients' connection facts carry no secret and nothing a member expands for itself` });
+      }
+      for (const r of refs) {
+        if (r.kind === 'peer' && (r.service !== spec.name || r.index < 0 || r.index >= spec.replicas)) {
+          issues.push({ path: at(''), message: `connection ${key}: refers to member ${r.index} of ${r.service}; ${spec.name} has ${spec.replicas}` });
+        }
+      }
+    }
+    if (spec.cluster && spec.replicas < 2) issues.push({ path: at('replicas'), message: 'a cluster needs more than one member' });
+    if (spec.cluster && (spec.cluster.maxUnavailable < 1 || spec.cluster.maxUnavailable >= spec.replicas)) {
+      issues.push({ path: at('replicas'), message: `a cluster of ${spec.replicas} cannot lose ${spec.cluster.maxUnavailable} members at once and keep working` });
     }
     for (const secret of spec.secrets) {
       if (secret.length < MIN_SECRET_LENGTH) {

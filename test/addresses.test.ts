@@ -123,8 +123,9 @@ describe('stable Terraform addresses (production, AWS)', () => {
 
   it('generated credentials and the secrets that hold them', () => {
     expect(at('random_password').sort()).toEqual([
-      // In the cluster: NATS, Neo4j, Qdrant (generated once, like everywhere).
+      // In the cluster: NATS (its three servers' routes too), Neo4j, Qdrant (generated once, like everywhere).
       'random_password.nats_password',
+      'random_password.nats_route-password',
       'random_password.neo4j_password',
       'random_password.opensearch_master-password',
       'random_password.qdrant_api-key',

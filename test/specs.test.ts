@@ -32,7 +32,7 @@ const literal = (t: Text) =>
     host: (r) => r.service,
     self: () => 'SELF',
     peer: (r) => `${r.service}#${r.index}`,
-    member: () => 'MEMBER',
+    member: (r) => (r.form === 'address' ? 'MEMBER-ADDRESS' : 'MEMBER'),
   });
 
 describe('quantities, images and networks', () => {

@@ -17,6 +17,7 @@ import type {
   PortSpec,
   ResourceRequirements,
   ServiceSpec,
+  Template,
   Text,
 } from '../spec/types';
 
@@ -243,6 +244,28 @@ export function httpHealth(port: number, path: string, opts: Partial<Omit<Health
 /** Shell form of a health check (`sh -c`), for checks that need environment variables or pipes. */
 export function shellHealth(script: string, opts: Partial<Omit<HealthCheck, 'exec'>> = {}): HealthCheck {
   return health(['sh', '-c', script], opts);
+}
+
+/** Texts joined with a separator into one text (literals stay literals, references stay references). */
+export function joinTemplates(texts: readonly Text[], separator: string): Text {
+  const parts: (string | Text)[] = [];
+  texts.forEach((t, i) => {
+    if (i > 0 && separator) parts.push(separator);
+    parts.push(t);
+  });
+  if (parts.every((p) => typeof p === 'string')) return parts.join('');
+  const strings: string[] = [''];
+  const values: Template['parts'][number][] = [];
+  for (const p of parts) {
+    for (const part of typeof p === 'string' ? [p] : p.parts) {
+      if (typeof part === 'string') strings[strings.length - 1] += part;
+      else {
+        values.push(part);
+        strings.push('');
+      }
+    }
+  }
+  return tpl(Object.assign([...strings], { raw: strings }) as unknown as TemplateStringsArray, ...values);
 }
 
 export type Container = ContainerSpec;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
-import { secretRef, selfHost, tpl } from '../spec/template';
+import { memberName, peerRef, secretRef, selfHost, tpl } from '../spec/template';
+import type { ConfigFile, Text } from '../spec/types';
 import {
   crossCheck,
   defineService,
@@ -11,6 +12,7 @@ import {
   persistenceSchema,
   port,
   resolveImage,
+  joinTemplates,
   secretFile,
   serviceFields,
 } from './common';
@@ -21,6 +23,13 @@ export const NATS_EXPORTER_IMAGE = 'natsio/prometheus-nats-exporter:0.20.1';
 const CONFIG = '/etc/nats/nats-server.conf';
 /** Included by the config (paths are relative to it); holds only the bcrypt hash of the password. */
 const AUTH = '/etc/nats/auth.conf';
+/** Included in the cluster block: the routes' credentials (the hash that admits, the password that connects). */
+const ROUTES = '/etc/nats/routes.conf';
+
+/** Streams that survive the loss of one server: R3 where there are three servers or more. */
+export function streamReplicas(servers: number): number {
+  return Math.min(servers, 3);
+}
 
 export const natsSchema = z
   .strictObject({
@@ -71,8 +80,11 @@ export const nats = defineService({
   schema: natsSchema,
   build(c, ctx) {
     const maxFile = c.jetstream.maxFile ? memoryBytes(c.jetstream.maxFile) : Math.floor(memoryBytes(c.persistence.size) * 0.9);
+    const clustered = c.replicas > 1;
+    const members = Array.from({ length: c.replicas }, (_, i) => i);
     const config = [
-      `server_name: ${ctx.environment}-nats`,
+      // Each member names itself after its pod (SERVER_NAME from the environment); JetStream needs unique names.
+      clustered ? 'server_name: $SERVER_NAME' : `server_name: ${ctx.environment}-nats`,
       'listen: 0.0.0.0:4222',
       'http: 0.0.0.0:8222',
       `max_payload: ${c.maxPayload}`,
@@ -84,12 +96,31 @@ export const nats = defineService({
       `  max_file_store: ${maxFile}`,
       '}',
       '',
+      ...(clustered
+        ? [
+            `# ${c.replicas} servers, routes to every member. Clustered JetStream keeps a stream while a majority of its`,
+            `# replicas runs: clients create streams and buckets with num_replicas ${streamReplicas(c.replicas)} (the nats-endpoint ConfigMap says so).`,
+            'cluster {',
+            `  name: "${ctx.environment}-nats"`,
+            '  listen: 0.0.0.0:6222',
+            '  # Routes authenticate as "route": routes.conf holds the hash that admits them and the routes that carry the password.',
+            '  include "routes.conf"',
+            '}',
+            '',
+          ]
+        : []),
       '# Clients authenticate as "platform"; auth.conf holds the bcrypt hash of the generated password.',
       'include "auth.conf"',
       '',
     ].join('\n');
     // The server verifies clients against a bcrypt hash, so no file in the container holds the password.
     const auth = tpl`authorization {\n  user: "platform"\n  password: "${{ ...secretRef('nats', 'password'), form: 'bcrypt' }}"\n}\n`;
+    const routePassword = secretRef('nats', 'route-password');
+    const routes: ConfigFile | undefined = clustered
+      ? secretFile(ROUTES, routesConf(members.map((i) => tpl`nats://route:${routePassword}@${peerRef('nats', i)}:6222`), routePassword), {
+          format: 'nats.conf',
+        })
+      : undefined;
     const metrics = exporter(ctx, {
       image: NATS_EXPORTER_IMAGE,
       port: 7777,
@@ -99,7 +130,10 @@ export const nats = defineService({
     return [
       {
         ...identity(this, c.replicas),
-        secrets: [{ name: 'password', description: 'Password of the "platform" NATS user', length: 32 }],
+        secrets: [
+          { name: 'password', description: 'Password of the "platform" NATS user', length: 32 },
+          ...(clustered ? [{ name: 'route-password', description: 'Password the servers\' routes authenticate with', length: 32 }] : []),
+        ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'JetStream file store', backup: true }],
         jobs: [],
         dependsOn: [],
@@ -108,22 +142,57 @@ export const nats = defineService({
             name: 'main',
             image: resolveImage(NATS_IMAGE, c),
             args: ['nats-server', '--config', CONFIG],
-            env: {},
+            env: clustered ? { SERVER_NAME: tpl`${memberName}` } : {},
             // No user in the image and a root-owned Docker volume: root on Docker, 1000 on Kubernetes.
             user: '1000:1000',
             startsAsRoot: true,
             scratchPaths: [],
-            ports: [port('client', 4222, 'client', 'nats', c.hostPorts), port('monitoring', 8222, 'admin', 'http', c.hostPorts)],
+            ports: [
+              port('client', 4222, 'client', 'nats', c.hostPorts),
+              port('monitoring', 8222, 'admin', 'http', c.hostPorts),
+              ...(clustered ? [port('cluster', 6222, 'cluster', 'nats-route', c.hostPorts)] : []),
+            ],
             mounts: [{ volume: 'data', path: '/data' }],
-            files: [{ path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' }, secretFile(AUTH, auth, { format: 'nats.conf' })],
-            health: httpHealth(8222, '/healthz?js-enabled-only=true', { startPeriodSeconds: 10 }),
+            files: [
+              { path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' },
+              secretFile(AUTH, auth, { format: 'nats.conf' }),
+              ...(routes ? [routes] : []),
+            ],
+            // Up: JetStream is on. A member has joined when it is current with the JetStream meta leader and
+            // every stream and consumer replica it holds has caught up (the full /healthz), so an update moves
+            // to the next server only once this one is back in step.
+            health: {
+              ...httpHealth(8222, '/healthz?js-enabled-only=true', { startPeriodSeconds: 10 }),
+              ...(clustered ? { member: { exec: ['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8222/healthz'], http: { port: 8222, path: '/healthz' } } } : {}),
+            },
             resources: c.resources,
             stopGracePeriodSeconds: 45,
           },
           metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(clustered
+          ? {
+              cluster: { start: 'together', maxUnavailable: 1, discovery: 'routes to every member\'s stable address, authenticated with a generated route password' },
+              connection: {
+                servers: joinTemplates(members.map((i) => tpl`nats://${peerRef('nats', i)}:4222`), ','),
+                'stream-replicas': String(streamReplicas(c.replicas)),
+              },
+            }
+          : {}),
       },
     ];
   },
 });
+
+/** The routes' part of the cluster block: who may connect as a route, and the routes this server opens. */
+function routesConf(urls: readonly Text[], password: ReturnType<typeof secretRef>): Text {
+  return joinTemplates(
+    [
+      tpl`authorization {\n  user: "route"\n  password: "${{ ...password, form: 'bcrypt' }}"\n}\nroutes = [\n`,
+      ...urls.map((u) => joinTemplates(['  "', u, '"\n'], '')),
+      ']\n',
+    ],
+    '',
+  );
+}

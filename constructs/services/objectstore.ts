@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
-import { hostRef, secretRef, tpl } from '../spec/template';
+import { hostRef, peerRef, secretRef, tpl } from '../spec/template';
 import type { ServiceSpec } from '../spec/types';
 import {
   type BuildContext,
@@ -23,6 +23,7 @@ import {
   identity,
   imageOrVersion,
   job,
+  joinTemplates,
   memoryQuantity,
   persistenceSchema,
   port,
@@ -110,8 +111,19 @@ function named(engine: ObjectStoreEngine, c: ObjectStoreConfig) {
 const GARAGE_CONFIG = '/etc/garage.toml';
 const GARAGE_INIT = '/usr/local/bin/garage-init.sh';
 const garageInitScript = readFileSync(new URL('./scripts/garage-init.sh', import.meta.url), 'utf8');
+const GARAGE_CONNECT = '/usr/local/bin/garage-connect.sh';
+const garageConnectScript = readFileSync(new URL('./scripts/garage-connect.sh', import.meta.url), 'utf8');
+
+/**
+ * Copies of every object Garage keeps: three once there are three nodes (writes need two of them, so
+ * one node may be down), else one per node. Garage replicates; it has no erasure coding.
+ */
+export function garageReplicationFactor(nodes: number): number {
+  return Math.min(nodes, 3);
+}
 
 function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
+  const clustered = c.replicas > 1;
   // Garage refuses secret files with group or other bits unless told otherwise; on Kubernetes the
   // kubelet mounts them group-readable (fsGroup). They are never world-readable (guardrails).
   const rpcSecret = secretValueFile('garage', 'rpc-secret', { mode: 0o400 });
@@ -123,7 +135,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
     // SQLite survives unclean stops on a single node; LMDB may not.
     `db_engine = "${c.replicas === 1 ? 'sqlite' : 'lmdb'}"`,
     'metadata_auto_snapshot_interval = "6h"',
-    `replication_factor = ${c.replicas >= 3 ? 3 : 1}`,
+    `replication_factor = ${garageReplicationFactor(c.replicas)}`,
     'consistency_mode = "consistent"',
     'rpc_bind_addr = "0.0.0.0:3901"',
     `rpc_secret_file = "${rpcSecret.path}"`,
@@ -160,10 +172,11 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
     jobs: [
       job(ctx, {
         name: 'setup',
-        description: `Assigns the cluster layout, imports the platform key and creates ${c.buckets.join(', ')} (private, granted to that key)`,
+        description: `${clustered ? 'Connects the nodes, assigns' : 'Assigns'} the cluster layout, imports the platform key and creates ${c.buckets.join(', ')} (private, granted to that key)`,
         image: resolveImage(CURL_IMAGE, {}),
         user: '65534:65534',
-        command: ['/bin/sh', GARAGE_INIT],
+        // Several nodes: connect them first (garage-connect.sh runs garage-init.sh when done).
+        command: clustered ? ['/bin/sh', GARAGE_CONNECT, GARAGE_INIT] : ['/bin/sh', GARAGE_INIT],
         env: {
           ADMIN_URL: tpl`http://${hostRef('garage')}:3903`,
           ADMIN_TOKEN_FILE: jobAdminToken.path,
@@ -172,8 +185,16 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
           BUCKETS: c.buckets.join(' '),
           EXPECTED_NODES: String(c.replicas),
           NODE_CAPACITY: String(memoryBytes(c.persistence.size)),
+          // Nodes do not find each other: the job asks each for its id and has them connect (RPC 3901).
+          ...(clustered ? { NODES: joinTemplates(Array.from({ length: c.replicas }, (_, i) => tpl`${peerRef('garage', i)}`), ' ') } : {}),
         },
-        files: [{ path: GARAGE_INIT, content: garageInitScript, mode: 0o555, format: 'shell' }, jobAdminToken, keyId, secretKey],
+        files: [
+          { path: GARAGE_INIT, content: garageInitScript, mode: 0o555, format: 'shell' },
+          ...(clustered ? [{ path: GARAGE_CONNECT, content: garageConnectScript, mode: 0o555, format: 'shell' }] : []),
+          jobAdminToken,
+          keyId,
+          secretKey,
+        ],
         scratchPaths: ['/tmp'],
         applies: [secretRef('garage', 'access-key-id'), secretRef('garage', 'secret-access-key')],
         timeoutSeconds: 600,
@@ -214,6 +235,17 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
       source: 'native',
       auth: { kind: 'bearer', token: secretRef('garage', 'metrics-token') },
     },
+    ...(clustered
+      ? {
+          cluster: {
+            // A node is up on its own; the setup job connects the nodes and applies the layout once all run.
+            start: 'in-order' as const,
+            // With three copies a write needs two: any one node may be down, never two.
+            maxUnavailable: 1,
+            discovery: `the setup job reads each node's id (GetNodeInfo on its stable address) and connects them (ConnectClusterNodes); layout with replication factor ${garageReplicationFactor(c.replicas)}`,
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { secretRef, tpl } from '../spec/template';
+import { memberAddress, peerRef, secretRef, tpl } from '../spec/template';
 import {
   defineService,
   health,
@@ -28,13 +29,26 @@ export const qdrantSchema = z
   .superRefine(imageOrVersion);
 
 /**
- * The image ships no curl or wget; bash's /dev/tcp speaks just enough HTTP to ask /readyz.
+ * The image ships no curl or wget; bash's /dev/tcp speaks just enough HTTP to ask /readyz (or /livez).
  */
-const READYZ = [
+const probe = (path: string) => [
   'bash',
   '-c',
-  "exec 3<>/dev/tcp/127.0.0.1/6333 && printf 'GET /readyz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '",
+  `exec 3<>/dev/tcp/127.0.0.1/6333 && printf 'GET ${path} HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`,
 ];
+const READYZ = probe('/readyz');
+
+const MEMBER_SCRIPT = '/usr/local/bin/qdrant-member.sh';
+const memberScript = readFileSync(new URL('./scripts/qdrant-member.sh', import.meta.url), 'utf8');
+
+/**
+ * Copies of each shard a new collection gets by default: two where there are several members, so
+ * losing any one member loses no shard (at twice the storage, not three times); a collection may ask
+ * for more.
+ */
+export function defaultReplicationFactor(members: number): number {
+  return Math.min(members, 2);
+}
 
 export const qdrant = defineService({
   name: 'qdrant',
@@ -43,6 +57,7 @@ export const qdrant = defineService({
   concern: 'data',
   schema: qdrantSchema,
   build(c) {
+    const clustered = c.replicas > 1;
     return [
       {
         ...identity(this, c.replicas),
@@ -68,8 +83,22 @@ export const qdrant = defineService({
               QDRANT__STORAGE__SNAPSHOTS_PATH: '/qdrant/snapshots',
               QDRANT__TELEMETRY_DISABLED: 'true',
               QDRANT__LOG_LEVEL: 'INFO',
+              ...(clustered
+                ? {
+                    QDRANT__CLUSTER__ENABLED: 'true',
+                    QDRANT__CLUSTER__P2P__PORT: '6335',
+                    QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR: String(defaultReplicationFactor(c.replicas)),
+                    QDRANT_MEMBER_URI: tpl`http://${memberAddress}:6335`,
+                    QDRANT_FIRST_URI: tpl`http://${peerRef('qdrant', 0)}:6335`,
+                  }
+                : {}),
             },
-            ports: [port('http', 6333, 'client', 'http', c.hostPorts), port('grpc', 6334, 'client', 'grpc', c.hostPorts)],
+            ...(clustered ? { command: ['bash', MEMBER_SCRIPT] } : {}),
+            ports: [
+              port('http', 6333, 'client', 'http', c.hostPorts),
+              port('grpc', 6334, 'client', 'grpc', c.hostPorts),
+              ...(clustered ? [port('p2p', 6335, 'cluster', 'grpc', c.hostPorts)] : []),
+            ],
             mounts: [
               { volume: 'storage', path: '/qdrant/storage' },
               { volume: 'snapshots', path: '/qdrant/snapshots' },
@@ -80,8 +109,16 @@ export const qdrant = defineService({
                 tpl`service:\n  api_key: "${secretRef('qdrant', 'api-key')}"\n  read_only_api_key: "${secretRef('qdrant', 'read-only-api-key')}"\n`,
                 { format: 'yaml' },
               ),
+              ...(clustered ? [{ path: MEMBER_SCRIPT, content: memberScript, mode: 0o555, format: 'shell' }] : []),
             ],
-            health: health(READYZ, { http: { port: 6333, path: '/readyz' }, startPeriodSeconds: 20 }),
+            // A member is up when it answers /livez; it has joined when /readyz says it has bootstrapped,
+            // caught up with the consensus commit and every local shard is active (Qdrant's src/common/health.rs).
+            health: clustered
+              ? {
+                  ...health(probe('/livez'), { http: { port: 6333, path: '/livez' }, startPeriodSeconds: 20 }),
+                  member: { exec: READYZ, http: { port: 6333, path: '/readyz' } },
+                }
+              : health(READYZ, { http: { port: 6333, path: '/readyz' }, startPeriodSeconds: 20 }),
             resources: c.resources,
             stopGracePeriodSeconds: 60,
           },
@@ -93,6 +130,16 @@ export const qdrant = defineService({
           source: 'native',
           auth: { kind: 'bearer', token: secretRef('qdrant', 'read-only-api-key') },
         },
+        ...(clustered
+          ? {
+              cluster: {
+                // /readyz waits for the consensus commit of a majority: members come back together.
+                start: 'together' as const,
+                maxUnavailable: 1,
+                discovery: `member 0 starts the Raft consensus, the others bootstrap from it (p2p 6335); collections default to replication factor ${defaultReplicationFactor(c.replicas)}`,
+              },
+            }
+          : {}),
       },
     ];
   },

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
-import { secretRef, tpl } from '../spec/template';
+import { memberAddress, peerRef, secretRef, tpl } from '../spec/template';
+import type { Text } from '../spec/types';
 import {
   defineService,
   identity,
   imageOrVersion,
+  joinTemplates,
   memoryQuantity,
   persistenceSchema,
   port,
@@ -21,6 +23,14 @@ export const RABBITMQ_IMAGE = 'rabbitmq:4.3.6-management-alpine';
 const CREDENTIALS = '/etc/rabbitmq/conf.d/10-credentials.conf';
 const PASSWORD = secretValuePath('rabbitmq', 'password');
 const START = '/usr/local/bin/platform-rabbitmq.sh';
+const COOKIE = secretValuePath('rabbitmq', 'erlang-cookie');
+/** The rabbitmq user's home in the image: where Erlang and the CLI tools look for the cookie. */
+const HOME = '/var/lib/rabbitmq';
+
+/** Running nodes a member must see to count as joined: a majority of the cluster. */
+export function joinedNodes(members: number): number {
+  return Math.floor(members / 2) + 1;
+}
 
 export const rabbitmqSchema = z
   .strictObject({
@@ -40,6 +50,7 @@ export const rabbitmq = defineService({
   concern: 'messaging',
   schema: rabbitmqSchema,
   build(c) {
+    const clustered = c.replicas > 1;
     const config = [
       'listeners.tcp.default = 5672',
       'management.tcp.port = 15672',
@@ -52,6 +63,16 @@ export const rabbitmq = defineService({
       'log.console = true',
       'log.console.level = info',
       'log.file = false',
+      ...(clustered
+        ? [
+            `# ${c.replicas} nodes. Since RabbitMQ 4.1 this discovery reads no Kubernetes API: a new node joins the node named like`,
+            '# itself with ordinal 0 (rabbit@rabbitmq-2.<domain> joins rabbit@rabbitmq-0.<domain>), the only one that may form the cluster.',
+            'cluster_formation.peer_discovery_backend = k8s',
+            `cluster_formation.target_cluster_size_hint = ${c.replicas}`,
+            '# New queues are quorum queues (Raft, three replicas) unless a client declares another type.',
+            'default_queue_type = quorum',
+          ]
+        : []),
       '',
     ].join('\n');
     const password = secretRef('rabbitmq', 'password');
@@ -61,8 +82,19 @@ export const rabbitmq = defineService({
     const start = [
       '#!/bin/sh',
       'set -eu',
+      ...(clustered
+        ? [
+            '# The cluster\'s generated Erlang cookie, owned by this user and readable by it alone (Erlang refuses others).',
+            `(umask 077 && rm -f "$HOME/.erlang.cookie" && cat ${COOKIE} >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie")`,
+          ]
+        : []),
       '(',
-      '  rabbitmqctl --quiet await_startup --timeout 600 >/dev/null 2>&1 &&',
+      '  # The node registers a moment after this starts (await_startup fails while it cannot reach it): ask again, 5 minutes at most.',
+      '  n=0',
+      '  until rabbitmqctl --quiet await_startup --timeout 600 >/dev/null 2>&1; do',
+      '    n=$((n + 1)) && [ "$n" -lt 150 ] || break',
+      '    sleep 2',
+      '  done',
       `  rabbitmqctl --quiet eval '{ok, P} = file:read_file("${PASSWORD}"), rabbit_auth_backend_internal:change_password(<<"platform">>, string:trim(P), <<"platform-deploy">>).' >/dev/null ||`,
       '  echo "platform-rabbitmq: could not apply the platform password" >&2',
       ') &',
@@ -73,7 +105,10 @@ export const rabbitmq = defineService({
       {
         ...identity(this, c.replicas),
         managed: 'amazon-mq-rabbitmq',
-        secrets: [{ name: 'password', description: 'Password of the "platform" administrator', length: 32 }],
+        secrets: [
+          { name: 'password', description: 'Password of the "platform" administrator', length: 32 },
+          ...(clustered ? [{ name: 'erlang-cookie', description: 'Erlang cookie the nodes and CLI tools authenticate with', length: 48 }] : []),
+        ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Khepri metadata store and message store', backup: true }],
         jobs: [],
         dependsOn: [],
@@ -84,31 +119,49 @@ export const rabbitmq = defineService({
             // The image's rabbitmq user (alpine: 100:101), from the start: it reads its secret files.
             user: '100:101',
             command: [START],
-            env: {},
+            // A node is named after its stable address (long names), which its peers and its own CLI tools use.
+            env: clustered ? ({ HOME, RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_NODENAME: tpl`rabbit@${memberAddress}` } as Record<string, Text>) : {},
             ports: [
               port('amqp', 5672, 'client', 'amqp', c.hostPorts),
               port('management', 15672, 'ui', 'http', c.hostPorts),
               port('prometheus', 15692, 'metrics', 'http', c.hostPorts),
+              // Erlang distribution between nodes: epmd, and the node's distribution port (AMQP port + 20000).
+              ...(clustered ? [port('epmd', 4369, 'cluster', 'epmd', c.hostPorts), port('dist', 25672, 'cluster', 'erlang-dist', c.hostPorts)] : []),
             ],
             mounts: [{ volume: 'data', path: '/var/lib/rabbitmq' }],
             files: [
               {
                 path: '/etc/rabbitmq/enabled_plugins',
-                content: '[rabbitmq_management,rabbitmq_prometheus].\n',
+                content: clustered ? '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_peer_discovery_k8s].\n' : '[rabbitmq_management,rabbitmq_prometheus].\n',
                 mode: 0o644,
                 format: 'erlang-terms',
               },
               { path: '/etc/rabbitmq/conf.d/20-platform.conf', content: config, mode: 0o644, format: 'rabbitmq.conf' },
               secretFile(CREDENTIALS, tpl`default_user = platform\ndefault_pass = ${password}\n`, { format: 'rabbitmq.conf' }),
               secretValueFile('rabbitmq', 'password'),
+              ...(clustered ? [secretValueFile('rabbitmq', 'erlang-cookie')] : []),
               { path: START, content: start, mode: 0o555, format: 'shell' },
             ],
-            health: shellHealth('rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms', {
-              intervalSeconds: 30,
-              timeoutSeconds: 20,
-              startPeriodSeconds: 60,
-              retries: 5,
-            }),
+            health: {
+              ...shellHealth('rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms', {
+                intervalSeconds: 30,
+                timeoutSeconds: 20,
+                startPeriodSeconds: 60,
+                retries: 5,
+              }),
+              // Joined: running, no alarm, and in a cluster where a majority of the nodes runs.
+              ...(clustered
+                ? {
+                    member: {
+                      exec: [
+                        'sh',
+                        '-c',
+                        `rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms && [ "$(rabbitmq-diagnostics -q eval 'length(rabbit_nodes:list_running()).')" -ge ${joinedNodes(c.replicas)} ]`,
+                      ],
+                    },
+                  }
+                : {}),
+            },
             resources: c.resources,
             stopGracePeriodSeconds: 60,
           },
@@ -124,6 +177,18 @@ export const rabbitmq = defineService({
               'the rabbitmq_prometheus plugin has no authentication; the port is never published and on Kubernetes admits the monitoring namespace only',
           },
         },
+        ...(clustered
+          ? {
+              cluster: {
+                // The seed is ready only once another node has joined it: nodes start together.
+                start: 'together' as const,
+                // Quorum queues have three replicas: one node may be down.
+                maxUnavailable: 1,
+                discovery: 'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated',
+              },
+              connection: { addresses: joinTemplates(Array.from({ length: c.replicas }, (_, i) => tpl`${peerRef('rabbitmq', i)}:5672`), ',') },
+            }
+          : {}),
       },
     ];
   },

@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
-import { secretRef, selfHost, tpl } from '../spec/template';
+import { memberAddress, peerRef, secretRef, selfHost, tpl } from '../spec/template';
+import type { ContainerSpec, Text } from '../spec/types';
 import {
   crossCheck,
   defineService,
   identity,
   imageOrVersion,
+  joinTemplates,
   memoryQuantity,
   persistenceSchema,
   port,
@@ -23,6 +26,22 @@ const CONFIG = '/usr/local/etc/redis/redis.conf';
 const AUTH = '/usr/local/etc/redis/auth.conf';
 /** The exporter's password file: a JSON map from the Redis address to its password. */
 const EXPORTER_AUTH = '/run/secrets/redis-exporter.json';
+/** Sentinel's configuration as generated; each member's sentinel starts from a writable copy. */
+const SENTINEL_TEMPLATE = '/usr/local/etc/redis/sentinel.conf';
+const SENTINEL_DIR = '/run/sentinel';
+const MEMBER_SCRIPT = '/usr/local/bin/redis-member.sh';
+const memberScript = readFileSync(new URL('./scripts/redis-member.sh', import.meta.url), 'utf8');
+/** The name the sentinels know the primary by (clients ask for it). */
+export const SENTINEL_MASTER = 'platform';
+export const SENTINEL_PORT = 26379;
+
+/** Sentinels needed to agree that the primary is down: a majority of them. */
+export function sentinelQuorum(sentinels: number): number {
+  return Math.floor(sentinels / 2) + 1;
+}
+
+/** Reads the password from auth.conf for redis-cli (never on a command line). */
+const CLI_AUTH = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' ${AUTH})"`;
 
 export const redisSchema = z
   .strictObject({
@@ -65,6 +84,7 @@ export const redis = defineService({
   concern: 'data',
   schema: redisSchema,
   build(c, ctx) {
+    const clustered = c.replicas > 1;
     const config = [
       'bind 0.0.0.0',
       'port 6379',
@@ -80,6 +100,15 @@ export const redis = defineService({
       `maxmemory-policy ${c.maxmemoryPolicy}`,
       'tcp-keepalive 300',
       'loglevel notice',
+      ...(clustered
+        ? [
+            '# A primary and replicas watched by Sentinel: the primary stops taking writes when no replica has',
+            '# acknowledged it for 10 s (an isolated old primary cannot keep writes the promoted replica never saw).',
+            'replica-read-only yes',
+            'min-replicas-to-write 1',
+            'min-replicas-max-lag 10',
+          ]
+        : []),
       `include ${AUTH}`,
       '',
     ].join('\n');
@@ -92,6 +121,62 @@ export const redis = defineService({
       env: { REDIS_ADDR: tpl`redis://${selfHost}:6379`, REDIS_PASSWORD_FILE: EXPORTER_AUTH },
       files: [secretFile(EXPORTER_AUTH, tpl`{"redis://${selfHost}:6379":"${password}"}\n`, { format: 'json' })],
     });
+    const authFile = secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\n`, { format: 'redis.conf' });
+    const members = Array.from({ length: c.replicas }, (_, i) => i);
+    const sentinels = joinTemplates(members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`), ' ');
+    // Both processes of a member know the set: who is member 0, every sentinel, their own addresses.
+    const memberEnv: Record<string, Text> = {
+      REDIS_CONFIG: CONFIG,
+      REDIS_AUTH_FILE: AUTH,
+      REDIS_SELF: tpl`${memberAddress}:6379`,
+      REDIS_FIRST_PRIMARY: tpl`${peerRef('redis', 0)}:6379`,
+      SENTINELS: sentinels,
+      SENTINEL_SELF: tpl`${memberAddress}:${SENTINEL_PORT}`,
+      MASTER_NAME: SENTINEL_MASTER,
+    };
+    const script = { path: MEMBER_SCRIPT, content: memberScript, mode: 0o555, format: 'shell' };
+    const sentinelConf = [
+      `port ${SENTINEL_PORT}`,
+      'bind 0.0.0.0',
+      `dir ${SENTINEL_DIR}`,
+      // Members are known by their stable names, not by addresses that change when a pod is replaced.
+      'sentinel resolve-hostnames yes',
+      'sentinel announce-hostnames yes',
+      `# The primary at first start (member 0); a member that starts later monitors the primary the others name.`,
+      `# ${sentinelQuorum(c.replicas)} of ${c.replicas} sentinels must agree that it is down, and a majority must authorize the failover.`,
+      '',
+    ].join('\n');
+    const sentinel: ContainerSpec = {
+      name: 'sentinel',
+      image: resolveImage(REDIS_IMAGE, c),
+      user: '999:1000',
+      scratchPaths: [SENTINEL_DIR],
+      args: ['/bin/sh', MEMBER_SCRIPT, 'sentinel'],
+      env: { ...memberEnv, SENTINEL_TEMPLATE, SENTINEL_DIR },
+      ports: [port('sentinel', SENTINEL_PORT, 'client', 'redis-sentinel', c.hostPorts)],
+      mounts: [],
+      files: [
+        {
+          path: SENTINEL_TEMPLATE,
+          content: tpl`${sentinelConf}sentinel monitor ${SENTINEL_MASTER} ${peerRef('redis', 0)} 6379 ${sentinelQuorum(c.replicas)}
+sentinel down-after-milliseconds ${SENTINEL_MASTER} 5000
+sentinel failover-timeout ${SENTINEL_MASTER} 60000
+sentinel parallel-syncs ${SENTINEL_MASTER} 1
+`,
+          mode: 0o644,
+          format: 'sentinel.conf',
+        },
+        authFile,
+        script,
+      ],
+      // Up: it answers. Joined: it sees enough sentinels to reach the quorum and authorize a failover.
+      health: {
+        ...shellHealth(`${CLI_AUTH} redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`, { startPeriodSeconds: 10 }),
+        member: { exec: ['sh', '-c', `${CLI_AUTH} redis-cli -p ${SENTINEL_PORT} sentinel ckquorum ${SENTINEL_MASTER} | grep -q '^OK'`] },
+      },
+      resources: ctx.sidecarResources,
+      stopGracePeriodSeconds: 10,
+    };
     return [
       {
         ...identity(this, c.replicas),
@@ -107,23 +192,41 @@ export const redis = defineService({
             // Runs as the image's redis user so the entrypoint needs no privilege drop.
             user: '999:1000',
             scratchPaths: [],
-            args: ['redis-server', CONFIG],
-            env: {},
+            args: clustered ? ['/bin/sh', MEMBER_SCRIPT, 'server'] : ['redis-server', CONFIG],
+            env: clustered ? memberEnv : {},
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
-            files: [
-              { path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' },
-              secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\n`, { format: 'redis.conf' }),
-            ],
-            health: shellHealth(`REDISCLI_AUTH="$(sed -n 's/^requirepass //p' ${AUTH})" redis-cli ping | grep -q PONG`, {
-              startPeriodSeconds: 10,
-            }),
+            files: [{ path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' }, authFile, ...(clustered ? [script] : [])],
+            health: {
+              ...shellHealth(`${CLI_AUTH} redis-cli ping | grep -q PONG`, { startPeriodSeconds: 10 }),
+              // Joined: the primary, or a replica whose link to the primary is up.
+              ...(clustered
+                ? { member: { exec: ['sh', '-c', `${CLI_AUTH} redis-cli info replication | grep -Eq '^(role:master|master_link_status:up)'`] } }
+                : {}),
+            },
             resources: c.resources,
             stopGracePeriodSeconds: 30,
           },
+          ...(clustered ? [sentinel] : []),
           metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(clustered
+          ? {
+              cluster: {
+                // Each member's readiness includes its sentinel seeing a quorum, which needs the others running.
+                start: 'together',
+                maxUnavailable: 1,
+                discovery: `member 0 is the first primary; Sentinel (one per member, quorum ${sentinelQuorum(c.replicas)}) promotes a replica when the primary is down`,
+              },
+              // Clients ask a sentinel for the primary (get-master-addr-by-name) and reconnect on +switch-master.
+              connection: {
+                mode: 'sentinel',
+                'sentinel-master': SENTINEL_MASTER,
+                sentinels: joinTemplates(members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`), ','),
+              },
+            }
+          : {}),
       },
     ];
   },

@@ -16,6 +16,9 @@ export function peerRef(service: string, index: number): PeerRef {
 
 export const memberName: MemberRef = { kind: 'member' };
 
+/** This member's own stable address (what `peerRef` gives for its index); env and commands only. */
+export const memberAddress: MemberRef = { kind: 'member', form: 'address' };
+
 export function isTemplate(value: Text): value is Template {
   return typeof value !== 'string';
 }
@@ -65,7 +68,7 @@ export interface TextResolver {
   host(ref: HostRef): string;
   self(): string;
   peer(ref: PeerRef): string;
-  member(): string;
+  member(ref: MemberRef): string;
 }
 
 function resolvePart(part: TemplatePart, resolve: TextResolver): string {
@@ -80,6 +83,6 @@ function resolvePart(part: TemplatePart, resolve: TextResolver): string {
     case 'peer':
       return resolve.peer(part);
     case 'member':
-      return resolve.member();
+      return resolve.member(part);
   }
 }

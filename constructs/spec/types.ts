@@ -49,11 +49,15 @@ export interface PeerRef {
 }
 
 /**
- * This member's own stable name (a pod's name on Kubernetes, the container's on Docker). Only in
- * environment variables and command lines: a target expands it per member at start.
+ * This member's own stable name (a pod's name on Kubernetes, the container's on Docker), or with
+ * `form: 'address'` its stable address: the address its peers reach it at, the one `PeerRef` gives
+ * for its index (on Kubernetes `<pod>.<service>-headless.<namespace>.svc`). Only in environment
+ * variables and command lines: a target expands it per member at start.
  */
 export interface MemberRef {
   readonly kind: 'member';
+  /** @default 'name' */
+  readonly form?: 'name' | 'address';
 }
 
 export type TemplatePart = string | SecretRef | HostRef | SelfRef | PeerRef | MemberRef;
@@ -148,6 +152,14 @@ export interface HealthCheck {
   readonly exec: readonly string[];
   /** The same check reachable over HTTP, for targets that can probe directly (Kubernetes). */
   readonly http?: { readonly port: number; readonly path: string };
+  /**
+   * For a member of a cluster (`ServiceSpec.cluster`): the stricter check that it has joined its
+   * cluster and caught up with it, not only that its process answers. Targets that tell readiness
+   * from liveness (Kubernetes) make readiness this check, so a rolling update moves to the next
+   * member only once this one has rejoined; liveness and the start period keep the base check, so
+   * a cluster that lost its quorum is not made worse by restarts.
+   */
+  readonly member?: { readonly exec: readonly string[]; readonly http?: { readonly port: number; readonly path: string } };
   readonly intervalSeconds: number;
   readonly timeoutSeconds: number;
   readonly retries: number;
@@ -298,6 +310,28 @@ export interface ExternalEgress {
 /** Managed equivalents a cloud target may substitute for the self-hosted service. */
 export type ManagedEquivalent = 'rds-postgresql' | 'elasticache-redis' | 'amazon-mq-rabbitmq' | 'opensearch' | 's3';
 
+/**
+ * How the members of a replicated service (`replicas` > 1) form one cluster: present exactly when
+ * there is more than one member, and only for services whose members are real peers (routes,
+ * replication, consensus), never N unconnected copies.
+ */
+export interface ClusterSpec {
+  /**
+   * `together`: a member becomes ready only once it has joined a cluster that needs several members
+   * to exist (a Raft quorum, a seed that waits for peers), so all members start at once (Kubernetes
+   * `podManagementPolicy: Parallel`). `in-order`: member 0 can be ready alone and the others join it,
+   * so members start one after another (`OrderedReady`). Updates replace one member at a time either way.
+   */
+  readonly start: 'together' | 'in-order';
+  /**
+   * Members that may be down at once (a node drain, an update) without losing quorum or the last
+   * copy of any data: what a disruption budget allows.
+   */
+  readonly maxUnavailable: number;
+  /** How members find each other, for the docs. */
+  readonly discovery: string;
+}
+
 export interface ServiceSpec {
   /** Unique service name; also its host name on the service network. */
   readonly name: string;
@@ -317,4 +351,13 @@ export interface ServiceSpec {
   readonly egress?: readonly ExternalEgress[];
   readonly metrics: MetricsEndpoint;
   readonly managed?: ManagedEquivalent;
+  /** Present when the members form a cluster (replicas > 1). @default none (a single member) */
+  readonly cluster?: ClusterSpec;
+  /**
+   * What a client needs to connect beyond the service's name and client ports (every member's
+   * address, a Sentinel master name, the stream replication to ask for). Plain facts, never a
+   * secret; targets publish them next to the service (Kubernetes: ConfigMap `<service>-endpoint`).
+   * @default none
+   */
+  readonly connection?: Readonly<Record<string, Text>>;
 }

@@ -87,7 +87,9 @@ export class NatsWire {
         this.socket.write('PONG\r\n');
         continue;
       }
-      const msg = /^MSG (\S+) (\S+)(?: \S+)? (\d+)$/.exec(line);
+      // `MSG <subject> <sid> [reply] <size>`; nats-server 2.9 writes an empty reply as a second space
+      // when it delivers its own JetStream answers to a client on the same server.
+      const msg = /^MSG (\S+) (\S+)(?: +\S+)? +(\d+)$/.exec(line);
       if (msg) {
         this.pending = { subject: msg[1]!, sid: msg[2]!, size: Number(msg[3]) };
         continue;

@@ -139,7 +139,8 @@ export class DockerTarget extends Construct {
       self: () => aliasOf(spec.name, 'main'),
       // One member per service on a single host (guardrails): member 0 is the service itself.
       peer: (ref) => ref.service,
-      member: () => aliasOf(spec.name, 'main'),
+      // Its name is its main container's alias; its address, as its peers see it, the service's.
+      member: (ref) => (ref.form === 'address' ? spec.name : aliasOf(spec.name, 'main')),
     };
   }
 

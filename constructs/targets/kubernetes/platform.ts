@@ -109,7 +109,7 @@ export class InClusterPlatform extends Construct {
       cluster: facts,
       secrets,
       namespaceOf: nsOf,
-      resolver: (): TextResolver => ({
+      resolver: (spec): TextResolver => ({
         literal: escapeLiteral,
         secret: (ref) => secrets.value(ref),
         host: (ref) => hostOf(ref.service),
@@ -119,8 +119,9 @@ export class InClusterPlatform extends Construct {
           const peer = bySpec.get(ref.service)!;
           return serviceDns(`${ref.service}-${ref.index}.${ref.service}-headless`, nsOf(peer));
         },
-        // Expanded by the kubelet from the POD_NAME variable the pod template defines (downward API).
-        member: () => '$(POD_NAME)',
+        // Expanded by the kubelet from the POD_NAME variable the pod template defines (downward API);
+        // a member's address is its pod's name under the headless Service, as its peers know it.
+        member: (ref) => (ref.form === 'address' ? serviceDns(`$(POD_NAME).${spec.name}-headless`, nsOf(spec)) : '$(POD_NAME)'),
       }),
       readyOf: (service) => {
         const r = ready.get(service);

@@ -214,20 +214,24 @@ export function portName(name: string): string {
 }
 
 /**
- * Probes from the spec's health check: readiness is the check itself, liveness the same check with
- * twice the tolerance (a slow moment is not a dead process), and a startup probe that allows the
- * spec's start period before either applies. HTTP where the spec names an anonymous HTTP endpoint,
- * else the same command Docker runs.
+ * Probes from the spec's health check: readiness is the check itself (for a cluster member, its
+ * stricter `member` check: joined and caught up), liveness the base check with twice the tolerance
+ * (a slow moment is not a dead process, and a cluster without quorum is not fixed by restarts), and
+ * a startup probe on the base check that allows the spec's start period before either applies.
+ * HTTP where the spec names an anonymous HTTP endpoint, else the same command Docker runs.
  */
 export function probes(h: HealthCheck, ports: readonly { port: number; name: string }[]) {
-  const handler = h.http
-    ? { httpGet: { path: h.http.path, port: String(h.http.port), scheme: 'HTTP' } }
-    : { exec: { command: h.exec.map(escapeLiteral) } };
-  if (h.http && !ports.some((p) => p.port === h.http!.port)) throw new Error(`health check port ${h.http.port} is not a container port`);
-  const base = { ...handler, initialDelaySeconds: 0, periodSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds, successThreshold: 1 };
+  const handler = (c: Pick<HealthCheck, 'exec' | 'http'>) => {
+    if (c.http && !ports.some((p) => p.port === c.http!.port)) throw new Error(`health check port ${c.http.port} is not a container port`);
+    return c.http
+      ? { httpGet: { path: c.http.path, port: String(c.http.port), scheme: 'HTTP' } }
+      : { exec: { command: c.exec.map(escapeLiteral) } };
+  };
+  const timing = { initialDelaySeconds: 0, periodSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds, successThreshold: 1 };
+  const base = { ...handler(h), ...timing };
   return {
     startupProbe: { ...base, failureThreshold: Math.ceil(h.startPeriodSeconds / h.intervalSeconds) + h.retries },
-    readinessProbe: { ...base, failureThreshold: h.retries },
+    readinessProbe: { ...(h.member ? handler(h.member) : handler(h)), ...timing, failureThreshold: h.retries },
     livenessProbe: { ...base, failureThreshold: h.retries * 2 },
   };
 }

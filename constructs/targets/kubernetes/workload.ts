@@ -8,7 +8,10 @@
  * - a StatefulSet when the service has volumes (a claim per volume), else a Deployment with a
  *   HorizontalPodAutoscaler; pod templates carry a checksum of their files so a change rolls them;
  * - a ClusterIP Service for clients, and a headless one for a StatefulSet's members;
- * - a PodDisruptionBudget that keeps a majority when there is more than one member;
+ * - a PodDisruptionBudget when there is more than one member: a majority of a stateful service's
+ *   members (for a cluster, all but the members it may lose at once), one stateless replica at a time;
+ * - for a cluster (`spec.cluster`): `Parallel` pod management where members must start together,
+ *   readiness from the health check's `member` form, and ConfigMap `<name>-endpoint` with what clients need;
  * - the spec's jobs as Jobs that run after the workload is ready (and again when what they apply changes).
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
@@ -23,6 +26,7 @@ import {
   ServiceV1,
   StatefulSetV1,
 } from '../../providers/kubernetes';
+import { renderText } from '../../spec/template';
 import type { ContainerSpec, JobSpec, ServiceSpec } from '../../spec/types';
 import { addressOf, logicalId, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
@@ -36,7 +40,12 @@ export const OWN_RESOURCES_REASON =
 
 export const workload: Realization = {
   why: OWN_RESOURCES_REASON,
-  describe: (spec) => (spec.volumes.length > 0 ? 'own StatefulSet (typed kubernetes_*_v1 resources)' : 'own Deployment + HorizontalPodAutoscaler'),
+  describe: (spec) =>
+    spec.volumes.length > 0
+      ? `own StatefulSet (typed kubernetes_*_v1 resources)${
+          spec.cluster ? `: a ${spec.replicas}-member cluster, ${podManagementPolicy(spec)}; ${spec.cluster.discovery}` : ''
+        }`
+      : 'own Deployment + HorizontalPodAutoscaler',
   render: (scope, ctx, spec, dependsOn) => new Workload(scope, spec.name, ctx, spec, dependsOn).realized,
 };
 
@@ -46,9 +55,39 @@ export function rolloutSeconds(spec: ServiceSpec): number {
   return spec.replicas * (h.startPeriodSeconds + h.retries * (h.intervalSeconds + h.timeoutSeconds)) + 300;
 }
 
-/** A majority of the members: what a PodDisruptionBudget keeps available. */
+/** A majority of the members. */
 export function quorum(replicas: number): number {
   return Math.floor(replicas / 2) + 1;
+}
+
+/**
+ * What a PodDisruptionBudget keeps available: a majority, and for a cluster also all but the
+ * members it may lose at once without losing quorum or the last copy of data (`cluster.maxUnavailable`:
+ * a stream's, queue's or shard's replicas, not the member count, decide that).
+ */
+export function minAvailable(spec: Pick<ServiceSpec, 'replicas' | 'cluster'>): number {
+  const majority = quorum(spec.replicas);
+  return spec.cluster ? Math.max(majority, spec.replicas - spec.cluster.maxUnavailable) : majority;
+}
+
+/**
+ * The budget's rule: members of a stateful service keep `minAvailable`; stateless replicas (a
+ * Deployment the autoscaler may grow) lose at most one at a time, so a node drain never waits on a
+ * budget that counts every replica (two of two would block every drain).
+ */
+export function disruptionBudget(spec: Pick<ServiceSpec, 'replicas' | 'cluster' | 'volumes'>): { minAvailable: string } | { maxUnavailable: string } {
+  return spec.volumes.length > 0 || spec.cluster ? { minAvailable: String(minAvailable(spec)) } : { maxUnavailable: '1' };
+}
+
+/**
+ * `Parallel` for clusters whose members become ready only once several of them run (they must
+ * start together to form or re-form the cluster); `OrderedReady` otherwise. Either way a rolling
+ * update replaces one member at a time and waits for it to be ready (the policy governs scaling and
+ * recreation, not updates). The field cannot change on an existing StatefulSet (the provider
+ * replaces it): docs/operations.md says how to go from one member to a cluster.
+ */
+export function podManagementPolicy(spec: Pick<ServiceSpec, 'cluster'>): 'Parallel' | 'OrderedReady' {
+  return spec.cluster?.start === 'together' ? 'Parallel' : 'OrderedReady';
 }
 
 /** What a service's own realization adds to the default one. */
@@ -115,7 +154,7 @@ export class Workload extends Construct {
             spec: {
               serviceName: `${spec.name}-headless`,
               replicas: String(spec.replicas),
-              podManagementPolicy: 'OrderedReady',
+              podManagementPolicy: podManagementPolicy(spec),
               revisionHistoryLimit: 10,
               updateStrategy: [{ type: 'RollingUpdate', rollingUpdate: [{ partition: 0 }] }],
               persistentVolumeClaimRetentionPolicy: [{ whenDeleted: 'Retain', whenScaled: 'Retain' }],
@@ -161,12 +200,13 @@ export class Workload extends Construct {
       pinAddress(
         new PodDisruptionBudgetV1(this, 'pdb', {
           metadata: { name: spec.name, namespace: ns, labels },
-          spec: { minAvailable: String(quorum(spec.replicas)), selector: { matchLabels: selector } },
+          spec: { ...disruptionBudget(spec), selector: { matchLabels: selector } },
         }),
         spec.name,
         'pdb',
       );
     }
+    if (spec.connection) this.connection(ctx, spec, ns, labels);
 
     const jobs = spec.jobs.map((job) => this.job(ctx, spec, job, ns, sa, [server]));
     const setupJobs = jobs.filter((j) => (j.job.run ?? 'setup') === 'setup').map((j) => j.resource);
@@ -266,6 +306,20 @@ export class Workload extends Construct {
         'headless',
       );
     }
+  }
+
+  /** ConfigMap `<service>-endpoint`: what clients need beyond the Service's name (every member, a Sentinel master name). */
+  private connection(ctx: K8sContext, spec: ServiceSpec, ns: string, labels: Record<string, string>) {
+    const resolve = ctx.resolver(spec);
+    pinAddress(
+      new ConfigMapV1(this, 'endpoint', {
+        metadata: { name: `${spec.name}-endpoint`, namespace: ns, labels },
+        data: Object.fromEntries(Object.entries(spec.connection!).map(([k, v]) => [k, renderText(v, resolve)])),
+        dependsOn: [...ctx.foundation],
+      }),
+      spec.name,
+      'connection',
+    );
   }
 
   private autoscaler(spec: ServiceSpec, ns: string, labels: Record<string, string>) {
