@@ -52,6 +52,32 @@ export function eckOperator(managedNamespace: string): OperatorChart {
   };
 }
 
+/**
+ * What every ECK resource of a spec starts from: its namespace, main container and version (the
+ * image's tag), the operator it waits for, the labels of the objects beside it, and the labels its
+ * pods carry (ECK adds its own; these select the pods in network policies and dashboards).
+ */
+export function eckBasis(ctx: K8sContext, spec: ServiceSpec, product: 'Elasticsearch' | 'Kibana') {
+  const ns = ctx.namespaceOf(spec);
+  const main = spec.containers[0]!;
+  const version = main.image.tag;
+  if (!version) throw new Error(`${spec.configPath}: ECK needs the ${product} version; pin the image by tag`);
+  return {
+    ns,
+    main,
+    version,
+    operator: ctx.operators.ensure(eckOperator(ns)),
+    labels: { ...ctx.commonLabels, ...podLabels(spec) },
+    podMetadata: {
+      labels: {
+        'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!,
+        'platform/environment': ctx.env.name,
+        ...podLabels(spec),
+      },
+    },
+  };
+}
+
 /** The chart with the Elasticsearch and Kibana resources, kept in this repository. */
 export const ELASTIC_CHART = 'platform-elastic';
 const ELASTIC_CHART_DIR = fileURLToPath(new URL(`../../../charts/${ELASTIC_CHART}`, import.meta.url));

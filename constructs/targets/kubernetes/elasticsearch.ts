@@ -35,10 +35,9 @@ import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { SecretV1 } from '../../providers/kubernetes';
 import { pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
-import { CA_DIR, ECK_NAMESPACE, ECK_VERSION, Helper, eckOperator, elasticRelease } from './eck';
-import { podLabels } from './naming';
+import { CA_DIR, ECK_NAMESPACE, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
 import { imageOf } from './pod';
-import { canonicalCpu, canonicalMemory } from './quantities';
+import { canonicalMemory, canonicalResources } from './quantities';
 
 /** The data volume's claim name: ECK mounts the claim of this name at the data path. */
 const DATA_CLAIM = 'elasticsearch-data';
@@ -155,12 +154,7 @@ class EckElasticsearch extends Construct {
 
   constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]) {
     super(scope, id);
-    const ns = ctx.namespaceOf(spec);
-    const main = spec.containers[0]!;
-    const version = main.image.tag;
-    if (!version) throw new Error(`${spec.configPath}: ECK needs the Elasticsearch version; pin the image by tag`);
-    const operator = ctx.operators.ensure(eckOperator(ns));
-    const labels = { ...ctx.commonLabels, ...podLabels(spec) };
+    const { ns, main, version, operator, labels, podMetadata: podMeta } = eckBasis(ctx, spec, 'Elasticsearch');
 
     const secret = (name: string, part: string, type: string, data: Record<string, string>) =>
       pinAddress(
@@ -183,13 +177,6 @@ class EckElasticsearch extends Construct {
     if (typeof conf !== 'string') throw new Error(`${spec.name}: elasticsearch.yml must be a literal file`);
     const config = eckConfig(conf);
     const zones = ctx.cluster.zones?.length ? [...ctx.cluster.zones] : undefined;
-    const podMeta = {
-      labels: {
-        'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!,
-        'platform/environment': ctx.env.name,
-        ...podLabels(spec),
-      },
-    };
     const nodeSets = nodeSetShapes(spec, ctx.env).map((n) => ({
       name: n.name,
       count: n.count,
@@ -202,10 +189,7 @@ class EckElasticsearch extends Construct {
             {
               name: 'elasticsearch',
               env: [{ name: 'ES_JAVA_OPTS', value: n.heap }],
-              resources: {
-                requests: { cpu: canonicalCpu(n.resources.requests.cpu), memory: canonicalMemory(n.resources.requests.memory) },
-                limits: { cpu: canonicalCpu(n.resources.limits.cpu), memory: canonicalMemory(n.resources.limits.memory) },
-              },
+              resources: canonicalResources(n.resources),
             },
           ],
           // Members of a node set on different Kubernetes nodes; zones through zoneAwareness below.

@@ -24,10 +24,9 @@ import { PodDisruptionBudgetV1, SecretV1 } from '../../providers/kubernetes';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
-import { CA_DIR, Helper, eckOperator, elasticRelease } from './eck';
-import { podLabels } from './naming';
+import { CA_DIR, Helper, eckBasis, elasticRelease } from './eck';
 import { imageOf } from './pod';
-import { canonicalCpu, canonicalMemory } from './quantities';
+import { canonicalResources } from './quantities';
 
 /** Keystore settings and the spec's secrets that hold them. */
 export const ENCRYPTION_KEYS: Readonly<Record<string, string>> = {
@@ -89,14 +88,9 @@ class EckKibana extends Construct {
 
   constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]) {
     super(scope, id);
-    const ns = ctx.namespaceOf(spec);
-    const main = spec.containers[0]!;
-    const version = main.image.tag;
-    if (!version) throw new Error(`${spec.configPath}: ECK needs the Kibana version; pin the image by tag`);
+    const { ns, main, version, operator, labels, podMetadata } = eckBasis(ctx, spec, 'Kibana');
     const [es] = spec.dependsOn;
     if (!es) throw new Error(`${spec.name}: Kibana needs the Elasticsearch it depends on`);
-    const operator = ctx.operators.ensure(eckOperator(ns));
-    const labels = { ...ctx.commonLabels, ...podLabels(spec) };
 
     const keys = pinAddress(
       new SecretV1(this, 'encryption-keys', {
@@ -127,13 +121,7 @@ class EckKibana extends Construct {
       seccompProfile: { type: 'RuntimeDefault' },
     };
     const podTemplate = {
-      metadata: {
-        labels: {
-          'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!,
-          'platform/environment': ctx.env.name,
-          ...podLabels(spec),
-        },
-      },
+      metadata: podMetadata,
       spec: {
         // ECK's own pod context (fsGroup, RuntimeDefault) plus runAsNonRoot, which `restricted` requires.
         securityContext: { runAsNonRoot: true, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
@@ -141,10 +129,7 @@ class EckKibana extends Construct {
           {
             name: 'kibana',
             env,
-            resources: {
-              requests: { cpu: canonicalCpu(main.resources.requests.cpu), memory: canonicalMemory(main.resources.requests.memory) },
-              limits: { cpu: canonicalCpu(main.resources.limits.cpu), memory: canonicalMemory(main.resources.limits.memory) },
-            },
+            resources: canonicalResources(main.resources),
           },
         ],
         // The keystore tool writes into the keystore volume, its root filesystem stays writable as ECK leaves it.

@@ -9,7 +9,7 @@ import { hasSecret, referencesOf, renderText } from '../../spec/template';
 import type { ConfigFile, ContainerSpec, HealthCheck, JobSpec, ServiceSpec, Text } from '../../spec/types';
 import { escapeLiteral, octalMode } from '../terraform';
 import type { K8sContext } from './context';
-import { canonicalCpu, canonicalMemory } from './quantities';
+import { canonicalMemory, canonicalResources } from './quantities';
 
 /** Where a file's content is stored: a key in the workload's ConfigMap or Secret. */
 export interface FileKey {
@@ -107,9 +107,9 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
     const c = w as ContainerSpec;
     const j = w as JobSpec;
     const keys = opts.keys.filter((k) => w.files.some((f) => f.path === k.file.path));
+    const resources = canonicalResources(w.resources);
     const limits: Record<string, string> = {
-      cpu: canonicalCpu(w.resources.limits.cpu),
-      memory: canonicalMemory(w.resources.limits.memory),
+      ...resources.limits,
       ...(!isJob && c.gpus && gpu ? { [gpu.resourceName]: String(c.gpus) } : {}),
     };
     const command = isJob ? j.command.map(text) : c.command?.map(text);
@@ -129,10 +129,7 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
             port: c.ports.map((p) => ({ name: portName(p.name), containerPort: p.port, protocol: p.protocol.toUpperCase() })),
           }
         : {}),
-      resources: {
-        requests: { cpu: canonicalCpu(w.resources.requests.cpu), memory: canonicalMemory(w.resources.requests.memory) },
-        limits,
-      },
+      resources: { requests: resources.requests, limits },
       volumeMount: [
         ...w.mounts.map((m) => {
           if (!opts.claims.includes(m.volume)) throw new Error(`${spec.name}/${w.name}: volume ${m.volume} cannot be shared with this pod on Kubernetes`);

@@ -17,7 +17,7 @@ import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import type { K8sContext, Realization, Realized } from './context';
 import type { OperatorChart } from './operators';
-import { canonicalCpu, canonicalMemory } from './quantities';
+import { canonicalMemory, canonicalResources } from './quantities';
 
 export const CNPG_OPERATOR: OperatorChart = {
   name: 'cnpg',
@@ -119,10 +119,7 @@ class CloudNativePg extends Construct {
         instances: spec.replicas,
         imageName: image,
         storage: { size: canonicalMemory(volume.size), ...(ctx.cluster.storageClass ? { storageClass: ctx.cluster.storageClass } : {}) },
-        resources: {
-          requests: { cpu: canonicalCpu(main.resources.requests.cpu), memory: canonicalMemory(main.resources.requests.memory) },
-          limits: { cpu: canonicalCpu(main.resources.limits.cpu), memory: canonicalMemory(main.resources.limits.memory) },
-        },
+        resources: canonicalResources(main.resources),
         affinity: { topologyKey: 'kubernetes.io/hostname' },
         priorityClassName: ctx.dataPriorityClass,
         // A budget on a single instance would block every node drain.

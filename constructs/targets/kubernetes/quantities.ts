@@ -6,6 +6,9 @@
  * every plan after a deploy empty.
  */
 import { cpuMillicores, memoryBytes } from '../../spec/quantity';
+import type { ResourceAmounts, ResourceRequirements } from '../../spec/types';
+
+type Amounts = { cpu: string; memory: string } & Record<string, string>;
 
 export function canonicalCpu(value: string): string {
   return canonicalMillicores(cpuMillicores(value));
@@ -31,4 +34,10 @@ export function canonicalBytes(bytes: number): string {
     if (bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);
+}
+
+/** A container's requests and limits in canonical form. */
+export function canonicalResources(r: ResourceRequirements): { requests: Amounts; limits: Amounts } {
+  const amounts = (a: ResourceAmounts): Amounts => ({ cpu: canonicalCpu(a.cpu), memory: canonicalMemory(a.memory) });
+  return { requests: amounts(r.requests), limits: amounts(r.limits) };
 }
