@@ -8,6 +8,9 @@ import { realizationOf } from '../constructs/targets/kubernetes/realizations';
 import { workload } from '../constructs/targets/kubernetes/workload';
 import { providerConnection } from '../constructs/targets/kubernetes';
 import { loadEnvironment } from '../environments/load';
+import { containerSpecs } from '../constructs/targets';
+import { memoryMebibytes } from '../constructs/spec/quantity';
+import { memoryMiB } from '../stacks/app';
 import { env, synth, variant } from './helpers';
 
 const staging = env('staging');
@@ -163,6 +166,14 @@ describe('Kubernetes specifics', () => {
     // Sidecars reach their main container on the pod's loopback.
     expect(JSON.stringify(secret.redis_secret.data)).toContain('redis://127.0.0.1:6379');
     expect(cm.nats_config).toBeDefined();
+  });
+
+  it("the synth summary's memory counts what each realization runs (ECK's node sets, the exporter, the probe)", () => {
+    const names = containerSpecs.kubernetes(staging).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['elasticsearch-default', 'elasticsearch-exporter', 'kibana', 'kibana-probe']));
+    expect(names).not.toContain('elasticsearch');
+    const ownOnly = staging.specs.reduce((n, s) => n + s.replicas * s.containers.reduce((m, c) => m + memoryMebibytes(c.resources.limits.memory), 0), 0);
+    expect(memoryMiB(staging)).toBeGreaterThan(ownOnly);
   });
 
   it('scales stateless services with an autoscaler and keeps a budget only where there is more than one member', () => {

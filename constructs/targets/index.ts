@@ -7,6 +7,7 @@ import { placeServices } from './aws/managed/placement';
 import type { ServiceSpec } from '../spec/types';
 import { DockerTarget } from './docker';
 import { KubernetesTarget } from './kubernetes';
+import { footprintOf } from './kubernetes/realizations';
 
 type Renderer = (scope: Construct, environment: Environment) => Construct;
 
@@ -19,6 +20,7 @@ export const renderers: { readonly [K in TargetKind]: Renderer } = {
 /** The services a target runs as containers it schedules itself (not managed services). */
 export const containerSpecs: { readonly [K in TargetKind]: (environment: Environment) => readonly ServiceSpec[] } = {
   docker: (environment) => environment.specs,
-  kubernetes: (environment) => environment.specs,
-  aws: (environment) => placeServices(environment).inCluster,
+  // On a cluster, what each realization runs (ECK's dedicated masters, exporters and probes).
+  kubernetes: (environment) => environment.specs.flatMap((s) => footprintOf(s, environment)),
+  aws: (environment) => placeServices(environment).inCluster.flatMap((s) => footprintOf(s, environment)),
 };

@@ -23,7 +23,7 @@ import { namespaceOf, serviceDns } from './naming';
 import { NetworkPolicies } from './network-policies';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
 import { Operators } from './operators';
-import { realizationOf } from './realizations';
+import { footprintOf, realizationOf } from './realizations';
 
 /** What the cluster offers, from the environment's config (never looked up at plan time). */
 export interface ClusterFacts {
@@ -82,7 +82,7 @@ export class InClusterPlatform extends Construct {
     const uses = [...concerns].map((concern) => ({
       name: namespaceOf(prefix, concern),
       concern,
-      specs: specs.filter((s) => s.concern === concern).flatMap((s) => realizationOf(s).footprint?.(s, env) ?? [s]),
+      specs: specs.filter((s) => s.concern === concern).flatMap((s) => footprintOf(s, env)),
     }));
     this.namespaces = uses.map((u) => u.name);
     const commonLabels = { 'app.kubernetes.io/part-of': env.project, 'app.kubernetes.io/managed-by': 'cdktf', 'platform/environment': env.name };
