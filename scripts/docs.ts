@@ -9,7 +9,6 @@ import { imageName, parseImage } from '../constructs/spec/image';
 import { PIN_REASONS } from '../constructs/services/pins';
 import { loadEnvironment } from '../environments/load';
 import { realizationOf } from '../constructs/targets/kubernetes/realizations';
-import { OWN_RESOURCES_REASON } from '../constructs/targets/kubernetes/workload';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { environments } from '../environments';
 import { loadAll } from '../stacks/app';
@@ -73,7 +72,7 @@ export function renderCatalogue(): string {
   const staging = envs.find((e) => e.name === 'staging')!;
   for (const spec of staging.specs) {
     const r = realizationOf(spec);
-    lines.push(`| ${spec.name} | ${r.describe(spec)} | ${r.why ?? OWN_RESOURCES_REASON} |`);
+    lines.push(`| ${spec.name} | ${r.describe(spec)} | ${r.why(spec)} |`);
   }
   lines.push(
     '',

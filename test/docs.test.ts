@@ -22,3 +22,22 @@ describe('pinned images', () => {
     }
   });
 });
+
+describe('realizations on Kubernetes', () => {
+  it('every service says why it is realized as it is, beyond the default reason', async () => {
+    const { env } = await import('./helpers');
+    const { realizationOf } = await import('../constructs/targets/kubernetes/realizations');
+    const { OWN_RESOURCES_REASON } = await import('../constructs/targets/kubernetes/workload');
+    for (const spec of env('staging').specs) {
+      const why = realizationOf(spec).why(spec);
+      expect(why.replace(OWN_RESOURCES_REASON, '').trim().length, spec.name).toBeGreaterThan(40);
+    }
+  });
+
+  it('RabbitMQ says why peer discovery and not the Cluster Operator', async () => {
+    const { env, spec } = await import('./helpers');
+    const { realizationOf } = await import('../constructs/targets/kubernetes/realizations');
+    const rabbit = spec(env('staging'), 'rabbitmq');
+    expect(realizationOf(rabbit).why(rabbit)).toMatch(/Cluster Operator.*without a Helm chart/);
+  });
+});

@@ -72,8 +72,8 @@ export interface Realized {
 export interface Realization {
   /** Which resources realize the service, for the docs (`own StatefulSet`, `CloudNativePG 0.29.0`, ...). */
   readonly describe: (spec: ServiceSpec) => string;
-  /** Why this realization, for the docs. @default the reason for the project's own resources */
-  readonly why?: string;
+  /** Why this realization for this service, for the docs (docs/services.md, "On Kubernetes"). */
+  readonly why: (spec: ServiceSpec) => string;
   /** The Service name clients use, when it is not the service's own name (`postgres-rw`). @default spec.name */
   readonly serviceName?: (spec: ServiceSpec) => string;
   /**

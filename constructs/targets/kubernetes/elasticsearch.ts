@@ -134,6 +134,8 @@ const literalStart = (t: Text) => (typeof t === 'string' ? t : typeof t.parts[0]
 export const elasticsearch: Realization = {
   describe: () =>
     `ECK operator (chart eck-operator ${ECK_VERSION}) + Elasticsearch resource (chart platform-elastic, in this repository); exporter as its own Deployment`,
+  why: () =>
+    "What a cluster needs beyond configuration is ECK's work: discovery and the initial masters, rolling changes that keep the cluster green, TLS between nodes, a disruption budget; the operator comes from its chart and the Elasticsearch resource from a chart kept here, so nothing needs the CRD at plan time.",
   serviceName: (spec) => `${spec.name}-es-http`,
   footprint: (spec, env) => [
     ...nodeSetShapes(spec, env).map((n) => ({

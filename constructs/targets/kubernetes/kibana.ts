@@ -73,6 +73,8 @@ function probeOf(spec: ServiceSpec): ContainerSpec {
 
 export const kibana: Realization = {
   describe: () => 'Kibana resource on ECK (chart platform-elastic, in this repository); probe as its own Deployment',
+  why: () =>
+    'Managed by ECK beside the Elasticsearch it connects to: the association gives it a service account and the CA to trust, and ECK serves it over TLS; its encryption keys come from the generated secrets as secure settings.',
   serviceName: (spec) => `${spec.name}-kb-http`,
   // ECK serves Kibana over HTTPS with its own CA (the certificate names `<name>-kb-http.<namespace>.svc`).
   serviceTls: (spec) => ({ caSecret: `${spec.name}-kb-http-certs-public` }),

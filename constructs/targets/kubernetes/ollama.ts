@@ -81,7 +81,7 @@ export const ollama: Realization = {
     spec.jobs.some((j) => j.name === PULL_JOB)
       ? 'own StatefulSet; the models are pulled by an init container before the server starts'
       : 'own StatefulSet (typed kubernetes_*_v1 resources)',
-  why: 'The default resources from the spec, plus the model pull as an init container: a member is never ready without the configured models, and each member fills its own volume (the otwld/ollama chart is a single-volume Deployment that runs as root and pulls in a postStart hook).',
+  why: () => 'The default resources from the spec, plus the model pull as an init container: a member is never ready without the configured models, and each member fills its own volume (the otwld/ollama chart is a single-volume Deployment that runs as root and pulls in a postStart hook).',
   render: (scope, ctx, spec, dependsOn) => {
     const pull = spec.jobs.find((j) => j.name === PULL_JOB);
     if (!pull) return new Workload(scope, spec.name, ctx, spec, dependsOn).realized;

@@ -49,7 +49,7 @@ const STATUS_PORT = 8000;
 
 export const postgres: Realization = {
   describe: () => `CloudNativePG operator (chart cloudnative-pg ${CNPG_OPERATOR.version}) + Cluster (chart cluster ${CNPG_CLUSTER_CHART.version})`,
-  why: 'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
+  why: () => 'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
   serviceName: (spec) => `${spec.name}-rw`,
   render: (scope, ctx, spec, dependsOn) => new CloudNativePg(scope, spec.name, ctx, spec, dependsOn).realized,
 };

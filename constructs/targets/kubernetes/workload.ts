@@ -36,10 +36,22 @@ import { canonicalMemory } from './quantities';
 
 /** Why a service runs as the project's own resources unless it has its own file. */
 export const OWN_RESOURCES_REASON =
-  'The same spec as Docker (image, files, health checks, generated secrets) as typed kubernetes_*_v1 resources, so the targets cannot drift; its clustering is configuration.';
+  'The same spec as Docker (image, files, health checks, generated secrets) as typed kubernetes_*_v1 resources, so the targets cannot drift.';
+
+/** What makes the project's own resources enough for a service: how it forms a cluster, or why it has none. */
+const OWN_RESOURCES_BECAUSE: Readonly<Record<string, string>> = {
+  nats: 'Its clustering is configuration: routes to every member and clustered JetStream.',
+  redis:
+    'Primary, replicas and one Sentinel per member are configuration plus a start script (redis-member.sh) on the official image; the usual packaging, the Bitnami chart, is on frozen images since August 2025.',
+  qdrant: 'Distributed mode is configuration: member 0 starts the consensus, the others bootstrap from it (qdrant-member.sh).',
+  neo4j: 'Neo4j Community runs one member (clustering is an Enterprise feature).',
+  rabbitmq:
+    "Peer discovery (rabbitmq_peer_discovery_k8s) instead of the RabbitMQ Cluster Operator: upstream ships the operator as a kubectl manifest without a Helm chart (rabbitmq/cluster-operator #1637), its RabbitmqCluster resources would need kubernetes_manifest (no plan before the CRD exists) or a third-party chart; in 4.3 the plugin names member 0 from the node's own name without calling the Kubernetes API, quorum queues are the default, and the start wrapper re-applies the password.",
+  garage: 'Nodes are connected through the admin API by the setup job (garage-connect.sh); Garage has no operator.',
+};
 
 export const workload: Realization = {
-  why: OWN_RESOURCES_REASON,
+  why: (spec) => [OWN_RESOURCES_REASON, OWN_RESOURCES_BECAUSE[spec.name]].filter(Boolean).join(' '),
   describe: (spec) =>
     spec.volumes.length > 0
       ? `own StatefulSet (typed kubernetes_*_v1 resources)${
