@@ -76,6 +76,19 @@ export function renderCatalogue(): string {
   }
   lines.push(
     '',
+    'Every container of the pods the project renders itself (not those an operator builds) runs with a',
+    'read-only root filesystem and scratch volumes for the directories it writes, except where the image needs a writable root (`ContainerSpec.writableRoot`):',
+    '',
+  );
+  const seen = new Set<string>();
+  for (const spec of staging.specs)
+    for (const c of spec.containers)
+      if (c.writableRoot && !seen.has(`${spec.name}/${c.name}`)) {
+        seen.add(`${spec.name}/${c.name}`);
+        lines.push(`- **${spec.name}/${c.name}**: ${c.writableRoot}`);
+      }
+  lines.push(
+    '',
     '## Pinned images',
     '',
     'Every image the catalogue can run, why it is at that version, and how long its series is supported',

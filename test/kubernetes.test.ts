@@ -11,7 +11,7 @@ import { loadEnvironment } from '../environments/load';
 import { containerSpecs } from '../constructs/targets';
 import { memoryMebibytes } from '../constructs/spec/quantity';
 import { memoryMiB } from '../stacks/app';
-import { env, synth, variant } from './helpers';
+import { env, spec, synth, variant } from './helpers';
 
 const staging = env('staging');
 const { tf } = synth(staging);
@@ -112,6 +112,8 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
         const [uid, gid] = c.user.split(':');
         expect(rc.security_context).toMatchObject({ run_as_user: uid, run_as_group: gid, read_only_root_filesystem: c.scratchPaths !== undefined });
         for (const path of c.scratchPaths ?? []) expect(rc.volume_mount.some((m: any) => m.mount_path === path)).toBe(true);
+        // A writable root is an exception with its reason (listed in docs/services.md).
+        if (!rc.security_context.read_only_root_filesystem) expect(c.writableRoot?.length).toBeGreaterThan(40);
       });
 
       it('gets its files from the ConfigMap, and its secret files from the Secret only', () => {
@@ -166,6 +168,22 @@ describe('Kubernetes specifics', () => {
     // Sidecars reach their main container on the pod's loopback.
     expect(JSON.stringify(secret.redis_secret.data)).toContain('redis://127.0.0.1:6379');
     expect(cm.nats_config).toBeDefined();
+  });
+
+  it('only Neo4j and RabbitMQ keep a writable root filesystem; Qdrant keeps its started marker on its storage volume', () => {
+    const writable = own.flatMap((s) => s.containers.filter((c) => c.scratchPaths === undefined).map((c) => `${s.name}/${c.name}`));
+    expect(writable.sort()).toEqual(['neo4j/main', 'rabbitmq/main']);
+    const q = spec(staging, 'qdrant').containers[0]!;
+    expect(q.env.QDRANT_INIT_FILE_PATH).toBe('/qdrant/storage/.qdrant-initialized');
+    expect(q.mounts.some((m) => m.path === '/qdrant/storage')).toBe(true);
+  });
+
+  it('refuses a container with neither scratch paths nor a reason for a writable root', () => {
+    const bare = spec(staging, 'neo4j');
+    const broken = { ...bare, containers: [{ ...bare.containers[0]!, writableRoot: undefined }, ...bare.containers.slice(1)] };
+    expect(() => synth({ ...staging, specs: staging.specs.map((s) => (s.name === 'neo4j' ? broken : s)) })).toThrow(
+      /neo4j\/main: no scratchPaths for a read-only root filesystem, and no writableRoot/,
+    );
   });
 
   it("the synth summary's memory counts what each realization runs (ECK's node sets, the exporter, the probe)", () => {

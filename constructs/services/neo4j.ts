@@ -80,6 +80,8 @@ export const neo4j = defineService({
             // The entrypoint prepares /data as root and drops to neo4j (7474).
             user: '7474:7474',
             startsAsRoot: true,
+            writableRoot:
+              "the image's entrypoint writes the settings from NEO4J_* variables into /var/lib/neo4j/conf/neo4j.conf at every start (add_env_setting_to_conf)",
             env: {
               NEO4J_AUTH_PATH: AUTH,
               NEO4J_server_default__listen__address: '0.0.0.0',

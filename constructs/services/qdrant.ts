@@ -82,6 +82,10 @@ export const qdrant = defineService({
               QDRANT__STORAGE__STORAGE_PATH: '/qdrant/storage',
               QDRANT__STORAGE__SNAPSHOTS_PATH: '/qdrant/snapshots',
               QDRANT__TELEMETRY_DISABLED: 'true',
+              // Qdrant writes its started marker into the working directory (/qdrant, beside its binary)
+              // unless told otherwise; on the storage volume the root filesystem can be read-only
+              // (the official chart does the same with an emptyDir). It removes the marker at each start.
+              QDRANT_INIT_FILE_PATH: '/qdrant/storage/.qdrant-initialized',
               QDRANT__LOG_LEVEL: 'INFO',
               ...(clustered
                 ? {
@@ -120,6 +124,7 @@ export const qdrant = defineService({
                 }
               : health(READYZ, { http: { port: 6333, path: '/readyz' }, startPeriodSeconds: 20 }),
             resources: c.resources,
+            scratchPaths: ['/tmp'],
             stopGracePeriodSeconds: 60,
           },
         ],

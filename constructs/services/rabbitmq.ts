@@ -118,6 +118,8 @@ export const rabbitmq = defineService({
             image: resolveImage(RABBITMQ_IMAGE, c),
             // The image's rabbitmq user (alpine: 100:101), from the start: it reads its secret files.
             user: '100:101',
+            writableRoot:
+              'not verified read-only: the drill runs Debian’s 3.10 on a writable filesystem, and the Erlang VM writes a crash dump into its working directory; kept writable until a 4.3 node has run with a read-only root',
             command: [START],
             // A node is named after its stable address (long names), which its peers and its own CLI tools use.
             env: clustered ? ({ HOME, RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_NODENAME: tpl`rabbit@${memberAddress}` } as Record<string, Text>) : {},

@@ -204,9 +204,14 @@ export interface ContainerSpec {
   /**
    * Directories the process writes outside its volumes. Where a target runs the root filesystem
    * read-only (Kubernetes), each gets an empty scratch volume; `undefined` means the image needs a
-   * writable root filesystem.
+   * writable root filesystem, and `writableRoot` says why.
    */
   readonly scratchPaths?: readonly string[];
+  /**
+   * Why the root filesystem stays writable (what the image writes there), when `scratchPaths` is
+   * absent. Renderers refuse a container with neither; docs/services.md lists every one.
+   */
+  readonly writableRoot?: string;
   readonly ulimits?: readonly Ulimit[];
   /** Seconds to wait after SIGTERM before killing (databases need time to flush). */
   readonly stopGracePeriodSeconds: number;

@@ -106,6 +106,8 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
     const isJob = !('health' in w);
     const c = w as ContainerSpec;
     const j = w as JobSpec;
+    if (!isJob && c.scratchPaths === undefined && !c.writableRoot)
+      throw new Error(`${spec.name}/${w.name}: no scratchPaths for a read-only root filesystem, and no writableRoot saying why it needs a writable one`);
     const keys = opts.keys.filter((k) => w.files.some((f) => f.path === k.file.path));
     const resources = canonicalResources(w.resources);
     const limits: Record<string, string> = {
@@ -143,7 +145,7 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
       securityContext: {
         allowPrivilegeEscalation: false,
         privileged: false,
-        readOnlyRootFilesystem: w.scratchPaths !== undefined,
+        readOnlyRootFilesystem: isJob || w.scratchPaths !== undefined,
         runAsNonRoot: true,
         runAsUser: uidOf(w.user),
         runAsGroup: gidOf(w.user),
