@@ -51,3 +51,40 @@ describe('import boundaries', () => {
       expect(fs.readFileSync(path.join(root, f), 'utf8')).not.toContain('ts-node');
   });
 });
+
+describe('module graph', () => {
+  /** Relative imports that load code at run time (`import type` is erased and cannot form a cycle). */
+  const runtimeImports = (file: string): string[] =>
+    [...fs.readFileSync(path.join(root, file), 'utf8').matchAll(/^\s*(import|export)(?!\s+type\b)[^'"]*from\s+['"](\.[^'"]+)['"]/gm)].map((m) => {
+      const target = path.normalize(path.join(path.dirname(file), m[2]!));
+      for (const candidate of [`${target}.ts`, path.join(target, 'index.ts'), target]) if (sources.includes(candidate)) return candidate;
+      return target;
+    });
+
+  function cycles(graph: Map<string, string[]>): string[][] {
+    const found: string[][] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: string[] = [];
+    const visit = (node: string) => {
+      state.set(node, 'open');
+      stack.push(node);
+      for (const next of graph.get(node) ?? []) {
+        if (state.get(next) === 'open') found.push([...stack.slice(stack.indexOf(next)), next]);
+        else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(node, 'done');
+    };
+    for (const node of graph.keys()) if (!state.has(node)) visit(node);
+    return found;
+  }
+
+  it('has no import cycles', () => {
+    const graph = new Map(sources.map((f) => [f, runtimeImports(f)]));
+    expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('the cycle finder finds one (a -> b -> a)', () => {
+    expect(cycles(new Map([['a', ['b']], ['b', ['a']], ['c', []]]))).toEqual([['a', 'b', 'a']]);
+  });
+});
