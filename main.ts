@@ -1,8 +1,18 @@
 /**
- * Synthesizes every environment (`npm run synth`, or `npx cdktf synth|diff|deploy <env>`).
- * cdktf's CLI passes the output directory in CDKTF_OUTDIR.
+ * Synthesizes every environment (`npm run synth`, or `npx cdktf synth|diff|deploy <env>`): each
+ * file in environments/ is one. cdktf's CLI passes the output directory in CDKTF_OUTDIR.
  */
-import { environments } from './environments';
+import { discoverEnvironments } from './environments/parse/discover';
 import { run } from './stacks/cli';
 
-process.exitCode = run(environments, process.env.CDKTF_OUTDIR ?? 'cdktf.out');
+async function main(): Promise<number> {
+  return run(await discoverEnvironments(), process.env.CDKTF_OUTDIR ?? 'cdktf.out');
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -3,7 +3,7 @@
  * Ports are published on 127.0.0.1 only; data is disposable (`cdktf destroy development` works).
  * The Docker daemon is the one DOCKER_HOST names (or the local socket): set `target.host` to pin one.
  */
-import type { EnvironmentInput } from './schema';
+import type { EnvironmentInput } from './parse/schema';
 
 export default {
   name: 'development',

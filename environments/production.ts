@@ -5,7 +5,7 @@
  * The account id 111122223333 and 203.0.113.0/24 are placeholders (AWS's and RFC 5737's documentation
  * values): put in the account's real role ARNs and the CI runners' egress range before the first deploy.
  */
-import type { EnvironmentInput } from './schema';
+import type { EnvironmentInput } from './parse/schema';
 
 export default {
   name: 'production',

@@ -2,7 +2,7 @@
  * staging: a shared Kubernetes cluster, deployed from pull requests' main branch.
  * State lives in S3 with native locking.
  */
-import type { EnvironmentInput } from './schema';
+import type { EnvironmentInput } from './parse/schema';
 
 export default {
   name: 'staging',

@@ -6,9 +6,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { environments } from '../environments';
+import { discoverEnvironments } from '../environments/parse/discover';
 import { synthesize } from '../stacks/app';
 
+const environments = await discoverEnvironments();
 const loaded = performance.now();
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-bench-'));
 const started = performance.now();

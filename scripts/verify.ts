@@ -13,8 +13,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { environments } from '../environments';
-import { loadAll, synthesize } from '../stacks/app';
+import { discoverEnvironments } from '../environments/parse/discover';
+import { synthesize } from '../stacks/app';
+import { prepareAll } from '../stacks/pipeline';
+import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
@@ -47,10 +49,13 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
 
 async function main(): Promise<void> {
   const outdir = path.join(work, 'cdktf.out');
-  synthesize(environments, outdir);
+  // The drills' scenarios first, then the user's environments (names must not clash: verify's own
+  // are host, clusters and cloud).
+  const sources = [...scenarios, ...(await discoverEnvironments())];
+  synthesize(sources, outdir);
   const artifact: Artifact = {
     outdir,
-    envs: new Map(loadAll(environments).map((e) => [e.name, e])),
+    envs: new Map(prepareAll(sources).map((e) => [e.name, e])),
     stackJson: (name) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')),
   };
   for (const check of checks) await check(artifact);

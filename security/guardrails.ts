@@ -13,7 +13,7 @@ import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { containerSpecs } from '../constructs/targets';
 import { clusterChecks } from '../constructs/targets/kubernetes/checks';
-import type { Environment, Issue } from '../environments/load';
+import type { Environment, Issue } from '../environments/parse/load';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
 export const DEFAULT_CREDENTIALS = ['admin123', 'minioadmin', 'manas-admin', 'changeme', 'password123', 'guest:guest', 'admin:admin'];
@@ -46,7 +46,8 @@ function textsOf(w: Workload): { where: string; text: Text }[] {
 const literalParts = (text: Text): string[] =>
   typeof text === 'string' ? [text] : text.parts.filter((p): p is string => typeof p === 'string');
 
-export function checkSpecs(env: Environment): Issue[] {
+/** Every problem of a composed environment: the guardrails, then what its target cannot do. */
+export function checkEnvironment(env: Environment): Issue[] {
   const issues: Issue[] = [];
   const caps = capabilitiesOf(env.target);
   const byName = new Map<string, ServiceSpec>();
@@ -106,11 +107,18 @@ export function checkSpecs(env: Environment): Issue[] {
           if (ref.kind === 'self') continue;
           if (ref.kind === 'member') {
             // A target expands a member's name per member at start: environment and command lines only.
-            if (where.startsWith('file ')) issues.push({ path: at(''), message: `${label}: ${where} uses the member's own ${ref.form ?? 'name'}, which only environment variables and commands can carry` });
+            if (where.startsWith('file '))
+              issues.push({
+                path: at(''),
+                message: `${label}: ${where} uses the member's own ${ref.form ?? 'name'}, which only environment variables and commands can carry`,
+              });
             continue;
           }
           if (ref.kind === 'peer' && (ref.index < 0 || ref.index >= (byName.get(ref.service)?.replicas ?? 1))) {
-            issues.push({ path: at(''), message: `${label}: ${where} refers to member ${ref.index} of ${ref.service}, which has ${byName.get(ref.service)?.replicas ?? 0}` });
+            issues.push({
+              path: at(''),
+              message: `${label}: ${where} refers to member ${ref.index} of ${ref.service}, which has ${byName.get(ref.service)?.replicas ?? 0}`,
+            });
           }
           const target = byName.get(ref.service);
           if (!target) {
@@ -130,17 +138,26 @@ export function checkSpecs(env: Environment): Issue[] {
       // Published as plain facts for every client: no secret, nothing that differs per member.
       const refs = referencesOf(text);
       if (refs.some((r) => r.kind === 'secret' || r.kind === 'member' || r.kind === 'self')) {
-        issues.push({ path: at(''), message: `connection ${key}: clients' connection facts carry no secret and nothing a member expands for itself` });
+        issues.push({
+          path: at(''),
+          message: `connection ${key}: clients' connection facts carry no secret and nothing a member expands for itself`,
+        });
       }
       for (const r of refs) {
         if (r.kind === 'peer' && (r.service !== spec.name || r.index < 0 || r.index >= spec.replicas)) {
-          issues.push({ path: at(''), message: `connection ${key}: refers to member ${r.index} of ${r.service}; ${spec.name} has ${spec.replicas}` });
+          issues.push({
+            path: at(''),
+            message: `connection ${key}: refers to member ${r.index} of ${r.service}; ${spec.name} has ${spec.replicas}`,
+          });
         }
       }
     }
     if (spec.cluster && spec.replicas < 2) issues.push({ path: at('replicas'), message: 'a cluster needs more than one member' });
     if (spec.cluster && (spec.cluster.maxUnavailable < 1 || spec.cluster.maxUnavailable >= spec.replicas)) {
-      issues.push({ path: at('replicas'), message: `a cluster of ${spec.replicas} cannot lose ${spec.cluster.maxUnavailable} members at once and keep working` });
+      issues.push({
+        path: at('replicas'),
+        message: `a cluster of ${spec.replicas} cannot lose ${spec.cluster.maxUnavailable} members at once and keep working`,
+      });
     }
     for (const secret of spec.secrets) {
       if (secret.length < MIN_SECRET_LENGTH) {

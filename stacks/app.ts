@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from '../constructs/providers/cdktf';
-import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/load';
+import type { Environment, EnvironmentSource } from '../environments/parse/load';
+import { prepareAll } from './pipeline';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { warningsFor } from './warnings';
@@ -26,77 +27,13 @@ export interface StackSummary {
   readonly warnings: readonly string[];
 }
 
-/** Every environment, validated. All environments' problems are reported together. */
-export function loadAll(sources: readonly EnvironmentSource[]): Environment[] {
-  const errors: ConfigError[] = [];
-  const envs: Environment[] = [];
-  for (const source of sources) {
-    try {
-      envs.push(loadEnvironment(source));
-    } catch (e) {
-      if (e instanceof ConfigError) errors.push(e);
-      else throw e;
-    }
-  }
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new ConfigErrors(errors);
-  const clashes = [...sharedNames(envs), ...sharedState(envs)];
-  if (clashes.length === 1) throw clashes[0];
-  if (clashes.length > 1) throw new ConfigErrors(clashes);
-  return envs;
-}
-
-/** Two files declaring one environment: the second is blamed and the message names the first. */
-function sharedNames(envs: readonly Environment[]): ConfigError[] {
-  const first = new Map<string, Environment>();
-  return envs.flatMap((env) => {
-    const earlier = first.get(env.name);
-    if (!earlier) first.set(env.name, env);
-    return earlier
-      ? [
-          new ConfigError(env.file, [
-            { path: 'name', message: `environment "${env.name}" is also defined in ${earlier.file} (name); stack ids must be unique` },
-          ]),
-        ]
-      : [];
-  });
-}
-
-/** Two environments writing one Terraform state would overwrite each other's resources. */
-function sharedState(envs: readonly Environment[]): ConfigError[] {
-  const first = new Map<string, Environment>();
-  return envs.flatMap((env) => {
-    if (env.backend.kind !== 's3') return [];
-    const where = `s3://${env.backend.bucket}/${env.backend.key}`;
-    const earlier = first.get(where);
-    if (!earlier) first.set(where, env);
-    return earlier
-      ? [
-          new ConfigError(env.file, [
-            {
-              path: 'backend.key',
-              message: `state ${where} is already used by ${earlier.file} (backend.bucket, backend.key); each environment needs its own state key`,
-            },
-          ]),
-        ]
-      : [];
-  });
-}
-
-export class ConfigErrors extends Error {
-  override readonly name = 'ConfigErrors';
-  constructor(readonly errors: readonly ConfigError[]) {
-    super(errors.map((e) => e.message).join('\n'));
-  }
-}
-
 /** Builds one stack per environment into `app`. */
 export function buildStacks(app: App, envs: readonly Environment[], outdir: string): EnvironmentStack[] {
   return envs.map((environment) => new EnvironmentStack(app, { environment, outdir }));
 }
 
 export function synthesize(sources: readonly EnvironmentSource[], outdir: string): StackSummary[] {
-  const envs = loadAll(sources);
+  const envs = prepareAll(sources);
   const parent = path.dirname(path.resolve(outdir));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));

@@ -1,7 +1,8 @@
 /** The command-line entry: synthesize every environment and print a short summary. */
-import type { EnvironmentSource } from '../environments/load';
-import { ConfigError } from '../environments/load';
-import { ConfigErrors, synthesize } from './app';
+import type { EnvironmentSource } from '../environments/parse/load';
+import { ConfigError } from '../environments/parse/load';
+import { synthesize } from './app';
+import { ConfigErrors } from './pipeline';
 
 export interface Io {
   out(line: string): void;

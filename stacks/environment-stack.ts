@@ -4,10 +4,10 @@
  * environment to its target's renderer.
  */
 import * as path from 'node:path';
-import type { Environment } from '../environments/load';
-import type { Backend } from '../environments/schema';
+import type { Environment } from '../environments/parse/load';
+import type { Backend } from '../environments/parse/schema';
 import { type Construct, LocalBackend, S3Backend, TerraformStack } from '../constructs/providers/cdktf';
-import { renderers } from '../constructs/targets';
+import { renderers } from './renderers';
 
 export interface EnvironmentStackProps {
   readonly environment: Environment;

@@ -4,7 +4,7 @@
  * literal. If a change here is intended, write the `terraform state mv` (or `moved` block) for it.
  */
 import { describe, expect, it } from 'vitest';
-import { loadEnvironment } from '../environments/load';
+import { prepare } from '../stacks/pipeline';
 import { env, synth, variant } from './helpers';
 
 const { tf } = synth(env('development'));
@@ -75,7 +75,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
   });
 
   it('MinIO, when chosen, keeps the addresses it always had', () => {
-    const minio = synth(loadEnvironment(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })))).tf;
+    const minio = synth(prepare(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })))).tf;
     expect(Object.keys(minio.resource.docker_volume!)).toEqual(expect.arrayContaining(['minio_data']));
     expect(Object.keys(minio.resource.random_password!)).toEqual(expect.arrayContaining(['minio_root-user', 'minio_root-password']));
   });

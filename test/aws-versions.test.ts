@@ -56,7 +56,7 @@ describe('EKS versions', () => {
     const outdir = path.join(dir, 'cdktf.out');
     expect(run([source('development'), old], outdir, { out: () => {}, err: (l) => err.push(l) })).toBe(0);
     // Past its standard support whatever today is: the summary says so.
-    expect(err.some((l) => l.startsWith('warning: environments/production.ts: target.eks.version: EKS 1.33 left '))).toBe(true);
+    expect(err.some((l) => l.startsWith('warning: test/fixtures/production.ts: target.eks.version: EKS 1.33 left '))).toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -4,9 +4,9 @@
  * goes into the cluster, and the backend.
  */
 import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
 import { eksVersions } from '../constructs/targets/aws/kubernetes-versions';
-import { placeServices } from '../constructs/targets/aws/managed';
-import { loadEnvironment } from '../environments/load';
+import { placeServices } from '../constructs/targets/aws/placement';
 import { env, synth, variant } from './helpers';
 
 const prod = env('production');
@@ -23,7 +23,7 @@ const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
 // A smaller environment on the same target: medium profile (no high availability), Bottlerocket GPU
 // nodes, PostgreSQL and RabbitMQ switched back into the cluster, cluster replacement allowed, private API endpoint only.
-const small = loadEnvironment(
+const small = prepare(
   variant('production', (i) => {
     i.profile = 'medium';
     i.target.eks.gpuNodePool.amiType = 'BOTTLEROCKET_x86_64_NVIDIA';

@@ -1,90 +1,236 @@
 /**
- * Architectural rules, checked on the source: cdktf and providers are imported only behind the
- * boundary (constructs/providers), provider classes only from per-resource submodules, and specs
- * stay pure data.
+ * Architectural rules, checked on the source:
+ * - cdktf and the providers are imported only behind the boundary (constructs/providers), provider
+ *   classes only from per-resource submodules;
+ * - one pipeline, one way: parse (environments/) → compose (constructs/services) → check (security/
+ *   and each target's pure part, constructs/targets) → render (constructs/render, the only code
+ *   that reaches the boundary). Parsing imports no target, check or render code; nothing before
+ *   render reaches cdktf, which a child process also proves by loading and checking every
+ *   environment and counting the provider modules it loaded (none);
+ * - no cycles, neither between files at run time nor between folders with type imports included;
+ * - the drills in scripts/verify import no test fixture.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
-const sources = ['main.ts', 'stacks', 'constructs', 'environments', 'security', 'monitoring', 'scripts'].flatMap((entry) => {
+const sources = ['main.ts', 'stacks', 'constructs', 'environments', 'security', 'monitoring', 'scripts', 'test'].flatMap((entry) => {
   const full = path.join(root, entry);
   if (fs.statSync(full).isFile()) return [entry];
   return (fs.readdirSync(full, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(entry, f));
 });
-const importsOf = (file: string) =>
-  [...fs.readFileSync(path.join(root, file), 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+const product = sources.filter((f) => !f.startsWith(`test${path.sep}`));
+const text = new Map(sources.map((f) => [f, fs.readFileSync(path.join(root, f), 'utf8')]));
 
-describe('import boundaries', () => {
+interface Import {
+  readonly spec: string;
+  /** The project file it names, for relative imports. */
+  readonly file?: string;
+  /** `import type` / `export type`: erased at run time. */
+  readonly typeOnly: boolean;
+}
+
+function importsOf(file: string): Import[] {
+  return [...text.get(file)!.matchAll(/^\s*(import|export)(\s+type\b)?[^'";]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => {
+    const spec = m[3]!;
+    if (!spec.startsWith('.')) return { spec, typeOnly: Boolean(m[2]) };
+    const target = path.normalize(path.join(path.dirname(file), spec));
+    const found = [`${target}.ts`, path.join(target, 'index.ts'), target].find((c) => text.has(c));
+    return { spec, typeOnly: Boolean(m[2]), ...(found ? { file: found } : {}) };
+  });
+}
+
+const under = (dir: string) => (f: string) => f.startsWith(dir.split('/').join(path.sep) + path.sep);
+
+function cycles(graph: Map<string, readonly string[]>): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'open') found.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return found;
+}
+
+/** Every project file `file` loads at run time, directly or not. */
+function runtimeClosure(file: string, seen = new Set<string>()): Set<string> {
+  for (const i of importsOf(file)) {
+    if (i.typeOnly || !i.file || seen.has(i.file)) continue;
+    seen.add(i.file);
+    runtimeClosure(i.file, seen);
+  }
+  return seen;
+}
+
+describe('the provider boundary', () => {
   it('finds the sources', () => {
-    expect(sources.length).toBeGreaterThan(30);
+    expect(product.length).toBeGreaterThan(60);
   });
 
   it('only constructs/providers imports cdktf, constructs or a provider package', () => {
     const offenders = sources
-      .filter((f) => !f.startsWith(path.join('constructs', 'providers')))
+      .filter((f) => !under('constructs/providers')(f))
       .flatMap((f) =>
         importsOf(f)
-          .filter((m) => m === 'cdktf' || m === 'constructs' || m.startsWith('@cdktf/'))
-          .map((m) => `${f}: ${m}`),
+          .filter((i) => i.spec === 'cdktf' || i.spec === 'constructs' || i.spec.startsWith('@cdktf/'))
+          .map((i) => `${f}: ${i.spec}`),
       );
     expect(offenders).toEqual([]);
   });
 
   it('provider classes come from per-resource submodules, never a package root', () => {
-    const providerImports = sources.flatMap((f) => importsOf(f).filter((m) => m.startsWith('@cdktf/provider-')));
+    const providerImports = sources.flatMap((f) => importsOf(f).filter((i) => i.spec.startsWith('@cdktf/provider-')));
     expect(providerImports.length).toBeGreaterThan(5);
-    for (const m of providerImports) expect(m).toMatch(/^@cdktf\/provider-[a-z]+\/lib\/[a-z0-9-]+$/);
-  });
-
-  it('service specs and the spec model are pure data (no provider boundary, no targets)', () => {
-    const pure = sources.filter((f) => f.startsWith(path.join('constructs', 'services')) || f.startsWith(path.join('constructs', 'spec')));
-    expect(pure.length).toBeGreaterThan(10);
-    for (const f of pure) {
-      for (const m of importsOf(f)) expect(`${f}: ${m}`).not.toMatch(/providers|targets|cdktf/);
-    }
+    for (const i of providerImports) expect(i.spec).toMatch(/^@cdktf\/provider-[a-z]+\/lib\/[a-z0-9-]+$/);
   });
 
   it('nothing runs through ts-node', () => {
-    for (const f of [...sources, 'package.json', 'cdktf.json'])
-      expect(fs.readFileSync(path.join(root, f), 'utf8')).not.toContain('ts-node');
+    for (const f of [...product, 'package.json', 'cdktf.json'])
+      expect(fs.readFileSync(path.join(root, f), 'utf8'), f).not.toContain('ts-node');
+  });
+});
+
+describe('one pipeline: parse → compose → check → render', () => {
+  const parse = product.filter(under('environments'));
+  const compose = product.filter((f) => under('constructs/services')(f) || under('constructs/spec')(f));
+  const check = product.filter((f) => under('constructs/targets')(f) || under('security')(f) || f === path.join('stacks', 'pipeline.ts'));
+  const render = product.filter(under('constructs/render'));
+
+  it('finds every stage', () => {
+    for (const stage of [parse, compose, check, render]) expect(stage.length).toBeGreaterThan(3);
+  });
+
+  it('parsing imports neither targets, checks nor renderers (type imports included)', () => {
+    const offenders = parse.flatMap((f) =>
+      importsOf(f)
+        .filter((i) => i.file && (under('constructs/targets')(i.file) || under('security')(i.file) || under('constructs/render')(i.file)))
+        .map((i) => `${f}: ${i.spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('services and the spec model are pure data: they import nothing past compose', () => {
+    const offenders = compose.flatMap((f) =>
+      importsOf(f)
+        .filter((i) => i.file && !compose.includes(i.file))
+        .map((i) => `${f}: ${i.spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('parse, compose and check never load a renderer or the provider boundary, directly or not', () => {
+    const offenders = [...parse, ...compose, ...check, ...product.filter(under('monitoring'))].flatMap((f) =>
+      [...runtimeClosure(f)].filter((d) => under('constructs/render')(d) || under('constructs/providers')(d)).map((d) => `${f} loads ${d}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('only renderers (and the stacks that run them) import the provider boundary', () => {
+    const offenders = product
+      .filter((f) => !under('constructs/render')(f) && !under('constructs/providers')(f) && !under('stacks')(f) && !under('scripts')(f))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => i.file && under('constructs/providers')(i.file))
+          .map((i) => `${f}: ${i.spec}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it('loading and checking every environment loads no provider binding (a child process counts them)', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module';
+         const { discoverEnvironments } = await import('./environments/parse/discover.ts');
+         const { prepareAll } = await import('./stacks/pipeline.ts');
+         const envs = prepareAll(await discoverEnvironments());
+         const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules[\\\\/](cdktf|@cdktf|constructs)[\\\\/]/.test(k));
+         console.log(JSON.stringify({ envs: envs.length, loaded }));`,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    const result = JSON.parse(out.trim().split('\n').pop()!) as { envs: number; loaded: string[] };
+    expect(result.envs).toBeGreaterThan(0);
+    expect(result.loaded).toEqual([]);
+  });
+
+  it('the counting works: loading the renderers loads the bindings', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module';
+         await import('./stacks/renderers.ts');
+         console.log(Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules[\\\\/]@cdktf[\\\\/]/.test(k)).length);`,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(Number(out.trim())).toBeGreaterThan(50);
   });
 });
 
 describe('module graph', () => {
-  /** Relative imports that load code at run time (`import type` is erased and cannot form a cycle). */
-  const runtimeImports = (file: string): string[] =>
-    [...fs.readFileSync(path.join(root, file), 'utf8').matchAll(/^\s*(import|export)(?!\s+type\b)[^'"]*from\s+['"](\.[^'"]+)['"]/gm)].map((m) => {
-      const target = path.normalize(path.join(path.dirname(file), m[2]!));
-      for (const candidate of [`${target}.ts`, path.join(target, 'index.ts'), target]) if (sources.includes(candidate)) return candidate;
-      return target;
-    });
+  it('has no import cycles between files at run time', () => {
+    const graph = new Map(
+      product.map((f) => [
+        f,
+        importsOf(f)
+          .filter((i) => !i.typeOnly && i.file)
+          .map((i) => i.file!),
+      ]),
+    );
+    expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
+  });
 
-  function cycles(graph: Map<string, string[]>): string[][] {
-    const found: string[][] = [];
-    const state = new Map<string, 'open' | 'done'>();
-    const stack: string[] = [];
-    const visit = (node: string) => {
-      state.set(node, 'open');
-      stack.push(node);
-      for (const next of graph.get(node) ?? []) {
-        if (state.get(next) === 'open') found.push([...stack.slice(stack.indexOf(next)), next]);
-        else if (!state.has(next)) visit(next);
+  it('has no cycles between folders, type imports included', () => {
+    const folder = (f: string) => path.dirname(f);
+    const edges = new Map<string, Set<string>>();
+    for (const f of product) {
+      for (const i of importsOf(f)) {
+        if (!i.file || folder(i.file) === folder(f)) continue;
+        if (!edges.has(folder(f))) edges.set(folder(f), new Set());
+        edges.get(folder(f))!.add(folder(i.file));
       }
-      stack.pop();
-      state.set(node, 'done');
-    };
-    for (const node of graph.keys()) if (!state.has(node)) visit(node);
-    return found;
-  }
-
-  it('has no import cycles', () => {
-    const graph = new Map(sources.map((f) => [f, runtimeImports(f)]));
+    }
+    const graph = new Map([...edges].map(([k, v]) => [k, [...v]]));
     expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
   });
 
   it('the cycle finder finds one (a -> b -> a)', () => {
-    expect(cycles(new Map([['a', ['b']], ['b', ['a']], ['c', []]]))).toEqual([['a', 'b', 'a']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['a']],
+          ['c', []],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'a']]);
+  });
+
+  it('scripts/verify imports no test fixture', () => {
+    const offenders = product.filter(under('scripts')).flatMap((f) =>
+      importsOf(f)
+        .filter((i) => i.file && under('test')(i.file))
+        .map((i) => `${f}: ${i.spec}`),
+    );
+    expect(offenders).toEqual([]);
   });
 });

@@ -6,13 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type EnvironmentSource, loadEnvironment } from '../environments/load';
+import { prepare } from '../stacks/pipeline';
+import { ConfigError, type EnvironmentSource } from '../environments/parse/load';
 import { run } from '../stacks/cli';
 import { source, variant } from './helpers';
 
 function problems(src: EnvironmentSource): string[] {
   try {
-    loadEnvironment(src);
+    prepare(src);
   } catch (e) {
     if (e instanceof ConfigError) return e.issues.map((i) => `${e.file}: ${i.path}: ${i.message}`);
     throw e;
@@ -30,7 +31,7 @@ function rejects(src: EnvironmentSource, fieldPath: string, says: RegExp) {
 
 describe('the shipped environments', () => {
   it.each(['development', 'staging', 'production'] as const)('%s is valid', (name) => {
-    expect(() => loadEnvironment(source(name))).not.toThrow();
+    expect(() => prepare(source(name))).not.toThrow();
   });
 });
 
@@ -222,7 +223,7 @@ describe('rejected input names the file and the field', () => {
 
   it('an unknown target kind', () => {
     const found = problems(variant('development', (i) => (i.target.kind = 'nomad')));
-    expect(found.some((p) => p.startsWith('environments/development.ts: target.kind: '))).toBe(true);
+    expect(found.some((p) => p.startsWith('test/fixtures/development.ts: target.kind: '))).toBe(true);
   });
 
   it('a Redis maxmemory without headroom under the limit', () => {
@@ -429,15 +430,15 @@ describe('rejected input names the file and the field', () => {
     );
     expect(found).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^environments\/development.ts: target.network.subnet: /),
-        expect.stringMatching(/^environments\/development.ts: services.redis.replicas: /),
-        expect.stringMatching(/^environments\/development.ts: services.vault: /),
+        expect.stringMatching(/^test\/fixtures\/development\.ts: target.network.subnet: /),
+        expect.stringMatching(/^test\/fixtures\/development\.ts: services.redis.replicas: /),
+        expect.stringMatching(/^test\/fixtures\/development\.ts: services.vault: /),
       ]),
     );
   });
 
   it('a disabled service is not validated or built', () => {
-    const e = loadEnvironment(variant('development', (i) => (i.services.neo4j = { enabled: false, replicas: -5 })));
+    const e = prepare(variant('development', (i) => (i.services.neo4j = { enabled: false, replicas: -5 })));
     expect(e.specs.map((s) => s.name)).not.toContain('neo4j');
   });
 });
@@ -455,7 +456,7 @@ describe('settings and mistakes the loader used to miss (issue 5, point 10)', ()
     rejects(
       variant('staging', (i) => (i.services.objectstore = { engine: 'minio' })),
       'services.objectstore.engine',
-      /minio runs on the docker target only .* use engine: garage/,
+      /minio runs on a single host only: .* use engine: garage on a cluster/,
     );
   });
 
@@ -463,7 +464,7 @@ describe('settings and mistakes the loader used to miss (issue 5, point 10)', ()
     rejects(
       variant('staging', (i) => (i.name = 'stage')),
       'name',
-      /"stage" differs from the file name; .* rename the file to environments\/stage.ts or set name: 'staging'/,
+      /"stage" differs from the file name; .* rename the file to test\/fixtures\/stage.ts or set name: 'staging'/,
     );
   });
 
@@ -476,7 +477,7 @@ describe('settings and mistakes the loader used to miss (issue 5, point 10)', ()
     });
     expect(code).toBe(1);
     expect(err.join('\n')).toContain(
-      'environments/staging.ts: backend.key: state s3://agent-platform-terraform-state/production/terraform.tfstate is already used by environments/production.ts',
+      'test/fixtures/staging.ts: backend.key: state s3://agent-platform-terraform-state/production/terraform.tfstate is already used by test/fixtures/production.ts',
     );
   });
 
@@ -547,7 +548,7 @@ describe('messages in plain words', () => {
     rejects(
       variant('staging', (i) => delete i.target.cluster.context),
       'target.cluster.context',
-      /^environments\/staging.ts: target.cluster.context: required$/,
+      /^test\/fixtures\/staging\.ts: target.cluster.context: required$/,
     );
   });
 
@@ -603,7 +604,7 @@ describe('messages in plain words', () => {
 });
 
 describe('valid input that used to be refused is accepted', () => {
-  const accepts = (src: EnvironmentSource) => expect(() => loadEnvironment(src)).not.toThrow();
+  const accepts = (src: EnvironmentSource) => expect(() => prepare(src)).not.toThrow();
 
   it('a digest-only image', () => {
     accepts(variant('development', (i) => (i.services.redis.image = `redis@sha256:${'a'.repeat(64)}`)));
@@ -655,7 +656,7 @@ describe('the command line', () => {
     const bad = variant('staging', (i) => (i.services.redis.replicas = -1));
     const code = run([source('development'), bad, source('production')], outdir, { out: (l) => out.push(l), err: (l) => err.push(l) });
     expect(code).toBe(1);
-    expect(err.join('\n')).toContain('environments/staging.ts: services.redis.replicas:');
+    expect(err.join('\n')).toContain('test/fixtures/staging.ts: services.redis.replicas:');
     expect(err.join('\n')).toContain(`nothing was written to ${outdir}`);
     expect(out).toEqual([]);
     expect(snapshot(dir)).toEqual(before);
@@ -688,7 +689,7 @@ describe('the command line', () => {
     const minio = variant('development', (i) => (i.services.objectstore = { engine: 'minio' }));
     expect(run([minio], fs.mkdtempSync(path.join(os.tmpdir(), 'minio-')) + '/out', { out: () => {}, err: (l) => err.push(l) })).toBe(0);
     expect(err).toContain(
-      'warning: environments/development.ts: services.objectstore.engine: runs MinIO (repository archived April 2026; its last image predates the fix for CVE-2025-62506); move to engine: garage (docs/operations.md, "Object store")',
+      'warning: test/fixtures/development.ts: services.objectstore.engine: runs MinIO (repository archived April 2026; its last image predates the fix for CVE-2025-62506); move to engine: garage (docs/operations.md, "Object store")',
     );
   });
 
@@ -701,7 +702,7 @@ describe('the command line', () => {
     });
     expect(code).toBe(1);
     expect(err.join('\n')).toContain(
-      'environments/copies/development.ts: name: environment "development" is also defined in environments/development.ts (name)',
+      'environments/copies/development.ts: name: environment "development" is also defined in test/fixtures/development.ts (name)',
     );
   });
 });

@@ -7,10 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { goDuration, parseGoDuration } from '../constructs/spec/quantity';
-import { REVISION_LABEL, revision } from '../constructs/targets/docker';
-import { environments } from '../environments';
-import { loadEnvironment } from '../environments/load';
-import { synth, variant, type TerraformJson } from './helpers';
+import { REVISION_LABEL, revision } from '../constructs/render/docker';
+import { everyEnvironment, synth, variant, type TerraformJson } from './helpers';
+import { prepare } from '../stacks/pipeline';
 
 const variants = [
   variant('development', (i) => {
@@ -23,9 +22,10 @@ const variants = [
   }),
   variant('development', (i) => (i.target.publish = { ports: 'none' })),
 ];
+const environments = await everyEnvironment();
 const stacks: [string, TerraformJson][] = [
-  ...environments.map((src) => [src.file, synth(loadEnvironment(src)).tf] as [string, TerraformJson]),
-  ...variants.map((src, n) => [`docker variant ${n + 1}`, synth(loadEnvironment(src)).tf] as [string, TerraformJson]),
+  ...environments.map(({ label, env }) => [label, synth(env).tf] as [string, TerraformJson]),
+  ...variants.map((src, n) => [`docker variant ${n + 1}`, synth(prepare(src)).tf] as [string, TerraformJson]),
 ];
 const dockerStacks = stacks.filter(([, tf]) => tf.resource?.docker_container);
 const containers = dockerStacks.flatMap(([name, tf]) =>
@@ -36,7 +36,9 @@ const label = (c: any, key: string) => c.labels.find((l: any) => l.label === key
 
 describe('docker resources in the forms the pinned provider reads back', () => {
   it('covers every docker stack, with services and jobs', () => {
-    expect(dockerStacks.map(([name]) => name)).toEqual(['environments/development.ts', 'docker variant 1', 'docker variant 2']);
+    const docker = environments.filter(({ env }) => env.target.kind === 'docker').map(({ label }) => label);
+    expect(docker).toContain('test/fixtures/development.ts');
+    expect(dockerStacks.map(([name]) => name)).toEqual([...docker, 'docker variant 1', 'docker variant 2']);
     expect(containers.length).toBeGreaterThan(60);
     expect(containers.some(([, c]) => isJob(c))).toBe(true);
   });
@@ -172,8 +174,9 @@ describe('docker resources in the forms the pinned provider reads back', () => {
   });
 
   it('writes the provider host only when the environment sets it', () => {
-    expect(dockerStacks[0]![1].provider!.docker[0]).toEqual({});
-    expect(dockerStacks[1]![1].provider!.docker[0]).toEqual({ host: 'unix:///run/user/1000/docker.sock' });
+    const byName = new Map(dockerStacks);
+    expect(byName.get('test/fixtures/development.ts')!.provider!.docker[0]).toEqual({});
+    expect(byName.get('docker variant 1')!.provider!.docker[0]).toEqual({ host: 'unix:///run/user/1000/docker.sock' });
   });
 
   it('a changed cpu limit changes the revision label', () => {

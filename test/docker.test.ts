@@ -1,12 +1,12 @@
 /** Every service on the Docker target, asserted on the synthesized Terraform JSON. */
 import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
 import { Testing } from '../constructs/providers/cdktf';
 import { imageName } from '../constructs/spec/image';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../constructs/spec/quantity';
 import { orderByDependencies } from '../constructs/targets/order';
 import { containerAddress } from '../constructs/targets/docker/addressing';
-import { escapeLiteral } from '../constructs/targets/terraform';
-import { loadEnvironment } from '../environments/load';
+import { escapeLiteral } from '../constructs/render/terraform';
 import { DEFAULT_CREDENTIALS, SECRET_ENV } from '../security/guardrails';
 import { env, envMap, synth, variant } from './helpers';
 
@@ -242,7 +242,7 @@ describe('Docker specifics', () => {
 
   it('gives Ollama all GPUs only when the environment has them', () => {
     expect(containers.ollama.gpus).toBeUndefined();
-    const gpu = loadEnvironment(
+    const gpu = prepare(
       variant('development', (i) => {
         i.target.gpu = true;
         i.services.ollama.gpus = 1;
@@ -255,7 +255,7 @@ describe('Docker specifics', () => {
 
   it('protects data volumes from destroy unless the environment says the data is disposable', () => {
     expect(volumes.postgres_data.lifecycle.prevent_destroy).toBe(false);
-    const kept = loadEnvironment(variant('development', (i) => (i.protectData = true)));
+    const kept = prepare(variant('development', (i) => (i.protectData = true)));
     const v = synth(kept).tf.resource.docker_volume!;
     expect(v.postgres_data.lifecycle.prevent_destroy).toBe(true);
     // Re-pullable model weights are not protected.
@@ -263,7 +263,7 @@ describe('Docker specifics', () => {
   });
 
   it('renders only enabled services', () => {
-    const e = loadEnvironment(variant('development', (i) => (i.services = { redis: {}, nats: {} })));
+    const e = prepare(variant('development', (i) => (i.services = { redis: {}, nats: {} })));
     const r = synth(e).tf.resource;
     expect(Object.keys(r.docker_container!).sort()).toEqual(['nats', 'nats_exporter', 'redis', 'redis_exporter']);
     expect(Testing.toHaveResourceWithProperties(synth(e).text, 'docker_volume', { name: 'agent-platform-development-redis-data' })).toBe(

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderCatalogue } from '../scripts/docs';
 
-it('docs/services.md is up to date (run `npm run docs`)', () => {
+it('docs/services.md is up to date (run `npm run docs`)', async () => {
   const committed = fs.readFileSync(path.join(import.meta.dirname, '..', 'docs', 'services.md'), 'utf8');
-  expect(committed).toBe(renderCatalogue());
+  expect(committed).toBe(await renderCatalogue());
 });
 
 describe('pinned images', () => {
@@ -26,8 +26,8 @@ describe('pinned images', () => {
 describe('realizations on Kubernetes', () => {
   it('every service says why it is realized as it is, beyond the default reason', async () => {
     const { env } = await import('./helpers');
-    const { realizationOf } = await import('../constructs/targets/kubernetes/realizations');
-    const { OWN_RESOURCES_REASON } = await import('../constructs/targets/kubernetes/workload');
+    const { realizationOf } = await import('../constructs/render/kubernetes/realizations');
+    const { OWN_RESOURCES_REASON } = await import('../constructs/render/kubernetes/workload');
     for (const spec of env('staging').specs) {
       const why = realizationOf(spec).why(spec);
       expect(why.replace(OWN_RESOURCES_REASON, '').trim().length, spec.name).toBeGreaterThan(40);
@@ -36,7 +36,7 @@ describe('realizations on Kubernetes', () => {
 
   it('RabbitMQ says why peer discovery and not the Cluster Operator', async () => {
     const { env, spec } = await import('./helpers');
-    const { realizationOf } = await import('../constructs/targets/kubernetes/realizations');
+    const { realizationOf } = await import('../constructs/render/kubernetes/realizations');
     const rabbit = spec(env('staging'), 'rabbitmq');
     expect(realizationOf(rabbit).why(rabbit)).toMatch(/Cluster Operator.*without a Helm chart/);
   });

@@ -12,9 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { environments } from '../environments';
-import { loadEnvironment } from '../environments/load';
-import { synth } from './helpers';
+import { everyEnvironment, synth } from './helpers';
 
 const SHARED = process.env.PLATFORM_SHARED_CHARTS;
 
@@ -26,7 +24,12 @@ const OPEN_MAPS: Readonly<Record<string, readonly string[]>> = {
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Key paths set in `ours` that the chart's defaults do not have. */
-export function unknownKeys(ours: Record<string, unknown>, defaults: Record<string, unknown>, open: readonly string[] = [], at = ''): string[] {
+export function unknownKeys(
+  ours: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+  open: readonly string[] = [],
+  at = '',
+): string[] {
   return Object.entries(ours).flatMap(([key, value]) => {
     const p = at ? `${at}.${key}` : key;
     if (!(key in defaults)) return [p];
@@ -46,9 +49,11 @@ interface Release {
   readonly values: Record<string, unknown>;
 }
 
+const environments = await everyEnvironment();
+
 function releases(): Release[] {
-  return environments.flatMap((src) => {
-    const tf = synth(loadEnvironment(src)).tf;
+  return environments.flatMap(({ label, env }) => {
+    const tf = synth(env).tf;
     return Object.entries<any>(tf.resource?.helm_release ?? {}).map(([name, r]) => {
       const values = Object.assign({}, ...(r.values ?? []).map((v: string) => parse(v) as Record<string, unknown>));
       for (const s of r.set ?? []) {
@@ -59,7 +64,13 @@ function releases(): Release[] {
         node[parts.at(-1)!] = s.value;
       }
       const local = !r.repository;
-      return { where: `${src.file}: helm_release.${name}`, chart: local ? localChart(String(r.chart)) : String(r.chart), version: r.version, local, values };
+      return {
+        where: `${label}: helm_release.${name}`,
+        chart: local ? localChart(String(r.chart)) : String(r.chart),
+        version: r.version,
+        local,
+        values,
+      };
     });
   });
 }
@@ -106,7 +117,9 @@ describe('the values check itself', () => {
   const defaults = { image: { repository: 'x', tag: '' }, resources: {}, extraArgs: { a: 1 }, tolerations: [], affinity: null };
   it('finds misspelt keys, maps where scalars belong, and accepts keys below open maps', () => {
     expect(unknownKeys({ image: { tga: '1' }, resourcse: {} }, defaults)).toEqual(['image.tga', 'resourcse']);
-    expect(unknownKeys({ image: { repository: { name: 'x' } } }, defaults)).toEqual(['image.repository (a map where the chart has string)']);
+    expect(unknownKeys({ image: { repository: { name: 'x' } } }, defaults)).toEqual([
+      'image.repository (a map where the chart has string)',
+    ]);
     expect(unknownKeys({ resources: { limits: { cpu: '1' } }, affinity: { nodeAffinity: {} } }, defaults)).toEqual([]);
     expect(unknownKeys({ extraArgs: { b: 2 } }, defaults)).toEqual(['extraArgs.b']);
     expect(unknownKeys({ extraArgs: { b: 2 } }, defaults, ['extraArgs'])).toEqual([]);
@@ -122,9 +135,7 @@ describe.skipIf(!SHARED)('Helm values exist in the pinned charts (upstream copie
   });
 
   it.each(all.map((r) => [r.where, r] as const))('%s', (_, r) => {
-    const file = r.local
-      ? path.join(CHARTS, r.chart, 'values.yaml')
-      : copies.get(`${r.chart}@${String(r.version).replace(/^v/, '')}`);
+    const file = r.local ? path.join(CHARTS, r.chart, 'values.yaml') : copies.get(`${r.chart}@${String(r.version).replace(/^v/, '')}`);
     expect(file, `${r.chart}@${r.version} has no upstream copy in ${SHARED}; pin a version listed in its INDEX.md`).toBeDefined();
     const defaults = parse(fs.readFileSync(file!, 'utf8')) as Record<string, unknown>;
     expect(unknownKeys(r.values, defaults, OPEN_MAPS[r.chart] ?? [])).toEqual([]);

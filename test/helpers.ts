@@ -1,32 +1,59 @@
-/** Shared fixtures: environments loaded once, stacks synthesized once per environment. */
+/**
+ * Shared fixtures: the product's tests run on environments that live with them (test/fixtures, and
+ * the clusters scenario of the drills), loaded once; stacks are synthesized once per environment.
+ * The user's environments (environments/*.ts) are reached only through `shipped()`, for the checks
+ * that hold for any valid environment and the snapshots `npx vitest run -u` regenerates.
+ */
 import { Testing } from '../constructs/providers/cdktf';
+import type { SpecName, SpecOf } from '../constructs/services';
 import type { ServiceSpec } from '../constructs/spec/types';
-import { environments } from '../environments';
-import { type Environment, type EnvironmentSource, loadEnvironment } from '../environments/load';
+import { discoverEnvironments } from '../environments/parse/discover';
+import type { Environment, EnvironmentSource } from '../environments/parse/load';
+import clusters, { CLUSTERS_FILE } from '../scripts/verify/scenarios/clusters';
+import { prepare } from '../stacks/pipeline';
 import { EnvironmentStack } from '../stacks/environment-stack';
+import development from './fixtures/development';
+import production from './fixtures/production';
+import staging from './fixtures/staging';
 
-export type EnvName = 'development' | 'staging' | 'production';
+/** The fixtures: a Docker host, a Kubernetes cluster, AWS, and a Kubernetes cluster with clusters. */
+const fixtures = {
+  development: { file: 'test/fixtures/development.ts', input: development },
+  staging: { file: 'test/fixtures/staging.ts', input: staging },
+  production: { file: 'test/fixtures/production.ts', input: production },
+  clusters: { file: CLUSTERS_FILE, input: clusters },
+} satisfies Record<string, EnvironmentSource>;
 
-export function source(name: EnvName): EnvironmentSource {
-  const found = environments.find((e) => e.file === `environments/${name}.ts`);
-  if (!found) throw new Error(`no environment ${name}`);
-  return found;
+export type FixtureName = keyof typeof fixtures;
+
+export function source(name: FixtureName): EnvironmentSource {
+  return fixtures[name];
 }
 
-/** A deep copy of an environment's input with `edit` applied, under a test file name. */
-export function variant(name: EnvName, edit: (input: any) => void, file = `environments/${name}.ts`): EnvironmentSource {
-  const input = structuredClone(source(name).input) as any;
+/** A deep copy of a fixture's input with `edit` applied, under the fixture's file name (or `file`). */
+export function variant(name: FixtureName, edit: (input: any) => void, file: string = fixtures[name].file): EnvironmentSource {
+  const input = structuredClone(fixtures[name].input) as any;
   edit(input);
   return { file, input };
 }
 
 const loaded = new Map<string, Environment>();
-export function env(name: EnvName): Environment {
+/** A fixture, parsed, composed and checked (once). */
+export function env(name: FixtureName): Environment {
   let e = loaded.get(name);
-  if (!e) loaded.set(name, (e = loadEnvironment(source(name))));
+  if (!e) loaded.set(name, (e = prepare(source(name))));
   return e;
 }
 
+/** The user's environments (every file in environments/), prepared. */
+let shippedOnce: Promise<Environment[]> | undefined;
+export function shipped(): Promise<Environment[]> {
+  return (shippedOnce ??= discoverEnvironments().then((sources) => sources.map(prepare)));
+}
+
+/** A spec of an environment by name, typed with its facet when the name is one the catalogue builds. */
+export function spec<N extends SpecName>(e: Environment, name: N): SpecOf<N>;
+export function spec(e: Environment, name: string): ServiceSpec;
 export function spec(e: Environment, name: string): ServiceSpec {
   const s = e.specs.find((x) => x.name === name);
   if (!s) throw new Error(`no spec ${name} in ${e.name}`);
@@ -55,7 +82,7 @@ export function synth(e: Environment): Synthesized {
     // cdktf captures a stack trace for every token it creates; the test runner source-maps each one,
     // which costs more than the synthesis. Plain V8 frames while synthesizing (restored after).
     const errors = Error as { prepareStackTrace?: unknown };
-    const prepare = errors.prepareStackTrace;
+    const prepareTrace = errors.prepareStackTrace;
     errors.prepareStackTrace = undefined;
     let text: string;
     let stack: EnvironmentStack;
@@ -64,7 +91,7 @@ export function synth(e: Environment): Synthesized {
       stack = new EnvironmentStack(app, { environment: e });
       text = Testing.synth(stack);
     } finally {
-      errors.prepareStackTrace = prepare;
+      errors.prepareStackTrace = prepareTrace;
     }
     s = { text, tf: JSON.parse(text) as TerraformJson, stack };
     synthesized.set(e, s);
@@ -75,4 +102,13 @@ export function synth(e: Environment): Synthesized {
 /** Docker environment variables as a map. */
 export function envMap(container: { env?: string[] }): Record<string, string> {
   return Object.fromEntries((container.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
+/**
+ * Every environment the invariant checks run over (rules that hold for any valid environment): the
+ * fixtures and the drills' clusters scenario, then each of the user's environments.
+ */
+export async function everyEnvironment(): Promise<{ label: string; env: Environment }[]> {
+  const fixtures = (['development', 'staging', 'production', 'clusters'] as const).map((n) => ({ label: source(n).file, env: env(n) }));
+  return [...fixtures, ...(await shipped()).map((e) => ({ label: e.file, env: e }))];
 }

@@ -1,19 +1,18 @@
 /**
  * Replicated services on Kubernetes are real clusters: the `large` profile on a Kubernetes target
- * (test/clusters-environment.ts), asserted cluster by cluster: member counts, how members find each
+ * (the drills' clusters scenario, scripts/verify/scenarios/clusters.ts), asserted cluster by cluster: member counts, how members find each
  * other, quorum settings, disruption budgets, spread, pod management, readiness, and what clients
  * are told. Staging, whose services stay single, keeps every single-instance setting.
  */
 import { describe, expect, it } from 'vitest';
-import { loadEnvironment } from '../environments/load';
-import { checkSpecs } from '../security/guardrails';
+import { checkEnvironment } from '../security/guardrails';
 import { tpl } from '../constructs/spec/template';
-import { realizationOf } from '../constructs/targets/kubernetes/realizations';
-import { disruptionBudget, minAvailable, podManagementPolicy, quorum } from '../constructs/targets/kubernetes/workload';
-import { CLUSTER_ZONES, clustersSource } from './clusters-environment';
+import { realizationOf } from '../constructs/render/kubernetes/realizations';
+import { disruptionBudget, minAvailable, podManagementPolicy, quorum } from '../constructs/render/kubernetes/workload';
+import { CLUSTER_ZONES } from '../scripts/verify/scenarios/clusters';
 import { env, spec, synth } from './helpers';
 
-const clusters = loadEnvironment(clustersSource());
+const clusters = env('clusters');
 const { tf } = synth(clusters);
 const res = (type: string): Record<string, any> => tf.resource[type] ?? {};
 const one = (type: string, name: string) => {
@@ -74,7 +73,9 @@ describe('every replicated service of the large profile on Kubernetes', () => {
 
   it('the realization says it is a cluster, how members start and how they find each other', () => {
     const redis = spec(clusters, 'redis');
-    expect(realizationOf(redis).describe(redis)).toMatch(/^own StatefulSet \(typed kubernetes_\*_v1 resources\): a 3-member cluster, Parallel; member 0 is the first primary; Sentinel/);
+    expect(realizationOf(redis).describe(redis)).toMatch(
+      /^own StatefulSet \(typed kubernetes_\*_v1 resources\): a 3-member cluster, Parallel; member 0 is the first primary; Sentinel/,
+    );
     const staged = spec(env('staging'), 'redis');
     expect(realizationOf(staged).describe(staged)).toBe('own StatefulSet (typed kubernetes_*_v1 resources)');
   });
@@ -429,7 +430,9 @@ describe('the disruption budget and pod management rules', () => {
     expect(disruptionBudget({ replicas: 6, volumes: [] })).toEqual({ maxUnavailable: '1' });
     const volume = { name: 'data', size: '1Gi', description: 'data', backup: true };
     expect(disruptionBudget({ replicas: 3, volumes: [volume] })).toEqual({ minAvailable: '2' });
-    expect(disruptionBudget({ replicas: 3, volumes: [], cluster: { start: 'together', maxUnavailable: 1, discovery: '' } })).toEqual({ minAvailable: '2' });
+    expect(disruptionBudget({ replicas: 3, volumes: [], cluster: { start: 'together', maxUnavailable: 1, discovery: '' } })).toEqual({
+      minAvailable: '2',
+    });
   });
 
   it('Parallel only for clusters whose members must start together', () => {
@@ -443,11 +446,11 @@ describe('guardrails on clusters', () => {
   const withSpec = (edit: (s: any) => void) => {
     const e = structuredClone(clusters) as any;
     edit(e.specs.find((s: any) => s.name === 'nats'));
-    return checkSpecs(e).map((i) => `${i.path}: ${i.message}`);
+    return checkEnvironment(e).map((i) => `${i.path}: ${i.message}`);
   };
 
   it('the clusters environment passes', () => {
-    expect(checkSpecs(clusters)).toEqual([]);
+    expect(checkEnvironment(clusters)).toEqual([]);
   });
 
   it('connection facts carry no secret and nothing a member expands for itself', () => {

@@ -7,13 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
 import { parse } from 'yaml';
-import { connections } from '../constructs/targets/kubernetes/connectivity';
-import type { PodGroup } from '../constructs/targets/kubernetes/context';
-import { ACME_SOLVER_PORT, edgeValues, exposedPorts, type GatewayFacts } from '../constructs/targets/kubernetes/edge';
+import { connections } from '../constructs/render/kubernetes/connectivity';
+import type { PodGroup } from '../constructs/render/kubernetes/context';
+import { ACME_SOLVER_PORT, edgeValues, exposedPorts, type GatewayFacts } from '../constructs/render/kubernetes/edge';
 import { namespaceOf } from '../constructs/targets/kubernetes/naming';
 import type { ServiceSpec } from '../constructs/spec/types';
-import { loadEnvironment } from '../environments/load';
 import { synthesize } from '../stacks/app';
 import { env, source, spec, synth, variant } from './helpers';
 
@@ -32,7 +32,7 @@ const PROXIES = {
 };
 
 const gatewayVariant = (edit: (gateway: any, input: any) => void) =>
-  synth(loadEnvironment(variant('staging', (i) => edit(i.target.gateway, i)))).tf;
+  synth(prepare(variant('staging', (i) => edit(i.target.gateway, i)))).tf;
 
 /** Every ingress rule of every policy whose sources include the given namespace. */
 function rulesFrom(t: typeof tf, namespace: string) {
@@ -48,7 +48,13 @@ describe('releases, in order', () => {
 
   it('Envoy Gateway v1.9.0 from its OCI chart, with the Gateway API CRDs, in its own restricted namespace', () => {
     const eg = releases['operator_envoy-gateway'];
-    expect(eg).toMatchObject({ repository: 'oci://docker.io/envoyproxy', chart: 'gateway-helm', version: 'v1.9.0', namespace: 'envoy-gateway-system', wait: true });
+    expect(eg).toMatchObject({
+      repository: 'oci://docker.io/envoyproxy',
+      chart: 'gateway-helm',
+      version: 'v1.9.0',
+      namespace: 'envoy-gateway-system',
+      wait: true,
+    });
     expect(values(eg).crds).toEqual({ enabled: true });
     const ns = res(tf, 'kubernetes_namespace_v1')['namespace_envoy-gateway'];
     expect(ns.metadata.name).toBe('envoy-gateway-system');
@@ -58,10 +64,21 @@ describe('releases, in order', () => {
 
   it('cert-manager v1.21.1 with its CRDs and Gateway API support, after Envoy Gateway (the CRDs it needs at start)', () => {
     const cm = releases['operator_cert-manager'];
-    expect(cm).toMatchObject({ repository: 'https://charts.jetstack.io', chart: 'cert-manager', version: 'v1.21.1', namespace: 'cert-manager', wait: true });
-    expect(values(cm)).toMatchObject({ crds: { enabled: true, keep: true }, config: { kind: 'ControllerConfiguration', gatewayAPI: { enabled: true } } });
+    expect(cm).toMatchObject({
+      repository: 'https://charts.jetstack.io',
+      chart: 'cert-manager',
+      version: 'v1.21.1',
+      namespace: 'cert-manager',
+      wait: true,
+    });
+    expect(values(cm)).toMatchObject({
+      crds: { enabled: true, keep: true },
+      config: { kind: 'ControllerConfiguration', gatewayAPI: { enabled: true } },
+    });
     expect(cm.depends_on).toContain('helm_release.operator_envoy-gateway');
-    expect(res(tf, 'kubernetes_namespace_v1')['namespace_cert-manager'].metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(res(tf, 'kubernetes_namespace_v1')['namespace_cert-manager'].metadata.labels['pod-security.kubernetes.io/enforce']).toBe(
+      'restricted',
+    );
   });
 
   it('the local platform-edge chart in the edge namespace, through an asset, after both controllers', () => {
@@ -71,7 +88,11 @@ describe('releases, in order', () => {
     expect(edge.repository).toBeUndefined();
     expect(edge.version).toBeUndefined();
     expect(edge.depends_on).toEqual(
-      expect.arrayContaining(['helm_release.operator_envoy-gateway', 'helm_release.operator_cert-manager', 'kubernetes_namespace_v1.namespace_edge']),
+      expect.arrayContaining([
+        'helm_release.operator_envoy-gateway',
+        'helm_release.operator_cert-manager',
+        'kubernetes_namespace_v1.namespace_edge',
+      ]),
     );
     // The ReferenceGrants go into the backends' namespaces: those exist first.
     expect(edge.depends_on).toContain('kubernetes_namespace_v1.namespace_data');
@@ -112,19 +133,30 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
   });
 
   it('UIs that are not external stay internal (RabbitMQ management, the Neo4j browser)', () => {
-    const ui = staging.specs.flatMap((s) => s.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'ui').map((p) => `${s.name}:${p.port}`)));
+    const ui = staging.specs.flatMap((s) =>
+      s.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'ui').map((p) => `${s.name}:${p.port}`)),
+    );
     expect(ui).toEqual(expect.arrayContaining(['rabbitmq:15672', 'neo4j:7474', 'kibana:5601']));
     expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601']);
   });
 
   it('our GatewayClass for Envoy Gateway, and the Gateway whose certificates an ACME ClusterIssuer issues', () => {
-    expect(v.gatewayClass).toEqual({ create: true, name: 'agent-platform', controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' });
+    expect(v.gatewayClass).toEqual({
+      create: true,
+      name: 'agent-platform',
+      controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+    });
     expect(v.gateway).toEqual({ name: 'edge', issuer: { kind: 'ClusterIssuer', name: 'agent-platform-acme' } });
-    expect(v.acme).toEqual({ create: true, name: 'agent-platform-acme', email: 'platform-team@example.com', server: 'https://acme-v02.api.letsencrypt.org/directory' });
+    expect(v.acme).toEqual({
+      create: true,
+      name: 'agent-platform-acme',
+      email: 'platform-team@example.com',
+      server: 'https://acme-v02.api.letsencrypt.org/directory',
+    });
   });
 
   it('several external services: a host each, grants grouped by namespace (Kibana and the MinIO console)', () => {
-    const dev = loadEnvironment(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })));
+    const dev = prepare(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })));
     const exposed = exposedPorts(dev.specs, 'example.org', (s) => ({ service: s.name, namespace: namespaceOf('p', s.concern) }));
     expect(exposed).toEqual([
       { service: 'minio', host: 'minio.example.org', backend: 'minio', namespace: 'p-data', port: 9001 },
@@ -138,16 +170,34 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
 
   it('an external port must be one HTTP port per service', () => {
     const kibana = spec(staging, 'kibana');
-    const twice: ServiceSpec = { ...kibana, containers: [{ ...kibana.containers[0]!, ports: [...kibana.containers[0]!.ports, { name: 'other', port: 5602, protocol: 'tcp', purpose: 'ui', appProtocol: 'http', external: true }] }] };
-    expect(() => exposedPorts([twice], 'x.org', () => ({ service: 'kibana', namespace: 'd' }))).toThrow(/http, other are all external; one per service/);
-    const grpc: ServiceSpec = { ...kibana, containers: [{ ...kibana.containers[0]!, ports: [{ ...kibana.containers[0]!.ports[0]!, appProtocol: 'grpc' }] }] };
+    const twice: ServiceSpec = {
+      ...kibana,
+      containers: [
+        {
+          ...kibana.containers[0]!,
+          ports: [
+            ...kibana.containers[0]!.ports,
+            { name: 'other', port: 5602, protocol: 'tcp', purpose: 'ui', appProtocol: 'http', external: true },
+          ],
+        },
+      ],
+    };
+    expect(() => exposedPorts([twice], 'x.org', () => ({ service: 'kibana', namespace: 'd' }))).toThrow(
+      /http, other are all external; one per service/,
+    );
+    const grpc: ServiceSpec = {
+      ...kibana,
+      containers: [{ ...kibana.containers[0]!, ports: [{ ...kibana.containers[0]!.ports[0]!, appProtocol: 'grpc' }] }],
+    };
     expect(() => exposedPorts([grpc], 'x.org', () => ({ service: 'kibana', namespace: 'd' }))).toThrow(/must be HTTP over TCP/);
   });
 });
 
 describe('the chart', () => {
   const dir = path.join(import.meta.dirname, '..', 'charts', 'platform-edge');
-  const templates = Object.fromEntries(fs.readdirSync(path.join(dir, 'templates')).map((f) => [f, fs.readFileSync(path.join(dir, 'templates', f), 'utf8')]));
+  const templates = Object.fromEntries(
+    fs.readdirSync(path.join(dir, 'templates')).map((f) => [f, fs.readFileSync(path.join(dir, 'templates', f), 'utf8')]),
+  );
   const defaults = parse(fs.readFileSync(path.join(dir, 'values.yaml'), 'utf8'));
 
   it('every .Values path a template reads exists in values.yaml (a misspelt one would render empty)', () => {
@@ -163,26 +213,40 @@ describe('the chart', () => {
   });
 
   it('TLS from cert-manager: the issuer annotation on the Gateway, a Terminate listener per host with its own Secret', () => {
-    expect(templates['gateway.yaml']).toContain('cert-manager.io/cluster-issuer: {{ required "gateway.issuer.name" .Values.gateway.issuer.name | quote }}');
-    expect(templates['gateway.yaml']).toContain('cert-manager.io/issuer: {{ required "gateway.issuer.name" .Values.gateway.issuer.name | quote }}');
-    expect(templates['gateway.yaml']).toMatch(/protocol: HTTPS\s+port: 443\s+hostname: \{\{ \.host \| quote \}\}\s+tls:\s+mode: Terminate\s+certificateRefs:\s+- group: ""\s+kind: Secret\s+name: \{\{ \.name \}\}-tls/);
+    expect(templates['gateway.yaml']).toContain(
+      'cert-manager.io/cluster-issuer: {{ required "gateway.issuer.name" .Values.gateway.issuer.name | quote }}',
+    );
+    expect(templates['gateway.yaml']).toContain(
+      'cert-manager.io/issuer: {{ required "gateway.issuer.name" .Values.gateway.issuer.name | quote }}',
+    );
+    expect(templates['gateway.yaml']).toMatch(
+      /protocol: HTTPS\s+port: 443\s+hostname: \{\{ \.host \| quote \}\}\s+tls:\s+mode: Terminate\s+certificateRefs:\s+- group: ""\s+kind: Secret\s+name: \{\{ \.name \}\}-tls/,
+    );
   });
 
   it('a backend with its own CA gets a BackendTLSPolicy in its namespace: the proxies verify its Service name', () => {
     const t = templates['routes.yaml']!;
-    expect(t).toMatch(/\{\{- if \.tls \}\}\n---[\s\S]*kind: BackendTLSPolicy\s+metadata:\s+name: edge-\{\{ \.name \}\}\s+namespace: \{\{ \.namespace \}\}/);
+    expect(t).toMatch(
+      /\{\{- if \.tls \}\}\n---[\s\S]*kind: BackendTLSPolicy\s+metadata:\s+name: edge-\{\{ \.name \}\}\s+namespace: \{\{ \.namespace \}\}/,
+    );
     expect(t).toMatch(/targetRefs:\s+- group: ""\s+kind: Service\s+name: \{\{ \.service \}\}/);
-    expect(t).toMatch(/caCertificateRefs:\s+- group: ""\s+kind: Secret\s+name: \{\{ \.tls\.caSecret \}\}\s+hostname: \{\{ \.tls\.hostname \| quote \}\}/);
+    expect(t).toMatch(
+      /caCertificateRefs:\s+- group: ""\s+kind: Secret\s+name: \{\{ \.tls\.caSecret \}\}\s+hostname: \{\{ \.tls\.hostname \| quote \}\}/,
+    );
   });
 
   it('HTTP redirects to HTTPS; the ACME solver answers through the same `http` listener', () => {
-    expect(templates['routes.yaml']).toMatch(/sectionName: http\n[\s\S]*type: RequestRedirect\s+requestRedirect:\s+scheme: https\s+statusCode: 301/);
+    expect(templates['routes.yaml']).toMatch(
+      /sectionName: http\n[\s\S]*type: RequestRedirect\s+requestRedirect:\s+scheme: https\s+statusCode: 301/,
+    );
     expect(templates['clusterissuer.yaml']).toMatch(/http01:\s+gatewayHTTPRoute:\s+parentRefs:[\s\S]*sectionName: http/);
   });
 
   it('routes attach to their own listener and cross namespaces only through the grants', () => {
     expect(templates['routes.yaml']).toContain('sectionName: https-{{ .name }}');
-    expect(templates['referencegrants.yaml']).toMatch(/kind: ReferenceGrant[\s\S]*from:\s+- group: gateway.networking.k8s.io\s+kind: HTTPRoute/);
+    expect(templates['referencegrants.yaml']).toMatch(
+      /kind: ReferenceGrant[\s\S]*from:\s+- group: gateway.networking.k8s.io\s+kind: HTTPRoute/,
+    );
     expect(templates['gateway.yaml']!.match(/from: Same/g)).toHaveLength(2);
   });
 });
@@ -190,9 +254,17 @@ describe('the chart', () => {
 describe('network policy: the proxies reach exactly the external ports', () => {
   it('from Envoy Gateway’s namespace, only our Gateway’s proxy pods, to Kibana on 5601 and the ACME solver on 8089', () => {
     const rules = rulesFrom(tf, 'envoy-gateway-system');
-    expect(rules.map((r) => `${r.namespace}/${r.name}`).sort()).toEqual(['agent-platform-data/kibana_ingress', `${EDGE}/acme-http01-solver_ingress`]);
+    expect(rules.map((r) => `${r.namespace}/${r.name}`).sort()).toEqual([
+      'agent-platform-data/kibana_ingress',
+      `${EDGE}/acme-http01-solver_ingress`,
+    ]);
     for (const r of rules) {
-      expect(r.rule.from).toEqual([{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } }, pod_selector: { match_labels: PROXIES } }]);
+      expect(r.rule.from).toEqual([
+        {
+          namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } },
+          pod_selector: { match_labels: PROXIES },
+        },
+      ]);
     }
     const kibana = rules.find((r) => r.name === 'kibana_ingress')!;
     expect(kibana.rule.ports).toEqual([{ port: '5601', protocol: 'TCP' }]);
@@ -205,11 +277,22 @@ describe('network policy: the proxies reach exactly the external ports', () => {
 
   it('connectivity refuses an external port the realization’s pods do not serve', () => {
     const kibana = spec(staging, 'kibana');
-    const group: PodGroup = { id: 'kibana', service: 'kibana', namespace: 'd', labels: { a: 'b' }, ports: [{ port: 9999, purpose: 'client', protocol: 'TCP' }], role: 'server' };
+    const group: PodGroup = {
+      id: 'kibana',
+      service: 'kibana',
+      namespace: 'd',
+      labels: { a: 'b' },
+      ports: [{ port: 9999, purpose: 'client', protocol: 'TCP' }],
+      role: 'server',
+    };
     const es: PodGroup = { ...group, id: 'elasticsearch', service: 'elasticsearch' };
-    expect(() => connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm', proxies: { namespace: 'p', labels: {} } })).toThrow(/do not serve external port 5601/);
+    expect(() =>
+      connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm', proxies: { namespace: 'p', labels: {} } }),
+    ).toThrow(/do not serve external port 5601/);
     // Without a gateway there is no rule for the external port at all.
-    expect(connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm' }).filter((c) => c.from.namespace === 'p')).toEqual([]);
+    expect(connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm' }).filter((c) => c.from.namespace === 'p')).toEqual(
+      [],
+    );
   });
 });
 
@@ -222,14 +305,23 @@ describe('variants', () => {
   });
 
   it('an existing Issuer (in the edge namespace)', () => {
-    const v = values(res(gatewayVariant((g) => (g.issuer = { kind: 'Issuer', name: 'edge-ca' })), 'helm_release').platform_edge);
+    const v = values(
+      res(
+        gatewayVariant((g) => (g.issuer = { kind: 'Issuer', name: 'edge-ca' })),
+        'helm_release',
+      ).platform_edge,
+    );
     expect(v.gateway.issuer).toEqual({ kind: 'Issuer', name: 'edge-ca' });
     expect(v.acme.create).toBe(false);
   });
 
   it('a Gateway API implementation the cluster runs: no Envoy Gateway, its class, its proxies admitted', () => {
     const t = gatewayVariant((g) => {
-      g.implementation = { install: 'none', gatewayClass: 'cilium', proxies: { namespace: 'kube-system', podLabels: { 'k8s-app': 'cilium-envoy' } } };
+      g.implementation = {
+        install: 'none',
+        gatewayClass: 'cilium',
+        proxies: { namespace: 'kube-system', podLabels: { 'k8s-app': 'cilium-envoy' } },
+      };
     });
     const releases = res(t, 'helm_release');
     expect(releases['operator_envoy-gateway']).toBeUndefined();
@@ -242,7 +334,10 @@ describe('variants', () => {
   });
 
   it('the cluster’s own cert-manager: none installed, the edge waits for Envoy Gateway only', () => {
-    const releases = res(gatewayVariant((g) => (g.installCertManager = false)), 'helm_release');
+    const releases = res(
+      gatewayVariant((g) => (g.installCertManager = false)),
+      'helm_release',
+    );
     expect(releases['operator_cert-manager']).toBeUndefined();
     expect(releases.platform_edge.depends_on).toContain('helm_release.operator_envoy-gateway');
     expect(releases.platform_edge.depends_on).not.toContain('helm_release.operator_cert-manager');
@@ -250,18 +345,20 @@ describe('variants', () => {
 
   it('an implementation of our own choice must say where its proxies run', () => {
     expect(() =>
-      loadEnvironment(variant('staging', (i) => (i.target.gateway.implementation = { install: 'none', gatewayClass: 'cilium' }))),
+      prepare(variant('staging', (i) => (i.target.gateway.implementation = { install: 'none', gatewayClass: 'cilium' }))),
     ).toThrow(/target\.gateway\.implementation\.proxies/);
   });
 
   it('without target.gateway nothing is exposed: no controllers, no edge namespace, no route, no rule from outside', () => {
-    const t = synth(loadEnvironment(variant('staging', (i) => delete i.target.gateway))).tf;
+    const t = synth(prepare(variant('staging', (i) => delete i.target.gateway))).tf;
     const releases = res(t, 'helm_release');
     expect(Object.keys(releases).filter((n) => /envoy|cert-manager|edge/.test(n))).toEqual([]);
     expect(res(t, 'kubernetes_namespace_v1').namespace_edge).toBeUndefined();
     expect(Object.keys(res(t, 'kubernetes_network_policy_v1')).filter((n) => n.includes('edge') || n.includes('acme'))).toEqual([]);
     const kibana = res(t, 'kubernetes_network_policy_v1').kibana_ingress;
-    const sources = kibana.spec.ingress.flatMap((r: any) => r.from.map((f: any) => f.namespace_selector.match_labels['kubernetes.io/metadata.name']));
+    const sources = kibana.spec.ingress.flatMap((r: any) =>
+      r.from.map((f: any) => f.namespace_selector.match_labels['kubernetes.io/metadata.name']),
+    );
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) expect(source).toMatch(/^agent-platform-(data|monitoring)$/);
   });
@@ -283,4 +380,3 @@ describe('the synthesized output', () => {
     }
   });
 });
-

@@ -7,20 +7,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
 import { parse } from 'yaml';
 import { TerraformStack, Testing } from '../constructs/providers/cdktf';
-import { DATA_ROLES, EXPORTER_ROLE, MASTER_COUNT, eckConfig, elasticsearch } from '../constructs/targets/kubernetes/elasticsearch';
-import { ECK_NAMESPACE, ECK_VERSION } from '../constructs/targets/kubernetes/eck';
-import { eckKibanaConfig, kibana, withCaFile } from '../constructs/targets/kubernetes/kibana';
-import { Operators } from '../constructs/targets/kubernetes/operators';
+import { EXPORTER_ROLE, elasticsearch } from '../constructs/render/kubernetes/elasticsearch';
+import { DATA_ROLES, MASTER_COUNT } from '../constructs/targets/kubernetes/elasticsearch';
+import { footprintOf } from '../constructs/targets/kubernetes';
+import { ECK_NAMESPACE, ECK_VERSION } from '../constructs/render/kubernetes/eck';
+import { kibana, withCaFile } from '../constructs/render/kubernetes/kibana';
+import { Operators } from '../constructs/render/kubernetes/operators';
 import { canonicalCpu, canonicalMemory } from '../constructs/targets/kubernetes/quantities';
-import { realizationOf } from '../constructs/targets/kubernetes/realizations';
-import { ConfigError, loadEnvironment } from '../environments/load';
+import { realizationOf } from '../constructs/render/kubernetes/realizations';
+import { ConfigError } from '../environments/parse/load';
 import { env, spec, synth, variant } from './helpers';
 
 const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 const staging = env('staging');
-const large = loadEnvironment(
+const large = prepare(
   variant('staging', (i) => {
     i.profile = 'large';
     i.target.zones = ZONES;
@@ -476,7 +479,7 @@ describe('the replicated profile: a real cluster (staging on the large profile, 
   });
 
   it("the namespace's quota counts what ECK runs: masters, data nodes and one exporter", () => {
-    const parts = elasticsearch.footprint!(s, large);
+    const parts = footprintOf(s);
     expect(parts.map((p) => [p.name, p.replicas, p.containers.map((c) => c.name), p.volumes.map((x) => x.size)])).toEqual([
       ['elasticsearch-masters', 3, ['main'], ['10Gi']],
       ['elasticsearch-data', 3, ['main'], ['200Gi']],
@@ -539,7 +542,7 @@ describe('Docker keeps its single node', () => {
 
   const problems = (edit: (i: any) => void, base: 'development' | 'staging' = 'development') => {
     try {
-      loadEnvironment(variant(base, edit));
+      prepare(variant(base, edit));
       return [];
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
@@ -557,7 +560,11 @@ describe('Docker keeps its single node', () => {
           persistence: { size: '1Gi' },
         };
       }),
-    ).toEqual([expect.stringMatching(/^services\.elasticsearch\.topology: the docker target runs one Elasticsearch node/)]);
+    ).toEqual([
+      expect.stringMatching(
+        /^services\.elasticsearch\.topology: the docker target runs on one host: dedicated master nodes need a cluster target/,
+      ),
+    ]);
   });
 
   it('dedicated without masters, or a master heap above half its limit, is refused', () => {
@@ -595,24 +602,18 @@ describe('the chart and the pure helpers', () => {
     expect(read.filter((k) => !has(k)).map((k) => k.join('.'))).toEqual([]);
   });
 
-  it('eckConfig drops what ECK owns or the single Docker node needs', () => {
-    expect(
-      eckConfig(
-        'cluster.name: x\ndiscovery.type: single-node\nxpack.security.authc.realms.file.a.order: 0\nhttp.port: 9200\nfoo.bar: "baz"\nflag: true\n',
-      ),
-    ).toEqual({ 'foo.bar': 'baz', flag: true });
-  });
-
-  it("eckKibanaConfig drops lines with references and ECK's settings", () => {
-    const yml = {
-      kind: 'template' as const,
-      parts: [
-        'server.host: "0.0.0.0"\nelasticsearch.password: "',
-        { kind: 'secret' as const, service: 'e', name: 'p' },
-        '"\nstatus.allowAnonymous: false\n',
-      ],
-    };
-    expect(eckKibanaConfig(yml)).toEqual({ 'status.allowAnonymous': false });
+  it("the facets carry the settings any deployment takes, not the single Docker node's layout", () => {
+    const es = spec(staging, 'elasticsearch').facet as { settings: Record<string, unknown> };
+    expect(es.settings).toEqual({
+      'xpack.security.enrollment.enabled': false,
+      'ingest.geoip.downloader.enabled': false,
+      'action.destructive_requires_name': true,
+    });
+    const kb = spec(staging, 'kibana').facet as { settings: Record<string, unknown>; encryptionKeys: Record<string, string> };
+    expect(Object.keys(kb.settings).filter((k) => /^(elasticsearch\.|server\.(host|name|port))/.test(k) || k in kb.encryptionKeys)).toEqual(
+      [],
+    );
+    expect(kb.settings['status.allowAnonymous']).toBe(false);
   });
 
   it('withCaFile adds the CA under the http prober and refuses a module without one', () => {

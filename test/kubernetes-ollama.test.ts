@@ -8,9 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEVICE_PLUGIN_NAMESPACE } from '../constructs/targets/kubernetes/nvidia-device-plugin';
-import { ollama as realization, pullScript } from '../constructs/targets/kubernetes/ollama';
-import { ConfigError, loadEnvironment } from '../environments/load';
+import { prepare } from '../stacks/pipeline';
+import { DEVICE_PLUGIN_NAMESPACE } from '../constructs/render/kubernetes/nvidia-device-plugin';
+import { ollama as realization, pullScript } from '../constructs/render/kubernetes/ollama';
+import { ConfigError } from '../environments/parse/load';
 import { env, spec, synth, variant } from './helpers';
 
 const staging = env('staging');
@@ -42,7 +43,10 @@ describe('models pulled before the server is ready', () => {
 
   it('on the member’s model volume (kept across restarts), with scratch for /tmp and a read-only root', () => {
     expect(init.volume_mount).toEqual(
-      expect.arrayContaining([{ name: 'models', mount_path: '/var/lib/ollama', read_only: false }, expect.objectContaining({ mount_path: '/tmp' })]),
+      expect.arrayContaining([
+        { name: 'models', mount_path: '/var/lib/ollama', read_only: false },
+        expect.objectContaining({ mount_path: '/tmp' }),
+      ]),
     );
     expect(init.security_context).toMatchObject({
       run_as_non_root: true,
@@ -54,7 +58,11 @@ describe('models pulled before the server is ready', () => {
     });
     const [claim] = sts.spec.volume_claim_template;
     expect(claim.metadata.name).toBe('models');
-    expect(claim.spec).toMatchObject({ access_modes: ['ReadWriteOnce'], resources: { requests: { storage: '100Gi' } }, storage_class_name: 'standard-rwo' });
+    expect(claim.spec).toMatchObject({
+      access_modes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '100Gi' } },
+      storage_class_name: 'standard-rwo',
+    });
     expect(sts.spec.persistent_volume_claim_retention_policy).toEqual([{ when_deleted: 'Retain', when_scaled: 'Retain' }]);
   });
 
@@ -93,13 +101,23 @@ describe('the NVIDIA device plugin (devicePlugin: install)', () => {
   const values = JSON.parse(release.values[0]);
 
   it('chart 0.20.0 in its own namespace, privileged with the reason, admitted at system-node-critical', () => {
-    expect(release).toMatchObject({ chart: 'nvidia-device-plugin', version: '0.20.0', namespace: DEVICE_PLUGIN_NAMESPACE, create_namespace: false });
+    expect(release).toMatchObject({
+      chart: 'nvidia-device-plugin',
+      version: '0.20.0',
+      namespace: DEVICE_PLUGIN_NAMESPACE,
+      create_namespace: false,
+    });
     const ns = res(tf, 'kubernetes_namespace_v1').namespace_nvidia_device_plugin;
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
     expect(ns.metadata.annotations['platform/pod-security-reason']).toMatch(/hostPath/);
     const quota = res(tf, 'kubernetes_resource_quota_v1').quota_nvidia_device_plugin;
-    expect(quota.spec.scope_selector.match_expression).toEqual([{ scope_name: 'PriorityClass', operator: 'In', values: ['system-node-critical'] }]);
-    expect(release.depends_on).toEqual(['kubernetes_namespace_v1.namespace_nvidia_device_plugin', 'kubernetes_resource_quota_v1.quota_nvidia_device_plugin']);
+    expect(quota.spec.scope_selector.match_expression).toEqual([
+      { scope_name: 'PriorityClass', operator: 'In', values: ['system-node-critical'] },
+    ]);
+    expect(release.depends_on).toEqual([
+      'kubernetes_namespace_v1.namespace_nvidia_device_plugin',
+      'kubernetes_resource_quota_v1.quota_nvidia_device_plugin',
+    ]);
   });
 
   it('on the GPU nodes only: node affinity replaced by their selector (nodes without NFD labels match it)', () => {
@@ -112,25 +130,33 @@ describe('the NVIDIA device plugin (devicePlugin: install)', () => {
   });
 
   it('MOFED, GDS and GDRCopy off; fails on a node without a usable driver; no feature discovery', () => {
-    expect(values).toMatchObject({ mofedEnabled: false, gdsEnabled: false, gdrcopyEnabled: false, failOnInitError: true, gfd: { enabled: false } });
+    expect(values).toMatchObject({
+      mofedEnabled: false,
+      gdsEnabled: false,
+      gdrcopyEnabled: false,
+      failOnInitError: true,
+      gfd: { enabled: false },
+    });
   });
 
   it('refused without a GPU node selector: it would run on every node', () => {
     let err: unknown;
     try {
-      loadEnvironment(variant('staging', (i) => (i.target.gpu.nodeSelector = {})));
+      prepare(variant('staging', (i) => (i.target.gpu.nodeSelector = {})));
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect(String((err as Error).message)).toMatch(/environments\/staging\.ts: target\.gpu\.nodeSelector: must name the GPU nodes' label/);
+    expect(String((err as Error).message)).toMatch(
+      /test\/fixtures\/staging\.ts: target\.gpu\.nodeSelector: must name the GPU nodes' label/,
+    );
   });
 });
 
 describe('variants', () => {
   it('without GPUs: no GPU limit, no node selector or tolerations, no device plugin; the models still come first', () => {
     const t = synth(
-      loadEnvironment(
+      prepare(
         variant('staging', (i) => {
           delete i.target.gpu;
           i.services.ollama.gpus = 0;
@@ -147,7 +173,7 @@ describe('variants', () => {
   });
 
   it('without models: no init container and no internet', () => {
-    const t = synth(loadEnvironment(variant('staging', (i) => (i.services.ollama.models = [])))).tf;
+    const t = synth(prepare(variant('staging', (i) => (i.services.ollama.models = [])))).tf;
     const s = res(t, 'kubernetes_stateful_set_v1').ollama.spec.template.spec;
     expect(s.init_container).toBeUndefined();
     const egress = res(t, 'kubernetes_network_policy_v1').ollama_egress;

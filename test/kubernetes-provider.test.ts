@@ -5,14 +5,16 @@
  * come from reading the providers' source (docs/operations.md, "Kubernetes provider").
  */
 import { describe, expect, it } from 'vitest';
-import { environments } from '../environments';
-import { loadEnvironment } from '../environments/load';
-import { synth, type TerraformJson } from './helpers';
+import { everyEnvironment, synth, type TerraformJson } from './helpers';
 
-const stacks: [string, TerraformJson][] = environments.map((src) => [src.file, synth(loadEnvironment(src)).tf]);
-const k8sStacks = stacks.filter(([, tf]) => Object.keys(tf.resource ?? {}).some((t) => t.startsWith('kubernetes_') || t === 'helm_release'));
+const stacks: [string, TerraformJson][] = (await everyEnvironment()).map(({ label, env }) => [label, synth(env).tf]);
+const k8sStacks = stacks.filter(([, tf]) =>
+  Object.keys(tf.resource ?? {}).some((t) => t.startsWith('kubernetes_') || t === 'helm_release'),
+);
 const resources = (type: string) =>
-  k8sStacks.flatMap(([file, tf]) => Object.entries<any>(tf.resource[type] ?? {}).map(([name, r]) => [`${file} ${type}.${name}`, r] as const));
+  k8sStacks.flatMap(([file, tf]) =>
+    Object.entries<any>(tf.resource[type] ?? {}).map(([name, r]) => [`${file} ${type}.${name}`, r] as const),
+  );
 
 const CPU = /^([1-9][0-9]*|[1-9][0-9]*m)$/;
 const MEMORY = /^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/;
@@ -34,21 +36,35 @@ const containersOf = (r: any) => [...(r.spec.template.spec.container ?? []), ...
 
 describe('kubernetes and helm resources in the forms the pinned providers read back', () => {
   it('covers the cluster stacks', () => {
-    expect(k8sStacks.map(([f]) => f)).toEqual(['environments/staging.ts', 'environments/production.ts']);
+    expect(k8sStacks.map(([f]) => f)).toEqual(
+      expect.arrayContaining(['test/fixtures/staging.ts', 'test/fixtures/production.ts', 'scripts/verify/scenarios/clusters.ts']),
+    );
     expect(workloads.length).toBeGreaterThan(10);
   });
 
   it('nothing needs the cluster at plan time: no kubernetes_manifest, no kubernetes data source, versioned resources only', () => {
     for (const [file, tf] of k8sStacks) {
       const types = Object.keys(tf.resource);
-      expect(types.filter((t) => t === 'kubernetes_manifest'), file).toEqual([]);
-      expect(Object.keys((tf as any).data ?? {}).filter((t) => t.startsWith('kubernetes_')), file).toEqual([]);
+      expect(
+        types.filter((t) => t === 'kubernetes_manifest'),
+        file,
+      ).toEqual([]);
+      expect(
+        Object.keys((tf as any).data ?? {}).filter((t) => t.startsWith('kubernetes_')),
+        file,
+      ).toEqual([]);
       for (const t of types.filter((x) => x.startsWith('kubernetes_'))) expect(t, file).toMatch(/_v[12]$/);
     }
   });
 
   it('writes cpu and memory in canonical form everywhere (LimitRange and HPA values are compared as text)', () => {
-    for (const type of ['kubernetes_stateful_set_v1', 'kubernetes_deployment_v1', 'kubernetes_job_v1', 'kubernetes_resource_quota_v1', 'kubernetes_limit_range_v1']) {
+    for (const type of [
+      'kubernetes_stateful_set_v1',
+      'kubernetes_deployment_v1',
+      'kubernetes_job_v1',
+      'kubernetes_resource_quota_v1',
+      'kubernetes_limit_range_v1',
+    ]) {
       for (const [where, r] of resources(type)) {
         walk(r, where, (v, path) => {
           if (typeof v !== 'string') return;
@@ -127,9 +143,14 @@ describe('kubernetes and helm resources in the forms the pinned providers read b
   it('HPAs write every scaling-rule field (the provider sends "" and 0 for missing ones) and own the replica count', () => {
     for (const [where, r] of resources('kubernetes_horizontal_pod_autoscaler_v2')) {
       for (const dir of ['scale_up', 'scale_down']) {
-        expect(r.spec.behavior[dir][0], where).toMatchObject({ select_policy: expect.stringMatching(/^(Max|Min|Disabled)$/), stabilization_window_seconds: expect.any(Number) });
+        expect(r.spec.behavior[dir][0], where).toMatchObject({
+          select_policy: expect.stringMatching(/^(Max|Min|Disabled)$/),
+          stabilization_window_seconds: expect.any(Number),
+        });
       }
-      const target = resources('kubernetes_deployment_v1').find(([, d]) => d.metadata.name === r.spec.scale_target_ref.name && d.metadata.namespace === r.metadata.namespace);
+      const target = resources('kubernetes_deployment_v1').find(
+        ([, d]) => d.metadata.name === r.spec.scale_target_ref.name && d.metadata.namespace === r.metadata.namespace,
+      );
       expect(target, where).toBeDefined();
       expect(target![1].spec.replicas, where).toBeUndefined();
     }
@@ -147,14 +168,17 @@ describe('kubernetes and helm resources in the forms the pinned providers read b
       for (const [type, byName] of Object.entries<any>(tf.resource)) {
         if (!type.startsWith('kubernetes_') || clusterScoped.has(type)) continue;
         for (const [name, r] of Object.entries<any>(byName)) {
-          expect(r.metadata.namespace, `${file} ${type}.${name}`).toMatch(/^([a-z0-9-]+|\$\{kubernetes_namespace_v1\.[a-z0-9_]+\.metadata\[0\]\.name\})$/);
+          expect(r.metadata.namespace, `${file} ${type}.${name}`).toMatch(
+            /^([a-z0-9-]+|\$\{kubernetes_namespace_v1\.[a-z0-9_]+\.metadata\[0\]\.name\})$/,
+          );
         }
       }
     }
   });
 
   it('Secrets carry plain text (the provider encodes), ConfigMaps never carry a generated value', () => {
-    for (const [where, r] of resources('kubernetes_config_map_v1')) expect(JSON.stringify(r.data), where).not.toMatch(/random_(password|bytes)/);
+    for (const [where, r] of resources('kubernetes_config_map_v1'))
+      expect(JSON.stringify(r.data), where).not.toMatch(/random_(password|bytes)/);
     for (const [where, r] of resources('kubernetes_secret_v1')) expect(r.binary_data, where).toBeUndefined();
   });
 

@@ -1,13 +1,11 @@
 /** Every service of the catalogue on the Kubernetes target (staging), asserted on the synthesized Terraform JSON. */
 import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
 import { imageName } from '../constructs/spec/image';
 import { hasSecret } from '../constructs/spec/template';
 import { canonicalCpu, canonicalMemory } from '../constructs/targets/kubernetes/quantities';
-import { ollama } from '../constructs/targets/kubernetes/ollama';
-import { realizationOf } from '../constructs/targets/kubernetes/realizations';
-import { workload } from '../constructs/targets/kubernetes/workload';
-import { providerConnection } from '../constructs/targets/kubernetes';
-import { loadEnvironment } from '../environments/load';
+import { realizationOf } from '../constructs/render/kubernetes/realizations';
+import { providerConnection } from '../constructs/render/kubernetes';
 import { containerSpecs } from '../constructs/targets';
 import { memoryMebibytes } from '../constructs/spec/quantity';
 import { memoryMiB } from '../stacks/app';
@@ -19,7 +17,7 @@ const r = tf.resource;
 const ns = (concern: string) => `agent-platform-${concern}`;
 const workloadOf = (name: string) => r.kubernetes_stateful_set_v1?.[name] ?? r.kubernetes_deployment_v1?.[name];
 // The project's own resources: the default realization, and Ollama's (the same resources plus an init container).
-const own = staging.specs.filter((s) => realizationOf(s) === workload || realizationOf(s) === ollama);
+const own = staging.specs.filter((s) => realizationOf(s).describe(s).startsWith('own '));
 
 describe('the staging stack on Kubernetes', () => {
   it('renders every service of the catalogue', () => {
@@ -43,17 +41,27 @@ describe('the staging stack on Kubernetes', () => {
   });
 
   it('each namespace with workloads has a quota above what they declare and a limit range', () => {
-    const quota = Object.fromEntries(Object.entries<any>(r.kubernetes_resource_quota_v1!).filter(([, q]) => q.metadata.name === 'platform'));
+    const quota = Object.fromEntries(
+      Object.entries<any>(r.kubernetes_resource_quota_v1!).filter(([, q]) => q.metadata.name === 'platform'),
+    );
     expect(Object.keys(quota).sort()).toEqual(['quota_ai', 'quota_data', 'quota_messaging']);
     expect(quota.quota_ai.spec.hard['requests.nvidia.com/gpu']).toBe('1');
     expect(quota.quota_messaging.spec.hard).toMatchObject({ pods: expect.stringMatching(/^\d+$/), persistentvolumeclaims: '4' });
     for (const l of Object.values<any>(r.kubernetes_limit_range_v1!)) {
-      expect(l.spec.limit[0]).toMatchObject({ type: 'Container', default: { cpu: '500m', memory: '512Mi' }, default_request: { cpu: '50m', memory: '64Mi' } });
+      expect(l.spec.limit[0]).toMatchObject({
+        type: 'Container',
+        default: { cpu: '500m', memory: '512Mi' },
+        default_request: { cpu: '50m', memory: '64Mi' },
+      });
     }
   });
 
   it('data services run with a PriorityClass', () => {
-    expect(r.kubernetes_priority_class_v1!.priority_data).toMatchObject({ metadata: { name: 'agent-platform-data' }, value: 100000, global_default: false });
+    expect(r.kubernetes_priority_class_v1!.priority_data).toMatchObject({
+      metadata: { name: 'agent-platform-data' },
+      value: 100000,
+      global_default: false,
+    });
     for (const s of own.filter((x) => x.concern === 'data' && x.volumes.length > 0)) {
       expect(workloadOf(s.name).spec.template.spec.priority_class_name, s.name).toBe('agent-platform-data');
     }
@@ -77,9 +85,9 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
 
   it('is a StatefulSet with a claim per volume when it keeps data, else a Deployment', () => {
     if (spec.volumes.length === 0) return expect(r.kubernetes_deployment_v1![name]).toBeDefined();
-    expect(r.kubernetes_stateful_set_v1![name].spec.volume_claim_template.map((v: any) => [v.metadata.name, v.spec.resources.requests.storage])).toEqual(
-      spec.volumes.map((v) => [v.name, canonicalMemory(v.size)]),
-    );
+    expect(
+      r.kubernetes_stateful_set_v1![name].spec.volume_claim_template.map((v: any) => [v.metadata.name, v.spec.resources.requests.storage]),
+    ).toEqual(spec.volumes.map((v) => [v.name, canonicalMemory(v.size)]));
     for (const v of r.kubernetes_stateful_set_v1![name].spec.volume_claim_template) expect(v.spec.storage_class_name).toBe('standard-rwo');
   });
 
@@ -87,16 +95,19 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
     describe(`container ${c.name}`, () => {
       const rc = pod.container.find((x: any) => x.name === c.name);
 
-      it('runs the pinned image with the spec\'s command, arguments and resources', () => {
+      it("runs the pinned image with the spec's command, arguments and resources", () => {
         expect(rc.image).toBe(imageName(c.image));
         expect(rc.resources).toEqual({
           requests: { cpu: canonicalCpu(c.resources.requests.cpu), memory: canonicalMemory(c.resources.requests.memory) },
-          limits: expect.objectContaining({ cpu: canonicalCpu(c.resources.limits.cpu), memory: canonicalMemory(c.resources.limits.memory) }),
+          limits: expect.objectContaining({
+            cpu: canonicalCpu(c.resources.limits.cpu),
+            memory: canonicalMemory(c.resources.limits.memory),
+          }),
         });
         expect(rc.port.map((p: any) => p.container_port)).toEqual(c.ports.map((p) => p.port));
       });
 
-      it('has startup, readiness and liveness probes from the spec\'s health check', () => {
+      it("has startup, readiness and liveness probes from the spec's health check", () => {
         const h = c.health;
         for (const kind of ['startup_probe', 'readiness_probe', 'liveness_probe']) {
           expect(rc[kind].period_seconds).toBe(h.intervalSeconds);
@@ -110,7 +121,11 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
 
       it('runs as its declared non-root user, read-only where the image allows it', () => {
         const [uid, gid] = c.user.split(':');
-        expect(rc.security_context).toMatchObject({ run_as_user: uid, run_as_group: gid, read_only_root_filesystem: c.scratchPaths !== undefined });
+        expect(rc.security_context).toMatchObject({
+          run_as_user: uid,
+          run_as_group: gid,
+          read_only_root_filesystem: c.scratchPaths !== undefined,
+        });
         for (const path of c.scratchPaths ?? []) expect(rc.volume_mount.some((m: any) => m.mount_path === path)).toBe(true);
         // A writable root is an exception with its reason (listed in docs/services.md).
         if (!rc.security_context.read_only_root_filesystem) expect(c.writableRoot?.length).toBeGreaterThan(40);
@@ -140,7 +155,8 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
 
   it('answers on a ClusterIP Service (and a headless one for members when stateful)', () => {
     expect(r.kubernetes_service_v1![`${name}_service`].spec).toMatchObject({ type: 'ClusterIP', selector: w.spec.selector.match_labels });
-    if (spec.volumes.length > 0) expect(r.kubernetes_service_v1![`${name}_headless`].spec).toMatchObject({ cluster_ip: 'None', publish_not_ready_addresses: true });
+    if (spec.volumes.length > 0)
+      expect(r.kubernetes_service_v1![`${name}_headless`].spec).toMatchObject({ cluster_ip: 'None', publish_not_ready_addresses: true });
   });
 
   it('runs its jobs after it is ready, within their time limit (or, where its realization says so, as an init container)', () => {
@@ -190,12 +206,16 @@ describe('Kubernetes specifics', () => {
     const names = containerSpecs.kubernetes(staging).map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['elasticsearch-default', 'elasticsearch-exporter', 'kibana', 'kibana-probe']));
     expect(names).not.toContain('elasticsearch');
-    const ownOnly = staging.specs.reduce((n, s) => n + s.replicas * s.containers.reduce((m, c) => m + memoryMebibytes(c.resources.limits.memory), 0), 0);
+    const ownOnly = staging.specs.reduce(
+      (n, s) => n + s.replicas * s.containers.reduce((m, c) => m + memoryMebibytes(c.resources.limits.memory), 0),
+      0,
+    );
     expect(memoryMiB(staging)).toBeGreaterThan(ownOnly);
   });
 
   it('scales stateless services with an autoscaler and keeps a budget only where there is more than one member', () => {
-    for (const s of own.filter((x) => x.volumes.length === 0)) expect(r.kubernetes_horizontal_pod_autoscaler_v2![`${s.name}_hpa`]).toBeDefined();
+    for (const s of own.filter((x) => x.volumes.length === 0))
+      expect(r.kubernetes_horizontal_pod_autoscaler_v2![`${s.name}_hpa`]).toBeDefined();
     expect(r.kubernetes_pod_disruption_budget_v1).toBeUndefined();
   });
 
@@ -212,7 +232,9 @@ describe('Kubernetes specifics', () => {
       storage: { size: '50Gi', storageClass: 'standard-rwo' },
       enableSuperuserAccess: false,
       initdb: { database: 'platform', owner: 'platform', secret: { name: 'postgres-app' } },
-      postgresql: { parameters: expect.objectContaining({ shared_buffers: '1GB', max_connections: '200', password_encryption: 'scram-sha-256' }) },
+      postgresql: {
+        parameters: expect.objectContaining({ shared_buffers: '1GB', max_connections: '200', password_encryption: 'scram-sha-256' }),
+      },
     });
     expect(values.cluster.roles.map((x: any) => [x.name, x.passwordSecret.name])).toEqual([
       ['platform', 'postgres-app'],
@@ -235,11 +257,21 @@ describe('Kubernetes specifics', () => {
 
   it('connects the providers as the environment says: kubeconfig, exec plugin, or a token from KUBE_TOKEN', () => {
     const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-    expect(providerConnection({ auth: 'kubeconfig', path: '~/.kube/config', context: 'c' })).toEqual({ configPath: '~/.kube/config', configContext: 'c' });
+    expect(providerConnection({ auth: 'kubeconfig', path: '~/.kube/config', context: 'c' })).toEqual({
+      configPath: '~/.kube/config',
+      configContext: 'c',
+    });
     expect(
-      providerConnection({ auth: 'exec', host: 'https://k8s:6443', caCertificate: ca, exec: { apiVersion: 'v1', command: 'plugin', args: ['a'], env: {} } }),
+      providerConnection({
+        auth: 'exec',
+        host: 'https://k8s:6443',
+        caCertificate: ca,
+        exec: { apiVersion: 'v1', command: 'plugin', args: ['a'], env: {} },
+      }),
     ).toEqual({ host: 'https://k8s:6443', clusterCaCertificate: ca, exec: { apiVersion: 'v1', command: 'plugin', args: ['a'], env: {} } });
-    const token = synth(loadEnvironment(variant('staging', (i) => (i.target.cluster = { auth: 'token', host: 'https://k8s:6443', caCertificate: ca })))).tf;
+    const token = synth(
+      prepare(variant('staging', (i) => (i.target.cluster = { auth: 'token', host: 'https://k8s:6443', caCertificate: ca }))),
+    ).tf;
     expect(token.provider!.kubernetes).toEqual([{ host: 'https://k8s:6443', cluster_ca_certificate: ca }]);
     expect(JSON.stringify(token.provider)).not.toMatch(/token/);
   });

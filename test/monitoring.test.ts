@@ -1,8 +1,8 @@
 /** Scrape jobs derived from the specs, addressed as the Docker target runs them. */
 import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
 import { dockerScrapeResolver } from '../constructs/targets/docker/addressing';
 import { prometheusConfig, scrapeJobs } from '../monitoring/scrape';
-import { loadEnvironment } from '../environments/load';
 import { env, variant } from './helpers';
 
 const jobs = scrapeJobs(env('development').specs, dockerScrapeResolver('/etc/prometheus/secrets'));
@@ -30,7 +30,7 @@ describe('scrape jobs (development, Docker addressing)', () => {
 
   it('authenticates to every endpoint that needs it: the object store needs a token', () => {
     expect(job('garage').authorization).toEqual({ type: 'Bearer', credentials_file: '/etc/prometheus/secrets/garage-metrics-token' });
-    const minio = loadEnvironment(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })));
+    const minio = prepare(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })));
     const m = scrapeJobs(minio.specs, dockerScrapeResolver('/etc/prometheus/secrets')).find((j) => j.job_name === 'minio')!;
     expect(m).toMatchObject({ metrics_path: '/minio/v2/metrics/cluster', static_configs: [{ targets: ['minio:9000'] }] });
     expect(m.authorization).toEqual({ type: 'Bearer', credentials_file: '/etc/prometheus/secrets/minio-metrics-token/token' });

@@ -1,5 +1,6 @@
 /** Service specs tested as data: no provider, no synthesis. */
 import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
 import { catalogue } from '../constructs/services';
 import { imageName, parseImage } from '../constructs/spec/image';
 import {
@@ -15,8 +16,7 @@ import {
 import { hasSecret, referencesOf, renderText, tpl, secretRef, hostRef, selfHost } from '../constructs/spec/template';
 import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
-import { loadEnvironment } from '../environments/load';
-import { parseCidr } from '../environments/network';
+import { parseCidr } from '../environments/parse/network';
 import { SECRET_ENV } from '../security/guardrails';
 
 const dev = env('development');
@@ -199,9 +199,7 @@ describe('service specifics', () => {
     expect(exporter.env.REDIS_PASSWORD_FILE).toBe('/run/secrets/redis-exporter.json');
     expect(JSON.parse(literal(exporter.files[0]!.content))).toEqual({ 'redis://SELF:6379': '<redis/password>' });
     expect(literal(exporter.env.REDIS_ADDR!)).toBe('redis://SELF:6379');
-    const tuned = loadEnvironment(
-      variant('development', (i) => (i.services.redis = { maxmemory: '256Mi', maxmemoryPolicy: 'volatile-ttl' })),
-    );
+    const tuned = prepare(variant('development', (i) => (i.services.redis = { maxmemory: '256Mi', maxmemoryPolicy: 'volatile-ttl' })));
     expect(literal(file(spec(tuned, 'redis'), 'redis.conf').content)).toMatch(/maxmemory 256mb\nmaxmemory-policy volatile-ttl/);
   });
 
@@ -228,7 +226,7 @@ describe('service specifics', () => {
   });
 
   it('PostgreSQL takes its tuning from config; no password at initialisation, a job applies them every deploy', () => {
-    const tuned = loadEnvironment(
+    const tuned = prepare(
       variant(
         'development',
         (i) => (i.services.postgres.tuning = { sharedBuffers: '512Mi', effectiveCacheSize: '1Gi', maxConnections: 250 }),
@@ -293,7 +291,7 @@ describe('service specifics', () => {
   });
 
   it('MinIO stays selectable: credentials as files, metrics behind the JWT it issues, never public', () => {
-    const e = loadEnvironment(variant('development', (i) => (i.services.objectstore = { engine: 'minio', versioning: true })));
+    const e = prepare(variant('development', (i) => (i.services.objectstore = { engine: 'minio', versioning: true })));
     const m = spec(e, 'minio');
     expect(m.containers[0]!.env.MINIO_ROOT_USER_FILE).toBe('/run/secrets/minio-root-user');
     expect(m.containers[0]!.env.MINIO_PROMETHEUS_AUTH_TYPE).toBe('jwt');
@@ -331,7 +329,7 @@ describe('service specifics', () => {
   });
 
   it('Kibana follows an Elasticsearch version override', () => {
-    const e = loadEnvironment(variant('development', (i) => (i.services.elasticsearch.version = '8.19.23')));
+    const e = prepare(variant('development', (i) => (i.services.elasticsearch.version = '8.19.23')));
     expect(spec(e, 'kibana').containers[0]!.image).toEqual({ repository: 'docker.elastic.co/kibana/kibana', tag: '8.19.23' });
   });
 
@@ -350,7 +348,7 @@ describe('service specifics', () => {
   });
 
   it('an image override replaces the pin, a version override keeps the repository', () => {
-    const e = loadEnvironment(
+    const e = prepare(
       variant('development', (i) => {
         i.services.redis.image = 'registry.internal:5000/mirror/redis:7.4.3-alpine';
         i.services.nats.version = '2.10.25-alpine';
@@ -364,7 +362,7 @@ describe('service specifics', () => {
     expect(spec(env('development'), 'postgres').containers[0]!.resources.limits.memory).toBe('1536Mi');
     expect(spec(env('production'), 'postgres').containers[0]!.resources.limits.memory).toBe('16Gi');
     expect(spec(env('production'), 'nats').replicas).toBe(3);
-    const e = loadEnvironment(variant('development', (i) => (i.services.qdrant.resources = { limits: { memory: '2Gi' } })));
+    const e = prepare(variant('development', (i) => (i.services.qdrant.resources = { limits: { memory: '2Gi' } })));
     expect(spec(e, 'qdrant').containers[0]!.resources).toEqual({
       requests: { cpu: '250m', memory: '512Mi' },
       limits: { cpu: '500m', memory: '2Gi' },

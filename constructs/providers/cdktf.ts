@@ -3,5 +3,16 @@
  * `cdktn` fork (same API) touches this directory only.
  */
 export { Construct } from 'constructs';
-export { App, AssetType, Fn, LocalBackend, S3Backend, TerraformAsset, TerraformOutput, TerraformResource, TerraformStack, Testing } from 'cdktf';
+export {
+  App,
+  AssetType,
+  Fn,
+  LocalBackend,
+  S3Backend,
+  TerraformAsset,
+  TerraformOutput,
+  TerraformResource,
+  TerraformStack,
+  Testing,
+} from 'cdktf';
 export type { ITerraformDependable } from 'cdktf';

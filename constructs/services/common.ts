@@ -152,28 +152,50 @@ export interface BuildContext {
   readonly jobResources: ResourceRequirements;
 }
 
-export interface ServiceDefinition<S extends z.ZodType = z.ZodType> {
-  readonly name: string;
+/**
+ * A catalogue entry: its config schema and a pure function from the resolved config to the specs
+ * it runs (`B`: their names and facets, typed, so each target's realization table is checked
+ * against them).
+ */
+export interface ServiceDefinition<
+  N extends string = string,
+  S extends z.ZodType = z.ZodType,
+  B extends readonly ServiceSpec[] = readonly ServiceSpec[],
+> {
+  readonly name: N;
   readonly title: string;
   readonly description: string;
   readonly concern: Concern;
   readonly schema: S;
-  build(config: z.output<S>, ctx: BuildContext): ServiceSpec[];
+  build(config: z.output<S>, ctx: BuildContext): B;
 }
 
-export function defineService<S extends z.ZodType>(def: ServiceDefinition<S>): ServiceDefinition<S> {
+export function defineService<const N extends string, S extends z.ZodType, B extends readonly ServiceSpec[]>(
+  def: ServiceDefinition<N, S, B>,
+): ServiceDefinition<N, S, B> {
   return def;
 }
 
-/** The identity of a service's own spec: named after its definition, configured at `services.<name>`. */
-export function identity(def: { readonly name: string; readonly description: string; readonly concern: Concern }, replicas: number) {
+/** A facet for services whose realizations need nothing beyond the spec. */
+export type NoFacet = Readonly<Record<string, never>>;
+export const NO_FACET: NoFacet = {};
+
+/**
+ * The identity of a service's own spec: named after its definition, configured at
+ * `services.<name>`, with a fixed number of members (a spec that autoscales says so).
+ */
+export function identity<N extends string>(
+  def: { readonly name: N; readonly description: string; readonly concern: Concern },
+  replicas: number,
+) {
   return {
     name: def.name,
-    component: def.name,
+    component: def.name as string,
     configPath: `services.${def.name}`,
     description: def.description,
     concern: def.concern,
     replicas,
+    scaling: { kind: 'fixed' } as const,
   };
 }
 

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity';
 import { hostRef, secretRef, selfHost, tpl } from '../spec/template';
-import type { ImageRef, ServiceSpec } from '../spec/types';
+import type { ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
 import {
   crossCheck,
   defineService,
+  identity,
   imageOrVersion,
+  joinTemplates,
   job,
   memoryQuantity,
   persistenceSchema,
@@ -111,40 +113,86 @@ export const elasticsearchSchema = z
     }),
   );
 
+/** Kibana's encryption settings and the generated secrets that hold them. */
+export const KIBANA_ENCRYPTION_KEYS: Readonly<Record<string, string>> = {
+  'xpack.encryptedSavedObjects.encryptionKey': 'saved-objects-key',
+  'xpack.security.encryptionKey': 'security-key',
+  'xpack.reporting.encryptionKey': 'reporting-key',
+};
+
+/**
+ * What Elasticsearch's realizations know beyond the spec: the settings of elasticsearch.yml any
+ * deployment takes (not the single node's layout), the heap, and the topology a cluster target runs.
+ */
+export interface ElasticsearchFacet {
+  readonly settings: Readonly<Record<string, string | boolean>>;
+  /** JVM options of the data (or combined) nodes: the heap. */
+  readonly javaOpts: string;
+  readonly topology: 'combined' | 'dedicated';
+  /** The three dedicated masters, when the topology has them. */
+  readonly masters?: { readonly resources: ResourceRequirements; readonly javaOpts: string; readonly size: string };
+}
+
+/** What Kibana's realizations know beyond the spec: the kibana.yml settings any deployment takes, its encryption keys, its environment. */
+export interface KibanaFacet {
+  readonly settings: Readonly<Record<string, string | boolean>>;
+  /** Setting -> the Kibana secret holding it. */
+  readonly encryptionKeys: Readonly<Record<string, string>>;
+  readonly env: Readonly<Record<string, string>>;
+}
+
 /** Kibana follows the Elasticsearch version unless pinned separately. */
 function kibanaImage(es: ImageRef, k: { image?: string | undefined; version?: string | undefined }): ImageRef {
   return resolveImage(KIBANA_IMAGE, k.image || k.version ? k : { version: es.tag });
 }
 
-export const elasticsearch = defineService({
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'elasticsearch',
   title: 'Elasticsearch + Kibana',
   description: 'Full-text search and log analytics with security enabled, and Kibana wired to it.',
   concern: 'data',
+} as const;
+
+export const elasticsearch = defineService({
+  ...SERVICE,
   schema: elasticsearchSchema,
   build(c, ctx) {
     const es = resolveImage(ELASTICSEARCH_IMAGE, c);
-    const heap = formatBinarySize(memoryBytes(c.heap), { k: 'k', m: 'm', g: 'g' });
-    const esConfig = [
-      `cluster.name: platform-${ctx.environment}`,
-      'node.name: elasticsearch',
-      'network.host: 0.0.0.0',
-      'http.port: 9200',
-      'discovery.type: single-node',
-      'path.data: /usr/share/elasticsearch/data',
-      'xpack.security.enabled: true',
-      'xpack.security.enrollment.enabled: false',
+    // elasticsearch.yml in order; `layout` settings describe this single node (discovery, addresses,
+    // paths, TLS, realms), the rest suit any deployment and are the facet's settings.
+    const esSettings: { key: string; value: string | boolean; layout?: true }[] = [
+      { key: 'cluster.name', value: `platform-${ctx.environment}`, layout: true },
+      { key: 'node.name', value: 'elasticsearch', layout: true },
+      { key: 'network.host', value: '0.0.0.0', layout: true },
+      { key: 'http.port', value: '9200', layout: true },
+      { key: 'discovery.type', value: 'single-node', layout: true },
+      { key: 'path.data', value: '/usr/share/elasticsearch/data', layout: true },
+      { key: 'xpack.security.enabled', value: true, layout: true },
+      { key: 'xpack.security.enrollment.enabled', value: false },
       // A single node has no transport peers; HTTP stays on the private service network.
-      'xpack.security.http.ssl.enabled: false',
-      'xpack.security.transport.ssl.enabled: false',
+      { key: 'xpack.security.http.ssl.enabled', value: false, layout: true },
+      { key: 'xpack.security.transport.ssl.enabled', value: false, layout: true },
       // The file realm holds the platform's administrator (a bcrypt hash in config/users), so its
       // password follows the generated secret on every start; the native realm holds the rest.
-      'xpack.security.authc.realms.file.platform.order: 0',
-      'xpack.security.authc.realms.native.native.order: 1',
-      'ingest.geoip.downloader.enabled: false',
-      'action.destructive_requires_name: true',
-      '',
-    ].join('\n');
+      { key: 'xpack.security.authc.realms.file.platform.order', value: '0', layout: true },
+      { key: 'xpack.security.authc.realms.native.native.order', value: '1', layout: true },
+      { key: 'ingest.geoip.downloader.enabled', value: false },
+      { key: 'action.destructive_requires_name', value: true },
+    ];
+    const esConfig = [...esSettings.map((x) => `${x.key}: ${x.value}`), ''].join('\n');
+    const javaOpts = (q: string) => {
+      const size = formatBinarySize(memoryBytes(q), { k: 'k', m: 'm', g: 'g' });
+      return `-Xms${size} -Xmx${size}`;
+    };
+    const facet: ElasticsearchFacet = {
+      settings: Object.fromEntries(esSettings.filter((x) => !x.layout).map((x) => [x.key, x.value])),
+      javaOpts: javaOpts(c.heap),
+      topology: c.topology,
+      ...(c.topology === 'dedicated' && c.masters
+        ? { masters: { resources: c.masters.resources, javaOpts: javaOpts(c.masters.heap), size: c.masters.persistence.size } }
+        : {}),
+    };
     const adminPassword = secretValueFile('elasticsearch', 'admin-password');
     const elasticPassword = secretValueFile('elasticsearch', 'elastic-password');
     const kibanaSystemPassword = secretValueFile('elasticsearch', 'kibana-system-password');
@@ -192,154 +240,175 @@ export const elasticsearch = defineService({
       env: { ES_USERNAME: 'prometheus_exporter' },
       files: [exporterPassword],
     });
-    const specs: ServiceSpec[] = [
-      {
-        name: 'elasticsearch',
-        component: 'elasticsearch',
-        configPath: 'services.elasticsearch',
-        description: 'Full-text search and log analytics, security enabled.',
-        concern: 'data',
-        replicas: c.replicas,
-        managed: 'opensearch',
-        secrets: [
-          {
-            name: 'admin-password',
-            description: 'Password of platform_admin, the file-realm superuser the setup job and health check use',
-            length: 32,
-          },
-          { name: 'elastic-password', description: 'Password of the elastic superuser (for people; set by the setup job)', length: 32 },
-          { name: 'kibana-system-password', description: 'Password of the kibana_system user (set by the setup job)', length: 32 },
-          { name: 'exporter-password', description: 'Password of the prometheus_exporter user (monitor privileges only)', length: 32 },
-        ],
-        volumes: [{ name: 'data', size: c.persistence.size, description: 'Indices', backup: true }],
-        jobs: [
-          job(ctx, {
-            name: 'setup-security',
-            description:
-              'Sets the elastic and kibana_system passwords and the least-privilege prometheus_exporter user to the current generated values',
-            image: es,
-            user: '1000:0',
-            command: ['/bin/bash', '-c', setup],
-            env: {
-              ES_URL: tpl`http://${hostRef('elasticsearch')}:9200`,
-              ADMIN_PASSWORD_FILE: adminPassword.path,
-              ELASTIC_PASSWORD_FILE: elasticPassword.path,
-              KIBANA_SYSTEM_PASSWORD_FILE: kibanaSystemPassword.path,
-              EXPORTER_PASSWORD_FILE: exporterPassword.path,
+    const search: ServiceSpec<'elasticsearch', ElasticsearchFacet> = {
+      ...identity(SERVICE, c.replicas),
+      description: 'Full-text search and log analytics, security enabled.',
+      facet,
+      managed: 'opensearch',
+      ...(c.topology === 'dedicated'
+        ? {
+            requirements: {
+              cluster: {
+                path: 'services.elasticsearch.topology',
+                message: "dedicated master nodes need a cluster target (a single Docker host runs one node); use topology: 'combined'",
+              },
             },
-            files: [adminPassword, elasticPassword, kibanaSystemPassword, exporterPassword],
-            applies: [
-              secretRef('elasticsearch', 'elastic-password'),
-              secretRef('elasticsearch', 'kibana-system-password'),
-              secretRef('elasticsearch', 'exporter-password'),
-            ],
-            timeoutSeconds: 600,
-          }),
-        ],
-        dependsOn: [],
-        containers: [
-          {
-            name: 'main',
-            image: es,
-            // The image's own identity (uid 1000, group 0), which owns its config and data directories.
-            user: '1000:0',
-            env: { ES_JAVA_OPTS: `-Xms${heap} -Xmx${heap}` },
-            ports: [
-              port('http', 9200, 'client', 'http', c.hostPorts),
-              port('transport', 9300, 'cluster', 'elasticsearch-transport', c.hostPorts),
-            ],
-            mounts: [{ volume: 'data', path: '/usr/share/elasticsearch/data' }],
-            files: [
-              { path: ES_CONFIG, content: esConfig, mode: 0o644, format: 'elasticsearch.yml' },
-              secretFile(
-                `${ES_CONFIG_DIR}/users`,
-                tpl`platform_admin:${{ ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' }}\n`,
-                {
-                  format: 'es-users',
-                },
-              ),
-              { path: `${ES_CONFIG_DIR}/users_roles`, content: 'superuser:platform_admin\n', mode: 0o644, format: 'es-users-roles' },
-              adminPassword,
-            ],
-            health: shellHealth(
-              `${curlAuth('platform_admin', adminPassword.path)} "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null`,
-              { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 90, retries: 8 },
-            ),
-            resources: c.resources,
-            ulimits: [{ name: 'nofile', soft: 65535, hard: 65535 }],
-            stopGracePeriodSeconds: 120,
+          }
+        : {}),
+      secrets: [
+        {
+          name: 'admin-password',
+          description: 'Password of platform_admin, the file-realm superuser the setup job and health check use',
+          length: 32,
+        },
+        { name: 'elastic-password', description: 'Password of the elastic superuser (for people; set by the setup job)', length: 32 },
+        { name: 'kibana-system-password', description: 'Password of the kibana_system user (set by the setup job)', length: 32 },
+        { name: 'exporter-password', description: 'Password of the prometheus_exporter user (monitor privileges only)', length: 32 },
+      ],
+      volumes: [{ name: 'data', size: c.persistence.size, description: 'Indices', backup: true }],
+      jobs: [
+        job(ctx, {
+          name: 'setup-security',
+          description:
+            'Sets the elastic and kibana_system passwords and the least-privilege prometheus_exporter user to the current generated values',
+          image: es,
+          user: '1000:0',
+          command: ['/bin/bash', '-c', setup],
+          env: {
+            ES_URL: tpl`http://${hostRef('elasticsearch')}:9200`,
+            ADMIN_PASSWORD_FILE: adminPassword.path,
+            ELASTIC_PASSWORD_FILE: elasticPassword.path,
+            KIBANA_SYSTEM_PASSWORD_FILE: kibanaSystemPassword.path,
+            EXPORTER_PASSWORD_FILE: exporterPassword.path,
           },
-          esMetrics.container,
-        ],
-        metrics: esMetrics.metrics,
-      },
-    ];
-    if (!c.kibana.enabled) return specs;
+          files: [adminPassword, elasticPassword, kibanaSystemPassword, exporterPassword],
+          applies: [
+            secretRef('elasticsearch', 'elastic-password'),
+            secretRef('elasticsearch', 'kibana-system-password'),
+            secretRef('elasticsearch', 'exporter-password'),
+          ],
+          timeoutSeconds: 600,
+        }),
+      ],
+      dependsOn: [],
+      containers: [
+        {
+          name: 'main',
+          image: es,
+          // The image's own identity (uid 1000, group 0), which owns its config and data directories.
+          user: '1000:0',
+          env: { ES_JAVA_OPTS: facet.javaOpts },
+          ports: [
+            port('http', 9200, 'client', 'http', c.hostPorts),
+            port('transport', 9300, 'cluster', 'elasticsearch-transport', c.hostPorts),
+          ],
+          mounts: [{ volume: 'data', path: '/usr/share/elasticsearch/data' }],
+          files: [
+            { path: ES_CONFIG, content: esConfig, mode: 0o644, format: 'elasticsearch.yml' },
+            secretFile(
+              `${ES_CONFIG_DIR}/users`,
+              tpl`platform_admin:${{ ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' }}\n`,
+              {
+                format: 'es-users',
+              },
+            ),
+            { path: `${ES_CONFIG_DIR}/users_roles`, content: 'superuser:platform_admin\n', mode: 0o644, format: 'es-users-roles' },
+            adminPassword,
+          ],
+          health: shellHealth(
+            `${curlAuth('platform_admin', adminPassword.path)} "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null`,
+            { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 90, retries: 8 },
+          ),
+          resources: c.resources,
+          ulimits: [{ name: 'nofile', soft: 65535, hard: 65535 }],
+          stopGracePeriodSeconds: 120,
+        },
+        esMetrics.container,
+      ],
+      metrics: esMetrics.metrics,
+    };
+    if (!c.kibana.enabled) return [search];
 
     const k = c.kibana;
     const probePassword = secretValueFile('elasticsearch', 'exporter-password');
-    // A secret file as a whole: Kibana reads its settings only from here or from the environment.
-    const kibanaConfig = tpl`server.name: kibana
-server.host: "0.0.0.0"
-server.port: 5601
-server.shutdownTimeout: "10s"
-elasticsearch.hosts: ["http://${hostRef('elasticsearch')}:9200"]
-elasticsearch.username: "kibana_system"
-elasticsearch.password: "${secretRef('elasticsearch', 'kibana-system-password')}"
-xpack.encryptedSavedObjects.encryptionKey: "${secretRef('kibana', 'saved-objects-key')}"
-xpack.security.encryptionKey: "${secretRef('kibana', 'security-key')}"
-xpack.reporting.encryptionKey: "${secretRef('kibana', 'reporting-key')}"
-status.allowAnonymous: false
-telemetry.optIn: false
-telemetry.allowChangingOptInStatus: false
-monitoring.ui.container.elasticsearch.enabled: true
-`;
+    // kibana.yml: the layout (name, listener, the Elasticsearch connection as kibana_system and the
+    // encryption keys, which carry generated values), then the settings any deployment takes. A
+    // secret file as a whole: Kibana reads its settings only from here or from the environment.
+    const kibanaSettings: Readonly<Record<string, string | boolean>> = {
+      'server.shutdownTimeout': '10s',
+      'status.allowAnonymous': false,
+      'telemetry.optIn': false,
+      'telemetry.allowChangingOptInStatus': false,
+      'monitoring.ui.container.elasticsearch.enabled': true,
+    };
+    const yamlValue = (v: string | boolean) => (typeof v === 'string' ? `"${v}"` : String(v));
+    const kibanaFacet: KibanaFacet = {
+      settings: kibanaSettings,
+      encryptionKeys: KIBANA_ENCRYPTION_KEYS,
+      env: { NODE_OPTIONS: `--max-old-space-size=${Math.floor(memoryMebibytes(k.resources.limits.memory) * 0.75)}` },
+    };
+    // The server.* settings sit with the server's own lines.
+    const server = Object.entries(kibanaSettings).filter(([key]) => key.startsWith('server.'));
+    const rest = Object.entries(kibanaSettings).filter(([key]) => !key.startsWith('server.'));
+    const kibanaConfig = joinTemplates(
+      [
+        'server.name: kibana',
+        'server.host: "0.0.0.0"',
+        'server.port: 5601',
+        ...server.map(([key, v]) => `${key}: ${yamlValue(v)}`),
+        tpl`elasticsearch.hosts: ["http://${hostRef('elasticsearch')}:9200"]`,
+        'elasticsearch.username: "kibana_system"',
+        tpl`elasticsearch.password: "${secretRef('elasticsearch', 'kibana-system-password')}"`,
+        ...Object.entries(KIBANA_ENCRYPTION_KEYS).map(([setting, secret]) => tpl`${setting}: "${secretRef('kibana', secret)}"`),
+        ...rest.map(([key, v]) => `${key}: ${yamlValue(v)}`),
+        '',
+      ],
+      '\n',
+    );
     const kibanaMetrics = probe(ctx, {
       port: 5601,
       path: '/api/status',
       bodyMatches: '"level":"available"',
       basicAuth: { username: 'prometheus_exporter', passwordFile: probePassword },
     });
-    return [
-      ...specs,
-      {
-        name: 'kibana',
-        component: 'elasticsearch',
-        configPath: 'services.elasticsearch.kibana',
-        description: 'Kibana, connected to Elasticsearch as kibana_system.',
-        concern: 'data',
-        replicas: k.replicas,
-        secrets: [
-          { name: 'saved-objects-key', description: 'xpack.encryptedSavedObjects.encryptionKey', length: 48 },
-          { name: 'security-key', description: 'xpack.security.encryptionKey', length: 48 },
-          { name: 'reporting-key', description: 'xpack.reporting.encryptionKey', length: 48 },
-        ],
-        volumes: [],
-        jobs: [],
-        dependsOn: ['elasticsearch'],
-        containers: [
-          {
-            name: 'main',
-            image: kibanaImage(es, k),
-            user: '1000:0',
-            env: {
-              NODE_OPTIONS: `--max-old-space-size=${Math.floor(memoryMebibytes(k.resources.limits.memory) * 0.75)}`,
-            },
-            ports: [{ ...port('http', 5601, 'ui', 'http', k.hostPorts), external: true }],
-            mounts: [],
-            files: [secretFile(KIBANA_CONFIG, kibanaConfig, { format: 'kibana.yml' }), probePassword],
-            // Status is not anonymous: the check signs in as the monitoring user.
-            health: shellHealth(
-              `${curlAuth('prometheus_exporter', probePassword.path)} http://127.0.0.1:5601/api/status | grep -q '"level":"available"'`,
-              { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 120, retries: 8 },
-            ),
-            resources: k.resources,
-            stopGracePeriodSeconds: 30,
-          },
-          kibanaMetrics.container,
-        ],
-        metrics: kibanaMetrics.metrics,
-      },
-    ];
+    const kibana: ServiceSpec<'kibana', KibanaFacet> = {
+      name: 'kibana',
+      component: 'elasticsearch',
+      configPath: 'services.elasticsearch.kibana',
+      description: 'Kibana, connected to Elasticsearch as kibana_system.',
+      concern: 'data',
+      replicas: k.replicas,
+      scaling: { kind: 'fixed' },
+      facet: kibanaFacet,
+      secrets: [
+        { name: 'saved-objects-key', description: 'xpack.encryptedSavedObjects.encryptionKey', length: 48 },
+        { name: 'security-key', description: 'xpack.security.encryptionKey', length: 48 },
+        { name: 'reporting-key', description: 'xpack.reporting.encryptionKey', length: 48 },
+      ],
+      volumes: [],
+      jobs: [],
+      dependsOn: ['elasticsearch'],
+      containers: [
+        {
+          name: 'main',
+          image: kibanaImage(es, k),
+          user: '1000:0',
+          env: { ...kibanaFacet.env },
+          ports: [{ ...port('http', 5601, 'ui', 'http', k.hostPorts), external: true }],
+          mounts: [],
+          files: [secretFile(KIBANA_CONFIG, kibanaConfig, { format: 'kibana.yml' }), probePassword],
+          // Status is not anonymous: the check signs in as the monitoring user.
+          health: shellHealth(
+            `${curlAuth('prometheus_exporter', probePassword.path)} http://127.0.0.1:5601/api/status | grep -q '"level":"available"'`,
+            { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 120, retries: 8 },
+          ),
+          resources: k.resources,
+          stopGracePeriodSeconds: 30,
+        },
+        kibanaMetrics.container,
+      ],
+      metrics: kibanaMetrics.metrics,
+    };
+    return [search, kibana];
   },
 });

@@ -1,5 +1,7 @@
 /** The service catalogue: every service the platform can run, keyed by its config name. */
 import type { z } from 'zod';
+import type { ServiceSpec } from '../spec/types';
+import type { BuildContext } from './common';
 import { elasticsearch } from './elasticsearch';
 import { nats } from './nats';
 import { neo4j } from './neo4j';
@@ -20,7 +22,25 @@ export const serviceNames = Object.keys(catalogue) as ServiceName[];
 export type ServiceConfig<K extends ServiceName> = z.output<Catalogue[K]['schema']>;
 /** What an environment file may write for one service (everything optional; profiles fill the rest). */
 export type ServiceInput<K extends ServiceName> = DeepPartial<z.input<Catalogue[K]['schema']>>;
+/** Resolved configs of the enabled services. */
+export type ServiceConfigs = { readonly [K in ServiceName]?: ServiceConfig<K> };
 
 export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly U[] : T extends object ? { [P in keyof T]?: DeepPartial<T[P]> } : T;
+
+/** Every spec the catalogue can build, with its literal name and typed facet. */
+export type CatalogueSpec = ReturnType<Catalogue[ServiceName]['build']>[number];
+/** The names specs can have (`garage`, `kibana`, ... besides the catalogue's own names). */
+export type SpecName = CatalogueSpec['name'];
+/** The spec of one name, with its facet. */
+export type SpecOf<N extends SpecName> = Extract<CatalogueSpec, { readonly name: N }>;
+/** The facet of one spec name: what its realizations may know beyond the spec. */
+export type FacetOf<N extends SpecName> = SpecOf<N>['facet'];
+
+/** The specs of the enabled services (compose: config -> neutral specs). */
+export function compose(configs: ServiceConfigs, ctx: BuildContext): ServiceSpec[] {
+  return (Object.entries(configs) as [ServiceName, unknown][]).flatMap(([name, config]) =>
+    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, ctx),
+  );
+}
 
 export type { BuildContext, ServiceDefinition } from './common';

@@ -4,6 +4,7 @@ import { memberName, peerRef, secretRef, selfHost, tpl } from '../spec/template'
 import type { ConfigFile, Text } from '../spec/types';
 import {
   crossCheck,
+  NO_FACET,
   defineService,
   httpHealth,
   identity,
@@ -72,11 +73,16 @@ export const natsSchema = z
     }),
   );
 
-export const nats = defineService({
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'nats',
   title: 'NATS',
   description: 'Messaging with JetStream persistence for agent events and work queues.',
   concern: 'messaging',
+} as const;
+
+export const nats = defineService({
+  ...SERVICE,
   schema: natsSchema,
   build(c, ctx) {
     const maxFile = c.jetstream.maxFile ? memoryBytes(c.jetstream.maxFile) : Math.floor(memoryBytes(c.persistence.size) * 0.9);
@@ -117,9 +123,16 @@ export const nats = defineService({
     const auth = tpl`authorization {\n  user: "platform"\n  password: "${{ ...secretRef('nats', 'password'), form: 'bcrypt' }}"\n}\n`;
     const routePassword = secretRef('nats', 'route-password');
     const routes: ConfigFile | undefined = clustered
-      ? secretFile(ROUTES, routesConf(members.map((i) => tpl`nats://route:${routePassword}@${peerRef('nats', i)}:6222`), routePassword), {
-          format: 'nats.conf',
-        })
+      ? secretFile(
+          ROUTES,
+          routesConf(
+            members.map((i) => tpl`nats://route:${routePassword}@${peerRef('nats', i)}:6222`),
+            routePassword,
+          ),
+          {
+            format: 'nats.conf',
+          },
+        )
       : undefined;
     const metrics = exporter(ctx, {
       image: NATS_EXPORTER_IMAGE,
@@ -129,10 +142,11 @@ export const nats = defineService({
     });
     return [
       {
-        ...identity(this, c.replicas),
+        ...identity(SERVICE, c.replicas),
+        facet: NO_FACET,
         secrets: [
           { name: 'password', description: 'Password of the "platform" NATS user', length: 32 },
-          ...(clustered ? [{ name: 'route-password', description: 'Password the servers\' routes authenticate with', length: 32 }] : []),
+          ...(clustered ? [{ name: 'route-password', description: "Password the servers' routes authenticate with", length: 32 }] : []),
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'JetStream file store', backup: true }],
         jobs: [],
@@ -163,7 +177,14 @@ export const nats = defineService({
             // to the next server only once this one is back in step.
             health: {
               ...httpHealth(8222, '/healthz?js-enabled-only=true', { startPeriodSeconds: 10 }),
-              ...(clustered ? { member: { exec: ['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8222/healthz'], http: { port: 8222, path: '/healthz' } } } : {}),
+              ...(clustered
+                ? {
+                    member: {
+                      exec: ['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8222/healthz'],
+                      http: { port: 8222, path: '/healthz' },
+                    },
+                  }
+                : {}),
             },
             resources: c.resources,
             stopGracePeriodSeconds: 45,
@@ -173,9 +194,16 @@ export const nats = defineService({
         metrics: metrics.metrics,
         ...(clustered
           ? {
-              cluster: { start: 'together', maxUnavailable: 1, discovery: 'routes to every member\'s stable address, authenticated with a generated route password' },
+              cluster: {
+                start: 'together',
+                maxUnavailable: 1,
+                discovery: "routes to every member's stable address, authenticated with a generated route password",
+              },
               connection: {
-                servers: joinTemplates(members.map((i) => tpl`nats://${peerRef('nats', i)}:4222`), ','),
+                servers: joinTemplates(
+                  members.map((i) => tpl`nats://${peerRef('nats', i)}:4222`),
+                  ',',
+                ),
                 'stream-replicas': String(streamReplicas(c.replicas)),
               },
             }

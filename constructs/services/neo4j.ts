@@ -3,6 +3,7 @@ import { formatBinarySize, memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
 import {
   crossCheck,
+  NO_FACET,
   defineService,
   identity,
   imageOrVersion,
@@ -58,17 +59,23 @@ export const neo4jSchema = z
 
 const jvm = (q: string) => formatBinarySize(memoryBytes(q), { k: 'k', m: 'm', g: 'g' });
 
-export const neo4j = defineService({
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'neo4j',
   title: 'Neo4j',
   description: 'Graph database (Community edition) for agent memory and relationships, with generated auth.',
   concern: 'data',
+} as const;
+
+export const neo4j = defineService({
+  ...SERVICE,
   schema: neo4jSchema,
   build(c, ctx) {
     const metrics = probe(ctx, { port: 7474, path: '/' });
     return [
       {
-        ...identity(this, c.replicas),
+        ...identity(SERVICE, c.replicas),
+        facet: NO_FACET,
         secrets: [{ name: 'password', description: 'Password of the neo4j user', length: 32 }],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Graph store and transaction logs', backup: true }],
         jobs: [],

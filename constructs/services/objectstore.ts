@@ -86,13 +86,23 @@ export const objectStoreSchema = z
     }
   });
 
+/** What the object store's realizations know beyond the spec: the buckets (a managed store creates them itself). */
+export interface ObjectStoreFacet {
+  readonly buckets: readonly string[];
+}
+
 type ObjectStoreConfig = z.output<typeof objectStoreSchema>;
 
-export const objectstore = defineService({
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'objectstore',
   title: 'Object store (Garage or MinIO)',
   description: 'S3-compatible object storage for workflow artifacts, agent outputs and uploads.',
   concern: 'data',
+} as const;
+
+export const objectstore = defineService({
+  ...SERVICE,
   schema: objectStoreSchema,
   build(c, ctx) {
     return [c.engine === 'garage' ? garage(c, ctx) : minio(c, ctx)];
@@ -100,11 +110,23 @@ export const objectstore = defineService({
 });
 
 /** The spec's identity: named after the engine, configured at `services.objectstore`. */
-function named(engine: ObjectStoreEngine, c: ObjectStoreConfig) {
+function named<E extends ObjectStoreEngine>(engine: E, c: ObjectStoreConfig) {
+  const archived = ARCHIVED_ENGINES[engine];
   return {
     ...identity({ name: engine, description: `Object storage (${engine})`, concern: 'data' }, c.replicas),
     component: 'objectstore',
     configPath: 'services.objectstore',
+    facet: { buckets: c.buckets } satisfies ObjectStoreFacet,
+    ...(archived
+      ? {
+          notices: [
+            {
+              path: 'services.objectstore.engine',
+              message: `runs ${archived}; move to engine: garage (docs/operations.md, "Object store")`,
+            },
+          ],
+        }
+      : {}),
   };
 }
 
@@ -122,7 +144,7 @@ export function garageReplicationFactor(nodes: number): number {
   return Math.min(nodes, 3);
 }
 
-function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
+function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', ObjectStoreFacet> {
   const clustered = c.replicas > 1;
   // Garage refuses secret files with group or other bits unless told otherwise; on Kubernetes the
   // kubelet mounts them group-readable (fsGroup). They are never world-readable (guardrails).
@@ -186,7 +208,14 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
           EXPECTED_NODES: String(c.replicas),
           NODE_CAPACITY: String(memoryBytes(c.persistence.size)),
           // Nodes do not find each other: the job asks each for its id and has them connect (RPC 3901).
-          ...(clustered ? { NODES: joinTemplates(Array.from({ length: c.replicas }, (_, i) => tpl`${peerRef('garage', i)}`), ' ') } : {}),
+          ...(clustered
+            ? {
+                NODES: joinTemplates(
+                  Array.from({ length: c.replicas }, (_, i) => tpl`${peerRef('garage', i)}`),
+                  ' ',
+                ),
+              }
+            : {}),
         },
         files: [
           { path: GARAGE_INIT, content: garageInitScript, mode: 0o555, format: 'shell' },
@@ -251,7 +280,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
 
 const MINIO_METRICS_TOKEN_DIR = '/var/lib/minio-metrics';
 
-function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
+function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', ObjectStoreFacet> {
   const rootUser = secretValueFile('minio', 'root-user', { mode: 0o400 });
   const rootPassword = secretValueFile('minio', 'root-password', { mode: 0o400 });
   const script = [
@@ -269,6 +298,13 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec {
   return {
     ...named('minio', c),
     managed: 's3',
+    // Pods cannot share a volume between the server and the job that issues the metrics token.
+    requirements: {
+      singleHost: {
+        path: 'services.objectstore.engine',
+        message: 'its create-buckets job shares the metrics-token volume with the server; use engine: garage on a cluster',
+      },
+    },
     secrets: [
       { name: 'root-user', description: 'MinIO root access key', length: 20 },
       { name: 'root-password', description: 'MinIO root secret key', length: 40 },

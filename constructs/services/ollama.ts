@@ -51,11 +51,22 @@ export const ollamaSchema = z
   })
   .superRefine(imageOrVersion);
 
-export const ollama = defineService({
+/** What Ollama's realizations know beyond the spec: the models to have before serving, and the time the pull may take. */
+export interface OllamaFacet {
+  readonly models: readonly string[];
+  readonly pullTimeoutSeconds: number;
+}
+
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'ollama',
   title: 'Ollama',
   description: 'Local model runtime for LLM inference, on GPU where the environment has one.',
   concern: 'ai',
+} as const;
+
+export const ollama = defineService({
+  ...SERVICE,
   schema: ollamaSchema,
   build(c, ctx) {
     const image = resolveImage(OLLAMA_IMAGE, c);
@@ -63,7 +74,8 @@ export const ollama = defineService({
     const pullSeconds = Math.ceil(parseGoDuration(c.pullTimeout)!);
     return [
       {
-        ...identity(this, c.replicas),
+        ...identity(SERVICE, c.replicas),
+        facet: { models: c.models, pullTimeoutSeconds: pullSeconds } satisfies OllamaFacet,
         secrets: [],
         volumes: [{ name: 'models', size: c.persistence.size, description: 'Pulled model weights (re-pullable)', backup: false }],
         jobs:

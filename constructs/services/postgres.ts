@@ -73,38 +73,83 @@ export const postgresSchema = z
 
 const pgSize = (q: string) => formatBinarySize(memoryBytes(q), { k: 'kB', m: 'MB', g: 'GB' });
 
-export const postgres = defineService({
+/**
+ * What PostgreSQL's realizations know beyond the spec: the database and its owner, the major
+ * version, and the tuning (as postgresql.conf values, and as plain numbers for services that take
+ * other units).
+ */
+export interface PostgresFacet {
+  readonly database: string;
+  readonly owner: string;
+  /** The image tag's major version (`18`); absent when the image is pinned by digest alone. */
+  readonly majorVersion: string | undefined;
+  /** Tuning parameters any PostgreSQL server takes, with postgresql.conf values (`256MB`, `scram-sha-256`). */
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly tuning: {
+    readonly maxConnections: number;
+    readonly sharedBuffersBytes: number;
+    readonly effectiveCacheSizeBytes: number;
+    readonly workMemBytes: number;
+    readonly maintenanceWorkMemBytes: number;
+    readonly logMinDurationStatementMs: number;
+  };
+}
+
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'postgres',
   title: 'PostgreSQL',
   description: 'Primary relational database, with a generated password and tuning from the environment.',
   concern: 'data',
+} as const;
+
+export const postgres = defineService({
+  ...SERVICE,
   schema: postgresSchema,
   build(c, ctx) {
     const t = c.tuning;
-    const config = [
-      "listen_addresses = '*'",
-      'port = 5432',
-      `max_connections = ${t.maxConnections}`,
-      `shared_buffers = ${pgSize(t.sharedBuffers)}`,
-      `effective_cache_size = ${pgSize(t.effectiveCacheSize)}`,
-      `work_mem = ${pgSize(t.workMem)}`,
-      `maintenance_work_mem = ${pgSize(t.maintenanceWorkMem)}`,
-      "password_encryption = 'scram-sha-256'",
-      'wal_level = replica',
-      'max_wal_size = 1GB',
-      'min_wal_size = 80MB',
-      'checkpoint_completion_target = 0.9',
-      "shared_preload_libraries = 'pg_stat_statements'",
-      "log_destination = 'stderr'",
-      'logging_collector = off',
-      `log_min_duration_statement = ${t.logMinDurationStatementMs}`,
-      "log_line_prefix = '%m [%p] %q%u@%d '",
-      "timezone = 'UTC'",
-      `hba_file = '${HBA}'`,
-      "ident_file = '/etc/postgresql/pg_ident.conf'",
-      `unix_socket_directories = '${SOCKET_DIR}'`,
-      '',
-    ].join('\n');
+    // Every setting in postgresql.conf order; `layout` ones describe this container (addresses,
+    // files, sockets, logging to stderr), the rest tune any PostgreSQL server and are the facet's
+    // parameters (an operator or a managed service applies them its own way).
+    const settings: { key: string; value: string; layout?: true }[] = [
+      { key: 'listen_addresses', value: "'*'", layout: true },
+      { key: 'port', value: '5432', layout: true },
+      { key: 'max_connections', value: String(t.maxConnections) },
+      { key: 'shared_buffers', value: pgSize(t.sharedBuffers) },
+      { key: 'effective_cache_size', value: pgSize(t.effectiveCacheSize) },
+      { key: 'work_mem', value: pgSize(t.workMem) },
+      { key: 'maintenance_work_mem', value: pgSize(t.maintenanceWorkMem) },
+      { key: 'password_encryption', value: "'scram-sha-256'" },
+      { key: 'wal_level', value: 'replica', layout: true },
+      { key: 'max_wal_size', value: '1GB' },
+      { key: 'min_wal_size', value: '80MB' },
+      { key: 'checkpoint_completion_target', value: '0.9' },
+      { key: 'shared_preload_libraries', value: "'pg_stat_statements'", layout: true },
+      { key: 'log_destination', value: "'stderr'", layout: true },
+      { key: 'logging_collector', value: 'off', layout: true },
+      { key: 'log_min_duration_statement', value: String(t.logMinDurationStatementMs) },
+      { key: 'log_line_prefix', value: "'%m [%p] %q%u@%d '", layout: true },
+      { key: 'timezone', value: "'UTC'" },
+      { key: 'hba_file', value: `'${HBA}'`, layout: true },
+      { key: 'ident_file', value: "'/etc/postgresql/pg_ident.conf'", layout: true },
+      { key: 'unix_socket_directories', value: `'${SOCKET_DIR}'`, layout: true },
+    ];
+    const config = [...settings.map((x) => `${x.key} = ${x.value}`), ''].join('\n');
+    const image = resolveImage(POSTGRES_IMAGE, c);
+    const facet: PostgresFacet = {
+      database: c.database,
+      owner: c.username,
+      majorVersion: /^(\d+)/.exec(image.tag ?? '')?.[1],
+      parameters: Object.fromEntries(settings.filter((x) => !x.layout).map((x) => [x.key, x.value.replace(/^'(.*)'$/, '$1')])),
+      tuning: {
+        maxConnections: t.maxConnections,
+        sharedBuffersBytes: memoryBytes(t.sharedBuffers),
+        effectiveCacheSizeBytes: memoryBytes(t.effectiveCacheSize),
+        workMemBytes: memoryBytes(t.workMem),
+        maintenanceWorkMemBytes: memoryBytes(t.maintenanceWorkMem),
+        logMinDurationStatementMs: t.logMinDurationStatementMs,
+      },
+    };
     // Who may connect how. Over the network: passwords only (SCRAM). On the socket (shared only with the
     // roles job): the OS users postgres and root as the database owner, by peer credentials.
     const hba = [
@@ -155,7 +200,8 @@ export const postgres = defineService({
     });
     return [
       {
-        ...identity(this, c.replicas),
+        ...identity(SERVICE, c.replicas),
+        facet,
         managed: 'rds-postgresql',
         secrets: [
           { name: 'password', description: `Password of the "${c.username}" database owner`, length: 32 },
@@ -169,7 +215,7 @@ export const postgres = defineService({
           job(ctx, {
             name: 'apply-roles',
             description: 'Sets the owner and prometheus_exporter passwords to the current generated values and grants pg_monitor',
-            image: resolveImage(POSTGRES_IMAGE, c),
+            image,
             user: '70:70',
             command: ['/bin/sh', APPLY_ROLES],
             env: {
@@ -188,7 +234,7 @@ export const postgres = defineService({
         containers: [
           {
             name: 'main',
-            image: resolveImage(POSTGRES_IMAGE, c),
+            image,
             // The entrypoint prepares the data directory as root and drops to postgres (uid 70).
             user: '70:70',
             startsAsRoot: true,

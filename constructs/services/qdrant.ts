@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { memberAddress, peerRef, secretRef, tpl } from '../spec/template';
 import {
+  NO_FACET,
   defineService,
   health,
   identity,
@@ -50,17 +51,23 @@ export function defaultReplicationFactor(members: number): number {
   return Math.min(members, 2);
 }
 
-export const qdrant = defineService({
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'qdrant',
   title: 'Qdrant',
   description: 'Vector database for embeddings, with API keys and persistent storage.',
   concern: 'data',
+} as const;
+
+export const qdrant = defineService({
+  ...SERVICE,
   schema: qdrantSchema,
   build(c) {
     const clustered = c.replicas > 1;
     return [
       {
-        ...identity(this, c.replicas),
+        ...identity(SERVICE, c.replicas),
+        facet: NO_FACET,
         secrets: [
           { name: 'api-key', description: 'Read-write API key (header api-key or Authorization: Bearer)', length: 40 },
           { name: 'read-only-api-key', description: 'Read-only API key, used by metrics scraping', length: 40 },

@@ -3,6 +3,7 @@ import { memoryBytes } from '../spec/quantity';
 import { memberAddress, peerRef, secretRef, tpl } from '../spec/template';
 import type { Text } from '../spec/types';
 import {
+  NO_FACET,
   defineService,
   identity,
   imageOrVersion,
@@ -43,11 +44,16 @@ export const rabbitmqSchema = z
   })
   .superRefine(imageOrVersion);
 
-export const rabbitmq = defineService({
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'rabbitmq',
   title: 'RabbitMQ',
   description: 'Message broker with the management UI and native Prometheus metrics; credentials are generated.',
   concern: 'messaging',
+} as const;
+
+export const rabbitmq = defineService({
+  ...SERVICE,
   schema: rabbitmqSchema,
   build(c) {
     const clustered = c.replicas > 1;
@@ -84,7 +90,7 @@ export const rabbitmq = defineService({
       'set -eu',
       ...(clustered
         ? [
-            '# The cluster\'s generated Erlang cookie, owned by this user and readable by it alone (Erlang refuses others).',
+            "# The cluster's generated Erlang cookie, owned by this user and readable by it alone (Erlang refuses others).",
             `(umask 077 && rm -f "$HOME/.erlang.cookie" && cat ${COOKIE} >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie")`,
           ]
         : []),
@@ -103,11 +109,14 @@ export const rabbitmq = defineService({
     ].join('\n');
     return [
       {
-        ...identity(this, c.replicas),
+        ...identity(SERVICE, c.replicas),
+        facet: NO_FACET,
         managed: 'amazon-mq-rabbitmq',
         secrets: [
           { name: 'password', description: 'Password of the "platform" administrator', length: 32 },
-          ...(clustered ? [{ name: 'erlang-cookie', description: 'Erlang cookie the nodes and CLI tools authenticate with', length: 48 }] : []),
+          ...(clustered
+            ? [{ name: 'erlang-cookie', description: 'Erlang cookie the nodes and CLI tools authenticate with', length: 48 }]
+            : []),
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Khepri metadata store and message store', backup: true }],
         jobs: [],
@@ -122,19 +131,25 @@ export const rabbitmq = defineService({
               'not verified read-only: the drill runs Debian’s 3.10 on a writable filesystem, and the Erlang VM writes a crash dump into its working directory; kept writable until a 4.3 node has run with a read-only root',
             command: [START],
             // A node is named after its stable address (long names), which its peers and its own CLI tools use.
-            env: clustered ? ({ HOME, RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_NODENAME: tpl`rabbit@${memberAddress}` } as Record<string, Text>) : {},
+            env: clustered
+              ? ({ HOME, RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_NODENAME: tpl`rabbit@${memberAddress}` } as Record<string, Text>)
+              : {},
             ports: [
               port('amqp', 5672, 'client', 'amqp', c.hostPorts),
               port('management', 15672, 'ui', 'http', c.hostPorts),
               port('prometheus', 15692, 'metrics', 'http', c.hostPorts),
               // Erlang distribution between nodes: epmd, and the node's distribution port (AMQP port + 20000).
-              ...(clustered ? [port('epmd', 4369, 'cluster', 'epmd', c.hostPorts), port('dist', 25672, 'cluster', 'erlang-dist', c.hostPorts)] : []),
+              ...(clustered
+                ? [port('epmd', 4369, 'cluster', 'epmd', c.hostPorts), port('dist', 25672, 'cluster', 'erlang-dist', c.hostPorts)]
+                : []),
             ],
             mounts: [{ volume: 'data', path: '/var/lib/rabbitmq' }],
             files: [
               {
                 path: '/etc/rabbitmq/enabled_plugins',
-                content: clustered ? '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_peer_discovery_k8s].\n' : '[rabbitmq_management,rabbitmq_prometheus].\n',
+                content: clustered
+                  ? '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_peer_discovery_k8s].\n'
+                  : '[rabbitmq_management,rabbitmq_prometheus].\n',
                 mode: 0o644,
                 format: 'erlang-terms',
               },
@@ -186,9 +201,15 @@ export const rabbitmq = defineService({
                 start: 'together' as const,
                 // Quorum queues have three replicas: one node may be down.
                 maxUnavailable: 1,
-                discovery: 'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated',
+                discovery:
+                  'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated',
               },
-              connection: { addresses: joinTemplates(Array.from({ length: c.replicas }, (_, i) => tpl`${peerRef('rabbitmq', i)}:5672`), ',') },
+              connection: {
+                addresses: joinTemplates(
+                  Array.from({ length: c.replicas }, (_, i) => tpl`${peerRef('rabbitmq', i)}:5672`),
+                  ',',
+                ),
+              },
             }
           : {}),
       },

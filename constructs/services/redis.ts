@@ -77,11 +77,21 @@ export const redisSchema = z
     }),
   );
 
-export const redis = defineService({
+/** What Redis's realizations know beyond the spec: the eviction policy a managed cache must apply too. */
+export interface RedisFacet {
+  readonly maxmemoryPolicy: string;
+}
+
+/** The catalogue entry's identity (its specs are named after it). */
+const SERVICE = {
   name: 'redis',
   title: 'Redis',
   description: 'Cache, session store and lightweight queues, with AOF persistence and a password.',
   concern: 'data',
+} as const;
+
+export const redis = defineService({
+  ...SERVICE,
   schema: redisSchema,
   build(c, ctx) {
     const clustered = c.replicas > 1;
@@ -123,7 +133,10 @@ export const redis = defineService({
     });
     const authFile = secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\n`, { format: 'redis.conf' });
     const members = Array.from({ length: c.replicas }, (_, i) => i);
-    const sentinels = joinTemplates(members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`), ' ');
+    const sentinels = joinTemplates(
+      members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`),
+      ' ',
+    );
     // Both processes of a member know the set: who is member 0, every sentinel, their own addresses.
     const memberEnv: Record<string, Text> = {
       REDIS_CONFIG: CONFIG,
@@ -179,7 +192,8 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
     };
     return [
       {
-        ...identity(this, c.replicas),
+        ...identity(SERVICE, c.replicas),
+        facet: { maxmemoryPolicy: c.maxmemoryPolicy } satisfies RedisFacet,
         managed: 'elasticache-redis',
         secrets: [{ name: 'password', description: 'Redis requirepass', length: 32 }],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'AOF and RDB files', backup: true }],
@@ -201,7 +215,11 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               ...shellHealth(`${CLI_AUTH} redis-cli ping | grep -q PONG`, { startPeriodSeconds: 10 }),
               // Joined: the primary, or a replica whose link to the primary is up.
               ...(clustered
-                ? { member: { exec: ['sh', '-c', `${CLI_AUTH} redis-cli info replication | grep -Eq '^(role:master|master_link_status:up)'`] } }
+                ? {
+                    member: {
+                      exec: ['sh', '-c', `${CLI_AUTH} redis-cli info replication | grep -Eq '^(role:master|master_link_status:up)'`],
+                    },
+                  }
                 : {}),
             },
             resources: c.resources,
@@ -223,7 +241,10 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               connection: {
                 mode: 'sentinel',
                 'sentinel-master': SENTINEL_MASTER,
-                sentinels: joinTemplates(members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`), ','),
+                sentinels: joinTemplates(
+                  members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`),
+                  ',',
+                ),
               },
             }
           : {}),

@@ -337,9 +337,33 @@ export interface ClusterSpec {
   readonly discovery: string;
 }
 
-export interface ServiceSpec {
+/** Something a spec cannot do on every target, with the field that chose it and what to do instead. */
+export interface Requirement {
+  /** Where the choice is made in an environment file (`services.objectstore.engine`). */
+  readonly path: string;
+  /** Why, and what to change, in plain words. */
+  readonly message: string;
+}
+
+/**
+ * How a service grows:
+ * - `fixed`: exactly `replicas` members (stateful services, clusters, and caches whose clients
+ *   shard keys or keep sessions: an autoscaler would move their data or cut their sessions);
+ * - `autoscaled`: stateless replicas behind one address, between `replicas` and `max`, added when
+ *   the average CPU use passes `cpuUtilization` percent of the requests.
+ */
+export type Scaling = { readonly kind: 'fixed' } | { readonly kind: 'autoscaled'; readonly max: number; readonly cpuUtilization: number };
+
+/**
+ * A service as targets render it. `N` is its name and `F` its facet: what the service's
+ * realizations may know beyond the spec (PostgreSQL's database, owner and parameters,
+ * Elasticsearch's topology and heap, Ollama's models), typed per service so a realization
+ * receives exactly that and never reads around the spec (the environment, a generated file, an
+ * environment variable).
+ */
+export interface ServiceSpec<N extends string = string, F = unknown> {
   /** Unique service name; also its host name on the service network. */
-  readonly name: string;
+  readonly name: N;
   /** Catalogue entry that produced this spec (e.g. `elasticsearch` for `kibana`). */
   readonly component: string;
   /** Where the spec's settings live in an environment file (e.g. `services.elasticsearch.kibana`). */
@@ -365,4 +389,17 @@ export interface ServiceSpec {
    * @default none
    */
   readonly connection?: Readonly<Record<string, Text>>;
+  /** How the service grows (fixed members, or autoscaled stateless replicas). */
+  readonly scaling: Scaling;
+  /** What a target must offer, or the environment is refused with the requirement's message. @default none */
+  readonly requirements?: {
+    /** Runs on a single host only (a job shares a volume with the server). */
+    readonly singleHost?: Requirement;
+    /** Runs on a cluster target only (more nodes than its replicas, such as dedicated masters). */
+    readonly cluster?: Requirement;
+  };
+  /** Things to act on soon that do not stop a deploy (an archived engine): the synth summary prints them. @default none */
+  readonly notices?: readonly Requirement[];
+  /** What the service's realizations may know beyond the spec. */
+  readonly facet: F;
 }

@@ -2,7 +2,7 @@
  * What each target can provide, as data, so guardrails check specs against it before rendering
  * (and no renderer re-implements the checks).
  */
-import type { Target } from '../../environments/schema';
+import type { Target } from '../../environments/parse/schema';
 
 export interface TargetCapabilities {
   /** Whether GPU workloads can be scheduled. */

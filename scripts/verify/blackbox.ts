@@ -1,5 +1,5 @@
 /** blackbox.yml of every probe sidecar (Docker) and probe Deployment (Kubernetes): `blackbox_exporter --config.check`. */
-import { type Artifact, dockerFiles, needs, sh, terraformRender, validator, write } from './lib';
+import { type Artifact, envsOf, dockerFiles, needs, sh, terraformRender, validator, write } from './lib';
 
 /** The blackbox configurations the Kubernetes stacks keep in ConfigMaps (the probe helpers beside ECK's Kibana). */
 function clusterFiles(artifact: Artifact): { service: string; content: string }[] {
@@ -19,7 +19,12 @@ function clusterFiles(artifact: Artifact): { service: string; content: string }[
 
 export async function verifyBlackbox(artifact: Artifact): Promise<void> {
   if (!needs({ 'prometheus-blackbox-exporter': 'prometheus-blackbox-exporter' }, 'blackbox_exporter --config.check')) return;
-  const configs = [...dockerFiles(artifact, artifact.envs.get('development')!, 'blackbox.yml'), ...clusterFiles(artifact)];
+  const configs = [
+    ...envsOf(artifact, 'docker').flatMap((e) =>
+      dockerFiles(artifact, e, 'blackbox.yml').map((f) => ({ ...f, service: `${e.name}/${f.service}` })),
+    ),
+    ...clusterFiles(artifact),
+  ];
   for (const conf of configs) {
     const file = conf.service.replace(/[^A-Za-z0-9_-]/g, '_');
     await validator(

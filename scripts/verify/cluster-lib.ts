@@ -1,6 +1,6 @@
 /**
- * What the cluster drills share: the test-only `clusters` environment (the large profile on
- * Kubernetes, test/clusters-environment.ts) synthesized once, a member's files, environment and
+ * What the cluster drills share: the `clusters` scenario (the large profile on Kubernetes,
+ * scripts/verify/scenarios/clusters.ts) synthesized once, a member's files, environment and
  * command exactly as its pod gets them (generated secrets replaced by stand-ins, `$(POD_NAME)`
  * expanded as the kubelet does), address rewriting to the loopback interface, and processes that
  * are always stopped, bounded in time.
@@ -10,9 +10,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Testing } from '../../constructs/providers/cdktf';
-import { type Environment, loadEnvironment } from '../../environments/load';
+import type { Environment } from '../../environments/parse/load';
 import { EnvironmentStack } from '../../stacks/environment-stack';
-import { clustersSource } from '../../test/clusters-environment';
+import { prepare } from '../../stacks/pipeline';
+import clusters, { CLUSTERS_FILE } from './scenarios/clusters';
 import { terraformRender, work } from './lib';
 
 let synthesized: { env: Environment; tf: any } | undefined;
@@ -20,7 +21,7 @@ let synthesized: { env: Environment; tf: any } | undefined;
 /** The clusters environment and its synthesized stack (once per run). */
 export function clustersStack(): { env: Environment; tf: any } {
   if (!synthesized) {
-    const env = loadEnvironment(clustersSource());
+    const env = prepare({ file: CLUSTERS_FILE, input: clusters });
     const app = Testing.app({ stackTraces: false });
     const stack = new EnvironmentStack(app, { environment: env });
     synthesized = { env, tf: JSON.parse(Testing.synth(stack)) };

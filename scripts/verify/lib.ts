@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import bcrypt from 'bcryptjs';
-import type { Environment } from '../../environments/load';
+import type { Environment } from '../../environments/parse/load';
 import { containerAddress, jobAddress } from '../../constructs/targets/docker/addressing';
 
 export interface Outcome {
@@ -75,11 +75,16 @@ export function write(name: string, content: string, mode = 0o644): string {
   return file;
 }
 
-/** The synthesized app and the environments it came from. */
+/** The synthesized app and the environments it came from (the drills' scenarios first, then the user's). */
 export interface Artifact {
   readonly outdir: string;
   readonly envs: ReadonlyMap<string, Environment>;
   stackJson(name: string): any;
+}
+
+/** The environments of one target kind, the drills' scenario first. */
+export function envsOf(artifact: Artifact, kind: Environment['target']['kind']): Environment[] {
+  return [...artifact.envs.values()].filter((e) => e.target.kind === kind);
 }
 
 /** The stand-in a check uses for a generated password (deterministic, so files that share a secret agree). */

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, type ConfigArtifact, type Outcome, dockerFiles, needs, sh, validator, work } from './lib';
+import { type Artifact, envsOf, type ConfigArtifact, type Outcome, dockerFiles, needs, sh, validator, work } from './lib';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -146,42 +146,44 @@ function rotationCheck(files: PgFiles, label: string): Outcome {
 
 export async function verifyPostgres(artifact: Artifact): Promise<void> {
   if (!needs({ [`${PG_BIN}/postgres`]: 'postgresql-15', runuser: 'util-linux' }, 'postgres')) return;
-  const dev = artifact.envs.get('development')!;
-  const one = (format: string, pick: (f: ConfigArtifact) => boolean = () => true) => dockerFiles(artifact, dev, format).find(pick)!.content;
-  const files: PgFiles = {
-    conf: one('postgresql.conf'),
-    hba: one('pg_hba.conf'),
-    ident: one('pg_ident.conf'),
-    applyRoles: one('shell', (f) => f.path.endsWith('/apply-roles.sh')),
-  };
-  await validator(
-    'postgresql.conf + pg_hba.conf (PostgreSQL 15 started on them; no passwordless network login)',
-    () => settingsCheck(files, 'good'),
-    () => settingsCheck({ ...files, conf: files.conf.replace(/^shared_buffers = .*$/m, 'shared_buffers = 256XB') }, 'bad'),
-  );
-  await validator(
-    'pg_hba.conf (a trust rule for the network must be caught)',
-    () => settingsCheck(files, 'hba-good'),
-    () =>
-      settingsCheck(
-        { ...files, hba: files.hba.replace(/^host(\s+all\s+all\s+0\.0\.0\.0\/0\s+)scram-sha-256$/m, 'host$1trust') },
-        'hba-bad',
-      ),
-  );
-  await validator(
-    'apply-roles job: rotating the passwords takes effect (new ones log in, old ones do not; PostgreSQL 15)',
-    () => rotationCheck(files, 'rotate-good'),
-    // A job that only creates the role and never applies the current password: rotation silently fails.
-    () =>
-      rotationCheck(
-        {
-          ...files,
-          applyRoles: files.applyRoles.replace(
-            /^ALTER ROLE prometheus_exporter .*$/m,
-            'ALTER ROLE prometheus_exporter WITH LOGIN;\\set x 1',
-          ),
-        },
-        'rotate-bad',
-      ),
-  );
+  for (const dev of envsOf(artifact, 'docker').filter((e) => e.specs.some((s) => s.name === 'postgres'))) {
+    const one = (format: string, pick: (f: ConfigArtifact) => boolean = () => true) =>
+      dockerFiles(artifact, dev, format).find(pick)!.content;
+    const files: PgFiles = {
+      conf: one('postgresql.conf'),
+      hba: one('pg_hba.conf'),
+      ident: one('pg_ident.conf'),
+      applyRoles: one('shell', (f) => f.path.endsWith('/apply-roles.sh')),
+    };
+    await validator(
+      `${dev.name}: postgresql.conf + pg_hba.conf (PostgreSQL 15 started on them; no passwordless network login)`,
+      () => settingsCheck(files, `${dev.name}-good`),
+      () => settingsCheck({ ...files, conf: files.conf.replace(/^shared_buffers = .*$/m, 'shared_buffers = 256XB') }, `${dev.name}-bad`),
+    );
+    await validator(
+      `${dev.name}: pg_hba.conf (a trust rule for the network must be caught)`,
+      () => settingsCheck(files, `${dev.name}-hba-good`),
+      () =>
+        settingsCheck(
+          { ...files, hba: files.hba.replace(/^host(\s+all\s+all\s+0\.0\.0\.0\/0\s+)scram-sha-256$/m, 'host$1trust') },
+          `${dev.name}-hba-bad`,
+        ),
+    );
+    await validator(
+      `${dev.name}: apply-roles job: rotating the passwords takes effect (new ones log in, old ones do not; PostgreSQL 15)`,
+      () => rotationCheck(files, `${dev.name}-rotate-good`),
+      // A job that only creates the role and never applies the current password: rotation silently fails.
+      () =>
+        rotationCheck(
+          {
+            ...files,
+            applyRoles: files.applyRoles.replace(
+              /^ALTER ROLE prometheus_exporter .*$/m,
+              'ALTER ROLE prometheus_exporter WITH LOGIN;\\set x 1',
+            ),
+          },
+          `${dev.name}-rotate-bad`,
+        ),
+    );
+  }
 }

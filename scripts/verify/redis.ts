@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, type Outcome, dockerFiles, needs, sh, standIn, validator, work } from './lib';
+import { type Artifact, envsOf, type Outcome, dockerFiles, needs, sh, standIn, validator, work } from './lib';
 
 const AUTH_PATH = '/usr/local/etc/redis/auth.conf';
 
@@ -56,17 +56,19 @@ async function redisCheck(conf: string, auth: string): Promise<Outcome> {
 
 export async function verifyRedis(artifact: Artifact): Promise<void> {
   if (!needs({ 'redis-server': 'redis-server', 'redis-cli': 'redis-tools' }, 'redis-server')) return;
-  const files = dockerFiles(artifact, artifact.envs.get('development')!, 'redis.conf');
-  const conf = files.find((f) => f.path.endsWith('/redis.conf'))!.content;
-  const auth = files.find((f) => f.path === AUTH_PATH)!.content;
-  await validator(
-    'redis.conf + auth.conf (redis-server started on them; the generated password required)',
-    () => redisCheck(conf, auth),
-    () => redisCheck(conf.replace('maxmemory-policy allkeys-lru', 'maxmemory-policy evict-whatever'), auth),
-  );
-  await validator(
-    'redis auth.conf (a server started without it answers without a password: must be rejected)',
-    () => redisCheck(conf, auth),
-    () => redisCheck(conf, '# no password\n'),
-  );
+  for (const env of envsOf(artifact, 'docker').filter((e) => e.specs.some((s) => s.name === 'redis'))) {
+    const files = dockerFiles(artifact, env, 'redis.conf');
+    const conf = files.find((f) => f.path.endsWith('/redis.conf'))!.content;
+    const auth = files.find((f) => f.path === AUTH_PATH)!.content;
+    await validator(
+      `${env.name}: redis.conf + auth.conf (redis-server started on them; the generated password required)`,
+      () => redisCheck(conf, auth),
+      () => redisCheck(conf.replace(/^maxmemory-policy \S+$/m, 'maxmemory-policy evict-whatever'), auth),
+    );
+    await validator(
+      `${env.name}: redis auth.conf (a server started without it answers without a password: must be rejected)`,
+      () => redisCheck(conf, auth),
+      () => redisCheck(conf, '# no password\n'),
+    );
+  }
 }

@@ -4,37 +4,41 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, needs, record, sh, terraformRender, validator, work } from './lib';
+import { type Artifact, envsOf, needs, record, sh, terraformRender, validator, work } from './lib';
 
 export async function verifyShell(artifact: Artifact): Promise<void> {
   if (!needs({ sh: 'dash', bash: 'bash' }, 'shell syntax')) return;
   const scripts: { where: string; shell: string; script: string }[] = [];
-  const tf = artifact.stackJson('development');
-  for (const [address, c] of Object.entries<any>(tf.resource.docker_container)) {
-    for (const [field, argv] of [
-      ['healthcheck', (c.healthcheck?.test ?? []).slice(1)],
-      ['entrypoint', c.entrypoint ?? []],
-      ['command', c.command ?? []],
-    ] as [string, string[]][]) {
-      const i = argv.findIndex((a, k) => /^(\/bin\/)?(sh|bash)$/.test(a) && argv[k + 1] === '-c');
-      if (i >= 0)
-        scripts.push({
-          where: `${address} ${field}`,
-          shell: argv[i]!.replace('/bin/', ''),
-          script: terraformRender(argv[i + 2]!, tf.resource),
-        });
+  const stacks = envsOf(artifact, 'docker').map((e) => ({ name: e.name, tf: artifact.stackJson(e.name) }));
+  for (const { name, tf } of stacks)
+    for (const [container, c] of Object.entries<any>(tf.resource.docker_container)) {
+      const address = `${name} ${container}`;
+      for (const [field, argv] of [
+        ['healthcheck', (c.healthcheck?.test ?? []).slice(1)],
+        ['entrypoint', c.entrypoint ?? []],
+        ['command', c.command ?? []],
+      ] as [string, string[]][]) {
+        const i = argv.findIndex((a, k) => /^(\/bin\/)?(sh|bash)$/.test(a) && argv[k + 1] === '-c');
+        if (i >= 0)
+          scripts.push({
+            where: `${address} ${field}`,
+            shell: argv[i]!.replace('/bin/', ''),
+            script: terraformRender(argv[i + 2]!, tf.resource),
+          });
+      }
+      for (const u of c.upload ?? []) {
+        const shebang = /^#!\s*(?:\/usr\/bin\/env\s+)?(?:\/bin\/|\/usr\/bin\/)?(sh|bash)\b/.exec(u.content);
+        if (shebang) scripts.push({ where: `${address} ${u.file}`, shell: shebang[1]!, script: terraformRender(u.content, tf.resource) });
+      }
     }
-    for (const u of c.upload ?? []) {
-      const shebang = /^#!\s*(?:\/usr\/bin\/env\s+)?(?:\/bin\/|\/usr\/bin\/)?(sh|bash)\b/.exec(u.content);
-      if (shebang) scripts.push({ where: `${address} ${u.file}`, shell: shebang[1]!, script: terraformRender(u.content, tf.resource) });
-    }
-  }
   const parse = (items: typeof scripts) => {
     const bad = items.map((x) => ({ ...x, r: sh(x.shell, ['-n', '-c', x.script]) })).filter((x) => x.r.code !== 0);
     return bad.length === 0 ? { code: 0, out: '' } : { code: 1, out: bad.map((x) => `${x.where}: ${x.r.out}`).join('\n') };
   };
   // The wrapper that deletes a job's secret files when it ends: files gone, exit status kept.
-  const job = Object.values<any>(tf.resource.docker_container).find((c) => c.entrypoint?.[3] === 'with-secrets');
+  const job = stacks
+    .flatMap(({ tf }) => Object.values<any>(tf.resource.docker_container))
+    .find((c) => c.entrypoint?.[3] === 'with-secrets');
   if (!job) record('job secret cleanup', false, 'no job with secret files found');
   else {
     const wrapper = (script: string, exit: number) => {

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, type Outcome, needs, sh, validator, work } from './lib';
+import { type Artifact, envsOf, type Outcome, needs, sh, validator, work } from './lib';
 
 const standInName = (type: string, name: string) => `${type}__${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
 
@@ -60,17 +60,19 @@ function validate(json: any, label: string): Outcome {
 
 export async function verifyTerraformMeta(artifact: Artifact): Promise<void> {
   if (!needs({ terraform: 'the Terraform CLI' }, 'terraform validate (meta-arguments)')) return;
-  const meta = metaOnly(artifact.stackJson('development'));
-  const count = Object.keys(meta.resource.terraform_data).length;
-  await validator(
-    `development stack: depends_on and lifecycle of its ${count} resources (terraform validate on terraform_data stand-ins)`,
-    () => validate(meta, 'good'),
-    // The form cdktf 0.21 writes for a resource object in replace_triggered_by.
-    () => {
-      const broken = structuredClone(meta);
-      const job = Object.values<any>(broken.resource.terraform_data).find((r) => r.lifecycle?.replace_triggered_by);
-      job.lifecycle.replace_triggered_by = job.lifecycle.replace_triggered_by.map((r: string) => `\${${r}}`);
-      return validate(broken, 'bad');
-    },
-  );
+  for (const env of envsOf(artifact, 'docker')) {
+    const meta = metaOnly(artifact.stackJson(env.name));
+    const count = Object.keys(meta.resource.terraform_data).length;
+    await validator(
+      `${env.name} stack: depends_on and lifecycle of its ${count} resources (terraform validate on terraform_data stand-ins)`,
+      () => validate(meta, `${env.name}-good`),
+      // The form cdktf 0.21 writes for a resource object in replace_triggered_by.
+      () => {
+        const broken = structuredClone(meta);
+        const job = Object.values<any>(broken.resource.terraform_data).find((r) => r.lifecycle?.replace_triggered_by);
+        job.lifecycle.replace_triggered_by = job.lifecycle.replace_triggered_by.map((r: string) => `\${${r}}`);
+        return validate(broken, `${env.name}-bad`);
+      },
+    );
+  }
 }

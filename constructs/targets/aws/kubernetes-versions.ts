@@ -11,6 +11,9 @@
  * support from a secondary source. Dates not in those sources follow the 14 + 12 months rule
  * (1.33's release, 1.36's end of extended support). Update this table when AWS publishes a version.
  */
+import { type AddonName, addonNames } from '../../../environments/parse/aws';
+
+export { type AddonName, addonNames };
 
 export interface EksVersion {
   /** When the version reached EKS (ISO date). */
@@ -27,8 +30,6 @@ export interface EksVersion {
   readonly addons?: AddonVersions;
 }
 
-export const addonNames = ['vpc-cni', 'coredns', 'kube-proxy', 'aws-ebs-csi-driver', 'eks-pod-identity-agent'] as const;
-export type AddonName = (typeof addonNames)[number];
 export type AddonVersions = { readonly [K in AddonName]: string };
 
 export const eksVersions: Readonly<Record<string, EksVersion>> = {

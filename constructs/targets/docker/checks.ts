@@ -1,9 +1,9 @@
 /**
  * What a single Docker host can and cannot do, checked before anything is rendered: no two services
  * on one host port (the message names both fields), published ports inside the port range, a
- * bridge subnet with room for every container, and one Elasticsearch node (no dedicated masters).
+ * bridge subnet with room for every container, and no service that needs a cluster target.
  */
-import type { Environment, Issue } from '../../../environments/load';
+import type { Environment, Issue } from '../../../environments/parse/load';
 import { containerAddresses, containerCount } from './network';
 import { publications } from './publishing';
 
@@ -32,11 +32,10 @@ export function dockerChecks(env: Environment): Issue[] {
         `and by ${other.decidedBy} (${other.spec.configPath} port ${other.port.name}); choose another port for one of them`,
     });
   }
-  if (env.services.elasticsearch?.topology === 'dedicated') {
-    issues.push({
-      path: 'services.elasticsearch.topology',
-      message: "the docker target runs one Elasticsearch node; dedicated master nodes need a cluster target, so use topology: 'combined'",
-    });
+  // What needs more nodes than its replicas (dedicated masters) cannot run on one host.
+  for (const spec of env.specs) {
+    const needs = spec.requirements?.cluster;
+    if (needs) issues.push({ path: needs.path, message: `the docker target runs on one host: ${needs.message}` });
   }
   const needed = containerCount(env.specs);
   const room = containerAddresses(env.target.network);

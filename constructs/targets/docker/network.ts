@@ -1,5 +1,5 @@
 /** The Docker bridge network's addressing (pure): the explicit gateway and the subnet's capacity. */
-import { type Cidr, formatIpv4, parseCidr, parseIpv4 } from '../../../environments/network';
+import { type Cidr, formatIpv4, parseCidr, parseIpv4 } from '../../../environments/parse/network';
 import type { ServiceSpec } from '../../spec/types';
 
 export interface DockerNetworkConfig {

@@ -5,7 +5,7 @@
  * added to each port number. A service's explicit `hostPorts` entry overrides the policy for that port.
  * Metrics and cluster ports are never published.
  */
-import type { Environment } from '../../../environments/load';
+import type { Environment } from '../../../environments/parse/load';
 import type { PortPurpose, PortSpec, ServiceSpec } from '../../spec/types';
 
 export type PublishMode = 'none' | 'web' | 'all';

@@ -1,144 +1,51 @@
 /**
- * Elasticsearch on ECK: the operator handles what a cluster needs beyond configuration (discovery
- * and voting exclusions when the topology changes, shard migration before a node leaves, transport
- * TLS, rolling restarts one node at a time while the cluster stays green, a health-aware
- * PodDisruptionBudget). The operator comes from its chart (eck-operator 3.5.0), the `Elasticsearch`
- * resource from charts/platform-elastic.
- *
- * From the spec: the version (the image's tag), the image, the heap, the resources, the volume size,
- * the replicas and the settings of its elasticsearch.yml that ECK leaves to the user; from the
- * environment: the topology (`combined` nodes, or three dedicated masters beside the data nodes).
- * `node.store.allow_mmap: false`, so no privileged sysctl init container is needed and the pods meet
- * the `restricted` Pod Security Standard with ECK's default security context.
- *
- * Users: the file realm holds `elastic` (for people) and `prometheus_exporter` (the exporter), each
- * from a `kubernetes.io/basic-auth` Secret with the generated password; ECK hashes the password,
- * watches the Secret and re-applies a changed one (cloud-on-k8s `pkg/controller/elasticsearch/user/
- * user_provided.go` at v3.5.0: `WatchUserProvidedSecrets`, `ReuseOrGenerateHash`), so rotation is a
- * Terraform apply. Because `elastic` is in the file realm, ECK does not create its own
- * `<name>-es-elastic-user` Secret (`user/predefined.go`). The Docker target's setup job, its
- * `platform_admin` and the `kibana_system` password are not used: ECK has internal users for its
- * probes and gives Kibana its own service account token.
- *
- * Readiness is ECK's: for 8.2 and later a TCP check of `readiness.port`, which a node opens once it has
- * joined a cluster with an elected master (`nodespec/readiness_probe.go`, `settings/merged_config.go`).
- *
- * Metrics: the spec's exporter runs once as its own Deployment (`--es.all` on every node would
- * report the cluster's metrics several times), over HTTPS with the CA ECK publishes in
- * `<name>-es-http-certs-public`. Clients use `<name>-es-http` (ECK's Service, HTTPS).
+ * Elasticsearch on a cluster, the part checks need before anything renders (pure): the node sets
+ * the facet's topology asks for, and what the cluster runs for it (those nodes and the exporter
+ * once, as its own pod), which the namespace quota and the synth summary count.
  */
-import { formatBinarySize, memoryBytes } from '../../spec/quantity';
-import { hostRef, secretRef, tpl } from '../../spec/template';
-import type { ContainerSpec, ServiceSpec, Text } from '../../spec/types';
-import type { Environment } from '../../../environments/load';
-import { Construct, type ITerraformDependable } from '../../providers/cdktf';
-import { SecretV1 } from '../../providers/kubernetes';
-import { pinAddress } from '../terraform';
-import type { K8sContext, PodGroup, Realization, Realized } from './context';
-import { CA_DIR, ECK_NAMESPACE, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
-import { imageOf } from './pod';
-import { canonicalMemory, canonicalResources } from './quantities';
+import type { ElasticsearchFacet } from '../../services/elasticsearch';
+import type { ContainerSpec, ResourceRequirements, ServiceSpec } from '../../spec/types';
 
-/** The data volume's claim name: ECK mounts the claim of this name at the data path. */
-const DATA_CLAIM = 'elasticsearch-data';
 /** Dedicated master nodes (a majority survives the loss of one). */
 export const MASTER_COUNT = 3;
 /** Roles of the data nodes when the masters are dedicated (no `ml`: the Basic licence runs no ML jobs). */
 export const DATA_ROLES = ['data', 'ingest', 'transform', 'remote_cluster_client'] as const;
 
-/**
- * Settings of the spec's elasticsearch.yml that ECK owns (it writes them itself or refuses them:
- * cloud-on-k8s `pkg/apis/elasticsearch/v1/fields.go`), or that only make sense for the single
- * Docker node: discovery, addresses, paths, TLS (always on with ECK), the realms (ECK defines
- * `file1` and `native1`).
- */
-const ECK_OWNED = [
-  'cluster.name',
-  'node.name',
-  'network.host',
-  'http.port',
-  'discovery.type',
-  'path.data',
-  'xpack.security.enabled',
-  'xpack.security.http.ssl.enabled',
-  'xpack.security.transport.ssl.enabled',
-];
-const ECK_OWNED_PREFIXES = ['xpack.security.authc.realms.'];
-
-/** The spec's elasticsearch.yml settings that go into every node set's `config`. */
-export function eckConfig(yml: string): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = {};
-  for (const line of yml.split('\n')) {
-    const m = /^([a-z0-9_.]+):\s*(.*)$/.exec(line.trim());
-    if (!m) continue;
-    const [, key, raw] = m as unknown as [string, string, string];
-    if (ECK_OWNED.includes(key) || ECK_OWNED_PREFIXES.some((p) => key.startsWith(p))) continue;
-    out[key] = raw === 'true' ? true : raw === 'false' ? false : raw.replace(/^"(.*)"$/, '$1');
-  }
-  return out;
-}
-
-/** The role prometheus_exporter, as on Docker: cluster and index monitoring, nothing else. */
-export const EXPORTER_ROLE = `prometheus_exporter:
-  cluster: ["monitor"]
-  indices:
-    - names: ["*"]
-      privileges: ["monitor"]
-`;
-
-interface NodeSetShape {
+export interface NodeSetShape {
   readonly name: string;
   readonly count: number;
   readonly roles?: readonly string[];
-  readonly resources: ContainerSpec['resources'];
-  readonly heap: string;
+  readonly resources: ResourceRequirements;
+  /** JVM options (the heap). */
+  readonly javaOpts: string;
   readonly size: string;
 }
 
-/** The node sets the environment's topology asks for. */
-export function nodeSetShapes(spec: ServiceSpec, env: Environment): NodeSetShape[] {
-  const es = env.services.elasticsearch;
+/** The node sets the topology asks for: one set of combined nodes, or three masters and the data nodes. */
+export function nodeSetShapes(spec: ServiceSpec<string, ElasticsearchFacet>): NodeSetShape[] {
+  const { facet } = spec;
   const main = spec.containers[0]!;
-  const heap = javaOpts(main);
   const size = spec.volumes.find((v) => v.name === 'data')!.size;
-  if (es?.topology !== 'dedicated') return [{ name: 'default', count: spec.replicas, resources: main.resources, heap, size }];
-  const m = es.masters!;
-  const masterHeap = formatBinarySize(memoryBytes(m.heap), { k: 'k', m: 'm', g: 'g' });
+  const data = { count: spec.replicas, resources: main.resources, javaOpts: facet.javaOpts, size };
+  if (facet.topology !== 'dedicated' || !facet.masters) return [{ name: 'default', ...data }];
+  const m = facet.masters;
   return [
-    {
-      name: 'masters',
-      count: MASTER_COUNT,
-      roles: ['master'],
-      resources: m.resources,
-      heap: `-Xms${masterHeap} -Xmx${masterHeap}`,
-      size: m.persistence.size,
-    },
-    { name: 'data', count: spec.replicas, roles: DATA_ROLES, resources: main.resources, heap, size },
+    { name: 'masters', count: MASTER_COUNT, roles: ['master'], resources: m.resources, javaOpts: m.javaOpts, size: m.size },
+    { name: 'data', roles: DATA_ROLES, ...data },
   ];
 }
 
-function javaOpts(main: ContainerSpec): string {
-  const opts = main.env.ES_JAVA_OPTS;
-  if (typeof opts !== 'string') throw new Error('elasticsearch: ES_JAVA_OPTS must be a literal');
-  return opts;
-}
-
-function exporterOf(spec: ServiceSpec): ContainerSpec {
+/** The spec's exporter container (run once, as its own Deployment). */
+export function exporterOf(spec: ServiceSpec): ContainerSpec {
   const c = spec.containers.find((x) => x.name === 'exporter');
   if (!c) throw new Error(`${spec.name}: the spec has no exporter container`);
   return c;
 }
 
-const literalStart = (t: Text) => (typeof t === 'string' ? t : typeof t.parts[0] === 'string' ? t.parts[0] : '');
-
-export const elasticsearch: Realization = {
-  describe: () =>
-    `ECK operator (chart eck-operator ${ECK_VERSION}) + Elasticsearch resource (chart platform-elastic, in this repository); exporter as its own Deployment`,
-  why: () =>
-    "What a cluster needs beyond configuration is ECK's work: discovery and the initial masters, rolling changes that keep the cluster green, TLS between nodes, a disruption budget; the operator comes from its chart and the Elasticsearch resource from a chart kept here, so nothing needs the CRD at plan time.",
-  serviceName: (spec) => `${spec.name}-es-http`,
-  footprint: (spec, env) => [
-    ...nodeSetShapes(spec, env).map((n) => ({
+/** What the cluster runs: every node set's members, and the exporter once. */
+export function elasticsearchFootprint(spec: ServiceSpec<string, ElasticsearchFacet>): ServiceSpec[] {
+  return [
+    ...nodeSetShapes(spec).map((n) => ({
       ...spec,
       name: `${spec.name}-${n.name}`,
       replicas: n.count,
@@ -147,132 +54,5 @@ export const elasticsearch: Realization = {
       jobs: [],
     })),
     { ...spec, name: `${spec.name}-exporter`, replicas: 1, containers: [exporterOf(spec)], volumes: [], jobs: [] },
-  ],
-  render: (scope, ctx, spec, dependsOn) => new EckElasticsearch(scope, spec.name, ctx, spec, dependsOn).realized,
-};
-
-class EckElasticsearch extends Construct {
-  readonly realized: Realized;
-
-  constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec, dependsOn: readonly ITerraformDependable[]) {
-    super(scope, id);
-    const { ns, main, version, operator, labels, podMetadata: podMeta } = eckBasis(ctx, spec, 'Elasticsearch');
-
-    const secret = (name: string, part: string, type: string, data: Record<string, string>) =>
-      pinAddress(
-        new SecretV1(this, name, { metadata: { name, namespace: ns, labels }, type, data, dependsOn: [...ctx.foundation] }),
-        spec.name,
-        part,
-        'secret',
-      );
-    const user = (username: string, password: string, roles: string) =>
-      secret(`${spec.name}-user-${username.replace(/_/g, '-')}`, `user_${username}`, 'kubernetes.io/basic-auth', {
-        username,
-        password: ctx.secrets.value(secretRef(spec.name, password)),
-        roles,
-      });
-    const elastic = user('elastic', 'elastic-password', 'superuser');
-    const exporterUser = user('prometheus_exporter', 'exporter-password', 'prometheus_exporter');
-    const roles = secret(`${spec.name}-roles`, 'roles', 'Opaque', { 'roles.yml': EXPORTER_ROLE });
-
-    const conf = main.files.find((f) => f.format === 'elasticsearch.yml')?.content;
-    if (typeof conf !== 'string') throw new Error(`${spec.name}: elasticsearch.yml must be a literal file`);
-    const config = eckConfig(conf);
-    const zones = ctx.cluster.zones?.length ? [...ctx.cluster.zones] : undefined;
-    const nodeSets = nodeSetShapes(spec, ctx.env).map((n) => ({
-      name: n.name,
-      count: n.count,
-      config: { ...config, ...(n.roles ? { 'node.roles': [...n.roles] } : {}), 'node.store.allow_mmap': false },
-      podTemplate: {
-        metadata: podMeta,
-        spec: {
-          priorityClassName: ctx.dataPriorityClass,
-          containers: [
-            {
-              name: 'elasticsearch',
-              env: [{ name: 'ES_JAVA_OPTS', value: n.heap }],
-              resources: canonicalResources(n.resources),
-            },
-          ],
-          // Members of a node set on different Kubernetes nodes; zones through zoneAwareness below.
-          ...(n.count > 1
-            ? {
-                topologySpreadConstraints: [
-                  {
-                    maxSkew: 1,
-                    topologyKey: 'kubernetes.io/hostname',
-                    whenUnsatisfiable: 'DoNotSchedule',
-                    labelSelector: {
-                      matchLabels: {
-                        'elasticsearch.k8s.elastic.co/cluster-name': spec.name,
-                        'elasticsearch.k8s.elastic.co/statefulset-name': `${spec.name}-es-${n.name}`,
-                      },
-                    },
-                  },
-                ],
-              }
-            : {}),
-        },
-      },
-      volumeClaimTemplates: [
-        {
-          metadata: { name: DATA_CLAIM },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: canonicalMemory(n.size) } },
-            ...(ctx.cluster.storageClass ? { storageClassName: ctx.cluster.storageClass } : {}),
-          },
-        },
-      ],
-      // Pods spread over the zones (required) and shard copies kept in different zones.
-      ...(zones ? { zoneAwareness: { zones } } : {}),
-    }));
-
-    const values = {
-      labels: ctx.commonLabels,
-      elasticsearch: {
-        enabled: true,
-        name: spec.name,
-        version,
-        image: imageOf(main),
-        // Plain names (the Secrets are dependencies of the release): values stay free of references.
-        fileRealm: [`${spec.name}-user-elastic`, `${spec.name}-user-prometheus-exporter`],
-        roles: [`${spec.name}-roles`],
-        volumeClaimDeletePolicy: 'DeleteOnScaledownOnly',
-        maxUnavailable: 1,
-        nodeSets,
-      },
-    };
-    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, elastic, exporterUser, roles], {
-      timeoutSeconds: 300,
-      // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
-      preventDestroy: ctx.env.protectData,
-    });
-
-    const exporter = exporterOf(spec);
-    const helper = new Helper(this, ctx, spec, {
-      part: 'exporter',
-      container: {
-        ...exporter,
-        args: [
-          tpl`--es.uri=https://${hostRef(spec.name)}:9200`,
-          `--es.ca=${CA_DIR}/ca.crt`,
-          ...(exporter.args ?? []).filter((a) => !literalStart(a).startsWith('--es.uri=')),
-        ],
-      },
-      caSecret: `${spec.name}-es-http-certs-public`,
-      dependsOn: [release],
-    });
-
-    const server: PodGroup = {
-      id: spec.name,
-      service: spec.name,
-      namespace: ns,
-      labels: { 'elasticsearch.k8s.elastic.co/cluster-name': spec.name },
-      ports: main.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: 'TCP' as const })),
-      role: 'server',
-      ingressFrom: [{ namespace: ECK_NAMESPACE, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
-    };
-    this.realized = { ready: [release, helper.deployment], pods: [server, helper.group] };
-  }
+  ];
 }

@@ -1,0 +1,180 @@
+/**
+ * Everything this stack puts into the EKS cluster it creates.
+ *
+ * The kubernetes and helm providers are configured from the cluster's own attributes with exec
+ * authentication (`aws eks get-token`, fresh on every call). HashiCorp advises against configuring a
+ * provider from a cluster created in the same configuration: it works for creation only when
+ * nothing needs the cluster at plan time. So nothing here reads the cluster while planning: typed
+ * `*_v1` resources and Helm releases only, no `kubernetes_manifest`, no kubernetes data sources.
+ * docs/operations.md covers the cases where the provider configuration is unknown (a cluster
+ * replacement, a destroy).
+ *
+ * AWS-specific pieces live here (the gp3 default StorageClass, the cluster autoscaler, the managed
+ * services' endpoints and credentials as ConfigMaps and Secrets, the applications' Pod Identity);
+ * the services themselves are the Kubernetes renderer's (`InClusterPlatform`).
+ */
+import type { Environment } from '../../../environments/parse/load';
+import { Construct, Fn, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
+import {
+  ConfigMapV1,
+  HelmProvider,
+  KubernetesProvider,
+  NamespaceV1,
+  SecretV1,
+  ServiceAccountV1,
+  StorageClassV1,
+} from '../../providers/kubernetes';
+import { type ClusterFacts, InClusterPlatform } from '../kubernetes/platform';
+import type { ServiceSpec } from '../../spec/types';
+import { pinAddress } from '../terraform';
+import { ClusterAutoscaler } from './autoscaler';
+import type { AwsContext, Statement } from './context';
+import type { Cluster } from './eks';
+import type { ManagedEndpoint } from './managed';
+import { GPU_TAINT, type NodePools, POOL_LABEL } from './node-pools';
+import { PodIdentity } from './pod-identity';
+
+/** The service account the platform's applications run as, to reach the managed services by IAM. */
+export const APP_SERVICE_ACCOUNT = 'platform-app';
+
+export interface InClusterInputs {
+  /** The environment, for the in-cluster platform (the Kubernetes target's renderer). */
+  readonly environment: Environment;
+  readonly ctx: AwsContext;
+  readonly cluster: Cluster;
+  readonly pools: NodePools;
+  /** Add-ons that need nodes (CoreDNS, EBS CSI): workloads wait for them. */
+  readonly addons: readonly ITerraformDependable[];
+  readonly managed: ReadonlyMap<string, ManagedEndpoint>;
+  readonly inClusterSpecs: readonly ServiceSpec[];
+}
+
+export class InCluster extends Construct {
+  readonly platform: InClusterPlatform;
+
+  constructor(scope: Construct, id: string, inputs: InClusterInputs) {
+    super(scope, id);
+    const { ctx, cluster, pools } = inputs;
+    const eks = cluster.cluster;
+    const connection = {
+      host: eks.endpoint,
+      clusterCaCertificate: Fn.base64decode(eks.certificateAuthority.get(0).data),
+    };
+    const exec = {
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: 'aws',
+      args: ['eks', 'get-token', '--cluster-name', eks.name, '--region', ctx.region, '--output', 'json'],
+    };
+    new KubernetesProvider(this, 'kubernetes', { ...connection, exec: [exec] });
+    new HelmProvider(this, 'helm', { kubernetes: { ...connection, exec } });
+
+    // The deploying role must hold its access entry before the providers talk to the cluster.
+    const access: ITerraformDependable[] = [...cluster.access];
+    const nodes: ITerraformDependable[] = [pools.system.group, ...(pools.gpu ? [pools.gpu.group] : []), ...inputs.addons];
+
+    // gp3, encrypted, the default class; volumes are kept after their claim goes when data is protected.
+    pinAddress(
+      new StorageClassV1(this, 'gp3', {
+        metadata: { name: 'gp3', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+        storageProvisioner: 'ebs.csi.aws.com',
+        parameters: { type: 'gp3', encrypted: 'true', 'csi.storage.k8s.io/fstype': 'ext4' },
+        reclaimPolicy: ctx.protectData ? 'Retain' : 'Delete',
+        volumeBindingMode: 'WaitForFirstConsumer',
+        allowVolumeExpansion: true,
+        dependsOn: access,
+      }),
+      'gp3',
+    );
+
+    // The cluster's name as a plain value (known at synthesis): Helm values compare as text.
+    new ClusterAutoscaler(this, 'autoscaler', ctx, ctx.prefix, [...access, pools.system.group, ...inputs.addons]);
+
+    const namespace = pinAddress(
+      new NamespaceV1(this, 'namespace', {
+        metadata: { name: ctx.target.eks.namespace, labels: { 'app.kubernetes.io/part-of': ctx.project } },
+        dependsOn: access,
+      }),
+      'platform',
+    );
+    const ns = namespace.metadata.name;
+
+    // Managed services' endpoints (ConfigMap) and credentials (Secret, values by reference only).
+    const clientStatements: Statement[] = [];
+    for (const [service, m] of inputs.managed) {
+      const labels = {
+        'app.kubernetes.io/name': service,
+        'app.kubernetes.io/part-of': ctx.project,
+        'agent-platform.io/managed-by': 'aws',
+      };
+      pinAddress(
+        new ConfigMapV1(this, `${service}-endpoint`, {
+          metadata: { name: `${service}-endpoint`, namespace: ns, labels },
+          data: { ...m.endpoint },
+        }),
+        service,
+        'endpoint',
+      );
+      if (m.credentials) {
+        pinAddress(
+          new SecretV1(this, `${service}-credentials`, {
+            metadata: { name: `${service}-credentials`, namespace: ns, labels },
+            type: 'Opaque',
+            data: { ...m.credentials },
+          }),
+          service,
+          'credentials',
+        );
+      }
+      clientStatements.push(...m.clientStatements);
+    }
+
+    // The applications' identity: may read the managed credentials and use the buckets, nothing else.
+    if (clientStatements.length > 0) {
+      new PodIdentity(this, ctx, eks.name, {
+        name: APP_SERVICE_ACCOUNT,
+        namespace: ctx.target.eks.namespace,
+        serviceAccount: APP_SERVICE_ACCOUNT,
+        statements: dedupe(clientStatements),
+      });
+      pinAddress(new ServiceAccountV1(this, 'app-sa', { metadata: { name: APP_SERVICE_ACCOUNT, namespace: ns } }), 'platform_app');
+    }
+
+    const gpuPool = ctx.target.eks.gpuNodePool;
+    const facts: ClusterFacts = {
+      namespacePrefix: ctx.target.eks.namespace,
+      apiServerCidrs: [ctx.target.vpc?.cidr ?? '0.0.0.0/0'],
+      storageClass: 'gp3',
+      zones: ctx.zones,
+      existingNamespace: ctx.target.eks.namespace,
+      ...(gpuPool && pools.gpu
+        ? {
+            gpu: {
+              resourceName: 'nvidia.com/gpu',
+              nodeSelector: { [POOL_LABEL]: 'gpu' },
+              tolerations: [{ key: GPU_TAINT.key, operator: 'Equal', value: GPU_TAINT.value, effect: 'NoSchedule' }],
+              // The AL2023 NVIDIA AMI ships drivers but not the device plugin; Bottlerocket's carries it.
+              installDevicePlugin: gpuPool.amiType === 'AL2023_x86_64_NVIDIA',
+            },
+          }
+        : {}),
+    };
+    this.platform = new InClusterPlatform(this, 'platform', {
+      environment: inputs.environment,
+      specs: inputs.inClusterSpecs,
+      cluster: facts,
+      after: [...access, namespace, ...nodes],
+    });
+
+    new TerraformOutput(this, 'kubeconfig', {
+      description: 'Write a kubeconfig entry for this cluster',
+      value: `aws eks update-kubeconfig --name ${ctx.prefix} --region ${ctx.region}`,
+    }).overrideLogicalId('kubeconfig_command');
+  }
+}
+
+/** Statements with the same Sid (the data key, twice) are merged to one. */
+function dedupe(statements: readonly Statement[]): Statement[] {
+  const seen = new Map<string, Statement>();
+  for (const s of statements) seen.set(s.Sid ?? JSON.stringify(s), s);
+  return [...seen.values()];
+}

@@ -1,0 +1,120 @@
+/**
+ * PostgreSQL as RDS PostgreSQL: the catalogue's major version, Multi-AZ (profile), gp3 storage
+ * encrypted with the data key and autoscaling up to a ceiling, deletion protection and a final
+ * snapshot (protectData), automated backups, Performance Insights, control logs to CloudWatch.
+ * The parameter group carries the same tuning every other target writes into postgresql.conf, plus
+ * `rds.force_ssl`. The master password is created and rotated by RDS in Secrets Manager
+ * (`manage_master_user_password`): Terraform never sees it; the cluster gets the secret's ARN and
+ * the platform's applications a Pod Identity role that may read it.
+ */
+import type { Construct } from '../../providers/cdktf';
+import { DbInstance, DbParameterGroup, DbSubnetGroup } from '../../providers/aws';
+import type { PostgresFacet } from '../../services/postgres';
+import { pinAddress } from '../terraform';
+import { type ManagedRenderer, clientOnlyGroup, dataVolume, gibOf, useDataKey } from './managed';
+
+export const POSTGRES_PORT = 5432;
+
+export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
+  title: 'RDS PostgreSQL',
+  reusesSecrets: [],
+  render(scope: Construct, inputs, spec, config) {
+    const { ctx, keys } = inputs;
+    const pg = spec.facet;
+    const major = pg.majorVersion;
+    if (!major) throw new Error(`${spec.configPath}: cannot read the PostgreSQL major version from the image; pin it by tag`);
+    const t = pg.tuning;
+    const kib = (bytes: number) => String(Math.floor(bytes / 1024));
+    const pages = (bytes: number) => String(Math.floor(bytes / 8192)); // 8 kB pages
+    const parameters: { name: string; value: string; applyMethod: 'immediate' | 'pending-reboot' }[] = [
+      { name: 'max_connections', value: String(t.maxConnections), applyMethod: 'pending-reboot' },
+      { name: 'shared_buffers', value: pages(t.sharedBuffersBytes), applyMethod: 'pending-reboot' },
+      { name: 'effective_cache_size', value: pages(t.effectiveCacheSizeBytes), applyMethod: 'immediate' },
+      { name: 'work_mem', value: kib(t.workMemBytes), applyMethod: 'immediate' },
+      { name: 'maintenance_work_mem', value: kib(t.maintenanceWorkMemBytes), applyMethod: 'immediate' },
+      { name: 'log_min_duration_statement', value: String(t.logMinDurationStatementMs), applyMethod: 'immediate' },
+      { name: 'password_encryption', value: 'scram-sha-256', applyMethod: 'immediate' },
+      { name: 'shared_preload_libraries', value: 'pg_stat_statements', applyMethod: 'pending-reboot' },
+      { name: 'rds.force_ssl', value: '1', applyMethod: 'immediate' },
+    ];
+    const name = ctx.name('postgres');
+    const params = pinAddress(
+      new DbParameterGroup(scope, 'postgres-params', {
+        name: `${name}-${major}`,
+        family: `postgres${major}`,
+        description: `${name}: tuning from services.postgres.tuning`,
+        parameter: parameters,
+        tags: ctx.tags(name),
+        // A new major needs a new group; create it before the old one goes.
+        lifecycle: { createBeforeDestroy: true },
+      }),
+      'postgres',
+    );
+    const subnets = pinAddress(
+      new DbSubnetGroup(scope, 'postgres-subnets', { name, subnetIds: inputs.network.privateSubnetIds, tags: ctx.tags(name) }),
+      'postgres',
+    );
+    const sg = clientOnlyGroup(scope, inputs, 'postgres', [POSTGRES_PORT]);
+    const storage = gibOf(dataVolume(spec).size, 20);
+    const protect = ctx.protectData;
+    const db = pinAddress(
+      new DbInstance(scope, 'postgres', {
+        identifier: name,
+        engine: 'postgres',
+        engineVersion: major,
+        autoMinorVersionUpgrade: true,
+        instanceClass: config.instanceClass,
+        multiAz: config.multiAz ?? ctx.highAvailability,
+        dbName: pg.database,
+        username: pg.owner,
+        manageMasterUserPassword: true,
+        masterUserSecretKmsKeyId: keys.data.arn,
+        allocatedStorage: storage,
+        maxAllocatedStorage: config.maxStorageGiB ?? storage * 4,
+        storageType: 'gp3',
+        storageEncrypted: true,
+        kmsKeyId: keys.data.arn,
+        dbSubnetGroupName: subnets.name,
+        vpcSecurityGroupIds: [sg.id],
+        publiclyAccessible: false,
+        parameterGroupName: params.name,
+        backupRetentionPeriod: config.backupRetentionDays,
+        backupWindow: '02:00-03:00',
+        maintenanceWindow: 'sun:03:30-sun:04:30',
+        copyTagsToSnapshot: true,
+        deletionProtection: protect,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: `${name}-final`,
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: keys.data.arn,
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        applyImmediately: false,
+        tags: ctx.tags(name),
+        lifecycle: { preventDestroy: protect },
+      }),
+      'postgres',
+    );
+    const secretArn = db.masterUserSecret.get(0).secretArn;
+    return {
+      endpoint: {
+        host: db.address,
+        port: String(POSTGRES_PORT),
+        database: pg.database,
+        username: pg.owner,
+        sslmode: 'require',
+        // The password itself stays in Secrets Manager (RDS rotates it); read it with the platform-app role.
+        'password-secret-arn': secretArn,
+      },
+      clientStatements: [
+        {
+          Sid: 'ReadPostgresMasterSecret',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: secretArn,
+        },
+        useDataKey(inputs),
+      ],
+    };
+  },
+};

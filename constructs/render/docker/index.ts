@@ -1,0 +1,371 @@
+/**
+ * Docker target: the whole environment on one Docker host.
+ *
+ * One bridge network, a named volume per persistent volume, one image per distinct pinned image,
+ * and per service a main container plus its sidecars (separate containers that reach the main one
+ * by its network alias) and its one-shot jobs. Config files are written into containers from the
+ * spec (`upload`), never bind-mounted from the author's disk. Client and admin ports are published
+ * on 127.0.0.1 only. Containers start in dependency order and wait to be healthy.
+ */
+import { createHash } from 'node:crypto';
+import type { Environment } from '../../../environments/parse/load';
+import { GeneratedSecrets } from '../secrets';
+import { Construct, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
+import { Container, type ContainerConfig, DockerProvider, Image, Network, Volume } from '../../providers/docker';
+import { RandomProvider } from '../../providers/random';
+import { imageName } from '../../spec/image';
+import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
+import { type TextResolver, hasSecret, referencesOf, renderText } from '../../spec/template';
+import type { ContainerSpec, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
+import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
+import { gatewayOf } from '../../targets/docker/network';
+import { orderByDependencies } from '../../targets/order';
+import { type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
+
+/** Loopback only: a developer's services are never reachable from the network they sit on. */
+export const PUBLISH_ADDRESS = '127.0.0.1';
+
+export interface Endpoint {
+  /** `host:port` on the service network. */
+  readonly internal: string;
+  /** `127.0.0.1:port` on the Docker host, when published. */
+  readonly host?: string;
+}
+
+export interface DockerTargetProps {
+  readonly environment: Environment;
+}
+
+export class DockerTarget extends Construct {
+  readonly network: Network;
+  readonly secrets: GeneratedSecrets;
+  private readonly images = new Map<string, Image>();
+  private readonly volumes = new Map<string, Volume>();
+  /**
+   * Where each port of each service is reachable, by service and port name: the neutral endpoint
+   * dependents and monitoring are wired with.
+   */
+  readonly endpoints: Record<string, Record<string, Endpoint>> = {};
+  /** What "service X is ready" means for its dependents: its main container (healthy) and its finished jobs. */
+  private readonly ready = new Map<string, Container[]>();
+  private readonly env: Environment;
+  private readonly published: ReadonlyMap<string, Publication>;
+
+  constructor(scope: Construct, id: string, props: DockerTargetProps) {
+    super(scope, id);
+    const env = props.environment;
+    if (env.target.kind !== 'docker') throw new Error(`DockerTarget needs a docker target, got ${env.target.kind}`);
+    this.env = env;
+    this.published = publishedPorts(env);
+    const target = env.target;
+
+    // `host` only when the environment sets it: otherwise the provider's default (DOCKER_HOST) stands.
+    new DockerProvider(this, 'docker', target.host ? { host: target.host } : {});
+    new RandomProvider(this, 'random');
+    this.secrets = new GeneratedSecrets(this, 'secrets', env.specs);
+
+    this.network = pinAddress(
+      new Network(this, 'network', {
+        name: this.resourceName(),
+        driver: 'bridge',
+        // The gateway is always explicit: a subnet-only IPAM block is replaced after a daemon restart
+        // (kreuzwerker/terraform-provider-docker issue #54).
+        ipamConfig: [{ subnet: target.network.subnet, gateway: gatewayOf(target.network) }],
+        labels: toLabels(this.identityLabels()),
+      }),
+      'network',
+    );
+
+    // Dependencies first, so every dependent can refer to the main container it waits for.
+    for (const spec of orderByDependencies(env.specs)) this.renderService(spec);
+
+    new TerraformOutput(this, 'endpoints', {
+      description: 'Where each service port is reachable: on the service network, and on the host (loopback) where published',
+      value: this.endpoints,
+    }).overrideLogicalId('endpoints');
+    new TerraformOutput(this, 'credentials', {
+      description: 'Generated secrets by service/name (read with: terraform output -json credentials)',
+      value: this.secrets.all(),
+      sensitive: true,
+    }).overrideLogicalId('credentials');
+  }
+
+  private resourceName(...parts: string[]): string {
+    return [this.env.project, this.env.name, ...parts].join('-');
+  }
+
+  /**
+   * Labels of containers: not read back by the provider, and a change replaces the container, which
+   * makes them the place to record settings the provider cannot update in place (`platform.revision`).
+   */
+  private labels(extra: Record<string, string>): { label: string; value: string }[] {
+    return toLabels({ ...this.identityLabels(), ...this.env.labels, ...extra });
+  }
+
+  /**
+   * Labels of the network and volumes are read back and a change replaces the resource (for a
+   * volume: its data), so they hold only what never changes for that resource.
+   */
+  private identityLabels(): Record<string, string> {
+    return {
+      'app.kubernetes.io/part-of': this.env.project,
+      'app.kubernetes.io/managed-by': 'cdktf',
+      'platform.environment': this.env.name,
+    };
+  }
+
+  private image(ref: ImageRef): Image {
+    const name = imageName(ref);
+    let image = this.images.get(name);
+    if (!image) {
+      image = pinAddress(
+        new Image(this, `image-${name}`, { name, keepLocally: true }),
+        'image',
+        `${ref.repository}_${ref.tag ?? ref.digest!.slice('sha256:'.length, 'sha256:'.length + 12)}`,
+      );
+      this.images.set(name, image);
+    }
+    return image;
+  }
+
+  private resolver(spec: ServiceSpec): TextResolver {
+    return {
+      literal: escapeLiteral,
+      secret: (ref) => this.secrets.value(ref),
+      // Every service is reachable by its name as a network alias.
+      host: (ref) => ref.service,
+      // Sidecars run as separate containers and reach the main one by its alias.
+      self: () => aliasOf(spec.name, 'main'),
+      // One member per service on a single host (guardrails): member 0 is the service itself.
+      peer: (ref) => ref.service,
+      // Its name is its main container's alias; its address, as its peers see it, the service's.
+      member: (ref) => (ref.form === 'address' ? spec.name : aliasOf(spec.name, 'main')),
+    };
+  }
+
+  private renderService(spec: ServiceSpec): void {
+    const resolve = this.resolver(spec);
+    const text = (t: Text) => renderText(t, resolve);
+
+    for (const v of spec.volumes) {
+      const volume = pinAddress(
+        new Volume(this, `${spec.name}-volume-${v.name}`, {
+          name: this.resourceName(spec.name, v.name),
+          labels: toLabels({ ...this.identityLabels(), 'app.kubernetes.io/name': spec.name, 'platform.volume': v.name }),
+          lifecycle: {
+            preventDestroy: this.env.protectData && v.backup,
+            // Labels are read back and a change would replace the volume (and lose its data).
+            ignoreChanges: ['labels'],
+          },
+        }),
+        spec.name,
+        v.name,
+      );
+      this.volumes.set(`${spec.name}/${v.name}`, volume);
+    }
+
+    const dependsOn: ITerraformDependable[] = spec.dependsOn.flatMap((d) => {
+      const ready = this.ready.get(d);
+      if (!ready) throw new Error(`${spec.name} depends on ${d}, which has not been rendered`);
+      return ready;
+    });
+
+    const [main, ...sidecars] = spec.containers;
+    if (!main || main.name !== 'main') throw new Error(`${spec.name}: the first container must be "main"`);
+    const mainContainer = this.renderContainer(spec, main, text, dependsOn);
+    // Jobs that set credentials run before the workloads that use those credentials.
+    const jobs = new Map<JobSpec, Container>();
+    for (const job of spec.jobs) jobs.set(job, this.renderJob(spec, job, text, [mainContainer, ...this.appliers(job, jobs)]));
+    for (const sidecar of sidecars) this.renderContainer(spec, sidecar, text, [mainContainer, ...this.appliers(sidecar, jobs)]);
+    const setup = [...jobs].filter(([j]) => (j.run ?? 'setup') === 'setup').map(([, c]) => c);
+    this.ready.set(spec.name, [mainContainer, ...setup]);
+  }
+
+  /** The already-rendered jobs of the service that apply a credential `w` uses. */
+  private appliers(w: ContainerSpec | JobSpec, jobs: ReadonlyMap<JobSpec, Container>): Container[] {
+    const used = new Set(secretsUsedBy(w).map((r) => `${r.service}/${r.name}`));
+    return [...jobs].filter(([job]) => job !== w && (job.applies ?? []).some((r) => used.has(`${r.service}/${r.name}`))).map(([, c]) => c);
+  }
+
+  private common(spec: ServiceSpec, name: string, text: (t: Text) => string, w: ContainerSpec | JobSpec, asRoot = w.startsAsRoot === true) {
+    const memory = memoryMebibytes(w.resources.limits.memory);
+    const readsSecretFiles = w.files.some((f) => hasSecret(f.content));
+    return {
+      image: this.image(w.image).imageId,
+      env: Object.entries(w.env).map(([k, v]) => `${k}=${text(v)}`),
+      ...(asRoot ? {} : { user: w.user }),
+      // Uploaded files are owned by root:root (the provider cannot set an owner: upstream issue
+      // #996); a non-root process reads its 0440 secret files through the root group.
+      ...(readsSecretFiles && !asRoot ? { groupAdd: ['0'] } : {}),
+      networksAdvanced: [{ name: this.network.name, aliases: [aliasOf(spec.name, name)] }],
+      volumes: w.mounts.map((m) => ({
+        volumeName: this.volumes.get(`${spec.name}/${m.volume}`)!.name,
+        containerPath: m.path,
+        readOnly: m.readOnly ?? false,
+      })),
+      upload: w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
+      memory,
+      // No swap: the memory limit is the limit (and omitting it reads back as twice the memory).
+      memorySwap: memory,
+      // CPU limit as a CFS quota: the pinned provider (kreuzwerker/docker 3.6.2) panics on `cpus`
+      // (upstream issue #759, fixed in 3.7.0 by #771); period + quota is what `--cpus` sets.
+      cpuPeriod: CPU_PERIOD_US,
+      cpuQuota: cpuQuotaMicros(w.resources.limits.cpu),
+      securityOpts: ['no-new-privileges:true'],
+      // The `local` driver rotates and compresses by default (5 x 20 MB), so no log options are
+      // written: options would be read back merged with the daemon's defaults and replace the
+      // container on every plan (upstream issues #473, #873).
+      logDriver: 'local',
+    } satisfies Partial<ContainerConfig>;
+  }
+
+  private renderContainer(spec: ServiceSpec, c: ContainerSpec, text: (t: Text) => string, dependsOn: ITerraformDependable[]): Container {
+    const isMain = c.name === 'main';
+    const h = c.health;
+    const endpoints = (this.endpoints[spec.name] ??= {});
+    const published = c.ports.flatMap((p) => {
+      const pub = this.published.get(publicationKey(spec.name, c.name, p.name));
+      return pub ? [pub] : [];
+    });
+    for (const p of c.ports) {
+      const pub = published.find((x) => x.port.name === p.name);
+      endpoints[p.name] = {
+        internal: `${aliasOf(spec.name, c.name)}:${p.port}`,
+        ...(pub ? { host: `${PUBLISH_ADDRESS}:${pub.hostPort}` } : {}),
+      };
+    }
+    const metricsHere = spec.metrics.container === c.name;
+    // Durations in Go's canonical form, which is what the provider reads back (90s -> 1m30s).
+    const healthcheck = {
+      test: ['CMD', ...h.exec.map(escapeLiteral)],
+      interval: goDuration(h.intervalSeconds),
+      timeout: goDuration(h.timeoutSeconds),
+      retries: h.retries,
+      startPeriod: goDuration(h.startPeriodSeconds),
+    };
+    const common = this.common(spec, c.name, text, c);
+    const shm = c.shmSize ? { shmSize: memoryMebibytes(c.shmSize) } : {};
+    const container = new Container(this, `${spec.name}-${c.name}`, {
+      ...common,
+      ...shm,
+      name: isMain ? this.resourceName(spec.name) : this.resourceName(spec.name, c.name),
+      hostname: aliasOf(spec.name, c.name),
+      ...(c.command ? { entrypoint: c.command.map(text) } : {}),
+      ...(c.args ? { command: c.args.map(text) } : {}),
+      ports: published.map((p) => ({ internal: p.port.port, external: p.hostPort, ip: PUBLISH_ADDRESS, protocol: p.port.protocol })),
+      healthcheck,
+      ...(c.ulimits ? { ulimit: c.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
+      ...(c.gpus ? { gpus: 'all' } : {}),
+      restart: 'unless-stopped',
+      mustRun: true,
+      // Apply waits until the container reports healthy, so dependents start in order.
+      wait: true,
+      waitTimeout: h.startPeriodSeconds + h.retries * (h.intervalSeconds + h.timeoutSeconds) + 30,
+      stopTimeout: c.stopGracePeriodSeconds,
+      destroyGraceSeconds: c.stopGracePeriodSeconds,
+      labels: this.labels({
+        'app.kubernetes.io/name': spec.name,
+        'app.kubernetes.io/component': c.name,
+        ...(metricsHere
+          ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metrics.port), 'prometheus.io/path': spec.metrics.path }
+          : {}),
+        [REVISION_LABEL]: revision({ healthcheck, cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
+      }),
+      dependsOn,
+    });
+    return pinAddress(container, containerAddress(spec.name, c.name));
+  }
+
+  private renderJob(spec: ServiceSpec, job: JobSpec, text: (t: Text) => string, dependsOn: Container[]): Container {
+    // An exited container keeps its files: a job that holds secret files starts as root and deletes
+    // them when it ends, however it ends (they are uploaded root-owned; the provider sets no owner).
+    const secretPaths = job.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
+    const common = this.common(spec, job.name, text, job, job.startsAsRoot === true || secretPaths.length > 0);
+    const command = job.command.map(text);
+    const entrypoint =
+      secretPaths.length === 0
+        ? command
+        : ['/bin/sh', '-c', `trap 'rm -f ${secretPaths.join(' ')}' EXIT; "$@"`, 'with-secrets', ...command];
+    const labels = this.labels({
+      'app.kubernetes.io/name': spec.name,
+      'app.kubernetes.io/component': job.name,
+      'platform.job': job.run ?? 'setup',
+      [REVISION_LABEL]: revision({ cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
+    });
+    const base = {
+      ...common,
+      name: this.resourceName(spec.name, job.name),
+      entrypoint,
+      // Never restarted by Terraform once finished: it runs again when its definition changes or its
+      // service's main container is replaced.
+      mustRun: false,
+      labels,
+      dependsOn,
+      stopTimeout: 10,
+      destroyGraceSeconds: 10,
+    } satisfies Partial<ContainerConfig>;
+    const container =
+      (job.run ?? 'setup') === 'setup'
+        ? new Container(this, `${spec.name}-job-${job.name}`, {
+            ...base,
+            restart: 'no',
+            // The apply waits for the job and fails when it fails (postcondition). `logs` stays off: the
+            // pinned provider would store the raw output in state and can crash on long lines (#899);
+            // `docker logs <name>` shows it, since the container is kept.
+            attach: true,
+            logs: false,
+            lifecycle: {
+              postcondition: [
+                {
+                  condition: '${self.exit_code == 0}',
+                  errorMessage: `${spec.name} job ${job.name} failed (docker logs ${this.resourceName(spec.name, job.name)}): ${job.description}`,
+                },
+              ],
+              replaceTriggeredBy: [addressOf(dependsOn[0]!)],
+            },
+          })
+        : // Long-running work (model downloads) is started and left running: an attached create is
+          // capped at 20 minutes by the pinned provider and would leave it tainted. Docker restarts it
+          // on failure; the work resumes where it stopped.
+          new Container(this, `${spec.name}-job-${job.name}`, {
+            ...base,
+            restart: 'on-failure',
+            maxRetryCount: BACKGROUND_RETRIES,
+            attach: false,
+            logs: false,
+            lifecycle: { replaceTriggeredBy: [addressOf(dependsOn[0]!)] },
+          });
+    return pinAddress(container, jobAddress(spec.name, job.name));
+  }
+}
+
+/** Container label recording the settings the provider cannot change in place (see `revision`). */
+export const REVISION_LABEL = 'platform.revision';
+
+/** Times Docker restarts a failed background job before leaving it exited. */
+export const BACKGROUND_RETRIES = 5;
+
+/**
+ * A short hash of the settings the pinned provider accepts as in-place updates but never applies
+ * (health check, CPU quota: its update function changes only restart, memory and cpu shares). As a
+ * container label, which forces replacement, it makes a change to them take effect.
+ */
+export function revision(settings: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+function toLabels(all: Record<string, string>): { label: string; value: string }[] {
+  return Object.entries(all).map(([label, value]) => ({ label, value }));
+}
+
+/** Every secret a workload uses, in env, command, args or files. */
+function secretsUsedBy(w: ContainerSpec | JobSpec): SecretRef[] {
+  const texts: Text[] = [
+    ...Object.values(w.env),
+    ...(w.command ?? []),
+    ...('args' in w ? (w.args ?? []) : []),
+    ...w.files.map((f) => f.content),
+  ];
+  return texts.flatMap((t) => referencesOf(t).filter((r): r is SecretRef => r.kind === 'secret'));
+}

@@ -1,0 +1,141 @@
+/**
+ * Who may talk to whom, derived from the specs (pure; network-policies.ts renders it, and a test
+ * evaluates the rendered policies against it). Everything not listed here is denied:
+ *
+ * - a service reaches the client and admin ports of the services it declares it depends on;
+ * - a service's jobs reach their own service's client and admin ports; its helpers (an exporter or
+ *   probe beside an operator-managed service) reach its client, admin and UI ports;
+ * - the members of a service reach each other on every port (replication, cluster routes);
+ * - the monitoring namespace reaches every metrics port (a service's or its helpers');
+ * - the Gateway's proxies reach the ports a spec marks `external` (and no other), when the
+ *   environment has a gateway;
+ * - every pod resolves names through the cluster DNS;
+ * - extra egress a spec or realization declares (the internet for model downloads, the API server
+ *   for operator-managed instances), and extra ingress (an operator reaching what it manages).
+ */
+import type { PortPurpose, PortSpec, ServiceSpec } from '../../spec/types';
+import type { PodGroup } from './context';
+
+export interface Peer {
+  /** A pod group of the platform. */
+  readonly group?: PodGroup;
+  /** Any pod in a namespace (monitoring, an operator's), or those with `labels` in it. */
+  readonly namespace?: string;
+  /** With `namespace`: only the pods carrying these labels (the Gateway's proxies). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Addresses outside the cluster. */
+  readonly cidrs?: readonly string[];
+}
+
+export interface Connection {
+  readonly from: Peer;
+  readonly to: Peer;
+  readonly ports: readonly { readonly port: number; readonly protocol: 'TCP' | 'UDP' }[];
+  readonly reason: string;
+}
+
+export interface ConnectivityInputs {
+  readonly specs: readonly ServiceSpec[];
+  readonly groups: readonly PodGroup[];
+  readonly monitoringNamespace: string;
+  /** Where the Gateway's proxies run, when external endpoints are configured. */
+  readonly proxies?: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+}
+
+const SERVED: readonly PortPurpose[] = ['client', 'admin'];
+
+/** The ports a spec marks `external`: routed by the Gateway, reached by its proxies. */
+export function externalPorts(spec: ServiceSpec): PortSpec[] {
+  return spec.containers.flatMap((c) => c.ports.filter((p) => p.external === true));
+}
+
+const portsOf = (g: PodGroup, purposes: readonly PortPurpose[]) =>
+  g.ports.filter((p) => purposes.includes(p.purpose)).map((p) => ({ port: p.port, protocol: p.protocol }));
+
+export function connections(inputs: ConnectivityInputs): Connection[] {
+  const out: Connection[] = [];
+  const servers = new Map(inputs.groups.filter((g) => g.role === 'server').map((g) => [g.service, g]));
+  const serverOf = (service: string) => {
+    const g = servers.get(service);
+    if (!g) throw new Error(`no pods for service ${service}`);
+    return g;
+  };
+  for (const spec of inputs.specs) {
+    const server = serverOf(spec.name);
+    for (const dep of spec.dependsOn) {
+      const target = serverOf(dep);
+      const ports = portsOf(target, SERVED);
+      if (ports.length) out.push({ from: { group: server }, to: { group: target }, ports, reason: `${spec.name} depends on ${dep}` });
+    }
+    const all = server.ports.map((p) => ({ port: p.port, protocol: p.protocol }));
+    if (all.length)
+      out.push({ from: { group: server }, to: { group: server }, ports: all, reason: `${spec.name}'s members reach each other` });
+    const metrics = portsOf(server, ['metrics']);
+    if (metrics.length) {
+      out.push({
+        from: { namespace: inputs.monitoringNamespace },
+        to: { group: server },
+        ports: metrics,
+        reason: 'Prometheus scrapes metrics',
+      });
+    }
+    const external = externalPorts(spec);
+    if (external.length && inputs.proxies) {
+      const missing = external.filter((p) => !server.ports.some((s) => s.port === p.port));
+      if (missing.length) throw new Error(`${spec.name}: its pods do not serve external port ${missing.map((p) => p.port).join(', ')}`);
+      out.push({
+        from: { namespace: inputs.proxies.namespace, labels: inputs.proxies.labels },
+        to: { group: server },
+        ports: external.map((p) => ({ port: p.port, protocol: 'TCP' as const })),
+        reason: `the Gateway routes ${spec.name}'s external port`,
+      });
+    }
+  }
+  for (const g of inputs.groups) {
+    if (g.role === 'job') {
+      const ports = portsOf(serverOf(g.service), SERVED);
+      if (ports.length)
+        out.push({ from: { group: g }, to: { group: serverOf(g.service) }, ports, reason: `the ${g.id} job sets up ${g.service}` });
+    }
+    if (g.role === 'helper') {
+      const ports = portsOf(serverOf(g.service), [...SERVED, 'ui']);
+      if (ports.length) out.push({ from: { group: g }, to: { group: serverOf(g.service) }, ports, reason: `${g.id} reads ${g.service}` });
+      const metrics = portsOf(g, ['metrics']);
+      if (metrics.length) {
+        out.push({
+          from: { namespace: inputs.monitoringNamespace },
+          to: { group: g },
+          ports: metrics,
+          reason: 'Prometheus scrapes metrics',
+        });
+      }
+    }
+    for (const e of g.egress ?? []) {
+      out.push({
+        from: { group: g },
+        to: { cidrs: e.cidrs },
+        ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })),
+        reason: e.reason,
+      });
+    }
+    for (const i of g.ingressFrom ?? []) {
+      out.push({
+        from: { namespace: i.namespace, ...(i.labels ? { labels: i.labels } : {}) },
+        to: { group: g },
+        ports: i.ports.map((port) => ({ port, protocol: 'TCP' as const })),
+        reason: i.reason,
+      });
+    }
+  }
+  return out;
+}
+
+/** The cluster DNS every pod may query. */
+export const CLUSTER_DNS = {
+  namespace: 'kube-system',
+  labels: { 'k8s-app': 'kube-dns' },
+  ports: [
+    { port: 53, protocol: 'UDP' as const },
+    { port: 53, protocol: 'TCP' as const },
+  ],
+} as const;

@@ -1,0 +1,145 @@
+/**
+ * What a Kubernetes realization of a service gets from the platform, and what it gives back. The
+ * default realization renders the spec as the project's own typed resources (workload.ts); a
+ * service whose high availability needs an operator has its own file named after it, chosen
+ * through the table in realizations.ts.
+ */
+import type { GeneratedSecrets } from '../secrets';
+import type { Construct, ITerraformDependable } from '../../providers/cdktf';
+import type { TextResolver } from '../../spec/template';
+import type { PortPurpose, ServiceSpec } from '../../spec/types';
+import type { Operators } from './operators';
+
+/** The environment's `target.gateway`, resolved. */
+export interface GatewayFacts {
+  /** Host names are `<service>.<domain>`. */
+  readonly domain: string;
+  readonly issuer:
+    | { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string }
+    | { readonly kind: 'acme'; readonly email: string; readonly server: string };
+  readonly implementation:
+    | { readonly install: 'envoy-gateway' }
+    | {
+        readonly install: 'none';
+        readonly gatewayClass: string;
+        readonly proxies: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+      };
+  readonly installCertManager: boolean;
+}
+
+/** What the cluster offers, from the environment's config (never looked up at plan time). */
+export interface ClusterFacts {
+  /** Prefix of the platform's namespaces (`<prefix>-data`, ...). */
+  readonly namespacePrefix: string;
+  /** StorageClass for persistent volumes; `undefined` = the cluster's default class. */
+  readonly storageClass?: string;
+  /** GPU nodes: how to schedule onto them, and whether this stack must install the NVIDIA device plugin. */
+  readonly gpu?: {
+    readonly resourceName: string;
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    readonly tolerations: readonly {
+      key: string;
+      operator: 'Equal' | 'Exists';
+      value?: string;
+      effect?: string;
+      tolerationSeconds?: number;
+    }[];
+    readonly installDevicePlugin: boolean;
+  };
+  /** Zones to spread replicas across (topology.kubernetes.io/zone), when known. */
+  readonly zones?: readonly string[];
+  /** Where pods that use the Kubernetes API may connect (443/6443). */
+  readonly apiServerCidrs: readonly string[];
+  /** External endpoints through the Gateway API; `undefined`: nothing is exposed. */
+  readonly gateway?: GatewayFacts;
+  /**
+   * A namespace the caller has created for its own objects (the AWS target's managed-service
+   * endpoints); the platform's services run in their concern namespaces regardless.
+   */
+  readonly existingNamespace?: string;
+}
+
+/** What a realization knows of its environment: names and policies, never the environment file. */
+export interface EnvironmentFacts {
+  readonly name: string;
+  readonly project: string;
+  /** Keep stateful resources from `destroy` (prevent_destroy on what holds data). */
+  readonly protectData: boolean;
+}
+
+export interface K8sContext {
+  readonly environment: EnvironmentFacts;
+  readonly cluster: ClusterFacts;
+  readonly secrets: GeneratedSecrets;
+  /** The namespace a service runs in (by its concern). */
+  namespaceOf(spec: ServiceSpec): string;
+  /** Text resolution for a spec's files, env and commands (host references become Service DNS names). */
+  resolver(spec: ServiceSpec): TextResolver;
+  /** What a dependent waits for: the service's workload and its setup jobs. */
+  readyOf(service: string): readonly ITerraformDependable[];
+  /** Created before any workload: namespaces, quotas, limit ranges, priority classes. */
+  readonly foundation: readonly ITerraformDependable[];
+  /** Labels every object carries. */
+  readonly commonLabels: Readonly<Record<string, string>>;
+  /** The PriorityClass of data services. */
+  readonly dataPriorityClass: string;
+  /** Operators installed from their charts, once each. */
+  readonly operators: Operators;
+}
+
+/** A set of pods, as network policies select them. */
+export interface PodGroup {
+  /** Unique within the environment (`postgres`, `garage/job-setup`, `cnpg-operator`). */
+  readonly id: string;
+  /** The service the pods belong to (dependency edges are between services). */
+  readonly service: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Ports the pods serve, by purpose. */
+  readonly ports: readonly { readonly port: number; readonly purpose: PortPurpose; readonly protocol: 'TCP' | 'UDP' }[];
+  /**
+   * `server`: the service's pods; `job`: a one-shot job of the service (reaches its own service only);
+   * `helper`: a long-running helper beside an operator-managed service (its exporter or probe): it
+   * reaches its own service like a job, and monitoring reaches its metrics ports.
+   */
+  readonly role: 'server' | 'job' | 'helper';
+  /** Extra destinations the pods need (the API server, the internet), with the ports. */
+  readonly egress?: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
+  /**
+   * Extra sources allowed in (an operator managing these pods, the Gateway's proxies), by namespace
+   * and, where given, by the labels of the pods in it, with the ports.
+   */
+  readonly ingressFrom?: readonly {
+    readonly namespace: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly ports: readonly number[];
+    readonly reason: string;
+  }[];
+}
+
+export interface Realized {
+  /** What dependents wait for. */
+  readonly ready: readonly ITerraformDependable[];
+  /** The service's pods, for network policy. */
+  readonly pods: readonly PodGroup[];
+}
+
+/**
+ * How a service runs on Kubernetes. `F` is its facet (what the service's definition lets its
+ * realizations know beyond the spec); every spec name has one row (realizations.ts).
+ */
+export interface Realization<F = unknown> {
+  /** Which resources realize the service, for the docs (`own StatefulSet`, `CloudNativePG 0.29.0`, ...). */
+  readonly describe: (spec: ServiceSpec<string, F>) => string;
+  /** Why this realization for this service, for the docs (docs/services.md, "On Kubernetes"). */
+  readonly why: (spec: ServiceSpec<string, F>) => string;
+  /** The Service name clients use, when it is not the service's own name (`postgres-rw`). @default spec.name */
+  readonly serviceName?: (spec: ServiceSpec) => string;
+  /**
+   * When that Service speaks TLS with a certificate of the realization's own CA: the Secret (key
+   * `ca.crt`) in the service's namespace that holds the CA. The Gateway's route to it verifies the
+   * Service's DNS name against that CA (a BackendTLSPolicy). @default plain HTTP
+   */
+  readonly serviceTls?: (spec: ServiceSpec) => { readonly caSecret: string };
+  render(scope: Construct, ctx: K8sContext, spec: ServiceSpec<string, F>, dependsOn: readonly ITerraformDependable[]): Realized;
+}

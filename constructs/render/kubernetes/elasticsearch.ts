@@ -1,0 +1,193 @@
+/**
+ * Elasticsearch on ECK: the operator handles what a cluster needs beyond configuration (discovery
+ * and voting exclusions when the topology changes, shard migration before a node leaves, transport
+ * TLS, rolling restarts one node at a time while the cluster stays green, a health-aware
+ * PodDisruptionBudget). The operator comes from its chart (eck-operator 3.5.0), the `Elasticsearch`
+ * resource from charts/platform-elastic.
+ *
+ * From the spec: the version (the image's tag), the image, the resources, the volume size and the
+ * replicas; from its facet: the heap, the elasticsearch.yml settings any deployment takes (ECK owns
+ * discovery, addresses, TLS and the realms), and the topology (`combined` nodes, or three
+ * dedicated masters beside the data nodes).
+ * `node.store.allow_mmap: false`, so no privileged sysctl init container is needed and the pods meet
+ * the `restricted` Pod Security Standard with ECK's default security context.
+ *
+ * Users: the file realm holds `elastic` (for people) and `prometheus_exporter` (the exporter), each
+ * from a `kubernetes.io/basic-auth` Secret with the generated password; ECK hashes the password,
+ * watches the Secret and re-applies a changed one (cloud-on-k8s `pkg/controller/elasticsearch/user/
+ * user_provided.go` at v3.5.0: `WatchUserProvidedSecrets`, `ReuseOrGenerateHash`), so rotation is a
+ * Terraform apply. Because `elastic` is in the file realm, ECK does not create its own
+ * `<name>-es-elastic-user` Secret (`user/predefined.go`). The Docker target's setup job, its
+ * `platform_admin` and the `kibana_system` password are not used: ECK has internal users for its
+ * probes and gives Kibana its own service account token.
+ *
+ * Readiness is ECK's: for 8.2 and later a TCP check of `readiness.port`, which a node opens once it has
+ * joined a cluster with an elected master (`nodespec/readiness_probe.go`, `settings/merged_config.go`).
+ *
+ * Metrics: the spec's exporter runs once as its own Deployment (`--es.all` on every node would
+ * report the cluster's metrics several times), over HTTPS with the CA ECK publishes in
+ * `<name>-es-http-certs-public`. Clients use `<name>-es-http` (ECK's Service, HTTPS).
+ */
+import type { ElasticsearchFacet } from '../../services/elasticsearch';
+import { hostRef, secretRef, tpl } from '../../spec/template';
+import type { ServiceSpec, Text } from '../../spec/types';
+import { exporterOf, nodeSetShapes } from '../../targets/kubernetes/elasticsearch';
+import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import { SecretV1 } from '../../providers/kubernetes';
+import { pinAddress } from '../terraform';
+import type { K8sContext, PodGroup, Realization, Realized } from './context';
+import { CA_DIR, ECK_NAMESPACE, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
+import { imageOf } from './pod';
+import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
+
+/** The data volume's claim name: ECK mounts the claim of this name at the data path. */
+const DATA_CLAIM = 'elasticsearch-data';
+
+/** The role prometheus_exporter, as on Docker: cluster and index monitoring, nothing else. */
+export const EXPORTER_ROLE = `prometheus_exporter:
+  cluster: ["monitor"]
+  indices:
+    - names: ["*"]
+      privileges: ["monitor"]
+`;
+
+const literalStart = (t: Text) => (typeof t === 'string' ? t : typeof t.parts[0] === 'string' ? t.parts[0] : '');
+
+export const elasticsearch: Realization<ElasticsearchFacet> = {
+  describe: () =>
+    `ECK operator (chart eck-operator ${ECK_VERSION}) + Elasticsearch resource (chart platform-elastic, in this repository); exporter as its own Deployment`,
+  why: () =>
+    "What a cluster needs beyond configuration is ECK's work: discovery and the initial masters, rolling changes that keep the cluster green, TLS between nodes, a disruption budget; the operator comes from its chart and the Elasticsearch resource from a chart kept here, so nothing needs the CRD at plan time.",
+  serviceName: (spec) => `${spec.name}-es-http`,
+  render: (scope, ctx, spec, dependsOn) => new EckElasticsearch(scope, spec.name, ctx, spec, dependsOn).realized,
+};
+
+class EckElasticsearch extends Construct {
+  readonly realized: Realized;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    ctx: K8sContext,
+    spec: ServiceSpec<string, ElasticsearchFacet>,
+    dependsOn: readonly ITerraformDependable[],
+  ) {
+    super(scope, id);
+    const { ns, main, version, operator, labels, podMetadata: podMeta } = eckBasis(ctx, spec, 'Elasticsearch');
+
+    const secret = (name: string, part: string, type: string, data: Record<string, string>) =>
+      pinAddress(
+        new SecretV1(this, name, { metadata: { name, namespace: ns, labels }, type, data, dependsOn: [...ctx.foundation] }),
+        spec.name,
+        part,
+        'secret',
+      );
+    const user = (username: string, password: string, roles: string) =>
+      secret(`${spec.name}-user-${username.replace(/_/g, '-')}`, `user_${username}`, 'kubernetes.io/basic-auth', {
+        username,
+        password: ctx.secrets.value(secretRef(spec.name, password)),
+        roles,
+      });
+    const elastic = user('elastic', 'elastic-password', 'superuser');
+    const exporterUser = user('prometheus_exporter', 'exporter-password', 'prometheus_exporter');
+    const roles = secret(`${spec.name}-roles`, 'roles', 'Opaque', { 'roles.yml': EXPORTER_ROLE });
+
+    const config = spec.facet.settings;
+    const zones = ctx.cluster.zones?.length ? [...ctx.cluster.zones] : undefined;
+    const nodeSets = nodeSetShapes(spec).map((n) => ({
+      name: n.name,
+      count: n.count,
+      config: { ...config, ...(n.roles ? { 'node.roles': [...n.roles] } : {}), 'node.store.allow_mmap': false },
+      podTemplate: {
+        metadata: podMeta,
+        spec: {
+          priorityClassName: ctx.dataPriorityClass,
+          containers: [
+            {
+              name: 'elasticsearch',
+              env: [{ name: 'ES_JAVA_OPTS', value: n.javaOpts }],
+              resources: canonicalResources(n.resources),
+            },
+          ],
+          // Members of a node set on different Kubernetes nodes; zones through zoneAwareness below.
+          ...(n.count > 1
+            ? {
+                topologySpreadConstraints: [
+                  {
+                    maxSkew: 1,
+                    topologyKey: 'kubernetes.io/hostname',
+                    whenUnsatisfiable: 'DoNotSchedule',
+                    labelSelector: {
+                      matchLabels: {
+                        'elasticsearch.k8s.elastic.co/cluster-name': spec.name,
+                        'elasticsearch.k8s.elastic.co/statefulset-name': `${spec.name}-es-${n.name}`,
+                      },
+                    },
+                  },
+                ],
+              }
+            : {}),
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: DATA_CLAIM },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: canonicalMemory(n.size) } },
+            ...(ctx.cluster.storageClass ? { storageClassName: ctx.cluster.storageClass } : {}),
+          },
+        },
+      ],
+      // Pods spread over the zones (required) and shard copies kept in different zones.
+      ...(zones ? { zoneAwareness: { zones } } : {}),
+    }));
+
+    const values = {
+      labels: ctx.commonLabels,
+      elasticsearch: {
+        enabled: true,
+        name: spec.name,
+        version,
+        image: imageOf(main),
+        // Plain names (the Secrets are dependencies of the release): values stay free of references.
+        fileRealm: [`${spec.name}-user-elastic`, `${spec.name}-user-prometheus-exporter`],
+        roles: [`${spec.name}-roles`],
+        volumeClaimDeletePolicy: 'DeleteOnScaledownOnly',
+        maxUnavailable: 1,
+        nodeSets,
+      },
+    };
+    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, elastic, exporterUser, roles], {
+      timeoutSeconds: 300,
+      // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
+      preventDestroy: ctx.environment.protectData,
+    });
+
+    const exporter = exporterOf(spec);
+    const helper = new Helper(this, ctx, spec, {
+      part: 'exporter',
+      container: {
+        ...exporter,
+        args: [
+          tpl`--es.uri=https://${hostRef(spec.name)}:9200`,
+          `--es.ca=${CA_DIR}/ca.crt`,
+          ...(exporter.args ?? []).filter((a) => !literalStart(a).startsWith('--es.uri=')),
+        ],
+      },
+      caSecret: `${spec.name}-es-http-certs-public`,
+      dependsOn: [release],
+    });
+
+    const server: PodGroup = {
+      id: spec.name,
+      service: spec.name,
+      namespace: ns,
+      labels: { 'elasticsearch.k8s.elastic.co/cluster-name': spec.name },
+      ports: main.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: 'TCP' as const })),
+      role: 'server',
+      ingressFrom: [{ namespace: ECK_NAMESPACE, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
+    };
+    this.realized = { ready: [release, helper.deployment], pods: [server, helper.group] };
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The in-cluster part of an environment: what the Kubernetes target renders into a cluster whose
+ * providers (kubernetes, helm) the caller has configured. The Kubernetes target calls it with a
+ * cluster reached through its environment's access settings; the AWS target calls it for what runs
+ * on EKS. Nothing here needs the cluster at plan time: typed `*_v1` resources and Helm releases only.
+ *
+ * Order on an empty cluster: namespaces (Pod Security labels, quotas, limit ranges, the data
+ * PriorityClass) and network policies first; then every service after the services it depends on
+ * (a service's workload waits until its dependencies are rolled out and their setup jobs are done).
+ */
+import type { Environment } from '../../../environments/parse/load';
+import { GeneratedSecrets } from '../secrets';
+import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import type { TextResolver } from '../../spec/template';
+import type { Concern, ServiceSpec } from '../../spec/types';
+import { orderByDependencies } from '../../targets/order';
+import { escapeLiteral } from '../terraform';
+import { connections } from './connectivity';
+import type { ClusterFacts, K8sContext, PodGroup } from './context';
+
+export type { ClusterFacts };
+import { Edge, exposedPorts } from './edge';
+import { Namespaces } from './namespaces';
+import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
+import { NetworkPolicies } from './network-policies';
+import { NvidiaDevicePlugin } from './nvidia-device-plugin';
+import { Operators } from './operators';
+import { realizationOf } from './realizations';
+import { footprintOf } from '../../targets/kubernetes';
+
+export interface InClusterProps {
+  readonly environment: Environment;
+  /** The specs to run in the cluster (a cloud target may have taken some as managed services). */
+  readonly specs: readonly ServiceSpec[];
+  readonly cluster: ClusterFacts;
+  /** Resources that must exist before anything is installed into the cluster (node groups, add-ons). */
+  readonly after?: readonly ITerraformDependable[];
+}
+
+export class InClusterPlatform extends Construct {
+  /** Every pod group of the platform, for network policy (and its test). */
+  readonly groups: PodGroup[] = [];
+  /** Pods the platform admits that belong to no service (cert-manager's HTTP-01 solvers at the edge). */
+  readonly edgeGroups: PodGroup[] = [];
+  /** Where the Gateway's proxies run (the only source of the external ports); none without a gateway. */
+  readonly proxies?: Edge['proxies'];
+  readonly namespaces: readonly string[];
+
+  constructor(scope: Construct, id: string, props: InClusterProps) {
+    super(scope, id);
+    const env = props.environment;
+    const facts = props.cluster;
+    const prefix = facts.namespacePrefix;
+    const after = [...(props.after ?? [])];
+    const specs = orderByDependencies(props.specs);
+
+    const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring', ...(facts.gateway ? (['edge'] as const) : [])]);
+    // The quota counts what each realization runs (an operator's extra nodes), not only the spec.
+    const uses = [...concerns].map((concern) => ({
+      name: namespaceOf(prefix, concern),
+      concern,
+      specs: specs.filter((s) => s.concern === concern).flatMap(footprintOf),
+    }));
+    this.namespaces = uses.map((u) => u.name);
+    const commonLabels = {
+      'app.kubernetes.io/part-of': env.project,
+      'app.kubernetes.io/managed-by': 'cdktf',
+      'platform/environment': env.name,
+    };
+    const labels = { ...commonLabels, ...env.labels };
+    const namespaces = new Namespaces(this, 'namespaces', { prefix, uses, labels, after });
+
+    let devicePlugin: ITerraformDependable[] = [];
+    if (facts.gpu?.installDevicePlugin) {
+      devicePlugin = [new NvidiaDevicePlugin(this, 'nvidia-device-plugin', { gpu: facts.gpu, after }).release];
+    }
+
+    const secrets = new GeneratedSecrets(this, 'secrets', specs);
+    const bySpec = new Map(specs.map((s) => [s.name, s]));
+    const ready = new Map<string, readonly ITerraformDependable[]>();
+    const nsOf = (spec: ServiceSpec) => namespaceOf(prefix, spec.concern);
+    const serviceOf = (spec: ServiceSpec) => realizationOf(spec).serviceName?.(spec) ?? spec.name;
+    const hostOf = (service: string): string => {
+      const spec = bySpec.get(service);
+      if (!spec) throw new Error(`service ${service} is not in the cluster`);
+      return serviceDns(serviceOf(spec), nsOf(spec));
+    };
+    const ctx: K8sContext = {
+      environment: { name: env.name, project: env.project, protectData: env.protectData },
+      cluster: facts,
+      secrets,
+      namespaceOf: nsOf,
+      resolver: (spec): TextResolver => ({
+        literal: escapeLiteral,
+        secret: (ref) => secrets.value(ref),
+        host: (ref) => hostOf(ref.service),
+        // Sidecars share the pod's network.
+        self: () => '127.0.0.1',
+        peer: (ref) => {
+          const peer = bySpec.get(ref.service)!;
+          return serviceDns(`${ref.service}-${ref.index}.${ref.service}-headless`, nsOf(peer));
+        },
+        // Expanded by the kubelet from the POD_NAME variable the pod template defines (downward API);
+        // a member's address is its pod's name under the headless Service, as its peers know it.
+        member: (ref) => (ref.form === 'address' ? serviceDns(`$(POD_NAME).${spec.name}-headless`, nsOf(spec)) : '$(POD_NAME)'),
+      }),
+      readyOf: (service) => {
+        const r = ready.get(service);
+        if (!r) throw new Error(`${service} has not been rendered yet`);
+        return r;
+      },
+      foundation: namespaces.all,
+      commonLabels,
+      dataPriorityClass: namespaces.dataPriorityClass,
+      operators: new Operators(this, 'operators', [...after]),
+    };
+
+    const services = new Construct(this, 'services');
+    for (const spec of specs) {
+      const dependsOn = [
+        ...spec.dependsOn.flatMap((d) => ctx.readyOf(d)),
+        ...((spec.containers.some((c) => (c.gpus ?? 0) > 0) && devicePlugin) || []),
+      ];
+      const realized = realizationOf(spec).render(services, ctx, spec, dependsOn);
+      ready.set(spec.name, realized.ready);
+      this.groups.push(...realized.pods);
+    }
+
+    if (facts.gateway) {
+      const edge = new Edge(this, 'edge', {
+        gateway: facts.gateway,
+        prefix,
+        namespace: namespaceOf(prefix, 'edge'),
+        exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
+          const tls = realizationOf(spec).serviceTls?.(spec);
+          return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
+        }),
+        labels,
+        operators: ctx.operators,
+        foundation: namespaces.all,
+      });
+      this.proxies = edge.proxies;
+      this.edgeGroups.push(edge.solvers);
+    }
+
+    new NetworkPolicies(this, 'network-policies', {
+      namespaces: this.namespaces,
+      groups: [...this.groups, ...this.edgeGroups],
+      connections: connections({
+        specs,
+        groups: [...this.groups, ...this.edgeGroups],
+        monitoringNamespace: namespaceOf(prefix, 'monitoring'),
+        ...(this.proxies ? { proxies: this.proxies } : {}),
+      }),
+      after: namespaces.namespaces,
+    });
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * PostgreSQL on CloudNativePG: automated failover (promotion, fencing, replica rewiring) needs an
+ * operator. The operator comes from its chart (cloudnative-pg 0.29.0); the `Cluster` resource from
+ * CloudNativePG's own `cluster` chart (0.8.1), so nothing needs the CRD at plan time.
+ *
+ * From the spec: the tuning (as PostgreSQL parameters), the database and its owner, the resources and
+ * the volume size. Passwords: the generated owner and exporter passwords go into
+ * `kubernetes.io/basic-auth` Secrets that the cluster's managed roles reference, so the operator
+ * re-applies a rotated password (the Docker target's apply-roles job). The superuser has no password
+ * (break-glass access through `kubectl cnpg psql`). Metrics: each instance serves them natively on
+ * 9187 (the spec's exporter sidecar is not needed). Clients use `postgres-rw` (the primary).
+ */
+import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import { HelmRelease, SecretV1 } from '../../providers/kubernetes';
+import type { PostgresFacet } from '../../services/postgres';
+import type { ServiceSpec } from '../../spec/types';
+import { secretRef } from '../../spec/template';
+import { pinAddress } from '../terraform';
+import type { K8sContext, Realization, Realized } from './context';
+import type { OperatorChart } from './operators';
+import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
+
+export const CNPG_OPERATOR: OperatorChart = {
+  name: 'cnpg',
+  namespace: 'cnpg-system',
+  repository: 'https://cloudnative-pg.github.io/charts',
+  chart: 'cloudnative-pg',
+  version: '0.29.0',
+  // Its pods run as uid 10001, read-only, all capabilities dropped, RuntimeDefault seccomp.
+  podSecurity: 'restricted',
+  values: {
+    crds: { create: true },
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    monitoring: { podMonitorEnabled: false },
+  },
+};
+
+export const CNPG_CLUSTER_CHART = { repository: 'https://cloudnative-pg.github.io/charts', chart: 'cluster', version: '0.8.1' } as const;
+
+/** CloudNativePG's operand images (Debian trixie, `minimal`: core + contrib, which has pg_stat_statements). */
+export const CNPG_IMAGES: Readonly<Record<string, string>> = {
+  '18': 'ghcr.io/cloudnative-pg/postgresql:18.6-minimal-trixie',
+  '17': 'ghcr.io/cloudnative-pg/postgresql:17.11-minimal-trixie',
+  '16': 'ghcr.io/cloudnative-pg/postgresql:16.15-minimal-trixie',
+  '15': 'ghcr.io/cloudnative-pg/postgresql:15.19-minimal-trixie',
+};
+
+/** The operator's ports on an instance: 8000 status (the operator asks it), 9187 metrics. */
+const STATUS_PORT = 8000;
+
+export const postgres: Realization<PostgresFacet> = {
+  describe: () =>
+    `CloudNativePG operator (chart cloudnative-pg ${CNPG_OPERATOR.version}) + Cluster (chart cluster ${CNPG_CLUSTER_CHART.version})`,
+  why: () =>
+    'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
+  serviceName: (spec) => `${spec.name}-rw`,
+  render: (scope, ctx, spec, dependsOn) => new CloudNativePg(scope, spec.name, ctx, spec, dependsOn).realized,
+};
+
+class CloudNativePg extends Construct {
+  readonly realized: Realized;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    ctx: K8sContext,
+    spec: ServiceSpec<string, PostgresFacet>,
+    dependsOn: readonly ITerraformDependable[],
+  ) {
+    super(scope, id);
+    const ns = ctx.namespaceOf(spec);
+    const main = spec.containers[0]!;
+    const operator = ctx.operators.ensure(CNPG_OPERATOR);
+    const { database, owner, majorVersion: major, parameters } = spec.facet;
+    const image = major ? CNPG_IMAGES[major] : undefined;
+    if (!image) throw new Error(`${spec.configPath}: no CloudNativePG image for PostgreSQL ${main.image.tag}`);
+    const labels = { ...ctx.commonLabels, 'app.kubernetes.io/name': spec.name };
+
+    const basicAuth = (name: string, username: string, secret: string) =>
+      pinAddress(
+        new SecretV1(this, name, {
+          metadata: { name, namespace: ns, labels },
+          type: 'kubernetes.io/basic-auth',
+          data: { username, password: ctx.secrets.value(secretRef(spec.name, secret)) },
+          dependsOn: [...ctx.foundation],
+        }),
+        spec.name,
+        name.replace(`${spec.name}-`, ''),
+        'secret',
+      );
+    const app = basicAuth(`${spec.name}-app`, owner, 'password');
+    const exporter = basicAuth(`${spec.name}-exporter`, 'prometheus_exporter', 'exporter-password');
+    const volume = spec.volumes.find((v) => v.name === 'data')!;
+
+    const values = {
+      fullnameOverride: spec.name,
+      type: 'postgresql',
+      mode: 'standalone',
+      version: { postgresql: major },
+      cluster: {
+        instances: spec.replicas,
+        imageName: image,
+        storage: { size: canonicalMemory(volume.size), ...(ctx.cluster.storageClass ? { storageClass: ctx.cluster.storageClass } : {}) },
+        resources: canonicalResources(main.resources),
+        affinity: { topologyKey: 'kubernetes.io/hostname' },
+        priorityClassName: ctx.dataPriorityClass,
+        // A budget on a single instance would block every node drain.
+        enablePDB: spec.replicas > 1,
+        enableSuperuserAccess: false,
+        initdb: { database, owner, secret: { name: `${spec.name}-app` }, dataChecksums: true },
+        roles: [
+          // Plain names (the Secrets are dependencies of the release): values stay free of references.
+          { name: owner, ensure: 'present', login: true, passwordSecret: { name: `${spec.name}-app` } },
+          {
+            name: 'prometheus_exporter',
+            ensure: 'present',
+            login: true,
+            inRoles: ['pg_monitor'],
+            passwordSecret: { name: `${spec.name}-exporter` },
+          },
+        ],
+        postgresql: { parameters: { ...parameters } },
+        monitoring: { enabled: false, instrumentation: { pgStatStatements: true } },
+      },
+      backups: { enabled: false },
+    };
+    const release = pinAddress(
+      new HelmRelease(this, 'cluster', {
+        name: spec.name,
+        namespace: ns,
+        ...CNPG_CLUSTER_CHART,
+        values: [JSON.stringify(values, null, 2)],
+        createNamespace: false,
+        wait: true,
+        timeout: 900,
+        maxHistory: 10,
+        // The Cluster owns its volumes: removing the release would delete the data (cloudnative-pg #8442).
+        lifecycle: { preventDestroy: ctx.environment.protectData },
+        dependsOn: [...dependsOn, ...ctx.foundation, operator, app, exporter],
+      }),
+      spec.name,
+      'cluster',
+    );
+
+    this.realized = {
+      ready: [release],
+      pods: [
+        {
+          id: spec.name,
+          service: spec.name,
+          namespace: ns,
+          labels: { 'cnpg.io/cluster': spec.name },
+          ports: [
+            { port: 5432, purpose: 'client', protocol: 'TCP' },
+            { port: 9187, purpose: 'metrics', protocol: 'TCP' },
+            { port: STATUS_PORT, purpose: 'cluster', protocol: 'TCP' },
+          ],
+          role: 'server',
+          egress: [{ cidrs: ctx.cluster.apiServerCidrs, ports: [443, 6443], reason: 'the instance manager talks to the Kubernetes API' }],
+          ingressFrom: [
+            { namespace: CNPG_OPERATOR.namespace, ports: [STATUS_PORT, 5432], reason: 'the CloudNativePG operator manages its instances' },
+          ],
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Which catalogue services run as AWS managed services: the spec's `managed` hint names the
+ * equivalent, and `target.managed.<key>` says whether the environment uses it. Pure data, read by the
+ * AWS target (to pick the renderer) and by the checks (before anything is built).
+ */
+import type { ManagedConfig } from '../../../environments/parse/aws';
+import type { Environment } from '../../../environments/parse/load';
+import type { ManagedEquivalent, ServiceSpec } from '../../spec/types';
+
+/** Where each managed equivalent's switch lives: `target.managed.<key>`. */
+export const managedConfigKeys: { readonly [M in ManagedEquivalent]: keyof ManagedConfig } = {
+  'rds-postgresql': 'postgres',
+  'elasticache-redis': 'redis',
+  'amazon-mq-rabbitmq': 'rabbitmq',
+  opensearch: 'elasticsearch',
+  s3: 'objectstore',
+};
+
+export interface Placement {
+  /** Specs rendered as AWS managed services, with their equivalent and managed config. */
+  readonly managed: readonly { spec: ServiceSpec; equivalent: ManagedEquivalent; configKey: keyof ManagedConfig; config: any }[];
+  /** Specs that run in the cluster (a managed component's sub-specs, e.g. Kibana, are dropped). */
+  readonly inCluster: readonly ServiceSpec[];
+}
+
+/** Splits an AWS environment's specs into managed services and in-cluster workloads. */
+export function placeServices(env: Environment): Placement {
+  if (env.target.kind !== 'aws') throw new Error('placeServices needs an aws target');
+  const managedConfig = env.target.managed;
+  const managed = env.specs.flatMap((spec) => {
+    if (!spec.managed) return [];
+    const configKey = managedConfigKeys[spec.managed];
+    const config = managedConfig[configKey];
+    return config.mode === 'managed' ? [{ spec, equivalent: spec.managed, configKey, config }] : [];
+  });
+  const managedComponents = new Set(managed.map((m) => m.spec.component));
+  return { managed, inCluster: env.specs.filter((s) => !managedComponents.has(s.component)) };
+}
+
+/** OpenSearch domain names: 3-28 characters, lower case, starting with a letter. */
+export const MAX_DOMAIN_NAME = 28;
+
+/** The S3 name of a catalogue bucket (S3 names are global: project and environment go in front). */
+export const s3BucketName = (project: string, environment: string, bucket: string) => `${project}-${environment}-${bucket}`;

@@ -1,0 +1,154 @@
+/**
+ * Loading an environment (parse, then compose): validate the file's fields, merge the profile into
+ * each enabled service, validate each service with its own schema, and build the neutral specs
+ * (constructs/services). Every problem is collected and reported together as a `ConfigError`
+ * naming the file and the field path. Checks of the built specs (security/, each target's pure
+ * part) come next, in the pipeline (stacks/pipeline.ts); nothing here knows a target.
+ */
+import * as path from 'node:path';
+import type { z } from 'zod';
+import { type BuildContext, type ServiceConfigs, type ServiceName, catalogue, compose, serviceNames } from '../../constructs/services';
+import type { ServiceSpec } from '../../constructs/spec/types';
+import { type Backend, type EnvironmentInput, type Target, environmentSchema } from './schema';
+import { didYouMean, knownKeys, plainMessage } from './messages';
+import { type ProfileName, profiles } from './profiles';
+
+export interface EnvironmentSource {
+  /** Path of the environment file, relative to the project root, for messages. */
+  readonly file: string;
+  readonly input: EnvironmentInput | unknown;
+}
+
+export interface Issue {
+  /** Dotted field path inside the environment file (`services.redis.resources.limits.memory`). */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly issues: readonly Issue[],
+  ) {
+    super(
+      `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  - ${file}: ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+    );
+  }
+}
+
+export type { ServiceConfigs };
+
+export interface Environment {
+  readonly file: string;
+  readonly name: string;
+  readonly project: string;
+  readonly profile: ProfileName;
+  readonly target: Target;
+  readonly backend: Backend;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly protectData: boolean;
+  readonly services: ServiceConfigs;
+  readonly specs: readonly ServiceSpec[];
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, '');
+}
+
+function issuesOf(error: z.ZodError, schema: z.ZodType, input: unknown, prefix: readonly PropertyKey[] = []): Issue[] {
+  return error.issues.flatMap((issue): Issue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const isServices = path.length === 1 && path[0] === 'services';
+      const known = isServices ? [...serviceNames] : knownKeys(schema, issue.path, input);
+      return issue.keys.map((key) => {
+        const hint = didYouMean(key, known);
+        const suggestion = hint ? `; did you mean ${hint}?` : '';
+        return {
+          path: formatPath([...path, key]),
+          message: isServices
+            ? `unknown service${suggestion || `; the catalogue has ${serviceNames.join(', ')}`}`
+            : `unknown field${suggestion || (known.length ? `; the fields here are ${known.join(', ')}` : '')}`,
+        };
+      });
+    }
+    return [{ path: formatPath(path), message: plainMessage(issue) }];
+  });
+}
+
+type PlainObject = Record<string, unknown>;
+const isPlainObject = (v: unknown): v is PlainObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Objects merge key by key; arrays and scalars in `override` replace the base value. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: PlainObject = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+export function loadEnvironment(source: EnvironmentSource): Environment {
+  const { file } = source;
+  const parsed = environmentSchema.safeParse(source.input, { reportInput: true });
+  if (!parsed.success) {
+    // Keep going into the services when only other fields failed, so one run reports everything.
+    const issues = issuesOf(parsed.error, environmentSchema, source.input);
+    const raw = isPlainObject(source.input) ? source.input : {};
+    const profile = typeof raw.profile === 'string' && raw.profile in profiles ? (raw.profile as ProfileName) : undefined;
+    if (profile && isPlainObject(raw.services)) issues.push(...resolveServices(raw.services, profile).issues);
+    throw new ConfigError(file, issues);
+  }
+  const env = parsed.data;
+  const stem = path.basename(file).replace(/\.[cm]?[jt]s$/, '');
+  if (stem !== env.name) {
+    throw new ConfigError(file, [
+      {
+        path: 'name',
+        message: `"${env.name}" differs from the file name; the stack id is the environment name, so rename the file to ${path.join(path.dirname(file), `${env.name}.ts`)} or set name: '${stem}'`,
+      },
+    ]);
+  }
+  const resolved = resolveServices(env.services, env.profile);
+  if (resolved.issues.length > 0) throw new ConfigError(file, resolved.issues);
+
+  const profile = profiles[env.profile];
+  const ctx: BuildContext = {
+    environment: env.name,
+    sidecarResources: profile.sidecarResources,
+    jobResources: profile.jobResources,
+  };
+  const services = resolved.configs as ServiceConfigs;
+  return {
+    file,
+    name: env.name,
+    project: env.project,
+    profile: env.profile,
+    target: env.target,
+    backend: env.backend,
+    labels: env.labels,
+    protectData: env.protectData,
+    services,
+    specs: compose(services, ctx),
+  };
+}
+
+function resolveServices(services: Record<string, unknown>, profileName: ProfileName) {
+  const issues: Issue[] = [];
+  const configs: Partial<Record<ServiceName, unknown>> = {};
+  for (const name of serviceNames) {
+    const override = services[name];
+    if (override === undefined) continue;
+    const merged = deepMerge(profiles[profileName].services[name], override);
+    if (isPlainObject(merged) && merged.enabled === false) continue;
+    const schema = catalogue[name].schema as z.ZodType;
+    const result = schema.safeParse(merged, { reportInput: true });
+    if (result.success) configs[name] = result.data;
+    else issues.push(...issuesOf(result.error, schema, merged, ['services', name]));
+  }
+  return { configs, issues };
+}

@@ -1,0 +1,320 @@
+/**
+ * The environment file contract. An environment file default-exports an object that
+ * `satisfies EnvironmentInput`; `loadEnvironment` validates it with these schemas before anything is
+ * built. Service sections are validated by each service's own schema after the profile is merged in.
+ */
+import { z } from 'zod';
+import { type ServiceInput, type ServiceName, serviceNames } from '../../constructs/services';
+import { cidrBlock, cidrContains, ipv4Address, parseCidr, parseIpv4 } from './network';
+import { awsRegion, awsTargetSchema } from './aws';
+import { profileNames } from './profiles';
+
+export { awsTargetSchema };
+
+const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower case, digits, hyphens)');
+
+/** Which ports a single Docker host publishes on 127.0.0.1. */
+export const publishModes = ['none', 'web', 'all'] as const;
+
+export const dockerTargetSchema = z.strictObject({
+  kind: z.literal('docker'),
+  /**
+   * Docker daemon address, written into the provider only when set.
+   * @default the provider's own default: `DOCKER_HOST`, else the local socket (so rootless Docker,
+   * Colima, Podman and Docker Desktop work as they are configured)
+   */
+  host: z
+    .string()
+    .regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, 'must be a unix://, tcp://, ssh:// or npipe:// address')
+    .optional(),
+  network: z
+    .strictObject({
+      /** Bridge network subnet. @default '172.28.0.0/16' (the platform's documented network) */
+      subnet: cidrBlock(8, 28).default('172.28.0.0/16'),
+      /**
+       * Gateway address inside the subnet, always written explicitly (a subnet-only IPAM block is
+       * replaced after a daemon restart: kreuzwerker/terraform-provider-docker issue #54).
+       * @default the subnet's first host address
+       */
+      gateway: ipv4Address.optional(),
+    })
+    .prefault({})
+    .superRefine((n, ctx) => {
+      const cidr = parseCidr(n.subnet);
+      const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
+      if (typeof cidr === 'string' || gw === undefined) return;
+      if (!cidrContains(cidr, gw)) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is outside ${n.subnet}` });
+      else if (gw === cidr.network || gw === cidr.network + 2 ** (32 - cidr.prefix) - 1) {
+        ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is the network or broadcast address of ${n.subnet}` });
+      }
+    }),
+  /** Host ports on 127.0.0.1 (services may override single ports with `hostPorts`). */
+  publish: z
+    .strictObject({
+      /**
+       * `none`: nothing is published (reach services with `docker exec` or from other containers);
+       * `web`: only the web UIs (Kibana, the RabbitMQ management UI, the Neo4j browser, ...);
+       * `all`: every client, UI and admin port.
+       * @default 'all'
+       */
+      ports: z.enum(publishModes).default('all'),
+      /**
+       * Added to every published port number, to stay clear of servers already running on the host
+       * (10000 publishes PostgreSQL on 15432 and Redis on 16379).
+       * @default 0
+       */
+      offset: z.number().int().min(0).max(60000).default(0),
+    })
+    .prefault({}),
+  /** The host has NVIDIA GPUs and the NVIDIA container toolkit. @default false */
+  gpu: z.boolean().default(false),
+});
+
+/** A label key as Kubernetes accepts it: an optional DNS-subdomain prefix and `/`, then a name of up to 63 characters. */
+export const labelKey = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\/)?[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/,
+    'must be a label key: an optional prefix such as example.com/ and a name of letters, digits, - _ . (at most 63 characters)',
+  );
+export const labelValue = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/, 'must be a label value: up to 63 letters, digits, - _ .');
+
+/**
+ * A toleration, checked as the Kubernetes API validates it: `Exists` takes no value, an empty key
+ * needs `Exists`, and `tolerationSeconds` only goes with `NoExecute`. Without an effect it tolerates
+ * every effect of the matching taint.
+ */
+export const toleration = z
+  .strictObject({
+    /** Taint key; empty (with `Exists`) tolerates every taint. */
+    key: z.union([labelKey, z.literal('')]).default(''),
+    /** @default 'Equal' */
+    operator: z.enum(['Equal', 'Exists']).default('Equal'),
+    value: labelValue.optional(),
+    /** @default every effect */
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    /** How long a NoExecute taint is tolerated before eviction. @default forever */
+    tolerationSeconds: z.number().int().min(0).optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.operator === 'Exists' && t.value) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is Exists (Kubernetes rejects it)' });
+    }
+    if (t.key === '' && t.operator !== 'Exists') {
+      ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be Exists when key is empty (Kubernetes rejects it)' });
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
+      ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'is only valid with effect NoExecute (Kubernetes rejects it)' });
+    }
+  });
+
+const pemCertificate = z
+  .string()
+  .regex(
+    /^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n?$/,
+    'must be a PEM certificate (-----BEGIN CERTIFICATE----- ...), not base64',
+  );
+const httpsUrl = z.string().regex(/^https:\/\/[^\s/]+(:\d+)?\/?$/, 'must be the API server URL, e.g. https://203.0.113.10:6443');
+
+/**
+ * How Terraform reaches the cluster. A token is never written here: with `auth: 'token'` the providers
+ * read it from the KUBE_TOKEN environment variable.
+ */
+export const clusterAccessSchema = z.discriminatedUnion('auth', [
+  z.strictObject({
+    auth: z.literal('kubeconfig'),
+    /** @default '~/.kube/config' (written explicitly: the providers read no kubeconfig by default) */
+    path: z.string().min(1).default('~/.kube/config'),
+    /** kubeconfig context to deploy into (explicit, so a deploy never lands on the wrong cluster). */
+    context: z.string().min(1),
+  }),
+  z.strictObject({
+    auth: z.literal('exec'),
+    host: httpsUrl,
+    caCertificate: pemCertificate,
+    /** A credential plugin, e.g. `{ command: 'gke-gcloud-auth-plugin' }`. */
+    exec: z.strictObject({
+      /** @default 'client.authentication.k8s.io/v1beta1' */
+      apiVersion: z.string().default('client.authentication.k8s.io/v1beta1'),
+      command: z.string().min(1),
+      /** @default [] */
+      args: z.array(z.string()).default([]),
+      /** Environment for the plugin (no secrets: the plugin fetches those itself). @default {} */
+      env: z.record(z.string(), z.string()).default({}),
+    }),
+  }),
+  z.strictObject({
+    auth: z.literal('token'),
+    host: httpsUrl,
+    caCertificate: pemCertificate,
+  }),
+]);
+
+/** How the cluster's TLS certificates for external endpoints are issued (cert-manager). */
+export const issuerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /**
+     * An issuer that already exists: a ClusterIssuer, or an Issuer in the Gateway's namespace
+     * (`<namespacePrefix>-edge`, which this stack creates; certificates wait until the Issuer is there).
+     */
+    kind: z.enum(['ClusterIssuer', 'Issuer']),
+    name: dnsLabel,
+  }),
+  z.strictObject({
+    /** An ACME (Let's Encrypt) ClusterIssuer this stack creates, solving HTTP-01 through the Gateway. */
+    kind: z.literal('acme'),
+    email: z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address'),
+    /** @default "https://acme-v02.api.letsencrypt.org/directory" */
+    server: z
+      .string()
+      .regex(/^https:\/\//, 'must be an https:// URL')
+      .default('https://acme-v02.api.letsencrypt.org/directory'),
+  }),
+]);
+
+export const kubernetesTargetSchema = z.strictObject({
+  kind: z.literal('kubernetes'),
+  cluster: clusterAccessSchema,
+  /**
+   * Prefix of the platform's namespaces: one per concern, `<prefix>-data`, `<prefix>-messaging`,
+   * `<prefix>-ai`, `<prefix>-edge`, ...
+   * @default 'agent-platform'
+   */
+  namespacePrefix: dnsLabel.default('agent-platform'),
+  /** StorageClass for persistent volumes. @default the cluster's default class */
+  storageClass: z.string().min(1).optional(),
+  /** Zones to spread replicas across (`topology.kubernetes.io/zone`). @default spread across nodes only */
+  zones: z.array(z.string().min(1)).optional(),
+  /**
+   * Where pods that talk to the Kubernetes API (operators' instances) may connect, port 443/6443.
+   * @default ['0.0.0.0/0'] (the API server's address is not known at plan time)
+   */
+  apiServerCidrs: z.array(cidrBlock(0, 32)).default(['0.0.0.0/0']),
+  /**
+   * External endpoints (Kibana, the object store's console, later Grafana, webmail, the API gateway)
+   * through the Gateway API, with TLS certificates from cert-manager. Without it nothing is exposed.
+   * @default nothing exposed
+   */
+  gateway: z
+    .strictObject({
+      /** Host names are `<service>.<domain>`. */
+      domain: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a DNS domain such as staging.example.com'),
+      issuer: issuerSchema,
+      /**
+       * Install Envoy Gateway (and its GatewayClass `<namespacePrefix>`), or use a Gateway API
+       * implementation the cluster already runs, by its GatewayClass name.
+       * @default { install: 'envoy-gateway' }
+       */
+      implementation: z
+        .discriminatedUnion('install', [
+          z.strictObject({ install: z.literal('envoy-gateway') }),
+          z.strictObject({
+            install: z.literal('none'),
+            gatewayClass: dnsLabel,
+            /**
+             * Where that implementation runs its proxies: the exposed ports admit connections from
+             * these pods only (network policy), so it cannot be guessed.
+             */
+            proxies: z.strictObject({
+              namespace: dnsLabel,
+              /** Labels of the proxy pods in that namespace. @default {} (every pod of the namespace) */
+              podLabels: z.record(labelKey, labelValue).default({}),
+            }),
+          }),
+        ])
+        .default({ install: 'envoy-gateway' }),
+      /**
+       * Install cert-manager (with its Gateway API support on), or use the cluster's, which must run
+       * with Gateway API support (`config.gatewayAPI.enabled`).
+       * @default true
+       */
+      installCertManager: z.boolean().default(true),
+    })
+    .optional(),
+  /** GPU nodes, when the cluster has them. @default none */
+  gpu: z
+    .strictObject({
+      /** @default 'nvidia.com/gpu' */
+      resourceName: z.string().default('nvidia.com/gpu'),
+      /**
+       * Labels of the GPU nodes; GPU workloads (and the device plugin, when installed) run there only.
+       * @default {} (any node that advertises the resource; not allowed with `devicePlugin: 'install'`)
+       */
+      nodeSelector: z.record(labelKey, labelValue).default({}),
+      tolerations: z.array(toleration).default([]),
+      /**
+       * `present`: the nodes advertise GPUs already (GPU Operator, Bottlerocket, a managed add-on);
+       * `install`: this stack installs the NVIDIA device plugin on the GPU nodes.
+       * @default 'present'
+       */
+      devicePlugin: z.enum(['present', 'install']).default('present'),
+    })
+    .superRefine((g, ctx) => {
+      if (g.devicePlugin === 'install' && Object.keys(g.nodeSelector).length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeSelector'],
+          message:
+            "must name the GPU nodes' label when the device plugin is installed (it runs on those nodes only), e.g. { 'nvidia.com/gpu.present': 'true' }",
+        });
+      }
+    })
+    .optional(),
+});
+
+export const targetSchema = z.discriminatedUnion('kind', [dockerTargetSchema, kubernetesTargetSchema, awsTargetSchema]);
+
+export const backendSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('local'),
+    /** State file, relative to the project root. @default 'terraform.<environment>.tfstate' */
+    path: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('s3'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    key: z.string().min(1),
+    region: awsRegion,
+    /** KMS key for state encryption. @default the bucket's default encryption */
+    kmsKeyId: z.string().optional(),
+  }),
+]);
+
+/** Labels applied to every resource that takes them. */
+const labels = z.record(labelKey, labelValue);
+
+/** First pass: the environment's own fields; service sections are checked by their schemas next. */
+export const environmentSchema = z.strictObject({
+  name: dnsLabel,
+  /** Prefix of every resource name. @default 'agent-platform' */
+  project: dnsLabel.default('agent-platform'),
+  /** Sizing profile supplying defaults for every service (see environments/parse/profiles.ts). */
+  profile: z.enum(profileNames),
+  target: targetSchema,
+  backend: backendSchema,
+  /** @default {} */
+  labels: labels.default({}),
+  /**
+   * Protect stateful resources from `destroy` (Terraform prevent_destroy on data volumes, deletion
+   * protection on managed databases). Turn off only where data is disposable.
+   * @default true
+   */
+  protectData: z.boolean().default(true),
+  services: z.strictObject(
+    Object.fromEntries(serviceNames.map((n) => [n, z.record(z.string(), z.unknown()).optional()])) as Record<
+      ServiceName,
+      z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>
+    >,
+  ),
+});
+
+export type Target = z.output<typeof targetSchema>;
+export type TargetKind = Target['kind'];
+export type Backend = z.output<typeof backendSchema>;
+
+/** What an environment file writes (`export default { ... } satisfies EnvironmentInput`). */
+export type EnvironmentInput = Omit<z.input<typeof environmentSchema>, 'services'> & {
+  services: { [K in ServiceName]?: ServiceInput<K> };
+};

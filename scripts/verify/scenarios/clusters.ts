@@ -1,0 +1,46 @@
+/**
+ * The clusters scenario: a Kubernetes cluster that names its zones, with the `large` profile, so
+ * every service that clusters runs as a cluster (three NATS, Redis, Qdrant, RabbitMQ and PostgreSQL
+ * members, four object-store nodes). `npm run verify` runs the configurations it synthesizes with
+ * the real servers (the cluster drills); test/kubernetes-clusters.test.ts asserts the clusters.
+ * It belongs to the drills, not to the environments a user ships.
+ */
+import type { EnvironmentInput } from '../../../environments/parse/schema';
+
+export const CLUSTER_ZONES = ['zone-a', 'zone-b', 'zone-c'];
+
+/** Where the scenario says it comes from, in messages. */
+export const CLUSTERS_FILE = 'scripts/verify/scenarios/clusters.ts';
+
+export default {
+  name: 'clusters',
+  profile: 'large',
+  target: {
+    kind: 'kubernetes',
+    cluster: { auth: 'kubeconfig', context: 'agent-platform-staging' },
+    namespacePrefix: 'agent-platform',
+    zones: CLUSTER_ZONES,
+    storageClass: 'standard-rwo',
+    gateway: {
+      domain: 'staging.agent-platform.example.com',
+      issuer: { kind: 'acme', email: 'platform-team@example.com' },
+    },
+    gpu: {
+      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      devicePlugin: 'install',
+    },
+  },
+  backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'clusters/terraform.tfstate', region: 'eu-west-1' },
+  services: {
+    nats: {},
+    redis: {},
+    qdrant: {},
+    neo4j: {},
+    postgres: {},
+    rabbitmq: {},
+    objectstore: {},
+    elasticsearch: {},
+    ollama: { models: ['llama3.1:8b'], gpus: 1 },
+  },
+} satisfies EnvironmentInput;

@@ -1,0 +1,31 @@
+/**
+ * The host scenario: every service on one Docker host (the small profile). `npm run verify` runs the
+ * servers' own checks on the files it synthesizes (and on every Docker environment the user has).
+ */
+import type { EnvironmentInput } from '../../../environments/parse/schema';
+
+export default {
+  name: 'host',
+  profile: 'small',
+  target: {
+    kind: 'docker',
+    network: { subnet: '172.28.0.0/16' },
+    // Clashes with a database or model server already running on the machine: set offset: 10000.
+    publish: { ports: 'all', offset: 0 },
+    gpu: false,
+  },
+  backend: { kind: 'local' },
+  protectData: false,
+  services: {
+    nats: {},
+    redis: { maxmemory: '512Mi', maxmemoryPolicy: 'allkeys-lru' },
+    qdrant: {},
+    neo4j: {},
+    postgres: { tuning: { sharedBuffers: '256Mi', effectiveCacheSize: '1Gi', maxConnections: 100 } },
+    rabbitmq: {},
+    objectstore: { engine: 'garage' },
+    elasticsearch: { heap: '1Gi' },
+    // CPU inference: a small model that runs acceptably without a GPU.
+    ollama: { models: ['llama3.2:3b'], gpus: 0 },
+  },
+} satisfies EnvironmentInput;

@@ -1,0 +1,77 @@
+/**
+ * The pipeline up to rendering, in one place: parse and compose every environment
+ * (environments/parse), check each (security/), then the checks across environments. Pure: it loads
+ * no provider binding, so `npm test`, the docs and the checks never pay for the renderers.
+ *
+ *   environments/*.ts ─parse─► Environment ─compose─► specs + facets ─check─► issues or OK ─render─► stacks
+ */
+import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/parse/load';
+import { ConfigErrors } from '../environments/parse/discover';
+import { checkEnvironment } from '../security/guardrails';
+
+export { ConfigErrors };
+
+/** One environment, parsed, composed and checked (a `ConfigError` lists every problem). */
+export function prepare(source: EnvironmentSource): Environment {
+  const env = loadEnvironment(source);
+  const problems = checkEnvironment(env);
+  if (problems.length > 0) throw new ConfigError(env.file, problems);
+  return env;
+}
+
+/** Every environment, prepared. All environments' problems are reported together. */
+export function prepareAll(sources: readonly EnvironmentSource[]): Environment[] {
+  const errors: ConfigError[] = [];
+  const envs: Environment[] = [];
+  for (const source of sources) {
+    try {
+      envs.push(prepare(source));
+    } catch (e) {
+      if (e instanceof ConfigError) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new ConfigErrors(errors);
+  const clashes = [...sharedNames(envs), ...sharedState(envs)];
+  if (clashes.length === 1) throw clashes[0];
+  if (clashes.length > 1) throw new ConfigErrors(clashes);
+  return envs;
+}
+
+/** Two files declaring one environment: the second is blamed and the message names the first. */
+function sharedNames(envs: readonly Environment[]): ConfigError[] {
+  const first = new Map<string, Environment>();
+  return envs.flatMap((env) => {
+    const earlier = first.get(env.name);
+    if (!earlier) first.set(env.name, env);
+    return earlier
+      ? [
+          new ConfigError(env.file, [
+            { path: 'name', message: `environment "${env.name}" is also defined in ${earlier.file} (name); stack ids must be unique` },
+          ]),
+        ]
+      : [];
+  });
+}
+
+/** Two environments writing one Terraform state would overwrite each other's resources. */
+function sharedState(envs: readonly Environment[]): ConfigError[] {
+  const first = new Map<string, Environment>();
+  return envs.flatMap((env) => {
+    if (env.backend.kind !== 's3') return [];
+    const where = `s3://${env.backend.bucket}/${env.backend.key}`;
+    const earlier = first.get(where);
+    if (!earlier) first.set(where, env);
+    return earlier
+      ? [
+          new ConfigError(env.file, [
+            {
+              path: 'backend.key',
+              message: `state ${where} is already used by ${earlier.file} (backend.bucket, backend.key); each environment needs its own state key`,
+            },
+          ]),
+        ]
+      : [];
+  });
+}
