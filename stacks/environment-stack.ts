@@ -8,6 +8,7 @@ import type { Environment } from '../environments/parse/load';
 import type { Backend } from '../environments/parse/schema';
 import { type Construct, LocalBackend, S3Backend, TerraformStack } from '../constructs/providers/cdktf';
 import { renderers } from './renderers';
+import { stampLabels } from '../constructs/render/labels';
 
 export interface EnvironmentStackProps {
   readonly environment: Environment;
@@ -28,6 +29,8 @@ export class EnvironmentStack extends TerraformStack {
     this.environment = env;
     configureBackend(this, env.name, env.backend, props.outdir ?? 'cdktf.out');
     renderers[env.target.kind](this, env);
+    // The environment's labels on every Kubernetes object, whoever built it.
+    stampLabels(this, env.labels);
   }
 }
 

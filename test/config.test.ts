@@ -52,6 +52,14 @@ describe('rejected input names the file and the field', () => {
     );
   });
 
+  it("an environment label that takes over one of the platform's own", () => {
+    rejects(
+      variant('staging', (i) => (i.labels = { 'app.kubernetes.io/part-of': 'mine' })),
+      'labels.app.kubernetes.io/part-of',
+      /is reserved for the platform's own labels/,
+    );
+  });
+
   it('a negative replica count', () => {
     rejects(
       variant('development', (i) => (i.services.redis.replicas = -1)),

@@ -60,11 +60,18 @@ describe('the ECK operator (chart eck-operator)', () => {
     expect(values.config.setDefaultSecurityContext).toBe('true');
   });
 
-  it('its namespace is baseline, with the reason on the namespace (no seccomp key in the chart)', () => {
+  it('its namespace is restricted: the pod policy gives the operator pod the RuntimeDefault seccomp profile the chart lacks', () => {
     const ns = tfOf(staging).resource.kubernetes_namespace_v1!.namespace_eck;
     expect(ns.metadata.name).toBe(ECK_NAMESPACE);
-    for (const mode of ['enforce', 'audit', 'warn']) expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe('baseline');
-    expect(ns.metadata.annotations['platform/pod-security-reason']).toMatch(/seccomp.*#7167/);
+    for (const mode of ['enforce', 'audit', 'warn']) expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
+    expect(ns.metadata.annotations?.['platform/pod-security-reason']).toBeUndefined();
+    const values = JSON.parse(op.values[0]);
+    expect(values.podSecurityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(values.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+    });
   });
 
   it("the platform's own namespaces stay restricted", () => {
@@ -75,9 +82,18 @@ describe('the ECK operator (chart eck-operator)', () => {
 
   it('an operator namespace below restricted without a reason is refused', () => {
     const stack = new TerraformStack(Testing.app(), 'ops');
-    const ops = new Operators(stack, 'operators', []);
+    const ops = new Operators(stack, 'operators', [], () => ({}) as never);
     expect(() =>
-      ops.ensure({ name: 'x', namespace: 'x', repository: 'https://x', chart: 'x', version: '1.0.0', podSecurity: 'baseline', values: {} }),
+      ops.ensure({
+        name: 'x',
+        namespace: 'x',
+        repository: 'https://x',
+        chart: 'x',
+        version: '1.0.0',
+        podSecurity: 'baseline',
+        values: {},
+        pod: () => ({}),
+      }),
     ).toThrow(/x-system|namespace x is baseline; say why/);
   });
 });
@@ -228,10 +244,15 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
     expect(node.config['node.roles']).toBeUndefined();
   });
 
-  it("no mmap, so no privileged sysctl init container; ECK's restricted security context stays in force", () => {
+  it("no mmap, so no privileged sysctl init container; the pod policy's context is ECK's default plus runAsNonRoot", () => {
     expect(node.config['node.store.allow_mmap']).toBe(false);
     expect(node.podTemplate.spec.initContainers).toBeUndefined();
-    expect(node.podTemplate.spec.securityContext).toBeUndefined();
+    // ECK keeps a given pod context whole: its own default (fsGroup 1000, RuntimeDefault) is written out.
+    expect(node.podTemplate.spec.securityContext).toEqual({
+      runAsNonRoot: true,
+      fsGroup: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(node.podTemplate.spec.containers[0].securityContext).toBeUndefined();
   });
 

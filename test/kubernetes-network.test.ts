@@ -36,7 +36,7 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     for (const ns of platform.namespaces) {
       expect(policies).toContainEqual(
         expect.objectContaining({
-          metadata: { name: 'default-deny', namespace: ns },
+          metadata: expect.objectContaining({ name: 'default-deny', namespace: ns }),
           spec: { pod_selector: {}, policy_types: ['Ingress', 'Egress'] },
         }),
       );

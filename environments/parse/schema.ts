@@ -282,8 +282,21 @@ export const backendSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** Labels applied to every resource that takes them. */
-const labels = z.record(labelKey, labelValue);
+/** Label key prefixes the platform and Kubernetes set themselves; an environment's label may not take them over. */
+export const RESERVED_LABEL_PREFIXES = ['app.kubernetes.io/', 'platform/', 'platform.', 'kubernetes.io/', 'k8s.io/', 'pod-security.kubernetes.io/'];
+
+/** Labels applied to every resource that takes them (every Kubernetes object and pod, Docker containers, AWS default tags). */
+const labels = z.record(labelKey, labelValue).superRefine((l, ctx) => {
+  for (const key of Object.keys(l)) {
+    if (RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `is reserved for the platform's own labels (keys starting with ${RESERVED_LABEL_PREFIXES.join(', ')})`,
+      });
+    }
+  }
+});
 
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
 export const environmentSchema = z.strictObject({

@@ -7,6 +7,8 @@
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease } from '../../providers/kubernetes';
 import { pinAddress } from '../terraform';
+import { mergeValues } from '../kubernetes/operators';
+import { chartPodLabels, platformPodLabels, podPolicy } from '../kubernetes/pod-policy';
 import type { AwsContext } from './context';
 import { CLUSTER_AUTOSCALER } from '../../targets/aws/kubernetes-versions';
 import { POOL_LABEL } from './node-pools';
@@ -32,6 +34,19 @@ export function autoscalerValues(clusterName: string, region: string): Record<st
     nodeSelector: { [POOL_LABEL]: 'system' },
     resources: { requests: { cpu: '100m', memory: '300Mi' }, limits: { cpu: '500m', memory: '600Mi' } },
   };
+}
+
+/** The platform's pod policy at the chart's keys: labels and the restricted security contexts. */
+function autoscalerPod(ctx: AwsContext): Record<string, unknown> {
+  const p = podPolicy(
+    {
+      podLabels: platformPodLabels({ project: ctx.project, name: ctx.environmentName, labels: ctx.labels }),
+      dataPriorityClass: '',
+      cluster: {},
+    },
+    { selector: {} },
+  );
+  return { podLabels: chartPodLabels(p), securityContext: p.podSecurityContext, containerSecurityContext: p.containerSecurityContext };
 }
 
 export class ClusterAutoscaler extends Construct {
@@ -78,7 +93,7 @@ export class ClusterAutoscaler extends Construct {
         repository: AUTOSCALER_REPOSITORY,
         chart: CLUSTER_AUTOSCALER.chart,
         version: CLUSTER_AUTOSCALER.version,
-        values: [JSON.stringify(autoscalerValues(clusterName, ctx.region), null, 2)],
+        values: [JSON.stringify(mergeValues(autoscalerValues(clusterName, ctx.region), autoscalerPod(ctx)), null, 2)],
         atomic: true,
         timeout: 600,
         // The role must be bound before the pod starts, or it runs without credentials until restarted.

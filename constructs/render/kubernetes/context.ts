@@ -9,6 +9,7 @@ import type { Construct, ITerraformDependable } from '../../providers/cdktf';
 import type { TextResolver } from '../../spec/template';
 import type { PortPurpose, ServiceSpec } from '../../spec/types';
 import type { Operators } from './operators';
+import type { PodPolicy, PodPolicyInput } from './pod-policy';
 
 /** The environment's `target.gateway`, resolved. */
 export interface GatewayFacts {
@@ -79,8 +80,12 @@ export interface K8sContext {
   readyOf(service: string): readonly ITerraformDependable[];
   /** Created before any workload: namespaces, quotas, limit ranges, priority classes. */
   readonly foundation: readonly ITerraformDependable[];
-  /** Labels every object carries. */
+  /** The platform's labels on every object it creates (a final pass adds the environment's: stacks/labels). */
   readonly commonLabels: Readonly<Record<string, string>>;
+  /** Labels of the objects a chart creates (the final pass reaches only the stack's own): the platform's and the environment's. */
+  readonly chartLabels: Readonly<Record<string, string>>;
+  /** The pod policy: labels, scheduling and security context of every pod, whoever builds it. */
+  podPolicy(input: PodPolicyInput): PodPolicy;
   /** The PriorityClass of data services. */
   readonly dataPriorityClass: string;
   /** Operators installed from their charts, once each. */

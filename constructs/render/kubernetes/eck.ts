@@ -14,6 +14,7 @@ import type { K8sContext, PodGroup } from './context';
 import { podLabels } from '../../targets/kubernetes/naming';
 import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import type { OperatorChart } from './operators';
+import { apiPod, chartPodLabels } from './pod-policy';
 
 /** The operator's chart version (its image is the chart's appVersion, the same number). */
 export const ECK_VERSION = '3.5.0';
@@ -24,11 +25,11 @@ export const ECK_NAMESPACE = 'elastic-system';
 /**
  * The ECK operator, watching only the namespace the platform's Elasticsearch runs in.
  *
- * Pod Security `baseline`, not `restricted`: the chart gives the operator's pod `runAsNonRoot` and a
- * container context that drops every capability and forbids escalation, but no seccomp profile
- * (values.yaml `podSecurityContext: {runAsNonRoot: true}`; the StatefulSet template copies that map
- * verbatim), and `restricted` requires `seccompProfile: RuntimeDefault` (elastic/cloud-on-k8s #7167,
- * open). No key of the chart's values at 3.5.0 sets one; the pod meets `baseline` as shipped.
+ * Pod Security `restricted`: the chart's own pod context is `runAsNonRoot` only, without the
+ * seccomp profile `restricted` requires (elastic/cloud-on-k8s #7167), but its StatefulSet template
+ * copies `.Values.podSecurityContext` verbatim into the pod (deploy/eck-operator/templates/
+ * statefulset.yaml at v3.5.0), so the pod policy's context (RuntimeDefault) goes there; its
+ * container context already drops every capability and forbids escalation.
  */
 export function eckOperator(managedNamespace: string): OperatorChart {
   return {
@@ -37,9 +38,7 @@ export function eckOperator(managedNamespace: string): OperatorChart {
     repository: 'https://helm.elastic.co',
     chart: 'eck-operator',
     version: ECK_VERSION,
-    podSecurity: 'baseline',
-    podSecurityReason:
-      'eck-operator 3.5.0 sets no seccomp profile on its pod and its values have no key for one (elastic/cloud-on-k8s #7167); it meets baseline',
+    podSecurity: 'restricted',
     values: {
       // The CRDs come with the chart (its eck-operator-crds subchart keeps them on uninstall).
       installCRDs: true,
@@ -49,6 +48,7 @@ export function eckOperator(managedNamespace: string): OperatorChart {
       // The default `auto-detect` gives the same off OpenShift; written so it cannot change under us.
       config: { setDefaultSecurityContext: 'true' },
     },
+    pod: (p) => ({ podLabels: chartPodLabels(p), podSecurityContext: p.podSecurityContext, securityContext: p.containerSecurityContext }),
   };
 }
 
@@ -68,15 +68,19 @@ export function eckBasis(ctx: K8sContext, spec: ServiceSpec, product: 'Elasticse
     version,
     operator: ctx.operators.ensure(eckOperator(ns)),
     labels: { ...ctx.commonLabels, ...podLabels(spec) },
-    podMetadata: {
-      labels: {
-        'app.kubernetes.io/part-of': ctx.commonLabels['app.kubernetes.io/part-of']!,
-        'platform/environment': ctx.environment.name,
-        ...podLabels(spec),
-      },
+    /**
+     * The pod policy of a set of the resource's pods (ECK's own labels select them; these are added),
+     * with ECK's volume group (1000: `defaultFsGroup` in nodespec/podspec.go and kibana/pod.go at v3.5.0).
+     */
+    policy: (selector: Readonly<Record<string, string>>, replicas: number, opts: { spreadZones?: boolean } = {}) => {
+      const p = ctx.podPolicy({ selector, replicas, data: spec.concern === 'data', fsGroup: ECK_FS_GROUP, ...opts });
+      return { metadata: { labels: { ...p.labels, ...podLabels(spec) } }, spec: apiPod(p) };
     },
   };
 }
+
+/** The volumes' group ECK gives Elasticsearch and Kibana pods. */
+const ECK_FS_GROUP = 1000;
 
 /** The chart with the Elasticsearch and Kibana resources, kept in this repository. */
 export const ELASTIC_CHART = 'platform-elastic';
@@ -183,7 +187,7 @@ export class Helper extends Construct {
         ...(configMap ? { 'platform/config-checksum': `\${sha256(jsonencode(${addressOf(configMap)}.data))}` } : {}),
         ...(secret ? { 'platform/secret-checksum': `\${nonsensitive(sha256(jsonencode(${addressOf(secret)}.data)))}` } : {}),
       },
-      labels,
+      pod: { selector },
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: opts.container.stopGracePeriodSeconds,
     });

@@ -32,6 +32,7 @@ import type { GatewayFacts, PodGroup } from './context';
 
 export type { GatewayFacts };
 import type { OperatorChart, Operators } from './operators';
+import { chartPodLabels } from './pod-policy';
 
 /** Envoy Gateway v1.9.0 (chart gateway-helm). Its controller, certgen job and proxies meet `restricted`. */
 export const ENVOY_GATEWAY: OperatorChart = {
@@ -49,6 +50,13 @@ export const ENVOY_GATEWAY: OperatorChart = {
     crds: { enabled: true },
     deployment: { replicas: 2 },
     podDisruptionBudget: { minAvailable: 1 },
+  },
+  pod: (p) => {
+    const pod = { labels: chartPodLabels(p), securityContext: p.podSecurityContext };
+    return {
+      deployment: { pod, envoyGateway: { securityContext: p.containerSecurityContext } },
+      certgen: { job: { pod, securityContext: p.containerSecurityContext } },
+    };
   },
 };
 
@@ -69,6 +77,22 @@ export const CERT_MANAGER: OperatorChart = {
       // `enableGatewayAPI` is the deprecated spelling (types.go, GatewayAPIConfig).
       gatewayAPI: { enabled: true },
     },
+  },
+  // The controller, webhook, cainjector and startup check; `global.commonLabels` also reaches the
+  // HTTP-01 solver pods cert-manager creates.
+  pod: (p) => {
+    const component = {
+      podLabels: chartPodLabels(p),
+      securityContext: p.podSecurityContext,
+      containerSecurityContext: p.containerSecurityContext,
+    };
+    return {
+      global: { commonLabels: chartPodLabels(p) },
+      ...component,
+      webhook: component,
+      cainjector: component,
+      startupapicheck: component,
+    };
   },
 };
 
@@ -216,7 +240,7 @@ export class Edge extends Construct {
     this.proxies = proxiesOf(gateway, props.namespace);
 
     // From the repository through an asset: a changed template changes the path, so Helm upgrades.
-    const chart = new TerraformAsset(this, 'chart', {
+    const chart = new TerraformAsset(this, 'platform-edge', {
       path: path.resolve(import.meta.dirname, '..', '..', '..', 'charts', 'platform-edge'),
       type: AssetType.DIRECTORY,
     });

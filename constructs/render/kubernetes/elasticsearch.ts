@@ -73,7 +73,7 @@ class EckElasticsearch extends Construct {
     dependsOn: readonly ITerraformDependable[],
   ) {
     super(scope, id);
-    const { ns, main, version, operator, labels, podMetadata: podMeta } = eckBasis(ctx, spec, 'Elasticsearch');
+    const { ns, main, version, operator, labels, policy } = eckBasis(ctx, spec, 'Elasticsearch');
 
     const secret = (name: string, part: string, type: string, data: Record<string, string>) =>
       pinAddress(
@@ -98,37 +98,30 @@ class EckElasticsearch extends Construct {
       name: n.name,
       count: n.count,
       config: { ...config, ...(n.roles ? { 'node.roles': [...n.roles] } : {}), 'node.store.allow_mmap': false },
-      podTemplate: {
-        metadata: podMeta,
-        spec: {
-          priorityClassName: ctx.dataPriorityClass,
-          containers: [
-            {
-              name: 'elasticsearch',
-              env: [{ name: 'ES_JAVA_OPTS', value: n.javaOpts }],
-              resources: canonicalResources(n.resources),
-            },
-          ],
-          // Members of a node set on different Kubernetes nodes; zones through zoneAwareness below.
-          ...(n.count > 1
-            ? {
-                topologySpreadConstraints: [
-                  {
-                    maxSkew: 1,
-                    topologyKey: 'kubernetes.io/hostname',
-                    whenUnsatisfiable: 'DoNotSchedule',
-                    labelSelector: {
-                      matchLabels: {
-                        'elasticsearch.k8s.elastic.co/cluster-name': spec.name,
-                        'elasticsearch.k8s.elastic.co/statefulset-name': `${spec.name}-es-${n.name}`,
-                      },
-                    },
-                  },
-                ],
-              }
-            : {}),
-        },
-      },
+      podTemplate: (() => {
+        // Members of a node set on different Kubernetes nodes; zones through zoneAwareness below.
+        const pod = policy(
+          {
+            'elasticsearch.k8s.elastic.co/cluster-name': spec.name,
+            'elasticsearch.k8s.elastic.co/statefulset-name': `${spec.name}-es-${n.name}`,
+          },
+          n.count,
+          { spreadZones: false },
+        );
+        return {
+          metadata: pod.metadata,
+          spec: {
+            ...pod.spec,
+            containers: [
+              {
+                name: 'elasticsearch',
+                env: [{ name: 'ES_JAVA_OPTS', value: n.javaOpts }],
+                resources: canonicalResources(n.resources),
+              },
+            ],
+          },
+        };
+      })(),
       volumeClaimTemplates: [
         {
           metadata: { name: DATA_CLAIM },
@@ -144,7 +137,8 @@ class EckElasticsearch extends Construct {
     }));
 
     const values = {
-      labels: ctx.commonLabels,
+      // The objects the chart creates: the platform's labels and the environment's.
+      labels: ctx.chartLabels,
       elasticsearch: {
         enabled: true,
         name: spec.name,

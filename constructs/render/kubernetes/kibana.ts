@@ -51,6 +51,12 @@ export const kibana: Realization<KibanaFacet> = {
   render: (scope, ctx, spec, dependsOn) => new EckKibana(scope, spec.name, ctx, spec, dependsOn).realized,
 };
 
+/** The policy's container context for a container ECK runs as its image's user. */
+const policyContainer = (ctx: K8sContext) => {
+  const { readOnlyRootFilesystem: _, ...c } = ctx.podPolicy({ selector: {} }).containerSecurityContext;
+  return c;
+};
+
 class EckKibana extends Construct {
   readonly realized: Realized;
 
@@ -62,7 +68,7 @@ class EckKibana extends Construct {
     dependsOn: readonly ITerraformDependable[],
   ) {
     super(scope, id);
-    const { ns, main, version, operator, labels, podMetadata } = eckBasis(ctx, spec, 'Kibana');
+    const { ns, main, version, operator, labels, policy } = eckBasis(ctx, spec, 'Kibana');
     const [es] = spec.dependsOn;
     if (!es) throw new Error(`${spec.name}: Kibana needs the Elasticsearch it depends on`);
 
@@ -82,18 +88,13 @@ class EckKibana extends Construct {
 
     const env = Object.entries(spec.facet.env).map(([name, value]) => ({ name, value }));
     const selector = { 'kibana.k8s.elastic.co/name': spec.name };
-    const restricted = {
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
+    const pod = policy(selector, spec.replicas);
     const podTemplate = {
-      metadata: podMetadata,
+      metadata: pod.metadata,
       spec: {
-        // ECK's own pod context (fsGroup, RuntimeDefault) plus runAsNonRoot, which `restricted` requires.
-        securityContext: { runAsNonRoot: true, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        // The policy's pod context: ECK's own (fsGroup, RuntimeDefault) plus runAsNonRoot, which
+        // `restricted` requires (ECK keeps a user-given pod context whole).
+        ...pod.spec,
         containers: [
           {
             name: 'kibana',
@@ -102,33 +103,12 @@ class EckKibana extends Construct {
           },
         ],
         // The keystore tool writes into the keystore volume, its root filesystem stays writable as ECK leaves it.
-        initContainers: [{ name: KEYSTORE_INIT, securityContext: { ...restricted, readOnlyRootFilesystem: false } }],
-        ...(spec.replicas > 1
-          ? {
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: 'kubernetes.io/hostname',
-                  whenUnsatisfiable: 'DoNotSchedule',
-                  labelSelector: { matchLabels: selector },
-                },
-                ...(ctx.cluster.zones?.length
-                  ? [
-                      {
-                        maxSkew: 1,
-                        topologyKey: 'topology.kubernetes.io/zone',
-                        whenUnsatisfiable: 'ScheduleAnyway',
-                        labelSelector: { matchLabels: selector },
-                      },
-                    ]
-                  : []),
-              ],
-            }
-          : {}),
+        initContainers: [{ name: KEYSTORE_INIT, securityContext: { ...policyContainer(ctx), readOnlyRootFilesystem: false } }],
       },
     };
     const values = {
-      labels: ctx.commonLabels,
+      // The objects the chart creates: the platform's labels and the environment's.
+      labels: ctx.chartLabels,
       kibana: {
         enabled: true,
         name: spec.name,

@@ -6,6 +6,7 @@
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease, NamespaceV1 } from '../../providers/kubernetes';
 import { pinAddress } from '../terraform';
+import type { PodPolicy, PodPolicyInput } from './pod-policy';
 
 export interface OperatorChart {
   readonly name: string;
@@ -17,6 +18,22 @@ export interface OperatorChart {
   /** Why the namespace is not `restricted` (required then; shown on the namespace as `platform/pod-security-reason`). */
   readonly podSecurityReason?: string;
   readonly values: Record<string, unknown>;
+  /**
+   * Where the chart takes the pod policy (its own value keys for pod labels and security contexts):
+   * every operator's pods carry the environment's labels and the restricted security context the
+   * platform's own pods have. Helm merges these maps into the chart's defaults.
+   */
+  readonly pod: (policy: PodPolicy) => Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `base` with `over` merged in, maps key by key (as Helm merges values). */
+export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over))
+    out[k] = isObject(v) && isObject(out[k]) ? mergeValues(out[k] as Record<string, unknown>, v) : v;
+  return out;
 }
 
 /** Installs each operator once (several services may need the same one). */
@@ -27,6 +44,7 @@ export class Operators extends Construct {
     scope: Construct,
     id: string,
     private readonly after: readonly ITerraformDependable[],
+    private readonly podPolicy: (input: PodPolicyInput) => PodPolicy,
   ) {
     super(scope, id);
   }
@@ -62,7 +80,7 @@ export class Operators extends Construct {
         repository: op.repository,
         chart: op.chart,
         version: op.version,
-        values: [JSON.stringify(op.values, null, 2)],
+        values: [JSON.stringify(mergeValues(op.values, op.pod(this.podPolicy({ selector: {} }))), null, 2)],
         createNamespace: false,
         wait: true,
         timeout: 600,

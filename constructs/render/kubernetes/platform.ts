@@ -25,6 +25,7 @@ import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
 import { NetworkPolicies } from './network-policies';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
 import { Operators } from './operators';
+import { type PodPolicyInput, platformPodLabels, podPolicy } from './pod-policy';
 import { realizationOf } from './realizations';
 import { footprintOf } from '../../targets/kubernetes';
 
@@ -75,6 +76,10 @@ export class InClusterPlatform extends Construct {
       devicePlugin = [new NvidiaDevicePlugin(this, 'nvidia-device-plugin', { gpu: facts.gpu, after }).release];
     }
 
+    // Every pod's labels, scheduling and security context, whoever builds the pod.
+    const policyOf = (input: PodPolicyInput) =>
+      podPolicy({ podLabels: platformPodLabels(env), dataPriorityClass: namespaces.dataPriorityClass, cluster: facts }, input);
+
     const secrets = new GeneratedSecrets(this, 'secrets', specs);
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
@@ -111,8 +116,10 @@ export class InClusterPlatform extends Construct {
       },
       foundation: namespaces.all,
       commonLabels,
+      chartLabels: labels,
+      podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
-      operators: new Operators(this, 'operators', [...after]),
+      operators: new Operators(this, 'operators', [...after], policyOf),
     };
 
     const services = new Construct(this, 'services');

@@ -9,6 +9,7 @@ import { hasSecret, referencesOf, renderText } from '../../spec/template';
 import type { ConfigFile, ContainerSpec, HealthCheck, JobSpec, ServiceSpec, Text } from '../../spec/types';
 import { escapeLiteral, octalMode } from '../terraform';
 import type { K8sContext } from './context';
+import { type PodPolicyInput, typedContainerSecurity, typedPod } from './pod-policy';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 
 /** Where a file's content is stored: a key in the workload's ConfigMap or Secret. */
@@ -36,9 +37,6 @@ export function podFiles(workloads: readonly (ContainerSpec | JobSpec)[]): Confi
   return [...byPath.values()];
 }
 
-const uidOf = (user: string) => user.split(':')[0]!;
-const gidOf = (user: string) => user.split(':')[1] ?? user.split(':')[0]!;
-
 export interface PodOptions {
   readonly configMap?: string;
   readonly secret?: string;
@@ -46,9 +44,9 @@ export interface PodOptions {
   /** Persistent volumes by spec volume name (a StatefulSet's claim templates carry the same names). */
   readonly claims: readonly string[];
   readonly serviceAccount: string;
-  readonly priorityClass?: string;
   readonly annotations: Readonly<Record<string, string>>;
-  readonly labels: Readonly<Record<string, string>>;
+  /** What the pod policy needs beyond the containers (their user and GPUs come from the workloads). */
+  readonly pod: Omit<PodPolicyInput, 'user' | 'gpu'>;
   readonly restartPolicy: 'Always' | 'Never' | 'OnFailure';
   readonly terminationGracePeriodSeconds: number;
   readonly initContainers?: ({ name: string } & Record<string, any>)[];
@@ -57,7 +55,6 @@ export interface PodOptions {
    * same security context, mounts, scratch volumes and file keys).
    */
   readonly initJobs?: readonly JobSpec[];
-  readonly topologySpread?: Record<string, any>[];
 }
 
 /** The pod template (`metadata` + `spec`) in the binding's camelCase form. */
@@ -68,6 +65,7 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
   const gpus = Math.max(0, ...workloads.map((w) => ('gpus' in w ? (w.gpus ?? 0) : 0)));
   const gpu = gpus > 0 ? ctx.cluster.gpu : undefined;
   if (gpus > 0 && !gpu) throw new Error(`${spec.name} needs GPUs but the cluster has none configured`);
+  const policy = ctx.podPolicy({ ...opts.pod, user: main.user, gpu: gpus > 0 });
 
   const initJobs = opts.initJobs ?? [];
   const all = [...workloads, ...initJobs];
@@ -145,41 +143,23 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
         ...shm.filter((s) => s.w === w).map((_, i) => ({ name: `shm-${i}`, mountPath: '/dev/shm', readOnly: false })),
       ],
       ...(!isJob ? probes(c.health, c.ports) : {}),
-      securityContext: {
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: isJob || w.scratchPaths !== undefined,
-        runAsNonRoot: true,
-        runAsUser: uidOf(w.user),
-        runAsGroup: gidOf(w.user),
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: typedContainerSecurity(policy, w.user, isJob || w.scratchPaths !== undefined),
       terminationMessagePolicy: 'FallbackToLogsOnError',
       _index: index,
     };
   };
 
   return {
-    metadata: { labels: { ...opts.labels }, annotations: { ...opts.annotations } },
+    metadata: { labels: { ...policy.labels }, annotations: { ...opts.annotations } },
     spec: {
       serviceAccountName: opts.serviceAccount,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       restartPolicy: opts.restartPolicy,
       terminationGracePeriodSeconds: opts.terminationGracePeriodSeconds,
-      ...(opts.priorityClass ? { priorityClassName: opts.priorityClass } : {}),
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: uidOf(main.user),
-        runAsGroup: gidOf(main.user),
-        // Volumes (claims, the ConfigMap, the Secret) are group-owned by the main container's group.
-        fsGroup: gidOf(main.user),
-        fsGroupChangePolicy: 'OnRootMismatch',
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      ...(gpu ? { nodeSelector: { ...gpu.nodeSelector }, toleration: gpu.tolerations.map(tolerationOf) } : {}),
-      ...(opts.topologySpread?.length ? { topologySpreadConstraint: opts.topologySpread } : {}),
+      // The pod policy: priority, scheduling, and a security context whose fsGroup (the main
+      // container's group) owns the volumes (claims, the ConfigMap, the Secret).
+      ...typedPod(policy),
       ...(opts.initContainers?.length || initJobs.length
         ? {
             initContainer: [
@@ -197,16 +177,6 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
 function usesMemberName(w: ContainerSpec | JobSpec): boolean {
   const texts: Text[] = [...Object.values(w.env), ...(w.command ?? []), ...('args' in w ? (w.args ?? []) : [])];
   return texts.some((t) => referencesOf(t).some((r) => r.kind === 'member'));
-}
-
-function tolerationOf(t: { key: string; operator: string; value?: string; effect?: string; tolerationSeconds?: number }) {
-  return {
-    ...(t.key ? { key: t.key } : {}),
-    operator: t.operator,
-    ...(t.value ? { value: t.value } : {}),
-    ...(t.effect ? { effect: t.effect } : {}),
-    ...(t.tolerationSeconds !== undefined ? { tolerationSeconds: String(t.tolerationSeconds) } : {}),
-  };
 }
 
 export function imageOf(w: ContainerSpec | JobSpec): string {

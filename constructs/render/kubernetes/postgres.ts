@@ -18,6 +18,7 @@ import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import type { K8sContext, Realization, Realized } from './context';
 import type { OperatorChart } from './operators';
+import { chartPodLabels } from './pod-policy';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 
 export const CNPG_OPERATOR: OperatorChart = {
@@ -33,7 +34,18 @@ export const CNPG_OPERATOR: OperatorChart = {
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
     monitoring: { podMonitorEnabled: false },
   },
+  pod: (p) => ({
+    podLabels: chartPodLabels(p),
+    podSecurityContext: p.podSecurityContext,
+    containerSecurityContext: p.containerSecurityContext,
+    // Labels a Cluster's instances inherit from the Cluster (internal/configuration: INHERITED_LABELS,
+    // glob patterns): the pod policy's, which the Cluster carries (cluster.additionalLabels).
+    config: { data: { INHERITED_LABELS: Object.keys(chartPodLabels(p)).join(', ') } },
+  }),
 };
+
+/** The uid and gid CloudNativePG runs PostgreSQL as (Cluster.spec.postgresUID/GID default). */
+const CNPG_UID = 26;
 
 export const CNPG_CLUSTER_CHART = { repository: 'https://cloudnative-pg.github.io/charts', chart: 'cluster', version: '0.8.1' } as const;
 
@@ -75,6 +87,13 @@ class CloudNativePg extends Construct {
     const image = major ? CNPG_IMAGES[major] : undefined;
     if (!image) throw new Error(`${spec.configPath}: no CloudNativePG image for PostgreSQL ${main.image.tag}`);
     const labels = { ...ctx.commonLabels, 'app.kubernetes.io/name': spec.name };
+    // CloudNativePG's instances run as its postgres user (26), which also owns the volumes.
+    const policy = ctx.podPolicy({
+      selector: { 'cnpg.io/cluster': spec.name },
+      replicas: spec.replicas,
+      data: true,
+      user: `${CNPG_UID}:${CNPG_UID}`,
+    });
 
     const basicAuth = (name: string, username: string, secret: string) =>
       pinAddress(
@@ -102,8 +121,14 @@ class CloudNativePg extends Construct {
         imageName: image,
         storage: { size: canonicalMemory(volume.size), ...(ctx.cluster.storageClass ? { storageClass: ctx.cluster.storageClass } : {}) },
         resources: canonicalResources(main.resources),
+        // The pod policy: the Cluster's labels (the operator copies them to the instances: its
+        // INHERITED_LABELS), priority, and the security contexts. Instances spread over nodes by
+        // CloudNativePG's own anti-affinity.
+        additionalLabels: chartPodLabels(policy),
         affinity: { topologyKey: 'kubernetes.io/hostname' },
-        priorityClassName: ctx.dataPriorityClass,
+        ...(policy.priorityClassName ? { priorityClassName: policy.priorityClassName } : {}),
+        podSecurityContext: policy.podSecurityContext,
+        securityContext: policy.containerSecurityContext,
         // A budget on a single instance would block every node drain.
         enablePDB: spec.replicas > 1,
         enableSuperuserAccess: false,

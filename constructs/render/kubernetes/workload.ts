@@ -150,12 +150,10 @@ export class Workload extends Construct {
       keys: files.keys,
       claims: spec.volumes.map((v) => v.name),
       serviceAccount: sa.metadata.name,
-      ...(spec.concern === 'data' && stateful ? { priorityClass: ctx.dataPriorityClass } : {}),
       annotations: files.annotations,
-      labels,
+      pod: { selector, replicas: spec.replicas, data: spec.concern === 'data' && stateful },
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: Math.max(...spec.containers.map((c) => c.stopGracePeriodSeconds)),
-      topologySpread: spec.replicas > 1 ? spread(ctx, selector) : [],
       ...(initJobs.length ? { initJobs } : {}),
     });
     const waitFor = [
@@ -413,7 +411,7 @@ export class Workload extends Construct {
       claims: [],
       serviceAccount: sa.metadata.name,
       annotations: files.annotations,
-      labels,
+      pod: { selector: jobLabels(spec, job.name) },
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 10,
     });
@@ -435,21 +433,4 @@ export class Workload extends Construct {
     );
     return { job, resource };
   }
-}
-
-/** Members on different nodes (required) and, where the environment names zones, zones (preferred). */
-function spread(ctx: K8sContext, selector: Record<string, string>) {
-  return [
-    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: [{ matchLabels: selector }] },
-    ...(ctx.cluster.zones?.length
-      ? [
-          {
-            maxSkew: 1,
-            topologyKey: 'topology.kubernetes.io/zone',
-            whenUnsatisfiable: 'ScheduleAnyway',
-            labelSelector: [{ matchLabels: selector }],
-          },
-        ]
-      : []),
-  ];
 }
