@@ -283,7 +283,14 @@ export const backendSchema = z.discriminatedUnion('kind', [
 ]);
 
 /** Label key prefixes the platform and Kubernetes set themselves; an environment's label may not take them over. */
-export const RESERVED_LABEL_PREFIXES = ['app.kubernetes.io/', 'platform/', 'platform.', 'kubernetes.io/', 'k8s.io/', 'pod-security.kubernetes.io/'];
+export const RESERVED_LABEL_PREFIXES = [
+  'app.kubernetes.io/',
+  'platform/',
+  'platform.',
+  'kubernetes.io/',
+  'k8s.io/',
+  'pod-security.kubernetes.io/',
+];
 
 /** Labels applied to every resource that takes them (every Kubernetes object and pod, Docker containers, AWS default tags). */
 const labels = z.record(labelKey, labelValue).superRefine((l, ctx) => {
