@@ -50,5 +50,11 @@ export default {
     objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b', 'nomic-embed-text:v1.5'], gpus: 1 },
+    monitoring: {
+      // The node pools' maximum (system 9 + GPU 4): one log shipper and node-exporter per node.
+      nodes: 13,
+      // A placeholder endpoint (RFC 2606 example domain): point it at the on-call tool's webhook.
+      alertmanager: { receivers: [{ kind: 'webhook', name: 'oncall', url: 'https://alerts.example.com/hooks/agent-platform' }] },
+    },
   },
 } satisfies EnvironmentInput;

@@ -287,12 +287,19 @@ describe('network policy: the proxies reach exactly the external ports', () => {
     };
     const es: PodGroup = { ...group, id: 'elasticsearch', service: 'elasticsearch' };
     expect(() =>
-      connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm', proxies: { namespace: 'p', labels: {} } }),
+      connections({
+        specs: [kibana],
+        groups: [group, es],
+        scraper: { namespace: 'm', labels: {} },
+        proxies: { namespace: 'p', labels: {} },
+      }),
     ).toThrow(/do not serve external port 5601/);
     // Without a gateway there is no rule for the external port at all.
-    expect(connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm' }).filter((c) => c.from.namespace === 'p')).toEqual(
-      [],
-    );
+    expect(
+      connections({ specs: [kibana], groups: [group, es], scraper: { namespace: 'm', labels: {} } }).filter(
+        (c) => c.from.namespace === 'p',
+      ),
+    ).toEqual([]);
   });
 });
 

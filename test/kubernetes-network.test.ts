@@ -86,7 +86,7 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     it('reaches the internet only where the spec says why', () => {
       const declared = (spec.egress ?? []).some((x) => x.to === 'internet' && x.ports.includes(443));
       expect(canReach(me, internet, 443)).toBe(
-        declared || (g.egress ?? []).some((x) => x.cidrs.includes('0.0.0.0/0') && x.ports.includes(443)),
+        declared || (g.egress ?? []).some((x) => 'cidrs' in x && x.cidrs.includes('0.0.0.0/0') && x.ports.includes(443)),
       );
       expect(canReach(me, internet, 25)).toBe(false);
     });

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { ServiceSpec } from '../spec/types';
 import type { BuildContext } from './common';
 import { elasticsearch } from './elasticsearch';
+import { monitoring } from './monitoring';
 import { nats } from './nats';
 import { neo4j } from './neo4j';
 import { objectstore } from './objectstore';
@@ -12,7 +13,10 @@ import { qdrant } from './qdrant';
 import { rabbitmq } from './rabbitmq';
 import { redis } from './redis';
 
-export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama } as const;
+export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama, monitoring } as const;
+
+/** Entries that watch the others: built last, with the other specs in `BuildContext.observed`. */
+const OBSERVERS: readonly ServiceName[] = ['monitoring'];
 
 export type Catalogue = typeof catalogue;
 export type ServiceName = keyof Catalogue;
@@ -38,9 +42,14 @@ export type FacetOf<N extends SpecName> = SpecOf<N>['facet'];
 
 /** The specs of the enabled services (compose: config -> neutral specs). */
 export function compose(configs: ServiceConfigs, ctx: BuildContext): ServiceSpec[] {
-  return (Object.entries(configs) as [ServiceName, unknown][]).flatMap(([name, config]) =>
-    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, ctx),
-  );
+  const build = (name: ServiceName, config: unknown, c: BuildContext) =>
+    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, c);
+  const entries = Object.entries(configs) as [ServiceName, unknown][];
+  const services = entries.filter(([n]) => !OBSERVERS.includes(n)).flatMap(([n, config]) => build(n, config, ctx));
+  const observers = entries
+    .filter(([n]) => OBSERVERS.includes(n))
+    .flatMap(([n, config]) => build(n, config, { ...ctx, observed: services }));
+  return [...services, ...observers];
 }
 
 export type { BuildContext, ServiceDefinition } from './common';

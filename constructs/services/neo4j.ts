@@ -71,7 +71,7 @@ export const neo4j = defineService({
   ...SERVICE,
   schema: neo4jSchema,
   build(c, ctx) {
-    const metrics = probe(ctx, { port: 7474, path: '/' });
+    const metrics = probe(ctx, { port: 7474, path: '/', service: 'neo4j' });
     return [
       {
         ...identity(SERVICE, c.replicas),

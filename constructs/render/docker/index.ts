@@ -16,7 +16,8 @@ import { RandomProvider } from '../../providers/random';
 import { imageName } from '../../spec/image';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, hasSecret, referencesOf, renderText } from '../../spec/template';
-import type { ContainerSpec, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import type { ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import { dockerSpec } from './monitoring';
 import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
 import { gatewayOf } from '../../targets/docker/network';
@@ -77,8 +78,11 @@ export class DockerTarget extends Construct {
       'network',
     );
 
-    // Dependencies first, so every dependent can refer to the main container it waits for.
-    for (const spec of orderByDependencies(env.specs)) this.renderService(spec);
+    // Volumes first: a container may mount another service's (the scraper reading a token a job wrote).
+    for (const spec of env.specs) this.renderVolumes(spec);
+    // Dependencies first, so every dependent can refer to the main container it waits for. The
+    // monitoring stack's specs get the files that follow what this host runs (monitoring.ts).
+    for (const spec of orderByDependencies(env.specs)) this.renderService(dockerSpec(spec, env.specs));
 
     new TerraformOutput(this, 'endpoints', {
       description: 'Where each service port is reachable: on the service network, and on the host (loopback) where published',
@@ -144,10 +148,7 @@ export class DockerTarget extends Construct {
     };
   }
 
-  private renderService(spec: ServiceSpec): void {
-    const resolve = this.resolver(spec);
-    const text = (t: Text) => renderText(t, resolve);
-
+  private renderVolumes(spec: ServiceSpec): void {
     for (const v of spec.volumes) {
       const volume = pinAddress(
         new Volume(this, `${spec.name}-volume-${v.name}`, {
@@ -164,6 +165,11 @@ export class DockerTarget extends Construct {
       );
       this.volumes.set(`${spec.name}/${v.name}`, volume);
     }
+  }
+
+  private renderService(spec: ServiceSpec): void {
+    const resolve = this.resolver(spec);
+    const text = (t: Text) => renderText(t, resolve);
 
     const dependsOn: ITerraformDependable[] = spec.dependsOn.flatMap((d) => {
       const ready = this.ready.get(d);
@@ -199,11 +205,12 @@ export class DockerTarget extends Construct {
       // #996); a non-root process reads its 0440 secret files through the root group.
       ...(readsSecretFiles && !asRoot ? { groupAdd: ['0'] } : {}),
       networksAdvanced: [{ name: this.network.name, aliases: [aliasOf(spec.name, name)] }],
-      volumes: w.mounts.map((m) => ({
-        volumeName: this.volumes.get(`${spec.name}/${m.volume}`)!.name,
-        containerPath: m.path,
-        readOnly: m.readOnly ?? false,
-      })),
+      volumes: w.mounts.map((m) => {
+        const volume = this.volumes.get(`${m.service ?? spec.name}/${m.volume}`);
+        if (!volume) throw new Error(`${spec.name}/${w.name}: no volume ${m.service ?? spec.name}/${m.volume}`);
+        return { volumeName: volume.name, containerPath: m.path, readOnly: m.readOnly ?? false };
+      }),
+      ...hostAccess('host' in w ? w.host : undefined),
       upload: w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
       memory,
       // No swap: the memory limit is the limit (and omitting it reads back as twice the memory).
@@ -270,6 +277,7 @@ export class DockerTarget extends Construct {
         ...(metricsHere
           ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metrics.port), 'prometheus.io/path': spec.metrics.path }
           : {}),
+        ...(c.host ? { 'platform.host-access': c.host.reason } : {}),
         [REVISION_LABEL]: revision({ healthcheck, cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
       }),
       dependsOn,
@@ -353,6 +361,30 @@ export const BACKGROUND_RETRIES = 5;
  */
 export function revision(settings: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+/**
+ * A container's host access as the provider writes it (and reads it back: host binds as `mounts`
+ * with their propagation, devices with all three fields, `pid_mode`), and the reason as a label.
+ */
+function hostAccess(host: HostAccess | undefined): Partial<ContainerConfig> {
+  if (!host) return {};
+  return {
+    ...(host.pid ? { pidMode: 'host' } : {}),
+    ...(host.privileged ? { privileged: true } : {}),
+    ...(host.mounts?.length
+      ? {
+          mounts: host.mounts.map((m) => ({
+            type: 'bind',
+            source: m.hostPath,
+            target: m.path,
+            readOnly: true,
+            ...(m.propagation ? { bindOptions: { propagation: m.propagation } } : {}),
+          })),
+        }
+      : {}),
+    ...(host.devices?.length ? { devices: host.devices.map((d) => ({ hostPath: d, containerPath: d, permissions: 'rwm' })) } : {}),
+  };
 }
 
 function toLabels(all: Record<string, string>): { label: string; value: string }[] {

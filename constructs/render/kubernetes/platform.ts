@@ -28,6 +28,7 @@ import { Operators } from './operators';
 import { type PodPolicyInput, platformPodLabels, podPolicy } from './pod-policy';
 import { realizationOf } from './realizations';
 import { footprintOf } from '../../targets/kubernetes';
+import { SCRAPER_LABELS } from '../../targets/kubernetes/naming';
 
 export interface InClusterProps {
   readonly environment: Environment;
@@ -56,12 +57,28 @@ export class InClusterPlatform extends Construct {
     const specs = orderByDependencies(props.specs);
 
     const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring', ...(facts.gateway ? (['edge'] as const) : [])]);
-    // The quota counts what each realization runs (an operator's extra nodes), not only the spec.
-    const uses = [...concerns].map((concern) => ({
-      name: namespaceOf(prefix, concern),
-      concern,
-      specs: specs.filter((s) => s.concern === concern).flatMap(footprintOf),
-    }));
+    // A realization may run its pods in a namespace of its own (node agents that need the host).
+    const nsOf = (spec: ServiceSpec) => {
+      const own = realizationOf(spec).namespace;
+      return own ? `${prefix}-${own.name}` : namespaceOf(prefix, spec.concern);
+    };
+    const own = new Map(
+      specs.flatMap((s) => {
+        const n = realizationOf(s).namespace;
+        return n ? [[`${prefix}-${n.name}`, n] as const] : [];
+      }),
+    );
+    // The quota counts what each realization runs (an operator's extra nodes, per-node agents), not only the spec.
+    const nodes = facts.monitoring?.nodes;
+    const uses = [
+      ...[...concerns].map((concern) => ({ name: namespaceOf(prefix, concern), concern })),
+      ...[...own].map(([name, n]) => ({
+        name,
+        key: n.name,
+        concern: 'monitoring' as const,
+        podSecurity: { level: n.podSecurity, reason: n.reason },
+      })),
+    ].map((u) => ({ ...u, specs: specs.filter((s) => nsOf(s) === u.name).flatMap((s) => footprintOf(s, nodes)) }));
     this.namespaces = uses.map((u) => u.name);
     const commonLabels = {
       'app.kubernetes.io/part-of': env.project,
@@ -83,7 +100,6 @@ export class InClusterPlatform extends Construct {
     const secrets = new GeneratedSecrets(this, 'secrets', specs);
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
-    const nsOf = (spec: ServiceSpec) => namespaceOf(prefix, spec.concern);
     const serviceOf = (spec: ServiceSpec) => realizationOf(spec).serviceName?.(spec) ?? spec.name;
     const hostOf = (service: string): string => {
       const spec = bySpec.get(service);
@@ -120,10 +136,14 @@ export class InClusterPlatform extends Construct {
       podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
       operators: new Operators(this, 'operators', [...after], policyOf),
+      specs,
+      podsOf: (service) => this.groups.filter((g) => g.service === service),
     };
 
     const services = new Construct(this, 'services');
-    for (const spec of specs) {
+    // The monitoring stack last: it watches the pods of everything else.
+    const observers = specs.filter((s) => s.concern === 'monitoring');
+    for (const spec of [...specs.filter((s) => s.concern !== 'monitoring'), ...observers]) {
       const dependsOn = [
         ...spec.dependsOn.flatMap((d) => ctx.readyOf(d)),
         ...((spec.containers.some((c) => (c.gpus ?? 0) > 0) && devicePlugin) || []),
@@ -156,7 +176,7 @@ export class InClusterPlatform extends Construct {
       connections: connections({
         specs,
         groups: [...this.groups, ...this.edgeGroups],
-        monitoringNamespace: namespaceOf(prefix, 'monitoring'),
+        scraper: { namespace: namespaceOf(prefix, 'monitoring'), labels: SCRAPER_LABELS },
         ...(this.proxies ? { proxies: this.proxies } : {}),
       }),
       after: namespaces.namespaces,

@@ -13,6 +13,13 @@ export function dockerChecks(env: Environment): Issue[] {
   const byHostPort = new Map<number, ReturnType<typeof publications>[number]>();
   for (const p of publications(env)) {
     const what = `${p.spec.configPath} port ${p.port.name}`;
+    if (p.port.unauthenticated) {
+      issues.push({
+        path: p.decidedBy,
+        message: `${what} serves without authentication (${p.port.unauthenticated}); it is not published: remove the host port and reach it from the platform network or through Grafana`,
+      });
+      continue;
+    }
     if (p.hostPort > 65535) {
       issues.push({ path: p.decidedBy, message: `publishes ${what} on ${p.hostPort}, above 65535; lower target.publish.offset` });
       continue;

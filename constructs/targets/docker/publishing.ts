@@ -3,7 +3,8 @@
  * the guardrails and the docs). The environment's policy (`target.publish`) decides per purpose:
  * `web` publishes the web UIs, `all` every client, UI and admin port, `none` nothing; its offset is
  * added to each port number. A service's explicit `hostPorts` entry overrides the policy for that port.
- * Metrics and cluster ports are never published.
+ * Metrics and cluster ports are never published, nor a port that serves without authentication
+ * (`PortSpec.unauthenticated`: Loki's and Jaeger's APIs).
  */
 import type { Environment } from '../../../environments/parse/load';
 import type { PortPurpose, PortSpec, ServiceSpec } from '../../spec/types';
@@ -35,7 +36,7 @@ export function publications(env: Environment): Publication[] {
       for (const port of c.ports) {
         if (port.hostPort !== undefined) {
           out.push({ spec, container: c.name, port, hostPort: port.hostPort, decidedBy: `${spec.configPath}.hostPorts.${port.name}` });
-        } else if (PUBLISHED_BY[mode].includes(port.purpose)) {
+        } else if (PUBLISHED_BY[mode].includes(port.purpose) && port.unauthenticated === undefined) {
           out.push({
             spec,
             container: c.name,

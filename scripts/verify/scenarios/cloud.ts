@@ -48,5 +48,6 @@ export default {
     objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b', 'nomic-embed-text:v1.5'], gpus: 1 },
+    monitoring: { nodes: 13 },
   },
 } satisfies EnvironmentInput;

@@ -42,5 +42,6 @@ export default {
     objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b'], gpus: 1 },
+    monitoring: {},
   },
 } satisfies EnvironmentInput;
