@@ -13,14 +13,20 @@ const addresses = (type: string) => Object.keys(tf.resource[type] ?? {}).map((na
 describe('stable Terraform addresses (development, Docker)', () => {
   it('data volumes', () => {
     expect(addresses('docker_volume').sort()).toEqual([
+      'docker_volume.alertmanager_data',
+      'docker_volume.alloy_data',
+      'docker_volume.alloy_docker-api',
       'docker_volume.elasticsearch_data',
       'docker_volume.garage_data',
       'docker_volume.garage_meta',
+      'docker_volume.grafana_data',
+      'docker_volume.loki_data',
       'docker_volume.nats_data',
       'docker_volume.neo4j_data',
       'docker_volume.ollama_models',
       'docker_volume.postgres_data',
       'docker_volume.postgres_socket',
+      'docker_volume.prometheus_data',
       'docker_volume.qdrant_snapshots',
       'docker_volume.qdrant_storage',
       'docker_volume.rabbitmq_data',
@@ -46,12 +52,15 @@ describe('stable Terraform addresses (development, Docker)', () => {
 
   it('generated secrets (a new address would generate a new password)', () => {
     expect(addresses('random_password').sort()).toEqual([
+      'random_password.alertmanager_admin-password',
       'random_password.elasticsearch_admin-password',
       'random_password.elasticsearch_elastic-password',
       'random_password.elasticsearch_exporter-password',
       'random_password.elasticsearch_kibana-system-password',
       'random_password.garage_admin-token',
       'random_password.garage_metrics-token',
+      'random_password.grafana_admin-password',
+      'random_password.grafana_secret-key',
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
@@ -59,6 +68,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.neo4j_password',
       'random_password.postgres_exporter-password',
       'random_password.postgres_password',
+      'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
       'random_password.rabbitmq_password',
@@ -123,11 +133,15 @@ describe('stable Terraform addresses (production, AWS)', () => {
 
   it('generated credentials and the secrets that hold them', () => {
     expect(at('random_password').sort()).toEqual([
+      'random_password.alertmanager_admin-password',
+      'random_password.grafana_admin-password',
+      'random_password.grafana_secret-key',
       // In the cluster: NATS (its three servers' routes too), Neo4j, Qdrant (generated once, like everywhere).
       'random_password.nats_password',
       'random_password.nats_route-password',
       'random_password.neo4j_password',
       'random_password.opensearch_master-password',
+      'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
       'random_password.rabbitmq_password',

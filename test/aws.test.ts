@@ -301,7 +301,9 @@ describe('managed services', () => {
   it('are chosen by the specs’ managed hint; Kibana is not run when Elasticsearch is OpenSearch', () => {
     const placement = placeServices(prod);
     expect(placement.managed.map((m) => m.configKey).sort()).toEqual(['elasticsearch', 'objectstore', 'postgres', 'rabbitmq', 'redis']);
-    expect(placement.inCluster.map((s) => s.name).sort()).toEqual(['nats', 'neo4j', 'ollama', 'qdrant']);
+    const monitoring = prod.specs.filter((s) => s.component === 'monitoring').map((s) => s.name);
+    expect(monitoring.length).toBeGreaterThan(5);
+    expect(placement.inCluster.map((s) => s.name).sort()).toEqual(['nats', 'neo4j', 'ollama', 'qdrant', ...monitoring].sort());
   });
 
   it('each admits the cluster’s nodes and pods only', () => {

@@ -544,8 +544,8 @@ describe('network policy around ECK', () => {
     expect(JSON.stringify(p.kibana_ingress)).not.toContain(ECK_NAMESPACE);
   });
 
-  it('the exporter and the probe: monitoring in, their service out', () => {
-    const monitoring = ns('agent-platform-monitoring');
+  it('the exporter and the probe: the scraper (Prometheus in the monitoring namespace) in, their service out', () => {
+    const monitoring = { ...ns('agent-platform-monitoring'), pod_selector: { match_labels: { 'platform/monitoring': 'prometheus' } } };
     expect(from(p['elasticsearch-exporter_ingress'])).toEqual([{ from: [monitoring], ports: ['9114'] }]);
     expect(to(p['elasticsearch-exporter_egress'])).toEqual([{ to: [pods(ES)], ports: ['9200'] }]);
     expect(from(p['kibana-probe_ingress'])).toEqual([{ from: [monitoring], ports: ['9115'] }]);

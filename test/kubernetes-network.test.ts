@@ -7,6 +7,19 @@ import { describe, expect, it } from 'vitest';
 import type { Environment } from '../environments/parse/load';
 import { env, everyEnvironment, synth } from './helpers';
 import { type Pod, evaluate, podOf } from './network-policy';
+import { SCRAPER_LABELS } from '../constructs/targets/kubernetes/naming';
+import { scrapedPorts } from '../constructs/render/kubernetes/connectivity';
+import type { PodGroup } from '../constructs/render/kubernetes/context';
+
+/** Whether a group's declared extra sources (an operator, the platform's namespaces for OTLP) admit a pod on a port. */
+const admits = (g: PodGroup, from: PodGroup, port: number) =>
+  (g.ingressFrom ?? []).some(
+    (i) =>
+      i.namespace === from.namespace && i.ports.includes(port) && Object.entries(i.labels ?? {}).every(([k, v]) => from.labels[k] === v),
+  );
+/** Whether a group is the scraper (its pods carry the scraper's labels in the monitoring namespace). */
+const isScraper = (g: PodGroup) =>
+  g.namespace.endsWith('-monitoring') && Object.entries(SCRAPER_LABELS).every(([k, v]) => g.labels[k] === v);
 
 const clusterEnvs = (await everyEnvironment()).filter(({ env: e }) => e.target.kind !== 'docker');
 
@@ -15,7 +28,8 @@ function setting(e: Environment) {
   const groups = platform.groups;
   const servers = groups.filter((g) => g.role === 'server');
   const monitoringNs = platform.namespaces.find((n) => n.endsWith('-monitoring'))!;
-  const monitoring: Pod = { id: 'prometheus', namespace: monitoringNs, labels: { 'app.kubernetes.io/name': 'prometheus' } };
+  // The scraper: the monitoring namespace's pods with the scraper's labels (the platform's Prometheus).
+  const monitoring: Pod = { id: 'prometheus', namespace: monitoringNs, labels: { ...SCRAPER_LABELS } };
   const stranger: Pod = { id: 'some other app', namespace: 'default', labels: { app: 'x' } };
   const dns: Pod = { id: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
   const internet: Pod = { id: 'internet', namespace: '', labels: {}, ip: '203.0.113.7' };
@@ -47,11 +61,13 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     const me = podOf(g);
     const spec = specOf(service);
 
-    it('reaches exactly its declared dependencies in the cluster (their client and admin ports), nothing else in the platform', () => {
+    it('reaches exactly its declared dependencies in the cluster (their client and admin ports), nothing else in the platform (the scraper: every metrics endpoint)', () => {
       for (const other of servers.filter((o) => o !== g)) {
         const declared = spec.dependsOn.includes(other.service);
+        const scraped = isScraper(g) ? scrapedPorts(other, specOf(other.service)).map((x) => x.port) : [];
         for (const p of other.ports) {
-          const expected = declared && (p.purpose === 'client' || p.purpose === 'admin');
+          const expected =
+            (declared && (p.purpose === 'client' || p.purpose === 'admin')) || scraped.includes(p.port) || admits(other, g, p.port);
           expect(canReach(me, podOf(other), p.port, p.protocol), `${service} -> ${other.service}:${p.port} (${p.purpose})`).toBe(expected);
         }
       }
@@ -59,12 +75,15 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
 
     it('is reached by its dependents, its own jobs and its own members only (plus operators that manage it)', () => {
       for (const other of groups.filter((o) => o !== g)) {
-        const expected = (p: { purpose: string }) =>
+        const expected = (p: { purpose: string; port: number }) =>
           ((p.purpose === 'client' || p.purpose === 'admin') &&
             ((other.role === 'server' && specOf(other.service).dependsOn.includes(service)) ||
               (other.role === 'job' && other.service === service))) ||
           // An exporter or probe run beside an operator-managed service reads it, UI included.
-          (other.role === 'helper' && other.service === service && ['client', 'admin', 'ui'].includes(p.purpose));
+          (other.role === 'helper' && other.service === service && ['client', 'admin', 'ui'].includes(p.purpose)) ||
+          // The scraper reaches every metrics endpoint; a declared source reaches what it was admitted to.
+          (isScraper(other) && scrapedPorts(g, spec).some((x) => x.port === p.port)) ||
+          admits(g, other, p.port);
         for (const p of g.ports) {
           expect(canReach(podOf(other), me, p.port, p.protocol), `${other.id} -> ${service}:${p.port}`).toBe(expected(p));
         }
@@ -72,8 +91,18 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
       for (const p of g.ports) expect(canReach(me, me, p.port, p.protocol), `${service} member to member :${p.port}`).toBe(true);
     });
 
-    it('is scraped by the monitoring namespace on its metrics ports only', () => {
-      for (const p of g.ports) expect(canReach(monitoring, me, p.port), `${p.port} (${p.purpose})`).toBe(p.purpose === 'metrics');
+    it('is scraped by the monitoring namespace on its metrics ports and its metrics endpoint’s port only', () => {
+      const scraped = scrapedPorts(g, spec).map((x) => x.port);
+      // The endpoint is on the service's pods, or on a helper beside them (an operator-managed service's exporter).
+      const helpers = groups.filter((h) => h.role === 'helper' && h.service === service);
+      expect([...g.ports, ...helpers.flatMap((h) => h.ports)].map((p) => p.port)).toContain(spec.metrics.port);
+      const scraper = { ...g, id: 'scraper', namespace: monitoring.namespace, labels: monitoring.labels };
+      for (const p of g.ports)
+        expect(canReach(monitoring, me, p.port), `${p.port} (${p.purpose})`).toBe(scraped.includes(p.port) || admits(g, scraper, p.port));
+      // Not by the monitoring namespace's other pods.
+      const neighbour: Pod = { id: 'grafana', namespace: monitoring.namespace, labels: { 'platform/monitoring': 'grafana' } };
+      if (!isScraper(g))
+        for (const p of g.ports.filter((x) => x.purpose === 'metrics')) expect(canReach(neighbour, me, p.port)).toBe(false);
     });
 
     it('cannot be reached from another namespace, and resolves names through the cluster DNS', () => {
@@ -96,7 +125,8 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     for (const h of groups.filter((x) => x.role === 'helper')) {
       for (const p of h.ports) expect(canReach(monitoring, podOf(h), p.port), `${h.id}:${p.port}`).toBe(p.purpose === 'metrics');
       for (const other of servers.filter((o) => o.service !== h.service)) {
-        for (const p of other.ports) expect(canReach(podOf(h), podOf(other), p.port), `${h.id} -> ${other.service}:${p.port}`).toBe(false);
+        for (const p of other.ports)
+          expect(canReach(podOf(h), podOf(other), p.port), `${h.id} -> ${other.service}:${p.port}`).toBe(admits(other, h, p.port));
       }
     }
   });
@@ -105,7 +135,8 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     for (const job of groups.filter((x) => x.role === 'job')) {
       for (const other of servers) {
         for (const p of other.ports) {
-          const expected = other.service === job.service && (p.purpose === 'client' || p.purpose === 'admin');
+          const expected =
+            (other.service === job.service && (p.purpose === 'client' || p.purpose === 'admin')) || admits(other, job, p.port);
           expect(canReach(podOf(job), podOf(other), p.port), `${job.id} -> ${other.service}:${p.port}`).toBe(expected);
         }
       }
@@ -124,7 +155,7 @@ describe('network policy of the staging fixture, exactly', () => {
         .filter((g) => g.role === 'helper')
         .map((g) => g.id)
         .sort(),
-    ).toEqual(['elasticsearch/exporter', 'kibana/probe']);
+    ).toEqual(['elasticsearch/exporter', 'kibana/probe', 'prometheus/kube-state-metrics', 'prometheus/operator']);
   });
 
   it('Ollama may download models from the internet; no data service may', () => {
@@ -150,7 +181,7 @@ describe('network policy of the staging fixture, exactly', () => {
       x.containers.flatMap((c) => c.ports.filter((p) => p.external).map((p) => `${x.name}:${p.port}`)),
     );
     expect(reached.sort()).toEqual(external.sort());
-    expect(reached).toEqual(['kibana:5601']);
+    expect(reached).toEqual(['grafana:3000', 'kibana:5601']);
     const [solver] = platform.edgeGroups;
     expect(canReach(proxy, podOf(solver!), 8089)).toBe(true);
     expect(canReach(controller, podOf(solver!), 8089)).toBe(false);

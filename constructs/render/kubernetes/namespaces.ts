@@ -144,8 +144,9 @@ export class Namespaces extends Construct {
                 'limits.cpu': cpu(t.limitsCpu),
                 'limits.memory': mem(t.limitsMemory),
                 pods: String(Math.ceil(t.pods * 2) + 4),
-                persistentvolumeclaims: String(t.claims + 2),
-                'requests.storage': t.storage > 0 ? mem(t.storage) : '0',
+                // Node agents claim no volume: none may be claimed there.
+                persistentvolumeclaims: String(t.claims > 0 ? t.claims + 2 : 0),
+                ...(t.storage > 0 ? { 'requests.storage': mem(t.storage) } : {}),
                 ...(t.gpus > 0 ? { 'requests.nvidia.com/gpu': String(t.gpus) } : {}),
               },
             },

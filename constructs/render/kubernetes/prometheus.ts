@@ -365,7 +365,7 @@ class KubePrometheusStack extends Construct {
             dependsOn: [...ctx.foundation],
           }),
           'monitoring',
-          'scrape_credentials',
+          'scrape_secret',
         ),
       );
     }
