@@ -23,7 +23,7 @@ import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyNats } from './verify/nats';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
-import { verifyPrometheus } from './verify/prometheus';
+import { verifyMonitoring } from './verify/monitoring';
 import { verifyRabbitmq } from './verify/rabbitmq';
 import { verifyRedis } from './verify/redis';
 import { verifyRedisSentinel } from './verify/redis-sentinel';
@@ -42,7 +42,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyPostgres,
   verifyBlackbox,
   verifyShell,
-  verifyPrometheus,
+  verifyMonitoring,
   verifyTerraformMeta,
   verifyTerraform,
 ];

@@ -3,12 +3,10 @@
  * (network policies select them by it), their pod groups, and the scrape targets (PodMonitors) of
  * every spec the cluster runs, derived from the specs and the pods their realizations run.
  */
-import { ownSource, type SignalSource } from '../../../monitoring/rules';
 import type { SpecOf } from '../../services';
 import { renderText } from '../../spec/template';
 import type { PortPurpose, ServiceSpec } from '../../spec/types';
 import { MONITORING_LABEL, namespaceOf } from '../../targets/kubernetes/naming';
-import { clusterSources } from '../../targets/kubernetes/monitoring';
 import type { K8sContext, PodGroup } from './context';
 import { chartPodLabels, type PodPolicy } from './pod-policy';
 
@@ -49,11 +47,6 @@ export const apiEgress = (ctx: K8sContext, who: string) => ({
   ports: [443, 6443],
   reason: `${who} talks to the Kubernetes API`,
 });
-
-/** The metric source of a spec on a cluster: its realization's where it differs (CloudNativePG, the kubelet), else its own. */
-export function sourceOf(spec: ServiceSpec): SignalSource {
-  return clusterSources[spec.name]?.(spec) ?? ownSource(spec);
-}
 
 /** A scrape target: where a spec's metrics endpoint is served in the cluster. */
 export interface ScrapeTarget {

@@ -24,7 +24,7 @@
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { ConfigMapV1, HelmRelease, SecretV1 } from '../../providers/kubernetes';
 import { dashboards, datasources } from '../../../monitoring/grafana';
-import { ruleGroups, ruleInputs, type SignalSource } from '../../../monitoring/rules';
+import { ruleGroups } from '../../../monitoring/rules';
 import { type AlertmanagerFacet, alertmanagerConfig, receiverSecret } from '../../services/alertmanager';
 import { GRAFANA_ADMIN, GRAFANA_PORT, GRAFANA_SETTINGS } from '../../services/grafana';
 import { JAEGER_QUERY_PORT } from '../../services/jaeger';
@@ -34,7 +34,7 @@ import { PROMETHEUS_PORT, type PrometheusFacet } from '../../services/prometheus
 import { secretRef } from '../../spec/template';
 import type { ServiceSpec } from '../../spec/types';
 import {
-  CERT_MANAGER_SOURCE,
+  clusterRuleInputs,
   CHART_HELPERS,
   KPS_NAME,
   KSM_PORT,
@@ -57,7 +57,6 @@ import {
   scrapeCredentials,
   scrapeTargets,
   sibling,
-  sourceOf,
 } from './monitoring';
 
 export const KPS_CHART = {
@@ -95,9 +94,14 @@ function claim(ctx: K8sContext, size: string) {
   };
 }
 
-/** The signal sources on a cluster: every spec's (its realization's names), cert-manager's where installed. */
-export function clusterSignalSources(ctx: K8sContext): SignalSource[] {
-  return [...ctx.specs.map(sourceOf), ...(ctx.cluster.gateway?.installCertManager ? [CERT_MANAGER_SOURCE] : [])];
+/** The rule inputs of what this cluster runs (and what a cloud runs for it). */
+export function rulesOf(ctx: K8sContext, runbookBase: string) {
+  return clusterRuleInputs({
+    specs: ctx.specs,
+    managed: ctx.cluster.monitoring?.managed ?? [],
+    certManager: ctx.cluster.gateway?.installCertManager ?? false,
+    runbookBase,
+  });
 }
 
 /** The specs whose alerts and dashboards apply: what the cluster runs, and what a cloud runs for it. */
@@ -113,7 +117,7 @@ export function kubePrometheusStackValues(ctx: K8sContext, spec: ServiceSpec<str
   const prom = partPolicy(ctx, 'prometheus', { user: '1000:2000' });
   const operator = partPolicy(ctx, 'prometheus-operator');
   const ksm = partPolicy(ctx, 'kube-state-metrics', { user: '65534:65534' });
-  const groups = ruleGroups(ruleInputs(observedSpecs(ctx), clusterSignalSources(ctx), spec.facet.runbookBaseUrl));
+  const groups = ruleGroups(rulesOf(ctx, spec.facet.runbookBaseUrl));
   const certManager = ctx.cluster.gateway?.installCertManager;
   return {
     fullnameOverride: KPS_NAME,

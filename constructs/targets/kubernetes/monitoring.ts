@@ -8,7 +8,7 @@
  *   `pg_*`), the kubelet's cAdvisor with kube-state-metrics for the containers, and cert-manager for
  *   certificates.
  */
-import type { SignalSource } from '../../../monitoring/rules';
+import { type RuleInputs, type SignalSource, ownSource, ruleInputs } from '../../../monitoring/rules';
 import type { ResourceRequirements, ServiceSpec, Signal } from '../../spec/types';
 
 const res = (rc: string, rm: string, lc: string, lm: string): ResourceRequirements => ({
@@ -230,3 +230,26 @@ export const CERT_MANAGER_SOURCE: SignalSource = {
   names: [{ name: 'cert-manager', version: 'v1.21.1' }],
   signals: certManagerSignals(),
 };
+
+/** The metric source of a spec on a cluster: its realization's where it differs (CloudNativePG, the kubelet), else its own. */
+export function clusterSourceOf(spec: ServiceSpec): SignalSource {
+  return clusterSources[spec.name]?.(spec) ?? ownSource(spec);
+}
+
+/**
+ * The rule inputs of a cluster: the signals of every spec it runs in their cluster sources (and
+ * cert-manager's where the stack installs it), the alerts of those specs and of the services a cloud
+ * runs for it (their signals come from the CloudWatch exporter, one of the specs it runs).
+ */
+export function clusterRuleInputs(opts: {
+  readonly specs: readonly ServiceSpec[];
+  readonly managed?: readonly ServiceSpec[];
+  readonly certManager: boolean;
+  readonly runbookBase: string;
+}): RuleInputs {
+  return ruleInputs(
+    [...opts.specs, ...(opts.managed ?? [])],
+    [...opts.specs.map(clusterSourceOf), ...(opts.certManager ? [CERT_MANAGER_SOURCE] : [])],
+    opts.runbookBase,
+  );
+}
