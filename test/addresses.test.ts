@@ -118,6 +118,8 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'aws_elasticache_replication_group.redis',
       'aws_mq_broker.rabbitmq',
       'aws_opensearch_domain.opensearch',
+      // Loki's chunks (monitoring on AWS).
+      'aws_s3_bucket.monitoring_logs',
       'aws_s3_bucket.objectstore_agent-outputs',
       'aws_s3_bucket.objectstore_user-uploads',
       'aws_s3_bucket.objectstore_workflow-artifacts',

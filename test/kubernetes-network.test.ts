@@ -33,7 +33,7 @@ function setting(e: Environment) {
   const stranger: Pod = { id: 'some other app', namespace: 'default', labels: { app: 'x' } };
   const dns: Pod = { id: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
   const internet: Pod = { id: 'internet', namespace: '', labels: {}, ip: '203.0.113.7' };
-  const specOf = (service: string) => e.specs.find((x) => x.name === service)!;
+  const specOf = (service: string) => platform.specs.find((x) => x.name === service)!;
   return { platform, policies, canReach, groups, servers, monitoring, stranger, dns, internet, specOf };
 }
 

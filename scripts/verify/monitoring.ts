@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ownSource, ruleInputs, ruleTests } from '../../monitoring/rules';
-import { placeServices } from '../../constructs/targets/aws/placement';
+import { awsMonitored } from '../../constructs/targets/aws/cloudwatch';
 import { clusterRuleInputs } from '../../constructs/targets/kubernetes/monitoring';
 import type { Environment } from '../../environments/parse/load';
 import type { PrometheusFacet } from '../../constructs/services/prometheus';
@@ -36,8 +36,8 @@ interface Checked {
 /** The specs a cluster environment runs in the cluster (a cloud's managed services are read through CloudWatch). */
 function clusterSpecs(env: Environment): { specs: readonly ServiceSpec[]; managed: readonly ServiceSpec[] } {
   if (env.target.kind !== 'aws') return { specs: env.specs, managed: [] };
-  const p = placeServices(env);
-  return { specs: p.inCluster, managed: p.managed.map((m) => m.spec) };
+  const watched = awsMonitored(env);
+  return { specs: watched.inCluster, managed: watched.managed.map((m) => m.spec) };
 }
 
 const runbookBase = (env: Environment) =>
@@ -53,7 +53,8 @@ function dockerArtifacts(artifact: Artifact, env: Environment): Checked | undefi
   const dir = path.join(work, `monitoring-${env.name}`);
   const secrets = path.join(dir, 'secrets');
   fs.mkdirSync(secrets, { recursive: true });
-  const relocate = (s: string) => s.replaceAll('/run/secrets/', `${secrets}/`).replaceAll('/etc/prometheus/rules.yml', path.join(dir, 'rules.yml'));
+  const relocate = (s: string) =>
+    s.replaceAll('/run/secrets/', `${secrets}/`).replaceAll('/etc/prometheus/rules.yml', path.join(dir, 'rules.yml'));
   const upload = (c: any, file: string) => {
     const u = (c.upload ?? []).find((x: { file: string }) => x.file === file);
     if (!u) throw new Error(`${env.name}: no ${file}`);
@@ -61,7 +62,8 @@ function dockerArtifacts(artifact: Artifact, env: Environment): Checked | undefi
   };
   for (const c of [prom, am]) {
     for (const u of c.upload ?? []) {
-      if (u.file.startsWith('/run/secrets/')) fs.writeFileSync(path.join(secrets, path.basename(u.file)), terraformRender(u.content, tf.resource));
+      if (u.file.startsWith('/run/secrets/'))
+        fs.writeFileSync(path.join(secrets, path.basename(u.file)), terraformRender(u.content, tf.resource));
     }
   }
   // Tokens a service's job writes into its volume (the scraper mounts the volume there).
@@ -130,14 +132,20 @@ export async function verifyMonitoring(artifact: Artifact): Promise<void> {
       await validator(
         `${c.label}: prometheus.yml from the specs (promtool check config)`,
         () => sh('promtool', ['check', 'config', file('prometheus.yml', c.prometheusYml!)]),
-        () => sh('promtool', ['check', 'config', file('broken.yml', c.prometheusYml!.replace(/"scrape_interval": "[^"]+"/, '"scrape_interval": "soon"'))]),
+        () =>
+          sh('promtool', [
+            'check',
+            'config',
+            file('broken.yml', c.prometheusYml!.replace(/"scrape_interval": "[^"]+"/, '"scrape_interval": "soon"')),
+          ]),
       );
     }
     if (c.webConfig) {
       await validator(
         `${c.label}: Prometheus' basic-auth web config (promtool check web-config)`,
         () => sh('promtool', ['check', 'web-config', file('web.yml', c.webConfig!)]),
-        () => sh('promtool', ['check', 'web-config', file('web-broken.yml', c.webConfig!.replace('basic_auth_users:', 'basic_auth_userz:'))]),
+        () =>
+          sh('promtool', ['check', 'web-config', file('web-broken.yml', c.webConfig!.replace('basic_auth_users:', 'basic_auth_userz:'))]),
       );
     }
     await validator(
@@ -153,7 +161,11 @@ export async function verifyMonitoring(artifact: Artifact): Promise<void> {
     await validator(
       `${c.label}: alertmanager.yml (amtool check-config)`,
       () => sh('amtool', ['check-config', file('alertmanager.yml', c.alertmanager)]),
-      () => sh('amtool', ['check-config', file('alertmanager-broken.yml', c.alertmanager.replace('"receiver": "unrouted"', '"receiver": "nobody"'))]),
+      () =>
+        sh('amtool', [
+          'check-config',
+          file('alertmanager-broken.yml', c.alertmanager.replace('"receiver": "unrouted"', '"receiver": "nobody"')),
+        ]),
     );
   }
 }

@@ -33,6 +33,7 @@ import type { Cluster } from './eks';
 import type { ManagedEndpoint } from './managed';
 import { GPU_TAINT, type NodePools, POOL_LABEL } from './node-pools';
 import { PodIdentity } from './pod-identity';
+import { AwsMonitoringResources } from './monitoring';
 
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
@@ -158,11 +159,19 @@ export class InCluster extends Construct {
           }
         : {}),
     };
+    // Monitoring: the managed services through CloudWatch, Grafana's CloudWatch datasource, Loki in S3 (monitoring.ts).
+    const monitoring = new AwsMonitoringResources(this, 'monitoring', {
+      ctx,
+      environment: inputs.environment,
+      clusterName: eks.name,
+      namespacePrefix: facts.namespacePrefix,
+    }).result;
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,
-      cluster: facts,
+      cluster: { ...facts, ...(monitoring ? { monitoring: monitoring.facts } : {}) },
       after: [...access, namespace, ...nodes],
+      ...(monitoring ? { extra: monitoring.extra } : {}),
     });
 
     new TerraformOutput(this, 'kubeconfig', {

@@ -16,7 +16,7 @@ import type { Concern, ServiceSpec } from '../../spec/types';
 import { orderByDependencies } from '../../targets/order';
 import { escapeLiteral } from '../terraform';
 import { connections } from './connectivity';
-import type { ClusterFacts, K8sContext, PodGroup } from './context';
+import type { ClusterFacts, K8sContext, PodGroup, Realization } from './context';
 
 export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
@@ -37,6 +37,11 @@ export interface InClusterProps {
   readonly cluster: ClusterFacts;
   /** Resources that must exist before anything is installed into the cluster (node groups, add-ons). */
   readonly after?: readonly ITerraformDependable[];
+  /**
+   * Specs a target adds to what the cluster runs, with their realization (the AWS target's CloudWatch
+   * exporter). @default none
+   */
+  readonly extra?: readonly { readonly spec: ServiceSpec; readonly realization: Realization }[];
 }
 
 export class InClusterPlatform extends Construct {
@@ -47,6 +52,8 @@ export class InClusterPlatform extends Construct {
   /** Where the Gateway's proxies run (the only source of the external ports); none without a gateway. */
   readonly proxies?: Edge['proxies'];
   readonly namespaces: readonly string[];
+  /** Every spec the cluster runs (the environment's, less what a cloud runs, plus what a target adds). */
+  readonly specs: readonly ServiceSpec[];
 
   constructor(scope: Construct, id: string, props: InClusterProps) {
     super(scope, id);
@@ -54,17 +61,20 @@ export class InClusterPlatform extends Construct {
     const facts = props.cluster;
     const prefix = facts.namespacePrefix;
     const after = [...(props.after ?? [])];
-    const specs = orderByDependencies(props.specs);
+    const extraRows = new Map((props.extra ?? []).map((e) => [e.spec.name, e.realization]));
+    const rowOf = (spec: ServiceSpec): Realization => extraRows.get(spec.name) ?? realizationOf(spec);
+    const specs = orderByDependencies([...props.specs, ...(props.extra ?? []).map((e) => e.spec)]);
+    this.specs = specs;
 
     const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring', ...(facts.gateway ? (['edge'] as const) : [])]);
     // A realization may run its pods in a namespace of its own (node agents that need the host).
     const nsOf = (spec: ServiceSpec) => {
-      const own = realizationOf(spec).namespace;
+      const own = rowOf(spec).namespace;
       return own ? `${prefix}-${own.name}` : namespaceOf(prefix, spec.concern);
     };
     const own = new Map(
       specs.flatMap((s) => {
-        const n = realizationOf(s).namespace;
+        const n = rowOf(s).namespace;
         return n ? [[`${prefix}-${n.name}`, n] as const] : [];
       }),
     );
@@ -100,7 +110,7 @@ export class InClusterPlatform extends Construct {
     const secrets = new GeneratedSecrets(this, 'secrets', specs);
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
-    const serviceOf = (spec: ServiceSpec) => realizationOf(spec).serviceName?.(spec) ?? spec.name;
+    const serviceOf = (spec: ServiceSpec) => rowOf(spec).serviceName?.(spec) ?? spec.name;
     const hostOf = (service: string): string => {
       const spec = bySpec.get(service);
       if (!spec) throw new Error(`service ${service} is not in the cluster`);
@@ -141,14 +151,16 @@ export class InClusterPlatform extends Construct {
     };
 
     const services = new Construct(this, 'services');
-    // The monitoring stack last: it watches the pods of everything else.
-    const observers = specs.filter((s) => s.concern === 'monitoring');
-    for (const spec of [...specs.filter((s) => s.concern !== 'monitoring'), ...observers]) {
+    // The monitoring stack last: it watches the pods of everything else (exporters a target adds
+    // to the monitoring namespace before the stack's own parts).
+    const watched = specs.filter((s) => s.concern !== 'monitoring' || s.component !== 'monitoring');
+    const observers = specs.filter((s) => !watched.includes(s));
+    for (const spec of [...watched, ...observers]) {
       const dependsOn = [
         ...spec.dependsOn.flatMap((d) => ctx.readyOf(d)),
         ...((spec.containers.some((c) => (c.gpus ?? 0) > 0) && devicePlugin) || []),
       ];
-      const realized = realizationOf(spec).render(services, ctx, spec, dependsOn);
+      const realized = rowOf(spec).render(services, ctx, spec, dependsOn);
       ready.set(spec.name, realized.ready);
       this.groups.push(...realized.pods);
     }
@@ -159,7 +171,7 @@ export class InClusterPlatform extends Construct {
         prefix,
         namespace: namespaceOf(prefix, 'edge'),
         exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
-          const tls = realizationOf(spec).serviceTls?.(spec);
+          const tls = rowOf(spec).serviceTls?.(spec);
           return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
         }),
         labels,
