@@ -7,6 +7,7 @@
  * (`metrics.panels`) and their logs.
  */
 import type { Panel, ServiceSpec } from '../constructs/spec/types';
+import { metricNames } from './promql';
 
 export interface DatasourceTargets {
   readonly prometheus: { readonly url: string; readonly basicAuth?: { readonly user: string; readonly passwordFile: string } };
@@ -153,8 +154,13 @@ export function families(specs: readonly ServiceSpec[]): Map<string, ServiceSpec
 
 const matcher = (specs: readonly ServiceSpec[]) => `service=~"${specs.map((s) => s.name).join('|')}"`;
 
-/** The platform overview and one dashboard per family of the specs. */
-export function dashboards(specs: readonly ServiceSpec[]): Dashboard[] {
+/**
+ * The platform overview and one dashboard per family of the specs. With `recorded` (the signals the
+ * target records), a service's own panels that read a signal nobody records there are left out (a
+ * managed service's CloudWatch metrics state fewer facts than its exporter).
+ */
+export function dashboards(specs: readonly ServiceSpec[], recorded?: ReadonlySet<string>): Dashboard[] {
+  const shown = (p: Panel) => !recorded || metricNames(p.expr).every((n) => !n.startsWith('platform:') || recorded.has(n));
   const overview = dashboard(
     'platform-overview',
     'Platform overview',
@@ -191,7 +197,7 @@ export function dashboards(specs: readonly ServiceSpec[]): Dashboard[] {
   );
   const perFamily = [...families(specs)].map(([family, members]) => {
     const m = matcher(members);
-    const own: PanelInput[] = members.flatMap((s) => (s.metrics.panels ?? []).map((p: Panel) => ({ ...p })));
+    const own: PanelInput[] = members.flatMap((s) => (s.metrics.panels ?? []).filter(shown).map((p: Panel) => ({ ...p })));
     return dashboard(
       `platform-${family}`,
       `Platform: ${family}`,

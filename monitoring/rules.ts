@@ -16,6 +16,7 @@
  * signal computes its example.
  */
 import type { AlertRule, MetricSource, SeriesValues, ServiceSpec, Signal } from '../constructs/spec/types';
+import { metricNames } from './promql';
 
 /** A Prometheus rule group, as rule files and PrometheusRule resources take it. */
 export interface RuleGroup {
@@ -184,12 +185,21 @@ export function ownSource(spec: ServiceSpec): SignalSource {
   return { service: spec.name, names: [spec.metrics.names], signals: spec.metrics.signals };
 }
 
-/** The rule inputs of what a target runs (its sources) and the specs whose alerts apply. */
+/**
+ * The rule inputs of what a target runs (its sources) and the specs whose alerts apply. A service's
+ * alert (and its ClusterMemberLost) is kept where the target's sources record every signal it reads:
+ * a managed service read through CloudWatch has no Sentinel and no members to count.
+ */
 export function ruleInputs(specs: readonly ServiceSpec[], sources: readonly SignalSource[], runbookBase: string): RuleInputs {
+  const recorded = new Set(sources.flatMap((s) => s.signals.map((x) => x.record)));
+  const observable = (a: AlertRule) => metricNames(a.expr).every((n) => !n.startsWith('platform:') || recorded.has(n));
   return {
     sources,
-    alerts: specs.flatMap((s) => s.metrics.alerts ?? []),
-    clusters: specs.filter((s) => s.cluster).map((s) => ({ service: s.name, members: s.replicas })),
+    alerts: specs.flatMap((s) => s.metrics.alerts ?? []).filter(observable),
+    clusters: specs
+      .filter((s) => s.cluster)
+      .map((s) => ({ service: s.name, members: s.replicas }))
+      .filter((c) => observable(clusterAlert(c.service, c.members))),
     runbookBase,
   };
 }

@@ -406,7 +406,8 @@ class KubePrometheusStack extends Construct {
         ),
       );
       // The dashboards, one ConfigMap each, loaded by Grafana's sidecar (label grafana_dashboard).
-      for (const d of dashboards(observedSpecs(ctx))) {
+      const recorded = new Set(rulesOf(ctx, spec.facet.runbookBaseUrl).sources.flatMap((x) => x.signals.map((y) => y.record)));
+      for (const d of dashboards(observedSpecs(ctx), recorded)) {
         pinAddress(
           new ConfigMapV1(this, `dashboard-${d.uid}`, {
             metadata: { name: `dashboard-${d.uid}`, namespace: ns, labels: { ...labels, grafana_dashboard: '1' } },
