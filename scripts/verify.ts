@@ -24,6 +24,7 @@ import { verifyNats } from './verify/nats';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
 import { verifyMonitoring } from './verify/monitoring';
+import { verifyDockerApiProxy } from './verify/docker-api-proxy';
 import { verifyRabbitmq } from './verify/rabbitmq';
 import { verifyRedis } from './verify/redis';
 import { verifyRedisSentinel } from './verify/redis-sentinel';
@@ -43,6 +44,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyBlackbox,
   verifyShell,
   verifyMonitoring,
+  verifyDockerApiProxy,
   verifyTerraformMeta,
   verifyTerraform,
 ];
