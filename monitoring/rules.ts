@@ -187,19 +187,23 @@ export function ownSource(spec: ServiceSpec): SignalSource {
 
 /**
  * The rule inputs of what a target runs (its sources) and the specs whose alerts apply. A service's
- * alert (and its ClusterMemberLost) is kept where the target's sources record every signal it reads:
- * a managed service read through CloudWatch has no Sentinel and no members to count.
+ * alert (and its ClusterMemberLost) is kept where the service's source on the target records every
+ * signal it reads: a managed service read through CloudWatch has no Sentinel and no members to count.
  */
 export function ruleInputs(specs: readonly ServiceSpec[], sources: readonly SignalSource[], runbookBase: string): RuleInputs {
-  const recorded = new Set(sources.flatMap((s) => s.signals.map((x) => x.record)));
-  const observable = (a: AlertRule) => metricNames(a.expr).every((n) => !n.startsWith('platform:') || recorded.has(n));
+  const recordedFor = (service: string) =>
+    new Set(sources.filter((s) => s.service === service).flatMap((s) => s.signals.map((x) => x.record)));
+  const observable = (service: string, a: AlertRule) => {
+    const recorded = recordedFor(service);
+    return metricNames(a.expr).every((n) => !n.startsWith('platform:') || recorded.has(n));
+  };
   return {
     sources,
-    alerts: specs.flatMap((s) => s.metrics.alerts ?? []).filter(observable),
+    alerts: specs.flatMap((s) => (s.metrics.alerts ?? []).filter((a) => observable(s.name, a))),
     clusters: specs
       .filter((s) => s.cluster)
       .map((s) => ({ service: s.name, members: s.replicas }))
-      .filter((c) => observable(clusterAlert(c.service, c.members))),
+      .filter((c) => observable(c.service, clusterAlert(c.service, c.members))),
     runbookBase,
   };
 }

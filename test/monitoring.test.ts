@@ -43,11 +43,17 @@ function sourcesOf(e: Environment): { runs: readonly ServiceSpec[]; observed: re
     e.target.kind === 'aws'
       ? (() => {
           const w = awsMonitored(e);
-          return { runs: w.inCluster, managed: w.managed.map((m) => m.spec) };
+          return { runs: w.inCluster, managed: w.managed.map((m) => m.spec), managedSources: w.sources };
         })()
-      : { runs: e.specs, managed: [] };
+      : { runs: e.specs, managed: [], managedSources: [] };
   const certManager = e.target.kind === 'kubernetes' && (e.target.gateway?.installCertManager ?? false);
-  const r = clusterRuleInputs({ specs: inputs.runs, managed: inputs.managed, certManager, runbookBase: 'docs/runbooks/' });
+  const r = clusterRuleInputs({
+    specs: inputs.runs,
+    managed: inputs.managed,
+    managedSources: inputs.managedSources,
+    certManager,
+    runbookBase: 'docs/runbooks/',
+  });
   return { runs: inputs.runs, observed: [...inputs.runs, ...inputs.managed], sources: [...r.sources] };
 }
 

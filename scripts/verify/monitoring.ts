@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ownSource, ruleInputs, ruleTests } from '../../monitoring/rules';
+import { ownSource, ruleInputs, ruleTests, type SignalSource } from '../../monitoring/rules';
 import { awsMonitored } from '../../constructs/targets/aws/cloudwatch';
 import { clusterRuleInputs } from '../../constructs/targets/kubernetes/monitoring';
 import type { Environment } from '../../environments/parse/load';
@@ -34,10 +34,14 @@ interface Checked {
 }
 
 /** The specs a cluster environment runs in the cluster (a cloud's managed services are read through CloudWatch). */
-function clusterSpecs(env: Environment): { specs: readonly ServiceSpec[]; managed: readonly ServiceSpec[] } {
-  if (env.target.kind !== 'aws') return { specs: env.specs, managed: [] };
+function clusterSpecs(env: Environment): {
+  specs: readonly ServiceSpec[];
+  managed: readonly ServiceSpec[];
+  managedSources: readonly SignalSource[];
+} {
+  if (env.target.kind !== 'aws') return { specs: env.specs, managed: [], managedSources: [] };
   const watched = awsMonitored(env);
-  return { specs: watched.inCluster, managed: watched.managed.map((m) => m.spec) };
+  return { specs: watched.inCluster, managed: watched.managed.map((m) => m.spec), managedSources: watched.sources };
 }
 
 const runbookBase = (env: Environment) =>
@@ -100,13 +104,16 @@ function clusterArtifacts(artifact: Artifact, env: Environment): Checked | undef
   for (const m of am.matchAll(/"\/etc\/alertmanager\/secrets\/alertmanager-receivers\/([^"]+)"/g)) {
     fs.writeFileSync(path.join(secrets, m[1]!), 'VerifySecret0\n');
   }
-  const { specs, managed } = clusterSpecs(env);
+  const { specs, managed, managedSources } = clusterSpecs(env);
   const certManager = env.target.kind === 'kubernetes' && (env.target.gateway?.installCertManager ?? false);
   return {
     label: `${env.name} (${env.target.kind}, kube-prometheus-stack)`,
     dir,
     rules: `${JSON.stringify({ groups: values.additionalPrometheusRulesMap.platform.groups }, null, 2)}\n`,
-    tests: ruleTests(clusterRuleInputs({ specs, managed, certManager, runbookBase: runbookBase(env) ?? 'docs/runbooks/' }), 'rules.yml'),
+    tests: ruleTests(
+      clusterRuleInputs({ specs, managed, managedSources, certManager, runbookBase: runbookBase(env) ?? 'docs/runbooks/' }),
+      'rules.yml',
+    ),
     alertmanager: am.replaceAll(mount, `${secrets}/`),
   };
 }

@@ -173,6 +173,7 @@ export class AwsMonitoringResources extends Construct {
     this.result = {
       facts: {
         managed: watched.managed.map((m) => m.spec),
+        managedSources: watched.sources,
         cloudwatch: { region: ctx.region, grafanaServiceAccount: GRAFANA_SA },
         ...(logsBucket ? { logsBucket } : {}),
         nodes: watched.maxNodes,

@@ -5,6 +5,7 @@
  * through the table in realizations.ts.
  */
 import type { GeneratedSecrets } from '../secrets';
+import type { SignalSource } from '../../../monitoring/rules';
 import type { Construct, ITerraformDependable } from '../../providers/cdktf';
 import type { TextResolver } from '../../spec/template';
 import type { PortPurpose, ServiceSpec } from '../../spec/types';
@@ -72,6 +73,8 @@ export interface ClusterFacts {
 export interface MonitoringFacts {
   /** Services the cloud runs (managed): their alerts and panels apply; their signals come from the CloudWatch exporter. */
   readonly managed: readonly ServiceSpec[];
+  /** Those services' signal sources (in the CloudWatch exporter's names). */
+  readonly managedSources: readonly SignalSource[];
   /** Grafana's CloudWatch datasource (the SDK's default credentials: Pod Identity). */
   readonly cloudwatch?: { readonly region: string; readonly grafanaServiceAccount: string };
   /** Loki's chunks in S3 through Pod Identity (its service account is `serviceAccount`). */

@@ -99,6 +99,7 @@ export function rulesOf(ctx: K8sContext, runbookBase: string) {
   return clusterRuleInputs({
     specs: ctx.specs,
     managed: ctx.cluster.monitoring?.managed ?? [],
+    managedSources: ctx.cluster.monitoring?.managedSources ?? [],
     certManager: ctx.cluster.gateway?.installCertManager ?? false,
     runbookBase,
   });

@@ -17,6 +17,7 @@ import { placeServices } from './placement';
 import { NOBODY } from '../../services/sidecars';
 import { pinned } from '../../spec/image';
 import type { AlertRule, ManagedEquivalent, ResourceRequirements, ServiceSpec, Signal } from '../../spec/types';
+import type { SignalSource } from '../../../monitoring/rules';
 
 export const YACE_IMAGE = 'quay.io/prometheuscommunity/yet-another-cloudwatch-exporter:v0.67.0';
 export const YACE_PORT = 5000;
@@ -288,9 +289,22 @@ export function yaceConfig(region: string, tags: Readonly<Record<string, string>
 }
 
 /**
+ * The managed services' signal sources: each service's signals in YACE's names (labelled with the
+ * service it stands in for), so its own alerts and panels apply.
+ */
+export function managedSources(managed: readonly ManagedService[]): SignalSource[] {
+  return managed.flatMap((m) => {
+    const metrics = MANAGED_METRICS[m.equivalent];
+    return metrics ? [{ service: m.spec.name, names: [YACE_NAMES], signals: metrics.signals(m.spec.name, m.spec) }] : [];
+  });
+}
+
+const YACE_NAMES = { name: 'yace', version: 'v0.67.0' } as const;
+
+/**
  * The CloudWatch exporter as a spec the cluster runs (own Deployment in the monitoring namespace):
- * its signals are the managed services' (each labelled with the service it stands in for) and the
- * load balancers'; the managed services' alerts stay with their specs.
+ * its own signals are the load balancers'; the managed services' are their sources
+ * (`managedSources`), and their alerts stay with their specs.
  */
 export function cloudwatchExporterSpec(opts: {
   readonly region: string;
@@ -335,14 +349,13 @@ export function cloudwatchExporterSpec(opts: {
       path: '/metrics',
       source: 'exporter',
       auth: { kind: 'none', reason: 'CloudWatch metrics of the environment’s own resources, on a metrics port only the scraper reaches' },
-      names: { name: 'yace', version: 'v0.67.0' },
+      names: YACE_NAMES,
       signals: [
         {
           record: 'platform:service_up',
           expr: `up{${s}}`,
           example: { series: { [`up{${s},instance="10.0.1.5:5000"}`]: 1 }, service: CLOUDWATCH_EXPORTER, value: 1 },
         },
-        ...opts.managed.flatMap((m) => MANAGED_METRICS[m.equivalent]?.signals(m.spec.name, m.spec) ?? []),
         ...loadBalancerSignals(),
       ],
       alerts: [LOAD_BALANCER_ALERT],
@@ -369,7 +382,12 @@ export function cloudwatchExporterSpec(opts: {
  * the in-cluster specs, with the CloudWatch exporter where the environment runs the monitoring stack,
  * and the managed services the exporter reads.
  */
-export function awsMonitored(env: Environment): { inCluster: ServiceSpec[]; managed: ManagedService[]; maxNodes: number } {
+export function awsMonitored(env: Environment): {
+  inCluster: ServiceSpec[];
+  managed: ManagedService[];
+  sources: SignalSource[];
+  maxNodes: number;
+} {
   if (env.target.kind !== 'aws') throw new Error('awsMonitored needs an aws target');
   const placement = placeServices(env);
   const managed = placement.managed.map(({ spec, equivalent }) => ({ spec, equivalent }));
@@ -388,6 +406,7 @@ export function awsMonitored(env: Environment): { inCluster: ServiceSpec[]; mana
   return {
     inCluster: [...placement.inCluster, ...exporter],
     managed,
+    sources: monitoring ? managedSources(managed) : [],
     maxNodes: eks.systemNodePool.max + (eks.gpuNodePool?.max ?? 0),
   };
 }

@@ -244,12 +244,14 @@ export function clusterSourceOf(spec: ServiceSpec): SignalSource {
 export function clusterRuleInputs(opts: {
   readonly specs: readonly ServiceSpec[];
   readonly managed?: readonly ServiceSpec[];
+  /** The managed services' sources (their signals in the CloudWatch exporter's names). */
+  readonly managedSources?: readonly SignalSource[];
   readonly certManager: boolean;
   readonly runbookBase: string;
 }): RuleInputs {
   return ruleInputs(
     [...opts.specs, ...(opts.managed ?? [])],
-    [...opts.specs.map(clusterSourceOf), ...(opts.certManager ? [CERT_MANAGER_SOURCE] : [])],
+    [...opts.specs.map(clusterSourceOf), ...(opts.managedSources ?? []), ...(opts.certManager ? [CERT_MANAGER_SOURCE] : [])],
     opts.runbookBase,
   );
 }
