@@ -60,6 +60,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.garage_admin-token',
       'random_password.garage_metrics-token',
       'random_password.grafana_admin-password',
+      'random_password.grafana_metrics-password',
       'random_password.grafana_secret-key',
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
@@ -137,6 +138,7 @@ describe('stable Terraform addresses (production, AWS)', () => {
     expect(at('random_password').sort()).toEqual([
       'random_password.alertmanager_admin-password',
       'random_password.grafana_admin-password',
+      'random_password.grafana_metrics-password',
       'random_password.grafana_secret-key',
       // In the cluster: NATS (its three servers' routes too), Neo4j, Qdrant (generated once, like everywhere).
       'random_password.nats_password',

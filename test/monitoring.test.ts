@@ -359,6 +359,18 @@ describe('no monitoring endpoint answers without authentication from outside its
       ]),
     );
     expect(upload(grafana, '/run/secrets/grafana-admin-password')).toBe('${random_password.grafana_admin-password.result}');
+    // Grafana's own /metrics asks for a password too, and Prometheus signs in with it.
+    expect(grafana.env).toEqual(
+      expect.arrayContaining([
+        'GF_METRICS_BASIC_AUTH_USERNAME=prometheus',
+        'GF_METRICS_BASIC_AUTH_PASSWORD__FILE=/run/secrets/grafana-metrics-password',
+      ]),
+    );
+    const scrape = parse(upload(tf.resource.docker_container!.prometheus, '/etc/prometheus/prometheus.yml')) as any;
+    expect(scrape.scrape_configs.find((j: any) => j.job_name === 'grafana').basic_auth).toEqual({
+      username: 'prometheus',
+      password_file: '/run/secrets/grafana-metrics-password',
+    });
     // Loki's and Jaeger's APIs are never published, and asking for them is refused.
     for (const ask of [{ loki: { hostPorts: { http: 3100 } } }, { jaeger: { hostPorts: { query: 16686 } } }]) {
       expect(() => prepare(variant('development', (i) => (i.services.monitoring = ask)))).toThrow(/serves without authentication/);
@@ -379,6 +391,17 @@ describe('no monitoring endpoint answers without authentication from outside its
       expect(grafana['grafana.ini']['auth.anonymous']).toEqual({ enabled: false });
       expect(grafana['grafana.ini'].users.allow_sign_up).toBe(false);
       expect(grafana.admin).toEqual({ existingSecret: 'grafana-admin', userKey: 'admin-user', passwordKey: 'admin-password' });
+      // Routed out, so its /metrics asks for a password; the PodMonitor signs in with it.
+      expect(grafana['grafana.ini'].metrics).toEqual({ enabled: true, basic_auth_username: 'prometheus' });
+      expect(grafana.envValueFrom.GF_METRICS_BASIC_AUTH_PASSWORD).toEqual({
+        secretKeyRef: { name: 'grafana-admin', key: 'metrics-password' },
+      });
+      const kps = values(synth(e).tf.resource.helm_release!.monitoring_kube_prometheus_stack);
+      const monitor = kps.prometheus.additionalPodMonitors.find((m: any) => m.name === 'grafana');
+      expect(monitor.podMetricsEndpoints[0].basicAuth).toEqual({
+        username: { name: 'monitoring-scrape-credentials', key: 'grafana-username' },
+        password: { name: 'monitoring-scrape-credentials', key: 'grafana-metrics-password' },
+      });
     },
   );
 });

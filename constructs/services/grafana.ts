@@ -6,6 +6,7 @@
  * Its datasources and dashboards are the target's: which address reaches Prometheus, Loki and Jaeger
  * differs per target, and the dashboards follow the services the target runs (monitoring/grafana.ts).
  */
+import { secretRef } from '../spec/template';
 import type { ServiceSpec } from '../spec/types';
 import { httpHealth, port, resolveImage, secretValueFile } from './common';
 import type { MonitoringConfig } from './monitoring';
@@ -18,6 +19,8 @@ export const GRAFANA_PORT = 3000;
 export const GRAFANA_PROVISIONING = '/etc/grafana/provisioning';
 export const GRAFANA_DASHBOARDS = '/var/lib/grafana-dashboards';
 export const GRAFANA_ADMIN = 'admin';
+/** The user Prometheus signs in with on Grafana's /metrics ([metrics] basic_auth_username). */
+export const GRAFANA_METRICS_USER = 'prometheus';
 
 /**
  * Grafana's settings every target writes (as GF_* variables on a single host, as grafana.ini on a
@@ -47,12 +50,18 @@ export function grafana(c: MonitoringConfig): ServiceSpec<'grafana', GrafanaFace
   const g = c.grafana;
   const admin = secretValueFile('grafana', 'admin-password');
   const key = secretValueFile('grafana', 'secret-key');
+  const metricsPassword = secretValueFile('grafana', 'metrics-password');
   return {
     ...partIdentity('grafana', 'grafana', 'Grafana: dashboards, logs and traces, behind its own login.'),
     facet: {},
     secrets: [
       { name: 'admin-password', description: `Password of Grafana's "${GRAFANA_ADMIN}" (seeds the admin at first start)`, length: 32 },
       { name: 'secret-key', description: "Grafana's secret_key (encrypts datasource secrets in its database)", length: 48 },
+      {
+        name: 'metrics-password',
+        description: `Password of "${GRAFANA_METRICS_USER}" on Grafana's /metrics (basic auth; Grafana is reached from outside)`,
+        length: 32,
+      },
     ],
     volumes: [
       { name: 'data', size: g.persistence.size, description: "Grafana's database (users, preferences, annotations)", backup: true },
@@ -76,11 +85,14 @@ export function grafana(c: MonitoringConfig): ServiceSpec<'grafana', GrafanaFace
           // The image's run.sh reads *__FILE variables into the setting (packaging/docker/run.sh).
           GF_SECURITY_ADMIN_PASSWORD__FILE: admin.path,
           GF_SECURITY_SECRET_KEY__FILE: key.path,
+          // [metrics] basic auth: with both set, /metrics asks for them (conf/sample.ini).
+          GF_METRICS_BASIC_AUTH_USERNAME: GRAFANA_METRICS_USER,
+          GF_METRICS_BASIC_AUTH_PASSWORD__FILE: metricsPassword.path,
           ...grafanaEnv(GRAFANA_SETTINGS),
         },
         ports: [{ ...port('http', GRAFANA_PORT, 'ui', 'http', g.hostPorts), external: true }],
         mounts: [{ volume: 'data', path: '/var/lib/grafana' }],
-        files: [admin, key],
+        files: [admin, key, metricsPassword],
         health: httpHealth(GRAFANA_PORT, '/api/health', { startPeriodSeconds: 60 }),
         resources: g.resources,
         stopGracePeriodSeconds: 30,
@@ -91,10 +103,8 @@ export function grafana(c: MonitoringConfig): ServiceSpec<'grafana', GrafanaFace
       port: GRAFANA_PORT,
       path: '/metrics',
       source: 'native',
-      auth: {
-        kind: 'none',
-        reason: "Grafana's /metrics is anonymous by design (its own metrics only, no data); the port is otherwise behind Grafana's login",
-      },
+      // Grafana's port is reached from outside (published, or through the Gateway): its /metrics too.
+      auth: { kind: 'basic', username: GRAFANA_METRICS_USER, password: secretRef('grafana', 'metrics-password') },
       names: namesOf('grafana', GRAFANA_IMAGE),
       signals: [scrapedUp('grafana')],
     },

@@ -102,6 +102,10 @@ export const PIN_REASONS: Readonly<Record<string, PinReason>> = {
     why: 'Newest release (0.60.5); ghcr.io is where cAdvisor publishes since v0.53.0 (gcr.io/cadvisor stopped).',
     support: 'maintained',
   },
+  'quay.io/prometheuscommunity/yet-another-cloudwatch-exporter': {
+    why: 'Newest release (v0.67.0, July 2026) of YACE, the CloudWatch exporter in prometheus-community since November 2024; its AWS SDK (aws-sdk-go-v2) reads Pod Identity credentials.',
+    support: 'maintained; pre-1.0, so any release may break: read the changelog before moving the pin',
+  },
   'nvcr.io/nvidia/k8s/dcgm-exporter': {
     why: 'The dcgm-exporter chart 4.8.2’s default release (4.5.3-4.8.2), its Ubuntu build on a single host (a shell for the health check).',
     support: 'maintained',

@@ -90,29 +90,27 @@ export function podMonitor(ctx: K8sContext, t: ScrapeTarget): Record<string, unk
           ),
         }
       : {};
-  // The monitoring stack's own endpoints have no web authentication on a cluster (network policy admits its peers only).
-  const auth =
-    spec.component === 'monitoring'
-      ? {}
-      : m.auth.kind === 'bearer'
+  const auth = !authenticatedOnCluster(spec)
+    ? {}
+    : m.auth.kind === 'bearer'
+      ? {
+          authorization: {
+            type: 'Bearer',
+            credentials: { name: SCRAPE_CREDENTIALS, key: credentialKey(m.auth.token.service, m.auth.token.name) },
+          },
+        }
+      : m.auth.kind === 'basic'
         ? {
-            authorization: {
-              type: 'Bearer',
-              credentials: { name: SCRAPE_CREDENTIALS, key: credentialKey(m.auth.token.service, m.auth.token.name) },
+            basicAuth: {
+              username: { name: SCRAPE_CREDENTIALS, key: credentialKey(spec.name, 'username') },
+              password: { name: SCRAPE_CREDENTIALS, key: credentialKey(m.auth.password.service, m.auth.password.name) },
             },
           }
-        : m.auth.kind === 'basic'
-          ? {
-              basicAuth: {
-                username: { name: SCRAPE_CREDENTIALS, key: credentialKey(spec.name, 'username') },
-                password: { name: SCRAPE_CREDENTIALS, key: credentialKey(m.auth.password.service, m.auth.password.name) },
-              },
-            }
-          : m.auth.kind === 'bearer-file'
-            ? (() => {
-                throw new Error(`${spec.name}: a token written into a volume cannot be read by a cluster's scraper`);
-              })()
-            : {};
+        : m.auth.kind === 'bearer-file'
+          ? (() => {
+              throw new Error(`${spec.name}: a token written into a volume cannot be read by a cluster's scraper`);
+            })()
+          : {};
   const relabel = (job: string) => [
     { targetLabel: 'job', replacement: job },
     { targetLabel: 'service', replacement: spec.name },
@@ -138,11 +136,20 @@ export function podMonitor(ctx: K8sContext, t: ScrapeTarget): Record<string, unk
   };
 }
 
+/**
+ * Whether a spec's metrics endpoint asks for its credential on a cluster. The monitoring parts the
+ * charts run have no web authentication there (only their peers reach them, by network policy), except
+ * Grafana: it is routed through the Gateway, so its /metrics keeps its password.
+ */
+export function authenticatedOnCluster(spec: ServiceSpec): boolean {
+  return spec.component !== 'monitoring' || spec.name === 'grafana';
+}
+
 /** The secret values PodMonitors authenticate with (Terraform references), by key. */
 export function scrapeCredentials(ctx: K8sContext, targets: readonly ScrapeTarget[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const { spec } of targets) {
-    if (spec.component === 'monitoring') continue;
+    if (!authenticatedOnCluster(spec)) continue;
     const a = spec.metrics.auth;
     if (a.kind === 'bearer') out[credentialKey(a.token.service, a.token.name)] = ctx.secrets.value(a.token);
     if (a.kind === 'basic') {

@@ -26,7 +26,7 @@ import { ConfigMapV1, HelmRelease, SecretV1 } from '../../providers/kubernetes';
 import { dashboards, datasources } from '../../../monitoring/grafana';
 import { ruleGroups } from '../../../monitoring/rules';
 import { type AlertmanagerFacet, alertmanagerConfig, receiverSecret } from '../../services/alertmanager';
-import { GRAFANA_ADMIN, GRAFANA_PORT, GRAFANA_SETTINGS } from '../../services/grafana';
+import { GRAFANA_ADMIN, GRAFANA_METRICS_USER, GRAFANA_PORT, GRAFANA_SETTINGS } from '../../services/grafana';
 import { JAEGER_QUERY_PORT } from '../../services/jaeger';
 import { LOKI_PORT } from '../../services/loki';
 import { NODE_EXPORTER_PORT } from '../../services/node-exporter';
@@ -245,11 +245,16 @@ function grafanaValues(ctx: K8sContext, g: ServiceSpec): Record<string, unknown>
     fullnameOverride: 'grafana',
     defaultDashboardsEnabled: false,
     admin: { existingSecret: GRAFANA_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
-    envValueFrom: { GF_SECURITY_SECRET_KEY: { secretKeyRef: { name: GRAFANA_SECRET, key: 'secret-key' } } },
+    envValueFrom: {
+      GF_SECURITY_SECRET_KEY: { secretKeyRef: { name: GRAFANA_SECRET, key: 'secret-key' } },
+      GF_METRICS_BASIC_AUTH_PASSWORD: { secretKeyRef: { name: GRAFANA_SECRET, key: 'metrics-password' } },
+    },
     'grafana.ini': {
       ...GRAFANA_SETTINGS,
       ...(gw ? { server: { root_url: `https://grafana.${gw.domain}/` } } : {}),
       security: { ...GRAFANA_SETTINGS.security, ...(gw ? { cookie_secure: true } : {}) },
+      // Its /metrics asks for a password (it is routed through the Gateway); the password from the Secret.
+      metrics: { enabled: true, basic_auth_username: GRAFANA_METRICS_USER },
     },
     persistence: {
       enabled: true,
@@ -399,6 +404,7 @@ class KubePrometheusStack extends Construct {
               'admin-user': GRAFANA_ADMIN,
               'admin-password': ctx.secrets.value(secretRef('grafana', 'admin-password')),
               'secret-key': ctx.secrets.value(secretRef('grafana', 'secret-key')),
+              'metrics-password': ctx.secrets.value(secretRef('grafana', 'metrics-password')),
             },
             dependsOn: [...ctx.foundation],
           }),
