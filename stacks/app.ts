@@ -11,7 +11,7 @@ import type { Environment, EnvironmentSource } from '../environments/parse/load'
 import { prepareAll } from './pipeline';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
-import { warningsFor } from './warnings';
+import { notesFor, warningsFor } from './warnings';
 import { memoryMebibytes } from '../constructs/spec/quantity';
 
 export interface StackSummary {
@@ -25,6 +25,8 @@ export interface StackSummary {
   readonly file: string;
   /** Things to act on soon (an archived engine, a Kubernetes version near the end of its support). */
   readonly warnings: readonly string[];
+  /** Facts to know about the stack (who enforces its NetworkPolicies). */
+  readonly notes: readonly string[];
 }
 
 /** Builds one stack per environment into `app`. */
@@ -70,6 +72,7 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     memoryMiB: memoryMiB(env),
     file: path.join(outdir, rel),
     warnings: warningsFor(env),
+    notes: notesFor(env, Object.keys(json.resource?.kubernetes_network_policy_v1 ?? {}).length),
   };
 }
 

@@ -14,5 +14,6 @@ export {
   TerraformResource,
   TerraformStack,
   Testing,
+  Token,
 } from 'cdktf';
 export type { ITerraformDependable } from 'cdktf';
