@@ -679,7 +679,16 @@ describe('the command line', () => {
     expect(Object.keys(manifest.stacks).sort()).toEqual(['development', 'production', 'staging']);
     expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', '.terraform.lock.hcl'), 'utf8')).toBe('# lock');
     expect(fs.existsSync(path.join(outdir, 'stacks', 'development', '.terraform'))).toBe(true);
-    expect(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), 'utf8')).resource).toBeDefined();
+    const dev = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), 'utf8'));
+    expect(dev.resource).toBeDefined();
+    // Directory uploads read their (empty) content from a file next to the stack, where Terraform runs.
+    const sources = new Set(
+      Object.values<any>(dev.resource.docker_container)
+        .flatMap((c) => (c.upload ?? []).map((u: any) => u.source))
+        .filter(Boolean),
+    );
+    expect(sources.size).toBe(1);
+    for (const s of sources) expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', s as string), 'utf8')).toBe('');
     // No staging directory is left behind.
     expect(fs.readdirSync(dir)).toEqual(['cdktf.out']);
   });

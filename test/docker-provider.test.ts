@@ -93,9 +93,32 @@ describe('docker resources in the forms the pinned provider reads back', () => {
       expect(c.memory_swap).toBe(c.memory);
     });
 
+    it('states the user it starts as, numerically (unset, the image decides and may not read its files)', () => {
+      // `user` is ForceNew and read back as Config.User (CF.go 730): written as the daemon stores it.
+      expect(c.user).toMatch(/^\d+:\d+$/);
+    });
+
     it('uploads with permissions as the provider validates them, never onto a read-only root', () => {
       for (const u of c.upload ?? []) expect(u.permissions, u.file).toMatch(/^0[0-7]{3}$/);
       if ((c.upload ?? []).length > 0) expect(c.read_only).not.toBe(true);
+    });
+
+    it('uploads a directory only as an entry named with a trailing slash and empty content from a file', () => {
+      // The provider needs one of content, content_base64 or source, non-empty (CF.go 464-476), and
+      // writes a header without a type: Go's archive/tar makes it a directory when the name ends in
+      // "/" (writer.go, WriteHeader), which holds no data, so the content must be empty: a source file.
+      for (const u of c.upload ?? []) {
+        if (u.file.endsWith('/')) {
+          expect(u).toEqual({
+            file: expect.stringMatching(/^\/[^]*\/$/),
+            source: expect.stringMatching(/^assets\/.*\/empty$/),
+            permissions: u.permissions,
+          });
+        } else {
+          expect(u.source).toBeUndefined();
+          expect(typeof u.content).toBe('string');
+        }
+      }
     });
 
     it('logs to the local driver without options (options read back merged with the daemon defaults: #473, #873)', () => {

@@ -8,20 +8,25 @@
  * on 127.0.0.1 only. Containers start in dependency order and wait to be healthy.
  */
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Environment } from '../../../environments/parse/load';
 import { GeneratedSecrets } from '../secrets';
-import { Construct, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
+import { AssetType, Construct, TerraformAsset, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
 import { Container, type ContainerConfig, DockerProvider, Image, Network, Volume } from '../../providers/docker';
 import { RandomProvider } from '../../providers/random';
 import { imageName } from '../../spec/image';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
-import { type TextResolver, hasSecret, referencesOf, renderText } from '../../spec/template';
+import { type TextResolver, referencesOf, renderText } from '../../spec/template';
 import type { ContainerSpec, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
 import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
 import { gatewayOf } from '../../targets/docker/network';
 import { orderByDependencies } from '../../targets/order';
 import { type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
+import { dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
+
+/** An empty file: the content of the uploads that are directory entries (the provider needs a source). */
+const EMPTY_FILE = fileURLToPath(new URL('./empty', import.meta.url));
 
 /** Loopback only: a developer's services are never reachable from the network they sit on. */
 export const PUBLISH_ADDRESS = '127.0.0.1';
@@ -51,6 +56,7 @@ export class DockerTarget extends Construct {
   private readonly ready = new Map<string, Container[]>();
   private readonly env: Environment;
   private readonly published: ReadonlyMap<string, Publication>;
+  private emptyFile?: TerraformAsset;
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
     super(scope, id);
@@ -129,6 +135,12 @@ export class DockerTarget extends Construct {
     return image;
   }
 
+  /** The empty file directory entries are uploaded from (one asset per stack). */
+  private empty(): string {
+    this.emptyFile ??= new TerraformAsset(this, 'empty-file', { path: EMPTY_FILE, type: AssetType.FILE });
+    return this.emptyFile.path;
+  }
+
   private resolver(spec: ServiceSpec): TextResolver {
     return {
       literal: escapeLiteral,
@@ -188,23 +200,34 @@ export class DockerTarget extends Construct {
     return [...jobs].filter(([job]) => job !== w && (job.applies ?? []).some((r) => used.has(`${r.service}/${r.name}`))).map(([, c]) => c);
   }
 
-  private common(spec: ServiceSpec, name: string, text: (t: Text) => string, w: ContainerSpec | JobSpec, asRoot = w.startsAsRoot === true) {
+  private common(
+    spec: ServiceSpec,
+    name: string,
+    text: (t: Text) => string,
+    w: ContainerSpec | JobSpec,
+    directories: { path: string; mode: number }[] = [],
+  ) {
     const memory = memoryMebibytes(w.resources.limits.memory);
-    const readsSecretFiles = w.files.some((f) => hasSecret(f.content));
+    const groups = dockerGroups(w);
     return {
       image: this.image(w.image).imageId,
       env: Object.entries(w.env).map(([k, v]) => `${k}=${text(v)}`),
-      ...(asRoot ? {} : { user: w.user }),
-      // Uploaded files are owned by root:root (the provider cannot set an owner: upstream issue
-      // #996); a non-root process reads its 0440 secret files through the root group.
-      ...(readsSecretFiles && !asRoot ? { groupAdd: ['0'] } : {}),
+      // Always explicit: unset, a container runs as its image's user, which may not be able to read
+      // its files (uploads are root:root; see targets/docker/uploads.ts).
+      user: dockerUser(w),
+      // A non-root process reads its root-owned 0440 secret files through the root group.
+      ...(groups.length > 0 ? { groupAdd: groups } : {}),
       networksAdvanced: [{ name: this.network.name, aliases: [aliasOf(spec.name, name)] }],
       volumes: w.mounts.map((m) => ({
         volumeName: this.volumes.get(`${spec.name}/${m.volume}`)!.name,
         containerPath: m.path,
         readOnly: m.readOnly ?? false,
       })),
-      upload: w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
+      upload: [
+        // Directory entries: a name ending in `/` with empty content is a directory in the tar.
+        ...directories.map((d) => ({ file: `${d.path}/`, source: this.empty(), permissions: octalMode(d.mode) })),
+        ...w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
+      ],
       memory,
       // No swap: the memory limit is the limit (and omitting it reads back as twice the memory).
       memorySwap: memory,
@@ -278,10 +301,10 @@ export class DockerTarget extends Construct {
   }
 
   private renderJob(spec: ServiceSpec, job: JobSpec, text: (t: Text) => string, dependsOn: Container[]): Container {
-    // An exited container keeps its files: a job that holds secret files starts as root and deletes
-    // them when it ends, however it ends (they are uploaded root-owned; the provider sets no owner).
-    const secretPaths = job.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
-    const common = this.common(spec, job.name, text, job, job.startsAsRoot === true || secretPaths.length > 0);
+    // An exited container keeps its files: a job that holds secret files deletes them when it ends,
+    // however it ends, from the directory its uploads create group-writable for it.
+    const secretPaths = secretFiles(job).map((f) => f.path);
+    const common = this.common(spec, job.name, text, job, jobDirectories(job));
     const command = job.command.map(text);
     const entrypoint =
       secretPaths.length === 0

@@ -6,6 +6,7 @@
 import type { Environment, Issue } from '../../../environments/parse/load';
 import { containerAddresses, containerCount } from './network';
 import { publications } from './publishing';
+import { SECRETS_DIR, parentOf, secretFiles } from './uploads';
 
 export function dockerChecks(env: Environment): Issue[] {
   if (env.target.kind !== 'docker') return [];
@@ -36,6 +37,19 @@ export function dockerChecks(env: Environment): Issue[] {
   for (const spec of env.specs) {
     const needs = spec.requirements?.cluster;
     if (needs) issues.push({ path: needs.path, message: `the docker target runs on one host: ${needs.message}` });
+  }
+  // A job deletes its secret files when it ends, which it can only do in the directory its uploads
+  // create for it (an existing directory of the image keeps its owner; a missing one is created 0755).
+  for (const spec of env.specs) {
+    for (const job of spec.jobs) {
+      for (const f of secretFiles(job)) {
+        if (parentOf(f.path) !== SECRETS_DIR)
+          issues.push({
+            path: spec.configPath,
+            message: `job ${job.name}: secret file ${f.path} must be in ${SECRETS_DIR} on the docker target: the job deletes its secret files when it ends, and only ${SECRETS_DIR} is created for it writable by its group`,
+          });
+      }
+    }
   }
   const needed = containerCount(env.specs);
   const room = containerAddresses(env.target.network);
