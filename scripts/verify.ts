@@ -22,6 +22,7 @@ import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyJobFiles } from './verify/job-files';
 import { verifyNats } from './verify/nats';
+import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
 import { verifyPrometheus } from './verify/prometheus';
@@ -44,6 +45,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyBlackbox,
   verifyShell,
   verifyJobFiles,
+  verifyNeo4jHealth,
   verifyPrometheus,
   verifyTerraformMeta,
   verifyTerraform,

@@ -17,7 +17,9 @@ import { hasSecret, referencesOf, renderText, tpl, secretRef, hostRef, selfHost 
 import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
 import { parseCidr } from '../environments/parse/network';
-import { SECRET_ENV } from '../security/guardrails';
+import { SECRET_ENV, checkEnvironment, secretArguments } from '../security/guardrails';
+
+const shellHealthOf = (script: string) => ['sh', '-c', script];
 
 const dev = env('development');
 const file = (s: ServiceSpec, format: string): ConfigFile => {
@@ -147,6 +149,14 @@ describe('every service spec', () => {
         }
       });
 
+      it("never hands a secret file's content to a command on its command line (health checks, commands, arguments)", () => {
+        for (const w of [...s.containers, ...s.jobs]) {
+          const secretPaths = w.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
+          const texts = [...(w.command ?? []), ...('args' in w ? (w.args ?? []) : []), ...('health' in w ? w.health.exec : [])];
+          for (const t of texts) expect(secretArguments(literal(t), secretPaths), `${s.name} ${w.name}`).toEqual([]);
+        }
+      });
+
       it('runs every container and job as a declared non-root identity', () => {
         for (const w of [...s.containers, ...s.jobs]) {
           expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
@@ -159,6 +169,35 @@ describe('every service spec', () => {
       });
     });
   }
+});
+
+describe('secret file contents on command lines', () => {
+  const auth = '/run/secrets/neo4j-auth';
+  it('finds the command that receives them (what ps on the host shows), not builtins or variables', () => {
+    // Neo4j's health check until issue 12: wget --password on the command line every 15 s.
+    expect(
+      secretArguments(`wget -q -O /dev/null --user=neo4j --password="$(cut -d/ -f2- ${auth})" http://127.0.0.1:7474/`, [auth]),
+    ).toEqual(['wget']);
+    expect(secretArguments(`curl -u "neo4j:$(cat ${auth})" http://x`, [auth])).toEqual(['curl']);
+    expect(secretArguments(`(umask 077 && printf '%s' "$(cat ${auth})" >"$f") && wget --config="$f" x`, [auth])).toEqual([]);
+    expect(secretArguments(`PASS="$(cat ${auth})" exec server`, [auth])).toEqual([]);
+    expect(secretArguments(`wget "$(cat /etc/hosts)"`, [auth])).toEqual([]);
+  });
+
+  it('refuses a spec whose health check does it, naming the command', () => {
+    const e = env('development');
+    const neo4j = spec(e, 'neo4j');
+    const old = shellHealthOf(`wget -q --password="$(cut -d/ -f2- ${auth})" http://127.0.0.1:7474/`);
+    const broken = { ...neo4j, containers: neo4j.containers.map((c, i) => (i === 0 ? { ...c, health: { ...c.health, exec: old } } : c)) };
+    expect(checkEnvironment({ ...e, specs: e.specs.map((x) => (x === neo4j ? broken : x)) })).toEqual([
+      {
+        path: 'services.neo4j',
+        message: expect.stringMatching(
+          /^container main: health\[2\] passes a secret file's content to wget on its command line, which ps shows on the host/,
+        ),
+      },
+    ]);
+  });
 });
 
 describe('service specifics', () => {
