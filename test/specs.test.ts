@@ -18,6 +18,7 @@ import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
 import { parseCidr } from '../environments/parse/network';
 import { SECRET_ENV, checkEnvironment, secretArguments } from '../security/guardrails';
+import { PASSWORD_APPLIED } from '../constructs/services/rabbitmq';
 
 const shellHealthOf = (script: string) => ['sh', '-c', script];
 
@@ -310,6 +311,26 @@ describe('service specifics', () => {
     expect(literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content)).toContain('file:read_file("/run/secrets/rabbitmq-password")');
     expect(r.containers[0]!.command).toEqual(['/usr/local/bin/platform-rabbitmq.sh']);
     expect(r.metrics).toMatchObject({ container: 'main', port: 15692, source: 'native', auth: { kind: 'none' } });
+  });
+
+  it('RabbitMQ is healthy only once the current password is applied: a failed rotation shows, it does not pass silently', () => {
+    const r = spec(dev, 'rabbitmq');
+    const start = literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content);
+    const lines = start.split('\n');
+    // Removed at every start (a restarted container keeps /tmp), written only when eval succeeded;
+    // `ok =` turns a refused password ({error, _}, returned, not raised) into a failed eval.
+    const removed = lines.indexOf(`rm -f ${PASSWORD_APPLIED}`);
+    const written = lines.findIndex((l) => l.trim() === `: >${PASSWORD_APPLIED}`);
+    expect(removed).toBeGreaterThan(0);
+    expect(written).toBeGreaterThan(removed);
+    expect(lines[written - 1]).toMatch(
+      /^\s*if rabbitmqctl --quiet eval '\{ok, P\} = file:read_file\(.*\), ok = rabbit_auth_backend_internal:change_password\(/,
+    );
+    expect(PASSWORD_APPLIED).toMatch(/^\/tmp\//);
+    expect(r.containers[0]!.mounts.every((m) => !PASSWORD_APPLIED.startsWith(m.path))).toBe(true);
+    expect(r.containers[0]!.health.exec[2]).toMatch(new RegExp(`&& test -e ${PASSWORD_APPLIED}$`));
+    const clustered = spec(env('clusters'), 'rabbitmq');
+    expect(clustered.containers[0]!.health.member!.exec[2]).toContain(`&& test -e ${PASSWORD_APPLIED} &&`);
   });
 
   it('the object store runs Garage by default: secrets as 0400 files, a token on metrics, the three buckets at deploy', () => {
