@@ -13,6 +13,7 @@ import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { warningsFor } from './warnings';
 import { memoryMebibytes } from '../constructs/spec/quantity';
+import { type PublishedAddress, publishedAddresses } from '../constructs/targets/docker/publishing';
 
 export interface StackSummary {
   readonly stack: string;
@@ -25,6 +26,8 @@ export interface StackSummary {
   readonly file: string;
   /** Things to act on soon (an archived engine, a Kubernetes version near the end of its support). */
   readonly warnings: readonly string[];
+  /** Where a single-host target publishes ports on the host (empty for the others). */
+  readonly published: readonly PublishedAddress[];
 }
 
 /** Builds one stack per environment into `app`. */
@@ -70,6 +73,7 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     memoryMiB: memoryMiB(env),
     file: path.join(outdir, rel),
     warnings: warningsFor(env),
+    published: publishedAddresses(env),
   };
 }
 

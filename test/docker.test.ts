@@ -59,7 +59,10 @@ describe('the development stack on Docker', () => {
   it('marks the credentials output sensitive and exposes endpoints', () => {
     expect(tf.output!.credentials.sensitive).toBe(true);
     expect(tf.output!.credentials.value['postgres/password']).toBe('${random_password.postgres_password.result}');
-    expect(tf.output!.endpoints.value.redis.client).toEqual({ internal: 'redis:6379', host: '127.0.0.1:6379' });
+    expect(tf.output!.endpoints.value.redis.client).toEqual({ internal: 'redis:6379', host: '127.0.0.1:17379' });
+    // Answers without credentials: not published by default.
+    expect(tf.output!.endpoints.value.ollama.http).toEqual({ internal: 'ollama:11434' });
+    expect(tf.output!.endpoints.value.nats.monitoring).toEqual({ internal: 'nats:8222' });
     expect(tf.output!.endpoints.value.redis.metrics).toEqual({ internal: 'redis-exporter:9121' });
     expect(tf.output!.endpoints.value.rabbitmq.prometheus).toEqual({ internal: 'rabbitmq:15692' });
   });

@@ -14,7 +14,15 @@ export { awsTargetSchema };
 const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower case, digits, hyphens)');
 
 /** Which ports a single Docker host publishes on 127.0.0.1. */
-export const publishModes = ['none', 'web', 'all'] as const;
+export const publishModes = ['none', 'web', 'authenticated', 'all'] as const;
+
+/**
+ * Added to every published port number by default. Clear of every port the platform's services
+ * listen on (10000 would put AMQP on RabbitMQ's management port 15672, and management on its 25672)
+ * and below Linux's ephemeral range (32768-60999) for every published port: PostgreSQL on 16432,
+ * Redis on 17379, Kibana on 16601.
+ */
+export const DEFAULT_PUBLISH_OFFSET = 11000;
 
 export const dockerTargetSchema = z.strictObject({
   kind: z.literal('docker'),
@@ -54,16 +62,19 @@ export const dockerTargetSchema = z.strictObject({
       /**
        * `none`: nothing is published (reach services with `docker exec` or from other containers);
        * `web`: only the web UIs (Kibana, the RabbitMQ management UI, the Neo4j browser, ...);
-       * `all`: every client, UI and admin port.
-       * @default 'all'
+       * `authenticated`: the web UIs and every client and admin port that requires credentials;
+       * `all`: also the ports that answer without any (Ollama's API, NATS monitoring), each with a
+       * synth warning; `services.<name>.hostPorts.<port>` publishes one of them alone.
+       * @default 'authenticated'
        */
-      ports: z.enum(publishModes).default('all'),
+      ports: z.enum(publishModes).default('authenticated'),
       /**
-       * Added to every published port number, to stay clear of servers already running on the host
-       * (10000 publishes PostgreSQL on 15432 and Redis on 16379).
-       * @default 0
+       * Added to every published port number, to stay clear of servers already running on the host;
+       * 0 publishes on the standard numbers (a PostgreSQL, Redis or Ollama already running on the host
+       * makes the first apply fail: the synth summary warns).
+       * @default 11000 (PostgreSQL on 16432, Redis on 17379, Kibana on 16601)
        */
-      offset: z.number().int().min(0).max(60000).default(0),
+      offset: z.number().int().min(0).max(60000).default(DEFAULT_PUBLISH_OFFSET),
     })
     .prefault({}),
   /** The host has NVIDIA GPUs and the NVIDIA container toolkit. @default false */

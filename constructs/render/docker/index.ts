@@ -22,14 +22,11 @@ import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
 import { gatewayOf } from '../../targets/docker/network';
 import { orderByDependencies } from '../../targets/order';
-import { type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
+import { PUBLISH_ADDRESS, type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
 import { dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
 
 /** An empty file: the content of the uploads that are directory entries (the provider needs a source). */
 const EMPTY_FILE = fileURLToPath(new URL('./empty', import.meta.url));
-
-/** Loopback only: a developer's services are never reachable from the network they sit on. */
-export const PUBLISH_ADDRESS = '127.0.0.1';
 
 export interface Endpoint {
   /** `host:port` on the service network. */
