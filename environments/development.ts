@@ -16,7 +16,14 @@ export default {
     // `npm run synth` lists the addresses. Ollama's API and NATS monitoring answer without
     // credentials: publish them with ports: 'all' or services.<name>.hostPorts.
     publish: { ports: 'authenticated', offset: 11000 },
-    gpu: false,
+    gpu: 0,
+    // A fresh host pulls 12 images from Docker Hub, which allows 10 anonymous pulls per hour: give
+    // the provider an access token (export TF_VAR_registry_docker_io_username and
+    // TF_VAR_registry_docker_io_password) with
+    //   registry: { auth: [{ registry: 'docker.io', from: 'environment' }] },
+    // or a pull-through cache with registry: { mirrors: { 'docker.io': 'mirror.example.com/dockerhub' } }.
+    // Podman: engine: 'podman'. Rootless Docker or Podman: rootless: { cpuDelegated: ... }.
+    // `docker info` says "No swap limit support": swapLimit: false.
   },
   backend: { kind: 'local' },
   protectData: false,

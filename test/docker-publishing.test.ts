@@ -8,11 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { publications, publishedAddresses } from '../constructs/targets/docker/publishing';
-import { EPHEMERAL_PORTS, dockerWarnings } from '../constructs/targets/docker/warnings';
+import { EPHEMERAL_PORTS, dockerWarnings as allWarnings } from '../constructs/targets/docker/warnings';
 import { DEFAULT_PUBLISH_OFFSET } from '../environments/parse/schema';
 import { run } from '../stacks/cli';
 import { prepare } from '../stacks/pipeline';
 import { env, synth, variant } from './helpers';
+
+/** The publishing warnings (the fixture also pulls anonymously from Docker Hub: test/docker-host.test.ts). */
+const dockerWarnings = (e: Parameters<typeof allWarnings>[0]) => allWarnings(e).filter((w) => w.path !== 'target.registry');
 
 const defaults = prepare(variant('development', (i) => delete i.target.publish));
 const everyPort = (e: typeof defaults) => e.specs.flatMap((s) => s.containers.flatMap((c) => c.ports.map((p) => ({ spec: s, c, p }))));

@@ -37,8 +37,9 @@ describe('the development stack on Docker', () => {
         ipam_config: [{ subnet: '172.28.0.0/16', gateway: '172.28.0.1' }],
       }),
     });
+    // By id: a replaced network (a new subnet) replaces its containers instead of failing on "active endpoints".
     for (const c of Object.values(containers)) {
-      expect(c.networks_advanced).toEqual([expect.objectContaining({ name: '${docker_network.network.name}' })]);
+      expect(c.networks_advanced).toEqual([expect.objectContaining({ name: '${docker_network.network.id}' })]);
     }
   });
 
@@ -268,17 +269,27 @@ describe('Docker specifics', () => {
     expect(containers.postgres_exporter.labels).toContainEqual({ label: 'prometheus.io/port', value: '9187' });
   });
 
-  it('gives Ollama all GPUs only when the environment has them', () => {
+  it('gives Ollama all of the host GPUs only when the environment has them, and refuses any other count', () => {
     expect(containers.ollama.gpus).toBeUndefined();
     const gpu = prepare(
       variant('development', (i) => {
-        i.target.gpu = true;
-        i.services.ollama.gpus = 1;
+        i.target.gpu = 2;
+        i.services.ollama.gpus = 2;
       }),
     );
     const withGpu = synth(gpu).tf.resource.docker_container!;
     expect(withGpu.ollama.gpus).toBe('all');
     expect(withGpu.redis.gpus).toBeUndefined();
+    expect(() =>
+      prepare(
+        variant('development', (i) => {
+          i.target.gpu = 2;
+          i.services.ollama.gpus = 1;
+        }),
+      ),
+    ).toThrow(
+      /services\.ollama\.gpus: asks for 1 GPU, but on the docker target a container gets all 2 of the host's \(target\.gpu\): .* reads any GPU request back as "all"/,
+    );
   });
 
   it('protects data volumes from destroy unless the environment says the data is disposable', () => {

@@ -13,6 +13,7 @@ export {
   TerraformOutput,
   TerraformResource,
   TerraformStack,
+  TerraformVariable,
   Testing,
 } from 'cdktf';
 export type { ITerraformDependable } from 'cdktf';

@@ -16,7 +16,7 @@ export interface TargetCapabilities {
 export function capabilitiesOf(target: Target): TargetCapabilities {
   switch (target.kind) {
     case 'docker':
-      return { gpu: target.gpu, maxReplicas: 1, publishesHostPorts: true };
+      return { gpu: target.gpu > 0, maxReplicas: 1, publishesHostPorts: true };
     case 'kubernetes':
       return { gpu: target.gpu !== undefined, publishesHostPorts: false };
     case 'aws':

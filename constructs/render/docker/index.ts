@@ -11,10 +11,17 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Environment } from '../../../environments/parse/load';
 import { GeneratedSecrets } from '../secrets';
-import { AssetType, Construct, TerraformAsset, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
-import { Container, type ContainerConfig, DockerProvider, Image, Network, Volume } from '../../providers/docker';
+import { AssetType, Construct, TerraformAsset, TerraformOutput, TerraformVariable, type ITerraformDependable } from '../../providers/cdktf';
+import {
+  Container,
+  type ContainerConfig,
+  DockerProvider,
+  type DockerProviderRegistryAuth,
+  Image,
+  Network,
+  Volume,
+} from '../../providers/docker';
 import { RandomProvider } from '../../providers/random';
-import { imageName } from '../../spec/image';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, referencesOf, renderText } from '../../spec/template';
 import type { ContainerSpec, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
@@ -24,6 +31,7 @@ import { gatewayOf } from '../../targets/docker/network';
 import { orderByDependencies } from '../../targets/order';
 import { PUBLISH_ADDRESS, type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
 import { dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
+import { DOCKER_HUB, DOCKER_HUB_PROVIDER_KEYS, pullName, registryVariable } from '../../targets/docker/registry';
 
 /** An empty file: the content of the uploads that are directory entries (the provider needs a source). */
 const EMPTY_FILE = fileURLToPath(new URL('./empty', import.meta.url));
@@ -53,6 +61,8 @@ export class DockerTarget extends Construct {
   private readonly ready = new Map<string, Container[]>();
   private readonly env: Environment;
   private readonly published: ReadonlyMap<string, Publication>;
+  private readonly logDriver: string;
+  private readonly swapLimit: boolean;
   private emptyFile?: TerraformAsset;
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
@@ -62,9 +72,15 @@ export class DockerTarget extends Construct {
     this.env = env;
     this.published = publishedPorts(env);
     const target = env.target;
+    this.logDriver = target.logDriver ?? (target.engine === 'podman' ? 'json-file' : 'local');
+    this.swapLimit = target.swapLimit;
 
     // `host` only when the environment sets it: otherwise the provider's default (DOCKER_HOST) stands.
-    new DockerProvider(this, 'docker', target.host ? { host: target.host } : {});
+    const registryAuth = this.registryAuth();
+    new DockerProvider(this, 'docker', {
+      ...(target.host ? { host: target.host } : {}),
+      ...(registryAuth.length > 0 ? { registryAuth } : {}),
+    });
     new RandomProvider(this, 'random');
     this.secrets = new GeneratedSecrets(this, 'secrets', env.specs);
 
@@ -118,16 +134,54 @@ export class DockerTarget extends Construct {
     };
   }
 
+  /**
+   * The provider's credentials, per registry: from Terraform variables set through the environment
+   * (TF_VAR_...), or a Docker config file the provider reads. Docker Hub's get a block for each key
+   * the pinned provider looks them up under (registry-1.docker.io for short names, docker.io).
+   */
+  private registryAuth(): DockerProviderRegistryAuth[] {
+    const target = this.env.target;
+    if (target.kind !== 'docker') return [];
+    return target.registry.auth.flatMap((a): DockerProviderRegistryAuth[] => {
+      const addresses = a.registry === DOCKER_HUB ? [...DOCKER_HUB_PROVIDER_KEYS] : [a.registry];
+      if (a.from === 'docker-config') {
+        // An explicit empty user name: DOCKER_REGISTRY_USER, the attribute's default, would win over the file.
+        return addresses.map((address) => ({ address, configFile: a.path, username: '' }));
+      }
+      const name = registryVariable(a.registry);
+      const variable = (part: 'username' | 'password') =>
+        new TerraformVariable(this, `${name}_${part}`, {
+          type: 'string',
+          sensitive: true,
+          nullable: false,
+          description: `${part === 'username' ? 'User name' : 'Password or access token'} for pulling from ${a.registry} (set TF_VAR_${name}_${part})`,
+        });
+      const username = variable('username');
+      const password = variable('password');
+      username.overrideLogicalId(`${name}_username`);
+      password.overrideLogicalId(`${name}_password`);
+      return addresses.map((address) => ({ address, username: username.stringValue, password: password.stringValue }));
+    });
+  }
+
   private image(ref: ImageRef): Image {
-    const name = imageName(ref);
-    let image = this.images.get(name);
+    const key = `${ref.repository}:${ref.tag}@${ref.digest}`;
+    let image = this.images.get(key);
     if (!image) {
+      const target = this.env.target;
+      if (target.kind !== 'docker') throw new Error('not a docker target');
+      const name = pullName(ref, target.registry.mirrors);
       image = pinAddress(
-        new Image(this, `image-${name}`, { name, keepLocally: true }),
+        new Image(this, `image-${key}`, {
+          name,
+          keepLocally: true,
+          // A slow link needs more than the provider's 20 minutes for the larger images.
+          timeouts: { create: target.pullTimeout, update: target.pullTimeout },
+        }),
         'image',
         `${ref.repository}_${ref.tag ?? ref.digest!.slice('sha256:'.length, 'sha256:'.length + 12)}`,
       );
-      this.images.set(name, image);
+      this.images.set(key, image);
     }
     return image;
   }
@@ -214,7 +268,9 @@ export class DockerTarget extends Construct {
       user: dockerUser(w),
       // A non-root process reads its root-owned 0440 secret files through the root group.
       ...(groups.length > 0 ? { groupAdd: groups } : {}),
-      networksAdvanced: [{ name: this.network.name, aliases: [aliasOf(spec.name, name)] }],
+      // By id: the pinned provider never reads networks_advanced back, and a new network (a changed
+      // subnet) has a new id, so its containers are replaced with it instead of holding the old one.
+      networksAdvanced: [{ name: this.network.id, aliases: [aliasOf(spec.name, name)] }],
       volumes: w.mounts.map((m) => ({
         volumeName: this.volumes.get(`${spec.name}/${m.volume}`)!.name,
         containerPath: m.path,
@@ -226,17 +282,17 @@ export class DockerTarget extends Construct {
         ...w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
       ],
       memory,
-      // No swap: the memory limit is the limit (and omitting it reads back as twice the memory).
-      memorySwap: memory,
+      // No swap: the memory limit is the limit (and omitting it reads back as twice the memory). A
+      // host without swap accounting stores -1 whatever is asked, so -1 is what it gets.
+      memorySwap: this.swapLimit ? memory : -1,
       // CPU limit as a CFS quota: the pinned provider (kreuzwerker/docker 3.6.2) panics on `cpus`
       // (upstream issue #759, fixed in 3.7.0 by #771); period + quota is what `--cpus` sets.
       cpuPeriod: CPU_PERIOD_US,
       cpuQuota: cpuQuotaMicros(w.resources.limits.cpu),
       securityOpts: ['no-new-privileges:true'],
-      // The `local` driver rotates and compresses by default (5 x 20 MB), so no log options are
-      // written: options would be read back merged with the daemon's defaults and replace the
-      // container on every plan (upstream issues #473, #873).
-      logDriver: 'local',
+      // No log options are written: they would be read back merged with the daemon's defaults and
+      // replace the container on every plan (upstream issues #473, #873).
+      logDriver: this.logDriver,
     } satisfies Partial<ContainerConfig>;
   }
 
@@ -276,6 +332,8 @@ export class DockerTarget extends Construct {
       ports: published.map((p) => ({ internal: p.port.port, external: p.hostPort, ip: PUBLISH_ADDRESS, protocol: p.port.protocol })),
       healthcheck,
       ...(c.ulimits ? { ulimit: c.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
+      // All of the host's GPUs, the only request the pinned provider reads back as written (the
+      // checks refuse a count other than the host's).
       ...(c.gpus ? { gpus: 'all' } : {}),
       restart: 'unless-stopped',
       mustRun: true,

@@ -6,13 +6,55 @@
  */
 import type { Environment, Issue } from '../../../environments/parse/load';
 import { publications } from './publishing';
+import { DOCKER_HUB, DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR, DOCKER_HUB_PROVIDER_KEYS, pulls } from './registry';
 
 /** Linux's default ephemeral port range (net.ipv4.ip_local_port_range): outgoing connections take their local ports from it. */
 export const EPHEMERAL_PORTS = { from: 32768, to: 60999 } as const;
 
 export function dockerWarnings(env: Environment): Issue[] {
   if (env.target.kind !== 'docker') return [];
-  return [...publishingWarnings(env)];
+  return [...publishingWarnings(env), ...registryWarnings(env), ...engineWarnings(env)];
+}
+
+function registryWarnings(env: Environment): Issue[] {
+  if (env.target.kind !== 'docker') return [];
+  const { mirrors, auth } = env.target.registry;
+  const out: Issue[] = [];
+  const all = pulls(env);
+  const authenticated = new Set(auth.flatMap((a) => (a.registry === DOCKER_HUB ? [...DOCKER_HUB_PROVIDER_KEYS] : [a.registry])));
+  const anonymousHub = new Set(all.filter((p) => p.registry === DOCKER_HUB && !authenticated.has(p.key)).map((p) => p.name));
+  if (anonymousHub.size > DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR)
+    out.push({
+      path: 'target.registry',
+      message: `a first apply on a host that has none of the images pulls ${anonymousHub.size} of them from Docker Hub anonymously, which allows ${DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR} pulls per hour per address: the apply stops at "toomanyrequests". Give the provider Docker Hub credentials (registry.auth: [{ registry: 'docker.io', from: 'environment' }]) or a mirror (registry.mirrors['docker.io'], or registry-mirrors in the daemon's daemon.json)`,
+    });
+  const upstreams = new Set(all.map((p) => p.upstream));
+  for (const key of Object.keys(mirrors))
+    if (!upstreams.has(key))
+      out.push({ path: `target.registry.mirrors.${key}`, message: `no image of this environment comes from ${key}` });
+  const keys = new Set(all.map((p) => p.key));
+  auth.forEach((a, i) => {
+    const hosts = a.registry === DOCKER_HUB ? [...DOCKER_HUB_PROVIDER_KEYS] : [a.registry];
+    if (!hosts.some((h) => keys.has(h)))
+      out.push({
+        path: `target.registry.auth[${i}].registry`,
+        message: `no image of this environment is pulled from ${a.registry} (they come from ${[...keys].sort().join(', ')})`,
+      });
+  });
+  return out;
+}
+
+function engineWarnings(env: Environment): Issue[] {
+  if (env.target.kind !== 'docker' || !env.target.rootless || env.target.rootless.cpuDelegated) return [];
+  return [
+    {
+      path: 'target.rootless.cpuDelegated',
+      message:
+        env.target.engine === 'podman'
+          ? 'rootless Podman applies CPU limits only where systemd delegates the cpu controller to the user (on cgroup v1 it ignores every limit, with a warning the provider does not show); delegate it (docs/operations.md, "Rootless engines") and set cpuDelegated: true'
+          : 'rootless Docker without the cpu controller delegated to the user discards every container\'s CPU limit with a daemon warning the provider does not show: the containers run without CPU limits. Delegate it (docs/operations.md, "Rootless engines") and set cpuDelegated: true',
+    },
+  ];
 }
 
 function publishingWarnings(env: Environment): Issue[] {

@@ -15,7 +15,7 @@ export default {
     // `npm run synth` lists the addresses. Ollama's API and NATS monitoring answer without
     // credentials: publish them with ports: 'all' or services.<name>.hostPorts.
     publish: { ports: 'authenticated', offset: 11000 },
-    gpu: false,
+    gpu: 0,
   },
   backend: { kind: 'local' },
   protectData: false,
