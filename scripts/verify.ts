@@ -20,6 +20,7 @@ import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
+import { verifyDockerDestroy } from './verify/docker-destroy';
 import { verifyJobFiles } from './verify/job-files';
 import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
@@ -48,6 +49,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyNeo4jHealth,
   verifyPrometheus,
   verifyTerraformMeta,
+  verifyDockerDestroy,
   verifyTerraform,
 ];
 
