@@ -4,8 +4,11 @@
  * One bridge network, a named volume per persistent volume, one image per distinct pinned image,
  * and per service a main container plus its sidecars (separate containers that reach the main one
  * by its network alias) and its one-shot jobs. Config files are written into containers from the
- * spec (`upload`), never bind-mounted from the author's disk. Client and admin ports are published
- * on 127.0.0.1 only. Containers start in dependency order and wait to be healthy.
+ * spec (`upload`), never bind-mounted from the author's disk; every container states its user (who
+ * reads and deletes what: targets/docker/uploads.ts). Ports are published on 127.0.0.1 only, by the
+ * publishing policy (targets/docker/publishing.ts). Images are pulled through the configured mirrors
+ * with the configured credentials (targets/docker/registry.ts). Containers start in dependency order
+ * and wait to be healthy.
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
