@@ -16,7 +16,9 @@
  *   themselves with a directory entry: an upload named `/run/secrets/` (trailing slash) with empty
  *   content becomes a directory in the tar (Go's archive/tar promotes a typeless entry whose name ends
  *   in `/` to a directory), and the daemon creates it, or merges into it, with that entry's mode,
- *   owned root:root. Mode 0770 lets the root group, and so the job, delete the files in it.
+ *   owned root:root. Mode 0770 lets the root group, and so the job, delete the files in it. Podman's
+ *   compat API extracts the same way (buildah's copier: the header's owner, a directory's mode set
+ *   last, missing parents 0755).
  */
 import { SECRETS_DIR } from '../../services/common';
 import { hasSecret } from '../../spec/template';
