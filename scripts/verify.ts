@@ -20,7 +20,10 @@ import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
+import { verifyDockerDestroy } from './verify/docker-destroy';
+import { verifyJobFiles } from './verify/job-files';
 import { verifyNats } from './verify/nats';
+import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
 import { verifyPrometheus } from './verify/prometheus';
@@ -42,8 +45,11 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyPostgres,
   verifyBlackbox,
   verifyShell,
+  verifyJobFiles,
+  verifyNeo4jHealth,
   verifyPrometheus,
   verifyTerraformMeta,
+  verifyDockerDestroy,
   verifyTerraform,
 ];
 

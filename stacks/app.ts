@@ -13,6 +13,7 @@ import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { notesFor, warningsFor } from './warnings';
 import { memoryMebibytes } from '../constructs/spec/quantity';
+import { type PublishedAddress, publishedAddresses } from '../constructs/targets/docker/publishing';
 
 export interface StackSummary {
   readonly stack: string;
@@ -27,6 +28,8 @@ export interface StackSummary {
   readonly warnings: readonly string[];
   /** Facts to know about the stack (who enforces its NetworkPolicies). */
   readonly notes: readonly string[];
+  /** Where a single-host target publishes ports on the host (empty for the others). */
+  readonly published: readonly PublishedAddress[];
 }
 
 /** Builds one stack per environment into `app`. */
@@ -73,6 +76,7 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     file: path.join(outdir, rel),
     warnings: warningsFor(env),
     notes: notesFor(env, Object.keys(json.resource?.kubernetes_network_policy_v1 ?? {}).length),
+    published: publishedAddresses(env),
   };
 }
 

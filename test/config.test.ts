@@ -182,18 +182,18 @@ describe('rejected input names the file and the field', () => {
 
   it('two services on the same host port: blames the edited field and names both', () => {
     rejects(
-      variant('development', (i) => (i.services.qdrant.hostPorts = { http: 6379 })),
+      variant('development', (i) => (i.services.qdrant.hostPorts = { http: 17379 })),
       'services.qdrant.hostPorts.http',
-      /host port 6379 is published twice: by services.qdrant.hostPorts.http \(services.qdrant port http\) and by target.publish.ports \(services.redis port client\)/,
+      /host port 17379 is published twice: by services.qdrant.hostPorts.http \(services.qdrant port http\) and by target.publish.offset \(services.redis port client\)/,
     );
   });
 
   it('an explicit host port that collides with a later service names both fields', () => {
     // redis comes before qdrant in the file; the explicit entry is blamed even when it came first.
     rejects(
-      variant('development', (i) => (i.services.redis.hostPorts = { client: 6333 })),
+      variant('development', (i) => (i.services.redis.hostPorts = { client: 17333 })),
       'services.redis.hostPorts.client',
-      /published twice: by services.redis.hostPorts.client .* and by target.publish.ports \(services.qdrant port http\)/,
+      /published twice: by services.redis.hostPorts.client .* and by target.publish.offset \(services.qdrant port http\)/,
     );
   });
 
@@ -824,7 +824,16 @@ describe('the command line', () => {
     expect(Object.keys(manifest.stacks).sort()).toEqual(['development', 'production', 'staging']);
     expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', '.terraform.lock.hcl'), 'utf8')).toBe('# lock');
     expect(fs.existsSync(path.join(outdir, 'stacks', 'development', '.terraform'))).toBe(true);
-    expect(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), 'utf8')).resource).toBeDefined();
+    const dev = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), 'utf8'));
+    expect(dev.resource).toBeDefined();
+    // Directory uploads read their (empty) content from a file next to the stack, where Terraform runs.
+    const sources = new Set(
+      Object.values<any>(dev.resource.docker_container)
+        .flatMap((c) => (c.upload ?? []).map((u: any) => u.source))
+        .filter(Boolean),
+    );
+    expect(sources.size).toBe(1);
+    for (const s of sources) expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', s as string), 'utf8')).toBe('');
     // No staging directory is left behind.
     expect(fs.readdirSync(dir)).toEqual(['cdktf.out']);
   });

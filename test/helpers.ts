@@ -112,3 +112,9 @@ export async function everyEnvironment(): Promise<{ label: string; env: Environm
   const fixtures = (['development', 'staging', 'production', 'clusters'] as const).map((n) => ({ label: source(n).file, env: env(n) }));
   return [...fixtures, ...(await shipped()).map((e) => ({ label: e.file, env: e }))];
 }
+
+/** The docker target of an environment (throws for the other targets). */
+export function dockerTarget(e: Environment): Extract<Environment['target'], { kind: 'docker' }> {
+  if (e.target.kind !== 'docker') throw new Error(`${e.name} is not on docker`);
+  return e.target;
+}

@@ -117,6 +117,14 @@ export interface PortSpec {
    */
   readonly hostPort?: number;
   /**
+   * Present when the port answers without any credential: what anyone who reaches it can do, and
+   * why it has none. A single-host target publishes such a port only when the environment asks for
+   * it explicitly, and warns when it does. Every other client, UI or admin port authenticates its
+   * callers (a password, a token, a key).
+   * @default none (the port requires credentials)
+   */
+  readonly anonymous?: string;
+  /**
    * Reachable from outside the platform: a cluster target routes it through its Gateway under
    * `<service>.<domain>` with a TLS certificate (an HTTP port; at most one per service). Decided per
    * port, not by purpose: the RabbitMQ management UI and the Neo4j browser are UIs that stay

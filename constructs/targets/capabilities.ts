@@ -22,7 +22,7 @@ export interface TargetCapabilities {
 export function capabilitiesOf(target: Target): TargetCapabilities {
   switch (target.kind) {
     case 'docker':
-      return { gpu: target.gpu, maxReplicas: 1, publishesHostPorts: true, networkPolicy: 'none' };
+      return { gpu: target.gpu > 0, maxReplicas: 1, publishesHostPorts: true, networkPolicy: 'none' };
     case 'kubernetes':
       return { gpu: target.gpu !== undefined, publishesHostPorts: false, networkPolicy: 'cluster' };
     case 'aws':
