@@ -85,6 +85,9 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
     const sources = Object.keys(scan.metafile.inputs)
       .filter((f) => !f.startsWith('node_modules/'))
       .sort();
+    const other = sources.filter((f) => !/\.[cm]?ts$/.test(f) || f.endsWith('.d.ts'));
+    if (other.length > 0)
+      throw new Error(`only TypeScript sources are compiled; imported: ${other.join(', ')} (read such files at run time instead)`);
     const known = previous && previous.key === key ? previous.files : {};
     /** @type {Record<string, Stamp>} */
     const files = {};

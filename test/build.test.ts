@@ -105,9 +105,12 @@ describe('the incremental build', () => {
     expect(fs.readFileSync(path.join(outdir, 'lib/greet.js'), 'utf8')).toBe(before);
   });
 
-  it('refuses what CommonJS cannot provide (import.meta beyond url, dirname and filename)', async () => {
+  it('refuses what it cannot compile faithfully: import.meta beyond url, dirname and filename; an imported non-TypeScript file', async () => {
     write('lib/greet.ts', "export const greet = (who: string): string => `${who} ${import.meta.resolve('./x')}`;\n");
     await expect(build({ root, outdir })).rejects.toThrow(/lib\/greet\.ts cannot run as compiled CommonJS/);
+    write('lib/greet.ts', "import data from './data.json';\nexport const greet = (who: string): string => `hi ${who} ${data.x}`;\n");
+    write('lib/data.json', '{ "x": 1 }\n');
+    await expect(build({ root, outdir })).rejects.toThrow(/only TypeScript sources are compiled; imported: lib\/data\.json/);
     write('lib/greet.ts', 'export const greet = (who: string): string => `hi ${who}`;\n');
     expect((await build({ root, outdir })).compiled).toEqual(['lib/greet.ts']);
   });
