@@ -6,11 +6,12 @@
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { ROOT, build } from './build.mjs';
+import { ROOT, build, stopCompiler } from './build.mjs';
 
 const outdir = path.join(ROOT, '.build');
 try {
   await build({ root: ROOT, outdir });
+  await stopCompiler();
 } catch (e) {
   process.stderr.write(`error: the app does not compile; nothing was synthesized\n${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

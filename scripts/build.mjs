@@ -66,7 +66,7 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
     return { compiled: [], removed: [], scanned: false, ms: Math.round(performance.now() - started) };
   }
 
-  const esbuild = await import('esbuild');
+  const esbuild = await (compiler ??= import('esbuild'));
   const tsconfigRaw = fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8');
   try {
     // The dependency scan: a bundle that is never written, for its list of inputs.
@@ -153,9 +153,20 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
       throw new Error(text.join('\n').trimEnd());
     }
     throw e;
-  } finally {
-    await esbuild.stop();
   }
+}
+
+/** @type {Promise<typeof import('esbuild')> | undefined} esbuild, once a build needed it */
+let compiler;
+
+/**
+ * Ends esbuild's service process, if a build started it (it does not keep Node running, but holds
+ * memory while the app synthesizes). The next build starts it again.
+ */
+export async function stopCompiler() {
+  const loaded = compiler;
+  compiler = undefined;
+  if (loaded) await (await loaded).stop();
 }
 
 /** `stacks/app.ts` → `stacks/app.js`. @param {string} file */

@@ -8,13 +8,16 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { build, environmentEntries, ROOT } from '../scripts/build.mjs';
+import { build, environmentEntries, ROOT, stopCompiler } from '../scripts/build.mjs';
 import { discoverEnvironments, environmentFiles } from '../environments/parse/discover';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-build-test-'));
 // Compiled code in the scratch folder finds the packages as the project's does.
 fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+afterAll(async () => {
+  await stopCompiler();
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('the compiled app', () => {
   it('discovers the same environments from compiled JavaScript as from the sources', async () => {
