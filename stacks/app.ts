@@ -42,10 +42,14 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
   const parent = path.dirname(path.resolve(outdir));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));
-  // cdktf captures a full stack trace for every token it creates; with source maps on (tsx turns
-  // them on) each capture parses source maps, which costs more than the synthesis itself.
+  // cdktf captures a full stack trace for every token it creates (stackTraces: false does not stop
+  // that) and formats it at once; with source maps on (tsx turns them on) each one is also mapped.
+  // Neither is read: while synthesizing, traces format to nothing. Both restored after.
   const sourceMaps = process.sourceMapsEnabled;
+  const errors = Error as { prepareStackTrace?: unknown };
+  const prepareTrace = errors.prepareStackTrace;
   process.setSourceMapsEnabled(false);
+  errors.prepareStackTrace = () => '';
   try {
     const app = new App({ outdir: staging, stackTraces: false });
     buildStacks(app, envs, outdir);
@@ -58,6 +62,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     );
     return summaries;
   } finally {
+    errors.prepareStackTrace = prepareTrace;
     process.setSourceMapsEnabled(sourceMaps);
     fs.rmSync(staging, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
 import { ConfigError, type EnvironmentSource } from '../environments/parse/load';
 import { run } from '../stacks/cli';
@@ -769,8 +769,11 @@ describe('valid input that used to be refused is accepted', () => {
 });
 
 describe('the command line', () => {
+  const temporary: string[] = [];
+  afterAll(() => temporary.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
   function tempProject() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-cli-'));
+    temporary.push(dir);
     const outdir = path.join(dir, 'cdktf.out');
     fs.mkdirSync(path.join(outdir, 'stacks', 'development', '.terraform'), { recursive: true });
     fs.writeFileSync(path.join(outdir, 'manifest.json'), '{"previous":true}');

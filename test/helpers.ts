@@ -80,10 +80,11 @@ export function synth(e: Environment): Synthesized {
   let s = synthesized.get(e);
   if (!s) {
     // cdktf captures a stack trace for every token it creates; the test runner source-maps each one,
-    // which costs more than the synthesis. Plain V8 frames while synthesizing (restored after).
+    // which costs more than the synthesis. None is read: traces format to nothing while synthesizing
+    // (restored after; an error thrown meanwhile formats its trace when read, after).
     const errors = Error as { prepareStackTrace?: unknown };
     const prepareTrace = errors.prepareStackTrace;
-    errors.prepareStackTrace = undefined;
+    errors.prepareStackTrace = () => '';
     let text: string;
     let stack: EnvironmentStack;
     try {
