@@ -1,6 +1,7 @@
 /**
  * Synthesizes every environment (`npm run synth`, or `npx cdktf synth|diff|deploy <env>`): each
- * file in environments/ is one. cdktf's CLI passes the output directory in CDKTF_OUTDIR.
+ * file in environments/ is one. cdktf's CLI passes the output directory in CDKTF_OUTDIR. Both run
+ * this file compiled (scripts/app.mjs); `npx tsx main.ts` runs it from the source.
  */
 import { discoverEnvironments } from './environments/parse/discover';
 import { run } from './stacks/cli';

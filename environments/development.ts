@@ -11,9 +11,19 @@ export default {
   target: {
     kind: 'docker',
     network: { subnet: '172.28.0.0/16' },
-    // Clashes with a database or model server already running on the machine: set offset: 10000.
-    publish: { ports: 'all', offset: 0 },
-    gpu: false,
+    // On 127.0.0.1: the web UIs and every port that requires credentials, each at its standard
+    // number + 11000 (PostgreSQL on 16432), clear of servers already running on the machine.
+    // `npm run synth` lists the addresses. Ollama's API and NATS monitoring answer without
+    // credentials: publish them with ports: 'all' or services.<name>.hostPorts.
+    publish: { ports: 'authenticated', offset: 11000 },
+    gpu: 0,
+    // A fresh host pulls 12 images from Docker Hub, which allows 10 anonymous pulls per hour: give
+    // the provider an access token (export TF_VAR_registry_docker_io_username and
+    // TF_VAR_registry_docker_io_password) with
+    //   registry: { auth: [{ registry: 'docker.io', from: 'environment' }] },
+    // or a pull-through cache with registry: { mirrors: { 'docker.io': 'mirror.example.com/dockerhub' } }.
+    // Podman: engine: 'podman'. Rootless Docker or Podman: rootless: { cpuDelegated: ... }.
+    // `docker info` says "No swap limit support": swapLimit: false.
   },
   backend: { kind: 'local' },
   protectData: false,

@@ -1,9 +1,11 @@
 /**
- * production: AWS (VPC + EKS with a tainted GPU node pool for the model runtime, managed data
- * services), deployed from CI. State lives in S3 with native locking and encryption.
+ * production: AWS (VPC + EKS with a tainted GPU node pool for the model runtime, managed PostgreSQL,
+ * Redis, RabbitMQ and S3; Elasticsearch and Kibana in the cluster), deployed from CI. State lives in
+ * S3 with native locking and encryption.
  *
  * The account id 111122223333 and 203.0.113.0/24 are placeholders (AWS's and RFC 5737's documentation
- * values): put in the account's real role ARNs and the CI runners' egress range before the first deploy.
+ * values): put in the account id, the account's real role ARNs and the CI runners' egress range before
+ * the first deploy.
  */
 import type { EnvironmentInput } from './parse/schema';
 
@@ -13,6 +15,8 @@ export default {
   target: {
     kind: 'aws',
     region: 'eu-west-1',
+    // The provider refuses any other account; KMS key policies, trust policies and bucket names use it.
+    accountId: '111122223333',
     vpc: {
       cidr: '10.40.0.0/16',
       zones: [
@@ -23,18 +27,26 @@ export default {
     },
     eks: {
       version: '1.35',
+      // At the end of standard support (2027-03-27 for 1.35) AWS upgrades the control plane itself;
+      // the synth summary warns 60 days ahead. 'EXTENDED' keeps 1.35 a year longer, at a price.
+      supportType: 'STANDARD',
       // The API endpoint is private, plus public for the CI runners that deploy (and nothing else).
       publicAccessCidrs: ['203.0.113.0/24'],
       adminRoleArns: ['arn:aws:iam::111122223333:role/platform-deploy', 'arn:aws:iam::111122223333:role/platform-admin'],
+      // One node group per zone for each pool; min, max and desired are spread over the zones.
       systemNodePool: { instanceTypes: ['m6i.2xlarge'], min: 3, max: 9, desired: 3 },
       // min 0: the pool scales from zero (the autoscaler reads the node template from ASG tags).
+      // desired 1: one GPU node in the first zone at creation (the model volume is created there).
       gpuNodePool: { instanceTypes: ['g5.2xlarge'], amiType: 'AL2023_x86_64_NVIDIA', min: 0, max: 4, desired: 1, diskGiB: 200 },
     },
     managed: {
-      postgres: { mode: 'managed', instanceClass: 'db.r6g.xlarge' },
+      // The RDS engine version is its own setting; a new major is a planned step (docs/operations.md).
+      postgres: { mode: 'managed', instanceClass: 'db.r6g.xlarge', engineVersion: '18' },
       redis: { mode: 'managed', engine: 'valkey', nodeType: 'cache.r7g.large' },
-      rabbitmq: { mode: 'managed', instanceType: 'mq.m5.large' },
-      elasticsearch: { mode: 'managed', instanceType: 'r6g.large.search' },
+      // RabbitMQ 4.x (quorum queues by default, like the in-cluster broker) runs on mq.m7g only.
+      rabbitmq: { mode: 'managed', instanceType: 'mq.m7g.large', engineVersion: '4.2' },
+      // Elasticsearch and Kibana run in the cluster (ECK): the API development and staging run.
+      elasticsearch: { mode: 'in-cluster' },
       objectstore: { mode: 'managed' },
     },
   },
@@ -49,7 +61,12 @@ export default {
     rabbitmq: {},
     objectstore: {},
     elasticsearch: {},
-    ollama: { models: ['llama3.1:8b', 'nomic-embed-text:v1.5'], gpus: 1 },
+    // Within a g5.2xlarge (8 vCPUs, 32 GiB; 7.91 cpu and 28.6Gi for pods, less its probe's share).
+    ollama: {
+      models: ['llama3.1:8b', 'nomic-embed-text:v1.5'],
+      gpus: 1,
+      resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { cpu: '7', memory: '26Gi' } },
+    },
     monitoring: {
       // The node pools' maximum (system 9 + GPU 4): one log shipper and node-exporter per node.
       nodes: 13,

@@ -40,7 +40,8 @@ export async function renderCatalogue(): Promise<string> {
     '',
     'Every service is one target-neutral spec (`constructs/services/<name>.ts`); each target renders it.',
     'Images are pinned; secrets are generated per environment and reach containers as files only; on',
-    'Docker, ports are published on 127.0.0.1 by the `target.publish` policy.',
+    'Docker, ports are published on 127.0.0.1 by the `target.publish` policy (by default the web UIs and',
+    'every port that requires credentials; a port marked "no authentication" only on request).',
     '',
     '| Service | Image | Ports | Readiness check | Metrics | Persistent data | Generated secrets | Managed on AWS |',
     '|---|---|---|---|---|---|---|---|',
@@ -166,7 +167,7 @@ function row(spec: ServiceSpec): string {
   const main = spec.containers[0]!;
   const ports = spec.containers
     .flatMap((c) => c.ports)
-    .map((p) => `${p.port} ${p.name} (${p.purpose}${p.external ? ', external' : ''})`)
+    .map((p) => `${p.port} ${p.name} (${p.purpose}${p.external ? ', external' : ''}${p.anonymous ? ', no authentication' : ''})`)
     .join('<br>');
   const exec = main.health.exec;
   const command = exec[0] === 'sh' || exec[0] === 'bash' ? exec.slice(2).join(' ') : exec.join(' ');

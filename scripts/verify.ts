@@ -8,6 +8,8 @@
  * Every validator is also fed a deliberately broken input and must reject it. The cluster drills
  * (nats-cluster, redis-sentinel, rabbitmq) synthesize the test-only clusters environment (the large
  * profile on Kubernetes) and run its members on the loopback interface, each bounded in time.
+ * Last, the acceptance check: the issue-11 configuration edits, each in a fresh copy of the project,
+ * followed by what the README tells the user to run, leave tests, typecheck and synth green.
  *
  * Prints one line per check and ends with `verify: N passed, N failed`; exits non-zero on failure.
  */
@@ -18,9 +20,13 @@ import { synthesize } from '../stacks/app';
 import { prepareAll } from '../stacks/pipeline';
 import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
+import { verifyAcceptance } from './verify/acceptance';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
+import { verifyDockerDestroy } from './verify/docker-destroy';
+import { verifyJobFiles } from './verify/job-files';
 import { verifyNats } from './verify/nats';
+import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
 import { verifyMonitoring } from './verify/monitoring';
@@ -43,10 +49,15 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyPostgres,
   verifyBlackbox,
   verifyShell,
+  verifyJobFiles,
+  verifyNeo4jHealth,
   verifyMonitoring,
   verifyDockerApiProxy,
   verifyTerraformMeta,
+  verifyDockerDestroy,
   verifyTerraform,
+  // Minutes long: every acceptance edit in a fresh copy of the project, with the whole test suite.
+  verifyAcceptance,
 ];
 
 async function main(): Promise<void> {

@@ -97,7 +97,16 @@ export function checkEnvironment(env: Environment): Issue[] {
           });
         }
       }
+      const secretPaths = w.spec.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
       for (const { where, text } of textsOf(w)) {
+        if (!where.startsWith('file ')) {
+          for (const command of literalParts(text).flatMap((l) => secretArguments(l, secretPaths))) {
+            issues.push({
+              path: at(''),
+              message: `${label}: ${where} passes a secret file's content to ${command} on its command line, which ps shows on the host; pass it in a file, on standard input or in the environment`,
+            });
+          }
+        }
         if (!where.startsWith('file ') && hasSecret(text)) {
           issues.push({
             path: at(''),
@@ -214,4 +223,40 @@ function hostPortOverrides(env: Environment, configPath: string): Record<string,
   for (const key of configPath.split('.')) node = (node as Record<string, unknown> | undefined)?.[key];
   const hp = (node as { hostPorts?: Record<string, number> } | undefined)?.hostPorts;
   return hp ?? {};
+}
+
+/** Shell words that are builtins of every /bin/sh the images run (dash, busybox ash, bash): no process, no command line. */
+const BUILTINS = new Set(['printf', 'echo', 'export', 'read', 'local']);
+
+/**
+ * The commands of a shell script that receive the content of one of `secretFiles` as an argument
+ * (`wget --password="$(cat /run/secrets/x)"`): a command substitution reading the file, used as
+ * anything but a builtin's argument or a variable's value. A heuristic for the scripts the specs
+ * write: it reads the simple command back to the last `;`, `&`, `|`, `(` or newline.
+ */
+export function secretArguments(script: string, secretFiles: readonly string[]): string[] {
+  const found: string[] = [];
+  for (let i = script.indexOf('$('); i >= 0; i = script.indexOf('$(', i + 2)) {
+    let depth = 0;
+    let end = i + 1;
+    for (; end < script.length; end++) {
+      if (script[end] === '(') depth++;
+      else if (script[end] === ')' && --depth === 0) break;
+    }
+    const inner = script.slice(i + 2, end);
+    if (!secretFiles.some((f) => inner.includes(f))) continue;
+    const before = script.slice(0, i).replace(/"$/, '');
+    // A variable's value (NAME="$(...)", alone or as a command's environment): not an argument.
+    const assigned = /(^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=$/.exec(before);
+    if (assigned) continue;
+    const start = Math.max(...[';', '&', '|', '(', '\n'].map((d) => before.lastIndexOf(d))) + 1;
+    const words = before
+      .slice(start)
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
+    const command = words[0] ?? '';
+    if (!BUILTINS.has(command)) found.push(command || '(a command)');
+  }
+  return found;
 }

@@ -11,8 +11,9 @@ import type { Environment, EnvironmentSource } from '../environments/parse/load'
 import { prepareAll } from './pipeline';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
-import { warningsFor } from './warnings';
+import { notesFor, warningsFor } from './warnings';
 import { memoryMebibytes } from '../constructs/spec/quantity';
+import { type PublishedAddress, publishedAddresses } from '../constructs/targets/docker/publishing';
 
 export interface StackSummary {
   readonly stack: string;
@@ -25,6 +26,10 @@ export interface StackSummary {
   readonly file: string;
   /** Things to act on soon (an archived engine, a Kubernetes version near the end of its support). */
   readonly warnings: readonly string[];
+  /** Facts to know about the stack (who enforces its NetworkPolicies). */
+  readonly notes: readonly string[];
+  /** Where a single-host target publishes ports on the host (empty for the others). */
+  readonly published: readonly PublishedAddress[];
 }
 
 /** Builds one stack per environment into `app`. */
@@ -37,10 +42,14 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
   const parent = path.dirname(path.resolve(outdir));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));
-  // cdktf captures a full stack trace for every token it creates; with source maps on (tsx turns
-  // them on) each capture parses source maps, which costs more than the synthesis itself.
+  // cdktf captures a full stack trace for every token it creates (stackTraces: false does not stop
+  // that) and formats it at once; with source maps on (tsx turns them on) each one is also mapped.
+  // Neither is read: while synthesizing, traces format to nothing. Both restored after.
   const sourceMaps = process.sourceMapsEnabled;
+  const errors = Error as { prepareStackTrace?: unknown };
+  const prepareTrace = errors.prepareStackTrace;
   process.setSourceMapsEnabled(false);
+  errors.prepareStackTrace = () => '';
   try {
     const app = new App({ outdir: staging, stackTraces: false });
     buildStacks(app, envs, outdir);
@@ -53,6 +62,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     );
     return summaries;
   } finally {
+    errors.prepareStackTrace = prepareTrace;
     process.setSourceMapsEnabled(sourceMaps);
     fs.rmSync(staging, { recursive: true, force: true });
   }
@@ -70,6 +80,8 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     memoryMiB: memoryMiB(env),
     file: path.join(outdir, rel),
     warnings: warningsFor(env),
+    notes: notesFor(env, Object.keys(json.resource?.kubernetes_network_policy_v1 ?? {}).length),
+    published: publishedAddresses(env),
   };
 }
 

@@ -31,6 +31,14 @@ export function run(sources: readonly EnvironmentSource[], outdir: string, io: I
       );
     io.out(`synthesized ${stacks.length} stack${stacks.length === 1 ? '' : 's'} in ${Math.round(performance.now() - started)} ms`);
     io.out('memory: the sum of the memory limits of every replica, sidecar and background job: the most the workloads may use at once');
+    for (const s of stacks) for (const n of s.notes) io.out(`note: ${n}`);
+    for (const s of stacks) {
+      if (s.published.length === 0) continue;
+      io.out(`${s.stack} publishes on the host:`);
+      const width = Math.max(...s.published.map((p) => `${p.service} ${p.port}`.length));
+      for (const p of s.published)
+        io.out(`  ${`${p.service} ${p.port}`.padEnd(width)}  ${p.address}${p.anonymous ? '  (no authentication)' : ''}`);
+    }
     for (const s of stacks) for (const w of s.warnings) io.err(`warning: ${w}`);
     return 0;
   } catch (e) {

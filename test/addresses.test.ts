@@ -118,7 +118,7 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'aws_db_instance.postgres',
       'aws_elasticache_replication_group.redis',
       'aws_mq_broker.rabbitmq',
-      'aws_opensearch_domain.opensearch',
+      // OpenSearch (aws_opensearch_domain.opensearch, pinned in test/aws.test.ts) only when asked for.
       // Loki's chunks (monitoring on AWS).
       'aws_s3_bucket.monitoring_logs',
       'aws_s3_bucket.objectstore_agent-outputs',
@@ -129,33 +129,42 @@ describe('stable Terraform addresses (production, AWS)', () => {
 
   it('the cluster, its node groups, keys and VPC (replacing one takes the workloads with it)', () => {
     expect(at('aws_eks_cluster')).toEqual(['aws_eks_cluster.cluster']);
-    expect(at('aws_eks_node_group').sort()).toEqual(['aws_eks_node_group.gpu', 'aws_eks_node_group.system']);
-    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.data', 'aws_kms_key.eks']);
+    // One group per pool and zone; the first zone's took over the single group's state (a moved block).
+    const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+    expect(at('aws_eks_node_group').sort()).toEqual(['gpu', 'system'].flatMap((p) => zones.map((z) => `aws_eks_node_group.${p}_${z}`)));
+    expect((prod as any).moved).toEqual([
+      { from: 'aws_eks_node_group.system', to: 'aws_eks_node_group.system_eu-west-1a' },
+      { from: 'aws_eks_node_group.gpu', to: 'aws_eks_node_group.gpu_eu-west-1a' },
+    ]);
+    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.data', 'aws_kms_key.eks', 'aws_kms_key.logs']);
     expect(at('aws_vpc')).toEqual(['aws_vpc.vpc']);
   });
 
   it('generated credentials and the secrets that hold them', () => {
     expect(at('random_password').sort()).toEqual([
       'random_password.alertmanager_admin-password',
+      // In the cluster: Elasticsearch and Kibana (ECK), NATS (its three servers' routes too), Neo4j,
+      // Qdrant (generated once, like everywhere).
+      'random_password.elasticsearch_admin-password',
+      'random_password.elasticsearch_elastic-password',
+      'random_password.elasticsearch_exporter-password',
+      'random_password.elasticsearch_kibana-system-password',
       'random_password.grafana_admin-password',
       'random_password.grafana_metrics-password',
       'random_password.grafana_secret-key',
-      // In the cluster: NATS (its three servers' routes too), Neo4j, Qdrant (generated once, like everywhere).
+      'random_password.kibana_reporting-key',
+      'random_password.kibana_saved-objects-key',
+      'random_password.kibana_security-key',
       'random_password.nats_password',
       'random_password.nats_route-password',
       'random_password.neo4j_password',
-      'random_password.opensearch_master-password',
       'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
       'random_password.rabbitmq_password',
       'random_password.redis_password',
     ]);
-    expect(at('aws_secretsmanager_secret').sort()).toEqual([
-      'aws_secretsmanager_secret.opensearch',
-      'aws_secretsmanager_secret.rabbitmq',
-      'aws_secretsmanager_secret.redis',
-    ]);
+    expect(at('aws_secretsmanager_secret').sort()).toEqual(['aws_secretsmanager_secret.rabbitmq', 'aws_secretsmanager_secret.redis']);
   });
 });
 

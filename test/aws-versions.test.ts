@@ -3,8 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { awsWarnings, eksVersionWarnings, supportedNow } from '../constructs/targets/aws/kubernetes-versions';
+import { awsWarnings } from '../constructs/targets/aws/checks';
+import { eksVersionWarnings, supportedNow } from '../constructs/targets/aws/kubernetes-versions';
 import { run } from '../stacks/cli';
+import { prepare } from '../stacks/pipeline';
 import { env, source, variant } from './helpers';
 
 const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
@@ -58,5 +60,43 @@ describe('EKS versions', () => {
     // Past its standard support whatever today is: the summary says so.
     expect(err.some((l) => l.startsWith('warning: test/fixtures/production.ts: target.eks.version: EKS 1.33 left '))).toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('what deploys but should be acted on (AWS)', () => {
+  const warnings = (edit: (i: any) => void) =>
+    awsWarnings(prepare(variant('production', edit)), day('2026-11-23')).map((w) => `${w.path}: ${w.message}`);
+
+  it('with supportType STANDARD, that AWS upgrades the control plane itself once standard support ends', () => {
+    expect(eksVersionWarnings('1.35', day('2027-01-26'), 'STANDARD')[0]).toBe(
+      'EKS 1.35 leaves standard support on 2027-03-27 (in 60 days); plan the upgrade. After that day AWS upgrades the control plane itself (supportType STANDARD).',
+    );
+    expect(eksVersionWarnings('1.33', day('2026-11-23'), 'STANDARD')[0]).toMatch(
+      /^EKS 1\.33 left standard support on 2026-07-29; with supportType STANDARD AWS upgrades the control plane itself, ahead of this config/,
+    );
+  });
+
+  it('OpenSearch instead of Elasticsearch: the clients must change', () => {
+    expect(warnings((i) => (i.target.managed.elasticsearch = { mode: 'managed' }))).toEqual([
+      expect.stringMatching(
+        /^target\.managed\.elasticsearch\.mode: Elasticsearch runs as Amazon OpenSearch Service here, .* Elasticsearch clients from 7\.14 on refuse OpenSearch/,
+      ),
+    ]);
+  });
+
+  it('a limit above what the node has for pods, an RDS major other than the image’s, bucket names without suffix', () => {
+    expect(
+      warnings((i) => {
+        delete i.services.ollama.resources; // the large profile's 8 cpu / 48Gi limit
+        i.target.managed.postgres.engineVersion = '17';
+        i.target.managed.objectstore = { mode: 'managed', bucketSuffix: 'none' };
+      }),
+    ).toEqual([
+      'services.ollama.resources.limits: one ollama pod is limited to 8.5 cpu, 48.3Gi memory (all its containers); g5.2xlarge nodes (target.eks.gpuNodePool) have 7.91 cpu, 28.6Gi memory and 1 GPU for pods, so the limit is never reached (throttled, or out of memory first). Lower the limits to fit',
+      expect.stringMatching(
+        /^target\.managed\.postgres\.engineVersion: RDS runs PostgreSQL 17 while the catalogue's image \(services\.postgres, .*\) is 18/,
+      ),
+      expect.stringMatching(/^target\.managed\.objectstore\.bucketSuffix: bucket names carry no suffix/),
+    ]);
   });
 });

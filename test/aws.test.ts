@@ -6,8 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
 import { eksVersions } from '../constructs/targets/aws/kubernetes-versions';
+import { spread, zoneGroups } from '../constructs/targets/aws/node-pools';
 import { placeServices } from '../constructs/targets/aws/placement';
+import { autoscalerValues } from '../constructs/render/aws/autoscaler';
+import { POD_IDENTITY_AGENT, credentialEgressNamespaces } from '../constructs/render/aws/in-cluster';
 import { env, synth, variant } from './helpers';
+import { evaluate } from './network-policy';
 
 const prod = env('production');
 const { tf } = synth(prod);
@@ -21,15 +25,24 @@ const ref = (type: string, name: string, attr: string) => `\${${type}.${name}.${
 const json = (s: string) => JSON.parse(s);
 const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
-// A smaller environment on the same target: medium profile (no high availability), Bottlerocket GPU
-// nodes, PostgreSQL and RabbitMQ switched back into the cluster, cluster replacement allowed, private API endpoint only.
+// A smaller environment on the same target: medium profile (no high availability), no account id
+// (read from the VPC's ARN at apply; generated bucket suffix), Bottlerocket GPU nodes on a pinned
+// release in two zones, PostgreSQL and RabbitMQ switched back into the cluster, Elasticsearch as
+// OpenSearch on request (zone-aware with a standby, against the profile), cluster replacement
+// allowed, extended support, private API endpoint only, no interface endpoints.
 const small = prepare(
   variant('production', (i) => {
     i.profile = 'medium';
+    delete i.target.accountId;
     i.target.eks.gpuNodePool.amiType = 'BOTTLEROCKET_x86_64_NVIDIA';
+    i.target.eks.gpuNodePool.releaseVersion = '1.48.0-a1b2c3d4';
+    i.target.eks.gpuNodePool.zones = ['eu-west-1b', 'eu-west-1c'];
+    i.target.eks.supportType = 'EXTENDED';
     i.target.managed.postgres = { mode: 'in-cluster' };
     i.target.managed.rabbitmq = { mode: 'in-cluster' };
-    i.services.elasticsearch = { replicas: 1 };
+    i.target.managed.elasticsearch = { mode: 'managed', highAvailability: true, multiAzWithStandby: true };
+    i.services.elasticsearch = { replicas: 3 };
+    i.target.vpc.interfaceEndpoints = [];
     i.target.eks.preventReplacement = false;
     i.target.eks.publicAccessCidrs = [];
   }),
@@ -74,12 +87,82 @@ describe('network', () => {
       expect(one('aws_route_table_association', `intra_${z}`).route_table_id).toBe(ref('aws_route_table', 'intra', 'id'));
   });
 
-  it('flow logs of all traffic to CloudWatch Logs with retention', () => {
+  it('flow logs of all traffic to CloudWatch Logs with retention, encrypted with the logs key', () => {
     const log = one('aws_flow_log', 'vpc');
     expect(log).toMatchObject({ traffic_type: 'ALL', log_destination_type: 'cloud-watch-logs', vpc_id: ref('aws_vpc', 'vpc', 'id') });
     expect(log.log_destination).toBe(ref('aws_cloudwatch_log_group', 'flow_logs', 'arn'));
-    expect(one('aws_cloudwatch_log_group', 'flow_logs').retention_in_days).toBe(90);
-    expect(json(one('aws_iam_role', 'flow_logs').assume_role_policy).Statement[0].Principal.Service).toBe('vpc-flow-logs.amazonaws.com');
+    expect(one('aws_cloudwatch_log_group', 'flow_logs')).toMatchObject({
+      retention_in_days: 90,
+      kms_key_id: ref('aws_kms_key', 'logs', 'arn'),
+    });
+  });
+
+  it('the flow-log role may be assumed only by the flow-logs service acting for this account', () => {
+    expect(json(one('aws_iam_role', 'flow_logs').assume_role_policy).Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '111122223333' },
+          ArnLike: { 'aws:SourceArn': 'arn:aws:ec2:eu-west-1:111122223333:vpc-flow-log/*' },
+        },
+      },
+    ]);
+    // Without target.accountId the account comes from the VPC's ARN at apply (no STS lookup at plan);
+    // Terraform evaluates the interpolation inside the policy text.
+    const account = '${element(split(":", aws_vpc.vpc.arn), 4)}';
+    const text = smallRes('aws_iam_role').flow_logs.assume_role_policy as string;
+    expect(json(text.replaceAll(account, 'ACCOUNT')).Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': 'ACCOUNT' },
+      ArnLike: { 'aws:SourceArn': 'arn:aws:ec2:eu-west-1:ACCOUNT:vpc-flow-log/*' },
+    });
+  });
+
+  it('the logs key admits the account and the logs service for exactly the two log groups', () => {
+    const statements = json(one('aws_kms_key', 'logs').policy).Statement;
+    expect(statements).toEqual([
+      {
+        Sid: 'AccountAdministersTheKey',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudWatchLogsEncryptsTheseLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        Resource: '*',
+        Condition: {
+          ArnEquals: {
+            'kms:EncryptionContext:aws:logs:arn': [
+              `arn:aws:logs:eu-west-1:111122223333:log-group:${one('aws_cloudwatch_log_group', 'eks_cluster').name}`,
+              `arn:aws:logs:eu-west-1:111122223333:log-group:${one('aws_cloudwatch_log_group', 'flow_logs').name}`,
+            ],
+          },
+        },
+      },
+    ]);
+  });
+
+  it('interface endpoints for ECR and STS in the private subnets, private DNS on, HTTPS from the nodes only', () => {
+    for (const service of ['ecr.api', 'ecr.dkr', 'sts']) {
+      expect(one('aws_vpc_endpoint', service.replace('.', '_'))).toMatchObject({
+        service_name: `com.amazonaws.eu-west-1.${service}`,
+        vpc_endpoint_type: 'Interface',
+        private_dns_enabled: true,
+        subnet_ids: zones.map((z) => ref('aws_subnet', `private_${z}`, 'id')),
+        security_group_ids: [ref('aws_security_group', 'vpc_endpoints', 'id')],
+      });
+    }
+    expect(one('aws_vpc_security_group_ingress_rule', 'vpc_endpoints_from_nodes')).toMatchObject({
+      referenced_security_group_id: ref('aws_security_group', 'nodes', 'id'),
+      from_port: 443,
+      to_port: 443,
+    });
+    expect(Object.keys(smallRes('aws_vpc_endpoint'))).toEqual(['s3']);
   });
 
   it('an S3 gateway endpoint on the private and intra route tables', () => {
@@ -115,20 +198,33 @@ describe('EKS', () => {
     expect(vpc.public_access_cidrs).toBeUndefined();
   });
 
-  it('control-plane interfaces in the intra subnets, nodes in the private ones', () => {
+  it('control-plane interfaces in the intra subnets, nodes in the private ones (each group in its zone)', () => {
     expect(cluster.vpc_config.subnet_ids).toEqual(zones.map((z) => ref('aws_subnet', `intra_${z}`, 'id')));
-    expect(one('aws_eks_node_group', 'system').subnet_ids).toEqual(zones.map((z) => ref('aws_subnet', `private_${z}`, 'id')));
+    for (const z of zones) expect(one('aws_eks_node_group', `system_${z}`).subnet_ids).toEqual([ref('aws_subnet', `private_${z}`, 'id')]);
   });
 
-  it('Secrets envelope-encrypted with a rotating KMS key', () => {
+  it('Secrets envelope-encrypted with a rotating KMS key of this stack, which is kept while the cluster is', () => {
     expect(cluster.encryption_config).toEqual({ resources: ['secrets'], provider: { key_arn: ref('aws_kms_key', 'eks', 'arn') } });
     for (const key of Object.values(res('aws_kms_key'))) expect(key.enable_key_rotation).toBe(true);
+    // EKS cannot move a cluster to another key (the provider plans it in place and changes nothing).
+    expect(one('aws_kms_key', 'eks').lifecycle).toEqual({ prevent_destroy: true });
+    expect(smallRes('aws_kms_key').eks.lifecycle).toEqual({ prevent_destroy: false });
+    expect(one('aws_kms_key', 'data').lifecycle).toEqual({ prevent_destroy: true });
+    expect(one('aws_kms_key', 'logs').lifecycle).toEqual({ prevent_destroy: true });
   });
 
-  it('every control-plane log type on, into a log group with retention created first', () => {
+  it('every control-plane log type on, into a log group with retention created first, encrypted with the logs key', () => {
     expect(cluster.enabled_cluster_log_types).toEqual(['api', 'audit', 'authenticator', 'controllerManager', 'scheduler']);
-    expect(one('aws_cloudwatch_log_group', 'eks_cluster').name).toBe('/aws/eks/agent-platform-production/cluster');
+    expect(one('aws_cloudwatch_log_group', 'eks_cluster')).toMatchObject({
+      name: '/aws/eks/agent-platform-production/cluster',
+      kms_key_id: ref('aws_kms_key', 'logs', 'arn'),
+    });
     expect(cluster.depends_on).toContain('aws_cloudwatch_log_group.eks_cluster');
+  });
+
+  it('an explicit support policy: AWS upgrades at the end of standard support unless extended support is chosen', () => {
+    expect(cluster.upgrade_policy).toEqual({ support_type: 'STANDARD' });
+    expect(smallRes('aws_eks_cluster').cluster.upgrade_policy).toEqual({ support_type: 'EXTENDED' });
   });
 
   it('authentication mode API with access entries for the admin roles, no aws-auth ConfigMap', () => {
@@ -147,8 +243,9 @@ describe('EKS', () => {
   });
 
   it('protected from replacement and destroy unless the config allows it for a planned replacement', () => {
-    expect(cluster.lifecycle).toEqual({ prevent_destroy: true });
-    expect(smallRes('aws_eks_cluster').cluster.lifecycle).toEqual({ prevent_destroy: false });
+    // bootstrap_self_managed_addons replaces the cluster and matters only at creation: drift is ignored.
+    expect(cluster.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: ['bootstrap_self_managed_addons'] });
+    expect(smallRes('aws_eks_cluster').cluster.lifecycle.prevent_destroy).toBe(false);
   });
 });
 
@@ -164,15 +261,24 @@ describe('add-ons', () => {
   });
 
   it('the CNI, kube-proxy and the Pod Identity agent are in before any node group; CoreDNS and EBS CSI after the system nodes', () => {
-    for (const pool of ['system', 'gpu']) {
-      expect(one('aws_eks_node_group', pool).depends_on).toEqual(
+    for (const group of Object.values(res('aws_eks_node_group'))) {
+      expect(group.depends_on).toEqual(
         expect.arrayContaining(['aws_eks_addon.vpc_cni', 'aws_eks_addon.kube_proxy', 'aws_eks_addon.eks_pod_identity_agent']),
       );
     }
-    expect(one('aws_eks_addon', 'coredns').depends_on).toEqual(['aws_eks_node_group.system']);
-    expect(one('aws_eks_addon', 'aws_ebs_csi_driver').depends_on).toEqual(['aws_eks_node_group.system']);
+    const systemGroups = zones.map((z) => `aws_eks_node_group.system_${z}`);
+    expect(one('aws_eks_addon', 'coredns').depends_on).toEqual(systemGroups);
+    expect(one('aws_eks_addon', 'aws_ebs_csi_driver').depends_on).toEqual(systemGroups);
     expect(one('aws_eks_addon', 'vpc_cni').depends_on).toBeUndefined();
     expect(one('aws_eks_cluster', 'cluster').bootstrap_self_managed_addons).toBe(false);
+  });
+
+  it('the VPC CNI enforces the NetworkPolicies (enableNetworkPolicy), at a version that can (1.14 or newer)', () => {
+    const cni = one('aws_eks_addon', 'vpc_cni');
+    expect(json(cni.configuration_values)).toEqual({ enableNetworkPolicy: 'true' });
+    const [major, minor] = /^v(\d+)\.(\d+)\./.exec(cni.addon_version)!.slice(1).map(Number);
+    expect(major! > 1 || minor! >= 14).toBe(true);
+    expect(Object.keys(res('kubernetes_network_policy_v1')).length).toBeGreaterThan(0);
   });
 
   it('the EBS CSI controller gets its role through Pod Identity', () => {
@@ -186,62 +292,115 @@ describe('add-ons', () => {
 });
 
 describe('node pools', () => {
-  it('launch templates require IMDSv2 and encrypt a gp3 disk of the configured size', () => {
+  const groups = (pool: string) => zones.map((z) => one('aws_eks_node_group', `${pool}_${z}`));
+
+  it('launch templates require IMDSv2 with a hop limit of 1 and encrypt a gp3 disk of the configured size', () => {
     for (const [pool, size] of [
       ['system', 100],
       ['gpu', 200],
     ] as const) {
       const lt = one('aws_launch_template', pool);
-      expect(lt.metadata_options).toMatchObject({ http_tokens: 'required', http_endpoint: 'enabled' });
+      // Hop limit 1: pods (not on the host network) cannot reach the metadata service, so not the node's role.
+      expect(lt.metadata_options).toEqual({ http_tokens: 'required', http_endpoint: 'enabled', http_put_response_hop_limit: 1 });
       expect(lt.block_device_mappings[0].ebs).toMatchObject({ volume_type: 'gp3', encrypted: 'true', volume_size: size });
       expect(lt.vpc_security_group_ids).toEqual([ref('aws_security_group', 'nodes', 'id')]);
-      expect(one('aws_eks_node_group', pool).launch_template.id).toBe(ref('aws_launch_template', pool, 'id'));
+      for (const g of groups(pool)) expect(g.launch_template.id).toBe(ref('aws_launch_template', pool, 'id'));
     }
   });
 
-  it('sizes and instance types from config; the autoscaler owns the size afterwards', () => {
-    expect(one('aws_eks_node_group', 'system')).toMatchObject({
-      instance_types: ['m6i.2xlarge'],
-      ami_type: 'AL2023_x86_64_STANDARD',
-      scaling_config: { min_size: 3, max_size: 9, desired_size: 3 },
-    });
-    expect(one('aws_eks_node_group', 'gpu').scaling_config).toEqual({ min_size: 0, max_size: 4, desired_size: 1 });
-    expect(one('aws_eks_node_group', 'gpu').lifecycle.ignore_changes).toEqual(['scaling_config[0].desired_size']);
+  it('a change that replaces a node group creates the new one first: name prefixes and create_before_destroy', () => {
+    for (const pool of ['system', 'gpu']) {
+      expect(one('aws_launch_template', pool)).toMatchObject({
+        name_prefix: `agent-platform-production-${pool}-`,
+        lifecycle: { create_before_destroy: true },
+      });
+      expect(one('aws_launch_template', pool).name).toBeUndefined();
+      for (const [i, g] of groups(pool).entries()) {
+        expect(g.node_group_name).toBeUndefined();
+        expect(g.node_group_name_prefix).toBe(`${pool}-${zones[i]}-`);
+        // The autoscaler owns the size after creation.
+        expect(g.lifecycle).toEqual({ create_before_destroy: true, ignore_changes: ['scaling_config[0].desired_size'] });
+      }
+    }
+    // The single group of each pool before becomes its first zone's (replaced create-before-destroy, not destroyed beside).
+    expect((tf as any).moved).toEqual([
+      { from: 'aws_eks_node_group.system', to: 'aws_eks_node_group.system_eu-west-1a' },
+      { from: 'aws_eks_node_group.gpu', to: 'aws_eks_node_group.gpu_eu-west-1a' },
+    ]);
+  });
+
+  it('node groups follow the cluster version, on the latest AMI release at creation or the configured one', () => {
+    for (const g of Object.values(res('aws_eks_node_group'))) {
+      expect(g.version).toBe(ref('aws_eks_cluster', 'cluster', 'version'));
+      expect(g.release_version).toBeUndefined();
+    }
+    expect(smallRes('aws_eks_node_group')['gpu_eu-west-1b'].release_version).toBe('1.48.0-a1b2c3d4');
+    expect(smallRes('aws_eks_node_group')['system_eu-west-1a'].release_version).toBeUndefined();
+  });
+
+  it('one node group per pool and zone, the pool totals spread over the zones, the first zones taking the remainder', () => {
+    expect(spread(4, 3)).toEqual([2, 1, 1]);
+    expect(spread(0, 3)).toEqual([0, 0, 0]);
+    const scaling = (pool: string) => groups(pool).map((g) => g.scaling_config);
+    expect(scaling('system')).toEqual(Array(3).fill({ min_size: 1, max_size: 3, desired_size: 1 }));
+    // min 0, max 4, desired 1: the GPU node of the first deploy (and the model volume) in the first zone.
+    expect(scaling('gpu')).toEqual([
+      { min_size: 0, max_size: 2, desired_size: 1 },
+      { min_size: 0, max_size: 1, desired_size: 0 },
+      { min_size: 0, max_size: 1, desired_size: 0 },
+    ]);
+    for (const g of groups('system')) expect(g).toMatchObject({ instance_types: ['m6i.2xlarge'], ami_type: 'AL2023_x86_64_STANDARD' });
+    // A pool may keep to some zones (GPU capacity is not in every zone).
+    expect(Object.keys(smallRes('aws_eks_node_group')).filter((n) => n.startsWith('gpu_'))).toEqual(['gpu_eu-west-1b', 'gpu_eu-west-1c']);
+    expect(zoneGroups(small.target as any, 'gpu').map((z) => z.zone)).toEqual(['eu-west-1b', 'eu-west-1c']);
+  });
+
+  it('the GPU pool and its model volume stay in one zone: each GPU group is one zone, alike, balanced by the autoscaler', () => {
+    const gpu = groups('gpu');
+    for (const [i, g] of gpu.entries()) {
+      expect(g.subnet_ids).toEqual([ref('aws_subnet', `private_${zones[i]}`, 'id')]);
+      // What --balance-similar-node-groups compares: instance types, labels, taints, AMI.
+      for (const key of ['ami_type', 'instance_types', 'labels', 'taint', 'capacity_type']) expect(g[key]).toEqual(gpu[0]![key]);
+    }
+    expect(autoscalerValues('c', 'eu-west-1').extraArgs).toMatchObject({ 'balance-similar-node-groups': true });
   });
 
   it('the GPU pool runs the AL2023 NVIDIA AMI, tainted nvidia.com/gpu=true:NoSchedule and labelled', () => {
-    const gpu = one('aws_eks_node_group', 'gpu');
-    expect(gpu.ami_type).toBe('AL2023_x86_64_NVIDIA');
-    expect(gpu.instance_types).toEqual(['g5.2xlarge']);
-    expect(gpu.taint).toEqual([{ key: 'nvidia.com/gpu', value: 'true', effect: 'NO_SCHEDULE' }]);
-    expect(gpu.labels).toEqual({
-      'agent-platform.io/pool': 'gpu',
-      'k8s.amazonaws.com/accelerator': 'nvidia-a10g',
-      'nvidia.com/gpu.present': 'true',
-    });
-    expect(one('aws_eks_node_group', 'system').taint).toEqual([]);
+    for (const gpu of groups('gpu')) {
+      expect(gpu.ami_type).toBe('AL2023_x86_64_NVIDIA');
+      expect(gpu.instance_types).toEqual(['g5.2xlarge']);
+      expect(gpu.taint).toEqual([{ key: 'nvidia.com/gpu', value: 'true', effect: 'NO_SCHEDULE' }]);
+      expect(gpu.labels).toEqual({
+        'agent-platform.io/pool': 'gpu',
+        'k8s.amazonaws.com/accelerator': 'nvidia-a10g',
+        'nvidia.com/gpu.present': 'true',
+      });
+    }
+    for (const g of groups('system')) expect(g.taint).toEqual([]);
   });
 
-  it('scale from zero: the node-template label, taint and resource tags are on the GPU pool ASG', () => {
-    const tags = Object.values(res('aws_autoscaling_group_tag')).filter((t) =>
-      t.autoscaling_group_name.includes('aws_eks_node_group.gpu.'),
-    );
-    expect(tags.map((t) => t.autoscaling_group_name)).toEqual(
-      Array(tags.length).fill('${aws_eks_node_group.gpu.resources[0].autoscaling_groups[0].name}'),
-    );
-    const byKey = Object.fromEntries(tags.map((t) => [t.tag.key, t.tag.value]));
+  it('scale from zero: the node-template label, taint and resource tags are on each GPU group’s ASG', () => {
     const p = 'k8s.io/cluster-autoscaler/node-template';
-    expect(byKey).toEqual({
-      [`${p}/label/agent-platform.io/pool`]: 'gpu',
-      [`${p}/label/k8s.amazonaws.com/accelerator`]: 'nvidia-a10g',
-      [`${p}/label/nvidia.com/gpu.present`]: 'true',
-      [`${p}/taint/nvidia.com/gpu`]: 'true:NoSchedule',
-      [`${p}/resources/ephemeral-storage`]: '200G',
-    });
-    for (const t of tags) {
-      expect(t.tag.propagate_at_launch).toBe(false);
-      expect(t.for_each).toBeUndefined();
-      expect(t.count).toBeUndefined();
+    for (const z of zones) {
+      const tags = Object.values(res('aws_autoscaling_group_tag')).filter((t) =>
+        t.autoscaling_group_name.includes(`aws_eks_node_group.gpu_${z}.`),
+      );
+      expect(tags.map((t) => t.autoscaling_group_name)).toEqual(
+        Array(tags.length).fill(`\${aws_eks_node_group.gpu_${z}.resources[0].autoscaling_groups[0].name}`),
+      );
+      const byKey = Object.fromEntries(tags.map((t) => [t.tag.key, t.tag.value]));
+      expect(byKey).toEqual({
+        [`${p}/label/agent-platform.io/pool`]: 'gpu',
+        [`${p}/label/k8s.amazonaws.com/accelerator`]: 'nvidia-a10g',
+        [`${p}/label/nvidia.com/gpu.present`]: 'true',
+        [`${p}/taint/nvidia.com/gpu`]: 'true:NoSchedule',
+        [`${p}/resources/ephemeral-storage`]: '200G',
+      });
+      for (const t of tags) {
+        expect(t.tag.propagate_at_launch).toBe(false);
+        expect(t.for_each).toBeUndefined();
+        expect(t.count).toBeUndefined();
+      }
     }
   });
 
@@ -257,14 +416,45 @@ describe('Pod Identity', () => {
   const assoc = res('aws_eks_pod_identity_association');
   const trust = (role: string) => json(one('aws_iam_role', role).assume_role_policy).Statement[0];
 
-  it('one role per workload, trusted by pods.eks.amazonaws.com only', () => {
-    for (const role of ['pod_cluster_autoscaler', 'pod_platform_app', 'pod_ebs_csi_driver']) {
+  it('one role per workload, trusted by pods.eks.amazonaws.com for that service account of this cluster only', () => {
+    for (const [role, namespace, sa] of [
+      ['pod_cluster_autoscaler', 'kube-system', 'cluster-autoscaler'],
+      ['pod_platform_app', 'platform', 'platform-app'],
+      ['pod_ebs_csi_driver', 'kube-system', 'ebs-csi-controller-sa'],
+    ] as const) {
       expect(trust(role)).toEqual({
         Effect: 'Allow',
         Principal: { Service: 'pods.eks.amazonaws.com' },
         Action: ['sts:AssumeRole', 'sts:TagSession'],
+        // The session tags Pod Identity sets on every assumption.
+        Condition: {
+          StringEquals: {
+            'aws:RequestTag/eks-cluster-arn': 'arn:aws:eks:eu-west-1:111122223333:cluster/agent-platform-production',
+            'aws:RequestTag/kubernetes-namespace': namespace,
+            'aws:RequestTag/kubernetes-service-account': sa,
+          },
+        },
       });
     }
+  });
+
+  it('every workload with a role can reach the Pod Identity agent under the enforced NetworkPolicies', () => {
+    const { canReach, platform } = evaluate(synth(prod));
+    const agent = { id: 'pod identity agent', namespace: '', labels: {}, ip: POD_IDENTITY_AGENT.cidr.split('/')[0] };
+    const workloads = [
+      ...Object.values(res('aws_eks_pod_identity_association')).map((a) => ({ namespace: a.namespace, sa: a.service_account })),
+      { namespace: 'kube-system', sa: one('aws_eks_addon', 'aws_ebs_csi_driver').pod_identity_association[0].service_account },
+    ];
+    for (const w of workloads) {
+      expect(canReach({ id: w.sa, namespace: w.namespace, labels: {} }, agent, POD_IDENTITY_AGENT.port), `${w.namespace}/${w.sa}`).toBe(
+        true,
+      );
+    }
+    // A workload with a role in one of the platform's default-deny namespaces gets the agent egress.
+    expect(credentialEgressNamespaces(['kube-system', 'platform'], platform.namespaces)).toEqual([]);
+    expect(credentialEgressNamespaces(['kube-system', platform.namespaces[0]!, platform.namespaces[0]!], platform.namespaces)).toEqual([
+      platform.namespaces[0],
+    ]);
   });
 
   it('associations bind the cluster autoscaler and the platform applications to their roles', () => {
@@ -298,23 +488,32 @@ describe('Pod Identity', () => {
 });
 
 describe('managed services', () => {
-  it('are chosen by the specs’ managed hint; Kibana is not run when Elasticsearch is OpenSearch', () => {
+  it('are chosen by the specs’ managed hint; Elasticsearch and Kibana run in the cluster unless OpenSearch is asked for', () => {
     const placement = placeServices(prod);
-    expect(placement.managed.map((m) => m.configKey).sort()).toEqual(['elasticsearch', 'objectstore', 'postgres', 'rabbitmq', 'redis']);
+    expect(placement.managed.map((m) => m.configKey).sort()).toEqual(['objectstore', 'postgres', 'rabbitmq', 'redis']);
     const monitoring = prod.specs.filter((s) => s.component === 'monitoring').map((s) => s.name);
     expect(monitoring.length).toBeGreaterThan(5);
-    expect(placement.inCluster.map((s) => s.name).sort()).toEqual(['nats', 'neo4j', 'ollama', 'qdrant', ...monitoring].sort());
+    expect(placement.inCluster.map((s) => s.name).sort()).toEqual(
+      ['elasticsearch', 'kibana', 'nats', 'neo4j', 'ollama', 'qdrant', ...monitoring].sort(),
+    );
+    // ECK in the cluster, the API development and staging run.
+    expect(Object.keys(res('helm_release'))).toEqual(expect.arrayContaining(['operator_eck', 'elasticsearch_eck', 'kibana_eck']));
+    expect(res('aws_opensearch_domain')).toEqual({});
+    // OpenSearch when the config asks: then Kibana does not run (the domain serves OpenSearch Dashboards).
+    expect(placeServices(small).managed.map((m) => m.configKey)).toContain('elasticsearch');
+    expect(placeServices(small).inCluster.map((s) => s.name)).not.toContain('kibana');
   });
 
   it('each admits the cluster’s nodes and pods only', () => {
     const rules = Object.entries(res('aws_vpc_security_group_ingress_rule')).filter(([n]) => n.includes('_from_nodes'));
     expect(rules.map(([n]) => n).sort()).toEqual([
-      'opensearch_from_nodes_443',
       'postgres_from_nodes_5432',
       'rabbitmq_from_nodes_443',
       'rabbitmq_from_nodes_5671',
       'redis_from_nodes_6379',
+      'vpc_endpoints_from_nodes',
     ]);
+    expect(Object.keys(smallRes('aws_vpc_security_group_ingress_rule'))).toContain('opensearch_from_nodes_443');
     for (const [, r] of rules) {
       expect(r.referenced_security_group_id).toBe(ref('aws_security_group', 'nodes', 'id'));
       expect(r.cidr_ipv4).toBeUndefined();
@@ -327,6 +526,8 @@ describe('managed services', () => {
     expect(db).toMatchObject({
       engine: 'postgres',
       engine_version: '18',
+      auto_minor_version_upgrade: true,
+      allow_major_version_upgrade: false,
       multi_az: true,
       storage_type: 'gp3',
       storage_encrypted: true,
@@ -357,6 +558,25 @@ describe('managed services', () => {
     expect(one('aws_db_parameter_group', 'postgres').family).toBe('postgres18');
   });
 
+  it('PostgreSQL: the engine version is its own setting, not the image tag; a major upgrade is allowed only when asked', () => {
+    const rds = (edit: (i: any) => void) => synth(prepare(variant('production', edit))).tf.resource;
+    const upgraded = rds((i) => {
+      i.services.postgres = { version: '17.7-alpine' };
+      i.target.managed.postgres = { mode: 'managed', engineVersion: '17.7', allowMajorVersionUpgrade: true };
+    });
+    expect(upgraded.aws_db_instance!.postgres).toMatchObject({
+      engine_version: '17.7',
+      // A pinned minor is not upgraded behind the config's back.
+      auto_minor_version_upgrade: false,
+      allow_major_version_upgrade: true,
+      parameter_group_name: ref('aws_db_parameter_group', 'postgres', 'name'),
+    });
+    expect(upgraded.aws_db_parameter_group!.postgres).toMatchObject({
+      family: 'postgres17',
+      name: 'agent-platform-production-postgres-17',
+    });
+  });
+
   it('Redis: ElastiCache (Valkey), Multi-AZ with failover, encrypted in transit and at rest, AUTH token from Secrets Manager, snapshots', () => {
     const rg = one('aws_elasticache_replication_group', 'redis');
     expect(rg).toMatchObject({
@@ -376,23 +596,32 @@ describe('managed services', () => {
     expect(one('aws_elasticache_parameter_group', 'redis').parameter).toEqual([{ name: 'maxmemory-policy', value: 'allkeys-lru' }]);
   });
 
-  it('RabbitMQ: Amazon MQ in the cluster deployment mode, private, credentials from Secrets Manager', () => {
+  it('RabbitMQ: Amazon MQ 4.2 on mq.m7g in the cluster deployment mode, private, credentials from Secrets Manager', () => {
     const mq = one('aws_mq_broker', 'rabbitmq');
-    expect(mq).toMatchObject({ engine_type: 'RabbitMQ', deployment_mode: 'CLUSTER_MULTI_AZ', publicly_accessible: false });
+    expect(mq).toMatchObject({
+      engine_type: 'RabbitMQ',
+      engine_version: '4.2',
+      host_instance_type: 'mq.m7g.large',
+      deployment_mode: 'CLUSTER_MULTI_AZ',
+      publicly_accessible: false,
+    });
     expect(mq.subnet_ids).toHaveLength(3);
     expect(mq.user).toEqual([
       { username: 'platform', password: '${jsondecode(aws_secretsmanager_secret_version.rabbitmq.secret_string).password}' },
     ]);
   });
 
-  it('Elasticsearch: OpenSearch in the VPC, zone-aware with dedicated masters, encrypted, HTTPS with TLS 1.2+, fine-grained access control', () => {
-    const d = one('aws_opensearch_domain', 'opensearch');
+  it('Elasticsearch as OpenSearch (when asked): in the VPC, zone-aware with dedicated masters and a standby, encrypted, HTTPS with TLS 1.2+, fine-grained access control', () => {
+    const osRes = (type: string): Record<string, any> => smallRes(type);
+    expect(Object.keys(osRes('aws_opensearch_domain'))).toEqual(['opensearch']);
+    const d = osRes('aws_opensearch_domain').opensearch;
     expect(d.cluster_config).toMatchObject({
       instance_count: 3,
       zone_awareness_enabled: true,
       zone_awareness_config: { availability_zone_count: 3 },
       dedicated_master_enabled: true,
       dedicated_master_count: 3,
+      multi_az_with_standby_enabled: true,
     });
     expect(d.vpc_options.subnet_ids).toHaveLength(3);
     expect(d.encrypt_at_rest).toEqual({ enabled: true, kms_key_id: ref('aws_kms_key', 'data', 'arn') });
@@ -402,17 +631,22 @@ describe('managed services', () => {
     expect(d.advanced_security_options.master_user_options.master_user_password).toBe(
       '${jsondecode(aws_secretsmanager_secret_version.opensearch.secret_string).password}',
     );
-    expect(d.ebs_options).toMatchObject({ volume_type: 'gp3', volume_size: 200 });
+    expect(d.ebs_options).toMatchObject({ volume_type: 'gp3', volume_size: 50 });
   });
 
-  it('Object store: S3 buckets with the catalogue names prefixed, versioned, SSE-KMS, private, HTTPS only, lifecycle rules', () => {
-    // The catalogue's buckets (Loki's is the monitoring stack's: test/monitoring-aws.test.ts).
+  it('Object store: S3 buckets named with project, environment and the account id, versioned, SSE-KMS, private, HTTPS only, lifecycle rules', () => {
+    // The catalogue's buckets (Loki's is the monitoring stack's: test/monitoring-targets.test.ts).
     const buckets = Object.fromEntries(Object.entries(res('aws_s3_bucket')).filter(([k]) => k.startsWith('objectstore_')));
     expect(
       Object.values(buckets)
         .map((b) => b.bucket)
         .sort(),
-    ).toEqual(['agent-outputs', 'user-uploads', 'workflow-artifacts'].map((b) => `agent-platform-production-${b}`));
+    ).toEqual(['agent-outputs', 'user-uploads', 'workflow-artifacts'].map((b) => `agent-platform-production-${b}-111122223333`));
+    // Without an account id, a suffix generated once (and kept in the state).
+    expect(smallRes('random_id')['objectstore_bucket-suffix']).toEqual({ byte_length: 4 });
+    expect(smallRes('aws_s3_bucket')['objectstore_agent-outputs'].bucket).toBe(
+      'agent-platform-production-agent-outputs-${random_id.objectstore_bucket-suffix.hex}',
+    );
     for (const name of Object.keys(buckets)) {
       expect(one('aws_s3_bucket_versioning', name).versioning_configuration).toEqual({ status: 'Enabled' });
       expect(one('aws_s3_bucket_server_side_encryption_configuration', name).rule[0]).toEqual({
@@ -438,11 +672,7 @@ describe('managed services', () => {
     expect(smallRes('aws_mq_broker')).toEqual({});
     expect(placeServices(small).inCluster.map((s) => s.name)).toEqual(expect.arrayContaining(['postgres', 'rabbitmq']));
     expect(smallRes('kubernetes_config_map_v1').postgres_endpoint).toBeUndefined();
-    // The medium profile has no high availability: one OpenSearch node, no standby Redis zone.
-    expect(smallRes('aws_opensearch_domain').opensearch.cluster_config).toMatchObject({
-      zone_awareness_enabled: false,
-      dedicated_master_enabled: false,
-    });
+    // The medium profile has no high availability: no standby Redis zone.
     expect(smallRes('aws_elasticache_replication_group').redis.multi_az_enabled).toBe(false);
   });
 });
@@ -466,6 +696,16 @@ describe('in the cluster', () => {
     expect((tf as any).data).toBeUndefined();
   });
 
+  it('the first Kubernetes calls wait for a node group, not only for the access-policy associations', () => {
+    const waitsFor = [
+      'aws_eks_access_policy_association.admin_platform-deploy',
+      'aws_eks_access_policy_association.admin_platform-admin',
+      ...zones.map((z) => `aws_eks_node_group.system_${z}`),
+    ];
+    expect(one('kubernetes_storage_class_v1', 'gp3').depends_on).toEqual(expect.arrayContaining(waitsFor));
+    expect(one('kubernetes_namespace_v1', 'platform').depends_on).toEqual(expect.arrayContaining(waitsFor));
+  });
+
   it('gp3 is the default StorageClass, encrypted, provisioned by the EBS CSI driver, volumes kept', () => {
     const sc = one('kubernetes_storage_class_v1', 'gp3');
     expect(sc.metadata.annotations).toEqual({ 'storageclass.kubernetes.io/is-default-class': 'true' });
@@ -485,7 +725,7 @@ describe('in the cluster', () => {
       awsRegion: 'eu-west-1',
     });
     expect(ca.depends_on).toEqual(
-      expect.arrayContaining(['aws_eks_pod_identity_association.pod_cluster_autoscaler', 'aws_eks_node_group.system']),
+      expect.arrayContaining(['aws_eks_pod_identity_association.pod_cluster_autoscaler', 'aws_eks_node_group.system_eu-west-1a']),
     );
   });
 
@@ -496,19 +736,13 @@ describe('in the cluster', () => {
 
   it('managed endpoints as ConfigMaps, credentials as Secrets whose values are Terraform references', () => {
     const cms = Object.fromEntries(Object.entries(res('kubernetes_config_map_v1')).filter(([k]) => k.endsWith('_endpoint')));
-    expect(Object.keys(cms).sort()).toEqual([
-      'elasticsearch_endpoint',
-      'objectstore_endpoint',
-      'postgres_endpoint',
-      'rabbitmq_endpoint',
-      'redis_endpoint',
-    ]);
+    expect(Object.keys(cms).sort()).toEqual(['objectstore_endpoint', 'postgres_endpoint', 'rabbitmq_endpoint', 'redis_endpoint']);
     expect(cms.postgres_endpoint.data).toMatchObject({
       host: ref('aws_db_instance', 'postgres', 'address'),
       'password-secret-arn': ref('aws_db_instance', 'postgres', 'master_user_secret[0].secret_arn'),
     });
     const secrets = Object.fromEntries(Object.entries(res('kubernetes_secret_v1')).filter(([k]) => k.endsWith('_credentials')));
-    expect(Object.keys(secrets).sort()).toEqual(['elasticsearch_credentials', 'rabbitmq_credentials', 'redis_credentials']);
+    expect(Object.keys(secrets).sort()).toEqual(['rabbitmq_credentials', 'redis_credentials']);
     for (const s of Object.values(secrets)) {
       expect(s.data.password).toMatch(/^\$\{random_password\.[\w-]+\.result\}$/);
       expect(s.metadata.namespace).toBe('${kubernetes_namespace_v1.platform.metadata[0].name}');

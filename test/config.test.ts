@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
 import { ConfigError, type EnvironmentSource } from '../environments/parse/load';
 import { run } from '../stacks/cli';
@@ -182,18 +182,18 @@ describe('rejected input names the file and the field', () => {
 
   it('two services on the same host port: blames the edited field and names both', () => {
     rejects(
-      variant('development', (i) => (i.services.qdrant.hostPorts = { http: 6379 })),
+      variant('development', (i) => (i.services.qdrant.hostPorts = { http: 17379 })),
       'services.qdrant.hostPorts.http',
-      /host port 6379 is published twice: by services.qdrant.hostPorts.http \(services.qdrant port http\) and by target.publish.ports \(services.redis port client\)/,
+      /host port 17379 is published twice: by services.qdrant.hostPorts.http \(services.qdrant port http\) and by target.publish.offset \(services.redis port client\)/,
     );
   });
 
   it('an explicit host port that collides with a later service names both fields', () => {
     // redis comes before qdrant in the file; the explicit entry is blamed even when it came first.
     rejects(
-      variant('development', (i) => (i.services.redis.hostPorts = { client: 6333 })),
+      variant('development', (i) => (i.services.redis.hostPorts = { client: 17333 })),
       'services.redis.hostPorts.client',
-      /published twice: by services.redis.hostPorts.client .* and by target.publish.ports \(services.qdrant port http\)/,
+      /published twice: by services.redis.hostPorts.client .* and by target.publish.offset \(services.qdrant port http\)/,
     );
   });
 
@@ -406,7 +406,10 @@ describe('rejected input names the file and the field', () => {
 
   it('OpenSearch data nodes that do not spread over the zones', () => {
     rejects(
-      variant('production', (i) => (i.services.elasticsearch = { replicas: 4 })),
+      variant('production', (i) => {
+        i.target.managed.elasticsearch = { mode: 'managed' };
+        i.services.elasticsearch = { replicas: 4 };
+      }),
       'services.elasticsearch.replicas',
       /4 OpenSearch data nodes cannot spread evenly over 3 zones/,
     );
@@ -416,15 +419,144 @@ describe('rejected input names the file and the field', () => {
     rejects(
       variant('production', (i) => (i.services.objectstore = { buckets: ['a'.repeat(40)] })),
       'services.objectstore.buckets[0]',
-      /the S3 bucket name "agent-platform-production-a+" is longer than 63 characters/,
+      /the S3 bucket name "agent-platform-production-a+-111122223333" is longer than 63 characters \(with its suffix\)/,
     );
   });
 
   it('a project name too long for the OpenSearch domain', () => {
     rejects(
-      variant('production', (i) => (i.project = 'agent-platform-ai01')),
+      variant('production', (i) => {
+        i.project = 'agent-platform-ai01';
+        i.target.managed.elasticsearch = { mode: 'managed' };
+      }),
       'project',
       /longer than 28 characters/,
+    );
+  });
+
+  it('an RDS instance class the PostgreSQL major does not run on', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres.instanceClass = 'db.m1.small')),
+      'target.managed.postgres.instanceClass',
+      /db\.m1\.small: RDS offers no db\.m1 class for PostgreSQL 18; use one of db\.m8g, /,
+    );
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres.instanceClass = 'db.r4.large')),
+      'target.managed.postgres.instanceClass',
+      /db\.r4 runs PostgreSQL 9-12 on RDS, not 18/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres.instanceClass = 'db.r6gd.xlarge')),
+      'target.managed.postgres.instanceClass',
+      /a Multi-AZ DB cluster class/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.managed.postgres.engineVersion = '12')),
+      'target.managed.postgres.engineVersion',
+      /RDS for PostgreSQL 12 is not in the table/,
+    );
+  });
+
+  it('an ElastiCache node type of a previous generation', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.redis.nodeType = 'cache.m4.large')),
+      'target.managed.redis.nodeType',
+      /cache\.m4\.large is not a current-generation ElastiCache node type/,
+    );
+  });
+
+  it('an Amazon MQ version or broker type AWS does not offer together', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.rabbitmq = { mode: 'managed', engineVersion: '4.2', instanceType: 'mq.m5.large' })),
+      'target.managed.rabbitmq.instanceType',
+      /runs RabbitMQ 4\.2 on mq\.m7g brokers only, not mq\.m5\.large/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.managed.rabbitmq = { mode: 'managed', engineVersion: '3.12' })),
+      'target.managed.rabbitmq.engineVersion',
+      /does not offer RabbitMQ 3\.12; it offers 4\.3, 4\.2, 3\.13/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.managed.rabbitmq = { mode: 'managed', engineVersion: '3.13', instanceType: 'mq.t3.micro' })),
+      'target.managed.rabbitmq.cluster',
+      /mq\.t3\.micro brokers run as a single instance only/,
+    );
+  });
+
+  it('OpenSearch instance types the domain cannot use, and a standby it cannot have', () => {
+    rejects(
+      variant('production', (i) => (i.target.managed.elasticsearch = { mode: 'managed', instanceType: 'r6gd.large.search' })),
+      'target.managed.elasticsearch.instanceType',
+      /keeps data on instance storage/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.managed.elasticsearch = { mode: 'managed', masterInstanceType: 'm3.medium.search' })),
+      'target.managed.elasticsearch.masterInstanceType',
+      /m3\.medium\.search is not an OpenSearch Service instance type for OpenSearch 2\.x/,
+    );
+    rejects(
+      variant('production', (i) => {
+        i.profile = 'medium';
+        i.target.managed.elasticsearch = { mode: 'managed', multiAzWithStandby: true };
+        i.services.elasticsearch = { replicas: 2 };
+      }),
+      'target.managed.elasticsearch.multiAzWithStandby',
+      /needs zone awareness and dedicated masters \(highAvailability\), data nodes in a multiple of three/,
+    );
+  });
+
+  it('a pod that needs more than a node of its pool has', () => {
+    rejects(
+      variant('production', (i) => (i.services.ollama.gpus = 4)),
+      'services.ollama.gpus',
+      /one ollama pod requests 4 GPUs; g5\.2xlarge nodes \(target\.eks\.gpuNodePool\) have 7\.91 cpu, 28\.6Gi memory and 1 GPU for pods, so it could never be scheduled/,
+    );
+    rejects(
+      variant(
+        'production',
+        (i) => (i.services.ollama.resources = { requests: { cpu: '4', memory: '30Gi' }, limits: { cpu: '7', memory: '30Gi' } }),
+      ),
+      'services.ollama.resources',
+      /one ollama pod requests 30\.1Gi memory/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.eks.systemNodePool.instanceTypes = ['m6i.large'])),
+      'services.elasticsearch.resources',
+      /one elasticsearch-data pod requests 2 cpu, 8Gi memory; m6i\.large nodes \(target\.eks\.systemNodePool\) have 1\.93 cpu, 6\.7Gi memory for pods/,
+    );
+  });
+
+  it('node pools: Graviton types on x86_64 AMIs, a zone outside the VPC, fewer nodes than zones, a release of another version', () => {
+    rejects(
+      variant('production', (i) => (i.target.eks.systemNodePool.instanceTypes = ['m7g.2xlarge'])),
+      'target.eks.systemNodePool.instanceTypes[0]',
+      /m7g\.2xlarge is an arm64 \(Graviton\) type; the pool's AMI \(AL2023_x86_64_STANDARD\) is x86_64/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.zones = ['eu-west-1a', 'eu-west-1d'])),
+      'target.eks.gpuNodePool.zones[1]',
+      /eu-west-1d is not one of target\.vpc\.zones/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.eks.gpuNodePool.max = 2)),
+      'target.eks.gpuNodePool.max',
+      /max 2 leaves a zone's node group without a node \(one group per zone, 3 zones/,
+    );
+    rejects(
+      variant('production', (i) => (i.target.eks.systemNodePool.releaseVersion = '1.34.2-20260724')),
+      'target.eks.systemNodePool.releaseVersion',
+      /1\.34\.2-20260724 is not an AL2023 release of Kubernetes 1\.35/,
+    );
+  });
+
+  it('bucket names with the account id when no account id is configured', () => {
+    rejects(
+      variant('production', (i) => {
+        delete i.target.accountId;
+        i.target.managed.objectstore = { mode: 'managed', bucketSuffix: 'account-id' };
+      }),
+      'target.managed.objectstore.bucketSuffix',
+      /'account-id' needs target\.accountId/,
     );
   });
 
@@ -637,8 +769,11 @@ describe('valid input that used to be refused is accepted', () => {
 });
 
 describe('the command line', () => {
+  const temporary: string[] = [];
+  afterAll(() => temporary.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
   function tempProject() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-cli-'));
+    temporary.push(dir);
     const outdir = path.join(dir, 'cdktf.out');
     fs.mkdirSync(path.join(outdir, 'stacks', 'development', '.terraform'), { recursive: true });
     fs.writeFileSync(path.join(outdir, 'manifest.json'), '{"previous":true}');
@@ -686,11 +821,25 @@ describe('the command line', () => {
     expect(out[3]).toMatch(new RegExp(`^production\\s+aws\\s+${env('production').specs.length}\\s+\\d+\\s+\\d+\\.\\d GiB\\s+`));
     expect(out[4]).toMatch(/^synthesized 3 stacks in \d+ ms$/);
     expect(out[5]).toMatch(/^memory: the sum of the memory limits/);
+    // Who enforces the network policies: the cluster's CNI on staging, the stack's vpc-cni on AWS.
+    expect(out[6]).toMatch(/^note: staging: \d+ NetworkPolicies; this stack relies on the cluster's CNI to enforce them/);
+    expect(out[7]).toMatch(
+      /^note: production: \d+ NetworkPolicies, enforced by the vpc-cni add-on this stack configures \(enableNetworkPolicy\)$/,
+    );
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
     expect(Object.keys(manifest.stacks).sort()).toEqual(['development', 'production', 'staging']);
     expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', '.terraform.lock.hcl'), 'utf8')).toBe('# lock');
     expect(fs.existsSync(path.join(outdir, 'stacks', 'development', '.terraform'))).toBe(true);
-    expect(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), 'utf8')).resource).toBeDefined();
+    const dev = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'development', 'cdk.tf.json'), 'utf8'));
+    expect(dev.resource).toBeDefined();
+    // Directory uploads read their (empty) content from a file next to the stack, where Terraform runs.
+    const sources = new Set(
+      Object.values<any>(dev.resource.docker_container)
+        .flatMap((c) => (c.upload ?? []).map((u: any) => u.source))
+        .filter(Boolean),
+    );
+    expect(sources.size).toBe(1);
+    for (const s of sources) expect(fs.readFileSync(path.join(outdir, 'stacks', 'development', s as string), 'utf8')).toBe('');
     // No staging directory is left behind.
     expect(fs.readdirSync(dir)).toEqual(['cdktf.out']);
   });

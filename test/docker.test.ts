@@ -6,6 +6,7 @@ import { imageName } from '../constructs/spec/image';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../constructs/spec/quantity';
 import { orderByDependencies } from '../constructs/targets/order';
 import { containerAddress } from '../constructs/targets/docker/addressing';
+import { dockerChecks } from '../constructs/targets/docker/checks';
 import { escapeLiteral } from '../constructs/render/terraform';
 import { dockerSpec } from '../constructs/render/docker/monitoring';
 import { DEFAULT_CREDENTIALS, SECRET_ENV } from '../security/guardrails';
@@ -37,8 +38,9 @@ describe('the development stack on Docker', () => {
         ipam_config: [{ subnet: '172.28.0.0/16', gateway: '172.28.0.1' }],
       }),
     });
+    // By id: a replaced network (a new subnet) replaces its containers instead of failing on "active endpoints".
     for (const c of Object.values(containers)) {
-      expect(c.networks_advanced).toEqual([expect.objectContaining({ name: '${docker_network.network.name}' })]);
+      expect(c.networks_advanced).toEqual([expect.objectContaining({ name: '${docker_network.network.id}' })]);
     }
   });
 
@@ -59,7 +61,10 @@ describe('the development stack on Docker', () => {
   it('marks the credentials output sensitive and exposes endpoints', () => {
     expect(tf.output!.credentials.sensitive).toBe(true);
     expect(tf.output!.credentials.value['postgres/password']).toBe('${random_password.postgres_password.result}');
-    expect(tf.output!.endpoints.value.redis.client).toEqual({ internal: 'redis:6379', host: '127.0.0.1:6379' });
+    expect(tf.output!.endpoints.value.redis.client).toEqual({ internal: 'redis:6379', host: '127.0.0.1:17379' });
+    // Answers without credentials: not published by default.
+    expect(tf.output!.endpoints.value.ollama.http).toEqual({ internal: 'ollama:11434' });
+    expect(tf.output!.endpoints.value.nats.monitoring).toEqual({ internal: 'nats:8222' });
     expect(tf.output!.endpoints.value.redis.metrics).toEqual({ internal: 'redis-exporter:9121' });
     expect(tf.output!.endpoints.value.rabbitmq.prometheus).toEqual({ internal: 'rabbitmq:15692' });
   });
@@ -120,9 +125,8 @@ describe.each(dev.specs.map((s) => [s.name, dockerSpec(s, dev.specs)] as const))
         expect(rc.destroy_grace_seconds).toBe(c.stopGracePeriodSeconds);
       });
 
-      it('runs as its declared user, or as root where the image drops privileges itself', () => {
-        if (c.startsAsRoot) expect(rc.user).toBeUndefined();
-        else expect(rc.user).toBe(c.user);
+      it('runs as its declared user, or as root (0:0, stated) where the image drops privileges itself', () => {
+        expect(rc.user).toBe(c.startsAsRoot ? '0:0' : c.user);
       });
 
       it('receives secrets only in files (0440 or 0400), none in its environment or command', () => {
@@ -203,24 +207,49 @@ describe('Docker specifics', () => {
     }
   });
 
-  it('jobs that hold secret files start as root and delete them when they end, so an exited job keeps no secret', () => {
+  it('jobs that hold secret files run as their user in the root group and delete them when they end, from a directory their uploads create', () => {
+    let seen = 0;
     for (const spec of dev.specs) {
       for (const job of spec.jobs) {
         const rc = containers[`${spec.name}_job_${job.name}`];
-        const secretFiles = job.files.filter((f) => /random_(password|bytes)/.test(JSON.stringify(f)) || f.format === 'secret');
+        expect(rc.user, job.name).toBe(job.startsAsRoot ? '0:0' : job.user);
         const uploaded = rc.upload.filter((u: any) => /\$\{random_(password|bytes)\./.test(u.content)).map((u: any) => u.file);
         if (uploaded.length === 0) {
           expect(rc.entrypoint.length, job.name).toBe(job.command.length);
+          expect(
+            rc.upload.some((u: any) => u.file.endsWith('/')),
+            job.name,
+          ).toBe(false);
           continue;
         }
-        expect(secretFiles.length).toBeGreaterThan(0);
-        expect(rc.user, job.name).toBeUndefined();
+        seen++;
+        if (!job.startsAsRoot) expect(rc.group_add, job.name).toEqual(['0']);
+        // The first upload is the directory they sit in, group-writable: a directory entry with empty content.
+        expect(rc.upload[0]).toEqual({ file: '/run/secrets/', source: expect.stringMatching(/^assets\/.+\/empty$/), permissions: '0770' });
+        for (const f of uploaded) expect(f).toMatch(/^\/run\/secrets\/[^/]+$/);
         expect(rc.entrypoint.slice(0, 2)).toEqual(['/bin/sh', '-c']);
         expect(rc.entrypoint[2]).toBe(`trap 'rm -f ${uploaded.join(' ')}' EXIT; "$@"`);
         expect(rc.entrypoint[3]).toBe('with-secrets');
         expect(rc.entrypoint.length).toBe(4 + job.command.length);
       }
     }
+    expect(seen).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses a job secret file outside /run/secrets (the only directory created for the job to delete from)', () => {
+    const e = env('development');
+    const garage = e.specs.find((s) => s.name === 'garage')!;
+    const job = garage.jobs[0]!;
+    const moved = {
+      ...garage,
+      jobs: [{ ...job, files: job.files.map((f) => (f.path.endsWith('admin-token') ? { ...f, path: '/etc/garage/admin-token' } : f)) }],
+    };
+    expect(dockerChecks({ ...e, specs: e.specs.map((s) => (s === garage ? moved : s)) })).toEqual([
+      {
+        path: 'services.objectstore',
+        message: expect.stringMatching(/^job setup: secret file \/etc\/garage\/admin-token must be in \/run\/secrets on the docker target/),
+      },
+    ]);
   });
 
   it('starts long model downloads in the background: no 20-minute create wait, no state, resumable', () => {
@@ -254,17 +283,27 @@ describe('Docker specifics', () => {
     expect(containers.postgres_exporter.labels).toContainEqual({ label: 'prometheus.io/port', value: '9187' });
   });
 
-  it('gives Ollama all GPUs only when the environment has them', () => {
+  it('gives Ollama all of the host GPUs only when the environment has them, and refuses any other count', () => {
     expect(containers.ollama.gpus).toBeUndefined();
     const gpu = prepare(
       variant('development', (i) => {
-        i.target.gpu = true;
-        i.services.ollama.gpus = 1;
+        i.target.gpu = 2;
+        i.services.ollama.gpus = 2;
       }),
     );
     const withGpu = synth(gpu).tf.resource.docker_container!;
     expect(withGpu.ollama.gpus).toBe('all');
     expect(withGpu.redis.gpus).toBeUndefined();
+    expect(() =>
+      prepare(
+        variant('development', (i) => {
+          i.target.gpu = 2;
+          i.services.ollama.gpus = 1;
+        }),
+      ),
+    ).toThrow(
+      /services\.ollama\.gpus: asks for 1 GPU, but on the docker target a container gets all 2 of the host's \(target\.gpu\): .* reads any GPU request back as "all"/,
+    );
   });
 
   it('protects data volumes from destroy unless the environment says the data is disposable', () => {

@@ -80,10 +80,11 @@ export function synth(e: Environment): Synthesized {
   let s = synthesized.get(e);
   if (!s) {
     // cdktf captures a stack trace for every token it creates; the test runner source-maps each one,
-    // which costs more than the synthesis. Plain V8 frames while synthesizing (restored after).
+    // which costs more than the synthesis. None is read: traces format to nothing while synthesizing
+    // (restored after; an error thrown meanwhile formats its trace when read, after).
     const errors = Error as { prepareStackTrace?: unknown };
     const prepareTrace = errors.prepareStackTrace;
-    errors.prepareStackTrace = undefined;
+    errors.prepareStackTrace = () => '';
     let text: string;
     let stack: EnvironmentStack;
     try {
@@ -111,4 +112,10 @@ export function envMap(container: { env?: string[] }): Record<string, string> {
 export async function everyEnvironment(): Promise<{ label: string; env: Environment }[]> {
   const fixtures = (['development', 'staging', 'production', 'clusters'] as const).map((n) => ({ label: source(n).file, env: env(n) }));
   return [...fixtures, ...(await shipped()).map((e) => ({ label: e.file, env: e }))];
+}
+
+/** The docker target of an environment (throws for the other targets). */
+export function dockerTarget(e: Environment): Extract<Environment['target'], { kind: 'docker' }> {
+  if (e.target.kind !== 'docker') throw new Error(`${e.name} is not on docker`);
+  return e.target;
 }

@@ -20,6 +20,8 @@ const admits = (g: PodGroup, from: PodGroup, port: number) =>
 /** Whether a group is the scraper (its pods carry the scraper's labels in the monitoring namespace). */
 const isScraper = (g: PodGroup) =>
   g.namespace.endsWith('-monitoring') && Object.entries(SCRAPER_LABELS).every(([k, v]) => g.labels[k] === v);
+import { capabilitiesOf } from '../constructs/targets/capabilities';
+import { notesFor } from '../stacks/warnings';
 
 const clusterEnvs = (await everyEnvironment()).filter(({ env: e }) => e.target.kind !== 'docker');
 
@@ -140,6 +142,23 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
           expect(canReach(podOf(job), podOf(other), p.port), `${job.id} -> ${other.service}:${p.port}`).toBe(expected);
         }
       }
+    }
+  });
+});
+
+describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('who enforces the network policies (%s)', (_label, e) => {
+  it('the stack configures an enforcing CNI, or the synth summary says it relies on the cluster’s', () => {
+    const { tf } = synth(e);
+    const count = Object.keys(tf.resource.kubernetes_network_policy_v1 ?? {}).length;
+    expect(count).toBeGreaterThan(0);
+    const [note] = notesFor(e, count);
+    if (capabilitiesOf(e.target).networkPolicy === 'stack') {
+      // The claim holds: the vpc-cni add-on of this stack runs with enableNetworkPolicy.
+      const cni = Object.values<any>(tf.resource.aws_eks_addon ?? {}).find((a) => a.addon_name === 'vpc-cni');
+      expect(JSON.parse(cni?.configuration_values ?? '{}').enableNetworkPolicy).toBe('true');
+      expect(note).toMatch(/enforced by the vpc-cni add-on this stack configures/);
+    } else {
+      expect(note).toMatch(/relies on the cluster's CNI to enforce them/);
     }
   });
 });

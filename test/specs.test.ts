@@ -17,7 +17,10 @@ import { hasSecret, referencesOf, renderText, tpl, secretRef, hostRef, selfHost 
 import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
 import { parseCidr } from '../environments/parse/network';
-import { SECRET_ENV } from '../security/guardrails';
+import { SECRET_ENV, checkEnvironment, secretArguments } from '../security/guardrails';
+import { PASSWORD_APPLIED } from '../constructs/services/rabbitmq';
+
+const shellHealthOf = (script: string) => ['sh', '-c', script];
 
 const dev = env('development');
 const file = (s: ServiceSpec, format: string): ConfigFile => {
@@ -171,6 +174,14 @@ describe('every service spec', () => {
         }
       });
 
+      it("never hands a secret file's content to a command on its command line (health checks, commands, arguments)", () => {
+        for (const w of [...s.containers, ...s.jobs]) {
+          const secretPaths = w.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
+          const texts = [...(w.command ?? []), ...('args' in w ? (w.args ?? []) : []), ...('health' in w ? w.health.exec : [])];
+          for (const t of texts) expect(secretArguments(literal(t), secretPaths), `${s.name} ${w.name}`).toEqual([]);
+        }
+      });
+
       it('runs every container and job as a declared non-root identity (root only with the host access that says why)', () => {
         for (const w of [...s.containers, ...s.jobs]) {
           if ('host' in w && w.host) {
@@ -186,6 +197,35 @@ describe('every service spec', () => {
       });
     });
   }
+});
+
+describe('secret file contents on command lines', () => {
+  const auth = '/run/secrets/neo4j-auth';
+  it('finds the command that receives them (what ps on the host shows), not builtins or variables', () => {
+    // Neo4j's health check until issue 12: wget --password on the command line every 15 s.
+    expect(
+      secretArguments(`wget -q -O /dev/null --user=neo4j --password="$(cut -d/ -f2- ${auth})" http://127.0.0.1:7474/`, [auth]),
+    ).toEqual(['wget']);
+    expect(secretArguments(`curl -u "neo4j:$(cat ${auth})" http://x`, [auth])).toEqual(['curl']);
+    expect(secretArguments(`(umask 077 && printf '%s' "$(cat ${auth})" >"$f") && wget --config="$f" x`, [auth])).toEqual([]);
+    expect(secretArguments(`PASS="$(cat ${auth})" exec server`, [auth])).toEqual([]);
+    expect(secretArguments(`wget "$(cat /etc/hosts)"`, [auth])).toEqual([]);
+  });
+
+  it('refuses a spec whose health check does it, naming the command', () => {
+    const e = env('development');
+    const neo4j = spec(e, 'neo4j');
+    const old = shellHealthOf(`wget -q --password="$(cut -d/ -f2- ${auth})" http://127.0.0.1:7474/`);
+    const broken = { ...neo4j, containers: neo4j.containers.map((c, i) => (i === 0 ? { ...c, health: { ...c.health, exec: old } } : c)) };
+    expect(checkEnvironment({ ...e, specs: e.specs.map((x) => (x === neo4j ? broken : x)) })).toEqual([
+      {
+        path: 'services.neo4j',
+        message: expect.stringMatching(
+          /^container main: health\[2\] passes a secret file's content to wget on its command line, which ps shows on the host/,
+        ),
+      },
+    ]);
+  });
 });
 
 describe('service specifics', () => {
@@ -298,6 +338,26 @@ describe('service specifics', () => {
     expect(literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content)).toContain('file:read_file("/run/secrets/rabbitmq-password")');
     expect(r.containers[0]!.command).toEqual(['/usr/local/bin/platform-rabbitmq.sh']);
     expect(r.metrics).toMatchObject({ container: 'main', port: 15692, source: 'native', auth: { kind: 'none' } });
+  });
+
+  it('RabbitMQ is healthy only once the current password is applied: a failed rotation shows, it does not pass silently', () => {
+    const r = spec(dev, 'rabbitmq');
+    const start = literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content);
+    const lines = start.split('\n');
+    // Removed at every start (a restarted container keeps /tmp), written only when eval succeeded;
+    // `ok =` turns a refused password ({error, _}, returned, not raised) into a failed eval.
+    const removed = lines.indexOf(`rm -f ${PASSWORD_APPLIED}`);
+    const written = lines.findIndex((l) => l.trim() === `: >${PASSWORD_APPLIED}`);
+    expect(removed).toBeGreaterThan(0);
+    expect(written).toBeGreaterThan(removed);
+    expect(lines[written - 1]).toMatch(
+      /^\s*if rabbitmqctl --quiet eval '\{ok, P\} = file:read_file\(.*\), ok = rabbit_auth_backend_internal:change_password\(/,
+    );
+    expect(PASSWORD_APPLIED).toMatch(/^\/tmp\//);
+    expect(r.containers[0]!.mounts.every((m) => !PASSWORD_APPLIED.startsWith(m.path))).toBe(true);
+    expect(r.containers[0]!.health.exec[2]).toMatch(new RegExp(`&& test -e ${PASSWORD_APPLIED}$`));
+    const clustered = spec(env('clusters'), 'rabbitmq');
+    expect(clustered.containers[0]!.health.member!.exec[2]).toContain(`&& test -e ${PASSWORD_APPLIED} &&`);
   });
 
   it('the object store runs Garage by default: secrets as 0400 files, a token on metrics, the three buckets at deploy', () => {

@@ -15,5 +15,6 @@ export {
   TerraformStack,
   TerraformVariable,
   Testing,
+  Token,
 } from 'cdktf';
 export type { ITerraformDependable } from 'cdktf';

@@ -17,6 +17,8 @@ export const OTLP_HTTP_PORT = 4318;
 const HEALTH_PORT = 13133;
 const METRICS_PORT = 8888;
 const CONFIG = '/etc/jaeger/config.yaml';
+/** What anyone who reaches Jaeger's ports can do (`PortSpec.anonymous`). */
+const JAEGER_ANONYMOUS = 'reads every trace (requests’ paths and attributes) and sends forged spans';
 export const JAEGER_UNAUTHENTICATED =
   'Jaeger has no authentication of its own: OTLP ingest and the query API are reached on the platform network only (never published on a single host)';
 
@@ -56,7 +58,7 @@ export function jaegerConfig(maxTraces: number): Record<string, unknown> {
 
 export function jaeger(c: MonitoringConfig): ServiceSpec<'jaeger', JaegerFacet> {
   const j = c.jaeger;
-  const open = (p: ReturnType<typeof port>) => ({ ...p, unauthenticated: JAEGER_UNAUTHENTICATED });
+  const open = (p: ReturnType<typeof port>) => ({ ...p, anonymous: JAEGER_ANONYMOUS, neverPublished: JAEGER_UNAUTHENTICATED });
   return {
     ...partIdentity('jaeger', 'jaeger', 'Jaeger v2: receives traces over OTLP and serves them to Grafana.'),
     facet: { maxTraces: j.maxTraces },

@@ -13,6 +13,8 @@ import { namesOf, scrapedUp } from './signals';
 export const LOKI_IMAGE = 'grafana/loki:3.7.6';
 export const LOKI_PORT = 3100;
 const CONFIG = '/etc/loki/loki.yaml';
+/** What anyone who reaches Loki's API can do (`PortSpec.anonymous`). */
+const LOKI_ANONYMOUS = 'reads every service’s logs (and pushes forged lines)';
 export const LOKI_UNAUTHENTICATED =
   'Loki in single-tenant mode has no authentication; only the log shipper and Grafana reach it (never published on a single host)';
 
@@ -66,7 +68,7 @@ export function loki(c: MonitoringConfig): ServiceSpec<'loki', LokiFacet> {
         scratchPaths: ['/tmp'],
         args: [`-config.file=${CONFIG}`],
         env: {},
-        ports: [{ ...port('http', LOKI_PORT, 'client', 'http', l.hostPorts), unauthenticated: LOKI_UNAUTHENTICATED }],
+        ports: [{ ...port('http', LOKI_PORT, 'client', 'http', l.hostPorts), anonymous: LOKI_ANONYMOUS, neverPublished: LOKI_UNAUTHENTICATED }],
         mounts: [{ volume: 'data', path: '/loki' }],
         files: [{ path: CONFIG, content: lokiFilesystemConfig(l.retention), mode: 0o644, format: 'loki.yaml' }],
         // The image is distroless: Loki asks its own /ready (cmd/loki/health.go).

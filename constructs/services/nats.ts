@@ -165,7 +165,11 @@ export const nats = defineService({
             scratchPaths: [],
             ports: [
               port('client', 4222, 'client', 'nats', c.hostPorts),
-              port('monitoring', 8222, 'admin', 'http', c.hostPorts),
+              {
+                ...port('monitoring', 8222, 'admin', 'http', c.hostPorts),
+                anonymous:
+                  'the NATS monitoring endpoint has no authentication: anyone who reaches it reads the server configuration, connections (client names and addresses), subscriptions and JetStream accounts',
+              },
               ...(clustered ? [port('cluster', 6222, 'cluster', 'nats-route', c.hostPorts)] : []),
             ],
             mounts: [{ volume: 'data', path: '/data' }],

@@ -24,6 +24,8 @@ export const NEO4J_IMAGE = 'neo4j:5.26.30-community';
  * the path form only passes the file's content to `neo4j-admin dbms set-initial-password`.
  */
 const AUTH = '/run/secrets/neo4j-auth';
+/** The health check's wget config (the credentials), rewritten at each check and removed after it. */
+const HEALTH_WGETRC = '/tmp/.neo4j-health-wgetrc';
 
 export const neo4jSchema = z
   .strictObject({
@@ -103,9 +105,13 @@ export const neo4j = defineService({
             files: [secretFile(AUTH, tpl`neo4j/${secretRef('neo4j', 'password')}`)],
             // A real Cypher query through the HTTP API, with wget (the image has no curl): proves the
             // database answers, without starting a second JVM (cypher-shell) inside the memory limit.
+            // The credentials reach wget in a config file (owner-only, removed after), never on its
+            // command line, where ps on the host shows them. GNU wget sends them without waiting for
+            // a challenge (auth_no_challenge); it cannot read its config from a pipe.
             health: shellHealth(
-              `wget -q -O /dev/null --user=neo4j --password="$(cut -d/ -f2- ${AUTH})" --header="Content-Type: application/json" ` +
-                '--post-data=\'{"statements":[{"statement":"RETURN 1"}]}\' http://127.0.0.1:7474/db/neo4j/tx/commit',
+              `f=${HEALTH_WGETRC} && (umask 077 && printf 'http_user = neo4j\\nhttp_password = %s\\nauth_no_challenge = on\\n' "$(cut -d/ -f2- ${AUTH})" >"$f") && ` +
+                'wget -q -O /dev/null --config="$f" --header="Content-Type: application/json" ' +
+                '--post-data=\'{"statements":[{"statement":"RETURN 1"}]}\' http://127.0.0.1:7474/db/neo4j/tx/commit; s=$?; rm -f "$f"; exit $s',
               { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 90, retries: 8 },
             ),
             resources: c.resources,

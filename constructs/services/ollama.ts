@@ -190,7 +190,16 @@ export const ollama = defineService({
               OLLAMA_NUM_PARALLEL: String(c.numParallel),
               OLLAMA_MAX_LOADED_MODELS: String(c.maxLoadedModels),
             },
-            ports: [port('http', 11434, 'client', 'http', c.hostPorts)],
+            ports: [
+              {
+                ...port('http', 11434, 'client', 'http', c.hostPorts),
+                // Ollama has no authentication; listening on 0.0.0.0, as it must for other containers
+                // to reach it, it also skips its Host-header check (server/routes.go,
+                // allowedHostsMiddleware), and OLLAMA_ORIGINS stays unset.
+                anonymous:
+                  'Ollama has no authentication: anyone who reaches it can run, pull, copy and delete models; and since it listens on 0.0.0.0 inside its container it skips its Host-header check, so a web page open in a browser on this machine can reach it through DNS rebinding',
+              },
+            ],
             mounts: [{ volume: 'models', path: HOME }],
             files: [],
             scratchPaths: ['/tmp'],

@@ -232,14 +232,8 @@ export const postgres = defineService({
       'host    all       all   ::/0       scram-sha-256',
       '',
     ].join('\n');
-    // postgres: the image's own initialisation; root: the apply-roles job on Docker, which starts as root
-    // so that it can delete its secret files when it ends.
-    const ident = [
-      `# MAP   SYSTEM-USER  DATABASE-USER`,
-      `socket  postgres     ${c.username}`,
-      `socket  root         ${c.username}`,
-      '',
-    ].join('\n');
+    // postgres: the image's own initialisation and the apply-roles job, which runs as postgres too.
+    const ident = [`# MAP   SYSTEM-USER  DATABASE-USER`, `socket  postgres     ${c.username}`, ''].join('\n');
     const owner = secretValueFile('postgres', 'password');
     const exporterPassword = secretValueFile('postgres', 'exporter-password');
     // Runs on every deploy where something it applies changed (and after the server is replaced):

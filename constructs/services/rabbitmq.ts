@@ -28,6 +28,13 @@ const START = '/usr/local/bin/platform-rabbitmq.sh';
 const COOKIE = secretValuePath('rabbitmq', 'erlang-cookie');
 /** The rabbitmq user's home in the image: where Erlang and the CLI tools look for the cookie. */
 const HOME = '/var/lib/rabbitmq';
+/**
+ * Written by the start wrapper once the current password is applied, removed when it starts: the
+ * health check requires it, so a failed rotation leaves the node unhealthy instead of passing
+ * silently. On the container's own filesystem (not the data volume), so a new container starts
+ * without it.
+ */
+export const PASSWORD_APPLIED = '/tmp/platform-rabbitmq-password-applied';
 
 /** Running nodes a member must see to count as joined: a majority of the cluster. */
 export function joinedNodes(members: number): number {
@@ -136,6 +143,7 @@ export const rabbitmq = defineService({
             `(umask 077 && rm -f "$HOME/.erlang.cookie" && cat ${COOKIE} >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie")`,
           ]
         : []),
+      `rm -f ${PASSWORD_APPLIED}`,
       '(',
       '  # The node registers a moment after this starts (await_startup fails while it cannot reach it): ask again, 5 minutes at most.',
       '  n=0',
@@ -143,8 +151,13 @@ export const rabbitmq = defineService({
       '    n=$((n + 1)) && [ "$n" -lt 150 ] || break',
       '    sleep 2',
       '  done',
-      `  rabbitmqctl --quiet eval '{ok, P} = file:read_file("${PASSWORD}"), rabbit_auth_backend_internal:change_password(<<"platform">>, string:trim(P), <<"platform-deploy">>).' >/dev/null ||`,
-      '  echo "platform-rabbitmq: could not apply the platform password" >&2',
+      '  # eval exits 0 whenever the expression evaluates: the matches turn an unreadable file and a refused',
+      '  # password ({error, _}, which change_password returns without raising) into a failure.',
+      `  if rabbitmqctl --quiet eval '{ok, P} = file:read_file("${PASSWORD}"), ok = rabbit_auth_backend_internal:change_password(<<"platform">>, string:trim(P), <<"platform-deploy">>).' >/dev/null; then`,
+      `    : >${PASSWORD_APPLIED}`,
+      '  else',
+      '    echo "platform-rabbitmq: could not apply the platform password; the node stays unhealthy" >&2',
+      '  fi',
       ') &',
       'exec docker-entrypoint.sh rabbitmq-server',
       '',
@@ -202,12 +215,16 @@ export const rabbitmq = defineService({
               { path: START, content: start, mode: 0o555, format: 'shell' },
             ],
             health: {
-              ...shellHealth('rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms', {
-                intervalSeconds: 30,
-                timeoutSeconds: 20,
-                startPeriodSeconds: 60,
-                retries: 5,
-              }),
+              // Up, no alarm, and the current password applied (the wrapper's marker).
+              ...shellHealth(
+                `rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms && test -e ${PASSWORD_APPLIED}`,
+                {
+                  intervalSeconds: 30,
+                  timeoutSeconds: 20,
+                  startPeriodSeconds: 60,
+                  retries: 5,
+                },
+              ),
               // Joined: running, no alarm, and in a cluster where a majority of the nodes runs.
               ...(clustered
                 ? {
@@ -215,7 +232,7 @@ export const rabbitmq = defineService({
                       exec: [
                         'sh',
                         '-c',
-                        `rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms && [ "$(rabbitmq-diagnostics -q eval 'length(rabbit_nodes:list_running()).')" -ge ${joinedNodes(c.replicas)} ]`,
+                        `rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms && test -e ${PASSWORD_APPLIED} && [ "$(rabbitmq-diagnostics -q eval 'length(rabbit_nodes:list_running()).')" -ge ${joinedNodes(c.replicas)} ]`,
                       ],
                     },
                   }

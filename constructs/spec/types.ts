@@ -117,6 +117,14 @@ export interface PortSpec {
    */
   readonly hostPort?: number;
   /**
+   * Present when the port answers without any credential: what anyone who reaches it can do, and
+   * why it has none. A single-host target publishes such a port only when the environment asks for
+   * it explicitly, and warns when it does. Every other client, UI or admin port authenticates its
+   * callers (a password, a token, a key).
+   * @default none (the port requires credentials)
+   */
+  readonly anonymous?: string;
+  /**
    * Reachable from outside the platform: a cluster target routes it through its Gateway under
    * `<service>.<domain>` with a TLS certificate (an HTTP port; at most one per service). Decided per
    * port, not by purpose: the RabbitMQ management UI and the Neo4j browser are UIs that stay
@@ -125,12 +133,13 @@ export interface PortSpec {
    */
   readonly external?: true;
   /**
-   * The port serves without authentication (Loki's API, Jaeger's, an exporter's), with the reason it
-   * may: single-host targets never publish it, whatever their publishing policy, and cluster targets
-   * admit only the peers their policy names.
-   * @default absent (the port authenticates its clients, or is a metrics/cluster port, which are never published)
+   * A single-host target never publishes the port, whatever its publishing policy, and refuses a
+   * `hostPorts` entry for it: an anonymous port whose data is everyone's (Loki's API holds every
+   * service's logs, Jaeger's every trace), with the reason. Cluster targets admit only the peers
+   * their policy names, as for every port.
+   * @default absent (the publishing policy decides)
    */
-  readonly unauthenticated?: string;
+  readonly neverPublished?: string;
 }
 
 export interface VolumeMount {

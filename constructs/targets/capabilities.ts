@@ -11,16 +11,22 @@ export interface TargetCapabilities {
   readonly maxReplicas?: number;
   /** Whether client/admin ports are published on the host (so host ports must not collide). */
   readonly publishesHostPorts: boolean;
+  /**
+   * Who enforces the NetworkPolicies a cluster target renders: `stack` when this stack configures
+   * the CNI to enforce them (AWS: the vpc-cni add-on with `enableNetworkPolicy`), `cluster` when it
+   * relies on the cluster's CNI (which may accept policies and enforce none), `none` without policies.
+   */
+  readonly networkPolicy: 'stack' | 'cluster' | 'none';
 }
 
 export function capabilitiesOf(target: Target): TargetCapabilities {
   switch (target.kind) {
     case 'docker':
-      return { gpu: target.gpu, maxReplicas: 1, publishesHostPorts: true };
+      return { gpu: target.gpu > 0, maxReplicas: 1, publishesHostPorts: true, networkPolicy: 'none' };
     case 'kubernetes':
-      return { gpu: target.gpu !== undefined, publishesHostPorts: false };
+      return { gpu: target.gpu !== undefined, publishesHostPorts: false, networkPolicy: 'cluster' };
     case 'aws':
-      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false };
+      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, networkPolicy: 'stack' };
   }
 }
 

@@ -43,6 +43,19 @@ const overlaps = (a: Cidr, b: Cidr) => {
   return a.network < end(b) && b.network < end(a);
 };
 
+/** AWS services an interface endpoint may be created for (`com.amazonaws.<region>.<service>`). */
+export const interfaceEndpointServices = [
+  'ecr.api',
+  'ecr.dkr',
+  'sts',
+  'logs',
+  'eks-auth',
+  'eks',
+  'ec2',
+  'autoscaling',
+  'elasticloadbalancing',
+] as const;
+
 export const vpcSchema = z
   .strictObject({
     cidr: cidrBlock(16, 24),
@@ -56,6 +69,17 @@ export const vpcSchema = z
     natGateways: z.enum(['per-zone', 'single']).optional(),
     /** VPC flow logs (all traffic) to CloudWatch Logs, kept this many days. @default 90 */
     flowLogRetentionDays: retentionDays.default(90),
+    /**
+     * Interface endpoints (private DNS on, reachable from the nodes' security group), so that these
+     * AWS APIs are reached inside the VPC instead of through NAT: image pulls (`ecr.api` for the
+     * registry API, `ecr.dkr` for manifests; the layers come from S3 through the gateway endpoint)
+     * and credentials (`sts`). Each costs an hourly fee per zone.
+     * @default ['ecr.api', 'ecr.dkr', 'sts']
+     */
+    interfaceEndpoints: z
+      .array(z.enum(interfaceEndpointServices))
+      .default(['ecr.api', 'ecr.dkr', 'sts'])
+      .refine((l) => new Set(l).size === l.length, 'lists a service twice'),
   })
   .superRefine((vpc, ctx) => {
     const outer = parseCidr(vpc.cidr);
@@ -87,6 +111,25 @@ const nodePoolFields = {
   diskGiB: z.number().int().min(20).max(16384).default(100),
   /** @default 'ON_DEMAND' */
   capacityType: z.enum(['ON_DEMAND', 'SPOT']).default('ON_DEMAND'),
+  /**
+   * Zones the pool has nodes in: one managed node group per zone (the cluster autoscaler builds a
+   * group's node template from its first zone only, so a group spanning zones cannot be scaled for a
+   * pod whose volume is in another). `min`, `max` and `desired` are the pool's totals, spread over
+   * the zones in this order (the first zones get the remainder).
+   * @default every zone of `target.vpc.zones`
+   */
+  zones: z.array(zoneName).min(1).optional(),
+  /**
+   * The AMI release the nodes run (`aws eks describe-nodegroup ... releaseVersion`, e.g.
+   * `1.35.3-20260724` for AL2023, `1.48.0-a1b2c3d4` for Bottlerocket). Unset: EKS picks the latest
+   * release for the cluster's version when a node group is created or its version changes, and keeps
+   * it until the next `aws eks update-nodegroup-version` or a release set here (docs/operations.md).
+   * @default the latest release at creation
+   */
+  releaseVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+-[0-9a-f]{8}$/, 'must be an EKS AMI release version such as 1.35.3-20260724')
+    .optional(),
 };
 
 function sizes(p: { min: number; max: number; desired: number }, ctx: z.RefinementCtx) {
@@ -176,6 +219,14 @@ export const eksSchema = z
     preventReplacement: z.boolean().default(true),
     /** Control-plane logs (api, audit, authenticator, controllerManager, scheduler) kept this many days. @default 90 */
     logRetentionDays: retentionDays.default(90),
+    /**
+     * What happens when the version leaves standard support (`upgrade_policy`): `STANDARD` lets AWS
+     * upgrade the control plane itself at the end of standard support; `EXTENDED` keeps the version
+     * for up to 12 more months at the extended-support price per cluster hour. Either way the synth
+     * summary warns 60 days ahead (docs/operations.md, "Upgrading EKS").
+     * @default 'STANDARD'
+     */
+    supportType: z.enum(['STANDARD', 'EXTENDED']).default('STANDARD'),
     /** Add-on versions replacing the table's pins for this Kubernetes version. @default the table's pins */
     addonVersions: z.partialRecord(z.enum(addonNames), addonVersion).default({}),
     systemNodePool: systemNodePoolSchema,
@@ -183,6 +234,25 @@ export const eksSchema = z
     gpuNodePool: gpuNodePoolSchema.optional(),
   })
   .superRefine((eks, ctx) => {
+    for (const pool of ['systemNodePool', 'gpuNodePool'] as const) {
+      const p = eks[pool];
+      if (!p?.releaseVersion) continue;
+      const al2023 = p.amiType.startsWith('AL2023');
+      if (al2023 && !new RegExp(`^${eks.version.replace('.', '\\.')}\\.\\d+-\\d{8}$`).test(p.releaseVersion)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [pool, 'releaseVersion'],
+          message: `${p.releaseVersion} is not an AL2023 release of Kubernetes ${eks.version} (e.g. ${eks.version}.3-20260724); the node group follows the cluster's version`,
+        });
+      }
+      if (!al2023 && /^\d+\.\d+\.\d+-\d{8}$/.test(p.releaseVersion)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [pool, 'releaseVersion'],
+          message: `${p.releaseVersion} is an AL2023 release; ${p.amiType} takes a Bottlerocket release such as 1.48.0-a1b2c3d4`,
+        });
+      }
+    }
     const names = new Set<string>();
     eks.adminRoleArns.forEach((arn, i) => {
       const name = arn.slice(arn.lastIndexOf('/') + 1);
@@ -193,19 +263,35 @@ export const eksSchema = z
 
 /** Run in the cluster instead of as a managed service. */
 const inCluster = z.strictObject({ mode: z.literal('in-cluster') });
-function managedOr<T extends z.core.$ZodLooseShape>(shape: T) {
+function managedOr<T extends z.core.$ZodLooseShape>(shape: T, mode: 'managed' | 'in-cluster' = 'managed') {
   return z
     .discriminatedUnion('mode', [inCluster, z.strictObject({ mode: z.literal('managed'), ...shape })], {
       error: "mode must be 'managed' (the AWS service) or 'in-cluster' (run it in the cluster)",
     })
-    .prefault({ mode: 'managed' } as never);
+    .prefault({ mode } as never);
 }
 /** @default the profile's `highAvailability` (on for large) */
 const haFlag = z.boolean().optional();
 
 export const managedSchema = z.strictObject({
-  /** PostgreSQL as RDS PostgreSQL (same major version as the catalogue's image). @default { mode: 'managed' } */
+  /** PostgreSQL as RDS PostgreSQL. @default { mode: 'managed' } */
   postgres: managedOr({
+    /**
+     * The RDS engine version: a major (`'18'`, minor versions then follow AWS's automatic minor
+     * upgrades) or major.minor (`'18.3'`). Its own setting, not the in-cluster image's: a new major
+     * needs `allowMajorVersionUpgrade` and the runbook in docs/operations.md.
+     * @default '18'
+     */
+    engineVersion: z
+      .string()
+      .regex(/^\d{2}(\.\d+)?$/, 'must be a PostgreSQL major or major.minor version such as 18 or 18.3')
+      .default('18'),
+    /**
+     * Lets RDS move the instance to a new major version (`allow_major_version_upgrade`); without it
+     * AWS refuses a changed major at apply. Set it for the upgrade only (docs/operations.md).
+     * @default false
+     */
+    allowMajorVersionUpgrade: z.boolean().default(false),
     /** @default 'db.r6g.xlarge' */
     instanceClass: z
       .string()
@@ -239,45 +325,69 @@ export const managedSchema = z.strictObject({
   }),
   /** RabbitMQ as Amazon MQ for RabbitMQ. @default { mode: 'managed' } */
   rabbitmq: managedOr({
-    /** @default 'mq.m5.large' */
+    /** RabbitMQ 4.x runs on mq.m7g only; 3.13 also on mq.m5 and mq.t3.micro. @default 'mq.m7g.large' */
     instanceType: z
       .string()
-      .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an Amazon MQ instance type such as mq.m5.large')
-      .default('mq.m5.large'),
-    /** @default '3.13' */
+      .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an Amazon MQ instance type such as mq.m7g.large')
+      .default('mq.m7g.large'),
+    /** '4.2' (AWS's recommended version), '4.3' or '3.13'; docs/operations.md says where Amazon MQ differs from the in-cluster broker. @default '4.2' */
     engineVersion: z
       .string()
-      .regex(/^\d+\.\d+$/, 'must be a major.minor version such as 3.13')
-      .default('3.13'),
+      .regex(/^\d+\.\d+$/, 'must be a major.minor version such as 4.2')
+      .default('4.2'),
     /** Three brokers across zones (CLUSTER_MULTI_AZ) instead of one. @default the profile's highAvailability */
     cluster: haFlag,
   }),
-  /** Elasticsearch as Amazon OpenSearch Service (Kibana is then OpenSearch Dashboards, served by the domain). @default { mode: 'managed' } */
-  elasticsearch: managedOr({
-    /** @default 'OpenSearch_2.19' */
-    engineVersion: z
-      .string()
-      .regex(/^OpenSearch_\d+\.\d+$/, 'must be an OpenSearch version such as OpenSearch_2.19')
-      .default('OpenSearch_2.19'),
-    /** @default 'r6g.large.search' */
-    instanceType: z
-      .string()
-      .regex(/\.search$/, 'must be an OpenSearch instance type such as r6g.large.search')
-      .default('r6g.large.search'),
-    /** Data nodes spread over the zones, and three dedicated master nodes. @default the profile's highAvailability */
-    highAvailability: haFlag,
-    /** @default 'm6g.large.search' */
-    masterInstanceType: z
-      .string()
-      .regex(/\.search$/, 'must be an OpenSearch instance type such as m6g.large.search')
-      .default('m6g.large.search'),
-  }),
+  /**
+   * Elasticsearch runs in the cluster (ECK, with Kibana), the same API the other environments run.
+   * `{ mode: 'managed' }` replaces it with Amazon OpenSearch Service, a different product:
+   * Elasticsearch clients from 7.14 on refuse it, so applications must use OpenSearch clients (the
+   * synth summary warns), and Kibana becomes OpenSearch Dashboards, served by the domain.
+   * @default { mode: 'in-cluster' }
+   */
+  elasticsearch: managedOr(
+    {
+      /** @default 'OpenSearch_2.19' */
+      engineVersion: z
+        .string()
+        .regex(/^OpenSearch_\d+\.\d+$/, 'must be an OpenSearch version such as OpenSearch_2.19')
+        .default('OpenSearch_2.19'),
+      /** @default 'r6g.large.search' */
+      instanceType: z
+        .string()
+        .regex(/\.search$/, 'must be an OpenSearch instance type such as r6g.large.search')
+        .default('r6g.large.search'),
+      /** Data nodes spread over the zones, and three dedicated master nodes. @default the profile's highAvailability */
+      highAvailability: haFlag,
+      /** @default 'm6g.large.search' */
+      masterInstanceType: z
+        .string()
+        .regex(/\.search$/, 'must be an OpenSearch instance type such as m6g.large.search')
+        .default('m6g.large.search'),
+      /**
+       * Multi-AZ with Standby (`multi_az_with_standby_enabled`): one zone's data nodes stand by and
+       * take over within a minute when a zone fails. Needs high availability, three zones, data nodes in
+       * a multiple of three and no T-family instances.
+       * @default false
+       */
+      multiAzWithStandby: z.boolean().default(false),
+    },
+    'in-cluster',
+  ),
   /** The object store as S3 buckets (same names, prefixed by project and environment). @default { mode: 'managed' } */
   objectstore: managedOr({
     /** Days before a replaced or deleted object version is removed. @default 90 */
     noncurrentVersionDays: z.number().int().min(1).default(90),
     /** Days before an unfinished multipart upload is aborted. @default 7 */
     abortIncompleteUploadDays: z.number().int().min(1).default(7),
+    /**
+     * What makes the bucket names (`<project>-<environment>-<bucket>-<suffix>`) unique in S3's global
+     * namespace: `account-id` (needs `target.accountId`), `random` (8 hex characters generated once and
+     * kept in the state), or `none` (the bare name, as buckets created before this option were named;
+     * a name someone else holds fails with BucketAlreadyExists). Changing it replaces the buckets.
+     * @default 'account-id' when target.accountId is set, else 'random'
+     */
+    bucketSuffix: z.enum(['account-id', 'random', 'none']).optional(),
   }),
 });
 
@@ -301,6 +411,22 @@ export const awsTargetSchema = z
         ctx.addIssue({ code: 'custom', path: ['vpc', 'zones', i, 'name'], message: `${zone.name} is not a zone of ${t.region}` });
       }
     });
+    const vpcZones = t.vpc.zones.map((z) => z.name);
+    for (const pool of ['systemNodePool', 'gpuNodePool'] as const) {
+      const p = t.eks[pool];
+      const zones = p?.zones;
+      if (!p || !zones) continue;
+      zones.forEach((z, i) => {
+        if (!vpcZones.includes(z)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['eks', pool, 'zones', i],
+            message: `${z} is not one of target.vpc.zones (${vpcZones.join(', ')})`,
+          });
+        }
+        if (zones.indexOf(z) !== i) ctx.addIssue({ code: 'custom', path: ['eks', pool, 'zones', i], message: `${z} is listed twice` });
+      });
+    }
   });
 
 export type AwsTarget = z.output<typeof awsTargetSchema>;

@@ -9,8 +9,13 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type EnvironmentSource } from './load';
 
-/** The folder that holds the environment files (this module sits in its `parse/` folder). */
-export const ENVIRONMENTS_DIR = path.resolve(import.meta.dirname, '..');
+/**
+ * The folder that holds the environment files (this module sits in its `parse/` folder). Run from
+ * the compiled app (scripts/app.mjs: CommonJS in .build/), that is the compiled folder, which holds
+ * every environment file compiled: there `import.meta` names the source file and `__dirname` the
+ * compiled one; run from the sources (tsx, vitest), `__dirname` is not defined.
+ */
+export const ENVIRONMENTS_DIR = path.resolve(typeof __dirname === 'string' ? __dirname : import.meta.dirname, '..');
 
 /** The environment files in a folder, in name order, as paths relative to the project root. */
 export function environmentFiles(dir: string = ENVIRONMENTS_DIR): string[] {

@@ -7,68 +7,236 @@ import { z } from 'zod';
 import { type ServiceInput, type ServiceName, serviceNames } from '../../constructs/services';
 import { cidrBlock, cidrContains, ipv4Address, parseCidr, parseIpv4 } from './network';
 import { awsRegion, awsTargetSchema } from './aws';
+import { parseGoDuration } from '../../constructs/spec/quantity';
 import { profileNames } from './profiles';
 
 export { awsTargetSchema };
 
 const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower case, digits, hyphens)');
 
-/** Which ports a single Docker host publishes on 127.0.0.1. */
-export const publishModes = ['none', 'web', 'all'] as const;
+/** Engines the Docker target deploys to through the Docker API. */
+export const dockerEngines = ['docker', 'podman'] as const;
+/** Log drivers both the pinned provider and the engines read back as written. */
+export const logDrivers = ['local', 'json-file', 'journald'] as const;
 
-export const dockerTargetSchema = z.strictObject({
-  kind: z.literal('docker'),
-  /**
-   * Docker daemon address, written into the provider only when set.
-   * @default the provider's own default: `DOCKER_HOST`, else the local socket (so rootless Docker,
-   * Colima, Podman and Docker Desktop work as they are configured)
-   */
-  host: z
-    .string()
-    .regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, 'must be a unix://, tcp://, ssh:// or npipe:// address')
-    .optional(),
-  network: z
-    .strictObject({
-      /** Bridge network subnet. @default '172.28.0.0/16' (the platform's documented network) */
-      subnet: cidrBlock(8, 28).default('172.28.0.0/16'),
-      /**
-       * Gateway address inside the subnet, always written explicitly (a subnet-only IPAM block is
-       * replaced after a daemon restart: kreuzwerker/terraform-provider-docker issue #54).
-       * @default the subnet's first host address
-       */
-      gateway: ipv4Address.optional(),
-    })
-    .prefault({})
-    .superRefine((n, ctx) => {
-      const cidr = parseCidr(n.subnet);
-      const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
-      if (typeof cidr === 'string' || gw === undefined) return;
-      if (!cidrContains(cidr, gw)) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is outside ${n.subnet}` });
-      else if (gw === cidr.network || gw === cidr.network + 2 ** (32 - cidr.prefix) - 1) {
-        ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is the network or broadcast address of ${n.subnet}` });
-      }
-    }),
-  /** Host ports on 127.0.0.1 (services may override single ports with `hostPorts`). */
-  publish: z
-    .strictObject({
-      /**
-       * `none`: nothing is published (reach services with `docker exec` or from other containers);
-       * `web`: only the web UIs (Kibana, the RabbitMQ management UI, the Neo4j browser, ...);
-       * `all`: every client, UI and admin port.
-       * @default 'all'
-       */
-      ports: z.enum(publishModes).default('all'),
-      /**
-       * Added to every published port number, to stay clear of servers already running on the host
-       * (10000 publishes PostgreSQL on 15432 and Redis on 16379).
-       * @default 0
-       */
-      offset: z.number().int().min(0).max(60000).default(0),
-    })
-    .prefault({}),
-  /** The host has NVIDIA GPUs and the NVIDIA container toolkit. @default false */
-  gpu: z.boolean().default(false),
-});
+const DOCKER_HUB_ALIASES = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com', 'hub.docker.com'];
+/** A registry as image names carry it: `docker.io`, `quay.io`, `mirror.example.com:5000`, `localhost:5000`. */
+const registryHost = z
+  .string()
+  .regex(
+    /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)(:\d{1,5})?$/,
+    'must be a registry host such as docker.io, quay.io or mirror.example.com:5000 (no scheme, no path)',
+  )
+  .refine((r) => !DOCKER_HUB_ALIASES.includes(r), 'write docker.io for Docker Hub');
+/** An image-name prefix standing for a registry: a host (with a `.` or a port, or localhost) and an optional path. */
+const mirrorPrefix = z
+  .string()
+  .regex(
+    /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+    'must be an image-name prefix such as mirror.example.com/dockerhub or localhost:5000 (no scheme, no trailing slash)',
+  );
+
+/** Which ports a single Docker host publishes on 127.0.0.1. */
+export const publishModes = ['none', 'web', 'authenticated', 'all'] as const;
+
+/**
+ * Added to every published port number by default. Clear of every port the platform's services
+ * listen on (10000 would put AMQP on RabbitMQ's management port 15672, and management on its 25672)
+ * and below Linux's ephemeral range (32768-60999) for every published port: PostgreSQL on 16432,
+ * Redis on 17379, Kibana on 16601.
+ */
+export const DEFAULT_PUBLISH_OFFSET = 11000;
+
+export const dockerTargetSchema = z
+  .strictObject({
+    kind: z.literal('docker'),
+    /**
+     * Docker daemon address, written into the provider only when set.
+     * @default the provider's own default: `DOCKER_HOST`, else the local socket (so rootless Docker,
+     * Colima, Podman and Docker Desktop work as they are configured)
+     */
+    host: z
+      .string()
+      .regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, 'must be a unix://, tcp://, ssh:// or npipe:// address')
+      .optional(),
+    network: z
+      .strictObject({
+        /** Bridge network subnet. @default '172.28.0.0/16' (the platform's documented network) */
+        subnet: cidrBlock(8, 28).default('172.28.0.0/16'),
+        /**
+         * Gateway address inside the subnet, always written explicitly (a subnet-only IPAM block is
+         * replaced after a daemon restart: kreuzwerker/terraform-provider-docker issue #54).
+         * @default the subnet's first host address
+         */
+        gateway: ipv4Address.optional(),
+      })
+      .prefault({})
+      .superRefine((n, ctx) => {
+        const cidr = parseCidr(n.subnet);
+        const gw = n.gateway === undefined ? undefined : parseIpv4(n.gateway);
+        if (typeof cidr === 'string' || gw === undefined) return;
+        if (!cidrContains(cidr, gw)) ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is outside ${n.subnet}` });
+        else if (gw === cidr.network || gw === cidr.network + 2 ** (32 - cidr.prefix) - 1) {
+          ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is the network or broadcast address of ${n.subnet}` });
+        }
+      }),
+    /** Host ports on 127.0.0.1 (services may override single ports with `hostPorts`). */
+    publish: z
+      .strictObject({
+        /**
+         * `none`: nothing is published (reach services with `docker exec` or from other containers);
+         * `web`: only the web UIs (Kibana, the RabbitMQ management UI, the Neo4j browser, ...);
+         * `authenticated`: the web UIs and every client and admin port that requires credentials;
+         * `all`: also the ports that answer without any (Ollama's API, NATS monitoring), each with a
+         * synth warning; `services.<name>.hostPorts.<port>` publishes one of them alone.
+         * @default 'authenticated'
+         */
+        ports: z.enum(publishModes).default('authenticated'),
+        /**
+         * Added to every published port number, to stay clear of servers already running on the host;
+         * 0 publishes on the standard numbers (a PostgreSQL, Redis or Ollama already running on the host
+         * makes the first apply fail: the synth summary warns).
+         * @default 11000 (PostgreSQL on 16432, Redis on 17379, Kibana on 16601)
+         */
+        offset: z.number().int().min(0).max(60000).default(DEFAULT_PUBLISH_OFFSET),
+      })
+      .prefault({}),
+    /**
+     * NVIDIA GPUs on the host (with the NVIDIA container toolkit), by count. A container that asks for
+     * GPUs gets all of them: the pinned provider (kreuzwerker/docker 3.6.2) reads any GPU request back
+     * as "all", so a smaller count would replace the container on every apply. A service therefore
+     * asks for exactly this many (or none).
+     * @default 0 (none; `false` is read as 0)
+     */
+    gpu: z
+      .union([z.boolean(), z.number().int().min(0).max(64)])
+      .default(0)
+      .superRefine((v, ctx) => {
+        if (v === true)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'give the number of GPUs the host has (e.g. gpu: 1): a container that asks for GPUs gets all of them',
+          });
+      })
+      .transform((v) => (typeof v === 'number' ? v : 0)),
+    /**
+     * The engine behind the Docker API, for what differs between them: Podman refuses Docker's
+     * `local` log driver (its compat API accepts journald, k8s-file, json-file, none and passthrough).
+     * @default 'docker'
+     */
+    engine: z.enum(dockerEngines).default('docker'),
+    /**
+     * The engine runs rootless (rootless Docker, rootless Podman). Its containers' cgroups sit under
+     * the user's, and systemd delegates only the memory and pids controllers to a user by default:
+     * without the cpu controller, rootless Docker discards every CPU limit with a daemon warning that
+     * the provider does not show (the synth summary warns until `cpuDelegated` is true).
+     * @default not rootless
+     */
+    rootless: z
+      .strictObject({
+        /**
+         * The cpu controller is delegated to the user (`/etc/systemd/system/user@.service.d/delegate.conf`:
+         * `[Service]` `Delegate=cpu cpuset io memory pids`), so CPU limits apply.
+         */
+        cpuDelegated: z.boolean(),
+      })
+      .optional(),
+    /**
+     * Log driver of every container. `local`: Docker's own format, rotated and compressed by default
+     * (5 files of 20 MB). `json-file`: the one both engines accept (Podman stores it as k8s-file;
+     * rotation is the daemon's `log-opts` on Docker, `log_size_max` in containers.conf on Podman).
+     * `journald`: the host's journal (systemd hosts). No per-container options are written: the
+     * pinned provider reads them back merged with the daemon's defaults and would replace every
+     * container on every plan (upstream issues #473, #873).
+     * @default 'local' on Docker, 'json-file' on Podman
+     */
+    logDriver: z.enum(logDrivers).optional(),
+    /**
+     * The host accounts swap per container (cgroup v2 `memory.swap.max`; `docker info` prints "WARNING:
+     * No swap limit support" when it does not). With it, containers get no swap beyond their memory
+     * limit. Without it, Docker stores a swap limit of -1 whatever is asked, so that is what is written
+     * (otherwise every plan shows an update and replaces every setup job).
+     * @default true
+     */
+    swapLimit: z.boolean().default(true),
+    /** Where images are pulled from, and with which credentials. @default Docker Hub, quay.io and docker.elastic.co, anonymously */
+    registry: z
+      .strictObject({
+        /**
+         * A pull-through cache per upstream registry, as an image-name prefix (`host[:port][/path]`,
+         * no scheme): `{ 'docker.io': 'mirror.example.com/dockerhub' }` pulls `nats:2.14.7-alpine` as
+         * `mirror.example.com/dockerhub/library/nats:2.14.7-alpine`. Keys: `docker.io` (Docker Hub),
+         * `quay.io`, `docker.elastic.co`, or any registry an image names. (Docker Hub alone can also be
+         * mirrored daemon-wide with `registry-mirrors` in daemon.json, without renaming anything.)
+         * @default {}
+         */
+        mirrors: z.record(registryHost, mirrorPrefix).default({}),
+        /**
+         * Credentials the provider pulls with, per registry (the provider pulls anonymously otherwise;
+         * `docker login` on the host does not count). Never in this file:
+         * - `from: 'environment'`: Terraform reads them from `TF_VAR_registry_<registry>_username` and
+         *   `TF_VAR_registry_<registry>_password` (the registry with every character but letters and
+         *   digits as `_`: `TF_VAR_registry_docker_io_password`), e.g. a Docker Hub access token;
+         * - `from: 'docker-config'`: the provider reads a Docker config file (`docker login` writes
+         *   one); not for Docker Hub, whose entry the pinned provider does not find there.
+         * @default []
+         */
+        auth: z
+          .array(
+            z.discriminatedUnion('from', [
+              z.strictObject({ registry: registryHost, from: z.literal('environment') }),
+              z.strictObject({
+                registry: registryHost,
+                from: z.literal('docker-config'),
+                /** Absolute or `~/`-relative. @default '~/.docker/config.json' */
+                path: z
+                  .string()
+                  .regex(/^(\/|~\/)\S+$/, 'must be an absolute path or start with ~/ (Terraform runs in the stack directory)')
+                  .default('~/.docker/config.json'),
+              }),
+            ]),
+          )
+          .default([])
+          .superRefine((auth, ctx) => {
+            const seen = new Set<string>();
+            auth.forEach((a, i) => {
+              if (seen.has(a.registry)) ctx.addIssue({ code: 'custom', path: [i, 'registry'], message: `${a.registry} is given twice` });
+              seen.add(a.registry);
+              if (a.registry === 'docker.io' && a.from === 'docker-config')
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [i, 'from'],
+                  message:
+                    "the pinned provider (kreuzwerker/docker 3.6.2) looks Docker Hub credentials up under registry-1.docker.io, while docker login files them under https://index.docker.io/v1/, so it would pull anonymously without a word (upstream issue #591); use from: 'environment' with a Docker Hub access token",
+                });
+            });
+          }),
+      })
+      .prefault({}),
+    /**
+     * How long pulling one image may take (Terraform's create and update timeouts of each
+     * docker_image; the provider's default is 20 minutes, which a slow link exceeds for Ollama's or
+     * Elasticsearch's image). A Go duration: `30m`, `1h30m`.
+     * @default '60m'
+     */
+    pullTimeout: z
+      .string()
+      .superRefine((d, ctx) => {
+        if (!/^(\d+h)?(\d+m)?(\d+s)?$/.test(d) || d === '')
+          ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30m or 1h30m' });
+        else if ((parseGoDuration(d) ?? 0) < 60) ctx.addIssue({ code: 'custom', message: 'must be at least one minute, e.g. 30m' });
+      })
+      .default('60m'),
+  })
+  .superRefine((t, ctx) => {
+    if (t.engine === 'podman' && t.logDriver === 'local')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['logDriver'],
+        message:
+          "Podman refuses the local log driver (it accepts journald, k8s-file, json-file, none and passthrough); use 'json-file' or 'journald'",
+      });
+  });
 
 /** A label key as Kubernetes accepts it: an optional DNS-subdomain prefix and `/`, then a name of up to 63 characters. */
 export const labelKey = z

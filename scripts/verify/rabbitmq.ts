@@ -6,8 +6,9 @@
  * ports, addresses and directories rewritten. Checked: the configuration and the plugins are
  * accepted and the node starts, the wrapper installs the generated cookie owner-only (the CLI tools
  * reach the node with it) and applies the current password from its secret file (a rotated password
- * logs in, the one the database was created with no longer does), and the generated liveness check
- * passes. Broken variant: a misspelt key, which the node must refuse.
+ * logs in, the one the database was created with no longer does), writes its marker, and the
+ * generated liveness check passes. Broken variants: a misspelt key, which the node must refuse; a
+ * rotation that fails (no password file), after which the node runs but the liveness check fails.
  *
  * Lines only RabbitMQ 4.x knows are left out for 3.10 (and said so in the output):
  * - `cluster_formation.peer_discovery_backend = k8s`: 3.10's k8s backend is the old one (v1), which
@@ -17,6 +18,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PASSWORD_APPLIED } from '../../constructs/services/rabbitmq';
 import { type Artifact, needs, note, sh, standIn, validator } from './lib';
 import {
   DrillFailure,
@@ -48,14 +50,32 @@ export async function verifyRabbitmq(_artifact: Artifact): Promise<void> {
   note(
     `rabbitmq drill on ${sh('dpkg-query', ['-W', '-f', '${Version}', 'rabbitmq-server']).out.trim() || 'rabbitmq-server'}; left out for 3.10: ${ONLY_4X.map((r) => r.source.replace(/[\\^$]/g, '')).join(', ')}`,
   );
+  // One run of the files as generated serves both checks.
+  const asGenerated = drill('as-generated');
   await validator(
     'RabbitMQ (Debian rabbitmq-server, generated conf.d, plugins and start wrapper): node starts, cookie installed, rotated password applied',
-    () => drill(false),
-    () => drill(true),
+    () => asGenerated,
+    () => drill('misspelt'),
+  );
+  // A rotation that fails (here: the secret file cannot be read) must leave the node unhealthy.
+  await validator(
+    'RabbitMQ: the liveness check passes only once the start wrapper has applied the current password',
+    () => asGenerated,
+    async () => {
+      const r = await drill('rotation-fails');
+      return r.code !== 0 && r.out.includes(UNHEALTHY) ? r : { code: 0, out: `not refused by the liveness check: ${r.out}` };
+    },
   );
 }
 
-export async function drill(misspelt: boolean) {
+const UNHEALTHY = 'the generated liveness check failed on the running node';
+
+/**
+ * `as-generated`: the files as synthesized. `misspelt`: a misspelt key in 20-platform.conf, which
+ * the node must refuse. `rotation-fails`: no password secret file, so the wrapper cannot apply it.
+ */
+export async function drill(variant: 'as-generated' | 'misspelt' | 'rotation-fails') {
+  const misspelt = variant === 'misspelt';
   const procs = new Processes();
   return bounded(LIMIT_MS, procs, async () => {
     const m = memberContainer('rabbitmq', 0);
@@ -84,15 +104,19 @@ export async function drill(misspelt: boolean) {
     const rotated = `${created}Rotated`;
     if (!fileOf(m, CREDENTIALS).includes(`default_pass = ${created}`))
       throw new Error('10-credentials.conf does not carry the generated password');
-    fs.writeFileSync(path.join(dir, 'secrets', 'rabbitmq-password'), rotated, { mode: 0o600 });
+    if (variant !== 'rotation-fails') fs.writeFileSync(path.join(dir, 'secrets', 'rabbitmq-password'), rotated, { mode: 0o600 });
     const cookie = fileOf(m, COOKIE);
     fs.writeFileSync(path.join(dir, 'secrets', 'rabbitmq-erlang-cookie'), cookie, { mode: 0o600 });
     // The image's entrypoint only execs its arguments for a non-root user; Debian's scripts stand in for the image's.
     fs.writeFileSync(path.join(bin, 'docker-entrypoint.sh'), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
+    const marker = path.join(dir, 'password-applied');
     const start = rewrite(fileOf(m, START), [
       [PASSWORD, path.join(dir, 'secrets', 'rabbitmq-password')],
       [COOKIE, path.join(dir, 'secrets', 'rabbitmq-erlang-cookie')],
+      [PASSWORD_APPLIED, marker],
     ]);
+    // A marker left from an earlier run of the container (Docker restarts keep /tmp): the wrapper removes it.
+    fs.writeFileSync(marker, '');
     fs.writeFileSync(path.join(dir, 'start.sh'), start, { mode: 0o755 });
     fs.writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
 
@@ -134,6 +158,20 @@ export async function drill(misspelt: boolean) {
       }).catch(() => undefined);
       return r?.status ?? 0;
     };
+    if (variant === 'rotation-fails') {
+      await waitFor(
+        'the wrapper to give up',
+        30_000,
+        () => (node.log().includes('could not apply the platform password') ? true : undefined),
+        500,
+      );
+      if (fs.existsSync(marker)) throw new Error('the marker is there although the password was not applied');
+      const base = sh('sh', ['-c', 'rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms'], { env });
+      if (base.code !== 0) throw new Error(`the node itself is not running: ${base.out}`);
+      const check = sh('sh', ['-c', livenessCheck(marker)], { env });
+      if (check.code !== 0) throw new Error(`${UNHEALTHY}: ${check.out || `exit ${check.code}`}`);
+      return;
+    }
     await waitFor(
       'the wrapper to apply the password from its secret file',
       20_000,
@@ -143,22 +181,23 @@ export async function drill(misspelt: boolean) {
       500,
     );
     if ((await login(created)) !== 401) throw new Error('the password the database was created with still logs in');
+    await waitFor('the wrapper to write its marker', 10_000, () => (fs.existsSync(marker) ? true : undefined), 250);
 
     const installed = path.join(home, '.erlang.cookie');
     const mode = fs.statSync(installed).mode & 0o777;
     if (mode !== 0o400 || fs.readFileSync(installed, 'utf8') !== cookie)
       throw new Error(`the cookie was installed with mode 0${mode.toString(8)}`);
-    const check = sh('sh', ['-c', livenessCheck()], { env });
-    if (check.code !== 0) throw new Error(`the generated liveness check failed on the running node: ${check.out}`);
+    const check = sh('sh', ['-c', livenessCheck(marker)], { env });
+    if (check.code !== 0) throw new Error(`${UNHEALTHY}: ${check.out}`);
   });
 }
 
-/** The generated liveness check (`sh -c <script>`) of the RabbitMQ container. */
-function livenessCheck(): string {
+/** The generated liveness check (`sh -c <script>`) of the RabbitMQ container, its marker moved to `marker`. */
+function livenessCheck(marker: string): string {
   const c = clustersStack().tf.resource.kubernetes_stateful_set_v1.rabbitmq.spec.template.spec.container.find(
     (x: any) => x.name === 'main',
   );
-  return c.liveness_probe.exec.command[2];
+  return rewrite(c.liveness_probe.exec.command[2], [[PASSWORD_APPLIED, marker]]);
 }
 
 function rewrite(text: string, pairs: readonly (readonly [string, string])[]): string {

@@ -1,10 +1,9 @@
 /**
  * Every shell script synthesized into a container: `sh -c` / `bash -c` arguments (health checks,
  * commands, jobs) and uploaded script files (`#!/bin/sh`, `#!/usr/bin/env bash`): `sh -n` / `bash -n`.
+ * (The jobs' secret-file wrappers run for real in job-files.ts.)
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { type Artifact, envsOf, needs, record, sh, terraformRender, validator, work } from './lib';
+import { type Artifact, envsOf, needs, sh, terraformRender, validator } from './lib';
 
 export async function verifyShell(artifact: Artifact): Promise<void> {
   if (!needs({ sh: 'dash', bash: 'bash' }, 'shell syntax')) return;
@@ -35,32 +34,6 @@ export async function verifyShell(artifact: Artifact): Promise<void> {
     const bad = items.map((x) => ({ ...x, r: sh(x.shell, ['-n', '-c', x.script]) })).filter((x) => x.r.code !== 0);
     return bad.length === 0 ? { code: 0, out: '' } : { code: 1, out: bad.map((x) => `${x.where}: ${x.r.out}`).join('\n') };
   };
-  // The wrapper that deletes a job's secret files when it ends: files gone, exit status kept.
-  const job = stacks
-    .flatMap(({ tf }) => Object.values<any>(tf.resource.docker_container))
-    .find((c) => c.entrypoint?.[3] === 'with-secrets');
-  if (!job) record('job secret cleanup', false, 'no job with secret files found');
-  else {
-    const wrapper = (script: string, exit: number) => {
-      const dir = fs.mkdtempSync(path.join(work, 'job-'));
-      const files = [...script.matchAll(/\/run\/secrets\/[A-Za-z0-9._-]+/g)].map((m) => m[0]);
-      for (const f of files) fs.writeFileSync(path.join(dir, path.basename(f)), 'secret');
-      const run = sh('sh', ['-c', script.replaceAll('/run/secrets/', `${dir}/`), 'with-secrets', 'sh', '-c', `exit ${exit}`]);
-      const left = fs.readdirSync(dir);
-      return run.code === exit && left.length === 0 && files.length > 0
-        ? { code: 0, out: '' }
-        : { code: 1, out: `exit ${run.code} (want ${exit}); files left: ${left.join(', ') || 'none'}; files named: ${files.length}` };
-    };
-    const script = job.entrypoint[2] as string;
-    await validator(
-      'job wrapper: secret files are deleted when the job ends, success or failure, and the exit status is kept',
-      () => {
-        const ok = wrapper(script, 0);
-        return ok.code !== 0 ? ok : wrapper(script, 3);
-      },
-      () => wrapper(script.replace(/^trap '[^']*' EXIT; /, ''), 3),
-    );
-  }
   await validator(
     `shell scripts in containers, ${scripts.length} of them, files among them (sh -n / bash -n)`,
     () =>

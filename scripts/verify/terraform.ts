@@ -4,7 +4,9 @@
  * the AWS provider owns (other providers' resources left out, see aws-offline.ts), then:
  * - the plan creates exactly the AWS resources of the synthesized stack, nothing else;
  * - the longest dependency chain from `terraform graph` equals the one computed from the
- *   synthesized references (what test/aws-plan.test.ts pins for its fixture, without Terraform).
+ *   synthesized references (what test/aws-plan.test.ts pins for its fixture, without Terraform);
+ * - a change of a node group's instance types, planned against a state in which the group exists,
+ *   creates the new group before destroying the old (terraform-replace.ts).
  * Each step is also given a broken input it must reject.
  */
 import * as fs from 'node:fs';
@@ -12,6 +14,7 @@ import * as path from 'node:path';
 import { type Artifact, type Outcome, needs, note, record, sh, validator, work } from './lib';
 import { offlineCopy } from './aws-offline';
 import { formatChain, graphFromDot, graphFromJson, isAwsAddress, longestChain } from './chain';
+import { planInstanceTypeChange } from './terraform-replace';
 
 function terraformEnv(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
@@ -26,13 +29,13 @@ function terraformEnv(dir: string): NodeJS.ProcessEnv {
 }
 
 /** A directory holding `json` as main.tf.json, initialised; returns a runner for Terraform there. */
-function workspace(label: string, json: unknown): { run: (...args: string[]) => Outcome; init: Outcome } {
+function workspace(label: string, json: unknown): { dir: string; run: (...args: string[]) => Outcome; init: Outcome } {
   const dir = path.join(work, `tf-${label}`);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(json, null, 2));
   const env = terraformEnv(dir);
   const run = (...args: string[]) => sh('terraform', args, { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 });
-  return { run, init: run('init', '-backend=false', '-input=false', '-no-color') };
+  return { dir, run, init: run('init', '-backend=false', '-input=false', '-no-color') };
 }
 
 const then = (a: Outcome, b: () => Outcome): Outcome => (a.code === 0 ? b() : a);
@@ -143,5 +146,33 @@ async function verifyStack(artifact: Artifact, stack: string): Promise<void> {
     `${stack}: the longest chain from terraform graph is the one the synthesized references give`,
     () => compareText(formatChain(chain), fromJson),
     () => compareText(formatChain(chain), formatChain([...chain].reverse())),
+  );
+
+  // Day two: an instance-type change replaces a node group; the new one must come first.
+  const schemaOut = good.run('providers', 'schema', '-json');
+  if (schemaOut.code !== 0) {
+    record(`${stack}: terraform providers schema -json`, false, schemaOut.out);
+    return;
+  }
+  const nodeGroup = JSON.parse(schemaOut.out).provider_schemas['registry.terraform.io/hashicorp/aws'].resource_schemas.aws_eks_node_group
+    .block;
+  const [group, body] = Object.entries<any>(offline.json.resource.aws_eks_node_group)[0]!;
+  const other = body.instance_types?.[0] === 'm7i.2xlarge' ? 'm6i.2xlarge' : 'm7i.2xlarge';
+  const replacing = (label: string, json: any) => {
+    const w = workspace(label, { provider: json.provider, terraform: json.terraform });
+    return then(w.init, () => planInstanceTypeChange(w, json, group, nodeGroup, other));
+  };
+  await validator(
+    `${stack}: a new instance type for node group ${group}, planned against a state holding it, creates the new group before destroying the old`,
+    () => {
+      const r = replacing(`${stack}-replace`, offline.json);
+      note(`${stack}: ${r.out}`);
+      return r;
+    },
+    () => {
+      const broken = structuredClone(offline.json);
+      delete broken.resource.aws_eks_node_group[group].lifecycle.create_before_destroy;
+      return replacing(`${stack}-bad-replace`, broken);
+    },
   );
 }

@@ -5,8 +5,14 @@
  * kube-proxy) and the Pod Identity agent go in before any node group (a node without a CNI never
  * becomes Ready; a pod started before the agent gets no credentials). Those three are healthy with
  * zero nodes. CoreDNS and the EBS CSI driver run Deployments, which are healthy only once nodes
- * exist, so they follow the system node group. The EBS CSI controller gets its role through Pod
+ * exist, so they follow the system node groups. The EBS CSI controller gets its role through Pod
  * Identity (the add-on's own association block).
+ *
+ * NetworkPolicy: the VPC CNI enforces the platform's NetworkPolicies only with `enableNetworkPolicy`
+ * (its node agent, eBPF, in `standard` mode: a new pod is open until its policies are programmed).
+ * Without it every policy is accepted and none is enforced. Needs VPC CNI 1.14+ and a 5.10+ kernel
+ * (AL2023 and Bottlerocket have one); EKS user guide, "Limit Pod traffic with Kubernetes network
+ * policies".
  */
 import { Construct } from '../../providers/cdktf';
 import { EksAddon } from '../../providers/aws';
@@ -20,6 +26,9 @@ import { PodIdentity } from './pod-identity';
 export const BEFORE_NODES: readonly AddonName[] = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent'];
 export const EBS_CSI_SERVICE_ACCOUNT = 'ebs-csi-controller-sa';
 
+/** The vpc-cni add-on's configuration (its keys are the aws-vpc-cni chart's values; strings, as the chart takes them). */
+export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: 'true' } as const;
+
 export class Addons extends Construct {
   readonly beforeNodes: EksAddon[];
   private readonly versions: Partial<Record<AddonName, string>>;
@@ -32,7 +41,9 @@ export class Addons extends Construct {
   ) {
     super(scope, id);
     this.versions = addonVersionsFor(ctx.target.eks.version, ctx.target.eks.addonVersions);
-    this.beforeNodes = BEFORE_NODES.map((name) => this.addon(name, {}));
+    this.beforeNodes = BEFORE_NODES.map((name) =>
+      this.addon(name, name === 'vpc-cni' ? { configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) } : {}),
+    );
   }
 
   /** The add-ons that need running nodes; call once the node pools exist. */
@@ -45,10 +56,10 @@ export class Addons extends Construct {
       associate: false,
     });
     return [
-      this.addon('coredns', { dependsOn: [pools.system.group] }),
+      this.addon('coredns', { dependsOn: pools.system.groups.map((g) => g.group) }),
       this.addon('aws-ebs-csi-driver', {
         podIdentityAssociation: [{ roleArn: ebs.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }],
-        dependsOn: [pools.system.group],
+        dependsOn: pools.system.groups.map((g) => g.group),
       }),
     ];
   }

@@ -4,6 +4,7 @@
  * data, and a plan reads nothing from AWS).
  */
 import type { Environment } from '../../../environments/parse/load';
+import { Fn, Token } from '../../providers/cdktf';
 import type { AwsTarget } from '../../../environments/parse/aws';
 import { profiles } from '../../../environments/parse/profiles';
 
@@ -51,6 +52,24 @@ export class AwsContext {
 
   get zones(): string[] {
     return this.target.vpc.zones.map((z) => z.name);
+  }
+
+  private account?: string;
+
+  /**
+   * The account id: `target.accountId`, or else read at apply time from the ARN of a resource this
+   * stack creates (`bindAccount`, the VPC's): no `aws_caller_identity` lookup, which a plan without
+   * AWS access cannot make.
+   */
+  get accountId(): string {
+    if (this.target.accountId) return this.target.accountId;
+    if (!this.account) throw new Error('the account id is read from the VPC ARN: create the network first');
+    return this.account;
+  }
+
+  /** Where the account id comes from when the config does not say (an ARN created in this stack). */
+  bindAccount(arn: string): void {
+    this.account ??= Token.asString(Fn.element(Fn.split(':', arn), 4));
   }
 }
 

@@ -1,8 +1,13 @@
 /**
  * The EKS control plane: private endpoint (public only for the CIDRs in config), Kubernetes Secrets
  * envelope-encrypted with a rotating KMS key, every control-plane log type on (into a log group
- * created first, with retention), authentication mode API with access entries for the admin roles,
- * and no self-managed add-ons at creation (the managed add-ons in addons.ts replace them).
+ * created first, with retention, encrypted with the logs key), authentication mode API with access
+ * entries for the admin roles, an explicit support policy (`upgrade_policy`), and no self-managed
+ * add-ons at creation (the managed add-ons in addons.ts replace them).
+ *
+ * The cluster role trusts `eks.amazonaws.com` without conditions, as the EKS user guide's cluster
+ * role does (it documents `aws:SourceArn`/`aws:SourceAccount` for the Fargate pod execution role
+ * only).
  *
  * Security groups: `cluster` (attached to the control-plane interfaces) and `nodes` (every node, and
  * so every pod: the VPC CNI gives pods the node's groups). The managed data services admit the
@@ -23,7 +28,7 @@ import {
 } from '../../providers/aws';
 import { pinAddress } from '../terraform';
 import { type AwsContext, managedPolicy, policy } from './context';
-import type { Keys } from './keys';
+import { type Keys, logGroupNames } from './keys';
 import type { Network } from './network';
 
 export const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
@@ -127,8 +132,9 @@ export class Cluster extends Construct {
     // Created before the cluster: otherwise EKS creates it without retention and Terraform cannot.
     const logs = pinAddress(
       new CloudwatchLogGroup(this, 'cluster-logs', {
-        name: `/aws/eks/${name}/cluster`,
+        name: logGroupNames(ctx).controlPlane,
         retentionInDays: eks.logRetentionDays,
+        kmsKeyId: keys.logs.arn,
         tags: ctx.tags(`${name}-control-plane`),
       }),
       'eks_cluster',
@@ -149,13 +155,17 @@ export class Cluster extends Construct {
           ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
         },
         accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
-        // vpc-cni, kube-proxy and CoreDNS come as managed add-ons with pinned versions.
+        // vpc-cni, kube-proxy and CoreDNS come as managed add-ons with pinned versions. Changing this
+        // replaces the cluster, and it only matters at creation: later drift is ignored (as
+        // terraform-aws-eks does).
         bootstrapSelfManagedAddons: false,
+        // EKS cannot change a cluster's secrets key; the key is kept from destroy (keys.ts).
         encryptionConfig: { resources: ['secrets'], provider: { keyArn: keys.eks.arn } },
         enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+        upgradePolicy: { supportType: eks.supportType },
         tags: ctx.tags(name),
         // A replaced cluster loses every workload and volume binding: refuse it (docs/operations.md).
-        lifecycle: { preventDestroy: eks.preventReplacement },
+        lifecycle: { preventDestroy: eks.preventReplacement, ignoreChanges: ['bootstrap_self_managed_addons'] },
         // The role must hold its policies while EKS creates (and deletes) the cluster.
         dependsOn: [clusterPolicy, encryptPolicy, logs],
       }),

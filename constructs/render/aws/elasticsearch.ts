@@ -1,5 +1,8 @@
 /**
- * Elasticsearch as Amazon OpenSearch Service: inside the VPC (private subnets, the nodes' security
+ * Elasticsearch as Amazon OpenSearch Service, when the environment asks for it
+ * (`target.managed.elasticsearch: { mode: 'managed' }`; the default runs Elasticsearch in the
+ * cluster): a different product, whose clients differ (Elasticsearch clients from 7.14 on refuse it;
+ * the synth summary warns). Inside the VPC (private subnets, the nodes' security
  * group only), zone awareness across the zones and three dedicated master nodes (profile), gp3
  * volumes of the catalogue's size, encryption at rest with the data key and node-to-node, HTTPS only
  * with TLS 1.2 or newer, fine-grained access control with an internal master user whose password is
@@ -51,6 +54,8 @@ export const elasticsearch: ManagedRenderer<'elasticsearch'> = {
           ...(ha ? { zoneAwarenessConfig: { availabilityZoneCount: zones } } : {}),
           dedicatedMasterEnabled: ha,
           ...(ha ? { dedicatedMasterType: config.masterInstanceType, dedicatedMasterCount: 3 } : {}),
+          // Explicit either way: the provider reads back what AWS chose otherwise.
+          multiAzWithStandbyEnabled: config.multiAzWithStandby,
         },
         ebsOptions: { ebsEnabled: true, volumeType: 'gp3', volumeSize: gibOf(dataVolume(spec).size, 10) },
         vpcOptions: {

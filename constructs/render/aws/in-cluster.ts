@@ -20,6 +20,7 @@ import {
   HelmProvider,
   KubernetesProvider,
   NamespaceV1,
+  NetworkPolicyV1,
   SecretV1,
   ServiceAccountV1,
   StorageClassV1,
@@ -37,6 +38,19 @@ import { AwsMonitoringResources } from './monitoring';
 
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
+
+/** Where the EKS Pod Identity agent serves credentials to pods (hostNetwork, link-local; EKS user guide, "Pod Identity considerations"). */
+export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 } as const;
+
+/**
+ * The namespaces in which a workload with a Pod Identity role runs under the platform's default-deny
+ * egress: with the VPC CNI enforcing NetworkPolicy, its pods could not fetch their credentials from
+ * the agent unless a policy lets them (the agent is no pod and no node IP of theirs: nothing else
+ * allows it).
+ */
+export function credentialEgressNamespaces(workloadNamespaces: readonly string[], policed: readonly string[]): string[] {
+  return [...new Set(workloadNamespaces.filter((ns) => policed.includes(ns)))];
+}
 
 export interface InClusterInputs {
   /** The environment, for the in-cluster platform (the Kubernetes target's renderer). */
@@ -71,7 +85,12 @@ export class InCluster extends Construct {
 
     // The deploying role must hold its access entry before the providers talk to the cluster.
     const access: ITerraformDependable[] = [...cluster.access];
-    const nodes: ITerraformDependable[] = [pools.system.group, ...(pools.gpu ? [pools.gpu.group] : []), ...inputs.addons];
+    const nodes: ITerraformDependable[] = [...pools.allGroups, ...inputs.addons];
+
+    // The first Kubernetes calls wait for a node group too, not only for the access-policy
+    // association: access entries are eventually consistent ("may take several seconds to be
+    // effective", EKS user guide), and the node groups take minutes after them.
+    const ready: ITerraformDependable[] = [...access, ...pools.system.groups.map((g) => g.group)];
 
     // gp3, encrypted, the default class; volumes are kept after their claim goes when data is protected.
     pinAddress(
@@ -82,18 +101,18 @@ export class InCluster extends Construct {
         reclaimPolicy: ctx.protectData ? 'Retain' : 'Delete',
         volumeBindingMode: 'WaitForFirstConsumer',
         allowVolumeExpansion: true,
-        dependsOn: access,
+        dependsOn: ready,
       }),
       'gp3',
     );
 
     // The cluster's name as a plain value (known at synthesis): Helm values compare as text.
-    new ClusterAutoscaler(this, 'autoscaler', ctx, ctx.prefix, [...access, pools.system.group, ...inputs.addons]);
+    new ClusterAutoscaler(this, 'autoscaler', ctx, ctx.prefix, [...access, ...pools.system.groups.map((g) => g.group), ...inputs.addons]);
 
     const namespace = pinAddress(
       new NamespaceV1(this, 'namespace', {
         metadata: { name: ctx.target.eks.namespace, labels: { 'app.kubernetes.io/part-of': ctx.project } },
-        dependsOn: access,
+        dependsOn: ready,
       }),
       'platform',
     );
@@ -129,8 +148,11 @@ export class InCluster extends Construct {
       clientStatements.push(...m.clientStatements);
     }
 
+    // Workloads with a Pod Identity role, by namespace (the autoscaler's and the EBS CSI driver's run in kube-system).
+    const identityNamespaces = ['kube-system'];
     // The applications' identity: may read the managed credentials and use the buckets, nothing else.
     if (clientStatements.length > 0) {
+      identityNamespaces.push(ctx.target.eks.namespace);
       new PodIdentity(this, ctx, eks.name, {
         name: APP_SERVICE_ACCOUNT,
         namespace: ctx.target.eks.namespace,
@@ -166,6 +188,8 @@ export class InCluster extends Construct {
       clusterName: eks.name,
       namespacePrefix: facts.namespacePrefix,
     }).result;
+    // Its Pod Identity workloads (the CloudWatch exporter, Grafana, Loki) run in the monitoring namespace.
+    if (monitoring) identityNamespaces.push(monitoring.identityNamespace);
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,
@@ -173,6 +197,32 @@ export class InCluster extends Construct {
       after: [...access, namespace, ...nodes],
       ...(monitoring ? { extra: monitoring.extra } : {}),
     });
+
+    // The vpc-cni add-on enforces the platform's NetworkPolicies (addons.ts). A Pod Identity workload
+    // in one of the platform's default-deny namespaces gets egress to the agent (AWS API calls are
+    // its own declared egress). None today: the applications' namespace and kube-system carry no
+    // platform policy; test/aws.test.ts checks every workload with a role can reach the agent.
+    for (const ns of credentialEgressNamespaces(identityNamespaces, this.platform.namespaces)) {
+      pinAddress(
+        new NetworkPolicyV1(this, `${ns}-pod-identity-agent`, {
+          metadata: {
+            name: 'allow-pod-identity-agent',
+            namespace: ns,
+            annotations: { 'platform/reasons': 'pods with a Pod Identity role fetch their AWS credentials from the agent' },
+          },
+          spec: {
+            podSelector: {},
+            policyTypes: ['Egress'],
+            egress: [
+              { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ port: String(POD_IDENTITY_AGENT.port), protocol: 'TCP' }] },
+            ],
+          },
+          dependsOn: [...access, namespace, ...nodes],
+        }),
+        ns,
+        'pod_identity_agent',
+      );
+    }
 
     new TerraformOutput(this, 'kubeconfig', {
       description: 'Write a kubeconfig entry for this cluster',

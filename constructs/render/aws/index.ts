@@ -39,7 +39,9 @@ export class AwsTarget extends Construct {
 
     const network = new Network(this, 'network', ctx);
     const keys = new Keys(this, 'keys', ctx);
+    network.flowLogs(ctx, keys.logs);
     const cluster = new Cluster(this, 'eks', ctx, network, keys);
+    network.interfaceEndpoints(ctx, cluster.nodeSecurityGroup);
     const addons = new Addons(this, 'addons', ctx, cluster);
     const pools = new NodePools(this, 'node-pools', ctx, cluster, network, addons.beforeNodes);
     const afterNodes = addons.afterNodes(pools);

@@ -22,7 +22,8 @@ import type { LokiFacet } from '../../services/loki';
 import type { ServiceSpec } from '../../spec/types';
 import type { Environment } from '../../../environments/parse/load';
 import { CLOUDWATCH_EXPORTER, GRAFANA_CLOUDWATCH_ACTIONS, YACE_ACTIONS, awsMonitored } from '../../targets/aws/cloudwatch';
-import { s3BucketName } from '../../targets/aws/placement';
+import { RANDOM_SUFFIX_BYTES, s3BucketName } from '../../targets/aws/placement';
+import { Id } from '../../providers/random';
 import { namespaceOf } from '../../targets/kubernetes/naming';
 import type { MonitoringFacts, Realization } from '../kubernetes/context';
 import { ownResources } from '../kubernetes/workload';
@@ -42,6 +43,8 @@ export interface AwsMonitoringInputs {
 export interface AwsMonitoring {
   readonly facts: MonitoringFacts;
   readonly extra: readonly { readonly spec: ServiceSpec; readonly realization: Realization }[];
+  /** The namespace whose workloads hold Pod Identity roles (they need egress to the agent). */
+  readonly identityNamespace: string;
 }
 
 /** A Prometheus-style duration (`744h`, `31d`, `2w`) in seconds. */
@@ -51,6 +54,9 @@ export function durationSeconds(d: string): number {
   for (const m of d.matchAll(/([0-9]+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * unit[m[2]!]!;
   return total;
 }
+
+/** The logs bucket's name between the environment and the suffix. */
+export const MONITORING_LOGS_BUCKET = 'monitoring-logs';
 
 /** Grafana's and Loki's service accounts (kube-prometheus-stack's grafana subchart; the loki chart), as the realizations name them. */
 const GRAFANA_SA = 'grafana';
@@ -85,7 +91,11 @@ export class AwsMonitoringResources extends Construct {
     const loki = watched.inCluster.find((s) => s.name === 'loki') as ServiceSpec<string, LokiFacet> | undefined;
     let logsBucket: MonitoringFacts['logsBucket'];
     if (loki) {
-      const name = s3BucketName(ctx.project, ctx.environmentName, 'monitoring-logs');
+      // S3 names are global: the account id (when configured) or a generated suffix, as the catalogue's buckets.
+      const suffix =
+        ctx.target.accountId ??
+        pinAddress(new Id(this, 'logs-suffix', { byteLength: RANDOM_SUFFIX_BYTES }), 'monitoring', 'logs_suffix').hex;
+      const name = s3BucketName(ctx.project, ctx.environmentName, MONITORING_LOGS_BUCKET, suffix);
       const retentionDays = Math.ceil(durationSeconds(loki.facet.retention) / 86400);
       const bucket = pinAddress(
         new S3Bucket(this, 'logs', { bucket: name, forceDestroy: !ctx.protectData, tags: ctx.tags(name) }),
@@ -171,6 +181,7 @@ export class AwsMonitoringResources extends Construct {
     }
 
     this.result = {
+      identityNamespace: ns,
       facts: {
         managed: watched.managed.map((m) => m.spec),
         managedSources: watched.sources,

@@ -1,8 +1,10 @@
 /**
  * The VPC: per zone a public, a private and an intra subnet from the environment's config; NAT per
- * zone or one for all (profile); flow logs of all traffic to CloudWatch Logs; an S3 gateway endpoint
- * so that S3 traffic from private and intra subnets stays off NAT. The default security group is
- * emptied so nothing lands in an open group by accident.
+ * zone or one for all (profile); flow logs of all traffic to a KMS-encrypted CloudWatch log group,
+ * written by a role only this account's flow logs may assume; an S3 gateway endpoint so that S3
+ * traffic from private and intra subnets stays off NAT, and interface endpoints (ECR, STS by
+ * default) for the nodes. The default security group is emptied so nothing lands in an open group
+ * by accident.
  */
 import { Construct } from '../../providers/cdktf';
 import {
@@ -20,9 +22,13 @@ import {
   Subnet,
   Vpc,
   VpcEndpoint,
+  KmsKey,
+  SecurityGroup,
+  VpcSecurityGroupIngressRule,
 } from '../../providers/aws';
 import { pinAddress } from '../terraform';
-import { type AwsContext, policy, trust } from './context';
+import { type AwsContext, policy } from './context';
+import { logGroupNames } from './keys';
 
 export interface ZoneSubnets {
   readonly zone: string;
@@ -44,6 +50,7 @@ export class Network extends Construct {
       'vpc',
     );
     const vpcId = this.vpc.id;
+    ctx.bindAccount(this.vpc.arn);
     pinAddress(new DefaultSecurityGroup(this, 'default-sg', { vpcId, tags: ctx.tags(`${vpcName}-default-unused`) }), 'default');
     const igw = pinAddress(new InternetGateway(this, 'igw', { vpcId, tags: ctx.tags(vpcName) }), 'vpc');
 
@@ -143,12 +150,22 @@ export class Network extends Construct {
       }),
       's3',
     );
+  }
 
-    // Flow logs: every accepted and rejected flow, to CloudWatch Logs through a role of their own.
+  /**
+   * Flow logs: every accepted and rejected flow, to a log group encrypted with the logs key, through
+   * a role that only the VPC flow-logs service acting for this account's flow logs may assume
+   * (`aws:SourceAccount`, `aws:SourceArn`: the confused-deputy guard AWS documents for service roles).
+   */
+  flowLogs(ctx: AwsContext, key: KmsKey): void {
+    const cfg = ctx.target.vpc;
+    const vpcName = ctx.name('vpc');
+    const vpcId = this.vpc.id;
     const flowGroup = pinAddress(
       new CloudwatchLogGroup(this, 'flow-logs', {
-        name: `/aws/vpc/${vpcName}/flow-logs`,
+        name: logGroupNames(ctx).flowLogs,
         retentionInDays: cfg.flowLogRetentionDays,
+        kmsKeyId: key.arn,
         tags: ctx.tags(`${vpcName}-flow-logs`),
       }),
       'flow_logs',
@@ -156,7 +173,15 @@ export class Network extends Construct {
     const flowRole = pinAddress(
       new IamRole(this, 'flow-logs-role', {
         name: ctx.name('vpc-flow-logs'),
-        assumeRolePolicy: trust('vpc-flow-logs.amazonaws.com'),
+        assumeRolePolicy: policy({
+          Effect: 'Allow',
+          Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': ctx.accountId },
+            ArnLike: { 'aws:SourceArn': `arn:aws:ec2:${ctx.region}:${ctx.accountId}:vpc-flow-log/*` },
+          },
+        }),
         tags: ctx.tags(ctx.name('vpc-flow-logs')),
       }),
       'flow_logs',
@@ -185,6 +210,51 @@ export class Network extends Construct {
       }),
       'vpc',
     );
+  }
+
+  /**
+   * Interface endpoints for the services in `target.vpc.interfaceEndpoints`, in the private subnets
+   * (one network interface per zone), private DNS on so that the SDKs' default names resolve to them,
+   * admitting HTTPS from the nodes' security group only (nodes and pods: the VPC CNI gives pods the
+   * node's groups).
+   */
+  interfaceEndpoints(ctx: AwsContext, nodes: SecurityGroup): void {
+    const services = ctx.target.vpc.interfaceEndpoints;
+    if (services.length === 0) return;
+    const sg = pinAddress(
+      new SecurityGroup(this, 'endpoints-sg', {
+        name: ctx.name('vpc-endpoints'),
+        description: 'Interface endpoints: HTTPS from the EKS nodes and pods',
+        vpcId: this.vpc.id,
+        tags: ctx.tags(ctx.name('vpc-endpoints')),
+      }),
+      'vpc_endpoints',
+    );
+    pinAddress(
+      new VpcSecurityGroupIngressRule(this, 'endpoints-from-nodes', {
+        securityGroupId: sg.id,
+        referencedSecurityGroupId: nodes.id,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        description: 'EKS nodes and pods to the interface endpoints',
+      }),
+      'vpc_endpoints_from_nodes',
+    );
+    for (const service of services) {
+      pinAddress(
+        new VpcEndpoint(this, `endpoint-${service}`, {
+          vpcId: this.vpc.id,
+          serviceName: `com.amazonaws.${ctx.region}.${service}`,
+          vpcEndpointType: 'Interface',
+          subnetIds: this.privateSubnetIds,
+          securityGroupIds: [sg.id],
+          privateDnsEnabled: true,
+          tags: ctx.tags(ctx.name(service)),
+        }),
+        service.replace(/[.-]/g, '_'),
+      );
+    }
   }
 
   get privateSubnetIds(): string[] {

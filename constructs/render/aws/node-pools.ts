@@ -1,8 +1,18 @@
 /**
- * Managed node groups: `system` for the platform and `gpu` for the model runtime, sizes, instance
- * types and AMI from config. Each has its own launch template: IMDSv2 required, an encrypted gp3
- * disk, the nodes security group. The GPU pool is tainted `nvidia.com/gpu=true:NoSchedule` and
- * labelled, so only workloads that tolerate the taint and select the pool land there.
+ * Node pools: `system` for the platform and `gpu` for the model runtime, sizes, instance types and
+ * AMI from config. Each pool is one managed node group per zone (constructs/targets/aws/node-pools.ts
+ * says why: the autoscaler's node template, and zonal volumes), all alike, so the autoscaler's
+ * `balance-similar-node-groups` keeps them even. Each pool has one launch template: IMDSv2 required
+ * with a hop limit of 1 (pods cannot reach the instance metadata, so they cannot take the node's
+ * role), an encrypted gp3 disk, the nodes security group. The GPU pool is tainted
+ * `nvidia.com/gpu=true:NoSchedule` and labelled, so only workloads that tolerate the taint and select
+ * the pool land there.
+ *
+ * Changes without an outage: instance types, capacity type, AMI type and subnets can only change by
+ * replacing a node group (hashicorp/aws 5.100.0 plans them as replacements). Node groups are named by
+ * prefix (EKS appends a unique suffix) and created before the old ones are destroyed, so the new nodes
+ * exist before the old are drained. The launch templates likewise. Node groups follow the cluster's
+ * Kubernetes version (`version`) and run the configured AMI release, or the latest at creation.
  *
  * Scale from zero: a node group's labels and taints are not on its Auto Scaling group (managed node
  * group tags do not propagate: aws/containers-roadmap#608), and a group at size 0 has no node for the
@@ -17,6 +27,7 @@ import { pinAddress } from '../terraform';
 import { type AwsContext, managedPolicy, trust } from './context';
 import type { Cluster } from './eks';
 import { acceleratorOf } from '../../targets/aws/instance-types';
+import { type PoolName, zoneGroups } from '../../targets/aws/node-pools';
 import type { Network } from './network';
 
 export const POOL_LABEL = 'agent-platform.io/pool';
@@ -31,11 +42,13 @@ export interface PoolConfig {
   readonly diskGiB: number;
   readonly capacityType: 'ON_DEMAND' | 'SPOT';
   readonly amiType: string;
+  readonly releaseVersion?: string;
 }
 
 export interface Pool {
-  readonly name: 'system' | 'gpu';
-  readonly group: EksNodeGroup;
+  readonly name: PoolName;
+  /** One node group per zone. */
+  readonly groups: readonly { readonly zone: string; readonly group: EksNodeGroup }[];
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly { key: string; value: string; effect: 'NoSchedule' }[];
 }
@@ -63,20 +76,26 @@ export class NodePools extends Construct {
       pinAddress(new IamRolePolicyAttachment(this, `node-${p}`, { role: this.role.name, policyArn: managedPolicy(p) }), 'eks_node', p),
     );
 
-    const pool = (name: 'system' | 'gpu', cfg: PoolConfig, labels: Record<string, string>, taints: Pool['taints']): Pool => {
+    const subnets = new Map(network.zones.map((z) => [z.zone, z.private]));
+    const pool = (name: PoolName, cfg: PoolConfig, labels: Record<string, string>, taints: Pool['taints']): Pool => {
       const bottlerocket = cfg.amiType.startsWith('BOTTLEROCKET');
       const template = pinAddress(
         new LaunchTemplate(this, `${name}-template`, {
-          name: ctx.name(name),
-          description: `EKS ${name} nodes: IMDSv2 only, encrypted gp3 disk`,
+          namePrefix: `${ctx.name(name)}-`,
+          description: `EKS ${name} nodes: IMDSv2 only, hop limit 1, encrypted gp3 disk`,
           updateDefaultVersion: true,
           vpcSecurityGroupIds: [cluster.nodeSecurityGroup.id],
           metadataOptions: {
             httpEndpoint: 'enabled',
             httpTokens: 'required',
-            // 2 hops: pods on the node network still get the instance identity (region, zone) the
-            // add-ons read; their AWS credentials come from Pod Identity, not the node role.
-            httpPutResponseHopLimit: 2,
+            // 1 hop: the node itself and host-network pods (vpc-cni, kube-proxy, the Pod Identity
+            // agent) reach the metadata service; other pods do not, so they cannot take the node's
+            // role. What reads its region without it: the cluster autoscaler gets AWS_REGION from its
+            // chart's `awsRegion`; the EBS CSI controller and node plugin fall back from the metadata
+            // service to the Kubernetes node's labels (aws-ebs-csi-driver docs/install.md); AWS
+            // credentials come from Pod Identity. The EKS user guide: "For IMDSv2, the default hop
+            // count for managed node groups is set to 1".
+            httpPutResponseHopLimit: 1,
           },
           blockDeviceMappings: [
             {
@@ -90,32 +109,46 @@ export class NodePools extends Construct {
             { resourceType: 'volume', tags: ctx.tags(ctx.name(name)) },
           ],
           tags: ctx.tags(ctx.name(name)),
+          lifecycle: { createBeforeDestroy: true },
         }),
         name,
       );
-      const group = pinAddress(
-        new EksNodeGroup(this, `${name}-nodes`, {
-          clusterName: cluster.cluster.name,
-          nodeGroupName: name,
-          nodeRoleArn: this.role.arn,
-          subnetIds: network.privateSubnetIds,
-          amiType: cfg.amiType,
-          capacityType: cfg.capacityType,
-          instanceTypes: [...cfg.instanceTypes],
-          launchTemplate: { id: template.id, version: template.latestVersion.toString() },
-          scalingConfig: { minSize: cfg.min, maxSize: cfg.max, desiredSize: cfg.desired },
-          updateConfig: { maxUnavailable: 1 },
-          labels,
-          taint: taints.map((t) => ({ key: t.key, value: t.value, effect: 'NO_SCHEDULE' })),
-          tags: ctx.tags(ctx.name(name)),
-          // The autoscaler owns the size after creation.
-          lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
-          dependsOn: [...attachments, ...after],
-        }),
-        name,
-      );
-      this.templateTags(name, group, labels, taints, cfg.diskGiB);
-      return { name, group, labels, taints };
+      const groups = zoneGroups(ctx.target, name).map((z, i) => {
+        const group = pinAddress(
+          new EksNodeGroup(this, `${name}-${z.zone}-nodes`, {
+            clusterName: cluster.cluster.name,
+            // EKS appends a unique suffix: the replacement can exist beside the group it replaces.
+            nodeGroupNamePrefix: `${name}-${z.zone}-`,
+            // Follows the control plane: a version change upgrades the nodes after the cluster.
+            version: cluster.cluster.version,
+            ...(cfg.releaseVersion ? { releaseVersion: cfg.releaseVersion } : {}),
+            nodeRoleArn: this.role.arn,
+            subnetIds: [subnets.get(z.zone)!.id],
+            amiType: cfg.amiType,
+            capacityType: cfg.capacityType,
+            instanceTypes: [...cfg.instanceTypes],
+            launchTemplate: { id: template.id, version: template.latestVersion.toString() },
+            scalingConfig: { minSize: z.min, maxSize: z.max, desiredSize: z.desired },
+            updateConfig: { maxUnavailable: 1 },
+            labels,
+            taint: taints.map((t) => ({ key: t.key, value: t.value, effect: 'NO_SCHEDULE' })),
+            tags: ctx.tags(ctx.name(name, z.zone)),
+            // New group first, then the old one goes (its pods move to the new nodes as it drains);
+            // the autoscaler owns the size after creation.
+            lifecycle: { createBeforeDestroy: true, ignoreChanges: ['scaling_config[0].desired_size'] },
+            dependsOn: [...attachments, ...after],
+          }),
+          name,
+          z.zone,
+        );
+        // The pool was one group across the zones before (address `aws_eks_node_group.<pool>`): the
+        // first zone's group takes over its state, so that group is replaced create-before-destroy
+        // instead of the old one being destroyed beside the new ones' creation. No-op on new stacks.
+        if (i === 0) group.moveFromId(`aws_eks_node_group.${name}`);
+        this.templateTags(`${name}-${z.zone}`, group, labels, taints, cfg.diskGiB);
+        return { zone: z.zone, group };
+      });
+      return { name, groups, labels, taints };
     };
 
     this.system = pool('system', eks.systemNodePool, { [POOL_LABEL]: 'system' }, []);
@@ -138,6 +171,11 @@ export class NodePools extends Construct {
   }
 
   /** Node-template tags on the pool's ASG, read by the cluster autoscaler to scale it from zero. */
+  /** Every node group of the pools (what in-cluster workloads wait for). */
+  get allGroups(): EksNodeGroup[] {
+    return [this.system, ...(this.gpu ? [this.gpu] : [])].flatMap((p) => p.groups.map((g) => g.group));
+  }
+
   private templateTags(pool: string, group: EksNodeGroup, labels: Record<string, string>, taints: Pool['taints'], diskGiB: number) {
     const asg = group.resources.get(0).autoscalingGroups.get(0).name;
     const prefix = 'k8s.io/cluster-autoscaler/node-template';

@@ -1,6 +1,9 @@
 /**
- * The object store as S3: one bucket per catalogue bucket, named `<project>-<environment>-<bucket>`
- * (S3 names are global, so the project goes in front too), versioned, SSE-KMS with the data key and
+ * The object store as S3: one bucket per catalogue bucket, named
+ * `<project>-<environment>-<bucket>-<suffix>` (S3 names are global: the project goes in front and the
+ * account id, or a suffix generated once and kept in the state, at the end, so that nobody else
+ * already holds the name; `bucketSuffix: 'none'` keeps the bare names of buckets created before),
+ * versioned, SSE-KMS with the data key and
  * a bucket key, every public access blocked, objects owned by the bucket owner, a policy refusing
  * plain HTTP, and lifecycle rules for old versions and unfinished uploads. Access is by IAM only
  * (the platform's applications' Pod Identity role), so there is no credential to hand out.
@@ -15,8 +18,9 @@ import {
   S3BucketServerSideEncryptionConfigurationA,
   S3BucketVersioningA,
 } from '../../providers/aws';
+import { Id } from '../../providers/random';
 import type { ObjectStoreFacet } from '../../services/objectstore';
-import { s3BucketName } from '../../targets/aws/placement';
+import { RANDOM_SUFFIX_BYTES, bucketSuffixOf, s3BucketName } from '../../targets/aws/placement';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, useDataKey } from './managed';
 
@@ -25,8 +29,15 @@ export const objectstore: ManagedRenderer<'objectstore', ObjectStoreFacet> = {
   reusesSecrets: [],
   render(scope: Construct, inputs, spec, config) {
     const { ctx, keys } = inputs;
+    const kind = bucketSuffixOf(ctx.target);
+    const suffix =
+      kind === 'account-id'
+        ? ctx.accountId
+        : kind === 'random'
+          ? pinAddress(new Id(scope, 'bucket-suffix', { byteLength: RANDOM_SUFFIX_BYTES }), 'objectstore', 'bucket-suffix').hex
+          : undefined;
     const buckets = spec.facet.buckets.map((b) => {
-      const name = s3BucketName(ctx.project, ctx.environmentName, b);
+      const name = s3BucketName(ctx.project, ctx.environmentName, b, suffix);
       const id = b.replace(/[.]/g, '_');
       const bucket = pinAddress(
         new S3Bucket(scope, `bucket-${b}`, {

@@ -1,8 +1,14 @@
 /**
  * Workload permissions through EKS Pod Identity: one IAM role per workload (a service account in a
- * namespace), trusted by `pods.eks.amazonaws.com` only, holding exactly the statements that workload
- * needs. No OIDC provider, no IRSA annotations; the eks-pod-identity-agent add-on hands the
- * credentials to the pod.
+ * namespace), trusted by `pods.eks.amazonaws.com` only for that service account of that namespace of
+ * this cluster, holding exactly the statements that workload needs. No OIDC provider, no IRSA
+ * annotations; the eks-pod-identity-agent add-on hands the credentials to the pod.
+ *
+ * The trust condition uses the session tags Pod Identity sets on every assumption
+ * (`eks-cluster-arn`, `kubernetes-namespace`, `kubernetes-service-account`; EKS user guide,
+ * "Create IAM role with trust policy required by EKS Pod Identity" and "List of session tags added by
+ * EKS Pod Identity"): another association, in this or another cluster, cannot use the role. The guide
+ * documents no `aws:SourceAccount` for this principal, so none is required here.
  *
  * Used for the EBS CSI driver, the cluster autoscaler and the platform's applications (managed
  * credentials, buckets); log shipping and backups to S3 get their own entries the same way when
@@ -30,11 +36,21 @@ export interface Workload {
   readonly associate?: boolean;
 }
 
-export const POD_IDENTITY_TRUST = policy({
-  Effect: 'Allow',
-  Principal: { Service: 'pods.eks.amazonaws.com' },
-  Action: ['sts:AssumeRole', 'sts:TagSession'],
-});
+/** The trust policy of a Pod Identity role: this cluster, this namespace, this service account. */
+export function podIdentityTrust(clusterArn: string, namespace: string, serviceAccount: string): string {
+  return policy({
+    Effect: 'Allow',
+    Principal: { Service: 'pods.eks.amazonaws.com' },
+    Action: ['sts:AssumeRole', 'sts:TagSession'],
+    Condition: {
+      StringEquals: {
+        'aws:RequestTag/eks-cluster-arn': clusterArn,
+        'aws:RequestTag/kubernetes-namespace': namespace,
+        'aws:RequestTag/kubernetes-service-account': serviceAccount,
+      },
+    },
+  });
+}
 
 export class PodIdentity extends Construct {
   readonly role: IamRole;
@@ -47,7 +63,12 @@ export class PodIdentity extends Construct {
       new IamRole(this, 'role', {
         name: ctx.name(w.name),
         description: `Pod Identity of ${w.namespace}/${w.serviceAccount}`,
-        assumeRolePolicy: POD_IDENTITY_TRUST,
+        // Built from names (not the cluster resource), so the role does not wait for the cluster.
+        assumeRolePolicy: podIdentityTrust(
+          `arn:aws:eks:${ctx.region}:${ctx.accountId}:cluster/${ctx.prefix}`,
+          w.namespace,
+          w.serviceAccount,
+        ),
         tags: ctx.tags(ctx.name(w.name)),
       }),
       'pod',

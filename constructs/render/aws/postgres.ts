@@ -1,5 +1,7 @@
 /**
- * PostgreSQL as RDS PostgreSQL: the catalogue's major version, Multi-AZ (profile), gp3 storage
+ * PostgreSQL as RDS PostgreSQL: the configured engine version (its own setting: the in-cluster
+ * image's tag does not move the managed database; a new major needs `allowMajorVersionUpgrade`,
+ * docs/operations.md), Multi-AZ (profile), gp3 storage
  * encrypted with the data key and autoscaling up to a ceiling, deletion protection and a final
  * snapshot (protectData), automated backups, Performance Insights, control logs to CloudWatch.
  * The parameter group carries the same tuning every other target writes into postgresql.conf, plus
@@ -21,8 +23,8 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
   render(scope: Construct, inputs, spec, config) {
     const { ctx, keys } = inputs;
     const pg = spec.facet;
-    const major = pg.majorVersion;
-    if (!major) throw new Error(`${spec.configPath}: cannot read the PostgreSQL major version from the image; pin it by tag`);
+    const version = config.engineVersion;
+    const major = version.split('.')[0]!;
     const t = pg.tuning;
     const kib = (bytes: number) => String(Math.floor(bytes / 1024));
     const pages = (bytes: number) => String(Math.floor(bytes / 8192)); // 8 kB pages
@@ -61,8 +63,13 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
       new DbInstance(scope, 'postgres', {
         identifier: name,
         engine: 'postgres',
-        engineVersion: major,
-        autoMinorVersionUpgrade: true,
+        // A major ('18'): AWS applies minor upgrades in the maintenance window and the provider
+        // accepts the running 18.x. A pinned minor ('18.3') is not upgraded behind the config's back.
+        engineVersion: version,
+        autoMinorVersionUpgrade: !version.includes('.'),
+        // Without it RDS refuses a changed major at apply; with it the upgrade runs in the next
+        // maintenance window (applyImmediately is off), with the new major's parameter group.
+        allowMajorVersionUpgrade: config.allowMajorVersionUpgrade,
         instanceClass: config.instanceClass,
         multiAz: config.multiAz ?? ctx.highAvailability,
         dbName: pg.database,

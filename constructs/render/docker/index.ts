@@ -4,28 +4,41 @@
  * One bridge network, a named volume per persistent volume, one image per distinct pinned image,
  * and per service a main container plus its sidecars (separate containers that reach the main one
  * by its network alias) and its one-shot jobs. Config files are written into containers from the
- * spec (`upload`), never bind-mounted from the author's disk. Client and admin ports are published
- * on 127.0.0.1 only. Containers start in dependency order and wait to be healthy.
+ * spec (`upload`), never bind-mounted from the author's disk; every container states its user (who
+ * reads and deletes what: targets/docker/uploads.ts). Ports are published on 127.0.0.1 only, by the
+ * publishing policy (targets/docker/publishing.ts). Images are pulled through the configured mirrors
+ * with the configured credentials (targets/docker/registry.ts). Containers start in dependency order
+ * and wait to be healthy.
  */
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Environment } from '../../../environments/parse/load';
 import { GeneratedSecrets } from '../secrets';
-import { Construct, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
-import { Container, type ContainerConfig, DockerProvider, Image, Network, Volume } from '../../providers/docker';
+import { AssetType, Construct, TerraformAsset, TerraformOutput, TerraformVariable, type ITerraformDependable } from '../../providers/cdktf';
+import {
+  Container,
+  type ContainerConfig,
+  DockerProvider,
+  type DockerProviderRegistryAuth,
+  Image,
+  Network,
+  Volume,
+} from '../../providers/docker';
 import { RandomProvider } from '../../providers/random';
-import { imageName } from '../../spec/image';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
-import { type TextResolver, hasSecret, referencesOf, renderText } from '../../spec/template';
+import { type TextResolver, referencesOf, renderText } from '../../spec/template';
 import type { ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
 import { dockerSpec } from './monitoring';
 import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
 import { gatewayOf } from '../../targets/docker/network';
 import { orderByDependencies } from '../../targets/order';
-import { type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
+import { PUBLISH_ADDRESS, type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
+import { dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
+import { DOCKER_HUB, DOCKER_HUB_PROVIDER_KEYS, pullName, registryVariable } from '../../targets/docker/registry';
 
-/** Loopback only: a developer's services are never reachable from the network they sit on. */
-export const PUBLISH_ADDRESS = '127.0.0.1';
+/** An empty file: the content of the uploads that are directory entries (the provider needs a source). */
+const EMPTY_FILE = fileURLToPath(new URL('./empty', import.meta.url));
 
 export interface Endpoint {
   /** `host:port` on the service network. */
@@ -52,6 +65,9 @@ export class DockerTarget extends Construct {
   private readonly ready = new Map<string, Container[]>();
   private readonly env: Environment;
   private readonly published: ReadonlyMap<string, Publication>;
+  private readonly logDriver: string;
+  private readonly swapLimit: boolean;
+  private emptyFile?: TerraformAsset;
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
     super(scope, id);
@@ -60,9 +76,15 @@ export class DockerTarget extends Construct {
     this.env = env;
     this.published = publishedPorts(env);
     const target = env.target;
+    this.logDriver = target.logDriver ?? (target.engine === 'podman' ? 'json-file' : 'local');
+    this.swapLimit = target.swapLimit;
 
     // `host` only when the environment sets it: otherwise the provider's default (DOCKER_HOST) stands.
-    new DockerProvider(this, 'docker', target.host ? { host: target.host } : {});
+    const registryAuth = this.registryAuth();
+    new DockerProvider(this, 'docker', {
+      ...(target.host ? { host: target.host } : {}),
+      ...(registryAuth.length > 0 ? { registryAuth } : {}),
+    });
     new RandomProvider(this, 'random');
     this.secrets = new GeneratedSecrets(this, 'secrets', env.specs);
 
@@ -119,18 +141,62 @@ export class DockerTarget extends Construct {
     };
   }
 
+  /**
+   * The provider's credentials, per registry: from Terraform variables set through the environment
+   * (TF_VAR_...), or a Docker config file the provider reads. Docker Hub's get a block for each key
+   * the pinned provider looks them up under (registry-1.docker.io for short names, docker.io).
+   */
+  private registryAuth(): DockerProviderRegistryAuth[] {
+    const target = this.env.target;
+    if (target.kind !== 'docker') return [];
+    return target.registry.auth.flatMap((a): DockerProviderRegistryAuth[] => {
+      const addresses = a.registry === DOCKER_HUB ? [...DOCKER_HUB_PROVIDER_KEYS] : [a.registry];
+      if (a.from === 'docker-config') {
+        // An explicit empty user name: DOCKER_REGISTRY_USER, the attribute's default, would win over the file.
+        return addresses.map((address) => ({ address, configFile: a.path, username: '' }));
+      }
+      const name = registryVariable(a.registry);
+      const variable = (part: 'username' | 'password') =>
+        new TerraformVariable(this, `${name}_${part}`, {
+          type: 'string',
+          sensitive: true,
+          nullable: false,
+          description: `${part === 'username' ? 'User name' : 'Password or access token'} for pulling from ${a.registry} (set TF_VAR_${name}_${part})`,
+        });
+      const username = variable('username');
+      const password = variable('password');
+      username.overrideLogicalId(`${name}_username`);
+      password.overrideLogicalId(`${name}_password`);
+      return addresses.map((address) => ({ address, username: username.stringValue, password: password.stringValue }));
+    });
+  }
+
   private image(ref: ImageRef): Image {
-    const name = imageName(ref);
-    let image = this.images.get(name);
+    const key = `${ref.repository}:${ref.tag}@${ref.digest}`;
+    let image = this.images.get(key);
     if (!image) {
+      const target = this.env.target;
+      if (target.kind !== 'docker') throw new Error('not a docker target');
+      const name = pullName(ref, target.registry.mirrors);
       image = pinAddress(
-        new Image(this, `image-${name}`, { name, keepLocally: true }),
+        new Image(this, `image-${key}`, {
+          name,
+          keepLocally: true,
+          // A slow link needs more than the provider's 20 minutes for the larger images.
+          timeouts: { create: target.pullTimeout, update: target.pullTimeout },
+        }),
         'image',
         `${ref.repository}_${ref.tag ?? ref.digest!.slice('sha256:'.length, 'sha256:'.length + 12)}`,
       );
-      this.images.set(name, image);
+      this.images.set(key, image);
     }
     return image;
+  }
+
+  /** The empty file directory entries are uploaded from (one asset per stack). */
+  private empty(): string {
+    this.emptyFile ??= new TerraformAsset(this, 'empty-file', { path: EMPTY_FILE, type: AssetType.FILE });
+    return this.emptyFile.path;
   }
 
   private resolver(spec: ServiceSpec): TextResolver {
@@ -194,36 +260,50 @@ export class DockerTarget extends Construct {
     return [...jobs].filter(([job]) => job !== w && (job.applies ?? []).some((r) => used.has(`${r.service}/${r.name}`))).map(([, c]) => c);
   }
 
-  private common(spec: ServiceSpec, name: string, text: (t: Text) => string, w: ContainerSpec | JobSpec, asRoot = w.startsAsRoot === true) {
+  private common(
+    spec: ServiceSpec,
+    name: string,
+    text: (t: Text) => string,
+    w: ContainerSpec | JobSpec,
+    directories: { path: string; mode: number }[] = [],
+  ) {
     const memory = memoryMebibytes(w.resources.limits.memory);
-    const readsSecretFiles = w.files.some((f) => hasSecret(f.content));
+    const groups = dockerGroups(w);
     return {
       image: this.image(w.image).imageId,
       env: Object.entries(w.env).map(([k, v]) => `${k}=${text(v)}`),
-      ...(asRoot ? {} : { user: w.user }),
-      // Uploaded files are owned by root:root (the provider cannot set an owner: upstream issue
-      // #996); a non-root process reads its 0440 secret files through the root group.
-      ...(readsSecretFiles && !asRoot ? { groupAdd: ['0'] } : {}),
-      networksAdvanced: [{ name: this.network.name, aliases: [aliasOf(spec.name, name)] }],
+      // Always explicit: unset, a container runs as its image's user, which may not be able to read
+      // its files (uploads are root:root; see targets/docker/uploads.ts).
+      user: dockerUser(w),
+      // A non-root process reads its root-owned 0440 secret files through the root group.
+      ...(groups.length > 0 ? { groupAdd: groups } : {}),
+      // By id: the pinned provider never reads networks_advanced back, and a new network (a changed
+      // subnet) has a new id, so its containers are replaced with it instead of holding the old one.
+      networksAdvanced: [{ name: this.network.id, aliases: [aliasOf(spec.name, name)] }],
+      // A mount of another service's volume (`VolumeMount.service`) names that service.
       volumes: w.mounts.map((m) => {
         const volume = this.volumes.get(`${m.service ?? spec.name}/${m.volume}`);
         if (!volume) throw new Error(`${spec.name}/${w.name}: no volume ${m.service ?? spec.name}/${m.volume}`);
         return { volumeName: volume.name, containerPath: m.path, readOnly: m.readOnly ?? false };
       }),
       ...hostAccess('host' in w ? w.host : undefined),
-      upload: w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
+      upload: [
+        // Directory entries: a name ending in `/` with empty content is a directory in the tar.
+        ...directories.map((d) => ({ file: `${d.path}/`, source: this.empty(), permissions: octalMode(d.mode) })),
+        ...w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
+      ],
       memory,
-      // No swap: the memory limit is the limit (and omitting it reads back as twice the memory).
-      memorySwap: memory,
+      // No swap: the memory limit is the limit (and omitting it reads back as twice the memory). A
+      // host without swap accounting stores -1 whatever is asked, so -1 is what it gets.
+      memorySwap: this.swapLimit ? memory : -1,
       // CPU limit as a CFS quota: the pinned provider (kreuzwerker/docker 3.6.2) panics on `cpus`
       // (upstream issue #759, fixed in 3.7.0 by #771); period + quota is what `--cpus` sets.
       cpuPeriod: CPU_PERIOD_US,
       cpuQuota: cpuQuotaMicros(w.resources.limits.cpu),
       securityOpts: ['no-new-privileges:true'],
-      // The `local` driver rotates and compresses by default (5 x 20 MB), so no log options are
-      // written: options would be read back merged with the daemon's defaults and replace the
-      // container on every plan (upstream issues #473, #873).
-      logDriver: 'local',
+      // No log options are written: they would be read back merged with the daemon's defaults and
+      // replace the container on every plan (upstream issues #473, #873).
+      logDriver: this.logDriver,
     } satisfies Partial<ContainerConfig>;
   }
 
@@ -263,6 +343,8 @@ export class DockerTarget extends Construct {
       ports: published.map((p) => ({ internal: p.port.port, external: p.hostPort, ip: PUBLISH_ADDRESS, protocol: p.port.protocol })),
       healthcheck,
       ...(c.ulimits ? { ulimit: c.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
+      // All of the host's GPUs, the only request the pinned provider reads back as written (the
+      // checks refuse a count other than the host's).
       ...(c.gpus ? { gpus: 'all' } : {}),
       restart: 'unless-stopped',
       mustRun: true,
@@ -286,10 +368,10 @@ export class DockerTarget extends Construct {
   }
 
   private renderJob(spec: ServiceSpec, job: JobSpec, text: (t: Text) => string, dependsOn: Container[]): Container {
-    // An exited container keeps its files: a job that holds secret files starts as root and deletes
-    // them when it ends, however it ends (they are uploaded root-owned; the provider sets no owner).
-    const secretPaths = job.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
-    const common = this.common(spec, job.name, text, job, job.startsAsRoot === true || secretPaths.length > 0);
+    // An exited container keeps its files: a job that holds secret files deletes them when it ends,
+    // however it ends, from the directory its uploads create group-writable for it.
+    const secretPaths = secretFiles(job).map((f) => f.path);
+    const common = this.common(spec, job.name, text, job, jobDirectories(job));
     const command = job.command.map(text);
     const entrypoint =
       secretPaths.length === 0

@@ -10,10 +10,10 @@
  * monitoring/metrics/yace@v0.67.0.txt lists the ones used here (computed with that rule, not read
  * from a live exporter: docs/operations.md says how to compare on first deploy).
  */
-import type { Environment } from '../../../environments/parse/load';
+import type { Environment, Issue } from '../../../environments/parse/load';
 import { profiles } from '../../../environments/parse/profiles';
 import { httpHealth, port } from '../../services/common';
-import { placeServices } from './placement';
+import { RANDOM_SUFFIX_BYTES, placeServices, s3BucketName } from './placement';
 import { NOBODY } from '../../services/sidecars';
 import { pinned } from '../../spec/image';
 import type { AlertRule, ManagedEquivalent, ResourceRequirements, ServiceSpec, Signal } from '../../spec/types';
@@ -409,4 +409,14 @@ export function awsMonitored(env: Environment): {
     sources: monitoring ? managedSources(managed) : [],
     maxNodes: eks.systemNodePool.max + (eks.gpuNodePool?.max ?? 0),
   };
+}
+
+/** The monitoring stack's own AWS resources that can fail at apply: the logs bucket's global name. */
+export function monitoringChecks(env: Environment): Issue[] {
+  if (env.target.kind !== 'aws' || !env.specs.some((s) => s.name === 'loki')) return [];
+  const suffix = env.target.accountId ?? 'x'.repeat(RANDOM_SUFFIX_BYTES * 2);
+  const name = s3BucketName(env.project, env.name, 'monitoring-logs', suffix);
+  return name.length > 63
+    ? [{ path: 'services.monitoring', message: `Loki's S3 bucket name "${name}" is longer than 63 characters; shorten the project or environment name` }]
+    : [];
 }

@@ -1,7 +1,7 @@
 /**
  * EKS Kubernetes versions this project knows, with their support calendar and the managed add-on
- * versions pinned for each. Pure data (no cdktf): the environment schema validates
- * `target.eks.version` against it, and `awsWarnings` reads it for the synth summary.
+ * versions pinned for each. Pure data (no cdktf): the checks validate `target.eks.version` against
+ * it, and `awsWarnings` (checks.ts) reads it for the synth summary.
  *
  * Calendar: EKS gives a minor version 14 months of standard support from its EKS release, then 12
  * months of extended support (billed per cluster-hour), then upgrades the control plane itself.
@@ -39,13 +39,17 @@ export const eksVersions: Readonly<Record<string, EksVersion>> = {
     released: '2026-01-28',
     endOfStandardSupport: '2027-03-27',
     endOfExtendedSupport: '2028-03-27',
-    // Versions running on a public EKS 1.35 cluster configuration (Nov 2026); kube-proxy and coredns
-    // follow the Kubernetes minor, the others are the current builds.
+    // Current builds for 1.35 (December 2026): vpc-cni, coredns and kube-proxy as the default/latest
+    // for 1.35 in a table verified against the AWS add-on docs on 2026-08-20, aws-ebs-csi-driver
+    // v1.66.0-eksbuild.1 and eks-pod-identity-agent v1.3.10-eksbuild.3 as pinned by public 1.35
+    // configurations (research notes, issue 14; secondary sources). Confirm with
+    // `aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name <name>`.
+    // vpc-cni enforces NetworkPolicy from 1.14 on.
     addons: {
-      'vpc-cni': 'v1.21.1-eksbuild.3',
-      coredns: 'v1.13.2-eksbuild.1',
-      'kube-proxy': 'v1.35.0-eksbuild.2',
-      'aws-ebs-csi-driver': 'v1.57.1-eksbuild.1',
+      'vpc-cni': 'v1.22.4-eksbuild.3',
+      coredns: 'v1.14.3-eksbuild.3',
+      'kube-proxy': 'v1.35.3-eksbuild.13',
+      'aws-ebs-csi-driver': 'v1.66.0-eksbuild.1',
       'eks-pod-identity-agent': 'v1.3.10-eksbuild.3',
     },
   },
@@ -64,8 +68,10 @@ const utcDay = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
 /**
  * Warning lines for an EKS version on a given day: within WARN_DAYS of the end of standard support,
  * in extended support, or past it; and a cluster-autoscaler built for another Kubernetes minor.
+ * `supportType` is the cluster's `upgrade_policy`: with `STANDARD` AWS upgrades the control plane
+ * itself when standard support ends (and the config then names a version the cluster no longer runs).
  */
-export function eksVersionWarnings(version: string, today: Date): string[] {
+export function eksVersionWarnings(version: string, today: Date, supportType: 'STANDARD' | 'EXTENDED' = 'EXTENDED'): string[] {
   const v = eksVersions[version];
   if (!v) return [`EKS ${version} is not in the support table (constructs/targets/aws/kubernetes-versions.ts)`];
   const now = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
@@ -76,11 +82,15 @@ export function eksVersionWarnings(version: string, today: Date): string[] {
     out.push(`EKS ${version} left extended support on ${v.endOfExtendedSupport}; AWS upgrades such control planes itself. Upgrade now.`);
   } else if (now > standard) {
     out.push(
-      `EKS ${version} left standard support on ${v.endOfStandardSupport} and bills extended support until ${v.endOfExtendedSupport}; upgrade to ${supportedNow(today).join(' or ')}.`,
+      supportType === 'STANDARD'
+        ? `EKS ${version} left standard support on ${v.endOfStandardSupport}; with supportType STANDARD AWS upgrades the control plane itself, ahead of this config (node groups, add-ons). Upgrade to ${supportedNow(today).join(' or ')} (docs/operations.md, "Upgrading EKS").`
+        : `EKS ${version} left standard support on ${v.endOfStandardSupport} and bills extended support until ${v.endOfExtendedSupport}; upgrade to ${supportedNow(today).join(' or ')}.`,
     );
   } else if (standard - now <= WARN_DAYS * DAY) {
     const days = Math.round((standard - now) / DAY);
-    out.push(`EKS ${version} leaves standard support on ${v.endOfStandardSupport} (in ${days} days); plan the upgrade.`);
+    out.push(
+      `EKS ${version} leaves standard support on ${v.endOfStandardSupport} (in ${days} days); plan the upgrade.${supportType === 'STANDARD' ? ' After that day AWS upgrades the control plane itself (supportType STANDARD).' : ''}`,
+    );
   }
   const caMinor = CLUSTER_AUTOSCALER.appVersion.split('.').slice(0, 2).join('.');
   if (caMinor !== version) {
@@ -102,12 +112,4 @@ export function supportedNow(today: Date): string[] {
 /** The add-on versions an environment runs: its own pins over the table's. */
 export function addonVersionsFor(version: string, overrides: Partial<Record<AddonName, string>>): Partial<Record<AddonName, string>> {
   return { ...(eksVersions[version]?.addons ?? {}), ...overrides };
-}
-
-/** The warning lines of an environment on AWS (empty for other targets), for the synth summary. */
-export function awsWarnings(
-  env: { readonly target: { readonly kind: string; readonly eks?: { readonly version: string } } },
-  today: Date,
-): string[] {
-  return env.target.kind === 'aws' && env.target.eks ? eksVersionWarnings(env.target.eks.version, today) : [];
 }

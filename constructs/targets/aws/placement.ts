@@ -40,5 +40,20 @@ export function placeServices(env: Environment): Placement {
 /** OpenSearch domain names: 3-28 characters, lower case, starting with a letter. */
 export const MAX_DOMAIN_NAME = 28;
 
-/** The S3 name of a catalogue bucket (S3 names are global: project and environment go in front). */
-export const s3BucketName = (project: string, environment: string, bucket: string) => `${project}-${environment}-${bucket}`;
+/**
+ * The S3 name of a catalogue bucket. S3 names are global: project and environment go in front, and
+ * a suffix (the account id, or a generated one) makes the name one nobody else holds.
+ */
+export const s3BucketName = (project: string, environment: string, bucket: string, suffix?: string) =>
+  [project, environment, bucket, ...(suffix ? [suffix] : [])].join('-');
+
+export type BucketSuffix = 'account-id' | 'random' | 'none';
+
+/** Hex characters of the generated suffix (`random_id` of 4 bytes). */
+export const RANDOM_SUFFIX_BYTES = 4;
+
+/** The environment's bucket suffix: its setting, else the account id when configured, else a generated one. */
+export function bucketSuffixOf(target: { readonly accountId?: string; readonly managed: ManagedConfig }): BucketSuffix {
+  const os = target.managed.objectstore;
+  return (os.mode === 'managed' ? os.bucketSuffix : undefined) ?? (target.accountId ? 'account-id' : 'random');
+}

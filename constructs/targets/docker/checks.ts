@@ -1,11 +1,14 @@
 /**
  * What a single Docker host can and cannot do, checked before anything is rendered: no two services
  * on one host port (the message names both fields), published ports inside the port range, a
- * bridge subnet with room for every container, and no service that needs a cluster target.
+ * bridge subnet with room for every container, no service that needs a cluster target, GPU
+ * requests the pinned provider can keep (all of the host's), and job secret files where the job
+ * can delete them.
  */
 import type { Environment, Issue } from '../../../environments/parse/load';
 import { containerAddresses, containerCount } from './network';
 import { publications } from './publishing';
+import { SECRETS_DIR, parentOf, secretFiles } from './uploads';
 
 export function dockerChecks(env: Environment): Issue[] {
   if (env.target.kind !== 'docker') return [];
@@ -13,10 +16,10 @@ export function dockerChecks(env: Environment): Issue[] {
   const byHostPort = new Map<number, ReturnType<typeof publications>[number]>();
   for (const p of publications(env)) {
     const what = `${p.spec.configPath} port ${p.port.name}`;
-    if (p.port.unauthenticated) {
+    if (p.port.neverPublished) {
       issues.push({
         path: p.decidedBy,
-        message: `${what} serves without authentication (${p.port.unauthenticated}); it is not published: remove the host port and reach it from the platform network or through Grafana`,
+        message: `${what} serves without authentication (${p.port.neverPublished}); it is not published: remove the host port and reach it from the platform network or through Grafana`,
       });
       continue;
     }
@@ -43,6 +46,30 @@ export function dockerChecks(env: Environment): Issue[] {
   for (const spec of env.specs) {
     const needs = spec.requirements?.cluster;
     if (needs) issues.push({ path: needs.path, message: `the docker target runs on one host: ${needs.message}` });
+  }
+  // A container with GPUs gets all of the host's: the pinned provider reads any request back as "all".
+  for (const spec of env.specs) {
+    for (const c of spec.containers) {
+      const asked = c.gpus ?? 0;
+      if (asked > 0 && env.target.gpu > 0 && asked !== env.target.gpu)
+        issues.push({
+          path: `${spec.configPath}.gpus`,
+          message: `asks for ${asked} GPU${asked > 1 ? 's' : ''}, but on the docker target a container gets all ${env.target.gpu} of the host's (target.gpu): the pinned provider (kreuzwerker/docker 3.6.2) reads any GPU request back as "all", so a count would replace the container on every apply; ask for ${env.target.gpu}, or 0 for none`,
+        });
+    }
+  }
+  // A job deletes its secret files when it ends, which it can only do in the directory its uploads
+  // create for it (an existing directory of the image keeps its owner; a missing one is created 0755).
+  for (const spec of env.specs) {
+    for (const job of spec.jobs) {
+      for (const f of secretFiles(job)) {
+        if (parentOf(f.path) !== SECRETS_DIR)
+          issues.push({
+            path: spec.configPath,
+            message: `job ${job.name}: secret file ${f.path} must be in ${SECRETS_DIR} on the docker target: the job deletes its secret files when it ends, and only ${SECRETS_DIR} is created for it writable by its group`,
+          });
+      }
+    }
   }
   const needed = containerCount(env.specs);
   const room = containerAddresses(env.target.network);

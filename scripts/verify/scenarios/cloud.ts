@@ -21,18 +21,26 @@ export default {
     },
     eks: {
       version: '1.35',
+      // At the end of standard support (2027-03-27 for 1.35) AWS upgrades the control plane itself;
+      // the synth summary warns 60 days ahead. 'EXTENDED' keeps 1.35 a year longer, at a price.
+      supportType: 'STANDARD',
       // The API endpoint is private, plus public for the CI runners that deploy (and nothing else).
       publicAccessCidrs: ['203.0.113.0/24'],
       adminRoleArns: ['arn:aws:iam::111122223333:role/platform-deploy', 'arn:aws:iam::111122223333:role/platform-admin'],
+      // One node group per zone for each pool; min, max and desired are spread over the zones.
       systemNodePool: { instanceTypes: ['m6i.2xlarge'], min: 3, max: 9, desired: 3 },
       // min 0: the pool scales from zero (the autoscaler reads the node template from ASG tags).
+      // desired 1: one GPU node in the first zone at creation (the model volume is created there).
       gpuNodePool: { instanceTypes: ['g5.2xlarge'], amiType: 'AL2023_x86_64_NVIDIA', min: 0, max: 4, desired: 1, diskGiB: 200 },
     },
+    // No accountId: the account is read from the VPC's ARN at apply, and the buckets get a generated suffix.
     managed: {
-      postgres: { mode: 'managed', instanceClass: 'db.r6g.xlarge' },
+      postgres: { mode: 'managed', instanceClass: 'db.r6g.xlarge', engineVersion: '18' },
       redis: { mode: 'managed', engine: 'valkey', nodeType: 'cache.r7g.large' },
-      rabbitmq: { mode: 'managed', instanceType: 'mq.m5.large' },
-      elasticsearch: { mode: 'managed', instanceType: 'r6g.large.search' },
+      // The 3.13 line on mq.m5 (production runs 4.2 on mq.m7g).
+      rabbitmq: { mode: 'managed', instanceType: 'mq.m5.large', engineVersion: '3.13' },
+      // OpenSearch on request (the default runs Elasticsearch in the cluster), with a standby zone.
+      elasticsearch: { mode: 'managed', instanceType: 'r6g.large.search', multiAzWithStandby: true },
       objectstore: { mode: 'managed' },
     },
   },
@@ -47,7 +55,12 @@ export default {
     rabbitmq: {},
     objectstore: {},
     elasticsearch: {},
-    ollama: { models: ['llama3.1:8b', 'nomic-embed-text:v1.5'], gpus: 1 },
+    // Within a g5.2xlarge (8 vCPUs, 32 GiB; 7.91 cpu and 28.6Gi for pods, less its probe's share).
+    ollama: {
+      models: ['llama3.1:8b', 'nomic-embed-text:v1.5'],
+      gpus: 1,
+      resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { cpu: '7', memory: '26Gi' } },
+    },
     monitoring: { nodes: 13 },
   },
 } satisfies EnvironmentInput;

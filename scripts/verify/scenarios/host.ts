@@ -10,9 +10,12 @@ export default {
   target: {
     kind: 'docker',
     network: { subnet: '172.28.0.0/16' },
-    // Clashes with a database or model server already running on the machine: set offset: 10000.
-    publish: { ports: 'all', offset: 0 },
-    gpu: false,
+    // On 127.0.0.1: the web UIs and every port that requires credentials, each at its standard
+    // number + 11000 (PostgreSQL on 16432), clear of servers already running on the machine.
+    // `npm run synth` lists the addresses. Ollama's API and NATS monitoring answer without
+    // credentials: publish them with ports: 'all' or services.<name>.hostPorts.
+    publish: { ports: 'authenticated', offset: 11000 },
+    gpu: 0,
   },
   backend: { kind: 'local' },
   protectData: false,

@@ -1,0 +1,120 @@
+/**
+ * The compiled app (scripts/build.mjs, run by scripts/app.mjs for `npm run synth`): environment
+ * discovery works from the compiled JavaScript, and the incremental build stays correct after
+ * edits: a changed file, a new or deleted environment, a new import, a source that does not compile.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { build, environmentEntries, ROOT, stopCompiler } from '../scripts/build.mjs';
+import { discoverEnvironments, environmentFiles } from '../environments/parse/discover';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-build-test-'));
+// Compiled code in the scratch folder finds the packages as the project's does.
+fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
+afterAll(async () => {
+  await stopCompiler();
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('the compiled app', () => {
+  it('discovers the same environments from compiled JavaScript as from the sources', async () => {
+    const outdir = path.join(scratch, 'project');
+    const first = await build({ root: ROOT, outdir });
+    expect(first.compiled).toEqual(expect.arrayContaining(['main.ts', 'environments/parse/discover.ts', ...environmentEntries(ROOT)]));
+    // The compiled discovery lists the compiled folder (CommonJS's __dirname), reports source names
+    // and unwraps the CommonJS default export.
+    const compiled = createRequire(import.meta.url)(path.join(outdir, 'environments/parse/discover.js')) as {
+      discoverEnvironments: typeof discoverEnvironments;
+      ENVIRONMENTS_DIR: string;
+    };
+    expect(compiled.ENVIRONMENTS_DIR).toBe(path.join(outdir, 'environments'));
+    const fromJs = await compiled.discoverEnvironments();
+    const fromTs = await discoverEnvironments();
+    expect(fromJs.map((s) => s.file)).toEqual(environmentFiles());
+    expect(fromJs).toEqual(fromTs);
+    // Nothing changed: nothing compiled, nothing scanned.
+    expect(await build({ root: ROOT, outdir })).toMatchObject({ compiled: [], removed: [], scanned: false });
+  });
+});
+
+describe('the incremental build', () => {
+  const root = path.join(scratch, 'mini');
+  const outdir = path.join(root, '.build');
+  const write = (file: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  };
+  /** Loads a compiled module afresh (with what it requires from the build). */
+  const run = (file: string) => {
+    const require = createRequire(import.meta.url);
+    for (const loaded of Object.keys(require.cache)) if (loaded.startsWith(outdir + path.sep)) delete require.cache[loaded];
+    return require(path.join(outdir, file)) as Record<string, unknown>;
+  };
+
+  it('compiles what main.ts and the environment files import, and only what changed after', async () => {
+    write('tsconfig.json', fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
+    write('main.ts', "import { greet } from './lib/greet';\nexport const main = greet('main');\n");
+    write('lib/greet.ts', 'export const greet = (who: string): string => `hello ${who}`;\n');
+    write('lib/unused.ts', 'export const unused = 1;\n');
+    write('environments/one.ts', "import { greet } from '../lib/greet';\nexport default { name: greet('one') };\n");
+    write('lib/data.txt', 'beside the source\n');
+    write(
+      'lib/read.ts',
+      "import { readFileSync } from 'node:fs';\nexport const text = readFileSync(new URL('./data.txt', import.meta.url), 'utf8');\nexport const dir = import.meta.dirname;\n",
+    );
+    write('environments/two.ts', "import { text } from '../lib/read';\nexport default { name: 'two', text };\n");
+
+    const first = await build({ root, outdir });
+    expect(first.compiled).toEqual(['environments/one.ts', 'environments/two.ts', 'lib/greet.ts', 'lib/read.ts', 'main.ts']);
+    expect(run('main.js').main).toBe('hello main');
+    // import.meta names the source file: relative reads find the files beside the sources.
+    expect(run('lib/read.js')).toMatchObject({ text: 'beside the source\n', dir: path.join(root, 'lib') });
+    // The environment's default export, as discovery receives it from CommonJS.
+    expect(run('environments/one.js')).toMatchObject({ __esModule: true, default: { name: 'hello one' } });
+    expect(fs.readFileSync(path.join(outdir, 'package.json'), 'utf8')).toContain('"commonjs"');
+
+    expect(await build({ root, outdir })).toMatchObject({ compiled: [], scanned: false });
+
+    write('lib/greet.ts', 'export const greet = (who: string): string => `hi ${who}`;\n');
+    expect((await build({ root, outdir })).compiled).toEqual(['lib/greet.ts']);
+    expect(run('main.js').main).toBe('hi main');
+  });
+
+  it('compiles a new environment file and removes the output of a deleted one', async () => {
+    write('environments/three.ts', "export default { name: 'three' };\n");
+    expect((await build({ root, outdir })).compiled).toEqual(['environments/three.ts']);
+    fs.rmSync(path.join(root, 'environments/one.ts'));
+    expect(await build({ root, outdir })).toMatchObject({ compiled: [], removed: ['environments/one.js'] });
+    expect(fs.readdirSync(path.join(outdir, 'environments')).sort()).toEqual(['three.js', 'two.js']);
+  });
+
+  it('follows a new import, and removes outputs (and emptied folders) no longer imported', async () => {
+    write('extra/name.ts', "export const name = 'extra';\n");
+    write('main.ts', "import { greet } from './lib/greet';\nimport { name } from './extra/name';\nexport const main = greet(name);\n");
+    expect((await build({ root, outdir })).compiled.sort()).toEqual(['extra/name.ts', 'main.ts']);
+    expect(run('main.js').main).toBe('hi extra');
+    write('main.ts', "import { greet } from './lib/greet';\nexport const main = greet('main');\n");
+    expect(await build({ root, outdir })).toMatchObject({ compiled: ['main.ts'], removed: ['extra/name.js'] });
+    expect(fs.existsSync(path.join(outdir, 'extra'))).toBe(false);
+  });
+
+  it('refuses a source that does not compile, naming the file, and keeps the previous outputs', async () => {
+    const before = fs.readFileSync(path.join(outdir, 'lib/greet.js'), 'utf8');
+    write('lib/greet.ts', 'export const greet = (who: string): string => `hi ${who}`\nexport const = 1;\n');
+    await expect(build({ root, outdir })).rejects.toThrow(/Expected identifier[^]*lib\/greet\.ts:2:13/);
+    expect(fs.readFileSync(path.join(outdir, 'lib/greet.js'), 'utf8')).toBe(before);
+  });
+
+  it('refuses what it cannot compile faithfully: import.meta beyond url, dirname and filename; an imported non-TypeScript file', async () => {
+    write('lib/greet.ts', "export const greet = (who: string): string => `${who} ${import.meta.resolve('./x')}`;\n");
+    await expect(build({ root, outdir })).rejects.toThrow(/lib\/greet\.ts cannot run as compiled CommonJS/);
+    write('lib/greet.ts', "import data from './data.json';\nexport const greet = (who: string): string => `hi ${who} ${data.x}`;\n");
+    write('lib/data.json', '{ "x": 1 }\n');
+    await expect(build({ root, outdir })).rejects.toThrow(/only TypeScript sources are compiled; imported: lib\/data\.json/);
+    write('lib/greet.ts', 'export const greet = (who: string): string => `hi ${who}`;\n');
+    expect((await build({ root, outdir })).compiled).toEqual(['lib/greet.ts']);
+  });
+});
