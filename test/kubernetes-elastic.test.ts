@@ -143,7 +143,8 @@ describe('the custom resources (charts/platform-elastic)', () => {
 
   it('values reference Secrets by name only', () => {
     const names = [...esValues(staging).fileRealm, ...esValues(staging).roles, ...kbValues(staging).secureSettings];
-    expect(names).toHaveLength(4);
+    // Two platform users and the default consumer's, the roles, Kibana's keys.
+    expect(names).toHaveLength(5);
     // Plain names of Secrets this stack creates (each a dependency of the release).
     const created = Object.values<any>(synth(staging).tf.resource.kubernetes_secret_v1!).map((x) => x.metadata.name);
     for (const n of names) expect(created).toContain(n);
@@ -195,15 +196,24 @@ describe('users and keys: generated values in Kubernetes Secrets', () => {
   });
 
   it('the role is defined in roles.yml: cluster monitor and indices monitor, as on Docker', () => {
-    expect(s.elasticsearch_roles_secret.data['roles.yml']).toBe(EXPORTER_ROLE);
+    expect(s.elasticsearch_roles_secret.data['roles.yml'].startsWith(EXPORTER_ROLE)).toBe(true);
     expect(parse(EXPORTER_ROLE)).toEqual({
       prometheus_exporter: { cluster: ['monitor'], indices: [{ names: ['*'], privileges: ['monitor'] }] },
+    });
+    // Each consumer's role, as on Docker: its own indices only.
+    expect(parse(s.elasticsearch_roles_secret.data['roles.yml'])['app-apps']).toEqual({
+      cluster: ['monitor'],
+      indices: [{ names: ['apps-*'], privileges: ['create_index', 'read', 'write', 'view_index_metadata', 'manage'] }],
     });
   });
 
   it('the file realm takes both users and the roles Secret', () => {
     const v = esValues(staging);
-    expect(v.fileRealm).toEqual(['elasticsearch-user-elastic', 'elasticsearch-user-prometheus-exporter']);
+    expect(v.fileRealm).toEqual(['elasticsearch-user-elastic', 'elasticsearch-user-prometheus-exporter', 'elasticsearch-consumer-apps']);
+    expect(s.elasticsearch_consumer_apps_secret).toMatchObject({
+      type: 'kubernetes.io/basic-auth',
+      data: { username: 'apps', roles: 'app-apps', password: '${random_password.elasticsearch_consumer-apps-password.result}' },
+    });
     expect(v.roles).toEqual(['elasticsearch-roles']);
     expect(releases(staging).elasticsearch_eck.depends_on).toEqual(
       expect.arrayContaining([
@@ -533,6 +543,8 @@ describe('network policy around ECK', () => {
     expect(from(p.elasticsearch_ingress)).toEqual([
       { from: [pods(ES)], ports: ['9200', '9300'] },
       { from: [pods(KB)], ports: ['9200'] },
+      // The default consumer's namespace, on the client port.
+      { from: [ns('agent-platform-apps')], ports: ['9200'] },
       { from: [ns(ECK_NAMESPACE)], ports: ['9200'] },
       { from: [pods(EXPORTER)], ports: ['9200'] },
     ]);

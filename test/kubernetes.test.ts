@@ -239,6 +239,7 @@ describe('Kubernetes specifics', () => {
     expect(values.cluster.roles.map((x: any) => [x.name, x.passwordSecret.name])).toEqual([
       ['platform', 'postgres-app'],
       ['prometheus_exporter', 'postgres-exporter'],
+      ['apps', 'postgres-consumer-apps'],
     ]);
     expect(values.cluster.postgresql.parameters.listen_addresses).toBeUndefined();
     expect(r.kubernetes_secret_v1!.postgres_app_secret).toMatchObject({

@@ -177,7 +177,11 @@ describe('service specifics', () => {
     expect(conf).toContain('http: 0.0.0.0:8222');
     expect(conf).toContain('include "auth.conf"');
     const auth = path(nats, '/etc/nats/auth.conf');
-    expect(referencesOf(auth.content)).toEqual([{ ...secretRef('nats', 'password'), form: 'bcrypt' }]);
+    // The administrator, then each consumer (development has the default one, `apps`): bcrypt hashes only.
+    expect(referencesOf(auth.content)).toEqual([
+      { ...secretRef('nats', 'password'), form: 'bcrypt' },
+      { ...secretRef('nats', 'consumer-apps-password'), form: 'bcrypt' },
+    ]);
     expect(auth.mode).toBe(0o440);
     expect(nats.containers[0]!.health.exec.join(' ')).toContain('/healthz?js-enabled-only=true');
     expect(nats.metrics).toMatchObject({ container: 'exporter', port: 7777, source: 'exporter' });
@@ -191,8 +195,15 @@ describe('service specifics', () => {
     expect(conf).toContain('appendonly yes\n');
     expect(conf).toContain('include /usr/local/etc/redis/auth.conf\n');
     expect(literal(path(redis, '/usr/local/etc/redis/auth.conf').content)).toBe(
-      'requirepass <redis/password>\nmasterauth <redis/password>\n',
+      'requirepass <redis/password>\nmasterauth <redis/password>\naclfile /usr/local/etc/redis/users.acl\n',
     );
+    expect(literal(path(redis, '/usr/local/etc/redis/users.acl').content)).toBe(
+      'user default on #<redis/password> ~* &* +@all\nuser apps on #<redis/consumer-apps-password> resetchannels ~apps:* &apps:* +@all -@dangerous\n',
+    );
+    expect(referencesOf(path(redis, '/usr/local/etc/redis/users.acl').content).map((r) => (r as { form?: string }).form)).toEqual([
+      'sha256',
+      'sha256',
+    ]);
     expect(redis.containers[0]!.args).toEqual(['redis-server', '/usr/local/etc/redis/redis.conf']);
     // The exporter's password file is the JSON map it expects, keyed by the address it scrapes.
     const exporter = redis.containers.find((c) => c.name === 'exporter')!;
@@ -248,7 +259,11 @@ describe('service specifics', () => {
     expect(main.args).toEqual(['postgres', '-c', 'config_file=/etc/postgresql/postgresql.conf']);
     expect(main.shmSize).toBe('256Mi');
     const job = pg.jobs.find((j) => j.name === 'apply-roles')!;
-    expect(job.applies).toEqual([secretRef('postgres', 'password'), secretRef('postgres', 'exporter-password')]);
+    expect(job.applies).toEqual([
+      secretRef('postgres', 'password'),
+      secretRef('postgres', 'exporter-password'),
+      secretRef('postgres', 'consumer-apps-password'),
+    ]);
     expect(job.mounts).toEqual([{ volume: 'socket', path: '/var/run/postgresql' }]);
     expect(literal(path(pg, '/usr/local/bin/apply-roles.sh').content)).toContain(
       "ALTER ROLE prometheus_exporter WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'exporter_password';",
@@ -264,11 +279,31 @@ describe('service specifics', () => {
     expect(literal(path(r, '/etc/rabbitmq/conf.d/20-platform.conf').content)).toContain(
       `total_memory_available_override_value = ${1024 ** 3}`,
     );
-    expect(literal(path(r, '/etc/rabbitmq/conf.d/10-credentials.conf').content)).toBe(
-      'default_user = platform\ndefault_pass = <rabbitmq/password>\n',
+    // Users come from the definitions file (imported at every boot, so a rotated password takes effect
+    // on restart): hashes computed from the generated passwords, never the passwords.
+    expect(literal(path(r, '/etc/rabbitmq/conf.d/20-platform.conf').content)).toContain(
+      'definitions.local.path = /etc/rabbitmq/definitions.json\n',
     );
-    // The password is applied inside the node from the secret file on every start (rotation).
-    expect(literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content)).toContain('file:read_file("/run/secrets/rabbitmq-password")');
+    const defs = path(r, '/etc/rabbitmq/definitions.json');
+    expect(referencesOf(defs.content).map((x) => [(x as { name: string }).name, (x as { form?: string }).form])).toEqual([
+      ['password', 'rabbitmq-sha256'],
+      ['consumer-apps-password', 'rabbitmq-sha256'],
+    ]);
+    expect(JSON.parse(literal(defs.content))).toMatchObject({
+      users: [
+        { name: 'platform', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] },
+        { name: 'apps', tags: [] },
+      ],
+      vhosts: [{ name: '/' }, { name: 'apps' }],
+      permissions: [
+        { user: 'platform', vhost: '/' },
+        { user: 'platform', vhost: 'apps' },
+        { user: 'apps', vhost: 'apps', configure: '.*', write: '.*', read: '.*' },
+      ],
+    });
+    expect([...r.containers, ...r.jobs].flatMap((c) => c.files).map((f) => f.path)).not.toContain(
+      '/etc/rabbitmq/conf.d/10-credentials.conf',
+    );
     expect(r.containers[0]!.command).toEqual(['/usr/local/bin/platform-rabbitmq.sh']);
     expect(r.metrics).toMatchObject({ container: 'main', port: 15692, source: 'native', auth: { kind: 'none' } });
   });
@@ -312,7 +347,9 @@ describe('service specifics', () => {
     expect(yml).toContain('xpack.security.enabled: true');
     expect(referencesOf(path(es, '/usr/share/elasticsearch/config/users').content)).toEqual([
       { ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' },
+      { ...secretRef('elasticsearch', 'consumer-apps-password'), form: 'bcrypt' },
     ]);
+    expect(literal(path(es, '/usr/share/elasticsearch/config/users_roles').content)).toBe('superuser:platform_admin\napp-apps:apps\n');
     expect(es.containers[0]!.env).toEqual({ ES_JAVA_OPTS: '-Xms1g -Xmx1g' });
     const setup = es.jobs[0]!;
     expect(literal(setup.command[2]!)).toContain('/_security/user/kibana_system/_password');

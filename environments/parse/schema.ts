@@ -305,6 +305,63 @@ const labels = z.record(labelKey, labelValue).superRefine((l, ctx) => {
   }
 });
 
+/**
+ * Names a consumer may not take: the platform's own users in its services (administrators,
+ * replication and monitoring users), so an application never shares an identity with them.
+ */
+export const RESERVED_CONSUMER_NAMES = [
+  'platform',
+  'platform-admin',
+  'default',
+  'route',
+  'replica',
+  'sentinel',
+  'postgres',
+  'prometheus-exporter',
+  'exporter',
+  'elastic',
+  'kibana-system',
+  'neo4j',
+  'guest',
+  'admin',
+  'root',
+  'anonymous',
+] as const;
+
+/**
+ * An application that uses the platform: its identity in every service it uses (a PostgreSQL role
+ * and database, a RabbitMQ vhost and user, Redis and NATS users, an Elasticsearch user and role, an
+ * object-store key), and where it runs. On Kubernetes the platform admits its pods on the client ports
+ * of those services only and publishes ConfigMap `<service>-endpoint` (connection facts) and Secret
+ * `<service>-credentials` (its own credentials) into its namespace; on Docker the same as files in
+ * the volume `<project>-<environment>-consumer-<name>`.
+ */
+export const consumerSchema = z.strictObject({
+  /** A DNS label of at most 40 characters, not one of the platform's own user names. */
+  name: dnsLabel
+    .max(40, 'must be at most 40 characters (it names roles, users and Kubernetes objects)')
+    .refine((n) => !(RESERVED_CONSUMER_NAMES as readonly string[]).includes(n), {
+      message: `is one of the platform's own user names (${RESERVED_CONSUMER_NAMES.join(', ')}); choose another`,
+    }),
+  /**
+   * The services it uses, each with what it asks for (each service's options: PostgreSQL
+   * `database`, Elasticsearch `indices`, NATS `subjects` and `streams`, Redis `keys`, the object
+   * store's `buckets`, ...).
+   * @default every enabled service applications can use, with its default access
+   */
+  services: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /**
+   * Kubernetes: the namespace its pods run in, created by the stack (Pod Security `restricted`, a
+   * ServiceAccount named after the consumer) or already there.
+   * @default { name: '<namespacePrefix>-<name>', create: true }
+   */
+  namespace: z.strictObject({ name: dnsLabel, create: z.boolean() }).optional(),
+  /** Kubernetes: only the pods with these labels are admitted. @default every pod of the namespace */
+  podLabels: z.record(labelKey, labelValue).optional(),
+});
+
+export type Consumer = z.output<typeof consumerSchema>;
+
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
 export const environmentSchema = z.strictObject({
   name: dnsLabel,
@@ -322,6 +379,22 @@ export const environmentSchema = z.strictObject({
    * @default true
    */
   protectData: z.boolean().default(true),
+  /**
+   * The applications that use the platform (see `consumerSchema`). An empty list: no application
+   * reaches any service (network policy) and nothing is published.
+   * @default [{ name: 'apps' }] (on Kubernetes the namespace `<namespacePrefix>-apps`, created)
+   */
+  consumers: z
+    .array(consumerSchema)
+    .default([{ name: 'apps' }])
+    .superRefine((cs, ctx) => {
+      const seen = new Set<string>();
+      cs.forEach((c, i) => {
+        if (seen.has(c.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${c.name}" is named twice; consumers need unique names` });
+        seen.add(c.name);
+      });
+    }),
   services: z.strictObject(
     Object.fromEntries(serviceNames.map((n) => [n, z.record(z.string(), z.unknown()).optional()])) as Record<
       ServiceName,

@@ -25,6 +25,7 @@ import {
   StorageClassV1,
 } from '../../providers/kubernetes';
 import { type ClusterFacts, InClusterPlatform } from '../kubernetes/platform';
+import { placementsOf } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
 import { pinAddress } from '../terraform';
 import { ClusterAutoscaler } from './autoscaler';
@@ -146,6 +147,9 @@ export class InCluster extends Construct {
       storageClass: 'gp3',
       zones: ctx.zones,
       existingNamespace: ctx.target.eks.namespace,
+      // The default consumer is the applications' namespace this stack creates (where the managed
+      // services' endpoints and the Pod Identity service account are); others get their own.
+      consumers: placementsOf(inputs.environment.consumers, ctx.target.eks.namespace, { name: ctx.target.eks.namespace, create: false }),
       ...(gpuPool && pools.gpu
         ? {
             gpu: {

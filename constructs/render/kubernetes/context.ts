@@ -7,7 +7,8 @@
 import type { GeneratedSecrets } from '../secrets';
 import type { Construct, ITerraformDependable } from '../../providers/cdktf';
 import type { TextResolver } from '../../spec/template';
-import type { PortPurpose, ServiceSpec } from '../../spec/types';
+import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
+import type { PortPurpose, ServiceSpec, Text } from '../../spec/types';
 import type { Operators } from './operators';
 import type { PodPolicy, PodPolicyInput } from './pod-policy';
 
@@ -53,6 +54,8 @@ export interface ClusterFacts {
   readonly apiServerCidrs: readonly string[];
   /** External endpoints through the Gateway API; `undefined`: nothing is exposed. */
   readonly gateway?: GatewayFacts;
+  /** The applications that use the platform, where they run. @default none */
+  readonly consumers?: readonly ConsumerPlacement[];
   /**
    * A namespace the caller has created for its own objects (the AWS target's managed-service
    * endpoints); the platform's services run in their concern namespaces regardless.
@@ -146,5 +149,17 @@ export interface Realization<F = unknown> {
    * Service's DNS name against that CA (a BackendTLSPolicy). @default plain HTTP
    */
   readonly serviceTls?: (spec: ServiceSpec) => { readonly caSecret: string };
+  /**
+   * What a consumer's connection facts are on this realization, when they differ from the spec's
+   * (HTTPS where the operator serves TLS, the CA to verify it); `namespace` is the service's.
+   * @default the spec's facts
+   */
+  readonly consumerFacts?: (spec: ServiceSpec, facts: Readonly<Record<string, Text>>, namespace: string) => Record<string, Text>;
+  /**
+   * A Secret in the service's namespace holding only public material (key `ca.crt`: the CA of the
+   * served certificate) that consumers may read: each consumer's service accounts get `get` on it
+   * alone. @default none
+   */
+  readonly consumerCa?: (spec: ServiceSpec) => { readonly secret: string };
   render(scope: Construct, ctx: K8sContext, spec: ServiceSpec<string, F>, dependsOn: readonly ITerraformDependable[]): Realized;
 }

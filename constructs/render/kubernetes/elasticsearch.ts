@@ -28,7 +28,7 @@
  * report the cluster's metrics several times), over HTTPS with the CA ECK publishes in
  * `<name>-es-http-certs-public`. Clients use `<name>-es-http` (ECK's Service, HTTPS).
  */
-import type { ElasticsearchFacet } from '../../services/elasticsearch';
+import { type ElasticsearchFacet, applicationRoles } from '../../services/elasticsearch';
 import { hostRef, secretRef, tpl } from '../../spec/template';
 import type { ServiceSpec, Text } from '../../spec/types';
 import { exporterOf, nodeSetShapes } from '../../targets/kubernetes/elasticsearch';
@@ -59,6 +59,14 @@ export const elasticsearch: Realization<ElasticsearchFacet> = {
   why: () =>
     "What a cluster needs beyond configuration is ECK's work: discovery and the initial masters, rolling changes that keep the cluster green, TLS between nodes, a disruption budget; the operator comes from its chart and the Elasticsearch resource from a chart kept here, so nothing needs the CRD at plan time.",
   serviceName: (spec) => `${spec.name}-es-http`,
+  // ECK serves HTTPS with its own CA: consumers get the https URL and may read the CA's public Secret.
+  consumerFacts: (spec, facts, namespace) => ({
+    ...facts,
+    url: tpl`https://${hostRef(spec.name)}:9200`,
+    'ca-secret': `${spec.name}-es-http-certs-public`,
+    'ca-secret-namespace': namespace,
+  }),
+  consumerCa: (spec) => ({ secret: `${spec.name}-es-http-certs-public` }),
   render: (scope, ctx, spec, dependsOn) => new EckElasticsearch(scope, spec.name, ctx, spec, dependsOn).realized,
 };
 
@@ -90,7 +98,17 @@ class EckElasticsearch extends Construct {
       });
     const elastic = user('elastic', 'elastic-password', 'superuser');
     const exporterUser = user('prometheus_exporter', 'exporter-password', 'prometheus_exporter');
-    const roles = secret(`${spec.name}-roles`, 'roles', 'Opaque', { 'roles.yml': EXPORTER_ROLE });
+    // Each application: a file-realm user with its own role (its indices only), as on Docker.
+    const apps = spec.facet.applications.map((a) =>
+      secret(`${spec.name}-consumer-${a.consumer}`, `consumer_${a.consumer}`, 'kubernetes.io/basic-auth', {
+        username: a.user,
+        password: ctx.secrets.value(secretRef(spec.name, a.secret)),
+        roles: a.role,
+      }),
+    );
+    const roles = secret(`${spec.name}-roles`, 'roles', 'Opaque', {
+      'roles.yml': `${EXPORTER_ROLE}${applicationRoles(spec.facet.applications)}`,
+    });
 
     const config = spec.facet.settings;
     const zones = ctx.cluster.zones?.length ? [...ctx.cluster.zones] : undefined;
@@ -145,18 +163,29 @@ class EckElasticsearch extends Construct {
         version,
         image: imageOf(main),
         // Plain names (the Secrets are dependencies of the release): values stay free of references.
-        fileRealm: [`${spec.name}-user-elastic`, `${spec.name}-user-prometheus-exporter`],
+        fileRealm: [
+          `${spec.name}-user-elastic`,
+          `${spec.name}-user-prometheus-exporter`,
+          ...spec.facet.applications.map((a) => `${spec.name}-consumer-${a.consumer}`),
+        ],
         roles: [`${spec.name}-roles`],
         volumeClaimDeletePolicy: 'DeleteOnScaledownOnly',
         maxUnavailable: 1,
         nodeSets,
       },
     };
-    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, elastic, exporterUser, roles], {
-      timeoutSeconds: 300,
-      // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
-      preventDestroy: ctx.environment.protectData,
-    });
+    const release = elasticRelease(
+      this,
+      ctx,
+      spec,
+      values,
+      [...dependsOn, ...ctx.foundation, operator, elastic, exporterUser, ...apps, roles],
+      {
+        timeoutSeconds: 300,
+        // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
+        preventDestroy: ctx.environment.protectData,
+      },
+    );
 
     const exporter = exporterOf(spec);
     const helper = new Helper(this, ctx, spec, {

@@ -8,6 +8,7 @@ import type { Environment } from '../../../environments/parse/load';
 import { Construct } from '../../providers/cdktf';
 import { HelmProvider, KubernetesProvider } from '../../providers/kubernetes';
 import { RandomProvider } from '../../providers/random';
+import { placementsOf } from '../../targets/kubernetes/consumers';
 import { InClusterPlatform } from './platform';
 
 type Access = Extract<Environment['target'], { kind: 'kubernetes' }>['cluster'];
@@ -56,6 +57,7 @@ export class KubernetesTarget extends Construct {
         ...(target.storageClass ? { storageClass: target.storageClass } : {}),
         ...(target.zones ? { zones: target.zones } : {}),
         apiServerCidrs: target.apiServerCidrs,
+        consumers: placementsOf(env.consumers, target.namespacePrefix),
         ...(target.gateway ? { gateway: target.gateway } : {}),
         ...(target.gpu
           ? {

@@ -16,6 +16,7 @@ import type { Concern, ServiceSpec } from '../../spec/types';
 import { orderByDependencies } from '../../targets/order';
 import { escapeLiteral } from '../terraform';
 import { connections } from './connectivity';
+import { type ConsumerReach, Consumers } from './consumers';
 import type { ClusterFacts, K8sContext, PodGroup } from './context';
 
 export type { ClusterFacts };
@@ -46,6 +47,8 @@ export class InClusterPlatform extends Construct {
   /** Where the Gateway's proxies run (the only source of the external ports); none without a gateway. */
   readonly proxies?: Edge['proxies'];
   readonly namespaces: readonly string[];
+  /** The consumers' pods and the services' client ports network policy opens to them. */
+  readonly consumers: readonly ConsumerReach[];
 
   constructor(scope: Construct, id: string, props: InClusterProps) {
     super(scope, id);
@@ -79,6 +82,10 @@ export class InClusterPlatform extends Construct {
     // Every pod's labels, scheduling and security context, whoever builds the pod.
     const policyOf = (input: PodPolicyInput) =>
       podPolicy({ podLabels: platformPodLabels(env), dataPriorityClass: namespaces.dataPriorityClass, cluster: facts }, input);
+
+    // The applications' namespaces (those the stack creates) exist before anything is published into them.
+    const consumers = new Consumers(this, 'consumers', facts.consumers ?? [], labels, after);
+    this.consumers = consumers.reach;
 
     const secrets = new GeneratedSecrets(this, 'secrets', specs);
     const bySpec = new Map(specs.map((s) => [s.name, s]));
@@ -128,9 +135,11 @@ export class InClusterPlatform extends Construct {
         ...spec.dependsOn.flatMap((d) => ctx.readyOf(d)),
         ...((spec.containers.some((c) => (c.gpus ?? 0) > 0) && devicePlugin) || []),
       ];
-      const realized = realizationOf(spec).render(services, ctx, spec, dependsOn);
+      const realization = realizationOf(spec);
+      const realized = realization.render(services, ctx, spec, dependsOn);
       ready.set(spec.name, realized.ready);
       this.groups.push(...realized.pods);
+      consumers.publish(ctx, spec, realization, realized.ready);
     }
 
     if (facts.gateway) {
@@ -157,6 +166,7 @@ export class InClusterPlatform extends Construct {
         specs,
         groups: [...this.groups, ...this.edgeGroups],
         monitoringNamespace: namespaceOf(prefix, 'monitoring'),
+        consumers: consumers.reach,
         ...(this.proxies ? { proxies: this.proxies } : {}),
       }),
       after: namespaces.namespaces,
