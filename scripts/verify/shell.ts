@@ -43,9 +43,14 @@ export async function verifyShell(artifact: Artifact): Promise<void> {
   else {
     const wrapper = (script: string, exit: number) => {
       const dir = fs.mkdtempSync(path.join(work, 'job-'));
-      const files = [...script.matchAll(/\/run\/secrets\/[A-Za-z0-9._-]+/g)].map((m) => m[0]);
-      for (const f of files) fs.writeFileSync(path.join(dir, path.basename(f)), 'secret');
-      const run = sh('sh', ['-c', script.replaceAll('/run/secrets/', `${dir}/`), 'with-secrets', 'sh', '-c', `exit ${exit}`]);
+      // The files the trap names (`rm -f <paths>`), each moved into the scratch directory.
+      const files = (/rm -f ([^']+)'/.exec(script)?.[1] ?? '').split(' ').filter(Boolean);
+      let moved = script;
+      files.forEach((f, i) => {
+        fs.writeFileSync(path.join(dir, `secret-${i}`), 'secret');
+        moved = moved.replace(f, path.join(dir, `secret-${i}`));
+      });
+      const run = sh('sh', ['-c', moved, 'with-secrets', 'sh', '-c', `exit ${exit}`]);
       const left = fs.readdirSync(dir);
       return run.code === exit && left.length === 0 && files.length > 0
         ? { code: 0, out: '' }
