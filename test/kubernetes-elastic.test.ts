@@ -177,6 +177,14 @@ describe('the custom resources (charts/platform-elastic)', () => {
 describe('users and keys: generated values in Kubernetes Secrets', () => {
   const s = secrets(staging);
 
+  it("generates no password ECK does not use (the Docker target's file-realm administrator, kibana_system)", () => {
+    const generated = Object.keys(synth(staging).tf.resource.random_password!);
+    expect(generated).not.toContain('elasticsearch_admin-password');
+    expect(generated).not.toContain('elasticsearch_kibana-system-password');
+    expect(generated).toEqual(expect.arrayContaining(['elasticsearch_elastic-password', 'elasticsearch_exporter-password']));
+    expect(JSON.stringify(synth(staging).tf.resource)).not.toMatch(/admin-password|kibana-system-password/);
+  });
+
   it('elastic is a file-realm superuser from a basic-auth Secret (so ECK makes no elastic-user Secret of its own)', () => {
     expect(s.elasticsearch_user_elastic_secret.type).toBe('kubernetes.io/basic-auth');
     expect(s.elasticsearch_user_elastic_secret.data).toEqual({
@@ -306,8 +314,13 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
   it("clients reach ECK's HTTPS Service, <name>-es-http", () => {
     expect(realizationOf(s)).toBe(elasticsearch);
     expect(elasticsearch.serviceName!(s)).toBe('elasticsearch-es-http');
-    const args = tfOf(staging).resource.kubernetes_deployment_v1!.elasticsearch_exporter.spec.template.spec.container[0].args;
-    expect(args[0]).toBe(`--es.uri=https://elasticsearch-es-http.${DATA_NS}.svc:9200`);
+    // The exporter probes it: the scrape target is ECK's HTTPS Service, with the auth module from its file.
+    const metrics = elasticsearch.metricsOf!(s);
+    expect(metrics.path).toBe('/probe');
+    expect(metrics.params!.auth_module).toEqual(['platform']);
+    expect(metrics.params!.target).toEqual([
+      { kind: 'template', parts: ['https://', { kind: 'host', service: 'elasticsearch' }, ':9200'] },
+    ]);
   });
 });
 
@@ -321,14 +334,15 @@ describe('the exporter as its own Deployment', () => {
     expect(d.spec.replicas).toBe('1');
     expect(c.image).toBe(`${exporter.image.repository}:${exporter.image.tag}`);
     expect(c.args).toEqual([
-      `--es.uri=https://elasticsearch-es-http.${DATA_NS}.svc:9200`,
       '--es.ca=/etc/platform/ca/ca.crt',
+      '--config.file=/etc/elasticsearch-exporter/config.yml',
       '--es.all',
       '--es.indices',
       '--web.listen-address=:9114',
     ]);
-    expect(c.command.join(' ')).toContain('cat /run/secrets/elasticsearch-exporter-password');
-    expect(c.env).toEqual([{ name: 'ES_USERNAME', value: 'prometheus_exporter' }]);
+    // No password in its environment or command line: the auth module file holds it.
+    expect(c.command).toBeUndefined();
+    expect(c.env ?? []).toEqual([]);
   });
 
   it("ECK's CA for the HTTPS API, from <name>-es-http-certs-public", () => {
@@ -341,7 +355,10 @@ describe('the exporter as its own Deployment', () => {
 
   it('its password in its own Secret (never in the pod spec), a change rolls the pod', () => {
     const s = secrets(staging).elasticsearch_exporter_secret;
-    expect(Object.values(s.data)).toEqual(['${random_password.elasticsearch_exporter-password.result}']);
+    expect(Object.keys(s.data)).toEqual(['etc_elasticsearch-exporter_config.yml']);
+    expect(Object.values<string>(s.data)[0]).toBe(
+      'auth_modules:\n  platform:\n    type: userpass\n    userpass:\n      username: prometheus_exporter\n      password: "${random_password.elasticsearch_exporter-password.result}"\n',
+    );
     expect(d.spec.template.metadata.annotations['platform/secret-checksum']).toContain(
       'kubernetes_secret_v1.elasticsearch_exporter_secret.data',
     );

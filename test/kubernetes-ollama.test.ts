@@ -34,6 +34,9 @@ describe('models pulled before the server is ready', () => {
     expect(init.image).toBe(main.image);
     expect(envOf(init)).toMatchObject({ OLLAMA_HOST: '127.0.0.1:11434', OLLAMA_MODELS: '/var/lib/ollama/models', HOME: '/var/lib/ollama' });
     expect(envOf(main).OLLAMA_HOST).toBe('0.0.0.0:11434');
+    // No GPU for the pull: the image's NVIDIA_VISIBLE_DEVICES=all would hand it every GPU of the node.
+    expect(envOf(init).NVIDIA_VISIBLE_DEVICES).toBe('void');
+    expect(init.resources.limits['nvidia.com/gpu']).toBeUndefined();
     const script = init.command[2];
     expect(init.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(script).toContain('ollama serve >/tmp/ollama-serve.log 2>&1 &');

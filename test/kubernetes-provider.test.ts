@@ -46,7 +46,10 @@ describe('kubernetes and helm resources in the forms the pinned providers read b
     const satisfies = (constraint: string, version: string) =>
       constraint.split(',').every((c) => {
         const [, op, v] = /^\s*(>=|<)\s*(\S+)\s*$/.exec(c)!;
-        const cmp = version.split('.').map(Number).reduce((d, x, i) => d || x - Number(v!.split('.')[i]), 0);
+        const cmp = version
+          .split('.')
+          .map(Number)
+          .reduce((d, x, i) => d || x - Number(v!.split('.')[i]), 0);
         return op === '>=' ? cmp >= 0 : cmp < 0;
       });
     for (const [file, tf] of stacks) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity';
-import { hostRef, secretRef, selfHost, tpl } from '../spec/template';
+import { hostRef, secretRef, tpl } from '../spec/template';
 import type { ConsumerAccess, ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
 import {
   consumerSecret,
@@ -32,6 +32,10 @@ export const ELASTICSEARCH_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/elastic
 const ES_CONFIG_DIR = '/usr/share/elasticsearch/config';
 const ES_CONFIG = `${ES_CONFIG_DIR}/elasticsearch.yml`;
 const KIBANA_CONFIG = '/usr/share/kibana/config/kibana.yml';
+/** The exporter's configuration: its auth module with the monitoring user's password. */
+export const EXPORTER_CONFIG = '/etc/elasticsearch-exporter/config.yml';
+/** The auth module Prometheus names in its /probe requests. */
+export const EXPORTER_AUTH_MODULE = 'platform';
 
 const kibanaSchema = z
   .strictObject({
@@ -274,22 +278,26 @@ export const elasticsearch = defineService({
       'es -X PUT "$ES_URL/_security/user/prometheus_exporter" --data-binary @"$tmp/body"',
       '',
     ].join('\n');
+    // The exporter's credentials in a file: its auth module (`--config.file`), which only its /probe
+    // endpoint uses (v1.11.0 reads a password for /metrics from ES_PASSWORD in its environment only).
+    // Prometheus scrapes /probe with the target and the module; the exporter reaches only its service.
+    const exporterConfig = secretFile(
+      EXPORTER_CONFIG,
+      tpl`auth_modules:\n  ${EXPORTER_AUTH_MODULE}:\n    type: userpass\n    userpass:\n      username: prometheus_exporter\n      password: "${secretRef('elasticsearch', 'exporter-password')}"\n`,
+      { format: 'elasticsearch-exporter.yml' },
+    );
     const esMetrics = exporter(ctx, {
       image: ELASTICSEARCH_EXPORTER_IMAGE,
       port: 9114,
       healthPath: '/healthz',
-      // The exporter reads its password only from the environment: the wrapper takes it from the
-      // secret file, so it is in no container definition (`docker inspect`).
-      command: [
-        '/bin/sh',
-        '-c',
-        `ES_PASSWORD="$(cat ${exporterPassword.path})" exec /bin/elasticsearch_exporter "$@"`,
-        'elasticsearch_exporter',
-      ],
-      args: [tpl`--es.uri=http://${selfHost}:9200`, '--es.all', '--es.indices', '--web.listen-address=:9114'],
-      env: { ES_USERNAME: 'prometheus_exporter' },
-      files: [exporterPassword],
+      args: [`--config.file=${EXPORTER_CONFIG}`, '--es.all', '--es.indices', '--web.listen-address=:9114'],
+      files: [exporterConfig],
+      metricsPath: '/probe',
     });
+    const esMetricsEndpoint = {
+      ...esMetrics.metrics,
+      params: { target: [tpl`http://${hostRef('elasticsearch')}:9200`], auth_module: [EXPORTER_AUTH_MODULE] },
+    };
     const search: ServiceSpec<'elasticsearch', ElasticsearchFacet> = {
       ...identity(SERVICE, c.replicas),
       description: 'Full-text search and log analytics, security enabled.',
@@ -394,7 +402,7 @@ export const elasticsearch = defineService({
         },
         esMetrics.container,
       ],
-      metrics: esMetrics.metrics,
+      metrics: esMetricsEndpoint,
       consumers: apps.map((a): ConsumerAccess => ({
         consumer: a.consumer,
         ports: ['http'],

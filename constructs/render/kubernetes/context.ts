@@ -8,7 +8,7 @@ import type { GeneratedSecrets } from '../secrets';
 import type { Construct, ITerraformDependable } from '../../providers/cdktf';
 import type { TextResolver } from '../../spec/template';
 import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
-import type { PortPurpose, ServiceSpec, Text } from '../../spec/types';
+import type { MetricsEndpoint, PortPurpose, ServiceSpec, Text } from '../../spec/types';
 import type { Operators } from './operators';
 import type { PodPolicy, PodPolicyInput } from './pod-policy';
 
@@ -161,5 +161,16 @@ export interface Realization<F = unknown> {
    * alone. @default none
    */
   readonly consumerCa?: (spec: ServiceSpec) => { readonly secret: string };
+  /**
+   * Where the realization's metrics are scraped, when that differs from the spec's endpoint (the
+   * Elasticsearch exporter probes ECK's HTTPS Service): what a cluster's monitoring reads.
+   * @default the spec's `metrics`
+   */
+  readonly metricsOf?: (spec: ServiceSpec<string, F>) => MetricsEndpoint;
+  /**
+   * The spec's secrets this realization does not use (an operator replaces the job or the users
+   * that need them): they are not generated, so no unused password sits in the state. @default none
+   */
+  readonly unusedSecrets?: (spec: ServiceSpec<string, F>) => readonly string[];
   render(scope: Construct, ctx: K8sContext, spec: ServiceSpec<string, F>, dependsOn: readonly ITerraformDependable[]): Realized;
 }

@@ -25,12 +25,13 @@
  * joined a cluster with an elected master (`nodespec/readiness_probe.go`, `settings/merged_config.go`).
  *
  * Metrics: the spec's exporter runs once as its own Deployment (`--es.all` on every node would
- * report the cluster's metrics several times), over HTTPS with the CA ECK publishes in
- * `<name>-es-http-certs-public`. Clients use `<name>-es-http` (ECK's Service, HTTPS).
+ * report the cluster's metrics several times); Prometheus scrapes its `/probe` with ECK's HTTPS
+ * Service as the target (`metricsOf`), verified with the CA ECK publishes in
+ * `<name>-es-http-certs-public`, and the credentials from its auth module (a file). Clients use `<name>-es-http` (ECK's Service, HTTPS).
  */
 import { type ElasticsearchFacet, applicationRoles } from '../../services/elasticsearch';
 import { hostRef, secretRef, tpl } from '../../spec/template';
-import type { ServiceSpec, Text } from '../../spec/types';
+import type { ServiceSpec } from '../../spec/types';
 import { exporterOf, nodeSetShapes } from '../../targets/kubernetes/elasticsearch';
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { SecretV1 } from '../../providers/kubernetes';
@@ -51,14 +52,17 @@ export const EXPORTER_ROLE = `prometheus_exporter:
       privileges: ["monitor"]
 `;
 
-const literalStart = (t: Text) => (typeof t === 'string' ? t : typeof t.parts[0] === 'string' ? t.parts[0] : '');
-
 export const elasticsearch: Realization<ElasticsearchFacet> = {
   describe: () =>
     `ECK operator (chart eck-operator ${ECK_VERSION}) + Elasticsearch resource (chart platform-elastic, in this repository); exporter as its own Deployment`,
   why: () =>
     "What a cluster needs beyond configuration is ECK's work: discovery and the initial masters, rolling changes that keep the cluster green, TLS between nodes, a disruption budget; the operator comes from its chart and the Elasticsearch resource from a chart kept here, so nothing needs the CRD at plan time.",
   serviceName: (spec) => `${spec.name}-es-http`,
+  // ECK has its own internal users and gives Kibana a service account token: the Docker target's
+  // file-realm administrator (its setup job and health check) and the kibana_system password are not used.
+  unusedSecrets: () => ['admin-password', 'kibana-system-password'],
+  // The exporter probes ECK's HTTPS Service (its CA from --es.ca), with the spec's auth module.
+  metricsOf: (spec) => ({ ...spec.metrics, params: { ...spec.metrics.params, target: [tpl`https://${hostRef(spec.name)}:9200`] } }),
   // ECK serves HTTPS with its own CA: consumers get the https URL and may read the CA's public Secret.
   consumerFacts: (spec, facts, namespace) => ({
     ...facts,
@@ -192,11 +196,8 @@ class EckElasticsearch extends Construct {
       part: 'exporter',
       container: {
         ...exporter,
-        args: [
-          tpl`--es.uri=https://${hostRef(spec.name)}:9200`,
-          `--es.ca=${CA_DIR}/ca.crt`,
-          ...(exporter.args ?? []).filter((a) => !literalStart(a).startsWith('--es.uri=')),
-        ],
+        // The CA of ECK's certificate for every target it probes (the auth module keeps the credentials).
+        args: [`--es.ca=${CA_DIR}/ca.crt`, ...(exporter.args ?? [])],
       },
       caSecret: `${spec.name}-es-http-certs-public`,
       dependsOn: [release],

@@ -87,7 +87,15 @@ export class InClusterPlatform extends Construct {
     const consumers = new Consumers(this, 'consumers', facts.consumers ?? [], labels, after);
     this.consumers = consumers.reach;
 
-    const secrets = new GeneratedSecrets(this, 'secrets', specs);
+    // Only the secrets the realizations use are generated.
+    const secrets = new GeneratedSecrets(
+      this,
+      'secrets',
+      specs.map((s) => {
+        const unused = new Set(realizationOf(s).unusedSecrets?.(s) ?? []);
+        return unused.size ? { ...s, secrets: s.secrets.filter((x) => !unused.has(x.name)) } : s;
+      }),
+    );
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
     const nsOf = (spec: ServiceSpec) => namespaceOf(prefix, spec.concern);
