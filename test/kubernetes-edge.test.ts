@@ -11,7 +11,7 @@ import { prepare } from '../stacks/pipeline';
 import { parse } from 'yaml';
 import { connections } from '../constructs/render/kubernetes/connectivity';
 import type { PodGroup } from '../constructs/render/kubernetes/context';
-import { ACME_SOLVER_PORT, edgeValues, exposedPorts, type GatewayFacts } from '../constructs/render/kubernetes/edge';
+import { ACME_SOLVER_PORT, EDGE_IMAGE_DIGESTS, edgeValues, exposedPorts, type GatewayFacts } from '../constructs/render/kubernetes/edge';
 import { namespaceOf } from '../constructs/targets/kubernetes/naming';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { synthesize } from '../stacks/app';
@@ -79,6 +79,22 @@ describe('releases, in order', () => {
     expect(res(tf, 'kubernetes_namespace_v1')['namespace_cert-manager'].metadata.labels['pod-security.kubernetes.io/enforce']).toBe(
       'restricted',
     );
+  });
+
+  it('pins the images of both by digest where one is known (every cert-manager image; the Envoy proxies)', () => {
+    const digest = /^sha256:[0-9a-f]{64}$/;
+    const cm = values(releases['operator_cert-manager']) as any;
+    for (const image of [cm.image, cm.webhook.image, cm.cainjector.image, cm.acmesolver.image, cm.startupapicheck.image]) {
+      expect(image.digest).toMatch(digest);
+    }
+    expect(
+      new Set([cm.image, cm.webhook.image, cm.cainjector.image, cm.acmesolver.image, cm.startupapicheck.image].map((i) => i.digest)).size,
+    ).toBe(5);
+    const eg = values(releases['operator_envoy-gateway']) as any;
+    expect(eg.global.images.envoyProxy.image).toMatch(/^docker\.io\/envoyproxy\/envoy:distroless-v1\.39\.0@sha256:[0-9a-f]{64}$/);
+    // The controller's digest was not found: it stays on the chart's tag, and says so.
+    expect(eg.deployment.envoyGateway).toBeUndefined();
+    expect(EDGE_IMAGE_DIGESTS.envoyGatewayController).toBeUndefined();
   });
 
   it('the local platform-edge chart in the edge namespace, through an asset, after both controllers', () => {
