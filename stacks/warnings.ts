@@ -4,11 +4,13 @@
  * spec says its own (`notices`); each target's pure part says what it knows.
  */
 import { awsWarnings } from '../constructs/targets/aws/kubernetes-versions';
+import { gpuNotices } from '../constructs/targets/kubernetes/notices';
 import type { Environment } from '../environments/parse/load';
 
 export function warningsFor(env: Environment, today: Date = new Date()): string[] {
   return [
     ...awsWarnings(env, today).map((w) => `${env.file}: target.eks.version: ${w}`),
     ...env.specs.flatMap((spec) => (spec.notices ?? []).map((n) => `${env.file}: ${n.path}: ${n.message}`)),
+    ...gpuNotices(env).map((n) => `${env.file}: ${n}`),
   ];
 }

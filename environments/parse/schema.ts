@@ -152,8 +152,24 @@ export const clusterAccessSchema = z.discriminatedUnion('auth', [
   }),
 ]);
 
+/**
+ * Names an ACME server refuses: the reserved example domains and special-use top-level domains
+ * (RFC 2606, RFC 6761; Let's Encrypt's policy refuses contacts at example.com/net/org and names
+ * without a public suffix).
+ */
+export const RESERVED_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost|local|internal)$/;
+
 /** How the cluster's TLS certificates for external endpoints are issued (cert-manager). */
 export const issuerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /**
+     * A private CA this stack creates with cert-manager in the Gateway's namespace (a self-signed
+     * root, then an Issuer signing with it): works on any cluster without DNS or an ACME account;
+     * clients must trust the CA (`kubectl -n <namespacePrefix>-edge get secret <namespacePrefix>-ca
+     * -o jsonpath='{.data.ca\.crt}'`).
+     */
+    kind: z.literal('self-signed'),
+  }),
   z.strictObject({
     /**
      * An issuer that already exists: a ClusterIssuer, or an Issuer in the Gateway's namespace
@@ -165,7 +181,17 @@ export const issuerSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     /** An ACME (Let's Encrypt) ClusterIssuer this stack creates, solving HTTP-01 through the Gateway. */
     kind: z.literal('acme'),
-    email: z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address'),
+    /**
+     * Contact for expiry notices (optional for ACME); not at a reserved domain, which the server refuses.
+     * @default none
+     */
+    email: z
+      .string()
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address')
+      .refine((e) => !RESERVED_DOMAIN.test(e.split('@')[1]!.toLowerCase()), {
+        message: 'is at a reserved domain (example.com, .test, ...), which ACME servers refuse; use a real address or leave it out',
+      })
+      .optional(),
     /** @default "https://acme-v02.api.letsencrypt.org/directory" */
     server: z
       .string()
@@ -232,6 +258,15 @@ export const kubernetesTargetSchema = z.strictObject({
        */
       installCertManager: z.boolean().default(true),
     })
+    .superRefine((g, ctx) => {
+      if (g.issuer.kind === 'acme' && RESERVED_DOMAIN.test(g.domain)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuer', 'kind'],
+          message: `ACME cannot issue certificates for ${g.domain} (a reserved domain); use kind: 'self-signed' or a domain you own`,
+        });
+      }
+    })
     .optional(),
   /** GPU nodes, when the cluster has them. @default none */
   gpu: z
@@ -250,6 +285,21 @@ export const kubernetesTargetSchema = z.strictObject({
        * @default 'present'
        */
       devicePlugin: z.enum(['present', 'install']).default('present'),
+      /**
+       * With `devicePlugin: 'install'`: also install Node Feature Discovery and GPU Feature
+       * Discovery (the plugin chart's `gfd`), which label every node with an NVIDIA PCI device
+       * `feature.node.kubernetes.io/pci-10de.present=true` on any cluster. Leave off where the
+       * cluster runs Node Feature Discovery already (the GPU Operator does).
+       * @default false
+       */
+      featureDiscovery: z.boolean().default(false),
+      /**
+       * Whether the apply waits until GPU workloads are ready (a GPU node found or scaled up, the
+       * models pulled: up to services.ollama.pullTimeout). Off, the apply creates them and goes on;
+       * on a cluster without matching GPU nodes they stay Pending, and `npm run synth` says so.
+       * @default false
+       */
+      waitForRollout: z.boolean().default(false),
     })
     .superRefine((g, ctx) => {
       if (g.devicePlugin === 'install' && Object.keys(g.nodeSelector).length === 0) {
@@ -257,7 +307,22 @@ export const kubernetesTargetSchema = z.strictObject({
           code: 'custom',
           path: ['nodeSelector'],
           message:
-            "must name the GPU nodes' label when the device plugin is installed (it runs on those nodes only), e.g. { 'nvidia.com/gpu.present': 'true' }",
+            "must name a label the GPU nodes carry when the device plugin is installed (it runs on those nodes only): your provider's (GKE: cloud.google.com/gke-accelerator, AKS: kubernetes.azure.com/accelerator), your node pool's own, or with featureDiscovery: true { 'feature.node.kubernetes.io/pci-10de.present': 'true' }",
+        });
+      }
+      if (g.devicePlugin === 'install' && 'nvidia.com/gpu.present' in g.nodeSelector) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeSelector', 'nvidia.com/gpu.present'],
+          message:
+            "is set only by the NVIDIA GPU Operator (which brings its own device plugin: use devicePlugin: 'present'); name a label the nodes carry, or set featureDiscovery: true and select 'feature.node.kubernetes.io/pci-10de.present': 'true'",
+        });
+      }
+      if (g.featureDiscovery && g.devicePlugin !== 'install') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['featureDiscovery'],
+          message: "comes with the device plugin this stack installs: set devicePlugin: 'install'",
         });
       }
     })

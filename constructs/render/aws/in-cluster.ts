@@ -158,6 +158,8 @@ export class InCluster extends Construct {
               tolerations: [{ key: GPU_TAINT.key, operator: 'Equal', value: GPU_TAINT.value, effect: 'NoSchedule' }],
               // The AL2023 NVIDIA AMI ships drivers but not the device plugin; Bottlerocket's carries it.
               installDevicePlugin: gpuPool.amiType === 'AL2023_x86_64_NVIDIA',
+              // The pool exists (desired >= 1 at creation): the apply waits for GPU workloads, as before.
+              waitForRollout: true,
             },
           }
         : {}),

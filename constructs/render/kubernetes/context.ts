@@ -17,8 +17,9 @@ export interface GatewayFacts {
   /** Host names are `<service>.<domain>`. */
   readonly domain: string;
   readonly issuer:
+    | { readonly kind: 'self-signed' }
     | { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string }
-    | { readonly kind: 'acme'; readonly email: string; readonly server: string };
+    | { readonly kind: 'acme'; readonly email?: string | undefined; readonly server: string };
   readonly implementation:
     | { readonly install: 'envoy-gateway' }
     | {
@@ -47,6 +48,10 @@ export interface ClusterFacts {
       tolerationSeconds?: number;
     }[];
     readonly installDevicePlugin: boolean;
+    /** Install Node Feature Discovery and GPU Feature Discovery with the plugin. @default false */
+    readonly featureDiscovery?: boolean;
+    /** The apply waits until GPU workloads are ready. */
+    readonly waitForRollout: boolean;
   };
   /** Zones to spread replicas across (topology.kubernetes.io/zone), when known. */
   readonly zones?: readonly string[];

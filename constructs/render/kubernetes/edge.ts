@@ -214,7 +214,9 @@ export function edgeValues(props: {
   const issuer =
     gateway.issuer.kind === 'acme'
       ? { kind: 'ClusterIssuer', name: `${prefix}-acme` }
-      : { kind: gateway.issuer.kind, name: gateway.issuer.name };
+      : gateway.issuer.kind === 'self-signed'
+        ? { kind: 'Issuer', name: `${prefix}-ca` }
+        : { kind: gateway.issuer.kind, name: gateway.issuer.name };
   const grants = new Map<string, Set<string>>();
   for (const e of exposed) grants.set(e.namespace, (grants.get(e.namespace) ?? new Set()).add(e.backend));
   return {
@@ -228,8 +230,10 @@ export function edgeValues(props: {
     gateway: { name: GATEWAY_NAME, issuer },
     acme:
       gateway.issuer.kind === 'acme'
-        ? { create: true, name: issuer.name, email: gateway.issuer.email, server: gateway.issuer.server }
+        ? { create: true, name: issuer.name, email: gateway.issuer.email ?? '', server: gateway.issuer.server }
         : { create: false, name: '', email: '', server: '' },
+    // A private CA: a self-signed root and the Issuer that signs with it, in the edge namespace.
+    selfSigned: gateway.issuer.kind === 'self-signed' ? { create: true, name: issuer.name } : { create: false, name: '' },
     routes: exposed.map((e) => ({
       name: e.service,
       host: e.host,

@@ -66,6 +66,8 @@ export class KubernetesTarget extends Construct {
                 nodeSelector: target.gpu.nodeSelector,
                 tolerations: target.gpu.tolerations,
                 installDevicePlugin: target.gpu.devicePlugin === 'install',
+                featureDiscovery: target.gpu.featureDiscovery,
+                waitForRollout: target.gpu.waitForRollout,
               },
             }
           : {}),
