@@ -245,3 +245,41 @@ describe('consumers, evaluated (staging with several consumers)', () => {
     ).toEqual(['elasticsearch', 'qdrant']);
   });
 });
+
+describe('the cluster assumptions, from config: DNS and the API server', () => {
+  it('NodeLocal DNSCache or GKE Cloud DNS: their addresses on port 53 (UDP and TCP) only, the DNS pods as configured', () => {
+    const e = prepare(
+      variant('staging', (i) => {
+        i.target.dns = {
+          pods: { namespace: 'kube-system', podLabels: { 'k8s-app': 'node-local-dns' } },
+          addresses: ['169.254.20.10/32', '169.254.169.254/32'],
+        };
+      }),
+    );
+    const { canReach, servers } = setting(e);
+    const redis = podOf(servers.find((g) => g.service === 'redis')!);
+    const cache: Pod = { id: 'node-local-dns', namespace: '', labels: {}, ip: '169.254.20.10' };
+    const metadata: Pod = { id: 'GKE metadata server', namespace: '', labels: {}, ip: '169.254.169.254' };
+    for (const resolver of [cache, metadata]) {
+      expect(canReach(redis, resolver, 53, 'UDP'), resolver.id).toBe(true);
+      expect(canReach(redis, resolver, 53, 'TCP'), resolver.id).toBe(true);
+      expect(canReach(redis, resolver, 80), resolver.id).toBe(false);
+    }
+    expect(canReach(redis, { id: 'nodelocal pod', namespace: 'kube-system', labels: { 'k8s-app': 'node-local-dns' } }, 53, 'UDP')).toBe(
+      true,
+    );
+    expect(canReach(redis, { id: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }, 53, 'UDP')).toBe(false);
+    // Without the setting, neither address is a resolver.
+    const plain = setting(env('staging'));
+    expect(plain.canReach(podOf(plain.servers.find((g) => g.service === 'redis')!), cache, 53, 'UDP')).toBe(false);
+  });
+
+  it("the operators' instances reach the API server at the configured addresses only (443 and 6443)", () => {
+    const e = prepare(variant('staging', (i) => (i.target.apiServerCidrs = ['10.0.0.1/32'])));
+    const { canReach, servers } = setting(e);
+    const pg = podOf(servers.find((g) => g.service === 'postgres')!);
+    expect(canReach(pg, { id: 'api', namespace: '', labels: {}, ip: '10.0.0.1' }, 6443)).toBe(true);
+    expect(canReach(pg, { id: 'api', namespace: '', labels: {}, ip: '10.0.0.1' }, 443)).toBe(true);
+    expect(canReach(pg, { id: 'elsewhere', namespace: '', labels: {}, ip: '10.0.0.2' }, 6443)).toBe(false);
+  });
+});

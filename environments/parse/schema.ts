@@ -219,6 +219,25 @@ export const kubernetesTargetSchema = z.strictObject({
    */
   apiServerCidrs: z.array(cidrBlock(0, 32)).default(['0.0.0.0/0']),
   /**
+   * Where pods resolve names (network policy allows UDP and TCP 53 there and nowhere else).
+   * @default the kube-dns pods in kube-system, no other address
+   */
+  dns: z
+    .strictObject({
+      /** The cluster DNS pods (CoreDNS labels itself k8s-app: kube-dns on most distributions). */
+      pods: z
+        .strictObject({ namespace: dnsLabel, podLabels: z.record(labelKey, labelValue) })
+        .default({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } }),
+      /**
+       * Resolvers that are not pods a selector can match, port 53 only: NodeLocal DNSCache
+       * (`169.254.20.10/32`, host network), GKE Cloud DNS (`169.254.169.254/32`: the metadata
+       * server's address, whose port 80 stays closed).
+       * @default []
+       */
+      addresses: z.array(cidrBlock(0, 32)).default([]),
+    })
+    .prefault({}),
+  /**
    * External endpoints (Kibana, the object store's console, later Grafana, webmail, the API gateway)
    * through the Gateway API, with TLS certificates from cert-manager. Without it nothing is exposed.
    * @default nothing exposed

@@ -143,12 +143,3 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
   return out;
 }
 
-/** The cluster DNS every pod may query. */
-export const CLUSTER_DNS = {
-  namespace: 'kube-system',
-  labels: { 'k8s-app': 'kube-dns' },
-  ports: [
-    { port: 53, protocol: 'UDP' as const },
-    { port: 53, protocol: 'TCP' as const },
-  ],
-} as const;

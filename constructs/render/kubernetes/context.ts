@@ -57,6 +57,11 @@ export interface ClusterFacts {
   readonly zones?: readonly string[];
   /** Where pods that use the Kubernetes API may connect (443/6443). */
   readonly apiServerCidrs: readonly string[];
+  /** Where pods resolve names (UDP/TCP 53): the DNS pods, and addresses no selector matches. @default kube-dns in kube-system */
+  readonly dns?: {
+    readonly pods: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+    readonly addresses: readonly string[];
+  };
   /** External endpoints through the Gateway API; `undefined`: nothing is exposed. */
   readonly gateway?: GatewayFacts;
   /** The applications that use the platform, where they run. @default none */

@@ -57,6 +57,7 @@ export class KubernetesTarget extends Construct {
         ...(target.storageClass ? { storageClass: target.storageClass } : {}),
         ...(target.zones ? { zones: target.zones } : {}),
         apiServerCidrs: target.apiServerCidrs,
+        dns: target.dns,
         consumers: placementsOf(env.consumers, target.namespacePrefix),
         ...(target.gateway ? { gateway: target.gateway } : {}),
         ...(target.gpu

@@ -23,7 +23,7 @@ export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
 import { Namespaces } from './namespaces';
 import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
-import { NetworkPolicies } from './network-policies';
+import { DEFAULT_DNS, NetworkPolicies } from './network-policies';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
 import { Operators } from './operators';
 import { type PodPolicyInput, platformPodLabels, podPolicy } from './pod-policy';
@@ -169,6 +169,7 @@ export class InClusterPlatform extends Construct {
 
     new NetworkPolicies(this, 'network-policies', {
       namespaces: this.namespaces,
+      dns: facts.dns ?? DEFAULT_DNS,
       groups: [...this.groups, ...this.edgeGroups],
       connections: connections({
         specs,
