@@ -200,6 +200,20 @@ export const issuerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** An operator this stack installs, or one the cluster runs already (its namespace: network policy admits it). */
+function operatorChoice() {
+  return z
+    .discriminatedUnion('use', [
+      z.strictObject({ use: z.literal('install') }),
+      z.strictObject({
+        use: z.literal('existing'),
+        /** Where its pods run: the platform's pods admit them on the ports the operator needs. */
+        namespace: dnsLabel,
+      }),
+    ])
+    .default({ use: 'install' });
+}
+
 export const kubernetesTargetSchema = z.strictObject({
   kind: z.literal('kubernetes'),
   cluster: clusterAccessSchema,
@@ -287,6 +301,23 @@ export const kubernetesTargetSchema = z.strictObject({
       }
     })
     .optional(),
+  /**
+   * The operators this environment needs, each installed by this stack (its chart into its fixed
+   * namespace) or used as the cluster already runs it: a second environment on one cluster uses the
+   * first one's (an operator's CRDs, webhooks and cluster roles exist once per cluster). An existing
+   * operator must watch this environment's namespaces (CloudNativePG does cluster-wide by default;
+   * ECK's `managedNamespaces` must include `<namespacePrefix>-data`). cert-manager and Envoy Gateway:
+   * `gateway.installCertManager` and `gateway.implementation`; the NVIDIA device plugin: `gpu.devicePlugin`.
+   * @default each installed
+   */
+  operators: z
+    .strictObject({
+      /** CloudNativePG (PostgreSQL). @default { use: 'install' } (into cnpg-system) */
+      cloudnativePg: operatorChoice(),
+      /** ECK (Elasticsearch and Kibana). @default { use: 'install' } (into elastic-system) */
+      eck: operatorChoice(),
+    })
+    .prefault({}),
   /** GPU nodes, when the cluster has them. @default none */
   gpu: z
     .strictObject({

@@ -64,6 +64,8 @@ export interface ClusterFacts {
   };
   /** External endpoints through the Gateway API; `undefined`: nothing is exposed. */
   readonly gateway?: GatewayFacts;
+  /** Operators the cluster already runs (by OperatorChart name: `cnpg`, `eck`), with their namespaces. @default none: each installed */
+  readonly existingOperators?: Readonly<Record<string, string>>;
   /** The applications that use the platform, where they run. @default none */
   readonly consumers?: readonly ConsumerPlacement[];
   /**

@@ -37,7 +37,7 @@ import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { SecretV1 } from '../../providers/kubernetes';
 import { pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
-import { CA_DIR, ECK_NAMESPACE, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
+import { CA_DIR, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
 import { imageOf } from './pod';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 
@@ -183,7 +183,7 @@ class EckElasticsearch extends Construct {
       ctx,
       spec,
       values,
-      [...dependsOn, ...ctx.foundation, operator, elastic, exporterUser, ...apps, roles],
+      [...dependsOn, ...ctx.foundation, ...operator.ready, elastic, exporterUser, ...apps, roles],
       {
         timeoutSeconds: 300,
         // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
@@ -210,7 +210,7 @@ class EckElasticsearch extends Construct {
       labels: { 'elasticsearch.k8s.elastic.co/cluster-name': spec.name },
       ports: main.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: 'TCP' as const })),
       role: 'server',
-      ingressFrom: [{ namespace: ECK_NAMESPACE, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
+      ingressFrom: [{ namespace: operator.namespace, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
     };
     this.realized = { ready: [release, helper.deployment], pods: [server, helper.group] };
   }

@@ -58,6 +58,14 @@ export class KubernetesTarget extends Construct {
         ...(target.zones ? { zones: target.zones } : {}),
         apiServerCidrs: target.apiServerCidrs,
         dns: target.dns,
+        existingOperators: Object.fromEntries(
+          (
+            [
+              ['cnpg', target.operators.cloudnativePg],
+              ['eck', target.operators.eck],
+            ] as const
+          ).flatMap(([name, choice]) => (choice.use === 'existing' ? [[name, choice.namespace]] : [])),
+        ),
         consumers: placementsOf(env.consumers, target.namespacePrefix),
         ...(target.gateway ? { gateway: target.gateway } : {}),
         ...(target.gpu

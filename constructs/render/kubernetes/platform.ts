@@ -134,7 +134,7 @@ export class InClusterPlatform extends Construct {
       chartLabels: labels,
       podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
-      operators: new Operators(this, 'operators', [...after], policyOf),
+      operators: new Operators(this, 'operators', [...after], policyOf, facts.existingOperators),
     };
 
     const services = new Construct(this, 'services');

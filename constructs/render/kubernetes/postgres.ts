@@ -85,7 +85,7 @@ class CloudNativePg extends Construct {
     super(scope, id);
     const ns = ctx.namespaceOf(spec);
     const main = spec.containers[0]!;
-    const operator = ctx.operators.ensure(CNPG_OPERATOR);
+    const operator = ctx.operators.use(CNPG_OPERATOR);
     const { database, owner, majorVersion: major, parameters } = spec.facet;
     const image = major ? CNPG_IMAGES[major] : undefined;
     if (!image) throw new Error(`${spec.configPath}: no CloudNativePG image for PostgreSQL ${main.image.tag}`);
@@ -176,7 +176,7 @@ class CloudNativePg extends Construct {
         maxHistory: 10,
         // The Cluster owns its volumes: removing the release would delete the data (cloudnative-pg #8442).
         lifecycle: { preventDestroy: ctx.environment.protectData },
-        dependsOn: [...dependsOn, ...ctx.foundation, operator, app, exporter, ...apps.map((a) => a.auth)],
+        dependsOn: [...dependsOn, ...ctx.foundation, ...operator.ready, app, exporter, ...apps.map((a) => a.auth)],
       }),
       spec.name,
       'cluster',
@@ -198,7 +198,7 @@ class CloudNativePg extends Construct {
           role: 'server',
           egress: [{ cidrs: ctx.cluster.apiServerCidrs, ports: [443, 6443], reason: 'the instance manager talks to the Kubernetes API' }],
           ingressFrom: [
-            { namespace: CNPG_OPERATOR.namespace, ports: [STATUS_PORT, 5432], reason: 'the CloudNativePG operator manages its instances' },
+            { namespace: operator.namespace, ports: [STATUS_PORT, 5432], reason: 'the CloudNativePG operator manages its instances' },
           ],
         },
       ],
