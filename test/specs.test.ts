@@ -210,8 +210,21 @@ describe('service specifics', () => {
     expect(exporter.env.REDIS_PASSWORD_FILE).toBe('/run/secrets/redis-exporter.json');
     expect(JSON.parse(literal(exporter.files[0]!.content))).toEqual({ 'redis://SELF:6379': '<redis/password>' });
     expect(literal(exporter.env.REDIS_ADDR!)).toBe('redis://SELF:6379');
-    const tuned = prepare(variant('development', (i) => (i.services.redis = { maxmemory: '256Mi', maxmemoryPolicy: 'volatile-ttl' })));
-    expect(literal(file(spec(tuned, 'redis'), 'redis.conf').content)).toMatch(/maxmemory 256mb\nmaxmemory-policy volatile-ttl/);
+    const tuned = prepare(variant('development', (i) => (i.services.redis = { maxmemory: '448Mi', maxmemoryPolicy: 'volatile-ttl' })));
+    expect(literal(file(spec(tuned, 'redis'), 'redis.conf').content)).toMatch(/maxmemory 448mb\nmaxmemory-policy volatile-ttl/);
+  });
+
+  it('Redis maxmemory follows a changed memory limit (three quarters of it), and an explicit one far below the limit is refused', () => {
+    const raised = prepare(
+      variant('staging', (i) => (i.services.redis = { resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } } })),
+    );
+    expect(literal(file(spec(raised, 'redis'), 'redis.conf').content)).toContain('maxmemory 3gb\n');
+    expect(literal(file(spec(env('staging'), 'redis'), 'redis.conf').content)).toContain('maxmemory 1536mb\n');
+    expect(() =>
+      prepare(
+        variant('staging', (i) => (i.services.redis = { maxmemory: '1536Mi', resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } } })),
+      ),
+    ).toThrow(/services\.redis\.maxmemory: 1536Mi is less than half of the 4Gi memory limit; raise it, or leave maxmemory out/);
   });
 
   it('Qdrant requires API keys (from its local config file) and keeps storage and snapshots on volumes', () => {

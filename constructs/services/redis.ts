@@ -60,8 +60,12 @@ export const redisSchema = z
   .strictObject({
     ...serviceFields,
     persistence: persistenceSchema,
-    /** Memory for the dataset (Redis `maxmemory`); keep 20% of the limit free for AOF rewrites. */
-    maxmemory: memoryQuantity,
+    /**
+     * Memory for the dataset (Redis `maxmemory`), at most 80% of the memory limit (the rest for AOF
+     * rewrites and overhead) and at least half of it.
+     * @default three quarters of the memory limit, so it follows a changed limit
+     */
+    maxmemory: memoryQuantity.optional(),
     /** What Redis evicts at `maxmemory`. */
     maxmemoryPolicy: z.enum([
       'noeviction',
@@ -80,11 +84,19 @@ export const redisSchema = z
   .superRefine(
     crossCheck((c, ctx) => {
       const limit = memoryBytes(c.resources.limits.memory);
-      if (memoryBytes(c.maxmemory) > limit * 0.8) {
+      if (c.maxmemory !== undefined && memoryBytes(c.maxmemory) > limit * 0.8) {
         ctx.addIssue({
           code: 'custom',
           path: ['maxmemory'],
           message: `${c.maxmemory} leaves less than 20% of the ${c.resources.limits.memory} memory limit for AOF rewrites and overhead`,
+        });
+      }
+      // A limit raised under an unchanged maxmemory would leave the memory unused (4Gi keeping 1536mb).
+      if (c.maxmemory !== undefined && memoryBytes(c.maxmemory) < limit * 0.5) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxmemory'],
+          message: `${c.maxmemory} is less than half of the ${c.resources.limits.memory} memory limit; raise it, or leave maxmemory out to use three quarters of the limit`,
         });
       }
     }),
@@ -110,6 +122,13 @@ export function applicationAclRule(patterns: readonly string[]): string {
  */
 export const SENTINEL_CLIENT_RULE =
   '-@all allchannels +auth +hello +ping +client|setname +client|getname +client|id +role +sentinel|get-master-addr-by-name +sentinel|master +sentinel|replicas +sentinel|sentinels +sentinel|myid +subscribe +psubscribe +unsubscribe +punsubscribe';
+
+/** Redis's `maxmemory`: as configured, else three quarters of the memory limit (whole MiB). */
+export function maxmemoryBytes(c: { maxmemory?: string | undefined; resources: { limits: { memory: string } } }): number {
+  if (c.maxmemory !== undefined) return memoryBytes(c.maxmemory);
+  const MiB = 1024 ** 2;
+  return Math.floor((memoryBytes(c.resources.limits.memory) * 0.75) / MiB) * MiB;
+}
 
 /** What Redis's realizations know beyond the spec: the eviction policy a managed cache must apply too. */
 export interface RedisFacet {
@@ -146,7 +165,7 @@ export const redis = defineService({
       'auto-aof-rewrite-percentage 100',
       'auto-aof-rewrite-min-size 64mb',
       'save 3600 1 300 100 60 10000',
-      `maxmemory ${formatBinarySize(memoryBytes(c.maxmemory), { k: 'kb', m: 'mb', g: 'gb' })}`,
+      `maxmemory ${formatBinarySize(maxmemoryBytes(c), { k: 'kb', m: 'mb', g: 'gb' })}`,
       `maxmemory-policy ${c.maxmemoryPolicy}`,
       'tcp-keepalive 300',
       'loglevel notice',
