@@ -20,6 +20,7 @@ import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
+import { verifyConsumers } from './verify/consumers';
 import { verifyNats } from './verify/nats';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
@@ -42,6 +43,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyPostgres,
   verifyBlackbox,
   verifyShell,
+  verifyConsumers,
   verifyPrometheus,
   verifyTerraformMeta,
   verifyTerraform,
