@@ -216,13 +216,23 @@ describe('service specifics', () => {
 
   it('Redis maxmemory follows a changed memory limit (three quarters of it), and an explicit one far below the limit is refused', () => {
     const raised = prepare(
-      variant('staging', (i) => (i.services.redis = { resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } } })),
+      variant(
+        'staging',
+        (i) => (i.services.redis = { resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } } }),
+      ),
     );
     expect(literal(file(spec(raised, 'redis'), 'redis.conf').content)).toContain('maxmemory 3gb\n');
     expect(literal(file(spec(env('staging'), 'redis'), 'redis.conf').content)).toContain('maxmemory 1536mb\n');
     expect(() =>
       prepare(
-        variant('staging', (i) => (i.services.redis = { maxmemory: '1536Mi', resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } } })),
+        variant(
+          'staging',
+          (i) =>
+            (i.services.redis = {
+              maxmemory: '1536Mi',
+              resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } },
+            }),
+        ),
       ),
     ).toThrow(/services\.redis\.maxmemory: 1536Mi is less than half of the 4Gi memory limit; raise it, or leave maxmemory out/);
   });

@@ -142,4 +142,3 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
   }
   return out;
 }
-

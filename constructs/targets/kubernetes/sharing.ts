@@ -27,10 +27,24 @@ export function installedOperators(env: Environment): InstalledOperator[] {
   const has = (name: string) => env.specs.some((s) => s.name === name);
   return [
     ...(has('postgres') && t.operators.cloudnativePg.use === 'install'
-      ? [{ name: 'CloudNativePG', namespace: 'cnpg-system', path: 'target.operators.cloudnativePg', instead: "{ use: 'existing', namespace: 'cnpg-system' }" }]
+      ? [
+          {
+            name: 'CloudNativePG',
+            namespace: 'cnpg-system',
+            path: 'target.operators.cloudnativePg',
+            instead: "{ use: 'existing', namespace: 'cnpg-system' }",
+          },
+        ]
       : []),
     ...(has('elasticsearch') && t.operators.eck.use === 'install'
-      ? [{ name: 'ECK', namespace: 'elastic-system', path: 'target.operators.eck', instead: "{ use: 'existing', namespace: 'elastic-system' }" }]
+      ? [
+          {
+            name: 'ECK',
+            namespace: 'elastic-system',
+            path: 'target.operators.eck',
+            instead: "{ use: 'existing', namespace: 'elastic-system' }",
+          },
+        ]
       : []),
     ...(t.gateway?.implementation.install === 'envoy-gateway'
       ? [
