@@ -53,6 +53,13 @@ describe('the ECK operator (chart eck-operator)', () => {
     expect(op.depends_on).toEqual(['kubernetes_namespace_v1.namespace_eck']);
   });
 
+  it('runs restricted: the chart copies podSecurityContext into its pod, where RuntimeDefault seccomp goes', () => {
+    const ns = tfOf(staging).resource.kubernetes_namespace_v1!.namespace_eck.metadata;
+    expect(ns.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(ns.annotations?.['platform/pod-security-reason']).toBeUndefined();
+    expect(JSON.parse(op.values[0]).podSecurityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
   it("installs its CRDs and watches only the namespace the platform's Elasticsearch runs in", () => {
     const values = JSON.parse(op.values[0]);
     expect(values.installCRDs).toBe(true);
