@@ -35,6 +35,17 @@ export function dockerChecks(env: Environment): Issue[] {
         `and by ${other.decidedBy} (${other.spec.configPath} port ${other.port.name}); choose another port for one of them`,
     });
   }
+  // A consumer on one host is a set of containers on the platform network: no namespace, no pod labels.
+  env.consumers.forEach((c, i) => {
+    for (const field of ['namespace', 'podLabels'] as const) {
+      if (c[field] !== undefined) {
+        issues.push({
+          path: `consumers[${i}].${field}`,
+          message: `is for cluster targets; on the docker target an application joins the platform network and mounts the volume ${env.project}-${env.name}-consumer-${c.name}`,
+        });
+      }
+    }
+  });
   // What needs more nodes than its replicas (dedicated masters) cannot run on one host.
   for (const spec of env.specs) {
     const needs = spec.requirements?.cluster;
