@@ -11,15 +11,19 @@ export default {
     kind: 'kubernetes',
     cluster: { auth: 'kubeconfig', context: 'agent-platform-staging' },
     namespacePrefix: 'agent-platform',
-    storageClass: 'standard-rwo',
+    // No storageClass: the cluster's default class (GKE standard-rwo, EKS gp3, AKS managed-csi, ...).
     gateway: {
       domain: 'staging.agent-platform.example.com',
-      issuer: { kind: 'acme', email: 'platform-team@example.com' },
+      // A private CA through cert-manager: works on any cluster. For public certificates use
+      // { kind: 'acme', email: '<a real address>' } with a domain you own (docs/operations.md).
+      issuer: { kind: 'self-signed' },
     },
     gpu: {
-      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+      // Node Feature Discovery labels every node with an NVIDIA PCI device, on any provider.
+      nodeSelector: { 'feature.node.kubernetes.io/pci-10de.present': 'true' },
       tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
       devicePlugin: 'install',
+      featureDiscovery: true,
     },
   },
   backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'staging/terraform.tfstate', region: 'eu-west-1' },

@@ -63,6 +63,31 @@ export async function renderCatalogue(): Promise<string> {
     lines.push('');
   }
   lines.push(
+    '## What applications get',
+    '',
+    'Each consumer (`consumers` in an environment file; by default `apps`) gets its own identity in every service it uses,',
+    "never an administrator's: on Kubernetes ConfigMap `<service>-endpoint` (facts) and Secret `<service>-credentials` in its",
+    'namespace, and network policy admitting it on the client ports below only; on Docker the same as files in the volume',
+    '`<project>-<environment>-consumer-<name>` (`<service>/<fact>`, `<service>-credentials/<key>`). Shown for the consumer `apps`',
+    'with default access; docs/operations.md, "Applications", says how to ask for more or less.',
+    '',
+    '| Service | Client ports | Facts | Credentials | What they allow |',
+    '|---|---|---|---|---|',
+  );
+  for (const spec of dev.specs) {
+    const access = spec.consumers?.find((a) => a.consumer === 'apps');
+    if (!access) continue;
+    const ports = access.ports.map((n) => `${spec.containers.flatMap((c) => c.ports).find((p) => p.name === n)?.port} ${n}`).join(', ');
+    const keys = (o: Readonly<Record<string, unknown>>) =>
+      Object.keys(o)
+        .map((k) => `\`${k}\``)
+        .join(', ') || '-';
+    lines.push(
+      `| ${spec.component === spec.name ? spec.name : `${spec.component} (${spec.name})`} | ${ports} | ${keys(access.facts)} | ${keys(access.credentials)} | ${access.grants} |`,
+    );
+  }
+  lines.push('');
+  lines.push(
     '## Sizing profiles',
     '',
     'Defaults per profile (`environments/parse/profiles.ts`); environment files override per service.',

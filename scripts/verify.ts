@@ -25,6 +25,7 @@ import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyDockerDestroy } from './verify/docker-destroy';
 import { verifyJobFiles } from './verify/job-files';
+import { verifyConsumers } from './verify/consumers';
 import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
@@ -51,6 +52,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyShell,
   verifyJobFiles,
   verifyNeo4jHealth,
+  verifyConsumers,
   verifyMonitoring,
   verifyDockerApiProxy,
   verifyTerraformMeta,

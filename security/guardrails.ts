@@ -12,7 +12,7 @@ import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabiliti
 import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { containerSpecs } from '../constructs/targets';
-import { clusterChecks } from '../constructs/targets/kubernetes/checks';
+import { clusterChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
 import type { Environment, Issue } from '../environments/parse/load';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
@@ -170,6 +170,45 @@ export function checkEnvironment(env: Environment): Issue[] {
         }
       }
     }
+    // What applications receive: client ports, plain facts, and credentials scoped to them.
+    const clientPorts = new Set(spec.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'client').map((p) => p.name)));
+    for (const access of spec.consumers ?? []) {
+      const who = `consumer ${access.consumer}`;
+      if (!env.consumers.some((c) => c.name === access.consumer)) {
+        issues.push({ path: at(''), message: `${who} is not one of the environment's consumers` });
+      }
+      for (const p of access.ports) {
+        if (!clientPorts.has(p)) issues.push({ path: at(''), message: `${who}: port ${p} is not a client port of ${spec.name}` });
+      }
+      for (const [key, text] of Object.entries(access.facts)) {
+        if (referencesOf(text).some((r) => r.kind !== 'host' && r.kind !== 'peer')) {
+          issues.push({
+            path: at(''),
+            message: `${who}: fact ${key} carries a secret or a member's own name; facts are plain connection data`,
+          });
+        }
+      }
+      for (const [key, text] of Object.entries(access.credentials)) {
+        for (const r of referencesOf(text)) {
+          if (r.kind !== 'secret') {
+            issues.push({
+              path: at(''),
+              message: `${who}: credential ${key} carries a ${r.kind} reference; credentials are secrets and literals only`,
+            });
+            continue;
+          }
+          const secret = byName.get(r.service)?.secrets.find((x) => x.name === r.name);
+          if (r.service !== spec.name || (secret && (secret.audience ?? 'service') !== 'application')) {
+            issues.push({
+              path: at(''),
+              message: `${who}: credential ${key} uses ${r.service}/${r.name}, which is not an application's secret of ${spec.name}; admin credentials are never published`,
+            });
+          }
+          if ((r.form ?? 'value') !== 'value')
+            issues.push({ path: at(''), message: `${who}: credential ${key} must be the secret's value` });
+        }
+      }
+    }
     if (spec.cluster && spec.replicas < 2) issues.push({ path: at('replicas'), message: 'a cluster needs more than one member' });
     if (spec.cluster && (spec.cluster.maxUnavailable < 1 || spec.cluster.maxUnavailable >= spec.replicas)) {
       issues.push({
@@ -213,7 +252,7 @@ export function checkEnvironment(env: Environment): Issue[] {
       }
     }
   }
-  issues.push(...dockerChecks(env), ...awsChecks(env));
+  issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env));
   if (env.target.kind !== 'docker') issues.push(...clusterChecks(containerSpecs[env.target.kind](env)));
   return issues;
 }
@@ -236,6 +275,9 @@ const BUILTINS = new Set(['printf', 'echo', 'export', 'read', 'local']);
  */
 export function secretArguments(script: string, secretFiles: readonly string[]): string[] {
   const found: string[] = [];
+  // The script with every command substitution read so far blanked out, so an earlier `$(...)` on the
+  // same command line is one word, not a place where a command starts.
+  let masked = script;
   for (let i = script.indexOf('$('); i >= 0; i = script.indexOf('$(', i + 2)) {
     let depth = 0;
     let end = i + 1;
@@ -244,8 +286,9 @@ export function secretArguments(script: string, secretFiles: readonly string[]):
       else if (script[end] === ')' && --depth === 0) break;
     }
     const inner = script.slice(i + 2, end);
+    const before = masked.slice(0, i).replace(/"$/, '');
+    masked = `${masked.slice(0, i)}${'S'.repeat(end + 1 - i)}${masked.slice(end + 1)}`;
     if (!secretFiles.some((f) => inner.includes(f))) continue;
-    const before = script.slice(0, i).replace(/"$/, '');
     // A variable's value (NAME="$(...)", alone or as a command's environment): not an argument.
     const assigned = /(^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=$/.exec(before);
     if (assigned) continue;

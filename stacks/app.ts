@@ -14,6 +14,7 @@ import { EnvironmentStack } from './environment-stack';
 import { notesFor, warningsFor } from './warnings';
 import { memoryMebibytes } from '../constructs/spec/quantity';
 import { type PublishedAddress, publishedAddresses } from '../constructs/targets/docker/publishing';
+import { describeMigration, migrations } from './migrations';
 
 export interface StackSummary {
   readonly stack: string;
@@ -72,6 +73,10 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
   const rel = path.join('stacks', env.name, 'cdk.tf.json');
   const json = JSON.parse(fs.readFileSync(path.join(staging, rel), 'utf8')) as { resource?: Record<string, Record<string, unknown>> };
   const resources = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  // What the stack synthesized before in this output directory (the last diff or deploy from here).
+  const previousFile = path.join(outdir, rel);
+  const previous = fs.existsSync(previousFile) ? JSON.parse(fs.readFileSync(previousFile, 'utf8')) : undefined;
+  const moved = previous ? migrations(previous, json).map((m) => `${env.file}: migration: ${describeMigration(m)}`) : [];
   return {
     stack: env.name,
     target: env.target.kind,
@@ -79,7 +84,7 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     resources,
     memoryMiB: memoryMiB(env),
     file: path.join(outdir, rel),
-    warnings: warningsFor(env),
+    warnings: [...moved, ...warningsFor(env)],
     notes: notesFor(env, Object.keys(json.resource?.kubernetes_network_policy_v1 ?? {}).length),
     published: publishedAddresses(env),
   };

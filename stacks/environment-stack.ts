@@ -5,10 +5,26 @@
  */
 import * as path from 'node:path';
 import type { Environment } from '../environments/parse/load';
-import type { Backend } from '../environments/parse/schema';
+import type { Backend, TargetKind } from '../environments/parse/schema';
 import { type Construct, LocalBackend, S3Backend, TerraformStack } from '../constructs/providers/cdktf';
 import { renderers } from './renderers';
 import { stampLabels } from '../constructs/render/labels';
+
+/**
+ * The Terraform releases each target's stacks run on (`terraform.required_version`), so a plan with
+ * another release stops before it touches anything:
+ * - at least 1.11.0: S3-native state locking (`use_lockfile`) is generally available from 1.11;
+ * - below 1.12.0 where the kubernetes provider 2.38.0 runs (Kubernetes, and AWS for what it puts in
+ *   the cluster): from Terraform 1.12 the provider reports resource identities, and when a create's
+ *   rollout wait times out the resource keeps an empty identity, after which every plan fails with
+ *   "Unexpected Identity Change" (hashicorp/terraform-provider-kubernetes #2779; fixed in provider
+ *   3.2.1, whose prebuilt binding does not exist yet). docs/operations.md has the recovery.
+ */
+export const TERRAFORM_VERSIONS: { readonly [K in TargetKind]: string } = {
+  docker: '>= 1.11.0',
+  kubernetes: '>= 1.11.0, < 1.12.0',
+  aws: '>= 1.11.0, < 1.12.0',
+};
 
 export interface EnvironmentStackProps {
   readonly environment: Environment;
@@ -28,6 +44,7 @@ export class EnvironmentStack extends TerraformStack {
     super(scope, env.name);
     this.environment = env;
     configureBackend(this, env.name, env.backend, props.outdir ?? 'cdktf.out');
+    this.addOverride('terraform.required_version', TERRAFORM_VERSIONS[env.target.kind]);
     renderers[env.target.kind](this, env);
     // The environment's labels on every Kubernetes object, whoever built it.
     stampLabels(this, env.labels);

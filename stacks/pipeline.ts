@@ -8,6 +8,7 @@
 import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/parse/load';
 import { ConfigErrors } from '../environments/parse/discover';
 import { checkEnvironment } from '../security/guardrails';
+import { clusterOf, installedOperators } from '../constructs/targets/kubernetes/sharing';
 
 export { ConfigErrors };
 
@@ -33,7 +34,7 @@ export function prepareAll(sources: readonly EnvironmentSource[]): Environment[]
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new ConfigErrors(errors);
-  const clashes = [...sharedNames(envs), ...sharedState(envs)];
+  const clashes = [...sharedNames(envs), ...sharedState(envs), ...sharedCluster(envs)];
   if (clashes.length === 1) throw clashes[0];
   if (clashes.length > 1) throw new ConfigErrors(clashes);
   return envs;
@@ -74,4 +75,42 @@ function sharedState(envs: readonly Environment[]): ConfigError[] {
         ]
       : [];
   });
+}
+
+/**
+ * Environments on one cluster: each needs its own namespace prefix (its namespaces, PriorityClass,
+ * GatewayClass and issuers are named after it), and each operator is installed by one of them only
+ * (the others use it: its CRDs, webhooks and cluster roles exist once per cluster). The second
+ * environment is blamed, and the message names the first. (Two kubeconfig contexts for one cluster
+ * cannot be told apart here: docs/operations.md, "Sharing a cluster".)
+ */
+function sharedCluster(envs: readonly Environment[]): ConfigError[] {
+  const seen = new Map<string, Environment[]>();
+  const errors: ConfigError[] = [];
+  for (const env of envs) {
+    const cluster = clusterOf(env);
+    if (!cluster || env.target.kind !== 'kubernetes') continue;
+    const earlier = seen.get(cluster) ?? [];
+    const issues = [];
+    const prefix = env.target.namespacePrefix;
+    const samePrefix = earlier.find((e) => e.target.kind === 'kubernetes' && e.target.namespacePrefix === prefix);
+    if (samePrefix) {
+      issues.push({
+        path: 'target.namespacePrefix',
+        message: `"${prefix}" is also the namespace prefix of ${samePrefix.file} in the same cluster (${cluster}); each environment on a cluster needs its own`,
+      });
+    }
+    for (const op of installedOperators(env)) {
+      const installer = earlier.find((e) => installedOperators(e).some((o) => o.name === op.name));
+      if (installer) {
+        issues.push({
+          path: op.path,
+          message: `${op.name} is installed into ${op.namespace} by ${installer.file} in the same cluster (${cluster}); use that one here: ${op.path}: ${op.instead}`,
+        });
+      }
+    }
+    if (issues.length) errors.push(new ConfigError(env.file, issues));
+    seen.set(cluster, [...earlier, env]);
+  }
+  return errors;
 }

@@ -8,6 +8,7 @@
 import { awsWarnings } from '../constructs/targets/aws/checks';
 import { capabilitiesOf } from '../constructs/targets/capabilities';
 import { dockerWarnings } from '../constructs/targets/docker/warnings';
+import { gpuNotices } from '../constructs/targets/kubernetes/notices';
 import type { Environment } from '../environments/parse/load';
 
 export function warningsFor(env: Environment, today: Date = new Date()): string[] {
@@ -15,6 +16,7 @@ export function warningsFor(env: Environment, today: Date = new Date()): string[
     ...awsWarnings(env, today).map((w) => `${env.file}: ${w.path}: ${w.message}`),
     ...dockerWarnings(env).map((w) => `${env.file}: ${w.path}: ${w.message}`),
     ...env.specs.flatMap((spec) => (spec.notices ?? []).map((n) => `${env.file}: ${n.path}: ${n.message}`)),
+    ...gpuNotices(env).map((n) => `${env.file}: ${n}`),
   ];
 }
 

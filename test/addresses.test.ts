@@ -16,6 +16,8 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'docker_volume.alertmanager_data',
       'docker_volume.alloy_data',
       'docker_volume.alloy_docker-api',
+      // The default consumer's files (rewritten on every publish; no data of its own).
+      'docker_volume.consumer_apps',
       'docker_volume.elasticsearch_data',
       'docker_volume.garage_data',
       'docker_volume.garage_meta',
@@ -54,6 +56,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
     expect(addresses('random_password').sort()).toEqual([
       'random_password.alertmanager_admin-password',
       'random_password.elasticsearch_admin-password',
+      'random_password.elasticsearch_consumer-apps-password',
       'random_password.elasticsearch_elastic-password',
       'random_password.elasticsearch_exporter-password',
       'random_password.elasticsearch_kibana-system-password',
@@ -65,21 +68,33 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
+      // The default consumer's own credentials (consumers[].name names them: renaming a consumer rotates them).
+      'random_password.nats_consumer-apps-password',
       'random_password.nats_password',
       'random_password.neo4j_password',
+      'random_password.postgres_consumer-apps-password',
       'random_password.postgres_exporter-password',
       'random_password.postgres_password',
       'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
+      'random_password.rabbitmq_consumer-apps-password',
       'random_password.rabbitmq_password',
+      'random_password.redis_consumer-apps-password',
       'random_password.redis_password',
+    ]);
+    // The salt of RabbitMQ's password hashes (the definitions file), generated once per password.
+    expect(addresses('random_string').sort()).toEqual([
+      'random_string.rabbitmq_consumer-apps-password-salt',
+      'random_string.rabbitmq_password-salt',
     ]);
   });
 
   it('generated hex secrets (Garage: its RPC secret and the S3 key)', () => {
     expect(addresses('random_bytes').sort()).toEqual([
       'random_bytes.garage_access-key-id',
+      'random_bytes.garage_consumer-apps-access-key-id',
+      'random_bytes.garage_consumer-apps-secret-access-key',
       'random_bytes.garage_rpc-secret',
       'random_bytes.garage_secret-access-key',
     ]);
@@ -143,18 +158,18 @@ describe('stable Terraform addresses (production, AWS)', () => {
   it('generated credentials and the secrets that hold them', () => {
     expect(at('random_password').sort()).toEqual([
       'random_password.alertmanager_admin-password',
-      // In the cluster: Elasticsearch and Kibana (ECK), NATS (its three servers' routes too), Neo4j,
-      // Qdrant (generated once, like everywhere).
-      'random_password.elasticsearch_admin-password',
+      // In the cluster: Elasticsearch and Kibana (ECK: the elastic and exporter users), NATS (its three
+      // servers' routes too, and the default consumer's user), Neo4j, Qdrant (generated once, like everywhere).
+      'random_password.elasticsearch_consumer-apps-password',
       'random_password.elasticsearch_elastic-password',
       'random_password.elasticsearch_exporter-password',
-      'random_password.elasticsearch_kibana-system-password',
       'random_password.grafana_admin-password',
       'random_password.grafana_metrics-password',
       'random_password.grafana_secret-key',
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
+      'random_password.nats_consumer-apps-password',
       'random_password.nats_password',
       'random_password.nats_route-password',
       'random_password.neo4j_password',

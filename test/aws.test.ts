@@ -735,17 +735,29 @@ describe('in the cluster', () => {
   });
 
   it('managed endpoints as ConfigMaps, credentials as Secrets whose values are Terraform references', () => {
-    const cms = Object.fromEntries(Object.entries(res('kubernetes_config_map_v1')).filter(([k]) => k.endsWith('_endpoint')));
+    const cms = Object.fromEntries(
+      Object.entries(res('kubernetes_config_map_v1')).filter(([k]) => k.endsWith('_endpoint') && !k.startsWith('consumer_')),
+    );
     expect(Object.keys(cms).sort()).toEqual(['objectstore_endpoint', 'postgres_endpoint', 'rabbitmq_endpoint', 'redis_endpoint']);
     expect(cms.postgres_endpoint.data).toMatchObject({
       host: ref('aws_db_instance', 'postgres', 'address'),
       'password-secret-arn': ref('aws_db_instance', 'postgres', 'master_user_secret[0].secret_arn'),
     });
-    const secrets = Object.fromEntries(Object.entries(res('kubernetes_secret_v1')).filter(([k]) => k.endsWith('_credentials')));
+    const secrets = Object.fromEntries(
+      Object.entries(res('kubernetes_secret_v1')).filter(([k]) => k.endsWith('_credentials') && !k.startsWith('consumer_')),
+    );
     expect(Object.keys(secrets).sort()).toEqual(['rabbitmq_credentials', 'redis_credentials']);
     for (const s of Object.values(secrets)) {
       expect(s.data.password).toMatch(/^\$\{random_password\.[\w-]+\.result\}$/);
       expect(s.metadata.namespace).toBe('${kubernetes_namespace_v1.platform.metadata[0].name}');
+    }
+  });
+
+  it("the in-cluster services publish the default consumer's connection facts into the applications' namespace", () => {
+    const inCluster = env('production').specs.filter((x) => ['nats', 'neo4j', 'qdrant', 'ollama'].includes(x.name));
+    for (const spec of inCluster) {
+      const cm = res('kubernetes_config_map_v1')[`consumer_apps_${spec.component}_endpoint`];
+      expect(cm?.metadata, spec.name).toMatchObject({ name: `${spec.component}-endpoint`, namespace: 'platform' });
     }
   });
 

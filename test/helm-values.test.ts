@@ -28,6 +28,17 @@ const OPEN_MAPS: Readonly<Record<string, readonly string[]>> = {
   // podLabels, resources, tolerations, prometheus.monitor.enabled), the versions kube-prometheus-stack
   // 88.5.3 depends on.
   'kube-prometheus-stack': ['kube-state-metrics', 'prometheus-node-exporter', 'grafana.grafana.ini'],
+  // Security contexts the charts render verbatim (`toYaml`) into the pod and its containers, where the
+  // pod policy adds the fields `restricted` asks for (seccompProfile, runAsNonRoot, privileged):
+  // cloudnative-pg templates/deployment.yaml, eck-operator templates/statefulset.yaml (v3.5.0:49-52,
+  // 64-67), cert-manager's deployments (each component's `securityContext`/`containerSecurityContext`).
+  'cloudnative-pg': ['podSecurityContext', 'containerSecurityContext'],
+  'eck-operator': ['podSecurityContext', 'securityContext'],
+  'cert-manager': [
+    'securityContext',
+    'containerSecurityContext',
+    ...['webhook', 'cainjector', 'startupapicheck'].flatMap((c) => [`${c}.securityContext`, `${c}.containerSecurityContext`]),
+  ],
 };
 
 /**
@@ -73,13 +84,15 @@ export function unknownKeys(
   defaults: Record<string, unknown>,
   open: readonly string[] = [],
   at = '',
+  declared: ReadonlySet<string> = new Set(),
 ): string[] {
   return Object.entries(ours).flatMap(([key, value]) => {
     const p = at ? `${at}.${key}` : key;
-    if (!(key in defaults)) return [p];
+    // A key the chart's values.schema.json declares although values.yaml only documents it in a comment.
+    if (!(key in defaults)) return declared.has(p) ? [] : [p];
     const d = defaults[key];
     if (open.includes(p) || KUBERNETES_OBJECT.test(key) || d === null || (isMap(d) && Object.keys(d).length === 0)) return [];
-    if (isMap(value) && isMap(d)) return unknownKeys(value, d, open, p);
+    if (isMap(value) && isMap(d)) return unknownKeys(value, d, open, p, declared);
     if (isMap(value)) return [`${p} (a map where the chart has ${Array.isArray(d) ? 'a list' : typeof d})`];
     return [];
   });
@@ -157,6 +170,17 @@ function upstream(dir: string): Map<string, string> {
   return out;
 }
 
+/** Dotted value paths a chart's values.schema.json declares (cert-manager's `helm-values.<path>` definitions). */
+function schemaKeys(file: string): Set<string> {
+  if (!fs.existsSync(file)) return new Set();
+  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { $defs?: Record<string, unknown>; definitions?: Record<string, unknown> };
+  return new Set(
+    Object.keys(schema.$defs ?? schema.definitions ?? {})
+      .filter((k) => k.startsWith('helm-values.'))
+      .map((k) => k.slice('helm-values.'.length)),
+  );
+}
+
 describe('the values check itself', () => {
   const defaults = { image: { repository: 'x', tag: '' }, resources: {}, extraArgs: { a: 1 }, tolerations: [], affinity: null };
   it('finds misspelt keys, maps where scalars belong, and accepts keys below open maps', () => {
@@ -167,6 +191,8 @@ describe('the values check itself', () => {
     expect(unknownKeys({ resources: { limits: { cpu: '1' } }, affinity: { nodeAffinity: {} } }, defaults)).toEqual([]);
     expect(unknownKeys({ extraArgs: { b: 2 } }, defaults)).toEqual(['extraArgs.b']);
     expect(unknownKeys({ extraArgs: { b: 2 } }, defaults, ['extraArgs'])).toEqual([]);
+    expect(unknownKeys({ image: { digest: 'sha256:x' } }, defaults, [], '', new Set(['image.digest']))).toEqual([]);
+    expect(unknownKeys({ image: { digets: 'sha256:x' } }, defaults, [], '', new Set(['image.digest']))).toEqual(['image.digets']);
   });
 
   it('accepts the Kubernetes API’s keys below a security context or resources the chart passes through', () => {
@@ -195,7 +221,13 @@ describe.skipIf(!SHARED)('Helm values exist in the pinned charts (upstream copie
       expect(sub, `${copy} has no upstream copy`).toBeDefined();
       defaults[key] = deepMerge(parse(fs.readFileSync(sub!, 'utf8')) as Record<string, unknown>, defaults[key] as Record<string, unknown>);
     }
-    const unknown = unknownKeys(r.values, defaults, OPEN_MAPS[r.chart] ?? []);
+    const unknown = unknownKeys(
+      r.values,
+      defaults,
+      OPEN_MAPS[r.chart] ?? [],
+      '',
+      schemaKeys(path.join(path.dirname(file!), 'values.schema.json')),
+    );
     expect(unknown.filter((k) => !(TEMPLATE_KEYS[r.chart] ?? []).some((t) => k === t || k.startsWith(`${t}.`)))).toEqual([]);
   });
 });

@@ -227,7 +227,8 @@ describe('NATS: three servers with routes, clustered JetStream', () => {
 });
 
 describe('Redis: a primary, two replicas and three sentinels', () => {
-  const sentinelConf = configFile('redis', 'usr_local_etc_redis_sentinel.conf');
+  // A secret file: the applications' sentinel users carry password hashes.
+  const sentinelConf = secretFile('redis', 'usr_local_etc_redis_sentinel.conf');
   const redisConf = configFile('redis', 'usr_local_etc_redis_redis.conf');
   const script = configFile('redis', 'usr_local_bin_redis-member.sh');
 
@@ -250,8 +251,9 @@ describe('Redis: a primary, two replicas and three sentinels', () => {
     expect(script).toContain('"$SENTINEL_TEMPLATE" >"$conf"');
     expect(script).toContain('echo "sentinel auth-pass $MASTER_NAME $REDISCLI_AUTH"');
     expect(script).toContain('exec redis-server "$conf" --sentinel');
-    // The template itself holds no password.
-    expect(sentinelConf).not.toMatch(/pass|random_password/);
+    // The template itself holds no password: the applications' users carry hashes only.
+    expect(sentinelConf.replace(/\$\{sha256\(random_password\.[a-z0-9_-]+\.result\)\}/g, 'HASH')).not.toMatch(/pass|random_password/);
+    expect(sentinelConf).toContain('user apps on #${sha256(random_password.redis_consumer-apps-password.result)} -@all allchannels +auth');
   });
 
   it('replicas follow the primary the sentinels name (else member 0), authenticated by masterauth, announced by stable name', () => {
@@ -264,7 +266,7 @@ describe('Redis: a primary, two replicas and three sentinels', () => {
     expect(script).toContain('--replicaof');
     expect(script).toContain('--replica-announce-ip');
     expect(secretFile('redis', 'usr_local_etc_redis_auth.conf')).toBe(
-      'requirepass ${random_password.redis_password.result}\nmasterauth ${random_password.redis_password.result}\n',
+      'requirepass ${random_password.redis_password.result}\nmasterauth ${random_password.redis_password.result}\naclfile /usr/local/etc/redis/users.acl\n',
     );
     expect(redisConf).toContain('min-replicas-to-write 1\nmin-replicas-max-lag 10\n');
   });

@@ -11,7 +11,7 @@ import { prepare } from '../stacks/pipeline';
 import { parse } from 'yaml';
 import { connections } from '../constructs/render/kubernetes/connectivity';
 import type { PodGroup } from '../constructs/render/kubernetes/context';
-import { ACME_SOLVER_PORT, edgeValues, exposedPorts, type GatewayFacts } from '../constructs/render/kubernetes/edge';
+import { ACME_SOLVER_PORT, EDGE_IMAGE_DIGESTS, edgeValues, exposedPorts, type GatewayFacts } from '../constructs/render/kubernetes/edge';
 import { namespaceOf } from '../constructs/targets/kubernetes/naming';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { synthesize } from '../stacks/app';
@@ -23,6 +23,7 @@ const res = (t: { resource: Record<string, Record<string, any>> }, type: string)
 const values = (r: any) => JSON.parse(r.values[0]);
 const DOMAIN = 'staging.agent-platform.example.com';
 const EDGE = 'agent-platform-edge';
+const CHART = path.join(import.meta.dirname, '..', 'charts', 'platform-edge');
 const PROXIES = {
   'app.kubernetes.io/name': 'envoy',
   'app.kubernetes.io/component': 'proxy',
@@ -79,6 +80,22 @@ describe('releases, in order', () => {
     expect(res(tf, 'kubernetes_namespace_v1')['namespace_cert-manager'].metadata.labels['pod-security.kubernetes.io/enforce']).toBe(
       'restricted',
     );
+  });
+
+  it('pins the images of both by digest where one is known (every cert-manager image; the Envoy proxies)', () => {
+    const digest = /^sha256:[0-9a-f]{64}$/;
+    const cm = values(releases['operator_cert-manager']) as any;
+    for (const image of [cm.image, cm.webhook.image, cm.cainjector.image, cm.acmesolver.image, cm.startupapicheck.image]) {
+      expect(image.digest).toMatch(digest);
+    }
+    expect(
+      new Set([cm.image, cm.webhook.image, cm.cainjector.image, cm.acmesolver.image, cm.startupapicheck.image].map((i) => i.digest)).size,
+    ).toBe(5);
+    const eg = values(releases['operator_envoy-gateway']) as any;
+    expect(eg.global.images.envoyProxy.image).toMatch(/^docker\.io\/envoyproxy\/envoy:distroless-v1\.39\.0@sha256:[0-9a-f]{64}$/);
+    // The controller's digest was not found: it stays on the chart's tag, and says so.
+    expect(eg.deployment.envoyGateway.image).toBeUndefined();
+    expect(EDGE_IMAGE_DIGESTS.envoyGatewayController).toBeUndefined();
   });
 
   it('the local platform-edge chart in the edge namespace, through an asset, after both controllers', () => {
@@ -145,19 +162,68 @@ describe('hosts, routes and certificates (staging: Kibana and Grafana are the ex
     expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601', 'grafana:3000']);
   });
 
-  it('our GatewayClass for Envoy Gateway, and the Gateway whose certificates an ACME ClusterIssuer issues', () => {
+  it('our GatewayClass for Envoy Gateway, and the Gateway whose certificates a private CA issues (staging: any cluster)', () => {
     expect(v.gatewayClass).toEqual({
       create: true,
       name: 'agent-platform',
       controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
     });
-    expect(v.gateway).toEqual({ name: 'edge', issuer: { kind: 'ClusterIssuer', name: 'agent-platform-acme' } });
-    expect(v.acme).toEqual({
+    // A self-signed root and the CA Issuer signing with it, both in the edge namespace.
+    expect(v.gateway).toEqual({ name: 'edge', issuer: { kind: 'Issuer', name: 'agent-platform-ca' } });
+    expect(v.selfSigned).toEqual({ create: true, name: 'agent-platform-ca' });
+    expect(v.acme.create).toBe(false);
+    const template = fs.readFileSync(path.join(CHART, 'templates', 'selfsigned.yaml'), 'utf8');
+    expect(template).toContain('selfSigned: {}');
+    expect(template).toMatch(/isCA: true[\s\S]*issuerRef:[\s\S]*kind: Issuer\n\s+name: \{\{ \.Values\.selfSigned\.name \}\}-root/);
+    expect(template).toMatch(/ca:\n\s+secretName: \{\{ \.Values\.selfSigned\.name \}\}/);
+  });
+
+  it('an ACME ClusterIssuer for a domain the team owns: the contact e-mail is optional', () => {
+    const acme = (issuer: object) =>
+      edgeValues({
+        gateway: {
+          domain: 'platform.acme-corp.io',
+          issuer,
+          implementation: { install: 'envoy-gateway' },
+          installCertManager: true,
+        } as GatewayFacts,
+        prefix: 'agent-platform',
+        exposed: [],
+        labels: {},
+      }) as any;
+    const v2 = acme({ kind: 'acme', email: 'platform@acme-corp.io', server: 'https://acme-v02.api.letsencrypt.org/directory' });
+    expect(v2.gateway).toEqual({ name: 'edge', issuer: { kind: 'ClusterIssuer', name: 'agent-platform-acme' } });
+    expect(v2.acme).toEqual({
       create: true,
       name: 'agent-platform-acme',
-      email: 'platform-team@example.com',
+      email: 'platform@acme-corp.io',
       server: 'https://acme-v02.api.letsencrypt.org/directory',
     });
+    expect(v2.selfSigned.create).toBe(false);
+    expect(acme({ kind: 'acme', server: 'https://acme-v02.api.letsencrypt.org/directory' }).acme.email).toBe('');
+    expect(fs.readFileSync(path.join(CHART, 'templates', 'clusterissuer.yaml'), 'utf8')).toContain('{{- with .Values.acme.email }}');
+  });
+
+  it.each([
+    [
+      (i: any) => (i.target.gateway.issuer = { kind: 'acme', email: 'platform-team@example.com' }),
+      'target.gateway.issuer.email',
+      /reserved domain/,
+    ],
+    [
+      (i: any) => (i.target.gateway.issuer = { kind: 'acme' }),
+      'target.gateway.issuer.kind',
+      /ACME cannot issue certificates for staging\.agent-platform\.example\.com/,
+    ],
+  ])('ACME with a reserved domain or contact is refused at synth (%#)', (edit, field, says) => {
+    let message = '';
+    try {
+      prepare(variant('staging', edit));
+    } catch (e) {
+      message = String((e as Error).message);
+    }
+    expect(message).toMatch(new RegExp(`test/fixtures/staging\\.ts: ${field.replaceAll('.', '\\.')}: `));
+    expect(message).toMatch(says);
   });
 
   it('several external services: a host each, grants grouped by namespace (Kibana and the MinIO console)', () => {

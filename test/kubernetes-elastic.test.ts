@@ -53,6 +53,13 @@ describe('the ECK operator (chart eck-operator)', () => {
     expect(op.depends_on).toEqual(['kubernetes_namespace_v1.namespace_eck']);
   });
 
+  it('runs restricted: the chart copies podSecurityContext into its pod, where RuntimeDefault seccomp goes', () => {
+    const ns = tfOf(staging).resource.kubernetes_namespace_v1!.namespace_eck.metadata;
+    expect(ns.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(ns.annotations?.['platform/pod-security-reason']).toBeUndefined();
+    expect(JSON.parse(op.values[0]).podSecurityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
   it("installs its CRDs and watches only the namespace the platform's Elasticsearch runs in", () => {
     const values = JSON.parse(op.values[0]);
     expect(values.installCRDs).toBe(true);
@@ -143,7 +150,8 @@ describe('the custom resources (charts/platform-elastic)', () => {
 
   it('values reference Secrets by name only', () => {
     const names = [...esValues(staging).fileRealm, ...esValues(staging).roles, ...kbValues(staging).secureSettings];
-    expect(names).toHaveLength(4);
+    // Two platform users and the default consumer's, the roles, Kibana's keys.
+    expect(names).toHaveLength(5);
     // Plain names of Secrets this stack creates (each a dependency of the release).
     const created = Object.values<any>(synth(staging).tf.resource.kubernetes_secret_v1!).map((x) => x.metadata.name);
     for (const n of names) expect(created).toContain(n);
@@ -176,6 +184,14 @@ describe('the custom resources (charts/platform-elastic)', () => {
 describe('users and keys: generated values in Kubernetes Secrets', () => {
   const s = secrets(staging);
 
+  it("generates no password ECK does not use (the Docker target's file-realm administrator, kibana_system)", () => {
+    const generated = Object.keys(synth(staging).tf.resource.random_password!);
+    expect(generated).not.toContain('elasticsearch_admin-password');
+    expect(generated).not.toContain('elasticsearch_kibana-system-password');
+    expect(generated).toEqual(expect.arrayContaining(['elasticsearch_elastic-password', 'elasticsearch_exporter-password']));
+    expect(JSON.stringify(synth(staging).tf.resource)).not.toMatch(/elasticsearch_admin-password|kibana-system-password/);
+  });
+
   it('elastic is a file-realm superuser from a basic-auth Secret (so ECK makes no elastic-user Secret of its own)', () => {
     expect(s.elasticsearch_user_elastic_secret.type).toBe('kubernetes.io/basic-auth');
     expect(s.elasticsearch_user_elastic_secret.data).toEqual({
@@ -195,15 +211,24 @@ describe('users and keys: generated values in Kubernetes Secrets', () => {
   });
 
   it('the role is defined in roles.yml: cluster monitor and indices monitor, as on Docker', () => {
-    expect(s.elasticsearch_roles_secret.data['roles.yml']).toBe(EXPORTER_ROLE);
+    expect(s.elasticsearch_roles_secret.data['roles.yml'].startsWith(EXPORTER_ROLE)).toBe(true);
     expect(parse(EXPORTER_ROLE)).toEqual({
       prometheus_exporter: { cluster: ['monitor'], indices: [{ names: ['*'], privileges: ['monitor'] }] },
+    });
+    // Each consumer's role, as on Docker: its own indices only.
+    expect(parse(s.elasticsearch_roles_secret.data['roles.yml'])['app-apps']).toEqual({
+      cluster: ['monitor'],
+      indices: [{ names: ['apps-*'], privileges: ['create_index', 'read', 'write', 'view_index_metadata', 'manage'] }],
     });
   });
 
   it('the file realm takes both users and the roles Secret', () => {
     const v = esValues(staging);
-    expect(v.fileRealm).toEqual(['elasticsearch-user-elastic', 'elasticsearch-user-prometheus-exporter']);
+    expect(v.fileRealm).toEqual(['elasticsearch-user-elastic', 'elasticsearch-user-prometheus-exporter', 'elasticsearch-consumer-apps']);
+    expect(s.elasticsearch_consumer_apps_secret).toMatchObject({
+      type: 'kubernetes.io/basic-auth',
+      data: { username: 'apps', roles: 'app-apps', password: '${random_password.elasticsearch_consumer-apps-password.result}' },
+    });
     expect(v.roles).toEqual(['elasticsearch-roles']);
     expect(releases(staging).elasticsearch_eck.depends_on).toEqual(
       expect.arrayContaining([
@@ -281,7 +306,7 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
     expect(node.volumeClaimTemplates).toEqual([
       {
         metadata: { name: 'elasticsearch-data' },
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'standard-rwo' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } },
       },
     ]);
     expect(v.volumeClaimDeletePolicy).toBe('DeleteOnScaledownOnly');
@@ -296,8 +321,13 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
   it("clients reach ECK's HTTPS Service, <name>-es-http", () => {
     expect(realizationOf(s)).toBe(elasticsearch);
     expect(elasticsearch.serviceName!(s)).toBe('elasticsearch-es-http');
-    const args = tfOf(staging).resource.kubernetes_deployment_v1!.elasticsearch_exporter.spec.template.spec.container[0].args;
-    expect(args[0]).toBe(`--es.uri=https://elasticsearch-es-http.${DATA_NS}.svc:9200`);
+    // The exporter probes it: the scrape target is ECK's HTTPS Service, with the auth module from its file.
+    const metrics = elasticsearch.metricsOf!(s);
+    expect(metrics.path).toBe('/probe');
+    expect(metrics.params!.auth_module).toEqual(['platform']);
+    expect(metrics.params!.target).toEqual([
+      { kind: 'template', parts: ['https://', { kind: 'host', service: 'elasticsearch' }, ':9200'] },
+    ]);
   });
 });
 
@@ -311,14 +341,15 @@ describe('the exporter as its own Deployment', () => {
     expect(d.spec.replicas).toBe('1');
     expect(c.image).toBe(`${exporter.image.repository}:${exporter.image.tag}`);
     expect(c.args).toEqual([
-      `--es.uri=https://elasticsearch-es-http.${DATA_NS}.svc:9200`,
       '--es.ca=/etc/platform/ca/ca.crt',
+      '--config.file=/etc/elasticsearch-exporter/config.yml',
       '--es.all',
       '--es.indices',
       '--web.listen-address=:9114',
     ]);
-    expect(c.command.join(' ')).toContain('cat /run/secrets/elasticsearch-exporter-password');
-    expect(c.env).toEqual([{ name: 'ES_USERNAME', value: 'prometheus_exporter' }]);
+    // No password in its environment or command line: the auth module file holds it.
+    expect(c.command).toBeUndefined();
+    expect(c.env ?? []).toEqual([]);
   });
 
   it("ECK's CA for the HTTPS API, from <name>-es-http-certs-public", () => {
@@ -331,7 +362,10 @@ describe('the exporter as its own Deployment', () => {
 
   it('its password in its own Secret (never in the pod spec), a change rolls the pod', () => {
     const s = secrets(staging).elasticsearch_exporter_secret;
-    expect(Object.values(s.data)).toEqual(['${random_password.elasticsearch_exporter-password.result}']);
+    expect(Object.keys(s.data)).toEqual(['etc_elasticsearch-exporter_config.yml']);
+    expect(Object.values<string>(s.data)[0]).toBe(
+      'auth_modules:\n  platform:\n    type: userpass\n    userpass:\n      username: prometheus_exporter\n      password: "${random_password.elasticsearch_exporter-password.result}"\n',
+    );
     expect(d.spec.template.metadata.annotations['platform/secret-checksum']).toContain(
       'kubernetes_secret_v1.elasticsearch_exporter_secret.data',
     );
@@ -533,6 +567,8 @@ describe('network policy around ECK', () => {
     expect(from(p.elasticsearch_ingress)).toEqual([
       { from: [pods(ES)], ports: ['9200', '9300'] },
       { from: [pods(KB)], ports: ['9200'] },
+      // The default consumer's namespace, on the client port.
+      { from: [ns('agent-platform-apps')], ports: ['9200'] },
       { from: [ns(ECK_NAMESPACE)], ports: ['9200'] },
       { from: [pods(EXPORTER)], ports: ['9200'] },
     ]);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Environment } from '../environments/parse/load';
-import { env, everyEnvironment, synth } from './helpers';
+import { prepare } from '../stacks/pipeline';
+import { env, everyEnvironment, synth, variant } from './helpers';
 import { type Pod, evaluate, podOf } from './network-policy';
 import { SCRAPER_LABELS } from '../constructs/targets/kubernetes/naming';
 import { scrapedPorts } from '../constructs/render/kubernetes/connectivity';
@@ -212,5 +213,123 @@ describe('network policy of the staging fixture, exactly', () => {
     const kibana = podOf(servers.find((g) => g.service === 'kibana')!);
     expect(canReach(kibana, redis, 6379)).toBe(false);
     expect(canReach(redis, kibana, 5601)).toBe(false);
+  });
+});
+
+/**
+ * Consumers: an application pod reaches exactly the client ports of the services it uses (their
+ * server pods), nothing else of the platform, in every cluster environment and in a fixture with
+ * several consumers (one limited to some services, one selected by pod labels in an existing namespace).
+ */
+function consumersReach(e: Environment) {
+  const { platform, canReach, groups } = setting(e);
+  const consumers = e.consumers;
+  describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name) => {
+    const placement = platform.consumers.find((r) => r.consumer.name === name)?.consumer;
+    const used = new Set(e.specs.filter((x) => (x.consumers ?? []).some((a) => a.consumer === name)).map((x) => x.name));
+    const inCluster = new Set(groups.map((g) => g.service));
+    const pod: Pod = placement
+      ? { id: `${name} app`, namespace: placement.namespace, labels: { ...placement.podLabels, app: 'x' } }
+      : { id: `${name} app`, namespace: 'nowhere', labels: {} };
+
+    it('uses every service it asked for that runs in the cluster', () => {
+      for (const service of used) if (inCluster.has(service)) expect(placement, service).toBeDefined();
+    });
+
+    it('reaches exactly the client ports of the services it uses (their server pods), no other port or pod of the platform', () => {
+      for (const g of groups) {
+        const spec = e.specs.find((x) => x.name === g.service);
+        const access = spec?.consumers?.find((a) => a.consumer === name);
+        const open = new Set(
+          g.role === 'server' && access
+            ? access.ports.map((p) => spec!.containers.flatMap((c) => c.ports).find((x) => x.name === p)!.port)
+            : [],
+        );
+        for (const p of g.ports) {
+          expect(canReach(pod, podOf(g), p.port, p.protocol), `${name} -> ${g.id}:${p.port} (${p.purpose})`).toBe(open.has(p.port));
+          if (open.has(p.port)) expect(p.purpose, `${g.id}:${p.port}`).toBe('client');
+        }
+      }
+    });
+
+    it('its namespace neighbours without its pod labels reach nothing', () => {
+      if (!placement || Object.keys(placement.podLabels).length === 0) return;
+      const neighbour: Pod = { id: 'neighbour', namespace: placement.namespace, labels: { app: 'other' } };
+      for (const g of groups)
+        for (const p of g.ports) expect(canReach(neighbour, podOf(g), p.port, p.protocol), `${g.id}:${p.port}`).toBe(false);
+    });
+  });
+}
+
+describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('consumers, evaluated (%s)', (_label, e) => consumersReach(e));
+
+describe('consumers, evaluated (staging with several consumers)', () => {
+  const several = prepare(
+    variant('staging', (i) => {
+      i.consumers = [
+        {
+          name: 'orders',
+          services: { postgres: {}, nats: { subjects: ['orders.>'] } },
+          namespace: { name: 'shop', create: false },
+          podLabels: { 'app.kubernetes.io/name': 'orders' },
+        },
+        { name: 'search', services: { elasticsearch: { indices: ['search-*'] }, qdrant: {} } },
+        { name: 'batch' },
+      ];
+    }),
+  );
+  consumersReach(several);
+
+  it('a consumer limited to some services reaches none of the others', () => {
+    const { platform, canReach, servers } = setting(several);
+    const orders: Pod = { id: 'orders', namespace: 'shop', labels: { 'app.kubernetes.io/name': 'orders' } };
+    const reached = servers.flatMap((g) =>
+      g.ports.filter((p) => canReach(orders, podOf(g), p.port, p.protocol)).map((p) => `${g.service}:${p.port}`),
+    );
+    expect(reached.sort()).toEqual(['nats:4222', 'postgres:5432']);
+    expect(
+      platform.consumers
+        .filter((r) => r.consumer.name === 'search')
+        .map((r) => r.service)
+        .sort(),
+    ).toEqual(['elasticsearch', 'qdrant']);
+  });
+});
+
+describe('the cluster assumptions, from config: DNS and the API server', () => {
+  it('NodeLocal DNSCache or GKE Cloud DNS: their addresses on port 53 (UDP and TCP) only, the DNS pods as configured', () => {
+    const e = prepare(
+      variant('staging', (i) => {
+        i.target.dns = {
+          pods: { namespace: 'kube-system', podLabels: { 'k8s-app': 'node-local-dns' } },
+          addresses: ['169.254.20.10/32', '169.254.169.254/32'],
+        };
+      }),
+    );
+    const { canReach, servers } = setting(e);
+    const redis = podOf(servers.find((g) => g.service === 'redis')!);
+    const cache: Pod = { id: 'node-local-dns', namespace: '', labels: {}, ip: '169.254.20.10' };
+    const metadata: Pod = { id: 'GKE metadata server', namespace: '', labels: {}, ip: '169.254.169.254' };
+    for (const resolver of [cache, metadata]) {
+      expect(canReach(redis, resolver, 53, 'UDP'), resolver.id).toBe(true);
+      expect(canReach(redis, resolver, 53, 'TCP'), resolver.id).toBe(true);
+      expect(canReach(redis, resolver, 80), resolver.id).toBe(false);
+    }
+    expect(canReach(redis, { id: 'nodelocal pod', namespace: 'kube-system', labels: { 'k8s-app': 'node-local-dns' } }, 53, 'UDP')).toBe(
+      true,
+    );
+    expect(canReach(redis, { id: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }, 53, 'UDP')).toBe(false);
+    // Without the setting, neither address is a resolver.
+    const plain = setting(env('staging'));
+    expect(plain.canReach(podOf(plain.servers.find((g) => g.service === 'redis')!), cache, 53, 'UDP')).toBe(false);
+  });
+
+  it("the operators' instances reach the API server at the configured addresses only (443 and 6443)", () => {
+    const e = prepare(variant('staging', (i) => (i.target.apiServerCidrs = ['10.0.0.1/32'])));
+    const { canReach, servers } = setting(e);
+    const pg = podOf(servers.find((g) => g.service === 'postgres')!);
+    expect(canReach(pg, { id: 'api', namespace: '', labels: {}, ip: '10.0.0.1' }, 6443)).toBe(true);
+    expect(canReach(pg, { id: 'api', namespace: '', labels: {}, ip: '10.0.0.1' }, 443)).toBe(true);
+    expect(canReach(pg, { id: 'elsewhere', namespace: '', labels: {}, ip: '10.0.0.2' }, 6443)).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import { DEVICE_PLUGIN_NAMESPACE } from '../constructs/render/kubernetes/nvidia-
 import { ollama as realization, pullScript } from '../constructs/render/kubernetes/ollama';
 import { ConfigError } from '../environments/parse/load';
 import { env, spec, synth, variant } from './helpers';
+import { warningsFor } from '../stacks/warnings';
 
 const staging = env('staging');
 const { tf } = synth(staging);
@@ -34,6 +35,9 @@ describe('models pulled before the server is ready', () => {
     expect(init.image).toBe(main.image);
     expect(envOf(init)).toMatchObject({ OLLAMA_HOST: '127.0.0.1:11434', OLLAMA_MODELS: '/var/lib/ollama/models', HOME: '/var/lib/ollama' });
     expect(envOf(main).OLLAMA_HOST).toBe('0.0.0.0:11434');
+    // No GPU for the pull: the image's NVIDIA_VISIBLE_DEVICES=all would hand it every GPU of the node.
+    expect(envOf(init).NVIDIA_VISIBLE_DEVICES).toBe('void');
+    expect(init.resources.limits['nvidia.com/gpu']).toBeUndefined();
     const script = init.command[2];
     expect(init.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(script).toContain('ollama serve >/tmp/ollama-serve.log 2>&1 &');
@@ -61,7 +65,7 @@ describe('models pulled before the server is ready', () => {
     expect(claim.spec).toMatchObject({
       access_modes: ['ReadWriteOnce'],
       resources: { requests: { storage: '100Gi' } },
-      storage_class_name: 'standard-rwo',
+      // The cluster's default storage class (none named).
     });
     expect(sts.spec.persistent_volume_claim_retention_policy).toEqual([{ when_deleted: 'Retain', when_scaled: 'Retain' }]);
   });
@@ -71,10 +75,20 @@ describe('models pulled before the server is ready', () => {
     expect(init.resources.requests).toEqual(main.resources.requests);
   });
 
-  it('the deploy waits for the pull: the rollout time limit includes the pull’s', () => {
-    const minutes = parseInt(sts.timeouts.create, 10);
-    expect(minutes).toBeGreaterThan(120);
-    expect(sts.wait_for_rollout).toBe(true);
+  it('the apply does not wait for a GPU workload (there may be no GPU node): synth says so, and what happens', () => {
+    expect(sts.wait_for_rollout).toBe(false);
+    const [notice] = warningsFor(staging).filter((w) => w.includes('services.ollama'));
+    expect(notice).toMatch(/needs 1 GPU per member on nodes with feature\.node\.kubernetes\.io\/pci-10de\.present=true/);
+    expect(notice).toMatch(/does not wait \(target\.gpu\.waitForRollout\): without such nodes its pods stay Pending/);
+    expect(notice).toContain('kubectl -n agent-platform-ai rollout status statefulset/ollama');
+  });
+
+  it('where the environment says GPU nodes are there, the apply waits for the pull: the rollout time limit includes it', () => {
+    const waiting = synth(prepare(variant('staging', (i) => (i.target.gpu.waitForRollout = true)))).tf;
+    const s = res(waiting, 'kubernetes_stateful_set_v1').ollama;
+    expect(s.wait_for_rollout).toBe(true);
+    expect(parseInt(s.timeouts.create, 10)).toBeGreaterThan(120);
+    expect(warningsFor(prepare(variant('staging', (i) => (i.target.gpu.waitForRollout = true)))).join('\n')).not.toContain('GPU');
   });
 
   it('the pods may reach the internet on 443 (the spec’s declared egress), and nothing else outside', () => {
@@ -87,7 +101,7 @@ describe('models pulled before the server is ready', () => {
 describe('GPU scheduling from the environment', () => {
   it('an nvidia.com/gpu limit on the server, the GPU nodes’ selector and tolerations on the pod', () => {
     expect(main.resources.limits['nvidia.com/gpu']).toBe('1');
-    expect(pod.node_selector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    expect(pod.node_selector).toEqual({ 'feature.node.kubernetes.io/pci-10de.present': 'true' });
     expect(pod.toleration).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
@@ -120,23 +134,47 @@ describe('the NVIDIA device plugin (devicePlugin: install)', () => {
     ]);
   });
 
-  it('on the GPU nodes only: node affinity replaced by their selector (nodes without NFD labels match it)', () => {
-    expect(values.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+  it('on the GPU nodes only: node affinity replaced by their selector (the label Node Feature Discovery sets)', () => {
+    expect(values.nodeSelector).toEqual({ 'feature.node.kubernetes.io/pci-10de.present': 'true' });
     expect(values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
-      { matchExpressions: [{ key: 'nvidia.com/gpu.present', operator: 'In', values: ['true'] }] },
+      { matchExpressions: [{ key: 'feature.node.kubernetes.io/pci-10de.present', operator: 'In', values: ['true'] }] },
     ]);
-    expect(JSON.stringify(values)).not.toContain('feature.node.kubernetes.io');
     expect(values.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
-  it('MOFED, GDS and GDRCopy off; fails on a node without a usable driver; no feature discovery', () => {
+  it('MOFED, GDS and GDRCopy off; fails on a node without a usable driver; feature discovery on every node, GPU taints tolerated', () => {
     expect(values).toMatchObject({
       mofedEnabled: false,
       gdsEnabled: false,
       gdrcopyEnabled: false,
       failOnInitError: true,
-      gfd: { enabled: false },
+      gfd: { enabled: true },
     });
+    // NFD's workers run on every node (no selector), tolerating the chart's own taints and the GPU nodes'.
+    expect(values.nfd.worker.tolerations).toEqual([
+      { key: 'node-role.kubernetes.io/master', operator: 'Equal', value: '', effect: 'NoSchedule' },
+      { key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' },
+      { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    const plain = JSON.parse(
+      res(
+        synth(
+          prepare(
+            variant(
+              'staging',
+              (i) => (
+                (i.target.gpu.featureDiscovery = false),
+                (i.target.gpu.nodeSelector = { 'cloud.google.com/gke-accelerator': 'nvidia-l4' })
+              ),
+            ),
+          ),
+        ).tf,
+        'helm_release',
+      ).nvidia_device_plugin.values[0],
+    );
+    expect(plain.gfd).toEqual({ enabled: false });
+    expect(plain.nfd).toBeUndefined();
+    expect(JSON.stringify(plain)).not.toContain('feature.node.kubernetes.io');
   });
 
   it('refused without a GPU node selector: it would run on every node', () => {
@@ -148,8 +186,33 @@ describe('the NVIDIA device plugin (devicePlugin: install)', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect(String((err as Error).message)).toMatch(
-      /test\/fixtures\/staging\.ts: target\.gpu\.nodeSelector: must name the GPU nodes' label/,
+      /test\/fixtures\/staging\.ts: target\.gpu\.nodeSelector: must name a label the GPU nodes carry/,
     );
+  });
+
+  it('refuses nvidia.com/gpu.present with the plugin this stack installs: only the GPU Operator sets it', () => {
+    let err: unknown;
+    try {
+      prepare(variant('staging', (i) => (i.target.gpu.nodeSelector = { 'nvidia.com/gpu.present': 'true' })));
+    } catch (e) {
+      err = e;
+    }
+    expect(String((err as Error).message)).toMatch(
+      /target\.gpu\.nodeSelector\.nvidia\.com\/gpu\.present: is set only by the NVIDIA GPU Operator/,
+    );
+    // Where the GPU Operator runs (devicePlugin: 'present'), it is the right label.
+    expect(() =>
+      prepare(
+        variant(
+          'staging',
+          (i) => (
+            (i.target.gpu.nodeSelector = { 'nvidia.com/gpu.present': 'true' }),
+            (i.target.gpu.devicePlugin = 'present'),
+            (i.target.gpu.featureDiscovery = false)
+          ),
+        ),
+      ),
+    ).not.toThrow();
   });
 });
 

@@ -42,6 +42,25 @@ describe('kubernetes and helm resources in the forms the pinned providers read b
     expect(workloads.length).toBeGreaterThan(10);
   });
 
+  it('every stack names the Terraform releases it runs on; where the kubernetes provider 2.38.0 runs, none from 1.12 (its identity bug)', () => {
+    const satisfies = (constraint: string, version: string) =>
+      constraint.split(',').every((c) => {
+        const [, op, v] = /^\s*(>=|<)\s*(\S+)\s*$/.exec(c)!;
+        const cmp = version
+          .split('.')
+          .map(Number)
+          .reduce((d, x, i) => d || x - Number(v!.split('.')[i]), 0);
+        return op === '>=' ? cmp >= 0 : cmp < 0;
+      });
+    for (const [file, tf] of stacks) {
+      const constraint = tf.terraform.required_version as string;
+      expect(constraint, file).toMatch(/^>= 1\.11\.0/);
+      expect(satisfies(constraint, '1.11.4'), file).toBe(true);
+      const usesKubernetes = Object.keys(tf.resource ?? {}).some((t) => t.startsWith('kubernetes_') || t === 'helm_release');
+      for (const v of ['1.12.0', '1.13.3', '1.14.0']) expect(satisfies(constraint, v), `${file} on ${v}`).toBe(!usesKubernetes);
+    }
+  });
+
   it('nothing needs the cluster at plan time: no kubernetes_manifest, no kubernetes data source, versioned resources only', () => {
     for (const [file, tf] of k8sStacks) {
       const types = Object.keys(tf.resource);
@@ -124,7 +143,9 @@ describe('kubernetes and helm resources in the forms the pinned providers read b
     for (const [where, r] of resources('kubernetes_stateful_set_v1')) {
       expect(r.spec.revision_history_limit, where).toBeGreaterThan(0);
       expect(r.spec.update_strategy, where).toEqual([{ type: 'RollingUpdate', rolling_update: [{ partition: 0 }] }]);
-      expect(r.wait_for_rollout, where).toBe(true);
+      // Every workload waits for its rollout, except GPU workloads where the environment says not to.
+      const gpu = (r.spec.template.spec.container ?? []).some((c: any) => c.resources?.limits?.['nvidia.com/gpu']);
+      if (!gpu) expect(r.wait_for_rollout, where).toBe(true);
       for (const vct of r.spec.volume_claim_template ?? []) {
         expect(vct.spec.storage_class_name, where).not.toBe('');
         expect(vct.metadata.namespace, where).toBeUndefined();

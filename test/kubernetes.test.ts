@@ -114,7 +114,8 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
     expect(
       r.kubernetes_stateful_set_v1![name].spec.volume_claim_template.map((v: any) => [v.metadata.name, v.spec.resources.requests.storage]),
     ).toEqual(spec.volumes.map((v) => [v.name, canonicalMemory(v.size)]));
-    for (const v of r.kubernetes_stateful_set_v1![name].spec.volume_claim_template) expect(v.spec.storage_class_name).toBe('standard-rwo');
+    // No storage class: the cluster's default one (a provider's class would leave claims Pending elsewhere).
+    for (const v of r.kubernetes_stateful_set_v1![name].spec.volume_claim_template) expect(v.spec.storage_class_name).toBeUndefined();
   });
 
   for (const c of spec.containers) {
@@ -255,7 +256,7 @@ describe('Kubernetes specifics', () => {
     expect(values.cluster).toMatchObject({
       instances: 1,
       imageName: 'ghcr.io/cloudnative-pg/postgresql:18.6-minimal-trixie',
-      storage: { size: '50Gi', storageClass: 'standard-rwo' },
+      storage: { size: '50Gi' },
       enableSuperuserAccess: false,
       initdb: { database: 'platform', owner: 'platform', secret: { name: 'postgres-app' } },
       postgresql: {
@@ -265,6 +266,7 @@ describe('Kubernetes specifics', () => {
     expect(values.cluster.roles.map((x: any) => [x.name, x.passwordSecret.name])).toEqual([
       ['platform', 'postgres-app'],
       ['prometheus_exporter', 'postgres-exporter'],
+      ['apps', 'postgres-consumer-apps'],
     ]);
     expect(values.cluster.postgresql.parameters.listen_addresses).toBeUndefined();
     expect(r.kubernetes_secret_v1!.postgres_app_secret).toMatchObject({
@@ -275,7 +277,7 @@ describe('Kubernetes specifics', () => {
 
   it('GPU work lands on the GPU nodes with the device plugin installed first', () => {
     const o = r.kubernetes_stateful_set_v1!.ollama.spec.template.spec;
-    expect(o.node_selector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    expect(o.node_selector).toEqual({ 'feature.node.kubernetes.io/pci-10de.present': 'true' });
     expect(o.toleration).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(o.container[0].resources.limits['nvidia.com/gpu']).toBe('1');
     expect(r.kubernetes_stateful_set_v1!.ollama.depends_on).toContain('helm_release.nvidia_device_plugin');

@@ -83,11 +83,11 @@ describe('Docker: host and container metrics, the log shipper', () => {
     expect(dev.specs.map((s) => s.name)).not.toContain('dcgm-exporter');
     const gpu = prepare(
       variant('development', (i) => {
-        i.target.gpu = true;
-        i.services.ollama.gpus = 1;
+        i.target.gpu = 2;
+        i.services.ollama.gpus = 2;
       }),
     );
-    expect(spec(gpu, 'dcgm-exporter').containers[0]!.gpus).toBe(1);
+    expect(spec(gpu, 'dcgm-exporter').containers[0]!.gpus).toBe(2);
   });
 });
 
@@ -115,7 +115,7 @@ describe('Kubernetes: the charts', () => {
     const v = values(releases.monitoring_loki);
     expect(v).toMatchObject({
       deploymentMode: 'Monolithic',
-      singleBinary: { replicas: 1, persistence: { enabled: true, size: '50Gi', storageClass: 'standard-rwo' } },
+      singleBinary: { replicas: 1, persistence: { enabled: true, size: '50Gi' } },
       read: { replicas: 0 },
       write: { replicas: 0 },
       backend: { replicas: 0 },
@@ -125,6 +125,8 @@ describe('Kubernetes: the charts', () => {
       lokiCanary: { enabled: false },
     });
     expect(v.loki).toMatchObject({ auth_enabled: false, storage: { type: 'filesystem' }, commonConfig: { replication_factor: 1 } });
+    // Staging names no storage class: the cluster's default one, as every other volume.
+    expect(v.singleBinary.persistence.storageClass).toBeUndefined();
   });
 
   it('Alloy is a DaemonSet on every node reading logs through the Kubernetes API, restricted (no hostPath, its own user)', () => {
@@ -142,7 +144,8 @@ describe('Kubernetes: the charts', () => {
     expect(releases.monitoring_dcgm_exporter.namespace).toBe('agent-platform-node-agents');
     const dcgm = values(releases.monitoring_dcgm_exporter);
     expect(dcgm).toMatchObject({
-      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+      // The GPU nodes as the environment names them (staging: NFD's NVIDIA PCI label).
+      nodeSelector: { 'feature.node.kubernetes.io/pci-10de.present': 'true' },
       tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
       securityContext: { runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
       serviceMonitor: { enabled: false },
@@ -185,7 +188,17 @@ describe('AWS: managed services through CloudWatch, logs in S3, through Pod Iden
     const exporter = awsMonitored(prod).inCluster.find((s) => s.name === CLOUDWATCH_EXPORTER)!;
     const config = JSON.parse(exporter.containers[0]!.files[0]!.content as string);
     expect(config.discovery.jobs.map((j: any) => j.type).sort()).toEqual(
-      ['AWS/AmazonMQ', 'AWS/ApplicationELB', 'AWS/ES', 'AWS/ElastiCache', 'AWS/NetworkELB', 'AWS/RDS'].sort(),
+      ['AWS/AmazonMQ', 'AWS/ApplicationELB', 'AWS/ElastiCache', 'AWS/NetworkELB', 'AWS/RDS'].sort(),
+    );
+    // Elasticsearch runs in the cluster (its exporter is scraped); OpenSearch, when asked for, through CloudWatch.
+    const opensearch = prepare(
+      variant('production', (i) => {
+        i.target.managed.elasticsearch = { mode: 'managed', instanceType: 'r6g.large.search' };
+      }),
+    );
+    const withOpensearch = awsMonitored(opensearch).inCluster.find((s) => s.name === CLOUDWATCH_EXPORTER)!;
+    expect(JSON.parse(withOpensearch.containers[0]!.files[0]!.content as string).discovery.jobs.map((j: any) => j.type)).toContain(
+      'AWS/ES',
     );
     for (const j of config.discovery.jobs) {
       expect(j.searchTags).toEqual([
@@ -240,7 +253,12 @@ describe('AWS: managed services through CloudWatch, logs in S3, through Pod Iden
   });
 
   it('Loki keeps its chunks in the environment’s bucket (TLS only, private, encrypted, expiring after the retention), reached through Pod Identity', () => {
-    expect(r.aws_s3_bucket!.monitoring_logs.bucket).toBe('agent-platform-production-monitoring-logs');
+    // Named as the catalogue's buckets: the account id makes the global name one nobody else holds.
+    expect(r.aws_s3_bucket!.monitoring_logs.bucket).toBe('agent-platform-production-monitoring-logs-111122223333');
+    const noAccount = synth(prepare(variant('production', (i) => delete i.target.accountId))).tf.resource;
+    expect(noAccount.aws_s3_bucket!.monitoring_logs.bucket).toBe(
+      'agent-platform-production-monitoring-logs-${random_id.monitoring_logs_suffix.hex}',
+    );
     expect(r.aws_s3_bucket_public_access_block!.monitoring_logs).toMatchObject({ block_public_acls: true, restrict_public_buckets: true });
     expect(r.aws_s3_bucket_lifecycle_configuration!.monitoring_logs.rule[0]).toMatchObject({
       id: 'expire-past-retention',
@@ -250,9 +268,9 @@ describe('AWS: managed services through CloudWatch, logs in S3, through Pod Iden
     expect(loki.loki.storage).toEqual({
       type: 's3',
       bucketNames: {
-        chunks: 'agent-platform-production-monitoring-logs',
-        ruler: 'agent-platform-production-monitoring-logs',
-        admin: 'agent-platform-production-monitoring-logs',
+        chunks: 'agent-platform-production-monitoring-logs-111122223333',
+        ruler: 'agent-platform-production-monitoring-logs-111122223333',
+        admin: 'agent-platform-production-monitoring-logs-111122223333',
       },
       s3: { region: 'eu-west-1' },
     });

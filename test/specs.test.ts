@@ -18,7 +18,6 @@ import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
 import { parseCidr } from '../environments/parse/network';
 import { SECRET_ENV, checkEnvironment, secretArguments } from '../security/guardrails';
-import { PASSWORD_APPLIED } from '../constructs/services/rabbitmq';
 
 const shellHealthOf = (script: string) => ['sh', '-c', script];
 
@@ -210,6 +209,9 @@ describe('secret file contents on command lines', () => {
     expect(secretArguments(`(umask 077 && printf '%s' "$(cat ${auth})" >"$f") && wget --config="$f" x`, [auth])).toEqual([]);
     expect(secretArguments(`PASS="$(cat ${auth})" exec server`, [auth])).toEqual([]);
     expect(secretArguments(`wget "$(cat /etc/hosts)"`, [auth])).toEqual([]);
+    // Two substitutions as one builtin's arguments: the first is a word, not where a command starts.
+    expect(secretArguments(`printf '%s %s' "$(cat ${auth})" "$(cat ${auth})" | mc admin user add x`, [auth])).toEqual([]);
+    expect(secretArguments(`printf '%s' "$(cat /etc/hosts)" && mc x --user "$(cat ${auth})"`, [auth])).toEqual(['mc']);
   });
 
   it('refuses a spec whose health check does it, naming the command', () => {
@@ -244,7 +246,11 @@ describe('service specifics', () => {
     expect(conf).toContain('http: 0.0.0.0:8222');
     expect(conf).toContain('include "auth.conf"');
     const auth = path(nats, '/etc/nats/auth.conf');
-    expect(referencesOf(auth.content)).toEqual([{ ...secretRef('nats', 'password'), form: 'bcrypt' }]);
+    // The administrator, then each consumer (development has the default one, `apps`): bcrypt hashes only.
+    expect(referencesOf(auth.content)).toEqual([
+      { ...secretRef('nats', 'password'), form: 'bcrypt' },
+      { ...secretRef('nats', 'consumer-apps-password'), form: 'bcrypt' },
+    ]);
     expect(auth.mode).toBe(0o440);
     expect(nats.containers[0]!.health.exec.join(' ')).toContain('/healthz?js-enabled-only=true');
     expect(nats.metrics).toMatchObject({ container: 'exporter', port: 7777, source: 'exporter' });
@@ -258,16 +264,46 @@ describe('service specifics', () => {
     expect(conf).toContain('appendonly yes\n');
     expect(conf).toContain('include /usr/local/etc/redis/auth.conf\n');
     expect(literal(path(redis, '/usr/local/etc/redis/auth.conf').content)).toBe(
-      'requirepass <redis/password>\nmasterauth <redis/password>\n',
+      'requirepass <redis/password>\nmasterauth <redis/password>\naclfile /usr/local/etc/redis/users.acl\n',
     );
+    expect(literal(path(redis, '/usr/local/etc/redis/users.acl').content)).toBe(
+      'user default on #<redis/password> ~* &* +@all\nuser apps on #<redis/consumer-apps-password> resetchannels ~apps:* &apps:* +@all -@dangerous\n',
+    );
+    expect(referencesOf(path(redis, '/usr/local/etc/redis/users.acl').content).map((r) => (r as { form?: string }).form)).toEqual([
+      'sha256',
+      'sha256',
+    ]);
     expect(redis.containers[0]!.args).toEqual(['redis-server', '/usr/local/etc/redis/redis.conf']);
     // The exporter's password file is the JSON map it expects, keyed by the address it scrapes.
     const exporter = redis.containers.find((c) => c.name === 'exporter')!;
     expect(exporter.env.REDIS_PASSWORD_FILE).toBe('/run/secrets/redis-exporter.json');
     expect(JSON.parse(literal(exporter.files[0]!.content))).toEqual({ 'redis://SELF:6379': '<redis/password>' });
     expect(literal(exporter.env.REDIS_ADDR!)).toBe('redis://SELF:6379');
-    const tuned = prepare(variant('development', (i) => (i.services.redis = { maxmemory: '256Mi', maxmemoryPolicy: 'volatile-ttl' })));
-    expect(literal(file(spec(tuned, 'redis'), 'redis.conf').content)).toMatch(/maxmemory 256mb\nmaxmemory-policy volatile-ttl/);
+    const tuned = prepare(variant('development', (i) => (i.services.redis = { maxmemory: '448Mi', maxmemoryPolicy: 'volatile-ttl' })));
+    expect(literal(file(spec(tuned, 'redis'), 'redis.conf').content)).toMatch(/maxmemory 448mb\nmaxmemory-policy volatile-ttl/);
+  });
+
+  it('Redis maxmemory follows a changed memory limit (three quarters of it), and an explicit one far below the limit is refused', () => {
+    const raised = prepare(
+      variant(
+        'staging',
+        (i) => (i.services.redis = { resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } } }),
+      ),
+    );
+    expect(literal(file(spec(raised, 'redis'), 'redis.conf').content)).toContain('maxmemory 3gb\n');
+    expect(literal(file(spec(env('staging'), 'redis'), 'redis.conf').content)).toContain('maxmemory 1536mb\n');
+    expect(() =>
+      prepare(
+        variant(
+          'staging',
+          (i) =>
+            (i.services.redis = {
+              maxmemory: '1536Mi',
+              resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '4Gi' } },
+            }),
+        ),
+      ),
+    ).toThrow(/services\.redis\.maxmemory: 1536Mi is less than half of the 4Gi memory limit; raise it, or leave maxmemory out/);
   });
 
   it('Qdrant requires API keys (from its local config file) and keeps storage and snapshots on volumes', () => {
@@ -315,7 +351,11 @@ describe('service specifics', () => {
     expect(main.args).toEqual(['postgres', '-c', 'config_file=/etc/postgresql/postgresql.conf']);
     expect(main.shmSize).toBe('256Mi');
     const job = pg.jobs.find((j) => j.name === 'apply-roles')!;
-    expect(job.applies).toEqual([secretRef('postgres', 'password'), secretRef('postgres', 'exporter-password')]);
+    expect(job.applies).toEqual([
+      secretRef('postgres', 'password'),
+      secretRef('postgres', 'exporter-password'),
+      secretRef('postgres', 'consumer-apps-password'),
+    ]);
     expect(job.mounts).toEqual([{ volume: 'socket', path: '/var/run/postgresql' }]);
     expect(literal(path(pg, '/usr/local/bin/apply-roles.sh').content)).toContain(
       "ALTER ROLE prometheus_exporter WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'exporter_password';",
@@ -331,33 +371,46 @@ describe('service specifics', () => {
     expect(literal(path(r, '/etc/rabbitmq/conf.d/20-platform.conf').content)).toContain(
       `total_memory_available_override_value = ${1024 ** 3}`,
     );
-    expect(literal(path(r, '/etc/rabbitmq/conf.d/10-credentials.conf').content)).toBe(
-      'default_user = platform\ndefault_pass = <rabbitmq/password>\n',
+    // Users come from the definitions file (imported at every boot, so a rotated password takes effect
+    // on restart): hashes computed from the generated passwords, never the passwords.
+    expect(literal(path(r, '/etc/rabbitmq/conf.d/20-platform.conf').content)).toContain(
+      'definitions.local.path = /etc/rabbitmq/definitions.json\n',
     );
-    // The password is applied inside the node from the secret file on every start (rotation).
-    expect(literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content)).toContain('file:read_file("/run/secrets/rabbitmq-password")');
+    const defs = path(r, '/etc/rabbitmq/definitions.json');
+    expect(referencesOf(defs.content).map((x) => [(x as { name: string }).name, (x as { form?: string }).form])).toEqual([
+      ['password', 'rabbitmq-sha256'],
+      ['consumer-apps-password', 'rabbitmq-sha256'],
+    ]);
+    expect(JSON.parse(literal(defs.content))).toMatchObject({
+      users: [
+        { name: 'platform', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] },
+        { name: 'apps', tags: [] },
+      ],
+      vhosts: [{ name: '/' }, { name: 'apps' }],
+      permissions: [
+        { user: 'platform', vhost: '/' },
+        { user: 'platform', vhost: 'apps' },
+        { user: 'apps', vhost: 'apps', configure: '.*', write: '.*', read: '.*' },
+      ],
+    });
+    expect([...r.containers, ...r.jobs].flatMap((c) => c.files).map((f) => f.path)).not.toContain(
+      '/etc/rabbitmq/conf.d/10-credentials.conf',
+    );
     expect(r.containers[0]!.command).toEqual(['/usr/local/bin/platform-rabbitmq.sh']);
     expect(r.metrics).toMatchObject({ container: 'main', port: 15692, source: 'native', auth: { kind: 'none' } });
   });
 
-  it('RabbitMQ is healthy only once the current password is applied: a failed rotation shows, it does not pass silently', () => {
+  it('RabbitMQ takes its users from the definitions file at every boot: a rotation is the import, no step that can fail silently', () => {
     const r = spec(dev, 'rabbitmq');
+    const conf = literal(path(r, '/etc/rabbitmq/conf.d/20-platform.conf').content);
+    expect(conf).toContain('definitions.local.path = ');
+    expect(conf).toContain('definitions.import_backend = local_filesystem');
+    expect(conf).not.toMatch(/default_(user|pass)/);
     const start = literal(path(r, '/usr/local/bin/platform-rabbitmq.sh').content);
-    const lines = start.split('\n');
-    // Removed at every start (a restarted container keeps /tmp), written only when eval succeeded;
-    // `ok =` turns a refused password ({error, _}, returned, not raised) into a failed eval.
-    const removed = lines.indexOf(`rm -f ${PASSWORD_APPLIED}`);
-    const written = lines.findIndex((l) => l.trim() === `: >${PASSWORD_APPLIED}`);
-    expect(removed).toBeGreaterThan(0);
-    expect(written).toBeGreaterThan(removed);
-    expect(lines[written - 1]).toMatch(
-      /^\s*if rabbitmqctl --quiet eval '\{ok, P\} = file:read_file\(.*\), ok = rabbit_auth_backend_internal:change_password\(/,
-    );
-    expect(PASSWORD_APPLIED).toMatch(/^\/tmp\//);
-    expect(r.containers[0]!.mounts.every((m) => !PASSWORD_APPLIED.startsWith(m.path))).toBe(true);
-    expect(r.containers[0]!.health.exec[2]).toMatch(new RegExp(`&& test -e ${PASSWORD_APPLIED}$`));
-    const clustered = spec(env('clusters'), 'rabbitmq');
-    expect(clustered.containers[0]!.health.member!.exec[2]).toContain(`&& test -e ${PASSWORD_APPLIED} &&`);
+    expect(start).not.toContain('change_password');
+    // A definitions file the node cannot import stops its boot: the container is not healthy then.
+    const definitions = r.containers[0]!.files.find((f) => f.format === 'rabbitmq-definitions')!;
+    expect(definitions.mode & 0o007).toBe(0);
   });
 
   it('the object store runs Garage by default: secrets as 0400 files, a token on metrics, the three buckets at deploy', () => {
@@ -399,7 +452,9 @@ describe('service specifics', () => {
     expect(yml).toContain('xpack.security.enabled: true');
     expect(referencesOf(path(es, '/usr/share/elasticsearch/config/users').content)).toEqual([
       { ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' },
+      { ...secretRef('elasticsearch', 'consumer-apps-password'), form: 'bcrypt' },
     ]);
+    expect(literal(path(es, '/usr/share/elasticsearch/config/users_roles').content)).toBe('superuser:platform_admin\napp-apps:apps\n');
     expect(es.containers[0]!.env).toEqual({ ES_JAVA_OPTS: '-Xms1g -Xmx1g' });
     const setup = es.jobs[0]!;
     expect(literal(setup.command[2]!)).toContain('/_security/user/kibana_system/_password');

@@ -3,3 +3,4 @@ export { RandomProvider } from '@cdktf/provider-random/lib/provider';
 export { Password } from '@cdktf/provider-random/lib/password';
 export { Bytes } from '@cdktf/provider-random/lib/bytes';
 export { Id } from '@cdktf/provider-random/lib/id';
+export { StringResource } from '@cdktf/provider-random/lib/string-resource';

@@ -6,9 +6,9 @@
  * an alert receiver's token) is a sensitive Terraform variable instead, read the same way.
  */
 import { Construct, TerraformVariable } from '../providers/cdktf';
-import { Bytes, Password } from '../providers/random';
+import { Bytes, Password, StringResource } from '../providers/random';
 import type { SecretRef, SecretSpec, ServiceSpec } from '../spec/types';
-import { pinAddress } from './terraform';
+import { addressOf, pinAddress } from './terraform';
 
 interface Generated {
   readonly spec: SecretSpec;
@@ -19,6 +19,7 @@ interface Generated {
 
 export class GeneratedSecrets extends Construct {
   private readonly generated = new Map<string, Generated>();
+  private readonly salts = new Map<string, StringResource>();
 
   constructor(scope: Construct, id: string, specs: readonly ServiceSpec[]) {
     super(scope, id);
@@ -61,16 +62,45 @@ export class GeneratedSecrets extends Construct {
   value(ref: SecretRef): string {
     const g = this.generated.get(key(ref.service, ref.name));
     if (!g) throw new Error(`secret ${ref.service}/${ref.name} is not declared by an enabled service`);
+    const form = ref.form ?? 'value';
     if (g.variable) {
-      if ((ref.form ?? 'value') !== 'value') throw new Error(`secret ${ref.service}/${ref.name}: a provided secret has no bcrypt form`);
+      if (form !== 'value') throw new Error(`secret ${ref.service}/${ref.name}: a provided secret has no ${form} form`);
       return g.variable.stringValue;
     }
-    if ((ref.form ?? 'value') === 'bcrypt') {
-      if (!g.password) throw new Error(`secret ${ref.service}/${ref.name}: only passwords have a bcrypt form`);
-      if (g.spec.prefix) throw new Error(`secret ${ref.service}/${ref.name}: a prefixed secret has no bcrypt form`);
-      return g.password.bcryptHash;
+    if (form !== 'value') {
+      if (!g.password) throw new Error(`secret ${ref.service}/${ref.name}: only passwords have a ${form} form`);
+      if (g.spec.prefix) throw new Error(`secret ${ref.service}/${ref.name}: a prefixed secret has no ${form} form`);
     }
-    return `${g.spec.prefix ?? ''}${g.password ? g.password.result : g.bytes!.hex}`;
+    switch (form) {
+      case 'bcrypt':
+        return g.password!.bcryptHash;
+      case 'sha256':
+        // Lower-case hex, as Redis's ACL compares `#<hash>` passwords (ACLHashPassword).
+        return `\${sha256(${addressOf(g.password!)}.result)}`;
+      case 'rabbitmq-sha256':
+        return rabbitmqHash(this.salt(ref), `${addressOf(g.password!)}.result`);
+      case 'value':
+        return `${g.spec.prefix ?? ''}${g.password ? g.password.result : g.bytes!.hex}`;
+    }
+  }
+
+  /**
+   * The salt of a password's salted hash: four letters and digits, generated once per secret (kept
+   * when the password is rotated: a salt only has to differ between passwords, and the generated
+   * passwords are unique).
+   */
+  private salt(ref: SecretRef): StringResource {
+    const k = key(ref.service, ref.name);
+    let salt = this.salts.get(k);
+    if (!salt) {
+      salt = pinAddress(
+        new StringResource(this, `${ref.service}-${ref.name}-salt`, { length: 4, special: false }),
+        ref.service,
+        `${ref.name}-salt`,
+      );
+      this.salts.set(k, salt);
+    }
+    return salt;
   }
 
   /** Every generated value by `service/secret`, for sensitive outputs (provided ones are the deployer's already). */
@@ -84,3 +114,16 @@ const parseKey = (k: string): SecretRef => {
   const [service, name] = k.split('/') as [string, string];
   return { kind: 'secret', service, name };
 };
+
+/**
+ * RabbitMQ's `rabbit_password_hashing_sha256` hash of a password as a Terraform expression:
+ * base64(salt ++ SHA-256(salt ++ password)), the salt being 4 ASCII bytes (rabbit_password.erl,
+ * `<<Salt:4/binary, Hash/binary>>`). Terraform has no byte strings: the binary digest is decoded as
+ * ISO-8859-1, which maps every byte to one character and back, so the concatenation is byte-exact.
+ * `password` is a Terraform reference without `${}` (`random_password.x.result`).
+ */
+export function rabbitmqHash(salt: StringResource, password: string): string {
+  const s = `${addressOf(salt)}.result`;
+  const digest = `textdecodebase64(base64sha256(format("%s%s", ${s}, ${password})), "ISO-8859-1")`;
+  return `\${textencodebase64(format("%s%s", ${s}, ${digest}), "ISO-8859-1")}`;
+}

@@ -143,6 +143,14 @@ export function resolveImage(pin: string, config: { image?: string | undefined; 
   return config.version ? { repository: base.repository, tag: config.version } : base;
 }
 
+/** One consumer of a service, as its definition receives it: its name and the access it asked for. */
+export interface ConsumerRequest<A = Readonly<Record<string, unknown>>> {
+  /** The consumer's name (a DNS label): its identity inside the service. */
+  readonly name: string;
+  /** What it asked for, already checked by the service's `consumerAccess` schema (defaults applied). */
+  readonly access: A;
+}
+
 /** Context a definition builds in: values that are per-environment but not per-service. */
 export interface BuildContext {
   readonly environment: string;
@@ -157,6 +165,23 @@ export interface BuildContext {
    * GPU exporter only where a service uses GPUs). @default none (the services build first)
    */
   readonly observed?: readonly ServiceSpec[];
+  /** The consumers of this service (the environment's `consumers` that use it). @default [] */
+  readonly consumers?: readonly ConsumerRequest[];
+}
+
+/** The consumers of the service being built, with their access typed by the service's own schema. */
+export function consumersOf<S extends z.ZodType>(ctx: BuildContext, schema: S): ConsumerRequest<z.output<S>>[] {
+  return (ctx.consumers ?? []).map((c) => ({ name: c.name, access: schema.parse(c.access) as z.output<S> }));
+}
+
+/** The name of a consumer's own generated secret (`consumer-<name>-<what>`, audience `application`). */
+export function consumerSecret(consumer: string, what: string): string {
+  return `consumer-${consumer}-${what}`;
+}
+
+/** A consumer's name as an SQL or Elasticsearch identifier (hyphens become underscores). */
+export function underscored(name: string): string {
+  return name.replace(/-/g, '_');
 }
 
 /**
@@ -174,6 +199,13 @@ export interface ServiceDefinition<
   readonly description: string;
   readonly concern: Concern;
   readonly schema: S;
+  /**
+   * What a consumer may ask for from this service (`consumers[].services.<name>` in an environment
+   * file), with defaults; absent when applications cannot use the service.
+   */
+  readonly consumerAccess?: z.ZodType;
+  /** Problems of the consumers against the service's own config (a name already taken by it). @default none */
+  consumerIssues?(config: z.output<S>, consumers: readonly ConsumerRequest[]): { readonly consumer: string; readonly message: string }[];
   build(config: z.output<S>, ctx: BuildContext): B;
 }
 

@@ -51,7 +51,7 @@ const GPU_ALERTS: readonly AlertRule[] = [
   },
 ];
 
-export function dcgmExporter(c: MonitoringConfig): ServiceSpec<'dcgm-exporter', PerNodeFacet> {
+export function dcgmExporter(c: MonitoringConfig, gpus: number): ServiceSpec<'dcgm-exporter', PerNodeFacet> {
   const d = c.gpuMetrics;
   return {
     ...partIdentity('dcgm-exporter', 'gpuMetrics', "NVIDIA's DCGM exporter: GPU utilisation and memory."),
@@ -71,7 +71,8 @@ export function dcgmExporter(c: MonitoringConfig): ServiceSpec<'dcgm-exporter', 
         ports: [port('metrics', DCGM_PORT, 'metrics', 'http', d.hostPorts)],
         mounts: [],
         files: [],
-        gpus: 1,
+        // As many as the services that use GPUs see (a single host gives a container all of its GPUs).
+        gpus,
         // No curl in the image: bash's /dev/tcp asks /health.
         health: shellHealth(
           `exec 3<>/dev/tcp/127.0.0.1/${DCGM_PORT} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`,

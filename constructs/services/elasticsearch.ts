@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity';
-import { hostRef, secretRef, selfHost, tpl } from '../spec/template';
-import type { AlertRule, ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
+import { hostRef, secretRef, tpl } from '../spec/template';
+import type { AlertRule, ConsumerAccess, ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
 import {
+  consumerSecret,
+  consumersOf,
   crossCheck,
   defineService,
   identity,
@@ -31,6 +33,10 @@ export const ELASTICSEARCH_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/elastic
 const ES_CONFIG_DIR = '/usr/share/elasticsearch/config';
 const ES_CONFIG = `${ES_CONFIG_DIR}/elasticsearch.yml`;
 const KIBANA_CONFIG = '/usr/share/kibana/config/kibana.yml';
+/** The exporter's configuration: its auth module with the monitoring user's password. */
+export const EXPORTER_CONFIG = '/etc/elasticsearch-exporter/config.yml';
+/** The auth module Prometheus names in its /probe requests. */
+export const EXPORTER_AUTH_MODULE = 'platform';
 
 const kibanaSchema = z
   .strictObject({
@@ -114,6 +120,43 @@ export const elasticsearchSchema = z
     }),
   );
 
+/** An index pattern an application's role covers (Elasticsearch index names: lower case, `*` wildcards). */
+const indexPattern = z
+  .string()
+  .regex(/^[a-z0-9*][a-z0-9*_.+-]{0,254}$/, 'must be an index name or pattern such as orders-* (lower case, no spaces)')
+  .refine((p) => p !== '*' && !p.startsWith('.'), 'must not cover every index or system indices');
+
+/** What a consumer may ask for: the indices its role covers. */
+export const elasticsearchAccess = z.strictObject({
+  /** Index names or patterns it may create, write, read and manage. @default ['<name>-*'] */
+  indices: z.array(indexPattern).min(1).optional(),
+});
+
+/** The index privileges of an application's role on its own indices (no other index, no cluster changes). */
+export const APPLICATION_INDEX_PRIVILEGES = ['create_index', 'read', 'write', 'view_index_metadata', 'manage'] as const;
+
+/** An application's file-realm user and its role. */
+export interface ElasticsearchApplication {
+  readonly consumer: string;
+  /** The user's name (the consumer's). */
+  readonly user: string;
+  /** Its role, `app-<consumer>`. */
+  readonly role: string;
+  readonly indices: readonly string[];
+  /** The password's secret (audience `application`). */
+  readonly secret: string;
+}
+
+/** roles.yml: each application's role (its indices, cluster `monitor` for the clients' version check). */
+export function applicationRoles(apps: readonly ElasticsearchApplication[]): string {
+  return apps
+    .map(
+      (a) =>
+        `${a.role}:\n  cluster: ["monitor"]\n  indices:\n    - names: ${JSON.stringify(a.indices)}\n      privileges: ${JSON.stringify(APPLICATION_INDEX_PRIVILEGES)}\n`,
+    )
+    .join('');
+}
+
 /** Kibana's encryption settings and the generated secrets that hold them. */
 export const KIBANA_ENCRYPTION_KEYS: Readonly<Record<string, string>> = {
   'xpack.encryptedSavedObjects.encryptionKey': 'saved-objects-key',
@@ -132,6 +175,8 @@ export interface ElasticsearchFacet {
   readonly topology: 'combined' | 'dedicated';
   /** The three dedicated masters, when the topology has them. */
   readonly masters?: { readonly resources: ResourceRequirements; readonly javaOpts: string; readonly size: string };
+  /** The applications' file-realm users and their roles. */
+  readonly applications: readonly ElasticsearchApplication[];
 }
 
 /** What Kibana's realizations know beyond the spec: the kibana.yml settings any deployment takes, its encryption keys, its environment. */
@@ -223,8 +268,16 @@ const SERVICE = {
 export const elasticsearch = defineService({
   ...SERVICE,
   schema: elasticsearchSchema,
+  consumerAccess: elasticsearchAccess,
   build(c, ctx) {
     const es = resolveImage(ELASTICSEARCH_IMAGE, c);
+    const apps: ElasticsearchApplication[] = consumersOf(ctx, elasticsearchAccess).map((a) => ({
+      consumer: a.name,
+      user: a.name,
+      role: `app-${a.name}`,
+      indices: a.access.indices ?? [`${a.name}-*`],
+      secret: consumerSecret(a.name, 'password'),
+    }));
     // elasticsearch.yml in order; `layout` settings describe this single node (discovery, addresses,
     // paths, TLS, realms), the rest suit any deployment and are the facet's settings.
     const esSettings: { key: string; value: string | boolean; layout?: true }[] = [
@@ -255,6 +308,7 @@ export const elasticsearch = defineService({
       settings: Object.fromEntries(esSettings.filter((x) => !x.layout).map((x) => [x.key, x.value])),
       javaOpts: javaOpts(c.heap),
       topology: c.topology,
+      applications: apps,
       ...(c.topology === 'dedicated' && c.masters
         ? { masters: { resources: c.masters.resources, javaOpts: javaOpts(c.masters.heap), size: c.masters.persistence.size } }
         : {}),
@@ -290,23 +344,27 @@ export const elasticsearch = defineService({
       'es -X PUT "$ES_URL/_security/user/prometheus_exporter" --data-binary @"$tmp/body"',
       '',
     ].join('\n');
+    // The exporter's credentials in a file: its auth module (`--config.file`), which only its /probe
+    // endpoint uses (v1.11.0 reads a password for /metrics from ES_PASSWORD in its environment only).
+    // Prometheus scrapes /probe with the target and the module; the exporter reaches only its service.
+    const exporterConfig = secretFile(
+      EXPORTER_CONFIG,
+      tpl`auth_modules:\n  ${EXPORTER_AUTH_MODULE}:\n    type: userpass\n    userpass:\n      username: prometheus_exporter\n      password: "${secretRef('elasticsearch', 'exporter-password')}"\n`,
+      { format: 'elasticsearch-exporter.yml' },
+    );
     const esMetrics = exporter(ctx, {
       image: ELASTICSEARCH_EXPORTER_IMAGE,
       port: 9114,
       healthPath: '/healthz',
-      // The exporter reads its password only from the environment: the wrapper takes it from the
-      // secret file, so it is in no container definition (`docker inspect`).
-      command: [
-        '/bin/sh',
-        '-c',
-        `ES_PASSWORD="$(cat ${exporterPassword.path})" exec /bin/elasticsearch_exporter "$@"`,
-        'elasticsearch_exporter',
-      ],
-      args: [tpl`--es.uri=http://${selfHost}:9200`, '--es.all', '--es.indices', '--web.listen-address=:9114'],
-      env: { ES_USERNAME: 'prometheus_exporter' },
-      files: [exporterPassword],
+      args: [`--config.file=${EXPORTER_CONFIG}`, '--es.all', '--es.indices', '--web.listen-address=:9114'],
+      files: [exporterConfig],
+      metricsPath: '/probe',
       ...elasticsearchMetrics(),
     });
+    const esMetricsEndpoint = {
+      ...esMetrics.metrics,
+      params: { target: [tpl`http://${hostRef('elasticsearch')}:9200`], auth_module: [EXPORTER_AUTH_MODULE] },
+    };
     const search: ServiceSpec<'elasticsearch', ElasticsearchFacet> = {
       ...identity(SERVICE, c.replicas),
       description: 'Full-text search and log analytics, security enabled.',
@@ -331,6 +389,12 @@ export const elasticsearch = defineService({
         { name: 'elastic-password', description: 'Password of the elastic superuser (for people; set by the setup job)', length: 32 },
         { name: 'kibana-system-password', description: 'Password of the kibana_system user (set by the setup job)', length: 32 },
         { name: 'exporter-password', description: 'Password of the prometheus_exporter user (monitor privileges only)', length: 32 },
+        ...apps.map((a) => ({
+          name: a.secret,
+          description: `Password of the "${a.user}" user (consumer ${a.consumer}: role ${a.role}, indices ${a.indices.join(' ')})`,
+          length: 32,
+          audience: 'application' as const,
+        })),
       ],
       volumes: [{ name: 'data', size: c.persistence.size, description: 'Indices', backup: true }],
       jobs: [
@@ -372,14 +436,27 @@ export const elasticsearch = defineService({
           mounts: [{ volume: 'data', path: '/usr/share/elasticsearch/data' }],
           files: [
             { path: ES_CONFIG, content: esConfig, mode: 0o644, format: 'elasticsearch.yml' },
+            // The file realm: the administrator and each application (bcrypt hashes), their roles.
             secretFile(
               `${ES_CONFIG_DIR}/users`,
-              tpl`platform_admin:${{ ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' }}\n`,
-              {
-                format: 'es-users',
-              },
+              joinTemplates(
+                [
+                  tpl`platform_admin:${{ ...secretRef('elasticsearch', 'admin-password'), form: 'bcrypt' }}\n`,
+                  ...apps.map((a) => tpl`${a.user}:${{ ...secretRef('elasticsearch', a.secret), form: 'bcrypt' }}\n`),
+                ],
+                '',
+              ),
+              { format: 'es-users' },
             ),
-            { path: `${ES_CONFIG_DIR}/users_roles`, content: 'superuser:platform_admin\n', mode: 0o644, format: 'es-users-roles' },
+            {
+              path: `${ES_CONFIG_DIR}/users_roles`,
+              content: ['superuser:platform_admin', ...apps.map((a) => `${a.role}:${a.user}`), ''].join('\n'),
+              mode: 0o644,
+              format: 'es-users-roles',
+            },
+            ...(apps.length
+              ? [{ path: `${ES_CONFIG_DIR}/roles.yml`, content: applicationRoles(apps), mode: 0o644, format: 'es-roles' }]
+              : []),
             adminPassword,
           ],
           health: shellHealth(
@@ -392,7 +469,14 @@ export const elasticsearch = defineService({
         },
         esMetrics.container,
       ],
-      metrics: esMetrics.metrics,
+      metrics: esMetricsEndpoint,
+      consumers: apps.map((a): ConsumerAccess => ({
+        consumer: a.consumer,
+        ports: ['http'],
+        facts: { url: tpl`http://${hostRef('elasticsearch')}:9200`, indices: a.indices.join(' ') },
+        credentials: { username: a.user, password: tpl`${secretRef('elasticsearch', a.secret)}` },
+        grants: `user ${a.user}, role ${a.role}: ${APPLICATION_INDEX_PRIVILEGES.join(', ')} on ${a.indices.join(' ')}; cluster monitor; nothing else`,
+      })),
     };
     if (!c.kibana.enabled) return [search];
 

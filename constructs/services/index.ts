@@ -1,7 +1,7 @@
 /** The service catalogue: every service the platform can run, keyed by its config name. */
 import type { z } from 'zod';
 import type { ServiceSpec } from '../spec/types';
-import type { BuildContext } from './common';
+import type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';
 import { elasticsearch } from './elasticsearch';
 import { monitoring } from './monitoring';
 import { nats } from './nats';
@@ -40,10 +40,24 @@ export type SpecOf<N extends SpecName> = Extract<CatalogueSpec, { readonly name:
 /** The facet of one spec name: what its realizations may know beyond the spec. */
 export type FacetOf<N extends SpecName> = SpecOf<N>['facet'];
 
-/** The specs of the enabled services (compose: config -> neutral specs). */
-export function compose(configs: ServiceConfigs, ctx: BuildContext): ServiceSpec[] {
+/** The catalogue entries applications can use (they declare what a consumer may ask for). */
+export const consumable = serviceNames.filter((n) => (catalogue[n] as ServiceDefinition).consumerAccess !== undefined);
+
+/**
+ * The specs of the enabled services (compose: config -> neutral specs), each built with its own
+ * consumers (`consumers`: by service, the environment's consumers that use it, access checked).
+ * Observers (monitoring) build last, with the other services' specs (`BuildContext.observed`).
+ */
+export function compose(
+  configs: ServiceConfigs,
+  ctx: BuildContext,
+  consumers: Readonly<Partial<Record<ServiceName, readonly ConsumerRequest[]>>> = {},
+): ServiceSpec[] {
   const build = (name: ServiceName, config: unknown, c: BuildContext) =>
-    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, c);
+    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, {
+      ...c,
+      consumers: consumers[name] ?? [],
+    });
   const entries = Object.entries(configs) as [ServiceName, unknown][];
   const services = entries.filter(([n]) => !OBSERVERS.includes(n)).flatMap(([n, config]) => build(n, config, ctx));
   const observers = entries
@@ -52,4 +66,4 @@ export function compose(configs: ServiceConfigs, ctx: BuildContext): ServiceSpec
   return [...services, ...observers];
 }
 
-export type { BuildContext, ServiceDefinition } from './common';
+export type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
-import { memberName, peerRef, secretRef, selfHost, tpl } from '../spec/template';
-import type { ConfigFile, Text } from '../spec/types';
+import { hostRef, memberName, peerRef, secretRef, selfHost, tpl } from '../spec/template';
+import type { ConfigFile, ConsumerAccess, Text } from '../spec/types';
 import {
+  consumerSecret,
+  consumersOf,
   crossCheck,
   NO_FACET,
   defineService,
@@ -74,6 +76,52 @@ export const natsSchema = z
     }),
   );
 
+/** A subject with NATS wildcards (`*` one token, `>` the rest), e.g. `orders.>`. */
+const subject = z
+  .string()
+  .regex(
+    /^(?:[^\s.*>$]+|\*)(?:\.(?:[^\s.*>]+|\*))*(?:\.>)?$|^>$/,
+    'must be a NATS subject such as orders.> or orders.*.created (no spaces; > only last)',
+  )
+  .refine((x) => x !== '>', 'must not be every subject (>)');
+/** A JetStream stream name (no spaces, dots, wildcards or path separators). */
+const streamName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a stream name: letters, digits, _ and -');
+
+/** What a consumer may ask for: the subjects it publishes and subscribes to, and its JetStream streams. */
+export const natsAccess = z.strictObject({
+  /** Subjects it may publish and subscribe to (plus replies to requests it receives, and its own _INBOX). @default ['<name>.>'] */
+  subjects: z.array(subject).min(1).optional(),
+  /**
+   * JetStream streams it may create, use and delete, by name (their API subjects only; NATS cannot
+   * grant by a name prefix). @default [] (no JetStream)
+   */
+  streams: z.array(streamName).default([]),
+});
+
+/** The JetStream API subjects that manage and read one stream and its consumers (publish side). */
+export function streamApiSubjects(stream: string): string[] {
+  return [
+    `$JS.API.STREAM.*.${stream}`,
+    `$JS.API.STREAM.MSG.*.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.CONSUMER.*.${stream}`,
+    `$JS.API.CONSUMER.*.${stream}.>`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
+    `$JS.ACK.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
+}
+
+/** An application's entry in the users array: its bcrypt-hashed password and subject permissions. */
+function natsUser(name: string, password: ReturnType<typeof secretRef>, subjects: readonly string[], streams: readonly string[]): Text {
+  const list = (xs: readonly string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
+  const publish = [...subjects, ...(streams.length ? ['$JS.API.INFO', ...streams.flatMap(streamApiSubjects)] : [])];
+  const subscribe = [...subjects, '_INBOX.>'];
+  return tpl`    {user: "${name}", password: "${{ ...password, form: 'bcrypt' }}", permissions: {publish: {allow: ${list(publish)}}, subscribe: {allow: ${list(subscribe)}}, allow_responses: true}}\n`;
+}
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'nats',
@@ -85,7 +133,14 @@ const SERVICE = {
 export const nats = defineService({
   ...SERVICE,
   schema: natsSchema,
+  consumerAccess: natsAccess,
   build(c, ctx) {
+    const apps = consumersOf(ctx, natsAccess).map((a) => ({
+      consumer: a.name,
+      subjects: a.access.subjects ?? [`${a.name}.>`],
+      streams: a.access.streams,
+      secret: consumerSecret(a.name, 'password'),
+    }));
     const maxFile = c.jetstream.maxFile ? memoryBytes(c.jetstream.maxFile) : Math.floor(memoryBytes(c.persistence.size) * 0.9);
     const clustered = c.replicas > 1;
     const members = Array.from({ length: c.replicas }, (_, i) => i);
@@ -116,12 +171,20 @@ export const nats = defineService({
             '',
           ]
         : []),
-      '# Clients authenticate as "platform"; auth.conf holds the bcrypt hash of the generated password.',
+      '# Clients authenticate as "platform" (everything) or as an application (its subjects); auth.conf holds bcrypt hashes.',
       'include "auth.conf"',
       '',
     ].join('\n');
     // The server verifies clients against a bcrypt hash, so no file in the container holds the password.
-    const auth = tpl`authorization {\n  user: "platform"\n  password: "${{ ...secretRef('nats', 'password'), form: 'bcrypt' }}"\n}\n`;
+    // A users array (a single user/password beside it is an error: opts.go), the administrator first.
+    const auth = joinTemplates(
+      [
+        tpl`authorization {\n  users = [\n    {user: "platform", password: "${{ ...secretRef('nats', 'password'), form: 'bcrypt' }}"}\n`,
+        ...apps.map((a) => natsUser(a.consumer, secretRef('nats', a.secret), a.subjects, a.streams)),
+        '  ]\n}\n',
+      ],
+      '',
+    );
     const routePassword = secretRef('nats', 'route-password');
     const routes: ConfigFile | undefined = clustered
       ? secretFile(
@@ -148,6 +211,12 @@ export const nats = defineService({
         facet: NO_FACET,
         secrets: [
           { name: 'password', description: 'Password of the "platform" NATS user', length: 32 },
+          ...apps.map((a) => ({
+            name: a.secret,
+            description: `Password of the "${a.consumer}" NATS user (consumer ${a.consumer}: subjects ${a.subjects.join(' ')}${a.streams.length ? `, streams ${a.streams.join(' ')}` : ''})`,
+            length: 32,
+            audience: 'application' as const,
+          })),
           ...(clustered ? [{ name: 'route-password', description: "Password the servers' routes authenticate with", length: 32 }] : []),
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'JetStream file store', backup: true }],
@@ -198,6 +267,18 @@ export const nats = defineService({
           metrics.container,
         ],
         metrics: metrics.metrics,
+        consumers: apps.map((a): ConsumerAccess => ({
+          consumer: a.consumer,
+          ports: ['client'],
+          facts: {
+            url: tpl`nats://${hostRef('nats')}:4222`,
+            subjects: a.subjects.join(' '),
+            streams: a.streams.join(' '),
+            ...(clustered ? { servers: natsServers(c.replicas), 'stream-replicas': String(streamReplicas(c.replicas)) } : {}),
+          },
+          credentials: { username: a.consumer, password: tpl`${secretRef('nats', a.secret)}` },
+          grants: `user ${a.consumer}: publish and subscribe on ${a.subjects.join(' ')}, replies to requests it receives, its _INBOX${a.streams.length ? `; JetStream streams ${a.streams.join(' ')}` : '; no JetStream'}`,
+        })),
         ...(clustered
           ? {
               cluster: {
@@ -206,10 +287,7 @@ export const nats = defineService({
                 discovery: "routes to every member's stable address, authenticated with a generated route password",
               },
               connection: {
-                servers: joinTemplates(
-                  members.map((i) => tpl`nats://${peerRef('nats', i)}:4222`),
-                  ',',
-                ),
+                servers: natsServers(c.replicas),
                 'stream-replicas': String(streamReplicas(c.replicas)),
               },
             }
@@ -270,5 +348,13 @@ function routesConf(urls: readonly Text[], password: ReturnType<typeof secretRef
       ']\n',
     ],
     '',
+  );
+}
+
+/** Every server's client URL, for clients that fail over between them. */
+function natsServers(replicas: number): Text {
+  return joinTemplates(
+    Array.from({ length: replicas }, (_, i) => tpl`nats://${peerRef('nats', i)}:4222`),
+    ',',
   );
 }

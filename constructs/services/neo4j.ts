@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
-import { secretRef, tpl } from '../spec/template';
+import { hostRef, secretRef, tpl } from '../spec/template';
+import type { ConsumerAccess } from '../spec/types';
 import {
   crossCheck,
   NO_FACET,
+  consumersOf,
   defineService,
   identity,
   imageOrVersion,
@@ -59,6 +61,15 @@ export const neo4jSchema = z
     }),
   );
 
+/**
+ * What a consumer may ask for: nothing. Neo4j Community has no roles ("all users assume the
+ * privileges of an admin"; role-based access control is an Enterprise feature), so any user the
+ * platform could give an application would be an administrator: none is published. An application
+ * gets the Bolt address and network access; docs/operations.md says how to hand it the credential
+ * deliberately.
+ */
+export const neo4jAccess = z.strictObject({});
+
 const jvm = (q: string) => formatBinarySize(memoryBytes(q), { k: 'k', m: 'm', g: 'g' });
 
 /** The catalogue entry's identity (its specs are named after it). */
@@ -72,7 +83,9 @@ const SERVICE = {
 export const neo4j = defineService({
   ...SERVICE,
   schema: neo4jSchema,
+  consumerAccess: neo4jAccess,
   build(c, ctx) {
+    const apps = consumersOf(ctx, neo4jAccess);
     const metrics = probe(ctx, { port: 7474, path: '/', service: 'neo4j' });
     return [
       {
@@ -120,6 +133,14 @@ export const neo4j = defineService({
           metrics.container,
         ],
         metrics: metrics.metrics,
+        consumers: apps.map((a): ConsumerAccess => ({
+          consumer: a.name,
+          ports: ['bolt'],
+          facts: { url: tpl`neo4j://${hostRef('neo4j')}:7687`, 'bolt-url': tpl`bolt://${hostRef('neo4j')}:7687` },
+          credentials: {},
+          grants:
+            'none published: Neo4j Community has no roles, every user is an administrator; the Bolt port is open to the consumer, the credential is handed over only deliberately (docs/operations.md)',
+        })),
       },
     ];
   },

@@ -15,9 +15,12 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
 import { hostRef, peerRef, secretRef, tpl } from '../spec/template';
-import type { ServiceSpec } from '../spec/types';
+import type { ConsumerAccess, ServiceSpec, Text } from '../spec/types';
 import {
   type BuildContext,
+  type ConsumerRequest,
+  consumerSecret,
+  consumersOf,
   defineService,
   health,
   identity,
@@ -28,7 +31,9 @@ import {
   persistenceSchema,
   port,
   resolveImage,
+  secretFile,
   secretValueFile,
+  secretValuePath,
   serviceFields,
 } from './common';
 import { namesOf, scrapedUp } from './signals';
@@ -87,6 +92,52 @@ export const objectStoreSchema = z
     }
   });
 
+/** What a consumer may ask for: the buckets it may read and write (never own: no bucket settings, no deletion). */
+export const objectStoreAccess = z.strictObject({
+  /** @default every bucket of the store */
+  buckets: z
+    .array(bucketName)
+    .min(1)
+    .refine((b) => new Set(b).size === b.length, 'bucket names must be unique')
+    .optional(),
+});
+
+/** An application's key and its buckets. */
+interface StoreApplication {
+  readonly consumer: string;
+  readonly buckets: readonly string[];
+  readonly keyId: string;
+  readonly secretKey: string;
+  /** A key id that is a name, not a generated secret (MinIO: a user name, which its CLI takes as an argument). */
+  readonly accessKey?: string;
+}
+
+function storeApplications(
+  c: ObjectStoreConfig,
+  consumers: readonly ConsumerRequest<z.output<typeof objectStoreAccess>>[],
+): StoreApplication[] {
+  return consumers.map((a) => ({
+    consumer: a.name,
+    buckets: a.access.buckets ?? c.buckets,
+    keyId: consumerSecret(a.name, 'access-key-id'),
+    secretKey: consumerSecret(a.name, 'secret-access-key'),
+  }));
+}
+
+/** What an application receives: the S3 endpoint, region and its buckets, its own key. */
+function storeAccess(engine: 'garage' | 'minio', endpoint: Text, region: string, apps: readonly StoreApplication[]): ConsumerAccess[] {
+  return apps.map((a) => ({
+    consumer: a.consumer,
+    ports: [engine === 'garage' ? 's3' : 'api'],
+    facts: { endpoint, region, buckets: a.buckets.join(' '), 'path-style': 'true' },
+    credentials: {
+      'access-key-id': a.accessKey ?? tpl`${secretRef(engine, a.keyId)}`,
+      'secret-access-key': tpl`${secretRef(engine, a.secretKey)}`,
+    },
+    grants: `its own key: read and write objects in ${a.buckets.join(', ')}; no other bucket, no bucket settings`,
+  }));
+}
+
 /** What the object store's realizations know beyond the spec: the buckets (a managed store creates them itself). */
 export interface ObjectStoreFacet {
   readonly buckets: readonly string[];
@@ -105,6 +156,20 @@ const SERVICE = {
 export const objectstore = defineService({
   ...SERVICE,
   schema: objectStoreSchema,
+  consumerAccess: objectStoreAccess,
+  consumerIssues(c, consumers) {
+    return consumers.flatMap((x) => {
+      const missing = (objectStoreAccess.parse(x.access).buckets ?? []).filter((b) => !c.buckets.includes(b));
+      return missing.length
+        ? [
+            {
+              consumer: x.name,
+              message: `buckets ${missing.join(', ')} are not among services.objectstore.buckets (${c.buckets.join(', ')})`,
+            },
+          ]
+        : [];
+    });
+  },
   build(c, ctx) {
     return [c.engine === 'garage' ? garage(c, ctx) : minio(c, ctx)];
   },
@@ -175,6 +240,15 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
     'metrics_require_token = true',
     '',
   ].join('\n');
+  const apps = storeApplications(c, consumersOf(ctx, objectStoreAccess));
+  // One line per application: its name, key and buckets (the setup job imports and grants them).
+  const appKeys = secretFile(
+    '/run/secrets/garage-application-keys',
+    joinTemplates(
+      apps.map((a) => tpl`${a.consumer} ${secretRef('garage', a.keyId)} ${secretRef('garage', a.secretKey)} ${a.buckets.join(' ')}\n`),
+      '',
+    ),
+  );
   const jobAdminToken = secretValueFile('garage', 'admin-token');
   const keyId = secretValueFile('garage', 'access-key-id');
   const secretKey = secretValueFile('garage', 'secret-access-key');
@@ -187,6 +261,23 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
       { name: 'metrics-token', description: 'Bearer token of /metrics (the scraper)', length: 48 },
       { name: 'access-key-id', description: 'S3 access key id of the platform (GK + 24 hex)', length: 24, alphabet: 'hex', prefix: 'GK' },
       { name: 'secret-access-key', description: 'S3 secret key of the platform (64 hex)', length: 64, alphabet: 'hex' },
+      ...apps.flatMap((a) => [
+        {
+          name: a.keyId,
+          description: `S3 access key id of consumer ${a.consumer} (read and write on ${a.buckets.join(', ')})`,
+          length: 24,
+          alphabet: 'hex' as const,
+          prefix: 'GK',
+          audience: 'application' as const,
+        },
+        {
+          name: a.secretKey,
+          description: `S3 secret key of consumer ${a.consumer}`,
+          length: 64,
+          alphabet: 'hex' as const,
+          audience: 'application' as const,
+        },
+      ]),
     ],
     volumes: [
       { name: 'meta', size: c.metadataSize, description: 'Object index and bucket metadata', backup: true },
@@ -195,7 +286,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
     jobs: [
       job(ctx, {
         name: 'setup',
-        description: `${clustered ? 'Connects the nodes, assigns' : 'Assigns'} the cluster layout, imports the platform key and creates ${c.buckets.join(', ')} (private, granted to that key)`,
+        description: `${clustered ? 'Connects the nodes, assigns' : 'Assigns'} the cluster layout, imports the platform key and creates ${c.buckets.join(', ')} (private, granted to that key)${apps.length ? "; imports the applications' keys and grants each its buckets" : ''}`,
         image: resolveImage(CURL_IMAGE, {}),
         user: '65534:65534',
         // Several nodes: connect them first (garage-connect.sh runs garage-init.sh when done).
@@ -206,6 +297,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
           S3_ACCESS_KEY_ID_FILE: keyId.path,
           S3_SECRET_ACCESS_KEY_FILE: secretKey.path,
           BUCKETS: c.buckets.join(' '),
+          ...(apps.length ? { APP_KEYS_FILE: appKeys.path } : {}),
           EXPECTED_NODES: String(c.replicas),
           NODE_CAPACITY: String(memoryBytes(c.persistence.size)),
           // Nodes do not find each other: the job asks each for its id and has them connect (RPC 3901).
@@ -224,9 +316,14 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
           jobAdminToken,
           keyId,
           secretKey,
+          ...(apps.length ? [appKeys] : []),
         ],
         scratchPaths: ['/tmp'],
-        applies: [secretRef('garage', 'access-key-id'), secretRef('garage', 'secret-access-key')],
+        applies: [
+          secretRef('garage', 'access-key-id'),
+          secretRef('garage', 'secret-access-key'),
+          ...apps.flatMap((a) => [secretRef('garage', a.keyId), secretRef('garage', a.secretKey)]),
+        ],
         timeoutSeconds: 600,
       }),
     ],
@@ -258,6 +355,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
         stopGracePeriodSeconds: 30,
       },
     ],
+    consumers: storeAccess('garage', tpl`http://${hostRef('garage')}:3900`, 'garage', apps),
     metrics: {
       container: 'main',
       port: 3903,
@@ -328,6 +426,29 @@ const MINIO_METRICS_TOKEN_DIR = '/var/lib/minio-metrics';
 function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', ObjectStoreFacet> {
   const rootUser = secretValueFile('minio', 'root-user', { mode: 0o400 });
   const rootPassword = secretValueFile('minio', 'root-password', { mode: 0o400 });
+  // A MinIO user's access key is its name: `mc admin policy attach` takes it as an argument, so it is
+  // a plain name (consumer-<name>), not a generated secret; the secret key is.
+  const apps = storeApplications(c, consumersOf(ctx, objectStoreAccess)).map((a) => ({ ...a, accessKey: `consumer-${a.consumer}` }));
+  const appFiles = apps.map((a) => secretValueFile('minio', a.secretKey));
+  // Each application: a user (keys read from stdin, never the command line) with a policy on its buckets only.
+  const policy = (buckets: readonly string[]) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: buckets.map((b) => `arn:aws:s3:::${b}`) },
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`),
+        },
+      ],
+    });
+  const appScript = apps.flatMap((a) => [
+    `printf '%s\\n%s\\n' '${a.accessKey}' "$(cat ${secretValuePath('minio', a.secretKey)})" | mc admin user add platform >/dev/null`,
+    `printf '%s' '${policy(a.buckets)}' > /tmp/policy-${a.consumer}.json`,
+    `mc admin policy create platform consumer-${a.consumer} /tmp/policy-${a.consumer}.json`,
+    `mc admin policy attach platform consumer-${a.consumer} --user '${a.accessKey}' >/dev/null 2>&1 || true`,
+  ]);
   const script = [
     'set -eu',
     'export MC_CONFIG_DIR=/tmp/.mc',
@@ -339,6 +460,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
     // Metrics need a bearer token MinIO signs itself: written where the scraper mounts it.
     `mc admin prometheus generate platform | sed -n 's/^ *bearer_token: *//p' > ${MINIO_METRICS_TOKEN_DIR}/token`,
     `test -s ${MINIO_METRICS_TOKEN_DIR}/token`,
+    ...appScript,
   ].join('\n');
   return {
     ...named('minio', c),
@@ -353,6 +475,12 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
     secrets: [
       { name: 'root-user', description: 'MinIO root access key', length: 20 },
       { name: 'root-password', description: 'MinIO root secret key', length: 40 },
+      ...apps.map((a) => ({
+        name: a.secretKey,
+        description: `Secret key of consumer ${a.consumer} (user ${a.accessKey})`,
+        length: 40,
+        audience: 'application' as const,
+      })),
     ],
     volumes: [
       { name: 'data', size: c.persistence.size, description: 'Object data', backup: true },
@@ -376,7 +504,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
           MINIO_ROOT_USER_FILE: rootUser.path,
           MINIO_ROOT_PASSWORD_FILE: rootPassword.path,
         },
-        files: [rootUser, rootPassword],
+        files: [rootUser, rootPassword, ...appFiles],
         mounts: [{ volume: 'metrics-token', path: MINIO_METRICS_TOKEN_DIR }],
         scratchPaths: ['/tmp'],
         timeoutSeconds: 300,
@@ -405,6 +533,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
         stopGracePeriodSeconds: 30,
       },
     ],
+    consumers: storeAccess('minio', tpl`http://${hostRef('minio')}:9000`, 'us-east-1', apps),
     metrics: {
       container: 'main',
       port: 9000,

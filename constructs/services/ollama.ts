@@ -1,7 +1,19 @@
 import { z } from 'zod';
 import { parseGoDuration } from '../spec/quantity';
 import { hostRef, tpl } from '../spec/template';
-import { defineService, health, identity, imageOrVersion, job, persistenceSchema, port, resolveImage, serviceFields } from './common';
+import type { ConsumerAccess } from '../spec/types';
+import {
+  consumersOf,
+  defineService,
+  health,
+  identity,
+  imageOrVersion,
+  job,
+  persistenceSchema,
+  port,
+  resolveImage,
+  serviceFields,
+} from './common';
 import { probe } from './sidecars';
 
 export const OLLAMA_IMAGE = 'ollama/ollama:0.40.2';
@@ -50,6 +62,9 @@ export const ollamaSchema = z
     pullTimeout: goDurationText.refine((d) => (parseGoDuration(d) ?? 0) >= 60, 'must be at least one minute, e.g. 30m or 2h').default('2h'),
   })
   .superRefine(imageOrVersion);
+
+/** What a consumer may ask for: nothing (Ollama has no authentication: network policy is its only gate). */
+export const ollamaAccess = z.strictObject({});
 
 /** What Ollama's realizations know beyond the spec: the models to have before serving, and the time the pull may take. */
 export interface OllamaFacet {
@@ -135,7 +150,9 @@ const SERVICE = {
 export const ollama = defineService({
   ...SERVICE,
   schema: ollamaSchema,
+  consumerAccess: ollamaAccess,
   build(c, ctx) {
+    const apps = consumersOf(ctx, ollamaAccess);
     const image = resolveImage(OLLAMA_IMAGE, c);
     const metrics = probe(ctx, { port: 11434, path: '/api/version', service: 'ollama', ...ollamaMetrics() });
     const pullSeconds = Math.ceil(parseGoDuration(c.pullTimeout)!);
@@ -212,6 +229,13 @@ export const ollama = defineService({
           metrics.container,
         ],
         metrics: metrics.metrics,
+        consumers: apps.map((a): ConsumerAccess => ({
+          consumer: a.name,
+          ports: ['http'],
+          facts: { url: tpl`http://${hostRef('ollama')}:11434`, models: c.models.join(' ') },
+          credentials: {},
+          grants: 'the whole Ollama API (it has no authentication): only the consumers it admits reach the port',
+        })),
       },
     ];
   },

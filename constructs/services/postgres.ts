@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
-import { secretRef, selfHost, tpl } from '../spec/template';
+import { hostRef, secretRef, selfHost, tpl } from '../spec/template';
+import type { ConsumerAccess } from '../spec/types';
 import {
+  type ConsumerRequest,
+  consumerSecret,
+  consumersOf,
   crossCheck,
   defineService,
   health,
@@ -13,7 +17,9 @@ import {
   job,
   resolveImage,
   secretValueFile,
+  secretValuePath,
   serviceFields,
+  underscored,
 } from './common';
 import { exporter } from './sidecars';
 import { namesOf, serviceUp } from './signals';
@@ -74,6 +80,40 @@ export const postgresSchema = z
   );
 
 const pgSize = (q: string) => formatBinarySize(memoryBytes(q), { k: 'kB', m: 'MB', g: 'GB' });
+
+/** What a consumer may ask for: its own database (its role is named after it and owns it). */
+export const postgresAccess = z.strictObject({
+  /** The application's database, owned by its role. @default the consumer's name, hyphens as underscores */
+  database: identifier.optional(),
+});
+
+/** A consumer's role and database, and the secret with the role's password. */
+export interface PostgresApplication {
+  readonly consumer: string;
+  readonly role: string;
+  readonly database: string;
+  /** The generated password's secret (audience `application`). */
+  readonly secret: string;
+}
+
+function applicationsOf(consumers: readonly ConsumerRequest<z.output<typeof postgresAccess>>[]): PostgresApplication[] {
+  return consumers.map((c) => ({
+    consumer: c.name,
+    role: underscored(c.name),
+    database: c.access.database ?? underscored(c.name),
+    secret: consumerSecret(c.name, 'password'),
+  }));
+}
+
+/** Names the platform's own roles and databases take. */
+const reservedNames = (c: { database: string; username: string }) => [
+  c.username,
+  c.database,
+  'postgres',
+  'prometheus_exporter',
+  'template0',
+  'template1',
+];
 
 /**
  * What PostgreSQL's realizations know beyond the spec: the database and its owner, the major
@@ -158,6 +198,8 @@ export interface PostgresFacet {
   readonly majorVersion: string | undefined;
   /** Tuning parameters any PostgreSQL server takes, with postgresql.conf values (`256MB`, `scram-sha-256`). */
   readonly parameters: Readonly<Record<string, string>>;
+  /** The applications' roles and databases (one each; the role owns its database and reaches no other). */
+  readonly applications: readonly PostgresApplication[];
   readonly tuning: {
     readonly maxConnections: number;
     readonly sharedBuffersBytes: number;
@@ -179,7 +221,23 @@ const SERVICE = {
 export const postgres = defineService({
   ...SERVICE,
   schema: postgresSchema,
+  consumerAccess: postgresAccess,
+  consumerIssues(c, consumers) {
+    const apps = applicationsOf(consumers.map((x) => ({ name: x.name, access: postgresAccess.parse(x.access) })));
+    const taken = reservedNames(c);
+    return apps.flatMap((a) => {
+      const clash = [a.role, a.database].find((n) => taken.includes(n));
+      const twice = apps.some((o) => o !== a && o.database === a.database);
+      return [
+        ...(clash
+          ? [{ consumer: a.consumer, message: `"${clash}" is a PostgreSQL name the platform uses itself; name the database otherwise` }]
+          : []),
+        ...(twice ? [{ consumer: a.consumer, message: `database "${a.database}" is asked for by two consumers; each has its own` }] : []),
+      ];
+    });
+  },
   build(c, ctx) {
+    const apps = applicationsOf(consumersOf(ctx, postgresAccess));
     const t = c.tuning;
     // Every setting in postgresql.conf order; `layout` ones describe this container (addresses,
     // files, sockets, logging to stderr), the rest tune any PostgreSQL server and are the facet's
@@ -213,6 +271,7 @@ export const postgres = defineService({
       database: c.database,
       owner: c.username,
       majorVersion: /^(\d+)/.exec(image.tag ?? '')?.[1],
+      applications: apps,
       parameters: Object.fromEntries(settings.filter((x) => !x.layout).map((x) => [x.key, x.value.replace(/^'(.*)'$/, '$1')])),
       tuning: {
         maxConnections: t.maxConnections,
@@ -225,9 +284,11 @@ export const postgres = defineService({
     };
     // Who may connect how. Over the network: passwords only (SCRAM). On the socket (shared only with the
     // roles job): the OS users postgres and root as the database owner, by peer credentials.
+    // An application's role reaches its own database only (the first matching line decides).
     const hba = [
       '# TYPE  DATABASE  USER  ADDRESS    METHOD',
       'local   all       all              peer map=socket',
+      ...applicationHba(apps, 'all'),
       'host    all       all   0.0.0.0/0  scram-sha-256',
       'host    all       all   ::/0       scram-sha-256',
       '',
@@ -252,9 +313,20 @@ export const postgres = defineService({
       "ALTER ROLE prometheus_exporter WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'exporter_password';",
       'GRANT pg_monitor TO prometheus_exporter;',
       'CREATE EXTENSION IF NOT EXISTS pg_stat_statements;',
+      // Each application: a login role without privileges, owning its database, which nobody else may
+      // connect to (pg_hba.conf keeps the role out of every other database).
+      ...apps.flatMap((a, i) => [
+        `\\set app_password_${i} \`cat ${secretValuePath('postgres', a.secret)}\``,
+        `SELECT 'CREATE ROLE "${a.role}"' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${a.role}')\\gexec`,
+        `ALTER ROLE "${a.role}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'app_password_${i}';`,
+        `SELECT 'CREATE DATABASE "${a.database}" OWNER "${a.role}"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${a.database}')\\gexec`,
+        `REVOKE CONNECT, TEMPORARY ON DATABASE "${a.database}" FROM PUBLIC;`,
+        `GRANT CONNECT, TEMPORARY ON DATABASE "${a.database}" TO "${a.role}";`,
+      ]),
       'SQL',
       '',
     ].join('\n');
+    const appPasswords = apps.map((a) => secretValueFile('postgres', a.secret));
     const metrics = exporter(ctx, {
       image: POSTGRES_EXPORTER_IMAGE,
       port: 9187,
@@ -277,6 +349,12 @@ export const postgres = defineService({
         secrets: [
           { name: 'password', description: `Password of the "${c.username}" database owner`, length: 32 },
           { name: 'exporter-password', description: 'Password of the prometheus_exporter role (pg_monitor only)', length: 32 },
+          ...apps.map((a) => ({
+            name: a.secret,
+            description: `Password of the "${a.role}" role (consumer ${a.consumer}: owns database ${a.database}, reaches no other)`,
+            length: 32,
+            audience: 'application' as const,
+          })),
         ],
         volumes: [
           { name: 'data', size: c.persistence.size, description: 'PostgreSQL cluster (PGDATA)', backup: true },
@@ -285,7 +363,8 @@ export const postgres = defineService({
         jobs: [
           job(ctx, {
             name: 'apply-roles',
-            description: 'Sets the owner and prometheus_exporter passwords to the current generated values and grants pg_monitor',
+            description:
+              "Sets the owner's, prometheus_exporter's and the applications' passwords to the current generated values, grants pg_monitor, creates each application's database",
             image,
             user: '70:70',
             command: ['/bin/sh', APPLY_ROLES],
@@ -295,9 +374,13 @@ export const postgres = defineService({
               OWNER_PASSWORD_FILE: owner.path,
               EXPORTER_PASSWORD_FILE: exporterPassword.path,
             },
-            files: [{ path: APPLY_ROLES, content: applyRoles, mode: 0o555, format: 'shell' }, owner, exporterPassword],
+            files: [{ path: APPLY_ROLES, content: applyRoles, mode: 0o555, format: 'shell' }, owner, exporterPassword, ...appPasswords],
             mounts: [{ volume: 'socket', path: SOCKET_DIR }],
-            applies: [secretRef('postgres', 'password'), secretRef('postgres', 'exporter-password')],
+            applies: [
+              secretRef('postgres', 'password'),
+              secretRef('postgres', 'exporter-password'),
+              ...apps.map((a) => secretRef('postgres', a.secret)),
+            ],
             timeoutSeconds: 300,
           }),
         ],
@@ -341,7 +424,19 @@ export const postgres = defineService({
           metrics.container,
         ],
         metrics: metrics.metrics,
+        consumers: apps.map((a): ConsumerAccess => ({
+          consumer: a.consumer,
+          ports: ['client'],
+          facts: { host: tpl`${hostRef('postgres')}`, port: '5432', database: a.database, sslmode: 'disable' },
+          credentials: { username: a.role, password: tpl`${secretRef('postgres', a.secret)}` },
+          grants: `role ${a.role}: owns database ${a.database} (create, read, write); may connect to no other database`,
+        })),
       },
     ];
   },
 });
+
+/** pg_hba.conf lines keeping each application's role in its own database (`address`: `all` or a CIDR). */
+export function applicationHba(apps: readonly PostgresApplication[], address: string): string[] {
+  return apps.flatMap((a) => [`host    ${a.database}  ${a.role}  ${address}  scram-sha-256`, `host    all  ${a.role}  ${address}  reject`]);
+}

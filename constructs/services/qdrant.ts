@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { memberAddress, peerRef, secretRef, tpl } from '../spec/template';
+import { hostRef, memberAddress, peerRef, secretRef, tpl } from '../spec/template';
+import type { ConsumerAccess } from '../spec/types';
 import {
   NO_FACET,
+  consumersOf,
   defineService,
   health,
   identity,
@@ -88,6 +90,13 @@ function qdrantMetrics(clustered: boolean, members: number) {
   };
 }
 
+/**
+ * What a consumer may ask for: nothing yet. Qdrant's only key besides the administrator's is the
+ * global read-only key; per-collection write access needs JWTs signed with the administrator's key
+ * (`jwt_rbac`), which Terraform cannot compute (it has no HMAC), so applications read only.
+ */
+export const qdrantAccess = z.strictObject({});
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'qdrant',
@@ -99,15 +108,22 @@ const SERVICE = {
 export const qdrant = defineService({
   ...SERVICE,
   schema: qdrantSchema,
-  build(c) {
+  consumerAccess: qdrantAccess,
+  build(c, ctx) {
     const clustered = c.replicas > 1;
+    const apps = consumersOf(ctx, qdrantAccess);
     return [
       {
         ...identity(SERVICE, c.replicas),
         facet: NO_FACET,
         secrets: [
           { name: 'api-key', description: 'Read-write API key (header api-key or Authorization: Bearer)', length: 40 },
-          { name: 'read-only-api-key', description: 'Read-only API key, used by metrics scraping', length: 40 },
+          {
+            name: 'read-only-api-key',
+            description: 'Read-only API key (every collection): what applications get, and what metrics scraping uses',
+            length: 40,
+            audience: 'application',
+          },
         ],
         volumes: [
           { name: 'storage', size: c.persistence.size, description: 'Collections and indexes', backup: true },
@@ -172,6 +188,14 @@ export const qdrant = defineService({
             stopGracePeriodSeconds: 60,
           },
         ],
+        consumers: apps.map((a): ConsumerAccess => ({
+          consumer: a.name,
+          ports: ['http', 'grpc'],
+          facts: { url: tpl`http://${hostRef('qdrant')}:6333`, 'grpc-url': tpl`http://${hostRef('qdrant')}:6334` },
+          credentials: { 'api-key': tpl`${secretRef('qdrant', 'read-only-api-key')}` },
+          grants:
+            "Qdrant's read-only API key: search and read every collection, change none (Qdrant has no per-application key; per-collection JWTs need an HMAC Terraform cannot compute)",
+        })),
         metrics: {
           container: 'main',
           port: 6333,

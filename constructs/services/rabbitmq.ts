@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
-import { memberAddress, peerRef, secretRef, tpl } from '../spec/template';
-import type { Text } from '../spec/types';
+import { hostRef, memberAddress, peerRef, secretRef, tpl } from '../spec/template';
+import type { ConsumerAccess, SecretRef, Text } from '../spec/types';
 import {
   NO_FACET,
+  consumerSecret,
+  consumersOf,
   defineService,
   identity,
   imageOrVersion,
@@ -22,19 +24,12 @@ import { membersUp, namesOf, serviceUp } from './signals';
 
 /** 4.3 is the series in community support (RabbitMQ supports only the latest minor for the community). */
 export const RABBITMQ_IMAGE = 'rabbitmq:4.3.6-management-alpine';
-const CREDENTIALS = '/etc/rabbitmq/conf.d/10-credentials.conf';
-const PASSWORD = secretValuePath('rabbitmq', 'password');
+/** Users, vhosts and permissions, imported at every boot (the platform's administrator and each application). */
+const DEFINITIONS = '/etc/rabbitmq/definitions.json';
 const START = '/usr/local/bin/platform-rabbitmq.sh';
 const COOKIE = secretValuePath('rabbitmq', 'erlang-cookie');
 /** The rabbitmq user's home in the image: where Erlang and the CLI tools look for the cookie. */
 const HOME = '/var/lib/rabbitmq';
-/**
- * Written by the start wrapper once the current password is applied, removed when it starts: the
- * health check requires it, so a failed rotation leaves the node unhealthy instead of passing
- * silently. On the container's own filesystem (not the data volume), so a new container starts
- * without it.
- */
-export const PASSWORD_APPLIED = '/tmp/platform-rabbitmq-password-applied';
 
 /** Running nodes a member must see to count as joined: a majority of the cluster. */
 export function joinedNodes(members: number): number {
@@ -93,6 +88,55 @@ function rabbitmqMetrics(clustered: boolean, members: number) {
   };
 }
 
+/** What a consumer may ask for: its own virtual host, where its user may do everything and elsewhere nothing. */
+export const rabbitmqAccess = z.strictObject({
+  /** @default the consumer's name */
+  vhost: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, dots, hyphens or underscores')
+    .optional(),
+});
+
+/** A user of the definitions file: its password as RabbitMQ's salted SHA-256 hash, and where it may do what. */
+interface DefinedUser {
+  readonly name: string;
+  readonly password: SecretRef;
+  readonly tags: readonly string[];
+  readonly vhosts: readonly string[];
+}
+
+/**
+ * The definitions file: users with `password_hash` (rabbit_password_hashing_sha256, computed by
+ * Terraform from the generated password: no password in the file), their vhosts and permissions.
+ * Imported at every boot, so a rotated password takes effect when the node restarts; importing
+ * adds and updates, it never deletes (a removed application's user stays until deleted by hand).
+ */
+export function definitionsFile(users: readonly DefinedUser[]): Text {
+  const vhosts = [...new Set(users.flatMap((u) => u.vhosts))];
+  return joinTemplates(
+    [
+      '{\n  "users": [\n',
+      joinTemplates(
+        users.map(
+          (u) =>
+            tpl`    {"name": ${JSON.stringify(u.name)}, "password_hash": "${{ ...u.password, form: 'rabbitmq-sha256' }}", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ${JSON.stringify(u.tags)}}`,
+        ),
+        ',\n',
+      ),
+      '\n  ],\n',
+      `  "vhosts": [\n${vhosts.map((v) => `    {"name": ${JSON.stringify(v)}}`).join(',\n')}\n  ],\n`,
+      `  "permissions": [\n${users
+        .flatMap((u) =>
+          u.vhosts.map(
+            (v) => `    {"user": ${JSON.stringify(u.name)}, "vhost": ${JSON.stringify(v)}, "configure": ".*", "write": ".*", "read": ".*"}`,
+          ),
+        )
+        .join(',\n')}\n  ]\n}\n`,
+    ],
+    '',
+  );
+}
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'rabbitmq',
@@ -104,8 +148,24 @@ const SERVICE = {
 export const rabbitmq = defineService({
   ...SERVICE,
   schema: rabbitmqSchema,
-  build(c) {
+  consumerAccess: rabbitmqAccess,
+  build(c, ctx) {
     const clustered = c.replicas > 1;
+    const apps = consumersOf(ctx, rabbitmqAccess).map((a) => ({
+      consumer: a.name,
+      vhost: a.access.vhost ?? a.name,
+      secret: consumerSecret(a.name, 'password'),
+    }));
+    // The administrator may work in every vhost; each application in its own only.
+    const users: DefinedUser[] = [
+      {
+        name: 'platform',
+        password: secretRef('rabbitmq', 'password'),
+        tags: ['administrator'],
+        vhosts: ['/', ...apps.map((a) => a.vhost)],
+      },
+      ...apps.map((a) => ({ name: a.consumer, password: secretRef('rabbitmq', a.secret), tags: [], vhosts: [a.vhost] })),
+    ];
     const config = [
       'listeners.tcp.default = 5672',
       'management.tcp.port = 15672',
@@ -115,6 +175,9 @@ export const rabbitmq = defineService({
       `vm_memory_high_watermark.relative = ${c.memoryHighWatermark}`,
       `disk_free_limit.absolute = ${memoryBytes(c.diskFreeLimit)}`,
       'loopback_users.guest = true',
+      '# Users, vhosts and permissions (no default user is created when definitions are configured).',
+      `definitions.local.path = ${DEFINITIONS}`,
+      'definitions.import_backend = local_filesystem',
       'log.console = true',
       'log.console.level = info',
       'log.file = false',
@@ -130,10 +193,8 @@ export const rabbitmq = defineService({
         : []),
       '',
     ].join('\n');
-    const password = secretRef('rabbitmq', 'password');
-    // `default_pass` only creates the user with the first database. Once the node runs, the wrapper
-    // sets the password to the current generated value (read inside the node from the secret file,
-    // never on a command line), so a rotated secret takes effect when the container is replaced.
+    // The definitions file (imported at every boot) carries the administrator's and the applications'
+    // password hashes: a rotated password takes effect when the container is replaced.
     const start = [
       '#!/bin/sh',
       'set -eu',
@@ -143,22 +204,6 @@ export const rabbitmq = defineService({
             `(umask 077 && rm -f "$HOME/.erlang.cookie" && cat ${COOKIE} >"$HOME/.erlang.cookie" && chmod 400 "$HOME/.erlang.cookie")`,
           ]
         : []),
-      `rm -f ${PASSWORD_APPLIED}`,
-      '(',
-      '  # The node registers a moment after this starts (await_startup fails while it cannot reach it): ask again, 5 minutes at most.',
-      '  n=0',
-      '  until rabbitmqctl --quiet await_startup --timeout 600 >/dev/null 2>&1; do',
-      '    n=$((n + 1)) && [ "$n" -lt 150 ] || break',
-      '    sleep 2',
-      '  done',
-      '  # eval exits 0 whenever the expression evaluates: the matches turn an unreadable file and a refused',
-      '  # password ({error, _}, which change_password returns without raising) into a failure.',
-      `  if rabbitmqctl --quiet eval '{ok, P} = file:read_file("${PASSWORD}"), ok = rabbit_auth_backend_internal:change_password(<<"platform">>, string:trim(P), <<"platform-deploy">>).' >/dev/null; then`,
-      `    : >${PASSWORD_APPLIED}`,
-      '  else',
-      '    echo "platform-rabbitmq: could not apply the platform password; the node stays unhealthy" >&2',
-      '  fi',
-      ') &',
       'exec docker-entrypoint.sh rabbitmq-server',
       '',
     ].join('\n');
@@ -169,6 +214,12 @@ export const rabbitmq = defineService({
         managed: 'amazon-mq-rabbitmq',
         secrets: [
           { name: 'password', description: 'Password of the "platform" administrator', length: 32 },
+          ...apps.map((a) => ({
+            name: a.secret,
+            description: `Password of the "${a.consumer}" user (consumer ${a.consumer}: everything in vhost ${a.vhost}, nothing elsewhere)`,
+            length: 32,
+            audience: 'application' as const,
+          })),
           ...(clustered
             ? [{ name: 'erlang-cookie', description: 'Erlang cookie the nodes and CLI tools authenticate with', length: 48 }]
             : []),
@@ -209,22 +260,17 @@ export const rabbitmq = defineService({
                 format: 'erlang-terms',
               },
               { path: '/etc/rabbitmq/conf.d/20-platform.conf', content: config, mode: 0o644, format: 'rabbitmq.conf' },
-              secretFile(CREDENTIALS, tpl`default_user = platform\ndefault_pass = ${password}\n`, { format: 'rabbitmq.conf' }),
-              secretValueFile('rabbitmq', 'password'),
+              secretFile(DEFINITIONS, definitionsFile(users), { format: 'rabbitmq-definitions' }),
               ...(clustered ? [secretValueFile('rabbitmq', 'erlang-cookie')] : []),
               { path: START, content: start, mode: 0o555, format: 'shell' },
             ],
             health: {
-              // Up, no alarm, and the current password applied (the wrapper's marker).
-              ...shellHealth(
-                `rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms && test -e ${PASSWORD_APPLIED}`,
-                {
-                  intervalSeconds: 30,
-                  timeoutSeconds: 20,
-                  startPeriodSeconds: 60,
-                  retries: 5,
-                },
-              ),
+              ...shellHealth('rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms', {
+                intervalSeconds: 30,
+                timeoutSeconds: 20,
+                startPeriodSeconds: 60,
+                retries: 5,
+              }),
               // Joined: running, no alarm, and in a cluster where a majority of the nodes runs.
               ...(clustered
                 ? {
@@ -232,7 +278,7 @@ export const rabbitmq = defineService({
                       exec: [
                         'sh',
                         '-c',
-                        `rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms && test -e ${PASSWORD_APPLIED} && [ "$(rabbitmq-diagnostics -q eval 'length(rabbit_nodes:list_running()).')" -ge ${joinedNodes(c.replicas)} ]`,
+                        `rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms && [ "$(rabbitmq-diagnostics -q eval 'length(rabbit_nodes:list_running()).')" -ge ${joinedNodes(c.replicas)} ]`,
                       ],
                     },
                   }
@@ -242,6 +288,18 @@ export const rabbitmq = defineService({
             stopGracePeriodSeconds: 60,
           },
         ],
+        consumers: apps.map((a): ConsumerAccess => ({
+          consumer: a.consumer,
+          ports: ['amqp'],
+          facts: {
+            host: tpl`${hostRef('rabbitmq')}`,
+            port: '5672',
+            vhost: a.vhost,
+            ...(clustered ? { addresses: rabbitmqAddresses(c.replicas) } : {}),
+          },
+          credentials: { username: a.consumer, password: tpl`${secretRef('rabbitmq', a.secret)}` },
+          grants: `user ${a.consumer}: configure, write and read everything in vhost ${a.vhost}; no other vhost, no management tag`,
+        })),
         metrics: {
           container: 'main',
           port: 15692,
@@ -264,15 +322,18 @@ export const rabbitmq = defineService({
                 discovery:
                   'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated',
               },
-              connection: {
-                addresses: joinTemplates(
-                  Array.from({ length: c.replicas }, (_, i) => tpl`${peerRef('rabbitmq', i)}:5672`),
-                  ',',
-                ),
-              },
+              connection: { addresses: rabbitmqAddresses(c.replicas) },
             }
           : {}),
       },
     ];
   },
 });
+
+/** Every node's AMQP address, for clients that fail over between them. */
+function rabbitmqAddresses(replicas: number): Text {
+  return joinTemplates(
+    Array.from({ length: replicas }, (_, i) => tpl`${peerRef('rabbitmq', i)}:5672`),
+    ',',
+  );
+}

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
-import { memberAddress, peerRef, secretRef, selfHost, tpl } from '../spec/template';
-import type { AlertRule, ContainerSpec, Text } from '../spec/types';
+import { hostRef, memberAddress, peerRef, secretRef, selfHost, tpl } from '../spec/template';
+import type { AlertRule, ConsumerAccess, ContainerSpec, Text } from '../spec/types';
 import {
+  consumerSecret,
+  consumersOf,
   crossCheck,
   defineService,
   identity,
@@ -23,8 +25,19 @@ import { membersUp, namesOf, serviceUp } from './signals';
 export const REDIS_IMAGE = 'redis:7.4.11-alpine';
 export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.93.0-alpine';
 const CONFIG = '/usr/local/etc/redis/redis.conf';
-/** Included by redis.conf: the password, as `requirepass` (clients) and `masterauth` (replicas). */
+/**
+ * Included by redis.conf: the ACL file's path, `masterauth` (replicas authenticate to the primary as
+ * the default user) and `requirepass`, which Redis ignores once an ACL file is set (the ACL file
+ * defines the default user) and the start script and health checks read the password from.
+ */
 const AUTH = '/usr/local/etc/redis/auth.conf';
+/**
+ * The users: `default` (the platform's administrator, the generated password) and one per
+ * application, limited to its key and channel patterns, without dangerous commands. Passwords as
+ * SHA-256 hashes (`#<hex>`), so the file holds none. A file without `default` would recreate it
+ * without a password (acl.c, ACLLoadFromFile), so it is always written.
+ */
+const USERS = '/usr/local/etc/redis/users.acl';
 /** The exporter's password file: a JSON map from the Redis address to its password. */
 const EXPORTER_AUTH = '/run/secrets/redis-exporter.json';
 /** Sentinel's configuration as generated; each member's sentinel starts from a writable copy. */
@@ -48,8 +61,12 @@ export const redisSchema = z
   .strictObject({
     ...serviceFields,
     persistence: persistenceSchema,
-    /** Memory for the dataset (Redis `maxmemory`); keep 20% of the limit free for AOF rewrites. */
-    maxmemory: memoryQuantity,
+    /**
+     * Memory for the dataset (Redis `maxmemory`), at most 80% of the memory limit (the rest for AOF
+     * rewrites and overhead) and at least half of it.
+     * @default three quarters of the memory limit, so it follows a changed limit
+     */
+    maxmemory: memoryQuantity.optional(),
     /** What Redis evicts at `maxmemory`. */
     maxmemoryPolicy: z.enum([
       'noeviction',
@@ -68,15 +85,51 @@ export const redisSchema = z
   .superRefine(
     crossCheck((c, ctx) => {
       const limit = memoryBytes(c.resources.limits.memory);
-      if (memoryBytes(c.maxmemory) > limit * 0.8) {
+      if (c.maxmemory !== undefined && memoryBytes(c.maxmemory) > limit * 0.8) {
         ctx.addIssue({
           code: 'custom',
           path: ['maxmemory'],
           message: `${c.maxmemory} leaves less than 20% of the ${c.resources.limits.memory} memory limit for AOF rewrites and overhead`,
         });
       }
+      // A limit raised under an unchanged maxmemory would leave the memory unused (4Gi keeping 1536mb).
+      if (c.maxmemory !== undefined && memoryBytes(c.maxmemory) < limit * 0.5) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxmemory'],
+          message: `${c.maxmemory} is less than half of the ${c.resources.limits.memory} memory limit; raise it, or leave maxmemory out to use three quarters of the limit`,
+        });
+      }
     }),
   );
+
+/** A key or channel pattern of an application's ACL user (Redis glob; no spaces). */
+const aclPattern = z.string().regex(/^[^\s~&%]+$/, 'must be a Redis glob pattern without spaces, e.g. orders:*');
+
+/** What a consumer may ask for: the keys (and Pub/Sub channels) it may use. */
+export const redisAccess = z.strictObject({
+  /** Key patterns; the same patterns bound its Pub/Sub channels. @default ['<name>:*'] */
+  keys: z.array(aclPattern).min(1).optional(),
+});
+
+/** The ACL rule of an application's user: its keys and channels, every command except the dangerous ones. */
+export function applicationAclRule(patterns: readonly string[]): string {
+  return `resetchannels ${patterns.map((p) => `~${p}`).join(' ')} ${patterns.map((p) => `&${p}`).join(' ')} +@all -@dangerous`;
+}
+
+/**
+ * What an application may do on a sentinel: find the primary and follow failovers (the commands a
+ * Sentinel-aware client sends, and `+switch-master` events), nothing that changes the sentinels.
+ */
+export const SENTINEL_CLIENT_RULE =
+  '-@all allchannels +auth +hello +ping +client|setname +client|getname +client|id +role +sentinel|get-master-addr-by-name +sentinel|master +sentinel|replicas +sentinel|sentinels +sentinel|myid +subscribe +psubscribe +unsubscribe +punsubscribe';
+
+/** Redis's `maxmemory`: as configured, else three quarters of the memory limit (whole MiB). */
+export function maxmemoryBytes(c: { maxmemory?: string | undefined; resources: { limits: { memory: string } } }): number {
+  if (c.maxmemory !== undefined) return memoryBytes(c.maxmemory);
+  const MiB = 1024 ** 2;
+  return Math.floor((memoryBytes(c.resources.limits.memory) * 0.75) / MiB) * MiB;
+}
 
 /** What Redis's realizations know beyond the spec: the eviction policy a managed cache must apply too. */
 export interface RedisFacet {
@@ -196,8 +249,14 @@ const SERVICE = {
 export const redis = defineService({
   ...SERVICE,
   schema: redisSchema,
+  consumerAccess: redisAccess,
   build(c, ctx) {
     const clustered = c.replicas > 1;
+    const apps = consumersOf(ctx, redisAccess).map((a) => ({
+      consumer: a.name,
+      keys: a.access.keys ?? [`${a.name}:*`],
+      secret: consumerSecret(a.name, 'password'),
+    }));
     const config = [
       'bind 0.0.0.0',
       'port 6379',
@@ -209,7 +268,7 @@ export const redis = defineService({
       'auto-aof-rewrite-percentage 100',
       'auto-aof-rewrite-min-size 64mb',
       'save 3600 1 300 100 60 10000',
-      `maxmemory ${formatBinarySize(memoryBytes(c.maxmemory), { k: 'kb', m: 'mb', g: 'gb' })}`,
+      `maxmemory ${formatBinarySize(maxmemoryBytes(c), { k: 'kb', m: 'mb', g: 'gb' })}`,
       `maxmemory-policy ${c.maxmemoryPolicy}`,
       'tcp-keepalive 300',
       'loglevel notice',
@@ -244,7 +303,25 @@ export const redis = defineService({
       ],
       ...redisMetrics(clustered, c.replicas),
     });
-    const authFile = secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\n`, { format: 'redis.conf' });
+    const authFile = secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\naclfile ${USERS}\n`, { format: 'redis.conf' });
+    const usersFile = secretFile(
+      USERS,
+      joinTemplates(
+        [
+          tpl`user default on #${{ ...password, form: 'sha256' }} ~* &* +@all`,
+          ...apps.map(
+            (a) => tpl`user ${a.consumer} on #${{ ...secretRef('redis', a.secret), form: 'sha256' }} ${applicationAclRule(a.keys)}`,
+          ),
+          '',
+        ],
+        '\n',
+      ),
+      { format: 'redis-acl' },
+    );
+    // Sentinel-aware applications ask a sentinel for the primary: each may do that, and only that.
+    const sentinelUsers = apps.map(
+      (a) => tpl`user ${a.consumer} on #${{ ...secretRef('redis', a.secret), form: 'sha256' }} ${SENTINEL_CLIENT_RULE}\n`,
+    );
     const members = Array.from({ length: c.replicas }, (_, i) => i);
     const sentinels = joinTemplates(
       members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`),
@@ -284,12 +361,19 @@ export const redis = defineService({
       files: [
         {
           path: SENTINEL_TEMPLATE,
-          content: tpl`${sentinelConf}sentinel monitor ${SENTINEL_MASTER} ${peerRef('redis', 0)} 6379 ${sentinelQuorum(c.replicas)}
+          content: joinTemplates(
+            [
+              tpl`${sentinelConf}sentinel monitor ${SENTINEL_MASTER} ${peerRef('redis', 0)} 6379 ${sentinelQuorum(c.replicas)}
 sentinel down-after-milliseconds ${SENTINEL_MASTER} 5000
 sentinel failover-timeout ${SENTINEL_MASTER} 60000
 sentinel parallel-syncs ${SENTINEL_MASTER} 1
 `,
-          mode: 0o644,
+              ...sentinelUsers,
+            ],
+            '',
+          ),
+          // With applications' users (password hashes) it is a secret file.
+          mode: sentinelUsers.length ? 0o440 : 0o644,
           format: 'sentinel.conf',
         },
         authFile,
@@ -308,7 +392,15 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
         ...identity(SERVICE, c.replicas),
         facet: { maxmemoryPolicy: c.maxmemoryPolicy } satisfies RedisFacet,
         managed: 'elasticache-redis',
-        secrets: [{ name: 'password', description: 'Redis requirepass', length: 32 }],
+        secrets: [
+          { name: 'password', description: 'Password of the default user (the administrator)', length: 32 },
+          ...apps.map((a) => ({
+            name: a.secret,
+            description: `Password of the "${a.consumer}" ACL user (consumer ${a.consumer}: keys and channels ${a.keys.join(' ')}, no dangerous commands)`,
+            length: 32,
+            audience: 'application' as const,
+          })),
+        ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'AOF and RDB files', backup: true }],
         jobs: [],
         dependsOn: [],
@@ -323,7 +415,12 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             env: clustered ? memberEnv : {},
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
-            files: [{ path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' }, authFile, ...(clustered ? [script] : [])],
+            files: [
+              { path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' },
+              authFile,
+              usersFile,
+              ...(clustered ? [script] : []),
+            ],
             health: {
               ...shellHealth(`${CLI_AUTH} redis-cli ping | grep -q PONG`, { startPeriodSeconds: 10 }),
               // Joined: the primary, or a replica whose link to the primary is up.
@@ -342,6 +439,18 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
           metrics.container,
         ],
         metrics: metrics.metrics,
+        consumers: apps.map((a): ConsumerAccess => ({
+          consumer: a.consumer,
+          ports: clustered ? ['client', 'sentinel'] : ['client'],
+          facts: {
+            host: tpl`${hostRef('redis')}`,
+            port: '6379',
+            'key-patterns': a.keys.join(' '),
+            ...(clustered ? { mode: 'sentinel', 'sentinel-master': SENTINEL_MASTER, sentinels: sentinelList(c.replicas) } : {}),
+          },
+          credentials: { username: a.consumer, password: tpl`${secretRef('redis', a.secret)}` },
+          grants: `ACL user ${a.consumer}: keys and channels ${a.keys.join(' ')}; every command except @dangerous (KEYS, FLUSHALL, CONFIG, ...)${clustered ? '; on the sentinels: find the primary and follow failovers' : ''}`,
+        })),
         ...(clustered
           ? {
               cluster: {
@@ -354,10 +463,7 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               connection: {
                 mode: 'sentinel',
                 'sentinel-master': SENTINEL_MASTER,
-                sentinels: joinTemplates(
-                  members.map((i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`),
-                  ',',
-                ),
+                sentinels: sentinelList(c.replicas),
               },
             }
           : {}),
@@ -365,3 +471,11 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
     ];
   },
 });
+
+/** Every member's sentinel (`host:port`, comma-separated), for Sentinel-aware clients. */
+function sentinelList(replicas: number): Text {
+  return joinTemplates(
+    Array.from({ length: replicas }, (_, i) => tpl`${peerRef('redis', i)}:${SENTINEL_PORT}`),
+    ',',
+  );
+}

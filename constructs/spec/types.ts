@@ -16,10 +16,15 @@ export interface SecretRef {
   readonly name: string;
   /**
    * What is inserted: the value itself, or a one-way hash of it for servers that verify a password
-   * against a hash in their config (NATS, Elasticsearch's file realm), so the file holds no password.
+   * against a hash in their config, so the file holds no password:
+   * - `bcrypt`: NATS, Elasticsearch's file realm;
+   * - `sha256`: the lower-case hex SHA-256 of the value (Redis ACL `#<hash>` passwords);
+   * - `rabbitmq-sha256`: RabbitMQ's `rabbit_password_hashing_sha256` form, base64 of a 4-byte salt
+   *   followed by SHA-256(salt + value), for a definitions file's `password_hash` (the salt is
+   *   generated once per secret).
    * @default 'value'
    */
-  readonly form?: 'value' | 'bcrypt';
+  readonly form?: 'value' | 'bcrypt' | 'sha256' | 'rabbitmq-sha256';
 }
 
 /** A reference to the network host name under which another service is reachable. */
@@ -321,6 +326,14 @@ export interface SecretSpec {
    * @default generated
    */
   readonly provided?: { readonly variable: string };
+  /**
+   * Who may hold it. `service`: the service itself, its jobs, sidecars and monitoring (passwords of
+   * its administrator and internal users): never handed to an application. `application`: handed to
+   * applications through `ServiceSpec.consumers` (a consumer's own credentials, a read-only key).
+   * Guardrails refuse a consumer's credential that references a `service` secret.
+   * @default 'service'
+   */
+  readonly audience?: 'service' | 'application';
 }
 
 /** The program (server or exporter) whose metric names an endpoint serves, at its version. */
@@ -388,6 +401,30 @@ export interface Panel {
   readonly unit: string;
   /** Series legend, e.g. `{{instance}}`. @default '{{service}}' */
   readonly legend?: string;
+}
+
+/**
+ * What one application (a consumer named in the environment's `consumers`) receives from a service:
+ * the client ports it may connect to, plain connection facts, and credentials scoped to it alone,
+ * never the service's administrator's. Targets publish it where the application runs (Kubernetes:
+ * ConfigMap `<component>-endpoint` and Secret `<component>-credentials` in the consumer's namespace,
+ * and network policy admitting its pods on `ports` only; Docker: files in the consumer's volume,
+ * `<component>/<fact>` and `<component>-credentials/<key>`).
+ */
+export interface ConsumerAccess {
+  /** The consumer's name (its identity inside the service: role, user, vhost, key name). */
+  readonly consumer: string;
+  /** Names of the client ports it may connect to (`purpose: 'client'` ports of the spec). */
+  readonly ports: readonly string[];
+  /** Plain connection facts (host, port, database, vhost, URL, ...): never a secret. */
+  readonly facts: Readonly<Record<string, Text>>;
+  /**
+   * Credentials scoped to this consumer: texts that reference `application` secrets only (and
+   * literals such as its user name). Empty where the service has no application identity.
+   */
+  readonly credentials: Readonly<Record<string, Text>>;
+  /** What the credentials allow (or why there are none), in plain words, for the docs. */
+  readonly grants: string;
 }
 
 export interface MetricsEndpoint {
@@ -540,6 +577,12 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
   readonly connection?: Readonly<Record<string, Text>>;
   /** How the service grows (fixed members, or autoscaled stateless replicas). */
   readonly scaling: Scaling;
+  /**
+   * What each consumer of the service receives (one entry per consumer that uses it): its client
+   * ports, connection facts and application-scoped credentials.
+   * @default none (no application uses the service)
+   */
+  readonly consumers?: readonly ConsumerAccess[];
   /** What a target must offer, or the environment is refused with the requirement's message. @default none */
   readonly requirements?: {
     /** Runs on a single host only (a job shares a volume with the server). */

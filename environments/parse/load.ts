@@ -7,9 +7,19 @@
  */
 import * as path from 'node:path';
 import type { z } from 'zod';
-import { type BuildContext, type ServiceConfigs, type ServiceName, catalogue, compose, serviceNames } from '../../constructs/services';
+import {
+  type BuildContext,
+  type ConsumerRequest,
+  type ServiceConfigs,
+  type ServiceDefinition,
+  type ServiceName,
+  catalogue,
+  compose,
+  consumable,
+  serviceNames,
+} from '../../constructs/services';
 import type { ServiceSpec } from '../../constructs/spec/types';
-import { type Backend, type EnvironmentInput, type Target, environmentSchema } from './schema';
+import { type Backend, type Consumer, type EnvironmentInput, type Target, environmentSchema } from './schema';
 import { didYouMean, knownKeys, plainMessage } from './messages';
 import { type ProfileName, profiles } from './profiles';
 
@@ -48,6 +58,8 @@ export interface Environment {
   readonly backend: Backend;
   readonly labels: Readonly<Record<string, string>>;
   readonly protectData: boolean;
+  /** The applications that use the platform (each service's specs carry what each one receives). */
+  readonly consumers: readonly Consumer[];
   readonly services: ServiceConfigs;
   readonly specs: readonly ServiceSpec[];
 }
@@ -115,6 +127,8 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
   }
   const resolved = resolveServices(env.services, env.profile);
   if (resolved.issues.length > 0) throw new ConfigError(file, resolved.issues);
+  const consumers = resolveConsumers(env.consumers, resolved.configs);
+  if (consumers.issues.length > 0) throw new ConfigError(file, consumers.issues);
 
   const profile = profiles[env.profile];
   const ctx: BuildContext = {
@@ -133,9 +147,57 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     backend: env.backend,
     labels: env.labels,
     protectData: env.protectData,
+    consumers: env.consumers,
     services,
-    specs: compose(services, ctx),
+    specs: compose(services, ctx, consumers.requests),
   };
+}
+
+/**
+ * Which services each consumer uses, with the access it asked for checked by each service's own
+ * schema: the services it names, or every enabled service applications can use.
+ */
+function resolveConsumers(consumers: readonly Consumer[], configs: Partial<Record<ServiceName, unknown>>) {
+  const issues: Issue[] = [];
+  const requests: Partial<Record<ServiceName, ConsumerRequest[]>> = {};
+  consumers.forEach((consumer, i) => {
+    const wanted: Record<string, unknown> =
+      consumer.services ?? Object.fromEntries(consumable.filter((n) => configs[n] !== undefined).map((n) => [n, {}]));
+    for (const [name, access] of Object.entries(wanted)) {
+      const at = ['consumers', i, 'services', name];
+      if (!(serviceNames as string[]).includes(name)) {
+        const hint = didYouMean(name, consumable);
+        issues.push({
+          path: formatPath(at),
+          message: `unknown service${hint ? `; did you mean ${hint}?` : `; applications can use ${consumable.join(', ')}`}`,
+        });
+        continue;
+      }
+      const def = catalogue[name as ServiceName] as ServiceDefinition;
+      if (!def.consumerAccess) {
+        issues.push({ path: formatPath(at), message: `applications do not use ${name} directly; they can use ${consumable.join(', ')}` });
+        continue;
+      }
+      if (configs[name as ServiceName] === undefined) {
+        issues.push({ path: formatPath(at), message: `${name} is not enabled in this environment (services.${name})` });
+        continue;
+      }
+      const result = def.consumerAccess.safeParse(access, { reportInput: true });
+      if (!result.success) {
+        issues.push(...issuesOf(result.error, def.consumerAccess, access, at));
+        continue;
+      }
+      (requests[name as ServiceName] ??= []).push({ name: consumer.name, access: result.data as Record<string, unknown> });
+    }
+  });
+  for (const [name, list] of Object.entries(requests) as [ServiceName, ConsumerRequest[]][]) {
+    const def = catalogue[name] as ServiceDefinition;
+    for (const problem of def.consumerIssues?.(configs[name], list) ?? []) {
+      const i = consumers.findIndex((c) => c.name === problem.consumer);
+      issues.push({ path: formatPath(['consumers', i, 'services', name]), message: problem.message });
+    }
+  }
+  return { requests, issues };
 }
 
 function resolveServices(services: Record<string, unknown>, profileName: ProfileName) {

@@ -4,7 +4,7 @@
  * result is validated by each service's schema.
  *
  * Sizes follow the platform's source documents: Elasticsearch 1-2 GiB with a 1 GiB heap, Qdrant
- * 1 GiB / 0.5 cpu, Redis maxmemory 512mb with allkeys-lru, PostgreSQL shared_buffers 256MB and
+ * 1 GiB / 0.5 cpu, Redis allkeys-lru with maxmemory three quarters of its limit (576mb), PostgreSQL shared_buffers 256MB and
  * effective_cache_size 1GB on the smallest profile; production runs the clustered replica counts.
  */
 import type { ServiceInput, ServiceName } from '../../constructs/services';
@@ -50,7 +50,6 @@ export const profiles: Record<ProfileName, Profile> = {
         replicas: 1,
         resources: res('100m', '256Mi', '500m', '768Mi'),
         persistence: { size: '2Gi' },
-        maxmemory: '512Mi',
         maxmemoryPolicy: 'allkeys-lru',
       },
       qdrant: { replicas: 1, resources: res('250m', '512Mi', '500m', '1Gi'), persistence: { size: '5Gi' } },
@@ -102,7 +101,6 @@ export const profiles: Record<ProfileName, Profile> = {
         replicas: 1,
         resources: res('250m', '1Gi', '1', '2Gi'),
         persistence: { size: '5Gi' },
-        maxmemory: '1536Mi',
         maxmemoryPolicy: 'allkeys-lru',
       },
       qdrant: { replicas: 1, resources: res('500m', '1Gi', '1', '2Gi'), persistence: { size: '20Gi' } },
@@ -154,7 +152,6 @@ export const profiles: Record<ProfileName, Profile> = {
         replicas: 3,
         resources: res('500m', '4Gi', '2', '6Gi'),
         persistence: { size: '20Gi' },
-        maxmemory: '4Gi',
         maxmemoryPolicy: 'allkeys-lru',
       },
       qdrant: { replicas: 3, resources: res('1', '4Gi', '2', '8Gi'), persistence: { size: '100Gi' } },

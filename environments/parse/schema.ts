@@ -320,8 +320,24 @@ export const clusterAccessSchema = z.discriminatedUnion('auth', [
   }),
 ]);
 
+/**
+ * Names an ACME server refuses: the reserved example domains and special-use top-level domains
+ * (RFC 2606, RFC 6761; Let's Encrypt's policy refuses contacts at example.com/net/org and names
+ * without a public suffix).
+ */
+export const RESERVED_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost|local|internal)$/;
+
 /** How the cluster's TLS certificates for external endpoints are issued (cert-manager). */
 export const issuerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /**
+     * A private CA this stack creates with cert-manager in the Gateway's namespace (a self-signed
+     * root, then an Issuer signing with it): works on any cluster without DNS or an ACME account;
+     * clients must trust the CA (`kubectl -n <namespacePrefix>-edge get secret <namespacePrefix>-ca
+     * -o jsonpath='{.data.ca\.crt}'`).
+     */
+    kind: z.literal('self-signed'),
+  }),
   z.strictObject({
     /**
      * An issuer that already exists: a ClusterIssuer, or an Issuer in the Gateway's namespace
@@ -333,7 +349,17 @@ export const issuerSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     /** An ACME (Let's Encrypt) ClusterIssuer this stack creates, solving HTTP-01 through the Gateway. */
     kind: z.literal('acme'),
-    email: z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address'),
+    /**
+     * Contact for expiry notices (optional for ACME); not at a reserved domain, which the server refuses.
+     * @default none
+     */
+    email: z
+      .string()
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address')
+      .refine((e) => !RESERVED_DOMAIN.test(e.split('@')[1]!.toLowerCase()), {
+        message: 'is at a reserved domain (example.com, .test, ...), which ACME servers refuse; use a real address or leave it out',
+      })
+      .optional(),
     /** @default "https://acme-v02.api.letsencrypt.org/directory" */
     server: z
       .string()
@@ -341,6 +367,20 @@ export const issuerSchema = z.discriminatedUnion('kind', [
       .default('https://acme-v02.api.letsencrypt.org/directory'),
   }),
 ]);
+
+/** An operator this stack installs, or one the cluster runs already (its namespace: network policy admits it). */
+function operatorChoice() {
+  return z
+    .discriminatedUnion('use', [
+      z.strictObject({ use: z.literal('install') }),
+      z.strictObject({
+        use: z.literal('existing'),
+        /** Where its pods run: the platform's pods admit them on the ports the operator needs. */
+        namespace: dnsLabel,
+      }),
+    ])
+    .default({ use: 'install' });
+}
 
 export const kubernetesTargetSchema = z.strictObject({
   kind: z.literal('kubernetes'),
@@ -360,6 +400,25 @@ export const kubernetesTargetSchema = z.strictObject({
    * @default ['0.0.0.0/0'] (the API server's address is not known at plan time)
    */
   apiServerCidrs: z.array(cidrBlock(0, 32)).default(['0.0.0.0/0']),
+  /**
+   * Where pods resolve names (network policy allows UDP and TCP 53 there and nowhere else).
+   * @default the kube-dns pods in kube-system, no other address
+   */
+  dns: z
+    .strictObject({
+      /** The cluster DNS pods (CoreDNS labels itself k8s-app: kube-dns on most distributions). */
+      pods: z
+        .strictObject({ namespace: dnsLabel, podLabels: z.record(labelKey, labelValue) })
+        .default({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } }),
+      /**
+       * Resolvers that are not pods a selector can match, port 53 only: NodeLocal DNSCache
+       * (`169.254.20.10/32`, host network), GKE Cloud DNS (`169.254.169.254/32`: the metadata
+       * server's address, whose port 80 stays closed).
+       * @default []
+       */
+      addresses: z.array(cidrBlock(0, 32)).default([]),
+    })
+    .prefault({}),
   /**
    * External endpoints (Kibana, the object store's console, later Grafana, webmail, the API gateway)
    * through the Gateway API, with TLS certificates from cert-manager. Without it nothing is exposed.
@@ -400,7 +459,33 @@ export const kubernetesTargetSchema = z.strictObject({
        */
       installCertManager: z.boolean().default(true),
     })
+    .superRefine((g, ctx) => {
+      if (g.issuer.kind === 'acme' && RESERVED_DOMAIN.test(g.domain)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuer', 'kind'],
+          message: `ACME cannot issue certificates for ${g.domain} (a reserved domain); use kind: 'self-signed' or a domain you own`,
+        });
+      }
+    })
     .optional(),
+  /**
+   * The operators this environment needs, each installed by this stack (its chart into its fixed
+   * namespace) or used as the cluster already runs it: a second environment on one cluster uses the
+   * first one's (an operator's CRDs, webhooks and cluster roles exist once per cluster). An existing
+   * operator must watch this environment's namespaces (CloudNativePG does cluster-wide by default;
+   * ECK's `managedNamespaces` must include `<namespacePrefix>-data`). cert-manager and Envoy Gateway:
+   * `gateway.installCertManager` and `gateway.implementation`; the NVIDIA device plugin: `gpu.devicePlugin`.
+   * @default each installed
+   */
+  operators: z
+    .strictObject({
+      /** CloudNativePG (PostgreSQL). @default { use: 'install' } (into cnpg-system) */
+      cloudnativePg: operatorChoice(),
+      /** ECK (Elasticsearch and Kibana). @default { use: 'install' } (into elastic-system) */
+      eck: operatorChoice(),
+    })
+    .prefault({}),
   /** GPU nodes, when the cluster has them. @default none */
   gpu: z
     .strictObject({
@@ -418,6 +503,21 @@ export const kubernetesTargetSchema = z.strictObject({
        * @default 'present'
        */
       devicePlugin: z.enum(['present', 'install']).default('present'),
+      /**
+       * With `devicePlugin: 'install'`: also install Node Feature Discovery and GPU Feature
+       * Discovery (the plugin chart's `gfd`), which label every node with an NVIDIA PCI device
+       * `feature.node.kubernetes.io/pci-10de.present=true` on any cluster. Leave off where the
+       * cluster runs Node Feature Discovery already (the GPU Operator does).
+       * @default false
+       */
+      featureDiscovery: z.boolean().default(false),
+      /**
+       * Whether the apply waits until GPU workloads are ready (a GPU node found or scaled up, the
+       * models pulled: up to services.ollama.pullTimeout). Off, the apply creates them and goes on;
+       * on a cluster without matching GPU nodes they stay Pending, and `npm run synth` says so.
+       * @default false
+       */
+      waitForRollout: z.boolean().default(false),
     })
     .superRefine((g, ctx) => {
       if (g.devicePlugin === 'install' && Object.keys(g.nodeSelector).length === 0) {
@@ -425,7 +525,22 @@ export const kubernetesTargetSchema = z.strictObject({
           code: 'custom',
           path: ['nodeSelector'],
           message:
-            "must name the GPU nodes' label when the device plugin is installed (it runs on those nodes only), e.g. { 'nvidia.com/gpu.present': 'true' }",
+            "must name a label the GPU nodes carry when the device plugin is installed (it runs on those nodes only): your provider's (GKE: cloud.google.com/gke-accelerator, AKS: kubernetes.azure.com/accelerator), your node pool's own, or with featureDiscovery: true { 'feature.node.kubernetes.io/pci-10de.present': 'true' }",
+        });
+      }
+      if (g.devicePlugin === 'install' && 'nvidia.com/gpu.present' in g.nodeSelector) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeSelector', 'nvidia.com/gpu.present'],
+          message:
+            "is set only by the NVIDIA GPU Operator (which brings its own device plugin: use devicePlugin: 'present'); name a label the nodes carry, or set featureDiscovery: true and select 'feature.node.kubernetes.io/pci-10de.present': 'true'",
+        });
+      }
+      if (g.featureDiscovery && g.devicePlugin !== 'install') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['featureDiscovery'],
+          message: "comes with the device plugin this stack installs: set devicePlugin: 'install'",
         });
       }
     })
@@ -473,6 +588,63 @@ const labels = z.record(labelKey, labelValue).superRefine((l, ctx) => {
   }
 });
 
+/**
+ * Names a consumer may not take: the platform's own users in its services (administrators,
+ * replication and monitoring users), so an application never shares an identity with them.
+ */
+export const RESERVED_CONSUMER_NAMES = [
+  'platform',
+  'platform-admin',
+  'default',
+  'route',
+  'replica',
+  'sentinel',
+  'postgres',
+  'prometheus-exporter',
+  'exporter',
+  'elastic',
+  'kibana-system',
+  'neo4j',
+  'guest',
+  'admin',
+  'root',
+  'anonymous',
+] as const;
+
+/**
+ * An application that uses the platform: its identity in every service it uses (a PostgreSQL role
+ * and database, a RabbitMQ vhost and user, Redis and NATS users, an Elasticsearch user and role, an
+ * object-store key), and where it runs. On Kubernetes the platform admits its pods on the client ports
+ * of those services only and publishes ConfigMap `<service>-endpoint` (connection facts) and Secret
+ * `<service>-credentials` (its own credentials) into its namespace; on Docker the same as files in
+ * the volume `<project>-<environment>-consumer-<name>`.
+ */
+export const consumerSchema = z.strictObject({
+  /** A DNS label of at most 40 characters, not one of the platform's own user names. */
+  name: dnsLabel
+    .max(40, 'must be at most 40 characters (it names roles, users and Kubernetes objects)')
+    .refine((n) => !(RESERVED_CONSUMER_NAMES as readonly string[]).includes(n), {
+      message: `is one of the platform's own user names (${RESERVED_CONSUMER_NAMES.join(', ')}); choose another`,
+    }),
+  /**
+   * The services it uses, each with what it asks for (each service's options: PostgreSQL
+   * `database`, Elasticsearch `indices`, NATS `subjects` and `streams`, Redis `keys`, the object
+   * store's `buckets`, ...).
+   * @default every enabled service applications can use, with its default access
+   */
+  services: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /**
+   * Kubernetes: the namespace its pods run in, created by the stack (Pod Security `restricted`, a
+   * ServiceAccount named after the consumer) or already there.
+   * @default { name: '<namespacePrefix>-<name>', create: true }
+   */
+  namespace: z.strictObject({ name: dnsLabel, create: z.boolean() }).optional(),
+  /** Kubernetes: only the pods with these labels are admitted. @default every pod of the namespace */
+  podLabels: z.record(labelKey, labelValue).optional(),
+});
+
+export type Consumer = z.output<typeof consumerSchema>;
+
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
 export const environmentSchema = z.strictObject({
   name: dnsLabel,
@@ -490,6 +662,22 @@ export const environmentSchema = z.strictObject({
    * @default true
    */
   protectData: z.boolean().default(true),
+  /**
+   * The applications that use the platform (see `consumerSchema`). An empty list: no application
+   * reaches any service (network policy) and nothing is published.
+   * @default [{ name: 'apps' }] (on Kubernetes the namespace `<namespacePrefix>-apps`, created)
+   */
+  consumers: z
+    .array(consumerSchema)
+    .default([{ name: 'apps' }])
+    .superRefine((cs, ctx) => {
+      const seen = new Set<string>();
+      cs.forEach((c, i) => {
+        if (seen.has(c.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${c.name}" is named twice; consumers need unique names` });
+        seen.add(c.name);
+      });
+    }),
   services: z.strictObject(
     Object.fromEntries(serviceNames.map((n) => [n, z.record(z.string(), z.unknown()).optional()])) as Record<
       ServiceName,

@@ -113,8 +113,36 @@ export function bcryptOf(plain: string): string {
  * Renders what Terraform would: generated secrets become stand-ins (passwords, their bcrypt hashes,
  * hex bytes), escapes are undone. `resources` is the stack's `resource` block (for byte lengths).
  */
+/** The stand-in for a generated 4-character salt (`random_string`). */
+export function saltStandIn(id: string): string {
+  return createHash('sha256')
+    .update(id)
+    .digest('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 4);
+}
+
+/** RabbitMQ's rabbit_password_hashing_sha256 form: base64(salt ++ SHA-256(salt ++ password)). */
+export function rabbitmqHashOf(salt: string, password: string): string {
+  const s = Buffer.from(salt, 'utf8');
+  return Buffer.concat([
+    s,
+    createHash('sha256')
+      .update(Buffer.concat([s, Buffer.from(password, 'utf8')]))
+      .digest(),
+  ]).toString('base64');
+}
+
+/** The Terraform expression of a salted RabbitMQ hash (constructs/render/secrets.ts, `rabbitmqHash`). */
+export const RABBITMQ_HASH =
+  /(?<!\$)\$\{textencodebase64\(format\("%s%s", random_string\.([A-Za-z0-9_-]+)\.result, textdecodebase64\(base64sha256\(format\("%s%s", random_string\.\1\.result, random_password\.([A-Za-z0-9_-]+)\.result\)\), "ISO-8859-1"\)\), "ISO-8859-1"\)\}/g;
+
 export function terraformRender(content: string, resources: Record<string, Record<string, any>> = {}): string {
   const withSecrets = content
+    .replace(/(?<!\$)\$\{sha256\(random_password\.([A-Za-z0-9_-]+)\.result\)\}/g, (_, id: string) =>
+      createHash('sha256').update(standIn(id)).digest('hex'),
+    )
+    .replace(RABBITMQ_HASH, (_, salt: string, id: string) => rabbitmqHashOf(saltStandIn(salt), standIn(id)))
     .replace(/(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.result\}/g, (_, id: string) => standIn(id))
     .replace(/(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.bcrypt_hash\}/g, (_, id: string) => bcryptOf(standIn(id)))
     // A secret the deploy provides (a sensitive variable): its stand-in.

@@ -50,6 +50,17 @@ export class NatsWire {
     return answer;
   }
 
+  /**
+   * Publishes to `subject` (or subscribes to it): `ok`, or the server's error line (a
+   * `Permissions Violation`), which the server sends before the answer to the PING that follows.
+   */
+  async allowed(op: 'PUB' | 'SUB', subject: string, timeoutMs = 5000): Promise<string> {
+    this.socket.write(op === 'PUB' ? `PUB ${subject} 0\r\n\r\nPING\r\n` : `SUB ${subject} ${++this.sid}\r\nPING\r\n`);
+    const answer = await this.line((l) => l === 'PONG' || l.startsWith('-ERR'), timeoutMs);
+    if (answer !== 'PONG') await this.line((l) => l === 'PONG', timeoutMs).catch(() => undefined);
+    return answer === 'PONG' ? 'ok' : answer;
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -1,7 +1,9 @@
 /**
  * nats.conf and its auth.conf: the server's own configuration test (`nats-server -t`), then a real
  * server started on them, where the generated password logs in (against the bcrypt hash in
- * auth.conf) and a wrong one is refused.
+ * auth.conf) and a wrong one is refused; each application's user (the users array) logs in with its
+ * own password and may publish and subscribe on its subjects only (broken variant: its permissions
+ * left out, so it may use any subject).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -50,6 +52,57 @@ export async function verifyNats(artifact: Artifact): Promise<void> {
           password,
         ),
     );
+    const apps = (dev.specs.find((x) => x.name === 'nats')?.consumers ?? []).map((a) => ({
+      name: a.consumer,
+      subject: `${String(a.facts.subjects).split(' ')[0]!.replace(/\.>$/, '')}.verify`,
+    }));
+    if (apps.length > 0) {
+      await validator(
+        `${dev.name}: NATS users array: ${apps.map((a) => a.name).join(', ')} log in with their own passwords and are limited to their subjects`,
+        () => applications(dir('apps', conf.content, auth.content), apps),
+        () => applications(dir('apps-bad', conf.content, auth.content.replace(/, permissions: \{.*\}\}$/m, '}')), apps),
+      );
+    }
+  }
+}
+
+/** Each application's user: logs in, uses its own subjects, is refused another's and everything. */
+async function applications(dir: string, apps: readonly { name: string; subject: string }[]): Promise<Outcome> {
+  return withServer(dir, async (port) => {
+    for (const app of apps) {
+      const c = await NatsWire.connect(port, app.name, standIn(`nats_consumer-${app.name}-password`)).catch((e: Error) => e);
+      if (c instanceof Error) return { code: 1, out: `${app.name} was refused: ${c.message}` };
+      try {
+        const own = await c.allowed('PUB', app.subject);
+        const ownSub = await c.allowed('SUB', app.subject);
+        const other = await c.allowed('PUB', 'platform.internal');
+        const everything = await c.allowed('SUB', '>');
+        if (own !== 'ok' || ownSub !== 'ok') return { code: 1, out: `${app.name} may not use ${app.subject}: ${own} ${ownSub}` };
+        if (!/Permissions Violation/.test(other)) return { code: 1, out: `${app.name} may publish to platform.internal` };
+        if (!/Permissions Violation/.test(everything)) return { code: 1, out: `${app.name} may subscribe to every subject` };
+      } finally {
+        c.close();
+      }
+    }
+    return { code: 0, out: '' };
+  });
+}
+
+async function withServer(dir: string, body: (port: number) => Promise<Outcome>): Promise<Outcome> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn('nats-server', ['-c', path.join(dir, 'nats-server.conf'), '-a', '127.0.0.1', '-p', String(port), '-m', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  server.stdout.on('data', (d) => (log += d));
+  server.stderr.on('data', (d) => (log += d));
+  try {
+    for (let i = 0; i < 50 && !log.includes('Server is ready'); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!log.includes('Server is ready')) return { code: 1, out: `nats-server did not start:\n${log}` };
+    return await body(port);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
   }
 }
 

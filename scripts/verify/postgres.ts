@@ -3,7 +3,10 @@
  * - postgresql.conf is accepted and its settings take effect;
  * - pg_hba.conf (+ pg_ident.conf) allow no passwordless network login;
  * - the apply-roles job script sets the current passwords: initialised with one set, rotated to
- *   another, the exporter and the owner log in with the new passwords and no longer with the old.
+ *   another, the exporter and the owner log in with the new passwords and no longer with the old;
+ * - each application's role: created by the job with its own database, it logs in there (and
+ *   creates a table) with its current password, and pg_hba.conf keeps it out of every other database
+ *   (broken variant: the hba lines that keep it there left out).
  * The image's entrypoint is not run here (it needs Docker); the server is initialised as it does it:
  * `initdb --username=<owner>` without a password.
  */
@@ -18,13 +21,15 @@ interface PgFiles {
   readonly hba: string;
   readonly ident: string;
   readonly applyRoles: string;
+  /** The applications' roles and databases (their password files are written by the check). */
+  readonly apps: readonly { readonly consumer: string; readonly role: string; readonly database: string }[];
 }
 
 interface Server {
   readonly dir: string;
   readonly port: string;
   psql(args: string[], env?: Record<string, string>): Outcome;
-  tcpLogin(user: string, password: string | undefined): boolean;
+  tcpLogin(user: string, password: string | undefined, db?: string): boolean;
   stop(): void;
 }
 
@@ -64,11 +69,9 @@ function start(files: PgFiles, label: string, owner: string, database: string): 
     dir,
     port,
     psql,
-    tcpLogin: (user, password) =>
-      psql(
-        ['-h', '127.0.0.1', '-U', user, '-d', database, '-w', '-Atc', 'SELECT 1'],
-        password === undefined ? {} : { PGPASSWORD: password },
-      ).code === 0,
+    tcpLogin: (user, password, db = database) =>
+      psql(['-h', '127.0.0.1', '-U', user, '-d', db, '-w', '-Atc', 'SELECT 1'], password === undefined ? {} : { PGPASSWORD: password })
+        .code === 0,
     stop: () => void asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']),
   };
 }
@@ -102,10 +105,21 @@ function rotationCheck(files: PgFiles, label: string): Outcome {
   const server = start(files, label, 'platform', 'platform');
   if (!('stop' in server)) return server;
   const script = path.join(server.dir, 'apply-roles.sh');
-  fs.writeFileSync(script, files.applyRoles, { mode: 0o755 });
+  // The applications' password files, where the job reads them, are in the scratch directory here.
+  fs.writeFileSync(
+    script,
+    files.applyRoles
+      .replaceAll('/run/secrets/postgres-consumer-', `${server.dir}/consumer-`)
+      .replaceAll(/consumer-([a-z0-9-]+)-password/g, 'consumer-$1'),
+    {
+      mode: 0o755,
+    },
+  );
   const apply = (owner: string, exporter: string): Outcome => {
     fs.writeFileSync(path.join(server.dir, 'owner'), owner, { mode: 0o644 });
     fs.writeFileSync(path.join(server.dir, 'exporter'), exporter, { mode: 0o644 });
+    for (const app of files.apps)
+      fs.writeFileSync(path.join(server.dir, `consumer-${app.consumer}`), `${app.consumer}${owner}`, { mode: 0o644 });
     return asPostgres(['sh', script], {
       PATH: `${PG_BIN}:/usr/bin:/bin`,
       PGHOST: server.dir,
@@ -138,6 +152,21 @@ function rotationCheck(files: PgFiles, label: string): Outcome {
     if (server.tcpLogin('prometheus_exporter', 'ExporterFirst0')) problems.push('the exporter still logs in with the old password');
     if (!server.tcpLogin('platform', 'OwnerSecond0')) problems.push('the owner cannot log in with the rotated password');
     if (server.tcpLogin('platform', 'OwnerFirst0')) problems.push('the owner still logs in with the old password');
+    for (const app of files.apps) {
+      const current = `${app.consumer}OwnerSecond0`;
+      if (!server.tcpLogin(app.role, current, app.database))
+        problems.push(`${app.role} cannot log in to ${app.database} with its rotated password`);
+      if (server.tcpLogin(app.role, `${app.consumer}OwnerFirst0`, app.database))
+        problems.push(`${app.role} still logs in with its old password`);
+      if (server.tcpLogin(app.role, current, 'platform')) problems.push(`${app.role} reaches the platform database`);
+      const table = server.psql(
+        ['-h', '127.0.0.1', '-U', app.role, '-d', app.database, '-w', '-Atc', 'CREATE TABLE IF NOT EXISTS verify (id int)'],
+        {
+          PGPASSWORD: current,
+        },
+      );
+      if (table.code !== 0) problems.push(`${app.role} cannot create a table in its database: ${table.out}`);
+    }
     return problems.length === 0 ? { code: 0, out: '' } : { code: 1, out: problems.join('\n') };
   } finally {
     server.stop();
@@ -154,6 +183,7 @@ export async function verifyPostgres(artifact: Artifact): Promise<void> {
       hba: one('pg_hba.conf'),
       ident: one('pg_ident.conf'),
       applyRoles: one('shell', (f) => f.path.endsWith('/apply-roles.sh')),
+      apps: (dev.specs.find((x) => x.name === 'postgres')!.facet as { applications: PgFiles['apps'] }).applications,
     };
     await validator(
       `${dev.name}: postgresql.conf + pg_hba.conf (PostgreSQL 15 started on them; no passwordless network login)`,
@@ -185,5 +215,13 @@ export async function verifyPostgres(artifact: Artifact): Promise<void> {
           `${dev.name}-rotate-bad`,
         ),
     );
+    if (files.apps.length > 0) {
+      await validator(
+        `${dev.name}: pg_hba.conf + apply-roles: each application's role reaches its own database only (${files.apps.map((a) => a.role).join(', ')})`,
+        () => rotationCheck(files, `${dev.name}-apps-good`),
+        // Without the lines that keep an application's role in its database, it reaches the platform's.
+        () => rotationCheck({ ...files, hba: files.hba.replace(/^host\s+all\s+\S+\s+all\s+reject$/gm, '') }, `${dev.name}-apps-bad`),
+      );
+    }
   }
 }

@@ -5,8 +5,10 @@
  * ports and directories rewritten. The members must become ready by their own readiness checks
  * (replicas linked, sentinels seeing a quorum); then member 0, the first primary, is lost (both its
  * processes), the sentinels promote a replica, a write succeeds on the primary Sentinel names, and
- * member 0 started again follows the new primary. Broken variant: a quorum of 4 for 3 sentinels,
- * which must never fail over.
+ * member 0 started again follows the new primary. The application's ACL user (users.acl and the
+ * sentinels' user lines) asks a sentinel for the primary, writes its own keys there, and is refused
+ * other keys and sentinel changes. Broken variant: a quorum of 4 for 3 sentinels, which must never
+ * fail over.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +17,7 @@ import { Processes, bounded, clustersStack, fileOf, freePorts, memberContainer, 
 
 const CONFIG = '/usr/local/etc/redis/redis.conf';
 const AUTH = '/usr/local/etc/redis/auth.conf';
+const USERS = '/usr/local/etc/redis/users.acl';
 const TEMPLATE = '/usr/local/etc/redis/sentinel.conf';
 const SCRIPT = '/usr/local/bin/redis-member.sh';
 const MEMBERS = 3;
@@ -61,7 +64,8 @@ export async function drill(impossibleQuorum: boolean) {
           [`include ${AUTH}`, `include ${at(AUTH)}`],
         ]),
       );
-      fs.writeFileSync(at(AUTH), fileOf(server, AUTH), { mode: 0o600 });
+      fs.writeFileSync(at(AUTH), replaceAll(fileOf(server, AUTH), [[`aclfile ${USERS}`, `aclfile ${at(USERS)}`]]), { mode: 0o600 });
+      fs.writeFileSync(at(USERS), fileOf(server, USERS), { mode: 0o600 });
       let template = replaceAll(rewrite(fileOf(sentinel, TEMPLATE)), [
         ['port 26379', `port ${loopback[i]![26379]}`],
         ['bind 0.0.0.0', 'bind 127.0.0.1'],
@@ -187,6 +191,21 @@ export async function drill(impossibleQuorum: boolean) {
       500,
     );
     if (cli(first.redis, 'GET', 'drill:after') !== 'written') throw new Error('member 0 did not get the write made on the new primary');
+
+    // The application (the clusters scenario's default consumer `apps`): the sentinels name the primary
+    // to it, it writes its own keys there, nothing else, and changes nothing on the sentinels.
+    const app = (p: number, ...args: string[]) =>
+      sh('redis-cli', ['-h', '127.0.0.1', '-p', String(p), '--user', 'apps', '--no-auth-warning', '--raw', ...args], {
+        env: { ...process.env, REDISCLI_AUTH: standIn('redis_consumer-apps-password') },
+      }).out.trim();
+    const named = app(others[0]!.sentinel, 'SENTINEL', 'get-master-addr-by-name', 'platform').split('\n').join(':');
+    if (named !== promoted) throw new Error(`the application's sentinel user was not told the primary: ${named}`);
+    if (!/NOPERM/.test(app(others[0]!.sentinel, 'SENTINEL', 'SET', 'platform', 'quorum', '1'))) {
+      throw new Error("the application's sentinel user may change the sentinels");
+    }
+    if (app(port, 'SET', 'apps:drill', 'mine') !== 'OK') throw new Error("the application's user cannot write its own keys");
+    if (!/NOPERM/.test(app(port, 'SET', 'drill:after', 'theirs'))) throw new Error("the application's user may write another key");
+    if (!/NOPERM/.test(app(port, 'FLUSHALL'))) throw new Error("the application's user may run a dangerous command");
   });
 }
 

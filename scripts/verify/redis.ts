@@ -1,6 +1,9 @@
 /**
- * redis.conf and the auth.conf it includes: a real redis-server started on the synthesized files, its
- * effective settings read back, and the generated password (from auth.conf) required.
+ * redis.conf, the auth.conf it includes and the ACL file auth.conf names: a real redis-server started
+ * on the synthesized files, its effective settings read back, the generated administrator password
+ * required, and each application's ACL user limited to its keys (its own written, another refused,
+ * dangerous commands refused). Broken variants: a misspelt eviction policy; no auth.conf; an ACL file
+ * without the `default` user (Redis would recreate it without a password).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,13 +11,17 @@ import * as path from 'node:path';
 import { type Artifact, envsOf, type Outcome, dockerFiles, needs, sh, standIn, validator, work } from './lib';
 
 const AUTH_PATH = '/usr/local/etc/redis/auth.conf';
+const USERS_PATH = '/usr/local/etc/redis/users.acl';
 
-async function redisCheck(conf: string, auth: string): Promise<Outcome> {
+async function redisCheck(conf: string, auth: string, users: string, apps: readonly string[]): Promise<Outcome> {
   const dir = fs.mkdtempSync(path.join(work, 'redis-'));
   const sock = path.join(dir, 'redis.sock');
   const file = path.join(dir, 'redis.conf');
   // The files' own settings are checked; only where the server listens, writes and finds auth.conf moves.
-  fs.writeFileSync(path.join(dir, 'auth.conf'), auth, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'auth.conf'), auth.replace(`aclfile ${USERS_PATH}`, `aclfile ${path.join(dir, 'users.acl')}`), {
+    mode: 0o600,
+  });
+  fs.writeFileSync(path.join(dir, 'users.acl'), users, { mode: 0o600 });
   fs.writeFileSync(
     file,
     conf.replace(/^dir \/data$/m, `dir ${dir}`).replace(`include ${AUTH_PATH}`, `include ${path.join(dir, 'auth.conf')}`),
@@ -45,9 +52,25 @@ async function redisCheck(conf: string, auth: string): Promise<Outcome> {
       masterauth: password,
     };
     const wrong = Object.entries(expected).filter(([k, v]) => get(k) !== v);
-    return wrong.length === 0
-      ? { code: 0, out: log }
-      : { code: 1, out: `unexpected settings: ${wrong.map(([k, v]) => `${k}=${get(k)} (want ${v})`).join(', ')}` };
+    if (wrong.length > 0) return { code: 1, out: `unexpected settings: ${wrong.map(([k, v]) => `${k}=${get(k)} (want ${v})`).join(', ')}` };
+    for (const app of apps) {
+      const as = (...args: string[]) =>
+        sh('redis-cli', [
+          '-s',
+          sock,
+          '--user',
+          app,
+          '-a',
+          standIn(`redis_consumer-${app}-password`),
+          '--no-auth-warning',
+          ...args,
+        ]).out.trim();
+      if (as('SET', `${app}:verify`, '1') !== 'OK')
+        return { code: 1, out: `${app} cannot write its own keys: ${as('SET', `${app}:verify`, '1')}` };
+      if (!/NOPERM/.test(as('SET', 'platform:verify', '1'))) return { code: 1, out: `${app} may write another application's keys` };
+      if (!/NOPERM/.test(as('FLUSHALL'))) return { code: 1, out: `${app} may run FLUSHALL` };
+    }
+    return { code: 0, out: log };
   } finally {
     server.kill('SIGTERM');
     await exited;
@@ -60,15 +83,22 @@ export async function verifyRedis(artifact: Artifact): Promise<void> {
     const files = dockerFiles(artifact, env, 'redis.conf');
     const conf = files.find((f) => f.path.endsWith('/redis.conf'))!.content;
     const auth = files.find((f) => f.path === AUTH_PATH)!.content;
+    const users = dockerFiles(artifact, env, 'redis-acl').find((f) => f.path === USERS_PATH)!.content;
+    const apps = (env.specs.find((x) => x.name === 'redis')!.consumers ?? []).map((c) => c.consumer);
     await validator(
-      `${env.name}: redis.conf + auth.conf (redis-server started on them; the generated password required)`,
-      () => redisCheck(conf, auth),
-      () => redisCheck(conf.replace(/^maxmemory-policy \S+$/m, 'maxmemory-policy evict-whatever'), auth),
+      `${env.name}: redis.conf + auth.conf + users.acl (redis-server started on them; the generated password required; ${apps.join(', ') || 'no'} application user(s) limited to their keys)`,
+      () => redisCheck(conf, auth, users, apps),
+      () => redisCheck(conf.replace(/^maxmemory-policy \S+$/m, 'maxmemory-policy evict-whatever'), auth, users, apps),
     );
     await validator(
       `${env.name}: redis auth.conf (a server started without it answers without a password: must be rejected)`,
-      () => redisCheck(conf, auth),
-      () => redisCheck(conf, '# no password\n'),
+      () => redisCheck(conf, auth, users, apps),
+      () => redisCheck(conf, '# no password\n', users, apps),
+    );
+    await validator(
+      `${env.name}: redis users.acl (without its default user Redis recreates it without a password: must be rejected)`,
+      () => redisCheck(conf, auth, users, apps),
+      () => redisCheck(conf, auth, users.replace(/^user default .*\n/m, ''), apps),
     );
   }
 }

@@ -60,6 +60,16 @@ function validate(json: any, label: string): Outcome {
 
 export async function verifyTerraformMeta(artifact: Artifact): Promise<void> {
   if (!needs({ terraform: 'the Terraform CLI' }, 'terraform validate (meta-arguments)')) return;
+  // The Terraform releases a cluster stack accepts: the installed one passes, one from 1.12 on would not.
+  const installed = /Terraform v(\d+\.\d+\.\d+)/.exec(sh('terraform', ['version']).out)?.[1] ?? 'unknown';
+  for (const env of envsOf(artifact, 'kubernetes')) {
+    const meta = metaOnly(artifact.stackJson(env.name));
+    await validator(
+      `${env.name} stack: required_version ${meta.terraform.required_version} (terraform ${installed} accepts it; a constraint of >= 1.12.0 is refused)`,
+      () => validate(meta, `${env.name}-version-good`),
+      () => validate({ ...meta, terraform: { required_version: '>= 1.12.0' } }, `${env.name}-version-bad`),
+    );
+  }
   for (const env of envsOf(artifact, 'docker')) {
     const meta = metaOnly(artifact.stackJson(env.name));
     const count = Object.keys(meta.resource.terraform_data).length;

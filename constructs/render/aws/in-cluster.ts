@@ -26,6 +26,7 @@ import {
   StorageClassV1,
 } from '../../providers/kubernetes';
 import { type ClusterFacts, InClusterPlatform } from '../kubernetes/platform';
+import { placementsOf } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
 import { pinAddress } from '../terraform';
 import { ClusterAutoscaler } from './autoscaler';
@@ -169,6 +170,9 @@ export class InCluster extends Construct {
       storageClass: 'gp3',
       zones: ctx.zones,
       existingNamespace: ctx.target.eks.namespace,
+      // The default consumer is the applications' namespace this stack creates (where the managed
+      // services' endpoints and the Pod Identity service account are); others get their own.
+      consumers: placementsOf(inputs.environment.consumers, ctx.target.eks.namespace, { name: ctx.target.eks.namespace, create: false }),
       ...(gpuPool && pools.gpu
         ? {
             gpu: {
@@ -177,6 +181,8 @@ export class InCluster extends Construct {
               tolerations: [{ key: GPU_TAINT.key, operator: 'Equal', value: GPU_TAINT.value, effect: 'NoSchedule' }],
               // The AL2023 NVIDIA AMI ships drivers but not the device plugin; Bottlerocket's carries it.
               installDevicePlugin: gpuPool.amiType === 'AL2023_x86_64_NVIDIA',
+              // The pool exists (desired >= 1 at creation): the apply waits for GPU workloads, as before.
+              waitForRollout: true,
             },
           }
         : {}),

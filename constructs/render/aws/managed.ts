@@ -42,7 +42,12 @@ export interface ManagedEndpoint {
 export interface ManagedRenderer<K extends keyof ManagedConfig = keyof ManagedConfig, F = unknown> {
   /** What AWS calls it, for docs and summaries. */
   readonly title: string;
-  /** Spec secrets the managed service keeps using (so switching back and forth keeps the value). */
+  /**
+   * Spec secrets the managed service keeps using (so switching back and forth keeps the value).
+   * What each application should receive instead of the administrator's credentials is in
+   * `spec.consumers` (its own identity per consumer, as the in-cluster services publish it): the
+   * managed renderers do not read it yet (issue 14).
+   */
   readonly reusesSecrets: readonly string[];
   render(
     scope: Construct,

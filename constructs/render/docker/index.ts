@@ -36,6 +36,7 @@ import { orderByDependencies } from '../../targets/order';
 import { PUBLISH_ADDRESS, type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
 import { dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
 import { DOCKER_HUB, DOCKER_HUB_PROVIDER_KEYS, pullName, registryVariable } from '../../targets/docker/registry';
+import { consumerSpec, consumerVolume } from './consumers';
 
 /** An empty file: the content of the uploads that are directory entries (the provider needs a source). */
 const EMPTY_FILE = fileURLToPath(new URL('./empty', import.meta.url));
@@ -105,6 +106,8 @@ export class DockerTarget extends Construct {
     // Dependencies first, so every dependent can refer to the main container it waits for. The
     // monitoring stack's specs get the files that follow what this host runs (monitoring.ts).
     for (const spec of orderByDependencies(env.specs)) this.renderService(dockerSpec(spec, env.specs));
+    // Each consumer's volume with what it receives, once the services it uses are ready.
+    for (const consumer of env.consumers) this.renderConsumer(consumer.name);
 
     new TerraformOutput(this, 'endpoints', {
       description: 'Where each service port is reachable: on the service network, and on the host (loopback) where published',
@@ -252,6 +255,29 @@ export class DockerTarget extends Construct {
     for (const sidecar of sidecars) this.renderContainer(spec, sidecar, text, [mainContainer, ...this.appliers(sidecar, jobs)]);
     const setup = [...jobs].filter(([j]) => (j.run ?? 'setup') === 'setup').map(([, c]) => c);
     this.ready.set(spec.name, [mainContainer, ...setup]);
+  }
+
+  /**
+   * A consumer's volume (`<project>-<environment>-consumer-<name>`) and the job that writes its files
+   * (constructs/render/docker/consumers.ts), after the services it uses are ready.
+   */
+  private renderConsumer(consumer: string): void {
+    const c = consumerSpec(this.env.specs, consumer);
+    if (!c) return;
+    const volume = pinAddress(
+      new Volume(this, `${c.spec.name}-volume`, {
+        name: consumerVolume(this.env.project, this.env.name, consumer),
+        labels: toLabels({ ...this.identityLabels(), 'app.kubernetes.io/name': c.spec.name, 'platform.volume': 'files' }),
+        // Labels are read back and a change would replace the volume.
+        lifecycle: { ignoreChanges: ['labels'] },
+      }),
+      'consumer',
+      consumer,
+    );
+    this.volumes.set(`${c.spec.name}/files`, volume);
+    const resolve = this.resolver(c.spec);
+    const dependsOn = c.spec.dependsOn.flatMap((d) => this.ready.get(d) ?? []);
+    this.renderJob(c.spec, c.job, (t) => renderText(t, resolve), dependsOn);
   }
 
   /** The already-rendered jobs of the service that apply a credential `w` uses. */

@@ -11,11 +11,14 @@
  *   whatever its purpose (Qdrant serves /metrics on its client port, Garage on its admin port);
  * - the Gateway's proxies reach the ports a spec marks `external` (and no other), when the
  *   environment has a gateway;
+ * - each consumer's pods (its namespace, and its pod labels where given) reach the client ports of
+ *   the services it uses, and nothing else of the platform;
  * - every pod resolves names through the cluster DNS;
  * - extra egress a spec or realization declares (the internet for model downloads, the API server
  *   for operator-managed instances), and extra ingress (an operator reaching what it manages).
  */
 import type { PortPurpose, PortSpec, ServiceSpec } from '../../spec/types';
+import type { ConsumerReach } from './consumers';
 import type { PodGroup } from './context';
 
 export interface Peer {
@@ -41,6 +44,8 @@ export interface ConnectivityInputs {
   readonly groups: readonly PodGroup[];
   /** The pods that scrape metrics. */
   readonly scraper: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+  /** The consumers' pods and the client ports of each service they use. @default none */
+  readonly consumers?: readonly ConsumerReach[];
   /** Where the Gateway's proxies run, when external endpoints are configured. */
   readonly proxies?: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
 }
@@ -98,6 +103,14 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
       });
     }
   }
+  for (const r of inputs.consumers ?? []) {
+    out.push({
+      from: { namespace: r.consumer.namespace, labels: r.consumer.podLabels },
+      to: { group: serverOf(r.service) },
+      ports: r.ports,
+      reason: `consumer ${r.consumer.name} uses ${r.service}`,
+    });
+  }
   for (const g of inputs.groups) {
     if (g.role === 'job') {
       const ports = portsOf(serverOf(g.service), SERVED);
@@ -129,13 +142,3 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
   }
   return out;
 }
-
-/** The cluster DNS every pod may query. */
-export const CLUSTER_DNS = {
-  namespace: 'kube-system',
-  labels: { 'k8s-app': 'kube-dns' },
-  ports: [
-    { port: 53, protocol: 'UDP' as const },
-    { port: 53, protocol: 'TCP' as const },
-  ],
-} as const;

@@ -8,7 +8,8 @@ import type { GeneratedSecrets } from '../secrets';
 import type { SignalSource } from '../../../monitoring/rules';
 import type { Construct, ITerraformDependable } from '../../providers/cdktf';
 import type { TextResolver } from '../../spec/template';
-import type { PortPurpose, ServiceSpec } from '../../spec/types';
+import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
+import type { MetricsEndpoint, PortPurpose, ServiceSpec, Text } from '../../spec/types';
 import type { Operators } from './operators';
 import type { PodPolicy, PodPolicyInput } from './pod-policy';
 
@@ -17,8 +18,9 @@ export interface GatewayFacts {
   /** Host names are `<service>.<domain>`. */
   readonly domain: string;
   readonly issuer:
+    | { readonly kind: 'self-signed' }
     | { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string }
-    | { readonly kind: 'acme'; readonly email: string; readonly server: string };
+    | { readonly kind: 'acme'; readonly email?: string | undefined; readonly server: string };
   readonly implementation:
     | { readonly install: 'envoy-gateway' }
     | {
@@ -47,13 +49,26 @@ export interface ClusterFacts {
       tolerationSeconds?: number;
     }[];
     readonly installDevicePlugin: boolean;
+    /** Install Node Feature Discovery and GPU Feature Discovery with the plugin. @default false */
+    readonly featureDiscovery?: boolean;
+    /** The apply waits until GPU workloads are ready. */
+    readonly waitForRollout: boolean;
   };
   /** Zones to spread replicas across (topology.kubernetes.io/zone), when known. */
   readonly zones?: readonly string[];
   /** Where pods that use the Kubernetes API may connect (443/6443). */
   readonly apiServerCidrs: readonly string[];
+  /** Where pods resolve names (UDP/TCP 53): the DNS pods, and addresses no selector matches. @default kube-dns in kube-system */
+  readonly dns?: {
+    readonly pods: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+    readonly addresses: readonly string[];
+  };
   /** External endpoints through the Gateway API; `undefined`: nothing is exposed. */
   readonly gateway?: GatewayFacts;
+  /** Operators the cluster already runs (by OperatorChart name: `cnpg`, `eck`), with their namespaces. @default none: each installed */
+  readonly existingOperators?: Readonly<Record<string, string>>;
+  /** The applications that use the platform, where they run. @default none */
+  readonly consumers?: readonly ConsumerPlacement[];
   /**
    * A namespace the caller has created for its own objects (the AWS target's managed-service
    * endpoints); the platform's services run in their concern namespaces regardless.
@@ -186,5 +201,28 @@ export interface Realization<F = unknown> {
    * Service's DNS name against that CA (a BackendTLSPolicy). @default plain HTTP
    */
   readonly serviceTls?: (spec: ServiceSpec) => { readonly caSecret: string };
+  /**
+   * What a consumer's connection facts are on this realization, when they differ from the spec's
+   * (HTTPS where the operator serves TLS, the CA to verify it); `namespace` is the service's.
+   * @default the spec's facts
+   */
+  readonly consumerFacts?: (spec: ServiceSpec, facts: Readonly<Record<string, Text>>, namespace: string) => Record<string, Text>;
+  /**
+   * A Secret in the service's namespace holding only public material (key `ca.crt`: the CA of the
+   * served certificate) that consumers may read: each consumer's service accounts get `get` on it
+   * alone. @default none
+   */
+  readonly consumerCa?: (spec: ServiceSpec) => { readonly secret: string };
+  /**
+   * Where the realization's metrics are scraped, when that differs from the spec's endpoint (the
+   * Elasticsearch exporter probes ECK's HTTPS Service): what a cluster's monitoring reads.
+   * @default the spec's `metrics`
+   */
+  readonly metricsOf?: (spec: ServiceSpec<string, F>) => MetricsEndpoint;
+  /**
+   * The spec's secrets this realization does not use (an operator replaces the job or the users
+   * that need them): they are not generated, so no unused password sits in the state. @default none
+   */
+  readonly unusedSecrets?: (spec: ServiceSpec<string, F>) => readonly string[];
   render(scope: Construct, ctx: K8sContext, spec: ServiceSpec<string, F>, dependsOn: readonly ITerraformDependable[]): Realized;
 }

@@ -66,7 +66,8 @@ export function eckBasis(ctx: K8sContext, spec: ServiceSpec, product: 'Elasticse
     ns,
     main,
     version,
-    operator: ctx.operators.ensure(eckOperator(ns)),
+    /** The operator's release to wait for (none when the cluster runs it) and its namespace. */
+    operator: ctx.operators.use(eckOperator(ns)),
     labels: { ...ctx.commonLabels, ...podLabels(spec) },
     /**
      * The pod policy of a set of the resource's pods (ECK's own labels select them; these are added),

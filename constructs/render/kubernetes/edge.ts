@@ -34,6 +34,32 @@ export type { GatewayFacts };
 import type { OperatorChart, Operators } from './operators';
 import { chartPodLabels } from './pod-policy';
 
+/**
+ * Images of the edge's charts pinned by content digest (multi-architecture index digests, so arm64
+ * and amd64 nodes pull the same release). No registry is reachable from where this was built: each
+ * digest was taken from public repositories that pin the same tag and agree (the sources are in
+ * the closing note of issue 13), so verify them once where a registry is reachable
+ * (`crane digest <image>:<tag>`) and whenever a chart version moves.
+ */
+export const EDGE_IMAGE_DIGESTS = {
+  /** cert-manager v1.21.1 (three independent pins agree; acmesolver from one source). */
+  certManager: {
+    controller: 'sha256:416a2d76870d996460e62bd7f521bf14fa017be9e3e904aab92163a331fcb61a',
+    webhook: 'sha256:d8b3961b51c8c7320633f8208dc46bf88aa13804d0f7cbe48a096b2c523cee42',
+    cainjector: 'sha256:ccf6b919ec0500745a47a910118f834f9636d0aac1ff221245cd2557ed8c7c98',
+    acmesolver: 'sha256:dbc7cc1354f603918e7c5af7f55a0a620537394452c93a565bde75c6f48e8837',
+    startupapicheck: 'sha256:d8ab6416e6e7303a86fa0a8daa82c94a8001f21c9d78eb2e7db20534e5d07ae8',
+  },
+  /** The proxies' Envoy, the image Envoy Gateway 1.9.0 runs by default (api/v1alpha1/shared_types.go). */
+  envoyProxy: 'docker.io/envoyproxy/envoy:distroless-v1.39.0@sha256:7877ad87afd7459e1bd2a077ff601fec7c93aeecd62e71664560d96328c62cf4',
+  /**
+   * Envoy Gateway's own controller (docker.io/envoyproxy/gateway:v1.9.0, the chart's default) has no
+   * digest here: none was found in any public source at hand, and a guessed one would stop the pull.
+   * It stays pinned by the chart version's tag until a digest can be read from the registry.
+   */
+  envoyGatewayController: undefined,
+} as const;
+
 /** Envoy Gateway v1.9.0 (chart gateway-helm). Its controller, certgen job and proxies meet `restricted`. */
 export const ENVOY_GATEWAY: OperatorChart = {
   name: 'envoy-gateway',
@@ -50,6 +76,8 @@ export const ENVOY_GATEWAY: OperatorChart = {
     crds: { enabled: true },
     deployment: { replicas: 2 },
     podDisruptionBudget: { minAvailable: 1 },
+    // The proxies' image by digest (the controller's digest is not known: EDGE_IMAGE_DIGESTS).
+    global: { images: { envoyProxy: { image: EDGE_IMAGE_DIGESTS.envoyProxy } } },
   },
   pod: (p) => {
     const pod = { labels: chartPodLabels(p), securityContext: p.podSecurityContext };
@@ -70,6 +98,12 @@ export const CERT_MANAGER: OperatorChart = {
   // runAsNonRoot + RuntimeDefault pods, no escalation, drop ALL, read-only (values.yaml securityContext).
   podSecurity: 'restricted',
   values: {
+    // Every image by digest (the chart renders `image:tag@digest` and pulls by the digest).
+    image: { digest: EDGE_IMAGE_DIGESTS.certManager.controller },
+    webhook: { image: { digest: EDGE_IMAGE_DIGESTS.certManager.webhook } },
+    cainjector: { image: { digest: EDGE_IMAGE_DIGESTS.certManager.cainjector } },
+    acmesolver: { image: { digest: EDGE_IMAGE_DIGESTS.certManager.acmesolver } },
+    startupapicheck: { image: { digest: EDGE_IMAGE_DIGESTS.certManager.startupapicheck } },
     crds: { enabled: true, keep: true },
     config: {
       apiVersion: 'controller.config.cert-manager.io/v1alpha1',
@@ -180,7 +214,9 @@ export function edgeValues(props: {
   const issuer =
     gateway.issuer.kind === 'acme'
       ? { kind: 'ClusterIssuer', name: `${prefix}-acme` }
-      : { kind: gateway.issuer.kind, name: gateway.issuer.name };
+      : gateway.issuer.kind === 'self-signed'
+        ? { kind: 'Issuer', name: `${prefix}-ca` }
+        : { kind: gateway.issuer.kind, name: gateway.issuer.name };
   const grants = new Map<string, Set<string>>();
   for (const e of exposed) grants.set(e.namespace, (grants.get(e.namespace) ?? new Set()).add(e.backend));
   return {
@@ -194,8 +230,10 @@ export function edgeValues(props: {
     gateway: { name: GATEWAY_NAME, issuer },
     acme:
       gateway.issuer.kind === 'acme'
-        ? { create: true, name: issuer.name, email: gateway.issuer.email, server: gateway.issuer.server }
+        ? { create: true, name: issuer.name, email: gateway.issuer.email ?? '', server: gateway.issuer.server }
         : { create: false, name: '', email: '', server: '' },
+    // A private CA: a self-signed root and the Issuer that signs with it, in the edge namespace.
+    selfSigned: gateway.issuer.kind === 'self-signed' ? { create: true, name: issuer.name } : { create: false, name: '' },
     routes: exposed.map((e) => ({
       name: e.service,
       host: e.host,

@@ -25,18 +25,19 @@
  * joined a cluster with an elected master (`nodespec/readiness_probe.go`, `settings/merged_config.go`).
  *
  * Metrics: the spec's exporter runs once as its own Deployment (`--es.all` on every node would
- * report the cluster's metrics several times), over HTTPS with the CA ECK publishes in
- * `<name>-es-http-certs-public`. Clients use `<name>-es-http` (ECK's Service, HTTPS).
+ * report the cluster's metrics several times); Prometheus scrapes its `/probe` with ECK's HTTPS
+ * Service as the target (`metricsOf`), verified with the CA ECK publishes in
+ * `<name>-es-http-certs-public`, and the credentials from its auth module (a file). Clients use `<name>-es-http` (ECK's Service, HTTPS).
  */
-import type { ElasticsearchFacet } from '../../services/elasticsearch';
+import { type ElasticsearchFacet, applicationRoles } from '../../services/elasticsearch';
 import { hostRef, secretRef, tpl } from '../../spec/template';
-import type { ServiceSpec, Text } from '../../spec/types';
+import type { ServiceSpec } from '../../spec/types';
 import { exporterOf, nodeSetShapes } from '../../targets/kubernetes/elasticsearch';
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { SecretV1 } from '../../providers/kubernetes';
 import { pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
-import { CA_DIR, ECK_NAMESPACE, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
+import { CA_DIR, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
 import { imageOf } from './pod';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 
@@ -51,14 +52,25 @@ export const EXPORTER_ROLE = `prometheus_exporter:
       privileges: ["monitor"]
 `;
 
-const literalStart = (t: Text) => (typeof t === 'string' ? t : typeof t.parts[0] === 'string' ? t.parts[0] : '');
-
 export const elasticsearch: Realization<ElasticsearchFacet> = {
   describe: () =>
     `ECK operator (chart eck-operator ${ECK_VERSION}) + Elasticsearch resource (chart platform-elastic, in this repository); exporter as its own Deployment`,
   why: () =>
     "What a cluster needs beyond configuration is ECK's work: discovery and the initial masters, rolling changes that keep the cluster green, TLS between nodes, a disruption budget; the operator comes from its chart and the Elasticsearch resource from a chart kept here, so nothing needs the CRD at plan time.",
   serviceName: (spec) => `${spec.name}-es-http`,
+  // ECK has its own internal users and gives Kibana a service account token: the Docker target's
+  // file-realm administrator (its setup job and health check) and the kibana_system password are not used.
+  unusedSecrets: () => ['admin-password', 'kibana-system-password'],
+  // The exporter probes ECK's HTTPS Service (its CA from --es.ca), with the spec's auth module.
+  metricsOf: (spec) => ({ ...spec.metrics, params: { ...spec.metrics.params, target: [tpl`https://${hostRef(spec.name)}:9200`] } }),
+  // ECK serves HTTPS with its own CA: consumers get the https URL and may read the CA's public Secret.
+  consumerFacts: (spec, facts, namespace) => ({
+    ...facts,
+    url: tpl`https://${hostRef(spec.name)}:9200`,
+    'ca-secret': `${spec.name}-es-http-certs-public`,
+    'ca-secret-namespace': namespace,
+  }),
+  consumerCa: (spec) => ({ secret: `${spec.name}-es-http-certs-public` }),
   render: (scope, ctx, spec, dependsOn) => new EckElasticsearch(scope, spec.name, ctx, spec, dependsOn).realized,
 };
 
@@ -90,7 +102,17 @@ class EckElasticsearch extends Construct {
       });
     const elastic = user('elastic', 'elastic-password', 'superuser');
     const exporterUser = user('prometheus_exporter', 'exporter-password', 'prometheus_exporter');
-    const roles = secret(`${spec.name}-roles`, 'roles', 'Opaque', { 'roles.yml': EXPORTER_ROLE });
+    // Each application: a file-realm user with its own role (its indices only), as on Docker.
+    const apps = spec.facet.applications.map((a) =>
+      secret(`${spec.name}-consumer-${a.consumer}`, `consumer_${a.consumer}`, 'kubernetes.io/basic-auth', {
+        username: a.user,
+        password: ctx.secrets.value(secretRef(spec.name, a.secret)),
+        roles: a.role,
+      }),
+    );
+    const roles = secret(`${spec.name}-roles`, 'roles', 'Opaque', {
+      'roles.yml': `${EXPORTER_ROLE}${applicationRoles(spec.facet.applications)}`,
+    });
 
     const config = spec.facet.settings;
     const zones = ctx.cluster.zones?.length ? [...ctx.cluster.zones] : undefined;
@@ -145,29 +167,37 @@ class EckElasticsearch extends Construct {
         version,
         image: imageOf(main),
         // Plain names (the Secrets are dependencies of the release): values stay free of references.
-        fileRealm: [`${spec.name}-user-elastic`, `${spec.name}-user-prometheus-exporter`],
+        fileRealm: [
+          `${spec.name}-user-elastic`,
+          `${spec.name}-user-prometheus-exporter`,
+          ...spec.facet.applications.map((a) => `${spec.name}-consumer-${a.consumer}`),
+        ],
         roles: [`${spec.name}-roles`],
         volumeClaimDeletePolicy: 'DeleteOnScaledownOnly',
         maxUnavailable: 1,
         nodeSets,
       },
     };
-    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, elastic, exporterUser, roles], {
-      timeoutSeconds: 300,
-      // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
-      preventDestroy: ctx.environment.protectData,
-    });
+    const release = elasticRelease(
+      this,
+      ctx,
+      spec,
+      values,
+      [...dependsOn, ...ctx.foundation, ...operator.ready, elastic, exporterUser, ...apps, roles],
+      {
+        timeoutSeconds: 300,
+        // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
+        preventDestroy: ctx.environment.protectData,
+      },
+    );
 
     const exporter = exporterOf(spec);
     const helper = new Helper(this, ctx, spec, {
       part: 'exporter',
       container: {
         ...exporter,
-        args: [
-          tpl`--es.uri=https://${hostRef(spec.name)}:9200`,
-          `--es.ca=${CA_DIR}/ca.crt`,
-          ...(exporter.args ?? []).filter((a) => !literalStart(a).startsWith('--es.uri=')),
-        ],
+        // The CA of ECK's certificate for every target it probes (the auth module keeps the credentials).
+        args: [`--es.ca=${CA_DIR}/ca.crt`, ...(exporter.args ?? [])],
       },
       caSecret: `${spec.name}-es-http-certs-public`,
       dependsOn: [release],
@@ -180,7 +210,7 @@ class EckElasticsearch extends Construct {
       labels: { 'elasticsearch.k8s.elastic.co/cluster-name': spec.name },
       ports: main.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: 'TCP' as const })),
       role: 'server',
-      ingressFrom: [{ namespace: ECK_NAMESPACE, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
+      ingressFrom: [{ namespace: operator.namespace, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
     };
     this.realized = { ready: [release, helper.deployment], pods: [server, helper.group] };
   }

@@ -8,6 +8,7 @@ import type { Environment } from '../../../environments/parse/load';
 import { Construct } from '../../providers/cdktf';
 import { HelmProvider, KubernetesProvider } from '../../providers/kubernetes';
 import { RandomProvider } from '../../providers/random';
+import { placementsOf } from '../../targets/kubernetes/consumers';
 import { InClusterPlatform } from './platform';
 
 type Access = Extract<Environment['target'], { kind: 'kubernetes' }>['cluster'];
@@ -56,6 +57,16 @@ export class KubernetesTarget extends Construct {
         ...(target.storageClass ? { storageClass: target.storageClass } : {}),
         ...(target.zones ? { zones: target.zones } : {}),
         apiServerCidrs: target.apiServerCidrs,
+        dns: target.dns,
+        existingOperators: Object.fromEntries(
+          (
+            [
+              ['cnpg', target.operators.cloudnativePg],
+              ['eck', target.operators.eck],
+            ] as const
+          ).flatMap(([name, choice]) => (choice.use === 'existing' ? [[name, choice.namespace]] : [])),
+        ),
+        consumers: placementsOf(env.consumers, target.namespacePrefix),
         ...(target.gateway ? { gateway: target.gateway } : {}),
         ...(target.gpu
           ? {
@@ -64,6 +75,8 @@ export class KubernetesTarget extends Construct {
                 nodeSelector: target.gpu.nodeSelector,
                 tolerations: target.gpu.tolerations,
                 installDevicePlugin: target.gpu.devicePlugin === 'install',
+                featureDiscovery: target.gpu.featureDiscovery,
+                waitForRollout: target.gpu.waitForRollout,
               },
             }
           : {}),

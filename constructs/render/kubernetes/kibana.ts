@@ -121,7 +121,7 @@ class EckKibana extends Construct {
         podTemplate,
       },
     };
-    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, operator, keys], {
+    const release = elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, ...operator.ready, keys], {
       timeoutSeconds: 300,
       preventDestroy: false,
     });

@@ -7,7 +7,7 @@ import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { NetworkPolicyV1 } from '../../providers/kubernetes';
 import { logicalId, pinAddress } from '../terraform';
 import type { PodGroup } from './context';
-import { CLUSTER_DNS, type Connection, type Peer } from './connectivity';
+import { type Connection, type Peer } from './connectivity';
 
 const NS_LABEL = 'kubernetes.io/metadata.name';
 
@@ -23,12 +23,27 @@ function peers(p: Peer) {
 
 const portsOf = (c: Connection) => c.ports.map((p) => ({ port: String(p.port), protocol: p.protocol }));
 
+/** Where pods resolve names: the cluster DNS pods, and resolvers by address (NodeLocal DNSCache, GKE Cloud DNS). */
+export interface DnsFacts {
+  readonly pods: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+  readonly addresses: readonly string[];
+}
+
+/** CoreDNS as most distributions label it. */
+export const DEFAULT_DNS: DnsFacts = { pods: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } }, addresses: [] };
+
+const DNS_PORTS = [
+  { port: '53', protocol: 'UDP' },
+  { port: '53', protocol: 'TCP' },
+];
+
 export class NetworkPolicies extends Construct {
   constructor(
     scope: Construct,
     id: string,
     props: {
       readonly namespaces: readonly string[];
+      readonly dns: DnsFacts;
       readonly groups: readonly PodGroup[];
       readonly connections: readonly Connection[];
       readonly after: readonly ITerraformDependable[];
@@ -56,11 +71,12 @@ export class NetworkPolicies extends Construct {
               {
                 to: [
                   {
-                    namespaceSelector: { matchLabels: { [NS_LABEL]: CLUSTER_DNS.namespace } },
-                    podSelector: { matchLabels: { ...CLUSTER_DNS.labels } },
+                    namespaceSelector: { matchLabels: { [NS_LABEL]: props.dns.pods.namespace } },
+                    podSelector: { matchLabels: { ...props.dns.pods.podLabels } },
                   },
+                  ...props.dns.addresses.map((cidr) => ({ ipBlock: { cidr } })),
                 ],
-                ports: CLUSTER_DNS.ports.map((p) => ({ port: String(p.port), protocol: p.protocol })),
+                ports: DNS_PORTS,
               },
             ],
           },

@@ -37,12 +37,27 @@ export const DEVICE_PLUGIN_POD_SECURITY_REASON =
 export interface DevicePluginGpu {
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly tolerations: readonly { key: string; operator: string; value?: string; effect?: string; tolerationSeconds?: number }[];
+  /** Install Node Feature Discovery and GPU Feature Discovery with the plugin (`gfd.enabled`). @default false */
+  readonly featureDiscovery?: boolean;
 }
+
+/** The chart's own tolerations of Node Feature Discovery's workers (values.yaml `nfd.worker.tolerations`). */
+const NFD_WORKER_TOLERATIONS = [
+  { key: 'node-role.kubernetes.io/master', operator: 'Equal', value: '', effect: 'NoSchedule' },
+  { key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' },
+];
 
 /** The chart values, as data so tests can check every key against the chart's values.yaml. */
 export function devicePluginValues(gpu: DevicePluginGpu): Record<string, unknown> {
   const selector = Object.entries(gpu.nodeSelector);
   if (selector.length === 0) throw new Error("the NVIDIA device plugin needs the GPU nodes' selector (target.gpu.nodeSelector)");
+  const tolerations = gpu.tolerations.map((t) => ({
+    ...(t.key ? { key: t.key } : {}),
+    operator: t.operator,
+    ...(t.value ? { value: t.value } : {}),
+    ...(t.effect ? { effect: t.effect } : {}),
+    ...(t.tolerationSeconds !== undefined ? { tolerationSeconds: t.tolerationSeconds } : {}),
+  }));
   return {
     nodeSelector: { ...gpu.nodeSelector },
     affinity: {
@@ -52,19 +67,18 @@ export function devicePluginValues(gpu: DevicePluginGpu): Record<string, unknown
         },
       },
     },
-    tolerations: gpu.tolerations.map((t) => ({
-      ...(t.key ? { key: t.key } : {}),
-      operator: t.operator,
-      ...(t.value ? { value: t.value } : {}),
-      ...(t.effect ? { effect: t.effect } : {}),
-      ...(t.tolerationSeconds !== undefined ? { tolerationSeconds: t.tolerationSeconds } : {}),
-    })),
+    tolerations,
     mofedEnabled: false,
     gdsEnabled: false,
     gdrcopyEnabled: false,
     // A GPU node without a usable driver shows up as a crashing pod, not as a node without GPUs.
     failOnInitError: true,
-    gfd: { enabled: false },
+    // GPU Feature Discovery, and with it Node Feature Discovery (the chart's dependency, condition
+    // `nfd.enabled,gfd.enabled`): NFD's workers label every node with an NVIDIA PCI device
+    // feature.node.kubernetes.io/pci-10de.present=true, so they run on every node, the GPU nodes'
+    // taints tolerated (a list replaces the chart's: its own two are kept).
+    gfd: { enabled: gpu.featureDiscovery ?? false },
+    ...(gpu.featureDiscovery ? { nfd: { worker: { tolerations: [...NFD_WORKER_TOLERATIONS, ...tolerations] } } } : {}),
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
   };
 }

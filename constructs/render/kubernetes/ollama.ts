@@ -65,7 +65,9 @@ export function pullBeforeReady(spec: ServiceSpec, models: readonly string[], ti
     image: main.image,
     command: ['/bin/sh', '-c', pullScript(models, timeoutSeconds)],
     // The server's own settings (model directory and HOME on the volume), bound to loopback only.
-    env: { ...main.env, OLLAMA_HOST: LOCAL },
+    // No GPU: the image sets NVIDIA_VISIBLE_DEVICES=all, with which a node whose default runtime is
+    // NVIDIA's would hand this container every GPU of the node, past the device plugin's allocation.
+    env: { ...main.env, OLLAMA_HOST: LOCAL, NVIDIA_VISIBLE_DEVICES: 'void' },
     files: [],
     mounts: main.mounts,
     // Within what the pod has anyway (an init container's request counts against the same pod),

@@ -45,8 +45,20 @@ export class Operators extends Construct {
     id: string,
     private readonly after: readonly ITerraformDependable[],
     private readonly podPolicy: (input: PodPolicyInput) => PodPolicy,
+    /** Operators the cluster already runs, by `OperatorChart.name`: the namespace their pods are in. */
+    private readonly existing: Readonly<Record<string, string>> = {},
   ) {
     super(scope, id);
+  }
+
+  /**
+   * The operator a realization needs: installed once (what its resources wait for, and its
+   * namespace), or the one the cluster already runs (nothing to wait for; its namespace from config).
+   */
+  use(op: OperatorChart): { readonly ready: readonly ITerraformDependable[]; readonly namespace: string } {
+    const existing = this.existing[op.name];
+    if (existing !== undefined) return { ready: [], namespace: existing };
+    return { ready: [this.ensure(op)], namespace: op.namespace };
   }
 
   /** The operator's release; `after`: what must be installed first (another operator's CRDs). */

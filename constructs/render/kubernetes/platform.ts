@@ -16,13 +16,14 @@ import type { Concern, ServiceSpec } from '../../spec/types';
 import { orderByDependencies } from '../../targets/order';
 import { escapeLiteral } from '../terraform';
 import { connections } from './connectivity';
+import { type ConsumerReach, Consumers } from './consumers';
 import type { ClusterFacts, K8sContext, PodGroup, Realization } from './context';
 
 export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
 import { Namespaces } from './namespaces';
 import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
-import { NetworkPolicies } from './network-policies';
+import { DEFAULT_DNS, NetworkPolicies } from './network-policies';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
 import { Operators } from './operators';
 import { type PodPolicyInput, platformPodLabels, podPolicy } from './pod-policy';
@@ -54,6 +55,8 @@ export class InClusterPlatform extends Construct {
   readonly namespaces: readonly string[];
   /** Every spec the cluster runs (the environment's, less what a cloud runs, plus what a target adds). */
   readonly specs: readonly ServiceSpec[];
+  /** The consumers' pods and the services' client ports network policy opens to them. */
+  readonly consumers: readonly ConsumerReach[];
 
   constructor(scope: Construct, id: string, props: InClusterProps) {
     super(scope, id);
@@ -107,7 +110,19 @@ export class InClusterPlatform extends Construct {
     const policyOf = (input: PodPolicyInput) =>
       podPolicy({ podLabels: platformPodLabels(env), dataPriorityClass: namespaces.dataPriorityClass, cluster: facts }, input);
 
-    const secrets = new GeneratedSecrets(this, 'secrets', specs);
+    // The applications' namespaces (those the stack creates) exist before anything is published into them.
+    const consumers = new Consumers(this, 'consumers', facts.consumers ?? [], labels, after);
+    this.consumers = consumers.reach;
+
+    // Only the secrets the realizations use are generated.
+    const secrets = new GeneratedSecrets(
+      this,
+      'secrets',
+      specs.map((s) => {
+        const unused = new Set(rowOf(s).unusedSecrets?.(s) ?? []);
+        return unused.size ? { ...s, secrets: s.secrets.filter((x) => !unused.has(x.name)) } : s;
+      }),
+    );
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
     const serviceOf = (spec: ServiceSpec) => rowOf(spec).serviceName?.(spec) ?? spec.name;
@@ -145,7 +160,7 @@ export class InClusterPlatform extends Construct {
       chartLabels: labels,
       podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
-      operators: new Operators(this, 'operators', [...after], policyOf),
+      operators: new Operators(this, 'operators', [...after], policyOf, facts.existingOperators),
       specs,
       podsOf: (service) => this.groups.filter((g) => g.service === service),
     };
@@ -160,9 +175,11 @@ export class InClusterPlatform extends Construct {
         ...spec.dependsOn.flatMap((d) => ctx.readyOf(d)),
         ...((spec.containers.some((c) => (c.gpus ?? 0) > 0) && devicePlugin) || []),
       ];
-      const realized = rowOf(spec).render(services, ctx, spec, dependsOn);
+      const realization = rowOf(spec);
+      const realized = realization.render(services, ctx, spec, dependsOn);
       ready.set(spec.name, realized.ready);
       this.groups.push(...realized.pods);
+      consumers.publish(ctx, spec, realization, realized.ready);
     }
 
     if (facts.gateway) {
@@ -184,11 +201,13 @@ export class InClusterPlatform extends Construct {
 
     new NetworkPolicies(this, 'network-policies', {
       namespaces: this.namespaces,
+      dns: facts.dns ?? DEFAULT_DNS,
       groups: [...this.groups, ...this.edgeGroups],
       connections: connections({
         specs,
         groups: [...this.groups, ...this.edgeGroups],
         scraper: { namespace: namespaceOf(prefix, 'monitoring'), labels: SCRAPER_LABELS },
+        consumers: consumers.reach,
         ...(this.proxies ? { proxies: this.proxies } : {}),
       }),
       after: namespaces.namespaces,

@@ -12,7 +12,7 @@
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease, SecretV1 } from '../../providers/kubernetes';
-import type { PostgresFacet } from '../../services/postgres';
+import { type PostgresFacet, applicationHba } from '../../services/postgres';
 import type { ServiceSpec } from '../../spec/types';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
@@ -66,6 +66,9 @@ export const postgres: Realization<PostgresFacet> = {
   why: () =>
     'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
   serviceName: (spec) => `${spec.name}-rw`,
+  // CloudNativePG serves TLS with its own CA (whose Secret also holds the CA's key, so it is not shared):
+  // the connection is encrypted; a client that must verify the server asks the platform team for the CA.
+  consumerFacts: (_spec, facts) => ({ ...facts, sslmode: 'require' }),
   render: (scope, ctx, spec, dependsOn) => new CloudNativePg(scope, spec.name, ctx, spec, dependsOn).realized,
 };
 
@@ -82,7 +85,7 @@ class CloudNativePg extends Construct {
     super(scope, id);
     const ns = ctx.namespaceOf(spec);
     const main = spec.containers[0]!;
-    const operator = ctx.operators.ensure(CNPG_OPERATOR);
+    const operator = ctx.operators.use(CNPG_OPERATOR);
     const { database, owner, majorVersion: major, parameters } = spec.facet;
     const image = major ? CNPG_IMAGES[major] : undefined;
     if (!image) throw new Error(`${spec.configPath}: no CloudNativePG image for PostgreSQL ${main.image.tag}`);
@@ -95,10 +98,11 @@ class CloudNativePg extends Construct {
       user: `${CNPG_UID}:${CNPG_UID}`,
     });
 
+    // `cnpg.io/reload`: the operator re-applies a changed password at once (declarative role management).
     const basicAuth = (name: string, username: string, secret: string) =>
       pinAddress(
         new SecretV1(this, name, {
-          metadata: { name, namespace: ns, labels },
+          metadata: { name, namespace: ns, labels: { ...labels, 'cnpg.io/reload': 'true' } },
           type: 'kubernetes.io/basic-auth',
           data: { username, password: ctx.secrets.value(secretRef(spec.name, secret)) },
           dependsOn: [...ctx.foundation],
@@ -109,6 +113,11 @@ class CloudNativePg extends Construct {
       );
     const app = basicAuth(`${spec.name}-app`, owner, 'password');
     const exporter = basicAuth(`${spec.name}-exporter`, 'prometheus_exporter', 'exporter-password');
+    const apps = spec.facet.applications.map((a) => ({
+      ...a,
+      secretName: `${spec.name}-consumer-${a.consumer}`,
+      auth: basicAuth(`${spec.name}-consumer-${a.consumer}`, a.role, a.secret),
+    }));
     const volume = spec.volumes.find((v) => v.name === 'data')!;
 
     const values = {
@@ -143,11 +152,17 @@ class CloudNativePg extends Construct {
             inRoles: ['pg_monitor'],
             passwordSecret: { name: `${spec.name}-exporter` },
           },
+          // Each application: a login role without privileges beyond its own database.
+          ...apps.map((a) => ({ name: a.role, ensure: 'present', login: true, passwordSecret: { name: a.secretName } })),
         ],
-        postgresql: { parameters: { ...parameters } },
+        // The operator's own lines come first, then these, then `host all all all scram-sha-256`:
+        // an application's role reaches its own database only.
+        postgresql: { parameters: { ...parameters }, pg_hba: applicationHba(apps, 'all') },
         monitoring: { enabled: false, instrumentation: { pgStatStatements: true } },
       },
       backups: { enabled: false },
+      // The applications' databases (Database resources), owned by their roles; kept when removed here.
+      databases: apps.map((a) => ({ name: a.database, ensure: 'present', owner: a.role, databaseReclaimPolicy: 'retain' })),
     };
     const release = pinAddress(
       new HelmRelease(this, 'cluster', {
@@ -161,7 +176,7 @@ class CloudNativePg extends Construct {
         maxHistory: 10,
         // The Cluster owns its volumes: removing the release would delete the data (cloudnative-pg #8442).
         lifecycle: { preventDestroy: ctx.environment.protectData },
-        dependsOn: [...dependsOn, ...ctx.foundation, operator, app, exporter],
+        dependsOn: [...dependsOn, ...ctx.foundation, ...operator.ready, app, exporter, ...apps.map((a) => a.auth)],
       }),
       spec.name,
       'cluster',
@@ -183,7 +198,7 @@ class CloudNativePg extends Construct {
           role: 'server',
           egress: [{ cidrs: ctx.cluster.apiServerCidrs, ports: [443, 6443], reason: 'the instance manager talks to the Kubernetes API' }],
           ingressFrom: [
-            { namespace: CNPG_OPERATOR.namespace, ports: [STATUS_PORT, 5432], reason: 'the CloudNativePG operator manages its instances' },
+            { namespace: operator.namespace, ports: [STATUS_PORT, 5432], reason: 'the CloudNativePG operator manages its instances' },
           ],
         },
       ],

@@ -168,6 +168,10 @@ export class Workload extends Construct {
     const timeout = `${Math.ceil((rolloutSeconds(spec) + spec.replicas * initSeconds) / 60)}m`;
     const scaling = spec.scaling;
     const autoscaled = scaling.kind === 'autoscaled';
+    // A GPU workload waits for GPU nodes that may not exist (or are scaled from zero): the apply
+    // waits for it only where the environment says so (target.gpu.waitForRollout; synth says which).
+    const needsGpu = spec.containers.some((c) => (c.gpus ?? 0) > 0);
+    const waitForRollout = !needsGpu || (ctx.cluster.gpu?.waitForRollout ?? true);
 
     const server = stateful
       ? pinAddress(
@@ -191,7 +195,7 @@ export class Workload extends Construct {
                 },
               })),
             },
-            waitForRollout: true,
+            waitForRollout,
             timeouts: { create: timeout, update: timeout, delete: '10m' },
             lifecycle: { preventDestroy: ctx.environment.protectData && spec.volumes.some((v) => v.backup) },
             dependsOn: waitFor,
@@ -209,7 +213,7 @@ export class Workload extends Construct {
               selector: { matchLabels: selector },
               template,
             },
-            waitForRollout: true,
+            waitForRollout,
             timeouts: { create: timeout, update: timeout, delete: '10m' },
             dependsOn: waitFor,
           }),

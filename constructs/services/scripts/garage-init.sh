@@ -3,7 +3,9 @@
 #   1. waits until EXPECTED_NODES nodes are connected,
 #   2. gives every connected node without a role a storage role and applies the layout (only if something is staged),
 #   3. imports the generated S3 key (or checks that the existing one has the same secret),
-#   4. creates each bucket (global alias) and grants the key read+write+owner on it.
+#   4. creates each bucket (global alias) and grants the key read+write+owner on it,
+#   5. imports each application's key (APP_KEYS_FILE: lines "<name> <key id> <secret> <bucket>...") and
+#      grants it read+write (not owner) on its buckets and nothing on the others.
 # Needs: sh, curl, grep, awk, wc (curlimages/curl has them). Secrets are read from files and never put on argv.
 set -eu
 
@@ -99,32 +101,64 @@ fi
 # Wait until this node sees write quorum for every partition (GET /health: 200 healthy or degraded, 503 otherwise).
 must 200 GET /health >/dev/null
 
-# ---- 3. S3 key -----------------------------------------------------------------------------------
-printf '{"accessKeyId":"%s","secretAccessKey":"%s","name":"%s"}' "$KEY_ID" "$SECRET" "$KEY_NAME" >"$W/req"
-imported=$(must '200 409' POST /v2/ImportKey "$W/req")
-if [ "$imported" = 409 ]; then
-  # Exists (or was deleted: Garage never re-imports a deleted key id, GetKeyInfo then answers 404 and we stop).
-  must 200 GET "/v2/GetKeyInfo?id=$KEY_ID&showSecretKey=true" >/dev/null
-  printf '"secretAccessKey": "%s"' "$SECRET" >"$W/pat"
-  if ! grep -qF -f "$W/pat" "$W/out"; then
-    log "key $KEY_ID exists with another secret: rotate the key id together with the secret"
-    exit 1
+# import_key ID SECRET NAME: imports the key, or checks that the existing one has the same secret.
+import_key() {
+  printf '{"accessKeyId":"%s","secretAccessKey":"%s","name":"%s"}' "$1" "$2" "$3" >"$W/req"
+  _imported=$(must '200 409' POST /v2/ImportKey "$W/req")
+  if [ "$_imported" = 409 ]; then
+    # Exists (or was deleted: Garage never re-imports a deleted key id, GetKeyInfo then answers 404 and we stop).
+    must 200 GET "/v2/GetKeyInfo?id=$1&showSecretKey=true" >/dev/null
+    printf '"secretAccessKey": "%s"' "$2" >"$W/pat"
+    if ! grep -qF -f "$W/pat" "$W/out"; then
+      log "key $1 exists with another secret: rotate the key id together with the secret"
+      exit 1
+    fi
+    log "key $1 ($3) already present"
+  else
+    log "imported key $1 ($3)"
   fi
-  log "key $KEY_ID already present"
-else
-  log "imported key $KEY_ID"
-fi
-rm -f "$W/req" "$W/pat"
+  rm -f "$W/req" "$W/pat"
+}
+
+# bucket_id NAME -> prints the bucket's id
+bucket_id() {
+  must 200 GET "/v2/GetBucketInfo?globalAlias=$1" >/dev/null
+  _bid=$(awk -F'"' '$2 == "id" && length($4) == 64 { print $4; exit }' "$W/out")
+  [ -n "$_bid" ] || { log "no id for bucket $1"; exit 1; }
+  echo "$_bid"
+}
+
+# grant ALLOW|DENY BUCKET_ID KEY_ID READ WRITE OWNER
+grant() {
+  printf '{"bucketId":"%s","accessKeyId":"%s","permissions":{"read":%s,"write":%s,"owner":%s}}' "$2" "$3" "$4" "$5" "$6" >"$W/req"
+  must 200 POST "/v2/$1BucketKey" "$W/req" >/dev/null
+}
+
+# ---- 3. S3 key -----------------------------------------------------------------------------------
+import_key "$KEY_ID" "$SECRET" "$KEY_NAME"
 
 # ---- 4. buckets and grants ---------------------------------------------------------------------
 for b in $BUCKETS; do
   printf '{"globalAlias":"%s"}' "$b" >"$W/req"
   created=$(must '200 409' POST /v2/CreateBucket "$W/req")
-  must 200 GET "/v2/GetBucketInfo?globalAlias=$b" >/dev/null
-  bid=$(awk -F'"' '$2 == "id" && length($4) == 64 { print $4; exit }' "$W/out")
-  [ -n "$bid" ] || { log "no id for bucket $b"; exit 1; }
-  printf '{"bucketId":"%s","accessKeyId":"%s","permissions":{"read":true,"write":true,"owner":true}}' "$bid" "$KEY_ID" >"$W/req"
-  must 200 POST /v2/AllowBucketKey "$W/req" >/dev/null
+  bid=$(bucket_id "$b")
+  grant Allow "$bid" "$KEY_ID" true true true
   if [ "$created" = 409 ]; then log "bucket $b exists, grant ensured"; else log "bucket $b created, granted"; fi
 done
+
+# ---- 5. applications' keys: read+write on their buckets, nothing on the others -----------------------
+if [ -n "${APP_KEYS_FILE:-}" ]; then
+  while read -r app id secret buckets; do
+    [ -n "$app" ] || continue
+    import_key "$id" "$secret" "$app"
+    for b in $BUCKETS; do
+      bid=$(bucket_id "$b")
+      case " $buckets " in
+        *" $b "*) grant Allow "$bid" "$id" true true false ;;
+        *) grant Deny "$bid" "$id" true true true ;;
+      esac
+    done
+    log "application $app: read+write on $buckets"
+  done <"$APP_KEYS_FILE"
+fi
 log "done"

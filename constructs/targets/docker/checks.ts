@@ -7,6 +7,7 @@
  */
 import type { Environment, Issue } from '../../../environments/parse/load';
 import { containerAddresses, containerCount } from './network';
+import { monitoringChecks } from './monitoring';
 import { publications } from './publishing';
 import { SECRETS_DIR, parentOf, secretFiles } from './uploads';
 
@@ -42,6 +43,17 @@ export function dockerChecks(env: Environment): Issue[] {
         `and by ${other.decidedBy} (${other.spec.configPath} port ${other.port.name}); choose another port for one of them`,
     });
   }
+  // A consumer on one host is a set of containers on the platform network: no namespace, no pod labels.
+  env.consumers.forEach((c, i) => {
+    for (const field of ['namespace', 'podLabels'] as const) {
+      if (c[field] !== undefined) {
+        issues.push({
+          path: `consumers[${i}].${field}`,
+          message: `is for cluster targets; on the docker target an application joins the platform network and mounts the volume ${env.project}-${env.name}-consumer-${c.name}`,
+        });
+      }
+    }
+  });
   // What needs more nodes than its replicas (dedicated masters) cannot run on one host.
   for (const spec of env.specs) {
     const needs = spec.requirements?.cluster;
@@ -79,5 +91,6 @@ export function dockerChecks(env: Environment): Issue[] {
       message: `${env.target.network.subnet} has room for ${room} containers besides the gateway; this environment runs ${needed} (services, sidecars and jobs); use a larger subnet such as /24`,
     });
   }
+  issues.push(...monitoringChecks(env));
   return issues;
 }

@@ -17,18 +17,22 @@ export default {
   profile: 'large',
   target: {
     kind: 'kubernetes',
-    cluster: { auth: 'kubeconfig', context: 'agent-platform-staging' },
+    // Its own cluster: two environments with one context and one namespace prefix are refused.
+    cluster: { auth: 'kubeconfig', context: 'agent-platform-clusters' },
     namespacePrefix: 'agent-platform',
     zones: CLUSTER_ZONES,
+    // An explicit class (where a cluster has several); staging uses the cluster's default.
     storageClass: 'standard-rwo',
     gateway: {
-      domain: 'staging.agent-platform.example.com',
-      issuer: { kind: 'acme', email: 'platform-team@example.com' },
+      domain: 'clusters.agent-platform.example.com',
+      issuer: { kind: 'self-signed' },
     },
     gpu: {
-      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+      // A GPU node pool's own label (on EKS, the AWS target sets this one on its pools).
+      nodeSelector: { 'k8s.amazonaws.com/accelerator': 'nvidia-a10g' },
       tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
       devicePlugin: 'install',
+      waitForRollout: true,
     },
   },
   backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'clusters/terraform.tfstate', region: 'eu-west-1' },
