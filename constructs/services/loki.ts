@@ -68,7 +68,9 @@ export function loki(c: MonitoringConfig): ServiceSpec<'loki', LokiFacet> {
         scratchPaths: ['/tmp'],
         args: [`-config.file=${CONFIG}`],
         env: {},
-        ports: [{ ...port('http', LOKI_PORT, 'client', 'http', l.hostPorts), anonymous: LOKI_ANONYMOUS, neverPublished: LOKI_UNAUTHENTICATED }],
+        ports: [
+          { ...port('http', LOKI_PORT, 'client', 'http', l.hostPorts), anonymous: LOKI_ANONYMOUS, neverPublished: LOKI_UNAUTHENTICATED },
+        ],
         mounts: [{ volume: 'data', path: '/loki' }],
         files: [{ path: CONFIG, content: lokiFilesystemConfig(l.retention), mode: 0o644, format: 'loki.yaml' }],
         // The image is distroless: Loki asks its own /ready (cmd/loki/health.go).

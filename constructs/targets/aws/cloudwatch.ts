@@ -417,6 +417,11 @@ export function monitoringChecks(env: Environment): Issue[] {
   const suffix = env.target.accountId ?? 'x'.repeat(RANDOM_SUFFIX_BYTES * 2);
   const name = s3BucketName(env.project, env.name, 'monitoring-logs', suffix);
   return name.length > 63
-    ? [{ path: 'services.monitoring', message: `Loki's S3 bucket name "${name}" is longer than 63 characters; shorten the project or environment name` }]
+    ? [
+        {
+          path: 'services.monitoring',
+          message: `Loki's S3 bucket name "${name}" is longer than 63 characters; shorten the project or environment name`,
+        },
+      ]
     : [];
 }

@@ -43,7 +43,8 @@ export function publications(env: Environment): Publication[] {
         if (port.hostPort !== undefined) {
           out.push({ spec, container: c.name, port, hostPort: port.hostPort, decidedBy: `${spec.configPath}.hostPorts.${port.name}` });
         } else if (
-          PUBLISHED_BY[mode].purposes.includes(port.purpose) && (PUBLISHED_BY[mode].anonymous || port.anonymous === undefined) &&
+          PUBLISHED_BY[mode].purposes.includes(port.purpose) &&
+          (PUBLISHED_BY[mode].anonymous || port.anonymous === undefined) &&
           port.neverPublished === undefined
         ) {
           out.push({
