@@ -87,7 +87,11 @@ describe('Docker: host and container metrics, the log shipper', () => {
         i.services.ollama.gpus = 2;
       }),
     );
-    expect(spec(gpu, 'dcgm-exporter').containers[0]!.gpus).toBe(2);
+    // It sees the host's GPUs without asking for any (Docker: all of them, as a GPU workload gets).
+    const dcgm = spec(gpu, 'dcgm-exporter').containers[0]!;
+    expect(dcgm.gpus).toBeUndefined();
+    expect(dcgm.host).toMatchObject({ gpus: true });
+    expect(synth(gpu).tf.resource.docker_container!['dcgm-exporter'].gpus).toBe('all');
   });
 });
 

@@ -51,7 +51,10 @@ const GPU_ALERTS: readonly AlertRule[] = [
   },
 ];
 
-export function dcgmExporter(c: MonitoringConfig, gpus: number): ServiceSpec<'dcgm-exporter', PerNodeFacet> {
+export const DCGM_HOST_REASON =
+  "reads every GPU's utilisation and memory through NVIDIA's DCGM, beside the workloads that use them (it allocates none)";
+
+export function dcgmExporter(c: MonitoringConfig): ServiceSpec<'dcgm-exporter', PerNodeFacet> {
   const d = c.gpuMetrics;
   return {
     ...partIdentity('dcgm-exporter', 'gpuMetrics', "NVIDIA's DCGM exporter: GPU utilisation and memory."),
@@ -71,8 +74,8 @@ export function dcgmExporter(c: MonitoringConfig, gpus: number): ServiceSpec<'dc
         ports: [port('metrics', DCGM_PORT, 'metrics', 'http', d.hostPorts)],
         mounts: [],
         files: [],
-        // As many as the services that use GPUs see (a single host gives a container all of its GPUs).
-        gpus,
+        // Sees the GPUs without taking any (a single host: every GPU of the host; a cluster: the chart on the GPU nodes).
+        host: { reason: DCGM_HOST_REASON, gpus: true },
         // No curl in the image: bash's /dev/tcp asks /health.
         health: shellHealth(
           `exec 3<>/dev/tcp/127.0.0.1/${DCGM_PORT} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`,

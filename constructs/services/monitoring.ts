@@ -197,8 +197,7 @@ export const monitoring = defineService({
   ...MONITORING,
   schema: monitoringSchema,
   build(c, ctx: BuildContext) {
-    // The most GPUs a service's container asks for: the exporter sees as many (on a single host, all of them).
-    const gpus = Math.max(0, ...(ctx.observed ?? []).flatMap((s: ServiceSpec) => s.containers.map((x) => x.gpus ?? 0)));
+    const gpus = (ctx.observed ?? []).some((s: ServiceSpec) => s.containers.some((x) => (x.gpus ?? 0) > 0));
     const host = c.hostMetrics;
     return [
       prometheus(c, ctx),
@@ -208,7 +207,7 @@ export const monitoring = defineService({
       alloy(c, ctx),
       jaeger(c),
       ...(host.enabled ? [nodeExporter(c, host.nodeExporter), cadvisor(c, host.cadvisor)] : []),
-      ...(gpus > 0 ? [dcgmExporter(c, gpus)] : []),
+      ...(gpus ? [dcgmExporter(c)] : []),
     ];
   },
 });

@@ -204,6 +204,12 @@ export interface HostAccess {
   readonly mounts?: readonly { readonly hostPath: string; readonly path: string; readonly propagation?: 'rslave' }[];
   /** Host devices. */
   readonly devices?: readonly string[];
+  /**
+   * Sees every GPU of the host (a GPU exporter), without allocating any: a single host gives the
+   * container its GPUs as to a GPU workload; cluster targets run such an agent on the GPU nodes
+   * through the runtime, with no GPU request. @default false
+   */
+  readonly gpus?: true;
 }
 
 export interface Ulimit {

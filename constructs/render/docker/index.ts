@@ -371,7 +371,7 @@ export class DockerTarget extends Construct {
       ...(c.ulimits ? { ulimit: c.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
       // All of the host's GPUs, the only request the pinned provider reads back as written (the
       // checks refuse a count other than the host's).
-      ...(c.gpus ? { gpus: 'all' } : {}),
+      ...(c.gpus || c.host?.gpus ? { gpus: 'all' } : {}),
       restart: 'unless-stopped',
       mustRun: true,
       // Apply waits until the container reports healthy, so dependents start in order.
