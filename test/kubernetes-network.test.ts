@@ -243,7 +243,10 @@ function consumersReach(e: Environment) {
         const open = new Set(
           g.role === 'server' && access
             ? access.ports.map((p) => spec!.containers.flatMap((c) => c.ports).find((x) => x.name === p)!.port)
-            : [],
+            : // Every application may send traces to Jaeger over OTLP (gRPC and HTTP).
+              g.role === 'server' && g.service === 'jaeger'
+              ? [4317, 4318]
+              : [],
         );
         for (const p of g.ports) {
           expect(canReach(pod, podOf(g), p.port, p.protocol), `${name} -> ${g.id}:${p.port} (${p.purpose})`).toBe(open.has(p.port));
@@ -286,7 +289,8 @@ describe('consumers, evaluated (staging with several consumers)', () => {
     const reached = servers.flatMap((g) =>
       g.ports.filter((p) => canReach(orders, podOf(g), p.port, p.protocol)).map((p) => `${g.service}:${p.port}`),
     );
-    expect(reached.sort()).toEqual(['nats:4222', 'postgres:5432']);
+    // Jaeger's OTLP ports are every application's (traces), whatever services it uses.
+    expect(reached.sort()).toEqual(['jaeger:4317', 'jaeger:4318', 'nats:4222', 'postgres:5432']);
     expect(
       platform.consumers
         .filter((r) => r.consumer.name === 'search')

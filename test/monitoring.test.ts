@@ -333,6 +333,11 @@ describe('runbooks', () => {
     expect(text).toMatch(/## What it means/);
     expect(text).toMatch(/## What to do/);
   });
+
+  it('every runbook is an alert’s (none left behind by a renamed or removed alert)', () => {
+    const files = fs.readdirSync(path.join(import.meta.dirname, '..', 'docs', 'runbooks')).map((f) => f.replace(/\.md$/, ''));
+    expect(files.filter((f) => !all.has(f))).toEqual([]);
+  });
 });
 
 describe('no monitoring endpoint answers without authentication from outside its network', () => {

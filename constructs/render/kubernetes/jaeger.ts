@@ -53,11 +53,20 @@ export const jaeger: Realization<JaegerFacet> = {
       ready: [release],
       pods: [
         partGroup(ctx, spec, {
-          ingressFrom: platform.map((namespace) => ({
-            namespace,
-            ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
-            reason: 'the platform’s workloads send traces over OTLP',
-          })),
+          ingressFrom: [
+            ...platform.map((namespace) => ({
+              namespace,
+              ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
+              reason: 'the platform’s workloads send traces over OTLP',
+            })),
+            // The applications (consumers) trace too: their pods, as the environment names them.
+            ...(ctx.cluster.consumers ?? []).map((c) => ({
+              namespace: c.namespace,
+              ...(Object.keys(c.podLabels).length ? { labels: c.podLabels } : {}),
+              ports: [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
+              reason: `consumer ${c.name} sends traces over OTLP`,
+            })),
+          ],
         }),
       ],
     };
