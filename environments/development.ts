@@ -38,5 +38,7 @@ export default {
     elasticsearch: { heap: '1Gi' },
     // CPU inference: a small model that runs acceptably without a GPU.
     ollama: { models: ['llama3.2:3b'], gpus: 0 },
+    // Prometheus, Alertmanager, Grafana (on 127.0.0.1:3000), Loki with Alloy, Jaeger, host and container metrics.
+    monitoring: {},
   },
 } satisfies EnvironmentInput;

@@ -67,5 +67,11 @@ export default {
       gpus: 1,
       resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { cpu: '7', memory: '26Gi' } },
     },
+    monitoring: {
+      // The node pools' maximum (system 9 + GPU 4): one log shipper and node-exporter per node.
+      nodes: 13,
+      // A placeholder endpoint (RFC 2606 example domain): point it at the on-call tool's webhook.
+      alertmanager: { receivers: [{ kind: 'webhook', name: 'oncall', url: 'https://alerts.example.com/hooks/agent-platform' }] },
+    },
   },
 } satisfies EnvironmentInput;

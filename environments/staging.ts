@@ -37,5 +37,7 @@ export default {
     objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b'], gpus: 1 },
+    // Grafana at grafana.<domain> through the Gateway; alerts in Grafana and Alertmanager (add receivers to notify).
+    monitoring: {},
   },
 } satisfies EnvironmentInput;

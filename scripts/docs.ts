@@ -5,8 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { catalogue, serviceNames } from '../constructs/services';
-import { imageName, parseImage } from '../constructs/spec/image';
+import { imageName, parseImage, pinned } from '../constructs/spec/image';
 import { PIN_REASONS } from '../constructs/services/pins';
+import { DCGM_EXPORTER_IMAGE } from '../constructs/services/dcgm-exporter';
+import { YACE_IMAGE } from '../constructs/targets/aws/cloudwatch';
 import { type Environment, loadEnvironment } from '../environments/parse/load';
 import { realizationOf } from '../constructs/render/kubernetes/realizations';
 import type { ServiceSpec } from '../constructs/spec/types';
@@ -93,7 +95,7 @@ export async function renderCatalogue(): Promise<string> {
   );
   lines.push(`| Service | ${profileNames.map((p) => `${p}: replicas, limits, volume`).join(' | ')} |`);
   lines.push(`|---|${profileNames.map(() => '---').join('|')}|`);
-  for (const name of serviceNames) {
+  for (const name of serviceNames.filter((n) => n !== 'monitoring')) {
     const cells = profileNames.map((p) => {
       const s = profiles[p].services[name] as {
         replicas?: number;
@@ -103,6 +105,20 @@ export async function renderCatalogue(): Promise<string> {
       return `${s.replicas} x (${s.resources?.limits?.cpu} cpu, ${s.resources?.limits?.memory}), ${s.persistence?.size ?? '-'}`;
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  // The monitoring stack is one service of several parts: their limits and volumes, and the retentions.
+  const parts = ['prometheus', 'alertmanager', 'grafana', 'loki', 'alloy', 'jaeger'] as const;
+  for (const part of parts) {
+    const cells = profileNames.map((p) => {
+      const m = profiles[p].services.monitoring as Record<
+        string,
+        { resources?: { limits?: { cpu?: string; memory?: string } }; persistence?: { size?: string }; retention?: string }
+      >;
+      const s = m[part]!;
+      const retention = s.retention ? `, retention ${s.retention}` : '';
+      return `(${s.resources?.limits?.cpu} cpu, ${s.resources?.limits?.memory}), ${s.persistence?.size ?? '-'}${retention}`;
+    });
+    lines.push(`| monitoring: ${part} | ${cells.join(' | ')} |`);
   }
   lines.push(
     '',
@@ -160,6 +176,9 @@ export function pinnedImages(): Map<string, Set<string>> {
       all.get(name)!.add(`${spec.name}${w.name === 'main' ? '' : `/${w.name}`}`);
     }
   }
+  // Images the reference (a single host without GPUs) does not run: the GPU exporter and, on AWS, the CloudWatch exporter.
+  all.set(imageName(pinned(DCGM_EXPORTER_IMAGE)), new Set(['dcgm-exporter (where a service uses GPUs)']));
+  all.set(imageName(pinned(YACE_IMAGE)), new Set(['cloudwatch-exporter (AWS, with monitoring on)']));
   return new Map([...all].sort(([a], [b]) => a.localeCompare(b)));
 }
 

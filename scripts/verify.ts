@@ -30,7 +30,8 @@ import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
-import { verifyPrometheus } from './verify/prometheus';
+import { verifyMonitoring } from './verify/monitoring';
+import { verifyDockerApiProxy } from './verify/docker-api-proxy';
 import { verifyRabbitmq } from './verify/rabbitmq';
 import { verifyRedis } from './verify/redis';
 import { verifyRedisSentinel } from './verify/redis-sentinel';
@@ -52,7 +53,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyJobFiles,
   verifyNeo4jHealth,
   verifyConsumers,
-  verifyPrometheus,
+  verifyMonitoring,
+  verifyDockerApiProxy,
   verifyTerraformMeta,
   verifyDockerDestroy,
   verifyTerraform,

@@ -76,9 +76,18 @@ export function checkEnvironment(env: Environment): Issue[] {
         issues.push({ path: at(''), message: `${label}: has no health check` });
       }
       for (const m of w.spec.mounts) {
-        if (!spec.volumes.some((v) => v.name === m.volume)) {
-          issues.push({ path: at('persistence'), message: `${label}: mounts undeclared volume "${m.volume}"` });
+        const owner = m.service ? byName.get(m.service) : spec;
+        if (m.service && !spec.dependsOn.includes(m.service)) {
+          issues.push({ path: at(''), message: `${label}: mounts a volume of ${m.service} without declaring the dependency` });
+        } else if (!owner?.volumes.some((v) => v.name === m.volume)) {
+          issues.push({
+            path: at('persistence'),
+            message: `${label}: mounts undeclared volume "${m.service ? `${m.service}/` : ''}${m.volume}"`,
+          });
         }
+      }
+      if (w.kind === 'container' && w.spec.user.split(':')[0] === '0' && !w.spec.host) {
+        issues.push({ path: at(''), message: `${label}: runs as root without host access that says why (ContainerSpec.host)` });
       }
       for (const f of w.spec.files) {
         if (hasSecret(f.content) && (f.mode & 0o337) !== 0) {
@@ -208,7 +217,7 @@ export function checkEnvironment(env: Environment): Issue[] {
       });
     }
     for (const secret of spec.secrets) {
-      if (secret.length < MIN_SECRET_LENGTH) {
+      if (!secret.provided && secret.length < MIN_SECRET_LENGTH) {
         issues.push({ path: at(''), message: `secret ${secret.name} is shorter than ${MIN_SECRET_LENGTH} characters` });
       }
     }

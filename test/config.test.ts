@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
 import { ConfigError, type EnvironmentSource } from '../environments/parse/load';
 import { run } from '../stacks/cli';
-import { source, variant } from './helpers';
+import { env, source, variant } from './helpers';
 
 function problems(src: EnvironmentSource): string[] {
   try {
@@ -812,10 +812,13 @@ describe('the command line', () => {
     expect(code).toBe(0);
     expect(out[0]).toMatch(/^stack\s+target\s+services\s+resources\s+memory\s+output$/);
     expect(out[1]).toMatch(
-      new RegExp(`^development\\s+docker\\s+10\\s+\\d+\\s+\\d+\\.\\d GiB\\s+${outdir}/stacks/development/cdk.tf.json$`),
+      new RegExp(
+        `^development\\s+docker\\s+${env('development').specs.length}\\s+\\d+\\s+\\d+\\.\\d GiB\\s+${outdir}/stacks/development/cdk.tf.json$`,
+      ),
     );
-    expect(out[2]).toMatch(/^staging\s+kubernetes\s+10\s+\d+\s+\d+\.\d GiB\s+/);
-    expect(out[3]).toMatch(/^production\s+aws\s+10\s+\d+\s+\d+\.\d GiB\s+/);
+    // The services of each stack, the monitoring stack's parts among them.
+    expect(out[2]).toMatch(new RegExp(`^staging\\s+kubernetes\\s+${env('staging').specs.length}\\s+\\d+\\s+\\d+\\.\\d GiB\\s+`));
+    expect(out[3]).toMatch(new RegExp(`^production\\s+aws\\s+${env('production').specs.length}\\s+\\d+\\s+\\d+\\.\\d GiB\\s+`));
     expect(out[4]).toMatch(/^synthesized 3 stacks in \d+ ms$/);
     expect(out[5]).toMatch(/^memory: the sum of the memory limits/);
     // Who enforces the network policies: the cluster's CNI on staging, the stack's vpc-cni on AWS.

@@ -128,7 +128,7 @@ describe('releases, in order', () => {
   });
 });
 
-describe('hosts, routes and certificates (staging: Kibana is the one external port on Kubernetes)', () => {
+describe('hosts, routes and certificates (staging: Kibana and Grafana are the external ports on Kubernetes)', () => {
   const v = values(res(tf, 'helm_release').platform_edge);
 
   it('one route per external port: <service>.<domain> to the realization’s client Service and port', () => {
@@ -142,11 +142,16 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
         port: 5601,
         tls: { caSecret: 'kibana-kb-http-certs-public', hostname: 'kibana-kb-http.agent-platform-data.svc' },
       },
+      // Grafana from kube-prometheus-stack (its Service `grafana`, plain HTTP inside the cluster), with its own login.
+      { name: 'grafana', host: `grafana.${DOMAIN}`, service: 'grafana', namespace: 'agent-platform-monitoring', port: 3000 },
     ]);
   });
 
   it('a ReferenceGrant per backend namespace naming exactly the routed Services', () => {
-    expect(v.referenceGrants).toEqual([{ namespace: 'agent-platform-data', services: ['kibana-kb-http'] }]);
+    expect(v.referenceGrants).toEqual([
+      { namespace: 'agent-platform-data', services: ['kibana-kb-http'] },
+      { namespace: 'agent-platform-monitoring', services: ['grafana'] },
+    ]);
   });
 
   it('UIs that are not external stay internal (RabbitMQ management, the Neo4j browser)', () => {
@@ -154,7 +159,7 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
       s.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'ui').map((p) => `${s.name}:${p.port}`)),
     );
     expect(ui).toEqual(expect.arrayContaining(['rabbitmq:15672', 'neo4j:7474', 'kibana:5601']));
-    expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601']);
+    expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601', 'grafana:3000']);
   });
 
   it('our GatewayClass for Envoy Gateway, and the Gateway whose certificates a private CA issues (staging: any cluster)', () => {
@@ -227,11 +232,15 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
     expect(exposed).toEqual([
       { service: 'minio', host: 'minio.example.org', backend: 'minio', namespace: 'p-data', port: 9001 },
       { service: 'kibana', host: 'kibana.example.org', backend: 'kibana', namespace: 'p-data', port: 5601 },
+      { service: 'grafana', host: 'grafana.example.org', backend: 'grafana', namespace: 'p-monitoring', port: 3000 },
     ]);
     const gateway = staging.target.kind === 'kubernetes' ? (staging.target.gateway as GatewayFacts) : undefined;
     const ev = edgeValues({ gateway: gateway!, prefix: 'p', exposed, labels: {} }) as any;
-    expect(ev.routes.map((r: any) => r.host)).toEqual(['minio.example.org', 'kibana.example.org']);
-    expect(ev.referenceGrants).toEqual([{ namespace: 'p-data', services: ['kibana', 'minio'] }]);
+    expect(ev.routes.map((r: any) => r.host)).toEqual(['minio.example.org', 'kibana.example.org', 'grafana.example.org']);
+    expect(ev.referenceGrants).toEqual([
+      { namespace: 'p-data', services: ['kibana', 'minio'] },
+      { namespace: 'p-monitoring', services: ['grafana'] },
+    ]);
   });
 
   it('an external port must be one HTTP port per service', () => {
@@ -318,12 +327,16 @@ describe('the chart', () => {
 });
 
 describe('network policy: the proxies reach exactly the external ports', () => {
-  it('from Envoy Gateway’s namespace, only our Gateway’s proxy pods, to Kibana on 5601 and the ACME solver on 8089', () => {
+  it('from Envoy Gateway’s namespace, only our Gateway’s proxy pods, to Kibana on 5601, Grafana on 3000 and the ACME solver on 8089', () => {
     const rules = rulesFrom(tf, 'envoy-gateway-system');
     expect(rules.map((r) => `${r.namespace}/${r.name}`).sort()).toEqual([
       'agent-platform-data/kibana_ingress',
       `${EDGE}/acme-http01-solver_ingress`,
+      'agent-platform-monitoring/grafana_ingress',
     ]);
+    const grafana = rules.find((r) => r.name === 'grafana_ingress')!;
+    expect(grafana.rule.ports).toEqual([{ port: '3000', protocol: 'TCP' }]);
+    expect(grafana.selector).toEqual({ 'platform/monitoring': 'grafana' });
     for (const r of rules) {
       expect(r.rule.from).toEqual([
         {
@@ -353,12 +366,19 @@ describe('network policy: the proxies reach exactly the external ports', () => {
     };
     const es: PodGroup = { ...group, id: 'elasticsearch', service: 'elasticsearch' };
     expect(() =>
-      connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm', proxies: { namespace: 'p', labels: {} } }),
+      connections({
+        specs: [kibana],
+        groups: [group, es],
+        scraper: { namespace: 'm', labels: {} },
+        proxies: { namespace: 'p', labels: {} },
+      }),
     ).toThrow(/do not serve external port 5601/);
     // Without a gateway there is no rule for the external port at all.
-    expect(connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm' }).filter((c) => c.from.namespace === 'p')).toEqual(
-      [],
-    );
+    expect(
+      connections({ specs: [kibana], groups: [group, es], scraper: { namespace: 'm', labels: {} } }).filter(
+        (c) => c.from.namespace === 'p',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -394,7 +414,7 @@ describe('variants', () => {
     expect(releases['operator_cert-manager'].depends_on).toEqual(['kubernetes_namespace_v1.namespace_cert-manager']);
     expect(values(releases.platform_edge).gatewayClass).toMatchObject({ create: false, name: 'cilium' });
     const rules = rulesFrom(t, 'kube-system');
-    expect(rules.map((r) => r.name).sort()).toEqual(['acme-http01-solver_ingress', 'kibana_ingress']);
+    expect(rules.map((r) => r.name).sort()).toEqual(['acme-http01-solver_ingress', 'grafana_ingress', 'kibana_ingress']);
     expect(rules[0]!.rule.from[0].pod_selector).toEqual({ match_labels: { 'k8s-app': 'cilium-envoy' } });
     expect(rulesFrom(t, 'envoy-gateway-system')).toEqual([]);
   });

@@ -22,13 +22,39 @@ const own = staging.specs.filter((s) => realizationOf(s).describe(s).startsWith(
 describe('the staging stack on Kubernetes', () => {
   it('renders every service of the catalogue', () => {
     expect(staging.specs.map((s) => s.name).sort()).toEqual(
-      ['elasticsearch', 'garage', 'kibana', 'nats', 'neo4j', 'ollama', 'postgres', 'qdrant', 'rabbitmq', 'redis'].sort(),
+      [
+        'elasticsearch',
+        'garage',
+        'kibana',
+        'nats',
+        'neo4j',
+        'ollama',
+        'postgres',
+        'qdrant',
+        'rabbitmq',
+        'redis',
+        // The monitoring stack, with the GPU exporter (staging has a GPU service).
+        'prometheus',
+        'alertmanager',
+        'grafana',
+        'loki',
+        'alloy',
+        'jaeger',
+        'node-exporter',
+        'cadvisor',
+        'dcgm-exporter',
+      ].sort(),
     );
     for (const s of own) expect(workloadOf(s.name), s.name).toBeDefined();
   });
 
-  it('one namespace per concern, labelled for the restricted Pod Security Standard', () => {
-    const namespaces = Object.values<any>(r.kubernetes_namespace_v1!).filter((n) => n.metadata.labels['platform/concern']);
+  it('one namespace per concern, labelled for the restricted Pod Security Standard (the node agents’ alone privileged, saying why)', () => {
+    const all = Object.values<any>(r.kubernetes_namespace_v1!).filter((n) => n.metadata.labels['platform/concern']);
+    const agents = all.filter((n) => n.metadata.name === `${ns('node')}-agents`);
+    expect(agents).toHaveLength(1);
+    expect(agents[0].metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(agents[0].metadata.annotations['platform/pod-security-reason']).toMatch(/host network.*hostPath/);
+    const namespaces = all.filter((n) => !agents.includes(n));
     // The edge namespace: staging exposes endpoints through its gateway.
     expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([ns('ai'), ns('data'), ns('edge'), ns('messaging'), ns('monitoring')]);
     for (const n of namespaces) {
@@ -44,7 +70,7 @@ describe('the staging stack on Kubernetes', () => {
     const quota = Object.fromEntries(
       Object.entries<any>(r.kubernetes_resource_quota_v1!).filter(([, q]) => q.metadata.name === 'platform'),
     );
-    expect(Object.keys(quota).sort()).toEqual(['quota_ai', 'quota_data', 'quota_messaging']);
+    expect(Object.keys(quota).sort()).toEqual(['quota_ai', 'quota_data', 'quota_messaging', 'quota_monitoring', 'quota_node_agents']);
     expect(quota.quota_ai.spec.hard['requests.nvidia.com/gpu']).toBe('1');
     expect(quota.quota_messaging.spec.hard).toMatchObject({ pods: expect.stringMatching(/^\d+$/), persistentvolumeclaims: '4' });
     for (const l of Object.values<any>(r.kubernetes_limit_range_v1!)) {

@@ -97,9 +97,28 @@ describe('quantities, images and networks', () => {
 });
 
 describe('every service spec', () => {
-  it('the development environment builds every catalogue service (Kibana with Elasticsearch)', () => {
+  it('the development environment builds every catalogue service (Kibana with Elasticsearch, the monitoring stack’s parts)', () => {
     expect(dev.specs.map((s) => s.name).sort()).toEqual(
-      ['elasticsearch', 'garage', 'kibana', 'nats', 'neo4j', 'ollama', 'postgres', 'qdrant', 'rabbitmq', 'redis'].sort(),
+      [
+        'elasticsearch',
+        'garage',
+        'kibana',
+        'nats',
+        'neo4j',
+        'ollama',
+        'postgres',
+        'qdrant',
+        'rabbitmq',
+        'redis',
+        'prometheus',
+        'alertmanager',
+        'grafana',
+        'loki',
+        'alloy',
+        'jaeger',
+        'node-exporter',
+        'cadvisor',
+      ].sort(),
     );
     expect(new Set(dev.specs.map((s) => s.component))).toEqual(new Set(Object.keys(catalogue)));
   });
@@ -130,10 +149,15 @@ describe('every service spec', () => {
         expect(s.metrics.path.startsWith('/')).toBe(true);
       });
 
-      it('mounts only declared volumes and publishes only client/admin ports', () => {
+      it('mounts only declared volumes (its own, or a dependency’s) and publishes only client/admin ports', () => {
         const volumes = new Set(s.volumes.map((v) => v.name));
         for (const c of s.containers) {
-          for (const m of c.mounts) expect(volumes.has(m.volume)).toBe(true);
+          for (const m of c.mounts) {
+            if (m.service) {
+              expect(s.dependsOn).toContain(m.service);
+              expect(spec(dev, m.service).volumes.map((v) => v.name)).toContain(m.volume);
+            } else expect(volumes.has(m.volume)).toBe(true);
+          }
           for (const p of c.ports) if (p.purpose === 'metrics' || p.purpose === 'cluster') expect(p.hostPort).toBeUndefined();
         }
       });
@@ -157,9 +181,12 @@ describe('every service spec', () => {
         }
       });
 
-      it('runs every container and job as a declared non-root identity', () => {
+      it('runs every container and job as a declared non-root identity (root only with the host access that says why)', () => {
         for (const w of [...s.containers, ...s.jobs]) {
-          expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
+          if ('host' in w && w.host) {
+            expect(w.host.reason.length, `${s.name} ${w.name}`).toBeGreaterThan(40);
+            expect(w.user).toMatch(/^[0-9]+:[0-9]+$/);
+          } else expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
         }
       });
 

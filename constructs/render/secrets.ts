@@ -2,9 +2,10 @@
  * Generated secrets: one random resource per secret a spec declares (`random_password` for
  * alphanumeric secrets, `random_bytes` for hex ones). Nothing is ever a literal; targets read the
  * generated values from here as Terraform references (the Docker target writes them into secret
- * files, the Kubernetes target into Secrets).
+ * files, the Kubernetes target into Secrets). A secret the deploy provides (`SecretSpec.provided`:
+ * an alert receiver's token) is a sensitive Terraform variable instead, read the same way.
  */
-import { Construct } from '../providers/cdktf';
+import { Construct, TerraformVariable } from '../providers/cdktf';
 import { Bytes, Password, StringResource } from '../providers/random';
 import type { SecretRef, SecretSpec, ServiceSpec } from '../spec/types';
 import { addressOf, pinAddress } from './terraform';
@@ -13,6 +14,7 @@ interface Generated {
   readonly spec: SecretSpec;
   readonly password?: Password;
   readonly bytes?: Bytes;
+  readonly variable?: TerraformVariable;
 }
 
 export class GeneratedSecrets extends Construct {
@@ -24,7 +26,16 @@ export class GeneratedSecrets extends Construct {
     for (const spec of specs) {
       for (const secret of spec.secrets) {
         const k = key(spec.name, secret.name);
-        if ((secret.alphabet ?? 'alphanumeric') === 'hex') {
+        if (secret.provided) {
+          const variable = new TerraformVariable(this, secret.provided.variable, {
+            type: 'string',
+            sensitive: true,
+            nullable: false,
+            description: `${spec.name}: ${secret.description} (TF_VAR_${secret.provided.variable})`,
+          });
+          variable.overrideLogicalId(secret.provided.variable);
+          this.generated.set(k, { spec: secret, variable });
+        } else if ((secret.alphabet ?? 'alphanumeric') === 'hex') {
           if (secret.length % 2 !== 0) throw new Error(`${k}: a hex secret has an even length`);
           const bytes = pinAddress(new Bytes(this, `${spec.name}-${secret.name}`, { length: secret.length / 2 }), spec.name, secret.name);
           this.generated.set(k, { spec: secret, bytes });
@@ -52,6 +63,10 @@ export class GeneratedSecrets extends Construct {
     const g = this.generated.get(key(ref.service, ref.name));
     if (!g) throw new Error(`secret ${ref.service}/${ref.name} is not declared by an enabled service`);
     const form = ref.form ?? 'value';
+    if (g.variable) {
+      if (form !== 'value') throw new Error(`secret ${ref.service}/${ref.name}: a provided secret has no ${form} form`);
+      return g.variable.stringValue;
+    }
     if (form !== 'value') {
       if (!g.password) throw new Error(`secret ${ref.service}/${ref.name}: only passwords have a ${form} form`);
       if (g.spec.prefix) throw new Error(`secret ${ref.service}/${ref.name}: a prefixed secret has no ${form} form`);
@@ -88,9 +103,9 @@ export class GeneratedSecrets extends Construct {
     return salt;
   }
 
-  /** Every generated value by `service/secret`, for sensitive outputs. */
+  /** Every generated value by `service/secret`, for sensitive outputs (provided ones are the deployer's already). */
   all(): Record<string, string> {
-    return Object.fromEntries([...this.generated.keys()].map((k) => [k, this.value(parseKey(k))]));
+    return Object.fromEntries([...this.generated].filter(([, g]) => !g.variable).map(([k]) => [k, this.value(parseKey(k))]));
   }
 }
 

@@ -154,10 +154,17 @@ export interface ConsumerRequest<A = Readonly<Record<string, unknown>>> {
 /** Context a definition builds in: values that are per-environment but not per-service. */
 export interface BuildContext {
   readonly environment: string;
+  /** The project's name (resources and labels carry it). @default 'agent-platform' */
+  readonly project?: string;
   /** Resources of exporter and probe sidecars. */
   readonly sidecarResources: ResourceRequirements;
   /** Resources of one-shot setup jobs. */
   readonly jobResources: ResourceRequirements;
+  /**
+   * The specs of the other enabled services, for an entry that watches them (monitoring runs the
+   * GPU exporter only where a service uses GPUs). @default none (the services build first)
+   */
+  readonly observed?: readonly ServiceSpec[];
   /** The consumers of this service (the environment's `consumers` that use it). @default [] */
   readonly consumers?: readonly ConsumerRequest[];
 }

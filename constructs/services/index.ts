@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { ServiceSpec } from '../spec/types';
 import type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';
 import { elasticsearch } from './elasticsearch';
+import { monitoring } from './monitoring';
 import { nats } from './nats';
 import { neo4j } from './neo4j';
 import { objectstore } from './objectstore';
@@ -12,7 +13,10 @@ import { qdrant } from './qdrant';
 import { rabbitmq } from './rabbitmq';
 import { redis } from './redis';
 
-export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama } as const;
+export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama, monitoring } as const;
+
+/** Entries that watch the others: built last, with the other specs in `BuildContext.observed`. */
+const OBSERVERS: readonly ServiceName[] = ['monitoring'];
 
 export type Catalogue = typeof catalogue;
 export type ServiceName = keyof Catalogue;
@@ -42,18 +46,24 @@ export const consumable = serviceNames.filter((n) => (catalogue[n] as ServiceDef
 /**
  * The specs of the enabled services (compose: config -> neutral specs), each built with its own
  * consumers (`consumers`: by service, the environment's consumers that use it, access checked).
+ * Observers (monitoring) build last, with the other services' specs (`BuildContext.observed`).
  */
 export function compose(
   configs: ServiceConfigs,
   ctx: BuildContext,
   consumers: Readonly<Partial<Record<ServiceName, readonly ConsumerRequest[]>>> = {},
 ): ServiceSpec[] {
-  return (Object.entries(configs) as [ServiceName, unknown][]).flatMap(([name, config]) =>
+  const build = (name: ServiceName, config: unknown, c: BuildContext) =>
     (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, {
-      ...ctx,
+      ...c,
       consumers: consumers[name] ?? [],
-    }),
-  );
+    });
+  const entries = Object.entries(configs) as [ServiceName, unknown][];
+  const services = entries.filter(([n]) => !OBSERVERS.includes(n)).flatMap(([n, config]) => build(n, config, ctx));
+  const observers = entries
+    .filter(([n]) => OBSERVERS.includes(n))
+    .flatMap(([n, config]) => build(n, config, { ...ctx, observed: services }));
+  return [...services, ...observers];
 }
 
 export type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';

@@ -75,6 +75,19 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 1, resources: res('250m', '512Mi', '1', '1Gi') },
       },
       ollama: { replicas: 1, resources: res('1', '2Gi', '4', '8Gi'), persistence: { size: '20Gi' } },
+      monitoring: {
+        prometheus: { resources: res('100m', '256Mi', '1', '1Gi'), retention: '15d', persistence: { size: '10Gi' } },
+        alertmanager: { resources: res('10m', '32Mi', '200m', '128Mi'), persistence: { size: '1Gi' } },
+        grafana: { resources: res('50m', '128Mi', '500m', '512Mi'), persistence: { size: '1Gi' } },
+        loki: { resources: res('50m', '128Mi', '500m', '512Mi'), persistence: { size: '10Gi' }, retention: '168h' },
+        alloy: { resources: res('20m', '64Mi', '500m', '256Mi') },
+        jaeger: { resources: res('20m', '64Mi', '500m', '512Mi'), maxTraces: 20000 },
+        hostMetrics: {
+          nodeExporter: { resources: res('10m', '16Mi', '200m', '64Mi') },
+          cadvisor: { resources: res('50m', '64Mi', '500m', '256Mi') },
+        },
+        gpuMetrics: { resources: res('20m', '64Mi', '200m', '256Mi') },
+      },
     },
   },
   medium: {
@@ -113,6 +126,19 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 1, resources: res('250m', '1Gi', '1', '1536Mi') },
       },
       ollama: { replicas: 1, resources: res('2', '8Gi', '8', '24Gi'), persistence: { size: '100Gi' } },
+      monitoring: {
+        prometheus: { resources: res('250m', '1Gi', '1', '2Gi'), retention: '15d', persistence: { size: '50Gi' } },
+        alertmanager: { resources: res('20m', '64Mi', '200m', '256Mi'), persistence: { size: '2Gi' } },
+        grafana: { resources: res('100m', '256Mi', '500m', '512Mi'), persistence: { size: '5Gi' } },
+        loki: { resources: res('250m', '512Mi', '1', '2Gi'), persistence: { size: '50Gi' }, retention: '336h' },
+        alloy: { resources: res('50m', '128Mi', '500m', '512Mi') },
+        jaeger: { resources: res('50m', '128Mi', '500m', '1Gi'), maxTraces: 50000 },
+        hostMetrics: {
+          nodeExporter: { resources: res('20m', '32Mi', '200m', '64Mi') },
+          cadvisor: { resources: res('100m', '128Mi', '500m', '256Mi') },
+        },
+        gpuMetrics: { resources: res('50m', '128Mi', '500m', '512Mi') },
+      },
     },
   },
   large: {
@@ -155,6 +181,19 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 2, resources: res('500m', '1Gi', '1', '2Gi') },
       },
       ollama: { replicas: 1, resources: res('4', '16Gi', '8', '48Gi'), persistence: { size: '200Gi' } },
+      monitoring: {
+        prometheus: { resources: res('500m', '4Gi', '2', '8Gi'), retention: '30d', persistence: { size: '200Gi' } },
+        alertmanager: { resources: res('50m', '128Mi', '500m', '256Mi'), persistence: { size: '2Gi' } },
+        grafana: { resources: res('200m', '512Mi', '1', '1Gi'), persistence: { size: '10Gi' } },
+        loki: { resources: res('500m', '1Gi', '2', '4Gi'), persistence: { size: '200Gi' }, retention: '744h' },
+        alloy: { resources: res('100m', '256Mi', '1', '1Gi') },
+        jaeger: { resources: res('100m', '512Mi', '1', '2Gi'), maxTraces: 100000 },
+        hostMetrics: {
+          nodeExporter: { resources: res('50m', '32Mi', '250m', '128Mi') },
+          cadvisor: { resources: res('100m', '128Mi', '500m', '512Mi') },
+        },
+        gpuMetrics: { resources: res('50m', '128Mi', '500m', '512Mi') },
+      },
     },
   },
 };

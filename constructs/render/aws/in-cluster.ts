@@ -35,6 +35,7 @@ import type { Cluster } from './eks';
 import type { ManagedEndpoint } from './managed';
 import { GPU_TAINT, type NodePools, POOL_LABEL } from './node-pools';
 import { PodIdentity } from './pod-identity';
+import { AwsMonitoringResources } from './monitoring';
 
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
@@ -186,11 +187,21 @@ export class InCluster extends Construct {
           }
         : {}),
     };
+    // Monitoring: the managed services through CloudWatch, Grafana's CloudWatch datasource, Loki in S3 (monitoring.ts).
+    const monitoring = new AwsMonitoringResources(this, 'monitoring', {
+      ctx,
+      environment: inputs.environment,
+      clusterName: eks.name,
+      namespacePrefix: facts.namespacePrefix,
+    }).result;
+    // Its Pod Identity workloads (the CloudWatch exporter, Grafana, Loki) run in the monitoring namespace.
+    if (monitoring) identityNamespaces.push(monitoring.identityNamespace);
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,
-      cluster: facts,
+      cluster: { ...facts, ...(monitoring ? { monitoring: monitoring.facts } : {}) },
       after: [...access, namespace, ...nodes],
+      ...(monitoring ? { extra: monitoring.extra } : {}),
     });
 
     // The vpc-cni add-on enforces the platform's NetworkPolicies (addons.ts). A Pod Identity workload

@@ -12,6 +12,11 @@ import { kibana } from './kibana';
 import { ollama } from './ollama';
 import { postgres } from './postgres';
 import { ownResources } from './workload';
+import { alertmanager, cadvisor, grafana, nodeExporter, prometheus } from './prometheus';
+import { alloy } from './alloy';
+import { dcgmExporter } from './dcgm-exporter';
+import { jaeger } from './jaeger';
+import { loki } from './loki';
 
 export const realizations: { readonly [N in SpecName]: Realization<FacetOf<N>> } = {
   nats: ownResources('Its clustering is configuration: routes to every member and clustered JetStream.'),
@@ -31,6 +36,15 @@ export const realizations: { readonly [N in SpecName]: Realization<FacetOf<N>> }
   elasticsearch,
   kibana,
   ollama,
+  prometheus,
+  alertmanager,
+  grafana,
+  'node-exporter': nodeExporter,
+  cadvisor,
+  loki,
+  alloy,
+  jaeger,
+  'dcgm-exporter': dcgmExporter,
 };
 
 /** The row of a spec (every spec the catalogue builds has one). */

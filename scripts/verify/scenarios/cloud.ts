@@ -61,5 +61,6 @@ export default {
       gpus: 1,
       resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { cpu: '7', memory: '26Gi' } },
     },
+    monitoring: { nodes: 13 },
   },
 } satisfies EnvironmentInput;

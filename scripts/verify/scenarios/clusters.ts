@@ -46,5 +46,6 @@ export default {
     objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b'], gpus: 1 },
+    monitoring: {},
   },
 } satisfies EnvironmentInput;

@@ -30,5 +30,28 @@ export default {
     elasticsearch: { heap: '1Gi' },
     // CPU inference: a small model that runs acceptably without a GPU.
     ollama: { models: ['llama3.2:3b'], gpus: 0 },
+    // Every receiver kind, so amtool checks each (their secrets are Terraform variables).
+    monitoring: {
+      alertmanager: {
+        receivers: [
+          {
+            kind: 'webhook',
+            name: 'oncall',
+            url: 'https://alerts.example.com/hooks/agent-platform',
+            bearerToken: true,
+            severities: ['critical'],
+          },
+          { kind: 'slack', name: 'team', channel: '#platform-alerts' },
+          {
+            kind: 'email',
+            name: 'mail',
+            to: 'platform-team@example.com',
+            from: 'alertmanager@example.com',
+            smarthost: 'smtp.example.com:587',
+            username: 'alertmanager',
+          },
+        ],
+      },
+    },
   },
 } satisfies EnvironmentInput;
