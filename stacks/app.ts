@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from '../constructs/providers/cdktf';
 import type { Environment, EnvironmentSource } from '../environments/parse/load';
-import { prepareAll } from './pipeline';
+import { guardrails, prepareAll } from './pipeline';
+import { GuardrailError, type Verdict, guardrailWarnings, refuses } from '../security/waivers';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { notesFor, warningsFor } from './warnings';
@@ -31,6 +32,8 @@ export interface StackSummary {
   readonly notes: readonly string[];
   /** Where a single-host target publishes ports on the host (empty for the others). */
   readonly published: readonly PublishedAddress[];
+  /** The guardrails' verdict: what is waived (`waiversInForce`), what is only listed (in `warnings`). */
+  readonly guardrails: Verdict;
 }
 
 /** Builds one stack per environment into `app`. */
@@ -55,7 +58,12 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     const app = new App({ outdir: staging, stackTraces: false });
     buildStacks(app, envs, outdir);
     app.synth();
-    const summaries = envs.map((env) => summarize(env, staging, outdir));
+    // The guardrails over each synthesized stack, before anything reaches the output directory: one
+    // report of every violation of every environment, or nothing written.
+    const stacks = envs.map((env) => ({ env, json: readStack(staging, env) }));
+    const verdicts = stacks.map(({ env, json }) => guardrails(env, json));
+    if (verdicts.some(refuses)) throw new GuardrailError(verdicts);
+    const summaries = stacks.map(({ env, json }, i) => summarize(env, json, verdicts[i]!, outdir));
     install(
       staging,
       outdir,
@@ -69,9 +77,14 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
   }
 }
 
-function summarize(env: Environment, staging: string, outdir: string): StackSummary {
+type StackJson = { resource?: Record<string, Record<string, any>> };
+
+function readStack(staging: string, env: Environment): StackJson {
+  return JSON.parse(fs.readFileSync(path.join(staging, 'stacks', env.name, 'cdk.tf.json'), 'utf8')) as StackJson;
+}
+
+function summarize(env: Environment, json: StackJson, verdict: Verdict, outdir: string): StackSummary {
   const rel = path.join('stacks', env.name, 'cdk.tf.json');
-  const json = JSON.parse(fs.readFileSync(path.join(staging, rel), 'utf8')) as { resource?: Record<string, Record<string, unknown>> };
   const resources = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
   // What the stack synthesized before in this output directory (the last diff or deploy from here).
   const previousFile = path.join(outdir, rel);
@@ -84,9 +97,10 @@ function summarize(env: Environment, staging: string, outdir: string): StackSumm
     resources,
     memoryMiB: memoryMiB(env),
     file: path.join(outdir, rel),
-    warnings: [...moved, ...warningsFor(env)],
+    warnings: [...moved, ...warningsFor(env), ...guardrailWarnings(verdict)],
     notes: notesFor(env, Object.keys(json.resource?.kubernetes_network_policy_v1 ?? {}).length),
     published: publishedAddresses(env),
+    guardrails: verdict,
   };
 }
 

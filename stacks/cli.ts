@@ -3,6 +3,7 @@ import type { EnvironmentSource } from '../environments/parse/load';
 import { ConfigError } from '../environments/parse/load';
 import { synthesize } from './app';
 import { ConfigErrors } from './pipeline';
+import { GuardrailError, waiversInForce } from '../security/waivers';
 
 export interface Io {
   out(line: string): void;
@@ -39,9 +40,16 @@ export function run(sources: readonly EnvironmentSource[], outdir: string, io: I
       for (const p of s.published)
         io.out(`  ${`${p.service} ${p.port}`.padEnd(width)}  ${p.address}${p.anonymous ? '  (no authentication)' : ''}`);
     }
+    // Every exception to the guardrails in force, with its reason, on every synth.
+    for (const s of stacks) for (const w of waiversInForce(s.guardrails)) io.out(`waiver: ${w}`);
     for (const s of stacks) for (const w of s.warnings) io.err(`warning: ${w}`);
     return 0;
   } catch (e) {
+    if (e instanceof GuardrailError) {
+      io.err(`error: the guardrails refused the synthesis; nothing was written to ${outdir}`);
+      io.err(e.message);
+      return 1;
+    }
     if (e instanceof ConfigError || e instanceof ConfigErrors) {
       io.err(`error: invalid environment configuration; nothing was written to ${outdir}`);
       io.err(e.message);

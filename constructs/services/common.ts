@@ -167,6 +167,11 @@ export interface BuildContext {
   readonly observed?: readonly ServiceSpec[];
   /** The consumers of this service (the environment's `consumers` that use it). @default [] */
   readonly consumers?: readonly ConsumerRequest[];
+  /**
+   * Internal TLS: services serve TLS with the internal CA's certificates; with `plaintext` they keep
+   * their plaintext listeners beside (the environment's `internalTls`). @default TLS only
+   */
+  readonly tls?: { readonly plaintext: boolean };
 }
 
 /** The consumers of the service being built, with their access typed by the service's own schema. */

@@ -230,7 +230,7 @@ export const nats = defineService({
             env: clustered ? { SERVER_NAME: tpl`${memberName}` } : {},
             // No user in the image and a root-owned Docker volume: root on Docker, 1000 on Kubernetes.
             user: '1000:1000',
-            startsAsRoot: true,
+            startsAsRoot: 'the image has no user of its own and Docker creates the JetStream volume owned by root',
             scratchPaths: [],
             ports: [
               port('client', 4222, 'client', 'nats', c.hostPorts),

@@ -391,7 +391,7 @@ export const postgres = defineService({
             image,
             // The entrypoint prepares the data directory as root and drops to postgres (uid 70).
             user: '70:70',
-            startsAsRoot: true,
+            startsAsRoot: "the image's entrypoint prepares the data directory as root and drops to the postgres user (70)",
             args: ['postgres', '-c', `config_file=${CONFIG}`],
             env: {
               POSTGRES_DB: c.database,

@@ -241,12 +241,15 @@ export interface ContainerSpec {
    */
   readonly user: string;
   /**
-   * On Docker, start as the image's default user (root) instead: the image's entrypoint prepares its
-   * data directory and drops to `user` itself, or the process must write a named volume that Docker
-   * creates owned by root. Kubernetes always starts as `user` (fsGroup makes volumes writable).
-   * @default false
+   * On Docker, start as the image's default user (root) instead, with the reason: the image's
+   * entrypoint prepares its data directory and drops to `user` itself, or the process must write a
+   * named volume that Docker creates owned by root. Kubernetes always starts as `user` (fsGroup makes
+   * volumes writable). The reason is recorded beside the container (guardrail PLAT-CTR-004).
+   * @default absent (starts as `user`)
    */
-  readonly startsAsRoot?: boolean;
+  readonly startsAsRoot?: string;
+  /** What the container needs from the platform's internal CA (see `TlsMount`). @default nothing */
+  readonly tls?: TlsMount;
   /**
    * Directories the process writes outside its volumes. Where a target runs the root filesystem
    * read-only (Kubernetes), each gets an empty scratch volume; `undefined` means the image needs a
@@ -284,8 +287,10 @@ export interface JobSpec {
   readonly resources: ResourceRequirements;
   /** The non-root identity (`uid:gid`) the job runs as. */
   readonly user: string;
-  /** On Docker, start as the image's default user (root), as for containers (`ContainerSpec.startsAsRoot`). @default false */
-  readonly startsAsRoot?: boolean;
+  /** On Docker, start as the image's default user (root), with the reason, as for containers (`ContainerSpec.startsAsRoot`). @default absent */
+  readonly startsAsRoot?: string;
+  /** The internal CA's certificate, for a job that connects to a TLS server (`TlsMount`, never `server`). @default nothing */
+  readonly tls?: TlsMount;
   /** Directories the job writes (scratch volumes where the root filesystem is read-only). @default [] */
   readonly scratchPaths?: readonly string[];
   /**
@@ -303,6 +308,45 @@ export interface JobSpec {
   readonly run?: 'setup' | 'background';
   /** Time limit, after which the job is stopped (and fails). */
   readonly timeoutSeconds: number;
+}
+
+/**
+ * Files from the platform's internal CA a container receives, in `dir` (targets put them there):
+ * - `ca.crt`: the CA's certificate (public), to verify the servers it connects to;
+ * - with `server`: `tls.crt` and `tls.key`, the certificate of its own service (`ServiceSpec.tls`)
+ *   with the CA after it, and its private key (readable by the owner and group only, like secret files).
+ * The names are those of a cert-manager Secret, so a cluster target mounts the issued Secret as it is.
+ */
+export interface TlsMount {
+  /** Absolute directory (a server may need it under its own config directory, as Elasticsearch does). */
+  readonly dir: string;
+  /** The container serves TLS: it gets its service's certificate and key too. @default false */
+  readonly server?: true;
+}
+
+/**
+ * The TLS a service serves with a certificate of the platform's internal CA. The certificate names
+ * every address the target gives the service (its name on the service network; on a cluster its
+ * Service's DNS names and each member's stable address), `localhost` and 127.0.0.1 (sidecars and
+ * health checks), for server and client authentication (members connect to each other with it).
+ */
+export interface ServiceTls {
+  /** The ports that speak TLS (names of the spec's ports), for docs, network policy and clients. */
+  readonly ports: readonly string[];
+  /** The ports kept in plaintext while applications move to TLS (`internalTls.plaintext`). @default none */
+  readonly plaintextPorts?: readonly string[];
+  /** What speaks TLS, in plain words (client connections, replication, routes), for the docs. */
+  readonly description: string;
+}
+
+/**
+ * How a stateful service's data is backed up. Defined minimally here for the guardrail that refuses
+ * a stateful service without one (PLAT-DATA-004): its presence is what the rule reads. The backups
+ * themselves (issue 18, points 1-3) fill it in per service.
+ */
+export interface BackupSpec {
+  /** How, in plain words (the method, where copies go, how often), for the docs. */
+  readonly description: string;
 }
 
 export interface VolumeSpec {
@@ -596,6 +640,16 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
     /** Runs on a cluster target only (more nodes than its replicas, such as dedicated masters). */
     readonly cluster?: Requirement;
   };
+  /**
+   * The service serves TLS with a certificate of the platform's internal CA (issued per target: the
+   * tls provider on a single host, cert-manager on a cluster). @default plaintext
+   */
+  readonly tls?: ServiceTls;
+  /**
+   * How the data of a service with volumes that must be backed up (`VolumeSpec.backup`) is backed up.
+   * @default none (guardrail PLAT-DATA-004 refuses a stateful service without one)
+   */
+  readonly backup?: BackupSpec;
   /** Things to act on soon that do not stop a deploy (an archived engine): the synth summary prints them. @default none */
   readonly notices?: readonly Requirement[];
   /** What the service's realizations may know beyond the spec. */

@@ -19,7 +19,7 @@ import {
   serviceNames,
 } from '../../constructs/services';
 import type { ServiceSpec } from '../../constructs/spec/types';
-import { type Backend, type Consumer, type EnvironmentInput, type Target, environmentSchema } from './schema';
+import { type Backend, type Consumer, type EnvironmentInput, type Target, type Waiver, environmentSchema } from './schema';
 import { didYouMean, knownKeys, plainMessage } from './messages';
 import { type ProfileName, profiles } from './profiles';
 
@@ -58,6 +58,10 @@ export interface Environment {
   readonly backend: Backend;
   readonly labels: Readonly<Record<string, string>>;
   readonly protectData: boolean;
+  /** TLS between the services and to the applications: whether the plaintext listeners stay during the move. */
+  readonly internalTls: { readonly plaintext: boolean };
+  /** Exceptions to the guardrails, each for one rule and one resource, with its reason. */
+  readonly waivers: readonly Waiver[];
   /** The applications that use the platform (each service's specs carry what each one receives). */
   readonly consumers: readonly Consumer[];
   readonly services: ServiceConfigs;
@@ -136,6 +140,7 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     project: env.project,
     sidecarResources: profile.sidecarResources,
     jobResources: profile.jobResources,
+    tls: { plaintext: env.internalTls.plaintext },
   };
   const services = resolved.configs as ServiceConfigs;
   return {
@@ -147,6 +152,8 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     backend: env.backend,
     labels: env.labels,
     protectData: env.protectData,
+    internalTls: env.internalTls,
+    waivers: env.guardrails.waivers,
     consumers: env.consumers,
     services,
     specs: compose(services, ctx, consumers.requests),

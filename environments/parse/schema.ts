@@ -645,6 +645,32 @@ export const consumerSchema = z.strictObject({
 
 export type Consumer = z.output<typeof consumerSchema>;
 
+/**
+ * The form of a guardrail rule id (`PLAT-K8S-002`). The rules themselves are the check stage's
+ * (security/rules.ts), which parsing does not import: an id of this form that names no rule is
+ * refused there, with the same plain message.
+ */
+export const GUARDRAIL_RULE_ID = /^PLAT-[A-Z0-9]+-\d{3}$/;
+
+/**
+ * An exception to one guardrail for one resource, with the reason. Every synth lists the waivers in
+ * force; a waiver that matches nothing is reported so that it does not outlive its reason.
+ */
+export const waiverSchema = z.strictObject({
+  /** The rule's id, e.g. 'PLAT-K8S-002' (docs/operations.md, "Guardrails", lists them). */
+  rule: z.string().regex(GUARDRAIL_RULE_ID, "must be a guardrail rule id such as 'PLAT-K8S-002' (docs/operations.md lists them)"),
+  /**
+   * The resource it applies to, as the violation names it: a Terraform address
+   * (`kubernetes_namespace_v1.namespace_gpu`), a construct path (`staging/kubernetes/platform/...`),
+   * or for the rules over the services' specs the service's settings (`services.redis`).
+   */
+  resource: z.string().trim().min(1, 'name the resource: a Terraform address, a construct path or services.<name>'),
+  /** Why the exception is right, and until when: shown by every synth. */
+  reason: z.string().trim().min(20, 'say why in a sentence (at least 20 characters): every synth shows it next to the waiver'),
+});
+
+export type Waiver = z.output<typeof waiverSchema>;
+
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
 export const environmentSchema = z.strictObject({
   name: dnsLabel,
@@ -662,6 +688,48 @@ export const environmentSchema = z.strictObject({
    * @default true
    */
   protectData: z.boolean().default(true),
+  /**
+   * TLS between the platform's services and to the applications. Every service that supports it
+   * (PostgreSQL, Redis, NATS, RabbitMQ, Elasticsearch) serves TLS with a certificate of the
+   * environment's internal CA, and every client (the services' own sidecars and jobs, the
+   * applications through their connection facts) verifies it against that CA.
+   * @default TLS only
+   */
+  internalTls: z
+    .strictObject({
+      /**
+       * Keep the plaintext listeners beside the TLS ones while applications move to TLS: PostgreSQL
+       * accepts unencrypted connections again, NATS clients that do not ask for TLS, Redis listens on
+       * 6379 (TLS on 6380) and RabbitMQ on 5672 (TLS on 5671); traffic between a service's own
+       * members stays as it was. Elasticsearch serves HTTPS only either way. Every synth warns while
+       * it is on (PLAT-NET-005); docs/operations.md, "Moving to internal TLS", has the steps.
+       * @default false
+       */
+      plaintext: z.boolean().default(false),
+    })
+    .prefault({}),
+  /**
+   * Exceptions to the guardrails (security/rules.ts; docs/operations.md, "Guardrails"): one rule
+   * for one resource each, with the reason. A synth fails on any violation of an `error` rule that
+   * no waiver covers, and lists every waiver in force.
+   * @default none
+   */
+  guardrails: z
+    .strictObject({
+      waivers: z
+        .array(waiverSchema)
+        .default([])
+        .superRefine((ws, ctx) => {
+          const seen = new Set<string>();
+          ws.forEach((w, i) => {
+            const key = `${w.rule} ${w.resource}`;
+            if (seen.has(key))
+              ctx.addIssue({ code: 'custom', path: [i, 'resource'], message: `${w.rule} is waived for ${w.resource} twice` });
+            seen.add(key);
+          });
+        }),
+    })
+    .prefault({}),
   /**
    * The applications that use the platform (see `consumerSchema`). An empty list: no application
    * reaches any service (network policy) and nothing is published.

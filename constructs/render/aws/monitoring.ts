@@ -98,7 +98,13 @@ export class AwsMonitoringResources extends Construct {
       const name = s3BucketName(ctx.project, ctx.environmentName, MONITORING_LOGS_BUCKET, suffix);
       const retentionDays = Math.ceil(durationSeconds(loki.facet.retention) / 86400);
       const bucket = pinAddress(
-        new S3Bucket(this, 'logs', { bucket: name, forceDestroy: !ctx.protectData, tags: ctx.tags(name) }),
+        new S3Bucket(this, 'logs', {
+          bucket: name,
+          forceDestroy: !ctx.protectData,
+          tags: ctx.tags(name),
+          // The logs are kept for their retention: a destroy must not take them where the environment keeps its data.
+          lifecycle: { preventDestroy: ctx.protectData },
+        }),
         'monitoring',
         'logs',
       );

@@ -222,7 +222,13 @@ export class DockerTarget extends Construct {
       const volume = pinAddress(
         new Volume(this, `${spec.name}-volume-${v.name}`, {
           name: this.resourceName(spec.name, v.name),
-          labels: toLabels({ ...this.identityLabels(), 'app.kubernetes.io/name': spec.name, 'platform.volume': v.name }),
+          // What the guardrails read: whether the volume holds data that must be backed up and kept.
+          labels: toLabels({
+            ...this.identityLabels(),
+            'app.kubernetes.io/name': spec.name,
+            'platform.volume': v.name,
+            'platform.backup': String(v.backup),
+          }),
           lifecycle: {
             preventDestroy: this.env.protectData && v.backup,
             // Labels are read back and a change would replace the volume (and lose its data).
@@ -267,7 +273,12 @@ export class DockerTarget extends Construct {
     const volume = pinAddress(
       new Volume(this, `${c.spec.name}-volume`, {
         name: consumerVolume(this.env.project, this.env.name, consumer),
-        labels: toLabels({ ...this.identityLabels(), 'app.kubernetes.io/name': c.spec.name, 'platform.volume': 'files' }),
+        labels: toLabels({
+          ...this.identityLabels(),
+          'app.kubernetes.io/name': c.spec.name,
+          'platform.volume': 'files',
+          'platform.backup': 'false',
+        }),
         // Labels are read back and a change would replace the volume.
         lifecycle: { ignoreChanges: ['labels'] },
       }),
@@ -386,6 +397,7 @@ export class DockerTarget extends Construct {
           ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metrics.port), 'prometheus.io/path': spec.metrics.path }
           : {}),
         ...(c.host ? { 'platform.host-access': c.host.reason } : {}),
+        ...(c.startsAsRoot ? { 'platform.starts-as-root': c.startsAsRoot } : {}),
         [REVISION_LABEL]: revision({ healthcheck, cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
       }),
       dependsOn,
@@ -407,6 +419,7 @@ export class DockerTarget extends Construct {
       'app.kubernetes.io/name': spec.name,
       'app.kubernetes.io/component': job.name,
       'platform.job': job.run ?? 'setup',
+      ...(job.startsAsRoot ? { 'platform.starts-as-root': job.startsAsRoot } : {}),
       [REVISION_LABEL]: revision({ cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
     });
     const base = {
