@@ -49,4 +49,5 @@ export { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 export { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 export { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 export { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+export type { S3BucketLifecycleConfigurationRule } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 export { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
