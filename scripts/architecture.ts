@@ -59,12 +59,23 @@ const services: Contributor = (env, pic) => {
       .join(' ');
   switch (env.target.kind) {
     case 'docker': {
-      pic.groups.push({ id: 'host', label: `Docker host · network ${env.project}-${env.name} ${env.target.network.subnet} · ports on 127.0.0.1` });
-      for (const spec of env.specs) add(spec, 'host', `container ${spec.containers[0]!.image.repository.split('/').pop()}:${spec.containers[0]!.image.tag} ${sidecars(spec)}`.trim());
+      pic.groups.push({
+        id: 'host',
+        label: `Docker host · network ${env.project}-${env.name} ${env.target.network.subnet} · ports on 127.0.0.1`,
+      });
+      for (const spec of env.specs)
+        add(
+          spec,
+          'host',
+          `container ${spec.containers[0]!.image.repository.split('/').pop()}:${spec.containers[0]!.image.tag} ${sidecars(spec)}`.trim(),
+        );
       return;
     }
     case 'kubernetes': {
-      pic.groups.push({ id: 'cluster', label: `Kubernetes cluster${env.target.cluster.auth === 'kubeconfig' ? ` · context ${env.target.cluster.context}` : ''}` });
+      pic.groups.push({
+        id: 'cluster',
+        label: `Kubernetes cluster${env.target.cluster.auth === 'kubeconfig' ? ` · context ${env.target.cluster.context}` : ''}`,
+      });
       inCluster(env.specs, env.target.namespacePrefix, 'cluster', pic, add);
       return;
     }
@@ -72,7 +83,11 @@ const services: Contributor = (env, pic) => {
       const target = env.target;
       const placement = placeServices(env);
       pic.groups.push({ id: 'aws', label: `AWS ${target.region}${target.accountId ? ` · account ${target.accountId}` : ''}` });
-      pic.groups.push({ id: 'eks', label: `EKS ${target.eks.version} · VPC ${target.vpc.cidr} over ${target.vpc.zones.length} zones`, parent: 'aws' });
+      pic.groups.push({
+        id: 'eks',
+        label: `EKS ${target.eks.version} · VPC ${target.vpc.cidr} over ${target.vpc.zones.length} zones`,
+        parent: 'aws',
+      });
       pic.groups.push({ id: 'managed', label: 'managed services', parent: 'aws' });
       inCluster(placement.inCluster, target.eks.namespace, 'eks', pic, add);
       for (const m of placement.managed)
@@ -122,7 +137,8 @@ function inCluster(
 const dependencies: Contributor = (env, pic) => {
   const known = new Set(pic.nodes.map((n) => n.id));
   for (const spec of env.specs)
-    for (const dep of spec.dependsOn) if (known.has(id(spec.name)) && known.has(id(dep))) pic.edges.push({ from: id(spec.name), to: id(dep), kind: 'depends' });
+    for (const dep of spec.dependsOn)
+      if (known.has(id(spec.name)) && known.has(id(dep))) pic.edges.push({ from: id(spec.name), to: id(dep), kind: 'depends' });
 };
 
 /** The contributors, in order (issue 13 adds the consumers here). */

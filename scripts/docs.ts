@@ -17,6 +17,7 @@ import { managedSchema } from '../environments/parse/aws';
 import { managedConfigKeys, placeServices } from '../constructs/targets/aws/placement';
 import { managedRenderers } from '../constructs/render/aws/managed-renderers';
 import * as os from 'node:os';
+import * as prettier from 'prettier';
 import bootstrapInput from '../bootstrap/account';
 import { BOOTSTRAP_FILE, BOOTSTRAP_STACK, type Bootstrap, loadBootstrap } from '../environments/parse/bootstrap';
 import { type CiStack, ciStacks } from '../stacks/delivery';
@@ -167,7 +168,7 @@ export async function renderCatalogue(): Promise<string> {
     '',
     '## Environments',
     '',
-    'Where each environment in `environments/` runs its services (its placement, not the catalogue\'s).',
+    "Where each environment in `environments/` runs its services (its placement, not the catalogue's).",
     '',
     '| Environment | Target | Profile | Where the services run |',
     '|---|---|---|---|',
@@ -243,7 +244,10 @@ export function renderMatrix(envs: readonly Environment[], ci: readonly CiStack[
     const c = ci.find((x) => x.stack === name);
     if (!c) return '-';
     if (!c.plan && !c.deploy) return `not from CI: ${c.why}`;
-    return [c.plan ? 'plan on pull requests, drift check daily' : '', c.deploy ? `deploy from \`main\` (GitHub environment \`${name}\`)` : '']
+    return [
+      c.plan ? 'plan on pull requests, drift check daily' : '',
+      c.deploy ? `deploy from \`main\` (GitHub environment \`${name}\`)` : '',
+    ]
       .filter(Boolean)
       .join('; ');
   };
@@ -252,11 +256,9 @@ export function renderMatrix(envs: readonly Environment[], ci: readonly CiStack[
     rows.push(
       `| \`${BOOTSTRAP_STACK}\` | aws (account ${bootstrap.accountId}) | - | ${bootstrap.backend.kind === 'local' ? `local file \`${bootstrap.backend.path}\`, then its bucket` : `S3 \`${bootstrap.stateBucket}/${bootstrap.backend.key}\``} | the state bucket, GitHub's OIDC provider, the deploy and plan roles | ${ciOf(BOOTSTRAP_STACK)} |`,
     );
-  return [
-    '| Stack | Target | Profile | State | Where the services run | CI |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...rows,
-  ].join('\n');
+  return ['| Stack | Target | Profile | State | Where the services run | CI |', '| --- | --- | --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
 }
 
 export interface GeneratedInputs {
@@ -278,9 +280,21 @@ export async function generatedFiles(inputs: GeneratedInputs, root: string = ROO
   const out = new Map<string, string | null>();
   out.set('docs/services.md', await renderCatalogue());
   const read = (f: string) => fs.readFileSync(path.join(root, f), 'utf8');
-  out.set('docs/architecture.md', replaceSection(read('docs/architecture.md'), 'ENVIRONMENTS', renderEnvironmentPictures(inputs.envs)));
+  // Formatted as the repository's prettier formats Markdown (it aligns tables), so `prettier --check` agrees.
+  const markdown = async (file: string, text: string) =>
+    prettier.format(text, { ...(await prettier.resolveConfig(path.join(root, file))), filepath: path.join(root, file) });
+  out.set(
+    'docs/architecture.md',
+    await markdown(
+      'docs/architecture.md',
+      replaceSection(read('docs/architecture.md'), 'ENVIRONMENTS', renderEnvironmentPictures(inputs.envs)),
+    ),
+  );
   const ci = ciStacks(inputs.envs, inputs.bootstrap);
-  out.set('README.md', replaceSection(read('README.md'), 'MATRIX', renderMatrix(inputs.envs, ci, inputs.bootstrap)));
+  out.set(
+    'README.md',
+    await markdown('README.md', replaceSection(read('README.md'), 'MATRIX', renderMatrix(inputs.envs, ci, inputs.bootstrap))),
+  );
   const locksDir = path.join(root, 'locks');
   const committed = committedLocks(locksDir);
   const locks = expectedLocks(inputs.stacks, committed);
@@ -297,9 +311,15 @@ export async function currentInputs(): Promise<GeneratedInputs> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-docs-'));
   try {
     const outdir = path.join(scratch, 'cdktf.out');
-    const synthesis = synthesize(sources, outdir, { bootstrap: { file: BOOTSTRAP_FILE, input: bootstrapInput }, locksDir: path.join(scratch, 'none') });
+    const synthesis = synthesize(sources, outdir, {
+      bootstrap: { file: BOOTSTRAP_FILE, input: bootstrapInput },
+      locksDir: path.join(scratch, 'none'),
+    });
     const names = [...synthesis.environments.map((s) => s.stack), ...(synthesis.bootstrap ? [synthesis.bootstrap.stack] : [])];
-    const stacks = names.map((name) => ({ name, json: JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')) }));
+    const stacks = names.map((name) => ({
+      name,
+      json: JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')),
+    }));
     return { envs, bootstrap, stacks };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -322,7 +342,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.met
     }
   }
   const gaps = lockGapsOf(inputs);
-  for (const g of gaps) console.log(`lock gap: ${g.stack}: ${g.provider}${g.known ? ` (known: ${g.known})` : ' (NOT EXPLAINED: add its hashes or a KNOWN_GAPS entry)'}`);
+  for (const g of gaps)
+    console.log(
+      `lock gap: ${g.stack}: ${g.provider}${g.known ? ` (known: ${g.known})` : ' (NOT EXPLAINED: add its hashes or a KNOWN_GAPS entry)'}`,
+    );
 }
 
 /** Providers a stack requires that its lock file (as generated) has no hashes for. */

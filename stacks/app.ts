@@ -70,7 +70,9 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     app.synth();
     const read = (name: string) => JSON.parse(fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8'));
     const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
-    const environments = stacks.map((stack) => summarizeStack(stack.environment, read(stack.environment.name), stack, rel(stack.environment.name)));
+    const environments = stacks.map((stack) =>
+      summarizeStack(stack.environment, read(stack.environment.name), stack, rel(stack.environment.name)),
+    );
     const json = boot ? read(boot.node.id) : undefined;
     const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
     install(staging, outdir, names);

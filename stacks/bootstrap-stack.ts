@@ -43,14 +43,7 @@ import {
   planTrust,
   split,
 } from '../constructs/targets/aws/ci-roles';
-import {
-  BOOTSTRAP_STACK,
-  type Bootstrap,
-  roleArn,
-  stateKeyAlias,
-  stateKeyAliasArn,
-  subjectPrefix,
-} from '../environments/parse/bootstrap';
+import { BOOTSTRAP_STACK, type Bootstrap, roleArn, stateKeyAlias, stateKeyAliasArn, subjectPrefix } from '../environments/parse/bootstrap';
 import type { Environment } from '../environments/parse/load';
 
 /** Resource types only the bootstrap creates (the deploy role is never given them). */
@@ -301,7 +294,13 @@ export class BootstrapStack extends TerraformStack {
       ).arn;
 
     const input = ciRolesInput(b, props.environments, key.arn);
-    const role = (id: 'deploy' | 'plan', trust: string, statements: ReturnType<typeof deployStatements>, description: string, hours: number) => {
+    const role = (
+      id: 'deploy' | 'plan',
+      trust: string,
+      statements: ReturnType<typeof deployStatements>,
+      description: string,
+      hours: number,
+    ) => {
       const r = pinAddress(
         new IamRole(this, `${id}-role`, {
           name: b.roles[id],
@@ -367,7 +366,9 @@ export function bootstrapWarnings(b: Bootstrap, envs: readonly Environment[]): s
         `${e.file}: project: "${e.project}" differs from ${b.file}'s "${b.project}": the deploy role may only change resources named ${b.project}-*`,
       );
     if (!e.target.eks.adminRoleArns.includes(deployArn))
-      out.push(`${e.file}: target.eks.adminRoleArns: does not list the deploy role ${deployArn}: a deploy from CI cannot reach the cluster's API`);
+      out.push(
+        `${e.file}: target.eks.adminRoleArns: does not list the deploy role ${deployArn}: a deploy from CI cannot reach the cluster's API`,
+      );
     if (!e.target.eks.viewRoleArns.includes(planArn))
       out.push(
         `${e.file}: target.eks.viewRoleArns: does not list the plan role ${planArn}: pull requests' plans cannot refresh what runs in the cluster`,

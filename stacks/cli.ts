@@ -68,13 +68,22 @@ export function formatStack(s: StackSummary): string[] {
       ]),
     );
   const requests =
-    s.target === 'docker' ? 'none: Docker reserves nothing for a container' : `${totals(f.requests)}${f.gpus ? `, ${plural(f.gpus, 'GPU')}` : ''}`;
+    s.target === 'docker'
+      ? 'none: Docker reserves nothing for a container'
+      : `${totals(f.requests)}${f.gpus ? `, ${plural(f.gpus, 'GPU')}` : ''}`;
   out.push(...wrapped('requests', [requests]));
   out.push(...wrapped('limits', [totals(f.limits)]));
   const storage =
     r.unsizedVolumes > 0
       ? `${plural(r.unsizedVolumes, 'named volume')}; Docker does not limit their size`
-      : `${Math.round(f.storageGiB)} GiB in ${plural(f.volumes, 'persistent volume')}${r.managed.some((m) => m.storageGiB > 0) ? `; managed: ${r.managed.filter((m) => m.storageGiB > 0).map((m) => `${m.service} ${m.storageGiB} GiB`).join(', ')}` : ''}`;
+      : `${Math.round(f.storageGiB)} GiB in ${plural(f.volumes, 'persistent volume')}${
+          r.managed.some((m) => m.storageGiB > 0)
+            ? `; managed: ${r.managed
+                .filter((m) => m.storageGiB > 0)
+                .map((m) => `${m.service} ${m.storageGiB} GiB`)
+                .join(', ')}`
+            : ''
+        }`;
   out.push(...wrapped('storage', [storage]));
   for (const c of s.capacity)
     out.push(
@@ -114,7 +123,11 @@ export function formatBootstrap(b: BootstrapSummary): string[] {
   const prefix = subjectPrefix(c.github);
   const out = [`${b.stack}  (aws, account ${c.accountId}, once per account)  ${b.file}`];
   out.push(...wrapped('resources', [`${b.resources.total}:`, ...b.resources.byType.map(([t, n]) => `${n} ${t}`)]));
-  out.push(...wrapped('state', [`s3://${c.stateBucket} (${c.region}), SSE-KMS, versioned, TLS only, CI roles and ${plural(c.adminPrincipalArns.length, 'administrator')} only`]));
+  out.push(
+    ...wrapped('state', [
+      `s3://${c.stateBucket} (${c.region}), SSE-KMS, versioned, TLS only, CI roles and ${plural(c.adminPrincipalArns.length, 'administrator')} only`,
+    ]),
+  );
   if (b.deployEnvironments.length > 0)
     out.push(
       ...wrapped('deploy', [
@@ -129,7 +142,9 @@ export function formatBootstrap(b: BootstrapSummary): string[] {
       `read only, ${plural(b.policies[c.roles.plan] ?? 0, 'policy')}`,
     ]),
   );
-  out.push(`  ${'backend'.padEnd(9)} ${c.backend.kind === 'local' ? `local file ${c.backend.path} (first deploy; then s3 and --migrate-state)` : `s3://${c.stateBucket}/${c.backend.key}`}`);
+  out.push(
+    `  ${'backend'.padEnd(9)} ${c.backend.kind === 'local' ? `local file ${c.backend.path} (first deploy; then s3 and --migrate-state)` : `s3://${c.stateBucket}/${c.backend.key}`}`,
+  );
   return out;
 }
 
@@ -144,7 +159,8 @@ export function formatSynthesis(s: Synthesis, ms: number): { out: string[]; err:
     if (st.published.length === 0) continue;
     out.push(`${st.stack} publishes on the host:`);
     const width = Math.max(...st.published.map((p) => `${p.service} ${p.port}`.length));
-    for (const p of st.published) out.push(`  ${`${p.service} ${p.port}`.padEnd(width)}  ${p.address}${p.anonymous ? '  (no authentication)' : ''}`);
+    for (const p of st.published)
+      out.push(`  ${`${p.service} ${p.port}`.padEnd(width)}  ${p.address}${p.anonymous ? '  (no authentication)' : ''}`);
   }
   const err = [...s.environments.flatMap((st) => st.warnings), ...(s.bootstrap?.warnings ?? [])].map((w) => `warning: ${w}`);
   return { out, err };

@@ -39,7 +39,12 @@ export function ciStacks(envs: readonly Environment[], bootstrap?: Bootstrap): C
   const ordered = [...envs].sort((a, b) => rank[a.target.kind] - rank[b.target.kind] || a.name.localeCompare(b.name));
   const roles = (region: string) =>
     bootstrap
-      ? { account: bootstrap.accountId, region, planRole: roleArn(bootstrap, bootstrap.roles.plan), deployRole: roleArn(bootstrap, bootstrap.roles.deploy) }
+      ? {
+          account: bootstrap.accountId,
+          region,
+          planRole: roleArn(bootstrap, bootstrap.roles.plan),
+          deployRole: roleArn(bootstrap, bootstrap.roles.deploy),
+        }
       : undefined;
   const out: CiStack[] = ordered.map((env): CiStack => {
     const base = { stack: env.name, target: env.target.kind };
@@ -53,14 +58,24 @@ export function ciStacks(envs: readonly Environment[], bootstrap?: Bootstrap): C
       case 'aws': {
         const t = env.target;
         if (!bootstrap || t.accountId !== bootstrap.accountId)
-          return { ...base, plan: false, deploy: false, why: `no CI roles for account ${t.accountId ?? '(not set)'}: bootstrap/account.ts prepares another` };
+          return {
+            ...base,
+            plan: false,
+            deploy: false,
+            why: `no CI roles for account ${t.accountId ?? '(not set)'}: bootstrap/account.ts prepares another`,
+          };
         return { ...base, plan: true, deploy: true, aws: roles(t.region)! };
       }
       case 'kubernetes': {
         const cluster = env.target.cluster;
         const stateCluster = env.backend.kind === 'kubernetes' ? (env.backend.cluster ?? cluster) : cluster;
         if (cluster.auth === 'exec' || stateCluster.auth === 'exec')
-          return { ...base, plan: false, deploy: false, why: `the cluster is reached through a credential plugin (${cluster.auth === 'exec' ? cluster.exec.command : 'backend.cluster'}), which CI does not have` };
+          return {
+            ...base,
+            plan: false,
+            deploy: false,
+            why: `the cluster is reached through a credential plugin (${cluster.auth === 'exec' ? cluster.exec.command : 'backend.cluster'}), which CI does not have`,
+          };
         const kubernetes =
           cluster.auth === 'kubeconfig'
             ? { kubeconfigPath: cluster.path, planSecret: secretName('KUBECONFIG', env.name), deploySecret: 'KUBECONFIG' }

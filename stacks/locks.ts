@@ -43,7 +43,9 @@ export function providerAddress(source: string): string {
 }
 
 /** The providers a synthesized stack requires, at their pinned versions. */
-export function requiredProviders(json: { terraform?: { required_providers?: Record<string, { source?: string; version?: string }> } }): RequiredProvider[] {
+export function requiredProviders(json: {
+  terraform?: { required_providers?: Record<string, { source?: string; version?: string }> };
+}): RequiredProvider[] {
   return Object.entries(json.terraform?.required_providers ?? {})
     .map(([name, p]) => ({ address: providerAddress(p.source ?? name), version: String(p.version ?? '') }))
     .sort((a, b) => a.address.localeCompare(b.address));
@@ -151,8 +153,7 @@ export function lockCovers(installed: string, committed: string): boolean {
 export function committedLocks(locksDir: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!fs.existsSync(locksDir)) return out;
-  for (const f of fs.readdirSync(locksDir).sort())
-    if (f.endsWith('.hcl')) out.set(f, fs.readFileSync(path.join(locksDir, f), 'utf8'));
+  for (const f of fs.readdirSync(locksDir).sort()) if (f.endsWith('.hcl')) out.set(f, fs.readFileSync(path.join(locksDir, f), 'utf8'));
   return out;
 }
 
@@ -179,6 +180,12 @@ export function expectedLocks(
     const [address, version] = key.split(' ') as [string, string];
     return { address, version, constraints: version, hashes: [...(known.get(key) ?? [])] };
   });
-  out.set(HASH_STORE, formatLock(blocks, header.map((l) => l.replace(/^# ?/, ''))));
+  out.set(
+    HASH_STORE,
+    formatLock(
+      blocks,
+      header.map((l) => l.replace(/^# ?/, '')),
+    ),
+  );
   return out;
 }

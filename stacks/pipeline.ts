@@ -47,7 +47,10 @@ function reservedNames(envs: readonly Environment[]): ConfigError[] {
     .map(
       (env) =>
         new ConfigError(env.file, [
-          { path: 'name', message: `"${BOOTSTRAP_STACK}" is the id of the once-per-account stack (bootstrap/account.ts); choose another name` },
+          {
+            path: 'name',
+            message: `"${BOOTSTRAP_STACK}" is the id of the once-per-account stack (bootstrap/account.ts); choose another name`,
+          },
         ]),
     );
 }

@@ -85,7 +85,10 @@ const add = (a: Totals, b: Totals, times = 1): Totals => ({
   cpuMillis: a.cpuMillis + times * b.cpuMillis,
   memoryMiB: a.memoryMiB + times * b.memoryMiB,
 });
-const max = (a: Totals, b: Totals): Totals => ({ cpuMillis: Math.max(a.cpuMillis, b.cpuMillis), memoryMiB: Math.max(a.memoryMiB, b.memoryMiB) });
+const max = (a: Totals, b: Totals): Totals => ({
+  cpuMillis: Math.max(a.cpuMillis, b.cpuMillis),
+  memoryMiB: Math.max(a.memoryMiB, b.memoryMiB),
+});
 const amounts = (a: { cpu?: string; memory?: string } | undefined): Totals => ({
   cpuMillis: a?.cpu ? cpuMillicores(a.cpu) : 0,
   memoryMiB: a?.memory ? memoryMebibytes(a.memory) : 0,
@@ -99,12 +102,15 @@ const amounts = (a: { cpu?: string; memory?: string } | undefined): Totals => ({
 export function podAmounts(pod: PodShape, limitsAsRequests: boolean): { requests: Totals; limits: Totals; gpus: number } {
   const request = (c: PodShape['containers'][number]) => amounts(c.requests ?? (limitsAsRequests ? c.limits : undefined));
   const sum = (cs: PodShape['containers']) =>
-    cs.reduce((t, c) => ({ requests: add(t.requests, request(c)), limits: add(t.limits, amounts(c.limits)) }), { requests: ZERO, limits: ZERO });
+    cs.reduce((t, c) => ({ requests: add(t.requests, request(c)), limits: add(t.limits, amounts(c.limits)) }), {
+      requests: ZERO,
+      limits: ZERO,
+    });
   const main = sum(pod.containers);
-  const init = (pod.init ?? []).reduce(
-    (t, c) => ({ requests: max(t.requests, request(c)), limits: max(t.limits, amounts(c.limits)) }),
-    { requests: ZERO, limits: ZERO },
-  );
+  const init = (pod.init ?? []).reduce((t, c) => ({ requests: max(t.requests, request(c)), limits: max(t.limits, amounts(c.limits)) }), {
+    requests: ZERO,
+    limits: ZERO,
+  });
   return {
     requests: max(main.requests, init.requests),
     limits: max(main.limits, init.limits),
@@ -145,8 +151,7 @@ export function footprintOf(reading: TargetReading, limitsAsRequests: boolean): 
 export function capacityOf(reading: TargetReading): PoolCapacity[] {
   const gpuPods = reading.pods.filter((p) => typeof p.replicas === 'number' && p.containers.some((c) => (c.gpus ?? 0) > 0));
   const otherPods = reading.pods.filter((p) => typeof p.replicas === 'number' && !gpuPods.includes(p));
-  const requested = (pods: readonly PodShape[]) =>
-    pods.reduce((t, p) => add(t, podAmounts(p, true).requests, p.replicas as number), ZERO);
+  const requested = (pods: readonly PodShape[]) => pods.reduce((t, p) => add(t, podAmounts(p, true).requests, p.replicas as number), ZERO);
   return reading.nodePools.flatMap((pool) => {
     const type = instanceType(pool.instanceTypes[0] ?? '');
     if (!type) return [];

@@ -269,7 +269,10 @@ export const eksSchema = z
           ctx.addIssue({
             code: 'custom',
             path: [list, i],
-            message: earlier === list ? `role name ${name} is listed twice` : `role name ${name} is also in ${earlier}; a role gets one access entry`,
+            message:
+              earlier === list
+                ? `role name ${name} is listed twice`
+                : `role name ${name} is also in ${earlier}; a role gets one access entry`,
           });
         names.set(name, list);
       });

@@ -72,7 +72,10 @@ export const bootstrapSchema = z
      */
     oidcProviderArn: z
       .string()
-      .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, 'must be the ARN of the token.actions.githubusercontent.com provider')
+      .regex(
+        /^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+        'must be the ARN of the token.actions.githubusercontent.com provider',
+      )
       .optional(),
     /** Noncurrent versions of state files are kept this many days. @default 90 */
     noncurrentVersionDays: z.number().int().min(1).max(3650).default(90),
@@ -94,7 +97,8 @@ export const bootstrapSchema = z
     ]),
   })
   .superRefine((b, ctx) => {
-    if (b.roles.deploy === b.roles.plan) ctx.addIssue({ code: 'custom', path: ['roles', 'plan'], message: 'must differ from roles.deploy' });
+    if (b.roles.deploy === b.roles.plan)
+      ctx.addIssue({ code: 'custom', path: ['roles', 'plan'], message: 'must differ from roles.deploy' });
     // The deploy role may change every role named <project>-*: it must not be one of them.
     for (const r of ['deploy', 'plan'] as const)
       if (b.roles[r].startsWith(`${b.project}-`))

@@ -505,29 +505,30 @@ const labels = z.record(labelKey, labelValue).superRefine((l, ctx) => {
 });
 
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
-export const environmentSchema = z.strictObject({
-  name: dnsLabel,
-  /** Prefix of every resource name. @default 'agent-platform' */
-  project: dnsLabel.default('agent-platform'),
-  /** Sizing profile supplying defaults for every service (see environments/parse/profiles.ts). */
-  profile: z.enum(profileNames),
-  target: targetSchema,
-  backend: backendSchema,
-  /** @default {} */
-  labels: labels.default({}),
-  /**
-   * Protect stateful resources from `destroy` (Terraform prevent_destroy on data volumes, deletion
-   * protection on managed databases). Turn off only where data is disposable.
-   * @default true
-   */
-  protectData: z.boolean().default(true),
-  services: z.strictObject(
-    Object.fromEntries(serviceNames.map((n) => [n, z.record(z.string(), z.unknown()).optional()])) as Record<
-      ServiceName,
-      z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>
-    >,
-  ),
-})
+export const environmentSchema = z
+  .strictObject({
+    name: dnsLabel,
+    /** Prefix of every resource name. @default 'agent-platform' */
+    project: dnsLabel.default('agent-platform'),
+    /** Sizing profile supplying defaults for every service (see environments/parse/profiles.ts). */
+    profile: z.enum(profileNames),
+    target: targetSchema,
+    backend: backendSchema,
+    /** @default {} */
+    labels: labels.default({}),
+    /**
+     * Protect stateful resources from `destroy` (Terraform prevent_destroy on data volumes, deletion
+     * protection on managed databases). Turn off only where data is disposable.
+     * @default true
+     */
+    protectData: z.boolean().default(true),
+    services: z.strictObject(
+      Object.fromEntries(serviceNames.map((n) => [n, z.record(z.string(), z.unknown()).optional()])) as Record<
+        ServiceName,
+        z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>
+      >,
+    ),
+  })
   .superRefine((env, ctx) => {
     if (env.backend.kind !== 'kubernetes' || env.backend.cluster || env.target.kind === 'kubernetes') return;
     ctx.addIssue({

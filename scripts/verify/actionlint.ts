@@ -1,11 +1,11 @@
 /**
- * The workflows, through actionlint (scripts/actionlint.ts): every file in .github/workflows must
+ * The workflows, through actionlint (scripts/ci/actionlint.ts): every file in .github/workflows must
  * pass, and there must be some; the broken variant, the pull-request workflow asking for a
  * permission scope that does not exist (`id-tokens`), must be reported.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { format, lint, workflowFiles } from '../actionlint';
+import { format, lint, workflowFiles } from '../ci/actionlint';
 import { type Artifact, validator } from './lib';
 
 export async function verifyActionlint(_artifact: Artifact): Promise<void> {

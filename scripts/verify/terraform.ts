@@ -42,7 +42,11 @@ function workspace(label: string, json: unknown, lock?: string): { dir: string; 
   if (lock !== undefined) fs.writeFileSync(path.join(dir, '.terraform.lock.hcl'), lock);
   const env = terraformEnv(dir);
   const run = (...args: string[]) => sh('terraform', args, { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 });
-  return { dir, run, init: run('init', '-backend=false', '-input=false', '-no-color', ...(lock !== undefined ? ['-lockfile=readonly'] : [])) };
+  return {
+    dir,
+    run,
+    init: run('init', '-backend=false', '-input=false', '-no-color', ...(lock !== undefined ? ['-lockfile=readonly'] : [])),
+  };
 }
 
 const then = (a: Outcome, b: () => Outcome): Outcome => (a.code === 0 ? b() : a);
@@ -105,7 +109,8 @@ async function verifyStack(artifact: Artifact, stack: string): Promise<void> {
     () => {
       const broken = structuredClone(offline.json);
       const group = Object.values<any>(broken.resource.aws_eks_node_group ?? {})[0];
-      if (group) group.ami_type = 'AL2_x86_64_GPU_RETIRED'; // not an AMI type the provider accepts
+      if (group)
+        group.ami_type = 'AL2_x86_64_GPU_RETIRED'; // not an AMI type the provider accepts
       else Object.values<any>(Object.values<any>(broken.resource)[0])[0].not_an_argument = true;
       const w = workspace(`${stack}-bad-validate`, broken);
       return then(w.init, () => w.run('validate', '-no-color'));

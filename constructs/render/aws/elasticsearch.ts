@@ -35,9 +35,21 @@ export const elasticsearch: ManagedRenderer<'elasticsearch'> = {
       billables: [
         { item: `es:${c.instance_type}`, label: `${data} OpenSearch ${c.instance_type}`, quantity: data * HOURS_PER_MONTH, unit: 'hour' },
         ...(masters
-          ? [{ item: `es:${c.dedicated_master_type}`, label: `${masters} OpenSearch masters ${c.dedicated_master_type}`, quantity: masters * HOURS_PER_MONTH, unit: 'hour' as const }]
+          ? [
+              {
+                item: `es:${c.dedicated_master_type}`,
+                label: `${masters} OpenSearch masters ${c.dedicated_master_type}`,
+                quantity: masters * HOURS_PER_MONTH,
+                unit: 'hour' as const,
+              },
+            ]
           : []),
-        { item: `es:storage:${d.ebs_options?.volume_type}`, label: `OpenSearch ${d.ebs_options?.volume_type} storage, ${gib} GB`, quantity: gib, unit: 'GB-month' },
+        {
+          item: `es:storage:${d.ebs_options?.volume_type}`,
+          label: `OpenSearch ${d.ebs_options?.volume_type} storage, ${gib} GB`,
+          quantity: gib,
+          unit: 'GB-month',
+        },
       ],
       storageGiB: gib,
     };

@@ -29,8 +29,18 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
     return {
       what: `${db.engine} ${db.engine_version} on ${db.instance_class}${db.multi_az ? ', Multi-AZ (a standby in another zone)' : ''}, ${gib} GiB ${db.storage_type} (grows to ${db.max_allocated_storage ?? gib} GiB)`,
       billables: [
-        { item: `rds:${db.instance_class}:${db.engine}:${az}`, label: `RDS ${db.instance_class} ${az}`, quantity: HOURS_PER_MONTH, unit: 'hour' },
-        { item: `rds:storage:${db.storage_type}:${az}`, label: `RDS ${db.storage_type} storage, ${gib} GB`, quantity: gib, unit: 'GB-month' },
+        {
+          item: `rds:${db.instance_class}:${db.engine}:${az}`,
+          label: `RDS ${db.instance_class} ${az}`,
+          quantity: HOURS_PER_MONTH,
+          unit: 'hour',
+        },
+        {
+          item: `rds:storage:${db.storage_type}:${az}`,
+          label: `RDS ${db.storage_type} storage, ${gib} GB`,
+          quantity: gib,
+          unit: 'GB-month',
+        },
       ],
       storageGiB: gib,
     };

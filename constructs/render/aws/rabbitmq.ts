@@ -28,7 +28,12 @@ export const rabbitmq: ManagedRenderer<'rabbitmq'> = {
     return {
       what: `${b.engine_type} ${b.engine_version} on ${brokers} × ${b.host_instance_type} (${b.deployment_mode})`,
       billables: [
-        { item: `mq:${b.host_instance_type}`, label: `${brokers} Amazon MQ ${b.host_instance_type}`, quantity: brokers * HOURS_PER_MONTH, unit: 'hour' },
+        {
+          item: `mq:${b.host_instance_type}`,
+          label: `${brokers} Amazon MQ ${b.host_instance_type}`,
+          quantity: brokers * HOURS_PER_MONTH,
+          unit: 'hour',
+        },
         { item: 'mq:storage', label: 'Amazon MQ broker storage', quantity: 0, unit: 'GB-month', byUse: true },
       ],
       storageGiB: 0,

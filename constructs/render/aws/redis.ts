@@ -25,7 +25,14 @@ export const redis: ManagedRenderer<'redis', RedisFacet> = {
     const nodes = Number(g.num_cache_clusters);
     return {
       what: `${g.engine} ${g.engine_version} on ${nodes} × ${g.node_type}${g.multi_az_enabled ? ', Multi-AZ' : ''}`,
-      billables: [{ item: `elasticache:${g.node_type}`, label: `${nodes} ElastiCache ${g.node_type}`, quantity: nodes * HOURS_PER_MONTH, unit: 'hour' }],
+      billables: [
+        {
+          item: `elasticache:${g.node_type}`,
+          label: `${nodes} ElastiCache ${g.node_type}`,
+          quantity: nodes * HOURS_PER_MONTH,
+          unit: 'hour',
+        },
+      ],
       storageGiB: 0,
     };
   },

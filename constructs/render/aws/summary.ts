@@ -69,7 +69,16 @@ export function readAws(env: Environment, json: StackJson, readers: ReadonlyMap<
   );
   const nat = count(r.aws_nat_gateway);
   const billables: Billable[] = [
-    ...(cluster ? [{ item: `eks:cluster:${support}`, label: `EKS control plane (${support} support)`, quantity: HOURS_PER_MONTH, unit: 'hour' as const }] : []),
+    ...(cluster
+      ? [
+          {
+            item: `eks:cluster:${support}`,
+            label: `EKS control plane (${support} support)`,
+            quantity: HOURS_PER_MONTH,
+            unit: 'hour' as const,
+          },
+        ]
+      : []),
     ...nodePools.flatMap((p): Billable[] => [
       {
         item: `ec2:${p.instanceTypes[0]}`,
@@ -77,7 +86,12 @@ export function readAws(env: Environment, json: StackJson, readers: ReadonlyMap<
         quantity: p.desired * HOURS_PER_MONTH,
         unit: 'hour',
       },
-      { item: 'ebs:gp3', label: `${p.pool} nodes' root volumes: ${p.desired} × ${p.diskGiB} GB gp3`, quantity: p.desired * p.diskGiB, unit: 'GB-month' },
+      {
+        item: 'ebs:gp3',
+        label: `${p.pool} nodes' root volumes: ${p.desired} × ${p.diskGiB} GB gp3`,
+        quantity: p.desired * p.diskGiB,
+        unit: 'GB-month',
+      },
     ]),
     ...(volumesGiB > 0
       ? [
@@ -91,18 +105,45 @@ export function readAws(env: Environment, json: StackJson, readers: ReadonlyMap<
       : []),
     ...(nat > 0
       ? [
-          { item: 'ec2:nat-gateway', label: `${nat} NAT gateway${nat === 1 ? '' : 's'} (one per zone or one in all)`, quantity: nat * HOURS_PER_MONTH, unit: 'hour' as const },
-          { item: 'ec2:nat-gateway-data', label: 'data processed by the NAT gateways', quantity: 0, unit: 'GB-month' as const, byUse: true },
+          {
+            item: 'ec2:nat-gateway',
+            label: `${nat} NAT gateway${nat === 1 ? '' : 's'} (one per zone or one in all)`,
+            quantity: nat * HOURS_PER_MONTH,
+            unit: 'hour' as const,
+          },
+          {
+            item: 'ec2:nat-gateway-data',
+            label: 'data processed by the NAT gateways',
+            quantity: 0,
+            unit: 'GB-month' as const,
+            byUse: true,
+          },
         ]
       : []),
     ...(count(r.aws_eip) > 0
-      ? [{ item: 'ec2:public-ipv4', label: `${count(r.aws_eip)} public IPv4 addresses`, quantity: count(r.aws_eip) * HOURS_PER_MONTH, unit: 'hour' as const }]
+      ? [
+          {
+            item: 'ec2:public-ipv4',
+            label: `${count(r.aws_eip)} public IPv4 addresses`,
+            quantity: count(r.aws_eip) * HOURS_PER_MONTH,
+            unit: 'hour' as const,
+          },
+        ]
       : []),
     ...(interfaceZones > 0
-      ? [{ item: 'ec2:vpc-endpoint-az', label: `interface endpoints: ${interfaceZones} endpoint-zones`, quantity: interfaceZones * HOURS_PER_MONTH, unit: 'hour' as const }]
+      ? [
+          {
+            item: 'ec2:vpc-endpoint-az',
+            label: `interface endpoints: ${interfaceZones} endpoint-zones`,
+            quantity: interfaceZones * HOURS_PER_MONTH,
+            unit: 'hour' as const,
+          },
+        ]
       : []),
     ...managed.flatMap((m) => m.billables),
-    ...(count(r.aws_kms_key) > 0 ? [{ item: 'kms:key', label: `${count(r.aws_kms_key)} KMS keys`, quantity: count(r.aws_kms_key), unit: 'month' as const }] : []),
+    ...(count(r.aws_kms_key) > 0
+      ? [{ item: 'kms:key', label: `${count(r.aws_kms_key)} KMS keys`, quantity: count(r.aws_kms_key), unit: 'month' as const }]
+      : []),
     ...(count(r.aws_secretsmanager_secret) > 0
       ? [
           {
@@ -114,7 +155,15 @@ export function readAws(env: Environment, json: StackJson, readers: ReadonlyMap<
         ]
       : []),
     ...(count(r.aws_cloudwatch_log_group) > 0
-      ? [{ item: 'logs:ingestion', label: 'CloudWatch Logs (control plane, flow logs)', quantity: 0, unit: 'GB-month' as const, byUse: true }]
+      ? [
+          {
+            item: 'logs:ingestion',
+            label: 'CloudWatch Logs (control plane, flow logs)',
+            quantity: 0,
+            unit: 'GB-month' as const,
+            byUse: true,
+          },
+        ]
       : []),
   ];
   return {

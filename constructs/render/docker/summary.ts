@@ -16,7 +16,8 @@ export function readDocker(json: StackJson): TargetReading {
       jobs++;
       continue;
     }
-    const cpu = c.cpu_quota !== undefined && c.cpu_period ? `${Math.round((Number(c.cpu_quota) / Number(c.cpu_period)) * 1000)}m` : undefined;
+    const cpu =
+      c.cpu_quota !== undefined && c.cpu_period ? `${Math.round((Number(c.cpu_quota) / Number(c.cpu_period)) * 1000)}m` : undefined;
     const memory = c.memory !== undefined ? `${Number(c.memory)}Mi` : undefined;
     const label = ((c.labels ?? []) as { label: string; value: string }[]).find((l) => l.label === 'app.kubernetes.io/name');
     pods.push({

@@ -76,7 +76,16 @@ export function elasticFootprint(namespace: string): (values: Record<string, any
       storage: ((set.volumeClaimTemplates ?? []) as any[]).map((t) => String(t.spec.resources.requests.storage)),
     })),
     ...(v.kibana?.enabled
-      ? [{ name: String(v.kibana.name), service: String(v.kibana.name), namespace, replicas: Number(v.kibana.count), containers: apiPodContainers(v.kibana.podTemplate), storage: [] }]
+      ? [
+          {
+            name: String(v.kibana.name),
+            service: String(v.kibana.name),
+            namespace,
+            replicas: Number(v.kibana.count),
+            containers: apiPodContainers(v.kibana.podTemplate),
+            storage: [],
+          },
+        ]
       : []),
   ];
 }

