@@ -56,13 +56,17 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));
   // cdktf captures a full stack trace for every token it creates (stackTraces: false does not stop
-  // that) and formats it at once; with source maps on (tsx turns them on) each one is also mapped.
-  // Neither is read: while synthesizing, traces format to nothing. Both restored after.
+  // that: tokens/private/stack-trace.js raises the limit and calls Error.captureStackTrace) and
+  // formats it at once; with source maps on (tsx turns them on) each one is also mapped. None is
+  // read: while synthesizing, capturing leaves the trace empty (as cdktf's own code expects when
+  // there is none) and traces format to nothing. All restored after.
   const sourceMaps = process.sourceMapsEnabled;
-  const errors = Error as { prepareStackTrace?: unknown };
+  const errors = Error as { prepareStackTrace?: unknown; captureStackTrace: (target: object, below?: unknown) => void };
   const prepareTrace = errors.prepareStackTrace;
+  const captureTrace = errors.captureStackTrace;
   process.setSourceMapsEnabled(false);
   errors.prepareStackTrace = () => '';
+  errors.captureStackTrace = (target) => void Object.defineProperty(target, 'stack', { value: '', writable: true, configurable: true });
   try {
     const app = new App({ outdir: staging, stackTraces: false });
     const stacks = buildStacks(app, envs, outdir);
@@ -97,6 +101,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     };
   } finally {
     errors.prepareStackTrace = prepareTrace;
+    errors.captureStackTrace = captureTrace;
     process.setSourceMapsEnabled(sourceMaps);
     fs.rmSync(staging, { recursive: true, force: true });
   }
