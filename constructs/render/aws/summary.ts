@@ -107,7 +107,7 @@ export function readAws(env: Environment, json: StackJson, readers: ReadonlyMap<
       ? [
           {
             item: 'ec2:nat-gateway',
-            label: `${nat} NAT gateway${nat === 1 ? '' : 's'} (one per zone or one in all)`,
+            label: `${nat} NAT gateway${nat === 1 ? '' : 's'}`,
             quantity: nat * HOURS_PER_MONTH,
             unit: 'hour' as const,
           },

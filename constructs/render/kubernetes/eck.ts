@@ -68,7 +68,7 @@ export function eckOperator(managedNamespace: string): OperatorChart {
 export function elasticFootprint(namespace: string): (values: Record<string, any>) => PodShape[] {
   return (v) => [
     ...((v.elasticsearch?.enabled ? v.elasticsearch.nodeSets : []) as any[]).map((set) => ({
-      name: `${v.elasticsearch.name} ${set.name}`,
+      name: set.name === 'default' ? String(v.elasticsearch.name) : `${v.elasticsearch.name} ${set.name}`,
       service: String(v.elasticsearch.name),
       namespace,
       replicas: Number(set.count),

@@ -181,7 +181,7 @@ class CloudNativePg extends Construct {
     // The Cluster's instances: one PostgreSQL container each, with its data (and WAL) volume.
     readsAs(release, (v) => [
       {
-        name: `postgres cluster ${v.fullnameOverride}`,
+        name: `${v.fullnameOverride} (CloudNativePG)`,
         service: spec.name,
         namespace: ns,
         replicas: Number(v.cluster.instances),
