@@ -46,6 +46,9 @@ import {
 import { BOOTSTRAP_STACK, type Bootstrap, roleArn, stateKeyAlias, stateKeyAliasArn, subjectPrefix } from '../environments/parse/bootstrap';
 import type { Environment } from '../environments/parse/load';
 
+/** IAM's default quota for the length of a role's trust policy. */
+export const TRUST_POLICY_CHARS = 2048;
+
 /** Resource types only the bootstrap creates (the deploy role is never given them). */
 export const BOOTSTRAP_ONLY_TYPES = ['aws_iam_openid_connect_provider', 'aws_iam_policy'] as const;
 
@@ -382,6 +385,14 @@ export function bootstrapWarnings(b: Bootstrap, envs: readonly Environment[]): s
         `${e.file}: backend.kmsKeyId: must be ${stateKeyAliasArn(b)} (the state bucket's key): without it Terraform asks S3 for its own key (AES256), which the bucket refuses`,
       );
   }
+  // IAM's default quota for a role's trust policy is 2,048 characters (4,096 on request).
+  const trust = JSON.stringify(
+    deployTrust(ciRolesInput(b, envs, ''), 'arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com'),
+  );
+  if (trust.length > TRUST_POLICY_CHARS)
+    out.push(
+      `${b.file}: roles.deploy: its trust policy is ${trust.length} characters for ${served.deploy.length} environments, over IAM's default quota of ${TRUST_POLICY_CHARS} (raise it to 4,096 in Service Quotas, or split the environments over accounts)`,
+    );
   for (const e of envs)
     if (e.target.kind === 'aws' && e.target.accountId && e.target.accountId !== b.accountId)
       out.push(`${e.file}: target.accountId: ${e.target.accountId} has no CI roles: ${b.file} prepares account ${b.accountId}`);

@@ -348,3 +348,15 @@ describe('the bootstrap file', () => {
     });
   });
 });
+
+describe("IAM's quota on a trust policy", () => {
+  it('warns when the deploy role trusts so many environments that its trust policy passes 2,048 characters', () => {
+    const many = Array.from({ length: 40 }, (_, i) =>
+      prepare(variant('production', (x) => ((x.name = `prod${i}`), (x.backend.key = `prod${i}/terraform.tfstate`)), `prod${i}.ts`)),
+    );
+    expect(bootstrapWarnings(b, many.slice(0, 2)).some((w) => w.includes('trust policy'))).toBe(false);
+    expect(bootstrapWarnings(b, many).find((w) => w.includes('trust policy'))).toMatch(
+      /^test\/fixtures\/bootstrap\.ts: roles\.deploy: its trust policy is \d+ characters for 40 environments, over IAM's default quota of 2048/,
+    );
+  });
+});
