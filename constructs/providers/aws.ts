@@ -22,6 +22,8 @@ export { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 export { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 export { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 export { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+export { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+export { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 export { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 export { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 // EKS and compute

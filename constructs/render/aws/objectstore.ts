@@ -17,6 +17,14 @@ import { type ManagedRenderer, useDataKey } from './managed';
 export const objectstore: ManagedRenderer<'objectstore', ObjectStoreFacet> = {
   title: 'Amazon S3',
   reusesSecrets: [],
+  summarize(resources) {
+    const buckets = Object.keys(resources.aws_s3_bucket ?? {}).filter((id) => id.startsWith('objectstore_'));
+    return {
+      what: `${buckets.length} bucket${buckets.length === 1 ? '' : 's'}, versioned, SSE-KMS`,
+      billables: [{ item: 's3:standard', label: 'S3 storage and requests', quantity: 0, unit: 'GB-month', byUse: true }],
+      storageGiB: 0,
+    };
+  },
   render(scope: Construct, inputs, spec, config) {
     const { ctx, keys } = inputs;
     const kind = bucketSuffixOf(ctx.target);
