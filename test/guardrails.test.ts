@@ -654,6 +654,9 @@ describe('waivers', () => {
     ]);
     const twice = { rule: 'PLAT-DATA-004', resource: 'services.redis', reason: 'a reason long enough to count' };
     expect(problems([twice, twice])).toEqual(['guardrails.waivers[1].resource: PLAT-DATA-004 is waived for services.redis twice']);
+    expect(problems([{ ...twice, until: '30/06/2027' }])).toEqual([
+      expect.stringMatching(/^guardrails\.waivers\[0\]\.until: a date as YYYY-MM-DD/),
+    ]);
   });
 
   it('cover one rule for one resource, named by its address or its construct path', () => {
@@ -678,9 +681,32 @@ describe('waivers', () => {
     expect(result.failing.map((f) => f.rule)).toEqual(['PLAT-NET-002']);
     expect(refuses(result)).toBe(true);
     expect(waiversInForce(result)).toEqual([
-      'x: PLAT-DATA-002 waived for aws_kms_key.data: an imported key whose rotation the security team runs by hand',
+      {
+        rule: 'PLAT-DATA-002',
+        resource: 'aws_kms_key.data',
+        path: 'guardrails.waivers[0]',
+        reason: 'an imported key whose rotation the security team runs by hand',
+      },
     ]);
     expect(result.unused).toEqual([{ path: 'guardrails.waivers[1]', message: expect.stringMatching(/matches no violation; remove it/) }]);
+  });
+
+  it('an expired waiver no longer covers its violation, and says so', () => {
+    const violations = [{ rule: 'PLAT-DATA-002' as const, resource: 'aws_kms_key.data', message: 'automatic rotation is off' }];
+    const waivers = [
+      {
+        rule: 'PLAT-DATA-002',
+        resource: 'aws_kms_key.data',
+        reason: 'an imported key rotated by hand until the move',
+        until: '2026-06-30',
+      },
+    ];
+    const before = verdict({ file: 'environments/x.ts', environment: 'x', violations, waivers, today: '2026-06-30' });
+    expect(refuses(before)).toBe(false);
+    expect(waiversInForce(before)[0]!.until).toBe('2026-06-30');
+    const after = verdict({ file: 'environments/x.ts', environment: 'x', violations, waivers, today: '2026-07-01' });
+    expect(after.failing.map((f) => f.rule)).toEqual(['PLAT-DATA-002']);
+    expect(after.unused).toEqual([{ path: 'guardrails.waivers[0].until', message: expect.stringMatching(/expired on 2026-06-30/) }]);
   });
 
   it('the report lists every violation of every environment: where, rule, severity, what, and how to fix it', () => {
@@ -762,7 +788,7 @@ describe('a synthesis the guardrails refuse', () => {
     });
     expect(run([src], out, { out: (l) => lines.push(l), err: (l) => errs.push(l) })).toBe(0);
     expect(lines).toContain(
-      'waiver: development: PLAT-DATA-004 waived for services.redis: a cache: every key can be rebuilt from PostgreSQL',
+      '  waivers   PLAT-DATA-004 for services.redis (guardrails.waivers[0]): a cache: every key can be rebuilt from PostgreSQL',
     );
     expect(errs).toContainEqual(
       expect.stringMatching(/^warning: test\/fixtures\/development\.ts: services\.nats: PLAT-DATA-004 nats keeps data/),
