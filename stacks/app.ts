@@ -10,7 +10,8 @@ import { App } from '../constructs/providers/cdktf';
 import type { Environment, EnvironmentSource } from '../environments/parse/load';
 import { type Bootstrap, type BootstrapSource, loadBootstrap } from '../environments/parse/bootstrap';
 import { guardrails, prepareAll } from './pipeline';
-import { GuardrailError, refuses } from '../security/waivers';
+import { GuardrailError, refuses, verdict } from '../security/waivers';
+import { resourceViolations } from '../security/resource-rules';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { BootstrapStack, bootstrapWarnings, servedEnvironments } from './bootstrap-stack';
@@ -84,7 +85,19 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     // report of every violation of every environment, or nothing written.
     const jsons = stacks.map((stack) => read(stack.environment.name));
     const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
-    if (verdicts.some(refuses)) throw new GuardrailError(verdicts);
+    // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
+    // file takes no waivers: the account's foundation has no exception to make.
+    const bootVerdict =
+      boot && options.bootstrap
+        ? verdict({
+            file: options.bootstrap.file,
+            environment: boot.node.id,
+            violations: resourceViolations(read(boot.node.id), { protectData: true }),
+            waivers: [],
+          })
+        : undefined;
+    const all = [...verdicts, ...(bootVerdict ? [bootVerdict] : [])];
+    if (all.some(refuses)) throw new GuardrailError(all);
     const environments = stacks.map((stack, i) =>
       summarizeStack(stack.environment, jsons[i], stack, rel(stack.environment.name), previous(stack.environment.name), verdicts[i]),
     );

@@ -20,7 +20,7 @@ import { run } from '../stacks/cli';
 import { guardrails, prepare } from '../stacks/pipeline';
 import { renderers } from '../stacks/renderers';
 import { TerraformResource } from '../constructs/providers/cdktf';
-import { env, everyEnvironment, spec, synth, variant } from './helpers';
+import { bootstrapOf, env, everyEnvironment, spec, synth, synthBootstrap, variant } from './helpers';
 
 const docs = fs.readFileSync(path.join(import.meta.dirname, '..', 'docs', 'operations.md'), 'utf8');
 const rulesOf = (vs: readonly { rule: RuleId }[]) => [...new Set(vs.map((v) => v.rule))].sort();
@@ -607,6 +607,11 @@ describe('every environment passes', () => {
       for (const w of v.warnings) expect(RULES[w.rule].severity, `${label}: ${w.rule}`).toBe('warning');
       expect(v.unused, label).toEqual([]);
     }
+  });
+
+  it('the bootstrap stack (state bucket, key, CI roles): no violation at all (its file takes no waivers)', () => {
+    const { tf } = synthBootstrap(bootstrapOf(), [env('development'), env('staging'), env('production')]);
+    expect(check(tf as TerraformConfig).map((v) => `${v.rule} ${v.resource}: ${v.message}`)).toEqual([]);
   });
 
   it('the exceptions the platform makes are declared on the resources, with their reasons', () => {
