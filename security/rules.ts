@@ -165,12 +165,12 @@ export const RULES = {
     priorArt: ['CKV_AWS_293', 'CKV_AWS_139'],
   },
   'PLAT-DATA-004': {
-    title: 'a stateful service without a backup',
-    // A warning until every stateful service has its backup (issue 18 points 1-3, which fill
-    // ServiceSpec.backup in): then an error, and the shipped environments pass without a waiver.
-    severity: 'warning',
-    stages: ['spec', 'resource'],
-    fix: 'back the service up (ServiceSpec.backup on the platform; automated backups with a retention on a managed service)',
+    title: 'a managed data service without automated backups (RDS backup retention, ElastiCache snapshots)',
+    // The services the platform runs itself are backed up by their ServiceSpec.backup (issue 18,
+    // points 1-3, on its own branch): the spec stage of this rule comes with it.
+    severity: 'error',
+    stages: ['resource'],
+    fix: 'keep automated backups: backup_retention_period above 0 on RDS, snapshot_retention_limit above 0 on ElastiCache',
     priorArt: ['CKV_AWS_133', 'CKV_AWS_134', 'CKV2_AWS_8', 'CKV2_AWS_9'],
   },
   'PLAT-K8S-001': {

@@ -6,31 +6,13 @@
 import { hasSecret, referencesOf } from '../constructs/spec/template';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { cpuMillicores, memoryBytes } from '../constructs/spec/quantity';
-import { placeServices } from '../constructs/targets/aws/placement';
 import type { Environment } from '../environments/parse/load';
 import { DEFAULT_CREDENTIALS, MIN_SECRET_LENGTH, SECRET_ENV, literalParts, secretArguments, textsOf, workloads } from './guardrails';
 import type { RuleId, Violation } from './rules';
 
-/** The services a target runs itself (an AWS managed service is backed up and protected by AWS: resource-rules.ts checks it). */
-function selfRun(env: Environment): readonly ServiceSpec[] {
-  return env.target.kind === 'aws' ? placeServices(env).inCluster : env.specs;
-}
-
 /** Every violation of the spec-level rules in an environment. */
 export function specViolations(env: Environment): Violation[] {
-  const out: Violation[] = [];
-  for (const spec of env.specs) out.push(...specRules(spec));
-  for (const spec of selfRun(env)) {
-    const needsBackup = spec.volumes.filter((v) => v.backup);
-    if (needsBackup.length > 0 && !spec.backup) {
-      out.push({
-        rule: 'PLAT-DATA-004',
-        resource: spec.configPath,
-        message: `${spec.name} keeps data that must be backed up (volume${needsBackup.length > 1 ? 's' : ''} ${needsBackup.map((v) => v.name).join(', ')}) and has no backup`,
-      });
-    }
-  }
-  return out;
+  return env.specs.flatMap(specRules);
 }
 
 /** The rules every spec meets on its own. */

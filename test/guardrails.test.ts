@@ -14,7 +14,7 @@ import { GUARDRAIL_RULE_ID } from '../environments/parse/schema';
 import { ConfigError } from '../environments/parse/load';
 import { type TerraformConfig, resourceViolations } from '../security/resource-rules';
 import { RULES, RULE_ID_FORM, type RuleId, ruleIds } from '../security/rules';
-import { specRules, specViolations } from '../security/spec-rules';
+import { specRules } from '../security/spec-rules';
 import { GuardrailError, covers, refuses, report, verdict, waiversInForce } from '../security/waivers';
 import { run } from '../stacks/cli';
 import { guardrails, prepare } from '../stacks/pipeline';
@@ -128,28 +128,6 @@ describe('spec rules fire on a bad spec', () => {
 
   it('PLAT-NET-003: a web UI routed from outside is not a data port', () => {
     expect(firing(spec(env('staging'), 'kibana'))).toEqual([]);
-  });
-
-  it('PLAT-DATA-004: every service the target runs with data to back up and no backup, and none once it has one', () => {
-    const stateful = dev.specs.filter((s) => s.volumes.some((v) => v.backup));
-    const listed = specViolations(dev).filter((v) => v.rule === 'PLAT-DATA-004');
-    expect(listed.map((v) => v.resource).sort()).toEqual(
-      stateful
-        .filter((s) => !s.backup)
-        .map((s) => s.configPath)
-        .sort(),
-    );
-    const backedUp = { ...dev, specs: dev.specs.map((s) => ({ ...s, backup: { description: 'hourly copies to the object store' } })) };
-    expect(specViolations(backedUp).filter((v) => v.rule === 'PLAT-DATA-004')).toEqual([]);
-  });
-
-  it('PLAT-DATA-004: not for what AWS runs as a managed service (its backups are checked on the resource)', () => {
-    const prod = env('production');
-    const listed = specViolations(prod)
-      .filter((v) => v.rule === 'PLAT-DATA-004')
-      .map((v) => v.resource);
-    expect(listed).not.toContain('services.postgres');
-    expect(listed).toContain('services.nats');
   });
 });
 
@@ -647,8 +625,8 @@ describe('waivers', () => {
         return e.issues.map((i) => `${i.path}: ${i.message}`);
       }
     };
-    expect(problems([{ rule: 'PLAT-DATA-004', resource: 'services.redis' }])).toEqual(['guardrails.waivers[0].reason: required']);
-    expect(problems([{ rule: 'PLAT-DATA-004', resource: 'services.redis', reason: 'later' }])).toEqual([
+    expect(problems([{ rule: 'PLAT-SEC-006', resource: 'services.redis' }])).toEqual(['guardrails.waivers[0].reason: required']);
+    expect(problems([{ rule: 'PLAT-SEC-006', resource: 'services.redis', reason: 'later' }])).toEqual([
       expect.stringMatching(/^guardrails\.waivers\[0\]\.reason: say why in a sentence/),
     ]);
     expect(problems([{ rule: 'CKV_AWS_7', resource: 'aws_kms_key.x', reason: 'a reason long enough to count' }])).toEqual([
@@ -657,8 +635,8 @@ describe('waivers', () => {
     expect(problems([{ rule: 'PLAT-XYZ-001', resource: 'aws_kms_key.x', reason: 'a reason long enough to count' }])).toEqual([
       expect.stringMatching(/^guardrails\.waivers\[0\]\.rule: PLAT-XYZ-001 is not a guardrail rule; the rules are PLAT-CTR-001, /),
     ]);
-    const twice = { rule: 'PLAT-DATA-004', resource: 'services.redis', reason: 'a reason long enough to count' };
-    expect(problems([twice, twice])).toEqual(['guardrails.waivers[1].resource: PLAT-DATA-004 is waived for services.redis twice']);
+    const twice = { rule: 'PLAT-SEC-006', resource: 'services.redis', reason: 'a reason long enough to count' };
+    expect(problems([twice, twice])).toEqual(['guardrails.waivers[1].resource: PLAT-SEC-006 is waived for services.redis twice']);
     expect(problems([{ ...twice, until: '30/06/2027' }])).toEqual([
       expect.stringMatching(/^guardrails\.waivers\[0\]\.until: a date as YYYY-MM-DD/),
     ]);
@@ -749,27 +727,33 @@ describe('waivers', () => {
   });
 });
 
+/** Runs `f` with a Docker renderer that publishes PostgreSQL on every interface (what PLAT-NET-001 exists to stop). */
+function withPortOnEveryInterface<T>(f: () => T): T {
+  const original = renderers.docker;
+  (renderers as any).docker = (scope: any, e: any) => {
+    const target = original(scope, e);
+    for (const c of target.node.findAll()) {
+      if (c instanceof TerraformResource && c.terraformResourceType === 'docker_container' && c.node.id === 'postgres-main')
+        c.addOverride('ports.0.ip', '0.0.0.0');
+    }
+    return target;
+  };
+  try {
+    return f();
+  } finally {
+    (renderers as any).docker = original;
+  }
+}
+
 describe('a synthesis the guardrails refuse', () => {
   it('fails with one report, and writes nothing to the output directory', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'guardrails-')), 'cdktf.out');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'keep'), 'what a previous synth left');
-    // A renderer that publishes a port on every interface (what PLAT-NET-001 exists to stop).
-    const original = renderers.docker;
-    (renderers as any).docker = (scope: any, e: any) => {
-      const target = original(scope, e);
-      for (const c of target.node.findAll()) {
-        if (c instanceof TerraformResource && c.terraformResourceType === 'docker_container' && c.node.id === 'postgres-main')
-          c.addOverride('ports.0.ip', '0.0.0.0');
-      }
-      return target;
-    };
     const err: string[] = [];
-    try {
-      expect(run([variant('development', () => {})], out, { out: () => {}, err: (l) => err.push(l) })).toBe(1);
-    } finally {
-      (renderers as any).docker = original;
-    }
+    expect(withPortOnEveryInterface(() => run([variant('development', () => {})], out, { out: () => {}, err: (l) => err.push(l) }))).toBe(
+      1,
+    );
     expect(err[0]).toBe(`error: the guardrails refused the synthesis; nothing was written to ${out}`);
     const text = err.slice(1).join('\n');
     expect(text).toMatch(/^guardrails: 1 violation in 1 environment\ntest\/fixtures\/development\.ts \(development\):/);
@@ -786,22 +770,23 @@ describe('a synthesis the guardrails refuse', () => {
     const src = variant('development', (i) => {
       i.guardrails = {
         waivers: [
-          { rule: 'PLAT-DATA-004', resource: 'services.redis', reason: 'a cache: every key can be rebuilt from PostgreSQL' },
-          { rule: 'PLAT-DATA-004', resource: 'services.nowhere', reason: 'a service this environment does not run' },
+          {
+            rule: 'PLAT-NET-001',
+            resource: 'docker_container.postgres',
+            reason: 'the host sits on an isolated lab network and a colleague connects directly',
+            until: '2999-12-31',
+          },
+          { rule: 'PLAT-NET-001', resource: 'docker_container.nowhere', reason: 'a container this environment does not run' },
         ],
       };
     });
-    expect(run([src], out, { out: (l) => lines.push(l), err: (l) => errs.push(l) })).toBe(0);
+    expect(withPortOnEveryInterface(() => run([src], out, { out: (l) => lines.push(l), err: (l) => errs.push(l) }))).toBe(0);
     expect(lines).toContain(
-      '  waivers   PLAT-DATA-004 for services.redis (guardrails.waivers[0]): a cache: every key can be rebuilt from PostgreSQL',
+      '  waivers   PLAT-NET-001 for docker_container.postgres (guardrails.waivers[0], until 2999-12-31): the host sits on an isolated lab network and a colleague connects directly',
     );
-    expect(errs).toContainEqual(
-      expect.stringMatching(/^warning: test\/fixtures\/development\.ts: services\.nats: PLAT-DATA-004 nats keeps data/),
-    );
-    expect(errs.some((l) => l.includes('services.redis: PLAT-DATA-004'))).toBe(false);
     expect(errs).toContainEqual(
       expect.stringMatching(
-        /^warning: test\/fixtures\/development\.ts: guardrails\.waivers\[1\]: the waiver of PLAT-DATA-004 for services\.nowhere matches no violation/,
+        /^warning: test\/fixtures\/development\.ts: guardrails\.waivers\[1\]: the waiver of PLAT-NET-001 for docker_container\.nowhere matches no violation/,
       ),
     );
     expect(GuardrailError.name).toBe('GuardrailError');

@@ -339,16 +339,6 @@ export interface ServiceTls {
   readonly description: string;
 }
 
-/**
- * How a stateful service's data is backed up. Defined minimally here for the guardrail that refuses
- * a stateful service without one (PLAT-DATA-004): its presence is what the rule reads. The backups
- * themselves (issue 18, points 1-3) fill it in per service.
- */
-export interface BackupSpec {
-  /** How, in plain words (the method, where copies go, how often), for the docs. */
-  readonly description: string;
-}
-
 export interface VolumeSpec {
   readonly name: string;
   readonly size: string;
@@ -645,11 +635,6 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
    * tls provider on a single host, cert-manager on a cluster). @default plaintext
    */
   readonly tls?: ServiceTls;
-  /**
-   * How the data of a service with volumes that must be backed up (`VolumeSpec.backup`) is backed up.
-   * @default none (guardrail PLAT-DATA-004 refuses a stateful service without one)
-   */
-  readonly backup?: BackupSpec;
   /** Things to act on soon that do not stop a deploy (an archived engine): the synth summary prints them. @default none */
   readonly notices?: readonly Requirement[];
   /** What the service's realizations may know beyond the spec. */
