@@ -168,8 +168,9 @@ export interface BuildContext {
   /** The consumers of this service (the environment's `consumers` that use it). @default [] */
   readonly consumers?: readonly ConsumerRequest[];
   /**
-   * Internal TLS: services serve TLS with the internal CA's certificates; with `plaintext` they keep
-   * their plaintext listeners beside (the environment's `internalTls`). @default TLS only
+   * Internal TLS (the environment's `internalTls`): services that support it serve TLS with a
+   * certificate of the internal CA (`ServiceSpec.tls`, `ContainerSpec.tls`); with `plaintext` they
+   * keep their plaintext listeners beside. @default absent: plaintext
    */
   readonly tls?: { readonly plaintext: boolean };
 }
@@ -253,6 +254,18 @@ export function job(
 
 /** Where secret files live in containers (the Docker secrets convention). */
 export const SECRETS_DIR = '/run/secrets';
+
+/**
+ * Where a container finds the internal CA's files (`ContainerSpec.tls`): `ca.crt`, and for a server
+ * `tls.crt` (its certificate, then the CA's) and `tls.key` (0440, like secret files). The names are a
+ * cert-manager Secret's.
+ */
+export const TLS_DIR = '/etc/platform/tls';
+
+/** The internal CA's files in `dir` (`TLS_DIR` unless a server needs them elsewhere). */
+export function tlsPaths(dir: string = TLS_DIR): { readonly ca: string; readonly cert: string; readonly key: string } {
+  return { ca: `${dir}/ca.crt`, cert: `${dir}/tls.crt`, key: `${dir}/tls.key` };
+}
 
 /**
  * A secret file: readable by its owner and group only (`0440`; `0400` for servers that refuse any

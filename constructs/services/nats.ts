@@ -18,6 +18,8 @@ import {
   joinTemplates,
   secretFile,
   serviceFields,
+  TLS_DIR,
+  tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
 import { membersUp, namesOf, serviceUp } from './signals';
@@ -122,6 +124,29 @@ function natsUser(name: string, password: ReturnType<typeof secretRef>, subjects
   return tpl`    {user: "${name}", password: "${{ ...password, form: 'bcrypt' }}", permissions: {publish: {allow: ${list(publish)}}, subscribe: {allow: ${list(subscribe)}}, allow_responses: true}}\n`;
 }
 
+/**
+ * The client port's TLS with the internal CA's certificate (`TLS_DIR`). Clients authenticate with
+ * their passwords, so no client certificate is asked for (`verify` stays off); with `plaintext`,
+ * clients that do not ask for TLS are still admitted (allow_non_tls, NATS 2.10+). Routes between
+ * members stay as they are (authenticated by the route password).
+ */
+export function natsTls(plaintext: boolean): string[] {
+  const f = tlsPaths();
+  return [
+    '# Clients connect with TLS, verifying the server against the internal CA.',
+    'tls {',
+    `  cert_file: "${f.cert}"`,
+    `  key_file: "${f.key}"`,
+    `  ca_file: "${f.ca}"`,
+    '  timeout: 2',
+    '}',
+    ...(plaintext
+      ? ['# internalTls.plaintext: clients that do not ask for TLS are admitted while applications move.', 'allow_non_tls: true']
+      : []),
+    '',
+  ];
+}
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'nats',
@@ -171,6 +196,7 @@ export const nats = defineService({
             '',
           ]
         : []),
+      ...(ctx.tls ? natsTls(ctx.tls.plaintext) : []),
       '# Clients authenticate as "platform" (everything) or as an application (its subjects); auth.conf holds bcrypt hashes.',
       'include "auth.conf"',
       '',
@@ -242,6 +268,7 @@ export const nats = defineService({
               ...(clustered ? [port('cluster', 6222, 'cluster', 'nats-route', c.hostPorts)] : []),
             ],
             mounts: [{ volume: 'data', path: '/data' }],
+            ...(ctx.tls ? { tls: { dir: TLS_DIR, server: true as const } } : {}),
             files: [
               { path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' },
               secretFile(AUTH, auth, { format: 'nats.conf' }),
@@ -267,11 +294,21 @@ export const nats = defineService({
           metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(ctx.tls
+          ? {
+              tls: {
+                ports: ['client'],
+                ...(ctx.tls.plaintext ? { plaintextPorts: ['client'] } : {}),
+                description: 'client connections (the internal CA; no client certificates: clients log in with passwords)',
+              },
+            }
+          : {}),
         consumers: apps.map((a): ConsumerAccess => ({
           consumer: a.consumer,
           ports: ['client'],
           facts: {
-            url: tpl`nats://${hostRef('nats')}:4222`,
+            url: ctx.tls ? tpl`tls://${hostRef('nats')}:4222` : tpl`nats://${hostRef('nats')}:4222`,
+            ...(ctx.tls ? { tls: "required: verify the server against the environment's internal CA (the internal_ca output)" } : {}),
             subjects: a.subjects.join(' '),
             streams: a.streams.join(' '),
             ...(clustered ? { servers: natsServers(c.replicas), 'stream-replicas': String(streamReplicas(c.replicas)) } : {}),

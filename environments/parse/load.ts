@@ -59,7 +59,7 @@ export interface Environment {
   readonly labels: Readonly<Record<string, string>>;
   readonly protectData: boolean;
   /** TLS between the services and to the applications: whether the plaintext listeners stay during the move. */
-  readonly internalTls: { readonly plaintext: boolean };
+  readonly internalTls: { readonly enabled: boolean; readonly plaintext: boolean };
   /** Exceptions to the guardrails, each for one rule and one resource, with its reason. */
   readonly waivers: readonly Waiver[];
   /** The applications that use the platform (each service's specs carry what each one receives). */
@@ -140,7 +140,7 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     project: env.project,
     sidecarResources: profile.sidecarResources,
     jobResources: profile.jobResources,
-    tls: { plaintext: env.internalTls.plaintext },
+    ...(env.internalTls.enabled ? { tls: { plaintext: env.internalTls.plaintext } } : {}),
   };
   const services = resolved.configs as ServiceConfigs;
   return {

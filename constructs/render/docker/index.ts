@@ -25,6 +25,9 @@ import {
   Volume,
 } from '../../providers/docker';
 import { RandomProvider } from '../../providers/random';
+import { TlsProvider } from '../../providers/tls';
+import { InternalCa } from './internal-ca';
+import { tlsPaths } from '../../services/common';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, referencesOf, renderText } from '../../spec/template';
 import type { ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
@@ -69,6 +72,8 @@ export class DockerTarget extends Construct {
   private readonly logDriver: string;
   private readonly swapLimit: boolean;
   private emptyFile?: TerraformAsset;
+  /** The internal CA, when the environment turns internal TLS on. */
+  private readonly ca?: InternalCa;
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
     super(scope, id);
@@ -88,6 +93,15 @@ export class DockerTarget extends Construct {
     });
     new RandomProvider(this, 'random');
     this.secrets = new GeneratedSecrets(this, 'secrets', env.specs);
+    // Internal TLS: the environment's CA (the tls provider), its certificate an output for applications.
+    if (env.internalTls.enabled) {
+      new TlsProvider(this, 'tls');
+      this.ca = new InternalCa(this, 'internal-ca', { project: env.project, environment: env.name });
+      new TerraformOutput(this, 'internal-ca-output', {
+        description: "The internal CA's certificate (PEM): what applications verify the platform's TLS servers against",
+        value: this.ca.caPem,
+      }).overrideLogicalId('internal_ca');
+    }
 
     this.network = pinAddress(
       new Network(this, 'network', {
@@ -194,6 +208,26 @@ export class DockerTarget extends Construct {
       this.images.set(key, image);
     }
     return image;
+  }
+
+  /**
+   * The internal CA's files a workload receives (`ContainerSpec.tls`): the CA's certificate, and for
+   * a server its certificate chain and key (root's, 0440: read through the root group or copied by
+   * a start command, as the spec says).
+   */
+  private tlsUploads(spec: ServiceSpec, w: ContainerSpec | JobSpec): { file: string; content: string; permissions: string }[] {
+    if (!w.tls) return [];
+    if (!this.ca) throw new Error(`${spec.name}/${w.name}: asks for the internal CA's files, but internal TLS is off`);
+    const f = tlsPaths(w.tls.dir);
+    const out = [{ file: f.ca, content: this.ca.caPem, permissions: '0444' }];
+    if (w.tls.server) {
+      const issued = this.ca.certificateFor(spec);
+      out.push(
+        { file: f.cert, content: issued.chainPem, permissions: '0444' },
+        { file: f.key, content: issued.keyPem, permissions: '0440' },
+      );
+    }
+    return out;
   }
 
   /** The empty file directory entries are uploaded from (one asset per stack). */
@@ -328,6 +362,7 @@ export class DockerTarget extends Construct {
         // Directory entries: a name ending in `/` with empty content is a directory in the tar.
         ...directories.map((d) => ({ file: `${d.path}/`, source: this.empty(), permissions: octalMode(d.mode) })),
         ...w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
+        ...this.tlsUploads(spec, w),
       ],
       memory,
       // No swap: the memory limit is the limit (and omitting it reads back as twice the memory). A

@@ -53,9 +53,10 @@ export function dockerUser(w: ContainerSpec | JobSpec): string {
   return w.startsAsRoot ? ROOT_USER : w.user;
 }
 
-/** Supplementary groups on Docker: the root group for a non-root process that reads root-owned secret files. */
+/** Supplementary groups on Docker: the root group for a non-root process that reads root-owned secret files or TLS keys. */
 export function dockerGroups(w: ContainerSpec | JobSpec): string[] {
-  return !w.startsAsRoot && secretFiles(w).length > 0 ? ['0'] : [];
+  // A server's TLS key (internal TLS) is uploaded root-owned 0440 like a secret file.
+  return !w.startsAsRoot && (secretFiles(w).length > 0 || w.tls?.server) ? ['0'] : [];
 }
 
 /** The path of a file's directory. */

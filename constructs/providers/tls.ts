@@ -1,0 +1,6 @@
+/** hashicorp/tls provider classes: the Docker target's internal CA (per-resource submodules only). */
+export { TlsProvider } from '@cdktf/provider-tls/lib/provider';
+export { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
+export { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
+export { CertRequest } from '@cdktf/provider-tls/lib/cert-request';
+export { LocallySignedCert } from '@cdktf/provider-tls/lib/locally-signed-cert';
