@@ -32,6 +32,7 @@ import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
+import { verifyInternalTls } from './verify/internal-tls';
 import { verifyMonitoring } from './verify/monitoring';
 import { verifyDockerApiProxy } from './verify/docker-api-proxy';
 import { verifyRabbitmq } from './verify/rabbitmq';
@@ -51,6 +52,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyRabbitmq,
   verifyClusterScripts,
   verifyPostgres,
+  // The host scenario with internalTls: NATS and PostgreSQL serving TLS with CA-issued certificates.
+  verifyInternalTls,
   verifyBlackbox,
   verifyShell,
   verifyJobFiles,
