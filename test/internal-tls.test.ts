@@ -49,6 +49,27 @@ describe('the services with internal TLS', () => {
     );
   });
 
+  it('Redis: TLS only on its client port, the health check and the exporter verifying the CA; plaintext during the move', () => {
+    const conf = fileOf(tlsOn, 'redis', 'redis.conf');
+    for (const line of [
+      'port 0',
+      'tls-port 6379',
+      `tls-cert-file ${f.cert}`,
+      `tls-key-file ${f.key}`,
+      `tls-ca-cert-file ${f.ca}`,
+      'tls-auth-clients no',
+    ])
+      expect(conf).toContain(line);
+    const redis = spec(tlsOn, 'redis');
+    expect(redis.containers[0]!.health.exec.join(' ')).toContain(`redis-cli --tls --cacert ${f.ca} ping`);
+    const exporter = redis.containers.find((c) => c.name !== 'main')!;
+    expect(JSON.stringify(exporter.env.REDIS_ADDR)).toContain('rediss://');
+    expect(exporter.env.REDIS_EXPORTER_TLS_CA_CERT_FILE).toBe(f.ca);
+    // Redis serves one port: while plaintext is kept it stays plaintext, and says so.
+    expect(fileOf(moving, 'redis', 'redis.conf')).toMatch(/^port 6379$/m);
+    expect(spec(moving, 'redis').tls).toMatchObject({ ports: [], plaintextPorts: ['client'] });
+  });
+
   it("the applications' facts say TLS is required and against which CA", () => {
     const facts = (e: typeof tlsOn, s: string) => (spec(e, s).consumers ?? [])[0]!.facts;
     expect(facts(tlsOn, 'postgres').sslmode).toBe('verify-full');
@@ -64,7 +85,7 @@ describe('the services with internal TLS', () => {
         .map((s) => s.configPath)
         .sort(),
     );
-    expect(listed.length).toBe(2);
+    expect(listed.length).toBe(3);
     expect(specViolations(tlsOn).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
   });
 });
@@ -80,7 +101,7 @@ describe('the Docker target issues the certificates', () => {
 
   it('a certificate per service that serves TLS, naming its addresses on the network, localhost and 127.0.0.1', () => {
     const served = tlsOn.specs.filter((s) => s.tls).map((s) => s.name);
-    expect(served.sort()).toEqual(['nats', 'postgres']);
+    expect(served.sort()).toEqual(['nats', 'postgres', 'redis']);
     for (const name of served) {
       const request = r.tls_cert_request[`${name}_tls`];
       expect(request.dns_names).toContain(name);

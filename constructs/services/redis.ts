@@ -18,6 +18,8 @@ import {
   secretFile,
   serviceFields,
   shellHealth,
+  TLS_DIR,
+  tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
 import { membersUp, namesOf, serviceUp } from './signals';
@@ -257,9 +259,14 @@ export const redis = defineService({
       keys: a.access.keys ?? [`${a.name}:*`],
       secret: consumerSecret(a.name, 'password'),
     }));
+    // Internal TLS on the client port (standalone: a cluster target does not issue certificates yet).
+    // Redis cannot serve TLS and plaintext on one port: under internalTls.plaintext it stays plaintext
+    // (PLAT-NET-005 lists it) and moves to TLS on 6379 when plaintext is turned off.
+    const tlsOn = ctx.tls !== undefined && !ctx.tls.plaintext && !clustered;
+    const scheme = tlsOn ? 'rediss' : 'redis';
     const config = [
       'bind 0.0.0.0',
-      'port 6379',
+      ...(tlsOn ? redisTls() : ['port 6379']),
       'protected-mode yes',
       'dir /data',
       'appendonly yes',
@@ -290,14 +297,19 @@ export const redis = defineService({
       user: '59000:59000',
       port: 9121,
       healthPath: '/health',
-      env: { REDIS_ADDR: tpl`redis://${selfHost}:6379`, REDIS_PASSWORD_FILE: EXPORTER_AUTH },
+      env: {
+        REDIS_ADDR: tpl`${scheme}://${selfHost}:6379`,
+        REDIS_PASSWORD_FILE: EXPORTER_AUTH,
+        // rediss: the exporter verifies the server's certificate (and its name) against the CA.
+        ...(tlsOn ? { REDIS_EXPORTER_TLS_CA_CERT_FILE: tlsPaths().ca } : {}),
+      },
       // The member's Sentinel shares the password; the exporter asks it through its multi-target path.
       files: [
         secretFile(
           EXPORTER_AUTH,
           clustered
             ? tpl`{"redis://${selfHost}:6379":"${password}","redis://${selfHost}:${SENTINEL_PORT}":"${password}"}\n`
-            : tpl`{"redis://${selfHost}:6379":"${password}"}\n`,
+            : tpl`{"${scheme}://${selfHost}:6379":"${password}"}\n`,
           { format: 'json' },
         ),
       ],
@@ -415,6 +427,7 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             env: clustered ? memberEnv : {},
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
+            ...(tlsOn ? { tls: { dir: TLS_DIR, server: true as const } } : {}),
             files: [
               { path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' },
               authFile,
@@ -422,7 +435,9 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               ...(clustered ? [script] : []),
             ],
             health: {
-              ...shellHealth(`${CLI_AUTH} redis-cli ping | grep -q PONG`, { startPeriodSeconds: 10 }),
+              ...shellHealth(`${CLI_AUTH} redis-cli${tlsOn ? ` --tls --cacert ${tlsPaths().ca}` : ''} ping | grep -q PONG`, {
+                startPeriodSeconds: 10,
+              }),
               // Joined: the primary, or a replica whose link to the primary is up.
               ...(clustered
                 ? {
@@ -436,15 +451,30 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             stopGracePeriodSeconds: 30,
           },
           ...(clustered ? [sentinel] : []),
-          metrics.container,
+          tlsOn ? { ...metrics.container, tls: { dir: TLS_DIR } } : metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(ctx.tls && !clustered
+          ? {
+              tls: tlsOn
+                ? {
+                    ports: ['client'],
+                    description: 'client connections (the internal CA; clients log in as their ACL users, no client certificates)',
+                  }
+                : {
+                    ports: [],
+                    plaintextPorts: ['client'],
+                    description: 'none while internalTls.plaintext: Redis serves one port, plaintext or TLS',
+                  },
+            }
+          : {}),
         consumers: apps.map((a): ConsumerAccess => ({
           consumer: a.consumer,
           ports: clustered ? ['client', 'sentinel'] : ['client'],
           facts: {
             host: tpl`${hostRef('redis')}`,
             port: '6379',
+            ...(tlsOn ? { tls: "required: verify the server against the environment's internal CA (the internal_ca output)" } : {}),
             'key-patterns': a.keys.join(' '),
             ...(clustered ? { mode: 'sentinel', 'sentinel-master': SENTINEL_MASTER, sentinels: sentinelList(c.replicas) } : {}),
           },
@@ -471,6 +501,23 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
     ];
   },
 });
+
+/**
+ * The client port with TLS only (`port 0`: no plaintext listener), the internal CA's certificate and
+ * key; clients are not asked for certificates (they log in as ACL users), TLS 1.2 and 1.3 only.
+ */
+export function redisTls(): string[] {
+  const f = tlsPaths();
+  return [
+    'port 0',
+    'tls-port 6379',
+    `tls-cert-file ${f.cert}`,
+    `tls-key-file ${f.key}`,
+    `tls-ca-cert-file ${f.ca}`,
+    'tls-auth-clients no',
+    'tls-protocols "TLSv1.2 TLSv1.3"',
+  ];
+}
 
 /** Every member's sentinel (`host:port`, comma-separated), for Sentinel-aware clients. */
 function sentinelList(replicas: number): Text {

@@ -7,6 +7,9 @@
  * - NATS: `nats-server -t` accepts the configuration (broken variant: a key that is not the
  *   certificate's); a server started on it takes a TLS client that verifies it against the CA and
  *   by name, and logs in (broken variant: a certificate without the name the client asks for);
+ * - Redis: redis-server started on its redis.conf (TLS only on the client port): redis-cli over TLS
+ *   verifying the CA logs in with the generated password, a plaintext client gets nothing (broken
+ *   variant: a key that is not the certificate's, which the server refuses to start with);
  * - PostgreSQL 15: started on its postgresql.conf and pg_hba.conf, a login over TCP with
  *   `sslmode=verify-full` against the CA works and runs encrypted, `sslmode=disable` is refused by
  *   pg_hba (hostssl only) (broken variant: a server certificate without the name verify-full checks).
@@ -239,8 +242,69 @@ function postgresTls(files: Record<string, string>, p: Pki, cert: { chain: strin
   }
 }
 
+/** redis-server on the synthesized redis.conf with this certificate: a TLS login verified against the CA; plaintext gets nothing. */
+async function redisTls(files: Record<string, string>, p: Pki, cert: { chain: string; key: string }, label: string): Promise<Outcome> {
+  const dir = fs.mkdtempSync(path.join(work, `redis-tls-${label}-`));
+  const f = tlsPaths();
+  const authPath = Object.keys(files).find((k) => k.endsWith('/auth.conf'))!;
+  const usersPath = Object.keys(files).find((k) => k.endsWith('/users.acl'))!;
+  fs.writeFileSync(
+    path.join(dir, 'auth.conf'),
+    files[authPath]!.replace(`aclfile ${usersPath}`, `aclfile ${path.join(dir, 'users.acl')}`),
+    {
+      mode: 0o600,
+    },
+  );
+  fs.writeFileSync(path.join(dir, 'users.acl'), files[usersPath]!, { mode: 0o600 });
+  const port = freePort();
+  const conf = Object.entries(files)
+    .find(([k]) => k.endsWith('/redis.conf'))![1]
+    .replace(/^dir \/data$/m, `dir ${dir}`)
+    .replace(`include ${authPath}`, `include ${path.join(dir, 'auth.conf')}`)
+    .replace(/^tls-port 6379$/m, `tls-port ${port}`)
+    .replace(/^bind 0\.0\.0\.0$/m, 'bind 127.0.0.1')
+    .replace(` ${f.cert}`, ` ${cert.chain}`)
+    .replace(` ${f.key}`, ` ${cert.key}`)
+    .replace(` ${f.ca}`, ` ${p.ca}`);
+  if (!/^port 0$/m.test(conf) || !conf.includes(`tls-port ${port}`))
+    return { code: 1, out: `redis.conf serves no TLS-only port:\n${conf}` };
+  fs.writeFileSync(path.join(dir, 'redis.conf'), conf);
+  const server = spawn('redis-server', [path.join(dir, 'redis.conf'), '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  server.stdout.on('data', (d) => (log += d));
+  server.stderr.on('data', (d) => (log += d));
+  const exited = new Promise<number>((resolve) => server.on('exit', (code) => resolve(code ?? -1)));
+  try {
+    for (let i = 0; i < 50 && !log.includes('Ready to accept connections'); i++) {
+      const done = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
+      if (done !== undefined) return { code: 1, out: log };
+    }
+    if (!log.includes('Ready to accept connections')) return { code: 1, out: `redis-server did not start\n${log}` };
+    const env = { ...process.env, REDISCLI_AUTH: standIn('redis_password') };
+    const secure = sh('redis-cli', ['--tls', '--cacert', p.ca, '-h', '127.0.0.1', '-p', String(port), 'PING'], { env });
+    if (secure.out.trim() !== 'PONG') return { code: 1, out: `TLS login: ${secure.out}\n${log}` };
+    const plain = sh('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { env });
+    if (plain.out.trim() === 'PONG') return { code: 1, out: 'a plaintext client was answered' };
+    return { code: 0, out: 'TLS PONG; plaintext unanswered' };
+  } finally {
+    server.kill();
+  }
+}
+
 export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
-  if (!needs({ openssl: 'openssl', 'nats-server': 'nats-server', [`${PG_BIN}/postgres`]: 'postgresql-15' }, 'internal TLS')) return;
+  if (
+    !needs(
+      {
+        openssl: 'openssl',
+        'nats-server': 'nats-server',
+        'redis-server': 'redis-server',
+        'redis-cli': 'redis-tools',
+        [`${PG_BIN}/postgres`]: 'postgresql-15',
+      },
+      'internal TLS',
+    )
+  )
+    return;
   const { json, files } = tlsArtifact();
   const p = pki('host');
 
@@ -278,6 +342,16 @@ export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
     () => login(natsCert, 'login'),
     // The server's certificate does not name the address the client asks for.
     () => login(wrongName, 'login-bad'),
+  );
+
+  // Redis
+  const redisName = certificateOf(json, 'redis');
+  const redisCert = p.issue('redis', redisName.dns, redisName.ips, redisName.uses);
+  await validator(
+    'internal TLS: Redis with TLS only on its client port: redis-cli over TLS verifying the CA logs in, plaintext gets nothing',
+    () => redisTls(files('redis'), p, redisCert, 'good'),
+    // A key that is not the certificate's: the server must refuse to start.
+    () => redisTls(files('redis'), p, { ...redisCert, key: p.strayKey() }, 'bad'),
   );
 
   // PostgreSQL
