@@ -15,7 +15,7 @@
  * environments whose state is in the bucket. `bootstrapNotes` says what in them does not fit.
  */
 import * as path from 'node:path';
-import { type Construct, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from '../constructs/providers/cdktf';
+import { type Construct, LocalBackend, IsolatedStack, S3Backend, TerraformOutput } from '../constructs/providers/cdktf';
 import {
   AwsProvider,
   IamOpenidConnectProvider,
@@ -83,7 +83,7 @@ export interface BootstrapStackProps {
   readonly outdir?: string;
 }
 
-export class BootstrapStack extends TerraformStack {
+export class BootstrapStack extends IsolatedStack {
   readonly bootstrap: Bootstrap;
 
   constructor(scope: Construct, props: BootstrapStackProps) {
