@@ -9,7 +9,7 @@
 import { secretRef } from '../spec/template';
 import type { ServiceSpec } from '../spec/types';
 import { httpHealth, port, resolveImage, secretValueFile } from './common';
-import type { MonitoringConfig } from './monitoring';
+import type { MonitoringConfig } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 

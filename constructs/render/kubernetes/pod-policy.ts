@@ -7,7 +7,7 @@
  * here, in the Kubernetes API's shape (what custom resources and chart values take); `typedPod`
  * turns it into the typed form of the kubernetes provider's `*_v1` resources.
  */
-import type { ClusterFacts } from './context';
+import type { ClusterFacts } from './cluster-facts';
 
 export interface Toleration {
   readonly key?: string;
