@@ -57,6 +57,7 @@ export function checkEnvironment(env: Environment): Issue[] {
   }
 
   for (const spec of env.specs) {
+    for (const problem of spec.configIssues ?? []) issues.push({ path: problem.path, message: problem.message });
     const at = (suffix: string) => (suffix ? `${spec.configPath}.${suffix}` : spec.configPath);
     const names = new Set<string>();
     for (const w of workloads(spec)) {
@@ -165,7 +166,13 @@ export function checkEnvironment(env: Environment): Issue[] {
     const clientPorts = new Set(spec.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'client').map((p) => p.name)));
     for (const access of spec.consumers ?? []) {
       const who = `consumer ${access.consumer}`;
-      if (!env.consumers.some((c) => c.name === access.consumer)) {
+      if (access.platform !== undefined) {
+        // One of the platform's own services: it must exist and declare the dependency it uses it by.
+        const user = byName.get(access.platform);
+        if (!user) issues.push({ path: at(''), message: `${who} belongs to ${access.platform}, which is not enabled` });
+        else if (!user.dependsOn.includes(spec.name))
+          issues.push({ path: user.configPath, message: `${access.platform} uses ${spec.name} as ${who} without declaring the dependency` });
+      } else if (!env.consumers.some((c) => c.name === access.consumer)) {
         issues.push({ path: at(''), message: `${who} is not one of the environment's consumers` });
       }
       for (const p of access.ports) {

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { ServiceSpec } from '../spec/types';
 import type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';
 import { elasticsearch } from './elasticsearch';
+import { kong } from './kong';
+import { mail } from './mail';
 import { nats } from './nats';
 import { neo4j } from './neo4j';
 import { objectstore } from './objectstore';
@@ -12,7 +14,7 @@ import { qdrant } from './qdrant';
 import { rabbitmq } from './rabbitmq';
 import { redis } from './redis';
 
-export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama } as const;
+export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama, mail, kong } as const;
 
 export type Catalogue = typeof catalogue;
 export type ServiceName = keyof Catalogue;
@@ -48,12 +50,22 @@ export function compose(
   ctx: BuildContext,
   consumers: Readonly<Partial<Record<ServiceName, readonly ConsumerRequest[]>>> = {},
 ): ServiceSpec[] {
-  return (Object.entries(configs) as [ServiceName, unknown][]).flatMap(([name, config]) =>
-    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, {
-      ...ctx,
-      consumers: consumers[name] ?? [],
-    }),
+  const build = (name: ServiceName, config: unknown, c: BuildContext) =>
+    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, { ...c, consumers: consumers[name] ?? [] });
+  const entries = Object.entries(configs) as [ServiceName, unknown][];
+  const observes = (n: ServiceName) => (catalogue[n] as ServiceDefinition).observes === true;
+  // Entries that watch the others build last, with the others' specs.
+  const services = entries.filter(([n]) => !observes(n)).flatMap(([n, config]) => build(n, config, ctx));
+  const observers = entries.filter(([n]) => observes(n)).flatMap(([n, config]) => build(n, config, { ...ctx, observed: services }));
+  // A consumer that is one of the platform's own services is marked as such (nothing is published for it).
+  const platform = new Map(
+    Object.values(consumers).flatMap((list) => (list ?? []).flatMap((c) => (c.platform ? [[c.name, c.platform] as const] : []))),
+  );
+  return [...services, ...observers].map((s) =>
+    s.consumers?.some((a) => platform.has(a.consumer))
+      ? { ...s, consumers: s.consumers.map((a) => (platform.has(a.consumer) ? { ...a, platform: platform.get(a.consumer)! } : a)) }
+      : s,
   );
 }
 
-export type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';
+export type { BuildContext, ConsumerRequest, PlatformConsumer, ServiceDefinition } from './common';

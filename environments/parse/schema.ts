@@ -102,6 +102,27 @@ export const dockerTargetSchema = z
       })
       .prefault({}),
     /**
+     * The certificates of the services that serve TLS themselves (the mail server, the API
+     * gateway). `internal-ca`: a private CA generated with the tls provider signs one certificate
+     * per service (renewed by the first apply in its last 30 days); clients trust the CA from the
+     * `ca_certificate` output. `files`: one certificate for every service from files on the deploying
+     * machine (a public one, e.g. from certbot), read by Terraform at each plan; its names must cover
+     * the services' (the mail server's `<hostname>.<domain>`). Renewing it is a new apply.
+     * @default { source: 'internal-ca' }
+     */
+    tls: z
+      .discriminatedUnion('source', [
+        z.strictObject({ source: z.literal('internal-ca') }),
+        z.strictObject({
+          source: z.literal('files'),
+          /** The PEM chain, leaf first (absolute or `~/`-relative). */
+          certificate: z.string().regex(/^(\/|~\/)\S+$/, 'must be an absolute path or start with ~/'),
+          /** The PEM private key (absolute or `~/`-relative); it reaches the state, as generated keys do. */
+          key: z.string().regex(/^(\/|~\/)\S+$/, 'must be an absolute path or start with ~/'),
+        }),
+      ])
+      .default({ source: 'internal-ca' }),
+    /**
      * NVIDIA GPUs on the host (with the NVIDIA container toolkit), by count. A container that asks for
      * GPUs gets all of them: the pinned provider (kreuzwerker/docker 3.6.2) reads any GPU request back
      * as "all", so a smaller count would replace the container on every apply. A service therefore

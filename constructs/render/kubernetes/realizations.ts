@@ -31,6 +31,9 @@ export const realizations: { readonly [N in SpecName]: Realization<FacetOf<N>> }
   elasticsearch,
   kibana,
   ollama,
+  mailserver: ownResources('TODO'),
+  webmail: ownResources('TODO'),
+  kong: ownResources('TODO'),
 };
 
 /** The row of a spec (every spec the catalogue builds has one). */
