@@ -22,6 +22,7 @@ export function referenceSpecs(engine: 'garage' | 'minio' = 'garage'): readonly 
   const services = Object.fromEntries(serviceNames.map((n) => [n, {}])) as Record<string, unknown>;
   services.objectstore = { engine };
   services.ollama = { models: ['llama3.2:3b'] };
+  services.mail = { domain: 'example.org', accounts: [{ address: 'ops@example.org' }] };
   return loadEnvironment({
     file: 'reference.ts',
     input: { name: 'reference', profile: 'small', target: { kind: 'docker' }, backend: { kind: 'local' }, services },

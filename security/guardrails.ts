@@ -12,7 +12,7 @@ import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabiliti
 import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { containerSpecs } from '../constructs/targets';
-import { clusterChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
+import { clusterChecks, kubernetesCertificateChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
 import type { Environment, Issue } from '../environments/parse/load';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
@@ -72,6 +72,9 @@ export function checkEnvironment(env: Environment): Issue[] {
       const r = w.spec.resources;
       if (cpuMillicores(r.limits.cpu) <= 0 || memoryBytes(r.limits.memory) <= 0) {
         issues.push({ path: at('resources'), message: `${label}: cpu and memory limits are required` });
+      }
+      if (w.kind === 'container' && Number(w.spec.user.split(':')[0]) === 0 && !w.spec.privileges?.root) {
+        issues.push({ path: at(''), message: `${label}: runs as root without privileges saying why (ContainerSpec.privileges)` });
       }
       if (w.kind === 'container' && w.spec.health.exec.length === 0) {
         issues.push({ path: at(''), message: `${label}: has no health check` });
@@ -250,7 +253,7 @@ export function checkEnvironment(env: Environment): Issue[] {
       }
     }
   }
-  issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env));
+  issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env), ...kubernetesCertificateChecks(env));
   if (env.target.kind !== 'docker') issues.push(...clusterChecks(containerSpecs[env.target.kind](env)));
   return issues;
 }

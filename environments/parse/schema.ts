@@ -491,6 +491,24 @@ export const kubernetesTargetSchema = z.strictObject({
     })
     .optional(),
   /**
+   * How the mail server's SMTP and IMAP ports (services.mail) reach the cluster from the internet: a
+   * LoadBalancer Service that keeps the client's address, which spam filtering needs.
+   * `local-traffic`: `externalTrafficPolicy: Local` on the ports themselves (any load balancer;
+   * only nodes running the mail pod receive). `proxy-protocol`: the load balancer sends a PROXY
+   * protocol header to the server's twin ports (12525, 10465, 10587, 10993); give it the annotations
+   * that make your load balancer send one, and list its addresses in
+   * `services.mail.proxyProtocol.trustedNetworks` (only they may reach the twins).
+   * @default { clientAddress: 'local-traffic', annotations: {} }
+   */
+  mail: z
+    .strictObject({
+      /** @default 'local-traffic' */
+      clientAddress: z.enum(['local-traffic', 'proxy-protocol']).default('local-traffic'),
+      /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). @default {} */
+      annotations: z.record(z.string().min(1), z.string()).default({}),
+    })
+    .prefault({}),
+  /**
    * The operators this environment needs, each installed by this stack (its chart into its fixed
    * namespace) or used as the cluster already runs it: a second environment on one cluster uses the
    * first one's (an operator's CRDs, webhooks and cluster roles exist once per cluster). An existing

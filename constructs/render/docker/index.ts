@@ -316,8 +316,9 @@ export class DockerTarget extends Construct {
         { file: c.paths.key, content: issued.key, permissions: octalMode(0o440) },
       ];
     });
-    const ca = this.certificates.caCertificate;
-    const trustUploads = isContainer && ca ? (w.trusts ?? []).map((t) => ({ file: t.path, content: ca, permissions: octalMode(0o444) })) : [];
+    const trusts = isContainer ? (w.trusts ?? []) : [];
+    const ca = trusts.length > 0 ? this.certificates.caCertificate : undefined;
+    const trustUploads = ca ? trusts.map((t) => ({ file: t.path, content: ca, permissions: octalMode(0o444) })) : [];
     const privileges = isContainer ? w.privileges : undefined;
     return {
       image: this.image(w.image).imageId,

@@ -133,7 +133,7 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
     }
     for (const i of g.ingressFrom ?? []) {
       out.push({
-        from: { namespace: i.namespace, ...(i.labels ? { labels: i.labels } : {}) },
+        from: 'cidrs' in i ? { cidrs: i.cidrs } : { namespace: i.namespace, ...(i.labels ? { labels: i.labels } : {}) },
         to: { group: g },
         ports: i.ports.map((port) => ({ port, protocol: 'TCP' as const })),
         reason: i.reason,

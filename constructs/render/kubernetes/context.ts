@@ -30,6 +30,60 @@ export interface GatewayFacts {
   readonly installCertManager: boolean;
 }
 
+/**
+ * How the certificates services serve (`ServiceSpec.certificates`) are issued, by cert-manager:
+ * `public` for a certificate with public names (the mail server's), and a private CA for the others
+ * (a certificate only the platform's own clients see, such as Kong's behind the Gateway).
+ */
+export interface CertificateFacts {
+  readonly public:
+    | { readonly kind: 'private-ca' }
+    /** A ClusterIssuer (ACME through the Gateway's HTTP-01 listener, or the cluster's own). */
+    | { readonly kind: 'ClusterIssuer'; readonly name: string; readonly http01: boolean }
+    /** An Issuer in the edge namespace (usable by certificates there only). */
+    | { readonly kind: 'Issuer'; readonly name: string; readonly namespace: string }
+    /** ACME with DNS-01 in a Route 53 hosted zone (the AWS target; cert-manager's role comes from Pod Identity). */
+    | {
+        readonly kind: 'acme-route53';
+        readonly email?: string | undefined;
+        readonly server: string;
+        readonly region: string;
+        readonly hostedZoneId: string;
+      };
+  /**
+   * Who installs cert-manager: the edge (with its Gateway API support; or the cluster's own), or this
+   * platform without Gateway API support (a cluster with no Gateway).
+   */
+  readonly certManager: 'edge' | 'install';
+}
+
+/** How SMTP and IMAP reach the mail server from outside the cluster, keeping the client's address. */
+export interface MailExposure {
+  /**
+   * `LoadBalancer`: a Service of that type (the cluster's load balancer implementation);
+   * `NodePort`: fixed node ports that a load balancer the stack manages sends to (AWS).
+   */
+  readonly service:
+    | { readonly type: 'LoadBalancer'; readonly annotations: Readonly<Record<string, string>> }
+    | { readonly type: 'NodePort'; readonly nodePorts: Readonly<Record<string, number>> };
+  /**
+   * `local-traffic`: `externalTrafficPolicy: Local` on the plain ports (nodes without a mail pod fail
+   * the load balancer's health check, so no second hop hides the address); `proxy-protocol`: the load
+   * balancer sends a PROXY header to the twin ports (`PortSpec.internet.proxyProtocolPort`).
+   */
+  readonly clientAddress: 'local-traffic' | 'proxy-protocol';
+}
+
+/** Outgoing mail through a relay the target provides (Amazon SES). */
+export interface MailRelay {
+  /** `[host]:port`, as Postfix's relayhost takes it. */
+  readonly host: string;
+  /** The relay's user name (a Terraform reference or a literal; not a secret). */
+  readonly username: string;
+  /** The relay's password (a Terraform reference to a sensitive value). */
+  readonly password: string;
+}
+
 /** What the cluster offers, from the environment's config (never looked up at plan time). */
 export interface ClusterFacts {
   /** Prefix of the platform's namespaces (`<prefix>-data`, ...). */
@@ -73,6 +127,12 @@ export interface ClusterFacts {
    * endpoints); the platform's services run in their concern namespaces regardless.
    */
   readonly existingNamespace?: string;
+  /** How certificates are issued; absent where the cluster has no cert-manager for this platform. */
+  readonly certificates?: CertificateFacts;
+  /** How the mail server's public ports are exposed. @default a LoadBalancer Service with externalTrafficPolicy Local */
+  readonly mail?: MailExposure;
+  /** Outgoing mail through a relay. @default direct delivery */
+  readonly mailRelay?: MailRelay;
 }
 
 /** What a realization knows of its environment: names and policies, never the environment file. */
@@ -85,6 +145,11 @@ export interface EnvironmentFacts {
 
 export interface K8sContext {
   readonly environment: EnvironmentFacts;
+  /**
+   * The certificates a spec serves, issued: the Secret (`tls.crt`, `tls.key`, `ca.crt`) cert-manager
+   * writes for each, in the spec's namespace, and what a pod mounting them waits for.
+   */
+  certificatesOf(spec: ServiceSpec): { readonly secrets: Readonly<Record<string, string>>; readonly ready: readonly ITerraformDependable[] };
   readonly cluster: ClusterFacts;
   readonly secrets: GeneratedSecrets;
   /** The namespace a service runs in (by its concern). */
@@ -129,12 +194,16 @@ export interface PodGroup {
    * Extra sources allowed in (an operator managing these pods, the Gateway's proxies), by namespace
    * and, where given, by the labels of the pods in it, with the ports.
    */
-  readonly ingressFrom?: readonly {
-    readonly namespace: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly ports: readonly number[];
-    readonly reason: string;
-  }[];
+  readonly ingressFrom?: readonly (
+    | {
+        readonly namespace: string;
+        readonly labels?: Readonly<Record<string, string>>;
+        readonly ports: readonly number[];
+        readonly reason: string;
+      }
+    /** Addresses outside the cluster (the internet, a load balancer's): the mail server's public ports. */
+    | { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }
+  )[];
 }
 
 export interface Realized {

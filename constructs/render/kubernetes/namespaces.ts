@@ -9,7 +9,7 @@ import { LimitRangeV1, NamespaceV1, PriorityClassV1, ResourceQuotaV1 } from '../
 import { cpuMillicores, memoryBytes } from '../../spec/quantity';
 import type { Concern, ServiceSpec } from '../../spec/types';
 import { pinAddress } from '../terraform';
-import { POD_SECURITY } from '../../targets/kubernetes/naming';
+import { podSecurityOf } from '../../targets/kubernetes/naming';
 import { canonicalBytes, canonicalMillicores } from '../../targets/kubernetes/quantities';
 
 /** Headroom of a quota over what the namespace's workloads declare (a surge pod per rollout, the jobs). */
@@ -104,11 +104,12 @@ export class Namespaces extends Construct {
       ),
     );
     for (const use of props.uses) {
-      const pss = POD_SECURITY[use.concern];
+      const pss = podSecurityOf(use.specs);
       const ns = pinAddress(
         new NamespaceV1(this, use.name, {
           metadata: {
             name: use.name,
+            ...(pss.reason ? { annotations: { 'platform/pod-security-reason': pss.reason } } : {}),
             labels: {
               ...props.labels,
               'platform/concern': use.concern,
@@ -140,7 +141,8 @@ export class Namespaces extends Construct {
                 'limits.memory': mem(t.limitsMemory),
                 pods: String(Math.ceil(t.pods * 2) + 4),
                 persistentvolumeclaims: String(t.claims + 2),
-                'requests.storage': mem(t.storage),
+                // A namespace of stateless services holds no claim (the canonical zero is "0").
+                'requests.storage': t.storage > 0 ? mem(t.storage) : '0',
                 ...(t.gpus > 0 ? { 'requests.nvidia.com/gpu': String(t.gpus) } : {}),
               },
             },

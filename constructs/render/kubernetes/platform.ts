@@ -21,6 +21,7 @@ import type { ClusterFacts, K8sContext, PodGroup } from './context';
 
 export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
+import { Certificates, challengeNamespaces, planCertificates } from './certificates';
 import { Namespaces } from './namespaces';
 import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
 import { DEFAULT_DNS, NetworkPolicies } from './network-policies';
@@ -58,7 +59,15 @@ export class InClusterPlatform extends Construct {
     const after = [...(props.after ?? [])];
     const specs = orderByDependencies(props.specs);
 
-    const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring', ...(facts.gateway ? (['edge'] as const) : [])]);
+    // Certificates the services serve themselves: cert-manager's, through a release in the edge namespace.
+    const certified = specs.filter((s) => (s.certificates ?? []).length > 0);
+    if (certified.length > 0 && !facts.certificates)
+      throw new Error(`${certified.map((s) => s.name).join(', ')} serve certificates, and the cluster has no cert-manager for them`);
+    const concerns = new Set<Concern>([
+      ...specs.map((s) => s.concern),
+      'monitoring',
+      ...(facts.gateway || certified.length > 0 ? (['edge'] as const) : []),
+    ]);
     // The quota counts what each realization runs (an operator's extra nodes), not only the spec.
     const uses = [...concerns].map((concern) => ({
       name: namespaceOf(prefix, concern),
@@ -105,8 +114,54 @@ export class InClusterPlatform extends Construct {
       if (!spec) throw new Error(`service ${service} is not in the cluster`);
       return serviceDns(serviceOf(spec), nsOf(spec));
     };
+    const edgeNamespace = namespaceOf(prefix, 'edge');
+    const plan = facts.certificates ? planCertificates(certified, facts.certificates, prefix, nsOf, serviceOf) : [];
+    const operators = new Operators(this, 'operators', [...after], policyOf, facts.existingOperators);
+
+    // The edge first: the routes need no Service to exist, and cert-manager (its) comes before any certificate.
+    let edge: Edge | undefined;
+    if (facts.gateway) {
+      edge = new Edge(this, 'edge', {
+        gateway: facts.gateway,
+        prefix,
+        namespace: edgeNamespace,
+        exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
+          const tls = realizationOf(spec).serviceTls?.(spec);
+          return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
+        }),
+        labels,
+        operators,
+        foundation: namespaces.all,
+        challengeNamespaces: challengeNamespaces(plan, edgeNamespace),
+      });
+      this.proxies = edge.proxies;
+      this.edgeGroups.push(edge.solvers);
+    }
+    const certificates =
+      plan.length > 0 && facts.certificates
+        ? new Certificates(this, 'certificates', {
+            plan,
+            facts: facts.certificates,
+            prefix,
+            namespace: edgeNamespace,
+            labels,
+            operators,
+            edgeCertManager: edge?.certManager ?? [],
+            foundation: namespaces.all,
+            ...(edge ? { proxies: edge.proxies } : {}),
+          })
+        : undefined;
+    if (certificates) this.edgeGroups.push(...certificates.solvers);
+
     const ctx: K8sContext = {
       environment: { name: env.name, project: env.project, protectData: env.protectData },
+      certificatesOf: (spec) => {
+        const mine = plan.filter((c) => c.service === spec.name);
+        return {
+          secrets: Object.fromEntries(mine.map((c) => [c.certificate, c.secretName])),
+          ready: mine.length > 0 && certificates ? [certificates.release] : [],
+        };
+      },
       cluster: facts,
       secrets,
       namespaceOf: nsOf,
@@ -134,7 +189,7 @@ export class InClusterPlatform extends Construct {
       chartLabels: labels,
       podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
-      operators: new Operators(this, 'operators', [...after], policyOf, facts.existingOperators),
+      operators,
     };
 
     const services = new Construct(this, 'services');
@@ -148,23 +203,6 @@ export class InClusterPlatform extends Construct {
       ready.set(spec.name, realized.ready);
       this.groups.push(...realized.pods);
       consumers.publish(ctx, spec, realization, realized.ready);
-    }
-
-    if (facts.gateway) {
-      const edge = new Edge(this, 'edge', {
-        gateway: facts.gateway,
-        prefix,
-        namespace: namespaceOf(prefix, 'edge'),
-        exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
-          const tls = realizationOf(spec).serviceTls?.(spec);
-          return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
-        }),
-        labels,
-        operators: ctx.operators,
-        foundation: namespaces.all,
-      });
-      this.proxies = edge.proxies;
-      this.edgeGroups.push(edge.solvers);
     }
 
     new NetworkPolicies(this, 'network-policies', {
