@@ -455,7 +455,7 @@ export const mail = defineService({
     const mailPort = (name: keyof typeof MAIL_PORTS, reason: string, anonymous?: string): PortSpec => ({
       ...port(name, MAIL_PORTS[name].port, 'client', MAIL_PORTS[name].appProtocol, c.hostPorts),
       ...(anonymous ? { anonymous } : {}),
-      internet: { reason, proxyProtocolPort: MAIL_PORTS[name].proxy },
+      internet: { reason, hostname, proxyProtocolPort: MAIL_PORTS[name].proxy },
     });
     const metrics = probe(ctx, {
       port: MAIL_PORTS.submission.port,

@@ -169,6 +169,8 @@ export interface PortSpec {
 export interface InternetExposure {
   /** Why it faces the internet, for the docs. */
   readonly reason: string;
+  /** The public name clients connect to (`mail.<domain>`): a target that manages DNS points it at its load balancer. */
+  readonly hostname: string;
   /**
    * The container port serving the same protocol after a PROXY protocol header (v1 or v2): a load
    * balancer that sends one passes the client's address on, which spam filtering needs. Internal

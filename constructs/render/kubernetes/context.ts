@@ -133,6 +133,12 @@ export interface ClusterFacts {
   readonly mail?: MailExposure;
   /** Outgoing mail through a relay. @default direct delivery */
   readonly mailRelay?: MailRelay;
+  /**
+   * Where a load balancer the stack manages itself sends from (through node ports: the nodes'
+   * addresses), without the Gateway: the external ports admit these addresses too (AWS's ALB).
+   * @default none
+   */
+  readonly loadBalancerSources?: readonly string[];
 }
 
 /** What a realization knows of its environment: names and policies, never the environment file. */

@@ -50,6 +50,8 @@ export class InClusterPlatform extends Construct {
   readonly namespaces: readonly string[];
   /** The consumers' pods and the services' client ports network policy opens to them. */
   readonly consumers: readonly ConsumerReach[];
+  /** The generated secrets of what runs in the cluster (a cloud target publishes a key's public half). */
+  readonly secrets: GeneratedSecrets;
 
   constructor(scope: Construct, id: string, props: InClusterProps) {
     super(scope, id);
@@ -97,14 +99,14 @@ export class InClusterPlatform extends Construct {
     this.consumers = consumers.reach;
 
     // Only the secrets the realizations use are generated.
-    const secrets = new GeneratedSecrets(
+    const secrets = (this.secrets = new GeneratedSecrets(
       this,
       'secrets',
       specs.map((s) => {
         const unused = new Set(realizationOf(s).unusedSecrets?.(s) ?? []);
         return unused.size ? { ...s, secrets: s.secrets.filter((x) => !unused.has(x.name)) } : s;
       }),
-    );
+    ));
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
     const nsOf = (spec: ServiceSpec) => namespaceOf(prefix, spec.concern);
@@ -215,6 +217,7 @@ export class InClusterPlatform extends Construct {
         monitoringNamespace: namespaceOf(prefix, 'monitoring'),
         consumers: consumers.reach,
         ...(this.proxies ? { proxies: this.proxies } : {}),
+        ...(facts.loadBalancerSources ? { loadBalancerSources: facts.loadBalancerSources } : {}),
       }),
       after: namespaces.namespaces,
     });

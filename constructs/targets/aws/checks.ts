@@ -26,13 +26,14 @@ import {
   searchTypeProblem,
   standbyRefusedFamilies,
 } from './offerings';
+import { edgeChecks } from './edge';
 import { MAX_DOMAIN_NAME, RANDOM_SUFFIX_BYTES, bucketSuffixOf, placeServices, s3BucketName } from './placement';
 
 type Env = Environment & { readonly target: { readonly kind: 'aws' } };
 const isAws = (env: Environment): env is Env => env.target.kind === 'aws';
 
 export function awsChecks(env: Environment): Issue[] {
-  return isAws(env) ? [...configIssues(env), ...fit(env).errors] : [];
+  return isAws(env) ? [...configIssues(env), ...fit(env).errors, ...edgeChecks(env)] : [];
 }
 
 /** What deploys but should be acted on (a version near its end of support, a limit above a node's size, a different API). */

@@ -1,0 +1,84 @@
+/**
+ * The AWS target's public edge, its pure part: which node ports the load balancers send to, what an
+ * environment must configure for the services that face the internet, and the names AWS limits.
+ * The render part (constructs/render/aws/edge.ts) builds the load balancers, certificate and records.
+ *
+ * The load balancers are Terraform's own (no AWS Load Balancer Controller: its load balancers exist
+ * only after the apply, so Route 53 could not point at them in the same plan), and send to fixed node
+ * ports on the system nodes' auto-scaling groups:
+ * - the ALB (HTTPS with an ACM certificate) to `31000 + port % 1000` for each external HTTP port;
+ * - the NLB (TCP, PROXY protocol v2) to `30000 + port` for each public mail port (30025, 30465,
+ *   30587, 30993), whose Service sends to the server's PROXY twins.
+ */
+import type { Environment, Issue } from '../../../environments/parse/load';
+import type { PortSpec, ServiceSpec } from '../../spec/types';
+import { placeServices } from './placement';
+
+/** The node port of a public (internet) TCP port. */
+export const internetNodePort = (port: number) => 30000 + port;
+/** The node port of an external HTTP port. */
+export const webNodePort = (port: number) => 31000 + (port % 1000);
+
+/** Load balancer names: at most 32 characters (Elastic Load Balancing). */
+export const MAX_LB_NAME = 32;
+export const lbName = (prefix: string, role: 'web' | 'mail') => `${prefix}-${role}`;
+
+/** Whether `name` is `zone` or a name below it. */
+export function withinZone(name: string, zone: string): boolean {
+  return name === zone || name.endsWith(`.${zone}`);
+}
+
+/** The public ports of a spec (SMTP, IMAP). */
+export const internetPortsOf = (spec: ServiceSpec): PortSpec[] => spec.containers.flatMap((c) => c.ports.filter((p) => p.internet));
+
+/** What an AWS environment must configure for the services that face the internet. */
+export function edgeChecks(env: Environment): Issue[] {
+  if (env.target.kind !== 'aws') return [];
+  const t = env.target;
+  const issues: Issue[] = [];
+  const inCluster = placeServices(env).inCluster;
+  const publicSpecs = inCluster.filter((s) => internetPortsOf(s).length > 0 || (s.dnsRecords ?? []).length > 0);
+  const edge = t.edge;
+  if (!edge) {
+    for (const s of publicSpecs)
+      issues.push({
+        path: s.configPath,
+        message: `${s.name} faces the internet (its ports and DNS records): set target.edge (the domain and the Route 53 hosted zone its records go into)`,
+      });
+  } else {
+    const zone = edge.hostedZone.name;
+    if (!withinZone(edge.domain, zone))
+      issues.push({ path: 'target.edge.domain', message: `${edge.domain} is not in the hosted zone ${zone}` });
+    for (const s of publicSpecs) {
+      const names = [...internetPortsOf(s).map((p) => p.internet!.hostname), ...(s.dnsRecords ?? []).map((r) => r.name)];
+      for (const n of new Set(names))
+        if (!withinZone(n, zone))
+          issues.push({ path: s.configPath, message: `${s.name} needs records for ${n}, which is not in the hosted zone ${zone} (target.edge.hostedZone)` });
+    }
+    for (const role of ['web', 'mail'] as const) {
+      const name = lbName(`${env.project}-${env.name}`, role);
+      if (name.length > MAX_LB_NAME)
+        issues.push({ path: 'name', message: `the load balancer ${name} is longer than ${MAX_LB_NAME} characters; shorten the project or environment name` });
+    }
+    const ports = new Map<number, string>();
+    for (const s of inCluster)
+      for (const p of s.containers.flatMap((c) => c.ports.filter((x) => x.external))) {
+        const n = webNodePort(p.port);
+        const other = ports.get(n);
+        if (other) issues.push({ path: s.configPath, message: `${s.name}'s port ${p.port} and ${other} take the same node port ${n}` });
+        ports.set(n, `${s.name}'s port ${p.port}`);
+      }
+  }
+  if (t.mail.relay === 'ses' && !inCluster.some((s) => (s.dnsRecords ?? []).some((r) => r.type === 'MX')))
+    issues.push({ path: 'target.mail.relay', message: 'relays the mail server (services.mail), which is not enabled' });
+  // A platform service that keeps its data in another as a consumer of its own (Roundcube's role in
+  // PostgreSQL): a managed service gets no such role from this stack yet.
+  const managed = new Map(placeServices(env).managed.map((m) => [m.spec.name, m.configKey]));
+  for (const s of inCluster)
+    for (const d of s.dependsOn.filter((x) => managed.has(x)))
+      issues.push({
+        path: s.configPath,
+        message: `${s.name} uses ${d} with a role of its own, which the managed ${d} does not get from this stack yet (application roles there are not created): configure ${s.configPath} not to use it (Roundcube: database: 'sqlite'), or run it in the cluster (target.managed.${managed.get(d)}: { mode: 'in-cluster' })`,
+      });
+  return issues;
+}
