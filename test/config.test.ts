@@ -812,10 +812,11 @@ describe('the command line', () => {
     expect(code).toBe(0);
     expect(out[0]).toMatch(/^stack\s+target\s+services\s+resources\s+memory\s+output$/);
     expect(out[1]).toMatch(
-      new RegExp(`^development\\s+docker\\s+10\\s+\\d+\\s+\\d+\\.\\d GiB\\s+${outdir}/stacks/development/cdk.tf.json$`),
+      new RegExp(`^development\\s+docker\\s+13\\s+\\d+\\s+\\d+\\.\\d GiB\\s+${outdir}/stacks/development/cdk.tf.json$`),
     );
-    expect(out[2]).toMatch(/^staging\s+kubernetes\s+10\s+\d+\s+\d+\.\d GiB\s+/);
-    expect(out[3]).toMatch(/^production\s+aws\s+10\s+\d+\s+\d+\.\d GiB\s+/);
+    // Ten data and AI services, the mail server, the webmail and the API gateway.
+    expect(out[2]).toMatch(/^staging\s+kubernetes\s+13\s+\d+\s+\d+\.\d GiB\s+/);
+    expect(out[3]).toMatch(/^production\s+aws\s+13\s+\d+\s+\d+\.\d GiB\s+/);
     expect(out[4]).toMatch(/^synthesized 3 stacks in \d+ ms$/);
     expect(out[5]).toMatch(/^memory: the sum of the memory limits/);
     // Who enforces the network policies: the cluster's CNI on staging, the stack's vpc-cni on AWS.

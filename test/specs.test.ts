@@ -99,7 +99,21 @@ describe('quantities, images and networks', () => {
 describe('every service spec', () => {
   it('the development environment builds every catalogue service (Kibana with Elasticsearch)', () => {
     expect(dev.specs.map((s) => s.name).sort()).toEqual(
-      ['elasticsearch', 'garage', 'kibana', 'nats', 'neo4j', 'ollama', 'postgres', 'qdrant', 'rabbitmq', 'redis'].sort(),
+      [
+        'elasticsearch',
+        'garage',
+        'kibana',
+        'kong',
+        'mailserver',
+        'nats',
+        'neo4j',
+        'ollama',
+        'postgres',
+        'qdrant',
+        'rabbitmq',
+        'redis',
+        'webmail',
+      ].sort(),
     );
     expect(new Set(dev.specs.map((s) => s.component))).toEqual(new Set(Object.keys(catalogue)));
   });
@@ -157,9 +171,13 @@ describe('every service spec', () => {
         }
       });
 
-      it('runs every container and job as a declared non-root identity', () => {
+      it('runs every container and job as a declared non-root identity (root only with its privileges and their reason)', () => {
         for (const w of [...s.containers, ...s.jobs]) {
-          expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
+          const privileges = 'privileges' in w ? w.privileges : undefined;
+          if (privileges?.root) {
+            expect(w.user, `${s.name} ${w.name}`).toBe('0:0');
+            expect(privileges.reason.length).toBeGreaterThan(60);
+          } else expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
         }
       });
 
@@ -327,6 +345,8 @@ describe('service specifics', () => {
     expect(job.applies).toEqual([
       secretRef('postgres', 'password'),
       secretRef('postgres', 'exporter-password'),
+      // Roundcube's role (the platform's own consumer), and the default application's.
+      secretRef('postgres', 'consumer-webmail-password'),
       secretRef('postgres', 'consumer-apps-password'),
     ]);
     expect(job.mounts).toEqual([{ volume: 'socket', path: '/var/run/postgresql' }]);
