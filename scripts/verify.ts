@@ -25,6 +25,8 @@ import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyDockerDestroy } from './verify/docker-destroy';
 import { verifyJobFiles } from './verify/job-files';
+import { verifyKong } from './verify/kong';
+import { verifyMail } from './verify/mail';
 import { verifyConsumers } from './verify/consumers';
 import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
@@ -52,6 +54,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyJobFiles,
   verifyNeo4jHealth,
   verifyConsumers,
+  verifyMail,
+  verifyKong,
   verifyPrometheus,
   verifyTerraformMeta,
   verifyDockerDestroy,

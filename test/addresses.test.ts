@@ -115,7 +115,10 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'tls_private_key.mailserver_tls',
     ]);
     expect(addresses('tls_self_signed_cert')).toEqual(['tls_self_signed_cert.internal_ca']);
-    expect(addresses('tls_locally_signed_cert').sort()).toEqual(['tls_locally_signed_cert.kong_tls', 'tls_locally_signed_cert.mailserver_tls']);
+    expect(addresses('tls_locally_signed_cert').sort()).toEqual([
+      'tls_locally_signed_cert.kong_tls',
+      'tls_locally_signed_cert.mailserver_tls',
+    ]);
   });
 
   it('the network', () => {
@@ -198,7 +201,11 @@ describe('stable Terraform addresses (production, AWS)', () => {
   it('the edge: load balancers, the certificate, and the records of the hosted zone', () => {
     expect(at('aws_lb').sort()).toEqual(['aws_lb.edge_mail', 'aws_lb.edge_web']);
     expect(at('aws_acm_certificate')).toEqual(['aws_acm_certificate.edge']);
-    expect(at('aws_route53_record').filter((a) => a.startsWith('aws_route53_record.dns_')).sort()).toEqual([
+    expect(
+      at('aws_route53_record')
+        .filter((a) => a.startsWith('aws_route53_record.dns_'))
+        .sort(),
+    ).toEqual([
       'aws_route53_record.dns_mx_agent-platform_example_com',
       'aws_route53_record.dns_mx_bounce_agent-platform_example_com',
       'aws_route53_record.dns_txt__dmarc_agent-platform_example_com',

@@ -145,13 +145,21 @@ describe.each(dev.specs.map((s) => [s.name, s] as const))('%s on Docker', (name,
       });
 
       it('reads root-owned secret files through the root group when it does not start as root', () => {
-        const secretFiles = rc.upload.some((u: any) => /\$\{[^}]*(random_(password|bytes)\.|tls_private_key\.[^}]*private_key)/.test(u.content));
+        const secretFiles = rc.upload.some((u: any) =>
+          /\$\{[^}]*(random_(password|bytes)\.|tls_private_key\.[^}]*private_key)/.test(u.content),
+        );
         expect(rc.group_add).toEqual(secretFiles && !c.startsAsRoot && !c.privileges?.root ? ['0'] : undefined);
       });
 
       it('gets its config files written in from the spec (and its certificates and trusted CAs from the target), not bind-mounted', () => {
-        const certificates = (spec.certificates ?? []).filter((x) => x.container === c.name).flatMap((x) => [x.paths.certificate, x.paths.key]);
-        expect(rc.upload.map((u: any) => u.file)).toEqual([...c.files.map((f) => f.path), ...certificates, ...(c.trusts ?? []).map((t) => t.path)]);
+        const certificates = (spec.certificates ?? [])
+          .filter((x) => x.container === c.name)
+          .flatMap((x) => [x.paths.certificate, x.paths.key]);
+        expect(rc.upload.map((u: any) => u.file)).toEqual([
+          ...c.files.map((f) => f.path),
+          ...certificates,
+          ...(c.trusts ?? []).map((t) => t.path),
+        ]);
         for (const u of rc.upload) expect(u.content.length).toBeGreaterThan(0);
         expect(rc.mounts).toBeUndefined();
         for (const v of rc.volumes) expect(v.host_path).toBeUndefined();

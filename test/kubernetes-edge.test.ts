@@ -241,7 +241,12 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
     ]);
     const gateway = staging.target.kind === 'kubernetes' ? (staging.target.gateway as GatewayFacts) : undefined;
     const ev = edgeValues({ gateway: gateway!, prefix: 'p', exposed, labels: {} }) as any;
-    expect(ev.routes.map((r: any) => r.host)).toEqual(['minio.example.org', 'kibana.example.org', 'webmail.example.org', 'api.example.org']);
+    expect(ev.routes.map((r: any) => r.host)).toEqual([
+      'minio.example.org',
+      'kibana.example.org',
+      'webmail.example.org',
+      'api.example.org',
+    ]);
     expect(ev.referenceGrants).toEqual([
       { namespace: 'p-data', services: ['kibana', 'minio'] },
       { namespace: 'p-edge', services: ['kong'] },

@@ -84,7 +84,10 @@ describe.each(stacks.map((s) => [s.label, s.env] as const))('%s', (_label, env) 
         if (p) {
           // Within Pod Security baseline, in a namespace labelled baseline with the reason.
           for (const cap of p.capabilities) expect(BASELINE_CAPABILITIES as readonly string[]).toContain(cap);
-          const ns = Object.values<any>(tf.resource.kubernetes_namespace_v1!).find((n) => n.metadata.name === t.metadata.namespace || n.metadata.name === tf.resource[where.split('.')[0]!]![name].metadata.namespace);
+          const ns = Object.values<any>(tf.resource.kubernetes_namespace_v1!).find(
+            (n) =>
+              n.metadata.name === t.metadata.namespace || n.metadata.name === tf.resource[where.split('.')[0]!]![name].metadata.namespace,
+          );
           expect(ns.metadata.labels['pod-security.kubernetes.io/enforce'], where).toBe('baseline');
           expect(ns.metadata.annotations['platform/pod-security-reason']).toContain(p.reason);
         }

@@ -20,7 +20,21 @@ const namespaceOf = (where: string, r: any) => {
   const tf = k8sStacks.find(([file]) => where.startsWith(`${file} `))![1];
   return Object.values<any>(tf.resource.kubernetes_namespace_v1 ?? {}).find((n) => n.metadata.name === r.metadata.namespace);
 };
-const BASELINE = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'];
+const BASELINE = [
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+];
 
 const CPU = /^([1-9][0-9]*|[1-9][0-9]*m)$/;
 const MEMORY = /^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/;
@@ -117,7 +131,11 @@ describe('kubernetes and helm resources in the forms the pinned providers read b
     for (const c of containersOf(r)) {
       if (c.security_context.run_as_user === '0' || c.security_context.allow_privilege_escalation) {
         // Baseline: never privileged, no host namespaces, capabilities within its list, RuntimeDefault.
-        expect(c.security_context, c.name).toMatchObject({ privileged: false, capabilities: { drop: ['ALL'] }, seccomp_profile: { type: 'RuntimeDefault' } });
+        expect(c.security_context, c.name).toMatchObject({
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+          seccomp_profile: { type: 'RuntimeDefault' },
+        });
         for (const cap of c.security_context.capabilities.add ?? []) expect(BASELINE, `${c.name} ${cap}`).toContain(cap);
         expect(pod.host_network ?? false).toBe(false);
         continue;

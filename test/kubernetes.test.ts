@@ -60,7 +60,10 @@ describe('the staging stack on Kubernetes', () => {
         'pod-security.kubernetes.io/audit': level,
         'pod-security.kubernetes.io/warn': level,
       });
-      if (level === 'baseline') expect(n.metadata.annotations['platform/pod-security-reason']).toMatch(/^mailserver\/main: docker-mailserver's supervisord starts as root/);
+      if (level === 'baseline')
+        expect(n.metadata.annotations['platform/pod-security-reason']).toMatch(
+          /^mailserver\/main: docker-mailserver's supervisord starts as root/,
+        );
       else expect(n.metadata.annotations).toBeUndefined();
     }
   });
@@ -252,7 +255,9 @@ describe('Kubernetes specifics', () => {
   it('scales stateless services with an autoscaler where they say so, and keeps a budget only where there is more than one member', () => {
     for (const s of own.filter((x) => x.volumes.length === 0))
       expect(r.kubernetes_horizontal_pod_autoscaler_v2?.[`${s.name}_hpa`], s.name).toEqual(
-        s.scaling.kind === 'autoscaled' ? expect.objectContaining({ spec: expect.objectContaining({ min_replicas: s.replicas, max_replicas: s.scaling.max }) }) : undefined,
+        s.scaling.kind === 'autoscaled'
+          ? expect.objectContaining({ spec: expect.objectContaining({ min_replicas: s.replicas, max_replicas: s.scaling.max }) })
+          : undefined,
       );
     expect(spec(staging, 'kong').scaling).toEqual({ kind: 'autoscaled', max: 6, cpuUtilization: 70 });
     // Kong runs two replicas on the medium profile: one may go at a time.

@@ -36,7 +36,12 @@ export function renderRecords(specs: readonly ServiceSpec[], secrets: GeneratedS
     },
   };
   return specs.flatMap((s) =>
-    (s.dnsRecords ?? []).map((r) => ({ name: r.name, type: r.type, values: r.values.map((v) => renderText(v, resolve)), purpose: r.purpose })),
+    (s.dnsRecords ?? []).map((r) => ({
+      name: r.name,
+      type: r.type,
+      values: r.values.map((v) => renderText(v, resolve)),
+      purpose: r.purpose,
+    })),
   );
 }
 

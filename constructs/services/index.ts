@@ -51,7 +51,10 @@ export function compose(
   consumers: Readonly<Partial<Record<ServiceName, readonly ConsumerRequest[]>>> = {},
 ): ServiceSpec[] {
   const build = (name: ServiceName, config: unknown, c: BuildContext) =>
-    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, { ...c, consumers: consumers[name] ?? [] });
+    (catalogue[name].build as (c: unknown, ctx: BuildContext) => readonly ServiceSpec[])(config, {
+      ...c,
+      consumers: consumers[name] ?? [],
+    });
   const entries = Object.entries(configs) as [ServiceName, unknown][];
   const observes = (n: ServiceName) => (catalogue[n] as ServiceDefinition).observes === true;
   // Entries that watch the others build last, with the others' specs.

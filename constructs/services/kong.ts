@@ -66,7 +66,12 @@ export const kongSchema = z
      * @default ['*']
      */
     corsOrigins: z
-      .array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d+)?$/, 'must be an origin such as https://app.example.com, or *')]))
+      .array(
+        z.union([
+          z.literal('*'),
+          z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d+)?$/, 'must be an origin such as https://app.example.com, or *'),
+        ]),
+      )
       .min(1)
       .default(['*']),
     /** How long Kong waits for an API's answer (model generations take minutes). @default '5m' */
@@ -230,22 +235,21 @@ export const kong = defineService({
         source: 'native',
         auth: {
           kind: 'none',
-          reason: "Kong's status listener serves health and metrics only, never the proxy or configuration; not published, and admitted to the monitoring stack alone",
+          reason:
+            "Kong's status listener serves health and metrics only, never the proxy or configuration; not published, and admitted to the monitoring stack alone",
         },
       },
-      consumers: consumers.map(
-        (a): ConsumerAccess => ({
-          consumer: a.name,
-          ports: ['proxy'],
-          facts: {
-            url: tpl`http://${hostRef('kong')}:${KONG_PORTS.proxy}`,
-            apis: a.apis.map((x) => `/${x}`).join(' '),
-            header: API_KEY_HEADER,
-          },
-          credentials: { apikey: tpl`${secretRef('kong', a.secret)}` },
-          grants: `an API key (header ${API_KEY_HEADER}) for ${a.apis.map((x) => `/${x}`).join(', ') || 'no API'}, ${c.requestsPerMinute} requests a minute per API, bodies up to ${c.maxRequestSize}`,
-        }),
-      ),
+      consumers: consumers.map((a): ConsumerAccess => ({
+        consumer: a.name,
+        ports: ['proxy'],
+        facts: {
+          url: tpl`http://${hostRef('kong')}:${KONG_PORTS.proxy}`,
+          apis: a.apis.map((x) => `/${x}`).join(' '),
+          header: API_KEY_HEADER,
+        },
+        credentials: { apikey: tpl`${secretRef('kong', a.secret)}` },
+        grants: `an API key (header ${API_KEY_HEADER}) for ${a.apis.map((x) => `/${x}`).join(', ') || 'no API'}, ${c.requestsPerMinute} requests a minute per API, bodies up to ${c.maxRequestSize}`,
+      })),
     };
     return [spec] as const;
   },
@@ -307,7 +311,11 @@ export function declarativeConfig(
         },
         {
           name: 'request-size-limiting',
-          config: { allowed_payload_size: Math.ceil(memoryBytes(c.maxRequestSize) / 1024), size_unit: 'kilobytes', require_content_length: false },
+          config: {
+            allowed_payload_size: Math.ceil(memoryBytes(c.maxRequestSize) / 1024),
+            size_unit: 'kilobytes',
+            require_content_length: false,
+          },
         },
         {
           name: 'cors',
@@ -332,7 +340,13 @@ export function declarativeConfig(
     plugins: [
       {
         name: 'prometheus',
-        config: { per_consumer: true, status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: true },
+        config: {
+          per_consumer: true,
+          status_code_metrics: true,
+          latency_metrics: true,
+          bandwidth_metrics: true,
+          upstream_health_metrics: true,
+        },
       },
     ],
   };

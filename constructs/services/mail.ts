@@ -85,7 +85,10 @@ const address = z
   );
 const cidr = z
   .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12][0-9]|3[0-2])$/, 'must be an IPv4 CIDR block such as 10.0.0.0/8');
+  .regex(
+    /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12][0-9]|3[0-2])$/,
+    'must be an IPv4 CIDR block such as 10.0.0.0/8',
+  );
 
 /** The private ranges a load balancer or node forwarding PROXY protocol comes from (the docker-mailserver chart's default). */
 export const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
@@ -168,7 +171,14 @@ export const mailSchema = z
      * balancer alone to them where the target uses them. Postfix has no such setting.
      * @default the private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)
      */
-    proxyProtocol: z.strictObject({ trustedNetworks: z.array(cidr).min(1).default([...PRIVATE_NETWORKS]) }).prefault({}),
+    proxyProtocol: z
+      .strictObject({
+        trustedNetworks: z
+          .array(cidr)
+          .min(1)
+          .default([...PRIVATE_NETWORKS]),
+      })
+      .prefault({}),
     /** Roundcube, the webmail. */
     webmail: webmailSchema,
   })
@@ -185,8 +195,7 @@ export const mailSchema = z
       c.accounts.forEach((a, i) => {
         if (a.address.split('@')[1] !== c.domain)
           ctx.addIssue({ code: 'custom', path: ['accounts', i, 'address'], message: `is not at the mail domain ${c.domain}` });
-        if (own.has(a.address))
-          ctx.addIssue({ code: 'custom', path: ['accounts', i, 'address'], message: `${a.address} is listed twice` });
+        if (own.has(a.address)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'address'], message: `${a.address} is listed twice` });
         own.set(a.address, `accounts[${i}]`);
         if (a.quota && memoryBytes(a.quota) < 1024 ** 2)
           ctx.addIssue({ code: 'custom', path: ['accounts', i, 'quota'], message: 'is less than 1Mi' });
@@ -257,7 +266,8 @@ export function mailDnsRecords(f: MailFacet, service: string, opts: { readonly s
 const SERVICE = {
   name: 'mail',
   title: 'Mail (docker-mailserver and Roundcube)',
-  description: "The platform's own mail: SMTP and IMAP for its domain with spam filtering and DKIM (docker-mailserver), and webmail (Roundcube).",
+  description:
+    "The platform's own mail: SMTP and IMAP for its domain with spam filtering and DKIM (docker-mailserver), and webmail (Roundcube).",
   concern: 'mail',
 } as const;
 
@@ -473,7 +483,12 @@ export const mail = defineService({
       facet,
       dnsRecords: mailDnsRecords(facet, 'mailserver'),
       secrets: [
-        { name: 'dkim-key', kind: 'rsa-private-key', length: 2048, description: `DKIM signing key of ${c.domain} (selector ${c.dkim.selector})` },
+        {
+          name: 'dkim-key',
+          kind: 'rsa-private-key',
+          length: 2048,
+          description: `DKIM signing key of ${c.domain} (selector ${c.dkim.selector})`,
+        },
         ...accounts.map((a) => ({ name: a.secret, description: `Password of the mailbox ${a.address}`, length: 24 })),
       ],
       certificates: [
@@ -602,7 +617,14 @@ function webmail(c: MailConfig, hostname: string, ctx: Parameters<typeof probe>[
     ],
     volumes: postgres
       ? []
-      : [{ name: 'data', size: w.persistence?.size ?? '1Gi', description: "Roundcube's SQLite database (settings, contacts, sessions)", backup: true }],
+      : [
+          {
+            name: 'data',
+            size: w.persistence?.size ?? '1Gi',
+            description: "Roundcube's SQLite database (settings, contacts, sessions)",
+            backup: true,
+          },
+        ],
     jobs: [],
     dependsOn: ['mailserver', ...(postgres ? ['postgres'] : [])],
     containers: [

@@ -152,7 +152,10 @@ export const ollama = defineService({
                 anonymous:
                   'Ollama has no authentication: anyone who reaches it can run, pull, copy and delete models; and since it listens on 0.0.0.0 inside its container it skips its Host-header check, so a web page open in a browser on this machine can reach it through DNS rebinding',
                 // Through the API gateway (its API keys), the way applications reach it from outside its network.
-                api: { name: 'ollama', description: 'Ollama: generate, chat and embed with the pulled models (native /api and OpenAI-compatible /v1)' },
+                api: {
+                  name: 'ollama',
+                  description: 'Ollama: generate, chat and embed with the pulled models (native /api and OpenAI-compatible /v1)',
+                },
               },
             ],
             mounts: [{ volume: 'models', path: HOME }],

@@ -221,7 +221,9 @@ export class AwsEdge extends Construct {
           protocol: 'HTTPS',
           sslPolicy: ALB_SSL_POLICY,
           certificateArn: validated.certificateArn,
-          defaultAction: [{ type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'not found' } }],
+          defaultAction: [
+            { type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'not found' } },
+          ],
         }),
         'edge',
         'https',
@@ -244,7 +246,11 @@ export class AwsEdge extends Construct {
         // The route's node port: a Service of its own selecting the service's pods.
         pinAddress(
           new ServiceV1(this, `node-port-${r.service}`, {
-            metadata: { name: `${r.service}-edge`, namespace: r.namespace, labels: { 'app.kubernetes.io/name': r.service, 'app.kubernetes.io/part-of': ctx.project } },
+            metadata: {
+              name: `${r.service}-edge`,
+              namespace: r.namespace,
+              labels: { 'app.kubernetes.io/name': r.service, 'app.kubernetes.io/part-of': ctx.project },
+            },
             spec: {
               type: 'NodePort',
               selector: { ...server.labels },
@@ -264,7 +270,15 @@ export class AwsEdge extends Construct {
             vpcId: network.vpc.id,
             deregistrationDelay: '30',
             // Any HTTP answer means the service is up (Kong answers 404 on /, Kibana asks to log in).
-            healthCheck: { enabled: true, protocol: tls ? 'HTTPS' : 'HTTP', path: '/', matcher: '200-499', interval: 15, healthyThreshold: 2, unhealthyThreshold: 3 },
+            healthCheck: {
+              enabled: true,
+              protocol: tls ? 'HTTPS' : 'HTTP',
+              path: '/',
+              matcher: '200-499',
+              interval: 15,
+              healthyThreshold: 2,
+              unhealthyThreshold: 3,
+            },
             tags: ctx.tags(ctx.name('web', r.service)),
           }),
           'edge',

@@ -89,7 +89,12 @@ export class SesRelay extends Construct {
     const from = `${MAIL_FROM_LABEL}.${f.domain}`;
     return [
       ...mailDnsRecords(f, this.spec.name, { spfIncludes: ['amazonses.com'] }),
-      { name: from, type: 'MX', values: [`10 feedback-smtp.${this.ctx.region}.amazonses.com`], purpose: 'SES: bounces of the relayed mail' },
+      {
+        name: from,
+        type: 'MX',
+        values: [`10 feedback-smtp.${this.ctx.region}.amazonses.com`],
+        purpose: 'SES: bounces of the relayed mail',
+      },
       { name: from, type: 'TXT', values: ['v=spf1 include:amazonses.com -all'], purpose: 'SES: SPF of the MAIL FROM domain' },
     ];
   }

@@ -125,7 +125,8 @@ export class DockerTarget extends Construct {
     const ca = certified ? this.certificates.caCertificate : undefined;
     if (ca) {
       new TerraformOutput(this, 'ca-certificate', {
-        description: "The internal CA of the services' certificates (PEM): what clients on this host trust (terraform output -raw ca_certificate)",
+        description:
+          "The internal CA of the services' certificates (PEM): what clients on this host trust (terraform output -raw ca_certificate)",
         value: ca,
       }).overrideLogicalId('ca_certificate');
     }

@@ -64,7 +64,13 @@ export function planCertificates(
       const service = serviceOf(spec);
       const internal = [serviceDns(service, namespace), service];
       const pub = cert.dnsNames.length > 0 ? facts.public : ({ kind: 'private-ca' } as const);
-      const base = { service: spec.name, certificate: cert.name, name: `${spec.name}-${cert.name}`, namespace, secretName: certificateSecret(spec, cert) };
+      const base = {
+        service: spec.name,
+        certificate: cert.name,
+        name: `${spec.name}-${cert.name}`,
+        namespace,
+        secretName: certificateSecret(spec, cert),
+      };
       switch (pub.kind) {
         case 'private-ca':
           return { ...base, dnsNames: [...cert.dnsNames, ...internal], issuer: { kind: 'Issuer', name: PRIVATE_CA_ISSUER }, http01: false };
@@ -75,7 +81,12 @@ export function planCertificates(
             throw new Error(`${spec.name}: certificate ${cert.name} in ${namespace} cannot use the Issuer ${pub.name} of ${pub.namespace}`);
           return { ...base, dnsNames: [...cert.dnsNames], issuer: { kind: 'Issuer', name: pub.name }, http01: false };
         case 'acme-route53':
-          return { ...base, dnsNames: [...cert.dnsNames], issuer: { kind: 'ClusterIssuer', name: acmeRoute53Issuer(prefix) }, http01: false };
+          return {
+            ...base,
+            dnsNames: [...cert.dnsNames],
+            issuer: { kind: 'ClusterIssuer', name: acmeRoute53Issuer(prefix) },
+            http01: false,
+          };
       }
     }),
   );

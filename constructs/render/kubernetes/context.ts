@@ -155,7 +155,10 @@ export interface K8sContext {
    * The certificates a spec serves, issued: the Secret (`tls.crt`, `tls.key`, `ca.crt`) cert-manager
    * writes for each, in the spec's namespace, and what a pod mounting them waits for.
    */
-  certificatesOf(spec: ServiceSpec): { readonly secrets: Readonly<Record<string, string>>; readonly ready: readonly ITerraformDependable[] };
+  certificatesOf(spec: ServiceSpec): {
+    readonly secrets: Readonly<Record<string, string>>;
+    readonly ready: readonly ITerraformDependable[];
+  };
   readonly cluster: ClusterFacts;
   readonly secrets: GeneratedSecrets;
   /** The namespace a service runs in (by its concern). */

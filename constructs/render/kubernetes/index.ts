@@ -93,9 +93,7 @@ export class KubernetesTarget extends Construct {
           ).flatMap(([name, choice]) => (choice.use === 'existing' ? [[name, choice.namespace]] : [])),
         ),
         consumers: placementsOf(env.consumers, target.namespacePrefix),
-        ...(target.gateway
-          ? { gateway: target.gateway, certificates: certificateFacts(target.gateway, target.namespacePrefix) }
-          : {}),
+        ...(target.gateway ? { gateway: target.gateway, certificates: certificateFacts(target.gateway, target.namespacePrefix) } : {}),
         mail: { service: { type: 'LoadBalancer', annotations: { ...target.mail.annotations } }, clientAddress: target.mail.clientAddress },
         ...(target.gpu
           ? {

@@ -75,7 +75,13 @@ export const mailserver: Realization<MailFacet> = {
 class MailServer extends Construct {
   readonly realized: Realized;
 
-  constructor(scope: Construct, id: string, ctx: K8sContext, spec: ServiceSpec<string, MailFacet>, dependsOn: readonly ITerraformDependable[]) {
+  constructor(
+    scope: Construct,
+    id: string,
+    ctx: K8sContext,
+    spec: ServiceSpec<string, MailFacet>,
+    dependsOn: readonly ITerraformDependable[],
+  ) {
     super(scope, id);
     const ns = ctx.namespaceOf(spec);
     const exposure = ctx.cluster.mail ?? DEFAULT_MAIL_EXPOSURE;
@@ -84,9 +90,13 @@ class MailServer extends Construct {
 
     // The PROXY protocol twins as container ports (purpose `cluster`: no client in the cluster reaches
     // them; network policy admits the load balancer's networks alone).
-    const twins = internetPorts(spec).map(
-      (p): PortSpec => ({ name: `proxy-${p.port}`, port: p.internet!.proxyProtocolPort, protocol: 'tcp', purpose: 'cluster', appProtocol: p.appProtocol }),
-    );
+    const twins = internetPorts(spec).map((p): PortSpec => ({
+      name: `proxy-${p.port}`,
+      port: p.internet!.proxyProtocolPort,
+      protocol: 'tcp',
+      purpose: 'cluster',
+      appProtocol: p.appProtocol,
+    }));
     const withTwins: ServiceSpec<string, MailFacet> = {
       ...spec,
       containers: spec.containers.map((c) => (c.name === 'main' ? { ...c, ports: [...c.ports, ...twins] } : c)),

@@ -138,15 +138,15 @@ export function podPolicy(facts: PolicyFacts, input: PodPolicyInput): PodPolicy 
       ...(input.user && uid(input.user) === 0
         ? { runAsUser: 0, runAsGroup: 0 }
         : input.user
-        ? {
-            runAsUser: uid(input.user),
-            runAsGroup: gid(input.user),
-            fsGroup: input.fsGroup ?? gid(input.user),
-            fsGroupChangePolicy: 'OnRootMismatch' as const,
-          }
-        : input.fsGroup !== undefined
-          ? { fsGroup: input.fsGroup }
-          : {}),
+          ? {
+              runAsUser: uid(input.user),
+              runAsGroup: gid(input.user),
+              fsGroup: input.fsGroup ?? gid(input.user),
+              fsGroupChangePolicy: 'OnRootMismatch' as const,
+            }
+          : input.fsGroup !== undefined
+            ? { fsGroup: input.fsGroup }
+            : {}),
       seccompProfile: { type: 'RuntimeDefault' },
     },
     containerSecurityContext: {

@@ -105,8 +105,15 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
     'health' in w
       ? (w.trusts ?? []).map((t, j) => {
           const own = host(spec.name).split('.')[1];
-          if (host(t.service).split('.')[1] !== own) throw new Error(`${spec.name}: it trusts ${t.service}'s CA, which is in another namespace`);
-          return { w, name: `trust-${i}-${j}`, dir: dirOf(t.path), file: t.path.slice(t.path.lastIndexOf('/') + 1), secret: certificateSecret({ name: t.service }, { name: t.certificate }) };
+          if (host(t.service).split('.')[1] !== own)
+            throw new Error(`${spec.name}: it trusts ${t.service}'s CA, which is in another namespace`);
+          return {
+            w,
+            name: `trust-${i}-${j}`,
+            dir: dirOf(t.path),
+            file: t.path.slice(t.path.lastIndexOf('/') + 1),
+            secret: certificateSecret({ name: t.service }, { name: t.certificate }),
+          };
         })
       : [],
   );

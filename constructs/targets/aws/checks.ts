@@ -26,7 +26,7 @@ import {
   searchTypeProblem,
   standbyRefusedFamilies,
 } from './offerings';
-import { edgeChecks } from './edge';
+import { edgeChecks, edgeWarnings } from './edge';
 import { MAX_DOMAIN_NAME, RANDOM_SUFFIX_BYTES, bucketSuffixOf, placeServices, s3BucketName } from './placement';
 
 type Env = Environment & { readonly target: { readonly kind: 'aws' } };
@@ -44,7 +44,7 @@ export function awsWarnings(env: Environment, today: Date): Issue[] {
     path: 'target.eks.version',
     message,
   }));
-  issues.push(...fit(env).warnings);
+  issues.push(...fit(env).warnings, ...edgeWarnings(env));
   const managed = new Map(placeServices(env).managed.map((m) => [m.configKey, m]));
   if (managed.has('elasticsearch')) {
     issues.push({

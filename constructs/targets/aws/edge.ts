@@ -12,6 +12,7 @@
  */
 import type { Environment, Issue } from '../../../environments/parse/load';
 import type { PortSpec, ServiceSpec } from '../../spec/types';
+import { RESERVED_DOMAIN } from '../../../environments/parse/schema';
 import { placeServices } from './placement';
 
 /** The node port of a public (internet) TCP port. */
@@ -53,12 +54,18 @@ export function edgeChecks(env: Environment): Issue[] {
       const names = [...internetPortsOf(s).map((p) => p.internet!.hostname), ...(s.dnsRecords ?? []).map((r) => r.name)];
       for (const n of new Set(names))
         if (!withinZone(n, zone))
-          issues.push({ path: s.configPath, message: `${s.name} needs records for ${n}, which is not in the hosted zone ${zone} (target.edge.hostedZone)` });
+          issues.push({
+            path: s.configPath,
+            message: `${s.name} needs records for ${n}, which is not in the hosted zone ${zone} (target.edge.hostedZone)`,
+          });
     }
     for (const role of ['web', 'mail'] as const) {
       const name = lbName(`${env.project}-${env.name}`, role);
       if (name.length > MAX_LB_NAME)
-        issues.push({ path: 'name', message: `the load balancer ${name} is longer than ${MAX_LB_NAME} characters; shorten the project or environment name` });
+        issues.push({
+          path: 'name',
+          message: `the load balancer ${name} is longer than ${MAX_LB_NAME} characters; shorten the project or environment name`,
+        });
     }
     const ports = new Map<number, string>();
     for (const s of inCluster)
@@ -80,5 +87,34 @@ export function edgeChecks(env: Environment): Issue[] {
         path: s.configPath,
         message: `${s.name} uses ${d} with a role of its own, which the managed ${d} does not get from this stack yet (application roles there are not created): configure ${s.configPath} not to use it (Roundcube: database: 'sqlite'), or run it in the cluster (target.managed.${managed.get(d)}: { mode: 'in-cluster' })`,
       });
+  return issues;
+}
+
+/** What deploys but needs acting on: a placeholder domain ACME refuses, SES's sandbox, EC2's port 25. */
+export function edgeWarnings(env: Environment): Issue[] {
+  if (env.target.kind !== 'aws') return [];
+  const t = env.target;
+  const issues: Issue[] = [];
+  const inCluster = placeServices(env).inCluster;
+  const mail = inCluster.filter((s) => internetPortsOf(s).length > 0);
+  const names = inCluster.flatMap((s) => (s.certificates ?? []).flatMap((c) => c.dnsNames));
+  const reserved = [...new Set(names.filter((n) => RESERVED_DOMAIN.test(n)))];
+  if (t.edge?.issuer.kind === 'acme' && reserved.length)
+    issues.push({
+      path: 'target.edge.issuer.kind',
+      message: `ACME cannot issue certificates for ${reserved.join(', ')} (a reserved domain, a placeholder): the mail server starts without one until the domain is one you own (or issuer: { kind: 'self-signed' })`,
+    });
+  if (mail.length && t.mail.relay === 'ses')
+    issues.push({
+      path: 'target.mail.relay',
+      message:
+        'Amazon SES starts in its sandbox: it sends to verified addresses only, 200 messages a day, until production access is requested (docs/operations.md, "Mail on AWS")',
+    });
+  if (mail.length && t.mail.relay === 'direct')
+    issues.push({
+      path: 'target.mail.relay',
+      message:
+        "EC2 throttles outgoing port 25 by default: mail to other domains is delivered only once AWS lifts it for the account (a request form), or relay through SES (relay: 'ses')",
+    });
   return issues;
 }

@@ -33,9 +33,7 @@ export interface PodSecurity {
  * `baseline` with that container's reason.
  */
 export function podSecurityOf(specs: readonly ServiceSpec[]): PodSecurity {
-  const reasons = specs.flatMap((s) =>
-    s.containers.flatMap((c) => (c.privileges ? [`${s.name}/${c.name}: ${c.privileges.reason}`] : [])),
-  );
+  const reasons = specs.flatMap((s) => s.containers.flatMap((c) => (c.privileges ? [`${s.name}/${c.name}: ${c.privileges.reason}`] : [])));
   return reasons.length ? { level: 'baseline', reason: reasons.join('; ') } : { level: 'restricted' };
 }
 

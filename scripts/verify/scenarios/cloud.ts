@@ -44,7 +44,11 @@ export default {
       objectstore: { mode: 'managed' },
     },
     // A private CA for the mail server's certificate, and direct delivery (production: ACME and SES).
-    edge: { domain: 'cloud.agent-platform.example.com', hostedZone: { id: 'Z00000000PLACEHOLDER1', name: 'agent-platform.example.com' }, issuer: { kind: 'self-signed' } },
+    edge: {
+      domain: 'cloud.agent-platform.example.com',
+      hostedZone: { id: 'Z00000000PLACEHOLDER1', name: 'agent-platform.example.com' },
+      issuer: { kind: 'self-signed' },
+    },
   },
   backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'cloud/terraform.tfstate', region: 'eu-west-1' },
   labels: { 'cost-center': 'ai-platform' },
