@@ -171,7 +171,7 @@ describe('the Kong container', () => {
 
   it("joins the monitoring stack's scrape jobs like every service (its status listener's /metrics)", () => {
     const jobs = scrapeJobs(staging.specs, {
-      address: (s, c, port) => `${s.name}:${port}`,
+      address: (s, _c, port) => `${s.name}:${port}`,
       text: (_s, v) => String(v),
       secretFile: (s, n) => `/s/${s}-${n}`,
       volumeFile: (s, v, p) => `/v/${s}/${v}/${p}`,
