@@ -404,6 +404,29 @@ describe('mail on Kubernetes', () => {
     });
   });
 
+  it('mailbox passwords for the operator, and the records to publish, as outputs (a cluster manages no DNS)', () => {
+    expect(tf.output!.credentials).toEqual({
+      description: expect.stringContaining('mailboxes'),
+      sensitive: true,
+      value: {
+        'mailserver/account-ops-at-staging-agent-platform-example-com':
+          '${random_password.mailserver_account-ops-at-staging-agent-platform-example-com.result}',
+      },
+    });
+    expect((tf.output!.dns_records.value as any[]).map((r) => `${r.type} ${r.name}`)).toEqual([
+      'MX staging.agent-platform.example.com',
+      'TXT staging.agent-platform.example.com',
+      'TXT mail._domainkey.staging.agent-platform.example.com',
+      'TXT _dmarc.staging.agent-platform.example.com',
+    ]);
+    // AWS publishes them in Route 53 instead.
+    expect(synth(prod).tf.output!.dns_records).toBeUndefined();
+    expect(Object.keys(synth(prod).tf.output!.credentials.value).sort()).toEqual([
+      'mailserver/account-alerts-at-agent-platform-example-com',
+      'mailserver/account-ops-at-agent-platform-example-com',
+    ]);
+  });
+
   it('a LoadBalancer Service with externalTrafficPolicy Local on the public ports, not waited for', () => {
     expect(r.kubernetes_service_v1!.mailserver_public).toMatchObject({
       spec: {

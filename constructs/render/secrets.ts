@@ -121,6 +121,13 @@ export class GeneratedSecrets extends Construct {
     return Object.fromEntries([...this.generated].filter(([, g]) => !g.key).map(([k]) => [k, this.value(parseKey(k))]));
   }
 
+  /** The generated passwords of people (`audience: 'person'`: mailboxes), by `service/secret`. */
+  forPeople(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.generated].filter(([, g]) => g.spec.audience === 'person').map(([k]) => [k, this.value(parseKey(k))]),
+    );
+  }
+
   /** Whether the stack generates a key with the tls provider (it then needs the provider). */
   get usesTls(): boolean {
     return [...this.generated.values()].some((g) => g.key);

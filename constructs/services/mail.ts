@@ -489,7 +489,12 @@ export const mail = defineService({
           length: 2048,
           description: `DKIM signing key of ${c.domain} (selector ${c.dkim.selector})`,
         },
-        ...accounts.map((a) => ({ name: a.secret, description: `Password of the mailbox ${a.address}`, length: 24 })),
+        ...accounts.map((a) => ({
+          name: a.secret,
+          description: `Password of the mailbox ${a.address} (its owner's: terraform output -json credentials)`,
+          length: 24,
+          audience: 'person' as const,
+        })),
       ],
       certificates: [
         {
@@ -682,3 +687,47 @@ function webmail(c: MailConfig, hostname: string, ctx: Parameters<typeof probe>[
     metrics: metrics.metrics,
   };
 }
+
+/**
+ * Mailcow (mailcow-dockerized, 2026-07a), which the platform's documents name: what of it this stack
+ * covers, and what it does not, for docs/services.md. Mailcow is compose-only and drives the Docker API
+ * (its dockerapi and ofelia containers mount /var/run/docker.sock), so it fits neither a cluster nor
+ * one spec rendered for three targets; docker-mailserver and Roundcube take its place.
+ */
+export const MAILCOW_COVERAGE: {
+  readonly covered: readonly { readonly what: string; readonly by: string }[];
+  readonly notCovered: readonly { readonly what: string; readonly instead: string }[];
+} = {
+  covered: [
+    { what: 'SMTP (Postfix) with submission 465/587, IMAP (Dovecot) on 993', by: 'docker-mailserver 15.1.0' },
+    {
+      what: 'spam filtering, DKIM signing and verification, SPF and DMARC checks (Rspamd)',
+      by: 'docker-mailserver (Rspamd; OpenDKIM, OpenDMARC, policyd-spf off)',
+    },
+    {
+      what: 'mailboxes and aliases, quotas',
+      by: 'services.mail.accounts and aliases (generated passwords, bcrypt hashes only), Dovecot quota',
+    },
+    { what: 'webmail (SOGo in Mailcow)', by: 'Roundcube 1.7 (IMAPS and submission), its data in the platform PostgreSQL' },
+    {
+      what: 'TLS certificates (its acme container)',
+      by: 'cert-manager on clusters (ACME through the Gateway or DNS-01 in Route 53), an internal CA or files on Docker',
+    },
+    { what: 'DNS records for the domain', by: 'Route 53 on AWS (MX, SPF, DKIM, DMARC); the dns_records output elsewhere' },
+    {
+      what: 'brute-force protection (its netfilter container)',
+      by: "Postfix's per-client rate limits and Dovecot's auth_failure_delay (Fail2Ban needs NET_ADMIN and cannot ban behind a load balancer)",
+    },
+  ],
+  notCovered: [
+    { what: 'groupware: calendars and contacts (CalDAV, CardDAV), ActiveSync (SOGo)', instead: 'a groupware server of its own, if needed' },
+    { what: 'a web administration UI for domains and mailboxes', instead: 'the environment file (accounts, aliases), then a deploy' },
+    { what: 'several mail domains in one installation', instead: 'one domain per environment (services.mail.domain)' },
+    { what: 'POP3 and ManageSieve', instead: 'off (ENABLE_POP3, ENABLE_MANAGESIEVE); IMAP only' },
+    { what: 'virus scanning (ClamAV)', instead: 'off: docker-mailserver has it (ENABLE_CLAMAV), at about 850 MB more memory' },
+    {
+      what: 'its watchdog and Docker-API helpers (dockerapi, ofelia)',
+      instead: "the targets' own health checks, restarts and jobs; no container gets the Docker socket",
+    },
+  ],
+};

@@ -415,10 +415,12 @@ export interface SecretSpec {
    * Who may hold it. `service`: the service itself, its jobs, sidecars and monitoring (passwords of
    * its administrator and internal users): never handed to an application. `application`: handed to
    * applications through `ServiceSpec.consumers` (a consumer's own credentials, a read-only key).
-   * Guardrails refuse a consumer's credential that references a `service` secret.
+   * Guardrails refuse a consumer's credential that references a `service` secret. `person`: a
+   * person's own password (a mailbox's): every target lets the operator read it (Terraform's
+   * sensitive `credentials` output) and hands it to no application.
    * @default 'service'
    */
-  readonly audience?: 'service' | 'application';
+  readonly audience?: 'service' | 'application' | 'person';
 }
 
 /**

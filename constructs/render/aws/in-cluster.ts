@@ -226,7 +226,7 @@ export class InCluster extends Construct {
         : {}),
       ...(ses ? { mailRelay: ses.relay } : {}),
       // The ALB reaches the external ports through the nodes (their addresses, in the VPC).
-      ...(edge ? { loadBalancerSources: [ctx.target.vpc.cidr] } : {}),
+      ...(edge ? { loadBalancerSources: [ctx.target.vpc.cidr], publishesDns: true } : {}),
       namespacePrefix: ctx.target.eks.namespace,
       apiServerCidrs: [ctx.target.vpc?.cidr ?? '0.0.0.0/0'],
       storageClass: 'gp3',

@@ -139,6 +139,8 @@ export interface ClusterFacts {
    * @default none
    */
   readonly loadBalancerSources?: readonly string[];
+  /** The target publishes the services' DNS records itself (AWS: Route 53); else they are an output. @default false */
+  readonly publishesDns?: boolean;
 }
 
 /** What a realization knows of its environment: names and policies, never the environment file. */

@@ -10,7 +10,8 @@
  */
 import type { Environment } from '../../../environments/parse/load';
 import { GeneratedSecrets } from '../secrets';
-import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import { Construct, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
+import { dnsRecordsOutput } from '../dns';
 import type { TextResolver } from '../../spec/template';
 import type { Concern, ServiceSpec } from '../../spec/types';
 import { orderByDependencies } from '../../targets/order';
@@ -206,6 +207,17 @@ export class InClusterPlatform extends Construct {
       this.groups.push(...realized.pods);
       consumers.publish(ctx, spec, realization, realized.ready);
     }
+
+    // People's own passwords (mailboxes): for the operator to hand over, from the state only.
+    const people = secrets.forPeople();
+    if (Object.keys(people).length > 0) {
+      new TerraformOutput(this, 'credentials', {
+        description: "People's generated passwords (mailboxes) by service/name (terraform output -json credentials)",
+        value: people,
+        sensitive: true,
+      }).overrideLogicalId('credentials');
+    }
+    dnsRecordsOutput(this, facts.publishesDns ? [] : specs, secrets);
 
     new NetworkPolicies(this, 'network-policies', {
       namespaces: this.namespaces,

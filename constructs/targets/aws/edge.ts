@@ -102,7 +102,7 @@ export function edgeWarnings(env: Environment): Issue[] {
   if (t.edge?.issuer.kind === 'acme' && reserved.length)
     issues.push({
       path: 'target.edge.issuer.kind',
-      message: `ACME cannot issue certificates for ${reserved.join(', ')} (a reserved domain, a placeholder): the mail server starts without one until the domain is one you own (or issuer: { kind: 'self-signed' })`,
+      message: `ACME cannot issue certificates for ${reserved.join(', ')} (a reserved domain, a placeholder), and the mail server's pod does not start without its certificate: put in a domain you own (or issuer: { kind: 'self-signed' })`,
     });
   if (mail.length && t.mail.relay === 'ses')
     issues.push({
