@@ -45,5 +45,7 @@ export default {
     mail: { domain: 'platform.test', accounts: [{ address: 'ops@platform.test' }, { address: 'agents@platform.test', quota: '1Gi' }] },
     // The API gateway: Ollama at https://127.0.0.1:19443/ollama with the key in the consumer volume.
     kong: {},
+    // Prometheus, Alertmanager, Grafana (on 127.0.0.1:3000), Loki with Alloy, Jaeger, host and container metrics.
+    monitoring: {},
   },
 } satisfies EnvironmentInput;

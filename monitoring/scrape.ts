@@ -25,15 +25,19 @@ export interface ScrapeJob {
   readonly basic_auth?: { username: string; password_file: string };
 }
 
+/**
+ * One job per spec (and one more per extra scrape of the same port, `<service>-<name>`), labelled
+ * with the service, its catalogue entry and the kind of endpoint.
+ */
 export function scrapeJobs(specs: readonly ServiceSpec[], resolve: ScrapeResolver): ScrapeJob[] {
-  return specs.map((spec) => {
+  return specs.flatMap((spec) => {
     const m: MetricsEndpoint = spec.metrics;
-    return {
-      job_name: spec.name,
-      metrics_path: m.path,
-      ...(m.params
-        ? { params: Object.fromEntries(Object.entries(m.params).map(([k, vs]) => [k, vs.map((v) => resolve.text(spec, v))])) }
-        : {}),
+    const params = (ps: MetricsEndpoint['params']) =>
+      ps ? { params: Object.fromEntries(Object.entries(ps).map(([k, vs]) => [k, vs.map((v) => resolve.text(spec, v))])) } : {};
+    const job = (name: string, path: string, ps: MetricsEndpoint['params']): ScrapeJob => ({
+      job_name: name,
+      metrics_path: path,
+      ...params(ps),
       static_configs: [
         {
           targets: [resolve.address(spec, m.container, m.port)],
@@ -41,7 +45,8 @@ export function scrapeJobs(specs: readonly ServiceSpec[], resolve: ScrapeResolve
         },
       ],
       ...authOf(spec, m, resolve),
-    };
+    });
+    return [job(spec.name, m.path, m.params), ...(m.also ?? []).map((a) => job(`${spec.name}-${a.name}`, a.path, a.params))];
   });
 }
 
@@ -60,8 +65,18 @@ function authOf(spec: ServiceSpec, m: MetricsEndpoint, resolve: ScrapeResolver):
   }
 }
 
-/** A Prometheus configuration (JSON is valid YAML) scraping every service. */
-export function prometheusConfig(jobs: readonly ScrapeJob[], opts: { scrapeInterval: string; environment: string }): string {
+/** Where Prometheus sends alerts, and how it signs in there. */
+export interface AlertingTarget {
+  readonly address: string;
+  readonly basicAuth?: { readonly username: string; readonly passwordFile: string };
+}
+
+/** A Prometheus configuration (JSON is valid YAML) scraping every service, with its rules and Alertmanager. */
+export function prometheusConfig(
+  jobs: readonly ScrapeJob[],
+  opts: { scrapeInterval: string; environment: string; ruleFiles?: readonly string[]; alertmanager?: AlertingTarget },
+): string {
+  const am = opts.alertmanager;
   return `${JSON.stringify(
     {
       global: {
@@ -69,6 +84,19 @@ export function prometheusConfig(jobs: readonly ScrapeJob[], opts: { scrapeInter
         evaluation_interval: opts.scrapeInterval,
         external_labels: { environment: opts.environment },
       },
+      ...(am
+        ? {
+            alerting: {
+              alertmanagers: [
+                {
+                  static_configs: [{ targets: [am.address] }],
+                  ...(am.basicAuth ? { basic_auth: { username: am.basicAuth.username, password_file: am.basicAuth.passwordFile } } : {}),
+                },
+              ],
+            },
+          }
+        : {}),
+      ...(opts.ruleFiles?.length ? { rule_files: [...opts.ruleFiles] } : {}),
       scrape_configs: jobs,
     },
     null,

@@ -73,15 +73,25 @@ export function checkEnvironment(env: Environment): Issue[] {
       if (cpuMillicores(r.limits.cpu) <= 0 || memoryBytes(r.limits.memory) <= 0) {
         issues.push({ path: at('resources'), message: `${label}: cpu and memory limits are required` });
       }
-      if (w.kind === 'container' && Number(w.spec.user.split(':')[0]) === 0 && !w.spec.privileges?.root) {
-        issues.push({ path: at(''), message: `${label}: runs as root without privileges saying why (ContainerSpec.privileges)` });
+      // Root only with a reason: the privileges a server needs (docker-mailserver), or host access (a host exporter).
+      if (w.kind === 'container' && Number(w.spec.user.split(':')[0]) === 0 && !w.spec.privileges?.root && !w.spec.host) {
+        issues.push({
+          path: at(''),
+          message: `${label}: runs as root without privileges or host access saying why (ContainerSpec.privileges, ContainerSpec.host)`,
+        });
       }
       if (w.kind === 'container' && w.spec.health.exec.length === 0) {
         issues.push({ path: at(''), message: `${label}: has no health check` });
       }
       for (const m of w.spec.mounts) {
-        if (!spec.volumes.some((v) => v.name === m.volume)) {
-          issues.push({ path: at('persistence'), message: `${label}: mounts undeclared volume "${m.volume}"` });
+        const owner = m.service ? byName.get(m.service) : spec;
+        if (m.service && !spec.dependsOn.includes(m.service)) {
+          issues.push({ path: at(''), message: `${label}: mounts a volume of ${m.service} without declaring the dependency` });
+        } else if (!owner?.volumes.some((v) => v.name === m.volume)) {
+          issues.push({
+            path: at('persistence'),
+            message: `${label}: mounts undeclared volume "${m.service ? `${m.service}/` : ''}${m.volume}"`,
+          });
         }
       }
       for (const f of w.spec.files) {
@@ -174,7 +184,10 @@ export function checkEnvironment(env: Environment): Issue[] {
         const user = byName.get(access.platform);
         if (!user) issues.push({ path: at(''), message: `${who} belongs to ${access.platform}, which is not enabled` });
         else if (!user.dependsOn.includes(spec.name))
-          issues.push({ path: user.configPath, message: `${access.platform} uses ${spec.name} as ${who} without declaring the dependency` });
+          issues.push({
+            path: user.configPath,
+            message: `${access.platform} uses ${spec.name} as ${who} without declaring the dependency`,
+          });
       } else if (!env.consumers.some((c) => c.name === access.consumer)) {
         issues.push({ path: at(''), message: `${who} is not one of the environment's consumers` });
       }
@@ -218,7 +231,7 @@ export function checkEnvironment(env: Environment): Issue[] {
       });
     }
     for (const secret of spec.secrets) {
-      if (secret.length < MIN_SECRET_LENGTH) {
+      if (!secret.provided && secret.length < MIN_SECRET_LENGTH) {
         issues.push({ path: at(''), message: `secret ${secret.name} is shorter than ${MIN_SECRET_LENGTH} characters` });
       }
     }

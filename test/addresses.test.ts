@@ -13,11 +13,16 @@ const addresses = (type: string) => Object.keys(tf.resource[type] ?? {}).map((na
 describe('stable Terraform addresses (development, Docker)', () => {
   it('data volumes', () => {
     expect(addresses('docker_volume').sort()).toEqual([
+      'docker_volume.alertmanager_data',
+      'docker_volume.alloy_data',
+      'docker_volume.alloy_docker-api',
       // The default consumer's files (rewritten on every publish; no data of its own).
       'docker_volume.consumer_apps',
       'docker_volume.elasticsearch_data',
       'docker_volume.garage_data',
       'docker_volume.garage_meta',
+      'docker_volume.grafana_data',
+      'docker_volume.loki_data',
       // Mailboxes, and the server's queue and state.
       'docker_volume.mailserver_mail',
       'docker_volume.mailserver_state',
@@ -26,6 +31,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'docker_volume.ollama_models',
       'docker_volume.postgres_data',
       'docker_volume.postgres_socket',
+      'docker_volume.prometheus_data',
       'docker_volume.qdrant_snapshots',
       'docker_volume.qdrant_storage',
       'docker_volume.rabbitmq_data',
@@ -52,6 +58,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
 
   it('generated secrets (a new address would generate a new password)', () => {
     expect(addresses('random_password').sort()).toEqual([
+      'random_password.alertmanager_admin-password',
       'random_password.elasticsearch_admin-password',
       'random_password.elasticsearch_consumer-apps-password',
       'random_password.elasticsearch_elastic-password',
@@ -59,6 +66,9 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.elasticsearch_kibana-system-password',
       'random_password.garage_admin-token',
       'random_password.garage_metrics-token',
+      'random_password.grafana_admin-password',
+      'random_password.grafana_metrics-password',
+      'random_password.grafana_secret-key',
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
@@ -76,6 +86,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.postgres_consumer-webmail-password',
       'random_password.postgres_exporter-password',
       'random_password.postgres_password',
+      'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
       'random_password.rabbitmq_consumer-apps-password',
@@ -149,6 +160,8 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'aws_elasticache_replication_group.redis',
       'aws_mq_broker.rabbitmq',
       // OpenSearch (aws_opensearch_domain.opensearch, pinned in test/aws.test.ts) only when asked for.
+      // Loki's chunks (monitoring on AWS).
+      'aws_s3_bucket.monitoring_logs',
       'aws_s3_bucket.objectstore_agent-outputs',
       'aws_s3_bucket.objectstore_user-uploads',
       'aws_s3_bucket.objectstore_workflow-artifacts',
@@ -170,11 +183,15 @@ describe('stable Terraform addresses (production, AWS)', () => {
 
   it('generated credentials and the secrets that hold them', () => {
     expect(at('random_password').sort()).toEqual([
+      'random_password.alertmanager_admin-password',
       // In the cluster: Elasticsearch and Kibana (ECK: the elastic and exporter users), NATS (its three
       // servers' routes too, and the default consumer's user), Neo4j, Qdrant (generated once, like everywhere).
       'random_password.elasticsearch_consumer-apps-password',
       'random_password.elasticsearch_elastic-password',
       'random_password.elasticsearch_exporter-password',
+      'random_password.grafana_admin-password',
+      'random_password.grafana_metrics-password',
+      'random_password.grafana_secret-key',
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
@@ -185,6 +202,7 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'random_password.nats_password',
       'random_password.nats_route-password',
       'random_password.neo4j_password',
+      'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
       'random_password.rabbitmq_password',

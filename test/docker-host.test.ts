@@ -92,19 +92,19 @@ describe('Docker Hub on a fresh host', () => {
       target(
         (t) =>
           (t.registry = {
-            mirrors: { 'ghcr.io': 'mirror.example.com/ghcr' },
+            mirrors: { 'gcr.io': 'mirror.example.com/ghcr' },
             auth: [
               { registry: 'docker.io', from: 'environment' },
-              { registry: 'ghcr.io', from: 'environment' },
+              { registry: 'gcr.io', from: 'environment' },
             ],
           }),
       ),
     );
     expect(dockerWarnings(unused)).toEqual([
-      { path: 'target.registry.mirrors.ghcr.io', message: 'no image of this environment comes from ghcr.io' },
+      { path: 'target.registry.mirrors.gcr.io', message: 'no image of this environment comes from gcr.io' },
       {
         path: 'target.registry.auth[1].registry',
-        message: expect.stringMatching(/^no image of this environment is pulled from ghcr.io \(they come from /),
+        message: expect.stringMatching(/^no image of this environment is pulled from gcr.io \(they come from /),
       },
     ]);
   });
@@ -149,26 +149,53 @@ describe('registry settings refused, naming the field', () => {
 });
 
 describe('the engine', () => {
+  // Podman and rootless engines run the monitoring stack without the host exporters (constructs/targets/docker/monitoring.ts).
+  const engine = (edit: (t: any) => void) =>
+    variant('development', (i) => {
+      edit(i.target);
+      i.services.monitoring = { ...i.services.monitoring, hostMetrics: { enabled: false } };
+    });
+
+  it('the host exporters need a rootful Docker engine: with Podman or a rootless engine, turning them off is asked for', () => {
+    for (const edit of [(t: any) => (t.engine = 'podman'), (t: any) => (t.rootless = { cpuDelegated: true })])
+      expect(problems(target(edit))).toEqual([
+        expect.stringMatching(/^services\.monitoring\.hostMetrics\.enabled: node-exporter and cAdvisor need a rootful Docker engine/),
+      ]);
+    expect(problems(engine((t) => (t.engine = 'podman')))).toEqual([]);
+  });
+
+  it('the log shipper’s proxy holds the socket the provider talks to', () => {
+    const elsewhere = prepare(
+      engine((t) => Object.assign(t, { host: 'unix:///run/user/1000/docker.sock', rootless: { cpuDelegated: true } })),
+    );
+    expect(dockerWarnings(elsewhere)).toContainEqual({
+      path: 'services.monitoring.alloy.dockerSocket',
+      message: expect.stringMatching(
+        /mounts \/var\/run\/docker\.sock: set services\.monitoring\.alloy\.dockerSocket to \/run\/user\/1000\/docker\.sock$/,
+      ),
+    });
+  });
+
   it('Podman: json-file by default; local is refused (Podman rejects it on every container)', () => {
-    const podman = prepare(target((t) => (t.engine = 'podman')));
+    const podman = prepare(engine((t) => (t.engine = 'podman')));
     expect(Object.values<any>(synth(podman).tf.resource.docker_container!).every((c) => c.log_driver === 'json-file')).toBe(true);
-    expect(problems(target((t) => Object.assign(t, { engine: 'podman', logDriver: 'local' })))).toEqual([
+    expect(problems(engine((t) => Object.assign(t, { engine: 'podman', logDriver: 'local' })))).toEqual([
       expect.stringMatching(/^target\.logDriver: Podman refuses the local log driver/),
     ]);
     expect(problems(target((t) => (t.logDriver = 'k8s-file')))).toEqual([expect.stringMatching(/^target\.logDriver: /)]);
   });
 
   it('rootless without the cpu controller delegated: the summary warns that CPU limits are dropped', () => {
-    const rootless = prepare(target((t) => (t.rootless = { cpuDelegated: false })));
+    const rootless = prepare(engine((t) => (t.rootless = { cpuDelegated: false })));
     expect(dockerWarnings(rootless)).toContainEqual({
       path: 'target.rootless.cpuDelegated',
       message: expect.stringMatching(
         /^rootless Docker without the cpu controller delegated to the user discards every container's CPU limit/,
       ),
     });
-    const podman = prepare(target((t) => Object.assign(t, { engine: 'podman', rootless: { cpuDelegated: false } })));
+    const podman = prepare(engine((t) => Object.assign(t, { engine: 'podman', rootless: { cpuDelegated: false } })));
     expect(dockerWarnings(podman).find((w) => w.path === 'target.rootless.cpuDelegated')!.message).toMatch(/^rootless Podman/);
-    const delegated = prepare(target((t) => (t.rootless = { cpuDelegated: true })));
+    const delegated = prepare(engine((t) => (t.rootless = { cpuDelegated: true })));
     expect(dockerWarnings(delegated).filter((w) => w.path.startsWith('target.rootless'))).toEqual([]);
   });
 

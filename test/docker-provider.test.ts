@@ -27,8 +27,14 @@ const variants = [
     i.target.rootless = { cpuDelegated: true };
     i.target.swapLimit = false;
     i.target.pullTimeout = '2h';
+    // The host exporters need a rootful Docker engine; the log shipper's proxy holds this engine's socket.
+    i.services.monitoring = { hostMetrics: { enabled: false }, alloy: { dockerSocket: '/run/user/1000/docker.sock' } };
     i.target.registry = {
-      mirrors: { 'docker.io': 'mirror.example.com/dockerhub', 'quay.io': 'mirror.example.com:5000/quay' },
+      mirrors: {
+        'docker.io': 'mirror.example.com/dockerhub',
+        'quay.io': 'mirror.example.com:5000/quay',
+        'nvcr.io': 'mirror.example.com/nvcr',
+      },
       auth: [
         { registry: 'mirror.example.com', from: 'environment' },
         { registry: 'mirror.example.com:5000', from: 'docker-config', path: '~/.docker/config.json' },

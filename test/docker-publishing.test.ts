@@ -35,9 +35,25 @@ describe('the default publishing policy', () => {
 
   it('publishes no port that answers without credentials (Ollama, NATS monitoring, the MX port of the mail server)', () => {
     const anonymous = everyPort(defaults).filter(({ p }) => p.anonymous !== undefined);
-    expect(anonymous.map(({ spec, p }) => `${spec.name}/${p.name}`).sort()).toEqual(['mailserver/smtp', 'nats/monitoring', 'ollama/http']);
+    expect(anonymous.map(({ spec, p }) => `${spec.name}/${p.name}`).sort()).toEqual([
+      // Jaeger's and Loki's APIs (monitoring): never published, whatever the policy (PortSpec.neverPublished).
+      'jaeger/health',
+      'jaeger/otlp-grpc',
+      'jaeger/otlp-http',
+      'jaeger/query',
+      'loki/http',
+      'mailserver/smtp',
+      'nats/monitoring',
+      'ollama/http',
+    ]);
     const published = new Set(publications(defaults).map((p) => `${p.spec.name}/${p.port.name}`));
     for (const { spec, p } of anonymous) expect(published.has(`${spec.name}/${p.name}`)).toBe(false);
+    const all = new Set(
+      publications(prepare(variant('development', (i) => (i.target.publish = { ports: 'all' })))).map(
+        (p) => `${p.spec.name}/${p.port.name}`,
+      ),
+    );
+    for (const { spec, p } of anonymous) expect(all.has(`${spec.name}/${p.name}`)).toBe(p.neverPublished === undefined);
   });
 
   it("cannot clash with a server of the platform's kinds on the host, nor fall in the ephemeral range, even publishing every port", () => {

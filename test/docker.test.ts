@@ -8,6 +8,7 @@ import { orderByDependencies } from '../constructs/targets/order';
 import { containerAddress } from '../constructs/targets/docker/addressing';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { escapeLiteral } from '../constructs/render/terraform';
+import { dockerSpec } from '../constructs/render/docker/monitoring';
 import { DEFAULT_CREDENTIALS, SECRET_ENV } from '../security/guardrails';
 import { env, envMap, synth, variant } from './helpers';
 
@@ -76,7 +77,8 @@ describe('the development stack on Docker', () => {
   });
 });
 
-describe.each(dev.specs.map((s) => [s.name, s] as const))('%s on Docker', (name, spec) => {
+// Each spec as the target runs it (the monitoring stack's target files added).
+describe.each(dev.specs.map((s) => [s.name, dockerSpec(s, dev.specs)] as const))('%s on Docker', (name, spec) => {
   const main = containers[name];
 
   it('runs a main container named after the environment, reachable by the service name', () => {
@@ -151,7 +153,7 @@ describe.each(dev.specs.map((s) => [s.name, s] as const))('%s on Docker', (name,
         expect(rc.group_add).toEqual(secretFiles && !c.startsAsRoot && !c.privileges?.root ? ['0'] : undefined);
       });
 
-      it('gets its config files written in from the spec (and its certificates and trusted CAs from the target), not bind-mounted', () => {
+      it('gets its config files written in from the spec (and its certificates and trusted CAs from the target), not bind-mounted (host paths only where the spec says why)', () => {
         const certificates = (spec.certificates ?? [])
           .filter((x) => x.container === c.name)
           .flatMap((x) => [x.paths.certificate, x.paths.key]);
@@ -161,22 +163,34 @@ describe.each(dev.specs.map((s) => [s.name, s] as const))('%s on Docker', (name,
           ...(c.trusts ?? []).map((t) => t.path),
         ]);
         for (const u of rc.upload) expect(u.content.length).toBeGreaterThan(0);
-        expect(rc.mounts).toBeUndefined();
-        for (const v of rc.volumes) expect(v.host_path).toBeUndefined();
+        expect(rc.mounts).toEqual(
+          c.host?.mounts?.map((m) => ({
+            type: 'bind',
+            source: m.hostPath,
+            target: m.path,
+            read_only: true,
+            ...(m.propagation ? { bind_options: { propagation: m.propagation } } : {}),
+          })),
+        );
+        if (c.host) expect(rc.labels).toContainEqual({ label: 'platform.host-access', value: c.host.reason });
+        for (const v of rc.volumes ?? []) expect(v.host_path).toBeUndefined();
       });
     });
   }
 
-  it('keeps each persistent volume on a named docker_volume', () => {
+  it('keeps each persistent volume on a named docker_volume, mounted where the spec says', () => {
     for (const v of spec.volumes) {
       const volume = volumes[`${name}_${v.name}`];
       expect(volume.name).toBe(`agent-platform-development-${name}-${v.name}`);
-      const mount = spec.containers[0]!.mounts.find((m) => m.volume === v.name)!;
-      expect(main.volumes).toContainEqual({
-        volume_name: `\${docker_volume.${name}_${v.name}.name}`,
-        container_path: mount.path,
-        read_only: false,
-      });
+      for (const c of spec.containers) {
+        for (const m of c.mounts.filter((x) => x.volume === v.name && !x.service)) {
+          expect(containers[containerAddress(name, c.name)].volumes).toContainEqual({
+            volume_name: `\${docker_volume.${name}_${v.name}.name}`,
+            container_path: m.path,
+            read_only: m.readOnly ?? false,
+          });
+        }
+      }
     }
   });
 

@@ -16,9 +16,18 @@ import { everyEnvironment, synth } from './helpers';
 
 const SHARED = process.env.PLATFORM_SHARED_CHARTS;
 
-/** Maps a chart passes through verbatim (flags, annotations): any key below them is the user's. */
+/** Maps a chart passes through verbatim (flags, annotations, a program's own configuration): any key below them is the user's. */
 const OPEN_MAPS: Readonly<Record<string, readonly string[]>> = {
   'cluster-autoscaler': ['extraArgs'],
+  // Loki's own configuration (limits_config is written into its config file as given).
+  loki: ['loki.limits_config'],
+  // Grafana's own configuration file, written as given; and two subcharts whose defaults are not
+  // among the upstream copies: the keys set there were read in prometheus-community/helm-charts at
+  // kube-state-metrics-8.4.0 (values.yaml: metricLabelsAllowlist, podLabels, securityContext.enabled,
+  // containerSecurityContext, resources) and prometheus-node-exporter-4.56.1 (namespaceOverride,
+  // podLabels, resources, tolerations, prometheus.monitor.enabled), the versions kube-prometheus-stack
+  // 88.5.3 depends on.
+  'kube-prometheus-stack': ['kube-state-metrics', 'prometheus-node-exporter', 'grafana.grafana.ini'],
   // Security contexts the charts render verbatim (`toYaml`) into the pod and its containers, where the
   // pod policy adds the fields `restricted` asks for (seccompProfile, runAsNonRoot, privileged):
   // cloudnative-pg templates/deployment.yaml, eck-operator templates/statefulset.yaml (v3.5.0:49-52,
@@ -32,7 +41,42 @@ const OPEN_MAPS: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
+/**
+ * Keys a chart's templates read that its values.yaml leaves commented out (so they are not among its
+ * defaults), each checked in the chart's template at the pinned version.
+ */
+const TEMPLATE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  // jaegertracing/helm-charts@jaeger-4.11.1:charts/jaeger/templates/jaeger/jaeger-deploy.yaml:35-36 (podLabels), 106-108 (resources).
+  jaeger: ['jaeger.podLabels', 'jaeger.resources'],
+  // grafana-community/helm-charts@loki-18.11.0:charts/loki/templates/_helpers.tpl:241-243,270-272 (storage.bucketNames).
+  loki: ['loki.storage.bucketNames'],
+  // grafana-community/helm-charts@grafana-12.11.1:charts/grafana/templates/deployment.yaml:35 (podLabels),
+  // _helpers.tpl:15-16 (fullnameOverride), pvc.yaml:33-34 (persistence.storageClassName).
+  'kube-prometheus-stack': ['grafana.podLabels', 'grafana.fullnameOverride', 'grafana.persistence.storageClassName'],
+};
+
+/**
+ * Subcharts whose defaults come with the parent's values under their name (kube-prometheus-stack's
+ * grafana, at the version its Chart.yaml pins, among the upstream copies).
+ */
+const SUBCHARTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'kube-prometheus-stack': { grafana: 'grafana@12.11.1' },
+};
+
+/**
+ * Kubernetes objects a chart passes into its pods as they are (security contexts, resources,
+ * tolerations, label maps): below such a key, the keys are the Kubernetes API's, not the chart's.
+ */
+const KUBERNETES_OBJECT = /(securityContext|SecurityContext|resources|tolerations|nodeSelector|podLabels|affinity)$/;
+
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `over` merged into `base`, maps key by key (as Helm merges a parent's values into a subchart's). */
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isMap(v) && isMap(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
 
 /** Key paths set in `ours` that the chart's defaults do not have. */
 export function unknownKeys(
@@ -47,7 +91,7 @@ export function unknownKeys(
     // A key the chart's values.schema.json declares although values.yaml only documents it in a comment.
     if (!(key in defaults)) return declared.has(p) ? [] : [p];
     const d = defaults[key];
-    if (open.includes(p) || d === null || (isMap(d) && Object.keys(d).length === 0)) return [];
+    if (open.includes(p) || KUBERNETES_OBJECT.test(key) || d === null || (isMap(d) && Object.keys(d).length === 0)) return [];
     if (isMap(value) && isMap(d)) return unknownKeys(value, d, open, p, declared);
     if (isMap(value)) return [`${p} (a map where the chart has ${Array.isArray(d) ? 'a list' : typeof d})`];
     return [];
@@ -150,6 +194,13 @@ describe('the values check itself', () => {
     expect(unknownKeys({ image: { digest: 'sha256:x' } }, defaults, [], '', new Set(['image.digest']))).toEqual([]);
     expect(unknownKeys({ image: { digets: 'sha256:x' } }, defaults, [], '', new Set(['image.digest']))).toEqual(['image.digets']);
   });
+
+  it('accepts the Kubernetes API’s keys below a security context or resources the chart passes through', () => {
+    const d = { securityContext: { runAsNonRoot: true }, deployment: { resources: { requests: { cpu: '1' } } } };
+    expect(unknownKeys({ securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }, d)).toEqual([]);
+    expect(unknownKeys({ deployment: { resources: { limits: { cpu: '1' } } } }, d)).toEqual([]);
+    expect(unknownKeys({ securityContxt: {} }, d)).toEqual(['securityContxt']);
+  });
 });
 
 describe.skipIf(!SHARED)('Helm values exist in the pinned charts (upstream copies in PLATFORM_SHARED_CHARTS)', () => {
@@ -164,9 +215,20 @@ describe.skipIf(!SHARED)('Helm values exist in the pinned charts (upstream copie
     const file = r.local ? path.join(CHARTS, r.chart, 'values.yaml') : copies.get(`${r.chart}@${String(r.version).replace(/^v/, '')}`);
     expect(file, `${r.chart}@${r.version} has no upstream copy in ${SHARED}; pin a version listed in its INDEX.md`).toBeDefined();
     const defaults = parse(fs.readFileSync(file!, 'utf8')) as Record<string, unknown>;
-    expect(
-      unknownKeys(r.values, defaults, OPEN_MAPS[r.chart] ?? [], '', schemaKeys(path.join(path.dirname(file!), 'values.schema.json'))),
-    ).toEqual([]);
+    // A subchart's defaults under its name, merged into what the parent lists for it.
+    for (const [key, copy] of Object.entries(SUBCHARTS[r.chart] ?? {})) {
+      const sub = copies.get(copy);
+      expect(sub, `${copy} has no upstream copy`).toBeDefined();
+      defaults[key] = deepMerge(parse(fs.readFileSync(sub!, 'utf8')) as Record<string, unknown>, defaults[key] as Record<string, unknown>);
+    }
+    const unknown = unknownKeys(
+      r.values,
+      defaults,
+      OPEN_MAPS[r.chart] ?? [],
+      '',
+      schemaKeys(path.join(path.dirname(file!), 'values.schema.json')),
+    );
+    expect(unknown.filter((k) => !(TEMPLATE_KEYS[r.chart] ?? []).some((t) => k === t || k.startsWith(`${t}.`)))).toEqual([]);
   });
 });
 

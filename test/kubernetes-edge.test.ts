@@ -128,7 +128,7 @@ describe('releases, in order', () => {
   });
 });
 
-describe('hosts, routes and certificates (staging: Kibana is the one external port on Kubernetes)', () => {
+describe('hosts, routes and certificates (staging: Kibana and Grafana are the external ports on Kubernetes)', () => {
   const v = values(res(tf, 'helm_release').platform_edge);
 
   it('one route per external port: <service>.<domain> to the realization’s client Service and port', () => {
@@ -146,6 +146,8 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
       { name: 'webmail', host: `webmail.${DOMAIN}`, service: 'webmail', namespace: 'agent-platform-mail', port: 8000 },
       // Kong under api.<domain> (its port's externalHost): one edge, the Gateway, in front of it.
       { name: 'kong', host: `api.${DOMAIN}`, service: 'kong', namespace: EDGE, port: 8080 },
+      // Grafana from kube-prometheus-stack (its Service `grafana`, plain HTTP inside the cluster), with its own login.
+      { name: 'grafana', host: `grafana.${DOMAIN}`, service: 'grafana', namespace: 'agent-platform-monitoring', port: 3000 },
     ]);
   });
 
@@ -154,6 +156,7 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
       { namespace: 'agent-platform-data', services: ['kibana-kb-http'] },
       { namespace: EDGE, services: ['kong'] },
       { namespace: 'agent-platform-mail', services: ['webmail'] },
+      { namespace: 'agent-platform-monitoring', services: ['grafana'] },
     ]);
   });
 
@@ -162,7 +165,7 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
       s.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'ui').map((p) => `${s.name}:${p.port}`)),
     );
     expect(ui).toEqual(expect.arrayContaining(['rabbitmq:15672', 'neo4j:7474', 'kibana:5601']));
-    expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601', 'webmail:8000', 'kong:8080']);
+    expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601', 'webmail:8000', 'kong:8080', 'grafana:3000']);
   });
 
   it('our GatewayClass for Envoy Gateway, and the Gateway whose certificates a private CA issues (staging: any cluster)', () => {
@@ -238,6 +241,7 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
       { service: 'kibana', host: 'kibana.example.org', backend: 'kibana', namespace: 'p-data', port: 5601 },
       { service: 'webmail', host: 'webmail.example.org', backend: 'webmail', namespace: 'p-mail', port: 8000 },
       { service: 'kong', host: 'api.example.org', backend: 'kong', namespace: 'p-edge', port: 8080 },
+      { service: 'grafana', host: 'grafana.example.org', backend: 'grafana', namespace: 'p-monitoring', port: 3000 },
     ]);
     const gateway = staging.target.kind === 'kubernetes' ? (staging.target.gateway as GatewayFacts) : undefined;
     const ev = edgeValues({ gateway: gateway!, prefix: 'p', exposed, labels: {} }) as any;
@@ -246,11 +250,13 @@ describe('hosts, routes and certificates (staging: Kibana is the one external po
       'kibana.example.org',
       'webmail.example.org',
       'api.example.org',
+      'grafana.example.org',
     ]);
     expect(ev.referenceGrants).toEqual([
       { namespace: 'p-data', services: ['kibana', 'minio'] },
       { namespace: 'p-edge', services: ['kong'] },
       { namespace: 'p-mail', services: ['webmail'] },
+      { namespace: 'p-monitoring', services: ['grafana'] },
     ]);
   });
 
@@ -338,14 +344,18 @@ describe('the chart', () => {
 });
 
 describe('network policy: the proxies reach exactly the external ports', () => {
-  it('from Envoy Gateway’s namespace, only our Gateway’s proxy pods, to Kibana, the webmail, Kong and the ACME solver', () => {
+  it('from Envoy Gateway’s namespace, only our Gateway’s proxy pods, to Kibana, the webmail, Kong, Grafana and the ACME solver', () => {
     const rules = rulesFrom(tf, 'envoy-gateway-system');
     expect(rules.map((r) => `${r.namespace}/${r.name}`).sort()).toEqual([
       'agent-platform-data/kibana_ingress',
       `${EDGE}/acme-http01-solver_ingress`,
       `${EDGE}/kong_ingress`,
       'agent-platform-mail/webmail_ingress',
+      'agent-platform-monitoring/grafana_ingress',
     ]);
+    const grafana = rules.find((r) => r.name === 'grafana_ingress')!;
+    expect(grafana.rule.ports).toEqual([{ port: '3000', protocol: 'TCP' }]);
+    expect(grafana.selector).toEqual({ 'platform/monitoring': 'grafana' });
     for (const r of rules) {
       expect(r.rule.from).toEqual([
         {
@@ -377,12 +387,19 @@ describe('network policy: the proxies reach exactly the external ports', () => {
     };
     const es: PodGroup = { ...group, id: 'elasticsearch', service: 'elasticsearch' };
     expect(() =>
-      connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm', proxies: { namespace: 'p', labels: {} } }),
+      connections({
+        specs: [kibana],
+        groups: [group, es],
+        scraper: { namespace: 'm', labels: {} },
+        proxies: { namespace: 'p', labels: {} },
+      }),
     ).toThrow(/do not serve external port 5601/);
     // Without a gateway there is no rule for the external port at all.
-    expect(connections({ specs: [kibana], groups: [group, es], monitoringNamespace: 'm' }).filter((c) => c.from.namespace === 'p')).toEqual(
-      [],
-    );
+    expect(
+      connections({ specs: [kibana], groups: [group, es], scraper: { namespace: 'm', labels: {} } }).filter(
+        (c) => c.from.namespace === 'p',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -420,7 +437,13 @@ describe('variants', () => {
     expect(releases['operator_cert-manager'].depends_on).toEqual(['kubernetes_namespace_v1.namespace_cert-manager']);
     expect(values(releases.platform_edge).gatewayClass).toMatchObject({ create: false, name: 'cilium' });
     const rules = rulesFrom(t, 'kube-system');
-    expect(rules.map((r) => r.name).sort()).toEqual(['acme-http01-solver_ingress', 'kibana_ingress', 'kong_ingress', 'webmail_ingress']);
+    expect(rules.map((r) => r.name).sort()).toEqual([
+      'acme-http01-solver_ingress',
+      'grafana_ingress',
+      'kibana_ingress',
+      'kong_ingress',
+      'webmail_ingress',
+    ]);
     expect(rules[0]!.rule.from[0].pod_selector).toEqual({ match_labels: { 'k8s-app': 'cilium-envoy' } });
     expect(rulesFrom(t, 'envoy-gateway-system')).toEqual([]);
   });

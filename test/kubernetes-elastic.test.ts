@@ -100,6 +100,7 @@ describe('the ECK operator (chart eck-operator)', () => {
         podSecurity: 'baseline',
         values: {},
         pod: () => ({}),
+        footprint: () => [],
       }),
     ).toThrow(/x-system|namespace x is baseline; say why/);
   });
@@ -189,7 +190,7 @@ describe('users and keys: generated values in Kubernetes Secrets', () => {
     expect(generated).not.toContain('elasticsearch_admin-password');
     expect(generated).not.toContain('elasticsearch_kibana-system-password');
     expect(generated).toEqual(expect.arrayContaining(['elasticsearch_elastic-password', 'elasticsearch_exporter-password']));
-    expect(JSON.stringify(synth(staging).tf.resource)).not.toMatch(/admin-password|kibana-system-password/);
+    expect(JSON.stringify(synth(staging).tf.resource)).not.toMatch(/elasticsearch_admin-password|kibana-system-password/);
   });
 
   it('elastic is a file-realm superuser from a basic-auth Secret (so ECK makes no elastic-user Secret of its own)', () => {
@@ -580,8 +581,8 @@ describe('network policy around ECK', () => {
     expect(JSON.stringify(p.kibana_ingress)).not.toContain(ECK_NAMESPACE);
   });
 
-  it('the exporter and the probe: monitoring in, their service out', () => {
-    const monitoring = ns('agent-platform-monitoring');
+  it('the exporter and the probe: the scraper (Prometheus in the monitoring namespace) in, their service out', () => {
+    const monitoring = { ...ns('agent-platform-monitoring'), pod_selector: { match_labels: { 'platform/monitoring': 'prometheus' } } };
     expect(from(p['elasticsearch-exporter_ingress'])).toEqual([{ from: [monitoring], ports: ['9114'] }]);
     expect(to(p['elasticsearch-exporter_egress'])).toEqual([{ to: [pods(ES)], ports: ['9200'] }]);
     expect(from(p['kibana-probe_ingress'])).toEqual([{ from: [monitoring], ports: ['9115'] }]);

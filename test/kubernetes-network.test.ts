@@ -8,6 +8,22 @@ import type { Environment } from '../environments/parse/load';
 import { prepare } from '../stacks/pipeline';
 import { env, everyEnvironment, synth, variant } from './helpers';
 import { type Pod, evaluate, podOf } from './network-policy';
+import { SCRAPER_LABELS } from '../constructs/targets/kubernetes/naming';
+import { scrapedPorts } from '../constructs/render/kubernetes/connectivity';
+import type { PodGroup } from '../constructs/render/kubernetes/context';
+
+/** Whether a group's declared extra sources (an operator, the platform's namespaces for OTLP) admit a pod on a port. */
+const admits = (g: PodGroup, from: PodGroup, port: number) =>
+  (g.ingressFrom ?? []).some(
+    (i) =>
+      'namespace' in i &&
+      i.namespace === from.namespace &&
+      i.ports.includes(port) &&
+      Object.entries(i.labels ?? {}).every(([k, v]) => from.labels[k] === v),
+  );
+/** Whether a group is the scraper (its pods carry the scraper's labels in the monitoring namespace). */
+const isScraper = (g: PodGroup) =>
+  g.namespace.endsWith('-monitoring') && Object.entries(SCRAPER_LABELS).every(([k, v]) => g.labels[k] === v);
 import { capabilitiesOf } from '../constructs/targets/capabilities';
 import { notesFor } from '../stacks/warnings';
 
@@ -18,11 +34,12 @@ function setting(e: Environment) {
   const groups = platform.groups;
   const servers = groups.filter((g) => g.role === 'server');
   const monitoringNs = platform.namespaces.find((n) => n.endsWith('-monitoring'))!;
-  const monitoring: Pod = { id: 'prometheus', namespace: monitoringNs, labels: { 'app.kubernetes.io/name': 'prometheus' } };
+  // The scraper: the monitoring namespace's pods with the scraper's labels (the platform's Prometheus).
+  const monitoring: Pod = { id: 'prometheus', namespace: monitoringNs, labels: { ...SCRAPER_LABELS } };
   const stranger: Pod = { id: 'some other app', namespace: 'default', labels: { app: 'x' } };
   const dns: Pod = { id: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
   const internet: Pod = { id: 'internet', namespace: '', labels: {}, ip: '203.0.113.7' };
-  const specOf = (service: string) => e.specs.find((x) => x.name === service)!;
+  const specOf = (service: string) => platform.specs.find((x) => x.name === service)!;
   return { platform, policies, canReach, groups, servers, monitoring, stranger, dns, internet, specOf };
 }
 
@@ -50,11 +67,13 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     const me = podOf(g);
     const spec = specOf(service);
 
-    it('reaches exactly its declared dependencies in the cluster (their client and admin ports), nothing else in the platform', () => {
+    it('reaches exactly its declared dependencies in the cluster (their client and admin ports), nothing else in the platform (the scraper: every metrics endpoint)', () => {
       for (const other of servers.filter((o) => o !== g)) {
         const declared = spec.dependsOn.includes(other.service);
+        const scraped = isScraper(g) ? scrapedPorts(other, specOf(other.service)).map((x) => x.port) : [];
         for (const p of other.ports) {
-          const expected = declared && (p.purpose === 'client' || p.purpose === 'admin');
+          const expected =
+            (declared && (p.purpose === 'client' || p.purpose === 'admin')) || scraped.includes(p.port) || admits(other, g, p.port);
           expect(canReach(me, podOf(other), p.port, p.protocol), `${service} -> ${other.service}:${p.port} (${p.purpose})`).toBe(expected);
         }
       }
@@ -62,12 +81,15 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
 
     it('is reached by its dependents, its own jobs and its own members only (plus operators that manage it)', () => {
       for (const other of groups.filter((o) => o !== g)) {
-        const expected = (p: { purpose: string }) =>
+        const expected = (p: { purpose: string; port: number }) =>
           ((p.purpose === 'client' || p.purpose === 'admin') &&
             ((other.role === 'server' && specOf(other.service).dependsOn.includes(service)) ||
               (other.role === 'job' && other.service === service))) ||
           // An exporter or probe run beside an operator-managed service reads it, UI included.
-          (other.role === 'helper' && other.service === service && ['client', 'admin', 'ui'].includes(p.purpose));
+          (other.role === 'helper' && other.service === service && ['client', 'admin', 'ui'].includes(p.purpose)) ||
+          // The scraper reaches every metrics endpoint; a declared source reaches what it was admitted to.
+          (isScraper(other) && scrapedPorts(g, spec).some((x) => x.port === p.port)) ||
+          admits(g, other, p.port);
         for (const p of g.ports) {
           expect(canReach(podOf(other), me, p.port, p.protocol), `${other.id} -> ${service}:${p.port}`).toBe(expected(p));
         }
@@ -75,8 +97,18 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
       for (const p of g.ports) expect(canReach(me, me, p.port, p.protocol), `${service} member to member :${p.port}`).toBe(true);
     });
 
-    it('is scraped by the monitoring namespace on its metrics ports only', () => {
-      for (const p of g.ports) expect(canReach(monitoring, me, p.port), `${p.port} (${p.purpose})`).toBe(p.purpose === 'metrics');
+    it('is scraped by the monitoring namespace on its metrics ports and its metrics endpoint’s port only', () => {
+      const scraped = scrapedPorts(g, spec).map((x) => x.port);
+      // The endpoint is on the service's pods, or on a helper beside them (an operator-managed service's exporter).
+      const helpers = groups.filter((h) => h.role === 'helper' && h.service === service);
+      expect([...g.ports, ...helpers.flatMap((h) => h.ports)].map((p) => p.port)).toContain(spec.metrics.port);
+      const scraper = { ...g, id: 'scraper', namespace: monitoring.namespace, labels: monitoring.labels };
+      for (const p of g.ports)
+        expect(canReach(monitoring, me, p.port), `${p.port} (${p.purpose})`).toBe(scraped.includes(p.port) || admits(g, scraper, p.port));
+      // Not by the monitoring namespace's other pods.
+      const neighbour: Pod = { id: 'grafana', namespace: monitoring.namespace, labels: { 'platform/monitoring': 'grafana' } };
+      if (!isScraper(g))
+        for (const p of g.ports.filter((x) => x.purpose === 'metrics')) expect(canReach(neighbour, me, p.port)).toBe(false);
     });
 
     it('cannot be reached from another namespace, and resolves names through the cluster DNS', () => {
@@ -89,7 +121,7 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     it('reaches the internet only where the spec says why', () => {
       const declared = (port: number) =>
         (spec.egress ?? []).some((x) => x.to === 'internet' && x.ports.includes(port)) ||
-        (g.egress ?? []).some((x) => x.cidrs.includes('0.0.0.0/0') && x.ports.includes(port));
+        (g.egress ?? []).some((x) => 'cidrs' in x && x.cidrs.includes('0.0.0.0/0') && x.ports.includes(port));
       expect(canReach(me, internet, 443)).toBe(declared(443));
       // Port 25: the mail server alone (it delivers to other domains' servers).
       expect(canReach(me, internet, 25)).toBe(declared(25));
@@ -101,7 +133,8 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     for (const h of groups.filter((x) => x.role === 'helper')) {
       for (const p of h.ports) expect(canReach(monitoring, podOf(h), p.port), `${h.id}:${p.port}`).toBe(p.purpose === 'metrics');
       for (const other of servers.filter((o) => o.service !== h.service)) {
-        for (const p of other.ports) expect(canReach(podOf(h), podOf(other), p.port), `${h.id} -> ${other.service}:${p.port}`).toBe(false);
+        for (const p of other.ports)
+          expect(canReach(podOf(h), podOf(other), p.port), `${h.id} -> ${other.service}:${p.port}`).toBe(admits(other, h, p.port));
       }
     }
   });
@@ -110,7 +143,8 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     for (const job of groups.filter((x) => x.role === 'job')) {
       for (const other of servers) {
         for (const p of other.ports) {
-          const expected = other.service === job.service && (p.purpose === 'client' || p.purpose === 'admin');
+          const expected =
+            (other.service === job.service && (p.purpose === 'client' || p.purpose === 'admin')) || admits(other, job, p.port);
           expect(canReach(podOf(job), podOf(other), p.port), `${job.id} -> ${other.service}:${p.port}`).toBe(expected);
         }
       }
@@ -146,7 +180,7 @@ describe('network policy of the staging fixture, exactly', () => {
         .filter((g) => g.role === 'helper')
         .map((g) => g.id)
         .sort(),
-    ).toEqual(['elasticsearch/exporter', 'kibana/probe']);
+    ).toEqual(['elasticsearch/exporter', 'kibana/probe', 'prometheus/kube-state-metrics', 'prometheus/operator']);
   });
 
   it('Ollama may download models from the internet; no data service may', () => {
@@ -172,7 +206,7 @@ describe('network policy of the staging fixture, exactly', () => {
       x.containers.flatMap((c) => c.ports.filter((p) => p.external).map((p) => `${x.name}:${p.port}`)),
     );
     expect(reached.sort()).toEqual(external.sort());
-    expect(reached.sort()).toEqual(['kibana:5601', 'kong:8080', 'webmail:8000']);
+    expect(reached.sort()).toEqual(['grafana:3000', 'kibana:5601', 'kong:8080', 'webmail:8000']);
     const [solver] = platform.edgeGroups;
     expect(canReach(proxy, podOf(solver!), 8089)).toBe(true);
     expect(canReach(controller, podOf(solver!), 8089)).toBe(false);
@@ -214,7 +248,10 @@ function consumersReach(e: Environment) {
         const open = new Set(
           g.role === 'server' && access
             ? access.ports.map((p) => spec!.containers.flatMap((c) => c.ports).find((x) => x.name === p)!.port)
-            : [],
+            : // Every application may send traces to Jaeger over OTLP (gRPC and HTTP).
+              g.role === 'server' && g.service === 'jaeger'
+              ? [4317, 4318]
+              : [],
         );
         for (const p of g.ports) {
           expect(canReach(pod, podOf(g), p.port, p.protocol), `${name} -> ${g.id}:${p.port} (${p.purpose})`).toBe(open.has(p.port));
@@ -257,7 +294,8 @@ describe('consumers, evaluated (staging with several consumers)', () => {
     const reached = servers.flatMap((g) =>
       g.ports.filter((p) => canReach(orders, podOf(g), p.port, p.protocol)).map((p) => `${g.service}:${p.port}`),
     );
-    expect(reached.sort()).toEqual(['nats:4222', 'postgres:5432']);
+    // Jaeger's OTLP ports are every application's (traces), whatever services it uses.
+    expect(reached.sort()).toEqual(['jaeger:4317', 'jaeger:4318', 'nats:4222', 'postgres:5432']);
     expect(
       platform.consumers
         .filter((r) => r.consumer.name === 'search')

@@ -34,6 +34,30 @@ const CHART_POD_KEYS: Readonly<Record<string, { labels: string[]; podSecurityCon
   'platform-edge': { labels: ['labels'] },
   // Issuers and Certificates only (cert-manager's solver pods take cert-manager's global.commonLabels).
   'platform-certificates': { labels: ['labels'] },
+  // The monitoring stack: kube-prometheus-stack's Prometheus, Alertmanager, operator, Grafana, kube-state-metrics,
+  // node-exporter (its node agents' namespace is privileged: its pods need the host); Loki, Alloy, Jaeger,
+  // the DCGM exporter (privileged namespace too: hostPath).
+  'kube-prometheus-stack': {
+    labels: [
+      'prometheus.prometheusSpec.podMetadata.labels',
+      'alertmanager.alertmanagerSpec.podMetadata.labels',
+      'prometheusOperator.podLabels',
+      'grafana.podLabels',
+      'kube-state-metrics.podLabels',
+      'prometheus-node-exporter.podLabels',
+    ],
+    podSecurityContext: [
+      'prometheus.prometheusSpec.securityContext',
+      'alertmanager.alertmanagerSpec.securityContext',
+      'prometheusOperator.securityContext',
+      'grafana.securityContext',
+      'kube-state-metrics.securityContext',
+    ],
+  },
+  loki: { labels: ['loki.podLabels'], podSecurityContext: ['loki.podSecurityContext'] },
+  alloy: { labels: ['controller.podLabels'], podSecurityContext: ['global.podSecurityContext'] },
+  jaeger: { labels: ['jaeger.podLabels'], podSecurityContext: ['jaeger.podSecurityContext'] },
+  'dcgm-exporter': { labels: ['podLabels'], podSecurityContext: ['podSecurityContext'] },
   // The NVIDIA device plugin's chart has no key for its pods' labels (only selectorLabelsOverride,
   // which would change an immutable DaemonSet selector); its pods are privileged by necessity.
   'nvidia-device-plugin': { labels: [] },

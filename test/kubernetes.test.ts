@@ -36,13 +36,28 @@ describe('the staging stack on Kubernetes', () => {
         'rabbitmq',
         'redis',
         'webmail',
+        // The monitoring stack, with the GPU exporter (staging has a GPU service).
+        'prometheus',
+        'alertmanager',
+        'grafana',
+        'loki',
+        'alloy',
+        'jaeger',
+        'node-exporter',
+        'cadvisor',
+        'dcgm-exporter',
       ].sort(),
     );
     for (const s of own) expect(workloadOf(s.name), s.name).toBeDefined();
   });
 
-  it('one namespace per concern, labelled for the restricted Pod Security Standard (mail: baseline, with the reason)', () => {
-    const namespaces = Object.values<any>(r.kubernetes_namespace_v1!).filter((n) => n.metadata.labels['platform/concern']);
+  it('one namespace per concern, labelled for the restricted Pod Security Standard (mail: baseline, the node agents’ privileged, each saying why)', () => {
+    const all = Object.values<any>(r.kubernetes_namespace_v1!).filter((n) => n.metadata.labels['platform/concern']);
+    const agents = all.filter((n) => n.metadata.name === `${ns('node')}-agents`);
+    expect(agents).toHaveLength(1);
+    expect(agents[0].metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(agents[0].metadata.annotations['platform/pod-security-reason']).toMatch(/host network.*hostPath/);
+    const namespaces = all.filter((n) => !agents.includes(n));
     // The edge namespace: staging exposes endpoints through its gateway (and runs Kong).
     expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([
       ns('ai'),
@@ -72,9 +87,18 @@ describe('the staging stack on Kubernetes', () => {
     const quota = Object.fromEntries(
       Object.entries<any>(r.kubernetes_resource_quota_v1!).filter(([, q]) => q.metadata.name === 'platform'),
     );
-    expect(Object.keys(quota).sort()).toEqual(['quota_ai', 'quota_data', 'quota_edge', 'quota_mail', 'quota_messaging']);
-    // Kong holds no claim: the quota says so in the canonical zero.
-    expect(quota.quota_edge.spec.hard['requests.storage']).toBe('0');
+    expect(Object.keys(quota).sort()).toEqual([
+      'quota_ai',
+      'quota_data',
+      'quota_edge',
+      'quota_mail',
+      'quota_messaging',
+      'quota_monitoring',
+      'quota_node_agents',
+    ]);
+    // Kong holds no claim: none may be claimed there.
+    expect(quota.quota_edge.spec.hard.persistentvolumeclaims).toBe('0');
+    expect(quota.quota_edge.spec.hard['requests.storage']).toBeUndefined();
     expect(quota.quota_ai.spec.hard['requests.nvidia.com/gpu']).toBe('1');
     expect(quota.quota_messaging.spec.hard).toMatchObject({ pods: expect.stringMatching(/^\d+$/), persistentvolumeclaims: '4' });
     for (const l of Object.values<any>(r.kubernetes_limit_range_v1!)) {

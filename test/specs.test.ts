@@ -97,7 +97,7 @@ describe('quantities, images and networks', () => {
 });
 
 describe('every service spec', () => {
-  it('the development environment builds every catalogue service (Kibana with Elasticsearch)', () => {
+  it('the development environment builds every catalogue service (Kibana with Elasticsearch, the monitoring stack’s parts)', () => {
     expect(dev.specs.map((s) => s.name).sort()).toEqual(
       [
         'elasticsearch',
@@ -113,6 +113,14 @@ describe('every service spec', () => {
         'rabbitmq',
         'redis',
         'webmail',
+        'prometheus',
+        'alertmanager',
+        'grafana',
+        'loki',
+        'alloy',
+        'jaeger',
+        'node-exporter',
+        'cadvisor',
       ].sort(),
     );
     expect(new Set(dev.specs.map((s) => s.component))).toEqual(new Set(Object.keys(catalogue)));
@@ -144,10 +152,15 @@ describe('every service spec', () => {
         expect(s.metrics.path.startsWith('/')).toBe(true);
       });
 
-      it('mounts only declared volumes and publishes only client/admin ports', () => {
+      it('mounts only declared volumes (its own, or a dependency’s) and publishes only client/admin ports', () => {
         const volumes = new Set(s.volumes.map((v) => v.name));
         for (const c of s.containers) {
-          for (const m of c.mounts) expect(volumes.has(m.volume)).toBe(true);
+          for (const m of c.mounts) {
+            if (m.service) {
+              expect(s.dependsOn).toContain(m.service);
+              expect(spec(dev, m.service).volumes.map((v) => v.name)).toContain(m.volume);
+            } else expect(volumes.has(m.volume)).toBe(true);
+          }
           for (const p of c.ports) if (p.purpose === 'metrics' || p.purpose === 'cluster') expect(p.hostPort).toBeUndefined();
         }
       });
@@ -171,12 +184,15 @@ describe('every service spec', () => {
         }
       });
 
-      it('runs every container and job as a declared non-root identity (root only with its privileges and their reason)', () => {
+      it('runs every container and job as a declared non-root identity (root only with its privileges or the host access that say why)', () => {
         for (const w of [...s.containers, ...s.jobs]) {
           const privileges = 'privileges' in w ? w.privileges : undefined;
           if (privileges?.root) {
             expect(w.user, `${s.name} ${w.name}`).toBe('0:0');
             expect(privileges.reason.length).toBeGreaterThan(60);
+          } else if ('host' in w && w.host) {
+            expect(w.host.reason.length, `${s.name} ${w.name}`).toBeGreaterThan(40);
+            expect(w.user).toMatch(/^[0-9]+:[0-9]+$/);
           } else expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
         }
       });

@@ -2,9 +2,10 @@
  * Generated secrets: one random resource per secret a spec declares (`random_password` for
  * alphanumeric secrets, `random_bytes` for hex ones). Nothing is ever a literal; targets read the
  * generated values from here as Terraform references (the Docker target writes them into secret
- * files, the Kubernetes target into Secrets).
+ * files, the Kubernetes target into Secrets). A secret the deploy provides (`SecretSpec.provided`:
+ * an alert receiver's token) is a sensitive Terraform variable instead, read the same way.
  */
-import { Construct } from '../providers/cdktf';
+import { Construct, TerraformVariable } from '../providers/cdktf';
 import { Bytes, Password, StringResource } from '../providers/random';
 import { PrivateKey } from '../providers/tls';
 import type { SecretRef, SecretSpec, ServiceSpec } from '../spec/types';
@@ -15,6 +16,7 @@ interface Generated {
   readonly password?: Password;
   readonly bytes?: Bytes;
   readonly key?: PrivateKey;
+  readonly variable?: TerraformVariable;
 }
 
 export class GeneratedSecrets extends Construct {
@@ -34,6 +36,15 @@ export class GeneratedSecrets extends Construct {
             secret.name,
           );
           this.generated.set(k, { spec: secret, key: privateKey });
+        } else if (secret.provided) {
+          const variable = new TerraformVariable(this, secret.provided.variable, {
+            type: 'string',
+            sensitive: true,
+            nullable: false,
+            description: `${spec.name}: ${secret.description} (TF_VAR_${secret.provided.variable})`,
+          });
+          variable.overrideLogicalId(secret.provided.variable);
+          this.generated.set(k, { spec: secret, variable });
         } else if ((secret.alphabet ?? 'alphanumeric') === 'hex') {
           if (secret.length % 2 !== 0) throw new Error(`${k}: a hex secret has an even length`);
           const bytes = pinAddress(new Bytes(this, `${spec.name}-${secret.name}`, { length: secret.length / 2 }), spec.name, secret.name);
@@ -79,6 +90,10 @@ export class GeneratedSecrets extends Construct {
     }
     if (form === 'public-key-base64' || form === 'private-key-base64')
       throw new Error(`secret ${ref.service}/${ref.name}: only private keys have a ${form} form`);
+    if (g.variable) {
+      if (form !== 'value') throw new Error(`secret ${ref.service}/${ref.name}: a provided secret has no ${form} form`);
+      return g.variable.stringValue;
+    }
     if (form !== 'value') {
       if (!g.password) throw new Error(`secret ${ref.service}/${ref.name}: only passwords have a ${form} form`);
       if (g.spec.prefix) throw new Error(`secret ${ref.service}/${ref.name}: a prefixed secret has no ${form} form`);
@@ -116,9 +131,12 @@ export class GeneratedSecrets extends Construct {
     return salt;
   }
 
-  /** Every generated password by `service/secret`, for sensitive outputs (keys stay with their servers). */
+  /**
+   * Every generated value by `service/secret`, for sensitive outputs (keys stay with their servers;
+   * provided ones are the deployer's already).
+   */
   all(): Record<string, string> {
-    return Object.fromEntries([...this.generated].filter(([, g]) => !g.key).map(([k]) => [k, this.value(parseKey(k))]));
+    return Object.fromEntries([...this.generated].filter(([, g]) => !g.key && !g.variable).map(([k]) => [k, this.value(parseKey(k))]));
   }
 
   /** The generated passwords of people (`audience: 'person'`: mailboxes), by `service/secret`. */

@@ -171,6 +171,8 @@ export interface PlatformConsumer {
 /** Context a definition builds in: values that are per-environment but not per-service. */
 export interface BuildContext {
   readonly environment: string;
+  /** The project's name (resources and labels carry it). @default 'agent-platform' */
+  readonly project?: string;
   /** Resources of exporter and probe sidecars. */
   readonly sidecarResources: ResourceRequirements;
   /** Resources of one-shot setup jobs. */
@@ -179,7 +181,8 @@ export interface BuildContext {
   readonly consumers?: readonly ConsumerRequest[];
   /**
    * The specs of the other enabled services, for an entry that watches them (`observes`: the API
-   * gateway routes the APIs the other specs declare). @default none (the services build first)
+   * gateway routes the APIs the other specs declare; monitoring runs the GPU exporter only where a
+   * service uses GPUs). @default none (the services build first)
    */
   readonly observed?: readonly ServiceSpec[];
 }
@@ -225,7 +228,7 @@ export interface ServiceDefinition<
   platformConsumers?(config: z.output<S>): readonly PlatformConsumer[];
   /**
    * The entry watches the other specs (`BuildContext.observed`) and builds after them: the API
-   * gateway, which routes the APIs they declare. @default false
+   * gateway, which routes the APIs they declare, and monitoring. @default false
    */
   readonly observes?: boolean;
   /**

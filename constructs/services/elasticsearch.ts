@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity';
 import { hostRef, secretRef, tpl } from '../spec/template';
-import type { ConsumerAccess, ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
+import type { AlertRule, ConsumerAccess, ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
 import {
   consumerSecret,
   consumersOf,
@@ -24,6 +24,7 @@ import {
   workloadFields,
 } from './common';
 import { exporter, probe } from './sidecars';
+import { namesOf, serviceUp } from './signals';
 
 /** The current 8.19 patch: fixes ESA-2025-07 (8.17.6) and ESA-2026-19 (8.19.12); 8.19 is supported until July 2027. */
 export const ELASTICSEARCH_IMAGE = 'docker.elastic.co/elasticsearch/elasticsearch:8.19.22';
@@ -186,6 +187,71 @@ export interface KibanaFacet {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/**
+ * What the Elasticsearch exporter tells (run once per cluster): whether it reaches the cluster, the
+ * cluster's health colour, and the data nodes' free disk.
+ */
+function elasticsearchMetrics() {
+  const s = 'service="elasticsearch"';
+  const at = 'instance="elasticsearch-exporter:9114",cluster="platform"';
+  return {
+    names: namesOf('elasticsearch_exporter', ELASTICSEARCH_EXPORTER_IMAGE),
+    signals: [
+      serviceUp('elasticsearch', `max by (service, instance) (elasticsearch_clusterinfo_up{${s}})`, {
+        [`elasticsearch_clusterinfo_up{${s},${at}}`]: 1,
+      }),
+      {
+        record: 'platform:elasticsearch_health_green',
+        expr: `max by (service, cluster) (elasticsearch_cluster_health_status{${s},color="green"})`,
+        example: {
+          series: {
+            [`elasticsearch_cluster_health_status{${s},${at},color="green"}`]: 1,
+            [`elasticsearch_cluster_health_status{${s},${at},color="yellow"}`]: 0,
+            [`elasticsearch_cluster_health_status{${s},${at},color="red"}`]: 0,
+          },
+          service: 'elasticsearch',
+          value: 1,
+        },
+      },
+      {
+        record: 'platform:elasticsearch_disk_free:ratio',
+        expr: `min by (service, name) (elasticsearch_filesystem_data_available_bytes{${s}} / elasticsearch_filesystem_data_size_bytes{${s}})`,
+        example: {
+          series: {
+            [`elasticsearch_filesystem_data_available_bytes{${s},${at},name="es-0"}`]: 25,
+            [`elasticsearch_filesystem_data_size_bytes{${s},${at},name="es-0"}`]: 100,
+          },
+          service: 'elasticsearch',
+          value: 0.25,
+        },
+      },
+    ],
+    alerts: [ELASTICSEARCH_NOT_GREEN],
+    panels: [
+      { title: 'Cluster health green', expr: 'platform:elasticsearch_health_green', unit: 'short', legend: '{{cluster}}' },
+      { title: 'Free data disk', expr: 'platform:elasticsearch_disk_free:ratio', unit: 'percentunit', legend: '{{name}}' },
+    ],
+  };
+}
+
+/** Elasticsearch's own alert (OpenSearch on AWS records the same signal through CloudWatch). */
+export const ELASTICSEARCH_NOT_GREEN: AlertRule = {
+  name: 'ElasticsearchNotGreen',
+  expr: 'platform:elasticsearch_health_green == 0',
+  for: '10m',
+  severity: 'warning',
+  summary: 'Search cluster {{ $labels.cluster }} has not been green for ten minutes',
+  description:
+    'The cluster is yellow (replica shards unassigned: one more node loss may lose data) or red (primary shards unassigned: some data cannot be read or written).',
+  test: {
+    firing: {
+      series: { 'platform:elasticsearch_health_green{service="elasticsearch",cluster="platform"}': 0 },
+      labels: { service: 'elasticsearch', cluster: 'platform' },
+    },
+    healthy: { 'platform:elasticsearch_health_green{service="elasticsearch",cluster="platform"}': 1 },
+  },
+};
+
 /** Kibana follows the Elasticsearch version unless pinned separately. */
 function kibanaImage(es: ImageRef, k: { image?: string | undefined; version?: string | undefined }): ImageRef {
   return resolveImage(KIBANA_IMAGE, k.image || k.version ? k : { version: es.tag });
@@ -293,6 +359,7 @@ export const elasticsearch = defineService({
       args: [`--config.file=${EXPORTER_CONFIG}`, '--es.all', '--es.indices', '--web.listen-address=:9114'],
       files: [exporterConfig],
       metricsPath: '/probe',
+      ...elasticsearchMetrics(),
     });
     const esMetricsEndpoint = {
       ...esMetrics.metrics,
@@ -450,6 +517,7 @@ export const elasticsearch = defineService({
       '\n',
     );
     const kibanaMetrics = probe(ctx, {
+      service: 'kibana',
       port: 5601,
       path: '/api/status',
       bodyMatches: '"level":"available"',

@@ -32,6 +32,7 @@ import {
   serviceFields,
 } from './common';
 import type { Requirement } from '../spec/types';
+import { namesOf, scrapedUp } from './signals';
 
 export const KONG_IMAGE = 'kong:3.9.3';
 /** The declarative configuration (a secret file: it holds the consumers' keys). */
@@ -238,6 +239,7 @@ export const kong = defineService({
           reason:
             "Kong's status listener serves health and metrics only, never the proxy or configuration; not published, and admitted to the monitoring stack alone",
         },
+        ...kongMetrics(),
       },
       consumers: consumers.map((a): ConsumerAccess => ({
         consumer: a.name,
@@ -254,6 +256,37 @@ export const kong = defineService({
     return [spec] as const;
   },
 });
+
+/**
+ * What Kong's Prometheus plugin tells (its own `service` label, the Kong service, becomes
+ * `exported_service` when scraped): the gateway up (it answers), the requests it proxies and those
+ * answered with a server error, whether the upstream's (`source="service"`) or Kong's own.
+ */
+function kongMetrics() {
+  const s = 'service="kong"';
+  const requests = (code: number, source: 'service' | 'kong') =>
+    `kong_http_requests_total{${s},instance="kong:${KONG_PORTS.status}",exported_service="ollama",route="ollama",code="${code}",source="${source}",workspace="default",consumer="app"}`;
+  return {
+    names: namesOf('kong', KONG_IMAGE),
+    signals: [
+      scrapedUp('kong'),
+      {
+        record: 'platform:requests:rate5m',
+        expr: `sum by (service) (rate(kong_http_requests_total{${s}}[5m]))`,
+        example: { series: { [requests(200, 'service')]: '0+120x30', [requests(502, 'kong')]: '0+60x30' }, service: 'kong', value: 3 },
+      },
+      {
+        record: 'platform:request_errors:rate5m',
+        expr: `sum by (service) (rate(kong_http_requests_total{${s},code=~"5.."}[5m]))`,
+        example: { series: { [requests(200, 'service')]: '0+120x30', [requests(502, 'kong')]: '0+60x30' }, service: 'kong', value: 1 },
+      },
+    ],
+    panels: [
+      { title: 'Requests through the gateway', expr: 'platform:requests:rate5m{service="kong"}', unit: 'reqps' },
+      { title: 'Server errors through the gateway', expr: 'platform:request_errors:rate5m{service="kong"}', unit: 'reqps' },
+    ],
+  };
+}
 
 /** The value of a declarative configuration: plain data (objects, arrays, scalars), with templates where generated keys go. */
 type Value = unknown;

@@ -468,6 +468,7 @@ export const mail = defineService({
       internet: { reason, hostname, proxyProtocolPort: MAIL_PORTS[name].proxy },
     });
     const metrics = probe(ctx, {
+      service: 'mailserver',
       port: MAIL_PORTS.submission.port,
       // The submission service's greeting, then a clean goodbye.
       dialogue: [{ expect: '^220 ' }, { send: 'QUIT\r' }, { expect: '^221 ' }],
@@ -602,7 +603,7 @@ function webmail(c: MailConfig, hostname: string, ctx: Parameters<typeof probe>[
   const image = resolveImage(ROUNDCUBE_IMAGE, w);
   const postgres = w.database === 'postgres';
   const desKey = secretFile(ROUNDCUBE_DES_KEY, tpl`${secretRef('webmail', 'des-key')}`);
-  const metrics = probe(ctx, { port: 8000, path: '/', bodyMatches: 'rcmloginuser' });
+  const metrics = probe(ctx, { service: 'webmail', port: 8000, path: '/', bodyMatches: 'rcmloginuser' });
   return {
     name: 'webmail',
     component: 'mail',

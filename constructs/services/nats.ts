@@ -20,6 +20,7 @@ import {
   serviceFields,
 } from './common';
 import { exporter } from './sidecars';
+import { membersUp, namesOf, serviceUp } from './signals';
 
 export const NATS_IMAGE = 'nats:2.14.7-alpine';
 export const NATS_EXPORTER_IMAGE = 'natsio/prometheus-nats-exporter:0.20.1';
@@ -202,6 +203,7 @@ export const nats = defineService({
       port: 7777,
       healthPath: '/metrics',
       args: ['-varz', '-connz', '-routez', '-subz', '-jsz=all', '-healthz', '-port=7777', tpl`http://${selfHost}:8222`],
+      ...natsMetrics(clustered, c.replicas),
     });
     return [
       {
@@ -294,6 +296,48 @@ export const nats = defineService({
     ];
   },
 });
+
+/**
+ * What the NATS exporter tells: each server's health (its /healthz, reachable or not), the members
+ * up, and the messages JetStream consumers have not yet been delivered (their backlog), per
+ * stream/consumer (the highest any replica reports).
+ */
+function natsMetrics(clustered: boolean, members: number) {
+  const s = 'service="nats"';
+  const member = (i: number) => `instance="nats-${i}:7777",server_id="N${i}",value="ok"`;
+  return {
+    names: namesOf('prometheus-nats-exporter', NATS_EXPORTER_IMAGE),
+    signals: [
+      serviceUp('nats', `max by (service, instance) (gnatsd_healthz_status_value{${s}})`, {
+        [`gnatsd_healthz_status_value{${s},${member(0)}}`]: 1,
+      }),
+      ...(clustered
+        ? [
+            membersUp(
+              'nats',
+              Object.fromEntries(Array.from({ length: members }, (_, i) => [`gnatsd_healthz_status_value{${s},${member(i)}}`, 1])),
+              members,
+            ),
+          ]
+        : []),
+      {
+        record: 'platform:queue_backlog:messages',
+        expr: `max by (service, queue) (label_join(jetstream_consumer_num_pending{${s}}, "queue", "/", "stream_name", "consumer_name"))`,
+        example: {
+          series: {
+            [`jetstream_consumer_num_pending{${s},instance="nats-0:7777",stream_name="TASKS",consumer_name="worker"}`]: 1500,
+            [`jetstream_consumer_num_pending{${s},instance="nats-1:7777",stream_name="TASKS",consumer_name="worker"}`]: 1400,
+          },
+          service: 'nats',
+          value: 1500,
+        },
+      },
+    ],
+    panels: [
+      { title: 'JetStream consumer backlog', expr: 'platform:queue_backlog:messages{service="nats"}', unit: 'short', legend: '{{queue}}' },
+    ],
+  };
+}
 
 /** The routes' part of the cluster block: who may connect as a route, and the routes this server opens. */
 function routesConf(urls: readonly Text[], password: ReturnType<typeof secretRef>): Text {

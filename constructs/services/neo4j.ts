@@ -86,7 +86,7 @@ export const neo4j = defineService({
   consumerAccess: neo4jAccess,
   build(c, ctx) {
     const apps = consumersOf(ctx, neo4jAccess);
-    const metrics = probe(ctx, { port: 7474, path: '/' });
+    const metrics = probe(ctx, { port: 7474, path: '/', service: 'neo4j' });
     return [
       {
         ...identity(SERVICE, c.replicas),

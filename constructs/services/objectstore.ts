@@ -36,6 +36,7 @@ import {
   secretValuePath,
   serviceFields,
 } from './common';
+import { namesOf, scrapedUp } from './signals';
 
 export const GARAGE_IMAGE = 'dxflrs/garage:v2.4.1';
 /** The curl project's own image (Alpine, busybox sh/awk): runs the Garage setup script. */
@@ -361,6 +362,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
       path: '/metrics',
       source: 'native',
       auth: { kind: 'bearer', token: secretRef('garage', 'metrics-token') },
+      ...garageMetrics(c.replicas),
     },
     ...(clustered
       ? {
@@ -373,6 +375,49 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
           },
         }
       : {}),
+  };
+}
+
+/** What Garage's /metrics tells: each node up, the storage nodes the cluster sees, S3 requests and errors. */
+function garageMetrics(members: number) {
+  const s = 'service="garage"';
+  const node = (i: number) => `instance="garage-${i}:3903"`;
+  return {
+    names: namesOf('garage', GARAGE_IMAGE),
+    signals: [
+      scrapedUp('garage'),
+      ...(members > 1
+        ? [
+            {
+              record: 'platform:cluster_members',
+              expr: `max by (service) (cluster_storage_nodes_ok{${s}})`,
+              example: { series: { [`cluster_storage_nodes_ok{${s},${node(0)}}`]: members }, service: 'garage', value: members },
+            },
+          ]
+        : []),
+      {
+        record: 'platform:requests:rate5m',
+        expr: `sum by (service) (rate(api_s3_request_counter{${s}}[5m]))`,
+        example: {
+          series: { [`api_s3_request_counter{${s},${node(0)},api_endpoint="GetObject"}`]: '0+120x30' },
+          service: 'garage',
+          value: 2,
+        },
+      },
+      {
+        record: 'platform:request_errors:rate5m',
+        expr: `sum by (service) (rate(api_s3_error_counter{${s}}[5m]))`,
+        example: {
+          series: { [`api_s3_error_counter{${s},${node(0)},api_endpoint="GetObject",status_code="500"}`]: '0+6x30' },
+          service: 'garage',
+          value: 0.1,
+        },
+      },
+    ],
+    panels: [
+      { title: 'S3 requests', expr: 'platform:requests:rate5m{service="garage"}', unit: 'reqps' },
+      { title: 'S3 errors', expr: 'platform:request_errors:rate5m{service="garage"}', unit: 'reqps' },
+    ],
   };
 }
 
@@ -495,6 +540,9 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
       path: '/minio/v2/metrics/cluster',
       source: 'native',
       auth: { kind: 'bearer-file', volume: 'metrics-token', path: 'token', writtenBy: 'create-buckets' },
+      // No metric list for the archived engine: only the scrape's own series are used.
+      names: namesOf('minio', MINIO_IMAGE, /$^/),
+      signals: [scrapedUp('minio')],
     },
   };
 }

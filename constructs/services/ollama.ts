@@ -72,6 +72,73 @@ export interface OllamaFacet {
   readonly pullTimeoutSeconds: number;
 }
 
+/**
+ * Ollama has no metrics endpoint (no /metrics route as of 0.32: docs/operations.md), so besides the
+ * probe its signals come from its request log: the HTTP server logs one line per request, `[GIN] ...
+ * | <status> | <latency> | <client> | <method> "<path>"` (gin's default logger), and the log
+ * shipper counts the lines, the server errors, and the 503s its scheduler answers when more requests
+ * wait than OLLAMA_MAX_QUEUE allows ("server busy, please try again. maximum pending requests
+ * exceeded": server/sched.go ErrMaxQueue, answered 503 by routes.go handleScheduleError).
+ */
+function ollamaMetrics() {
+  const line = '^\\[GIN\\] [^|]*\\| ';
+  const series = (name: string, values: string) => ({
+    [`loki_process_custom_${name}{service="alloy",exported_service="ollama",instance="alloy:12345"}`]: values,
+  });
+  return {
+    fromLogs: [
+      { name: 'ollama_requests_total', description: "Requests Ollama's HTTP server answered", regex: `${line}(?P<value>[0-9]{3}) \\|` },
+      {
+        name: 'ollama_server_errors_total',
+        description: 'Requests Ollama answered with a 5xx status',
+        regex: `${line}(?P<value>5[0-9]{2}) \\|`,
+      },
+      {
+        name: 'ollama_queue_full_total',
+        description: 'Requests Ollama refused because its queue was full (503 server busy)',
+        regex: `${line}(?P<value>[0-9]{3}) \\|`,
+        equals: '503',
+      },
+    ],
+    signals: [
+      {
+        record: 'platform:requests:rate5m',
+        expr: 'label_replace(sum by (exported_service) (rate(loki_process_custom_ollama_requests_total{exported_service="ollama"}[5m])), "service", "$1", "exported_service", "(.*)")',
+        example: { series: series('ollama_requests_total', '0+120x30'), service: 'ollama', value: 2 },
+      },
+      {
+        record: 'platform:request_errors:rate5m',
+        expr: 'label_replace(sum by (exported_service) (rate(loki_process_custom_ollama_server_errors_total{exported_service="ollama"}[5m])), "service", "$1", "exported_service", "(.*)")',
+        example: { series: series('ollama_server_errors_total', '0+6x30'), service: 'ollama', value: 0.1 },
+      },
+      {
+        record: 'platform:ollama_queue_full:rate5m',
+        expr: 'label_replace(sum by (exported_service) (rate(loki_process_custom_ollama_queue_full_total{exported_service="ollama"}[5m])), "service", "$1", "exported_service", "(.*)")',
+        example: { series: series('ollama_queue_full_total', '0+30x30'), service: 'ollama', value: 0.5 },
+      },
+    ],
+    alerts: [
+      {
+        name: 'OllamaRequestsQueued',
+        expr: 'platform:ollama_queue_full:rate5m > 0',
+        for: '5m',
+        severity: 'warning',
+        summary: 'Ollama turns requests away: its request queue is full',
+        description:
+          'More requests wait for a model than OLLAMA_MAX_QUEUE allows, so Ollama answers 503 "server busy": inference is saturated (too few GPUs or parallel slots for the load).',
+        test: {
+          firing: { series: { 'platform:ollama_queue_full:rate5m{service="ollama"}': 0.2 }, labels: { service: 'ollama' } },
+          healthy: { 'platform:ollama_queue_full:rate5m{service="ollama"}': 0 },
+        },
+      },
+    ],
+    panels: [
+      { title: 'Requests (from its log)', expr: 'platform:requests:rate5m{service="ollama"}', unit: 'reqps' },
+      { title: 'Refused: queue full', expr: 'platform:ollama_queue_full:rate5m', unit: 'reqps' },
+    ],
+  } satisfies Partial<import('./sidecars').ProbeOptions>;
+}
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'ollama',
@@ -90,7 +157,7 @@ export const ollama = defineService({
   build(c, ctx) {
     const apps = consumersOf(ctx, ollamaAccess);
     const image = resolveImage(OLLAMA_IMAGE, c);
-    const metrics = probe(ctx, { port: 11434, path: '/api/version' });
+    const metrics = probe(ctx, { port: 11434, path: '/api/version', service: 'ollama', ...ollamaMetrics() });
     const pullSeconds = Math.ceil(parseGoDuration(c.pullTimeout)!);
     return [
       {

@@ -84,4 +84,42 @@ export const PIN_REASONS: Readonly<Record<string, PinReason>> = {
     why: 'Newest release whose changelog could be reviewed (v0.29.0 exists; its changes were not at hand).',
     support: 'maintained',
   },
+  'quay.io/prometheus/prometheus': {
+    why: 'Newest release at hand (v3.14.0, August 2026) and kube-prometheus-stack 88.5.3’s default, so both targets run the same Prometheus; promtool in the image signs in for the health check.',
+    support: 'A minor every six weeks; 3.5 is the LTS line if a slower cadence is wanted.',
+  },
+  'quay.io/prometheus/alertmanager': { why: 'Newest release (v0.34.0) and kube-prometheus-stack 88.5.3’s default.', support: 'maintained' },
+  'grafana/grafana': {
+    why: 'The appVersion of the grafana chart 12.11.1 that kube-prometheus-stack 88.5.3 depends on (13.3 exists; its changelog was not reviewed).',
+    support: 'Grafana supports the latest minor and the previous one.',
+  },
+  'grafana/loki': { why: 'Newest 3.7 patch and the grafana-community loki chart 18.11.0’s appVersion.', support: 'maintained' },
+  'grafana/alloy': {
+    why: 'The alloy chart 1.11.1’s appVersion (v1.19.0 existed as release candidates only); Promtail’s successor (Promtail ended on 2 March 2026).',
+    support: 'maintained',
+  },
+  haproxy: {
+    why: 'The official image’s LTS line (3.4, newest patch): the read-only proxy of the container engine’s API the log shipper and cAdvisor read.',
+    support: '3.4 is an LTS branch (five years of fixes).',
+  },
+  'jaegertracing/jaeger': {
+    why: 'Jaeger v2, newest release at hand (2.20.0); its breaking changes (ES v6, jaeger_mcp moved) do not touch a memory store.',
+    support: 'Jaeger v1 reached its end of life on 31 December 2025; v2 is maintained.',
+  },
+  'quay.io/prometheus/node-exporter': {
+    why: 'Newest release (v1.12.1), the prometheus-node-exporter chart 4.56.1’s appVersion.',
+    support: 'maintained',
+  },
+  'ghcr.io/google/cadvisor': {
+    why: 'Newest release (0.60.5); ghcr.io is where cAdvisor publishes since v0.53.0 (gcr.io/cadvisor stopped).',
+    support: 'maintained',
+  },
+  'quay.io/prometheuscommunity/yet-another-cloudwatch-exporter': {
+    why: 'Newest release (v0.67.0, July 2026) of YACE, the CloudWatch exporter in prometheus-community since November 2024; its AWS SDK (aws-sdk-go-v2) reads Pod Identity credentials.',
+    support: 'maintained; pre-1.0, so any release may break: read the changelog before moving the pin',
+  },
+  'nvcr.io/nvidia/k8s/dcgm-exporter': {
+    why: 'The dcgm-exporter chart 4.8.2’s default release (4.5.3-4.8.2), its Ubuntu build on a single host (a shell for the health check).',
+    support: 'maintained',
+  },
 };

@@ -22,6 +22,8 @@ import {
   underscored,
 } from './common';
 import { exporter } from './sidecars';
+import { namesOf, serviceUp } from './signals';
+import type { AlertRule, Panel, Signal } from '../spec/types';
 
 export const POSTGRES_IMAGE = 'postgres:18.6-alpine';
 export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.20.1';
@@ -118,6 +120,77 @@ const reservedNames = (c: { database: string; username: string }) => [
  * version, and the tuning (as postgresql.conf values, and as plain numbers for services that take
  * other units).
  */
+/**
+ * PostgreSQL's signals in postgres_exporter's names (the exporter sidecar): each server up, backends
+ * against max_connections, replication lag. CloudNativePG's instances record the same signals in
+ * their own `cnpg_*` names (constructs/targets/kubernetes/postgres.ts), RDS through CloudWatch.
+ */
+export function postgresExporterSignals(): Signal[] {
+  const s = 'service="postgres"';
+  const at = 'instance="postgres-exporter:9187"';
+  return [
+    serviceUp('postgres', `max by (service, instance) (pg_up{${s}})`, { [`pg_up{${s},${at}}`]: 1 }),
+    {
+      record: 'platform:postgres_connections:ratio',
+      expr: `sum by (service, instance) (pg_stat_database_numbackends{${s}}) / on (service, instance) max by (service, instance) (pg_settings_max_connections{${s}})`,
+      example: {
+        series: {
+          [`pg_stat_database_numbackends{${s},${at},datname="platform"}`]: 60,
+          [`pg_stat_database_numbackends{${s},${at},datname="postgres"}`]: 20,
+          [`pg_settings_max_connections{${s},${at}}`]: 100,
+        },
+        service: 'postgres',
+        value: 0.8,
+      },
+    },
+    {
+      record: 'platform:postgres_replication_lag:seconds',
+      expr: `max by (service, instance) (pg_replication_lag_seconds{${s}})`,
+      example: { series: { [`pg_replication_lag_seconds{${s},${at}}`]: 4 }, service: 'postgres', value: 4 },
+    },
+  ];
+}
+
+/** PostgreSQL's alerts, on its signals (the same wherever it runs). */
+export const POSTGRES_ALERTS: readonly AlertRule[] = [
+  {
+    name: 'PostgresConnectionsNearMax',
+    expr: 'platform:postgres_connections:ratio > 0.8',
+    for: '10m',
+    severity: 'warning',
+    summary: 'PostgreSQL {{ $labels.instance }} uses more than 80% of max_connections',
+    description: 'Backends are close to max_connections: new connections will be refused (applications see "too many clients").',
+    test: {
+      firing: {
+        series: { 'platform:postgres_connections:ratio{service="postgres",instance="postgres-1"}': 0.9 },
+        labels: { service: 'postgres', instance: 'postgres-1' },
+      },
+      healthy: { 'platform:postgres_connections:ratio{service="postgres",instance="postgres-1"}': 0.3 },
+    },
+  },
+  {
+    name: 'PostgresReplicationLag',
+    expr: 'platform:postgres_replication_lag:seconds > 30',
+    for: '5m',
+    severity: 'warning',
+    summary: 'PostgreSQL replica {{ $labels.instance }} lags more than 30 s behind',
+    description:
+      'A replica replays WAL more than 30 s behind the primary: a failover now would lose those writes, and reads from it are stale.',
+    test: {
+      firing: {
+        series: { 'platform:postgres_replication_lag:seconds{service="postgres",instance="postgres-2"}': 120 },
+        labels: { service: 'postgres', instance: 'postgres-2' },
+      },
+      healthy: { 'platform:postgres_replication_lag:seconds{service="postgres",instance="postgres-2"}': 0.5 },
+    },
+  },
+];
+
+export const POSTGRES_PANELS: readonly Panel[] = [
+  { title: 'Connections of max_connections', expr: 'platform:postgres_connections:ratio', unit: 'percentunit', legend: '{{instance}}' },
+  { title: 'Replication lag', expr: 'platform:postgres_replication_lag:seconds', unit: 's', legend: '{{instance}}' },
+];
+
 export interface PostgresFacet {
   readonly database: string;
   readonly owner: string;
@@ -263,6 +336,10 @@ export const postgres = defineService({
         DATA_SOURCE_PASS_FILE: exporterPassword.path,
       },
       files: [exporterPassword],
+      names: namesOf('postgres_exporter', POSTGRES_EXPORTER_IMAGE),
+      signals: postgresExporterSignals(),
+      alerts: POSTGRES_ALERTS,
+      panels: POSTGRES_PANELS,
     });
     return [
       {

@@ -16,6 +16,7 @@ import {
   secretFile,
   serviceFields,
 } from './common';
+import { membersUp, namesOf, scrapedUp } from './signals';
 
 /** The unprivileged build (uid 1000) of the release, so both targets run it non-root. */
 export const QDRANT_IMAGE = 'qdrant/qdrant:v1.19.2-unprivileged';
@@ -51,6 +52,42 @@ const memberScript = readFileSync(new URL('./scripts/qdrant-member.sh', import.m
  */
 export function defaultReplicationFactor(members: number): number {
   return Math.min(members, 2);
+}
+
+/** What Qdrant's own /metrics tells: each member up (it answers), the members up, REST requests and their server errors. */
+function qdrantMetrics(clustered: boolean, members: number) {
+  const s = 'service="qdrant"';
+  const rest = (status: number, i = 0) =>
+    `rest_responses_total{${s},instance="qdrant-${i}:6333",endpoint="/collections/{name}/points/search",method="POST",status="${status}"}`;
+  return {
+    names: namesOf('qdrant', QDRANT_IMAGE),
+    signals: [
+      scrapedUp('qdrant'),
+      ...(clustered
+        ? [
+            membersUp(
+              'qdrant',
+              Object.fromEntries(Array.from({ length: members }, (_, i) => [`up{${s},instance="qdrant-${i}:6333"}`, 1])),
+              members,
+            ),
+          ]
+        : []),
+      {
+        record: 'platform:requests:rate5m',
+        expr: `sum by (service) (rate(rest_responses_total{${s}}[5m]))`,
+        example: { series: { [rest(200)]: '0+120x30', [rest(500)]: '0+60x30' }, service: 'qdrant', value: 3 },
+      },
+      {
+        record: 'platform:request_errors:rate5m',
+        expr: `sum by (service) (rate(rest_responses_total{${s},status=~"5.."}[5m]))`,
+        example: { series: { [rest(200)]: '0+120x30', [rest(500)]: '0+60x30' }, service: 'qdrant', value: 1 },
+      },
+    ],
+    panels: [
+      { title: 'REST requests', expr: 'platform:requests:rate5m{service="qdrant"}', unit: 'reqps' },
+      { title: 'REST server errors', expr: 'platform:request_errors:rate5m{service="qdrant"}', unit: 'reqps' },
+    ],
+  };
 }
 
 /**
@@ -165,6 +202,7 @@ export const qdrant = defineService({
           path: '/metrics',
           source: 'native',
           auth: { kind: 'bearer', token: secretRef('qdrant', 'read-only-api-key') },
+          ...qdrantMetrics(clustered, c.replicas),
         },
         ...(clustered
           ? {

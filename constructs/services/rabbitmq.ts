@@ -20,6 +20,7 @@ import {
   serviceFields,
   shellHealth,
 } from './common';
+import { membersUp, namesOf, serviceUp } from './signals';
 
 /** 4.3 is the series in community support (RabbitMQ supports only the latest minor for the community). */
 export const RABBITMQ_IMAGE = 'rabbitmq:4.3.6-management-alpine';
@@ -45,6 +46,47 @@ export const rabbitmqSchema = z
     diskFreeLimit: memoryQuantity.default('1Gi'),
   })
   .superRefine(imageOrVersion);
+
+/**
+ * What the rabbitmq_prometheus plugin tells on /metrics (aggregated: totals per node, no per-queue
+ * labels): each node up, the nodes up, and the ready messages no consumer has taken.
+ */
+function rabbitmqMetrics(clustered: boolean, members: number) {
+  const s = 'service="rabbitmq"';
+  const node = (i: number) => `instance="rabbitmq-${i}:15692"`;
+  return {
+    names: namesOf('rabbitmq-prometheus', RABBITMQ_IMAGE),
+    signals: [
+      serviceUp('rabbitmq', `max by (service, instance) (rabbitmq_identity_info{${s}})`, {
+        [`rabbitmq_identity_info{${s},${node(0)},rabbitmq_node="rabbit@rabbitmq-0",rabbitmq_cluster="rabbitmq"}`]: 1,
+      }),
+      ...(clustered
+        ? [
+            membersUp(
+              'rabbitmq',
+              Object.fromEntries(
+                Array.from({ length: members }, (_, i) => [
+                  `rabbitmq_identity_info{${s},${node(i)},rabbitmq_node="rabbit@rabbitmq-${i}",rabbitmq_cluster="rabbitmq"}`,
+                  1,
+                ]),
+              ),
+              members,
+            ),
+          ]
+        : []),
+      {
+        record: 'platform:queue_backlog:messages',
+        expr: `label_replace(sum by (service) (rabbitmq_queue_messages_ready{${s}}), "queue", "all", "", "")`,
+        example: {
+          series: { [`rabbitmq_queue_messages_ready{${s},${node(0)}}`]: 700, [`rabbitmq_queue_messages_ready{${s},${node(1)}}`]: 500 },
+          service: 'rabbitmq',
+          value: 1200,
+        },
+      },
+    ],
+    panels: [{ title: 'Ready messages (all queues)', expr: 'platform:queue_backlog:messages{service="rabbitmq"}', unit: 'short' }],
+  };
+}
 
 /** What a consumer may ask for: its own virtual host, where its user may do everything and elsewhere nothing. */
 export const rabbitmqAccess = z.strictObject({
@@ -268,6 +310,7 @@ export const rabbitmq = defineService({
             reason:
               'the rabbitmq_prometheus plugin has no authentication; the port is never published and on Kubernetes admits the monitoring namespace only',
           },
+          ...rabbitmqMetrics(clustered, c.replicas),
         },
         ...(clustered
           ? {

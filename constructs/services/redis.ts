@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatBinarySize, memoryBytes } from '../spec/quantity';
 import { hostRef, memberAddress, peerRef, secretRef, selfHost, tpl } from '../spec/template';
-import type { ConsumerAccess, ContainerSpec, Text } from '../spec/types';
+import type { AlertRule, ConsumerAccess, ContainerSpec, Text } from '../spec/types';
 import {
   consumerSecret,
   consumersOf,
@@ -20,6 +20,7 @@ import {
   shellHealth,
 } from './common';
 import { exporter } from './sidecars';
+import { membersUp, namesOf, serviceUp } from './signals';
 
 export const REDIS_IMAGE = 'redis:7.4.11-alpine';
 export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.93.0-alpine';
@@ -135,6 +136,108 @@ export interface RedisFacet {
   readonly maxmemoryPolicy: string;
 }
 
+/**
+ * What Redis's exporter tells: each member up, memory against maxmemory, evictions, and where
+ * Sentinel runs (several members), whether the member's Sentinel sees its quorum: the exporter
+ * asks it through its multi-target `/scrape` path (job `redis-sentinel`).
+ */
+function redisMetrics(clustered: boolean, members: number) {
+  const s = 'service="redis"';
+  const member = (i: number) => `instance="redis-${i}:9121"`;
+  return {
+    names: namesOf('redis_exporter', REDIS_EXPORTER_IMAGE),
+    ...(clustered
+      ? { also: [{ name: 'sentinel', path: '/scrape', params: { target: [tpl`redis://${selfHost}:${SENTINEL_PORT}`] } }] }
+      : {}),
+    signals: [
+      serviceUp('redis', `max by (service, instance) (redis_up{${s}})`, { [`redis_up{${s},${member(0)}}`]: 1 }),
+      ...(clustered
+        ? [
+            membersUp('redis', Object.fromEntries(Array.from({ length: members }, (_, i) => [`redis_up{${s},${member(i)}}`, 1])), members),
+            {
+              record: 'platform:redis_sentinel_quorum',
+              expr: `min by (service, instance) (redis_sentinel_master_ckquorum_status{${s}})`,
+              example: {
+                series: {
+                  [`redis_sentinel_master_ckquorum_status{${s},${member(0)},master_name="platform",message="OK 3 usable Sentinels"}`]: 1,
+                },
+                service: 'redis',
+                value: 1,
+              },
+            },
+          ]
+        : []),
+      {
+        record: 'platform:redis_memory_used:ratio',
+        expr: `max by (service, instance) (redis_memory_used_bytes{${s}} / (redis_memory_max_bytes{${s}} > 0))`,
+        example: {
+          series: { [`redis_memory_used_bytes{${s},${member(0)}}`]: 900, [`redis_memory_max_bytes{${s},${member(0)}}`]: 1000 },
+          service: 'redis',
+          value: 0.9,
+        },
+      },
+      {
+        record: 'platform:redis_evictions:rate5m',
+        expr: `sum by (service, instance) (rate(redis_evicted_keys_total{${s}}[5m]))`,
+        example: { series: { [`redis_evicted_keys_total{${s},${member(0)}}`]: '0+60x30' }, service: 'redis', value: 1 },
+      },
+    ],
+    alerts: [REDIS_MEMORY, REDIS_EVICTING, ...(clustered ? [REDIS_SENTINEL_QUORUM] : [])],
+    panels: [
+      { title: 'Memory used of maxmemory', expr: 'platform:redis_memory_used:ratio', unit: 'percentunit', legend: '{{instance}}' },
+      { title: 'Evicted keys', expr: 'platform:redis_evictions:rate5m', unit: 'ops', legend: '{{instance}}' },
+    ],
+  };
+}
+
+const REDIS_MEMORY: AlertRule = {
+  name: 'RedisMemoryNearMax',
+  expr: 'platform:redis_memory_used:ratio > 0.9',
+  for: '10m',
+  severity: 'warning',
+  summary: 'Redis {{ $labels.instance }} uses more than 90% of maxmemory',
+  description: 'The dataset is close to maxmemory: Redis evicts keys by its maxmemory-policy, or refuses writes under noeviction.',
+  test: {
+    firing: {
+      series: { 'platform:redis_memory_used:ratio{service="redis",instance="redis-0:9121"}': 0.95 },
+      labels: { service: 'redis', instance: 'redis-0:9121' },
+    },
+    healthy: { 'platform:redis_memory_used:ratio{service="redis",instance="redis-0:9121"}': 0.5 },
+  },
+};
+
+const REDIS_EVICTING: AlertRule = {
+  name: 'RedisEvictingKeys',
+  expr: 'platform:redis_evictions:rate5m > 0',
+  for: '10m',
+  severity: 'warning',
+  summary: 'Redis {{ $labels.instance }} is evicting keys',
+  description: 'Redis has been dropping keys to stay under maxmemory for ten minutes: cached data and sessions are lost early.',
+  test: {
+    firing: {
+      series: { 'platform:redis_evictions:rate5m{service="redis",instance="redis-0:9121"}': 3 },
+      labels: { service: 'redis', instance: 'redis-0:9121' },
+    },
+    healthy: { 'platform:redis_evictions:rate5m{service="redis",instance="redis-0:9121"}': 0 },
+  },
+};
+
+const REDIS_SENTINEL_QUORUM: AlertRule = {
+  name: 'RedisSentinelNoQuorum',
+  expr: 'platform:redis_sentinel_quorum == 0',
+  for: '2m',
+  severity: 'critical',
+  summary: 'The Sentinel of {{ $labels.instance }} cannot reach its quorum',
+  description: 'SENTINEL CKQUORUM fails: too few sentinels agree, so a failed primary would not be replaced.',
+  test: {
+    firing: {
+      series: { 'platform:redis_sentinel_quorum{service="redis",instance="redis-1:9121"}': 0 },
+      labels: { service: 'redis', instance: 'redis-1:9121' },
+    },
+    healthy: { 'platform:redis_sentinel_quorum{service="redis",instance="redis-1:9121"}': 1 },
+  },
+};
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'redis',
@@ -188,7 +291,17 @@ export const redis = defineService({
       port: 9121,
       healthPath: '/health',
       env: { REDIS_ADDR: tpl`redis://${selfHost}:6379`, REDIS_PASSWORD_FILE: EXPORTER_AUTH },
-      files: [secretFile(EXPORTER_AUTH, tpl`{"redis://${selfHost}:6379":"${password}"}\n`, { format: 'json' })],
+      // The member's Sentinel shares the password; the exporter asks it through its multi-target path.
+      files: [
+        secretFile(
+          EXPORTER_AUTH,
+          clustered
+            ? tpl`{"redis://${selfHost}:6379":"${password}","redis://${selfHost}:${SENTINEL_PORT}":"${password}"}\n`
+            : tpl`{"redis://${selfHost}:6379":"${password}"}\n`,
+          { format: 'json' },
+        ),
+      ],
+      ...redisMetrics(clustered, c.replicas),
     });
     const authFile = secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\naclfile ${USERS}\n`, { format: 'redis.conf' });
     const usersFile = secretFile(

@@ -5,7 +5,8 @@
  */
 import { pinned } from '../spec/image';
 import { selfHost, tpl } from '../spec/template';
-import type { ConfigFile, ContainerSpec, MetricsEndpoint, Text } from '../spec/types';
+import type { AlertRule, ConfigFile, ContainerSpec, MetricSource, MetricsEndpoint, Panel, Signal, Text } from '../spec/types';
+import { probedUp } from './signals';
 
 /** The unprivileged identity of exporter and probe sidecars. */
 export const NOBODY = '65534:65534';
@@ -39,6 +40,14 @@ export interface ExporterOptions {
   /** Path answering 200 when the exporter itself is up. @default '/' */
   readonly healthPath?: string;
   readonly metricsPath?: string;
+  /** The exporter and version whose metric names it serves. */
+  readonly names: MetricSource;
+  /** The service's signals in the exporter's names (`platform:service_up` among them). */
+  readonly signals: readonly Signal[];
+  readonly alerts?: readonly AlertRule[];
+  readonly panels?: readonly Panel[];
+  /** More scrapes of the exporter's port (see `MetricsEndpoint.also`). */
+  readonly also?: MetricsEndpoint['also'];
 }
 
 /**
@@ -63,7 +72,18 @@ export function exporter(ctx: BuildContext, opts: ExporterOptions): { container:
       resources: ctx.sidecarResources,
       stopGracePeriodSeconds: 5,
     },
-    metrics: { container: 'exporter', port: opts.port, path: metricsPath, source: 'exporter', auth: SIDECAR_AUTH },
+    metrics: {
+      container: 'exporter',
+      port: opts.port,
+      path: metricsPath,
+      source: 'exporter',
+      auth: SIDECAR_AUTH,
+      names: opts.names,
+      signals: opts.signals,
+      ...(opts.also ? { also: opts.also } : {}),
+      ...(opts.alerts ? { alerts: opts.alerts } : {}),
+      ...(opts.panels ? { panels: opts.panels } : {}),
+    },
   };
 }
 
@@ -81,6 +101,14 @@ export interface ProbeOptions {
    * `220` greeting answered with `QUIT`. @default a plain connect
    */
   readonly dialogue?: readonly ({ readonly expect: string } | { readonly send: string })[];
+  /** The probed service (its `platform:service_up` is the probe's success). */
+  readonly service: string;
+  /** Signals beyond `platform:service_up`, in the probe's names (or the log pipeline's). @default none */
+  readonly signals?: readonly Signal[];
+  readonly alerts?: readonly AlertRule[];
+  readonly panels?: readonly Panel[];
+  /** Counters the log shipper derives from the service's log (see `MetricsEndpoint.fromLogs`). */
+  readonly fromLogs?: MetricsEndpoint['fromLogs'];
 }
 
 const PROBE_PORT = 9115;
@@ -153,6 +181,24 @@ export function probe(ctx: BuildContext, opts: ProbeOptions): { container: Conta
       params: { module: ['service'], target: [target] },
       source: 'probe',
       auth: SIDECAR_AUTH,
+      names: BLACKBOX_NAMES,
+      signals: [probedUp(opts.service), PROBE_DURATION(opts.service), ...(opts.signals ?? [])],
+      ...(opts.alerts ? { alerts: opts.alerts } : {}),
+      ...(opts.fromLogs ? { fromLogs: opts.fromLogs } : {}),
+      panels: [
+        { title: 'Health probe duration', expr: `platform:probe_duration:seconds{service="${opts.service}"}`, unit: 's' },
+        ...(opts.panels ?? []),
+      ],
     },
   };
 }
+
+/** The blackbox exporter's names (the pin in SIDECAR_IMAGES). */
+export const BLACKBOX_NAMES: MetricSource = { name: 'blackbox_exporter', version: SIDECAR_IMAGES.blackbox.split(':')[1]! };
+
+/** How long the health probe took: a slow service shows here first. */
+const PROBE_DURATION = (service: string): Signal => ({
+  record: 'platform:probe_duration:seconds',
+  expr: `max by (service, instance) (probe_duration_seconds{service="${service}"})`,
+  example: { series: { [`probe_duration_seconds{service="${service}",instance="${service}-probe:9115"}`]: 0.25 }, service, value: 0.25 },
+});

@@ -163,6 +163,14 @@ export interface PortSpec {
    * @default not an API of the gateway
    */
   readonly api?: ApiExposure;
+  /**
+   * A single-host target never publishes the port, whatever its publishing policy, and refuses a
+   * `hostPorts` entry for it: an anonymous port whose data is everyone's (Loki's API holds every
+   * service's logs, Jaeger's every trace), with the reason. Cluster targets admit only the peers
+   * their policy names, as for every port.
+   * @default absent (the publishing policy decides)
+   */
+  readonly neverPublished?: string;
 }
 
 /** A port on the internet (see `PortSpec.internet`). */
@@ -188,8 +196,14 @@ export interface ApiExposure {
 }
 
 export interface VolumeMount {
-  /** Name of a volume in `ServiceSpec.volumes`. */
+  /** Name of a volume in `ServiceSpec.volumes` (of `service`, when given). */
   readonly volume: string;
+  /**
+   * Another service's volume, mounted (read-only) where a single host shares it: the scraper reading
+   * the token a service's job wrote. Cluster targets refuse it (pods cannot share a volume).
+   * @default the spec's own volume
+   */
+  readonly service?: string;
   readonly path: string;
   readonly readOnly?: boolean;
 }
@@ -282,6 +296,25 @@ export interface CertificateSpec {
   readonly paths: { readonly certificate: string; readonly key: string };
 }
 
+/** Host access a container needs, with the reason (see `ContainerSpec.host`). */
+export interface HostAccess {
+  readonly reason: string;
+  /** Share the host's process namespace. @default false */
+  readonly pid?: boolean;
+  /** Run privileged (every device and capability; cAdvisor's documented mode). @default false */
+  readonly privileged?: boolean;
+  /** Host paths, mounted read-only. */
+  readonly mounts?: readonly { readonly hostPath: string; readonly path: string; readonly propagation?: 'rslave' }[];
+  /** Host devices. */
+  readonly devices?: readonly string[];
+  /**
+   * Sees every GPU of the host (a GPU exporter), without allocating any: a single host gives the
+   * container its GPUs as to a GPU workload; cluster targets run such an agent on the GPU nodes
+   * through the runtime, with no GPU request. @default false
+   */
+  readonly gpus?: true;
+}
+
 export interface Ulimit {
   readonly name: string;
   readonly soft: number;
@@ -345,6 +378,13 @@ export interface ContainerSpec {
    */
   readonly trusts?: readonly TrustedCertificate[];
   readonly ulimits?: readonly Ulimit[];
+  /**
+   * What of the host the process needs (a host metrics exporter): the host's process namespace,
+   * host paths mounted read-only, privileged mode, devices. Targets that can grant it record the
+   * reason beside the container; the others realize the service differently or refuse it.
+   * @default none
+   */
+  readonly host?: HostAccess;
   /** Seconds to wait after SIGTERM before killing (databases need time to flush). */
   readonly stopGracePeriodSeconds: number;
   /** Size of `/dev/shm` (a memory quantity), for servers that use shared memory (PostgreSQL). */
@@ -412,6 +452,12 @@ export interface SecretSpec {
   /** Fixed text before the generated part (Garage key ids start with `GK`). @default '' */
   readonly prefix?: string;
   /**
+   * Not generated: provided at deploy time (a receiver's webhook token, an SMTP password), as the
+   * sensitive Terraform variable of this name (`TF_VAR_<variable>`). Never written in a file.
+   * @default generated
+   */
+  readonly provided?: { readonly variable: string };
+  /**
    * Who may hold it. `service`: the service itself, its jobs, sidecars and monitoring (passwords of
    * its administrator and internal users): never handed to an application. `application`: handed to
    * applications through `ServiceSpec.consumers` (a consumer's own credentials, a read-only key).
@@ -421,6 +467,73 @@ export interface SecretSpec {
    * @default 'service'
    */
   readonly audience?: 'service' | 'application' | 'person';
+}
+
+/** The program (server or exporter) whose metric names an endpoint serves, at its version. */
+export interface MetricSource {
+  /** As the metric lists name it: `monitoring/metrics/<name>@<version>.txt`. */
+  readonly name: string;
+  readonly version: string;
+}
+
+/**
+ * A signal: a recording rule that states one fact about a service in the platform's names
+ * (`platform:<what>:<unit>`, labelled `service`), computed from the names its metric source serves.
+ * Alerts and dashboards read signals only, so they are the same whichever exporter, operator or
+ * cloud service provides the numbers.
+ */
+export interface Signal {
+  readonly record: string;
+  /** PromQL over the source's metric names (every name must be in the source's metric list). */
+  readonly expr: string;
+  /**
+   * A unit test of the rule: input series in the source's names (promtool notation, one sample a
+   * minute) and the value `sum by (service) (<record>)` must have after ten minutes.
+   */
+  readonly example: { readonly series: Readonly<Record<string, SeriesValues>>; readonly service: string; readonly value: number };
+}
+
+export type Severity = 'critical' | 'warning';
+
+/**
+ * Samples of a synthetic series for a rule's unit test, one a minute: a number held for the whole
+ * test, or promtool's expanding notation (`0+60x30`: from 0, 60 more each minute, 30 times).
+ */
+export type SeriesValues = number | string;
+
+/**
+ * An alert on signals: the same rule on every target. Its runbook is docs/runbooks/<name>.md.
+ */
+export interface AlertRule {
+  /** PascalCase; also the runbook's file name. */
+  readonly name: string;
+  /** PromQL over signals (`platform:*`) and Prometheus' own series (`up`). */
+  readonly expr: string;
+  /** How long the condition holds before the alert fires (a Prometheus duration). */
+  readonly for: string;
+  readonly severity: Severity;
+  /** One line for the notification; may name `{{ $labels.<label> }}` of the firing series. */
+  readonly summary: string;
+  /** What it means, in a sentence or two. */
+  readonly description: string;
+  /**
+   * The unit test promtool runs: signal series (promtool notation, one sample a minute) on which the
+   * alert fires, with the labels it fires with, and series on which it stays quiet.
+   */
+  readonly test: {
+    readonly firing: { readonly series: Readonly<Record<string, SeriesValues>>; readonly labels: Readonly<Record<string, string>> };
+    readonly healthy: Readonly<Record<string, SeriesValues>>;
+  };
+}
+
+/** A dashboard panel over signals. */
+export interface Panel {
+  readonly title: string;
+  readonly expr: string;
+  /** Grafana unit: `percentunit`, `s`, `bytes`, `short`, `reqps`, `ops`. */
+  readonly unit: string;
+  /** Series legend, e.g. `{{instance}}`. @default '{{service}}' */
+  readonly legend?: string;
 }
 
 /**
@@ -474,6 +587,40 @@ export interface MetricsEndpoint {
     | { readonly kind: 'none'; readonly reason: string };
   /** `native` when the service exposes Prometheus metrics itself. */
   readonly source: 'native' | 'exporter' | 'probe';
+  /** The program and version whose metric names the endpoint serves (the metric-name check reads its list). */
+  readonly names: MetricSource;
+  /**
+   * More scrapes of the same port, each its own job `<service>-<name>` (a Redis exporter asking the
+   * member's Sentinel through its multi-target `/scrape` path). @default none
+   */
+  readonly also?: readonly { readonly name: string; readonly path: string; readonly params: Readonly<Record<string, readonly Text[]>> }[];
+  /**
+   * The service's signals in these names. Every service records `platform:service_up` (1 when a
+   * member is up, per member); a realization serving other names (CloudNativePG's) records the same
+   * signals in its own.
+   */
+  readonly signals: readonly Signal[];
+  /** Alerts specific to the service (the generic ones are monitoring/rules.ts's). @default none */
+  readonly alerts?: readonly AlertRule[];
+  /** The service's panels on its family's dashboard (besides up, CPU and memory). @default none */
+  readonly panels?: readonly Panel[];
+  /**
+   * Counters the log shipper derives from the service's log lines, for what the service counts
+   * nowhere else (Ollama's refused requests); served as `loki_process_custom_<name>` by the shipper,
+   * labelled with the log stream's labels (`service` becomes `exported_service` when scraped). @default none
+   */
+  readonly fromLogs?: readonly LogMetric[];
+}
+
+/** A counter derived from a service's log lines (see `MetricsEndpoint.fromLogs`). */
+export interface LogMetric {
+  /** Counter name, without the shipper's prefix. */
+  readonly name: string;
+  readonly description: string;
+  /** RE2 expression with one named group `(?P<value>...)`: a line counts when the group matches. */
+  readonly regex: string;
+  /** Count only lines whose group has this value. @default any value */
+  readonly equals?: string;
 }
 
 /**

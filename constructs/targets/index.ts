@@ -5,7 +5,7 @@
 import type { Environment } from '../../environments/parse/load';
 import type { TargetKind } from '../../environments/parse/schema';
 import type { ServiceSpec } from '../spec/types';
-import { placeServices } from './aws/placement';
+import { awsMonitored } from './aws/cloudwatch';
 import { footprintOf } from './kubernetes';
 
 /** The services a target runs as containers it schedules itself (not managed services). */
@@ -13,5 +13,9 @@ export const containerSpecs: { readonly [K in TargetKind]: (environment: Environ
   docker: (environment) => environment.specs,
   // On a cluster, what each realization runs (ECK's dedicated masters, exporters and probes).
   kubernetes: (environment) => environment.specs.flatMap(footprintOf),
-  aws: (environment) => placeServices(environment).inCluster.flatMap(footprintOf),
+  // With the CloudWatch exporter where the monitoring stack runs; one agent per node of the pools.
+  aws: (environment) => {
+    const { inCluster, maxNodes } = awsMonitored(environment);
+    return inCluster.flatMap((s) => footprintOf(s, maxNodes));
+  },
 };

@@ -133,6 +133,7 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
   const profile = profiles[env.profile];
   const ctx: BuildContext = {
     environment: env.name,
+    project: env.project,
     sidecarResources: profile.sidecarResources,
     jobResources: profile.jobResources,
   };

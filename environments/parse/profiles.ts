@@ -83,6 +83,19 @@ export const profiles: Record<ProfileName, Profile> = {
         webmail: { replicas: 1, resources: res('50m', '128Mi', '500m', '256Mi') },
       },
       kong: { replicas: 1, resources: res('100m', '256Mi', '1', '512Mi') },
+      monitoring: {
+        prometheus: { resources: res('100m', '256Mi', '1', '1Gi'), retention: '15d', persistence: { size: '10Gi' } },
+        alertmanager: { resources: res('10m', '32Mi', '200m', '128Mi'), persistence: { size: '1Gi' } },
+        grafana: { resources: res('50m', '128Mi', '500m', '512Mi'), persistence: { size: '1Gi' } },
+        loki: { resources: res('50m', '128Mi', '500m', '512Mi'), persistence: { size: '10Gi' }, retention: '168h' },
+        alloy: { resources: res('20m', '64Mi', '500m', '256Mi') },
+        jaeger: { resources: res('20m', '64Mi', '500m', '512Mi'), maxTraces: 20000 },
+        hostMetrics: {
+          nodeExporter: { resources: res('10m', '16Mi', '200m', '64Mi') },
+          cadvisor: { resources: res('50m', '64Mi', '500m', '256Mi') },
+        },
+        gpuMetrics: { resources: res('20m', '64Mi', '200m', '256Mi') },
+      },
     },
   },
   medium: {
@@ -128,6 +141,19 @@ export const profiles: Record<ProfileName, Profile> = {
         webmail: { replicas: 1, resources: res('100m', '256Mi', '1', '512Mi') },
       },
       kong: { replicas: 2, resources: res('250m', '512Mi', '1', '1Gi') },
+      monitoring: {
+        prometheus: { resources: res('250m', '1Gi', '1', '2Gi'), retention: '15d', persistence: { size: '50Gi' } },
+        alertmanager: { resources: res('20m', '64Mi', '200m', '256Mi'), persistence: { size: '2Gi' } },
+        grafana: { resources: res('100m', '256Mi', '500m', '512Mi'), persistence: { size: '5Gi' } },
+        loki: { resources: res('250m', '512Mi', '1', '2Gi'), persistence: { size: '50Gi' }, retention: '336h' },
+        alloy: { resources: res('50m', '128Mi', '500m', '512Mi') },
+        jaeger: { resources: res('50m', '128Mi', '500m', '1Gi'), maxTraces: 50000 },
+        hostMetrics: {
+          nodeExporter: { resources: res('20m', '32Mi', '200m', '64Mi') },
+          cadvisor: { resources: res('100m', '128Mi', '500m', '256Mi') },
+        },
+        gpuMetrics: { resources: res('50m', '128Mi', '500m', '512Mi') },
+      },
     },
   },
   large: {
@@ -178,6 +204,19 @@ export const profiles: Record<ProfileName, Profile> = {
         webmail: { replicas: 2, resources: res('250m', '256Mi', '1', '512Mi') },
       },
       kong: { replicas: 2, maxReplicas: 6, resources: res('500m', '512Mi', '2', '1Gi') },
+      monitoring: {
+        prometheus: { resources: res('500m', '4Gi', '2', '8Gi'), retention: '30d', persistence: { size: '200Gi' } },
+        alertmanager: { resources: res('50m', '128Mi', '500m', '256Mi'), persistence: { size: '2Gi' } },
+        grafana: { resources: res('200m', '512Mi', '1', '1Gi'), persistence: { size: '10Gi' } },
+        loki: { resources: res('500m', '1Gi', '2', '4Gi'), persistence: { size: '200Gi' }, retention: '744h' },
+        alloy: { resources: res('100m', '256Mi', '1', '1Gi') },
+        jaeger: { resources: res('100m', '512Mi', '1', '2Gi'), maxTraces: 100000 },
+        hostMetrics: {
+          nodeExporter: { resources: res('50m', '32Mi', '250m', '128Mi') },
+          cadvisor: { resources: res('100m', '128Mi', '500m', '512Mi') },
+        },
+        gpuMetrics: { resources: res('50m', '128Mi', '500m', '512Mi') },
+      },
     },
   },
 };

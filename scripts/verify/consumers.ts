@@ -20,7 +20,8 @@ function run(job: any, resources: Record<string, Record<string, any>>, label: st
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'stale'), 'from an earlier run');
   const expected: { rel: string; mode: number; content: string; generated: boolean }[] = [];
-  for (const u of job.upload as { file: string; content: string; permissions: string }[]) {
+  // Files only: a directory entry (`/run/secrets/`, where the wrapper's uploads land) has no content.
+  for (const u of (job.upload as { file: string; content: string; permissions: string }[]).filter((x) => !x.file.endsWith('/'))) {
     const rel = path.relative(SEED, u.file);
     const file = path.join(seed, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -73,6 +73,8 @@ function run(c: any, resources: any, v: Variant, shell: string[], exit: number):
   if (v.directories) {
     for (const u of uploads.filter((x) => x.file.endsWith('/'))) {
       const full = path.join(root, u.file);
+      // Its parents as the engine makes them (a job whose files all live elsewhere, the consumers' publish job).
+      impliedDirectories(root, path.posix.dirname(u.file.replace(/\/$/, '')));
       if (!fs.existsSync(full)) fs.mkdirSync(full);
       fs.chownSync(full, 0, 0);
       fs.chmodSync(full, parseInt(u.permissions, 8));

@@ -79,6 +79,8 @@ export function write(name: string, content: string, mode = 0o644): string {
 export interface Artifact {
   readonly outdir: string;
   readonly envs: ReadonlyMap<string, Environment>;
+  /** Every synthesized stack: the environments' and the bootstrap. */
+  readonly stacks: readonly string[];
   stackJson(name: string): any;
 }
 
@@ -145,6 +147,8 @@ export function terraformRender(content: string, resources: Record<string, Recor
     .replace(RABBITMQ_HASH, (_, salt: string, id: string) => rabbitmqHashOf(saltStandIn(salt), standIn(id)))
     .replace(/(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.result\}/g, (_, id: string) => standIn(id))
     .replace(/(?<!\$)\$\{random_password\.([A-Za-z0-9_-]+)\.bcrypt_hash\}/g, (_, id: string) => bcryptOf(standIn(id)))
+    // A secret the deploy provides (a sensitive variable): its stand-in.
+    .replace(/(?<!\$)\$\{var\.([A-Za-z0-9_-]+)\}/g, (_, id: string) => standIn(id))
     .replace(/(?<!\$)\$\{random_bytes\.([A-Za-z0-9_-]+)\.hex\}/g, (_, id: string) => {
       const length = resources.random_bytes?.[id]?.length;
       if (typeof length !== 'number') throw new Error(`random_bytes.${id} has no length in the stack`);

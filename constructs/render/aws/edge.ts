@@ -36,7 +36,7 @@ import {
 } from '../../providers/aws';
 import { ServiceV1 } from '../../providers/kubernetes';
 import type { ServiceSpec } from '../../spec/types';
-import { internetNodePort, internetPortsOf, lbName, webNodePort } from '../../targets/aws/edge';
+import { internetNodePort, internetPortsOf, lbName, webNodePorts } from '../../targets/aws/edge';
 import { namespaceOf } from '../../targets/kubernetes/naming';
 import { type RenderedRecord, route53Txt } from '../dns';
 import { exposedPorts } from '../kubernetes/edge';
@@ -238,9 +238,10 @@ export class AwsEdge extends Construct {
         'edge',
         'http',
       );
+      const nodePorts = webNodePorts(routes);
       routes.forEach((r, i) => {
         const spec = specs.find((s) => s.name === r.service)!;
-        const nodePort = webNodePort(r.port);
+        const nodePort = nodePorts.get(r.service)!;
         const tls = realizationOf(spec).serviceTls !== undefined;
         const server = platform.groups.find((g) => g.service === spec.name && g.role === 'server')!;
         // The route's node port: a Service of its own selecting the service's pods.

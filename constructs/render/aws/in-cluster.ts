@@ -42,6 +42,7 @@ import type { CertificateFacts } from '../kubernetes/context';
 import { renderRecords } from '../dns';
 import type { MailFacet } from '../../services/mail';
 import { internetNodePort, internetPortsOf } from '../../targets/aws/edge';
+import { AwsMonitoringResources } from './monitoring';
 
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
@@ -249,11 +250,21 @@ export class InCluster extends Construct {
           }
         : {}),
     };
+    // Monitoring: the managed services through CloudWatch, Grafana's CloudWatch datasource, Loki in S3 (monitoring.ts).
+    const monitoring = new AwsMonitoringResources(this, 'monitoring', {
+      ctx,
+      environment: inputs.environment,
+      clusterName: eks.name,
+      namespacePrefix: facts.namespacePrefix,
+    }).result;
+    // Its Pod Identity workloads (the CloudWatch exporter, Grafana, Loki) run in the monitoring namespace.
+    if (monitoring) identityNamespaces.push(monitoring.identityNamespace);
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,
-      cluster: facts,
+      cluster: { ...facts, ...(monitoring ? { monitoring: monitoring.facts } : {}) },
       after: [...access, namespace, ...nodes, ...identities],
+      ...(monitoring ? { extra: monitoring.extra } : {}),
     });
     if (edge) {
       ses?.identity(this.platform.secrets);

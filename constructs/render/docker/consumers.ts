@@ -98,7 +98,16 @@ export function consumerSpec(specs: readonly ServiceSpec[], consumer: string): {
       secrets: [],
       jobs: [job],
       dependsOn: specs.filter((s) => (s.consumers ?? []).some((a) => a.consumer === consumer)).map((s) => s.name),
-      metrics: { container: 'publish', port: 0, path: '', source: 'native', auth: { kind: 'none', reason: 'no server' } },
+      // Never scraped: it runs no server (and is not among the environment's specs).
+      metrics: {
+        container: 'publish',
+        port: 0,
+        path: '',
+        source: 'native',
+        auth: { kind: 'none', reason: 'no server' },
+        names: { name: 'none', version: '-' },
+        signals: [],
+      },
       facet: {},
     },
   };

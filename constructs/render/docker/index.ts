@@ -28,7 +28,8 @@ import { RandomProvider } from '../../providers/random';
 import { TlsProvider } from '../../providers/tls';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, referencesOf, renderText } from '../../spec/template';
-import type { ContainerSpec, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import type { ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import { dockerSpec } from './monitoring';
 import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
 import { gatewayOf } from '../../targets/docker/network';
@@ -108,8 +109,11 @@ export class DockerTarget extends Construct {
       'network',
     );
 
-    // Dependencies first, so every dependent can refer to the main container it waits for.
-    for (const spec of orderByDependencies(env.specs)) this.renderService(spec);
+    // Volumes first: a container may mount another service's (the scraper reading a token a job wrote).
+    for (const spec of env.specs) this.renderVolumes(spec);
+    // Dependencies first, so every dependent can refer to the main container it waits for. The
+    // monitoring stack's specs get the files that follow what this host runs (monitoring.ts).
+    for (const spec of orderByDependencies(env.specs)) this.renderService(dockerSpec(spec, env.specs));
     // Each consumer's volume with what it receives, once the services it uses are ready.
     for (const consumer of env.consumers) this.renderConsumer(consumer.name);
 
@@ -231,10 +235,7 @@ export class DockerTarget extends Construct {
     };
   }
 
-  private renderService(spec: ServiceSpec): void {
-    const resolve = this.resolver(spec);
-    const text = (t: Text) => renderText(t, resolve);
-
+  private renderVolumes(spec: ServiceSpec): void {
     for (const v of spec.volumes) {
       const volume = pinAddress(
         new Volume(this, `${spec.name}-volume-${v.name}`, {
@@ -251,6 +252,11 @@ export class DockerTarget extends Construct {
       );
       this.volumes.set(`${spec.name}/${v.name}`, volume);
     }
+  }
+
+  private renderService(spec: ServiceSpec): void {
+    const resolve = this.resolver(spec);
+    const text = (t: Text) => renderText(t, resolve);
 
     const dependsOn: ITerraformDependable[] = spec.dependsOn.flatMap((d) => {
       const ready = this.ready.get(d);
@@ -332,11 +338,13 @@ export class DockerTarget extends Construct {
       // By id: the pinned provider never reads networks_advanced back, and a new network (a changed
       // subnet) has a new id, so its containers are replaced with it instead of holding the old one.
       networksAdvanced: [{ name: this.network.id, aliases: [aliasOf(spec.name, name)] }],
-      volumes: w.mounts.map((m) => ({
-        volumeName: this.volumes.get(`${spec.name}/${m.volume}`)!.name,
-        containerPath: m.path,
-        readOnly: m.readOnly ?? false,
-      })),
+      // A mount of another service's volume (`VolumeMount.service`) names that service.
+      volumes: w.mounts.map((m) => {
+        const volume = this.volumes.get(`${m.service ?? spec.name}/${m.volume}`);
+        if (!volume) throw new Error(`${spec.name}/${w.name}: no volume ${m.service ?? spec.name}/${m.volume}`);
+        return { volumeName: volume.name, containerPath: m.path, readOnly: m.readOnly ?? false };
+      }),
+      ...hostAccess('host' in w ? w.host : undefined),
       upload: [
         // Directory entries: a name ending in `/` with empty content is a directory in the tar.
         ...directories.map((d) => ({ file: `${d.path}/`, source: this.empty(), permissions: octalMode(d.mode) })),
@@ -401,7 +409,7 @@ export class DockerTarget extends Construct {
       ...(c.ulimits ? { ulimit: c.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
       // All of the host's GPUs, the only request the pinned provider reads back as written (the
       // checks refuse a count other than the host's).
-      ...(c.gpus ? { gpus: 'all' } : {}),
+      ...(c.gpus || c.host?.gpus ? { gpus: 'all' } : {}),
       restart: 'unless-stopped',
       mustRun: true,
       // Apply waits until the container reports healthy, so dependents start in order.
@@ -415,6 +423,7 @@ export class DockerTarget extends Construct {
         ...(metricsHere
           ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metrics.port), 'prometheus.io/path': spec.metrics.path }
           : {}),
+        ...(c.host ? { 'platform.host-access': c.host.reason } : {}),
         [REVISION_LABEL]: revision({ healthcheck, cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
       }),
       dependsOn,
@@ -498,6 +507,30 @@ export const BACKGROUND_RETRIES = 5;
  */
 export function revision(settings: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+/**
+ * A container's host access as the provider writes it (and reads it back: host binds as `mounts`
+ * with their propagation, devices with all three fields, `pid_mode`), and the reason as a label.
+ */
+function hostAccess(host: HostAccess | undefined): Partial<ContainerConfig> {
+  if (!host) return {};
+  return {
+    ...(host.pid ? { pidMode: 'host' } : {}),
+    ...(host.privileged ? { privileged: true } : {}),
+    ...(host.mounts?.length
+      ? {
+          mounts: host.mounts.map((m) => ({
+            type: 'bind',
+            source: m.hostPath,
+            target: m.path,
+            readOnly: true,
+            ...(m.propagation ? { bindOptions: { propagation: m.propagation } } : {}),
+          })),
+        }
+      : {}),
+    ...(host.devices?.length ? { devices: host.devices.map((d) => ({ hostPath: d, containerPath: d, permissions: 'rwm' })) } : {}),
+  };
 }
 
 function toLabels(all: Record<string, string>): { label: string; value: string }[] {

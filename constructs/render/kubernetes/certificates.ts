@@ -21,6 +21,7 @@ import { pinAddress } from '../terraform';
 import type { CertificateFacts, PodGroup } from './context';
 import { ACME_SOLVER_PORT, CERT_MANAGER } from './edge';
 import type { OperatorChart, Operators } from './operators';
+import { readsAs } from './footprint';
 
 /** The issuer of every private CA (one per namespace that needs one). */
 export const PRIVATE_CA_ISSUER = 'platform-private-ca';
@@ -174,6 +175,9 @@ export class Certificates extends Construct {
       }),
       'platform_certificates',
     );
+    // Issuers and Certificates only: no pod of its own. cert-manager's HTTP-01 solver pods live only
+    // while a challenge is open (minutes at issue and renewal), so the footprint leaves them out.
+    readsAs(this.release, () => []);
     const proxies = props.proxies;
     this.solvers = proxies
       ? challengeNamespaces(props.plan, props.namespace).map((ns) => ({

@@ -6,7 +6,9 @@
  * - a service's jobs reach their own service's client and admin ports; its helpers (an exporter or
  *   probe beside an operator-managed service) reach its client, admin and UI ports;
  * - the members of a service reach each other on every port (replication, cluster routes);
- * - the monitoring namespace reaches every metrics port (a service's or its helpers');
+ * - the scraper (the pods of the monitoring namespace with SCRAPER_LABELS: Prometheus) reaches every
+ *   metrics port (a service's or its helpers') and the port each spec's metrics endpoint is on,
+ *   whatever its purpose (Qdrant serves /metrics on its client port, Garage on its admin port);
  * - the Gateway's proxies reach the ports a spec marks `external` (and no other), when the
  *   environment has a gateway;
  * - each consumer's pods (its namespace, and its pod labels where given) reach the client ports of
@@ -40,7 +42,8 @@ export interface Connection {
 export interface ConnectivityInputs {
   readonly specs: readonly ServiceSpec[];
   readonly groups: readonly PodGroup[];
-  readonly monitoringNamespace: string;
+  /** The pods that scrape metrics. */
+  readonly scraper: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
   /** The consumers' pods and the client ports of each service they use. @default none */
   readonly consumers?: readonly ConsumerReach[];
   /** Where the Gateway's proxies run, when external endpoints are configured. */
@@ -59,6 +62,13 @@ export function externalPorts(spec: ServiceSpec): PortSpec[] {
 const portsOf = (g: PodGroup, purposes: readonly PortPurpose[]) =>
   g.ports.filter((p) => purposes.includes(p.purpose)).map((p) => ({ port: p.port, protocol: p.protocol }));
 
+/** The ports the scraper opens on a service's pods: its metrics ports and the one its metrics endpoint is on. */
+export function scrapedPorts(server: PodGroup, spec: ServiceSpec): { port: number; protocol: 'TCP' | 'UDP' }[] {
+  return server.ports
+    .filter((p) => p.purpose === 'metrics' || (p.port === spec.metrics.port && p.protocol === 'TCP'))
+    .map((p) => ({ port: p.port, protocol: p.protocol }));
+}
+
 export function connections(inputs: ConnectivityInputs): Connection[] {
   const out: Connection[] = [];
   const servers = new Map(inputs.groups.filter((g) => g.role === 'server').map((g) => [g.service, g]));
@@ -67,9 +77,13 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
     if (!g) throw new Error(`no pods for service ${service}`);
     return g;
   };
+  const scraper: Peer = { namespace: inputs.scraper.namespace, labels: inputs.scraper.labels };
   for (const spec of inputs.specs) {
+    // A spec whose realization runs no pods of its own here (the kubelet's cAdvisor) has no policy.
+    if (!servers.has(spec.name)) continue;
     const server = serverOf(spec.name);
     for (const dep of spec.dependsOn) {
+      if (!servers.has(dep)) continue;
       const target = serverOf(dep);
       const ports = portsOf(target, SERVED);
       if (ports.length) out.push({ from: { group: server }, to: { group: target }, ports, reason: `${spec.name} depends on ${dep}` });
@@ -77,15 +91,8 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
     const all = server.ports.map((p) => ({ port: p.port, protocol: p.protocol }));
     if (all.length)
       out.push({ from: { group: server }, to: { group: server }, ports: all, reason: `${spec.name}'s members reach each other` });
-    const metrics = portsOf(server, ['metrics']);
-    if (metrics.length) {
-      out.push({
-        from: { namespace: inputs.monitoringNamespace },
-        to: { group: server },
-        ports: metrics,
-        reason: 'Prometheus scrapes metrics',
-      });
-    }
+    const metrics = scrapedPorts(server, spec);
+    if (metrics.length) out.push({ from: scraper, to: { group: server }, ports: metrics, reason: 'Prometheus scrapes metrics' });
     const external = externalPorts(spec);
     if (external.length && inputs.proxies) {
       const missing = external.filter((p) => !server.ports.some((s) => s.port === p.port));
@@ -124,19 +131,12 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
       const ports = portsOf(serverOf(g.service), [...SERVED, 'ui']);
       if (ports.length) out.push({ from: { group: g }, to: { group: serverOf(g.service) }, ports, reason: `${g.id} reads ${g.service}` });
       const metrics = portsOf(g, ['metrics']);
-      if (metrics.length) {
-        out.push({
-          from: { namespace: inputs.monitoringNamespace },
-          to: { group: g },
-          ports: metrics,
-          reason: 'Prometheus scrapes metrics',
-        });
-      }
+      if (metrics.length) out.push({ from: scraper, to: { group: g }, ports: metrics, reason: 'Prometheus scrapes metrics' });
     }
     for (const e of g.egress ?? []) {
       out.push({
         from: { group: g },
-        to: { cidrs: e.cidrs },
+        to: 'cidrs' in e ? { cidrs: e.cidrs } : { namespace: e.namespace },
         ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })),
         reason: e.reason,
       });

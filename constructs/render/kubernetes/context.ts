@@ -5,6 +5,7 @@
  * through the table in realizations.ts.
  */
 import type { GeneratedSecrets } from '../secrets';
+import type { SignalSource } from '../../../monitoring/rules';
 import type { Construct, ITerraformDependable } from '../../providers/cdktf';
 import type { TextResolver } from '../../spec/template';
 import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
@@ -141,6 +142,28 @@ export interface ClusterFacts {
   readonly loadBalancerSources?: readonly string[];
   /** The target publishes the services' DNS records itself (AWS: Route 53); else they are an output. @default false */
   readonly publishesDns?: boolean;
+  /** What the monitoring stack watches beyond the cluster's pods, and where it keeps logs (a cloud target's). @default nothing beyond the cluster */
+  readonly monitoring?: MonitoringFacts;
+  /**
+   * Where the cluster's nodes are, for what must reach every node: the scraper to the kubelets'
+   * cAdvisor and node-exporter (host network).
+   * @default the API server's CIDRs (`apiServerCidrs`)
+   */
+  readonly nodeCidrs?: readonly string[];
+}
+
+/** What a cloud target adds to the monitoring stack (AWS: managed services through CloudWatch, logs in S3). */
+export interface MonitoringFacts {
+  /** Services the cloud runs (managed): their alerts and panels apply; their signals come from the CloudWatch exporter. */
+  readonly managed: readonly ServiceSpec[];
+  /** Those services' signal sources (in the CloudWatch exporter's names). */
+  readonly managedSources: readonly SignalSource[];
+  /** Grafana's CloudWatch datasource (the SDK's default credentials: Pod Identity). */
+  readonly cloudwatch?: { readonly region: string; readonly grafanaServiceAccount: string };
+  /** Loki's chunks in S3 through Pod Identity (its service account is `serviceAccount`). */
+  readonly logsBucket?: { readonly name: string; readonly region: string; readonly serviceAccount: string };
+  /** The most nodes the cluster has (per-node agents), when the target knows it. */
+  readonly nodes?: number;
 }
 
 /** What a realization knows of its environment: names and policies, never the environment file. */
@@ -181,6 +204,10 @@ export interface K8sContext {
   readonly dataPriorityClass: string;
   /** Operators installed from their charts, once each. */
   readonly operators: Operators;
+  /** Every spec the cluster runs (the monitoring stack observes them). */
+  readonly specs: readonly ServiceSpec[];
+  /** The pods of a service rendered so far (the monitoring stack renders after everything it watches). */
+  podsOf(service: string): readonly PodGroup[];
 }
 
 /** A set of pods, as network policies select them. */
@@ -199,8 +226,14 @@ export interface PodGroup {
    * reaches its own service like a job, and monitoring reaches its metrics ports.
    */
   readonly role: 'server' | 'job' | 'helper';
-  /** Extra destinations the pods need (the API server, the internet), with the ports. */
-  readonly egress?: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
+  /**
+   * Extra destinations the pods need (the API server, the internet, or the pods of a namespace the
+   * platform does not police, such as an operator's), with the ports.
+   */
+  readonly egress?: readonly (
+    | { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }
+    | { readonly namespace: string; readonly ports: readonly number[]; readonly reason: string }
+  )[];
   /**
    * Extra sources allowed in (an operator managing these pods, the Gateway's proxies), by namespace
    * and, where given, by the labels of the pods in it, with the ports.
@@ -229,6 +262,13 @@ export interface Realized {
  * realizations know beyond the spec); every spec name has one row (realizations.ts).
  */
 export interface Realization<F = unknown> {
+  /**
+   * When the realization runs the spec's pods outside its concern's namespace: a namespace of its
+   * own, `<prefix>-<name>`, at a Pod Security level other than `restricted`, with the reason (shown
+   * on the namespace and in the docs). Its quota counts what the realization runs there.
+   * @default the concern's namespace
+   */
+  readonly namespace?: { readonly name: string; readonly podSecurity: 'baseline' | 'privileged'; readonly reason: string };
   /** Which resources realize the service, for the docs (`own StatefulSet`, `CloudNativePG 0.29.0`, ...). */
   readonly describe: (spec: ServiceSpec<string, F>) => string;
   /** Why this realization for this service, for the docs (docs/services.md, "On Kubernetes"). */

@@ -19,6 +19,10 @@ export interface NamespaceUse {
   readonly name: string;
   readonly concern: Concern;
   readonly specs: readonly ServiceSpec[];
+  /** Names its Terraform addresses. @default the concern */
+  readonly key?: string;
+  /** A level other than the concern's, with the reason (a realization's own namespace for node agents). */
+  readonly podSecurity?: { readonly level: 'restricted' | 'baseline' | 'privileged'; readonly reason: string };
 }
 
 export interface Totals {
@@ -104,7 +108,7 @@ export class Namespaces extends Construct {
       ),
     );
     for (const use of props.uses) {
-      const pss = podSecurityOf(use.specs);
+      const pss = use.podSecurity ?? podSecurityOf(use.specs);
       const ns = pinAddress(
         new NamespaceV1(this, use.name, {
           metadata: {
@@ -123,7 +127,7 @@ export class Namespaces extends Construct {
           dependsOn: [...props.after],
         }),
         'namespace',
-        use.concern,
+        (use.key ?? use.concern).replace(/-/g, '_'),
       );
       this.namespaces.push(ns);
       this.all.push(ns);
@@ -140,16 +144,16 @@ export class Namespaces extends Construct {
                 'limits.cpu': cpu(t.limitsCpu),
                 'limits.memory': mem(t.limitsMemory),
                 pods: String(Math.ceil(t.pods * 2) + 4),
-                persistentvolumeclaims: String(t.claims + 2),
-                // A namespace of stateless services holds no claim (the canonical zero is "0").
-                'requests.storage': t.storage > 0 ? mem(t.storage) : '0',
+                // Node agents claim no volume: none may be claimed there.
+                persistentvolumeclaims: String(t.claims > 0 ? t.claims + 2 : 0),
+                ...(t.storage > 0 ? { 'requests.storage': mem(t.storage) } : {}),
                 ...(t.gpus > 0 ? { 'requests.nvidia.com/gpu': String(t.gpus) } : {}),
               },
             },
             dependsOn: [ns],
           }),
           'quota',
-          use.concern,
+          (use.key ?? use.concern).replace(/-/g, '_'),
         ),
         pinAddress(
           new LimitRangeV1(this, `${use.name}-limits`, {
@@ -168,7 +172,7 @@ export class Namespaces extends Construct {
             dependsOn: [ns],
           }),
           'limits',
-          use.concern,
+          (use.key ?? use.concern).replace(/-/g, '_'),
         ),
       );
     }

@@ -86,20 +86,34 @@ export class NetworkPolicies extends Construct {
         'allow_dns',
       );
     }
-    // Sources given as a whole namespace (the monitoring stack) that is itself one of the platform's
-    // namespaces: its pods need the matching egress, or its own default deny would stop them.
+    // Sources given by namespace (and labels: the scraper) that sit in one of the platform's
+    // namespaces: those pods need the matching egress, or their own default deny would stop them.
     for (const ns of props.namespaces) {
       const out = props.connections.filter((c) => c.from.namespace === ns && !c.from.group);
       if (out.length === 0) continue;
-      pinAddress(
-        new NetworkPolicyV1(this, `${ns}-namespace-egress`, {
-          metadata: { name: 'namespace-egress', namespace: ns, annotations: { 'platform/reasons': reasons(out) } },
-          spec: { podSelector: {}, policyTypes: ['Egress'], egress: out.map((c) => ({ to: peers(c.to), ports: portsOf(c) })) },
-          dependsOn,
-        }),
-        ns,
-        'namespace_egress',
-      );
+      const selectors = new Map<string, Readonly<Record<string, string>>>();
+      for (const c of out) selectors.set(JSON.stringify(c.from.labels ?? {}), c.from.labels ?? {});
+      for (const [key, labels] of selectors) {
+        const mine = out.filter((c) => JSON.stringify(c.from.labels ?? {}) === key);
+        const named = Object.values(labels).join('-');
+        pinAddress(
+          new NetworkPolicyV1(this, `${ns}-namespace-egress${named ? `-${named}` : ''}`, {
+            metadata: {
+              name: named ? `${named}-scrape-egress` : 'namespace-egress',
+              namespace: ns,
+              annotations: { 'platform/reasons': reasons(mine) },
+            },
+            spec: {
+              podSelector: Object.keys(labels).length ? { matchLabels: { ...labels } } : {},
+              policyTypes: ['Egress'],
+              egress: mine.map((c) => ({ to: peers(c.to), ports: portsOf(c) })),
+            },
+            dependsOn,
+          }),
+          ns,
+          named ? `${named}_egress` : 'namespace_egress',
+        );
+      }
     }
     for (const g of props.groups) {
       const name = g.id.replace(/[^a-z0-9-]/g, '-');

@@ -18,7 +18,7 @@ import { orderByDependencies } from '../../targets/order';
 import { escapeLiteral } from '../terraform';
 import { connections } from './connectivity';
 import { type ConsumerReach, Consumers } from './consumers';
-import type { ClusterFacts, K8sContext, PodGroup } from './context';
+import type { ClusterFacts, K8sContext, PodGroup, Realization } from './context';
 
 export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
@@ -31,6 +31,7 @@ import { Operators } from './operators';
 import { type PodPolicyInput, platformPodLabels, podPolicy } from './pod-policy';
 import { realizationOf } from './realizations';
 import { footprintOf } from '../../targets/kubernetes';
+import { SCRAPER_LABELS } from '../../targets/kubernetes/naming';
 
 export interface InClusterProps {
   readonly environment: Environment;
@@ -39,6 +40,11 @@ export interface InClusterProps {
   readonly cluster: ClusterFacts;
   /** Resources that must exist before anything is installed into the cluster (node groups, add-ons). */
   readonly after?: readonly ITerraformDependable[];
+  /**
+   * Specs a target adds to what the cluster runs, with their realization (the AWS target's CloudWatch
+   * exporter). @default none
+   */
+  readonly extra?: readonly { readonly spec: ServiceSpec; readonly realization: Realization }[];
 }
 
 export class InClusterPlatform extends Construct {
@@ -49,6 +55,8 @@ export class InClusterPlatform extends Construct {
   /** Where the Gateway's proxies run (the only source of the external ports); none without a gateway. */
   readonly proxies?: Edge['proxies'];
   readonly namespaces: readonly string[];
+  /** Every spec the cluster runs (the environment's, less what a cloud runs, plus what a target adds). */
+  readonly specs: readonly ServiceSpec[];
   /** The consumers' pods and the services' client ports network policy opens to them. */
   readonly consumers: readonly ConsumerReach[];
   /** The generated secrets of what runs in the cluster (a cloud target publishes a key's public half). */
@@ -60,7 +68,10 @@ export class InClusterPlatform extends Construct {
     const facts = props.cluster;
     const prefix = facts.namespacePrefix;
     const after = [...(props.after ?? [])];
-    const specs = orderByDependencies(props.specs);
+    const extraRows = new Map((props.extra ?? []).map((e) => [e.spec.name, e.realization]));
+    const rowOf = (spec: ServiceSpec): Realization => extraRows.get(spec.name) ?? realizationOf(spec);
+    const specs = orderByDependencies([...props.specs, ...(props.extra ?? []).map((e) => e.spec)]);
+    this.specs = specs;
 
     // Certificates the services serve themselves: cert-manager's, through a release in the edge namespace.
     const certified = specs.filter((s) => (s.certificates ?? []).length > 0);
@@ -71,12 +82,28 @@ export class InClusterPlatform extends Construct {
       'monitoring',
       ...(facts.gateway || certified.length > 0 ? (['edge'] as const) : []),
     ]);
-    // The quota counts what each realization runs (an operator's extra nodes), not only the spec.
-    const uses = [...concerns].map((concern) => ({
-      name: namespaceOf(prefix, concern),
-      concern,
-      specs: specs.filter((s) => s.concern === concern).flatMap(footprintOf),
-    }));
+    // A realization may run its pods in a namespace of its own (node agents that need the host).
+    const nsOf = (spec: ServiceSpec) => {
+      const own = rowOf(spec).namespace;
+      return own ? `${prefix}-${own.name}` : namespaceOf(prefix, spec.concern);
+    };
+    const own = new Map(
+      specs.flatMap((s) => {
+        const n = rowOf(s).namespace;
+        return n ? [[`${prefix}-${n.name}`, n] as const] : [];
+      }),
+    );
+    // The quota counts what each realization runs (an operator's extra nodes, per-node agents), not only the spec.
+    const nodes = facts.monitoring?.nodes;
+    const uses = [
+      ...[...concerns].map((concern) => ({ name: namespaceOf(prefix, concern), concern })),
+      ...[...own].map(([name, n]) => ({
+        name,
+        key: n.name,
+        concern: 'monitoring' as const,
+        podSecurity: { level: n.podSecurity, reason: n.reason },
+      })),
+    ].map((u) => ({ ...u, specs: specs.filter((s) => nsOf(s) === u.name).flatMap((s) => footprintOf(s, nodes)) }));
     this.namespaces = uses.map((u) => u.name);
     const commonLabels = {
       'app.kubernetes.io/part-of': env.project,
@@ -104,14 +131,13 @@ export class InClusterPlatform extends Construct {
       this,
       'secrets',
       specs.map((s) => {
-        const unused = new Set(realizationOf(s).unusedSecrets?.(s) ?? []);
+        const unused = new Set(rowOf(s).unusedSecrets?.(s) ?? []);
         return unused.size ? { ...s, secrets: s.secrets.filter((x) => !unused.has(x.name)) } : s;
       }),
     ));
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
-    const nsOf = (spec: ServiceSpec) => namespaceOf(prefix, spec.concern);
-    const serviceOf = (spec: ServiceSpec) => realizationOf(spec).serviceName?.(spec) ?? spec.name;
+    const serviceOf = (spec: ServiceSpec) => rowOf(spec).serviceName?.(spec) ?? spec.name;
     const hostOf = (service: string): string => {
       const spec = bySpec.get(service);
       if (!spec) throw new Error(`service ${service} is not in the cluster`);
@@ -129,7 +155,7 @@ export class InClusterPlatform extends Construct {
         prefix,
         namespace: edgeNamespace,
         exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
-          const tls = realizationOf(spec).serviceTls?.(spec);
+          const tls = rowOf(spec).serviceTls?.(spec);
           return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
         }),
         labels,
@@ -193,15 +219,21 @@ export class InClusterPlatform extends Construct {
       podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
       operators,
+      specs,
+      podsOf: (service) => this.groups.filter((g) => g.service === service),
     };
 
     const services = new Construct(this, 'services');
-    for (const spec of specs) {
+    // The monitoring stack last: it watches the pods of everything else (exporters a target adds
+    // to the monitoring namespace before the stack's own parts).
+    const watched = specs.filter((s) => s.concern !== 'monitoring' || s.component !== 'monitoring');
+    const observers = specs.filter((s) => !watched.includes(s));
+    for (const spec of [...watched, ...observers]) {
       const dependsOn = [
         ...spec.dependsOn.flatMap((d) => ctx.readyOf(d)),
         ...((spec.containers.some((c) => (c.gpus ?? 0) > 0) && devicePlugin) || []),
       ];
-      const realization = realizationOf(spec);
+      const realization = rowOf(spec);
       const realized = realization.render(services, ctx, spec, dependsOn);
       ready.set(spec.name, realized.ready);
       this.groups.push(...realized.pods);
@@ -226,7 +258,7 @@ export class InClusterPlatform extends Construct {
       connections: connections({
         specs,
         groups: [...this.groups, ...this.edgeGroups],
-        monitoringNamespace: namespaceOf(prefix, 'monitoring'),
+        scraper: { namespace: namespaceOf(prefix, 'monitoring'), labels: SCRAPER_LABELS },
         consumers: consumers.reach,
         ...(this.proxies ? { proxies: this.proxies } : {}),
         ...(facts.loadBalancerSources ? { loadBalancerSources: facts.loadBalancerSources } : {}),

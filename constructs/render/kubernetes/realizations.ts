@@ -13,6 +13,11 @@ import { mailserver } from './mailserver';
 import { ollama } from './ollama';
 import { postgres } from './postgres';
 import { ownResources } from './workload';
+import { alertmanager, cadvisor, grafana, nodeExporter, prometheus } from './prometheus';
+import { alloy } from './alloy';
+import { dcgmExporter } from './dcgm-exporter';
+import { jaeger } from './jaeger';
+import { loki } from './loki';
 
 export const realizations: { readonly [N in SpecName]: Realization<FacetOf<N>> } = {
   nats: ownResources('Its clustering is configuration: routes to every member and clustered JetStream.'),
@@ -39,6 +44,15 @@ export const realizations: { readonly [N in SpecName]: Realization<FacetOf<N>> }
   kong: ownResources(
     'Kong DB-less is one container with its declarative file; the Kong chart (3.4.1) would add its ingress controller (turned off here), a second edge competing with the Gateway, and checksums that miss a configuration kept in a Secret. Behind the Gateway at api.<domain>, autoscaled on CPU.',
   ),
+  prometheus,
+  alertmanager,
+  grafana,
+  'node-exporter': nodeExporter,
+  cadvisor,
+  loki,
+  alloy,
+  jaeger,
+  'dcgm-exporter': dcgmExporter,
 };
 
 /** The row of a spec (every spec the catalogue builds has one). */

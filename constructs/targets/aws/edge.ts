@@ -6,7 +6,9 @@
  * The load balancers are Terraform's own (no AWS Load Balancer Controller: its load balancers exist
  * only after the apply, so Route 53 could not point at them in the same plan), and send to fixed node
  * ports on the system nodes' auto-scaling groups:
- * - the ALB (HTTPS with an ACM certificate) to `31000 + port % 1000` for each external HTTP port;
+ * - the ALB (HTTPS with an ACM certificate) to `31000 + port % 1000` for each external HTTP port
+ *   (the next free one, in the order of the services' names, where two ports end alike: Grafana's
+ *   3000 and Roundcube's 8000);
  * - the NLB (TCP, PROXY protocol v2) to `30000 + port` for each public mail port (30025, 30465,
  *   30587, 30993), whose Service sends to the server's PROXY twins.
  */
@@ -17,8 +19,22 @@ import { placeServices } from './placement';
 
 /** The node port of a public (internet) TCP port. */
 export const internetNodePort = (port: number) => 30000 + port;
-/** The node port of an external HTTP port. */
-export const webNodePort = (port: number) => 31000 + (port % 1000);
+/**
+ * The node port of each service's external HTTP port (keyed by service name): `31000 + port % 1000`,
+ * or the next free one above it where an earlier service (by name) took it, so no two clash and a
+ * port keeps its node port while the services around it come and go (unless a new one clashes).
+ */
+export function webNodePorts(ports: readonly { readonly service: string; readonly port: number }[]): Map<string, number> {
+  const taken = new Set<number>();
+  const out = new Map<string, number>();
+  for (const p of [...ports].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))) {
+    let n = 31000 + (p.port % 1000);
+    while (taken.has(n)) n = n === 31999 ? 31000 : n + 1;
+    taken.add(n);
+    out.set(p.service, n);
+  }
+  return out;
+}
 
 /** Load balancer names: at most 32 characters (Elastic Load Balancing). */
 export const MAX_LB_NAME = 32;
@@ -67,14 +83,6 @@ export function edgeChecks(env: Environment): Issue[] {
           message: `the load balancer ${name} is longer than ${MAX_LB_NAME} characters; shorten the project or environment name`,
         });
     }
-    const ports = new Map<number, string>();
-    for (const s of inCluster)
-      for (const p of s.containers.flatMap((c) => c.ports.filter((x) => x.external))) {
-        const n = webNodePort(p.port);
-        const other = ports.get(n);
-        if (other) issues.push({ path: s.configPath, message: `${s.name}'s port ${p.port} and ${other} take the same node port ${n}` });
-        ports.set(n, `${s.name}'s port ${p.port}`);
-      }
   }
   if (t.mail.relay === 'ses' && !inCluster.some((s) => (s.dnsRecords ?? []).some((r) => r.type === 'MX')))
     issues.push({ path: 'target.mail.relay', message: 'relays the mail server (services.mail), which is not enabled' });

@@ -7,6 +7,7 @@
  */
 import type { Environment, Issue } from '../../../environments/parse/load';
 import { containerAddresses, containerCount } from './network';
+import { monitoringChecks } from './monitoring';
 import { publications } from './publishing';
 import { SECRETS_DIR, parentOf, secretFiles } from './uploads';
 
@@ -16,6 +17,13 @@ export function dockerChecks(env: Environment): Issue[] {
   const byHostPort = new Map<number, ReturnType<typeof publications>[number]>();
   for (const p of publications(env)) {
     const what = `${p.spec.configPath} port ${p.port.name}`;
+    if (p.port.neverPublished) {
+      issues.push({
+        path: p.decidedBy,
+        message: `${what} serves without authentication (${p.port.neverPublished}); it is not published: remove the host port and reach it from the platform network or through Grafana`,
+      });
+      continue;
+    }
     if (p.hostPort > 65535) {
       issues.push({ path: p.decidedBy, message: `publishes ${what} on ${p.hostPort}, above 65535; lower target.publish.offset` });
       continue;
@@ -83,5 +91,6 @@ export function dockerChecks(env: Environment): Issue[] {
       message: `${env.target.network.subnet} has room for ${room} containers besides the gateway; this environment runs ${needed} (services, sidecars and jobs); use a larger subnet such as /24`,
     });
   }
+  issues.push(...monitoringChecks(env));
   return issues;
 }

@@ -5,7 +5,8 @@
  * and admin port that requires credentials, `all` also those that answer anyone (a spec's
  * `anonymous` ports), `none` nothing; its offset is added to each port number. A service's
  * explicit `hostPorts` entry overrides the policy for that port. Metrics and cluster ports are
- * never published. Everything is published on the loopback address only.
+ * never published, nor a port a spec keeps off the host (`PortSpec.neverPublished`: Loki's and
+ * Jaeger's APIs). Everything is published on the loopback address only.
  */
 import type { Environment } from '../../../environments/parse/load';
 import type { PortPurpose, PortSpec, ServiceSpec } from '../../spec/types';
@@ -41,7 +42,11 @@ export function publications(env: Environment): Publication[] {
       for (const port of c.ports) {
         if (port.hostPort !== undefined) {
           out.push({ spec, container: c.name, port, hostPort: port.hostPort, decidedBy: `${spec.configPath}.hostPorts.${port.name}` });
-        } else if (PUBLISHED_BY[mode].purposes.includes(port.purpose) && (PUBLISHED_BY[mode].anonymous || port.anonymous === undefined)) {
+        } else if (
+          PUBLISHED_BY[mode].purposes.includes(port.purpose) &&
+          (PUBLISHED_BY[mode].anonymous || port.anonymous === undefined) &&
+          port.neverPublished === undefined
+        ) {
           out.push({
             spec,
             container: c.name,

@@ -5,6 +5,7 @@
  * the engine's own gaps.
  */
 import type { Environment, Issue } from '../../../environments/parse/load';
+import { monitoringWarnings } from './monitoring';
 import { publications } from './publishing';
 import { DOCKER_HUB, DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR, DOCKER_HUB_PROVIDER_KEYS, pulls } from './registry';
 
@@ -13,7 +14,7 @@ export const EPHEMERAL_PORTS = { from: 32768, to: 60999 } as const;
 
 export function dockerWarnings(env: Environment): Issue[] {
   if (env.target.kind !== 'docker') return [];
-  return [...publishingWarnings(env), ...registryWarnings(env), ...engineWarnings(env)];
+  return [...publishingWarnings(env), ...registryWarnings(env), ...engineWarnings(env), ...monitoringWarnings(env)];
 }
 
 function registryWarnings(env: Environment): Issue[] {

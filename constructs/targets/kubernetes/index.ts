@@ -7,14 +7,26 @@ import type { SpecName, SpecOf } from '../../services';
 import type { ServiceSpec } from '../../spec/types';
 import { elasticsearchFootprint } from './elasticsearch';
 import { kibanaFootprint } from './kibana';
+import { monitoringFootprints } from './monitoring';
 
-const footprints: { readonly [N in SpecName]?: (spec: SpecOf<N>) => readonly ServiceSpec[] } = {
+const footprints: { readonly [N in SpecName]?: (spec: SpecOf<N>, nodes?: number) => readonly ServiceSpec[] } = {
   elasticsearch: elasticsearchFootprint,
   kibana: kibanaFootprint,
+  prometheus: monitoringFootprints.prometheus,
+  alertmanager: monitoringFootprints.alertmanager,
+  grafana: monitoringFootprints.grafana,
+  alloy: monitoringFootprints.alloy,
+  'node-exporter': monitoringFootprints['node-exporter'],
+  'dcgm-exporter': monitoringFootprints['dcgm-exporter'],
+  cadvisor: monitoringFootprints.cadvisor,
 };
 
-/** What the cluster runs for a spec: the realization's pods (an operator's extra nodes, helpers), else the spec. */
-export function footprintOf(spec: ServiceSpec): readonly ServiceSpec[] {
-  const row = footprints[spec.name as SpecName] as ((s: ServiceSpec) => readonly ServiceSpec[]) | undefined;
-  return row ? row(spec) : [spec];
+/**
+ * What the cluster runs for a spec: the realization's pods (an operator's extra nodes, helpers, a
+ * chart's sidecars, one agent per node), else the spec. `nodes`: the most nodes the cluster has,
+ * when the target knows it (else the spec's own setting).
+ */
+export function footprintOf(spec: ServiceSpec, nodes?: number): readonly ServiceSpec[] {
+  const row = footprints[spec.name as SpecName] as ((s: ServiceSpec, n?: number) => readonly ServiceSpec[]) | undefined;
+  return row ? row(spec, nodes) : [spec];
 }

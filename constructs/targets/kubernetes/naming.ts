@@ -37,6 +37,15 @@ export function podSecurityOf(specs: readonly ServiceSpec[]): PodSecurity {
   return reasons.length ? { level: 'baseline', reason: reasons.join('; ') } : { level: 'restricted' };
 }
 
+/**
+ * The labels of the pods that scrape metrics (the platform's Prometheus carries them): the only pods
+ * of the monitoring namespace the services' metrics ports admit.
+ */
+export const SCRAPER_LABELS: Readonly<Record<string, string>> = { 'platform/monitoring': 'prometheus' };
+
+/** The label the monitoring stack's chart pods carry, selecting them in network policies. */
+export const MONITORING_LABEL = 'platform/monitoring';
+
 export function namespaceOf(prefix: string, concern: Concern): string {
   return `${prefix}-${concern}`;
 }

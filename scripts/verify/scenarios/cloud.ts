@@ -74,5 +74,6 @@ export default {
       webmail: { database: 'sqlite', replicas: 1 },
     },
     kong: {},
+    monitoring: { nodes: 13 },
   },
 } satisfies EnvironmentInput;

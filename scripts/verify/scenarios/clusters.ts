@@ -54,5 +54,6 @@ export default {
       aliases: [{ address: 'team@clusters.agent-platform.example.com', to: ['ops@clusters.agent-platform.example.com'] }],
     },
     kong: {},
+    monitoring: {},
   },
 } satisfies EnvironmentInput;

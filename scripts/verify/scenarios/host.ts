@@ -37,5 +37,28 @@ export default {
     mail: { domain: 'platform.test', accounts: [{ address: 'ops@platform.test' }, { address: 'agents@platform.test', quota: '1Gi' }] },
     // The API gateway: Ollama at https://127.0.0.1:19443/ollama with the key in the consumer volume.
     kong: {},
+    // Every receiver kind, so amtool checks each (their secrets are Terraform variables).
+    monitoring: {
+      alertmanager: {
+        receivers: [
+          {
+            kind: 'webhook',
+            name: 'oncall',
+            url: 'https://alerts.example.com/hooks/agent-platform',
+            bearerToken: true,
+            severities: ['critical'],
+          },
+          { kind: 'slack', name: 'team', channel: '#platform-alerts' },
+          {
+            kind: 'email',
+            name: 'mail',
+            to: 'platform-team@example.com',
+            from: 'alertmanager@example.com',
+            smarthost: 'smtp.example.com:587',
+            username: 'alertmanager',
+          },
+        ],
+      },
+    },
   },
 } satisfies EnvironmentInput;

@@ -1,0 +1,77 @@
+/**
+ * NVIDIA's DCGM exporter on a cluster: its chart (4.8.2) as a DaemonSet on the GPU nodes (their
+ * selector and tolerations), in the node agents' namespace: it mounts the kubelet's pod-resources
+ * directory (hostPath) to name the pod using each GPU. Without profiling metrics it runs as a
+ * non-root user without SYS_ADMIN (the chart's documented non-root mode). It reads the GPUs through
+ * the NVIDIA container runtime of the GPU nodes, requesting none.
+ */
+import { HelmRelease } from '../../providers/kubernetes';
+import type { PerNodeFacet } from '../../services/monitoring';
+import type { ServiceSpec } from '../../spec/types';
+import { canonicalResources } from '../../targets/kubernetes/quantities';
+import { escapeLiteral, pinAddress } from '../terraform';
+import type { K8sContext, Realization } from './context';
+import { amountsOf, readsAs } from './footprint';
+import { apiTolerations } from './pod-policy';
+import { partGroup, partPolicy } from './monitoring';
+import { NODE_AGENTS } from './prometheus';
+
+export const DCGM_CHART = {
+  repository: 'https://nvidia.github.io/dcgm-exporter/helm-charts',
+  chart: 'dcgm-exporter',
+  version: '4.8.2',
+} as const;
+
+export function dcgmValues(ctx: K8sContext, spec: ServiceSpec<string, PerNodeFacet>): Record<string, unknown> {
+  const gpu = ctx.cluster.gpu;
+  if (!gpu) throw new Error('the DCGM exporter needs GPU nodes (target.gpu)');
+  const { policy, labels } = partPolicy(ctx, 'dcgm-exporter', { user: '1000:1000' });
+  return {
+    fullnameOverride: 'dcgm-exporter',
+    podLabels: labels,
+    podSecurityContext: policy.podSecurityContext,
+    securityContext: { ...policy.containerSecurityContext, readOnlyRootFilesystem: false },
+    // The default class: a monitoring agent is not node-critical (and needs no scoped quota).
+    priorityClassName: '',
+    resources: canonicalResources(spec.containers[0]!.resources),
+    nodeSelector: { ...gpu.nodeSelector },
+    tolerations: apiTolerations(gpu.tolerations),
+    serviceMonitor: { enabled: false },
+  };
+}
+
+export const dcgmExporter: Realization<PerNodeFacet> = {
+  namespace: NODE_AGENTS,
+  describe: () => `NVIDIA DCGM exporter (chart dcgm-exporter ${DCGM_CHART.version}) on the GPU nodes`,
+  why: () => 'NVIDIA’s chart runs it per GPU node with the pod-resources mapping; its host access puts it in the node agents’ namespace.',
+  render: (scope, ctx, spec, dependsOn) => {
+    const release = pinAddress(
+      new HelmRelease(scope, 'dcgm-exporter', {
+        name: 'dcgm-exporter',
+        namespace: ctx.namespaceOf(spec),
+        ...DCGM_CHART,
+        values: [escapeLiteral(JSON.stringify(dcgmValues(ctx, spec), null, 2))],
+        createNamespace: false,
+        // A DaemonSet on a pool that may be at zero nodes: nothing to wait for.
+        wait: false,
+        maxHistory: 10,
+        atomic: false,
+        dependsOn: [...dependsOn, ...ctx.foundation],
+      }),
+      'monitoring',
+      'dcgm_exporter',
+    );
+    // A DaemonSet on the GPU nodes.
+    readsAs(release, (v) => [
+      {
+        name: 'dcgm-exporter',
+        service: spec.name,
+        namespace: ctx.namespaceOf(spec),
+        replicas: { perNode: 'GPU node' },
+        containers: [amountsOf('dcgm-exporter', v.resources)],
+        storage: [],
+      },
+    ]);
+    return { ready: [release], pods: [partGroup(ctx, spec)] };
+  },
+};
