@@ -180,6 +180,18 @@ describe('the Kong container', () => {
       metrics_path: '/metrics',
       static_configs: [expect.objectContaining({ targets: ['kong:8100'] })],
     });
+    // Its signals (the generic alerts read them: HighErrorRate covers the gateway), from the Prometheus
+    // plugin's names at the pinned release, which needs status code metrics on for them.
+    expect(kong.metrics!.names).toEqual({ name: 'kong', version: '3.9.3' });
+    expect(kong.metrics!.signals.map((x) => x.record)).toEqual([
+      'platform:service_up',
+      'platform:requests:rate5m',
+      'platform:request_errors:rate5m',
+    ]);
+    expect(
+      kong.metrics!.signals.filter((x) => x.record !== 'platform:service_up').every((x) => x.expr.includes('kong_http_requests_total')),
+    ).toBe(true);
+    expect(doc.plugins.find((x: any) => x.name === 'prometheus').config).toMatchObject({ status_code_metrics: true });
   });
 });
 
