@@ -27,6 +27,8 @@ import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyDockerDestroy } from './verify/docker-destroy';
 import { verifyJobFiles } from './verify/job-files';
+import { verifyKong } from './verify/kong';
+import { verifyMail } from './verify/mail';
 import { verifyConsumers } from './verify/consumers';
 import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
@@ -56,6 +58,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyJobFiles,
   verifyNeo4jHealth,
   verifyConsumers,
+  verifyMail,
+  verifyKong,
   verifyMonitoring,
   verifyDockerApiProxy,
   verifyTerraformMeta,

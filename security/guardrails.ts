@@ -12,7 +12,7 @@ import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabiliti
 import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { containerSpecs } from '../constructs/targets';
-import { clusterChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
+import { clusterChecks, kubernetesCertificateChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
 import type { Environment, Issue } from '../environments/parse/load';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
@@ -57,6 +57,7 @@ export function checkEnvironment(env: Environment): Issue[] {
   }
 
   for (const spec of env.specs) {
+    for (const problem of spec.configIssues ?? []) issues.push({ path: problem.path, message: problem.message });
     const at = (suffix: string) => (suffix ? `${spec.configPath}.${suffix}` : spec.configPath);
     const names = new Set<string>();
     for (const w of workloads(spec)) {
@@ -72,6 +73,13 @@ export function checkEnvironment(env: Environment): Issue[] {
       if (cpuMillicores(r.limits.cpu) <= 0 || memoryBytes(r.limits.memory) <= 0) {
         issues.push({ path: at('resources'), message: `${label}: cpu and memory limits are required` });
       }
+      // Root only with a reason: the privileges a server needs (docker-mailserver), or host access (a host exporter).
+      if (w.kind === 'container' && Number(w.spec.user.split(':')[0]) === 0 && !w.spec.privileges?.root && !w.spec.host) {
+        issues.push({
+          path: at(''),
+          message: `${label}: runs as root without privileges or host access saying why (ContainerSpec.privileges, ContainerSpec.host)`,
+        });
+      }
       if (w.kind === 'container' && w.spec.health.exec.length === 0) {
         issues.push({ path: at(''), message: `${label}: has no health check` });
       }
@@ -85,9 +93,6 @@ export function checkEnvironment(env: Environment): Issue[] {
             message: `${label}: mounts undeclared volume "${m.service ? `${m.service}/` : ''}${m.volume}"`,
           });
         }
-      }
-      if (w.kind === 'container' && w.spec.user.split(':')[0] === '0' && !w.spec.host) {
-        issues.push({ path: at(''), message: `${label}: runs as root without host access that says why (ContainerSpec.host)` });
       }
       for (const f of w.spec.files) {
         if (hasSecret(f.content) && (f.mode & 0o337) !== 0) {
@@ -174,7 +179,16 @@ export function checkEnvironment(env: Environment): Issue[] {
     const clientPorts = new Set(spec.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'client').map((p) => p.name)));
     for (const access of spec.consumers ?? []) {
       const who = `consumer ${access.consumer}`;
-      if (!env.consumers.some((c) => c.name === access.consumer)) {
+      if (access.platform !== undefined) {
+        // One of the platform's own services: it must exist and declare the dependency it uses it by.
+        const user = byName.get(access.platform);
+        if (!user) issues.push({ path: at(''), message: `${who} belongs to ${access.platform}, which is not enabled` });
+        else if (!user.dependsOn.includes(spec.name))
+          issues.push({
+            path: user.configPath,
+            message: `${access.platform} uses ${spec.name} as ${who} without declaring the dependency`,
+          });
+      } else if (!env.consumers.some((c) => c.name === access.consumer)) {
         issues.push({ path: at(''), message: `${who} is not one of the environment's consumers` });
       }
       for (const p of access.ports) {
@@ -252,7 +266,7 @@ export function checkEnvironment(env: Environment): Issue[] {
       }
     }
   }
-  issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env));
+  issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env), ...kubernetesCertificateChecks(env));
   if (env.target.kind !== 'docker') issues.push(...clusterChecks(containerSpecs[env.target.kind](env)));
   return issues;
 }

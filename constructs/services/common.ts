@@ -149,6 +149,23 @@ export interface ConsumerRequest<A = Readonly<Record<string, unknown>>> {
   readonly name: string;
   /** What it asked for, already checked by the service's `consumerAccess` schema (defaults applied). */
   readonly access: A;
+  /** Set for one of the platform's own services (`ServiceDefinition.platformConsumers`): its spec name. */
+  readonly platform?: string;
+}
+
+/**
+ * A consumer the platform declares for one of its own services (Roundcube's database): a role of its
+ * own in the services it uses, built exactly as an application's, used by reference, published nowhere.
+ */
+export interface PlatformConsumer {
+  /** Its identity in the services (a role name); no environment consumer may take it. */
+  readonly name: string;
+  /** The spec that uses it. */
+  readonly spec: string;
+  /** By catalogue entry, what it asks for (checked by that entry's `consumerAccess`). */
+  readonly services: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Where in the environment file the choice is made, for messages. */
+  readonly configPath: string;
 }
 
 /** Context a definition builds in: values that are per-environment but not per-service. */
@@ -160,13 +177,14 @@ export interface BuildContext {
   readonly sidecarResources: ResourceRequirements;
   /** Resources of one-shot setup jobs. */
   readonly jobResources: ResourceRequirements;
-  /**
-   * The specs of the other enabled services, for an entry that watches them (monitoring runs the
-   * GPU exporter only where a service uses GPUs). @default none (the services build first)
-   */
-  readonly observed?: readonly ServiceSpec[];
   /** The consumers of this service (the environment's `consumers` that use it). @default [] */
   readonly consumers?: readonly ConsumerRequest[];
+  /**
+   * The specs of the other enabled services, for an entry that watches them (`observes`: the API
+   * gateway routes the APIs the other specs declare; monitoring runs the GPU exporter only where a
+   * service uses GPUs). @default none (the services build first)
+   */
+  readonly observed?: readonly ServiceSpec[];
 }
 
 /** The consumers of the service being built, with their access typed by the service's own schema. */
@@ -206,6 +224,24 @@ export interface ServiceDefinition<
   readonly consumerAccess?: z.ZodType;
   /** Problems of the consumers against the service's own config (a name already taken by it). @default none */
   consumerIssues?(config: z.output<S>, consumers: readonly ConsumerRequest[]): { readonly consumer: string; readonly message: string }[];
+  /** Consumers the entry's own specs are, in other services (Roundcube's PostgreSQL role). @default none */
+  platformConsumers?(config: z.output<S>): readonly PlatformConsumer[];
+  /**
+   * The entry watches the other specs (`BuildContext.observed`) and builds after them: the API
+   * gateway, which routes the APIs they declare, and monitoring. @default false
+   */
+  readonly observes?: boolean;
+  /**
+   * The entry is the platform's API gateway: with it enabled, an application reaches services that
+   * have no authentication of their own (`PortSpec.api` on an `anonymous` port) through it, unless it
+   * names them in its `services`. @default false
+   */
+  readonly apiGateway?: boolean;
+  /**
+   * The service has no authentication of its own (Ollama): with the API gateway enabled,
+   * applications reach it through the gateway unless they name it. @default false
+   */
+  readonly unauthenticated?: boolean;
   build(config: z.output<S>, ctx: BuildContext): B;
 }
 

@@ -29,6 +29,8 @@ export * from './monitoring-config';
 export const monitoring = defineService({
   ...MONITORING,
   schema: monitoringSchema,
+  // Builds after every other entry (the GPU exporter where a service uses GPUs, Alloy's log counters).
+  observes: true,
   build(c, ctx: BuildContext) {
     const gpus = (ctx.observed ?? []).some((s: ServiceSpec) => s.containers.some((x) => (x.gpus ?? 0) > 0));
     const host = c.hostMetrics;

@@ -22,9 +22,15 @@ export interface SecretRef {
    * - `rabbitmq-sha256`: RabbitMQ's `rabbit_password_hashing_sha256` form, base64 of a 4-byte salt
    *   followed by SHA-256(salt + value), for a definitions file's `password_hash` (the salt is
    *   generated once per secret).
+   *
+   * Of a private key (`SecretSpec.kind: 'rsa-private-key'`), `value` is the key in PEM (PKCS#8), and:
+   * - `public-key-base64`: the public key as base64 DER (SubjectPublicKeyInfo) on one line, what a
+   *   DKIM record's `p=` carries (not a secret: targets publish it in DNS);
+   * - `private-key-base64`: the private key's PKCS#8 DER as base64 on one line (Amazon SES's
+   *   BYODKIM form).
    * @default 'value'
    */
-  readonly form?: 'value' | 'bcrypt' | 'sha256' | 'rabbitmq-sha256';
+  readonly form?: 'value' | 'bcrypt' | 'sha256' | 'rabbitmq-sha256' | 'public-key-base64' | 'private-key-base64';
 }
 
 /** A reference to the network host name under which another service is reachable. */
@@ -138,6 +144,26 @@ export interface PortSpec {
    */
   readonly external?: true;
   /**
+   * The host name an external port is routed under, as a label under the environment's domain
+   * (`api` for `api.<domain>`). @default the service's name
+   */
+  readonly externalHost?: string;
+  /**
+   * Faces the internet directly as plain TCP (not through the HTTP gateway): SMTP and IMAP. A cluster
+   * target exposes it through a load balancer that keeps the client's address (docs/operations.md,
+   * "Mail"); a single host publishes it by its publishing policy like any other port.
+   * @default internal only
+   */
+  readonly internet?: InternetExposure;
+  /**
+   * Served to the outside through the platform's API gateway (Kong) as API `name`: a route
+   * `/<name>` with the gateway's authentication, rate limit, size limit and CORS. A port without
+   * authentication of its own (`anonymous`) is reached from outside its network through the
+   * gateway only.
+   * @default not an API of the gateway
+   */
+  readonly api?: ApiExposure;
+  /**
    * A single-host target never publishes the port, whatever its publishing policy, and refuses a
    * `hostPorts` entry for it: an anonymous port whose data is everyone's (Loki's API holds every
    * service's logs, Jaeger's every trace), with the reason. Cluster targets admit only the peers
@@ -145,6 +171,28 @@ export interface PortSpec {
    * @default absent (the publishing policy decides)
    */
   readonly neverPublished?: string;
+}
+
+/** A port on the internet (see `PortSpec.internet`). */
+export interface InternetExposure {
+  /** Why it faces the internet, for the docs. */
+  readonly reason: string;
+  /** The public name clients connect to (`mail.<domain>`): a target that manages DNS points it at its load balancer. */
+  readonly hostname: string;
+  /**
+   * The container port serving the same protocol after a PROXY protocol header (v1 or v2): a load
+   * balancer that sends one passes the client's address on, which spam filtering needs. Internal
+   * clients keep the plain port; targets route a PROXY-speaking load balancer here.
+   */
+  readonly proxyProtocolPort: number;
+}
+
+/** An API the gateway serves (see `PortSpec.api`). */
+export interface ApiExposure {
+  /** The API's name: its route is `/<name>`, and consumers are granted APIs by name. */
+  readonly name: string;
+  /** What the API is, for the docs and the gateway's service tags. */
+  readonly description: string;
 }
 
 export interface VolumeMount {
@@ -191,6 +239,61 @@ export interface HealthCheck {
   readonly timeoutSeconds: number;
   readonly retries: number;
   readonly startPeriodSeconds: number;
+}
+
+/** One DNS record a service needs in its domain's zone (see `ServiceSpec.dnsRecords`). */
+export interface DnsRecord {
+  /** Fully qualified, without the trailing dot. */
+  readonly name: string;
+  readonly type: 'MX' | 'TXT';
+  /** One per record value; a target splits a TXT value longer than 255 characters into strings. */
+  readonly values: readonly Text[];
+  /** What it is for, for the docs and the outputs. */
+  readonly purpose: string;
+}
+
+/** What a container needs beyond an unprivileged user (see `ContainerSpec.privileges`). */
+export interface Privileges {
+  /** Why, in plain words (docs, the namespace's `platform/pod-security-reason`). */
+  readonly reason: string;
+  /** It runs as root (uid 0): `user` is `0:0`. */
+  readonly root: boolean;
+  /** Set-user/group-id helpers must work (no `no-new-privileges`, `allowPrivilegeEscalation`). */
+  readonly privilegeEscalation: boolean;
+  /**
+   * Linux capabilities added after dropping all (names without `CAP_`). Pod Security `baseline`
+   * allows AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE,
+   * SETFCAP, SETGID, SETPCAP, SETUID and SYS_CHROOT.
+   */
+  readonly capabilities: readonly string[];
+}
+
+/** The CA of a certificate a container verifies (see `ContainerSpec.trusts`). */
+export interface TrustedCertificate {
+  /** The service that declares the certificate (`ServiceSpec.certificates`). */
+  readonly service: string;
+  readonly certificate: string;
+  /** Where the CA's certificate (PEM) goes. */
+  readonly path: string;
+}
+
+/**
+ * A TLS certificate a service serves with. The target issues it (Docker: an internal CA from the tls
+ * provider, or the certificate the environment names; Kubernetes: cert-manager) and puts the chain
+ * and the key where the container expects them; the key is a secret file.
+ */
+export interface CertificateSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Names from the service's own config (`mail.example.com`); the first is the subject. */
+  readonly dnsNames: readonly string[];
+  /**
+   * The container that serves it; the target adds the names it is reached by there (its network
+   * alias, its Service's DNS name).
+   */
+  readonly container: string;
+  /** Where the PEM chain (leaf first) and the PEM private key go in that container. */
+  readonly paths: { readonly certificate: string; readonly key: string };
 }
 
 /** Host access a container needs, with the reason (see `ContainerSpec.host`). */
@@ -258,6 +361,22 @@ export interface ContainerSpec {
    * absent. Renderers refuse a container with neither; docs/services.md lists every one.
    */
   readonly writableRoot?: string;
+  /**
+   * What the process needs beyond an unprivileged user, with the reason (docker-mailserver starts
+   * as root and drops to each daemon's user itself). Absent for every container that runs as its
+   * non-root `user` with no capability. Targets grant exactly this (Kubernetes: the namespace's Pod
+   * Security level becomes `baseline`, which must cover it; Docker: these capabilities only, and
+   * `no-new-privileges` off where escalation is needed).
+   * @default none
+   */
+  readonly privileges?: Privileges;
+  /**
+   * Certificates of other services (or its own) whose issuing CA this container must trust to verify
+   * TLS connections: the CA's certificate at `path`, where the target knows it (an internal CA);
+   * absent where the certificate comes from a public CA the image trusts already.
+   * @default []
+   */
+  readonly trusts?: readonly TrustedCertificate[];
   readonly ulimits?: readonly Ulimit[];
   /**
    * What of the host the process needs (a host metrics exporter): the host's process namespace,
@@ -316,7 +435,13 @@ export interface VolumeSpec {
 export interface SecretSpec {
   readonly name: string;
   readonly description: string;
-  /** Generated length in characters (without the prefix). */
+  /**
+   * `password`: random characters (`alphabet`, `length`). `rsa-private-key`: an RSA private key of
+   * `length` bits from the tls provider (a DKIM signing key), read in the forms of `SecretRef.form`.
+   * @default 'password'
+   */
+  readonly kind?: 'password' | 'rsa-private-key';
+  /** Generated length in characters (without the prefix); bits for a key. */
   readonly length: number;
   /**
    * `alphanumeric`: letters and digits, safe unquoted in URLs, shells and config files. `hex`: lower-case
@@ -336,10 +461,12 @@ export interface SecretSpec {
    * Who may hold it. `service`: the service itself, its jobs, sidecars and monitoring (passwords of
    * its administrator and internal users): never handed to an application. `application`: handed to
    * applications through `ServiceSpec.consumers` (a consumer's own credentials, a read-only key).
-   * Guardrails refuse a consumer's credential that references a `service` secret.
+   * Guardrails refuse a consumer's credential that references a `service` secret. `person`: a
+   * person's own password (a mailbox's): every target lets the operator read it (Terraform's
+   * sensitive `credentials` output) and hands it to no application.
    * @default 'service'
    */
-  readonly audience?: 'service' | 'application';
+  readonly audience?: 'service' | 'application' | 'person';
 }
 
 /** The program (server or exporter) whose metric names an endpoint serves, at its version. */
@@ -431,6 +558,13 @@ export interface ConsumerAccess {
   readonly credentials: Readonly<Record<string, Text>>;
   /** What the credentials allow (or why there are none), in plain words, for the docs. */
   readonly grants: string;
+  /**
+   * Set when the consumer is one of the platform's own services (Roundcube's database role), named
+   * here: it uses the credentials by reference from its spec, nothing is published for it, and it
+   * reaches the service through its declared dependency.
+   * @default an application of the environment's `consumers`
+   */
+  readonly platform?: string;
 }
 
 export interface MetricsEndpoint {
@@ -566,6 +700,14 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
   readonly containers: readonly ContainerSpec[];
   readonly volumes: readonly VolumeSpec[];
   readonly secrets: readonly SecretSpec[];
+  /** TLS certificates the target issues for the service. @default none */
+  readonly certificates?: readonly CertificateSpec[];
+  /**
+   * Records the service needs in its domain's DNS (a mail domain's MX, SPF, DKIM and DMARC): a
+   * target that manages DNS publishes them (AWS: Route 53), the others print them to publish.
+   * @default none
+   */
+  readonly dnsRecords?: readonly DnsRecord[];
   readonly jobs: readonly JobSpec[];
   readonly dependsOn: readonly string[];
   /** Connections outside the platform the service needs (model downloads, ...). @default none */
@@ -598,6 +740,11 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
   };
   /** Things to act on soon that do not stop a deploy (an archived engine): the synth summary prints them. @default none */
   readonly notices?: readonly Requirement[];
+  /**
+   * Problems of the environment only the built specs reveal (an application asking the gateway for
+   * an API no service serves): the checks refuse the environment with each. @default none
+   */
+  readonly configIssues?: readonly Requirement[];
   /** What the service's realizations may know beyond the spec. */
   readonly facet: F;
 }

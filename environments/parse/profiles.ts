@@ -75,6 +75,14 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 1, resources: res('250m', '512Mi', '1', '1Gi') },
       },
       ollama: { replicas: 1, resources: res('1', '2Gi', '4', '8Gi'), persistence: { size: '20Gi' } },
+      // docker-mailserver without ClamAV: 512 MB minimum, 1 GB with Rspamd and its Redis (its FAQ).
+      mail: {
+        replicas: 1,
+        resources: res('250m', '512Mi', '1', '1Gi'),
+        persistence: { size: '5Gi' },
+        webmail: { replicas: 1, resources: res('50m', '128Mi', '500m', '256Mi') },
+      },
+      kong: { replicas: 1, resources: res('100m', '256Mi', '1', '512Mi') },
       monitoring: {
         prometheus: { resources: res('100m', '256Mi', '1', '1Gi'), retention: '15d', persistence: { size: '10Gi' } },
         alertmanager: { resources: res('10m', '32Mi', '200m', '128Mi'), persistence: { size: '1Gi' } },
@@ -126,6 +134,13 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 1, resources: res('250m', '1Gi', '1', '1536Mi') },
       },
       ollama: { replicas: 1, resources: res('2', '8Gi', '8', '24Gi'), persistence: { size: '100Gi' } },
+      mail: {
+        replicas: 1,
+        resources: res('500m', '1Gi', '1', '2Gi'),
+        persistence: { size: '20Gi' },
+        webmail: { replicas: 1, resources: res('100m', '256Mi', '1', '512Mi') },
+      },
+      kong: { replicas: 2, resources: res('250m', '512Mi', '1', '1Gi') },
       monitoring: {
         prometheus: { resources: res('250m', '1Gi', '1', '2Gi'), retention: '15d', persistence: { size: '50Gi' } },
         alertmanager: { resources: res('20m', '64Mi', '200m', '256Mi'), persistence: { size: '2Gi' } },
@@ -181,6 +196,14 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 2, resources: res('500m', '1Gi', '1', '2Gi') },
       },
       ollama: { replicas: 1, resources: res('4', '16Gi', '8', '48Gi'), persistence: { size: '200Gi' } },
+      // The docker-mailserver chart's sizing (requests 1 cpu / 1.5Gi, limits 2 / 2Gi).
+      mail: {
+        replicas: 1,
+        resources: res('1', '1536Mi', '2', '2Gi'),
+        persistence: { size: '100Gi' },
+        webmail: { replicas: 2, resources: res('250m', '256Mi', '1', '512Mi') },
+      },
+      kong: { replicas: 2, maxReplicas: 6, resources: res('500m', '512Mi', '2', '1Gi') },
       monitoring: {
         prometheus: { resources: res('500m', '4Gi', '2', '8Gi'), retention: '30d', persistence: { size: '200Gi' } },
         alertmanager: { resources: res('50m', '128Mi', '500m', '256Mi'), persistence: { size: '2Gi' } },

@@ -102,6 +102,27 @@ export const dockerTargetSchema = z
       })
       .prefault({}),
     /**
+     * The certificates of the services that serve TLS themselves (the mail server, the API
+     * gateway). `internal-ca`: a private CA generated with the tls provider signs one certificate
+     * per service (renewed by the first apply in its last 30 days); clients trust the CA from the
+     * `ca_certificate` output. `files`: one certificate for every service from files on the deploying
+     * machine (a public one, e.g. from certbot), read by Terraform at each plan; its names must cover
+     * the services' (the mail server's `<hostname>.<domain>`). Renewing it is a new apply.
+     * @default { source: 'internal-ca' }
+     */
+    tls: z
+      .discriminatedUnion('source', [
+        z.strictObject({ source: z.literal('internal-ca') }),
+        z.strictObject({
+          source: z.literal('files'),
+          /** The PEM chain, leaf first (absolute or `~/`-relative). */
+          certificate: z.string().regex(/^(\/|~\/)\S+$/, 'must be an absolute path or start with ~/'),
+          /** The PEM private key (absolute or `~/`-relative); it reaches the state, as generated keys do. */
+          key: z.string().regex(/^(\/|~\/)\S+$/, 'must be an absolute path or start with ~/'),
+        }),
+      ])
+      .default({ source: 'internal-ca' }),
+    /**
      * NVIDIA GPUs on the host (with the NVIDIA container toolkit), by count. A container that asks for
      * GPUs gets all of them: the pinned provider (kreuzwerker/docker 3.6.2) reads any GPU request back
      * as "all", so a smaller count would replace the container on every apply. A service therefore
@@ -469,6 +490,24 @@ export const kubernetesTargetSchema = z.strictObject({
       }
     })
     .optional(),
+  /**
+   * How the mail server's SMTP and IMAP ports (services.mail) reach the cluster from the internet: a
+   * LoadBalancer Service that keeps the client's address, which spam filtering needs.
+   * `local-traffic`: `externalTrafficPolicy: Local` on the ports themselves (any load balancer;
+   * only nodes running the mail pod receive). `proxy-protocol`: the load balancer sends a PROXY
+   * protocol header to the server's twin ports (12525, 10465, 10587, 10993); give it the annotations
+   * that make your load balancer send one, and list its addresses in
+   * `services.mail.proxyProtocol.trustedNetworks` (only they may reach the twins).
+   * @default { clientAddress: 'local-traffic', annotations: {} }
+   */
+  mail: z
+    .strictObject({
+      /** @default 'local-traffic' */
+      clientAddress: z.enum(['local-traffic', 'proxy-protocol']).default('local-traffic'),
+      /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). @default {} */
+      annotations: z.record(z.string().min(1), z.string()).default({}),
+    })
+    .prefault({}),
   /**
    * The operators this environment needs, each installed by this stack (its chart into its fixed
    * namespace) or used as the cluster already runs it: a second environment on one cluster uses the

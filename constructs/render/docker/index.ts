@@ -25,6 +25,7 @@ import {
   Volume,
 } from '../../providers/docker';
 import { RandomProvider } from '../../providers/random';
+import { TlsProvider } from '../../providers/tls';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, referencesOf, renderText } from '../../spec/template';
 import type { ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
@@ -34,9 +35,11 @@ import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addr
 import { gatewayOf } from '../../targets/docker/network';
 import { orderByDependencies } from '../../targets/order';
 import { PUBLISH_ADDRESS, type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
-import { dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
+import { certificatesOf, dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
 import { DOCKER_HUB, DOCKER_HUB_PROVIDER_KEYS, pullName, registryVariable } from '../../targets/docker/registry';
 import { consumerSpec, consumerVolume } from './consumers';
+import { DockerCertificates } from './certificates';
+import { dnsRecordsOutput } from '../dns';
 
 /** An empty file: the content of the uploads that are directory entries (the provider needs a source). */
 const EMPTY_FILE = fileURLToPath(new URL('./empty', import.meta.url));
@@ -68,6 +71,7 @@ export class DockerTarget extends Construct {
   private readonly published: ReadonlyMap<string, Publication>;
   private readonly logDriver: string;
   private readonly swapLimit: boolean;
+  private readonly certificates: DockerCertificates;
   private emptyFile?: TerraformAsset;
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
@@ -88,6 +92,10 @@ export class DockerTarget extends Construct {
     });
     new RandomProvider(this, 'random');
     this.secrets = new GeneratedSecrets(this, 'secrets', env.specs);
+    const certified = env.specs.some((s) => (s.certificates ?? []).length > 0);
+    // Keys (DKIM) and the certificates of the services that serve TLS themselves.
+    if (this.secrets.usesTls || certified) new TlsProvider(this, 'tls');
+    this.certificates = new DockerCertificates(this, 'certificates', target.tls, this.resourceName());
 
     this.network = pinAddress(
       new Network(this, 'network', {
@@ -118,6 +126,16 @@ export class DockerTarget extends Construct {
       value: this.secrets.all(),
       sensitive: true,
     }).overrideLogicalId('credentials');
+    const ca = certified ? this.certificates.caCertificate : undefined;
+    if (ca) {
+      new TerraformOutput(this, 'ca-certificate', {
+        description:
+          "The internal CA of the services' certificates (PEM): what clients on this host trust (terraform output -raw ca_certificate)",
+        value: ca,
+      }).overrideLogicalId('ca_certificate');
+    }
+    // A host manages no DNS: the records the services need, to publish where the domain is hosted.
+    dnsRecordsOutput(this, env.specs, this.secrets);
   }
 
   private resourceName(...parts: string[]): string {
@@ -294,7 +312,21 @@ export class DockerTarget extends Construct {
     directories: { path: string; mode: number }[] = [],
   ) {
     const memory = memoryMebibytes(w.resources.limits.memory);
-    const groups = dockerGroups(w);
+    const isContainer = 'health' in w;
+    const certs = isContainer ? certificatesOf(spec, w.name) : [];
+    const groups = dockerGroups(w, certs.length);
+    // The certificates it serves (chain 0444, key 0440 like every secret file) and the CAs it verifies with.
+    const tlsUploads = certs.flatMap((c) => {
+      const issued = this.certificates.certificate(spec, c);
+      return [
+        { file: c.paths.certificate, content: issued.certificate, permissions: octalMode(0o444) },
+        { file: c.paths.key, content: issued.key, permissions: octalMode(0o440) },
+      ];
+    });
+    const trusts = isContainer ? (w.trusts ?? []) : [];
+    const ca = trusts.length > 0 ? this.certificates.caCertificate : undefined;
+    const trustUploads = ca ? trusts.map((t) => ({ file: t.path, content: ca, permissions: octalMode(0o444) })) : [];
+    const privileges = isContainer ? w.privileges : undefined;
     return {
       image: this.image(w.image).imageId,
       env: Object.entries(w.env).map(([k, v]) => `${k}=${text(v)}`),
@@ -317,6 +349,8 @@ export class DockerTarget extends Construct {
         // Directory entries: a name ending in `/` with empty content is a directory in the tar.
         ...directories.map((d) => ({ file: `${d.path}/`, source: this.empty(), permissions: octalMode(d.mode) })),
         ...w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
+        ...tlsUploads,
+        ...trustUploads,
       ],
       memory,
       // No swap: the memory limit is the limit (and omitting it reads back as twice the memory). A
@@ -326,7 +360,11 @@ export class DockerTarget extends Construct {
       // (upstream issue #759, fixed in 3.7.0 by #771); period + quota is what `--cpus` sets.
       cpuPeriod: CPU_PERIOD_US,
       cpuQuota: cpuQuotaMicros(w.resources.limits.cpu),
-      securityOpts: ['no-new-privileges:true'],
+      // No process gains privileges (setuid binaries), except where the spec says why it needs them
+      // (Postfix's setgid postdrop); a privileged container gets exactly its capabilities, in the
+      // CAP_ form the daemon stores and the provider reads back (moby NormalizeLegacyCapabilities).
+      ...(privileges?.privilegeEscalation ? {} : { securityOpts: ['no-new-privileges:true'] }),
+      ...(privileges ? { capabilities: { drop: ['ALL'], add: privileges.capabilities.map((c) => `CAP_${c}`) } } : {}),
       // No log options are written: they would be read back merged with the daemon's defaults and
       // replace the container on every plan (upstream issues #473, #873).
       logDriver: this.logDriver,

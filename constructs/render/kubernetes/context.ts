@@ -10,9 +10,9 @@ import type { TextResolver } from '../../spec/template';
 import type { MetricsEndpoint, PortPurpose, ServiceSpec, Text } from '../../spec/types';
 import type { Operators } from './operators';
 import type { PodPolicy, PodPolicyInput } from './pod-policy';
-import type { ClusterFacts, GatewayFacts, MonitoringFacts } from './cluster-facts';
+import type { CertificateFacts, ClusterFacts, GatewayFacts, MailExposure, MailRelay, MonitoringFacts } from './cluster-facts';
 
-export type { ClusterFacts, GatewayFacts, MonitoringFacts };
+export type { CertificateFacts, ClusterFacts, GatewayFacts, MailExposure, MailRelay, MonitoringFacts };
 
 /** What a realization knows of its environment: names and policies, never the environment file. */
 export interface EnvironmentFacts {
@@ -24,6 +24,14 @@ export interface EnvironmentFacts {
 
 export interface K8sContext {
   readonly environment: EnvironmentFacts;
+  /**
+   * The certificates a spec serves, issued: the Secret (`tls.crt`, `tls.key`, `ca.crt`) cert-manager
+   * writes for each, in the spec's namespace, and what a pod mounting them waits for.
+   */
+  certificatesOf(spec: ServiceSpec): {
+    readonly secrets: Readonly<Record<string, string>>;
+    readonly ready: readonly ITerraformDependable[];
+  };
   readonly cluster: ClusterFacts;
   readonly secrets: GeneratedSecrets;
   /** The namespace a service runs in (by its concern). */
@@ -78,12 +86,16 @@ export interface PodGroup {
    * Extra sources allowed in (an operator managing these pods, the Gateway's proxies), by namespace
    * and, where given, by the labels of the pods in it, with the ports.
    */
-  readonly ingressFrom?: readonly {
-    readonly namespace: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly ports: readonly number[];
-    readonly reason: string;
-  }[];
+  readonly ingressFrom?: readonly (
+    | {
+        readonly namespace: string;
+        readonly labels?: Readonly<Record<string, string>>;
+        readonly ports: readonly number[];
+        readonly reason: string;
+      }
+    /** Addresses outside the cluster (the internet, a load balancer's): the mail server's public ports. */
+    | { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }
+  )[];
 }
 
 export interface Realized {

@@ -31,7 +31,7 @@ import type { ContainerSpec, JobSpec, ServiceSpec } from '../../spec/types';
 import { addressOf, logicalId, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
 import { jobLabels, podLabels } from '../../targets/kubernetes/naming';
-import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
+import { type PodExtras, fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import { canonicalMemory } from '../../targets/kubernetes/quantities';
 
 /** Why a service runs as the project's own resources unless it has its own file. */
@@ -104,6 +104,8 @@ export function podManagementPolicy(spec: Pick<ServiceSpec, 'cluster'>): 'Parall
 export interface WorkloadOptions {
   /** Jobs run as init containers of every member before it starts (and so before it is ready). */
   readonly initJobs?: readonly JobSpec[];
+  /** What the realization adds to the pod (values the target provides), and what the workload waits for besides. */
+  readonly extra?: PodExtras & { readonly after?: readonly ITerraformDependable[] };
 }
 
 interface Objects {
@@ -155,10 +157,14 @@ export class Workload extends Construct {
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: Math.max(...spec.containers.map((c) => c.stopGracePeriodSeconds)),
       ...(initJobs.length ? { initJobs } : {}),
+      ...(options.extra ? { extra: options.extra } : {}),
     });
     const waitFor = [
       ...dependsOn,
       ...ctx.foundation,
+      // The certificates it serves: their Secrets exist before its pods mount them.
+      ...ctx.certificatesOf(spec).ready,
+      ...(options.extra?.after ?? []),
       sa,
       ...(files.configMap ? [files.configMap] : []),
       ...(files.secret ? [files.secret] : []),
