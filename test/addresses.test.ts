@@ -93,6 +93,8 @@ describe('stable Terraform addresses (development, Docker)', () => {
   it('generated hex secrets (Garage: its RPC secret and the S3 key)', () => {
     expect(addresses('random_bytes').sort()).toEqual([
       'random_bytes.garage_access-key-id',
+      'random_bytes.garage_backup-access-key-id',
+      'random_bytes.garage_backup-secret-access-key',
       'random_bytes.garage_consumer-apps-access-key-id',
       'random_bytes.garage_consumer-apps-secret-access-key',
       'random_bytes.garage_rpc-secret',

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseImage, pinned } from '../spec/image';
 import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
+import type { BackupPolicy } from './backup';
 import type {
   Concern,
   ConfigFile,
@@ -167,6 +168,8 @@ export interface BuildContext {
   readonly observed?: readonly ServiceSpec[];
   /** The consumers of this service (the environment's `consumers` that use it). @default [] */
   readonly consumers?: readonly ConsumerRequest[];
+  /** The environment's backup policy; absent where backups are off (`backups.enabled: false`). @default none */
+  readonly backups?: BackupPolicy;
 }
 
 /** The consumers of the service being built, with their access typed by the service's own schema. */
