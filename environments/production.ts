@@ -1,7 +1,7 @@
 /**
  * production: AWS (VPC + EKS with a tainted GPU node pool for the model runtime, managed PostgreSQL,
- * Redis, RabbitMQ and S3; Elasticsearch and Kibana in the cluster), deployed from CI. State lives in
- * S3 with native locking and encryption.
+ * Redis, RabbitMQ and S3; Elasticsearch and Kibana in the cluster), deployed from CI (docs/delivery.md).
+ * State lives in the bootstrap's S3 bucket with native locking and KMS encryption.
  *
  * The account id 111122223333 and 203.0.113.0/24 are placeholders (AWS's and RFC 5737's documentation
  * values): put in the account id, the account's real role ARNs and the CI runners' egress range before
@@ -32,7 +32,10 @@ export default {
       supportType: 'STANDARD',
       // The API endpoint is private, plus public for the CI runners that deploy (and nothing else).
       publicAccessCidrs: ['203.0.113.0/24'],
+      // The deploy role CI applies with (bootstrap/account.ts creates it) and the administrators'.
       adminRoleArns: ['arn:aws:iam::111122223333:role/platform-deploy', 'arn:aws:iam::111122223333:role/platform-admin'],
+      // The plan role pull requests and the drift check plan with: reads every object, Secrets included.
+      viewRoleArns: ['arn:aws:iam::111122223333:role/platform-plan'],
       // One node group per zone for each pool; min, max and desired are spread over the zones.
       systemNodePool: { instanceTypes: ['m6i.2xlarge'], min: 3, max: 9, desired: 3 },
       // min 0: the pool scales from zero (the autoscaler reads the node template from ASG tags).
@@ -50,7 +53,14 @@ export default {
       objectstore: { mode: 'managed' },
     },
   },
-  backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'production/terraform.tfstate', region: 'eu-west-1' },
+  // The bucket and key of bootstrap/account.ts: state encrypted with the bucket's own KMS key.
+  backend: {
+    kind: 's3',
+    bucket: 'agent-platform-terraform-state',
+    key: 'production/terraform.tfstate',
+    region: 'eu-west-1',
+    kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:alias/agent-platform-terraform-state',
+  },
   labels: { 'cost-center': 'ai-platform' },
   services: {
     nats: {},

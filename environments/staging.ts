@@ -1,6 +1,7 @@
 /**
- * staging: a shared Kubernetes cluster, deployed from pull requests' main branch.
- * State lives in S3 with native locking.
+ * staging: a shared Kubernetes cluster, deployed from the main branch (CI, docs/delivery.md).
+ * State lives in the cluster itself (a Secret in the terraform-state namespace, locked with a
+ * Lease), so planning and deploying need only the cluster's kubeconfig, no AWS account.
  */
 import type { EnvironmentInput } from './parse/schema';
 
@@ -26,7 +27,8 @@ export default {
       featureDiscovery: true,
     },
   },
-  backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'staging/terraform.tfstate', region: 'eu-west-1' },
+  // Or in S3 beside production's: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'staging/terraform.tfstate', region: 'eu-west-1' }
+  backend: { kind: 'kubernetes', namespace: 'terraform-state' },
   services: {
     nats: {},
     redis: {},

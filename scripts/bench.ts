@@ -14,11 +14,20 @@
  * `--check` fails when synth's CPU time is over the budget (0.5x the yardstick's) or a ratio (time,
  * memory) regressed beyond the tolerance against scripts/bench-baseline.json. Ratios only; never
  * absolute milliseconds.
+ *
+ * Then the scale part (scripts/bench-scale.ts; `--no-scale` skips it): 5, 15, 25, 35 and 50
+ * generated environments, a third on each target, synthesized by the same command in a scratch copy
+ * of the project; the CPU time per size, a least-squares line through them and the marginal cost per
+ * environment in the lower and upper half. `--check` also fails when 50 environments take more than
+ * 10 s of CPU time or the growth is not linear (R² below 0.97, or the upper half's marginal cost
+ * above 1.5x the lower's). Absolute here, as the issue sets it, and CPU time, so a busy machine's
+ * waiting does not count (wall time is printed beside it).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type Fit, fit, scaleProject, writeEnvironments } from './bench-scale';
 
 interface Sample {
   /** From spawn to exit, measured here. */
@@ -41,6 +50,13 @@ interface Baseline {
 }
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
+/** Environments synthesized at once in the scale part. */
+const SCALE_SIZES = [5, 15, 25, 35, 50];
+/** The issue's budget for 50 environments, and what "linear" means here. */
+const SCALE_BUDGET_MS = 10_000;
+const SCALE_MIN_R2 = 0.97;
+const SCALE_MAX_GROWTH = 1.5;
+let scaleResult: { line: Fit; lower: number; upper: number; largest: { n: number; sample: Sample } } | undefined;
 const root = path.resolve(import.meta.dirname, '..');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-bench-'));
 const probe = path.join(root, 'scripts', 'bench-probe.mjs');
@@ -48,8 +64,8 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 
 const synthCommand = packageJson.scripts.synth!;
 const yardstick = [process.execPath, '-e', "require('@cdktf/provider-aws')"];
 
-/** Runs `argv` (or a shell command) in a fresh process with the probe loaded. */
-function measure(command: readonly string[] | string): Sample {
+/** Runs `argv` (or a shell command) in a fresh process with the probe loaded, in `cwd` (the project). */
+function measure(command: readonly string[] | string, cwd: string = root): Sample & { stdout: string } {
   const out = path.join(scratch, 'probe.json');
   fs.rmSync(out, { force: true });
   const env = {
@@ -61,11 +77,11 @@ function measure(command: readonly string[] | string): Sample {
   const started = performance.now();
   const result =
     typeof command === 'string'
-      ? spawnSync(command, { cwd: root, env, shell: true, encoding: 'utf8' })
-      : spawnSync(command[0]!, command.slice(1), { cwd: root, env, encoding: 'utf8' });
+      ? spawnSync(command, { cwd, env, shell: true, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+      : spawnSync(command[0]!, command.slice(1), { cwd, env, encoding: 'utf8' });
   const wallMs = performance.now() - started;
   if (result.status !== 0) throw new Error(`${String(command)} failed (${result.status}):\n${result.stdout}${result.stderr}`);
-  return { wallMs, ...(JSON.parse(fs.readFileSync(out, 'utf8')) as { cpuMs: number; peakRssMiB: number }) };
+  return { wallMs, stdout: result.stdout, ...(JSON.parse(fs.readFileSync(out, 'utf8')) as { cpuMs: number; peakRssMiB: number }) };
 }
 
 const median = (xs: readonly number[]) => {
@@ -104,6 +120,39 @@ try {
   console.log(`  rounds' CPU ratios  ${ratios('cpuMs').map(round2).join(' ')}`);
   console.log(`  rounds' wall ratios ${ratios('wallMs').map(round2).join(' ')}`);
 
+  // Scale: N generated environments, a third on each target, in a scratch copy of the project.
+  const scale: { n: number; stacks: number; sample: Sample }[] = [];
+  if (!process.argv.includes('--no-scale')) {
+    const project = scaleProject(root);
+    try {
+      for (const n of SCALE_SIZES) {
+        writeEnvironments(project, n);
+        measure(synthCommand, project); // compiles the new environment files
+        const runs = [measure(synthCommand, project), measure(synthCommand, project)];
+        const best = runs.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
+        const stacks = Number(/synthesized (\d+) stacks/.exec(best.stdout)?.[1] ?? NaN);
+        scale.push({ n, stacks, sample: best });
+      }
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+    console.log(`\nscale: N generated environments (Docker, Kubernetes, AWS in turn) and the bootstrap; the better of 2 runs:`);
+    console.log('  environments  stacks     wall      CPU    peak   CPU per environment');
+    for (const { n, stacks, sample } of scale)
+      console.log(
+        `  ${String(n).padStart(12)}  ${String(stacks).padStart(6)}  ${String(Math.round(sample.wallMs)).padStart(6)} ms ${String(Math.round(sample.cpuMs)).padStart(6)} ms ${String(Math.round(sample.peakRssMiB)).padStart(4)} MiB   ${Math.round(sample.cpuMs / n)} ms`,
+      );
+    const line = fit(scale.map((x) => [x.n, x.sample.cpuMs] as const));
+    const half = Math.floor(scale.length / 2);
+    const slope = (a: (typeof scale)[number], b: (typeof scale)[number]) => (b.sample.cpuMs - a.sample.cpuMs) / (b.n - a.n);
+    const lower = slope(scale[0]!, scale[half]!);
+    const upper = slope(scale[half]!, scale[scale.length - 1]!);
+    console.log(
+      `  CPU time = ${Math.round(line.intercept)} ms + ${Math.round(line.slope)} ms per environment (least squares, R² ${line.r2.toFixed(3)}); marginal cost ${Math.round(lower)} ms per environment up to ${scale[half]!.n}, ${Math.round(upper)} ms after`,
+    );
+    scaleResult = { line, lower, upper, largest: scale[scale.length - 1]! };
+  }
+
   if (process.argv.includes('--check')) {
     const baseline = JSON.parse(fs.readFileSync(path.join(root, 'scripts/bench-baseline.json'), 'utf8')) as Baseline;
     const problems: string[] = [];
@@ -120,6 +169,17 @@ try {
     console.log(
       `  baseline: CPU time ${baseline.synthRatio}x (tolerance ${baseline.timeTolerance}x, budget ${baseline.budgetRatio}x), memory ${baseline.memoryRatio}x (tolerance ${baseline.memoryTolerance}x)`,
     );
+    if (scaleResult) {
+      const { line, lower, upper, largest } = scaleResult;
+      console.log(
+        `  scale: ${largest.n} environments within ${SCALE_BUDGET_MS / 1000} s of CPU time, linear (R² at least ${SCALE_MIN_R2}, the upper half's marginal cost at most ${SCALE_MAX_GROWTH}x the lower's)`,
+      );
+      if (largest.sample.cpuMs > SCALE_BUDGET_MS)
+        problems.push(`${largest.n} environments take ${Math.round(largest.sample.cpuMs)} ms of CPU time, over ${SCALE_BUDGET_MS} ms`);
+      if (line.r2 < SCALE_MIN_R2) problems.push(`synth time is not linear in the environments (R² ${line.r2.toFixed(3)})`);
+      if (upper > lower * SCALE_MAX_GROWTH)
+        problems.push(`each environment costs more as there are more (${Math.round(lower)} ms, then ${Math.round(upper)} ms)`);
+    }
     if (problems.length > 0) {
       console.log(`bench check failed:\n  ${problems.join('\n  ')}`);
       process.exitCode = 1;

@@ -15,6 +15,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import bootstrap from '../bootstrap/account';
+import { BOOTSTRAP_FILE } from '../environments/parse/bootstrap';
 import { discoverEnvironments } from '../environments/parse/discover';
 import { synthesize } from '../stacks/app';
 import { prepareAll } from '../stacks/pipeline';
@@ -38,6 +40,7 @@ import { verifyRedisSentinel } from './verify/redis-sentinel';
 import { verifyShell } from './verify/shell';
 import { verifyTerraform } from './verify/terraform';
 import { verifyTerraformMeta } from './verify/terraform-meta';
+import { verifyActionlint } from './verify/actionlint';
 
 const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyNats,
@@ -58,6 +61,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyTerraformMeta,
   verifyDockerDestroy,
   verifyTerraform,
+  verifyActionlint,
   // Minutes long: every acceptance edit in a fresh copy of the project, with the whole test suite.
   verifyAcceptance,
 ];
@@ -67,10 +71,11 @@ async function main(): Promise<void> {
   // The drills' scenarios first, then the user's environments (names must not clash: verify's own
   // are host, clusters and cloud).
   const sources = [...scenarios, ...(await discoverEnvironments())];
-  synthesize(sources, outdir);
+  const synthesis = synthesize(sources, outdir, { bootstrap: { file: BOOTSTRAP_FILE, input: bootstrap } });
   const artifact: Artifact = {
     outdir,
     envs: new Map(prepareAll(sources).map((e) => [e.name, e])),
+    stacks: [...synthesis.environments.map((s) => s.stack), ...(synthesis.bootstrap ? [synthesis.bootstrap.stack] : [])],
     stackJson: (name) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')),
   };
   for (const check of checks) await check(artifact);

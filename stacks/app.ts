@@ -8,29 +8,40 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from '../constructs/providers/cdktf';
 import type { Environment, EnvironmentSource } from '../environments/parse/load';
+import { type Bootstrap, type BootstrapSource, loadBootstrap } from '../environments/parse/bootstrap';
 import { prepareAll } from './pipeline';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
-import { notesFor, warningsFor } from './warnings';
+import { BootstrapStack, bootstrapWarnings, servedEnvironments } from './bootstrap-stack';
 import { memoryMebibytes } from '../constructs/spec/quantity';
-import { type PublishedAddress, publishedAddresses } from '../constructs/targets/docker/publishing';
-import { describeMigration, migrations } from './migrations';
+import { type StackSummary, resourcesByType, summarizeStack } from './summary';
+import { installLocks } from './locks';
 
-export interface StackSummary {
+export type { StackSummary };
+
+/** The once-per-account stack, summarized: its resources, the CI roles and what does not fit. */
+export interface BootstrapSummary {
   readonly stack: string;
-  readonly target: string;
-  /** Services rendered into the stack (0 while the target's renderer is pending). */
-  readonly services: number;
-  readonly resources: number;
-  /** Sum of the memory limits of everything that runs at once (every replica of every container and background job), in MiB. */
-  readonly memoryMiB: number;
   readonly file: string;
-  /** Things to act on soon (an archived engine, a Kubernetes version near the end of its support). */
+  readonly bootstrap: Bootstrap;
+  readonly resources: StackSummary['resources'];
+  /** The environments whose deploy jobs assume the deploy role. */
+  readonly deployEnvironments: readonly string[];
+  /** Managed policies per role. */
+  readonly policies: Readonly<Record<string, number>>;
   readonly warnings: readonly string[];
-  /** Facts to know about the stack (who enforces its NetworkPolicies). */
-  readonly notes: readonly string[];
-  /** Where a single-host target publishes ports on the host (empty for the others). */
-  readonly published: readonly PublishedAddress[];
+}
+
+export interface Synthesis {
+  readonly environments: readonly StackSummary[];
+  readonly bootstrap?: BootstrapSummary;
+}
+
+export interface SynthesizeOptions {
+  /** The bootstrap file (bootstrap/account.ts): adds the stack `bootstrap`. */
+  readonly bootstrap?: BootstrapSource;
+  /** Committed lock files copied into each stack's directory. @default the project's locks/ */
+  readonly locksDir?: string;
 }
 
 /** Builds one stack per environment into `app`. */
@@ -38,56 +49,67 @@ export function buildStacks(app: App, envs: readonly Environment[], outdir: stri
   return envs.map((environment) => new EnvironmentStack(app, { environment, outdir }));
 }
 
-export function synthesize(sources: readonly EnvironmentSource[], outdir: string): StackSummary[] {
+export function synthesize(sources: readonly EnvironmentSource[], outdir: string, options: SynthesizeOptions = {}): Synthesis {
   const envs = prepareAll(sources);
+  const bootstrap = options.bootstrap ? loadBootstrap(options.bootstrap) : undefined;
   const parent = path.dirname(path.resolve(outdir));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));
   // cdktf captures a full stack trace for every token it creates (stackTraces: false does not stop
-  // that) and formats it at once; with source maps on (tsx turns them on) each one is also mapped.
-  // Neither is read: while synthesizing, traces format to nothing. Both restored after.
+  // that: tokens/private/stack-trace.js raises the limit and calls Error.captureStackTrace) and
+  // formats it at once; with source maps on (tsx turns them on) each one is also mapped. None is
+  // read: while synthesizing, capturing leaves the trace empty (as cdktf's own code expects when
+  // there is none) and traces format to nothing. All restored after.
   const sourceMaps = process.sourceMapsEnabled;
-  const errors = Error as { prepareStackTrace?: unknown };
+  const errors = Error as { prepareStackTrace?: unknown; captureStackTrace: (target: object, below?: unknown) => void };
   const prepareTrace = errors.prepareStackTrace;
+  const captureTrace = errors.captureStackTrace;
   process.setSourceMapsEnabled(false);
   errors.prepareStackTrace = () => '';
+  errors.captureStackTrace = (target) => void Object.defineProperty(target, 'stack', { value: '', writable: true, configurable: true });
   try {
     const app = new App({ outdir: staging, stackTraces: false });
-    buildStacks(app, envs, outdir);
+    const stacks = buildStacks(app, envs, outdir);
+    const boot = bootstrap ? new BootstrapStack(app, { bootstrap, environments: envs, outdir }) : undefined;
     app.synth();
-    const summaries = envs.map((env) => summarize(env, staging, outdir));
-    install(
-      staging,
-      outdir,
-      envs.map((e) => e.name),
+    const read = (name: string) => JSON.parse(fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+    const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
+    // What each stack synthesized before in this output directory (the last diff or deploy from here).
+    const previous = (name: string) => {
+      const file = path.join(outdir, 'stacks', name, 'cdk.tf.json');
+      return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+    };
+    const environments = stacks.map((stack) =>
+      summarizeStack(stack.environment, read(stack.environment.name), stack, rel(stack.environment.name), previous(stack.environment.name)),
     );
-    return summaries;
+    const json = boot ? read(boot.node.id) : undefined;
+    const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
+    install(staging, outdir, names);
+    installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);
+    if (!boot || !bootstrap) return { environments };
+    const policies: Record<string, number> = {};
+    for (const p of Object.values<any>(json.resource?.aws_iam_policy ?? {})) {
+      const role = String(p.name).replace(/-\d+$/, '');
+      policies[role] = (policies[role] ?? 0) + 1;
+    }
+    return {
+      environments,
+      bootstrap: {
+        stack: boot.node.id,
+        file: rel(boot.node.id),
+        bootstrap,
+        resources: resourcesByType(json),
+        deployEnvironments: servedEnvironments(bootstrap, envs).deploy.map((e) => e.name),
+        policies,
+        warnings: bootstrapWarnings(bootstrap, envs),
+      },
+    };
   } finally {
     errors.prepareStackTrace = prepareTrace;
+    errors.captureStackTrace = captureTrace;
     process.setSourceMapsEnabled(sourceMaps);
     fs.rmSync(staging, { recursive: true, force: true });
   }
-}
-
-function summarize(env: Environment, staging: string, outdir: string): StackSummary {
-  const rel = path.join('stacks', env.name, 'cdk.tf.json');
-  const json = JSON.parse(fs.readFileSync(path.join(staging, rel), 'utf8')) as { resource?: Record<string, Record<string, unknown>> };
-  const resources = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
-  // What the stack synthesized before in this output directory (the last diff or deploy from here).
-  const previousFile = path.join(outdir, rel);
-  const previous = fs.existsSync(previousFile) ? JSON.parse(fs.readFileSync(previousFile, 'utf8')) : undefined;
-  const moved = previous ? migrations(previous, json).map((m) => `${env.file}: migration: ${describeMigration(m)}`) : [];
-  return {
-    stack: env.name,
-    target: env.target.kind,
-    services: env.specs.length,
-    resources,
-    memoryMiB: memoryMiB(env),
-    file: path.join(outdir, rel),
-    warnings: [...moved, ...warningsFor(env)],
-    notes: notesFor(env, Object.keys(json.resource?.kubernetes_network_policy_v1 ?? {}).length),
-    published: publishedAddresses(env),
-  };
 }
 
 /** What the environment's workloads may use at once: every replica's containers and background jobs. */
@@ -119,3 +141,6 @@ function install(staging: string, outdir: string, stacks: readonly string[]): vo
   }
   fs.renameSync(path.join(staging, 'manifest.json'), path.join(outdir, 'manifest.json'));
 }
+
+/** The committed lock files (locks/<stack>.terraform.lock.hcl). */
+export const LOCKS_DIR = path.resolve(import.meta.dirname, '..', 'locks');

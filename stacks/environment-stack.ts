@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { Environment } from '../environments/parse/load';
 import type { Backend, TargetKind } from '../environments/parse/schema';
 import { type Construct, LocalBackend, S3Backend, TerraformStack } from '../constructs/providers/cdktf';
+import { KubernetesBackend } from '../constructs/providers/kubernetes-backend';
+import type { Target } from '../environments/parse/schema';
 import { renderers } from './renderers';
 import { stampLabels } from '../constructs/render/labels';
 
@@ -43,7 +45,7 @@ export class EnvironmentStack extends TerraformStack {
     const env = props.environment;
     super(scope, env.name);
     this.environment = env;
-    configureBackend(this, env.name, env.backend, props.outdir ?? 'cdktf.out');
+    configureBackend(this, env.name, env.backend, env.target, props.outdir ?? 'cdktf.out');
     this.addOverride('terraform.required_version', TERRAFORM_VERSIONS[env.target.kind]);
     renderers[env.target.kind](this, env);
     // The environment's labels on every Kubernetes object, whoever built it.
@@ -51,7 +53,7 @@ export class EnvironmentStack extends TerraformStack {
   }
 }
 
-function configureBackend(stack: TerraformStack, name: string, backend: Backend, outdir: string): void {
+function configureBackend(stack: TerraformStack, name: string, backend: Backend, target: Target, outdir: string): void {
   switch (backend.kind) {
     case 'local': {
       const stateFile = backend.path ?? `terraform.${name}.tfstate`;
@@ -69,6 +71,22 @@ function configureBackend(stack: TerraformStack, name: string, backend: Backend,
       });
       // S3-native state locking (Terraform >= 1.10); cdktf 0.21 predates the typed option.
       s3.addOverride('use_lockfile', true);
+      return;
+    }
+    case 'kubernetes': {
+      const cluster = backend.cluster ?? (target.kind === 'kubernetes' ? target.cluster : undefined);
+      // The schema refuses a kubernetes backend without a cluster on the other targets.
+      if (!cluster) throw new Error(`${name}: backend.cluster is required`);
+      new KubernetesBackend(stack, {
+        secretSuffix: backend.secretSuffix ?? name,
+        namespace: backend.namespace,
+        labels: { 'platform/environment': name },
+        ...(cluster.auth === 'kubeconfig'
+          ? { configPath: cluster.path, configContext: cluster.context }
+          : { host: cluster.host, clusterCaCertificate: cluster.caCertificate }),
+        // auth: 'token' reads KUBE_TOKEN from the environment, as the providers do.
+        ...(cluster.auth === 'exec' ? { exec: cluster.exec } : {}),
+      });
       return;
     }
   }

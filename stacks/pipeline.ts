@@ -9,6 +9,7 @@ import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment 
 import { ConfigErrors } from '../environments/parse/discover';
 import { checkEnvironment } from '../security/guardrails';
 import { clusterOf, installedOperators } from '../constructs/targets/kubernetes/sharing';
+import { BOOTSTRAP_STACK } from '../environments/parse/bootstrap';
 
 export { ConfigErrors };
 
@@ -34,10 +35,25 @@ export function prepareAll(sources: readonly EnvironmentSource[]): Environment[]
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new ConfigErrors(errors);
-  const clashes = [...sharedNames(envs), ...sharedState(envs), ...sharedCluster(envs)];
+  const clashes = [...reservedNames(envs), ...sharedNames(envs), ...sharedState(envs), ...sharedCluster(envs)];
   if (clashes.length === 1) throw clashes[0];
   if (clashes.length > 1) throw new ConfigErrors(clashes);
   return envs;
+}
+
+/** Stack ids the app takes for itself. */
+function reservedNames(envs: readonly Environment[]): ConfigError[] {
+  return envs
+    .filter((env) => env.name === BOOTSTRAP_STACK)
+    .map(
+      (env) =>
+        new ConfigError(env.file, [
+          {
+            path: 'name',
+            message: `"${BOOTSTRAP_STACK}" is the id of the once-per-account stack (bootstrap/account.ts); choose another name`,
+          },
+        ]),
+    );
 }
 
 /** Two files declaring one environment: the second is blamed and the message names the first. */
@@ -60,16 +76,16 @@ function sharedNames(envs: readonly Environment[]): ConfigError[] {
 function sharedState(envs: readonly Environment[]): ConfigError[] {
   const first = new Map<string, Environment>();
   return envs.flatMap((env) => {
-    if (env.backend.kind !== 's3') return [];
-    const where = `s3://${env.backend.bucket}/${env.backend.key}`;
-    const earlier = first.get(where);
-    if (!earlier) first.set(where, env);
+    const state = stateLocation(env);
+    if (!state) return [];
+    const earlier = first.get(state.where);
+    if (!earlier) first.set(state.where, env);
     return earlier
       ? [
           new ConfigError(env.file, [
             {
-              path: 'backend.key',
-              message: `state ${where} is already used by ${earlier.file} (backend.bucket, backend.key); each environment needs its own state key`,
+              path: state.path,
+              message: `state ${state.where} is already used by ${earlier.file} (${state.fields}); each environment needs its own ${state.own}`,
             },
           ]),
         ]
@@ -113,4 +129,25 @@ function sharedCluster(envs: readonly Environment[]): ConfigError[] {
     seen.set(cluster, [...earlier, env]);
   }
   return errors;
+}
+
+/** Where a remote backend keeps the environment's state, and the fields that say so (none for local files). */
+function stateLocation(env: Environment): { where: string; path: string; fields: string; own: string } | undefined {
+  const b = env.backend;
+  switch (b.kind) {
+    case 'local':
+      return undefined;
+    case 's3':
+      return { where: `s3://${b.bucket}/${b.key}`, path: 'backend.key', fields: 'backend.bucket, backend.key', own: 'state key' };
+    case 'kubernetes': {
+      const cluster = b.cluster ?? (env.target.kind === 'kubernetes' ? env.target.cluster : undefined);
+      const at = !cluster ? '?' : cluster.auth === 'kubeconfig' ? `${cluster.context}@${cluster.path}` : cluster.host;
+      return {
+        where: `kubernetes ${at} secret ${b.namespace}/tfstate-default-${b.secretSuffix ?? env.name}`,
+        path: 'backend.secretSuffix',
+        fields: 'backend.namespace, backend.secretSuffix',
+        own: 'secret suffix',
+      };
+    }
+  }
 }

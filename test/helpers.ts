@@ -12,6 +12,9 @@ import type { Environment, EnvironmentSource } from '../environments/parse/load'
 import clusters, { CLUSTERS_FILE } from '../scripts/verify/scenarios/clusters';
 import { prepare } from '../stacks/pipeline';
 import { EnvironmentStack } from '../stacks/environment-stack';
+import { BootstrapStack } from '../stacks/bootstrap-stack';
+import { type Bootstrap, loadBootstrap } from '../environments/parse/bootstrap';
+import bootstrapFixture from './fixtures/bootstrap';
 import development from './fixtures/development';
 import production from './fixtures/production';
 import staging from './fixtures/staging';
@@ -118,4 +121,25 @@ export async function everyEnvironment(): Promise<{ label: string; env: Environm
 export function dockerTarget(e: Environment): Extract<Environment['target'], { kind: 'docker' }> {
   if (e.target.kind !== 'docker') throw new Error(`${e.name} is not on docker`);
   return e.target;
+}
+
+/** The bootstrap fixture (test/fixtures/bootstrap.ts) with `edit` applied, loaded. */
+export function bootstrapOf(edit: (input: any) => void = () => {}): Bootstrap {
+  const input = structuredClone(bootstrapFixture) as any;
+  edit(input);
+  return loadBootstrap({ file: 'test/fixtures/bootstrap.ts', input });
+}
+
+/** The bootstrap stack of `b` serving `envs`, synthesized (metadata-free JSON). */
+export function synthBootstrap(b: Bootstrap, envs: readonly Environment[]): { tf: TerraformJson; stack: BootstrapStack } {
+  const errors = Error as { prepareStackTrace?: unknown };
+  const prepareTrace = errors.prepareStackTrace;
+  errors.prepareStackTrace = () => '';
+  try {
+    const app = Testing.app({ stackTraces: false });
+    const stack = new BootstrapStack(app, { bootstrap: b, environments: envs });
+    return { tf: JSON.parse(Testing.synth(stack)) as TerraformJson, stack };
+  } finally {
+    errors.prepareStackTrace = prepareTrace;
+  }
 }

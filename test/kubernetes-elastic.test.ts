@@ -100,6 +100,7 @@ describe('the ECK operator (chart eck-operator)', () => {
         podSecurity: 'baseline',
         values: {},
         pod: () => ({}),
+        footprint: () => [],
       }),
     ).toThrow(/x-system|namespace x is baseline; say why/);
   });

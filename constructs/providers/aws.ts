@@ -22,6 +22,8 @@ export { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 export { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 export { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 export { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+export { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+export { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 export { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 export { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 // EKS and compute
@@ -49,4 +51,5 @@ export { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 export { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 export { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 export { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+export type { S3BucketLifecycleConfigurationRule } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 export { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';

@@ -211,6 +211,13 @@ export const eksSchema = z
      */
     adminRoleArns: z.array(roleArn).min(1, 'needs at least one role, the one CI deploys with'),
     /**
+     * IAM roles given read access to every object, Secrets included (access entries with
+     * AmazonEKSAdminViewPolicy): the role pull requests and the drift check plan with, since
+     * refreshing the stack's Secrets and Helm releases (kept in Secrets) reads them. Nothing else.
+     * @default []
+     */
+    viewRoleArns: z.array(roleArn).default([]),
+    /**
      * Refuse any plan that replaces or destroys the cluster (Terraform `prevent_destroy`): a new cluster
      * loses every workload and volume binding. Turn off only for a planned replacement or teardown
      * (docs/operations.md), then back on.
@@ -253,12 +260,22 @@ export const eksSchema = z
         });
       }
     }
-    const names = new Set<string>();
-    eks.adminRoleArns.forEach((arn, i) => {
-      const name = arn.slice(arn.lastIndexOf('/') + 1);
-      if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['adminRoleArns', i], message: `role name ${name} is listed twice` });
-      names.add(name);
-    });
+    const names = new Map<string, string>();
+    for (const list of ['adminRoleArns', 'viewRoleArns'] as const)
+      eks[list].forEach((arn, i) => {
+        const name = arn.slice(arn.lastIndexOf('/') + 1);
+        const earlier = names.get(name);
+        if (earlier)
+          ctx.addIssue({
+            code: 'custom',
+            path: [list, i],
+            message:
+              earlier === list
+                ? `role name ${name} is listed twice`
+                : `role name ${name} is also in ${earlier}; a role gets one access entry`,
+          });
+        names.set(name, list);
+      });
   });
 
 /** Run in the cluster instead of as a managed service. */

@@ -562,8 +562,39 @@ export const backendSchema = z.discriminatedUnion('kind', [
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
     key: z.string().min(1),
     region: awsRegion,
-    /** KMS key for state encryption. @default the bucket's default encryption */
-    kmsKeyId: z.string().optional(),
+    /**
+     * KMS key the state is encrypted with (key or alias, as an ARN or id): the bootstrap's bucket
+     * refuses anything else (`arn:aws:kms:<region>:<account>:alias/<project>-terraform-state`).
+     * @default S3's own key (SSE-S3): Terraform then asks for AES256 explicitly, which overrides a
+     * bucket's default KMS encryption (terraform v1.11 internal/backend/remote-state/s3/client.go)
+     */
+    kmsKeyId: z
+      .string()
+      .regex(
+        /^(arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+|alias\/[\w/-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/,
+        'must be a KMS key or alias (an ARN, alias/<name> or a key id)',
+      )
+      .optional(),
+  }),
+  z.strictObject({
+    /**
+     * State in the cluster (Terraform's `kubernetes` backend): a Secret `tfstate-default-<secretSuffix>`
+     * in `namespace`, locked with a Lease there. Planning and deploying then need only the cluster's
+     * credentials (no AWS account). The namespace must exist before the first `terraform init`; the
+     * identity needs get/list/create/update/delete on secrets and get/create/update/delete on leases
+     * there (docs/delivery.md lists the Role).
+     */
+    kind: z.literal('kubernetes'),
+    /** @default 'terraform-state' */
+    namespace: dnsLabel.default('terraform-state'),
+    /** The state Secret is `tfstate-default-<secretSuffix>`. @default the environment's name */
+    secretSuffix: dnsLabel.optional(),
+    /**
+     * How Terraform reaches the cluster that holds the state.
+     * @default the Kubernetes target's own cluster (required on the other targets; on AWS the stack
+     * creates its cluster, which cannot hold the state that creates it)
+     */
+    cluster: clusterAccessSchema.optional(),
   }),
 ]);
 
@@ -698,47 +729,59 @@ export const backupsSchema = z
   .prefault({});
 
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
-export const environmentSchema = z.strictObject({
-  name: dnsLabel,
-  /** Prefix of every resource name. @default 'agent-platform' */
-  project: dnsLabel.default('agent-platform'),
-  /** Sizing profile supplying defaults for every service (see environments/parse/profiles.ts). */
-  profile: z.enum(profileNames),
-  target: targetSchema,
-  backend: backendSchema,
-  /** @default {} */
-  labels: labels.default({}),
-  /** Scheduled backups and their objectives. @default on, with the profile's objectives */
-  backups: backupsSchema,
-  /**
-   * Protect stateful resources from `destroy` (Terraform prevent_destroy on data volumes, deletion
-   * protection on managed databases). Turn off only where data is disposable.
-   * @default true
-   */
-  protectData: z.boolean().default(true),
-  /**
-   * The applications that use the platform (see `consumerSchema`). An empty list: no application
-   * reaches any service (network policy) and nothing is published.
-   * @default [{ name: 'apps' }] (on Kubernetes the namespace `<namespacePrefix>-apps`, created)
-   */
-  consumers: z
-    .array(consumerSchema)
-    .default([{ name: 'apps' }])
-    .superRefine((cs, ctx) => {
-      const seen = new Set<string>();
-      cs.forEach((c, i) => {
-        if (seen.has(c.name))
-          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${c.name}" is named twice; consumers need unique names` });
-        seen.add(c.name);
-      });
-    }),
-  services: z.strictObject(
-    Object.fromEntries(serviceNames.map((n) => [n, z.record(z.string(), z.unknown()).optional()])) as Record<
-      ServiceName,
-      z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>
-    >,
-  ),
-});
+export const environmentSchema = z
+  .strictObject({
+    name: dnsLabel,
+    /** Prefix of every resource name. @default 'agent-platform' */
+    project: dnsLabel.default('agent-platform'),
+    /** Sizing profile supplying defaults for every service (see environments/parse/profiles.ts). */
+    profile: z.enum(profileNames),
+    target: targetSchema,
+    backend: backendSchema,
+    /** @default {} */
+    labels: labels.default({}),
+    /** Scheduled backups and their objectives. @default on, with the profile's objectives */
+    backups: backupsSchema,
+    /**
+     * Protect stateful resources from `destroy` (Terraform prevent_destroy on data volumes, deletion
+     * protection on managed databases). Turn off only where data is disposable.
+     * @default true
+     */
+    protectData: z.boolean().default(true),
+    /**
+     * The applications that use the platform (see `consumerSchema`). An empty list: no application
+     * reaches any service (network policy) and nothing is published.
+     * @default [{ name: 'apps' }] (on Kubernetes the namespace `<namespacePrefix>-apps`, created)
+     */
+    consumers: z
+      .array(consumerSchema)
+      .default([{ name: 'apps' }])
+      .superRefine((cs, ctx) => {
+        const seen = new Set<string>();
+        cs.forEach((c, i) => {
+          if (seen.has(c.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${c.name}" is named twice; consumers need unique names` });
+          seen.add(c.name);
+        });
+      }),
+    services: z.strictObject(
+      Object.fromEntries(serviceNames.map((n) => [n, z.record(z.string(), z.unknown()).optional()])) as Record<
+        ServiceName,
+        z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>
+      >,
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.backend.kind !== 'kubernetes' || env.backend.cluster || env.target.kind === 'kubernetes') return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['backend', 'cluster'],
+      message:
+        env.target.kind === 'aws'
+          ? 'must name an existing cluster to keep the state in: this stack creates its own cluster, which cannot hold the state that creates it (or use an s3 backend)'
+          : 'must say how to reach the cluster that holds the state (auth: kubeconfig, exec or token), since the target is not a Kubernetes cluster',
+    });
+  });
 
 export type Target = z.output<typeof targetSchema>;
 export type TargetKind = Target['kind'];

@@ -79,6 +79,8 @@ export function write(name: string, content: string, mode = 0o644): string {
 export interface Artifact {
   readonly outdir: string;
   readonly envs: ReadonlyMap<string, Environment>;
+  /** Every synthesized stack: the environments' and the bootstrap. */
+  readonly stacks: readonly string[];
   stackJson(name: string): any;
 }
 

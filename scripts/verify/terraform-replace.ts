@@ -141,6 +141,8 @@ export function planInstanceTypeChange(ws: ReplaceWorkspace, offline: any, name:
     const p = ws.run('plan', '-refresh=false', '-input=false', '-no-color', '-lock=false', '-out=replace.bin');
     if (p.code !== 0) return p;
     const show = ws.run('show', '-json', '-no-color', 'replace.bin');
+    // Kept for the plan summary's check (scripts/ci/plan-summary.ts on a real replacement).
+    if (show.code === 0) fs.writeFileSync(path.join(ws.dir, 'replace.json'), show.out);
     return show.code === 0 ? { ...show, change: changeOf(show.out, address) } : show;
   };
 

@@ -15,6 +15,9 @@ import { type Artifact, type Outcome, needs, note, record, sh, validator, work }
 import { offlineCopy } from './aws-offline';
 import { formatChain, graphFromDot, graphFromJson, isAwsAddress, longestChain } from './chain';
 import { planInstanceTypeChange } from './terraform-replace';
+import { LOCKS_DIR } from '../../stacks/app';
+import { committedLocks, knownHashes, lockFor, requiredProviders } from '../../stacks/locks';
+import { planMarkdown, readPlan } from '../ci/plan-summary';
 
 function terraformEnv(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
@@ -28,14 +31,22 @@ function terraformEnv(dir: string): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A directory holding `json` as main.tf.json, initialised; returns a runner for Terraform there. */
-function workspace(label: string, json: unknown): { dir: string; run: (...args: string[]) => Outcome; init: Outcome } {
+/**
+ * A directory holding `json` as main.tf.json, initialised; returns a runner for Terraform there.
+ * With `lock`, that lock file is put there first and init may not change it (-lockfile=readonly).
+ */
+function workspace(label: string, json: unknown, lock?: string): { dir: string; run: (...args: string[]) => Outcome; init: Outcome } {
   const dir = path.join(work, `tf-${label}`);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(json, null, 2));
+  if (lock !== undefined) fs.writeFileSync(path.join(dir, '.terraform.lock.hcl'), lock);
   const env = terraformEnv(dir);
   const run = (...args: string[]) => sh('terraform', args, { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 });
-  return { dir, run, init: run('init', '-backend=false', '-input=false', '-no-color') };
+  return {
+    dir,
+    run,
+    init: run('init', '-backend=false', '-input=false', '-no-color', ...(lock !== undefined ? ['-lockfile=readonly'] : [])),
+  };
 }
 
 const then = (a: Outcome, b: () => Outcome): Outcome => (a.code === 0 ? b() : a);
@@ -65,9 +76,9 @@ export function lineDiff(expected: string, actual: string): string {
   return [...removed, ...added].join('\n') || '(same lines, different order)';
 }
 
-/** The stacks whose Terraform uses the AWS provider. */
+/** The stacks whose Terraform uses the AWS provider (the environments' and the bootstrap). */
 function awsStacks(artifact: Artifact): string[] {
-  return [...artifact.envs.keys()].filter((name) => artifact.stackJson(name).provider?.aws !== undefined);
+  return artifact.stacks.filter((name) => artifact.stackJson(name).provider?.aws !== undefined);
 }
 
 export async function verifyTerraform(artifact: Artifact): Promise<void> {
@@ -97,19 +108,43 @@ async function verifyStack(artifact: Artifact, stack: string): Promise<void> {
     () => good.run('validate', '-no-color'),
     () => {
       const broken = structuredClone(offline.json);
-      const group = Object.values<any>(broken.resource.aws_eks_node_group)[0];
-      group.ami_type = 'AL2_x86_64_GPU_RETIRED'; // not an AMI type the provider accepts
+      const group = Object.values<any>(broken.resource.aws_eks_node_group ?? {})[0];
+      if (group)
+        group.ami_type = 'AL2_x86_64_GPU_RETIRED'; // not an AMI type the provider accepts
+      else Object.values<any>(Object.values<any>(broken.resource)[0])[0].not_an_argument = true;
       const w = workspace(`${stack}-bad-validate`, broken);
       return then(w.init, () => w.run('validate', '-no-color'));
     },
   );
 
+  // The committed lock file: its aws hashes must match the provider Terraform installs.
+  const lock = lockFor(requiredProviders(offline.json), knownHashes([...committedLocks(LOCKS_DIR).values()]));
+  await validator(
+    `${stack}: terraform init -lockfile=readonly with the committed lock file's hashes`,
+    () => workspace(`${stack}-lock`, { terraform: offline.json.terraform }, lock).init,
+    () =>
+      workspace(
+        `${stack}-bad-lock`,
+        { terraform: offline.json.terraform },
+        lock.replace(/"h1:[^"]+"/g, '"h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="').replace(/\s*"zh:[^"]+",/g, ''),
+      ).init,
+  );
+
   // plan: offline, nothing refreshed, everything the AWS provider owns.
   const plan = () => good.run('plan', '-refresh=false', '-input=false', '-no-color', '-lock=false', '-out=plan.bin');
   await validator(`${stack}: terraform plan -refresh=false (offline, fake credentials)`, plan, () => {
-    // The pitfall the ASG tags avoid: for_each over ASG names, unknown until the node group exists.
     const broken = structuredClone(offline.json);
     const tags = broken.resource.aws_autoscaling_group_tag;
+    if (!tags) {
+      // A count that depends on what only an apply knows: Terraform cannot plan it.
+      const [type, byName] = Object.entries<any>(broken.resource)[0]!;
+      const [name, body] = Object.entries<any>(byName)[0]!;
+      body.count = `\${length(${type}.${name}_twin.arn)}`;
+      byName[`${name}_twin`] = structuredClone({ ...body, count: undefined });
+      const w = workspace(`${stack}-bad-plan`, broken);
+      return then(w.init, () => w.run('plan', '-refresh=false', '-input=false', '-no-color', '-lock=false'));
+    }
+    // The pitfall the ASG tags avoid: for_each over ASG names, unknown until the node group exists.
     const [name, tag] = Object.entries<any>(tags)[0]!;
     const group = /aws_eks_node_group\.([\w-]+)\./.exec(tag.autoscaling_group_name)![1];
     tags[name] = {
@@ -148,7 +183,16 @@ async function verifyStack(artifact: Artifact, stack: string): Promise<void> {
     () => compareText(formatChain(chain), formatChain([...chain].reverse())),
   );
 
+  // The plan, as pull requests and the deploy job show it (scripts/ci/plan-summary.ts).
+  const reading = readPlan(show.out);
+  note(`${stack}: plan summary: ${reading.counts.add} to add, ${reading.counts.change} to change, ${reading.counts.destroy} to destroy`);
+  record(
+    `${stack}: the plan summary counts the plan's ${count} creations`,
+    reading.counts.add === count && reading.counts.destroy === 0 && planMarkdown(stack, reading).includes(`${count} to add`),
+  );
+
   // Day two: an instance-type change replaces a node group; the new one must come first.
+  if (!offline.json.resource.aws_eks_node_group) return;
   const schemaOut = good.run('providers', 'schema', '-json');
   if (schemaOut.code !== 0) {
     record(`${stack}: terraform providers schema -json`, false, schemaOut.out);
@@ -174,5 +218,19 @@ async function verifyStack(artifact: Artifact, stack: string): Promise<void> {
       delete broken.resource.aws_eks_node_group[group].lifecycle.create_before_destroy;
       return replacing(`${stack}-bad-replace`, broken);
     },
+  );
+
+  // The plan summary names the replacement, its order and what forces it, from the real plans above.
+  const summaryOf = (label: string): Outcome => {
+    const file = path.join(work, `tf-${label}`, 'replace.json');
+    if (!fs.existsSync(file)) return { code: 1, out: `${file} was not written` };
+    const md = planMarkdown(stack, readPlan(fs.readFileSync(file, 'utf8')));
+    const ok = md.includes(`\`aws_eks_node_group.${group}\` (the new one is created first), forced by \`instance_types\``);
+    return { code: ok ? 0 : 1, out: md };
+  };
+  await validator(
+    `${stack}: the plan summary names the replaced node group, its order and what forces it`,
+    () => summaryOf(`${stack}-replace`),
+    () => summaryOf(`${stack}-bad-replace`),
   );
 }

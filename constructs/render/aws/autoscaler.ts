@@ -6,6 +6,7 @@
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease } from '../../providers/kubernetes';
+import { amountsOf, readsAs } from '../kubernetes/footprint';
 import { pinAddress } from '../terraform';
 import { mergeValues } from '../kubernetes/operators';
 import { chartPodLabels, platformPodLabels, podPolicy } from '../kubernetes/pod-policy';
@@ -86,7 +87,7 @@ export class ClusterAutoscaler extends Construct {
         },
       ],
     });
-    pinAddress(
+    const release = pinAddress(
       new HelmRelease(this, 'release', {
         name: 'cluster-autoscaler',
         namespace: AUTOSCALER_NAMESPACE,
@@ -101,5 +102,16 @@ export class ClusterAutoscaler extends Construct {
       }),
       'cluster_autoscaler',
     );
+    // replicaCount: the chart's default, 1 (cluster-autoscaler values.yaml).
+    readsAs(release, (v) => [
+      {
+        name: 'cluster-autoscaler',
+        namespace: AUTOSCALER_NAMESPACE,
+        replicas: v.replicaCount ?? 1,
+        containers: [amountsOf('cluster-autoscaler', v.resources)],
+        storage: [],
+        ...(v.replicaCount === undefined ? { source: 'replicas: cluster-autoscaler default replicaCount' } : {}),
+      },
+    ]);
   }
 }

@@ -33,6 +33,8 @@ import type { Network } from './network';
 
 export const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
 export const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+/** Read access to every object, Secrets included (the EKS user guide's access policy reference). */
+export const ADMIN_VIEW_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy';
 
 export class Cluster extends Construct {
   readonly cluster: EksCluster;
@@ -190,6 +192,25 @@ export class Cluster extends Construct {
           'admin',
           roleName,
         ),
+      );
+    }
+    // Read-only entries (the plan role): refreshing Secrets and Helm releases needs to read Secrets.
+    for (const arn of eks.viewRoleArns) {
+      const roleName = arn.slice(arn.lastIndexOf('/') + 1);
+      const entry = pinAddress(
+        new EksAccessEntry(this, `view-${roleName}`, { clusterName: this.cluster.name, principalArn: arn, type: 'STANDARD' }),
+        'view',
+        roleName,
+      );
+      pinAddress(
+        new EksAccessPolicyAssociation(this, `view-${roleName}-policy`, {
+          clusterName: this.cluster.name,
+          principalArn: entry.principalArn,
+          policyArn: ADMIN_VIEW_POLICY,
+          accessScope: { type: 'cluster' },
+        }),
+        'view',
+        roleName,
       );
     }
   }

@@ -15,6 +15,7 @@ import { OpensearchDomain, OpensearchDomainPolicy } from '../../providers/aws';
 import { Password } from '../../providers/random';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, clientOnlyGroup, credentialSecret, gibOf, useDataKey, dataVolume } from './managed';
+import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const OPENSEARCH_USER = 'platform';
 export const TLS_POLICY = 'Policy-Min-TLS-1-2-PFS-2023-10';
@@ -22,6 +23,37 @@ export const TLS_POLICY = 'Policy-Min-TLS-1-2-PFS-2023-10';
 export const elasticsearch: ManagedRenderer<'elasticsearch'> = {
   title: 'Amazon OpenSearch Service',
   reusesSecrets: [],
+  summarize(resources) {
+    const d = resources.aws_opensearch_domain?.opensearch;
+    if (!d) throw new Error('the stack has no aws_opensearch_domain.opensearch');
+    const c = d.cluster_config;
+    const data = Number(c.instance_count);
+    const masters = c.dedicated_master_enabled ? Number(c.dedicated_master_count) : 0;
+    const gib = Number(d.ebs_options?.volume_size ?? 0) * data;
+    return {
+      what: `OpenSearch ${d.engine_version}: ${data} × ${c.instance_type}${masters ? ` and ${masters} dedicated masters ${c.dedicated_master_type}` : ''}, ${d.ebs_options?.volume_size} GiB ${d.ebs_options?.volume_type} each`,
+      billables: [
+        { item: `es:${c.instance_type}`, label: `${data} OpenSearch ${c.instance_type}`, quantity: data * HOURS_PER_MONTH, unit: 'hour' },
+        ...(masters
+          ? [
+              {
+                item: `es:${c.dedicated_master_type}`,
+                label: `${masters} OpenSearch masters ${c.dedicated_master_type}`,
+                quantity: masters * HOURS_PER_MONTH,
+                unit: 'hour' as const,
+              },
+            ]
+          : []),
+        {
+          item: `es:storage:${d.ebs_options?.volume_type}`,
+          label: `OpenSearch ${d.ebs_options?.volume_type} storage, ${gib} GB`,
+          quantity: gib,
+          unit: 'GB-month',
+        },
+      ],
+      storageGiB: gib,
+    };
+  },
   render(scope: Construct, inputs, spec, config) {
     const { ctx, keys } = inputs;
     const name = ctx.prefix;

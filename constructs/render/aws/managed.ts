@@ -13,6 +13,7 @@ import type { ManagedConfig } from '../../../environments/parse/aws';
 import { pinAddress } from '../terraform';
 import type { AwsContext, Statement } from './context';
 import type { Keys } from './keys';
+import type { ManagedSummary, StackJson } from '../summary';
 import type { Network } from './network';
 
 export interface ManagedInputs {
@@ -55,6 +56,11 @@ export interface ManagedRenderer<K extends keyof ManagedConfig = keyof ManagedCo
     spec: ServiceSpec<string, F>,
     config: Extract<ManagedConfig[K], { mode: 'managed' }>,
   ): ManagedEndpoint;
+  /**
+   * What the synthesized stack holds of it (its resources at their pinned addresses): engine, size,
+   * layout, provisioned storage and what it is billed for (synth summary).
+   */
+  summarize(resources: NonNullable<StackJson['resource']>): Omit<ManagedSummary, 'service' | 'title'>;
 }
 
 export type ManagedRenderers = { readonly [M in ManagedEquivalent]: ManagedRenderer };

@@ -10,24 +10,15 @@
  * Nothing here needs the cluster at plan time: IAM, S3 and EKS Pod Identity associations only.
  */
 import { Construct } from '../../providers/cdktf';
-import {
-  S3Bucket,
-  S3BucketLifecycleConfiguration,
-  S3BucketOwnershipControls,
-  S3BucketPolicy,
-  S3BucketPublicAccessBlock,
-  S3BucketServerSideEncryptionConfigurationA,
-} from '../../providers/aws';
 import type { LokiFacet } from '../../services/loki';
 import type { ServiceSpec } from '../../spec/types';
 import type { Environment } from '../../../environments/parse/load';
 import { CLOUDWATCH_EXPORTER, GRAFANA_CLOUDWATCH_ACTIONS, YACE_ACTIONS, awsMonitored } from '../../targets/aws/cloudwatch';
-import { RANDOM_SUFFIX_BYTES, s3BucketName } from '../../targets/aws/placement';
-import { Id } from '../../providers/random';
+import { s3BucketName } from '../../targets/aws/placement';
 import { namespaceOf } from '../../targets/kubernetes/naming';
 import type { MonitoringFacts, Realization } from '../kubernetes/context';
 import { ownResources } from '../kubernetes/workload';
-import { pinAddress } from '../terraform';
+import { hardenedBucket, randomBucketSuffix } from './bucket';
 import type { AwsContext } from './context';
 import { PodIdentity } from './pod-identity';
 
@@ -92,77 +83,27 @@ export class AwsMonitoringResources extends Construct {
     let logsBucket: MonitoringFacts['logsBucket'];
     if (loki) {
       // S3 names are global: the account id (when configured) or a generated suffix, as the catalogue's buckets.
-      const suffix =
-        ctx.target.accountId ??
-        pinAddress(new Id(this, 'logs-suffix', { byteLength: RANDOM_SUFFIX_BYTES }), 'monitoring', 'logs_suffix').hex;
+      const suffix = ctx.target.accountId ?? randomBucketSuffix(this, 'logs-suffix', ['monitoring', 'logs_suffix']);
       const name = s3BucketName(ctx.project, ctx.environmentName, MONITORING_LOGS_BUCKET, suffix);
       const retentionDays = Math.ceil(durationSeconds(loki.facet.retention) / 86400);
-      const bucket = pinAddress(
-        new S3Bucket(this, 'logs', { bucket: name, forceDestroy: !ctx.protectData, tags: ctx.tags(name) }),
-        'monitoring',
-        'logs',
-      );
-      pinAddress(
-        new S3BucketOwnershipControls(this, 'logs-ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }),
-        'monitoring',
-        'logs',
-      );
-      pinAddress(
-        new S3BucketPublicAccessBlock(this, 'logs-public-access', {
-          bucket: bucket.id,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        }),
-        'monitoring',
-        'logs',
-      );
-      pinAddress(
-        new S3BucketServerSideEncryptionConfigurationA(this, 'logs-encryption', {
-          bucket: bucket.id,
-          rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
-        }),
-        'monitoring',
-        'logs',
-      );
-      pinAddress(
-        new S3BucketPolicy(this, 'logs-policy', {
-          bucket: bucket.id,
-          policy: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'DenyPlainHttp',
-                Effect: 'Deny',
-                Principal: '*',
-                Action: 's3:*',
-                Resource: [bucket.arn, `${bucket.arn}/*`],
-                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              },
-            ],
-          }),
-        }),
-        'monitoring',
-        'logs',
-      );
-      pinAddress(
-        new S3BucketLifecycleConfiguration(this, 'logs-lifecycle', {
-          bucket: bucket.id,
-          rule: [
-            // Loki's compactor deletes past the retention; this is the backstop (a week later).
-            { id: 'expire-past-retention', status: 'Enabled', filter: [{}], expiration: [{ days: retentionDays + 7 }] },
-            {
-              id: 'abort-incomplete-uploads',
-              status: 'Enabled',
-              filter: [{}],
-              abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
-            },
-          ],
-        }),
-        'monitoring',
-        'logs',
-      );
+      const bucket = hardenedBucket(this, ctx, {
+        id: 'logs',
+        address: ['monitoring', 'logs'],
+        name,
+        encryption: 's3',
+        versioning: false,
+        forceDestroy: !ctx.protectData,
+        lifecycle: [
+          // Loki's compactor deletes past the retention; this is the backstop (a week later).
+          { id: 'expire-past-retention', status: 'Enabled', filter: [{}], expiration: [{ days: retentionDays + 7 }] },
+          {
+            id: 'abort-incomplete-uploads',
+            status: 'Enabled',
+            filter: [{}],
+            abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+          },
+        ],
+      });
       new PodIdentity(this, ctx, inputs.clusterName, {
         name: 'loki',
         namespace: ns,

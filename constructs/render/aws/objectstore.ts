@@ -9,24 +9,22 @@
  * (the platform's applications' Pod Identity role), so there is no credential to hand out.
  */
 import type { Construct } from '../../providers/cdktf';
-import {
-  S3Bucket,
-  S3BucketLifecycleConfiguration,
-  S3BucketOwnershipControls,
-  S3BucketPolicy,
-  S3BucketPublicAccessBlock,
-  S3BucketServerSideEncryptionConfigurationA,
-  S3BucketVersioningA,
-} from '../../providers/aws';
-import { Id } from '../../providers/random';
 import type { ObjectStoreFacet } from '../../services/objectstore';
-import { RANDOM_SUFFIX_BYTES, bucketSuffixOf, s3BucketName } from '../../targets/aws/placement';
-import { pinAddress } from '../terraform';
+import { bucketSuffixOf, s3BucketName } from '../../targets/aws/placement';
+import { hardenedBucket, randomBucketSuffix } from './bucket';
 import { type ManagedRenderer, useDataKey } from './managed';
 
 export const objectstore: ManagedRenderer<'objectstore', ObjectStoreFacet> = {
   title: 'Amazon S3',
   reusesSecrets: [],
+  summarize(resources) {
+    const buckets = Object.keys(resources.aws_s3_bucket ?? {}).filter((id) => id.startsWith('objectstore_'));
+    return {
+      what: `${buckets.length} bucket${buckets.length === 1 ? '' : 's'}, versioned, SSE-KMS`,
+      billables: [{ item: 's3:standard', label: 'S3 storage and requests', quantity: 0, unit: 'GB-month', byUse: true }],
+      storageGiB: 0,
+    };
+  },
   render(scope: Construct, inputs, spec, config) {
     const { ctx, keys } = inputs;
     const kind = bucketSuffixOf(ctx.target);
@@ -34,96 +32,33 @@ export const objectstore: ManagedRenderer<'objectstore', ObjectStoreFacet> = {
       kind === 'account-id'
         ? ctx.accountId
         : kind === 'random'
-          ? pinAddress(new Id(scope, 'bucket-suffix', { byteLength: RANDOM_SUFFIX_BYTES }), 'objectstore', 'bucket-suffix').hex
+          ? randomBucketSuffix(scope, 'bucket-suffix', ['objectstore', 'bucket-suffix'])
           : undefined;
     const buckets = spec.facet.buckets.map((b) => {
       const name = s3BucketName(ctx.project, ctx.environmentName, b, suffix);
-      const id = b.replace(/[.]/g, '_');
-      const bucket = pinAddress(
-        new S3Bucket(scope, `bucket-${b}`, {
-          bucket: name,
-          forceDestroy: false,
-          tags: ctx.tags(name),
-          lifecycle: { preventDestroy: ctx.protectData },
-        }),
-        'objectstore',
-        id,
-      );
-      pinAddress(
-        new S3BucketOwnershipControls(scope, `bucket-${b}-ownership`, {
-          bucket: bucket.id,
-          rule: { objectOwnership: 'BucketOwnerEnforced' },
-        }),
-        'objectstore',
-        id,
-      );
-      pinAddress(
-        new S3BucketPublicAccessBlock(scope, `bucket-${b}-public-access`, {
-          bucket: bucket.id,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        }),
-        'objectstore',
-        id,
-      );
-      pinAddress(
-        new S3BucketVersioningA(scope, `bucket-${b}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }),
-        'objectstore',
-        id,
-      );
-      pinAddress(
-        new S3BucketServerSideEncryptionConfigurationA(scope, `bucket-${b}-encryption`, {
-          bucket: bucket.id,
-          rule: [
-            { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: keys.data.arn }, bucketKeyEnabled: true },
-          ],
-        }),
-        'objectstore',
-        id,
-      );
-      pinAddress(
-        new S3BucketPolicy(scope, `bucket-${b}-policy`, {
-          bucket: bucket.id,
-          policy: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'DenyPlainHttp',
-                Effect: 'Deny',
-                Principal: '*',
-                Action: 's3:*',
-                Resource: [bucket.arn, `${bucket.arn}/*`],
-                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              },
-            ],
-          }),
-        }),
-        'objectstore',
-        id,
-      );
-      pinAddress(
-        new S3BucketLifecycleConfiguration(scope, `bucket-${b}-lifecycle`, {
-          bucket: bucket.id,
-          rule: [
-            {
-              id: 'expire-old-versions',
-              status: 'Enabled',
-              filter: [{}],
-              noncurrentVersionExpiration: [{ noncurrentDays: config.noncurrentVersionDays }],
-            },
-            {
-              id: 'abort-incomplete-uploads',
-              status: 'Enabled',
-              filter: [{}],
-              abortIncompleteMultipartUpload: [{ daysAfterInitiation: config.abortIncompleteUploadDays }],
-            },
-          ],
-        }),
-        'objectstore',
-        id,
-      );
+      const bucket = hardenedBucket(scope, ctx, {
+        id: `bucket-${b}`,
+        address: ['objectstore', b.replace(/[.]/g, '_')],
+        name,
+        encryption: { kmsKeyArn: keys.data.arn },
+        versioning: true,
+        forceDestroy: false,
+        preventDestroy: ctx.protectData,
+        lifecycle: [
+          {
+            id: 'expire-old-versions',
+            status: 'Enabled',
+            filter: [{}],
+            noncurrentVersionExpiration: [{ noncurrentDays: config.noncurrentVersionDays }],
+          },
+          {
+            id: 'abort-incomplete-uploads',
+            status: 'Enabled',
+            filter: [{}],
+            abortIncompleteMultipartUpload: [{ daysAfterInitiation: config.abortIncompleteUploadDays }],
+          },
+        ],
+      });
       return { catalogue: b, bucket };
     });
     return {

@@ -14,12 +14,37 @@ import { DbInstance, DbParameterGroup, DbSubnetGroup } from '../../providers/aws
 import type { PostgresFacet } from '../../services/postgres';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, clientOnlyGroup, dataVolume, gibOf, useDataKey } from './managed';
+import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const POSTGRES_PORT = 5432;
 
 export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
   title: 'RDS PostgreSQL',
   reusesSecrets: [],
+  summarize(resources) {
+    const db = resources.aws_db_instance?.postgres;
+    if (!db) throw new Error('the stack has no aws_db_instance.postgres');
+    const az = db.multi_az ? 'multi-az' : 'single-az';
+    const gib = Number(db.allocated_storage);
+    return {
+      what: `${db.engine} ${db.engine_version} on ${db.instance_class}${db.multi_az ? ', Multi-AZ (a standby in another zone)' : ''}, ${gib} GiB ${db.storage_type} (grows to ${db.max_allocated_storage ?? gib} GiB)`,
+      billables: [
+        {
+          item: `rds:${db.instance_class}:${db.engine}:${az}`,
+          label: `RDS ${db.instance_class} ${az}`,
+          quantity: HOURS_PER_MONTH,
+          unit: 'hour',
+        },
+        {
+          item: `rds:storage:${db.storage_type}:${az}`,
+          label: `RDS ${db.storage_type} storage, ${gib} GB`,
+          quantity: gib,
+          unit: 'GB-month',
+        },
+      ],
+      storageGiB: gib,
+    };
+  },
   render(scope: Construct, inputs, spec, config) {
     const { ctx, keys } = inputs;
     const pg = spec.facet;

@@ -12,6 +12,7 @@ import { MqBroker } from '../../providers/aws';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, clientOnlyGroup, credentialSecret, useDataKey } from './managed';
+import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const AMQPS_PORT = 5671;
 export const RABBITMQ_USER = 'platform';
@@ -19,6 +20,25 @@ export const RABBITMQ_USER = 'platform';
 export const rabbitmq: ManagedRenderer<'rabbitmq'> = {
   title: 'Amazon MQ for RabbitMQ',
   reusesSecrets: ['password'],
+  summarize(resources) {
+    const b = resources.aws_mq_broker?.rabbitmq;
+    if (!b) throw new Error('the stack has no aws_mq_broker.rabbitmq');
+    // A cluster deployment is three brokers, one per zone (Amazon MQ developer guide).
+    const brokers = b.deployment_mode === 'CLUSTER_MULTI_AZ' ? 3 : 1;
+    return {
+      what: `${b.engine_type} ${b.engine_version} on ${brokers} × ${b.host_instance_type} (${b.deployment_mode})`,
+      billables: [
+        {
+          item: `mq:${b.host_instance_type}`,
+          label: `${brokers} Amazon MQ ${b.host_instance_type}`,
+          quantity: brokers * HOURS_PER_MONTH,
+          unit: 'hour',
+        },
+        { item: 'mq:storage', label: 'Amazon MQ broker storage', quantity: 0, unit: 'GB-month', byUse: true },
+      ],
+      storageGiB: 0,
+    };
+  },
   render(scope: Construct, inputs, spec, config) {
     const { ctx } = inputs;
     const name = ctx.name('rabbitmq');

@@ -11,6 +11,7 @@ import type { RedisFacet } from '../../services/redis';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, clientOnlyGroup, credentialSecret, useDataKey } from './managed';
+import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const REDIS_PORT = 6379;
 const DEFAULT_VERSION = { valkey: '8.0', redis: '7.1' } as const;
@@ -18,6 +19,23 @@ const DEFAULT_VERSION = { valkey: '8.0', redis: '7.1' } as const;
 export const redis: ManagedRenderer<'redis', RedisFacet> = {
   title: 'ElastiCache',
   reusesSecrets: ['password'],
+  summarize(resources) {
+    const g = resources.aws_elasticache_replication_group?.redis;
+    if (!g) throw new Error('the stack has no aws_elasticache_replication_group.redis');
+    const nodes = Number(g.num_cache_clusters);
+    return {
+      what: `${g.engine} ${g.engine_version} on ${nodes} × ${g.node_type}${g.multi_az_enabled ? ', Multi-AZ' : ''}`,
+      billables: [
+        {
+          item: `elasticache:${g.node_type}`,
+          label: `${nodes} ElastiCache ${g.node_type}`,
+          quantity: nodes * HOURS_PER_MONTH,
+          unit: 'hour',
+        },
+      ],
+      storageGiB: 0,
+    };
+  },
   render(scope: Construct, inputs, spec, config) {
     const { ctx, keys } = inputs;
     const r = spec.facet;

@@ -12,6 +12,7 @@ import { CHART_HELPERS } from '../../targets/kubernetes/monitoring';
 import { canonicalResources } from '../../targets/kubernetes/quantities';
 import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
+import { amountsOf, readsAs } from './footprint';
 import { apiEgress, monitoringNamespace, partGroup, partPolicy } from './monitoring';
 
 export const ALLOY_CHART = { repository: 'https://grafana.github.io/helm-charts', chart: 'alloy', version: '1.11.1' } as const;
@@ -63,6 +64,20 @@ export const alloy: Realization<AlloyFacet> = {
       'monitoring',
       'alloy',
     );
+    // A DaemonSet on every node: Alloy and the chart's config reloader in each pod.
+    readsAs(release, (v) => [
+      {
+        name: 'alloy',
+        service: spec.name,
+        namespace: ctx.namespaceOf(spec),
+        replicas: { perNode: 'node' },
+        containers: [
+          amountsOf('alloy', v.alloy.resources),
+          ...(v.configReloader?.enabled === false ? [] : [amountsOf('config-reloader', v.configReloader?.resources)]),
+        ],
+        storage: [],
+      },
+    ]);
     return { ready: [release], pods: [partGroup(ctx, spec, { egress: [apiEgress(ctx, 'Alloy (pods and their logs)')] })] };
   },
 };

@@ -11,6 +11,7 @@ import type { ServiceSpec } from '../../spec/types';
 import { canonicalResources } from '../../targets/kubernetes/quantities';
 import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
+import { amountsOf, readsAs } from './footprint';
 import { apiTolerations } from './pod-policy';
 import { partGroup, partPolicy } from './monitoring';
 import { NODE_AGENTS } from './prometheus';
@@ -60,6 +61,17 @@ export const dcgmExporter: Realization<PerNodeFacet> = {
       'monitoring',
       'dcgm_exporter',
     );
+    // A DaemonSet on the GPU nodes.
+    readsAs(release, (v) => [
+      {
+        name: 'dcgm-exporter',
+        service: spec.name,
+        namespace: ctx.namespaceOf(spec),
+        replicas: { perNode: 'GPU node' },
+        containers: [amountsOf('dcgm-exporter', v.resources)],
+        storage: [],
+      },
+    ]);
     return { ready: [release], pods: [partGroup(ctx, spec)] };
   },
 };

@@ -15,6 +15,7 @@ import { podLabels } from '../../targets/kubernetes/naming';
 import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import type { OperatorChart } from './operators';
 import { apiPod, chartPodLabels } from './pod-policy';
+import { type PodShape, amountsOf, apiPodContainers, readsAs } from './footprint';
 
 /** The operator's chart version (its image is the chart's appVersion, the same number). */
 export const ECK_VERSION = '3.5.0';
@@ -49,7 +50,44 @@ export function eckOperator(managedNamespace: string): OperatorChart {
       config: { setDefaultSecurityContext: 'true' },
     },
     pod: (p) => ({ podLabels: chartPodLabels(p), podSecurityContext: p.podSecurityContext, securityContext: p.containerSecurityContext }),
+    // replicaCount: the chart's default, 1 (eck-operator 3.5.0 values.yaml).
+    footprint: (v) => [
+      {
+        name: 'eck-operator',
+        namespace: ECK_NAMESPACE,
+        replicas: v.replicaCount ?? 1,
+        containers: [amountsOf('manager', v.resources)],
+        storage: [],
+        ...(v.replicaCount === undefined ? { source: 'replicas: eck-operator 3.5.0 default replicaCount' } : {}),
+      },
+    ],
   };
+}
+
+/** What a release of the platform-elastic chart runs: Elasticsearch's node sets and Kibana's pods. */
+export function elasticFootprint(namespace: string): (values: Record<string, any>) => PodShape[] {
+  return (v) => [
+    ...((v.elasticsearch?.enabled ? v.elasticsearch.nodeSets : []) as any[]).map((set) => ({
+      name: set.name === 'default' ? String(v.elasticsearch.name) : `${v.elasticsearch.name} ${set.name}`,
+      service: String(v.elasticsearch.name),
+      namespace,
+      replicas: Number(set.count),
+      containers: apiPodContainers(set.podTemplate),
+      storage: ((set.volumeClaimTemplates ?? []) as any[]).map((t) => String(t.spec.resources.requests.storage)),
+    })),
+    ...(v.kibana?.enabled
+      ? [
+          {
+            name: String(v.kibana.name),
+            service: String(v.kibana.name),
+            namespace,
+            replicas: Number(v.kibana.count),
+            containers: apiPodContainers(v.kibana.podTemplate),
+            storage: [],
+          },
+        ]
+      : []),
+  ];
 }
 
 /**
@@ -104,7 +142,7 @@ export function elasticRelease(
   opts: { readonly timeoutSeconds: number; readonly preventDestroy: boolean },
 ): HelmRelease {
   const chart = new TerraformAsset(scope, ELASTIC_CHART, { path: ELASTIC_CHART_DIR, type: AssetType.DIRECTORY });
-  return pinAddress(
+  const release = pinAddress(
     new HelmRelease(scope, 'release', {
       name: spec.name,
       namespace: ctx.namespaceOf(spec),
@@ -122,6 +160,7 @@ export function elasticRelease(
     spec.name,
     'eck',
   );
+  return readsAs(release, elasticFootprint(ctx.namespaceOf(spec)));
 }
 
 export interface HelperOptions {

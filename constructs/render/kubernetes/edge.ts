@@ -24,6 +24,7 @@
 import * as path from 'node:path';
 import { AssetType, Construct, TerraformAsset, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease } from '../../providers/kubernetes';
+import { amountsOf, readsAs } from './footprint';
 import type { ServiceSpec } from '../../spec/types';
 import { pinAddress } from '../terraform';
 import { externalPorts } from './connectivity';
@@ -86,6 +87,21 @@ export const ENVOY_GATEWAY: OperatorChart = {
       certgen: { job: { pod, securityContext: p.containerSecurityContext } },
     };
   },
+  // Resources: the chart's defaults unless the values set them (gateway-helm v1.9.0 values.yaml,
+  // deployment.envoyGateway.resources); the certgen job runs once and ends.
+  footprint: (v) => {
+    const set = v.deployment?.envoyGateway?.resources;
+    return [
+      {
+        name: 'envoy-gateway',
+        namespace: 'envoy-gateway-system',
+        replicas: v.deployment?.replicas ?? 1,
+        containers: [amountsOf('envoy-gateway', set ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1024Mi' } })],
+        storage: [],
+        ...(set ? {} : { source: 'resources: gateway-helm v1.9.0 defaults' }),
+      },
+    ];
+  },
 };
 
 /** cert-manager v1.21.1 with its CRDs and Gateway API support (the gateway-shim and HTTP-01 through a Gateway). */
@@ -128,6 +144,22 @@ export const CERT_MANAGER: OperatorChart = {
       startupapicheck: component,
     };
   },
+  // Three Deployments, one replica each and no resources unless set (cert-manager v1.21.1
+  // values.yaml: replicaCount 1, resources {}); the startup check is a Job that ends.
+  footprint: (v) =>
+    (
+      [
+        ['cert-manager', v],
+        ['cert-manager-webhook', v.webhook],
+        ['cert-manager-cainjector', v.cainjector],
+      ] as const
+    ).map(([name, part]) => ({
+      name,
+      namespace: 'cert-manager',
+      replicas: part?.replicaCount ?? 1,
+      containers: [amountsOf(name, part?.resources)],
+      storage: [],
+    })),
 };
 
 /** The Gateway every external route hangs off, in the edge namespace. */
@@ -296,6 +328,20 @@ export class Edge extends Construct {
         dependsOn: [...props.foundation, ...controllers],
       }),
       'platform_edge',
+    );
+    // The Gateway's Envoy proxies, created by Envoy Gateway with its own default resources (not in the values).
+    readsAs(this.release, (v) =>
+      v.envoyProxy
+        ? [
+            {
+              name: `envoy proxy ${v.envoyProxy.name}`,
+              namespace: props.namespace,
+              replicas: Number(v.envoyProxy.replicas),
+              containers: [amountsOf('envoy', v.envoyProxy.resources)],
+              storage: [],
+            },
+          ]
+        : [],
     );
 
     this.solvers = {

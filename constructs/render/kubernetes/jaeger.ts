@@ -9,6 +9,7 @@ import { canonicalResources } from '../../targets/kubernetes/quantities';
 import type { ServiceSpec } from '../../spec/types';
 import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
+import { amountsOf, readsAs } from './footprint';
 import { partGroup, partPolicy } from './monitoring';
 
 export const JAEGER_CHART = { repository: 'https://jaegertracing.github.io/helm-charts', chart: 'jaeger', version: '4.11.1' } as const;
@@ -48,6 +49,17 @@ export const jaeger: Realization<JaegerFacet> = {
       'monitoring',
       'jaeger',
     );
+    // One Deployment; `jaeger.replicas` is the chart's 1 (values.yaml at 4.11.1) unless the values set it.
+    readsAs(release, (v) => [
+      {
+        name: 'jaeger',
+        service: spec.name,
+        namespace: ctx.namespaceOf(spec),
+        replicas: Number(v.jaeger.replicas ?? 1),
+        containers: [amountsOf('jaeger', v.jaeger.resources)],
+        storage: [],
+      },
+    ]);
     const platform = [...new Set(ctx.specs.map((s) => ctx.namespaceOf(s)))].sort();
     return {
       ready: [release],

@@ -10,6 +10,7 @@ import type { ServiceSpec } from '../../spec/types';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
+import { amountsOf, readsAs } from './footprint';
 import { partGroup, partPolicy } from './monitoring';
 
 export const LOKI_CHART = { repository: 'https://grafana-community.github.io/helm-charts', chart: 'loki', version: '18.11.0' } as const;
@@ -84,6 +85,17 @@ export const loki: Realization<LokiFacet> = {
       'monitoring',
       'loki',
     );
+    // One binary: a StatefulSet of `singleBinary.replicas`, each with its volume (the WAL and, without S3, the chunks).
+    readsAs(release, (v) => [
+      {
+        name: 'loki',
+        service: spec.name,
+        namespace: ctx.namespaceOf(spec),
+        replicas: Number(v.singleBinary.replicas),
+        containers: [amountsOf('loki', v.singleBinary.resources)],
+        storage: v.singleBinary.persistence?.enabled ? [String(v.singleBinary.persistence.size)] : [],
+      },
+    ]);
     const s3 = ctx.cluster.monitoring?.logsBucket;
     return {
       ready: [release],

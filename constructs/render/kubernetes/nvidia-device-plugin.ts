@@ -20,6 +20,7 @@
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease, NamespaceV1, ResourceQuotaV1 } from '../../providers/kubernetes';
+import { amountsOf, readsAs } from './footprint';
 import { pinAddress } from '../terraform';
 
 export const DEVICE_PLUGIN_CHART = {
@@ -133,5 +134,15 @@ export class NvidiaDevicePlugin extends Construct {
       }),
       'nvidia_device_plugin',
     );
+    // A DaemonSet: one pod on every GPU node.
+    readsAs(this.release, (v) => [
+      {
+        name: 'nvidia-device-plugin',
+        namespace: DEVICE_PLUGIN_NAMESPACE,
+        replicas: { perNode: 'GPU node' },
+        containers: [amountsOf('nvidia-device-plugin', v.resources)],
+        storage: [],
+      },
+    ]);
   }
 }

@@ -7,6 +7,7 @@ import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease, NamespaceV1 } from '../../providers/kubernetes';
 import { pinAddress } from '../terraform';
 import type { PodPolicy, PodPolicyInput } from './pod-policy';
+import { type ReleaseReader, readsAs } from './footprint';
 
 export interface OperatorChart {
   readonly name: string;
@@ -24,6 +25,8 @@ export interface OperatorChart {
    * platform's own pods have. Helm merges these maps into the chart's defaults.
    */
   readonly pod: (policy: PodPolicy) => Record<string, unknown>;
+  /** What the release runs, read from its values (the synth summary counts it: footprint.ts). */
+  readonly footprint: ReleaseReader;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -103,6 +106,7 @@ export class Operators extends Construct {
       'operator',
       op.name,
     );
+    readsAs(release, op.footprint);
     this.installed.set(op.name, release);
     return release;
   }

@@ -19,6 +19,7 @@ import { pinAddress } from '../terraform';
 import type { K8sContext, Realization, Realized } from './context';
 import type { OperatorChart } from './operators';
 import { chartPodLabels } from './pod-policy';
+import { amountsOf, readsAs } from './footprint';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 
 export const CNPG_OPERATOR: OperatorChart = {
@@ -42,6 +43,17 @@ export const CNPG_OPERATOR: OperatorChart = {
     // glob patterns): the pod policy's, which the Cluster carries (cluster.additionalLabels).
     config: { data: { INHERITED_LABELS: Object.keys(chartPodLabels(p)).join(', ') } },
   }),
+  // replicaCount: the chart's default, 1 (cloudnative-pg 0.29.0 values.yaml).
+  footprint: (v) => [
+    {
+      name: 'cloudnative-pg',
+      namespace: 'cnpg-system',
+      replicas: v.replicaCount ?? 1,
+      containers: [amountsOf('manager', v.resources)],
+      storage: [],
+      ...(v.replicaCount === undefined ? { source: 'replicas: cloudnative-pg 0.29.0 default replicaCount' } : {}),
+    },
+  ],
 };
 
 /** The uid and gid CloudNativePG runs PostgreSQL as (Cluster.spec.postgresUID/GID default). */
@@ -181,6 +193,17 @@ class CloudNativePg extends Construct {
       spec.name,
       'cluster',
     );
+    // The Cluster's instances: one PostgreSQL container each, with its data (and WAL) volume.
+    readsAs(release, (v) => [
+      {
+        name: `${v.fullnameOverride} (CloudNativePG)`,
+        service: spec.name,
+        namespace: ns,
+        replicas: Number(v.cluster.instances),
+        containers: [amountsOf('postgres', v.cluster.resources)],
+        storage: [String(v.cluster.storage.size), ...(v.cluster.walStorage?.enabled ? [String(v.cluster.walStorage.size)] : [])],
+      },
+    ]);
 
     this.realized = {
       ready: [release],

@@ -46,6 +46,7 @@ import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/qu
 import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
 import { CERT_MANAGER } from './edge';
+import { type PodShape, amountsOf, readsAs } from './footprint';
 import {
   SCRAPE_CREDENTIALS,
   apiEgress,
@@ -220,6 +221,85 @@ export function kubePrometheusStackValues(ctx: K8sContext, spec: ServiceSpec<str
     },
     additionalPrometheusRulesMap: { platform: { groups } },
   };
+}
+
+/**
+ * What the kube-prometheus-stack release runs, from its values. Replica counts the values leave out
+ * are the charts' 1 (values.yaml of kube-prometheus-stack 88.5.3, grafana 12.11.1,
+ * kube-state-metrics). One `resources` block may size several containers: the operator adds its
+ * config reloader (`prometheusOperator.prometheusConfigReloader`) to every Prometheus and Alertmanager
+ * pod, and Grafana's dashboards and datasources sidecars both take `sidecar.resources`
+ * (templates/_pod.tpl: `-sc-dashboard`, and `-sc-datasources` unless `initDatasources`).
+ */
+export function kubePrometheusStackPods(v: Record<string, any>, ns: string): PodShape[] {
+  const reloader = amountsOf('config-reloader', v.prometheusOperator?.prometheusConfigReloader?.resources);
+  const claimSize = (storage: any) =>
+    storage?.volumeClaimTemplate ? [String(storage.volumeClaimTemplate.spec.resources.requests.storage)] : [];
+  const pods: PodShape[] = [
+    {
+      name: 'prometheus-operator',
+      namespace: ns,
+      replicas: 1,
+      containers: [amountsOf('prometheus-operator', v.prometheusOperator?.resources)],
+      storage: [],
+    },
+    {
+      name: 'prometheus',
+      service: 'prometheus',
+      namespace: ns,
+      replicas: Number(v.prometheus.prometheusSpec.replicas ?? 1),
+      containers: [amountsOf('prometheus', v.prometheus.prometheusSpec.resources), reloader],
+      storage: claimSize(v.prometheus.prometheusSpec.storageSpec),
+    },
+  ];
+  if (v.alertmanager?.enabled) {
+    const spec = v.alertmanager.alertmanagerSpec;
+    pods.push({
+      name: 'alertmanager',
+      service: 'alertmanager',
+      namespace: ns,
+      replicas: Number(spec.replicas ?? 1),
+      containers: [amountsOf('alertmanager', spec.resources), reloader],
+      storage: claimSize(spec.storage),
+    });
+  }
+  if (v.grafana?.enabled) {
+    const g = v.grafana;
+    const sidecars = [
+      ...(g.sidecar?.dashboards?.enabled ? ['grafana-sc-dashboard'] : []),
+      ...(g.sidecar?.datasources?.enabled && !g.sidecar.datasources.initDatasources ? ['grafana-sc-datasources'] : []),
+    ];
+    pods.push({
+      name: 'grafana',
+      service: 'grafana',
+      namespace: ns,
+      replicas: Number(g.replicas ?? 1),
+      containers: [amountsOf('grafana', g.resources), ...sidecars.map((c) => amountsOf(c, g.sidecar.resources))],
+      storage: g.persistence?.enabled ? [String(g.persistence.size)] : [],
+    });
+  }
+  if (v.kubeStateMetrics?.enabled) {
+    const k = v['kube-state-metrics'] ?? {};
+    pods.push({
+      name: 'kube-state-metrics',
+      namespace: ns,
+      replicas: Number(k.replicas ?? 1),
+      containers: [amountsOf('kube-state-metrics', k.resources)],
+      storage: [],
+    });
+  }
+  if (v.nodeExporter?.enabled) {
+    const n = v['prometheus-node-exporter'] ?? {};
+    pods.push({
+      name: 'node-exporter',
+      service: 'node-exporter',
+      namespace: n.namespaceOverride ?? ns,
+      replicas: { perNode: 'node' },
+      containers: [amountsOf('node-exporter', n.resources)],
+      storage: [],
+    });
+  }
+  return pods;
 }
 
 /** cert-manager's controller metrics port (deploy/charts/cert-manager/templates/deployment.yaml: http-metrics). */
@@ -445,6 +525,7 @@ class KubePrometheusStack extends Construct {
       'monitoring',
       'kube_prometheus_stack',
     );
+    readsAs(release, (v) => kubePrometheusStackPods(v, ns));
 
     const prometheusGroup: PodGroup = {
       ...partGroup(ctx, spec),
