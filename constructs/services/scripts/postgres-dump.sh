@@ -15,7 +15,7 @@ PGPORT=${PGPORT:-5432}
 PGUSER=${POSTGRES_USER:?the owner}
 PGPASSWORD=$(cat "${OWNER_PASSWORD_FILE:?password file of the owner}")
 export PGHOST PGPORT PGUSER PGPASSWORD
-export PGDATABASE=${POSTGRES_DB:?the owner's database}
+export PGDATABASE=${POSTGRES_DB:?database of the owner}
 export PGCONNECT_TIMEOUT=10
 
 for attempt in $(seq 1 30); do
