@@ -23,15 +23,25 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'docker_volume.garage_meta',
       'docker_volume.grafana_data',
       'docker_volume.loki_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.nats_backup-staging',
       'docker_volume.nats_data',
       'docker_volume.neo4j_data',
       'docker_volume.ollama_models',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.postgres_backup-staging',
       'docker_volume.postgres_data',
       'docker_volume.postgres_socket',
       'docker_volume.prometheus_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.qdrant_backup-staging',
       'docker_volume.qdrant_snapshots',
       'docker_volume.qdrant_storage',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.rabbitmq_backup-staging',
       'docker_volume.rabbitmq_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.redis_backup-staging',
       'docker_volume.redis_data',
     ]);
   });

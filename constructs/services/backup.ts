@@ -17,9 +17,12 @@ import type {
   ConfigFile,
   JobSpec,
   ResourceRequirements,
+  ServiceSpec,
   StoppedDump,
   Text,
 } from '../spec/types';
+import { hostRef, tpl } from '../spec/template';
+import type { ObjectStoreFacet } from './objectstore';
 import { CURL_IMAGE } from './tools';
 
 /** The environment's backup policy, as each service's plan follows it (`BuildContext.backups`). */
@@ -214,4 +217,23 @@ export function intervalLabel(minutes: number): string {
 /** The spec field of a plan (`backup`), or nothing where there is none. */
 export function withBackup(plan: BackupPlan | undefined): { readonly backup?: BackupPlan } {
   return plan ? { backup: plan } : {};
+}
+
+/**
+ * The platform's object store as a backup destination (the spec whose facet names the backup bucket,
+ * with the key that reaches it only), or none where the environment has no such store.
+ */
+export function platformStore(specs: readonly ServiceSpec[]): BackupStore | undefined {
+  const store = specs.find((s) => (s.facet as ObjectStoreFacet | undefined)?.backups !== undefined);
+  if (!store) return undefined;
+  const b = (store.facet as ObjectStoreFacet).backups!;
+  return {
+    kind: 'keys',
+    endpoint: tpl`http://${hostRef(store.name)}:${String(b.port)}`,
+    region: b.region,
+    bucket: b.bucket,
+    accessKeyId: { path: '/run/secrets/backup-access-key-id', content: b.accessKeyId, mode: 0o440, format: 'secret' },
+    secretAccessKey: { path: '/run/secrets/backup-secret-access-key', content: tpl`${b.secretAccessKey}`, mode: 0o440, format: 'secret' },
+    service: store.name,
+  };
 }
