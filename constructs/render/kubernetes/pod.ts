@@ -55,6 +55,12 @@ export interface PodOptions {
    * same security context, mounts, scratch volumes and file keys).
    */
   readonly initJobs?: readonly JobSpec[];
+  /**
+   * Scratch paths every workload of the pod shares (one emptyDir, mounted at the path in each
+   * workload that lists it in `scratchPaths`): a backup's dump hands its files to the upload there.
+   * @default none
+   */
+  readonly shared?: readonly { readonly path: string; readonly sizeLimit: string }[];
 }
 
 /** The pod template (`metadata` + `spec`) in the binding's camelCase form. */
@@ -69,7 +75,15 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
 
   const initJobs = opts.initJobs ?? [];
   const all = [...workloads, ...initJobs];
-  const scratch = all.flatMap((w, i) => (w.scratchPaths ?? []).map((path, j) => ({ w, name: `scratch-${i}-${j}`, path })));
+  const shared = opts.shared ?? [];
+  const sharedName = (path: string) => `shared-${shared.findIndex((x) => x.path === path)}`;
+  const scratch = all.flatMap((w, i) =>
+    (w.scratchPaths ?? []).map((path, j) => ({
+      w,
+      name: shared.some((x) => x.path === path) ? sharedName(path) : `scratch-${i}-${j}`,
+      path,
+    })),
+  );
   const shm = workloads.flatMap((w) => ('shmSize' in w && w.shmSize ? [{ w, size: w.shmSize }] : []));
   const volumes = [
     ...(opts.configMap
@@ -96,7 +110,8 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
           },
         ]
       : []),
-    ...scratch.map((s) => ({ name: s.name, emptyDir: { sizeLimit: '256Mi' } })),
+    ...scratch.filter((s) => !s.name.startsWith('shared-')).map((s) => ({ name: s.name, emptyDir: { sizeLimit: '256Mi' } })),
+    ...shared.map((x) => ({ name: sharedName(x.path), emptyDir: { sizeLimit: x.sizeLimit } })),
     ...shm.map((s, i) => ({ name: `shm-${i}`, emptyDir: { medium: 'Memory', sizeLimit: canonicalMemory(s.size) } })),
   ];
 
