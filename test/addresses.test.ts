@@ -132,6 +132,15 @@ describe('stable Terraform addresses (production, AWS)', () => {
   const prod = synth(env('production')).tf;
   const at = (type: string) => Object.keys(prod.resource[type] ?? {}).map((name) => `${type}.${name}`);
 
+  it('the AWS Backup vaults (their recovery points), plan and selection', () => {
+    expect([...at('aws_backup_vault'), ...at('aws_backup_plan'), ...at('aws_backup_selection')].sort()).toEqual([
+      'aws_backup_plan.backup',
+      'aws_backup_selection.backup',
+      'aws_backup_vault.backup',
+      'aws_backup_vault.backup_copy',
+    ]);
+  });
+
   it('databases, caches, brokers, search domains and buckets', () => {
     expect(
       [
@@ -163,7 +172,7 @@ describe('stable Terraform addresses (production, AWS)', () => {
       { from: 'aws_eks_node_group.system', to: 'aws_eks_node_group.system_eu-west-1a' },
       { from: 'aws_eks_node_group.gpu', to: 'aws_eks_node_group.gpu_eu-west-1a' },
     ]);
-    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.data', 'aws_kms_key.eks', 'aws_kms_key.logs']);
+    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.backup_copy', 'aws_kms_key.data', 'aws_kms_key.eks', 'aws_kms_key.logs']);
     expect(at('aws_vpc')).toEqual(['aws_vpc.vpc']);
   });
 

@@ -224,7 +224,8 @@ describe('least privilege, checked over every CI policy', () => {
   it("regional writes are limited to the environments' regions; IAM writes to the project's roles", () => {
     for (const s of attached('deploy').flatMap((d) => d.Statement)) {
       if (String(s.Sid).startsWith('Manage') && !['Manageiam', 'Manageroute53'].includes(s.Sid))
-        expect(s.Condition?.StringEquals?.['aws:RequestedRegion'], s.Sid).toEqual(['eu-west-1']);
+        // The environment's region, and the region AWS Backup copies its recovery points to.
+        expect(s.Condition?.StringEquals?.['aws:RequestedRegion'], s.Sid).toEqual(['eu-central-1', 'eu-west-1']);
       if (s.Sid === 'Manageiam') expect(s.Resource).toBe('arn:aws:iam::111122223333:role/agent-platform-*');
     }
   });

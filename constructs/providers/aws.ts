@@ -53,3 +53,6 @@ export { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 export { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 export type { S3BucketLifecycleConfigurationRule } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 export { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+export { BackupVault } from '@cdktf/provider-aws/lib/backup-vault';
+export { BackupPlan } from '@cdktf/provider-aws/lib/backup-plan';
+export { BackupSelection } from '@cdktf/provider-aws/lib/backup-selection';

@@ -122,7 +122,8 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
         performanceInsightsRetentionPeriod: 7,
         enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
         applyImmediately: false,
-        tags: ctx.tags(name),
+        // AWS Backup's daily, weekly and monthly copies, beside RDS's own point-in-time recovery.
+        tags: ctx.tags(name, ctx.backupTags()),
         lifecycle: { preventDestroy: protect },
       }),
       'postgres',
