@@ -18,7 +18,7 @@ import {
   shellHealth,
 } from './common';
 import { probe } from './sidecars';
-import { backupPlan, withBackup } from './backup';
+import { backupPlan, backupSchedule, withBackup } from './backup';
 
 export const NEO4J_IMAGE = 'neo4j:5.26.30-community';
 /**
@@ -105,6 +105,8 @@ export const neo4j = defineService({
               'a snapshot of the data volume (store and transaction logs at one instant; Neo4j recovers it from its log); where a target cannot snapshot a volume, neo4j-admin database dump with the server stopped in the daily window',
             volumes: ['data'],
             consistency: 'crash-consistent',
+            schedule: backupSchedule('neo4j', 1440, ctx.backups?.windowMinute ?? 0),
+            gaps: 'only AWS snapshots the volume (AWS Backup, daily, crash-consistent); on Docker and other clusters the stopped dump is run by hand in a window (docs/operations.md, "Neo4j"): nothing runs it on a schedule yet',
             ...(ctx.backups
               ? {
                   stoppedDump: {
