@@ -166,6 +166,10 @@ describe('AWS Backup', () => {
     // Point-in-time recovery of the database, and the cache's own snapshots.
     expect(r.aws_db_instance!.postgres.backup_retention_period).toBeGreaterThanOrEqual(7);
     expect(r.aws_db_instance!.postgres.manage_master_user_password).toBe(true);
+    // Its master password, kept by RDS in Secrets Manager, rotates on the stack's schedule.
+    const rotation = r.aws_secretsmanager_secret_rotation!.postgres;
+    expect(rotation.secret_id).toBe('${aws_db_instance.postgres.master_user_secret[0].secret_arn}');
+    expect(rotation.rotation_rules.automatically_after_days).toBe(7);
     expect(r.aws_elasticache_replication_group!.redis.snapshot_retention_limit).toBeGreaterThanOrEqual(1);
   });
 });

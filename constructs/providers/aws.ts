@@ -26,6 +26,7 @@ export { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 export { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 export { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 export { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+export { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
 // EKS and compute
 export { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster';
 export { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';

@@ -310,6 +310,10 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeActions>> = {
     service: 'backup',
     write: ['backup:CreateBackupPlan', 'backup:UpdateBackupPlan', 'backup:DeleteBackupPlan', 'backup:TagResource', 'backup:UntagResource'],
   },
+  aws_secretsmanager_secret_rotation: {
+    service: 'secretsmanager',
+    write: ['secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret'],
+  },
   aws_backup_selection: { service: 'backup', write: ['backup:CreateBackupSelection', 'backup:DeleteBackupSelection'] },
 };
 
