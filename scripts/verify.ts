@@ -23,6 +23,7 @@ import { prepareAll } from '../stacks/pipeline';
 import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyAcceptance } from './verify/acceptance';
+import { verifyBackups } from './verify/backups';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyDockerDestroy } from './verify/docker-destroy';
@@ -53,6 +54,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyRabbitmq,
   verifyClusterScripts,
   verifyPostgres,
+  // The restore drills: each plan's dump step against the real server, restored into a fresh one.
+  verifyBackups,
   verifyBlackbox,
   verifyShell,
   verifyJobFiles,

@@ -26,15 +26,25 @@ describe('stable Terraform addresses (development, Docker)', () => {
       // Mailboxes, and the server's queue and state.
       'docker_volume.mailserver_mail',
       'docker_volume.mailserver_state',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.nats_backup-staging',
       'docker_volume.nats_data',
       'docker_volume.neo4j_data',
       'docker_volume.ollama_models',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.postgres_backup-staging',
       'docker_volume.postgres_data',
       'docker_volume.postgres_socket',
       'docker_volume.prometheus_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.qdrant_backup-staging',
       'docker_volume.qdrant_snapshots',
       'docker_volume.qdrant_storage',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.rabbitmq_backup-staging',
       'docker_volume.rabbitmq_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.redis_backup-staging',
       'docker_volume.redis_data',
     ]);
   });
@@ -105,6 +115,8 @@ describe('stable Terraform addresses (development, Docker)', () => {
   it('generated hex secrets (Garage: its RPC secret and the S3 key)', () => {
     expect(addresses('random_bytes').sort()).toEqual([
       'random_bytes.garage_access-key-id',
+      'random_bytes.garage_backup-access-key-id',
+      'random_bytes.garage_backup-secret-access-key',
       'random_bytes.garage_consumer-apps-access-key-id',
       'random_bytes.garage_consumer-apps-secret-access-key',
       'random_bytes.garage_rpc-secret',
@@ -146,6 +158,15 @@ describe('stable Terraform addresses (production, AWS)', () => {
   const prod = synth(env('production')).tf;
   const at = (type: string) => Object.keys(prod.resource[type] ?? {}).map((name) => `${type}.${name}`);
 
+  it('the AWS Backup vaults (their recovery points), plan and selection', () => {
+    expect([...at('aws_backup_vault'), ...at('aws_backup_plan'), ...at('aws_backup_selection')].sort()).toEqual([
+      'aws_backup_plan.backup',
+      'aws_backup_selection.backup',
+      'aws_backup_vault.backup',
+      'aws_backup_vault.backup_copy',
+    ]);
+  });
+
   it('databases, caches, brokers, search domains and buckets', () => {
     expect(
       [
@@ -177,7 +198,7 @@ describe('stable Terraform addresses (production, AWS)', () => {
       { from: 'aws_eks_node_group.system', to: 'aws_eks_node_group.system_eu-west-1a' },
       { from: 'aws_eks_node_group.gpu', to: 'aws_eks_node_group.gpu_eu-west-1a' },
     ]);
-    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.data', 'aws_kms_key.eks', 'aws_kms_key.logs']);
+    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.backup_copy', 'aws_kms_key.data', 'aws_kms_key.eks', 'aws_kms_key.logs']);
     expect(at('aws_vpc')).toEqual(['aws_vpc.vpc']);
   });
 

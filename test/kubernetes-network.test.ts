@@ -84,7 +84,9 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
         const expected = (p: { purpose: string; port: number }) =>
           ((p.purpose === 'client' || p.purpose === 'admin') &&
             ((other.role === 'server' && specOf(other.service).dependsOn.includes(service)) ||
-              (other.role === 'job' && other.service === service))) ||
+              (other.role === 'job' && other.service === service) ||
+              // A backup's upload reaches the store it declares.
+              (other.reaches ?? []).some((r) => r.service === service))) ||
           // An exporter or probe run beside an operator-managed service reads it, UI included.
           (other.role === 'helper' && other.service === service && ['client', 'admin', 'ui'].includes(p.purpose)) ||
           // The scraper reaches every metrics endpoint; a declared source reaches what it was admitted to.
@@ -139,12 +141,14 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     }
   });
 
-  it('a job reaches its own service, and nothing else', () => {
+  it('a job reaches its own service (and the store a backup declares), and nothing else', () => {
     for (const job of groups.filter((x) => x.role === 'job')) {
       for (const other of servers) {
         for (const p of other.ports) {
           const expected =
-            (other.service === job.service && (p.purpose === 'client' || p.purpose === 'admin')) || admits(other, job, p.port);
+            ((other.service === job.service || (job.reaches ?? []).some((r) => r.service === other.service)) &&
+              (p.purpose === 'client' || p.purpose === 'admin')) ||
+            admits(other, job, p.port);
           expect(canReach(podOf(job), podOf(other), p.port), `${job.id} -> ${other.service}:${p.port}`).toBe(expected);
         }
       }

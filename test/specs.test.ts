@@ -434,7 +434,8 @@ describe('service specifics', () => {
     expect(g.secrets.find((x) => x.name === 'access-key-id')).toMatchObject({ alphabet: 'hex', length: 24, prefix: 'GK' });
     expect(g.metrics.auth).toEqual({ kind: 'bearer', token: secretRef('garage', 'metrics-token') });
     const job = g.jobs.find((j) => j.name === 'setup')!;
-    expect(job.env.BUCKETS).toBe('workflow-artifacts agent-outputs user-uploads');
+    // The applications' buckets, then the backup bucket (its own key reaches it only).
+    expect(job.env.BUCKETS).toBe('workflow-artifacts agent-outputs user-uploads platform-backups');
     expect(literal(job.env.ADMIN_URL!)).toBe('http://garage:3903');
     expect(g.containers[0]!.health.exec).toEqual(['/garage', 'status']);
   });

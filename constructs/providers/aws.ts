@@ -26,6 +26,7 @@ export { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 export { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 export { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 export { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+export { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
 // EKS and compute
 export { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster';
 export { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
@@ -67,3 +68,6 @@ export { Sesv2EmailIdentityMailFromAttributes } from '@cdktf/provider-aws/lib/se
 export { IamUser } from '@cdktf/provider-aws/lib/iam-user';
 export { IamUserPolicy } from '@cdktf/provider-aws/lib/iam-user-policy';
 export { IamAccessKey } from '@cdktf/provider-aws/lib/iam-access-key';
+export { BackupVault } from '@cdktf/provider-aws/lib/backup-vault';
+export { BackupPlan } from '@cdktf/provider-aws/lib/backup-plan';
+export { BackupSelection } from '@cdktf/provider-aws/lib/backup-selection';

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseImage, pinned } from '../spec/image';
 import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
+import type { BackupPolicy } from './backup';
 import type {
   Concern,
   ConfigFile,
@@ -185,6 +186,8 @@ export interface BuildContext {
    * service uses GPUs). @default none (the services build first)
    */
   readonly observed?: readonly ServiceSpec[];
+  /** The environment's backup policy; absent where backups are off (`backups.enabled: false`). @default none */
+  readonly backups?: BackupPolicy;
 }
 
 /** The consumers of the service being built, with their access typed by the service's own schema. */

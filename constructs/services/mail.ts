@@ -40,6 +40,7 @@ import {
   workloadFields,
 } from './common';
 import { probe } from './sidecars';
+import { backupPlan, backupSchedule, withBackup } from './backup';
 
 export const MAILSERVER_IMAGE = 'mailserver/docker-mailserver:15.1.0';
 export const ROUNDCUBE_IMAGE = 'roundcube/roundcubemail:1.7.3-apache-nonroot';
@@ -515,6 +516,20 @@ export const mail = defineService({
           backup: true,
         },
       ],
+      // Maildir keeps one file per message (written whole, then renamed): a snapshot taken while it
+      // serves loses at most the messages being delivered, which the sending servers retry.
+      ...withBackup(
+        backupPlan(ctx.backups, {
+          service: 'mailserver',
+          method: 'volume-snapshot',
+          description:
+            'a snapshot of the mailboxes (Maildir) and the state volume (queue, Dovecot and Rspamd data) where the target takes one',
+          volumes: ['mail', 'state'],
+          consistency: 'crash-consistent',
+          schedule: backupSchedule('mailserver', 1440, ctx.backups?.windowMinute ?? 0),
+          gaps: 'only AWS snapshots the volumes (AWS Backup, daily); on Docker and other clusters nothing copies them yet: copy /var/mail with the runbook (docs/operations.md, Mail) until a scheduled copy lands',
+        }),
+      ),
       jobs: [],
       dependsOn: [],
       egress: [
@@ -631,6 +646,19 @@ function webmail(c: MailConfig, hostname: string, ctx: Parameters<typeof probe>[
             backup: true,
           },
         ],
+    ...withBackup(
+      postgres
+        ? undefined
+        : backupPlan(ctx.backups, {
+            service: 'webmail',
+            method: 'volume-snapshot',
+            description: "a snapshot of the data volume (Roundcube's SQLite database) where the target takes one",
+            volumes: ['data'],
+            consistency: 'crash-consistent',
+            schedule: backupSchedule('webmail', 1440, ctx.backups?.windowMinute ?? 0),
+            gaps: 'only AWS snapshots the volume (AWS Backup, daily); on Docker and other clusters nothing copies it: users’ settings and contacts are lost with the volume (mail stays on the mail server)',
+          }),
+    ),
     jobs: [],
     dependsOn: ['mailserver', ...(postgres ? ['postgres'] : [])],
     containers: [

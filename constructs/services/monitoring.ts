@@ -37,7 +37,7 @@ export const monitoring = defineService({
     return [
       prometheus(c, ctx),
       alertmanager(c),
-      grafana(c),
+      grafana(c, ctx),
       loki(c),
       alloy(c, ctx),
       jaeger(c),

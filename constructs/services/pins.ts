@@ -47,8 +47,12 @@ export const PIN_REASONS: Readonly<Record<string, PinReason>> = {
     support: 'maintained (AGPL-3.0), a minor release about every quarter',
   },
   'curlimages/curl': {
-    why: "The curl project's own image, newest release: runs the Garage setup script (sh, awk, curl).",
+    why: "The curl project's own image, newest release: runs the Garage setup script, the Qdrant and RabbitMQ dumps and every backup's upload (sh, awk, curl with --aws-sigv4).",
     support: 'maintained',
+  },
+  node: {
+    why: "The Node.js Active LTS line's official Alpine image: runs the JetStream backup client (nats-backup.mjs, no dependency).",
+    support: 'Node.js 24 is LTS until April 2028.',
   },
   'quay.io/minio/minio': {
     why: 'The last official MinIO image; kept selectable only. It predates the fix for CVE-2025-62506.',

@@ -428,8 +428,114 @@ export interface VolumeSpec {
   readonly name: string;
   readonly size: string;
   readonly description: string;
-  /** Whether the volume holds data that must be backed up (vs. caches that can be rebuilt). */
+  /**
+   * Whether the volume holds data that must be backed up (vs. caches that can be rebuilt). A spec
+   * with such a volume states how it is backed up in `ServiceSpec.backup`, covering it.
+   */
   readonly backup: boolean;
+}
+
+/**
+ * How a backup captures a service's data, in the product's own terms:
+ * - `logical-dump`: the server's dump tool while it serves (pg_dumpall of the roles + pg_dump of each database);
+ * - `wal-archive`: a base backup plus every WAL segment, continuously (point-in-time recovery);
+ * - `rdb-copy`: a point-in-time RDB the server streams to a replica (`redis-cli --rdb`);
+ * - `stream-snapshot`: each JetStream stream's snapshot through the JetStream API, with its consumers;
+ * - `collection-snapshot`: each collection's snapshot through the Qdrant API, from every member;
+ * - `snapshot-repository`: the server's snapshots into an object-store repository, on its own schedule (Elasticsearch SLM);
+ * - `definitions-export`: the broker's definitions (users, vhosts, queues, policies); messages are not kept;
+ * - `volume-snapshot`: a snapshot of the volume taken at once (crash-consistent: the server recovers it from its own log);
+ * - `stopped-dump`: the server stopped in a window and its offline dump tool run;
+ * - `replicas`: none beyond the copies the service keeps itself (see `gaps`).
+ */
+export type BackupMethod =
+  | 'logical-dump'
+  | 'wal-archive'
+  | 'rdb-copy'
+  | 'stream-snapshot'
+  | 'collection-snapshot'
+  | 'snapshot-repository'
+  | 'definitions-export'
+  | 'volume-snapshot'
+  | 'stopped-dump'
+  | 'replicas';
+
+/** How many backups are kept: every one of the last hours, then the newest of each day, week and month. */
+export interface BackupRetention {
+  /** Every backup younger than this many hours (what the RPO is met with). */
+  readonly recentHours: number;
+  /** The newest backup of each of the last N days (UTC). */
+  readonly daily: number;
+  /** The newest backup of each of the last N ISO weeks. */
+  readonly weekly: number;
+  /** The newest backup of each of the last N months. */
+  readonly monthly: number;
+}
+
+/** Recovery objectives, in minutes: the data a restore may lose (RPO) and the time it may take (RTO). */
+export interface BackupObjectives {
+  readonly rpoMinutes: number;
+  readonly rtoMinutes: number;
+}
+
+/** When a backup runs (UTC): every `everyMinutes` minutes, `offsetMinutes` past the start of each period. */
+export interface BackupSchedule {
+  /** A divisor of 60, or a multiple of 60 that divides 1440 (a day). */
+  readonly everyMinutes: number;
+  /** Minutes past the start of each period (spreads the services' runs over the hour). */
+  readonly offsetMinutes: number;
+  /** The same schedule as a five-field cron expression (UTC). */
+  readonly cron: string;
+}
+
+/**
+ * A daily window in which the server is stopped and its offline dump tool runs: how a target that
+ * cannot snapshot a volume (a single host) takes a `volume-snapshot` plan's backup.
+ */
+export interface StoppedDump {
+  /** Minutes after midnight (UTC) the window opens. */
+  readonly atMinute: number;
+  /** Where the dumps are kept on the service's volume until they are uploaded (`volume`:`directory`). */
+  readonly volume: string;
+  readonly directory: string;
+  /** Shell command run with the server stopped, writing the dump into `$BACKUP_DIR` (the server's own tool). */
+  readonly command: string;
+  /** The longest the window may last (the dump's time limit). */
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * How a stateful service is backed up: present on every spec with a volume marked `backup: true`,
+ * covering those volumes. The plan is the service's own (its product's tools); each target runs it
+ * where the service runs, or states what replaces it there (an operator's continuous archiving, a
+ * managed service's snapshots).
+ */
+export interface BackupPlan {
+  readonly method: BackupMethod;
+  /** What is captured, with which of the product's tools, for the docs. */
+  readonly description: string;
+  /** The spec's volumes (`backup: true`) the plan protects. */
+  readonly volumes: readonly string[];
+  /** `online`: taken while the service serves; `stopped`: in a window with the server stopped; `crash-consistent`: a volume snapshot. */
+  readonly consistency: 'online' | 'stopped' | 'crash-consistent';
+  readonly schedule: BackupSchedule;
+  readonly retention: BackupRetention;
+  /** What this configuration achieves (the RPO is the schedule's interval, or less where the plan is continuous). */
+  readonly objectives: BackupObjectives;
+  /** Key prefix of the service's backups in the platform's backup bucket (`<prefix>/<UTC stamp>/...`). */
+  readonly prefix: string;
+  /**
+   * The step that takes a backup while the service runs, with the product's own tool: it writes
+   * files into the directory `$BACKUP_DIR` names and exits 0. Targets run it on the schedule beside
+   * the service (a Kubernetes CronJob, a scheduler container on a single host) and upload what it
+   * wrote, with `SHA256SUMS` and a `COMPLETE` marker, to `<prefix>/<stamp>/`. It reaches the service
+   * over the network only (it shares no volume). @default none (the service or a realization takes it)
+   */
+  readonly dump?: JobSpec;
+  /** The offline alternative of a `volume-snapshot` plan, for targets that cannot snapshot a volume. @default none */
+  readonly stoppedDump?: StoppedDump;
+  /** What the plan does not protect, in plain words (the guardrails and docs show it). @default nothing */
+  readonly gaps?: string;
 }
 
 export interface SecretSpec {
@@ -710,6 +816,12 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
   readonly dnsRecords?: readonly DnsRecord[];
   readonly jobs: readonly JobSpec[];
   readonly dependsOn: readonly string[];
+  /**
+   * How the service's data is backed up (every volume marked `backup: true` is covered). Absent on a
+   * service without such volumes, and where the environment turned backups off (`backups.enabled`).
+   * @default none
+   */
+  readonly backup?: BackupPlan;
   /** Connections outside the platform the service needs (model downloads, ...). @default none */
   readonly egress?: readonly ExternalEgress[];
   readonly metrics: MetricsEndpoint;

@@ -487,8 +487,21 @@ export const awsTargetSchema = z
     edge: edgeSchema.optional(),
     /** The mail server's outgoing path (services.mail). @default { relay: 'direct' } */
     mail: mailTargetSchema.prefault({}),
+    /**
+     * AWS Backup: the region every recovery point is copied to (a vault with its own KMS key there),
+     * so losing the region loses no backup. Must differ from `region`.
+     * @default the region's usual partner (us-east-1 -> us-west-2, eu-west-1 -> eu-central-1, ...;
+     * targets/aws/backup.ts); required for a region without one
+     */
+    backupCopyRegion: awsRegion.optional(),
   })
   .superRefine((t, ctx) => {
+    if (t.backupCopyRegion === t.region)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backupCopyRegion'],
+        message: `must differ from target.region (${t.region}): a copy in the same region survives no regional outage`,
+      });
     t.vpc.zones.forEach((zone, i) => {
       if (zone.name.slice(0, -1) !== t.region) {
         ctx.addIssue({ code: 'custom', path: ['vpc', 'zones', i, 'name'], message: `${zone.name} is not a zone of ${t.region}` });

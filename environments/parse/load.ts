@@ -19,6 +19,7 @@ import {
   serviceNames,
 } from '../../constructs/services';
 import type { ServiceSpec } from '../../constructs/spec/types';
+import type { BackupPolicy } from '../../constructs/services/backup';
 import { type Backend, type Consumer, type EnvironmentInput, type Target, environmentSchema } from './schema';
 import { didYouMean, knownKeys, plainMessage } from './messages';
 import { type ProfileName, profiles } from './profiles';
@@ -60,6 +61,8 @@ export interface Environment {
   readonly protectData: boolean;
   /** The applications that use the platform (each service's specs carry what each one receives). */
   readonly consumers: readonly Consumer[];
+  /** The backup policy every stateful service's plan follows; absent where backups are off. */
+  readonly backups?: BackupPolicy;
   readonly services: ServiceConfigs;
   readonly specs: readonly ServiceSpec[];
 }
@@ -131,11 +134,22 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
   if (consumers.issues.length > 0) throw new ConfigError(file, consumers.issues);
 
   const profile = profiles[env.profile];
+  const backups = backupPolicy(env.backups, profile.backups);
+  const storeBuckets = (resolved.configs.objectstore as { buckets?: readonly string[] } | undefined)?.buckets ?? [];
+  if (backups && storeBuckets.includes(backups.bucket)) {
+    throw new ConfigError(file, [
+      {
+        path: 'backups.bucket',
+        message: `"${backups.bucket}" is one of services.objectstore.buckets, which applications use; the backups need a bucket of their own`,
+      },
+    ]);
+  }
   const ctx: BuildContext = {
     environment: env.name,
     project: env.project,
     sidecarResources: profile.sidecarResources,
     jobResources: profile.jobResources,
+    ...(backups ? { backups } : {}),
   };
   const services = resolved.configs as ServiceConfigs;
   return {
@@ -148,8 +162,24 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     labels: env.labels,
     protectData: env.protectData,
     consumers: env.consumers,
+    ...(backups ? { backups } : {}),
     services,
     specs: compose(services, ctx, consumers.requests),
+  };
+}
+
+/** The environment's backup policy: its own settings over the profile's objectives (none when off). */
+function backupPolicy(
+  b: z.output<typeof environmentSchema>['backups'],
+  defaults: { readonly rpoMinutes: number; readonly rtoMinutes: number },
+): BackupPolicy | undefined {
+  if (!b.enabled) return undefined;
+  const [hours, minutes] = b.window.split(':').map(Number) as [number, number];
+  return {
+    objectives: { rpoMinutes: b.rpoMinutes ?? defaults.rpoMinutes, rtoMinutes: b.rtoMinutes ?? defaults.rtoMinutes },
+    retention: b.retention,
+    windowMinute: hours * 60 + minutes,
+    bucket: b.bucket,
   };
 }
 

@@ -25,6 +25,12 @@ export interface Profile {
    * Each switch can be overridden in the target's own config.
    */
   readonly highAvailability: boolean;
+  /**
+   * The recovery objectives backups are scheduled for (the platform's documents: 1 hour of data and
+   * 4 hours to restore; 15 minutes and 1 hour for the clustered production profile). Each service's
+   * backup runs every `rpoMinutes` (docs/operations.md, "Back up and restore").
+   */
+  readonly backups: { readonly rpoMinutes: number; readonly rtoMinutes: number };
   readonly services: { readonly [K in ServiceName]: ServiceInput<K> };
 }
 
@@ -39,6 +45,7 @@ export const profiles: Record<ProfileName, Profile> = {
     sidecarResources: res('10m', '32Mi', '200m', '128Mi'),
     jobResources: res('50m', '64Mi', '500m', '256Mi'),
     highAvailability: false,
+    backups: { rpoMinutes: 60, rtoMinutes: 240 },
     services: {
       nats: {
         replicas: 1,
@@ -103,6 +110,7 @@ export const profiles: Record<ProfileName, Profile> = {
     sidecarResources: res('20m', '32Mi', '200m', '128Mi'),
     jobResources: res('50m', '64Mi', '500m', '256Mi'),
     highAvailability: false,
+    backups: { rpoMinutes: 60, rtoMinutes: 240 },
     services: {
       nats: { replicas: 1, resources: res('250m', '256Mi', '1', '1Gi'), persistence: { size: '10Gi' }, jetstream: { maxMemory: '256Mi' } },
       redis: {
@@ -161,6 +169,7 @@ export const profiles: Record<ProfileName, Profile> = {
     sidecarResources: res('50m', '64Mi', '500m', '256Mi'),
     jobResources: res('100m', '128Mi', '1', '512Mi'),
     highAvailability: true,
+    backups: { rpoMinutes: 15, rtoMinutes: 60 },
     services: {
       nats: { replicas: 3, resources: res('500m', '1Gi', '2', '2Gi'), persistence: { size: '50Gi' }, jetstream: { maxMemory: '1Gi' } },
       redis: {

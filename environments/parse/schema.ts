@@ -9,6 +9,8 @@ import { cidrBlock, cidrContains, ipv4Address, parseCidr, parseIpv4 } from './ne
 import { awsRegion, awsTargetSchema } from './aws';
 import { parseGoDuration } from '../../constructs/spec/quantity';
 import { profileNames } from './profiles';
+import { BACKUP_INTERVALS } from '../../constructs/services/backup';
+import { bucketName } from '../../constructs/services/objectstore';
 
 export { awsTargetSchema };
 
@@ -715,6 +717,56 @@ export const consumerSchema = z.strictObject({
 
 export type Consumer = z.output<typeof consumerSchema>;
 
+const backupInterval = z
+  .number()
+  .int()
+  .refine((m) => (BACKUP_INTERVALS as readonly number[]).includes(m), {
+    message: `must be one of ${BACKUP_INTERVALS.join(', ')} minutes (a divisor of an hour, or whole hours that divide a day)`,
+  });
+
+/**
+ * Scheduled backups of every stateful service (docs/operations.md, "Back up and restore"): each
+ * service's own tool, on a schedule that meets the recovery point objective, into the backup bucket
+ * (the platform's object store; S3 on AWS), kept by the retention.
+ */
+export const backupsSchema = z
+  .strictObject({
+    /**
+     * Off: no service is backed up (a disposable environment); the guardrails list every stateful
+     * service as unprotected.
+     * @default true
+     */
+    enabled: z.boolean().default(true),
+    /**
+     * Recovery point objective: the most data a restore may lose, in minutes; each service's backup runs
+     * this often (PostgreSQL's continuous WAL archive, where it runs, does better).
+     * @default the profile's (60 on small and medium, 15 on large)
+     */
+    rpoMinutes: backupInterval.optional(),
+    /** Recovery time objective the runbooks are written for, in minutes. @default the profile's (240; 60 on large) */
+    rtoMinutes: z.number().int().min(5).max(10080).optional(),
+    retention: z
+      .strictObject({
+        /** Every backup of the last this many hours. @default 24 */
+        recentHours: z.number().int().min(1).max(168).default(24),
+        /** The newest backup of each of the last N days. @default 7 */
+        daily: z.number().int().min(1).max(366).default(7),
+        /** The newest backup of each of the last N ISO weeks. @default 4 */
+        weekly: z.number().int().min(0).max(104).default(4),
+        /** The newest backup of each of the last N months. @default 6 */
+        monthly: z.number().int().min(0).max(120).default(6),
+      })
+      .prefault({}),
+    /** The daily window (UTC, `HH:MM`) for what runs once a day (a stopped dump, daily snapshots). @default '03:00' */
+    window: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as 03:00 (UTC)')
+      .default('03:00'),
+    /** The backup bucket (in the platform's object store; on AWS an S3 bucket of that name with the account suffix). @default 'platform-backups' */
+    bucket: bucketName.default('platform-backups'),
+  })
+  .prefault({});
+
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
 export const environmentSchema = z
   .strictObject({
@@ -727,6 +779,8 @@ export const environmentSchema = z
     backend: backendSchema,
     /** @default {} */
     labels: labels.default({}),
+    /** Scheduled backups and their objectives. @default on, with the profile's objectives */
+    backups: backupsSchema,
     /**
      * Protect stateful resources from `destroy` (Terraform prevent_destroy on data volumes, deletion
      * protection on managed databases). Turn off only where data is disposable.

@@ -106,7 +106,13 @@ export class InCluster extends Construct {
       new StorageClassV1(this, 'gp3', {
         metadata: { name: 'gp3', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
         storageProvisioner: 'ebs.csi.aws.com',
-        parameters: { type: 'gp3', encrypted: 'true', 'csi.storage.k8s.io/fstype': 'ext4' },
+        parameters: {
+          type: 'gp3',
+          encrypted: 'true',
+          'csi.storage.k8s.io/fstype': 'ext4',
+          // The EBS CSI driver tags each volume it creates (docs/tagging.md): AWS Backup selects them by it.
+          ...Object.fromEntries(Object.entries(ctx.backupTags()).map(([k, v], i) => [`tagSpecification_${i + 1}`, `${k}=${v}`])),
+        },
         reclaimPolicy: ctx.protectData ? 'Retain' : 'Delete',
         volumeBindingMode: 'WaitForFirstConsumer',
         allowVolumeExpansion: true,

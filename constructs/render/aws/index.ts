@@ -11,6 +11,7 @@
 import type { Environment } from '../../../environments/parse/load';
 import { GeneratedSecrets } from '../secrets';
 import { AwsProvider } from '../../providers/aws';
+import { AwsBackup } from './backup';
 import { Construct, TerraformOutput } from '../../providers/cdktf';
 import { RandomProvider } from '../../providers/random';
 import { TlsProvider } from '../../providers/tls';
@@ -46,6 +47,7 @@ export class AwsTarget extends Construct {
     const network = new Network(this, 'network', ctx);
     const keys = new Keys(this, 'keys', ctx);
     network.flowLogs(ctx, keys.logs);
+    if (env.backups) new AwsBackup(this, 'backup', ctx, keys);
     const cluster = new Cluster(this, 'eks', ctx, network, keys);
     network.interfaceEndpoints(ctx, cluster.nodeSecurityGroup);
     const addons = new Addons(this, 'addons', ctx, cluster);

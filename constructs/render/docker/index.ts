@@ -10,6 +10,7 @@
  * with the configured credentials (targets/docker/registry.ts). Containers start in dependency order
  * and wait to be healthy.
  */
+import { withScheduledBackup } from '../../targets/docker/backup';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Environment } from '../../../environments/parse/load';
@@ -110,10 +111,10 @@ export class DockerTarget extends Construct {
     );
 
     // Volumes first: a container may mount another service's (the scraper reading a token a job wrote).
-    for (const spec of env.specs) this.renderVolumes(spec);
+    for (const spec of env.specs) this.renderVolumes(withScheduledBackup(spec, env.specs));
     // Dependencies first, so every dependent can refer to the main container it waits for. The
     // monitoring stack's specs get the files that follow what this host runs (monitoring.ts).
-    for (const spec of orderByDependencies(env.specs)) this.renderService(dockerSpec(spec, env.specs));
+    for (const spec of orderByDependencies(env.specs)) this.renderService(dockerSpec(withScheduledBackup(spec, env.specs), env.specs));
     // Each consumer's volume with what it receives, once the services it uses are ready.
     for (const consumer of env.consumers) this.renderConsumer(consumer.name);
 

@@ -133,6 +133,10 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
       const metrics = portsOf(g, ['metrics']);
       if (metrics.length) out.push({ from: scraper, to: { group: g }, ports: metrics, reason: 'Prometheus scrapes metrics' });
     }
+    for (const r of g.reaches ?? []) {
+      const ports = portsOf(serverOf(r.service), SERVED);
+      if (ports.length) out.push({ from: { group: g }, to: { group: serverOf(r.service) }, ports, reason: r.reason });
+    }
     for (const e of g.egress ?? []) {
       out.push({
         from: { group: g },

@@ -74,6 +74,8 @@ export interface PodGroup {
    * reaches its own service like a job, and monitoring reaches its metrics ports.
    */
   readonly role: 'server' | 'job' | 'helper';
+  /** Other services of the platform the pods reach, on their client and admin ports (a backup's store). @default none */
+  readonly reaches?: readonly { readonly service: string; readonly reason: string }[];
   /**
    * Extra destinations the pods need (the API server, the internet, or the pods of a namespace the
    * platform does not police, such as an operator's), with the ports.

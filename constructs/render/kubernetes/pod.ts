@@ -57,6 +57,12 @@ export interface PodOptions {
    */
   readonly initJobs?: readonly JobSpec[];
   /**
+   * Scratch paths every workload of the pod shares (one emptyDir, mounted at the path in each
+   * workload that lists it in `scratchPaths`): a backup's dump hands its files to the upload there.
+   * @default none
+   */
+  readonly shared?: readonly { readonly path: string; readonly sizeLimit: string }[];
+  /**
    * What a realization adds to the spec's containers (values the target provides, such as a relay's
    * credentials): volumes of the pod, and by container name environment variables and mounts.
    */
@@ -81,7 +87,15 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
 
   const initJobs = opts.initJobs ?? [];
   const all = [...workloads, ...initJobs];
-  const scratch = all.flatMap((w, i) => (w.scratchPaths ?? []).map((path, j) => ({ w, name: `scratch-${i}-${j}`, path })));
+  const shared = opts.shared ?? [];
+  const sharedName = (path: string) => `shared-${shared.findIndex((x) => x.path === path)}`;
+  const scratch = all.flatMap((w, i) =>
+    (w.scratchPaths ?? []).map((path, j) => ({
+      w,
+      name: shared.some((x) => x.path === path) ? sharedName(path) : `scratch-${i}-${j}`,
+      path,
+    })),
+  );
   const shm = workloads.flatMap((w) => ('shmSize' in w && w.shmSize ? [{ w, size: w.shmSize }] : []));
   // The certificates a container serves, from the Secret cert-manager writes (a directory mount, so a
   // renewal reaches the running pod), and the CAs it verifies other services with (ca.crt, optional:
@@ -158,7 +172,8 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
       secret: { secretName: t.secret, defaultMode: '0444', optional: true, items: [{ key: 'ca.crt', path: t.file, mode: '0444' }] },
     })),
     ...(opts.extra?.volumes ?? []),
-    ...scratch.map((s) => ({ name: s.name, emptyDir: { sizeLimit: '256Mi' } })),
+    ...scratch.filter((s) => !s.name.startsWith('shared-')).map((s) => ({ name: s.name, emptyDir: { sizeLimit: '256Mi' } })),
+    ...shared.map((x) => ({ name: sharedName(x.path), emptyDir: { sizeLimit: x.sizeLimit } })),
     ...shm.map((s, i) => ({ name: `shm-${i}`, emptyDir: { medium: 'Memory', sizeLimit: canonicalMemory(s.size) } })),
   ];
 

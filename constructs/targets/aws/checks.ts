@@ -29,12 +29,13 @@ import {
 import { edgeChecks, edgeWarnings } from './edge';
 import { MAX_DOMAIN_NAME, RANDOM_SUFFIX_BYTES, bucketSuffixOf, placeServices, s3BucketName } from './placement';
 import { monitoringChecks } from './cloudwatch';
+import { backupChecks } from './backup';
 
 type Env = Environment & { readonly target: { readonly kind: 'aws' } };
 const isAws = (env: Environment): env is Env => env.target.kind === 'aws';
 
 export function awsChecks(env: Environment): Issue[] {
-  return isAws(env) ? [...configIssues(env), ...fit(env).errors, ...monitoringChecks(env), ...edgeChecks(env)] : [];
+  return isAws(env) ? [...configIssues(env), ...fit(env).errors, ...monitoringChecks(env), ...edgeChecks(env), ...backupChecks(env)] : [];
 }
 
 /** What deploys but should be acted on (a version near its end of support, a limit above a node's size, a different API). */

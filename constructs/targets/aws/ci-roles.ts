@@ -119,6 +119,9 @@ function writeScope(service: Service, i: CiRolesInput): { resources: string[]; r
       return { resources: [`arn:aws:${service}:*:${a}:*`], regional: true };
     case 'es':
       return { resources: [`arn:aws:es:*:${a}:domain/*`], regional: true };
+    case 'backup':
+      // Plans and selections are named by generated ids, and backup-storage:MountCapsule takes no ARN.
+      return { resources: ['*'], regional: true };
     case 'route53':
       // A global service: requests carry us-east-1, so no region condition.
       return { resources: ['*'], regional: false };
