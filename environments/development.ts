@@ -17,7 +17,7 @@ export default {
     // credentials: publish them with ports: 'all' or services.<name>.hostPorts.
     publish: { ports: 'authenticated', offset: 11000 },
     gpu: 0,
-    // A fresh host pulls 12 images from Docker Hub, which allows 10 anonymous pulls per hour: give
+    // A fresh host pulls 15 images from Docker Hub, which allows 10 anonymous pulls per hour: give
     // the provider an access token (export TF_VAR_registry_docker_io_username and
     // TF_VAR_registry_docker_io_password) with
     //   registry: { auth: [{ registry: 'docker.io', from: 'environment' }] },
@@ -38,6 +38,13 @@ export default {
     elasticsearch: { heap: '1Gi' },
     // CPU inference: a small model that runs acceptably without a GPU.
     ollama: { models: ['llama3.2:3b'], gpus: 0 },
+    // Mail for a development domain: SMTP submission and IMAPS on 127.0.0.1 (+11000), the webmail on
+    // 19000; certificates from an internal CA (terraform output -raw ca_certificate). Passwords:
+    // terraform output -json credentials. Nothing is delivered to the internet from a workstation
+    // unless its host allows port 25 out.
+    mail: { domain: 'platform.test', accounts: [{ address: 'ops@platform.test' }, { address: 'agents@platform.test', quota: '1Gi' }] },
+    // The API gateway: Ollama at https://127.0.0.1:19443/ollama with the key in the consumer volume.
+    kong: {},
     // Prometheus, Alertmanager, Grafana (on 127.0.0.1:3000), Loki with Alloy, Jaeger, host and container metrics.
     monitoring: {},
   },

@@ -52,6 +52,17 @@ export default {
       elasticsearch: { mode: 'in-cluster' },
       objectstore: { mode: 'managed' },
     },
+    // What faces the internet: the API gateway at api.<domain> and the webmail at webmail.<domain>
+    // behind an ALB with an ACM certificate, the mail server behind an NLB (PROXY protocol v2), and
+    // the mail domain's records in the hosted zone. The zone id is a placeholder, as the domain is
+    // (ACME cannot issue for example.com: the synth summary says so until it is a domain you own).
+    edge: {
+      domain: 'agent-platform.example.com',
+      hostedZone: { id: 'Z00000000PLACEHOLDER0', name: 'agent-platform.example.com' },
+      issuer: { kind: 'acme' },
+    },
+    // Outgoing mail through Amazon SES (EC2 throttles port 25); request SES production access.
+    mail: { relay: 'ses' },
   },
   // The bucket and key of bootstrap/account.ts: state encrypted with the bucket's own KMS key.
   backend: {
@@ -77,6 +88,15 @@ export default {
       gpus: 1,
       resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { cpu: '7', memory: '26Gi' } },
     },
+    mail: {
+      domain: 'agent-platform.example.com',
+      accounts: [{ address: 'ops@agent-platform.example.com' }, { address: 'alerts@agent-platform.example.com', quota: '5Gi' }],
+      aliases: [{ address: 'security@agent-platform.example.com', to: ['ops@agent-platform.example.com'] }],
+      dmarc: { policy: 'reject' },
+      // RDS gets no application roles from this stack yet: Roundcube keeps its data in SQLite.
+      webmail: { database: 'sqlite', replicas: 1, persistence: { size: '5Gi' } },
+    },
+    kong: {},
     monitoring: {
       // The node pools' maximum (system 9 + GPU 4): one log shipper and node-exporter per node.
       nodes: 13,

@@ -39,6 +39,14 @@ export default {
     objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b'], gpus: 1 },
+    // Mail for the staging domain: SMTP and IMAP through a LoadBalancer Service that keeps the client
+    // address (target.mail), a certificate from cert-manager, webmail at webmail.<gateway domain>.
+    mail: {
+      domain: 'staging.agent-platform.example.com',
+      accounts: [{ address: 'ops@staging.agent-platform.example.com' }],
+    },
+    // The API gateway at api.<gateway domain>, behind the Gateway.
+    kong: {},
     // Grafana at grafana.<domain> through the Gateway; alerts in Grafana and Alertmanager (add receivers to notify).
     monitoring: {},
   },

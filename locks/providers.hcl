@@ -8,7 +8,7 @@
 #   (Renovate, the Terraform registry; 11 h1 for its platforms).
 # - random 3.7.2: rhysj6/homelab@644f7201 applications/modules/authentik/config/.terraform.lock.hcl.
 # - helm 3.1.1: two public lock files, identical zh.
-# - tls 4.1.0: a public lock file (no stack uses tls yet).
+# - tls 4.1.0: a public lock file (the mail server's and Kong's internal CA on Docker, the DKIM key).
 # - kreuzwerker/docker 3.6.2: not found in any public lock file: see KNOWN_GAPS in stacks/locks.ts.
 # zh: hashes are the SHA-256 of each platform's release zip from the Terraform registry (any
 # platform's install is checked against them); h1: hashes are of an unpacked package (needed for

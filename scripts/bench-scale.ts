@@ -45,6 +45,10 @@ export function generatedEnvironment(i: number): { name: string; input: Record<s
   const name = `gen-${String(i).padStart(2, '0')}`;
   const template = structuredClone([host, clusters, cloud][i % 3]!) as Record<string, any>;
   template.name = name;
+  // Each generated cluster environment on its own cluster: environments sharing a cluster must share
+  // its operators and take distinct namespace prefixes, which a copy of one scenario does not.
+  if (template.target.kind === 'kubernetes' && template.target.cluster?.auth === 'kubeconfig')
+    template.target.cluster = { ...template.target.cluster, context: `agent-platform-${name}` };
   template.backend =
     template.backend.kind === 'local'
       ? { kind: 'local', path: `terraform.${name}.tfstate` }

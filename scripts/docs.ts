@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { catalogue, serviceNames } from '../constructs/services';
 import { imageName, parseImage, pinned } from '../constructs/spec/image';
 import { PIN_REASONS } from '../constructs/services/pins';
+import { MAILCOW_COVERAGE } from '../constructs/services/mail';
 import { DCGM_EXPORTER_IMAGE } from '../constructs/services/dcgm-exporter';
 import { YACE_IMAGE } from '../constructs/targets/aws/cloudwatch';
 import { type Environment, loadEnvironment } from '../environments/parse/load';
@@ -35,6 +36,7 @@ export function referenceSpecs(engine: 'garage' | 'minio' = 'garage'): readonly 
   const services = Object.fromEntries(serviceNames.map((n) => [n, {}])) as Record<string, unknown>;
   services.objectstore = { engine };
   services.ollama = { models: ['llama3.2:3b'] };
+  services.mail = { domain: 'example.org', accounts: [{ address: 'ops@example.org' }] };
   return loadEnvironment({
     file: 'reference.ts',
     input: { name: 'reference', profile: 'small', target: { kind: 'docker' }, backend: { kind: 'local' }, services },
@@ -73,6 +75,23 @@ export async function renderCatalogue(): Promise<string> {
     }
     lines.push('');
   }
+  lines.push(
+    '## Mail: what of Mailcow this stack covers',
+    '',
+    "The platform's documents name Mailcow (mailcow-dockerized), an all-in-one mail suite. It runs on Docker Compose only and",
+    'drives the Docker API (two of its containers mount `/var/run/docker.sock`), so it fits neither a cluster nor one spec',
+    'rendered for every target; `services.mail` runs docker-mailserver and Roundcube instead (`MAILCOW_COVERAGE` in',
+    '`constructs/services/mail.ts`).',
+    '',
+    '| Mailcow has | Here |',
+    '|---|---|',
+    ...MAILCOW_COVERAGE.covered.map((c) => `| ${c.what} | ${c.by} |`),
+    '',
+    '| Not covered | Instead |',
+    '|---|---|',
+    ...MAILCOW_COVERAGE.notCovered.map((c) => `| ${c.what} | ${c.instead} |`),
+    '',
+  );
   lines.push(
     '## What applications get',
     '',

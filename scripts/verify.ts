@@ -23,10 +23,13 @@ import { prepareAll } from '../stacks/pipeline';
 import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyAcceptance } from './verify/acceptance';
+import { verifyBackups } from './verify/backups';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyDockerDestroy } from './verify/docker-destroy';
 import { verifyJobFiles } from './verify/job-files';
+import { verifyKong } from './verify/kong';
+import { verifyMail } from './verify/mail';
 import { verifyConsumers } from './verify/consumers';
 import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
@@ -54,11 +57,15 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyPostgres,
   // The host scenario with internalTls: NATS and PostgreSQL serving TLS with CA-issued certificates.
   verifyInternalTls,
+  // The restore drills: each plan's dump step against the real server, restored into a fresh one.
+  verifyBackups,
   verifyBlackbox,
   verifyShell,
   verifyJobFiles,
   verifyNeo4jHealth,
   verifyConsumers,
+  verifyMail,
+  verifyKong,
   verifyMonitoring,
   verifyDockerApiProxy,
   verifyTerraformMeta,

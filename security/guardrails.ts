@@ -13,7 +13,7 @@ import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabiliti
 import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { containerSpecs } from '../constructs/targets';
-import { clusterChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
+import { clusterChecks, kubernetesCertificateChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
 import type { Environment, Issue } from '../environments/parse/load';
 import { isRuleId, ruleIds } from './rules';
 
@@ -59,6 +59,7 @@ export function checkEnvironment(env: Environment): Issue[] {
   }
 
   for (const spec of env.specs) {
+    for (const problem of spec.configIssues ?? []) issues.push({ path: problem.path, message: problem.message });
     const at = (suffix: string) => (suffix ? `${spec.configPath}.${suffix}` : spec.configPath);
     const names = new Set<string>();
     for (const w of workloads(spec)) {
@@ -131,7 +132,16 @@ export function checkEnvironment(env: Environment): Issue[] {
     const clientPorts = new Set(spec.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'client').map((p) => p.name)));
     for (const access of spec.consumers ?? []) {
       const who = `consumer ${access.consumer}`;
-      if (!env.consumers.some((c) => c.name === access.consumer)) {
+      if (access.platform !== undefined) {
+        // One of the platform's own services: it must exist and declare the dependency it uses it by.
+        const user = byName.get(access.platform);
+        if (!user) issues.push({ path: at(''), message: `${who} belongs to ${access.platform}, which is not enabled` });
+        else if (!user.dependsOn.includes(spec.name))
+          issues.push({
+            path: user.configPath,
+            message: `${access.platform} uses ${spec.name} as ${who} without declaring the dependency`,
+          });
+      } else if (!env.consumers.some((c) => c.name === access.consumer)) {
         issues.push({ path: at(''), message: `${who} is not one of the environment's consumers` });
       }
       for (const p of access.ports) {
@@ -217,7 +227,7 @@ export function checkEnvironment(env: Environment): Issue[] {
         message: `${w.rule} is not a guardrail rule; the rules are ${ruleIds.join(', ')} (docs/operations.md, "Guardrails")`,
       });
   });
-  issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env));
+  issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env), ...kubernetesCertificateChecks(env));
   if (env.target.kind !== 'docker') issues.push(...clusterChecks(containerSpecs[env.target.kind](env)));
   return issues;
 }

@@ -7,8 +7,11 @@
  * Each violation names the resource by its Terraform address, and by its construct path where the
  * JSON carries it (`//`.metadata.path, which `cdktf synth` writes). Exceptions the platform makes on
  * purpose are read from what the resource itself declares, never from a list in here:
- * - a Docker container's `platform.host-access` label (a node agent's host access, with the reason)
- *   or `platform.starts-as-root` label (why its entrypoint needs root);
+ * - a Docker container's `platform.host-access` label (a node agent's host access, with the reason),
+ *   `platform.privileges` label (why a server needs root or capabilities: docker-mailserver starts as
+ *   root and drops to each daemon's user) or `platform.starts-as-root` label (why its entrypoint needs root);
+ * - a pod's `platform/privileges.<container>` annotation (why that container runs as root, may
+ *   escalate or adds capabilities: docker-mailserver), never for privileged mode or host namespaces;
  * - a namespace's `platform/pod-security-reason` annotation (why it is not `restricted`) and
  *   `platform/network-policy-reason` annotation (whose traffic the platform does not police there);
  * - a resource that holds data without saying so by its type (a Helm release of an operator's
@@ -156,7 +159,8 @@ function docker(all: readonly Res[], add: Add) {
     const c = r.body;
     const labels = new Map<string, string>(many(c.labels).map((l: any) => [l.label, l.value]));
     const hostAccess = labels.get('platform.host-access');
-    const rootReason = labels.get('platform.starts-as-root');
+    const privileges = labels.get('platform.privileges');
+    const rootReason = labels.get('platform.starts-as-root') ?? privileges;
     const job = labels.has('platform.job');
     for (const p of many(c.ports)) {
       const ip = p.ip ?? '0.0.0.0';
@@ -168,13 +172,22 @@ function docker(all: readonly Res[], add: Add) {
     if (c.network_mode === 'host') host.push('shares the host network');
     if (c.pid_mode === 'host') host.push("shares the host's processes");
     if (c.ipc_mode === 'host') host.push("shares the host's IPC");
-    if (many(one(c.capabilities)?.add).length) host.push(`adds capabilities ${many(one(c.capabilities).add).join(', ')}`);
     if (host.length && !hostAccess) add(r, 'PLAT-CTR-004', `${host.join(', ')} without a declared reason (label platform.host-access)`);
+    if (many(one(c.capabilities)?.add).length && !hostAccess && !privileges)
+      add(
+        r,
+        'PLAT-CTR-004',
+        `adds capabilities ${many(one(c.capabilities).add).join(', ')} without a declared reason (label platform.privileges or platform.host-access)`,
+      );
     const user = typeof c.user === 'string' ? c.user : undefined;
     const uid = user?.split(':')[0];
     if (user === undefined) add(r, 'PLAT-CTR-004', "states no user, so it runs as its image's (often root)");
     else if ((uid === '0' || uid === 'root') && !hostAccess && !rootReason)
-      add(r, 'PLAT-CTR-004', 'runs as root without a declared reason (label platform.starts-as-root or platform.host-access)');
+      add(
+        r,
+        'PLAT-CTR-004',
+        'runs as root without a declared reason (label platform.starts-as-root, platform.privileges or platform.host-access)',
+      );
     if (!(Number(c.memory) > 0) || !(Number(c.cpu_quota) > 0 || Number(c.cpus) > 0))
       add(r, 'PLAT-CTR-002', 'has no memory and CPU limit (memory, cpu_quota)');
     const test = many(one(c.healthcheck)?.test);
@@ -210,6 +223,17 @@ function podSpecOf(r: Res): any {
   if (r.type === 'kubernetes_pod_v1') return spec;
   if (r.type === 'kubernetes_cron_job_v1') return one(one(one(one(one(spec?.job_template)?.spec)?.template)?.spec));
   return one(one(spec?.template)?.spec);
+}
+
+function podAnnotationsOf(r: Res): Record<string, string> {
+  const spec = one(r.body.spec);
+  const template =
+    r.type === 'kubernetes_cron_job_v1'
+      ? one(one(one(one(spec?.job_template)?.spec)?.template))
+      : r.type === 'kubernetes_pod_v1'
+        ? r.body
+        : one(spec?.template);
+  return one(template?.metadata)?.annotations ?? {};
 }
 
 function podLabelsOf(r: Res): Record<string, string> {
@@ -267,8 +291,11 @@ function kubernetes(all: readonly Res[], ofType: (...t: string[]) => Res[], add:
       ...many(pod.init_container).map((c: any) => ({ c, init: true })),
       ...many(pod.container).map((c: any) => ({ c, init: false })),
     ];
+    const podAnnotations = podAnnotationsOf(r);
     for (const { c, init } of containers) {
       const label = `container ${c.name}`;
+      // Root, escalation and capabilities the container declares with its reason (never privileged mode).
+      const declared = (podAnnotations[`platform/privileges.${c.name}`] ?? '').trim().length > 0;
       if (!pinnedImage(String(c.image ?? ''))) add(r, 'PLAT-CTR-001', `${label}: image ${c.image} is not pinned to a version`);
       const limits = one(c.resources)?.limits ?? {};
       if (!limits.cpu || !limits.memory) add(r, 'PLAT-CTR-002', `${label}: no cpu and memory limits`);
@@ -276,13 +303,13 @@ function kubernetes(all: readonly Res[], ofType: (...t: string[]) => Res[], add:
         add(r, 'PLAT-CTR-003', `${label}: no readiness or liveness probe`);
       const sc = one(c.security_context) ?? {};
       if (truthy(sc.privileged)) add(r, 'PLAT-CTR-004', `${label}: runs privileged`);
-      if (truthy(sc.allow_privilege_escalation) || sc.allow_privilege_escalation === undefined)
+      if (!declared && (truthy(sc.allow_privilege_escalation) || sc.allow_privilege_escalation === undefined))
         add(r, 'PLAT-CTR-004', `${label}: may escalate privileges (allow_privilege_escalation is not false)`);
       const runAsUser = sc.run_as_user ?? podSc.run_as_user;
       const nonRoot = truthy(sc.run_as_non_root) || truthy(podSc.run_as_non_root);
-      if (String(runAsUser) === '0' || !nonRoot)
+      if (!declared && (String(runAsUser) === '0' || !nonRoot))
         add(r, 'PLAT-CTR-004', `${label}: may run as root (run_as_non_root is not true, or run_as_user is 0)`);
-      if (many(one(sc.capabilities)?.add).length)
+      if (!declared && many(one(sc.capabilities)?.add).length)
         add(r, 'PLAT-CTR-004', `${label}: adds capabilities ${many(one(sc.capabilities).add).join(', ')}`);
       for (const e of many(c.env)) {
         if (SECRET_ENV.test(String(e.name)) && typeof e.value === 'string' && e.value !== '' && !isRef(e.value))
@@ -313,12 +340,24 @@ function kubernetes(all: readonly Res[], ofType: (...t: string[]) => Res[], add:
     if (missing.length)
       add(r, 'PLAT-K8S-004', `StatefulSet ${one(r.body.metadata)?.name} runs ${spec.replicas} members without ${missing.join(' or ')}`);
   }
+  // Node ports a load balancer of this stack forwards to (instance target groups): a web UI or the
+  // mail server behind the platform's edge, whose nodes admit the port from the balancer only
+  // (PLAT-NET-002 holds the security groups). Such a NodePort is the balancer's backend, not a way in.
+  const balancedNodePorts = new Set(
+    ofType('aws_lb_target_group', 'aws_alb_target_group')
+      .filter((t) => (t.body.target_type ?? 'instance') === 'instance')
+      .map((t) => Number(t.body.port)),
+  );
   for (const r of ofType('kubernetes_service_v1', 'kubernetes_service')) {
     const meta = one(r.body.metadata) ?? {};
-    const type = one(r.body.spec)?.type ?? 'ClusterIP';
+    const spec = one(r.body.spec) ?? {};
+    const type = spec.type ?? 'ClusterIP';
     const concern = concernOf.get(meta.namespace);
+    const behindBalancer =
+      type === 'NodePort' && many(spec.port).length > 0 && many(spec.port).every((p: any) => balancedNodePorts.has(Number(p.node_port)));
     if (
-      (type === 'LoadBalancer' || type === 'NodePort' || many(one(r.body.spec)?.external_ips).length) &&
+      !behindBalancer &&
+      (type === 'LoadBalancer' || type === 'NodePort' || many(spec.external_ips).length) &&
       (concern === 'data' || concern === 'messaging')
     )
       add(

@@ -165,13 +165,20 @@ export const RULES = {
     priorArt: ['CKV_AWS_293', 'CKV_AWS_139'],
   },
   'PLAT-DATA-004': {
-    title: 'a managed data service without automated backups (RDS backup retention, ElastiCache snapshots)',
-    // The services the platform runs itself are backed up by their ServiceSpec.backup (issue 18,
-    // points 1-3, on its own branch): the spec stage of this rule comes with it.
+    title:
+      'a stateful service without a backup: a volume marked for backup that no plan covers, or a managed data service without automated backups',
     severity: 'error',
-    stages: ['resource'],
-    fix: 'keep automated backups: backup_retention_period above 0 on RDS, snapshot_retention_limit above 0 on ElastiCache',
+    stages: ['spec', 'resource'],
+    fix: "give the service's spec a backup plan covering every volume marked backup: true (ServiceSpec.backup, constructs/services/backup.ts); keep automated backups: backup_retention_period above 0 on RDS, snapshot_retention_limit above 0 on ElastiCache",
     priorArt: ['CKV_AWS_133', 'CKV_AWS_134', 'CKV2_AWS_8', 'CKV2_AWS_9'],
+  },
+  'PLAT-DATA-005': {
+    title: 'backups turned off (backups.enabled: false) in an environment that keeps its data (protectData)',
+    // A warning: turning backups off is a human decision the file states; the synth shows what it leaves unprotected.
+    severity: 'warning',
+    stages: ['spec'],
+    fix: 'turn backups on (remove backups.enabled: false), or say the data is disposable with protectData: false',
+    priorArt: [],
   },
   'PLAT-K8S-001': {
     title: 'a namespace without a Pod Security Standards enforce label',

@@ -12,7 +12,34 @@ import type { RuleId, Violation } from './rules';
 
 /** Every violation of the spec-level rules in an environment. */
 export function specViolations(env: Environment): Violation[] {
-  return env.specs.flatMap(specRules);
+  return [...env.specs.flatMap(specRules), ...env.specs.flatMap((s) => backupRules(s, env))];
+}
+
+/**
+ * A stateful service without a backup (PLAT-DATA-004): a volume marked `backup: true` that the spec's
+ * plan does not cover. Where the environment turned backups off (`backups.enabled: false`) no spec
+ * has a plan, by that decision: then an environment that keeps its data (`protectData`) gets one
+ * warning per stateful service (PLAT-DATA-005), and a disposable one nothing.
+ */
+export function backupRules(spec: ServiceSpec, env: Pick<Environment, 'backups' | 'protectData'>): Violation[] {
+  const marked = spec.volumes.filter((v) => v.backup).map((v) => v.name);
+  if (marked.length === 0) return [];
+  const at = (rule: RuleId, message: string): Violation => ({ rule, resource: spec.configPath, message: `${spec.name}: ${message}` });
+  if (!env.backups)
+    return env.protectData
+      ? [
+          at(
+            'PLAT-DATA-005',
+            `volumes ${marked.join(', ')} are not backed up: backups are off (backups.enabled: false) and the environment keeps its data`,
+          ),
+        ]
+      : [];
+  if (!spec.backup) return [at('PLAT-DATA-004', `volumes ${marked.join(', ')} are marked for backup, and the service has no backup plan`)];
+  const covered = new Set(spec.backup.volumes);
+  const missing = marked.filter((v) => !covered.has(v));
+  return missing.length
+    ? [at('PLAT-DATA-004', `volumes ${missing.join(', ')} are marked for backup, and its backup plan does not cover them`)]
+    : [];
 }
 
 /** The rules every spec meets on its own. */
@@ -29,8 +56,15 @@ export function specRules(spec: ServiceSpec): Violation[] {
     if (cpuMillicores(r.limits.cpu) <= 0 || memoryBytes(r.limits.memory) <= 0)
       add('PLAT-CTR-002', `${label}: cpu and memory limits are required`);
     if (w.kind === 'container' && w.spec.health.exec.length === 0) add('PLAT-CTR-003', `${label}: has no health check`);
-    if (w.kind === 'container' && w.spec.user.split(':')[0] === '0' && !w.spec.host)
-      add('PLAT-CTR-004', `${label}: runs as root without host access that says why (ContainerSpec.host)`);
+    // Root only with a reason: the privileges a server needs (docker-mailserver drops to each daemon's
+    // user itself), or host access (a node exporter).
+    if (w.kind === 'container' && w.spec.user.split(':')[0] === '0' && !w.spec.host && !w.spec.privileges?.root)
+      add(
+        'PLAT-CTR-004',
+        `${label}: runs as root without privileges or host access that say why (ContainerSpec.privileges, ContainerSpec.host)`,
+      );
+    if (w.kind === 'container' && w.spec.privileges && w.spec.privileges.reason.trim().length === 0)
+      add('PLAT-CTR-004', `${label}: asks for privileges without a reason`);
     if (w.kind === 'container' && w.spec.host && w.spec.host.reason.trim().length === 0)
       add('PLAT-CTR-004', `${label}: has host access without a reason`);
     if (w.spec.startsAsRoot !== undefined && w.spec.startsAsRoot.trim().length === 0)

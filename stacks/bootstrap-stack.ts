@@ -14,8 +14,9 @@
  * GitHub environments are the deploy role's subjects, their regions its regions) and the
  * environments whose state is in the bucket. `bootstrapNotes` says what in them does not fit.
  */
+import { backupCopyRegion } from '../constructs/targets/aws/backup';
 import * as path from 'node:path';
-import { type Construct, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from '../constructs/providers/cdktf';
+import { type Construct, LocalBackend, IsolatedStack, S3Backend, TerraformOutput } from '../constructs/providers/cdktf';
 import {
   AwsProvider,
   IamOpenidConnectProvider,
@@ -58,7 +59,13 @@ export function servedEnvironments(b: Bootstrap, envs: readonly Environment[]) {
   const stateInBucket = envs.filter((e) => e.backend.kind === 's3' && e.backend.bucket === b.stateBucket);
   const deploy = [...new Set([...inAccount, ...stateInBucket])].sort((x, y) => x.name.localeCompare(y.name));
   const regions = new Set([b.region]);
-  for (const e of inAccount) if (e.target.kind === 'aws') regions.add(e.target.region);
+  for (const e of inAccount) {
+    if (e.target.kind !== 'aws') continue;
+    regions.add(e.target.region);
+    // AWS Backup's copy vault and its key live in the copy region.
+    const copy = e.backups ? backupCopyRegion(e.target) : undefined;
+    if (copy) regions.add(copy);
+  }
   return { inAccount, stateInBucket, deploy, regions: [...regions].sort() };
 }
 
@@ -83,7 +90,7 @@ export interface BootstrapStackProps {
   readonly outdir?: string;
 }
 
-export class BootstrapStack extends TerraformStack {
+export class BootstrapStack extends IsolatedStack {
   readonly bootstrap: Bootstrap;
 
   constructor(scope: Construct, props: BootstrapStackProps) {

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { Environment } from '../environments/parse/load';
 import type { Backend, TargetKind } from '../environments/parse/schema';
-import { type Construct, LocalBackend, S3Backend, TerraformStack } from '../constructs/providers/cdktf';
+import { type Construct, LocalBackend, IsolatedStack, S3Backend, type TerraformStack } from '../constructs/providers/cdktf';
 import { KubernetesBackend } from '../constructs/providers/kubernetes-backend';
 import type { Target } from '../environments/parse/schema';
 import { renderers } from './renderers';
@@ -38,7 +38,7 @@ export interface EnvironmentStackProps {
   readonly outdir?: string;
 }
 
-export class EnvironmentStack extends TerraformStack {
+export class EnvironmentStack extends IsolatedStack {
   readonly environment: Environment;
 
   constructor(scope: Construct, props: EnvironmentStackProps) {

@@ -23,15 +23,28 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'docker_volume.garage_meta',
       'docker_volume.grafana_data',
       'docker_volume.loki_data',
+      // Mailboxes, and the server's queue and state.
+      'docker_volume.mailserver_mail',
+      'docker_volume.mailserver_state',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.nats_backup-staging',
       'docker_volume.nats_data',
       'docker_volume.neo4j_data',
       'docker_volume.ollama_models',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.postgres_backup-staging',
       'docker_volume.postgres_data',
       'docker_volume.postgres_socket',
       'docker_volume.prometheus_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.qdrant_backup-staging',
       'docker_volume.qdrant_snapshots',
       'docker_volume.qdrant_storage',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.rabbitmq_backup-staging',
       'docker_volume.rabbitmq_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.redis_backup-staging',
       'docker_volume.redis_data',
     ]);
   });
@@ -48,6 +61,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
         'docker_container.rabbitmq',
         'docker_container.redis',
         'docker_container.ollama',
+        'docker_container.mailserver',
       ]),
     );
   });
@@ -68,11 +82,18 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
+      // The default consumer's API key at the gateway.
+      'random_password.kong_consumer-apps-key',
+      // Mailbox passwords, by address (a renamed mailbox gets a new one).
+      'random_password.mailserver_account-agents-at-platform-test',
+      'random_password.mailserver_account-ops-at-platform-test',
       // The default consumer's own credentials (consumers[].name names them: renaming a consumer rotates them).
       'random_password.nats_consumer-apps-password',
       'random_password.nats_password',
       'random_password.neo4j_password',
       'random_password.postgres_consumer-apps-password',
+      // Roundcube's role in PostgreSQL (the platform's own consumer, webmail).
+      'random_password.postgres_consumer-webmail-password',
       'random_password.postgres_exporter-password',
       'random_password.postgres_password',
       'random_password.prometheus_admin-password',
@@ -82,6 +103,7 @@ describe('stable Terraform addresses (development, Docker)', () => {
       'random_password.rabbitmq_password',
       'random_password.redis_consumer-apps-password',
       'random_password.redis_password',
+      'random_password.webmail_des-key',
     ]);
     // The salt of RabbitMQ's password hashes (the definitions file), generated once per password.
     expect(addresses('random_string').sort()).toEqual([
@@ -93,6 +115,8 @@ describe('stable Terraform addresses (development, Docker)', () => {
   it('generated hex secrets (Garage: its RPC secret and the S3 key)', () => {
     expect(addresses('random_bytes').sort()).toEqual([
       'random_bytes.garage_access-key-id',
+      'random_bytes.garage_backup-access-key-id',
+      'random_bytes.garage_backup-secret-access-key',
       'random_bytes.garage_consumer-apps-access-key-id',
       'random_bytes.garage_consumer-apps-secret-access-key',
       'random_bytes.garage_rpc-secret',
@@ -104,6 +128,20 @@ describe('stable Terraform addresses (development, Docker)', () => {
     const minio = synth(prepare(variant('development', (i) => (i.services.objectstore = { engine: 'minio' })))).tf;
     expect(Object.keys(minio.resource.docker_volume!)).toEqual(expect.arrayContaining(['minio_data']));
     expect(Object.keys(minio.resource.random_password!)).toEqual(expect.arrayContaining(['minio_root-user', 'minio_root-password']));
+  });
+
+  it('keys: the DKIM key (a new one needs its DNS record republished) and the internal CA with its certificates', () => {
+    expect(addresses('tls_private_key').sort()).toEqual([
+      'tls_private_key.internal_ca',
+      'tls_private_key.kong_tls',
+      'tls_private_key.mailserver_dkim-key',
+      'tls_private_key.mailserver_tls',
+    ]);
+    expect(addresses('tls_self_signed_cert')).toEqual(['tls_self_signed_cert.internal_ca']);
+    expect(addresses('tls_locally_signed_cert').sort()).toEqual([
+      'tls_locally_signed_cert.kong_tls',
+      'tls_locally_signed_cert.mailserver_tls',
+    ]);
   });
 
   it('the network', () => {
@@ -119,6 +157,15 @@ describe('stable Terraform addresses (development, Docker)', () => {
 describe('stable Terraform addresses (production, AWS)', () => {
   const prod = synth(env('production')).tf;
   const at = (type: string) => Object.keys(prod.resource[type] ?? {}).map((name) => `${type}.${name}`);
+
+  it('the AWS Backup vaults (their recovery points), plan and selection', () => {
+    expect([...at('aws_backup_vault'), ...at('aws_backup_plan'), ...at('aws_backup_selection')].sort()).toEqual([
+      'aws_backup_plan.backup',
+      'aws_backup_selection.backup',
+      'aws_backup_vault.backup',
+      'aws_backup_vault.backup_copy',
+    ]);
+  });
 
   it('databases, caches, brokers, search domains and buckets', () => {
     expect(
@@ -151,7 +198,7 @@ describe('stable Terraform addresses (production, AWS)', () => {
       { from: 'aws_eks_node_group.system', to: 'aws_eks_node_group.system_eu-west-1a' },
       { from: 'aws_eks_node_group.gpu', to: 'aws_eks_node_group.gpu_eu-west-1a' },
     ]);
-    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.data', 'aws_kms_key.eks', 'aws_kms_key.logs']);
+    expect(at('aws_kms_key').sort()).toEqual(['aws_kms_key.backup_copy', 'aws_kms_key.data', 'aws_kms_key.eks', 'aws_kms_key.logs']);
     expect(at('aws_vpc')).toEqual(['aws_vpc.vpc']);
   });
 
@@ -169,6 +216,9 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'random_password.kibana_reporting-key',
       'random_password.kibana_saved-objects-key',
       'random_password.kibana_security-key',
+      'random_password.kong_consumer-apps-key',
+      'random_password.mailserver_account-alerts-at-agent-platform-example-com',
+      'random_password.mailserver_account-ops-at-agent-platform-example-com',
       'random_password.nats_consumer-apps-password',
       'random_password.nats_password',
       'random_password.nats_route-password',
@@ -178,14 +228,42 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'random_password.qdrant_read-only-api-key',
       'random_password.rabbitmq_password',
       'random_password.redis_password',
+      'random_password.webmail_des-key',
     ]);
     expect(at('aws_secretsmanager_secret').sort()).toEqual(['aws_secretsmanager_secret.rabbitmq', 'aws_secretsmanager_secret.redis']);
+    // The DKIM key (in the cluster and, through BYODKIM, in SES), and the SES SMTP user's key.
+    expect(at('tls_private_key')).toEqual(['tls_private_key.mailserver_dkim-key']);
+    expect(at('aws_iam_access_key')).toEqual(['aws_iam_access_key.ses_smtp']);
+    expect(at('aws_sesv2_email_identity')).toEqual(['aws_sesv2_email_identity.ses']);
+  });
+
+  it('the edge: load balancers, the certificate, and the records of the hosted zone', () => {
+    expect(at('aws_lb').sort()).toEqual(['aws_lb.edge_mail', 'aws_lb.edge_web']);
+    expect(at('aws_acm_certificate')).toEqual(['aws_acm_certificate.edge']);
+    expect(
+      at('aws_route53_record')
+        .filter((a) => a.startsWith('aws_route53_record.dns_'))
+        .sort(),
+    ).toEqual([
+      'aws_route53_record.dns_mx_agent-platform_example_com',
+      'aws_route53_record.dns_mx_bounce_agent-platform_example_com',
+      'aws_route53_record.dns_txt__dmarc_agent-platform_example_com',
+      'aws_route53_record.dns_txt_agent-platform_example_com',
+      'aws_route53_record.dns_txt_bounce_agent-platform_example_com',
+      'aws_route53_record.dns_txt_mail__domainkey_agent-platform_example_com',
+    ]);
   });
 });
 
 describe('stable Terraform addresses (staging, Kubernetes)', () => {
   const staging = synth(env('staging')).tf;
   const at = (type: string) => Object.keys(staging.resource[type] ?? {}).map((name) => `${type}.${name}`);
+
+  it('the mail server (its StatefulSet keeps the mailboxes), its DKIM key and the certificates release', () => {
+    expect(at('kubernetes_stateful_set_v1')).toContain('kubernetes_stateful_set_v1.mailserver');
+    expect(at('tls_private_key')).toEqual(['tls_private_key.mailserver_dkim-key']);
+    expect(at('helm_release')).toContain('helm_release.platform_certificates');
+  });
 
   it('the Elasticsearch resource and the operator that owns its nodes (a new address would delete the cluster)', () => {
     expect(at('helm_release')).toEqual(expect.arrayContaining(['helm_release.elasticsearch_eck', 'helm_release.operator_eck']));

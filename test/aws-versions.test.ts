@@ -16,8 +16,8 @@ describe('EKS versions', () => {
     expect(supportedNow(day('2026-11-23'))).toEqual(['1.34', '1.35', '1.36']);
   });
 
-  it('production runs a version with no warning today', () => {
-    expect(awsWarnings(env('production'), day('2026-11-23'))).toEqual([]);
+  it('production runs a version with no warning today (its edge warns about its placeholders only)', () => {
+    expect(awsWarnings(env('production'), day('2026-11-23')).map((w) => w.path)).toEqual(['target.edge.issuer.kind', 'target.mail.relay']);
   });
 
   it('warns within 60 days of the end of standard support', () => {
@@ -64,8 +64,31 @@ describe('EKS versions', () => {
 });
 
 describe('what deploys but should be acted on (AWS)', () => {
+  // The edge's own warnings (the placeholder domain, SES's sandbox) have their test below.
   const warnings = (edit: (i: any) => void) =>
-    awsWarnings(prepare(variant('production', edit)), day('2026-11-23')).map((w) => `${w.path}: ${w.message}`);
+    awsWarnings(prepare(variant('production', edit)), day('2026-11-23'))
+      .filter((w) => !/^target\.(edge|mail)\./.test(w.path))
+      .map((w) => `${w.path}: ${w.message}`);
+
+  it("the edge: ACME for a placeholder domain, SES's sandbox, or EC2's throttled port 25 when delivering directly", () => {
+    const edge = (edit: (i: any) => void) =>
+      awsWarnings(prepare(variant('production', edit)), day('2026-11-23'))
+        .filter((w) => /^target\.(edge|mail)\./.test(w.path))
+        .map((w) => `${w.path}: ${w.message}`);
+    expect(edge(() => {})).toEqual([
+      expect.stringMatching(
+        /^target\.edge\.issuer\.kind: ACME cannot issue certificates for mail\.agent-platform\.example\.com \(a reserved domain/,
+      ),
+      expect.stringMatching(
+        /^target\.mail\.relay: Amazon SES starts in its sandbox: it sends to verified addresses only, 200 messages a day/,
+      ),
+    ]);
+    expect(edge((i) => (i.target.mail = { relay: 'direct' }))[1]).toMatch(
+      /^target\.mail\.relay: EC2 throttles outgoing port 25 by default/,
+    );
+    // A domain the team owns, and a private CA: nothing to act on but the relay.
+    expect(edge((i) => (i.target.edge.issuer = { kind: 'self-signed' }))).toHaveLength(1);
+  });
 
   it('with supportType STANDARD, that AWS upgrades the control plane itself once standard support ends', () => {
     expect(eksVersionWarnings('1.35', day('2027-01-26'), 'STANDARD')[0]).toBe(

@@ -494,7 +494,7 @@ describe('managed services', () => {
     const monitoring = prod.specs.filter((s) => s.component === 'monitoring').map((s) => s.name);
     expect(monitoring.length).toBeGreaterThan(5);
     expect(placement.inCluster.map((s) => s.name).sort()).toEqual(
-      ['elasticsearch', 'kibana', 'nats', 'neo4j', 'ollama', 'qdrant', ...monitoring].sort(),
+      ['elasticsearch', 'kibana', 'kong', 'mailserver', 'nats', 'neo4j', 'ollama', 'qdrant', 'webmail', ...monitoring].sort(),
     );
     // ECK in the cluster, the API development and staging run.
     expect(Object.keys(res('helm_release'))).toEqual(expect.arrayContaining(['operator_eck', 'elasticsearch_eck', 'kibana_eck']));
@@ -518,7 +518,10 @@ describe('managed services', () => {
       expect(r.referenced_security_group_id).toBe(ref('aws_security_group', 'nodes', 'id'));
       expect(r.cidr_ipv4).toBeUndefined();
     }
-    for (const r of Object.values(res('aws_vpc_security_group_ingress_rule'))) expect(r.cidr_ipv4).toBeUndefined();
+    // Addresses only where the internet comes in: the edge's load balancers, from target.edge.allowedCidrs.
+    for (const [n, r] of Object.entries(res('aws_vpc_security_group_ingress_rule')))
+      if (/^edge_(web|mail)_\d+_\d+$/.test(n)) expect(r.cidr_ipv4, n).toBe('0.0.0.0/0');
+      else expect(r.cidr_ipv4, n).toBeUndefined();
   });
 
   it('PostgreSQL: RDS, Multi-AZ, gp3 encrypted with KMS, protected, backed up, Performance Insights, password in Secrets Manager', () => {
@@ -754,11 +757,14 @@ describe('in the cluster', () => {
   });
 
   it("the in-cluster services publish the default consumer's connection facts into the applications' namespace", () => {
-    const inCluster = env('production').specs.filter((x) => ['nats', 'neo4j', 'qdrant', 'ollama'].includes(x.name));
+    const inCluster = env('production').specs.filter((x) => ['nats', 'neo4j', 'qdrant', 'kong'].includes(x.name));
+    expect(inCluster).toHaveLength(4);
     for (const spec of inCluster) {
       const cm = res('kubernetes_config_map_v1')[`consumer_apps_${spec.component}_endpoint`];
       expect(cm?.metadata, spec.name).toMatchObject({ name: `${spec.component}-endpoint`, namespace: 'platform' });
     }
+    // Ollama has no authentication: with the API gateway on, the default consumer reaches it through Kong.
+    expect(res('kubernetes_config_map_v1').consumer_apps_ollama_endpoint).toBeUndefined();
   });
 
   it('no password anywhere in the stack is a literal', () => {

@@ -221,11 +221,15 @@ describe('least privilege, checked over every CI policy', () => {
     }
   });
 
-  it("regional writes are limited to the environments' regions; IAM writes to the project's roles", () => {
+  it("regional writes are limited to the environments' regions; IAM writes to the project's roles and its SES relay user", () => {
     for (const s of attached('deploy').flatMap((d) => d.Statement)) {
       if (String(s.Sid).startsWith('Manage') && !['Manageiam', 'Manageroute53'].includes(s.Sid))
-        expect(s.Condition?.StringEquals?.['aws:RequestedRegion'], s.Sid).toEqual(['eu-west-1']);
-      if (s.Sid === 'Manageiam') expect(s.Resource).toBe('arn:aws:iam::111122223333:role/agent-platform-*');
+        expect(s.Condition?.StringEquals?.['aws:RequestedRegion'], s.Sid).toEqual(['eu-central-1', 'eu-west-1']);
+      if (s.Sid === 'Manageiam')
+        expect(s.Resource).toEqual([
+          'arn:aws:iam::111122223333:role/agent-platform-*',
+          'arn:aws:iam::111122223333:user/platform/agent-platform-*',
+        ]);
     }
   });
 

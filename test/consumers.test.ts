@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { consumable } from '../constructs/services';
+import { defaultServices } from '../environments/parse/load';
 import { referencesOf } from '../constructs/spec/template';
 import type { SecretRef } from '../constructs/spec/types';
 import { ConfigError, type EnvironmentSource } from '../environments/parse/load';
@@ -47,24 +48,52 @@ const several = prepare(
 );
 
 describe('consumers in config', () => {
-  it('default to one consumer, apps, that uses every enabled service applications can use', () => {
+  it('default to one consumer, apps, that uses every enabled service applications can use (the gateway instead of Ollama)', () => {
     for (const name of ['development', 'staging', 'production', 'clusters'] as const) {
       const e = env(name);
       expect(e.consumers).toEqual([{ name: 'apps' }]);
+      const defaults = new Set<string>(defaultServices(e.services));
+      // Ollama has no authentication of its own: with the API gateway on, apps get the gateway instead.
+      expect(defaults.has('kong'), name).toBe(true);
+      expect(defaults.has('ollama'), name).toBe(false);
       for (const s of e.specs.filter((x) => (consumable as string[]).includes(x.component) && x.configPath === `services.${x.component}`)) {
         expect(
-          s.consumers?.map((a) => a.consumer),
+          (s.consumers ?? []).filter((a) => a.platform === undefined).map((a) => a.consumer),
           `${name}: ${s.name}`,
-        ).toEqual(['apps']);
+        ).toEqual(defaults.has(s.component) ? ['apps'] : []);
       }
     }
     // Kibana is a UI, not an application's service.
     expect(spec(env('staging'), 'kibana').consumers).toBeUndefined();
   });
 
+  it("the platform's own consumer: Roundcube's role in PostgreSQL, built as an application's, published nowhere", () => {
+    const staging = env('staging');
+    const own = spec(staging, 'postgres').consumers!.filter((a) => a.platform !== undefined);
+    expect(own).toEqual([expect.objectContaining({ consumer: 'webmail', platform: 'webmail', ports: ['client'] })]);
+    expect(spec(staging, 'postgres').facet.applications).toContainEqual({
+      consumer: 'webmail',
+      role: 'webmail',
+      database: 'roundcube',
+      secret: 'consumer-webmail-password',
+    });
+    // Nothing lands in a namespace for it (it reaches PostgreSQL through its declared dependency).
+    expect(Object.keys(synth(staging).tf.resource.kubernetes_config_map_v1!).filter((k) => k.startsWith('consumer_webmail'))).toEqual([]);
+    expect(spec(staging, 'webmail').dependsOn).toContain('postgres');
+    // An application may not take its name.
+    rejects(
+      variant('staging', (i) => (i.consumers = [{ name: 'webmail' }])),
+      'consumers[0].name',
+      /platform's own identity for webmail \(services\.mail\.webmail\.database\)/,
+    );
+    // With SQLite, Roundcube needs no role.
+    const sqlite = prepare(variant('staging', (i) => (i.services.mail.webmail = { database: 'sqlite' })));
+    expect(spec(sqlite, 'postgres').consumers!.map((a) => a.consumer)).toEqual(['apps']);
+  });
+
   it('an empty list: nothing is published and no application is admitted', () => {
     const none = prepare(variant('staging', (i) => (i.consumers = [])));
-    expect(none.specs.flatMap((s) => s.consumers ?? [])).toEqual([]);
+    expect(none.specs.flatMap((s) => (s.consumers ?? []).filter((a) => a.platform === undefined))).toEqual([]);
     const tf = synth(none).tf;
     expect(Object.keys(tf.resource.kubernetes_config_map_v1!).filter((k) => k.startsWith('consumer_'))).toEqual([]);
   });
@@ -189,6 +218,8 @@ describe("what a consumer receives: its own identity, never the administrator's"
   it('the identities follow the access asked for', () => {
     const pg = spec(several, 'postgres');
     expect(pg.facet.applications).toEqual([
+      // Roundcube's own role (the platform's consumer), then the application's.
+      { consumer: 'webmail', role: 'webmail', database: 'roundcube', secret: 'consumer-webmail-password' },
       { consumer: 'orders', role: 'orders', database: 'orders_db', secret: 'consumer-orders-password' },
     ]);
     const nats = spec(several, 'nats').consumers!.find((a) => a.consumer === 'orders')!;
@@ -259,8 +290,16 @@ describe('on Kubernetes', () => {
 
   it('PostgreSQL on CloudNativePG: a managed role, its database, and pg_hba keeping the role there', () => {
     const values = JSON.parse(r.helm_release!.postgres_cluster.values[0]);
-    expect(values.databases).toEqual([{ name: 'apps', ensure: 'present', owner: 'apps', databaseReclaimPolicy: 'retain' }]);
-    expect(values.cluster.postgresql.pg_hba).toEqual(['host    apps  apps  all  scram-sha-256', 'host    all  apps  all  reject']);
+    expect(values.databases).toEqual([
+      { name: 'roundcube', ensure: 'present', owner: 'webmail', databaseReclaimPolicy: 'retain' },
+      { name: 'apps', ensure: 'present', owner: 'apps', databaseReclaimPolicy: 'retain' },
+    ]);
+    expect(values.cluster.postgresql.pg_hba).toEqual([
+      'host    roundcube  webmail  all  scram-sha-256',
+      'host    all  webmail  all  reject',
+      'host    apps  apps  all  scram-sha-256',
+      'host    all  apps  all  reject',
+    ]);
     expect(r.kubernetes_secret_v1!['postgres_consumer-apps_secret'].metadata.labels).toMatchObject({ 'cnpg.io/reload': 'true' });
   });
 

@@ -33,7 +33,7 @@ describe('the default publishing policy', () => {
     expect(expected.length).toBeGreaterThan(10);
   });
 
-  it('publishes no port that answers without credentials (Ollama, NATS monitoring)', () => {
+  it('publishes no port that answers without credentials (Ollama, NATS monitoring, the MX port of the mail server)', () => {
     const anonymous = everyPort(defaults).filter(({ p }) => p.anonymous !== undefined);
     expect(anonymous.map(({ spec, p }) => `${spec.name}/${p.name}`).sort()).toEqual([
       // Jaeger's and Loki's APIs (monitoring): never published, whatever the policy (PortSpec.neverPublished).
@@ -42,6 +42,7 @@ describe('the default publishing policy', () => {
       'jaeger/otlp-http',
       'jaeger/query',
       'loki/http',
+      'mailserver/smtp',
       'nats/monitoring',
       'ollama/http',
     ]);
@@ -71,9 +72,10 @@ describe('publishing warnings name the field and say why', () => {
   it('publishing every port warns for each unauthenticated one, with what anyone can do (DNS rebinding for Ollama)', () => {
     const all = prepare(variant('development', (i) => (i.target.publish = { ports: 'all' })));
     const w = dockerWarnings(all);
-    expect(w.map((x) => x.path)).toEqual(['target.publish.ports', 'target.publish.ports']);
+    expect(w.map((x) => x.path)).toEqual(['target.publish.ports', 'target.publish.ports', 'target.publish.ports']);
     expect(w[0]!.message).toMatch(/^publishes nats monitoring \(127\.0\.0\.1:19222\) without authentication: .*connections/);
     expect(w[1]!.message).toMatch(/^publishes ollama http \(127\.0\.0\.1:22434\) without authentication: .*DNS rebinding/);
+    expect(w[2]!.message).toMatch(/^publishes mailserver smtp \(127\.0\.0\.1:11025\) without authentication: .*as an MX must/);
   });
 
   it('a single unauthenticated port published on request warns, blaming its hostPorts entry', () => {
@@ -106,7 +108,9 @@ describe('publishing warnings name the field and say why', () => {
   it('ports in the ephemeral range warn', () => {
     const high = prepare(variant('development', (i) => (i.target.publish = { offset: 30000 })));
     const w = dockerWarnings(high).filter((x) => /ephemeral/.test(x.message));
-    expect(w.length).toBe(publications(high).length);
+    // Every published port from 32768 on (the mail ports, 25 to 993, land below it).
+    expect(w.length).toBe(publications(high).filter((p) => p.hostPort >= EPHEMERAL_PORTS.from).length);
+    expect(w.length).toBeGreaterThan(10);
     expect(w[0]!.path).toBe('target.publish.offset');
   });
 });

@@ -21,8 +21,8 @@ const passwords = tf.resource.random_password!;
 const isJob = (c: any) => c.labels.some((l: any) => l.label === 'platform.job');
 
 describe('the development stack on Docker', () => {
-  it('declares the docker and random providers and a local backend outside cdktf.out', () => {
-    expect(Object.keys(tf.provider!).sort()).toEqual(['docker', 'random']);
+  it('declares the docker, random and tls providers (keys and the internal CA) and a local backend outside cdktf.out', () => {
+    expect(Object.keys(tf.provider!).sort()).toEqual(['docker', 'random', 'tls']);
     // No host unless the environment sets one: the provider's own default (DOCKER_HOST) stands.
     expect(tf.provider!.docker[0]).toEqual({});
     expect(tf.terraform.backend).toEqual({ local: { path: '../../../terraform.development.tfstate' } });
@@ -121,7 +121,13 @@ describe.each(dev.specs.map((s) => [s.name, dockerSpec(s, dev.specs)] as const))
       it('restarts unless stopped, waits to be healthy, and logs to the rotating local driver', () => {
         expect(rc).toMatchObject({ restart: 'unless-stopped', must_run: true, wait: true, log_driver: 'local' });
         expect(rc.log_opts).toBeUndefined();
-        expect(rc.security_opts).toContain('no-new-privileges:true');
+        // No process gains privileges, except where the spec says why (Postfix's setgid postdrop),
+        // and a privileged container gets exactly its declared capabilities.
+        if (c.privileges?.privilegeEscalation) expect(rc.security_opts).toBeUndefined();
+        else expect(rc.security_opts).toContain('no-new-privileges:true');
+        expect(rc.capabilities).toEqual(
+          c.privileges ? { drop: ['ALL'], add: c.privileges.capabilities.map((x) => `CAP_${x}`) } : undefined,
+        );
         expect(rc.destroy_grace_seconds).toBe(c.stopGracePeriodSeconds);
       });
 
@@ -130,8 +136,8 @@ describe.each(dev.specs.map((s) => [s.name, dockerSpec(s, dev.specs)] as const))
       });
 
       it('receives secrets only in files (0440 or 0400), none in its environment or command', () => {
-        // A generated value, or a hash computed from one (`${sha256(random_password...)}`, RabbitMQ's salted hash).
-        const generated = /\$\{[^}]*random_(password|bytes)\./;
+        // A generated value, or a hash computed from one (`${sha256(random_password...)}`, RabbitMQ's salted hash), or a key.
+        const generated = /\$\{[^}]*(random_(password|bytes)|tls_private_key)\.[^}]*(result|hex|private_key|bcrypt)/;
         for (const [k, v] of Object.entries(envMap(rc))) {
           expect(v, k).not.toMatch(generated);
           expect(SECRET_ENV.test(k), k).toBe(false);
@@ -141,12 +147,21 @@ describe.each(dev.specs.map((s) => [s.name, dockerSpec(s, dev.specs)] as const))
       });
 
       it('reads root-owned secret files through the root group when it does not start as root', () => {
-        const secretFiles = rc.upload.some((u: any) => /\$\{[^}]*random_(password|bytes)\./.test(u.content));
-        expect(rc.group_add).toEqual(secretFiles && !c.startsAsRoot ? ['0'] : undefined);
+        const secretFiles = rc.upload.some((u: any) =>
+          /\$\{[^}]*(random_(password|bytes)\.|tls_private_key\.[^}]*private_key)/.test(u.content),
+        );
+        expect(rc.group_add).toEqual(secretFiles && !c.startsAsRoot && !c.privileges?.root ? ['0'] : undefined);
       });
 
-      it('gets its config files written in from the spec, not bind-mounted (host paths only where the spec says why)', () => {
-        expect(rc.upload.map((u: any) => u.file)).toEqual(c.files.map((f) => f.path));
+      it('gets its config files written in from the spec (and its certificates and trusted CAs from the target), not bind-mounted (host paths only where the spec says why)', () => {
+        const certificates = (spec.certificates ?? [])
+          .filter((x) => x.container === c.name)
+          .flatMap((x) => [x.paths.certificate, x.paths.key]);
+        expect(rc.upload.map((u: any) => u.file)).toEqual([
+          ...c.files.map((f) => f.path),
+          ...certificates,
+          ...(c.trusts ?? []).map((t) => t.path),
+        ]);
         for (const u of rc.upload) expect(u.content.length).toBeGreaterThan(0);
         expect(rc.mounts).toEqual(
           c.host?.mounts?.map((m) => ({
@@ -179,11 +194,15 @@ describe.each(dev.specs.map((s) => [s.name, dockerSpec(s, dev.specs)] as const))
     }
   });
 
-  it('starts after the services it depends on (their main container and jobs)', () => {
+  it('starts after the services it depends on (their main container and setup jobs; a background job runs on)', () => {
+    const setupJob = (c: any) => c.labels.some((l: any) => l.label === 'platform.job' && l.value === 'setup');
     for (const dep of spec.dependsOn) {
       expect(main.depends_on).toContain(`docker_container.${dep}`);
-      for (const [k, c] of Object.entries(containers))
-        if (k.startsWith(`${dep}_job_`) && isJob(c)) expect(main.depends_on).toContain(`docker_container.${k}`);
+      for (const [k, c] of Object.entries(containers)) {
+        if (!k.startsWith(`${dep}_job_`) || !isJob(c)) continue;
+        if (setupJob(c)) expect(main.depends_on).toContain(`docker_container.${k}`);
+        else expect(main.depends_on).not.toContain(`docker_container.${k}`);
+      }
     }
   });
 });

@@ -14,7 +14,7 @@ import { GUARDRAIL_RULE_ID } from '../environments/parse/schema';
 import { ConfigError } from '../environments/parse/load';
 import { type TerraformConfig, resourceViolations } from '../security/resource-rules';
 import { RULES, RULE_ID_FORM, type RuleId, ruleIds } from '../security/rules';
-import { specRules } from '../security/spec-rules';
+import { backupRules, specRules } from '../security/spec-rules';
 import { GuardrailError, covers, refuses, report, verdict, waiversInForce } from '../security/waivers';
 import { run } from '../stacks/cli';
 import { guardrails, prepare } from '../stacks/pipeline';
@@ -62,6 +62,43 @@ const withMain = (s: ServiceSpec, edit: (c: ContainerSpec) => ContainerSpec): Se
   containers: s.containers.map((c, i) => (i === 0 ? edit(c) : c)),
 });
 const firing = (s: ServiceSpec) => rulesOf(specRules(s));
+
+describe('a stateful service without a backup (PLAT-DATA-004, PLAT-DATA-005)', () => {
+  const pg = spec(dev, 'postgres');
+  const kept = { backups: dev.backups, protectData: true };
+
+  it('the fixture spec with its plan breaks neither', () => {
+    expect(pg.volumes.some((v) => v.backup)).toBe(true);
+    expect(backupRules(pg, kept)).toEqual([]);
+  });
+
+  it('fires on a spec with a volume marked for backup and no plan', () => {
+    const { backup: _plan, ...bare } = pg;
+    expect(rulesOf(backupRules(bare, kept))).toEqual(['PLAT-DATA-004']);
+    expect(backupRules(bare, kept)[0]!.resource).toBe(pg.configPath);
+  });
+
+  it('fires on a plan that leaves a marked volume out', () => {
+    const partial = { ...pg, volumes: [...pg.volumes, { name: 'extra', size: '1Gi', description: 'x', backup: true }] };
+    expect(backupRules(partial, kept).map((v) => v.message)).toEqual([expect.stringContaining('volumes extra are marked for backup')]);
+  });
+
+  it('backups off: a warning per stateful service where the environment keeps its data, nothing where it is disposable', () => {
+    const { backup: _plan, ...bare } = pg;
+    expect(rulesOf(backupRules(bare, { protectData: true }))).toEqual(['PLAT-DATA-005']);
+    expect(RULES['PLAT-DATA-005'].severity).toBe('warning');
+    expect(backupRules(bare, { protectData: false })).toEqual([]);
+    const off = prepare(
+      variant('development', (i) => {
+        i.backups = { enabled: false };
+        i.protectData = true;
+      }),
+    );
+    const v = guardrails(off, synth(off).full);
+    expect(v.failing).toEqual([]);
+    expect(new Set(v.warnings.map((w) => w.rule))).toContain('PLAT-DATA-005');
+  });
+});
 
 describe('spec rules fire on a bad spec', () => {
   it('a spec as built breaks none of them', () => {
@@ -522,6 +559,66 @@ describe('resource rules fire on a bad resource', () => {
     ).toEqual(['PLAT-CTR-004']);
   });
 
+  it("PLAT-CTR-004: a server's privileges with their reason (docker-mailserver) are not refused; without it they are", () => {
+    const mail = {
+      ...goodContainer,
+      user: '0:0',
+      capabilities: { add: ['CAP_CHOWN', 'CAP_SETUID'] },
+    };
+    expect(
+      fires(
+        cfg([
+          'docker_container',
+          'm',
+          { ...mail, labels: [{ label: 'platform.privileges', value: 'starts as root and drops to each daemon' }] },
+        ]),
+      ),
+    ).toEqual([]);
+    expect(fires(cfg(['docker_container', 'm', mail]))).toEqual(['PLAT-CTR-004']);
+    // On a pod: the container's privileges stated in the pod's annotation; never privileged mode.
+    const root = {
+      ...goodK8sContainer,
+      security_context: { allow_privilege_escalation: true, run_as_non_root: false, run_as_user: '0', capabilities: { add: ['CHOWN'] } },
+    };
+    const withReason = (c: any) => {
+      const d = deployment(c);
+      return {
+        ...d,
+        spec: {
+          template: {
+            ...d.spec.template,
+            metadata: { labels: { app: 'x' }, annotations: { 'platform/privileges.main': 'drops to each daemon' } },
+          },
+        },
+      };
+    };
+    expect(fires(cfg(['kubernetes_deployment_v1', 'x', withReason(root)]))).toEqual([]);
+    expect(fires(cfg(['kubernetes_deployment_v1', 'x', deployment(root)]))).toEqual(['PLAT-CTR-004']);
+    expect(
+      fires(
+        cfg(['kubernetes_deployment_v1', 'x', withReason({ ...root, security_context: { ...root.security_context, privileged: true } })]),
+      ),
+    ).toEqual(['PLAT-CTR-004']);
+  });
+
+  it("PLAT-NET-003: a NodePort in the data namespace is a way in, unless it is a load balancer's backend (a target group on its node port)", () => {
+    const ns: [string, string, any][] = [
+      ['kubernetes_namespace_v1', 'data', namespace('agent-platform-data', { 'platform/concern': 'data' })],
+      ['kubernetes_network_policy_v1', 'deny', denyAll('agent-platform-data')],
+    ];
+    const svc: [string, string, any] = [
+      'kubernetes_service_v1',
+      'kibana_edge',
+      {
+        metadata: { name: 'kibana-edge', namespace: 'agent-platform-data' },
+        spec: { type: 'NodePort', port: [{ port: 5601, node_port: 30601 }] },
+      },
+    ];
+    expect(fires(cfg(...ns, svc))).toEqual(['PLAT-NET-003']);
+    expect(fires(cfg(...ns, svc, ['aws_lb_target_group', 'web', { port: 30601, target_type: 'instance' }]))).toEqual([]);
+    expect(fires(cfg(...ns, svc, ['aws_lb_target_group', 'web', { port: 30999, target_type: 'instance' }]))).toEqual(['PLAT-NET-003']);
+  });
+
   it('PLAT-K8S-002/003: a namespace whose annotations say why is not refused', () => {
     expect(
       fires(
@@ -605,7 +702,8 @@ describe('every environment passes', () => {
     const dev = synth(env('development')).full;
     for (const [name, c] of Object.entries(dev.resource.docker_container!) as [string, any][]) {
       const labels = Object.fromEntries(c.labels.map((l: any) => [l.label, l.value]));
-      if (c.user === '0:0') expect(labels['platform.starts-as-root'] ?? labels['platform.host-access'], name).toMatch(/.{20}/);
+      if (c.user === '0:0')
+        expect(labels['platform.starts-as-root'] ?? labels['platform.privileges'] ?? labels['platform.host-access'], name).toMatch(/.{20}/);
     }
   });
 });

@@ -42,7 +42,7 @@ describe('the services with internal TLS', () => {
     expect(fileOf(moving, 'postgres', 'pg_hba.conf')).toMatch(/^host +all +all +0\.0\.0\.0\/0/m);
     const exporter = pg.containers.find((c) => c.name !== 'main')!;
     expect(JSON.stringify(exporter.env.DATA_SOURCE_URI)).toContain(`sslmode=verify-full&sslrootcert=${f.ca}`);
-    expect(exporter.tls).toEqual({ dir: '/etc/platform/tls' });
+    expect(exporter.trusts).toEqual([{ service: 'postgres', certificate: 'tls', path: f.ca }]);
     // The key is copied for the postgres user before the image's entrypoint runs as usual.
     expect((pg.containers[0]!.args ?? []).join(' ')).toMatch(
       /install -o postgres -g postgres -m 0600 .*tls\.key .*&& exec docker-entrypoint\.sh postgres -c/,
@@ -90,42 +90,61 @@ describe('the services with internal TLS', () => {
   });
 });
 
-describe('the Docker target issues the certificates', () => {
-  it('an ECDSA P-256 CA with a subject, valid ten years; its certificate an output', () => {
-    expect(r.tls_private_key['internal-ca']).toMatchObject({ algorithm: 'ECDSA', ecdsa_curve: 'P256' });
-    const ca = r.tls_self_signed_cert['internal-ca'];
-    expect(ca).toMatchObject({ is_ca_certificate: true, allowed_uses: ['cert_signing', 'crl_signing', 'digital_signature'] });
-    expect(ca.subject[0].common_name).toMatch(/internal CA/);
-    expect(tf.output.internal_ca.value).toBe('${tls_self_signed_cert.internal-ca.cert_pem}');
+describe('the Docker target issues the certificates from its one internal CA', () => {
+  it('one CA per environment: the mail stack, Kong and the data services are signed by the same key; its certificate is the ca_certificate output', () => {
+    expect(Object.keys(r.tls_self_signed_cert)).toEqual(['internal_ca']);
+    const signedBy = new Set(Object.values(r.tls_locally_signed_cert).map((c: any) => c.ca_private_key_pem));
+    expect([...signedBy]).toEqual(['${tls_private_key.internal_ca.private_key_pem}']);
+    expect(Object.keys(r.tls_locally_signed_cert)).toEqual(
+      expect.arrayContaining(['mailserver_tls', 'nats_tls', 'postgres_tls', 'redis_tls']),
+    );
+    expect(tf.output.ca_certificate.value).toBe('${tls_self_signed_cert.internal_ca.cert_pem}');
+    expect(tf.output.internal_ca).toBeUndefined();
   });
 
-  it('a certificate per service that serves TLS, naming its addresses on the network, localhost and 127.0.0.1', () => {
+  it('a certificate per service that serves TLS, naming its address on the network, localhost and 127.0.0.1', () => {
     const served = tlsOn.specs.filter((s) => s.tls).map((s) => s.name);
     expect(served.sort()).toEqual(['nats', 'postgres', 'redis']);
     for (const name of served) {
+      expect(spec(tlsOn, name).certificates).toEqual([expect.objectContaining({ name: 'tls', internal: true, container: 'main' })]);
       const request = r.tls_cert_request[`${name}_tls`];
       expect(request.dns_names).toContain(name);
       expect(request.dns_names).toContain('localhost');
       expect(request.ip_addresses).toEqual(['127.0.0.1']);
       expect(r.tls_locally_signed_cert[`${name}_tls`]).toMatchObject({
-        allowed_uses: ['digital_signature', 'key_encipherment', 'server_auth', 'client_auth'],
+        allowed_uses: ['digital_signature', 'key_encipherment', 'server_auth'],
         early_renewal_hours: 720,
       });
     }
   });
 
-  it('servers get the chain and their key (0440), clients the CA only', () => {
+  it('servers get their certificate, their key (0440) and the CA; clients the CA only', () => {
     const nats = uploads('nats');
-    expect(nats[f.ca]).toMatchObject({ permissions: '0444', content: '${tls_self_signed_cert.internal-ca.cert_pem}' });
-    expect(nats[f.cert].content).toBe('${tls_locally_signed_cert.nats_tls.cert_pem}${tls_self_signed_cert.internal-ca.cert_pem}');
-    expect(nats[f.key]).toMatchObject({ permissions: '0440', content: '${tls_private_key.nats_tls.private_key_pem}' });
+    expect(nats[f.ca]).toMatchObject({ permissions: '0444', content: '${tls_self_signed_cert.internal_ca.cert_pem}' });
+    expect(nats[f.cert].content).toBe('${tls_locally_signed_cert.nats_tls.cert_pem}');
+    expect(nats[f.key]).toMatchObject({ permissions: '0440', content: '${tls_private_key.nats_tls.private_key_pem_pkcs8}' });
     const exporter = uploads('postgres_exporter');
     expect(Object.keys(exporter)).toContain(f.ca);
     expect(Object.keys(exporter)).not.toContain(f.key);
   });
 
+  it('with the public certificate from files, the data services are still issued by the internal CA (their names are internal)', () => {
+    const files = prepare(
+      variant('development', (i) => {
+        i.internalTls = { enabled: true };
+        (i.target as any).tls = { source: 'files', certificate: '~/tls/fullchain.pem', key: '~/tls/privkey.pem' };
+      }),
+    );
+    const fr = (synth(files).tf as any).resource;
+    expect(Object.keys(fr.tls_self_signed_cert)).toEqual(['internal_ca']);
+    expect(Object.keys(fr.tls_locally_signed_cert).sort()).toEqual(['nats_tls', 'postgres_tls', 'redis_tls']);
+    const mail = Object.fromEntries(fr.docker_container.mailserver.upload.map((u: any) => [u.file, u]));
+    expect(JSON.stringify(mail)).toContain('fullchain.pem');
+  });
+
   it('nothing of it without internalTls, and the guardrails pass with it', () => {
-    expect(synth(env('development')).tf.resource.tls_private_key).toBeUndefined();
+    const plain = synth(env('development')).tf.resource as any;
+    expect(Object.keys(plain.tls_locally_signed_cert ?? {}).filter((k) => /^(nats|redis|postgres)_/.test(k))).toEqual([]);
     expect(guardrails(tlsOn, synth(tlsOn).full).failing).toEqual([]);
   });
 

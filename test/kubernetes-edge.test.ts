@@ -142,6 +142,10 @@ describe('hosts, routes and certificates (staging: Kibana and Grafana are the ex
         port: 5601,
         tls: { caSecret: 'kibana-kb-http-certs-public', hostname: 'kibana-kb-http.agent-platform-data.svc' },
       },
+      // Roundcube, the webmail, as its own service.
+      { name: 'webmail', host: `webmail.${DOMAIN}`, service: 'webmail', namespace: 'agent-platform-mail', port: 8000 },
+      // Kong under api.<domain> (its port's externalHost): one edge, the Gateway, in front of it.
+      { name: 'kong', host: `api.${DOMAIN}`, service: 'kong', namespace: EDGE, port: 8080 },
       // Grafana from kube-prometheus-stack (its Service `grafana`, plain HTTP inside the cluster), with its own login.
       { name: 'grafana', host: `grafana.${DOMAIN}`, service: 'grafana', namespace: 'agent-platform-monitoring', port: 3000 },
     ]);
@@ -150,6 +154,8 @@ describe('hosts, routes and certificates (staging: Kibana and Grafana are the ex
   it('a ReferenceGrant per backend namespace naming exactly the routed Services', () => {
     expect(v.referenceGrants).toEqual([
       { namespace: 'agent-platform-data', services: ['kibana-kb-http'] },
+      { namespace: EDGE, services: ['kong'] },
+      { namespace: 'agent-platform-mail', services: ['webmail'] },
       { namespace: 'agent-platform-monitoring', services: ['grafana'] },
     ]);
   });
@@ -159,7 +165,7 @@ describe('hosts, routes and certificates (staging: Kibana and Grafana are the ex
       s.containers.flatMap((c) => c.ports.filter((p) => p.purpose === 'ui').map((p) => `${s.name}:${p.port}`)),
     );
     expect(ui).toEqual(expect.arrayContaining(['rabbitmq:15672', 'neo4j:7474', 'kibana:5601']));
-    expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601', 'grafana:3000']);
+    expect(v.routes.map((r: any) => `${r.name}:${r.port}`)).toEqual(['kibana:5601', 'webmail:8000', 'kong:8080', 'grafana:3000']);
   });
 
   it('our GatewayClass for Envoy Gateway, and the Gateway whose certificates a private CA issues (staging: any cluster)', () => {
@@ -169,7 +175,8 @@ describe('hosts, routes and certificates (staging: Kibana and Grafana are the ex
       controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
     });
     // A self-signed root and the CA Issuer signing with it, both in the edge namespace.
-    expect(v.gateway).toEqual({ name: 'edge', issuer: { kind: 'Issuer', name: 'agent-platform-ca' } });
+    // The mail server's certificate comes from a private CA of its own namespace (no HTTP-01 challenge).
+    expect(v.gateway).toEqual({ name: 'edge', issuer: { kind: 'Issuer', name: 'agent-platform-ca' }, challengeNamespaces: [] });
     expect(v.selfSigned).toEqual({ create: true, name: 'agent-platform-ca' });
     expect(v.acme.create).toBe(false);
     const template = fs.readFileSync(path.join(CHART, 'templates', 'selfsigned.yaml'), 'utf8');
@@ -192,7 +199,7 @@ describe('hosts, routes and certificates (staging: Kibana and Grafana are the ex
         labels: {},
       }) as any;
     const v2 = acme({ kind: 'acme', email: 'platform@acme-corp.io', server: 'https://acme-v02.api.letsencrypt.org/directory' });
-    expect(v2.gateway).toEqual({ name: 'edge', issuer: { kind: 'ClusterIssuer', name: 'agent-platform-acme' } });
+    expect(v2.gateway).toEqual({ name: 'edge', issuer: { kind: 'ClusterIssuer', name: 'agent-platform-acme' }, challengeNamespaces: [] });
     expect(v2.acme).toEqual({
       create: true,
       name: 'agent-platform-acme',
@@ -232,13 +239,23 @@ describe('hosts, routes and certificates (staging: Kibana and Grafana are the ex
     expect(exposed).toEqual([
       { service: 'minio', host: 'minio.example.org', backend: 'minio', namespace: 'p-data', port: 9001 },
       { service: 'kibana', host: 'kibana.example.org', backend: 'kibana', namespace: 'p-data', port: 5601 },
+      { service: 'webmail', host: 'webmail.example.org', backend: 'webmail', namespace: 'p-mail', port: 8000 },
+      { service: 'kong', host: 'api.example.org', backend: 'kong', namespace: 'p-edge', port: 8080 },
       { service: 'grafana', host: 'grafana.example.org', backend: 'grafana', namespace: 'p-monitoring', port: 3000 },
     ]);
     const gateway = staging.target.kind === 'kubernetes' ? (staging.target.gateway as GatewayFacts) : undefined;
     const ev = edgeValues({ gateway: gateway!, prefix: 'p', exposed, labels: {} }) as any;
-    expect(ev.routes.map((r: any) => r.host)).toEqual(['minio.example.org', 'kibana.example.org', 'grafana.example.org']);
+    expect(ev.routes.map((r: any) => r.host)).toEqual([
+      'minio.example.org',
+      'kibana.example.org',
+      'webmail.example.org',
+      'api.example.org',
+      'grafana.example.org',
+    ]);
     expect(ev.referenceGrants).toEqual([
       { namespace: 'p-data', services: ['kibana', 'minio'] },
+      { namespace: 'p-edge', services: ['kong'] },
+      { namespace: 'p-mail', services: ['webmail'] },
       { namespace: 'p-monitoring', services: ['grafana'] },
     ]);
   });
@@ -327,11 +344,13 @@ describe('the chart', () => {
 });
 
 describe('network policy: the proxies reach exactly the external ports', () => {
-  it('from Envoy Gateway’s namespace, only our Gateway’s proxy pods, to Kibana on 5601, Grafana on 3000 and the ACME solver on 8089', () => {
+  it('from Envoy Gateway’s namespace, only our Gateway’s proxy pods, to Kibana, the webmail, Kong, Grafana and the ACME solver', () => {
     const rules = rulesFrom(tf, 'envoy-gateway-system');
     expect(rules.map((r) => `${r.namespace}/${r.name}`).sort()).toEqual([
       'agent-platform-data/kibana_ingress',
       `${EDGE}/acme-http01-solver_ingress`,
+      `${EDGE}/kong_ingress`,
+      'agent-platform-mail/webmail_ingress',
       'agent-platform-monitoring/grafana_ingress',
     ]);
     const grafana = rules.find((r) => r.name === 'grafana_ingress')!;
@@ -349,6 +368,8 @@ describe('network policy: the proxies reach exactly the external ports', () => {
     expect(kibana.rule.ports).toEqual([{ port: '5601', protocol: 'TCP' }]);
     // The pods ECK runs for Kibana, as its realization reports them.
     expect(kibana.selector).toEqual({ 'kibana.k8s.elastic.co/name': 'kibana' });
+    expect(rules.find((r) => r.name === 'kong_ingress')!.rule.ports).toEqual([{ port: '8080', protocol: 'TCP' }]);
+    expect(rules.find((r) => r.name === 'webmail_ingress')!.rule.ports).toEqual([{ port: '8000', protocol: 'TCP' }]);
     const solver = rules.find((r) => r.name === 'acme-http01-solver_ingress')!;
     expect(solver.rule.ports).toEqual([{ port: String(ACME_SOLVER_PORT), protocol: 'TCP' }]);
     expect(solver.selector).toEqual({ 'acme.cert-manager.io/http01-solver': 'true' });
@@ -390,15 +411,17 @@ describe('variants', () => {
     expect(v.acme.create).toBe(false);
   });
 
-  it('an existing Issuer (in the edge namespace)', () => {
-    const v = values(
-      res(
-        gatewayVariant((g) => (g.issuer = { kind: 'Issuer', name: 'edge-ca' })),
-        'helm_release',
-      ).platform_edge,
-    );
+  it('an existing Issuer (in the edge namespace): it serves that namespace only, so the mail server cannot use it', () => {
+    const t = gatewayVariant((g, i) => {
+      g.issuer = { kind: 'Issuer', name: 'edge-ca' };
+      delete i.services.mail;
+    });
+    const v = values(res(t, 'helm_release').platform_edge);
     expect(v.gateway.issuer).toEqual({ kind: 'Issuer', name: 'edge-ca' });
     expect(v.acme.create).toBe(false);
+    expect(() => prepare(variant('staging', (i) => (i.target.gateway.issuer = { kind: 'Issuer', name: 'edge-ca' })))).toThrow(
+      /target\.gateway\.issuer\.kind: an Issuer serves its own namespace only \(agent-platform-edge\), and mailserver runs in agent-platform-mail/,
+    );
   });
 
   it('a Gateway API implementation the cluster runs: no Envoy Gateway, its class, its proxies admitted', () => {
@@ -414,7 +437,13 @@ describe('variants', () => {
     expect(releases['operator_cert-manager'].depends_on).toEqual(['kubernetes_namespace_v1.namespace_cert-manager']);
     expect(values(releases.platform_edge).gatewayClass).toMatchObject({ create: false, name: 'cilium' });
     const rules = rulesFrom(t, 'kube-system');
-    expect(rules.map((r) => r.name).sort()).toEqual(['acme-http01-solver_ingress', 'grafana_ingress', 'kibana_ingress']);
+    expect(rules.map((r) => r.name).sort()).toEqual([
+      'acme-http01-solver_ingress',
+      'grafana_ingress',
+      'kibana_ingress',
+      'kong_ingress',
+      'webmail_ingress',
+    ]);
     expect(rules[0]!.rule.from[0].pod_selector).toEqual({ match_labels: { 'k8s-app': 'cilium-envoy' } });
     expect(rulesFrom(t, 'envoy-gateway-system')).toEqual([]);
   });
@@ -436,7 +465,19 @@ describe('variants', () => {
   });
 
   it('without target.gateway nothing is exposed: no controllers, no edge namespace, no route, no rule from outside', () => {
-    const t = synth(prepare(variant('staging', (i) => delete i.target.gateway))).tf;
+    // The mail server and Kong serve certificates cert-manager issues, which comes with the Gateway.
+    expect(() => prepare(variant('staging', (i) => delete i.target.gateway))).toThrow(
+      /services\.mail: mailserver serves TLS with a certificate cert-manager issues, which comes with the Gateway on this target: set target\.gateway/,
+    );
+    const t = synth(
+      prepare(
+        variant('staging', (i) => {
+          delete i.target.gateway;
+          delete i.services.mail;
+          delete i.services.kong;
+        }),
+      ),
+    ).tf;
     const releases = res(t, 'helm_release');
     expect(Object.keys(releases).filter((n) => /envoy|cert-manager|edge/.test(n))).toEqual([]);
     expect(res(t, 'kubernetes_namespace_v1').namespace_edge).toBeUndefined();

@@ -16,7 +16,10 @@ import type { PodGroup } from '../constructs/render/kubernetes/context';
 const admits = (g: PodGroup, from: PodGroup, port: number) =>
   (g.ingressFrom ?? []).some(
     (i) =>
-      i.namespace === from.namespace && i.ports.includes(port) && Object.entries(i.labels ?? {}).every(([k, v]) => from.labels[k] === v),
+      'namespace' in i &&
+      i.namespace === from.namespace &&
+      i.ports.includes(port) &&
+      Object.entries(i.labels ?? {}).every(([k, v]) => from.labels[k] === v),
   );
 /** Whether a group is the scraper (its pods carry the scraper's labels in the monitoring namespace). */
 const isScraper = (g: PodGroup) =>
@@ -81,7 +84,9 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
         const expected = (p: { purpose: string; port: number }) =>
           ((p.purpose === 'client' || p.purpose === 'admin') &&
             ((other.role === 'server' && specOf(other.service).dependsOn.includes(service)) ||
-              (other.role === 'job' && other.service === service))) ||
+              (other.role === 'job' && other.service === service) ||
+              // A backup's upload reaches the store it declares.
+              (other.reaches ?? []).some((r) => r.service === service))) ||
           // An exporter or probe run beside an operator-managed service reads it, UI included.
           (other.role === 'helper' && other.service === service && ['client', 'admin', 'ui'].includes(p.purpose)) ||
           // The scraper reaches every metrics endpoint; a declared source reaches what it was admitted to.
@@ -116,11 +121,13 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     });
 
     it('reaches the internet only where the spec says why', () => {
-      const declared = (spec.egress ?? []).some((x) => x.to === 'internet' && x.ports.includes(443));
-      expect(canReach(me, internet, 443)).toBe(
-        declared || (g.egress ?? []).some((x) => 'cidrs' in x && x.cidrs.includes('0.0.0.0/0') && x.ports.includes(443)),
-      );
-      expect(canReach(me, internet, 25)).toBe(false);
+      const declared = (port: number) =>
+        (spec.egress ?? []).some((x) => x.to === 'internet' && x.ports.includes(port)) ||
+        (g.egress ?? []).some((x) => 'cidrs' in x && x.cidrs.includes('0.0.0.0/0') && x.ports.includes(port));
+      expect(canReach(me, internet, 443)).toBe(declared(443));
+      // Port 25: the mail server alone (it delivers to other domains' servers).
+      expect(canReach(me, internet, 25)).toBe(declared(25));
+      expect(declared(25)).toBe(service === 'mailserver');
     });
   });
 
@@ -134,12 +141,14 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
     }
   });
 
-  it('a job reaches its own service, and nothing else', () => {
+  it('a job reaches its own service (and the store a backup declares), and nothing else', () => {
     for (const job of groups.filter((x) => x.role === 'job')) {
       for (const other of servers) {
         for (const p of other.ports) {
           const expected =
-            (other.service === job.service && (p.purpose === 'client' || p.purpose === 'admin')) || admits(other, job, p.port);
+            ((other.service === job.service || (job.reaches ?? []).some((r) => r.service === other.service)) &&
+              (p.purpose === 'client' || p.purpose === 'admin')) ||
+            admits(other, job, p.port);
           expect(canReach(podOf(job), podOf(other), p.port), `${job.id} -> ${other.service}:${p.port}`).toBe(expected);
         }
       }
@@ -201,7 +210,7 @@ describe('network policy of the staging fixture, exactly', () => {
       x.containers.flatMap((c) => c.ports.filter((p) => p.external).map((p) => `${x.name}:${p.port}`)),
     );
     expect(reached.sort()).toEqual(external.sort());
-    expect(reached).toEqual(['grafana:3000', 'kibana:5601']);
+    expect(reached.sort()).toEqual(['grafana:3000', 'kibana:5601', 'kong:8080', 'webmail:8000']);
     const [solver] = platform.edgeGroups;
     expect(canReach(proxy, podOf(solver!), 8089)).toBe(true);
     expect(canReach(controller, podOf(solver!), 8089)).toBe(false);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Environment } from '../environments/parse/load';
 import { prepare } from '../stacks/pipeline';
 import { everyEnvironment, synth, variant } from './helpers';
+import { BASELINE_CAPABILITIES } from '../constructs/targets/kubernetes/naming';
 
 const labelled = prepare(
   variant('staging', (i) => (i.labels = { team: 'platform', 'example.com/cost-center': 'ai-42' }), 'test/fixtures/staging.ts'),
@@ -31,6 +32,8 @@ const CHART_POD_KEYS: Readonly<Record<string, { labels: string[]; podSecurityCon
   'cluster-autoscaler': { labels: ['podLabels'], podSecurityContext: ['securityContext'] },
   'platform-elastic': { labels: ['labels'] },
   'platform-edge': { labels: ['labels'] },
+  // Issuers and Certificates only (cert-manager's solver pods take cert-manager's global.commonLabels).
+  'platform-certificates': { labels: ['labels'] },
   // The monitoring stack: kube-prometheus-stack's Prometheus, Alertmanager, operator, Grafana, kube-state-metrics,
   // node-exporter (its node agents' namespace is privileged: its pods need the host); Loki, Alloy, Jaeger,
   // the DCGM exporter (privileged namespace too: hostPath).
@@ -75,23 +78,43 @@ describe.each(stacks.map((s) => [s.label, s.env] as const))('%s', (_label, env) 
       for (const [name, r] of Object.entries<any>(byName)) expect(r.metadata?.labels ?? {}, `${type}.${name}`).toMatchObject(envLabels);
   });
 
-  it('every pod the stack defines carries them, with the restricted security context', () => {
+  it('every pod the stack defines carries them, with the restricted security context (or exactly the privileges its spec declares, within baseline)', () => {
     const templates = resources.flatMap(([type, byName]) =>
       Object.entries<any>(byName)
         .filter(([, r]) => r.spec?.template ?? r.spec?.job_template)
-        .map(([name, r]) => [`${type}.${name}`, r.spec.template ?? r.spec.job_template.spec.template] as const),
+        .map(([name, r]) => [`${type}.${name}`, name, r.spec.template ?? r.spec.job_template.spec.template] as const),
     );
     expect(templates.length).toBeGreaterThan(3);
-    for (const [where, t] of templates) {
+    for (const [where, name, t] of templates) {
+      const spec = env.specs.find((s) => s.name === name);
+      const privileged = (c: { name: string }) => spec?.containers.find((x) => x.name === c.name)?.privileges;
+      const root = [...t.spec.container].some((c: any) => privileged(c)?.root);
       expect(t.metadata.labels, where).toMatchObject(envLabels);
-      expect(t.spec.security_context, where).toMatchObject({ run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } });
+      expect(t.spec.security_context, where).toMatchObject({ seccomp_profile: { type: 'RuntimeDefault' } });
+      // A pod with a root container (docker-mailserver) leaves runAsNonRoot to each container.
+      expect(t.spec.security_context.run_as_non_root, where).toBe(root ? undefined : true);
       for (const c of [...t.spec.container, ...(t.spec.init_container ?? [])]) {
-        expect(c.security_context, `${where} ${c.name}`).toMatchObject({
-          allow_privilege_escalation: false,
-          privileged: false,
-          run_as_non_root: true,
-          capabilities: { drop: ['ALL'] },
-        });
+        const p = privileged(c);
+        expect(c.security_context, `${where} ${c.name}`).toMatchObject(
+          p
+            ? {
+                allow_privilege_escalation: p.privilegeEscalation,
+                privileged: false,
+                run_as_non_root: !p.root,
+                capabilities: { drop: ['ALL'], add: [...p.capabilities] },
+              }
+            : { allow_privilege_escalation: false, privileged: false, run_as_non_root: true, capabilities: { drop: ['ALL'] } },
+        );
+        if (p) {
+          // Within Pod Security baseline, in a namespace labelled baseline with the reason.
+          for (const cap of p.capabilities) expect(BASELINE_CAPABILITIES as readonly string[]).toContain(cap);
+          const ns = Object.values<any>(tf.resource.kubernetes_namespace_v1!).find(
+            (n) =>
+              n.metadata.name === t.metadata.namespace || n.metadata.name === tf.resource[where.split('.')[0]!]![name].metadata.namespace,
+          );
+          expect(ns.metadata.labels['pod-security.kubernetes.io/enforce'], where).toBe('baseline');
+          expect(ns.metadata.annotations['platform/pod-security-reason']).toContain(p.reason);
+        }
       }
     }
   });

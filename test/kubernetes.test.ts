@@ -26,6 +26,8 @@ describe('the staging stack on Kubernetes', () => {
         'elasticsearch',
         'garage',
         'kibana',
+        'kong',
+        'mailserver',
         'nats',
         'neo4j',
         'ollama',
@@ -33,6 +35,7 @@ describe('the staging stack on Kubernetes', () => {
         'qdrant',
         'rabbitmq',
         'redis',
+        'webmail',
         // The monitoring stack, with the GPU exporter (staging has a GPU service).
         'prometheus',
         'alertmanager',
@@ -48,21 +51,35 @@ describe('the staging stack on Kubernetes', () => {
     for (const s of own) expect(workloadOf(s.name), s.name).toBeDefined();
   });
 
-  it('one namespace per concern, labelled for the restricted Pod Security Standard (the node agents’ alone privileged, saying why)', () => {
+  it('one namespace per concern, labelled for the restricted Pod Security Standard (mail: baseline, the node agents’ privileged, each saying why)', () => {
     const all = Object.values<any>(r.kubernetes_namespace_v1!).filter((n) => n.metadata.labels['platform/concern']);
     const agents = all.filter((n) => n.metadata.name === `${ns('node')}-agents`);
     expect(agents).toHaveLength(1);
     expect(agents[0].metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
     expect(agents[0].metadata.annotations['platform/pod-security-reason']).toMatch(/host network.*hostPath/);
     const namespaces = all.filter((n) => !agents.includes(n));
-    // The edge namespace: staging exposes endpoints through its gateway.
-    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([ns('ai'), ns('data'), ns('edge'), ns('messaging'), ns('monitoring')]);
+    // The edge namespace: staging exposes endpoints through its gateway (and runs Kong).
+    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([
+      ns('ai'),
+      ns('data'),
+      ns('edge'),
+      ns('mail'),
+      ns('messaging'),
+      ns('monitoring'),
+    ]);
     for (const n of namespaces) {
+      // docker-mailserver starts as root with capabilities that baseline allows (its spec's privileges).
+      const level = n.metadata.name === ns('mail') ? 'baseline' : 'restricted';
       expect(n.metadata.labels).toMatchObject({
-        'pod-security.kubernetes.io/enforce': 'restricted',
-        'pod-security.kubernetes.io/audit': 'restricted',
-        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/enforce': level,
+        'pod-security.kubernetes.io/audit': level,
+        'pod-security.kubernetes.io/warn': level,
       });
+      if (level === 'baseline')
+        expect(n.metadata.annotations['platform/pod-security-reason']).toMatch(
+          /^mailserver\/main: docker-mailserver's supervisord starts as root/,
+        );
+      else expect(n.metadata.annotations).toBeUndefined();
     }
   });
 
@@ -70,7 +87,18 @@ describe('the staging stack on Kubernetes', () => {
     const quota = Object.fromEntries(
       Object.entries<any>(r.kubernetes_resource_quota_v1!).filter(([, q]) => q.metadata.name === 'platform'),
     );
-    expect(Object.keys(quota).sort()).toEqual(['quota_ai', 'quota_data', 'quota_messaging', 'quota_monitoring', 'quota_node_agents']);
+    expect(Object.keys(quota).sort()).toEqual([
+      'quota_ai',
+      'quota_data',
+      'quota_edge',
+      'quota_mail',
+      'quota_messaging',
+      'quota_monitoring',
+      'quota_node_agents',
+    ]);
+    // Kong holds no claim: none may be claimed there.
+    expect(quota.quota_edge.spec.hard.persistentvolumeclaims).toBe('0');
+    expect(quota.quota_edge.spec.hard['requests.storage']).toBeUndefined();
     expect(quota.quota_ai.spec.hard['requests.nvidia.com/gpu']).toBe('1');
     expect(quota.quota_messaging.spec.hard).toMatchObject({ pods: expect.stringMatching(/^\d+$/), persistentvolumeclaims: '4' });
     for (const l of Object.values<any>(r.kubernetes_limit_range_v1!)) {
@@ -131,7 +159,11 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
             memory: canonicalMemory(c.resources.limits.memory),
           }),
         });
-        expect(rc.port.map((p: any) => p.container_port)).toEqual(c.ports.map((p) => p.port));
+        // The spec's ports, and a public port's PROXY protocol twin where the realization listens for a load balancer.
+        const twins = realizationOf(spec).describe(spec).includes('keeps the client address')
+          ? c.ports.flatMap((p) => (p.internet ? [p.internet.proxyProtocolPort] : []))
+          : [];
+        expect(rc.port.map((p: any) => p.container_port)).toEqual([...c.ports.map((p) => p.port), ...twins]);
       });
 
       it("has startup, readiness and liveness probes from the spec's health check", () => {
@@ -146,11 +178,15 @@ describe.each(own.map((s) => [s.name, s] as const))('%s (own resources)', (name,
         expect(rc.startup_probe.failure_threshold).toBe(Math.ceil(h.startPeriodSeconds / h.intervalSeconds) + h.retries);
       });
 
-      it('runs as its declared non-root user, read-only where the image allows it', () => {
+      it('runs as its declared non-root user (root only with declared privileges), read-only where the image allows it', () => {
         const [uid, gid] = c.user.split(':');
         expect(rc.security_context).toMatchObject({
           run_as_user: uid,
           run_as_group: gid,
+          run_as_non_root: !c.privileges?.root,
+          allow_privilege_escalation: c.privileges?.privilegeEscalation ?? false,
+          privileged: false,
+          capabilities: c.privileges ? { drop: ['ALL'], add: [...c.privileges.capabilities] } : { drop: ['ALL'] },
           read_only_root_filesystem: c.scratchPaths !== undefined,
         });
         for (const path of c.scratchPaths ?? []) expect(rc.volume_mount.some((m: any) => m.mount_path === path)).toBe(true);
@@ -213,9 +249,9 @@ describe('Kubernetes specifics', () => {
     expect(cm.nats_config).toBeDefined();
   });
 
-  it('only Neo4j and RabbitMQ keep a writable root filesystem; Qdrant keeps its started marker on its storage volume', () => {
+  it('only Neo4j, RabbitMQ, docker-mailserver and Roundcube keep a writable root filesystem; Qdrant keeps its started marker on its storage volume', () => {
     const writable = own.flatMap((s) => s.containers.filter((c) => c.scratchPaths === undefined).map((c) => `${s.name}/${c.name}`));
-    expect(writable.sort()).toEqual(['neo4j/main', 'rabbitmq/main']);
+    expect(writable.sort()).toEqual(['mailserver/main', 'neo4j/main', 'rabbitmq/main', 'webmail/main']);
     const q = spec(staging, 'qdrant').containers[0]!;
     expect(q.env.QDRANT_INIT_FILE_PATH).toBe('/qdrant/storage/.qdrant-initialized');
     expect(q.mounts.some((m) => m.path === '/qdrant/storage')).toBe(true);
@@ -240,10 +276,17 @@ describe('Kubernetes specifics', () => {
     expect(memoryMiB(staging)).toBeGreaterThan(ownOnly);
   });
 
-  it('scales stateless services with an autoscaler and keeps a budget only where there is more than one member', () => {
+  it('scales stateless services with an autoscaler where they say so, and keeps a budget only where there is more than one member', () => {
     for (const s of own.filter((x) => x.volumes.length === 0))
-      expect(r.kubernetes_horizontal_pod_autoscaler_v2![`${s.name}_hpa`]).toBeDefined();
-    expect(r.kubernetes_pod_disruption_budget_v1).toBeUndefined();
+      expect(r.kubernetes_horizontal_pod_autoscaler_v2?.[`${s.name}_hpa`], s.name).toEqual(
+        s.scaling.kind === 'autoscaled'
+          ? expect.objectContaining({ spec: expect.objectContaining({ min_replicas: s.replicas, max_replicas: s.scaling.max }) })
+          : undefined,
+      );
+    expect(spec(staging, 'kong').scaling).toEqual({ kind: 'autoscaled', max: 6, cpuUtilization: 70 });
+    // Kong runs two replicas on the medium profile: one may go at a time.
+    expect(Object.keys(r.kubernetes_pod_disruption_budget_v1!)).toEqual(['kong_pdb']);
+    expect(r.kubernetes_pod_disruption_budget_v1!.kong_pdb.spec.max_unavailable).toBe('1');
   });
 
   it('PostgreSQL on CloudNativePG: the operator first, then the cluster from its chart, passwords by Secret name', () => {
@@ -266,6 +309,8 @@ describe('Kubernetes specifics', () => {
     expect(values.cluster.roles.map((x: any) => [x.name, x.passwordSecret.name])).toEqual([
       ['platform', 'postgres-app'],
       ['prometheus_exporter', 'postgres-exporter'],
+      // Roundcube's role (the platform's own consumer), then the default application's.
+      ['webmail', 'postgres-consumer-webmail'],
       ['apps', 'postgres-consumer-apps'],
     ]);
     expect(values.cluster.postgresql.parameters.listen_addresses).toBeUndefined();

@@ -134,7 +134,8 @@ describe('scrape targets are exactly the enabled services with metrics, on every
           expect(platform.canReach(scraper, podOf(groups[0]!), port), `${m.name}:${port}`).toBe(true);
           if (m.name !== 'prometheus')
             expect(platform.canReach(stranger, podOf(groups[0]!), port), `intruder -> ${m.name}:${port}`).toBe(
-              groups[0]!.ingressFrom?.some((i) => i.namespace === stranger.namespace && i.ports.includes(port)) ?? false,
+              groups[0]!.ingressFrom?.some((i) => 'namespace' in i && i.namespace === stranger.namespace && i.ports.includes(port)) ??
+                false,
             );
           checked++;
         }
@@ -172,7 +173,12 @@ describe('the rules come from one source', () => {
   // The development fixture's services on a cluster: the same specs, the Kubernetes target.
   const onCluster = prepare(
     variant('development', (i) => {
-      i.target = { kind: 'kubernetes', cluster: { auth: 'kubeconfig', context: 'kind-dev' } };
+      // A Gateway: the mail server's and Kong's certificates come from its issuer.
+      i.target = {
+        kind: 'kubernetes',
+        cluster: { auth: 'kubeconfig', context: 'kind-dev' },
+        gateway: { domain: 'dev.example.com', issuer: { kind: 'self-signed' } },
+      };
       i.backend = { kind: 'local' };
       delete i.services.ollama;
       i.services.ollama = { models: ['llama3.2:3b'] };
@@ -194,6 +200,9 @@ describe('the rules come from one source', () => {
       Object.fromEntries(groups.filter((g) => g.name !== ALERT_GROUP).map((g) => [g.name, g.rules.map((r: any) => r.record).sort()]));
     const d = records(dockerRules.groups);
     const k = records(clusterRules.groups);
+    // The cluster adds cert-manager's (it issues the Gateway's, the mail server's and Kong's certificates).
+    expect(k['platform-signals-cert-manager']).toEqual(['platform:certificate_expiry:seconds']);
+    delete k['platform-signals-cert-manager'];
     expect(Object.keys(k).sort()).toEqual(Object.keys(d).sort());
     for (const [group, recs] of Object.entries(d) as [string, string[]][]) {
       // The kubelet source records pods' services and failed backup Jobs besides the containers' signals.
@@ -208,7 +217,7 @@ describe('the rules come from one source', () => {
   it('the rendered rules are what the shared functions compute (what verify tests with promtool)', () => {
     expect(dockerRules.groups).toEqual(ruleGroups(ruleInputs(dev.specs, dev.specs.map(ownSource), 'docs/runbooks/')));
     expect(clusterRules.groups).toEqual(
-      ruleGroups(clusterRuleInputs({ specs: onCluster.specs, certManager: false, runbookBase: 'docs/runbooks/' })),
+      ruleGroups(clusterRuleInputs({ specs: onCluster.specs, certManager: true, runbookBase: 'docs/runbooks/' })),
     );
   });
 

@@ -104,6 +104,8 @@ describe('every service spec', () => {
         'elasticsearch',
         'garage',
         'kibana',
+        'kong',
+        'mailserver',
         'nats',
         'neo4j',
         'ollama',
@@ -111,6 +113,7 @@ describe('every service spec', () => {
         'qdrant',
         'rabbitmq',
         'redis',
+        'webmail',
         'prometheus',
         'alertmanager',
         'grafana',
@@ -182,9 +185,13 @@ describe('every service spec', () => {
         }
       });
 
-      it('runs every container and job as a declared non-root identity (root only with the host access that says why)', () => {
+      it('runs every container and job as a declared non-root identity (root only with its privileges or the host access that say why)', () => {
         for (const w of [...s.containers, ...s.jobs]) {
-          if ('host' in w && w.host) {
+          const privileges = 'privileges' in w ? w.privileges : undefined;
+          if (privileges?.root) {
+            expect(w.user, `${s.name} ${w.name}`).toBe('0:0');
+            expect(privileges.reason.length).toBeGreaterThan(60);
+          } else if ('host' in w && w.host) {
             expect(w.host.reason.length, `${s.name} ${w.name}`).toBeGreaterThan(40);
             expect(w.user).toMatch(/^[0-9]+:[0-9]+$/);
           } else expect(w.user, `${s.name} ${w.name}`).toMatch(/^[1-9][0-9]*:[0-9]+$/);
@@ -357,6 +364,8 @@ describe('service specifics', () => {
     expect(job.applies).toEqual([
       secretRef('postgres', 'password'),
       secretRef('postgres', 'exporter-password'),
+      // Roundcube's role (the platform's own consumer), and the default application's.
+      secretRef('postgres', 'consumer-webmail-password'),
       secretRef('postgres', 'consumer-apps-password'),
     ]);
     expect(job.mounts).toEqual([{ volume: 'socket', path: '/var/run/postgresql' }]);
@@ -428,7 +437,8 @@ describe('service specifics', () => {
     expect(g.secrets.find((x) => x.name === 'access-key-id')).toMatchObject({ alphabet: 'hex', length: 24, prefix: 'GK' });
     expect(g.metrics.auth).toEqual({ kind: 'bearer', token: secretRef('garage', 'metrics-token') });
     const job = g.jobs.find((j) => j.name === 'setup')!;
-    expect(job.env.BUCKETS).toBe('workflow-artifacts agent-outputs user-uploads');
+    // The applications' buckets, then the backup bucket (its own key reaches it only).
+    expect(job.env.BUCKETS).toBe('workflow-artifacts agent-outputs user-uploads platform-backups');
     expect(literal(job.env.ADMIN_URL!)).toBe('http://garage:3903');
     expect(g.containers[0]!.health.exec).toEqual(['/garage', 'status']);
   });

@@ -20,8 +20,8 @@ const summaryOf = (e: Environment) => {
 
 /**
  * Every `resources` block of a cluster stack, helm values included, times the replica count of its
- * nearest enclosing object that has one (`replicas`, `count`, `instances`, `replicaCount`); init
- * containers and Jobs left out. The independent count the summary's totals must match.
+ * nearest enclosing object that has one (`replicas`, `count`, `instances`, `replicaCount`), or its
+ * autoscaler's minimum; init containers and Jobs left out. The independent count the summary's totals must match.
  */
 function walkLimits(tf: any): { cpuMillis: number; memoryMiB: number } {
   const total = { cpuMillis: 0, memoryMiB: 0 };
@@ -40,8 +40,16 @@ function walkLimits(tf: any): { cpuMillis: number; memoryMiB: number } {
       walk(x, t);
     }
   };
+  // A Deployment an autoscaler sizes sets no replicas: it runs the autoscaler's minimum.
+  const minimum = new Map<string, number>(
+    Object.values<any>(tf.resource.kubernetes_horizontal_pod_autoscaler_v2 ?? {}).map((h) => [
+      `${h.metadata.namespace}/${h.spec.scale_target_ref.name}`,
+      Number(h.spec.min_replicas),
+    ]),
+  );
   for (const type of ['kubernetes_stateful_set_v1', 'kubernetes_deployment_v1'])
-    for (const w of Object.values<any>(tf.resource[type] ?? {})) walk(w, 1);
+    for (const w of Object.values<any>(tf.resource[type] ?? {}))
+      walk(w, w.spec.replicas === undefined ? (minimum.get(`${w.metadata.namespace}/${w.metadata.name}`) ?? 1) : 1);
   for (const h of Object.values<any>(tf.resource.helm_release ?? {})) for (const v of h.values ?? []) walk(JSON.parse(v), 1);
   return total;
 }

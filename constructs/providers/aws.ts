@@ -26,6 +26,7 @@ export { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 export { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 export { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 export { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+export { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
 // EKS and compute
 export { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster';
 export { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
@@ -53,3 +54,20 @@ export { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 export { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 export type { S3BucketLifecycleConfigurationRule } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 export { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+// The public edge: load balancers, certificates, DNS, outgoing mail
+export { Lb } from '@cdktf/provider-aws/lib/lb';
+export { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+export { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
+export { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
+export { AutoscalingAttachment } from '@cdktf/provider-aws/lib/autoscaling-attachment';
+export { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
+export { AcmCertificateValidation } from '@cdktf/provider-aws/lib/acm-certificate-validation';
+export { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
+export { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
+export { Sesv2EmailIdentityMailFromAttributes } from '@cdktf/provider-aws/lib/sesv2-email-identity-mail-from-attributes';
+export { IamUser } from '@cdktf/provider-aws/lib/iam-user';
+export { IamUserPolicy } from '@cdktf/provider-aws/lib/iam-user-policy';
+export { IamAccessKey } from '@cdktf/provider-aws/lib/iam-access-key';
+export { BackupVault } from '@cdktf/provider-aws/lib/backup-vault';
+export { BackupPlan } from '@cdktf/provider-aws/lib/backup-plan';
+export { BackupSelection } from '@cdktf/provider-aws/lib/backup-selection';

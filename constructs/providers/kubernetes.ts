@@ -11,6 +11,7 @@ export { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 export { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 export { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 export { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
+export { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 export { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 export { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 export { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';

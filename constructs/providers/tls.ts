@@ -1,4 +1,4 @@
-/** hashicorp/tls provider classes: the Docker target's internal CA (per-resource submodules only). */
+/** TLS provider classes (hashicorp/tls 4.1.0; per-resource submodules only): DKIM keys and the internal CA. */
 export { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 export { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 export { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';

@@ -7,6 +7,7 @@
  */
 import { Construct, TerraformVariable } from '../providers/cdktf';
 import { Bytes, Password, StringResource } from '../providers/random';
+import { PrivateKey } from '../providers/tls';
 import type { SecretRef, SecretSpec, ServiceSpec } from '../spec/types';
 import { addressOf, pinAddress } from './terraform';
 
@@ -14,6 +15,7 @@ interface Generated {
   readonly spec: SecretSpec;
   readonly password?: Password;
   readonly bytes?: Bytes;
+  readonly key?: PrivateKey;
   readonly variable?: TerraformVariable;
 }
 
@@ -26,7 +28,15 @@ export class GeneratedSecrets extends Construct {
     for (const spec of specs) {
       for (const secret of spec.secrets) {
         const k = key(spec.name, secret.name);
-        if (secret.provided) {
+        if (secret.kind === 'rsa-private-key') {
+          // Generated once and kept in the state, like a password (the tls provider: no other source).
+          const privateKey = pinAddress(
+            new PrivateKey(this, `${spec.name}-${secret.name}`, { algorithm: 'RSA', rsaBits: secret.length }),
+            spec.name,
+            secret.name,
+          );
+          this.generated.set(k, { spec: secret, key: privateKey });
+        } else if (secret.provided) {
           const variable = new TerraformVariable(this, secret.provided.variable, {
             type: 'string',
             sensitive: true,
@@ -63,6 +73,23 @@ export class GeneratedSecrets extends Construct {
     const g = this.generated.get(key(ref.service, ref.name));
     if (!g) throw new Error(`secret ${ref.service}/${ref.name} is not declared by an enabled service`);
     const form = ref.form ?? 'value';
+    if (g.key) {
+      // The key's PEM forms without their armour and line breaks: the base64 of the DER.
+      const bare = (attribute: string, label: string) =>
+        `\${replace(${addressOf(g.key!)}.${attribute}, "/-----(BEGIN|END) ${label}-----|\\\\s/", "")}`;
+      switch (form) {
+        case 'value':
+          return g.key.privateKeyPemPkcs8;
+        case 'public-key-base64':
+          return bare('public_key_pem', 'PUBLIC KEY');
+        case 'private-key-base64':
+          return bare('private_key_pem_pkcs8', 'PRIVATE KEY');
+        default:
+          throw new Error(`secret ${ref.service}/${ref.name}: a private key has no ${form} form`);
+      }
+    }
+    if (form === 'public-key-base64' || form === 'private-key-base64')
+      throw new Error(`secret ${ref.service}/${ref.name}: only private keys have a ${form} form`);
     if (g.variable) {
       if (form !== 'value') throw new Error(`secret ${ref.service}/${ref.name}: a provided secret has no ${form} form`);
       return g.variable.stringValue;
@@ -82,6 +109,7 @@ export class GeneratedSecrets extends Construct {
       case 'value':
         return `${g.spec.prefix ?? ''}${g.password ? g.password.result : g.bytes!.hex}`;
     }
+    throw new Error(`secret ${ref.service}/${ref.name}: no ${form} form`);
   }
 
   /**
@@ -103,9 +131,24 @@ export class GeneratedSecrets extends Construct {
     return salt;
   }
 
-  /** Every generated value by `service/secret`, for sensitive outputs (provided ones are the deployer's already). */
+  /**
+   * Every generated value by `service/secret`, for sensitive outputs (keys stay with their servers;
+   * provided ones are the deployer's already).
+   */
   all(): Record<string, string> {
-    return Object.fromEntries([...this.generated].filter(([, g]) => !g.variable).map(([k]) => [k, this.value(parseKey(k))]));
+    return Object.fromEntries([...this.generated].filter(([, g]) => !g.key && !g.variable).map(([k]) => [k, this.value(parseKey(k))]));
+  }
+
+  /** The generated passwords of people (`audience: 'person'`: mailboxes), by `service/secret`. */
+  forPeople(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.generated].filter(([, g]) => g.spec.audience === 'person').map(([k]) => [k, this.value(parseKey(k))]),
+    );
+  }
+
+  /** Whether the stack generates a key with the tls provider (it then needs the provider). */
+  get usesTls(): boolean {
+    return [...this.generated.values()].some((g) => g.key);
   }
 }
 

@@ -11,7 +11,7 @@
 import { secretRef, tpl } from '../spec/template';
 import type { AlertRule, SecretSpec, ServiceSpec } from '../spec/types';
 import { port, resolveImage, secretFile, secretValueFile, secretValuePath } from './common';
-import type { MonitoringConfig, Receiver } from './monitoring';
+import type { MonitoringConfig, Receiver } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 

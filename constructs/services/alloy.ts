@@ -15,7 +15,7 @@
 import { hostRef, tpl } from '../spec/template';
 import type { LogMetric, ServiceSpec, Text } from '../spec/types';
 import { type BuildContext, joinTemplates, port, resolveImage } from './common';
-import type { MonitoringConfig } from './monitoring';
+import type { MonitoringConfig } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 

@@ -7,7 +7,7 @@
  */
 import type { AlertRule, ServiceSpec } from '../spec/types';
 import { httpHealth, port, resolveImage } from './common';
-import type { MonitoringConfig, PartConfig } from './monitoring';
+import type { MonitoringConfig, PartConfig } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { DOCKER_API_DIR, DOCKER_API_SOCKET, DOCKER_API_VOLUME } from './alloy';
 import { namesOf, scrapedUp } from './signals';

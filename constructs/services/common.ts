@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { parseImage, pinned } from '../spec/image';
 import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
+import type { BackupPolicy } from './backup';
 import type {
+  CertificateSpec,
   Concern,
   ConfigFile,
   ContainerSpec,
@@ -19,6 +21,7 @@ import type {
   ServiceSpec,
   Template,
   Text,
+  TrustedCertificate,
 } from '../spec/types';
 
 /**
@@ -149,6 +152,23 @@ export interface ConsumerRequest<A = Readonly<Record<string, unknown>>> {
   readonly name: string;
   /** What it asked for, already checked by the service's `consumerAccess` schema (defaults applied). */
   readonly access: A;
+  /** Set for one of the platform's own services (`ServiceDefinition.platformConsumers`): its spec name. */
+  readonly platform?: string;
+}
+
+/**
+ * A consumer the platform declares for one of its own services (Roundcube's database): a role of its
+ * own in the services it uses, built exactly as an application's, used by reference, published nowhere.
+ */
+export interface PlatformConsumer {
+  /** Its identity in the services (a role name); no environment consumer may take it. */
+  readonly name: string;
+  /** The spec that uses it. */
+  readonly spec: string;
+  /** By catalogue entry, what it asks for (checked by that entry's `consumerAccess`). */
+  readonly services: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Where in the environment file the choice is made, for messages. */
+  readonly configPath: string;
 }
 
 /** Context a definition builds in: values that are per-environment but not per-service. */
@@ -160,19 +180,22 @@ export interface BuildContext {
   readonly sidecarResources: ResourceRequirements;
   /** Resources of one-shot setup jobs. */
   readonly jobResources: ResourceRequirements;
-  /**
-   * The specs of the other enabled services, for an entry that watches them (monitoring runs the
-   * GPU exporter only where a service uses GPUs). @default none (the services build first)
-   */
-  readonly observed?: readonly ServiceSpec[];
   /** The consumers of this service (the environment's `consumers` that use it). @default [] */
   readonly consumers?: readonly ConsumerRequest[];
   /**
    * Internal TLS (the environment's `internalTls`): services that support it serve TLS with a
-   * certificate of the internal CA (`ServiceSpec.tls`, `ContainerSpec.tls`); with `plaintext` they
-   * keep their plaintext listeners beside. @default absent: plaintext
+   * certificate of the internal CA (`internalCertificate`, `trustInternalCa`; `ServiceSpec.tls` says
+   * what speaks TLS); with `plaintext` they keep their plaintext listeners beside. @default absent: plaintext
    */
   readonly tls?: { readonly plaintext: boolean };
+  /**
+   * The specs of the other enabled services, for an entry that watches them (`observes`: the API
+   * gateway routes the APIs the other specs declare; monitoring runs the GPU exporter only where a
+   * service uses GPUs). @default none (the services build first)
+   */
+  readonly observed?: readonly ServiceSpec[];
+  /** The environment's backup policy; absent where backups are off (`backups.enabled: false`). @default none */
+  readonly backups?: BackupPolicy;
 }
 
 /** The consumers of the service being built, with their access typed by the service's own schema. */
@@ -212,6 +235,24 @@ export interface ServiceDefinition<
   readonly consumerAccess?: z.ZodType;
   /** Problems of the consumers against the service's own config (a name already taken by it). @default none */
   consumerIssues?(config: z.output<S>, consumers: readonly ConsumerRequest[]): { readonly consumer: string; readonly message: string }[];
+  /** Consumers the entry's own specs are, in other services (Roundcube's PostgreSQL role). @default none */
+  platformConsumers?(config: z.output<S>): readonly PlatformConsumer[];
+  /**
+   * The entry watches the other specs (`BuildContext.observed`) and builds after them: the API
+   * gateway, which routes the APIs they declare, and monitoring. @default false
+   */
+  readonly observes?: boolean;
+  /**
+   * The entry is the platform's API gateway: with it enabled, an application reaches services that
+   * have no authentication of their own (`PortSpec.api` on an `anonymous` port) through it, unless it
+   * names them in its `services`. @default false
+   */
+  readonly apiGateway?: boolean;
+  /**
+   * The service has no authentication of its own (Ollama): with the API gateway enabled,
+   * applications reach it through the gateway unless they name it. @default false
+   */
+  readonly unauthenticated?: boolean;
   build(config: z.output<S>, ctx: BuildContext): B;
 }
 
@@ -256,15 +297,32 @@ export function job(
 export const SECRETS_DIR = '/run/secrets';
 
 /**
- * Where a container finds the internal CA's files (`ContainerSpec.tls`): `ca.crt`, and for a server
- * `tls.crt` (its certificate, then the CA's) and `tls.key` (0440, like secret files). The names are a
- * cert-manager Secret's.
+ * Where a data service's internal TLS files go (internalTls): `ca.crt` (the internal CA, through
+ * `ContainerSpec.trusts`), and for the server `tls.crt` and `tls.key` (its `certificates` entry; the
+ * key 0440, like secret files). The names are a cert-manager Secret's.
  */
 export const TLS_DIR = '/etc/platform/tls';
 
-/** The internal CA's files in `dir` (`TLS_DIR` unless a server needs them elsewhere). */
+/** The internal TLS files in `dir` (`TLS_DIR` unless a server needs them elsewhere). */
 export function tlsPaths(dir: string = TLS_DIR): { readonly ca: string; readonly cert: string; readonly key: string } {
   return { ca: `${dir}/ca.crt`, cert: `${dir}/tls.crt`, key: `${dir}/tls.key` };
+}
+
+/** The name of a data service's internal TLS certificate (`ServiceSpec.certificates`). */
+export const INTERNAL_CERTIFICATE = 'tls';
+
+/**
+ * The certificate a data service serves internal TLS with (internalTls): issued by the environment's
+ * internal CA for the names the target gives `container` (its network alias, `localhost`, 127.0.0.1).
+ */
+export function internalCertificate(description: string, container = 'main'): CertificateSpec {
+  const f = tlsPaths();
+  return { name: INTERNAL_CERTIFICATE, description, dnsNames: [], container, paths: { certificate: f.cert, key: f.key }, internal: true };
+}
+
+/** The internal CA, at `tlsPaths().ca`, for a container that verifies `service`'s internal TLS certificate. */
+export function trustInternalCa(service: string): TrustedCertificate[] {
+  return [{ service, certificate: INTERNAL_CERTIFICATE, path: tlsPaths().ca }];
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { AlertRule, ServiceSpec } from '../spec/types';
 import { port, resolveImage, shellHealth } from './common';
-import type { MonitoringConfig, PerNodeFacet } from './monitoring';
+import type { MonitoringConfig, PerNodeFacet } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 

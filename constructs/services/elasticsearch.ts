@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backupPlan, backupSchedule, withBackup } from './backup';
 import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity';
 import { hostRef, secretRef, tpl } from '../spec/template';
 import type { AlertRule, ConsumerAccess, ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
@@ -397,6 +398,18 @@ export const elasticsearch = defineService({
         })),
       ],
       volumes: [{ name: 'data', size: c.persistence.size, description: 'Indices', backup: true }],
+      ...withBackup(
+        backupPlan(ctx.backups, {
+          service: 'elasticsearch',
+          method: 'volume-snapshot',
+          description:
+            'a snapshot of the data volume where the target takes one (AWS Backup on EKS; the managed OpenSearch domain takes its own hourly snapshots)',
+          volumes: ['data'],
+          consistency: 'crash-consistent',
+          schedule: backupSchedule('elasticsearch', 1440, ctx.backups?.windowMinute ?? 0),
+          gaps: 'no snapshot repository or SLM policy is configured yet: on Docker and other clusters nothing copies the indices; re-index from the source systems, or register a repository by hand (docs/operations.md, "Elasticsearch")',
+        }),
+      ),
       jobs: [
         job(ctx, {
           name: 'setup-security',

@@ -6,10 +6,12 @@
  * Its datasources and dashboards are the target's: which address reaches Prometheus, Loki and Jaeger
  * differs per target, and the dashboards follow the services the target runs (monitoring/grafana.ts).
  */
+import { backupPlan, backupSchedule, withBackup } from './backup';
+import type { BuildContext } from './common';
 import { secretRef } from '../spec/template';
 import type { ServiceSpec } from '../spec/types';
 import { httpHealth, port, resolveImage, secretValueFile } from './common';
-import type { MonitoringConfig } from './monitoring';
+import type { MonitoringConfig } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 
@@ -46,7 +48,7 @@ export function grafanaEnv(settings: typeof GRAFANA_SETTINGS): Record<string, st
 
 export type GrafanaFacet = Readonly<Record<string, never>>;
 
-export function grafana(c: MonitoringConfig): ServiceSpec<'grafana', GrafanaFacet> {
+export function grafana(c: MonitoringConfig, ctx: BuildContext): ServiceSpec<'grafana', GrafanaFacet> {
   const g = c.grafana;
   const admin = secretValueFile('grafana', 'admin-password');
   const key = secretValueFile('grafana', 'secret-key');
@@ -66,6 +68,19 @@ export function grafana(c: MonitoringConfig): ServiceSpec<'grafana', GrafanaFace
     volumes: [
       { name: 'data', size: g.persistence.size, description: "Grafana's database (users, preferences, annotations)", backup: true },
     ],
+    // Dashboards, datasources and alerting are provisioned from the stack's files: only what people
+    // changed in the UI lives in the database.
+    ...withBackup(
+      backupPlan(ctx.backups, {
+        service: 'grafana',
+        method: 'volume-snapshot',
+        description: "a snapshot of the data volume (Grafana's SQLite database) where the target takes one",
+        volumes: ['data'],
+        consistency: 'crash-consistent',
+        schedule: backupSchedule('grafana', 1440, ctx.backups?.windowMinute ?? 0),
+        gaps: 'only AWS snapshots the volume (AWS Backup, daily); on Docker and other clusters nothing copies it: users, preferences and annotations made in the UI are lost with the volume (dashboards and datasources come back from the stack)',
+      }),
+    ),
     jobs: [],
     // Its datasources (and the Prometheus and Alertmanager passwords they sign in with).
     dependsOn: ['prometheus', 'alertmanager', 'loki', 'jaeger'],

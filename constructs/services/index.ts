@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { ServiceSpec } from '../spec/types';
 import type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';
 import { elasticsearch } from './elasticsearch';
+import { kong } from './kong';
+import { mail } from './mail';
 import { monitoring } from './monitoring';
 import { nats } from './nats';
 import { neo4j } from './neo4j';
@@ -13,10 +15,25 @@ import { qdrant } from './qdrant';
 import { rabbitmq } from './rabbitmq';
 import { redis } from './redis';
 
-export const catalogue = { nats, redis, qdrant, neo4j, postgres, rabbitmq, objectstore, elasticsearch, ollama, monitoring } as const;
-
-/** Entries that watch the others: built last, with the other specs in `BuildContext.observed`. */
-const OBSERVERS: readonly ServiceName[] = ['monitoring'];
+/**
+ * The catalogue. Entries that watch the others (`ServiceDefinition.observes`) build after them in
+ * this order, each seeing every spec built before it: Kong routes the services' APIs, monitoring
+ * (last) watches everything, Kong included.
+ */
+export const catalogue = {
+  nats,
+  redis,
+  qdrant,
+  neo4j,
+  postgres,
+  rabbitmq,
+  objectstore,
+  elasticsearch,
+  ollama,
+  mail,
+  kong,
+  monitoring,
+} as const;
 
 export type Catalogue = typeof catalogue;
 export type ServiceName = keyof Catalogue;
@@ -46,7 +63,7 @@ export const consumable = serviceNames.filter((n) => (catalogue[n] as ServiceDef
 /**
  * The specs of the enabled services (compose: config -> neutral specs), each built with its own
  * consumers (`consumers`: by service, the environment's consumers that use it, access checked).
- * Observers (monitoring) build last, with the other services' specs (`BuildContext.observed`).
+ * Observers (Kong, monitoring) build last, with the specs built before them (`BuildContext.observed`).
  */
 export function compose(
   configs: ServiceConfigs,
@@ -59,11 +76,21 @@ export function compose(
       consumers: consumers[name] ?? [],
     });
   const entries = Object.entries(configs) as [ServiceName, unknown][];
-  const services = entries.filter(([n]) => !OBSERVERS.includes(n)).flatMap(([n, config]) => build(n, config, ctx));
-  const observers = entries
-    .filter(([n]) => OBSERVERS.includes(n))
-    .flatMap(([n, config]) => build(n, config, { ...ctx, observed: services }));
-  return [...services, ...observers];
+  const observes = (n: ServiceName) => (catalogue[n] as ServiceDefinition).observes === true;
+  const order = Object.keys(catalogue) as ServiceName[];
+  const services = entries.filter(([n]) => !observes(n)).flatMap(([n, config]) => build(n, config, ctx));
+  // Entries that watch the others build last, in catalogue order, each with every spec built before it.
+  for (const [n, config] of entries.filter(([n]) => observes(n)).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)))
+    services.push(...build(n, config, { ...ctx, observed: [...services] }));
+  // A consumer that is one of the platform's own services is marked as such (nothing is published for it).
+  const platform = new Map(
+    Object.values(consumers).flatMap((list) => (list ?? []).flatMap((c) => (c.platform ? [[c.name, c.platform] as const] : []))),
+  );
+  return services.map((s) =>
+    s.consumers?.some((a) => platform.has(a.consumer))
+      ? { ...s, consumers: s.consumers.map((a) => (platform.has(a.consumer) ? { ...a, platform: platform.get(a.consumer)! } : a)) }
+      : s,
+  );
 }
 
-export type { BuildContext, ConsumerRequest, ServiceDefinition } from './common';
+export type { BuildContext, ConsumerRequest, PlatformConsumer, ServiceDefinition } from './common';

@@ -6,7 +6,7 @@
  */
 import type { ServiceSpec } from '../spec/types';
 import { httpHealth, port, resolveImage } from './common';
-import type { MonitoringConfig } from './monitoring';
+import type { MonitoringConfig } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 

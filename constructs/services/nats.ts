@@ -17,15 +17,29 @@ import {
   resolveImage,
   joinTemplates,
   secretFile,
+  secretValueFile,
+  secretValuePath,
   serviceFields,
-  TLS_DIR,
+  internalCertificate,
+  trustInternalCa,
   tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
+import { BACKUP_DIR, backupPlan, dumpStep, withBackup } from './backup';
+import { readFileSync } from 'node:fs';
+import { pinned } from '../spec/image';
 import { membersUp, namesOf, serviceUp } from './signals';
 
 export const NATS_IMAGE = 'nats:2.14.7-alpine';
 export const NATS_EXPORTER_IMAGE = 'natsio/prometheus-nats-exporter:0.20.1';
+/**
+ * Runs the streams' backup (nats-backup.mjs, a client of the JetStream API with no dependency): the
+ * Node.js LTS line's official Alpine image.
+ */
+export const NODE_IMAGE = 'node:24.21.0-alpine';
+/** The JetStream backup and restore client (snapshots through `$JS.API.STREAM.SNAPSHOT` / `RESTORE`). */
+export const NATS_BACKUP = '/usr/local/bin/nats-backup.mjs';
+const natsBackupScript = readFileSync(new URL('./scripts/nats-backup.mjs', import.meta.url), 'utf8');
 const CONFIG = '/etc/nats/nats-server.conf';
 /** Included by the config (paths are relative to it); holds only the bcrypt hash of the password. */
 const AUTH = '/etc/nats/auth.conf';
@@ -125,7 +139,7 @@ function natsUser(name: string, password: ReturnType<typeof secretRef>, subjects
 }
 
 /**
- * The client port's TLS with the internal CA's certificate (`TLS_DIR`). Clients authenticate with
+ * The client port's TLS with the internal CA's certificate (`internalCertificate`). Clients authenticate with
  * their passwords, so no client certificate is asked for (`verify` stays off); with `plaintext`,
  * clients that do not ask for TLS are still admitted (allow_non_tls, NATS 2.10+). Routes between
  * members stay as they are (authenticated by the route password).
@@ -246,6 +260,33 @@ export const nats = defineService({
           ...(clustered ? [{ name: 'route-password', description: "Password the servers' routes authenticate with", length: 32 }] : []),
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'JetStream file store', backup: true }],
+        ...withBackup(
+          backupPlan(ctx.backups, {
+            service: 'nats',
+            method: 'stream-snapshot',
+            description:
+              "every JetStream stream's snapshot with its consumers, through the server's snapshot API ($JS.API.STREAM.SNAPSHOT, nats-backup.mjs)",
+            volumes: ['data'],
+            consistency: 'online',
+            dump: dumpStep(ctx.jobResources, {
+              description: 'Snapshots every JetStream stream with its consumers through the JetStream API (nats-backup.mjs)',
+              image: pinned(NODE_IMAGE),
+              user: '1000:1000',
+              command: ['node', NATS_BACKUP, 'backup', BACKUP_DIR],
+              env: {
+                NATS_URL: tpl`nats://${hostRef('nats')}:4222`,
+                NATS_USER: 'platform',
+                NATS_PASSWORD_FILE: secretValuePath('nats', 'password'),
+              },
+              files: [
+                { path: NATS_BACKUP, content: natsBackupScript, mode: 0o555, format: 'javascript' },
+                secretValueFile('nats', 'password'),
+              ],
+              timeoutSeconds: 1800,
+            }),
+            gaps: "core NATS messages (not in a stream) and in-memory streams' contents are not kept: only JetStream file streams are",
+          }),
+        ),
         jobs: [],
         dependsOn: [],
         containers: [
@@ -268,7 +309,7 @@ export const nats = defineService({
               ...(clustered ? [port('cluster', 6222, 'cluster', 'nats-route', c.hostPorts)] : []),
             ],
             mounts: [{ volume: 'data', path: '/data' }],
-            ...(ctx.tls ? { tls: { dir: TLS_DIR, server: true as const } } : {}),
+            ...(ctx.tls ? { trusts: trustInternalCa('nats') } : {}),
             files: [
               { path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' },
               secretFile(AUTH, auth, { format: 'nats.conf' }),
@@ -296,6 +337,7 @@ export const nats = defineService({
         metrics: metrics.metrics,
         ...(ctx.tls
           ? {
+              certificates: [internalCertificate('client connections to NATS (internalTls)')],
               tls: {
                 ports: ['client'],
                 ...(ctx.tls.plaintext ? { plaintextPorts: ['client'] } : {}),
@@ -308,7 +350,7 @@ export const nats = defineService({
           ports: ['client'],
           facts: {
             url: ctx.tls ? tpl`tls://${hostRef('nats')}:4222` : tpl`nats://${hostRef('nats')}:4222`,
-            ...(ctx.tls ? { tls: "required: verify the server against the environment's internal CA (the internal_ca output)" } : {}),
+            ...(ctx.tls ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
             subjects: a.subjects.join(' '),
             streams: a.streams.join(' '),
             ...(clustered ? { servers: natsServers(c.replicas), 'stream-replicas': String(streamReplicas(c.replicas)) } : {}),

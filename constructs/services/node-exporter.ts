@@ -5,7 +5,7 @@
  */
 import type { AlertRule, ServiceSpec } from '../spec/types';
 import { httpHealth, port, resolveImage } from './common';
-import type { MonitoringConfig, PerNodeFacet, PartConfig } from './monitoring';
+import type { MonitoringConfig, PerNodeFacet, PartConfig } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 

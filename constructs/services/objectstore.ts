@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
 import { hostRef, peerRef, secretRef, tpl } from '../spec/template';
-import type { ConsumerAccess, ServiceSpec, Text } from '../spec/types';
+import type { ConsumerAccess, SecretRef, ServiceSpec, Text } from '../spec/types';
 import {
   type BuildContext,
   type ConsumerRequest,
@@ -37,10 +37,11 @@ import {
   serviceFields,
 } from './common';
 import { namesOf, scrapedUp } from './signals';
+import { backupPlan, backupSchedule, withBackup } from './backup';
+import { CURL_IMAGE } from './tools';
 
 export const GARAGE_IMAGE = 'dxflrs/garage:v2.4.1';
-/** The curl project's own image (Alpine, busybox sh/awk): runs the Garage setup script. */
-export const CURL_IMAGE = 'curlimages/curl:8.22.0';
+export { CURL_IMAGE } from './tools';
 /** The last official MinIO images (the project is archived; no later image exists). */
 export const MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z';
 export const MC_IMAGE = 'quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z';
@@ -138,9 +139,50 @@ function storeAccess(engine: 'garage' | 'minio', endpoint: Text, region: string,
   }));
 }
 
-/** What the object store's realizations know beyond the spec: the buckets (a managed store creates them itself). */
+/**
+ * The backup bucket the store serves when backups are on (`backups.bucket`): the backups of every
+ * other service go there, with a key of their own that reaches that bucket only.
+ */
+export interface StoreBackupBucket {
+  readonly bucket: string;
+  /** The region requests are signed for (Garage's `s3_region`). */
+  readonly region: string;
+  /** The S3 port of the store's spec. */
+  readonly port: number;
+  /** The backup key's id: a generated secret (Garage), or a user name (MinIO). */
+  readonly accessKeyId: Text;
+  readonly secretAccessKey: SecretRef;
+}
+
+/**
+ * What the object store's realizations know beyond the spec: the buckets (a managed store creates
+ * them itself), and the backup bucket other services' backups go to.
+ */
 export interface ObjectStoreFacet {
   readonly buckets: readonly string[];
+  readonly backups?: StoreBackupBucket;
+}
+
+/** The name of the backup key (a Garage key's name, a MinIO user): never a consumer's (reserved). */
+export const BACKUP_KEY_NAME = 'platform-backup';
+
+/**
+ * The object store's own plan: none beyond its copies. It is where every other service's backups
+ * go, so backing it up into itself would protect nothing; what it lacks is said in `gaps`.
+ */
+function storePlan(service: 'garage' | 'minio', ctx: BuildContext, volumes: readonly string[], copies: string) {
+  return withBackup(
+    backupPlan(ctx.backups, {
+      service,
+      method: 'replicas',
+      description: `none beyond the store's own copies (${copies})`,
+      volumes,
+      consistency: 'online',
+      schedule: backupSchedule(service, 360, 0),
+      rpoMinutes: 0,
+      gaps: `the objects are not copied off the store: losing its disks loses them (with the backups of the other services in ${ctx.backups?.bucket ?? 'the backup bucket'}), and an overwrite or a delete by an application cannot be undone (no versions); copy the buckets elsewhere with rclone (docs/operations.md, "Object store")`,
+    }),
+  );
 }
 
 type ObjectStoreConfig = z.output<typeof objectStoreSchema>;
@@ -197,6 +239,8 @@ function named<E extends ObjectStoreEngine>(engine: E, c: ObjectStoreConfig) {
 }
 
 const GARAGE_CONFIG = '/etc/garage.toml';
+/** The region Garage signs requests for (`s3_region`). */
+export const GARAGE_REGION = 'garage';
 const GARAGE_INIT = '/usr/local/bin/garage-init.sh';
 const garageInitScript = readFileSync(new URL('./scripts/garage-init.sh', import.meta.url), 'utf8');
 const GARAGE_CONNECT = '/usr/local/bin/garage-connect.sh';
@@ -231,7 +275,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
     '',
     '[s3_api]',
     'api_bind_addr = "0.0.0.0:3900"',
-    's3_region = "garage"',
+    `s3_region = "${GARAGE_REGION}"`,
     '',
     '[admin]',
     'api_bind_addr = "0.0.0.0:3903"',
@@ -241,11 +285,19 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
     '',
   ].join('\n');
   const apps = storeApplications(c, consumersOf(ctx, objectStoreAccess));
-  // One line per application: its name, key and buckets (the setup job imports and grants them).
+  // The backups' key reaches the backup bucket only, the way an application's reaches its buckets.
+  const backup: StoreApplication | undefined = ctx.backups
+    ? { consumer: BACKUP_KEY_NAME, buckets: [ctx.backups.bucket], keyId: 'backup-access-key-id', secretKey: 'backup-secret-access-key' }
+    : undefined;
+  const keyHolders = [...apps, ...(backup ? [backup] : [])];
+  const buckets = [...c.buckets, ...(backup ? backup.buckets : [])];
+  // One line per application (and the backups' key): its name, key and buckets (the setup job imports and grants them).
   const appKeys = secretFile(
     '/run/secrets/garage-application-keys',
     joinTemplates(
-      apps.map((a) => tpl`${a.consumer} ${secretRef('garage', a.keyId)} ${secretRef('garage', a.secretKey)} ${a.buckets.join(' ')}\n`),
+      keyHolders.map(
+        (a) => tpl`${a.consumer} ${secretRef('garage', a.keyId)} ${secretRef('garage', a.secretKey)} ${a.buckets.join(' ')}\n`,
+      ),
       '',
     ),
   );
@@ -254,6 +306,26 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
   const secretKey = secretValueFile('garage', 'secret-access-key');
   return {
     ...named('garage', c),
+    ...(backup
+      ? {
+          facet: {
+            buckets: c.buckets,
+            backups: {
+              bucket: backup.buckets[0]!,
+              region: GARAGE_REGION,
+              port: 3900,
+              accessKeyId: tpl`${secretRef('garage', backup.keyId)}`,
+              secretAccessKey: secretRef('garage', backup.secretKey),
+            },
+          } satisfies ObjectStoreFacet,
+        }
+      : {}),
+    ...storePlan(
+      'garage',
+      ctx,
+      ['meta', 'data'],
+      `${garageReplicationFactor(c.replicas)} of every object, the metadata snapshotted every 6 h`,
+    ),
     managed: 's3',
     secrets: [
       { name: 'rpc-secret', description: "Shared secret of the nodes' RPC (32 random bytes, hex)", length: 64, alphabet: 'hex' },
@@ -261,6 +333,18 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
       { name: 'metrics-token', description: 'Bearer token of /metrics (the scraper)', length: 48 },
       { name: 'access-key-id', description: 'S3 access key id of the platform (GK + 24 hex)', length: 24, alphabet: 'hex', prefix: 'GK' },
       { name: 'secret-access-key', description: 'S3 secret key of the platform (64 hex)', length: 64, alphabet: 'hex' },
+      ...(backup
+        ? [
+            {
+              name: backup.keyId,
+              description: `S3 access key id of the backups (read and write on ${backup.buckets.join(', ')} only)`,
+              length: 24,
+              alphabet: 'hex' as const,
+              prefix: 'GK',
+            },
+            { name: backup.secretKey, description: 'S3 secret key of the backups', length: 64, alphabet: 'hex' as const },
+          ]
+        : []),
       ...apps.flatMap((a) => [
         {
           name: a.keyId,
@@ -286,7 +370,7 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
     jobs: [
       job(ctx, {
         name: 'setup',
-        description: `${clustered ? 'Connects the nodes, assigns' : 'Assigns'} the cluster layout, imports the platform key and creates ${c.buckets.join(', ')} (private, granted to that key)${apps.length ? "; imports the applications' keys and grants each its buckets" : ''}`,
+        description: `${clustered ? 'Connects the nodes, assigns' : 'Assigns'} the cluster layout, imports the platform key and creates ${buckets.join(', ')} (private, granted to that key)${apps.length ? "; imports the applications' keys and grants each its buckets" : ''}${backup ? `; imports the backups' key and grants it ${backup.buckets.join(', ')}` : ''}`,
         image: resolveImage(CURL_IMAGE, {}),
         user: '65534:65534',
         // Several nodes: connect them first (garage-connect.sh runs garage-init.sh when done).
@@ -296,8 +380,8 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
           ADMIN_TOKEN_FILE: jobAdminToken.path,
           S3_ACCESS_KEY_ID_FILE: keyId.path,
           S3_SECRET_ACCESS_KEY_FILE: secretKey.path,
-          BUCKETS: c.buckets.join(' '),
-          ...(apps.length ? { APP_KEYS_FILE: appKeys.path } : {}),
+          BUCKETS: buckets.join(' '),
+          ...(keyHolders.length ? { APP_KEYS_FILE: appKeys.path } : {}),
           EXPECTED_NODES: String(c.replicas),
           NODE_CAPACITY: String(memoryBytes(c.persistence.size)),
           // Nodes do not find each other: the job asks each for its id and has them connect (RPC 3901).
@@ -316,13 +400,13 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
           jobAdminToken,
           keyId,
           secretKey,
-          ...(apps.length ? [appKeys] : []),
+          ...(keyHolders.length ? [appKeys] : []),
         ],
         scratchPaths: ['/tmp'],
         applies: [
           secretRef('garage', 'access-key-id'),
           secretRef('garage', 'secret-access-key'),
-          ...apps.flatMap((a) => [secretRef('garage', a.keyId), secretRef('garage', a.secretKey)]),
+          ...keyHolders.flatMap((a) => [secretRef('garage', a.keyId), secretRef('garage', a.secretKey)]),
         ],
         timeoutSeconds: 600,
       }),
@@ -423,6 +507,8 @@ function garageMetrics(members: number) {
 }
 
 const MINIO_METRICS_TOKEN_DIR = '/var/lib/minio-metrics';
+/** MinIO's default region (requests are signed for it). */
+const MINIO_REGION = 'us-east-1';
 
 function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', ObjectStoreFacet> {
   const rootUser = secretValueFile('minio', 'root-user', { mode: 0o400 });
@@ -430,7 +516,19 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
   // A MinIO user's access key is its name: `mc admin policy attach` takes it as an argument, so it is
   // a plain name (consumer-<name>), not a generated secret; the secret key is.
   const apps = storeApplications(c, consumersOf(ctx, objectStoreAccess)).map((a) => ({ ...a, accessKey: `consumer-${a.consumer}` }));
-  const appFiles = apps.map((a) => secretValueFile('minio', a.secretKey));
+  // The backups' user reaches the backup bucket only, the way an application's reaches its buckets.
+  const backup: StoreApplication | undefined = ctx.backups
+    ? {
+        consumer: BACKUP_KEY_NAME,
+        buckets: [ctx.backups.bucket],
+        keyId: 'backup-access-key-id',
+        secretKey: 'backup-secret-access-key',
+        accessKey: BACKUP_KEY_NAME,
+      }
+    : undefined;
+  const keyHolders = [...apps, ...(backup ? [backup] : [])];
+  const buckets = [...c.buckets, ...(backup ? backup.buckets : [])];
+  const appFiles = keyHolders.map((a) => secretValueFile('minio', a.secretKey));
   // Each application: a user (keys read from stdin, never the command line) with a policy on its buckets only.
   const policy = (buckets: readonly string[]) =>
     JSON.stringify({
@@ -444,20 +542,20 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
         },
       ],
     });
-  const appScript = apps.flatMap((a) => [
+  const appScript = keyHolders.flatMap((a) => [
     `printf '%s\\n%s\\n' '${a.accessKey}' "$(cat ${secretValuePath('minio', a.secretKey)})" | mc admin user add platform >/dev/null`,
     `printf '%s' '${policy(a.buckets)}' > /tmp/policy-${a.consumer}.json`,
-    `mc admin policy create platform consumer-${a.consumer} /tmp/policy-${a.consumer}.json`,
-    `mc admin policy attach platform consumer-${a.consumer} --user '${a.accessKey}' >/dev/null 2>&1 || true`,
+    `mc admin policy create platform ${a.accessKey} /tmp/policy-${a.consumer}.json`,
+    `mc admin policy attach platform ${a.accessKey} --user '${a.accessKey}' >/dev/null 2>&1 || true`,
   ]);
   const script = [
     'set -eu',
     'export MC_CONFIG_DIR=/tmp/.mc',
     // mc reads the credentials from stdin, not from its command line.
     'printf "%s\\n%s\\n" "$(cat "$MINIO_ROOT_USER_FILE")" "$(cat "$MINIO_ROOT_PASSWORD_FILE")" | mc alias set platform "$MINIO_URL" >/dev/null',
-    ...c.buckets.map((b) => `mc mb --ignore-existing "platform/${b}"`),
-    ...c.buckets.map((b) => `mc version ${c.versioning ? 'enable' : 'suspend'} "platform/${b}"`),
-    ...c.buckets.map((b) => `mc anonymous set none "platform/${b}"`),
+    ...buckets.map((b) => `mc mb --ignore-existing "platform/${b}"`),
+    ...buckets.map((b) => `mc version ${c.versioning ? 'enable' : 'suspend'} "platform/${b}"`),
+    ...buckets.map((b) => `mc anonymous set none "platform/${b}"`),
     // Metrics need a bearer token MinIO signs itself: written where the scraper mounts it.
     `mc admin prometheus generate platform | sed -n 's/^ *bearer_token: *//p' > ${MINIO_METRICS_TOKEN_DIR}/token`,
     `test -s ${MINIO_METRICS_TOKEN_DIR}/token`,
@@ -465,6 +563,21 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
   ].join('\n');
   return {
     ...named('minio', c),
+    ...(backup
+      ? {
+          facet: {
+            buckets: c.buckets,
+            backups: {
+              bucket: backup.buckets[0]!,
+              region: MINIO_REGION,
+              port: 9000,
+              accessKeyId: BACKUP_KEY_NAME,
+              secretAccessKey: secretRef('minio', backup.secretKey),
+            },
+          } satisfies ObjectStoreFacet,
+        }
+      : {}),
+    ...storePlan('minio', ctx, ['data'], c.versioning ? 'one copy, with object versions' : 'one copy'),
     managed: 's3',
     // Pods cannot share a volume between the server and the job that issues the metrics token.
     requirements: {
@@ -482,6 +595,15 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
         length: 40,
         audience: 'application' as const,
       })),
+      ...(backup
+        ? [
+            {
+              name: backup.secretKey,
+              description: `Secret key of the backups' user ${backup.accessKey} (${backup.buckets.join(', ')} only)`,
+              length: 40,
+            },
+          ]
+        : []),
     ],
     volumes: [
       { name: 'data', size: c.persistence.size, description: 'Object data', backup: true },
@@ -495,7 +617,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
     jobs: [
       job(ctx, {
         name: 'create-buckets',
-        description: `Creates ${c.buckets.join(', ')}${c.versioning ? ' with versioning' : ''}, private, and issues the metrics token`,
+        description: `Creates ${buckets.join(', ')}${c.versioning ? ' with versioning' : ''}, private, and issues the metrics token`,
         image: resolveImage(MC_IMAGE, {}),
         user: '1000:1000',
         startsAsRoot: "the mc image runs as root by default and keeps its configuration in root's home directory (~/.mc)",
@@ -534,7 +656,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
         stopGracePeriodSeconds: 30,
       },
     ],
-    consumers: storeAccess('minio', tpl`http://${hostRef('minio')}:9000`, 'us-east-1', apps),
+    consumers: storeAccess('minio', tpl`http://${hostRef('minio')}:9000`, MINIO_REGION, apps),
     metrics: {
       container: 'main',
       port: 9000,

@@ -151,6 +151,9 @@ export const ollama = defineService({
   ...SERVICE,
   schema: ollamaSchema,
   consumerAccess: ollamaAccess,
+  // No authentication: with the API gateway enabled, applications use it through the gateway
+  // (an API key per application) unless they ask for it by name.
+  unauthenticated: true,
   build(c, ctx) {
     const apps = consumersOf(ctx, ollamaAccess);
     const image = resolveImage(OLLAMA_IMAGE, c);
@@ -216,6 +219,11 @@ export const ollama = defineService({
                 // allowedHostsMiddleware), and OLLAMA_ORIGINS stays unset.
                 anonymous:
                   'Ollama has no authentication: anyone who reaches it can run, pull, copy and delete models; and since it listens on 0.0.0.0 inside its container it skips its Host-header check, so a web page open in a browser on this machine can reach it through DNS rebinding',
+                // Through the API gateway (its API keys), the way applications reach it from outside its network.
+                api: {
+                  name: 'ollama',
+                  description: 'Ollama: generate, chat and embed with the pulled models (native /api and OpenAI-compatible /v1)',
+                },
               },
             ],
             mounts: [{ volume: 'models', path: HOME }],

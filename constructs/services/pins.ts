@@ -47,8 +47,12 @@ export const PIN_REASONS: Readonly<Record<string, PinReason>> = {
     support: 'maintained (AGPL-3.0), a minor release about every quarter',
   },
   'curlimages/curl': {
-    why: "The curl project's own image, newest release: runs the Garage setup script (sh, awk, curl).",
+    why: "The curl project's own image, newest release: runs the Garage setup script, the Qdrant and RabbitMQ dumps and every backup's upload (sh, awk, curl with --aws-sigv4).",
     support: 'maintained',
+  },
+  node: {
+    why: "The Node.js Active LTS line's official Alpine image: runs the JetStream backup client (nats-backup.mjs, no dependency).",
+    support: 'Node.js 24 is LTS until April 2028.',
   },
   'quay.io/minio/minio': {
     why: 'The last official MinIO image; kept selectable only. It predates the fix for CVE-2025-62506.',
@@ -67,6 +71,18 @@ export const PIN_REASONS: Readonly<Record<string, PinReason>> = {
   'ollama/ollama': {
     why: 'Newest release evidenced (October 2026); the image has no curl, so its health check is `ollama list`.',
     support: 'fast-moving, no LTS',
+  },
+  'mailserver/docker-mailserver': {
+    why: 'Newest release (15.1.0): Postfix and Dovecot from Debian 12, Rspamd, `__FILE` variables for secrets; the last release before the move to Debian 13. The digest could not be read here (no registry): pin it with `docker buildx imagetools inspect` where one is reachable.',
+    support: 'maintained; only the newest release gets fixes',
+  },
+  'roundcube/roundcubemail': {
+    why: 'Roundcube 1.7.3 (August 2026: IMAP command injection, stored XSS, SSRF and markasjunk RCE fixed), the apache-nonroot variant (www-data, port 8000). Its image was not seen here (the docker repository at hand builds 1.7.1): confirm the tag and pin its digest where a registry is reachable.',
+    support: '1.7 is the current series; 1.6 gets security fixes',
+  },
+  kong: {
+    why: 'Kong Gateway 3.9.3, the newest patch of 3.9: the last line Kong ships as an open-source image (3.10 and later are Enterprise only).',
+    support: 'no further open-source line; 3.9 gets patches while Kong publishes them',
   },
   'prom/blackbox-exporter': {
     why: 'Newest release whose changelog could be reviewed (v0.29.0 exists; its changes were not at hand).',

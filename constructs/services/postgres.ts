@@ -20,10 +20,13 @@ import {
   secretValuePath,
   serviceFields,
   underscored,
-  TLS_DIR,
+  internalCertificate,
+  trustInternalCa,
   tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
+import { backupPlan, dumpStep, withBackup } from './backup';
+import { readFileSync } from 'node:fs';
 import { namesOf, serviceUp } from './signals';
 import type { AlertRule, Panel, Signal } from '../spec/types';
 
@@ -35,6 +38,9 @@ const HBA = '/etc/postgresql/pg_hba.conf';
 const SOCKET_DIR = '/var/run/postgresql';
 /** Applies roles and passwords on every run (the `apply-roles` job), reading the passwords from files. */
 export const APPLY_ROLES = '/usr/local/bin/apply-roles.sh';
+/** The backup's dump step: pg_dumpall --globals-only and pg_dump -Fc of every database. */
+export const POSTGRES_DUMP = '/usr/local/bin/postgres-dump.sh';
+const postgresDumpScript = readFileSync(new URL('./scripts/postgres-dump.sh', import.meta.url), 'utf8');
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier');
 
 export const postgresSchema = z
@@ -378,6 +384,30 @@ export const postgres = defineService({
           { name: 'data', size: c.persistence.size, description: 'PostgreSQL cluster (PGDATA)', backup: true },
           { name: 'socket', size: '16Mi', description: 'Unix socket directory, shared with the apply-roles job', backup: false },
         ],
+        ...withBackup(
+          backupPlan(ctx.backups, {
+            service: 'postgres',
+            method: 'logical-dump',
+            description:
+              'every database with pg_dump (custom format, one consistent snapshot each) and the roles with pg_dumpall --globals-only',
+            volumes: ['data'],
+            consistency: 'online',
+            dump: dumpStep(ctx.jobResources, {
+              description: 'Dumps the roles (pg_dumpall --globals-only) and every database (pg_dump -Fc), checked with pg_restore --list',
+              image,
+              user: '70:70',
+              command: ['/bin/sh', POSTGRES_DUMP],
+              env: {
+                PGHOST: tpl`${hostRef('postgres')}`,
+                POSTGRES_USER: c.username,
+                POSTGRES_DB: c.database,
+                OWNER_PASSWORD_FILE: owner.path,
+              },
+              files: [{ path: POSTGRES_DUMP, content: postgresDumpScript, mode: 0o555, format: 'shell' }, owner],
+              timeoutSeconds: 3600,
+            }),
+          }),
+        ),
         jobs: [
           job(ctx, {
             name: 'apply-roles',
@@ -411,7 +441,7 @@ export const postgres = defineService({
             user: '70:70',
             startsAsRoot: "the image's entrypoint prepares the data directory as root and drops to the postgres user (70)",
             args: ctx.tls ? tlsStartCommand(['postgres', '-c', `config_file=${CONFIG}`]) : ['postgres', '-c', `config_file=${CONFIG}`],
-            ...(ctx.tls ? { tls: { dir: TLS_DIR, server: true as const } } : {}),
+            ...(ctx.tls ? { trusts: trustInternalCa('postgres') } : {}),
             env: {
               POSTGRES_DB: c.database,
               POSTGRES_USER: c.username,
@@ -440,11 +470,12 @@ export const postgres = defineService({
             shmSize: '256Mi',
             stopGracePeriodSeconds: 120,
           },
-          ctx.tls ? { ...metrics.container, tls: { dir: TLS_DIR } } : metrics.container,
+          ctx.tls ? { ...metrics.container, trusts: trustInternalCa('postgres') } : metrics.container,
         ],
         metrics: metrics.metrics,
         ...(ctx.tls
           ? {
+              certificates: [internalCertificate('client connections to PostgreSQL over the network (internalTls)')],
               tls: {
                 ports: ['client'],
                 ...(ctx.tls.plaintext ? { plaintextPorts: ['client'] } : {}),
@@ -461,7 +492,7 @@ export const postgres = defineService({
             database: a.database,
             // verify-full: the server's certificate, issued by the internal CA, names the host.
             sslmode: ctx.tls ? 'verify-full' : 'disable',
-            ...(ctx.tls ? { sslrootcert: "the environment's internal CA (the internal_ca output)" } : {}),
+            ...(ctx.tls ? { sslrootcert: "the environment's internal CA (the ca_certificate output)" } : {}),
           },
           credentials: { username: a.role, password: tpl`${secretRef('postgres', a.secret)}` },
           grants: `role ${a.role}: owns database ${a.database} (create, read, write); may connect to no other database`,

@@ -12,7 +12,7 @@ import { memoryBytes } from '../spec/quantity';
 import { secretRef, tpl } from '../spec/template';
 import type { AlertRule, ServiceSpec } from '../spec/types';
 import { type BuildContext, port, resolveImage, secretFile, secretValueFile } from './common';
-import type { MonitoringConfig } from './monitoring';
+import type { MonitoringConfig } from './monitoring-config';
 import { partIdentity } from './monitoring-part';
 import { namesOf, scrapedUp } from './signals';
 

@@ -12,11 +12,16 @@ import {
   memoryQuantity,
   persistenceSchema,
   port,
+  joinTemplates,
   resolveImage,
   secretFile,
+  secretValueFile,
   serviceFields,
 } from './common';
 import { membersUp, namesOf, scrapedUp } from './signals';
+import { backupPlan, dumpStep, withBackup } from './backup';
+import { CURL_IMAGE } from './tools';
+import { pinned } from '../spec/image';
 
 /** The unprivileged build (uid 1000) of the release, so both targets run it non-root. */
 export const QDRANT_IMAGE = 'qdrant/qdrant:v1.19.2-unprivileged';
@@ -44,6 +49,9 @@ const READYZ = probe('/readyz');
 
 const MEMBER_SCRIPT = '/usr/local/bin/qdrant-member.sh';
 const memberScript = readFileSync(new URL('./scripts/qdrant-member.sh', import.meta.url), 'utf8');
+/** The backup's dump step: every collection's snapshot from every member (Qdrant's snapshot API). */
+export const QDRANT_DUMP = '/usr/local/bin/qdrant-dump.sh';
+const qdrantDumpScript = readFileSync(new URL('./scripts/qdrant-dump.sh', import.meta.url), 'utf8');
 
 /**
  * Copies of each shard a new collection gets by default: two where there are several members, so
@@ -129,6 +137,32 @@ export const qdrant = defineService({
           { name: 'storage', size: c.persistence.size, description: 'Collections and indexes', backup: true },
           { name: 'snapshots', size: c.snapshotSize ?? c.persistence.size, description: 'Collection snapshots', backup: true },
         ],
+        ...withBackup(
+          backupPlan(ctx.backups, {
+            service: 'qdrant',
+            method: 'collection-snapshot',
+            description: "every collection's snapshot from every member, through Qdrant's snapshot API (checksums checked)",
+            volumes: ['storage', 'snapshots'],
+            consistency: 'online',
+            dump: dumpStep(ctx.jobResources, {
+              description:
+                "Snapshots every collection on every member (Qdrant's snapshot API), downloads and checks them, deletes them from the member",
+              image: pinned(CURL_IMAGE),
+              user: '65534:65534',
+              command: ['/bin/sh', QDRANT_DUMP],
+              env: {
+                QDRANT_MEMBERS: joinTemplates(
+                  Array.from({ length: c.replicas }, (_, i) => tpl`http://${peerRef('qdrant', i)}:6333`),
+                  ' ',
+                ),
+                QDRANT_API_KEY_FILE: '/run/secrets/qdrant-api-key',
+              },
+              files: [{ path: QDRANT_DUMP, content: qdrantDumpScript, mode: 0o555, format: 'shell' }, secretValueFile('qdrant', 'api-key')],
+              scratchPaths: ['/tmp'],
+              timeoutSeconds: 3600,
+            }),
+          }),
+        ),
         jobs: [],
         dependsOn: [],
         containers: [

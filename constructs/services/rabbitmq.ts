@@ -21,6 +21,10 @@ import {
   shellHealth,
 } from './common';
 import { membersUp, namesOf, serviceUp } from './signals';
+import { backupPlan, dumpStep, withBackup } from './backup';
+import { CURL_IMAGE } from './tools';
+import { pinned } from '../spec/image';
+import { readFileSync } from 'node:fs';
 
 /** 4.3 is the series in community support (RabbitMQ supports only the latest minor for the community). */
 export const RABBITMQ_IMAGE = 'rabbitmq:4.3.6-management-alpine';
@@ -30,6 +34,9 @@ const START = '/usr/local/bin/platform-rabbitmq.sh';
 const COOKIE = secretValuePath('rabbitmq', 'erlang-cookie');
 /** The rabbitmq user's home in the image: where Erlang and the CLI tools look for the cookie. */
 const HOME = '/var/lib/rabbitmq';
+/** The backup's dump step: the definitions through the management API. */
+export const RABBITMQ_DUMP = '/usr/local/bin/rabbitmq-dump.sh';
+const rabbitmqDumpScript = readFileSync(new URL('./scripts/rabbitmq-dump.sh', import.meta.url), 'utf8');
 
 /** Running nodes a member must see to count as joined: a majority of the cluster. */
 export function joinedNodes(members: number): number {
@@ -225,6 +232,34 @@ export const rabbitmq = defineService({
             : []),
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Khepri metadata store and message store', backup: true }],
+        ...withBackup(
+          backupPlan(ctx.backups, {
+            service: 'rabbitmq',
+            method: 'definitions-export',
+            description:
+              "the broker's definitions (users, vhosts, permissions, queues, exchanges, bindings, policies) through the management API",
+            volumes: ['data'],
+            consistency: 'online',
+            dump: dumpStep(ctx.jobResources, {
+              description: "Exports the broker's definitions through the management API (GET /api/definitions)",
+              image: pinned(CURL_IMAGE),
+              user: '65534:65534',
+              command: ['/bin/sh', RABBITMQ_DUMP],
+              env: {
+                RABBITMQ_URL: tpl`http://${hostRef('rabbitmq')}:15672`,
+                RABBITMQ_USER: 'platform',
+                RABBITMQ_PASSWORD_FILE: secretValuePath('rabbitmq', 'password'),
+              },
+              files: [
+                { path: RABBITMQ_DUMP, content: rabbitmqDumpScript, mode: 0o555, format: 'shell' },
+                secretValueFile('rabbitmq', 'password'),
+              ],
+              scratchPaths: ['/tmp'],
+              timeoutSeconds: 600,
+            }),
+            gaps: 'messages are not kept: queues come back empty (quorum queues keep three copies while the cluster runs; producers must be able to resend)',
+          }),
+        ),
         jobs: [],
         dependsOn: [],
         containers: [

@@ -18,10 +18,12 @@ import {
   secretFile,
   serviceFields,
   shellHealth,
-  TLS_DIR,
+  internalCertificate,
+  trustInternalCa,
   tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
+import { backupPlan, dumpStep, withBackup } from './backup';
 import { membersUp, namesOf, serviceUp } from './signals';
 
 export const REDIS_IMAGE = 'redis:7.4.11-alpine';
@@ -58,6 +60,20 @@ export function sentinelQuorum(sentinels: number): number {
 
 /** Reads the password from auth.conf for redis-cli (never on a command line). */
 const CLI_AUTH = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' ${AUTH})"`;
+
+/**
+ * The backup's dump step: a point-in-time RDB streamed by the server over its replication protocol
+ * (`redis-cli --rdb`, from any member: a replica serves one as well as the primary), then checked
+ * with the server's own `redis-check-rdb`. The password comes from auth.conf into the environment
+ * of redis-cli only.
+ */
+export const REDIS_DUMP = [
+  'set -eu',
+  `export ${CLI_AUTH}`,
+  'redis-cli -h "$REDIS_HOST" -p 6379 --rdb "$BACKUP_DIR/dump.rdb"',
+  'redis-check-rdb "$BACKUP_DIR/dump.rdb"',
+  '',
+].join('\n');
 
 export const redisSchema = z
   .strictObject({
@@ -414,6 +430,24 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
           })),
         ],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'AOF and RDB files', backup: true }],
+        ...withBackup(
+          backupPlan(ctx.backups, {
+            service: 'redis',
+            method: 'rdb-copy',
+            description: 'a point-in-time RDB streamed by the server (redis-cli --rdb), checked with redis-check-rdb',
+            volumes: ['data'],
+            consistency: 'online',
+            dump: dumpStep(ctx.jobResources, {
+              description: 'Copies a point-in-time RDB from the server (redis-cli --rdb) and checks it (redis-check-rdb)',
+              image: resolveImage(REDIS_IMAGE, c),
+              user: '999:1000',
+              command: ['/bin/sh', '-c', REDIS_DUMP],
+              env: { REDIS_HOST: tpl`${hostRef('redis')}` },
+              files: [authFile],
+              timeoutSeconds: 1800,
+            }),
+          }),
+        ),
         jobs: [],
         dependsOn: [],
         containers: [
@@ -427,7 +461,7 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             env: clustered ? memberEnv : {},
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
-            ...(tlsOn ? { tls: { dir: TLS_DIR, server: true as const } } : {}),
+            ...(tlsOn ? { trusts: trustInternalCa('redis') } : {}),
             files: [
               { path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' },
               authFile,
@@ -451,9 +485,10 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             stopGracePeriodSeconds: 30,
           },
           ...(clustered ? [sentinel] : []),
-          tlsOn ? { ...metrics.container, tls: { dir: TLS_DIR } } : metrics.container,
+          tlsOn ? { ...metrics.container, trusts: trustInternalCa('redis') } : metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(tlsOn ? { certificates: [internalCertificate('client connections to Redis (internalTls)')] } : {}),
         ...(ctx.tls && !clustered
           ? {
               tls: tlsOn
@@ -474,7 +509,7 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
           facts: {
             host: tpl`${hostRef('redis')}`,
             port: '6379',
-            ...(tlsOn ? { tls: "required: verify the server against the environment's internal CA (the internal_ca output)" } : {}),
+            ...(tlsOn ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
             'key-patterns': a.keys.join(' '),
             ...(clustered ? { mode: 'sentinel', 'sentinel-master': SENTINEL_MASTER, sentinels: sentinelList(c.replicas) } : {}),
           },

@@ -96,6 +96,11 @@ export interface ProbeOptions {
   readonly bodyMatches?: string;
   /** Credentials for an endpoint that is not anonymous: the password comes from a secret file. */
   readonly basicAuth?: { readonly username: string; readonly passwordFile: ConfigFile };
+  /**
+   * TCP probes: a dialogue the server must hold (blackbox `query_response`), e.g. an SMTP server's
+   * `220` greeting answered with `QUIT`. @default a plain connect
+   */
+  readonly dialogue?: readonly ({ readonly expect: string } | { readonly send: string })[];
   /** The probed service (its `platform:service_up` is the probe's success). */
   readonly service: string;
   /** Signals beyond `platform:service_up`, in the probe's names (or the log pipeline's). @default none */
@@ -133,7 +138,23 @@ export function probe(ctx: BuildContext, opts: ProbeOptions): { container: Conta
           : []),
         ...(opts.bodyMatches ? ['      fail_if_body_not_matches_regexp:', `        - '${opts.bodyMatches}'`] : []),
       ]
-    : ['modules:', '  service:', '    prober: tcp', '    timeout: 5s', '    tcp:', '      preferred_ip_protocol: ip4'];
+    : [
+        'modules:',
+        '  service:',
+        '    prober: tcp',
+        '    timeout: 5s',
+        '    tcp:',
+        '      preferred_ip_protocol: ip4',
+        ...(opts.dialogue?.length
+          ? [
+              '      query_response:',
+              // Double-quoted (JSON is YAML): `\r` is a carriage return (the prober appends the line feed).
+              ...opts.dialogue.map((step) =>
+                'expect' in step ? `        - expect: ${JSON.stringify(step.expect)}` : `        - send: ${JSON.stringify(step.send)}`,
+              ),
+            ]
+          : []),
+      ];
   const target = opts.path ? tpl`http://${selfHost}:${opts.port}${opts.path}` : tpl`${selfHost}:${opts.port}`;
   return {
     container: {

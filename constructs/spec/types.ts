@@ -22,9 +22,15 @@ export interface SecretRef {
    * - `rabbitmq-sha256`: RabbitMQ's `rabbit_password_hashing_sha256` form, base64 of a 4-byte salt
    *   followed by SHA-256(salt + value), for a definitions file's `password_hash` (the salt is
    *   generated once per secret).
+   *
+   * Of a private key (`SecretSpec.kind: 'rsa-private-key'`), `value` is the key in PEM (PKCS#8), and:
+   * - `public-key-base64`: the public key as base64 DER (SubjectPublicKeyInfo) on one line, what a
+   *   DKIM record's `p=` carries (not a secret: targets publish it in DNS);
+   * - `private-key-base64`: the private key's PKCS#8 DER as base64 on one line (Amazon SES's
+   *   BYODKIM form).
    * @default 'value'
    */
-  readonly form?: 'value' | 'bcrypt' | 'sha256' | 'rabbitmq-sha256';
+  readonly form?: 'value' | 'bcrypt' | 'sha256' | 'rabbitmq-sha256' | 'public-key-base64' | 'private-key-base64';
 }
 
 /** A reference to the network host name under which another service is reachable. */
@@ -138,6 +144,26 @@ export interface PortSpec {
    */
   readonly external?: true;
   /**
+   * The host name an external port is routed under, as a label under the environment's domain
+   * (`api` for `api.<domain>`). @default the service's name
+   */
+  readonly externalHost?: string;
+  /**
+   * Faces the internet directly as plain TCP (not through the HTTP gateway): SMTP and IMAP. A cluster
+   * target exposes it through a load balancer that keeps the client's address (docs/operations.md,
+   * "Mail"); a single host publishes it by its publishing policy like any other port.
+   * @default internal only
+   */
+  readonly internet?: InternetExposure;
+  /**
+   * Served to the outside through the platform's API gateway (Kong) as API `name`: a route
+   * `/<name>` with the gateway's authentication, rate limit, size limit and CORS. A port without
+   * authentication of its own (`anonymous`) is reached from outside its network through the
+   * gateway only.
+   * @default not an API of the gateway
+   */
+  readonly api?: ApiExposure;
+  /**
    * A single-host target never publishes the port, whatever its publishing policy, and refuses a
    * `hostPorts` entry for it: an anonymous port whose data is everyone's (Loki's API holds every
    * service's logs, Jaeger's every trace), with the reason. Cluster targets admit only the peers
@@ -145,6 +171,28 @@ export interface PortSpec {
    * @default absent (the publishing policy decides)
    */
   readonly neverPublished?: string;
+}
+
+/** A port on the internet (see `PortSpec.internet`). */
+export interface InternetExposure {
+  /** Why it faces the internet, for the docs. */
+  readonly reason: string;
+  /** The public name clients connect to (`mail.<domain>`): a target that manages DNS points it at its load balancer. */
+  readonly hostname: string;
+  /**
+   * The container port serving the same protocol after a PROXY protocol header (v1 or v2): a load
+   * balancer that sends one passes the client's address on, which spam filtering needs. Internal
+   * clients keep the plain port; targets route a PROXY-speaking load balancer here.
+   */
+  readonly proxyProtocolPort: number;
+}
+
+/** An API the gateway serves (see `PortSpec.api`). */
+export interface ApiExposure {
+  /** The API's name: its route is `/<name>`, and consumers are granted APIs by name. */
+  readonly name: string;
+  /** What the API is, for the docs and the gateway's service tags. */
+  readonly description: string;
 }
 
 export interface VolumeMount {
@@ -191,6 +239,68 @@ export interface HealthCheck {
   readonly timeoutSeconds: number;
   readonly retries: number;
   readonly startPeriodSeconds: number;
+}
+
+/** One DNS record a service needs in its domain's zone (see `ServiceSpec.dnsRecords`). */
+export interface DnsRecord {
+  /** Fully qualified, without the trailing dot. */
+  readonly name: string;
+  readonly type: 'MX' | 'TXT';
+  /** One per record value; a target splits a TXT value longer than 255 characters into strings. */
+  readonly values: readonly Text[];
+  /** What it is for, for the docs and the outputs. */
+  readonly purpose: string;
+}
+
+/** What a container needs beyond an unprivileged user (see `ContainerSpec.privileges`). */
+export interface Privileges {
+  /** Why, in plain words (docs, the namespace's `platform/pod-security-reason`). */
+  readonly reason: string;
+  /** It runs as root (uid 0): `user` is `0:0`. */
+  readonly root: boolean;
+  /** Set-user/group-id helpers must work (no `no-new-privileges`, `allowPrivilegeEscalation`). */
+  readonly privilegeEscalation: boolean;
+  /**
+   * Linux capabilities added after dropping all (names without `CAP_`). Pod Security `baseline`
+   * allows AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE,
+   * SETFCAP, SETGID, SETPCAP, SETUID and SYS_CHROOT.
+   */
+  readonly capabilities: readonly string[];
+}
+
+/** The CA of a certificate a container verifies (see `ContainerSpec.trusts`). */
+export interface TrustedCertificate {
+  /** The service that declares the certificate (`ServiceSpec.certificates`). */
+  readonly service: string;
+  readonly certificate: string;
+  /** Where the CA's certificate (PEM) goes. */
+  readonly path: string;
+}
+
+/**
+ * A TLS certificate a service serves with. The target issues it (Docker: an internal CA from the tls
+ * provider, or the certificate the environment names; Kubernetes: cert-manager) and puts the chain
+ * and the key where the container expects them; the key is a secret file.
+ */
+export interface CertificateSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Names from the service's own config (`mail.example.com`); the first is the subject. */
+  readonly dnsNames: readonly string[];
+  /**
+   * The container that serves it; the target adds the names it is reached by there (its network
+   * alias, its Service's DNS name).
+   */
+  readonly container: string;
+  /** Where the PEM chain (leaf first) and the PEM private key go in that container. */
+  readonly paths: { readonly certificate: string; readonly key: string };
+  /**
+   * Only the platform's own clients connect, by the names the target gives the service (internal
+   * TLS of the data services, `internalTls`): always issued by the environment's internal CA, even
+   * where the target serves the public names with a certificate from files.
+   * @default false
+   */
+  readonly internal?: true;
 }
 
 /** Host access a container needs, with the reason (see `ContainerSpec.host`). */
@@ -248,8 +358,6 @@ export interface ContainerSpec {
    * @default absent (starts as `user`)
    */
   readonly startsAsRoot?: string;
-  /** What the container needs from the platform's internal CA (see `TlsMount`). @default nothing */
-  readonly tls?: TlsMount;
   /**
    * Directories the process writes outside its volumes. Where a target runs the root filesystem
    * read-only (Kubernetes), each gets an empty scratch volume; `undefined` means the image needs a
@@ -261,6 +369,22 @@ export interface ContainerSpec {
    * absent. Renderers refuse a container with neither; docs/services.md lists every one.
    */
   readonly writableRoot?: string;
+  /**
+   * What the process needs beyond an unprivileged user, with the reason (docker-mailserver starts
+   * as root and drops to each daemon's user itself). Absent for every container that runs as its
+   * non-root `user` with no capability. Targets grant exactly this (Kubernetes: the namespace's Pod
+   * Security level becomes `baseline`, which must cover it; Docker: these capabilities only, and
+   * `no-new-privileges` off where escalation is needed).
+   * @default none
+   */
+  readonly privileges?: Privileges;
+  /**
+   * Certificates of other services (or its own) whose issuing CA this container must trust to verify
+   * TLS connections: the CA's certificate at `path`, where the target knows it (an internal CA);
+   * absent where the certificate comes from a public CA the image trusts already.
+   * @default []
+   */
+  readonly trusts?: readonly TrustedCertificate[];
   readonly ulimits?: readonly Ulimit[];
   /**
    * What of the host the process needs (a host metrics exporter): the host's process namespace,
@@ -289,8 +413,6 @@ export interface JobSpec {
   readonly user: string;
   /** On Docker, start as the image's default user (root), with the reason, as for containers (`ContainerSpec.startsAsRoot`). @default absent */
   readonly startsAsRoot?: string;
-  /** The internal CA's certificate, for a job that connects to a TLS server (`TlsMount`, never `server`). @default nothing */
-  readonly tls?: TlsMount;
   /** Directories the job writes (scratch volumes where the root filesystem is read-only). @default [] */
   readonly scratchPaths?: readonly string[];
   /**
@@ -308,20 +430,6 @@ export interface JobSpec {
   readonly run?: 'setup' | 'background';
   /** Time limit, after which the job is stopped (and fails). */
   readonly timeoutSeconds: number;
-}
-
-/**
- * Files from the platform's internal CA a container receives, in `dir` (targets put them there):
- * - `ca.crt`: the CA's certificate (public), to verify the servers it connects to;
- * - with `server`: `tls.crt` and `tls.key`, the certificate of its own service (`ServiceSpec.tls`)
- *   with the CA after it, and its private key (readable by the owner and group only, like secret files).
- * The names are those of a cert-manager Secret, so a cluster target mounts the issued Secret as it is.
- */
-export interface TlsMount {
-  /** Absolute directory (a server may need it under its own config directory, as Elasticsearch does). */
-  readonly dir: string;
-  /** The container serves TLS: it gets its service's certificate and key too. @default false */
-  readonly server?: true;
 }
 
 /**
@@ -343,14 +451,126 @@ export interface VolumeSpec {
   readonly name: string;
   readonly size: string;
   readonly description: string;
-  /** Whether the volume holds data that must be backed up (vs. caches that can be rebuilt). */
+  /**
+   * Whether the volume holds data that must be backed up (vs. caches that can be rebuilt). A spec
+   * with such a volume states how it is backed up in `ServiceSpec.backup`, covering it.
+   */
   readonly backup: boolean;
+}
+
+/**
+ * How a backup captures a service's data, in the product's own terms:
+ * - `logical-dump`: the server's dump tool while it serves (pg_dumpall of the roles + pg_dump of each database);
+ * - `wal-archive`: a base backup plus every WAL segment, continuously (point-in-time recovery);
+ * - `rdb-copy`: a point-in-time RDB the server streams to a replica (`redis-cli --rdb`);
+ * - `stream-snapshot`: each JetStream stream's snapshot through the JetStream API, with its consumers;
+ * - `collection-snapshot`: each collection's snapshot through the Qdrant API, from every member;
+ * - `snapshot-repository`: the server's snapshots into an object-store repository, on its own schedule (Elasticsearch SLM);
+ * - `definitions-export`: the broker's definitions (users, vhosts, queues, policies); messages are not kept;
+ * - `volume-snapshot`: a snapshot of the volume taken at once (crash-consistent: the server recovers it from its own log);
+ * - `stopped-dump`: the server stopped in a window and its offline dump tool run;
+ * - `replicas`: none beyond the copies the service keeps itself (see `gaps`).
+ */
+export type BackupMethod =
+  | 'logical-dump'
+  | 'wal-archive'
+  | 'rdb-copy'
+  | 'stream-snapshot'
+  | 'collection-snapshot'
+  | 'snapshot-repository'
+  | 'definitions-export'
+  | 'volume-snapshot'
+  | 'stopped-dump'
+  | 'replicas';
+
+/** How many backups are kept: every one of the last hours, then the newest of each day, week and month. */
+export interface BackupRetention {
+  /** Every backup younger than this many hours (what the RPO is met with). */
+  readonly recentHours: number;
+  /** The newest backup of each of the last N days (UTC). */
+  readonly daily: number;
+  /** The newest backup of each of the last N ISO weeks. */
+  readonly weekly: number;
+  /** The newest backup of each of the last N months. */
+  readonly monthly: number;
+}
+
+/** Recovery objectives, in minutes: the data a restore may lose (RPO) and the time it may take (RTO). */
+export interface BackupObjectives {
+  readonly rpoMinutes: number;
+  readonly rtoMinutes: number;
+}
+
+/** When a backup runs (UTC): every `everyMinutes` minutes, `offsetMinutes` past the start of each period. */
+export interface BackupSchedule {
+  /** A divisor of 60, or a multiple of 60 that divides 1440 (a day). */
+  readonly everyMinutes: number;
+  /** Minutes past the start of each period (spreads the services' runs over the hour). */
+  readonly offsetMinutes: number;
+  /** The same schedule as a five-field cron expression (UTC). */
+  readonly cron: string;
+}
+
+/**
+ * A daily window in which the server is stopped and its offline dump tool runs: how a target that
+ * cannot snapshot a volume (a single host) takes a `volume-snapshot` plan's backup.
+ */
+export interface StoppedDump {
+  /** Minutes after midnight (UTC) the window opens. */
+  readonly atMinute: number;
+  /** Where the dumps are kept on the service's volume until they are uploaded (`volume`:`directory`). */
+  readonly volume: string;
+  readonly directory: string;
+  /** Shell command run with the server stopped, writing the dump into `$BACKUP_DIR` (the server's own tool). */
+  readonly command: string;
+  /** The longest the window may last (the dump's time limit). */
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * How a stateful service is backed up: present on every spec with a volume marked `backup: true`,
+ * covering those volumes. The plan is the service's own (its product's tools); each target runs it
+ * where the service runs, or states what replaces it there (an operator's continuous archiving, a
+ * managed service's snapshots).
+ */
+export interface BackupPlan {
+  readonly method: BackupMethod;
+  /** What is captured, with which of the product's tools, for the docs. */
+  readonly description: string;
+  /** The spec's volumes (`backup: true`) the plan protects. */
+  readonly volumes: readonly string[];
+  /** `online`: taken while the service serves; `stopped`: in a window with the server stopped; `crash-consistent`: a volume snapshot. */
+  readonly consistency: 'online' | 'stopped' | 'crash-consistent';
+  readonly schedule: BackupSchedule;
+  readonly retention: BackupRetention;
+  /** What this configuration achieves (the RPO is the schedule's interval, or less where the plan is continuous). */
+  readonly objectives: BackupObjectives;
+  /** Key prefix of the service's backups in the platform's backup bucket (`<prefix>/<UTC stamp>/...`). */
+  readonly prefix: string;
+  /**
+   * The step that takes a backup while the service runs, with the product's own tool: it writes
+   * files into the directory `$BACKUP_DIR` names and exits 0. Targets run it on the schedule beside
+   * the service (a Kubernetes CronJob, a scheduler container on a single host) and upload what it
+   * wrote, with `SHA256SUMS` and a `COMPLETE` marker, to `<prefix>/<stamp>/`. It reaches the service
+   * over the network only (it shares no volume). @default none (the service or a realization takes it)
+   */
+  readonly dump?: JobSpec;
+  /** The offline alternative of a `volume-snapshot` plan, for targets that cannot snapshot a volume. @default none */
+  readonly stoppedDump?: StoppedDump;
+  /** What the plan does not protect, in plain words (the guardrails and docs show it). @default nothing */
+  readonly gaps?: string;
 }
 
 export interface SecretSpec {
   readonly name: string;
   readonly description: string;
-  /** Generated length in characters (without the prefix). */
+  /**
+   * `password`: random characters (`alphabet`, `length`). `rsa-private-key`: an RSA private key of
+   * `length` bits from the tls provider (a DKIM signing key), read in the forms of `SecretRef.form`.
+   * @default 'password'
+   */
+  readonly kind?: 'password' | 'rsa-private-key';
+  /** Generated length in characters (without the prefix); bits for a key. */
   readonly length: number;
   /**
    * `alphanumeric`: letters and digits, safe unquoted in URLs, shells and config files. `hex`: lower-case
@@ -370,10 +590,12 @@ export interface SecretSpec {
    * Who may hold it. `service`: the service itself, its jobs, sidecars and monitoring (passwords of
    * its administrator and internal users): never handed to an application. `application`: handed to
    * applications through `ServiceSpec.consumers` (a consumer's own credentials, a read-only key).
-   * Guardrails refuse a consumer's credential that references a `service` secret.
+   * Guardrails refuse a consumer's credential that references a `service` secret. `person`: a
+   * person's own password (a mailbox's): every target lets the operator read it (Terraform's
+   * sensitive `credentials` output) and hands it to no application.
    * @default 'service'
    */
-  readonly audience?: 'service' | 'application';
+  readonly audience?: 'service' | 'application' | 'person';
 }
 
 /** The program (server or exporter) whose metric names an endpoint serves, at its version. */
@@ -465,6 +687,13 @@ export interface ConsumerAccess {
   readonly credentials: Readonly<Record<string, Text>>;
   /** What the credentials allow (or why there are none), in plain words, for the docs. */
   readonly grants: string;
+  /**
+   * Set when the consumer is one of the platform's own services (Roundcube's database role), named
+   * here: it uses the credentials by reference from its spec, nothing is published for it, and it
+   * reaches the service through its declared dependency.
+   * @default an application of the environment's `consumers`
+   */
+  readonly platform?: string;
 }
 
 export interface MetricsEndpoint {
@@ -600,8 +829,22 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
   readonly containers: readonly ContainerSpec[];
   readonly volumes: readonly VolumeSpec[];
   readonly secrets: readonly SecretSpec[];
+  /** TLS certificates the target issues for the service. @default none */
+  readonly certificates?: readonly CertificateSpec[];
+  /**
+   * Records the service needs in its domain's DNS (a mail domain's MX, SPF, DKIM and DMARC): a
+   * target that manages DNS publishes them (AWS: Route 53), the others print them to publish.
+   * @default none
+   */
+  readonly dnsRecords?: readonly DnsRecord[];
   readonly jobs: readonly JobSpec[];
   readonly dependsOn: readonly string[];
+  /**
+   * How the service's data is backed up (every volume marked `backup: true` is covered). Absent on a
+   * service without such volumes, and where the environment turned backups off (`backups.enabled`).
+   * @default none
+   */
+  readonly backup?: BackupPlan;
   /** Connections outside the platform the service needs (model downloads, ...). @default none */
   readonly egress?: readonly ExternalEgress[];
   readonly metrics: MetricsEndpoint;
@@ -637,6 +880,11 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
   readonly tls?: ServiceTls;
   /** Things to act on soon that do not stop a deploy (an archived engine): the synth summary prints them. @default none */
   readonly notices?: readonly Requirement[];
+  /**
+   * Problems of the environment only the built specs reveal (an application asking the gateway for
+   * an API no service serves): the checks refuse the environment with each. @default none
+   */
+  readonly configIssues?: readonly Requirement[];
   /** What the service's realizations may know beyond the spec. */
   readonly facet: F;
 }

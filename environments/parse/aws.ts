@@ -408,6 +408,68 @@ export const managedSchema = z.strictObject({
   }),
 });
 
+const domainName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a DNS domain in lower case, such as platform.example.com');
+
+/**
+ * What the platform serves to the internet on AWS: the API gateway (Kong) at `api.<domain>` and the
+ * webmail at `webmail.<domain>` behind an Application Load Balancer with an ACM certificate, the mail
+ * server behind a Network Load Balancer that passes the client's address (PROXY protocol v2), and
+ * their records in a Route 53 hosted zone (with the mail domain's MX, SPF, DKIM and DMARC).
+ */
+export const edgeSchema = z.strictObject({
+  /** Host names are `<name>.<domain>` (api, webmail); must be the hosted zone's name or below it. */
+  domain: domainName,
+  /** The public hosted zone the records go into (its id, and its name to check the domains against). */
+  hostedZone: z.strictObject({
+    id: z.string().regex(/^Z[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ'),
+    name: domainName,
+  }),
+  /**
+   * Who issues the certificate the mail server serves itself (SMTP and IMAP cannot use ACM's):
+   * `acme`, Let's Encrypt through cert-manager with DNS-01 in the hosted zone (its role may change
+   * that zone's records only); `self-signed`, a private CA in the cluster (clients must trust it).
+   * @default { kind: 'acme' }
+   */
+  issuer: z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('acme'),
+        /** Contact for expiry notices. @default none */
+        email: z
+          .string()
+          .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address')
+          .optional(),
+        /** @default "https://acme-v02.api.letsencrypt.org/directory" */
+        server: z
+          .string()
+          .regex(/^https:\/\//, 'must be an https:// URL')
+          .default('https://acme-v02.api.letsencrypt.org/directory'),
+      }),
+      z.strictObject({ kind: z.literal('self-signed') }),
+    ])
+    .default({ kind: 'acme', server: 'https://acme-v02.api.letsencrypt.org/directory' }),
+  /**
+   * Where the load balancers admit connections from (HTTPS, and the mail ports). Mail from the
+   * internet needs `0.0.0.0/0`.
+   * @default ['0.0.0.0/0']
+   */
+  allowedCidrs: z.array(cidrBlock(0, 32)).min(1).default(['0.0.0.0/0']),
+});
+
+export const mailTargetSchema = z.strictObject({
+  /**
+   * How outgoing mail leaves: `direct`, from the mail server to each domain's MX on port 25 (EC2
+   * throttles port 25 by default until AWS lifts it on request: docs/operations.md); `ses`, through
+   * Amazon SES on 587 with SMTP credentials of an IAM user that may only send as the mail domain,
+   * which SES signs with the same DKIM key (BYODKIM). SES starts in its sandbox (verified recipients
+   * only) until production access is granted.
+   * @default 'direct'
+   */
+  relay: z.enum(['direct', 'ses']).default('direct'),
+});
+
 export const awsTargetSchema = z
   .strictObject({
     kind: z.literal('aws'),
@@ -421,8 +483,25 @@ export const awsTargetSchema = z
     eks: eksSchema,
     /** Which services run as AWS managed services; each can be switched back with `{ mode: 'in-cluster' }`. @default all managed */
     managed: managedSchema.prefault({}),
+    /** The public edge (load balancers, certificates, DNS) for the mail server, the webmail and the API gateway. @default none */
+    edge: edgeSchema.optional(),
+    /** The mail server's outgoing path (services.mail). @default { relay: 'direct' } */
+    mail: mailTargetSchema.prefault({}),
+    /**
+     * AWS Backup: the region every recovery point is copied to (a vault with its own KMS key there),
+     * so losing the region loses no backup. Must differ from `region`.
+     * @default the region's usual partner (us-east-1 -> us-west-2, eu-west-1 -> eu-central-1, ...;
+     * targets/aws/backup.ts); required for a region without one
+     */
+    backupCopyRegion: awsRegion.optional(),
   })
   .superRefine((t, ctx) => {
+    if (t.backupCopyRegion === t.region)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backupCopyRegion'],
+        message: `must differ from target.region (${t.region}): a copy in the same region survives no regional outage`,
+      });
     t.vpc.zones.forEach((zone, i) => {
       if (zone.name.slice(0, -1) !== t.region) {
         ctx.addIssue({ code: 'custom', path: ['vpc', 'zones', i, 'name'], message: `${zone.name} is not a zone of ${t.region}` });

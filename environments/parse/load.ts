@@ -19,6 +19,7 @@ import {
   serviceNames,
 } from '../../constructs/services';
 import type { ServiceSpec } from '../../constructs/spec/types';
+import type { BackupPolicy } from '../../constructs/services/backup';
 import { type Backend, type Consumer, type EnvironmentInput, type Target, type Waiver, environmentSchema } from './schema';
 import { didYouMean, knownKeys, plainMessage } from './messages';
 import { type ProfileName, profiles } from './profiles';
@@ -64,6 +65,8 @@ export interface Environment {
   readonly waivers: readonly Waiver[];
   /** The applications that use the platform (each service's specs carry what each one receives). */
   readonly consumers: readonly Consumer[];
+  /** The backup policy every stateful service's plan follows; absent where backups are off. */
+  readonly backups?: BackupPolicy;
   readonly services: ServiceConfigs;
   readonly specs: readonly ServiceSpec[];
 }
@@ -135,12 +138,23 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
   if (consumers.issues.length > 0) throw new ConfigError(file, consumers.issues);
 
   const profile = profiles[env.profile];
+  const backups = backupPolicy(env.backups, profile.backups);
+  const storeBuckets = (resolved.configs.objectstore as { buckets?: readonly string[] } | undefined)?.buckets ?? [];
+  if (backups && storeBuckets.includes(backups.bucket)) {
+    throw new ConfigError(file, [
+      {
+        path: 'backups.bucket',
+        message: `"${backups.bucket}" is one of services.objectstore.buckets, which applications use; the backups need a bucket of their own`,
+      },
+    ]);
+  }
   const ctx: BuildContext = {
     environment: env.name,
     project: env.project,
     sidecarResources: profile.sidecarResources,
     jobResources: profile.jobResources,
     ...(env.internalTls.enabled ? { tls: { plaintext: env.internalTls.plaintext } } : {}),
+    ...(backups ? { backups } : {}),
   };
   const services = resolved.configs as ServiceConfigs;
   return {
@@ -155,21 +169,73 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     internalTls: env.internalTls,
     waivers: env.guardrails.waivers,
     consumers: env.consumers,
+    ...(backups ? { backups } : {}),
     services,
     specs: compose(services, ctx, consumers.requests),
   };
 }
 
+/** The environment's backup policy: its own settings over the profile's objectives (none when off). */
+function backupPolicy(
+  b: z.output<typeof environmentSchema>['backups'],
+  defaults: { readonly rpoMinutes: number; readonly rtoMinutes: number },
+): BackupPolicy | undefined {
+  if (!b.enabled) return undefined;
+  const [hours, minutes] = b.window.split(':').map(Number) as [number, number];
+  return {
+    objectives: { rpoMinutes: b.rpoMinutes ?? defaults.rpoMinutes, rtoMinutes: b.rtoMinutes ?? defaults.rtoMinutes },
+    retention: b.retention,
+    windowMinute: hours * 60 + minutes,
+    bucket: b.bucket,
+  };
+}
+
+/**
+ * What an application uses when it names no services: every enabled service applications can use,
+ * except, when the API gateway is enabled, those without authentication of their own (it reaches
+ * them through the gateway, which is then among its services).
+ */
+export function defaultServices(configs: Partial<Record<ServiceName, unknown>>): ServiceName[] {
+  const enabled = consumable.filter((n) => configs[n] !== undefined);
+  const gateway = enabled.some((n) => (catalogue[n] as ServiceDefinition).apiGateway === true);
+  return enabled.filter((n) => !(gateway && (catalogue[n] as ServiceDefinition).unauthenticated === true));
+}
+
 /**
  * Which services each consumer uses, with the access it asked for checked by each service's own
- * schema: the services it names, or every enabled service applications can use.
+ * schema: the services it names, or `defaultServices`. The platform's own consumers (Roundcube's
+ * database role) are resolved the same way, from the entries that declare them.
  */
 function resolveConsumers(consumers: readonly Consumer[], configs: Partial<Record<ServiceName, unknown>>) {
   const issues: Issue[] = [];
   const requests: Partial<Record<ServiceName, ConsumerRequest[]>> = {};
+  const platform = (Object.entries(configs) as [ServiceName, unknown][]).flatMap(
+    ([name, config]) => (catalogue[name] as ServiceDefinition).platformConsumers?.(config) ?? [],
+  );
   consumers.forEach((consumer, i) => {
-    const wanted: Record<string, unknown> =
-      consumer.services ?? Object.fromEntries(consumable.filter((n) => configs[n] !== undefined).map((n) => [n, {}]));
+    const taken = platform.find((p) => p.name === consumer.name);
+    if (taken) {
+      issues.push({
+        path: formatPath(['consumers', i, 'name']),
+        message: `"${consumer.name}" is the platform's own identity for ${taken.spec} (${taken.configPath}); choose another name`,
+      });
+    }
+  });
+  for (const p of platform) {
+    for (const [name, access] of Object.entries(p.services)) {
+      const def = catalogue[name as ServiceName] as ServiceDefinition | undefined;
+      if (!def?.consumerAccess) throw new Error(`${p.spec}: ${name} has no consumer access`);
+      if (configs[name as ServiceName] === undefined) {
+        issues.push({ path: p.configPath, message: `${p.spec} keeps its data in ${name}, which is not enabled (services.${name})` });
+        continue;
+      }
+      const result = def.consumerAccess.safeParse(access);
+      if (!result.success) throw new Error(`${p.spec}: its access to ${name} is invalid: ${result.error.message}`);
+      (requests[name as ServiceName] ??= []).push({ name: p.name, access: result.data as Record<string, unknown>, platform: p.spec });
+    }
+  }
+  consumers.forEach((consumer, i) => {
+    const wanted: Record<string, unknown> = consumer.services ?? Object.fromEntries(defaultServices(configs).map((n) => [n, {}]));
     for (const [name, access] of Object.entries(wanted)) {
       const at = ['consumers', i, 'services', name];
       if (!(serviceNames as string[]).includes(name)) {
@@ -201,7 +267,8 @@ function resolveConsumers(consumers: readonly Consumer[], configs: Partial<Recor
     const def = catalogue[name] as ServiceDefinition;
     for (const problem of def.consumerIssues?.(configs[name], list) ?? []) {
       const i = consumers.findIndex((c) => c.name === problem.consumer);
-      issues.push({ path: formatPath(['consumers', i, 'services', name]), message: problem.message });
+      const own = platform.find((p) => p.name === problem.consumer);
+      issues.push({ path: i >= 0 ? formatPath(['consumers', i, 'services', name]) : (own?.configPath ?? ''), message: problem.message });
     }
   }
   return { requests, issues };

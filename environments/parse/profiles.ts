@@ -25,6 +25,12 @@ export interface Profile {
    * Each switch can be overridden in the target's own config.
    */
   readonly highAvailability: boolean;
+  /**
+   * The recovery objectives backups are scheduled for (the platform's documents: 1 hour of data and
+   * 4 hours to restore; 15 minutes and 1 hour for the clustered production profile). Each service's
+   * backup runs every `rpoMinutes` (docs/operations.md, "Back up and restore").
+   */
+  readonly backups: { readonly rpoMinutes: number; readonly rtoMinutes: number };
   readonly services: { readonly [K in ServiceName]: ServiceInput<K> };
 }
 
@@ -39,6 +45,7 @@ export const profiles: Record<ProfileName, Profile> = {
     sidecarResources: res('10m', '32Mi', '200m', '128Mi'),
     jobResources: res('50m', '64Mi', '500m', '256Mi'),
     highAvailability: false,
+    backups: { rpoMinutes: 60, rtoMinutes: 240 },
     services: {
       nats: {
         replicas: 1,
@@ -75,6 +82,14 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 1, resources: res('250m', '512Mi', '1', '1Gi') },
       },
       ollama: { replicas: 1, resources: res('1', '2Gi', '4', '8Gi'), persistence: { size: '20Gi' } },
+      // docker-mailserver without ClamAV: 512 MB minimum, 1 GB with Rspamd and its Redis (its FAQ).
+      mail: {
+        replicas: 1,
+        resources: res('250m', '512Mi', '1', '1Gi'),
+        persistence: { size: '5Gi' },
+        webmail: { replicas: 1, resources: res('50m', '128Mi', '500m', '256Mi') },
+      },
+      kong: { replicas: 1, resources: res('100m', '256Mi', '1', '512Mi') },
       monitoring: {
         prometheus: { resources: res('100m', '256Mi', '1', '1Gi'), retention: '15d', persistence: { size: '10Gi' } },
         alertmanager: { resources: res('10m', '32Mi', '200m', '128Mi'), persistence: { size: '1Gi' } },
@@ -95,6 +110,7 @@ export const profiles: Record<ProfileName, Profile> = {
     sidecarResources: res('20m', '32Mi', '200m', '128Mi'),
     jobResources: res('50m', '64Mi', '500m', '256Mi'),
     highAvailability: false,
+    backups: { rpoMinutes: 60, rtoMinutes: 240 },
     services: {
       nats: { replicas: 1, resources: res('250m', '256Mi', '1', '1Gi'), persistence: { size: '10Gi' }, jetstream: { maxMemory: '256Mi' } },
       redis: {
@@ -126,6 +142,13 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 1, resources: res('250m', '1Gi', '1', '1536Mi') },
       },
       ollama: { replicas: 1, resources: res('2', '8Gi', '8', '24Gi'), persistence: { size: '100Gi' } },
+      mail: {
+        replicas: 1,
+        resources: res('500m', '1Gi', '1', '2Gi'),
+        persistence: { size: '20Gi' },
+        webmail: { replicas: 1, resources: res('100m', '256Mi', '1', '512Mi') },
+      },
+      kong: { replicas: 2, resources: res('250m', '512Mi', '1', '1Gi') },
       monitoring: {
         prometheus: { resources: res('250m', '1Gi', '1', '2Gi'), retention: '15d', persistence: { size: '50Gi' } },
         alertmanager: { resources: res('20m', '64Mi', '200m', '256Mi'), persistence: { size: '2Gi' } },
@@ -146,6 +169,7 @@ export const profiles: Record<ProfileName, Profile> = {
     sidecarResources: res('50m', '64Mi', '500m', '256Mi'),
     jobResources: res('100m', '128Mi', '1', '512Mi'),
     highAvailability: true,
+    backups: { rpoMinutes: 15, rtoMinutes: 60 },
     services: {
       nats: { replicas: 3, resources: res('500m', '1Gi', '2', '2Gi'), persistence: { size: '50Gi' }, jetstream: { maxMemory: '1Gi' } },
       redis: {
@@ -181,6 +205,14 @@ export const profiles: Record<ProfileName, Profile> = {
         kibana: { replicas: 2, resources: res('500m', '1Gi', '1', '2Gi') },
       },
       ollama: { replicas: 1, resources: res('4', '16Gi', '8', '48Gi'), persistence: { size: '200Gi' } },
+      // The docker-mailserver chart's sizing (requests 1 cpu / 1.5Gi, limits 2 / 2Gi).
+      mail: {
+        replicas: 1,
+        resources: res('1', '1536Mi', '2', '2Gi'),
+        persistence: { size: '100Gi' },
+        webmail: { replicas: 2, resources: res('250m', '256Mi', '1', '512Mi') },
+      },
+      kong: { replicas: 2, maxReplicas: 6, resources: res('500m', '512Mi', '2', '1Gi') },
       monitoring: {
         prometheus: { resources: res('500m', '4Gi', '2', '8Gi'), retention: '30d', persistence: { size: '200Gi' } },
         alertmanager: { resources: res('50m', '128Mi', '500m', '256Mi'), persistence: { size: '2Gi' } },

@@ -9,6 +9,8 @@ import { cidrBlock, cidrContains, ipv4Address, parseCidr, parseIpv4 } from './ne
 import { awsRegion, awsTargetSchema } from './aws';
 import { parseGoDuration } from '../../constructs/spec/quantity';
 import { profileNames } from './profiles';
+import { BACKUP_INTERVALS } from '../../constructs/services/backup';
+import { bucketName } from '../../constructs/services/objectstore';
 
 export { awsTargetSchema };
 
@@ -101,6 +103,27 @@ export const dockerTargetSchema = z
         offset: z.number().int().min(0).max(60000).default(DEFAULT_PUBLISH_OFFSET),
       })
       .prefault({}),
+    /**
+     * The certificates of the services that serve TLS themselves (the mail server, the API
+     * gateway). `internal-ca`: a private CA generated with the tls provider signs one certificate
+     * per service (renewed by the first apply in its last 30 days); clients trust the CA from the
+     * `ca_certificate` output. `files`: one certificate for every service from files on the deploying
+     * machine (a public one, e.g. from certbot), read by Terraform at each plan; its names must cover
+     * the services' (the mail server's `<hostname>.<domain>`). Renewing it is a new apply.
+     * @default { source: 'internal-ca' }
+     */
+    tls: z
+      .discriminatedUnion('source', [
+        z.strictObject({ source: z.literal('internal-ca') }),
+        z.strictObject({
+          source: z.literal('files'),
+          /** The PEM chain, leaf first (absolute or `~/`-relative). */
+          certificate: z.string().regex(/^(\/|~\/)\S+$/, 'must be an absolute path or start with ~/'),
+          /** The PEM private key (absolute or `~/`-relative); it reaches the state, as generated keys do. */
+          key: z.string().regex(/^(\/|~\/)\S+$/, 'must be an absolute path or start with ~/'),
+        }),
+      ])
+      .default({ source: 'internal-ca' }),
     /**
      * NVIDIA GPUs on the host (with the NVIDIA container toolkit), by count. A container that asks for
      * GPUs gets all of them: the pinned provider (kreuzwerker/docker 3.6.2) reads any GPU request back
@@ -470,6 +493,24 @@ export const kubernetesTargetSchema = z.strictObject({
     })
     .optional(),
   /**
+   * How the mail server's SMTP and IMAP ports (services.mail) reach the cluster from the internet: a
+   * LoadBalancer Service that keeps the client's address, which spam filtering needs.
+   * `local-traffic`: `externalTrafficPolicy: Local` on the ports themselves (any load balancer;
+   * only nodes running the mail pod receive). `proxy-protocol`: the load balancer sends a PROXY
+   * protocol header to the server's twin ports (12525, 10465, 10587, 10993); give it the annotations
+   * that make your load balancer send one, and list its addresses in
+   * `services.mail.proxyProtocol.trustedNetworks` (only they may reach the twins).
+   * @default { clientAddress: 'local-traffic', annotations: {} }
+   */
+  mail: z
+    .strictObject({
+      /** @default 'local-traffic' */
+      clientAddress: z.enum(['local-traffic', 'proxy-protocol']).default('local-traffic'),
+      /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). @default {} */
+      annotations: z.record(z.string().min(1), z.string()).default({}),
+    })
+    .prefault({}),
+  /**
    * The operators this environment needs, each installed by this stack (its chart into its fixed
    * namespace) or used as the cluster already runs it: a second environment on one cluster uses the
    * first one's (an operator's CRDs, webhooks and cluster roles exist once per cluster). An existing
@@ -712,6 +753,55 @@ export const waiverSchema = z.strictObject({
 });
 
 export type Waiver = z.output<typeof waiverSchema>;
+const backupInterval = z
+  .number()
+  .int()
+  .refine((m) => (BACKUP_INTERVALS as readonly number[]).includes(m), {
+    message: `must be one of ${BACKUP_INTERVALS.join(', ')} minutes (a divisor of an hour, or whole hours that divide a day)`,
+  });
+
+/**
+ * Scheduled backups of every stateful service (docs/operations.md, "Back up and restore"): each
+ * service's own tool, on a schedule that meets the recovery point objective, into the backup bucket
+ * (the platform's object store; S3 on AWS), kept by the retention.
+ */
+export const backupsSchema = z
+  .strictObject({
+    /**
+     * Off: no service is backed up (a disposable environment); the guardrails list every stateful
+     * service as unprotected.
+     * @default true
+     */
+    enabled: z.boolean().default(true),
+    /**
+     * Recovery point objective: the most data a restore may lose, in minutes; each service's backup runs
+     * this often (PostgreSQL's continuous WAL archive, where it runs, does better).
+     * @default the profile's (60 on small and medium, 15 on large)
+     */
+    rpoMinutes: backupInterval.optional(),
+    /** Recovery time objective the runbooks are written for, in minutes. @default the profile's (240; 60 on large) */
+    rtoMinutes: z.number().int().min(5).max(10080).optional(),
+    retention: z
+      .strictObject({
+        /** Every backup of the last this many hours. @default 24 */
+        recentHours: z.number().int().min(1).max(168).default(24),
+        /** The newest backup of each of the last N days. @default 7 */
+        daily: z.number().int().min(1).max(366).default(7),
+        /** The newest backup of each of the last N ISO weeks. @default 4 */
+        weekly: z.number().int().min(0).max(104).default(4),
+        /** The newest backup of each of the last N months. @default 6 */
+        monthly: z.number().int().min(0).max(120).default(6),
+      })
+      .prefault({}),
+    /** The daily window (UTC, `HH:MM`) for what runs once a day (a stopped dump, daily snapshots). @default '03:00' */
+    window: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as 03:00 (UTC)')
+      .default('03:00'),
+    /** The backup bucket (in the platform's object store; on AWS an S3 bucket of that name with the account suffix). @default 'platform-backups' */
+    bucket: bucketName.default('platform-backups'),
+  })
+  .prefault({});
 
 /** First pass: the environment's own fields; service sections are checked by their schemas next. */
 export const environmentSchema = z
@@ -725,6 +815,8 @@ export const environmentSchema = z
     backend: backendSchema,
     /** @default {} */
     labels: labels.default({}),
+    /** Scheduled backups and their objectives. @default on, with the profile's objectives */
+    backups: backupsSchema,
     /**
      * Protect stateful resources from `destroy` (Terraform prevent_destroy on data volumes, deletion
      * protection on managed databases). Turn off only where data is disposable.

@@ -89,12 +89,17 @@ export function strings(value: unknown, out: string[] = []): string[] {
 
 /**
  * A stand-in value for a left-out resource's attribute: long, mixed case, digits (passes password
- * rules); for a `random_id` (a name suffix, such as the S3 buckets'), 8 lower-case hex characters,
+ * rules); for a `tls_` resource (a DKIM key), 44 letters and digits, valid base64; for a `random_id` (a name suffix, such as the S3 buckets'), 8 lower-case hex characters,
  * the form and length of its `hex` at the 4 bytes this project generates, so that the names it ends
  * still pass the provider's checks.
  */
 export const standIn = (address: string) =>
-  address.startsWith('random_id.') ? '0ff11e00' : `Offline0${address.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 60).padEnd(32, 'x');
+  address.startsWith('random_id.')
+    ? '0ff11e00'
+    : address.startsWith('tls_')
+      ? // A key's forms are base64 (SES checks its BYODKIM key is): letters and digits, a multiple of 4 long.
+        `Offline0${address.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 44).padEnd(44, 'x')
+      : `Offline0${address.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 60).padEnd(32, 'x');
 
 export const OFFLINE_PROVIDER = {
   access_key: 'AKIAOFFLINEVERIFY000',

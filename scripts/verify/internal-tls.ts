@@ -1,8 +1,10 @@
 /**
  * Internal TLS with the real servers: the host scenario synthesized with `internalTls.enabled`, its
  * NATS and PostgreSQL configurations as the Docker stack uploads them, and a test CA made the way the
- * stack's tls provider resources make it (ECDSA P-256; the server certificate's names and uses read
- * from the stack's `tls_cert_request` / `tls_locally_signed_cert`), written where the
+ * stack's tls provider resources make it (the environment's one internal CA, ECDSA P-256, signing an
+ * RSA 2048 key in PKCS#8 per server, the leaf alone as the chain: constructs/render/docker/certificates.ts;
+ * the server certificate's names and uses read from the stack's `tls_cert_request` /
+ * `tls_locally_signed_cert`), written where the
  * configurations expect the files:
  * - NATS: `nats-server -t` accepts the configuration (broken variant: a key that is not the
  *   certificate's); a server started on it takes a TLS client that verifies it against the CA and
@@ -44,6 +46,8 @@ function pki(label: string): Pki {
     if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.out}`);
   };
   const ecKey = (file: string) => run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', file]);
+  // The servers' keys as the stack uploads them: RSA 2048, PKCS#8 (`private_key_pem_pkcs8`).
+  const rsaKey = (file: string) => run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', file]);
   ecKey('ca.key');
   run([
     'req',
@@ -69,7 +73,7 @@ function pki(label: string): Pki {
     dir,
     ca: path.join(dir, 'ca.crt'),
     issue(name, dns, ips, uses) {
-      ecKey(`${name}.key`);
+      rsaKey(`${name}.key`);
       run(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`]);
       fs.writeFileSync(
         path.join(dir, `${name}.ext`),
@@ -88,15 +92,12 @@ function pki(label: string): Pki {
           `${name}.crt`,
         ]),
       );
-      // As the stack uploads it: the server's certificate, then the CA's.
-      fs.writeFileSync(
-        path.join(dir, `${name}.chain`),
-        fs.readFileSync(path.join(dir, `${name}.crt`), 'utf8') + fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8'),
-      );
+      // As the stack uploads it: the server's certificate alone (the internal CA is the root).
+      fs.writeFileSync(path.join(dir, `${name}.chain`), fs.readFileSync(path.join(dir, `${name}.crt`), 'utf8'));
       return { chain: path.join(dir, `${name}.chain`), key: path.join(dir, `${name}.key`) };
     },
     strayKey() {
-      ecKey('stray.key');
+      rsaKey('stray.key');
       return path.join(dir, 'stray.key');
     },
   };

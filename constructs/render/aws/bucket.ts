@@ -34,6 +34,8 @@ export interface BucketOptions {
   /** Written as the bucket's `lifecycle.prevent_destroy` when given. */
   readonly preventDestroy?: boolean;
   readonly lifecycle?: readonly S3BucketLifecycleConfigurationRule[];
+  /** Tags beyond the Name (the tag AWS Backup selects data buckets by). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** The bucket and its hardening; the bucket resource is returned. */
@@ -44,7 +46,7 @@ export function hardenedBucket(scope: Construct, ctx: AwsContext, o: BucketOptio
     new S3Bucket(scope, o.id, {
       bucket: o.name,
       forceDestroy: o.forceDestroy,
-      tags: ctx.tags(o.name),
+      tags: ctx.tags(o.name, { ...o.tags }),
       ...(o.preventDestroy === undefined ? {} : { lifecycle: { preventDestroy: o.preventDestroy } }),
     }),
   );

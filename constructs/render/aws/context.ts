@@ -7,6 +7,7 @@ import type { Environment } from '../../../environments/parse/load';
 import { Fn, Token } from '../../providers/cdktf';
 import type { AwsTarget } from '../../../environments/parse/aws';
 import { profiles } from '../../../environments/parse/profiles';
+import { BACKUP_TAG } from '../../targets/aws/backup';
 
 /**
  * The AWS target's configuration and the environment's names and policies; the environment's
@@ -24,6 +25,8 @@ export class AwsContext {
   readonly protectData: boolean;
   /** The environment's labels (default tags on every AWS resource). */
   readonly labels: Readonly<Record<string, string>>;
+  /** The environment's backup policy (absent where backups are off). */
+  readonly backups: Environment['backups'];
 
   constructor(env: Environment) {
     if (env.target.kind !== 'aws') throw new Error(`the AWS target needs an aws target, got ${env.target.kind}`);
@@ -34,6 +37,7 @@ export class AwsContext {
     this.highAvailability = profiles[env.profile].highAvailability;
     this.protectData = env.protectData;
     this.labels = env.labels;
+    this.backups = env.backups;
   }
 
   /** `<project>-<environment>-<parts...>`. */
@@ -44,6 +48,11 @@ export class AwsContext {
   /** A Name tag (default tags on the provider carry project, environment and labels). */
   tags(name: string, extra: Record<string, string> = {}): Record<string, string> {
     return { Name: name, ...extra };
+  }
+
+  /** The tag AWS Backup selects by, for what holds data (none where backups are off). */
+  backupTags(): Record<string, string> {
+    return this.backups ? { [BACKUP_TAG]: this.prefix } : {};
   }
 
   get region(): string {

@@ -36,6 +36,13 @@ import type { Cluster } from './eks';
 import type { ManagedEndpoint } from './managed';
 import { GPU_TAINT, type NodePools, POOL_LABEL } from './node-pools';
 import { PodIdentity } from './pod-identity';
+import { AwsEdge } from './edge';
+import { SesRelay } from './mail';
+import type { Network } from './network';
+import type { CertificateFacts } from '../kubernetes/context';
+import { renderRecords } from '../dns';
+import type { MailFacet } from '../../services/mail';
+import { internetNodePort, internetPortsOf } from '../../targets/aws/edge';
 import { AwsMonitoringResources } from './monitoring';
 
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
@@ -64,6 +71,7 @@ export interface InClusterInputs {
   readonly addons: readonly ITerraformDependable[];
   readonly managed: ReadonlyMap<string, ManagedEndpoint>;
   readonly inClusterSpecs: readonly ServiceSpec[];
+  readonly network: Network;
 }
 
 export class InCluster extends Construct {
@@ -99,7 +107,13 @@ export class InCluster extends Construct {
       new StorageClassV1(this, 'gp3', {
         metadata: { name: 'gp3', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
         storageProvisioner: 'ebs.csi.aws.com',
-        parameters: { type: 'gp3', encrypted: 'true', 'csi.storage.k8s.io/fstype': 'ext4' },
+        parameters: {
+          type: 'gp3',
+          encrypted: 'true',
+          'csi.storage.k8s.io/fstype': 'ext4',
+          // The EBS CSI driver tags each volume it creates (docs/tagging.md): AWS Backup selects them by it.
+          ...Object.fromEntries(Object.entries(ctx.backupTags()).map(([k, v], i) => [`tagSpecification_${i + 1}`, `${k}=${v}`])),
+        },
         reclaimPolicy: ctx.protectData ? 'Retain' : 'Delete',
         volumeBindingMode: 'WaitForFirstConsumer',
         allowVolumeExpansion: true,
@@ -175,8 +189,63 @@ export class InCluster extends Construct {
       pinAddress(new ServiceAccountV1(this, 'app-sa', { metadata: { name: APP_SERVICE_ACCOUNT, namespace: ns } }), 'platform_app');
     }
 
+    // The public edge: certificates the services serve themselves (cert-manager, ACME DNS-01 in the
+    // hosted zone through its own Pod Identity role), the mail server on node ports behind the NLB
+    // with PROXY protocol, and SES as its relay where asked.
+    const edge = ctx.target.edge;
+    const specs = inputs.inClusterSpecs;
+    const certified = specs.some((x) => (x.certificates ?? []).length > 0);
+    const acme = edge?.issuer.kind === 'acme' ? edge.issuer : undefined;
+    const certificates: CertificateFacts = {
+      public:
+        edge && acme
+          ? { kind: 'acme-route53', email: acme.email, server: acme.server, region: ctx.region, hostedZoneId: edge.hostedZone.id }
+          : { kind: 'private-ca' },
+      certManager: 'install',
+    };
+    const identities: ITerraformDependable[] = [];
+    if (certified && edge && acme) {
+      const zone = `arn:aws:route53:::hostedzone/${edge.hostedZone.id}`;
+      const certManager = new PodIdentity(this, ctx, eks.name, {
+        name: 'cert-manager',
+        namespace: 'cert-manager',
+        serviceAccount: 'cert-manager',
+        // cert-manager's documented Route 53 policy, limited to TXT records under _acme-challenge.
+        statements: [
+          { Sid: 'ReadChanges', Effect: 'Allow', Action: 'route53:GetChange', Resource: 'arn:aws:route53:::change/*' },
+          {
+            Sid: 'WriteChallenges',
+            Effect: 'Allow',
+            Action: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
+            Resource: zone,
+            Condition: {
+              'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'] },
+              'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['_acme-challenge.*'] },
+            },
+          },
+          { Sid: 'FindZone', Effect: 'Allow', Action: 'route53:ListHostedZonesByName', Resource: '*' },
+        ],
+      });
+      if (certManager.association) identities.push(certManager.association);
+    }
+    const mailSpec = specs.find((x) => x.name === 'mailserver') as ServiceSpec<string, MailFacet> | undefined;
+    const ses = ctx.target.mail.relay === 'ses' && mailSpec ? new SesRelay(this, 'ses', ctx, mailSpec) : undefined;
+    const mailPorts = specs.flatMap(internetPortsOf);
+
     const gpuPool = ctx.target.eks.gpuNodePool;
     const facts: ClusterFacts = {
+      certificates,
+      ...(mailPorts.length
+        ? {
+            mail: {
+              service: { type: 'NodePort', nodePorts: Object.fromEntries(mailPorts.map((p) => [p.name, internetNodePort(p.port)])) },
+              clientAddress: 'proxy-protocol',
+            },
+          }
+        : {}),
+      ...(ses ? { mailRelay: ses.relay } : {}),
+      // The ALB reaches the external ports through the nodes (their addresses, in the VPC).
+      ...(edge ? { loadBalancerSources: [ctx.target.vpc.cidr], publishesDns: true } : {}),
       namespacePrefix: ctx.target.eks.namespace,
       apiServerCidrs: [ctx.target.vpc?.cidr ?? '0.0.0.0/0'],
       storageClass: 'gp3',
@@ -212,9 +281,24 @@ export class InCluster extends Construct {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,
       cluster: { ...facts, ...(monitoring ? { monitoring: monitoring.facts } : {}) },
-      after: [...access, namespace, ...nodes],
+      after: [...access, namespace, ...nodes, ...identities],
       ...(monitoring ? { extra: monitoring.extra } : {}),
     });
+    if (edge) {
+      ses?.identity(this.platform.secrets);
+      const recordSpecs = specs.map((x) => (ses && x === mailSpec ? { ...x, dnsRecords: ses.records() } : x));
+      new AwsEdge(this, 'edge', {
+        ctx,
+        edge,
+        network: inputs.network,
+        cluster,
+        pools,
+        platform: this.platform,
+        specs,
+        records: renderRecords(recordSpecs, this.platform.secrets),
+        after: [...access, namespace, ...nodes],
+      });
+    }
 
     // The vpc-cni add-on enforces the platform's NetworkPolicies (addons.ts). A Pod Identity workload
     // in one of the platform's default-deny namespaces gets egress to the agent (AWS API calls are

@@ -11,8 +11,11 @@
 import type { Environment } from '../../../environments/parse/load';
 import { GeneratedSecrets } from '../secrets';
 import { AwsProvider } from '../../providers/aws';
+import { AwsBackup } from './backup';
 import { Construct, TerraformOutput } from '../../providers/cdktf';
 import { RandomProvider } from '../../providers/random';
+import { TlsProvider } from '../../providers/tls';
+import { usesKeys } from '../kubernetes';
 import { Addons } from './addons';
 import { AwsContext } from './context';
 import { Cluster } from './eks';
@@ -23,6 +26,8 @@ import type { ManagedEndpoint } from './managed';
 import { managedRenderers } from './managed-renderers';
 import { Network } from './network';
 import { NodePools } from './node-pools';
+
+const placement0 = (env: Environment) => placeServices(env).inCluster;
 
 export class AwsTarget extends Construct {
   constructor(scope: Construct, id: string, props: { readonly environment: Environment }) {
@@ -36,10 +41,13 @@ export class AwsTarget extends Construct {
       defaultTags: [{ tags: { Project: env.project, Environment: env.name, ManagedBy: 'cdktf', ...env.labels } }],
     });
     new RandomProvider(this, 'random');
+    // Keys the services sign with (DKIM) come from the tls provider.
+    if (usesKeys(placement0(env))) new TlsProvider(this, 'tls');
 
     const network = new Network(this, 'network', ctx);
     const keys = new Keys(this, 'keys', ctx);
     network.flowLogs(ctx, keys.logs);
+    if (env.backups) new AwsBackup(this, 'backup', ctx, keys);
     const cluster = new Cluster(this, 'eks', ctx, network, keys);
     network.interfaceEndpoints(ctx, cluster.nodeSecurityGroup);
     const addons = new Addons(this, 'addons', ctx, cluster);
@@ -79,6 +87,7 @@ export class AwsTarget extends Construct {
       addons: afterNodes,
       managed,
       inClusterSpecs: placement.inCluster,
+      network,
     });
 
     new TerraformOutput(this, 'cluster-name', { value: cluster.cluster.name, description: 'EKS cluster name' }).overrideLogicalId(

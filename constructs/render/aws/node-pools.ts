@@ -21,7 +21,7 @@
  * ASG (`resources[0].autoscaling_groups[0].name`): the count is known at plan time, the name only
  * after the node group exists, which is fine within one apply.
  */
-import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import { Construct, type ITerraformDependable, movedFrom } from '../../providers/cdktf';
 import { AutoscalingGroupTag, EksNodeGroup, IamRole, IamRolePolicyAttachment, LaunchTemplate } from '../../providers/aws';
 import { pinAddress } from '../terraform';
 import { type AwsContext, managedPolicy, trust } from './context';
@@ -144,7 +144,7 @@ export class NodePools extends Construct {
         // The pool was one group across the zones before (address `aws_eks_node_group.<pool>`): the
         // first zone's group takes over its state, so that group is replaced create-before-destroy
         // instead of the old one being destroyed beside the new ones' creation. No-op on new stacks.
-        if (i === 0) group.moveFromId(`aws_eks_node_group.${name}`);
+        if (i === 0) movedFrom(group, `aws_eks_node_group.${name}`);
         this.templateTags(`${name}-${z.zone}`, group, labels, taints, cfg.diskGiB);
         return { zone: z.zone, group };
       });

@@ -44,6 +44,8 @@ export const objectstore: ManagedRenderer<'objectstore', ObjectStoreFacet> = {
         versioning: true,
         forceDestroy: false,
         preventDestroy: ctx.protectData,
+        // AWS Backup copies the data buckets (daily, weekly, monthly; to the copy region).
+        tags: ctx.backupTags(),
         lifecycle: [
           {
             id: 'expire-old-versions',

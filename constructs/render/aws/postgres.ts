@@ -10,11 +10,14 @@
  * the platform's applications a Pod Identity role that may read it.
  */
 import type { Construct } from '../../providers/cdktf';
-import { DbInstance, DbParameterGroup, DbSubnetGroup } from '../../providers/aws';
+import { DbInstance, DbParameterGroup, DbSubnetGroup, SecretsmanagerSecretRotation } from '../../providers/aws';
 import type { PostgresFacet } from '../../services/postgres';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, clientOnlyGroup, dataVolume, gibOf, useDataKey } from './managed';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
+
+/** Days between rotations of the RDS-managed master password (RDS's own default is 7). */
+export const MASTER_PASSWORD_ROTATION_DAYS = 7;
 
 export const POSTGRES_PORT = 5432;
 
@@ -122,12 +125,23 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
         performanceInsightsRetentionPeriod: 7,
         enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
         applyImmediately: false,
-        tags: ctx.tags(name),
+        // AWS Backup's daily, weekly and monthly copies, beside RDS's own point-in-time recovery.
+        tags: ctx.tags(name, ctx.backupTags()),
         lifecycle: { preventDestroy: protect },
       }),
       'postgres',
     );
     const secretArn = db.masterUserSecret.get(0).secretArn;
+    // The master password RDS keeps in Secrets Manager rotates on this schedule (RDS's managed
+    // rotation: no Lambda); written, so the schedule is the stack's, not a console default.
+    pinAddress(
+      new SecretsmanagerSecretRotation(scope, 'postgres-master-rotation', {
+        secretId: secretArn,
+        rotationRules: { automaticallyAfterDays: MASTER_PASSWORD_ROTATION_DAYS },
+        rotateImmediately: false,
+      }),
+      'postgres',
+    );
     return {
       endpoint: {
         host: db.address,

@@ -10,6 +10,7 @@
  * with the configured credentials (targets/docker/registry.ts). Containers start in dependency order
  * and wait to be healthy.
  */
+import { withScheduledBackup } from '../../targets/docker/backup';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Environment } from '../../../environments/parse/load';
@@ -26,20 +27,20 @@ import {
 } from '../../providers/docker';
 import { RandomProvider } from '../../providers/random';
 import { TlsProvider } from '../../providers/tls';
-import { InternalCa } from './internal-ca';
-import { tlsPaths } from '../../services/common';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, referencesOf, renderText } from '../../spec/template';
-import type { ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import type { CertificateSpec, ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
 import { dockerSpec } from './monitoring';
 import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
 import { gatewayOf } from '../../targets/docker/network';
 import { orderByDependencies } from '../../targets/order';
 import { PUBLISH_ADDRESS, type Publication, publicationKey, publishedPorts } from '../../targets/docker/publishing';
-import { dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
+import { certificatesOf, dockerGroups, dockerUser, jobDirectories, secretFiles } from '../../targets/docker/uploads';
 import { DOCKER_HUB, DOCKER_HUB_PROVIDER_KEYS, pullName, registryVariable } from '../../targets/docker/registry';
 import { consumerSpec, consumerVolume } from './consumers';
+import { DockerCertificates } from './certificates';
+import { dnsRecordsOutput } from '../dns';
 
 /** An empty file: the content of the uploads that are directory entries (the provider needs a source). */
 const EMPTY_FILE = fileURLToPath(new URL('./empty', import.meta.url));
@@ -71,9 +72,8 @@ export class DockerTarget extends Construct {
   private readonly published: ReadonlyMap<string, Publication>;
   private readonly logDriver: string;
   private readonly swapLimit: boolean;
+  private readonly certificates: DockerCertificates;
   private emptyFile?: TerraformAsset;
-  /** The internal CA, when the environment turns internal TLS on. */
-  private readonly ca?: InternalCa;
 
   constructor(scope: Construct, id: string, props: DockerTargetProps) {
     super(scope, id);
@@ -93,15 +93,10 @@ export class DockerTarget extends Construct {
     });
     new RandomProvider(this, 'random');
     this.secrets = new GeneratedSecrets(this, 'secrets', env.specs);
-    // Internal TLS: the environment's CA (the tls provider), its certificate an output for applications.
-    if (env.internalTls.enabled) {
-      new TlsProvider(this, 'tls');
-      this.ca = new InternalCa(this, 'internal-ca', { project: env.project, environment: env.name });
-      new TerraformOutput(this, 'internal-ca-output', {
-        description: "The internal CA's certificate (PEM): what applications verify the platform's TLS servers against",
-        value: this.ca.caPem,
-      }).overrideLogicalId('internal_ca');
-    }
+    const certified = env.specs.some((s) => (s.certificates ?? []).length > 0);
+    // Keys (DKIM) and the certificates of the services that serve TLS themselves.
+    if (this.secrets.usesTls || certified) new TlsProvider(this, 'tls');
+    this.certificates = new DockerCertificates(this, 'certificates', target.tls, this.resourceName());
 
     this.network = pinAddress(
       new Network(this, 'network', {
@@ -116,10 +111,10 @@ export class DockerTarget extends Construct {
     );
 
     // Volumes first: a container may mount another service's (the scraper reading a token a job wrote).
-    for (const spec of env.specs) this.renderVolumes(spec);
+    for (const spec of env.specs) this.renderVolumes(withScheduledBackup(spec, env.specs));
     // Dependencies first, so every dependent can refer to the main container it waits for. The
     // monitoring stack's specs get the files that follow what this host runs (monitoring.ts).
-    for (const spec of orderByDependencies(env.specs)) this.renderService(dockerSpec(spec, env.specs));
+    for (const spec of orderByDependencies(env.specs)) this.renderService(dockerSpec(withScheduledBackup(spec, env.specs), env.specs));
     // Each consumer's volume with what it receives, once the services it uses are ready.
     for (const consumer of env.consumers) this.renderConsumer(consumer.name);
 
@@ -132,6 +127,16 @@ export class DockerTarget extends Construct {
       value: this.secrets.all(),
       sensitive: true,
     }).overrideLogicalId('credentials');
+    const ca = certified ? this.certificates.caOf(...env.specs.flatMap((s) => s.certificates ?? [])) : undefined;
+    if (ca) {
+      new TerraformOutput(this, 'ca-certificate', {
+        description:
+          "The internal CA of the services' certificates (PEM): what clients on this host trust (terraform output -raw ca_certificate)",
+        value: ca,
+      }).overrideLogicalId('ca_certificate');
+    }
+    // A host manages no DNS: the records the services need, to publish where the domain is hosted.
+    dnsRecordsOutput(this, env.specs, this.secrets);
   }
 
   private resourceName(...parts: string[]): string {
@@ -210,24 +215,11 @@ export class DockerTarget extends Construct {
     return image;
   }
 
-  /**
-   * The internal CA's files a workload receives (`ContainerSpec.tls`): the CA's certificate, and for
-   * a server its certificate chain and key (root's, 0440: read through the root group or copied by
-   * a start command, as the spec says).
-   */
-  private tlsUploads(spec: ServiceSpec, w: ContainerSpec | JobSpec): { file: string; content: string; permissions: string }[] {
-    if (!w.tls) return [];
-    if (!this.ca) throw new Error(`${spec.name}/${w.name}: asks for the internal CA's files, but internal TLS is off`);
-    const f = tlsPaths(w.tls.dir);
-    const out = [{ file: f.ca, content: this.ca.caPem, permissions: '0444' }];
-    if (w.tls.server) {
-      const issued = this.ca.certificateFor(spec);
-      out.push(
-        { file: f.cert, content: issued.chainPem, permissions: '0444' },
-        { file: f.key, content: issued.keyPem, permissions: '0440' },
-      );
-    }
-    return out;
+  /** A service's declared certificate (`ContainerSpec.trusts` names it). */
+  private certificateSpec(service: string, name: string): CertificateSpec {
+    const cert = this.env.specs.find((s) => s.name === service)?.certificates?.find((c) => c.name === name);
+    if (!cert) throw new Error(`trusts the certificate ${service}/${name}, which no enabled service declares`);
+    return cert;
   }
 
   /** The empty file directory entries are uploaded from (one asset per stack). */
@@ -339,7 +331,23 @@ export class DockerTarget extends Construct {
     directories: { path: string; mode: number }[] = [],
   ) {
     const memory = memoryMebibytes(w.resources.limits.memory);
-    const groups = dockerGroups(w);
+    const isContainer = 'health' in w;
+    const certs = isContainer ? certificatesOf(spec, w.name) : [];
+    const groups = dockerGroups(w, certs.length);
+    // The certificates it serves (chain 0444, key 0440 like every secret file) and the CAs it verifies with.
+    const tlsUploads = certs.flatMap((c) => {
+      const issued = this.certificates.certificate(spec, c);
+      return [
+        { file: c.paths.certificate, content: issued.certificate, permissions: octalMode(0o444) },
+        { file: c.paths.key, content: issued.key, permissions: octalMode(0o440) },
+      ];
+    });
+    const trusts = isContainer ? (w.trusts ?? []) : [];
+    const trustUploads = trusts.flatMap((t) => {
+      const ca = this.certificates.caOf(this.certificateSpec(t.service, t.certificate));
+      return ca ? [{ file: t.path, content: ca, permissions: octalMode(0o444) }] : [];
+    });
+    const privileges = isContainer ? w.privileges : undefined;
     return {
       image: this.image(w.image).imageId,
       env: Object.entries(w.env).map(([k, v]) => `${k}=${text(v)}`),
@@ -362,7 +370,8 @@ export class DockerTarget extends Construct {
         // Directory entries: a name ending in `/` with empty content is a directory in the tar.
         ...directories.map((d) => ({ file: `${d.path}/`, source: this.empty(), permissions: octalMode(d.mode) })),
         ...w.files.map((f) => ({ file: f.path, content: text(f.content), permissions: octalMode(f.mode) })),
-        ...this.tlsUploads(spec, w),
+        ...tlsUploads,
+        ...trustUploads,
       ],
       memory,
       // No swap: the memory limit is the limit (and omitting it reads back as twice the memory). A
@@ -372,7 +381,11 @@ export class DockerTarget extends Construct {
       // (upstream issue #759, fixed in 3.7.0 by #771); period + quota is what `--cpus` sets.
       cpuPeriod: CPU_PERIOD_US,
       cpuQuota: cpuQuotaMicros(w.resources.limits.cpu),
-      securityOpts: ['no-new-privileges:true'],
+      // No process gains privileges (setuid binaries), except where the spec says why it needs them
+      // (Postfix's setgid postdrop); a privileged container gets exactly its capabilities, in the
+      // CAP_ form the daemon stores and the provider reads back (moby NormalizeLegacyCapabilities).
+      ...(privileges?.privilegeEscalation ? {} : { securityOpts: ['no-new-privileges:true'] }),
+      ...(privileges ? { capabilities: { drop: ['ALL'], add: privileges.capabilities.map((c) => `CAP_${c}`) } } : {}),
       // No log options are written: they would be read back merged with the daemon's defaults and
       // replace the container on every plan (upstream issues #473, #873).
       logDriver: this.logDriver,
@@ -432,6 +445,8 @@ export class DockerTarget extends Construct {
           ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metrics.port), 'prometheus.io/path': spec.metrics.path }
           : {}),
         ...(c.host ? { 'platform.host-access': c.host.reason } : {}),
+        // What it needs beyond an unprivileged user (root, capabilities), with the reason (guardrail PLAT-CTR-004).
+        ...(c.privileges ? { 'platform.privileges': c.privileges.reason } : {}),
         ...(c.startsAsRoot ? { 'platform.starts-as-root': c.startsAsRoot } : {}),
         [REVISION_LABEL]: revision({ healthcheck, cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
       }),

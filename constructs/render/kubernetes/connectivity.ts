@@ -48,6 +48,8 @@ export interface ConnectivityInputs {
   readonly consumers?: readonly ConsumerReach[];
   /** Where the Gateway's proxies run, when external endpoints are configured. */
   readonly proxies?: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+  /** Where a load balancer of the stack sends external traffic from, through node ports (AWS's ALB). */
+  readonly loadBalancerSources?: readonly string[];
 }
 
 const SERVED: readonly PortPurpose[] = ['client', 'admin'];
@@ -102,6 +104,14 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
         reason: `the Gateway routes ${spec.name}'s external port`,
       });
     }
+    if (external.length && inputs.loadBalancerSources?.length) {
+      out.push({
+        from: { cidrs: inputs.loadBalancerSources },
+        to: { group: server },
+        ports: external.map((p) => ({ port: p.port, protocol: 'TCP' as const })),
+        reason: `the load balancer routes ${spec.name}'s external port (through the nodes)`,
+      });
+    }
   }
   for (const r of inputs.consumers ?? []) {
     out.push({
@@ -123,6 +133,10 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
       const metrics = portsOf(g, ['metrics']);
       if (metrics.length) out.push({ from: scraper, to: { group: g }, ports: metrics, reason: 'Prometheus scrapes metrics' });
     }
+    for (const r of g.reaches ?? []) {
+      const ports = portsOf(serverOf(r.service), SERVED);
+      if (ports.length) out.push({ from: { group: g }, to: { group: serverOf(r.service) }, ports, reason: r.reason });
+    }
     for (const e of g.egress ?? []) {
       out.push({
         from: { group: g },
@@ -133,7 +147,7 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
     }
     for (const i of g.ingressFrom ?? []) {
       out.push({
-        from: { namespace: i.namespace, ...(i.labels ? { labels: i.labels } : {}) },
+        from: 'cidrs' in i ? { cidrs: i.cidrs } : { namespace: i.namespace, ...(i.labels ? { labels: i.labels } : {}) },
         to: { group: g },
         ports: i.ports.map((port) => ({ port, protocol: 'TCP' as const })),
         reason: i.reason,

@@ -95,6 +95,8 @@ export class Consumers extends Construct {
     const ca = realization.consumerCa?.(spec);
     const labels = { ...ctx.commonLabels, 'app.kubernetes.io/name': spec.component, 'platform/published-by': spec.name };
     for (const access of spec.consumers ?? []) {
+      // One of the platform's own services: it uses the credentials by reference, nothing is published.
+      if (access.platform !== undefined) continue;
       const placement = this.placements.find((p) => p.name === access.consumer);
       if (!placement) throw new Error(`${spec.name}: consumer ${access.consumer} has no placement`);
       const waitFor = [...(this.namespaces.get(placement.name) ?? []), ...ready];

@@ -5,98 +5,14 @@
  * through the table in realizations.ts.
  */
 import type { GeneratedSecrets } from '../secrets';
-import type { SignalSource } from '../../../monitoring/rules';
 import type { Construct, ITerraformDependable } from '../../providers/cdktf';
 import type { TextResolver } from '../../spec/template';
-import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
 import type { MetricsEndpoint, PortPurpose, ServiceSpec, Text } from '../../spec/types';
 import type { Operators } from './operators';
 import type { PodPolicy, PodPolicyInput } from './pod-policy';
+import type { CertificateFacts, ClusterFacts, GatewayFacts, MailExposure, MailRelay, MonitoringFacts } from './cluster-facts';
 
-/** The environment's `target.gateway`, resolved. */
-export interface GatewayFacts {
-  /** Host names are `<service>.<domain>`. */
-  readonly domain: string;
-  readonly issuer:
-    | { readonly kind: 'self-signed' }
-    | { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string }
-    | { readonly kind: 'acme'; readonly email?: string | undefined; readonly server: string };
-  readonly implementation:
-    | { readonly install: 'envoy-gateway' }
-    | {
-        readonly install: 'none';
-        readonly gatewayClass: string;
-        readonly proxies: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
-      };
-  readonly installCertManager: boolean;
-}
-
-/** What the cluster offers, from the environment's config (never looked up at plan time). */
-export interface ClusterFacts {
-  /** Prefix of the platform's namespaces (`<prefix>-data`, ...). */
-  readonly namespacePrefix: string;
-  /** StorageClass for persistent volumes; `undefined` = the cluster's default class. */
-  readonly storageClass?: string;
-  /** GPU nodes: how to schedule onto them, and whether this stack must install the NVIDIA device plugin. */
-  readonly gpu?: {
-    readonly resourceName: string;
-    readonly nodeSelector: Readonly<Record<string, string>>;
-    readonly tolerations: readonly {
-      key: string;
-      operator: 'Equal' | 'Exists';
-      value?: string;
-      effect?: string;
-      tolerationSeconds?: number;
-    }[];
-    readonly installDevicePlugin: boolean;
-    /** Install Node Feature Discovery and GPU Feature Discovery with the plugin. @default false */
-    readonly featureDiscovery?: boolean;
-    /** The apply waits until GPU workloads are ready. */
-    readonly waitForRollout: boolean;
-  };
-  /** Zones to spread replicas across (topology.kubernetes.io/zone), when known. */
-  readonly zones?: readonly string[];
-  /** Where pods that use the Kubernetes API may connect (443/6443). */
-  readonly apiServerCidrs: readonly string[];
-  /** Where pods resolve names (UDP/TCP 53): the DNS pods, and addresses no selector matches. @default kube-dns in kube-system */
-  readonly dns?: {
-    readonly pods: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
-    readonly addresses: readonly string[];
-  };
-  /** External endpoints through the Gateway API; `undefined`: nothing is exposed. */
-  readonly gateway?: GatewayFacts;
-  /** Operators the cluster already runs (by OperatorChart name: `cnpg`, `eck`), with their namespaces. @default none: each installed */
-  readonly existingOperators?: Readonly<Record<string, string>>;
-  /** The applications that use the platform, where they run. @default none */
-  readonly consumers?: readonly ConsumerPlacement[];
-  /**
-   * A namespace the caller has created for its own objects (the AWS target's managed-service
-   * endpoints); the platform's services run in their concern namespaces regardless.
-   */
-  readonly existingNamespace?: string;
-  /** What the monitoring stack watches beyond the cluster's pods, and where it keeps logs (a cloud target's). @default nothing beyond the cluster */
-  readonly monitoring?: MonitoringFacts;
-  /**
-   * Where the cluster's nodes are, for what must reach every node: the scraper to the kubelets'
-   * cAdvisor and node-exporter (host network).
-   * @default the API server's CIDRs (`apiServerCidrs`)
-   */
-  readonly nodeCidrs?: readonly string[];
-}
-
-/** What a cloud target adds to the monitoring stack (AWS: managed services through CloudWatch, logs in S3). */
-export interface MonitoringFacts {
-  /** Services the cloud runs (managed): their alerts and panels apply; their signals come from the CloudWatch exporter. */
-  readonly managed: readonly ServiceSpec[];
-  /** Those services' signal sources (in the CloudWatch exporter's names). */
-  readonly managedSources: readonly SignalSource[];
-  /** Grafana's CloudWatch datasource (the SDK's default credentials: Pod Identity). */
-  readonly cloudwatch?: { readonly region: string; readonly grafanaServiceAccount: string };
-  /** Loki's chunks in S3 through Pod Identity (its service account is `serviceAccount`). */
-  readonly logsBucket?: { readonly name: string; readonly region: string; readonly serviceAccount: string };
-  /** The most nodes the cluster has (per-node agents), when the target knows it. */
-  readonly nodes?: number;
-}
+export type { CertificateFacts, ClusterFacts, GatewayFacts, MailExposure, MailRelay, MonitoringFacts };
 
 /** What a realization knows of its environment: names and policies, never the environment file. */
 export interface EnvironmentFacts {
@@ -108,6 +24,14 @@ export interface EnvironmentFacts {
 
 export interface K8sContext {
   readonly environment: EnvironmentFacts;
+  /**
+   * The certificates a spec serves, issued: the Secret (`tls.crt`, `tls.key`, `ca.crt`) cert-manager
+   * writes for each, in the spec's namespace, and what a pod mounting them waits for.
+   */
+  certificatesOf(spec: ServiceSpec): {
+    readonly secrets: Readonly<Record<string, string>>;
+    readonly ready: readonly ITerraformDependable[];
+  };
   readonly cluster: ClusterFacts;
   readonly secrets: GeneratedSecrets;
   /** The namespace a service runs in (by its concern). */
@@ -150,6 +74,8 @@ export interface PodGroup {
    * reaches its own service like a job, and monitoring reaches its metrics ports.
    */
   readonly role: 'server' | 'job' | 'helper';
+  /** Other services of the platform the pods reach, on their client and admin ports (a backup's store). @default none */
+  readonly reaches?: readonly { readonly service: string; readonly reason: string }[];
   /**
    * Extra destinations the pods need (the API server, the internet, or the pods of a namespace the
    * platform does not police, such as an operator's), with the ports.
@@ -162,12 +88,16 @@ export interface PodGroup {
    * Extra sources allowed in (an operator managing these pods, the Gateway's proxies), by namespace
    * and, where given, by the labels of the pods in it, with the ports.
    */
-  readonly ingressFrom?: readonly {
-    readonly namespace: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly ports: readonly number[];
-    readonly reason: string;
-  }[];
+  readonly ingressFrom?: readonly (
+    | {
+        readonly namespace: string;
+        readonly labels?: Readonly<Record<string, string>>;
+        readonly ports: readonly number[];
+        readonly reason: string;
+      }
+    /** Addresses outside the cluster (the internet, a load balancer's): the mail server's public ports. */
+    | { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }
+  )[];
 }
 
 export interface Realized {

@@ -6,7 +6,7 @@
  * the NVIDIA container runtime of the GPU nodes, requesting none.
  */
 import { HelmRelease } from '../../providers/kubernetes';
-import type { PerNodeFacet } from '../../services/monitoring';
+import type { PerNodeFacet } from '../../services/monitoring-config';
 import type { ServiceSpec } from '../../spec/types';
 import { canonicalResources } from '../../targets/kubernetes/quantities';
 import { escapeLiteral, pinAddress } from '../terraform';

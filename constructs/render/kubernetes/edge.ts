@@ -202,7 +202,7 @@ export function exposedPorts(
     return [
       {
         service: spec.name,
-        host: `${spec.name}.${domain}`,
+        host: `${p.externalHost ?? spec.name}.${domain}`,
         backend: b.service,
         namespace: b.namespace,
         port: p.port,
@@ -240,6 +240,8 @@ export function edgeValues(props: {
   readonly prefix: string;
   readonly exposed: readonly ExposedPort[];
   readonly labels: Readonly<Record<string, string>>;
+  /** Namespaces besides the edge's whose ACME HTTP-01 challenge routes attach to the `http` listener. */
+  readonly challengeNamespaces?: readonly string[];
 }): Record<string, unknown> {
   const { gateway, prefix, exposed } = props;
   const ours = gateway.implementation.install === 'envoy-gateway';
@@ -259,7 +261,7 @@ export function edgeValues(props: {
       controllerName: ENVOY_GATEWAY_CONTROLLER,
     },
     envoyProxy: { name: GATEWAY_NAME, replicas: 2 },
-    gateway: { name: GATEWAY_NAME, issuer },
+    gateway: { name: GATEWAY_NAME, issuer, challengeNamespaces: [...(props.challengeNamespaces ?? [])] },
     acme:
       gateway.issuer.kind === 'acme'
         ? { create: true, name: issuer.name, email: gateway.issuer.email ?? '', server: gateway.issuer.server }
@@ -290,11 +292,15 @@ export interface EdgeProps {
   readonly operators: Operators;
   /** Namespaces (the edge's and the backends'), before the routes and grants go in. */
   readonly foundation: readonly ITerraformDependable[];
+  /** Namespaces besides the edge's whose certificates answer ACME HTTP-01 challenges through the Gateway. */
+  readonly challengeNamespaces?: readonly string[];
 }
 
 export class Edge extends Construct {
   readonly release: HelmRelease;
   readonly controllers: readonly HelmRelease[];
+  /** What a certificate waits for: cert-manager, where this stack installs it. */
+  readonly certManager: readonly ITerraformDependable[];
   /** cert-manager's HTTP-01 solver pods in the edge namespace, reached by the proxies only. */
   readonly solvers: PodGroup;
   readonly proxies: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
@@ -307,6 +313,7 @@ export class Edge extends Construct {
     // After Envoy Gateway: cert-manager's Gateway support needs the Gateway API CRDs at start.
     if (gateway.installCertManager) controllers.push(props.operators.ensure(CERT_MANAGER, [...controllers]));
     this.controllers = controllers;
+    this.certManager = gateway.installCertManager ? [controllers.at(-1)!] : [];
     this.proxies = proxiesOf(gateway, props.namespace);
 
     // From the repository through an asset: a changed template changes the path, so Helm upgrades.

@@ -8,10 +8,34 @@ import type { Environment } from '../../../environments/parse/load';
 import { Construct } from '../../providers/cdktf';
 import { HelmProvider, KubernetesProvider } from '../../providers/kubernetes';
 import { RandomProvider } from '../../providers/random';
+import { TlsProvider } from '../../providers/tls';
+import type { ServiceSpec } from '../../spec/types';
 import { placementsOf } from '../../targets/kubernetes/consumers';
 import { InClusterPlatform } from './platform';
+import type { CertificateFacts } from './context';
+import { namespaceOf } from '../../targets/kubernetes/naming';
 
 type Access = Extract<Environment['target'], { kind: 'kubernetes' }>['cluster'];
+type Gateway = NonNullable<Extract<Environment['target'], { kind: 'kubernetes' }>['gateway']>;
+
+/**
+ * How the certificates services serve are issued on a cluster with the Gateway: by the Gateway's own
+ * issuer (its ACME ClusterIssuer answers HTTP-01 through the Gateway), or a private CA for
+ * `self-signed`; cert-manager is the edge's.
+ */
+export function certificateFacts(gateway: Gateway, prefix: string): CertificateFacts {
+  const issuer = gateway.issuer;
+  switch (issuer.kind) {
+    case 'self-signed':
+      return { public: { kind: 'private-ca' }, certManager: 'edge' };
+    case 'acme':
+      return { public: { kind: 'ClusterIssuer', name: `${prefix}-acme`, http01: true }, certManager: 'edge' };
+    case 'ClusterIssuer':
+      return { public: { kind: 'ClusterIssuer', name: issuer.name, http01: true }, certManager: 'edge' };
+    case 'Issuer':
+      return { public: { kind: 'Issuer', name: issuer.name, namespace: namespaceOf(prefix, 'edge') }, certManager: 'edge' };
+  }
+}
 
 /** Provider settings from the access settings (the same for both providers). */
 export function providerConnection(access: Access) {
@@ -49,6 +73,8 @@ export class KubernetesTarget extends Construct {
     new KubernetesProvider(this, 'kubernetes', { ...rest, ...(exec ? { exec: [exec] } : {}) });
     new HelmProvider(this, 'helm', { kubernetes: { ...rest, ...(exec ? { exec } : {}) } });
     new RandomProvider(this, 'random');
+    // Keys the services sign with (DKIM) come from the tls provider.
+    if (usesKeys(env.specs)) new TlsProvider(this, 'tls');
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: env,
       specs: env.specs,
@@ -67,7 +93,8 @@ export class KubernetesTarget extends Construct {
           ).flatMap(([name, choice]) => (choice.use === 'existing' ? [[name, choice.namespace]] : [])),
         ),
         consumers: placementsOf(env.consumers, target.namespacePrefix),
-        ...(target.gateway ? { gateway: target.gateway } : {}),
+        ...(target.gateway ? { gateway: target.gateway, certificates: certificateFacts(target.gateway, target.namespacePrefix) } : {}),
+        mail: { service: { type: 'LoadBalancer', annotations: { ...target.mail.annotations } }, clientAddress: target.mail.clientAddress },
         ...(target.gpu
           ? {
               gpu: {
@@ -83,4 +110,9 @@ export class KubernetesTarget extends Construct {
       },
     });
   }
+}
+
+/** Whether the specs generate a key with the tls provider (`SecretSpec.kind: 'rsa-private-key'`). */
+export function usesKeys(specs: readonly ServiceSpec[]): boolean {
+  return specs.some((s) => s.secrets.some((x) => x.kind === 'rsa-private-key'));
 }

@@ -9,7 +9,7 @@ import { LimitRangeV1, NamespaceV1, PriorityClassV1, ResourceQuotaV1 } from '../
 import { cpuMillicores, memoryBytes } from '../../spec/quantity';
 import type { Concern, ServiceSpec } from '../../spec/types';
 import { pinAddress } from '../terraform';
-import { POD_SECURITY } from '../../targets/kubernetes/naming';
+import { podSecurityOf } from '../../targets/kubernetes/naming';
 import { canonicalBytes, canonicalMillicores } from '../../targets/kubernetes/quantities';
 
 /** Headroom of a quota over what the namespace's workloads declare (a surge pod per rollout, the jobs). */
@@ -108,7 +108,7 @@ export class Namespaces extends Construct {
       ),
     );
     for (const use of props.uses) {
-      const pss = use.podSecurity ?? POD_SECURITY[use.concern];
+      const pss = use.podSecurity ?? podSecurityOf(use.specs);
       const ns = pinAddress(
         new NamespaceV1(this, use.name, {
           metadata: {

@@ -10,7 +10,8 @@
  */
 import type { Environment } from '../../../environments/parse/load';
 import { GeneratedSecrets } from '../secrets';
-import { Construct, type ITerraformDependable } from '../../providers/cdktf';
+import { Construct, TerraformOutput, type ITerraformDependable } from '../../providers/cdktf';
+import { dnsRecordsOutput } from '../dns';
 import type { TextResolver } from '../../spec/template';
 import type { Concern, ServiceSpec } from '../../spec/types';
 import { orderByDependencies } from '../../targets/order';
@@ -21,6 +22,7 @@ import type { ClusterFacts, K8sContext, PodGroup, Realization } from './context'
 
 export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
+import { Certificates, challengeNamespaces, planCertificates } from './certificates';
 import { Namespaces } from './namespaces';
 import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
 import { DEFAULT_DNS, NetworkPolicies } from './network-policies';
@@ -57,6 +59,8 @@ export class InClusterPlatform extends Construct {
   readonly specs: readonly ServiceSpec[];
   /** The consumers' pods and the services' client ports network policy opens to them. */
   readonly consumers: readonly ConsumerReach[];
+  /** The generated secrets of what runs in the cluster (a cloud target publishes a key's public half). */
+  readonly secrets: GeneratedSecrets;
 
   constructor(scope: Construct, id: string, props: InClusterProps) {
     super(scope, id);
@@ -69,7 +73,15 @@ export class InClusterPlatform extends Construct {
     const specs = orderByDependencies([...props.specs, ...(props.extra ?? []).map((e) => e.spec)]);
     this.specs = specs;
 
-    const concerns = new Set<Concern>([...specs.map((s) => s.concern), 'monitoring', ...(facts.gateway ? (['edge'] as const) : [])]);
+    // Certificates the services serve themselves: cert-manager's, through a release in the edge namespace.
+    const certified = specs.filter((s) => (s.certificates ?? []).length > 0);
+    if (certified.length > 0 && !facts.certificates)
+      throw new Error(`${certified.map((s) => s.name).join(', ')} serve certificates, and the cluster has no cert-manager for them`);
+    const concerns = new Set<Concern>([
+      ...specs.map((s) => s.concern),
+      'monitoring',
+      ...(facts.gateway || certified.length > 0 ? (['edge'] as const) : []),
+    ]);
     // A realization may run its pods in a namespace of its own (node agents that need the host).
     const nsOf = (spec: ServiceSpec) => {
       const own = rowOf(spec).namespace;
@@ -115,14 +127,14 @@ export class InClusterPlatform extends Construct {
     this.consumers = consumers.reach;
 
     // Only the secrets the realizations use are generated.
-    const secrets = new GeneratedSecrets(
+    const secrets = (this.secrets = new GeneratedSecrets(
       this,
       'secrets',
       specs.map((s) => {
         const unused = new Set(rowOf(s).unusedSecrets?.(s) ?? []);
         return unused.size ? { ...s, secrets: s.secrets.filter((x) => !unused.has(x.name)) } : s;
       }),
-    );
+    ));
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
     const serviceOf = (spec: ServiceSpec) => rowOf(spec).serviceName?.(spec) ?? spec.name;
@@ -131,8 +143,54 @@ export class InClusterPlatform extends Construct {
       if (!spec) throw new Error(`service ${service} is not in the cluster`);
       return serviceDns(serviceOf(spec), nsOf(spec));
     };
+    const edgeNamespace = namespaceOf(prefix, 'edge');
+    const plan = facts.certificates ? planCertificates(certified, facts.certificates, prefix, nsOf, serviceOf) : [];
+    const operators = new Operators(this, 'operators', [...after], policyOf, facts.existingOperators);
+
+    // The edge first: the routes need no Service to exist, and cert-manager (its) comes before any certificate.
+    let edge: Edge | undefined;
+    if (facts.gateway) {
+      edge = new Edge(this, 'edge', {
+        gateway: facts.gateway,
+        prefix,
+        namespace: edgeNamespace,
+        exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
+          const tls = rowOf(spec).serviceTls?.(spec);
+          return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
+        }),
+        labels,
+        operators,
+        foundation: namespaces.all,
+        challengeNamespaces: challengeNamespaces(plan, edgeNamespace),
+      });
+      this.proxies = edge.proxies;
+      this.edgeGroups.push(edge.solvers);
+    }
+    const certificates =
+      plan.length > 0 && facts.certificates
+        ? new Certificates(this, 'certificates', {
+            plan,
+            facts: facts.certificates,
+            prefix,
+            namespace: edgeNamespace,
+            labels,
+            operators,
+            edgeCertManager: edge?.certManager ?? [],
+            foundation: namespaces.all,
+            ...(edge ? { proxies: edge.proxies } : {}),
+          })
+        : undefined;
+    if (certificates) this.edgeGroups.push(...certificates.solvers);
+
     const ctx: K8sContext = {
       environment: { name: env.name, project: env.project, protectData: env.protectData },
+      certificatesOf: (spec) => {
+        const mine = plan.filter((c) => c.service === spec.name);
+        return {
+          secrets: Object.fromEntries(mine.map((c) => [c.certificate, c.secretName])),
+          ready: mine.length > 0 && certificates ? [certificates.release] : [],
+        };
+      },
       cluster: facts,
       secrets,
       namespaceOf: nsOf,
@@ -160,7 +218,7 @@ export class InClusterPlatform extends Construct {
       chartLabels: labels,
       podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
-      operators: new Operators(this, 'operators', [...after], policyOf, facts.existingOperators),
+      operators,
       specs,
       podsOf: (service) => this.groups.filter((g) => g.service === service),
     };
@@ -182,22 +240,16 @@ export class InClusterPlatform extends Construct {
       consumers.publish(ctx, spec, realization, realized.ready);
     }
 
-    if (facts.gateway) {
-      const edge = new Edge(this, 'edge', {
-        gateway: facts.gateway,
-        prefix,
-        namespace: namespaceOf(prefix, 'edge'),
-        exposed: exposedPorts(specs, facts.gateway.domain, (spec) => {
-          const tls = rowOf(spec).serviceTls?.(spec);
-          return { service: serviceOf(spec), namespace: nsOf(spec), ...(tls ? { tls } : {}) };
-        }),
-        labels,
-        operators: ctx.operators,
-        foundation: namespaces.all,
-      });
-      this.proxies = edge.proxies;
-      this.edgeGroups.push(edge.solvers);
+    // People's own passwords (mailboxes): for the operator to hand over, from the state only.
+    const people = secrets.forPeople();
+    if (Object.keys(people).length > 0) {
+      new TerraformOutput(this, 'credentials', {
+        description: "People's generated passwords (mailboxes) by service/name (terraform output -json credentials)",
+        value: people,
+        sensitive: true,
+      }).overrideLogicalId('credentials');
     }
+    dnsRecordsOutput(this, facts.publishesDns ? [] : specs, secrets);
 
     new NetworkPolicies(this, 'network-policies', {
       namespaces: this.namespaces,
@@ -209,6 +261,7 @@ export class InClusterPlatform extends Construct {
         scraper: { namespace: namespaceOf(prefix, 'monitoring'), labels: SCRAPER_LABELS },
         consumers: consumers.reach,
         ...(this.proxies ? { proxies: this.proxies } : {}),
+        ...(facts.loadBalancerSources ? { loadBalancerSources: facts.loadBalancerSources } : {}),
       }),
       after: namespaces.namespaces,
     });

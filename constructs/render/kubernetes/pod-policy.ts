@@ -7,7 +7,8 @@
  * here, in the Kubernetes API's shape (what custom resources and chart values take); `typedPod`
  * turns it into the typed form of the kubernetes provider's `*_v1` resources.
  */
-import type { ClusterFacts } from './context';
+import type { Privileges } from '../../spec/types';
+import type { ClusterFacts } from './cluster-facts';
 
 export interface Toleration {
   readonly key?: string;
@@ -51,9 +52,13 @@ export interface PodPolicy {
   readonly tolerations?: readonly Toleration[];
   readonly priorityClassName?: string;
   readonly topologySpreadConstraints?: readonly SpreadConstraint[];
-  /** Pod level: non-root, RuntimeDefault seccomp; the user and fsGroup where known. */
+  /**
+   * Pod level: non-root, RuntimeDefault seccomp; the user and fsGroup where known. A pod whose main
+   * container runs as root by its spec's `privileges` (docker-mailserver) has no `runAsNonRoot` here:
+   * each container says it for itself.
+   */
   readonly podSecurityContext: {
-    readonly runAsNonRoot: true;
+    readonly runAsNonRoot?: true;
     readonly runAsUser?: number;
     readonly runAsGroup?: number;
     readonly fsGroup?: number;
@@ -129,17 +134,19 @@ export function podPolicy(facts: PolicyFacts, input: PodPolicyInput): PodPolicy 
         }
       : {}),
     podSecurityContext: {
-      runAsNonRoot: true,
-      ...(input.user
-        ? {
-            runAsUser: uid(input.user),
-            runAsGroup: gid(input.user),
-            fsGroup: input.fsGroup ?? gid(input.user),
-            fsGroupChangePolicy: 'OnRootMismatch' as const,
-          }
-        : input.fsGroup !== undefined
-          ? { fsGroup: input.fsGroup }
-          : {}),
+      ...(input.user && uid(input.user) === 0 ? {} : { runAsNonRoot: true as const }),
+      ...(input.user && uid(input.user) === 0
+        ? { runAsUser: 0, runAsGroup: 0 }
+        : input.user
+          ? {
+              runAsUser: uid(input.user),
+              runAsGroup: gid(input.user),
+              fsGroup: input.fsGroup ?? gid(input.user),
+              fsGroupChangePolicy: 'OnRootMismatch' as const,
+            }
+          : input.fsGroup !== undefined
+            ? { fsGroup: input.fsGroup }
+            : {}),
       seccompProfile: { type: 'RuntimeDefault' },
     },
     containerSecurityContext: {
@@ -187,7 +194,7 @@ export function typedPod(p: PodPolicy) {
   return {
     ...(p.priorityClassName ? { priorityClassName: p.priorityClassName } : {}),
     securityContext: {
-      runAsNonRoot: true,
+      ...(sc.runAsNonRoot ? { runAsNonRoot: true } : {}),
       ...(sc.runAsUser !== undefined ? { runAsUser: String(sc.runAsUser), runAsGroup: String(sc.runAsGroup) } : {}),
       ...(sc.fsGroup !== undefined ? { fsGroup: String(sc.fsGroup) } : {}),
       ...(sc.fsGroupChangePolicy ? { fsGroupChangePolicy: sc.fsGroupChangePolicy } : {}),
@@ -215,9 +222,27 @@ export function typedPod(p: PodPolicy) {
   };
 }
 
-/** The container security context in the typed form, for a container running as `user`. */
-export function typedContainerSecurity(p: PodPolicy, user: string, readOnlyRoot: boolean) {
+/**
+ * The container security context in the typed form, for a container running as `user`; a container
+ * whose spec declares `privileges` gets exactly those (root, escalation, its capabilities after
+ * dropping all), which Pod Security `baseline` admits, and nothing more (never privileged).
+ */
+export function typedContainerSecurity(p: PodPolicy, user: string, readOnlyRoot: boolean, privileges?: Privileges) {
   const c = p.containerSecurityContext;
+  if (privileges) {
+    if (uid(user) === 0 && !privileges.root) throw new Error(`a container runs as ${user} without privileges.root`);
+    return {
+      allowPrivilegeEscalation: privileges.privilegeEscalation,
+      privileged: false,
+      readOnlyRootFilesystem: readOnlyRoot,
+      runAsNonRoot: !privileges.root,
+      runAsUser: String(uid(user)),
+      runAsGroup: String(gid(user)),
+      capabilities: { drop: ['ALL'], add: [...privileges.capabilities] },
+      seccompProfile: { type: c.seccompProfile.type },
+    };
+  }
+  if (uid(user) === 0) throw new Error(`a container runs as root (${user}) without privileges saying why`);
   return {
     allowPrivilegeEscalation: c.allowPrivilegeEscalation,
     privileged: c.privileged,

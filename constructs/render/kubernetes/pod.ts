@@ -11,6 +11,7 @@ import { escapeLiteral, octalMode } from '../terraform';
 import type { K8sContext } from './context';
 import { type PodPolicyInput, typedContainerSecurity, typedPod } from './pod-policy';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
+import { certificateSecret } from './certificates';
 
 /** Where a file's content is stored: a key in the workload's ConfigMap or Secret. */
 export interface FileKey {
@@ -55,9 +56,33 @@ export interface PodOptions {
    * same security context, mounts, scratch volumes and file keys).
    */
   readonly initJobs?: readonly JobSpec[];
+  /**
+   * Scratch paths every workload of the pod shares (one emptyDir, mounted at the path in each
+   * workload that lists it in `scratchPaths`): a backup's dump hands its files to the upload there.
+   * @default none
+   */
+  readonly shared?: readonly { readonly path: string; readonly sizeLimit: string }[];
+  /**
+   * What a realization adds to the spec's containers (values the target provides, such as a relay's
+   * credentials): volumes of the pod, and by container name environment variables and mounts.
+   */
+  readonly extra?: PodExtras;
+}
+
+export interface PodExtras {
+  readonly volumes?: readonly Record<string, unknown>[];
+  readonly env?: Readonly<Record<string, readonly { name: string; value: string }[]>>;
+  readonly mounts?: Readonly<Record<string, readonly { name: string; mountPath: string; subPath?: string; readOnly: boolean }[]>>;
 }
 
 /** The pod template (`metadata` + `spec`) in the binding's camelCase form. */
+/**
+ * The pod annotation (`<this>.<container>`) carrying why a container has privileges
+ * (`ContainerSpec.privileges`): guardrail PLAT-CTR-004 admits root, escalation and added
+ * capabilities on a container that says why here.
+ */
+export const PRIVILEGES_ANNOTATION = 'platform/privileges';
+
 export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: readonly (ContainerSpec | JobSpec)[], opts: PodOptions) {
   const resolve = ctx.resolver(spec);
   const text = (t: Text) => renderText(t, resolve);
@@ -69,8 +94,50 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
 
   const initJobs = opts.initJobs ?? [];
   const all = [...workloads, ...initJobs];
-  const scratch = all.flatMap((w, i) => (w.scratchPaths ?? []).map((path, j) => ({ w, name: `scratch-${i}-${j}`, path })));
+  const shared = opts.shared ?? [];
+  const sharedName = (path: string) => `shared-${shared.findIndex((x) => x.path === path)}`;
+  const scratch = all.flatMap((w, i) =>
+    (w.scratchPaths ?? []).map((path, j) => ({
+      w,
+      name: shared.some((x) => x.path === path) ? sharedName(path) : `scratch-${i}-${j}`,
+      path,
+    })),
+  );
   const shm = workloads.flatMap((w) => ('shmSize' in w && w.shmSize ? [{ w, size: w.shmSize }] : []));
+  // The certificates a container serves, from the Secret cert-manager writes (a directory mount, so a
+  // renewal reaches the running pod), and the CAs it verifies other services with (ca.crt, optional:
+  // a public issuer writes none, and the image's trust store applies).
+  const issued = ctx.certificatesOf(spec).secrets;
+  const certs = workloads.flatMap((w, i) =>
+    'health' in w
+      ? (spec.certificates ?? [])
+          .filter((c) => c.container === w.name)
+          .map((c) => {
+            const dir = dirOf(c.paths.certificate);
+            if (dirOf(c.paths.key) !== dir) throw new Error(`${spec.name}: certificate ${c.name}'s files must share a directory`);
+            const secret = issued[c.name];
+            if (!secret) throw new Error(`${spec.name}: certificate ${c.name} is not issued`);
+            return { w, name: `certificate-${i}-${c.name}`, dir, secret, cert: c };
+          })
+      : [],
+  );
+  const host = (service: string) => resolve.host({ kind: 'host', service });
+  const trusts = workloads.flatMap((w, i) =>
+    'health' in w
+      ? (w.trusts ?? []).map((t, j) => {
+          const own = host(spec.name).split('.')[1];
+          if (host(t.service).split('.')[1] !== own)
+            throw new Error(`${spec.name}: it trusts ${t.service}'s CA, which is in another namespace`);
+          return {
+            w,
+            name: `trust-${i}-${j}`,
+            dir: dirOf(t.path),
+            file: t.path.slice(t.path.lastIndexOf('/') + 1),
+            secret: certificateSecret({ name: t.service }, { name: t.certificate }),
+          };
+        })
+      : [],
+  );
   const volumes = [
     ...(opts.configMap
       ? [
@@ -96,7 +163,24 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
           },
         ]
       : []),
-    ...scratch.map((s) => ({ name: s.name, emptyDir: { sizeLimit: '256Mi' } })),
+    ...certs.map((c) => ({
+      name: c.name,
+      secret: {
+        secretName: c.secret,
+        defaultMode: '0440',
+        items: [
+          { key: 'tls.crt', path: baseOf(c.cert.paths.certificate), mode: '0444' },
+          { key: 'tls.key', path: baseOf(c.cert.paths.key), mode: '0440' },
+        ],
+      },
+    })),
+    ...trusts.map((t) => ({
+      name: t.name,
+      secret: { secretName: t.secret, defaultMode: '0444', optional: true, items: [{ key: 'ca.crt', path: t.file, mode: '0444' }] },
+    })),
+    ...(opts.extra?.volumes ?? []),
+    ...scratch.filter((s) => !s.name.startsWith('shared-')).map((s) => ({ name: s.name, emptyDir: { sizeLimit: '256Mi' } })),
+    ...shared.map((x) => ({ name: sharedName(x.path), emptyDir: { sizeLimit: x.sizeLimit } })),
     ...shm.map((s, i) => ({ name: `shm-${i}`, emptyDir: { medium: 'Memory', sizeLimit: canonicalMemory(s.size) } })),
   ];
 
@@ -125,6 +209,7 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
         // A member's own name, for `$(POD_NAME)` in later variables and in commands (downward API).
         ...(usesMemberName(w) ? [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] : []),
         ...Object.entries(w.env).map(([name, value]) => ({ name, value: text(value) })),
+        ...(isJob ? [] : (opts.extra?.env?.[w.name] ?? [])),
       ],
       ...(!isJob
         ? {
@@ -139,18 +224,32 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
           return { name: m.volume, mountPath: m.path, readOnly: m.readOnly ?? false };
         }),
         ...keys.map((k) => ({ name: k.secret ? 'secrets' : 'config', mountPath: k.file.path, subPath: k.key, readOnly: true })),
+        ...certs.filter((c) => c.w === w).map((c) => ({ name: c.name, mountPath: c.dir, readOnly: true })),
+        ...(isJob ? [] : (opts.extra?.mounts?.[w.name] ?? [])),
+        ...trusts.filter((t) => t.w === w).map((t) => ({ name: t.name, mountPath: t.dir, readOnly: true })),
         ...scratch.filter((s) => s.w === w).map((s) => ({ name: s.name, mountPath: s.path, readOnly: false })),
         ...shm.filter((s) => s.w === w).map((_, i) => ({ name: `shm-${i}`, mountPath: '/dev/shm', readOnly: false })),
       ],
       ...(!isJob ? probes(c.health, c.ports) : {}),
-      securityContext: typedContainerSecurity(policy, w.user, isJob || w.scratchPaths !== undefined),
+      securityContext: typedContainerSecurity(policy, w.user, isJob || w.scratchPaths !== undefined, isJob ? undefined : c.privileges),
       terminationMessagePolicy: 'FallbackToLogsOnError',
       _index: index,
     };
   };
 
   return {
-    metadata: { labels: { ...policy.labels }, annotations: { ...opts.annotations } },
+    metadata: {
+      labels: { ...policy.labels },
+      annotations: {
+        ...opts.annotations,
+        // What a container gets beyond an unprivileged user, with the reason (guardrail PLAT-CTR-004 reads it).
+        ...Object.fromEntries(
+          workloads.flatMap((w) =>
+            'privileges' in w && w.privileges ? [[`${PRIVILEGES_ANNOTATION}.${w.name}`, w.privileges.reason]] : [],
+          ),
+        ),
+      },
+    },
     spec: {
       serviceAccountName: opts.serviceAccount,
       automountServiceAccountToken: false,
@@ -173,6 +272,9 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
     },
   };
 }
+
+const dirOf = (file: string) => file.slice(0, file.lastIndexOf('/')) || '/';
+const baseOf = (file: string) => file.slice(file.lastIndexOf('/') + 1);
 
 function usesMemberName(w: ContainerSpec | JobSpec): boolean {
   const texts: Text[] = [...Object.values(w.env), ...(w.command ?? []), ...('args' in w ? (w.args ?? []) : [])];

@@ -12,11 +12,15 @@
  *   members (for a cluster, all but the members it may lose at once), one stateless replica at a time;
  * - for a cluster (`spec.cluster`): `Parallel` pod management where members must start together,
  *   readiness from the health check's `member` form, and ConfigMap `<name>-endpoint` with what clients need;
- * - the spec's jobs as Jobs that run after the workload is ready (and again when what they apply changes).
+ * - the spec's jobs as Jobs that run after the workload is ready (and again when what they apply changes);
+ * - the backup plan's dump step, when it has one and the platform's object store holds a backup
+ *   bucket: a CronJob on the plan's schedule (UTC) whose pod runs the dump as an init container and
+ *   the upload (curl, SigV4, the backup key) after it, sharing the dump's directory.
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import {
   ConfigMapV1,
+  CronJobV1,
   DeploymentV1,
   HorizontalPodAutoscalerV2,
   JobV1,
@@ -31,8 +35,10 @@ import type { ContainerSpec, JobSpec, ServiceSpec } from '../../spec/types';
 import { addressOf, logicalId, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
 import { jobLabels, podLabels } from '../../targets/kubernetes/naming';
-import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
+import { type PodExtras, fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import { canonicalMemory } from '../../targets/kubernetes/quantities';
+import { BACKUP_DIR, platformStore, runSeconds, uploadStep } from '../../services/backup';
+import { memoryBytes } from '../../spec/quantity';
 
 /** Why a service runs as the project's own resources unless it has its own file. */
 export const OWN_RESOURCES_REASON =
@@ -104,6 +110,8 @@ export function podManagementPolicy(spec: Pick<ServiceSpec, 'cluster'>): 'Parall
 export interface WorkloadOptions {
   /** Jobs run as init containers of every member before it starts (and so before it is ready). */
   readonly initJobs?: readonly JobSpec[];
+  /** What the realization adds to the pod (values the target provides), and what the workload waits for besides. */
+  readonly extra?: PodExtras & { readonly after?: readonly ITerraformDependable[] };
 }
 
 interface Objects {
@@ -155,10 +163,14 @@ export class Workload extends Construct {
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: Math.max(...spec.containers.map((c) => c.stopGracePeriodSeconds)),
       ...(initJobs.length ? { initJobs } : {}),
+      ...(options.extra ? { extra: options.extra } : {}),
     });
     const waitFor = [
       ...dependsOn,
       ...ctx.foundation,
+      // The certificates it serves: their Secrets exist before its pods mount them.
+      ...ctx.certificatesOf(spec).ready,
+      ...(options.extra?.after ?? []),
       sa,
       ...(files.configMap ? [files.configMap] : []),
       ...(files.secret ? [files.secret] : []),
@@ -235,6 +247,7 @@ export class Workload extends Construct {
     if (spec.connection) this.connection(ctx, spec, ns, labels);
 
     const jobs = spec.jobs.map((job) => this.job(ctx, spec, job, ns, sa, [server]));
+    const backup = this.backup(ctx, spec, ns, sa, [server]);
     const setupJobs = jobs.filter((j) => (j.job.run ?? 'setup') === 'setup').map((j) => j.resource);
 
     const ports = spec.containers.flatMap((c) =>
@@ -262,6 +275,7 @@ export class Workload extends Construct {
           ? { egress: internet.map((e) => ({ cidrs: ['0.0.0.0/0'], ports: e.ports, reason: e.reason })) }
           : {}),
       })),
+      ...(backup ? [backup] : []),
     ];
     this.realized = { ready: [server, ...setupJobs], pods };
   }
@@ -402,6 +416,76 @@ export class Workload extends Construct {
       spec.name,
       'hpa',
     );
+  }
+
+  /** The backup plan's CronJob (see the file's comment), and its pods for the network policies. */
+  private backup(
+    ctx: K8sContext,
+    spec: ServiceSpec,
+    ns: string,
+    sa: ServiceAccountV1,
+    after: ITerraformDependable[],
+  ): PodGroup | undefined {
+    const plan = spec.backup;
+    const store = platformStore(ctx.specs);
+    if (!plan?.dump || store?.kind !== 'keys' || store.service === spec.name) return undefined;
+    const dump = plan.dump;
+    // The upload runs as the dump's user, so both read the pod's files (the pod's fsGroup is one user's group).
+    const upload = { ...uploadStep(plan, store, dump.resources), user: dump.user };
+    const labels = { ...ctx.commonLabels, ...jobLabels(spec, 'backup') };
+    const files = this.objects(ctx, spec, 'backup', podFiles([dump, upload]), labels);
+    const largest = Math.max(...spec.volumes.filter((v) => plan.volumes.includes(v.name)).map((v) => memoryBytes(v.size)));
+    const template = podTemplate(ctx, spec, [{ ...upload, scratchPaths: [...(upload.scratchPaths ?? []), BACKUP_DIR] }], {
+      ...(files.configMap ? { configMap: files.configMap.metadata.name } : {}),
+      ...(files.secret ? { secret: files.secret.metadata.name } : {}),
+      keys: files.keys,
+      claims: [],
+      serviceAccount: sa.metadata.name,
+      annotations: files.annotations,
+      pod: { selector: jobLabels(spec, 'backup') },
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 30,
+      initJobs: [dump],
+      // The dump may be as large as the data it copies.
+      shared: [{ path: BACKUP_DIR, sizeLimit: canonicalMemory(`${Math.ceil(largest / 2 ** 30)}Gi`) }],
+    });
+    const deadline = Math.min(dump.timeoutSeconds + upload.timeoutSeconds, runSeconds(plan));
+    pinAddress(
+      new CronJobV1(this, 'backup', {
+        metadata: { name: `${spec.name}-backup`, namespace: ns, labels },
+        spec: {
+          schedule: plan.schedule.cron,
+          timezone: 'Etc/UTC',
+          // A run never overlaps the previous one; one that could not start in time is skipped, not queued.
+          concurrencyPolicy: 'Forbid',
+          startingDeadlineSeconds: Math.min(600, plan.schedule.everyMinutes * 30),
+          successfulJobsHistoryLimit: 3,
+          failedJobsHistoryLimit: 3,
+          suspend: false,
+          jobTemplate: {
+            metadata: { labels },
+            spec: {
+              backoffLimit: 2,
+              activeDeadlineSeconds: deadline,
+              ttlSecondsAfterFinished: String(24 * 3600),
+              template: template as any,
+            },
+          },
+        },
+        dependsOn: [...after, ...(files.configMap ? [files.configMap] : []), ...(files.secret ? [files.secret] : [])],
+      }),
+      spec.name,
+      'backup',
+    );
+    return {
+      id: `${spec.name}/backup`,
+      service: spec.name,
+      namespace: ns,
+      labels: jobLabels(spec, 'backup'),
+      ports: [],
+      role: 'job',
+      reaches: [{ service: store.service, reason: `the ${spec.name} backup uploads to ${store.bucket}` }],
+    };
   }
 
   private job(ctx: K8sContext, spec: ServiceSpec, job: JobSpec, ns: string, sa: ServiceAccountV1, after: ITerraformDependable[]) {

@@ -26,14 +26,16 @@ import {
   searchTypeProblem,
   standbyRefusedFamilies,
 } from './offerings';
+import { edgeChecks, edgeWarnings } from './edge';
 import { MAX_DOMAIN_NAME, RANDOM_SUFFIX_BYTES, bucketSuffixOf, placeServices, s3BucketName } from './placement';
 import { monitoringChecks } from './cloudwatch';
+import { backupChecks } from './backup';
 
 type Env = Environment & { readonly target: { readonly kind: 'aws' } };
 const isAws = (env: Environment): env is Env => env.target.kind === 'aws';
 
 export function awsChecks(env: Environment): Issue[] {
-  return isAws(env) ? [...configIssues(env), ...fit(env).errors, ...monitoringChecks(env)] : [];
+  return isAws(env) ? [...configIssues(env), ...fit(env).errors, ...monitoringChecks(env), ...edgeChecks(env), ...backupChecks(env)] : [];
 }
 
 /** What deploys but should be acted on (a version near its end of support, a limit above a node's size, a different API). */
@@ -44,7 +46,7 @@ export function awsWarnings(env: Environment, today: Date): Issue[] {
     path: 'target.eks.version',
     message,
   }));
-  issues.push(...fit(env).warnings);
+  issues.push(...fit(env).warnings, ...edgeWarnings(env));
   const managed = new Map(placeServices(env).managed.map((m) => [m.configKey, m]));
   if (managed.has('elasticsearch')) {
     issues.push({

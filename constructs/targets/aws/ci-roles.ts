@@ -99,7 +99,8 @@ function writeScope(service: Service, i: CiRolesInput): { resources: string[]; r
   const p = i.project;
   switch (service) {
     case 'iam':
-      return { resources: [`arn:aws:iam::${a}:role/${p}-*`], regional: false };
+      // The project's roles, and the SES relay's user (path /platform/).
+      return { resources: [`arn:aws:iam::${a}:role/${p}-*`, `arn:aws:iam::${a}:user/platform/${p}-*`], regional: false };
     case 'secretsmanager':
       // The project's secrets, and the master secret RDS creates for the database (rds!db-...).
       return { resources: [`arn:aws:secretsmanager:*:${a}:secret:${p}-*`, `arn:aws:secretsmanager:*:${a}:secret:rds!*`], regional: true };
@@ -118,9 +119,18 @@ function writeScope(service: Service, i: CiRolesInput): { resources: string[]; r
       return { resources: [`arn:aws:${service}:*:${a}:*`], regional: true };
     case 'es':
       return { resources: [`arn:aws:es:*:${a}:domain/*`], regional: true };
+    case 'backup':
+      // Plans and selections are named by generated ids, and backup-storage:MountCapsule takes no ARN.
+      return { resources: ['*'], regional: true };
     case 'route53':
       // A global service: requests carry us-east-1, so no region condition.
       return { resources: ['*'], regional: false };
+    case 'ses':
+      return { resources: [`arn:aws:ses:*:${a}:identity/*`], regional: true };
+    case 'elasticloadbalancing':
+    case 'acm':
+      // Create calls take no resource ARN (CreateLoadBalancer, RequestCertificate).
+      return { resources: ['*'], regional: true };
     case 'ec2':
     case 'kms':
     case 'mq':

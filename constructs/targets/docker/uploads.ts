@@ -22,7 +22,7 @@
  */
 import { SECRETS_DIR } from '../../services/common';
 import { hasSecret } from '../../spec/template';
-import type { ConfigFile, ContainerSpec, JobSpec } from '../../spec/types';
+import type { CertificateSpec, ConfigFile, ContainerSpec, JobSpec, ServiceSpec } from '../../spec/types';
 
 export { SECRETS_DIR };
 
@@ -53,10 +53,17 @@ export function dockerUser(w: ContainerSpec | JobSpec): string {
   return w.startsAsRoot ? ROOT_USER : w.user;
 }
 
-/** Supplementary groups on Docker: the root group for a non-root process that reads root-owned secret files or TLS keys. */
-export function dockerGroups(w: ContainerSpec | JobSpec): string[] {
-  // A server's TLS key (internal TLS) is uploaded root-owned 0440 like a secret file.
-  return !w.startsAsRoot && (secretFiles(w).length > 0 || w.tls?.server) ? ['0'] : [];
+/**
+ * Supplementary groups on Docker: the root group for a non-root process that reads root-owned secret
+ * files (its own, or a certificate's key the target uploads: `certificateKeys`).
+ */
+export function dockerGroups(w: ContainerSpec | JobSpec, certificateKeys = 0): string[] {
+  return !w.startsAsRoot && !('privileges' in w && w.privileges?.root) && secretFiles(w).length + certificateKeys > 0 ? ['0'] : [];
+}
+
+/** The certificates a container serves (`ServiceSpec.certificates` naming it). */
+export function certificatesOf(spec: ServiceSpec, container: string): CertificateSpec[] {
+  return (spec.certificates ?? []).filter((c) => c.container === container);
 }
 
 /** The path of a file's directory. */

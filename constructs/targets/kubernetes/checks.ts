@@ -4,11 +4,21 @@
 import type { Environment, Issue } from '../../../environments/parse/load';
 import { consumerChecks, placementsOf } from './consumers';
 import type { ServiceSpec } from '../../spec/types';
+import { BASELINE_CAPABILITIES } from './naming';
 
 /** Checks the services that will run in a cluster (the Kubernetes target's, or what AWS keeps in-cluster). */
 export function clusterChecks(specs: readonly ServiceSpec[]): Issue[] {
   const issues: Issue[] = [];
   for (const spec of specs) {
+    // A namespace goes no further than Pod Security baseline: a container's capabilities must fit it.
+    for (const c of spec.containers) {
+      const beyond = (c.privileges?.capabilities ?? []).filter((x) => !(BASELINE_CAPABILITIES as readonly string[]).includes(x));
+      if (beyond.length)
+        issues.push({
+          path: spec.configPath,
+          message: `${spec.name}/${c.name} needs ${beyond.join(', ')}, beyond what Pod Security baseline allows (${BASELINE_CAPABILITIES.join(', ')}); a cluster target runs no privileged namespace for it`,
+        });
+    }
     const single = spec.requirements?.singleHost;
     if (single) {
       issues.push({ path: single.path, message: `${spec.name} runs on a single host only: ${single.message}` });
@@ -30,4 +40,33 @@ export function kubernetesConsumerChecks(env: Environment): Issue[] {
     case 'docker':
       return [];
   }
+}
+
+/**
+ * What the Kubernetes target needs for the services that serve a certificate themselves (the mail
+ * server, Kong): cert-manager and an issuer, which come with `target.gateway`; an `Issuer` (a
+ * namespaced one, in the Gateway's namespace) serves certificates in that namespace only.
+ */
+export function kubernetesCertificateChecks(env: Environment): Issue[] {
+  if (env.target.kind !== 'kubernetes') return [];
+  const gateway = env.target.gateway;
+  const issues: Issue[] = [];
+  for (const spec of env.specs) {
+    const certs = spec.certificates ?? [];
+    if (certs.length === 0) continue;
+    if (!gateway) {
+      issues.push({
+        path: spec.configPath,
+        message: `${spec.name} serves TLS with a certificate cert-manager issues, which comes with the Gateway on this target: set target.gateway (its issuer signs the certificate)`,
+      });
+      continue;
+    }
+    if (gateway.issuer.kind === 'Issuer' && spec.concern !== 'edge' && certs.some((c) => c.dnsNames.length > 0)) {
+      issues.push({
+        path: 'target.gateway.issuer.kind',
+        message: `an Issuer serves its own namespace only (${env.target.namespacePrefix}-edge), and ${spec.name} runs in ${env.target.namespacePrefix}-${spec.concern}: use a ClusterIssuer, acme or self-signed`,
+      });
+    }
+  }
+  return issues;
 }

@@ -4,15 +4,38 @@
  */
 import type { Concern, ServiceSpec } from '../../spec/types';
 
-/** The Pod Security Standards level of each of the platform's namespaces, and why when not `restricted`. */
-export const POD_SECURITY: Readonly<Record<Concern, { level: 'restricted' | 'baseline' | 'privileged'; reason?: string }>> = {
-  data: { level: 'restricted' },
-  messaging: { level: 'restricted' },
-  ai: { level: 'restricted' },
-  monitoring: { level: 'restricted' },
-  mail: { level: 'restricted' },
-  edge: { level: 'restricted' },
-};
+/** The Linux capabilities Pod Security `baseline` lets a container add (kubernetes.io, Pod Security Standards). */
+export const BASELINE_CAPABILITIES = [
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+] as const;
+
+export interface PodSecurity {
+  readonly level: 'restricted' | 'baseline';
+  /** Why not `restricted`: the containers' own reasons (`ContainerSpec.privileges`). */
+  readonly reason?: string;
+}
+
+/**
+ * The Pod Security Standards level of a namespace from what runs in it: `restricted`, unless a
+ * container declares privileges (root, escalation, capabilities within `baseline`), which makes it
+ * `baseline` with that container's reason.
+ */
+export function podSecurityOf(specs: readonly ServiceSpec[]): PodSecurity {
+  const reasons = specs.flatMap((s) => s.containers.flatMap((c) => (c.privileges ? [`${s.name}/${c.name}: ${c.privileges.reason}`] : [])));
+  return reasons.length ? { level: 'baseline', reason: reasons.join('; ') } : { level: 'restricted' };
+}
 
 /**
  * The labels of the pods that scrape metrics (the platform's Prometheus carries them): the only pods

@@ -43,6 +43,12 @@ export default {
       elasticsearch: { mode: 'managed', instanceType: 'r6g.large.search', multiAzWithStandby: true },
       objectstore: { mode: 'managed' },
     },
+    // A private CA for the mail server's certificate, and direct delivery (production: ACME and SES).
+    edge: {
+      domain: 'cloud.agent-platform.example.com',
+      hostedZone: { id: 'Z00000000PLACEHOLDER1', name: 'agent-platform.example.com' },
+      issuer: { kind: 'self-signed' },
+    },
   },
   backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'cloud/terraform.tfstate', region: 'eu-west-1' },
   labels: { 'cost-center': 'ai-platform' },
@@ -61,6 +67,13 @@ export default {
       gpus: 1,
       resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { cpu: '7', memory: '26Gi' } },
     },
+    mail: {
+      domain: 'agent-platform.example.com',
+      hostname: 'mx',
+      accounts: [{ address: 'ops@agent-platform.example.com' }],
+      webmail: { database: 'sqlite', replicas: 1 },
+    },
+    kong: {},
     monitoring: { nodes: 13 },
   },
 } satisfies EnvironmentInput;

@@ -27,6 +27,8 @@ export default {
       domain: 'clusters.agent-platform.example.com',
       issuer: { kind: 'self-signed' },
     },
+    // The cloud's load balancer sends a PROXY protocol header to the mail server's twin ports.
+    mail: { clientAddress: 'proxy-protocol', annotations: { 'service.beta.kubernetes.io/example-proxy-protocol': 'v2' } },
     gpu: {
       // A GPU node pool's own label (on EKS, the AWS target sets this one on its pools).
       nodeSelector: { 'k8s.amazonaws.com/accelerator': 'nvidia-a10g' },
@@ -46,6 +48,12 @@ export default {
     objectstore: {},
     elasticsearch: {},
     ollama: { models: ['llama3.1:8b'], gpus: 1 },
+    mail: {
+      domain: 'clusters.agent-platform.example.com',
+      accounts: [{ address: 'ops@clusters.agent-platform.example.com' }, { address: 'alerts@clusters.agent-platform.example.com' }],
+      aliases: [{ address: 'team@clusters.agent-platform.example.com', to: ['ops@clusters.agent-platform.example.com'] }],
+    },
+    kong: {},
     monitoring: {},
   },
 } satisfies EnvironmentInput;

@@ -30,6 +30,13 @@ export default {
     elasticsearch: { heap: '1Gi' },
     // CPU inference: a small model that runs acceptably without a GPU.
     ollama: { models: ['llama3.2:3b'], gpus: 0 },
+    // Mail for a development domain: SMTP submission and IMAPS on 127.0.0.1 (+11000), the webmail on
+    // 19000; certificates from an internal CA (terraform output -raw ca_certificate). Passwords:
+    // terraform output -json credentials. Nothing is delivered to the internet from a workstation
+    // unless its host allows port 25 out.
+    mail: { domain: 'platform.test', accounts: [{ address: 'ops@platform.test' }, { address: 'agents@platform.test', quota: '1Gi' }] },
+    // The API gateway: Ollama at https://127.0.0.1:19443/ollama with the key in the consumer volume.
+    kong: {},
     // Every receiver kind, so amtool checks each (their secrets are Terraform variables).
     monitoring: {
       alertmanager: {

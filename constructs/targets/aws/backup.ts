@@ -1,0 +1,72 @@
+/**
+ * AWS Backup facts (pure): the region each region's recovery points are copied to by default, the
+ * plan's rules from the environment's retention, and the tag that selects what is backed up.
+ */
+import type { Environment } from '../../../environments/parse/load';
+import type { BackupRetention } from '../../spec/types';
+
+/**
+ * The usual partner of each region for disaster-recovery copies (same continent, and the pairs AWS
+ * itself pairs for cross-region features); `target.backupCopyRegion` overrides it.
+ */
+export const BACKUP_PARTNER_REGIONS: Readonly<Record<string, string>> = {
+  'us-east-1': 'us-west-2',
+  'us-east-2': 'us-west-2',
+  'us-west-1': 'us-east-1',
+  'us-west-2': 'us-east-1',
+  'ca-central-1': 'us-east-1',
+  'eu-west-1': 'eu-central-1',
+  'eu-west-2': 'eu-west-1',
+  'eu-west-3': 'eu-central-1',
+  'eu-central-1': 'eu-west-1',
+  'eu-north-1': 'eu-central-1',
+  'eu-south-1': 'eu-central-1',
+  'ap-southeast-1': 'ap-southeast-2',
+  'ap-southeast-2': 'ap-southeast-1',
+  'ap-northeast-1': 'ap-northeast-3',
+  'ap-northeast-2': 'ap-northeast-1',
+  'ap-south-1': 'ap-southeast-1',
+  'sa-east-1': 'us-east-1',
+};
+
+/** The region recovery points are copied to, or none where the environment must name one. */
+export function backupCopyRegion(target: { readonly region: string; readonly backupCopyRegion?: string | undefined }): string | undefined {
+  return target.backupCopyRegion ?? BACKUP_PARTNER_REGIONS[target.region];
+}
+
+/** The tag key AWS Backup selects by; its value is `<project>-<environment>`. */
+export const BACKUP_TAG = 'platform-backup';
+
+export interface BackupRule {
+  readonly name: 'daily' | 'weekly' | 'monthly';
+  /** AWS Backup's cron (UTC): minutes hours day-of-month month day-of-week year. */
+  readonly schedule: string;
+  readonly deleteAfterDays: number;
+}
+
+/**
+ * Daily (kept `daily` days), weekly on Sunday (kept `weekly` weeks) and monthly on the 1st (kept
+ * `monthly` months of 31 days), at the environment's daily window; a tier set to 0 is left out.
+ */
+export function backupRules(retention: BackupRetention, windowMinute: number): BackupRule[] {
+  const m = windowMinute % 60;
+  const h = Math.floor(windowMinute / 60);
+  return [
+    { name: 'daily' as const, schedule: `cron(${m} ${h} * * ? *)`, deleteAfterDays: retention.daily },
+    { name: 'weekly' as const, schedule: `cron(${m} ${h} ? * SUN *)`, deleteAfterDays: retention.weekly * 7 },
+    { name: 'monthly' as const, schedule: `cron(${m} ${h} 1 * ? *)`, deleteAfterDays: retention.monthly * 31 },
+  ].filter((r) => r.deleteAfterDays > 0);
+}
+
+/** Checks: backups on, the copy region known. */
+export function backupChecks(env: Environment): { path: string; message: string }[] {
+  if (env.target.kind !== 'aws' || !env.backups) return [];
+  return backupCopyRegion(env.target)
+    ? []
+    : [
+        {
+          path: 'target.backupCopyRegion',
+          message: `${env.target.region} has no default partner region for backup copies: name one (for example ${Object.values(BACKUP_PARTNER_REGIONS)[0]})`,
+        },
+      ];
+}

@@ -1,0 +1,175 @@
+/**
+ * Backups (issue 18): every stateful service has a plan whose schedule meets the environment's RPO
+ * and whose retention is the environment's; each target runs it (Docker: the backup containers;
+ * Kubernetes: a CronJob beside every own StatefulSet with a dump step; AWS: AWS Backup over the
+ * tagged RDS, S3 and EBS, copied to another region). On fixtures and on every environment.
+ */
+import { describe, expect, it } from 'vitest';
+import { BACKUP_INTERVALS, backupSchedule } from '../constructs/services/backup';
+import type { ServiceSpec } from '../constructs/spec/types';
+import { BACKUP_TAG, backupCopyRegion } from '../constructs/targets/aws/backup';
+import type { Environment } from '../environments/parse/load';
+import { ConfigError } from '../environments/parse/load';
+import { prepare } from '../stacks/pipeline';
+import { env, everyEnvironment, spec, synth, variant } from './helpers';
+
+/** The stateful specs without a backup plan (a volume marked `backup: true` and no `backup`). */
+function unprotected(specs: readonly ServiceSpec[]): string[] {
+  return specs.filter((s) => s.volumes.some((v) => v.backup) && !s.backup).map((s) => s.name);
+}
+
+/** The minutes past midnight a five-field cron (minutes and hours lists, or `*`) fires at. */
+function firings(cron: string): number[] {
+  const [m, h] = cron.split(' ');
+  const hours = h === '*' ? Array.from({ length: 24 }, (_, i) => i) : h!.split(',').map(Number);
+  return hours.flatMap((hh) => m!.split(',').map((mm) => hh * 60 + Number(mm))).sort((a, b) => a - b);
+}
+
+const environments = await everyEnvironment();
+
+describe.each(environments.map(({ label, env: e }) => [label, e] as const))('backup plans (%s)', (_label, e: Environment) => {
+  it('every stateful service has a plan covering its backed-up volumes, or backups are off', () => {
+    if (!e.backups) return expect(e.specs.every((s) => !s.backup)).toBe(true);
+    expect(unprotected(e.specs)).toEqual([]);
+    for (const s of e.specs.filter((x) => x.backup)) {
+      const covered = s.volumes.filter((v) => v.backup).map((v) => v.name);
+      expect(s.backup!.volumes, s.name).toEqual(expect.arrayContaining(covered));
+    }
+  });
+
+  it('each schedule fires every interval of the plan; a plan the platform runs meets the RPO, any other says what it lacks', () => {
+    for (const s of e.specs.filter((x) => x.backup)) {
+      const p = s.backup!;
+      const at = firings(p.schedule.cron);
+      expect(at.length, s.name).toBe(1440 / p.schedule.everyMinutes);
+      at.forEach((m, i) => i > 0 && expect(m - at[i - 1]!, s.name).toBe(p.schedule.everyMinutes));
+      if (p.dump) expect(p.objectives.rpoMinutes, s.name).toBeLessThanOrEqual(e.backups!.objectives.rpoMinutes);
+      else expect(p.gaps, s.name).toMatch(/\w/);
+      expect(p.retention, s.name).toEqual(e.backups!.retention);
+    }
+  });
+});
+
+describe('the backup policy', () => {
+  it('defaults: 7 daily, 4 weekly, 6 monthly and a day of every backup; the profile’s objectives', () => {
+    expect(env('development').backups).toMatchObject({
+      retention: { recentHours: 24, daily: 7, weekly: 4, monthly: 6 },
+      objectives: { rpoMinutes: 60, rtoMinutes: 240 },
+    });
+    expect(env('production').backups!.objectives).toEqual({ rpoMinutes: 15, rtoMinutes: 60 });
+  });
+
+  it('the check finds a stateful service without a plan (the invariant above can fail)', () => {
+    const e = env('development');
+    const stripped = e.specs.map((s) => (s.name === 'qdrant' ? { ...s, backup: undefined } : s));
+    expect(unprotected(stripped)).toEqual(['qdrant']);
+  });
+
+  it('a shorter RPO shortens every schedule; an interval that does not divide the day is refused', () => {
+    const e = prepare(variant('development', (i) => (i.backups = { rpoMinutes: 15 })));
+    for (const s of e.specs.filter((x) => x.backup?.dump)) expect(s.backup!.schedule.everyMinutes, s.name).toBe(15);
+    expect(() => prepare(variant('development', (i) => (i.backups = { rpoMinutes: 45 })))).toThrow(/backups\.rpoMinutes.*one of/);
+    expect(() => backupSchedule('x', 45)).toThrow();
+    for (const m of BACKUP_INTERVALS) expect(1440 % m).toBe(0);
+  });
+
+  it('off: no plan, no backup container, no backup key; the backup bucket cannot be an application bucket', () => {
+    const off = prepare(variant('development', (i) => (i.backups = { enabled: false })));
+    expect(off.specs.filter((s) => s.backup)).toEqual([]);
+    expect(spec(off, 'garage').secrets.map((s) => s.name)).not.toContain('backup-secret-access-key');
+    expect(() => prepare(variant('development', (i) => (i.backups = { bucket: 'agent-outputs' })))).toThrow(ConfigError);
+  });
+});
+
+describe('Docker runs each dump step beside its service and uploads it to the backup bucket', () => {
+  const e = env('development');
+  const { tf } = synth(e);
+  const containers = tf.resource.docker_container!;
+  const withDump = e.specs.filter((s) => s.backup?.dump);
+
+  it('a backup and a backup-upload container for every plan with a dump step, sharing a staging volume', () => {
+    expect(withDump.length).toBeGreaterThan(3);
+    for (const s of withDump) {
+      const dump = containers[`${s.name}_backup`];
+      const upload = containers[`${s.name}_backup-upload`];
+      expect(dump, s.name).toBeDefined();
+      expect(upload, s.name).toBeDefined();
+      expect(dump.entrypoint.slice(0, 2)).toEqual(['/bin/sh', '/usr/local/bin/backup-schedule.sh']);
+      expect(dump.env).toContain(`EVERY_MINUTES=${s.backup!.schedule.everyMinutes}`);
+      expect(upload.env).toEqual(expect.arrayContaining([`S3_PREFIX=${s.backup!.prefix}`, 'S3_BUCKET=platform-backups', 'KEEP_DAILY=7']));
+      const volume = `\${docker_volume.${s.name}_backup-staging.name}`;
+      for (const c of [dump, upload]) expect(c.volumes.map((v: any) => v.volume_name)).toContain(volume);
+      // The upload's key is the backups' own, never the platform's.
+      expect(JSON.stringify(upload.upload)).toContain('garage_backup-secret-access-key');
+      expect(JSON.stringify(upload.upload)).not.toContain('random_bytes.garage_secret-access-key');
+    }
+  });
+});
+
+describe('Kubernetes runs each dump step as a CronJob', () => {
+  const e = env('staging');
+  const { tf } = synth(e);
+  const cronJobs = tf.resource.kubernetes_cron_job_v1 ?? {};
+
+  it('a CronJob on the plan’s schedule beside every own StatefulSet whose plan has a dump step', () => {
+    const own = e.specs.filter((s) => s.backup?.dump && tf.resource.kubernetes_stateful_set_v1?.[s.name]);
+    expect(own.length).toBeGreaterThan(2);
+    expect(Object.keys(cronJobs).sort()).toEqual(own.map((s) => `${s.name}_backup`).sort());
+    for (const s of own) {
+      const c = cronJobs[`${s.name}_backup`];
+      expect(c.spec.schedule).toBe(s.backup!.schedule.cron);
+      expect(c.spec.timezone).toBe('Etc/UTC');
+      expect(c.spec.concurrency_policy).toBe('Forbid');
+      const pod = c.spec.job_template.spec.template.spec;
+      expect(pod.init_container.map((x: any) => x.name)).toEqual(['dump']);
+      expect(pod.container.map((x: any) => x.name)).toEqual(['upload']);
+      const shared = (x: any) => x.volume_mount.find((m: any) => m.mount_path === '/backup')?.name;
+      expect(shared(pod.init_container[0])).toBe(shared(pod.container[0]));
+    }
+  });
+});
+
+describe('AWS Backup', () => {
+  const e = env('production');
+  const { tf } = synth(e);
+  const r = tf.resource;
+
+  it('daily, weekly and monthly rules kept 7 days, 4 weeks and 6 months, each copied to the copy region’s vault', () => {
+    const rules = r.aws_backup_plan!.backup.rule;
+    expect(rules.map((x: any) => [x.rule_name, x.lifecycle.delete_after])).toEqual([
+      ['daily', 7],
+      ['weekly', 28],
+      ['monthly', 186],
+    ]);
+    for (const rule of rules) {
+      expect(rule.copy_action[0].destination_vault_arn).toBe('${aws_backup_vault.backup_copy.arn}');
+      expect(rule.copy_action[0].lifecycle.delete_after).toBe(rule.lifecycle.delete_after);
+    }
+    const copy = r.aws_backup_vault!.backup_copy;
+    const alias = copy.provider.replace(/^aws\./, '');
+    const provider = (tf.provider!.aws as any[]).find((p) => p.alias === alias);
+    expect(provider.region).toBe(backupCopyRegion(e.target as any));
+    expect(provider.region).not.toBe((e.target as any).region);
+    expect(copy.kms_key_arn).toBe('${aws_kms_key.backup_copy.arn}');
+    expect(r.aws_kms_key!.backup_copy.enable_key_rotation).toBe(true);
+  });
+
+  it('selects RDS, S3 and EBS by the tag that the database, the data buckets and the gp3 StorageClass carry', () => {
+    const selection = r.aws_backup_selection!.backup;
+    expect(selection.resources).toEqual(['arn:aws:rds:*:*:db:*', 'arn:aws:s3:::*', 'arn:aws:ec2:*:*:volume/*']);
+    const value = `${e.project}-${e.name}`;
+    expect(selection.condition[0].string_equals[0]).toEqual({ key: `aws:ResourceTag/${BACKUP_TAG}`, value });
+    expect(r.aws_db_instance!.postgres.tags[BACKUP_TAG]).toBe(value);
+    for (const [name, b] of Object.entries<any>(r.aws_s3_bucket!))
+      if (name.startsWith('objectstore_')) expect(b.tags[BACKUP_TAG], name).toBe(value);
+    expect(r.kubernetes_storage_class_v1!.gp3.parameters.tagSpecification_1).toBe(`${BACKUP_TAG}=${value}`);
+    // Point-in-time recovery of the database, and the cache's own snapshots.
+    expect(r.aws_db_instance!.postgres.backup_retention_period).toBeGreaterThanOrEqual(7);
+    expect(r.aws_db_instance!.postgres.manage_master_user_password).toBe(true);
+    // Its master password, kept by RDS in Secrets Manager, rotates on the stack's schedule.
+    const rotation = r.aws_secretsmanager_secret_rotation!.postgres;
+    expect(rotation.secret_id).toBe('${aws_db_instance.postgres.master_user_secret[0].secret_arn}');
+    expect(rotation.rotation_rules.automatically_after_days).toBe(7);
+    expect(r.aws_elasticache_replication_group!.redis.snapshot_retention_limit).toBeGreaterThanOrEqual(1);
+  });
+});
