@@ -142,6 +142,22 @@ describe('the Docker target issues the certificates from its one internal CA', (
     expect(JSON.stringify(mail)).toContain('fullchain.pem');
   });
 
+  it("the backups' dump steps speak TLS to their servers and verify them against the CA", () => {
+    const dump = (name: string) => spec(tlsOn, name).backup!.dump!;
+    expect(dump('redis').command.join(' ')).toContain(`redis-cli -h "$REDIS_HOST" -p 6379 --tls --cacert ${f.ca} --rdb`);
+    expect(dump('postgres').env).toMatchObject({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: f.ca });
+    expect(JSON.stringify(dump('nats').env.NATS_URL)).toContain('tls://');
+    expect(dump('nats').env.NATS_CA_FILE).toBe(f.ca);
+    for (const name of ['redis', 'postgres', 'nats']) {
+      expect(dump(name).trusts).toEqual([{ service: name, certificate: 'tls', path: f.ca }]);
+      // On Docker the scheduled backup container gets the CA.
+      expect(uploads(`${name}_backup`)[f.ca]).toMatchObject({ content: '${tls_self_signed_cert.internal_ca.cert_pem}' });
+    }
+    const plain = env('development');
+    expect(spec(plain, 'redis').backup!.dump!.command.join(' ')).not.toContain('--tls');
+    expect(spec(plain, 'postgres').backup!.dump!.env.PGSSLMODE).toBeUndefined();
+  });
+
   it('nothing of it without internalTls, and the guardrails pass with it', () => {
     const plain = synth(env('development')).tf.resource as any;
     expect(Object.keys(plain.tls_locally_signed_cert ?? {}).filter((k) => /^(nats|redis|postgres)_/.test(k))).toEqual([]);

@@ -274,10 +274,13 @@ export const nats = defineService({
               user: '1000:1000',
               command: ['node', NATS_BACKUP, 'backup', BACKUP_DIR],
               env: {
-                NATS_URL: tpl`nats://${hostRef('nats')}:4222`,
+                NATS_URL: ctx.tls ? tpl`tls://${hostRef('nats')}:4222` : tpl`nats://${hostRef('nats')}:4222`,
                 NATS_USER: 'platform',
                 NATS_PASSWORD_FILE: secretValuePath('nats', 'password'),
+                // Internal TLS: the script upgrades the connection and verifies the server against the CA.
+                ...(ctx.tls ? { NATS_CA_FILE: tlsPaths().ca } : {}),
               },
+              ...(ctx.tls ? { trusts: trustInternalCa('nats') } : {}),
               files: [
                 { path: NATS_BACKUP, content: natsBackupScript, mode: 0o555, format: 'javascript' },
                 secretValueFile('nats', 'password'),

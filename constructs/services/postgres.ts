@@ -402,8 +402,11 @@ export const postgres = defineService({
                 POSTGRES_USER: c.username,
                 POSTGRES_DB: c.database,
                 OWNER_PASSWORD_FILE: owner.path,
+                // Internal TLS: libpq verifies the server against the CA and by name (pg_hba admits hostssl only).
+                ...(ctx.tls ? { PGSSLMODE: 'verify-full', PGSSLROOTCERT: tlsPaths().ca } : {}),
               },
               files: [{ path: POSTGRES_DUMP, content: postgresDumpScript, mode: 0o555, format: 'shell' }, owner],
+              ...(ctx.tls ? { trusts: trustInternalCa('postgres') } : {}),
               timeoutSeconds: 3600,
             }),
           }),

@@ -65,15 +65,20 @@ const CLI_AUTH = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' ${AUTH})"`;
  * The backup's dump step: a point-in-time RDB streamed by the server over its replication protocol
  * (`redis-cli --rdb`, from any member: a replica serves one as well as the primary), then checked
  * with the server's own `redis-check-rdb`. The password comes from auth.conf into the environment
- * of redis-cli only.
+ * of redis-cli only. With internal TLS, redis-cli speaks TLS and verifies the server against the CA.
  */
-export const REDIS_DUMP = [
-  'set -eu',
-  `export ${CLI_AUTH}`,
-  'redis-cli -h "$REDIS_HOST" -p 6379 --rdb "$BACKUP_DIR/dump.rdb"',
-  'redis-check-rdb "$BACKUP_DIR/dump.rdb"',
-  '',
-].join('\n');
+export function redisDump(tls: boolean): string {
+  return [
+    'set -eu',
+    `export ${CLI_AUTH}`,
+    `redis-cli -h "$REDIS_HOST" -p 6379${tls ? ` --tls --cacert ${tlsPaths().ca}` : ''} --rdb "$BACKUP_DIR/dump.rdb"`,
+    'redis-check-rdb "$BACKUP_DIR/dump.rdb"',
+    '',
+  ].join('\n');
+}
+
+/** The dump step's script without internal TLS (the restore drill runs it). */
+export const REDIS_DUMP = redisDump(false);
 
 export const redisSchema = z
   .strictObject({
@@ -441,9 +446,10 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               description: 'Copies a point-in-time RDB from the server (redis-cli --rdb) and checks it (redis-check-rdb)',
               image: resolveImage(REDIS_IMAGE, c),
               user: '999:1000',
-              command: ['/bin/sh', '-c', REDIS_DUMP],
+              command: ['/bin/sh', '-c', redisDump(tlsOn)],
               env: { REDIS_HOST: tpl`${hostRef('redis')}` },
               files: [authFile],
+              ...(tlsOn ? { trusts: trustInternalCa('redis') } : {}),
               timeoutSeconds: 1800,
             }),
           }),

@@ -413,6 +413,11 @@ export interface JobSpec {
   readonly user: string;
   /** On Docker, start as the image's default user (root), with the reason, as for containers (`ContainerSpec.startsAsRoot`). @default absent */
   readonly startsAsRoot?: string;
+  /**
+   * CAs of the certificates it verifies, as for containers (`ContainerSpec.trusts`): a backup's dump
+   * step connecting to a server with internal TLS. @default []
+   */
+  readonly trusts?: readonly TrustedCertificate[];
   /** Directories the job writes (scratch volumes where the root filesystem is read-only). @default [] */
   readonly scratchPaths?: readonly string[];
   /**

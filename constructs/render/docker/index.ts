@@ -342,7 +342,7 @@ export class DockerTarget extends Construct {
         { file: c.paths.key, content: issued.key, permissions: octalMode(0o440) },
       ];
     });
-    const trusts = isContainer ? (w.trusts ?? []) : [];
+    const trusts = w.trusts ?? [];
     const trustUploads = trusts.flatMap((t) => {
       const ca = this.certificates.caOf(this.certificateSpec(t.service, t.certificate));
       return ca ? [{ file: t.path, content: ca, permissions: octalMode(0o444) }] : [];
