@@ -72,17 +72,20 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     const stacks = buildStacks(app, envs, outdir);
     const boot = bootstrap ? new BootstrapStack(app, { bootstrap, environments: envs, outdir }) : undefined;
     app.synth();
-    const read = (name: string) => JSON.parse(fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+    const text = (name: string) => fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8');
     const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
-    // What each stack synthesized before in this output directory (the last diff or deploy from here).
-    const previous = (name: string) => {
-      const file = path.join(outdir, 'stacks', name, 'cdk.tf.json');
-      return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
-    };
-    const environments = stacks.map((stack) =>
-      summarizeStack(stack.environment, read(stack.environment.name), stack, rel(stack.environment.name), previous(stack.environment.name)),
-    );
-    const json = boot ? read(boot.node.id) : undefined;
+    const environments = stacks.map((stack) => {
+      const name = stack.environment.name;
+      const written = text(name);
+      const json = JSON.parse(written);
+      // What the stack synthesized before in this output directory (the last diff or deploy from
+      // here); the same object when nothing changed (then nothing is compared).
+      const before = path.join(outdir, 'stacks', name, 'cdk.tf.json');
+      const previousText = fs.existsSync(before) ? fs.readFileSync(before, 'utf8') : undefined;
+      const previous = previousText === undefined ? undefined : previousText === written ? json : JSON.parse(previousText);
+      return summarizeStack(stack.environment, json, stack, rel(name), previous);
+    });
+    const json = boot ? JSON.parse(text(boot.node.id)) : undefined;
     const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
     install(staging, outdir, names);
     installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);
