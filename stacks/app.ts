@@ -74,16 +74,20 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     const stacks = buildStacks(app, envs, outdir);
     const boot = bootstrap ? new BootstrapStack(app, { bootstrap, environments: envs, outdir }) : undefined;
     app.synth();
-    const read = (name: string) => JSON.parse(fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+    const text = (name: string) => fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8');
     const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
-    // What each stack synthesized before in this output directory (the last diff or deploy from here).
-    const previous = (name: string) => {
-      const file = path.join(outdir, 'stacks', name, 'cdk.tf.json');
-      return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+    const read = (name: string) => JSON.parse(text(name));
+    // What each stack synthesized before in this output directory (the last diff or deploy from
+    // here); the same object when nothing changed (then nothing is compared).
+    const previous = (name: string, written: string, json: unknown) => {
+      const before = path.join(outdir, 'stacks', name, 'cdk.tf.json');
+      const previousText = fs.existsSync(before) ? fs.readFileSync(before, 'utf8') : undefined;
+      return previousText === undefined ? undefined : previousText === written ? json : JSON.parse(previousText);
     };
     // The guardrails over each synthesized stack, before anything reaches the output directory: one
     // report of every violation of every environment, or nothing written.
-    const jsons = stacks.map((stack) => read(stack.environment.name));
+    const written = stacks.map((stack) => text(stack.environment.name));
+    const jsons = written.map((w) => JSON.parse(w));
     const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
     // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
     // file takes no waivers: the account's foundation has no exception to make.
@@ -98,9 +102,10 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
         : undefined;
     const all = [...verdicts, ...(bootVerdict ? [bootVerdict] : [])];
     if (all.some(refuses)) throw new GuardrailError(all);
-    const environments = stacks.map((stack, i) =>
-      summarizeStack(stack.environment, jsons[i], stack, rel(stack.environment.name), previous(stack.environment.name), verdicts[i]),
-    );
+    const environments = stacks.map((stack, i) => {
+      const name = stack.environment.name;
+      return summarizeStack(stack.environment, jsons[i], stack, rel(name), previous(name, written[i]!, jsons[i]), verdicts[i]);
+    });
     const json = boot ? read(boot.node.id) : undefined;
     const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
     install(staging, outdir, names);

@@ -60,6 +60,7 @@ const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
 
 /** The replacements `next` would plan over `previous`, and the stateful resources it would destroy. */
 export function migrations(previous: StackJson, next: StackJson): Migration[] {
+  if (previous === next) return [];
   const out: Migration[] = [];
   for (const [type, byName] of Object.entries(previous.resource ?? {})) {
     for (const [name, before] of Object.entries(byName)) {

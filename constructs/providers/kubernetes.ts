@@ -7,11 +7,10 @@ export { StorageClassV1 } from '@cdktf/provider-kubernetes/lib/storage-class-v1'
 export { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 export { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 export { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-export { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 export { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 export { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-export { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
-export { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
+// Deployments, Jobs and CronJobs without their bindings' modules (kubernetes-workloads.ts says why).
+export { CronJobV1, DeploymentV1, JobV1 } from './kubernetes-workloads';
 export { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 export { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 export { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
