@@ -6,7 +6,7 @@
  */
 import { Module, createRequire } from 'node:module';
 import * as path from 'node:path';
-import { ROOT, build, stopCompiler } from './build.mjs';
+import { BUNDLE, ROOT, build, stopCompiler } from './build.mjs';
 
 const outdir = path.join(ROOT, '.build');
 try {
@@ -45,4 +45,4 @@ function deferArchiver() {
 }
 
 deferArchiver();
-createRequire(import.meta.url)(path.join(outdir, 'main.js'));
+createRequire(import.meta.url)(path.join(outdir, BUNDLE));

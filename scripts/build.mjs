@@ -25,6 +25,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The project root (this file sits in scripts/). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MANIFEST = 'manifest.json';
+/**
+ * The app as one file, linked from the compiled files (what scripts/app.mjs runs): loading one file
+ * instead of 160 is about a tenth of a synthesis. It sits beside the compiled discovery
+ * (environments/parse/discover.js), whose `__dirname` finds the compiled environment files.
+ */
+export const BUNDLE = 'environments/parse/app.bundle.js';
 
 /**
  * @typedef {{ size: number, mtimeMs: number }} Stamp
@@ -61,7 +67,8 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
     previous &&
     previous.key === key &&
     sameList(previous.environments, environments) &&
-    Object.entries(previous.files).every(([file, stamp]) => sameStamp(stampOf(path.join(root, file)), stamp))
+    Object.entries(previous.files).every(([file, stamp]) => sameStamp(stampOf(path.join(root, file)), stamp)) &&
+    fs.existsSync(path.join(outdir, BUNDLE))
   ) {
     return { compiled: [], removed: [], scanned: false, ms: Math.round(performance.now() - started) };
   }
@@ -137,8 +144,20 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
       fs.renameSync(tmp, out);
     }
     const compiled = stale;
-    const expected = new Set(sources.map(outputName));
+    const expected = new Set([...sources.map(outputName), BUNDLE]);
     const removed = removeStale(outdir, expected);
+    // The compiled files linked into one (packages stay in node_modules; nothing is compiled again).
+    await esbuild.build({
+      absWorkingDir: outdir,
+      entryPoints: [path.join(outdir, 'main.js')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'es2022',
+      packages: 'external',
+      outfile: path.join(outdir, BUNDLE),
+      logLevel: 'silent',
+    });
     /** @type {Manifest} */
     const manifest = { key, environments, files };
     const tmp = path.join(outdir, `${MANIFEST}.${process.pid}.tmp`);

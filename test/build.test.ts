@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { build, environmentEntries, ROOT, stopCompiler } from '../scripts/build.mjs';
+import { BUNDLE, build, environmentEntries, ROOT, stopCompiler } from '../scripts/build.mjs';
 import { discoverEnvironments, environmentFiles } from '../environments/parse/discover';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-build-test-'));
@@ -88,7 +88,18 @@ describe('the incremental build', () => {
     expect((await build({ root, outdir })).compiled).toEqual(['environments/three.ts']);
     fs.rmSync(path.join(root, 'environments/one.ts'));
     expect(await build({ root, outdir })).toMatchObject({ compiled: [], removed: ['environments/one.js'] });
-    expect(fs.readdirSync(path.join(outdir, 'environments')).sort()).toEqual(['three.js', 'two.js']);
+    // parse/: the linked app (BUNDLE) beside where the compiled discovery sits.
+    expect(fs.readdirSync(path.join(outdir, 'environments')).sort()).toEqual(['parse', 'three.js', 'two.js']);
+  });
+
+  it('links the compiled files into one file that runs the same, and links again after a change', async () => {
+    expect(run(BUNDLE).main).toBe(run('main.js').main);
+    const before = fs.readFileSync(path.join(root, 'lib/greet.ts'), 'utf8');
+    write('lib/greet.ts', 'export const greet = (who: string): string => `hey ${who}`;\n');
+    await build({ root, outdir });
+    expect(run(BUNDLE).main).toBe('hey main');
+    write('lib/greet.ts', before);
+    await build({ root, outdir });
   });
 
   it('follows a new import, and removes outputs (and emptied folders) no longer imported', async () => {

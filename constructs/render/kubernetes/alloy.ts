@@ -3,17 +3,15 @@
  * each reading its own node's pods' logs through the Kubernetes API (`loki.source.kubernetes`: no
  * hostPath, no root), as the alloy user under the restricted Pod Security Standard.
  */
-import { HelmRelease } from '../../providers/kubernetes';
 import { type AlloyFacet, alloyKubernetesConfig } from '../../services/alloy';
 import { LOKI_PORT } from '../../services/loki';
 import type { ServiceSpec } from '../../spec/types';
 import { serviceDns } from '../../targets/kubernetes/naming';
 import { CHART_HELPERS } from '../../targets/kubernetes/monitoring';
 import { canonicalResources } from '../../targets/kubernetes/quantities';
-import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
-import { amountsOf, readsAs } from './footprint';
-import { apiEgress, monitoringNamespace, partGroup, partPolicy } from './monitoring';
+import { amountsOf } from './footprint';
+import { apiEgress, monitoringNamespace, partGroup, partPolicy, partRelease } from './monitoring';
 
 export const ALLOY_CHART = { repository: 'https://grafana.github.io/helm-charts', chart: 'alloy', version: '1.11.1' } as const;
 
@@ -48,36 +46,26 @@ export const alloy: Realization<AlloyFacet> = {
   describe: () => `Grafana Alloy ${ALLOY_CHART.version} (its chart), a DaemonSet reading pods' logs through the Kubernetes API`,
   why: () => 'One shipper per node, no hostPath and no root: the Kubernetes API serves every pod’s log.',
   render: (scope, ctx, spec, dependsOn) => {
-    const release = pinAddress(
-      new HelmRelease(scope, 'alloy', {
-        name: 'alloy',
-        namespace: ctx.namespaceOf(spec),
-        ...ALLOY_CHART,
-        values: [escapeLiteral(JSON.stringify(alloyValues(ctx, spec), null, 2))],
-        createNamespace: false,
-        // A DaemonSet on every node: a node that is not Ready must not hold the apply.
-        wait: false,
-        maxHistory: 10,
-        atomic: false,
-        dependsOn: [...dependsOn, ...ctx.foundation],
-      }),
-      'monitoring',
-      'alloy',
-    );
-    // A DaemonSet on every node: Alloy and the chart's config reloader in each pod.
-    readsAs(release, (v) => [
-      {
-        name: 'alloy',
-        service: spec.name,
-        namespace: ctx.namespaceOf(spec),
-        replicas: { perNode: 'node' },
-        containers: [
-          amountsOf('alloy', v.alloy.resources),
-          ...(v.configReloader?.enabled === false ? [] : [amountsOf('config-reloader', v.configReloader?.resources)]),
-        ],
-        storage: [],
-      },
-    ]);
+    const release = partRelease(scope, ctx, spec, dependsOn, {
+      id: 'alloy',
+      address: 'alloy',
+      chart: ALLOY_CHART,
+      values: alloyValues(ctx, spec),
+      // A DaemonSet on every node: a node that is not Ready must not hold the apply.
+      wait: false,
+      // A DaemonSet on every node: Alloy and the chart's config reloader in each pod.
+      pods: (v) => [
+        {
+          name: 'alloy',
+          replicas: { perNode: 'node' },
+          containers: [
+            amountsOf('alloy', v.alloy.resources),
+            ...(v.configReloader?.enabled === false ? [] : [amountsOf('config-reloader', v.configReloader?.resources)]),
+          ],
+          storage: [],
+        },
+      ],
+    });
     return { ready: [release], pods: [partGroup(ctx, spec, { egress: [apiEgress(ctx, 'Alloy (pods and their logs)')] })] };
   },
 };

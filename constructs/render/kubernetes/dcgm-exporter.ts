@@ -5,15 +5,13 @@
  * non-root user without SYS_ADMIN (the chart's documented non-root mode). It reads the GPUs through
  * the NVIDIA container runtime of the GPU nodes, requesting none.
  */
-import { HelmRelease } from '../../providers/kubernetes';
 import type { PerNodeFacet } from '../../services/monitoring-config';
 import type { ServiceSpec } from '../../spec/types';
 import { canonicalResources } from '../../targets/kubernetes/quantities';
-import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
-import { amountsOf, readsAs } from './footprint';
+import { amountsOf } from './footprint';
 import { apiTolerations } from './pod-policy';
-import { partGroup, partPolicy } from './monitoring';
+import { partGroup, partPolicy, partRelease } from './monitoring';
 import { NODE_AGENTS } from './prometheus';
 
 export const DCGM_CHART = {
@@ -45,33 +43,23 @@ export const dcgmExporter: Realization<PerNodeFacet> = {
   describe: () => `NVIDIA DCGM exporter (chart dcgm-exporter ${DCGM_CHART.version}) on the GPU nodes`,
   why: () => 'NVIDIA’s chart runs it per GPU node with the pod-resources mapping; its host access puts it in the node agents’ namespace.',
   render: (scope, ctx, spec, dependsOn) => {
-    const release = pinAddress(
-      new HelmRelease(scope, 'dcgm-exporter', {
-        name: 'dcgm-exporter',
-        namespace: ctx.namespaceOf(spec),
-        ...DCGM_CHART,
-        values: [escapeLiteral(JSON.stringify(dcgmValues(ctx, spec), null, 2))],
-        createNamespace: false,
-        // A DaemonSet on a pool that may be at zero nodes: nothing to wait for.
-        wait: false,
-        maxHistory: 10,
-        atomic: false,
-        dependsOn: [...dependsOn, ...ctx.foundation],
-      }),
-      'monitoring',
-      'dcgm_exporter',
-    );
-    // A DaemonSet on the GPU nodes.
-    readsAs(release, (v) => [
-      {
-        name: 'dcgm-exporter',
-        service: spec.name,
-        namespace: ctx.namespaceOf(spec),
-        replicas: { perNode: 'GPU node' },
-        containers: [amountsOf('dcgm-exporter', v.resources)],
-        storage: [],
-      },
-    ]);
+    const release = partRelease(scope, ctx, spec, dependsOn, {
+      id: 'dcgm-exporter',
+      address: 'dcgm_exporter',
+      chart: DCGM_CHART,
+      values: dcgmValues(ctx, spec),
+      // A DaemonSet on a pool that may be at zero nodes: nothing to wait for.
+      wait: false,
+      // A DaemonSet on the GPU nodes.
+      pods: (v) => [
+        {
+          name: 'dcgm-exporter',
+          replicas: { perNode: 'GPU node' },
+          containers: [amountsOf('dcgm-exporter', v.resources)],
+          storage: [],
+        },
+      ],
+    });
     return { ready: [release], pods: [partGroup(ctx, spec)] };
   },
 };

@@ -3,14 +3,12 @@
  * in, traces in memory, the query API), under the restricted Pod Security Standard. OTLP is admitted
  * from the platform's namespaces.
  */
-import { HelmRelease } from '../../providers/kubernetes';
 import { type JaegerFacet, OTLP_GRPC_PORT, OTLP_HTTP_PORT, jaegerConfig } from '../../services/jaeger';
 import { canonicalResources } from '../../targets/kubernetes/quantities';
 import type { ServiceSpec } from '../../spec/types';
-import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
-import { amountsOf, readsAs } from './footprint';
-import { partGroup, partPolicy } from './monitoring';
+import { amountsOf } from './footprint';
+import { partGroup, partPolicy, partRelease } from './monitoring';
 
 export const JAEGER_CHART = { repository: 'https://jaegertracing.github.io/helm-charts', chart: 'jaeger', version: '4.11.1' } as const;
 
@@ -33,33 +31,23 @@ export const jaeger: Realization<JaegerFacet> = {
   describe: () => `Jaeger v2 (chart jaeger ${JAEGER_CHART.version}), traces in memory`,
   why: () => 'Jaeger v2 is an OpenTelemetry Collector build; its chart runs the same configuration as a single host.',
   render: (scope, ctx, spec, dependsOn) => {
-    const release = pinAddress(
-      new HelmRelease(scope, 'jaeger', {
-        name: 'jaeger',
-        namespace: ctx.namespaceOf(spec),
-        ...JAEGER_CHART,
-        values: [escapeLiteral(JSON.stringify(jaegerValues(ctx, spec), null, 2))],
-        createNamespace: false,
-        wait: true,
-        timeout: 300,
-        maxHistory: 10,
-        atomic: false,
-        dependsOn: [...dependsOn, ...ctx.foundation],
-      }),
-      'monitoring',
-      'jaeger',
-    );
-    // One Deployment; `jaeger.replicas` is the chart's 1 (values.yaml at 4.11.1) unless the values set it.
-    readsAs(release, (v) => [
-      {
-        name: 'jaeger',
-        service: spec.name,
-        namespace: ctx.namespaceOf(spec),
-        replicas: Number(v.jaeger.replicas ?? 1),
-        containers: [amountsOf('jaeger', v.jaeger.resources)],
-        storage: [],
-      },
-    ]);
+    const release = partRelease(scope, ctx, spec, dependsOn, {
+      id: 'jaeger',
+      address: 'jaeger',
+      chart: JAEGER_CHART,
+      values: jaegerValues(ctx, spec),
+      wait: true,
+      timeout: 300,
+      // One Deployment; `jaeger.replicas` is the chart's 1 (values.yaml at 4.11.1) unless the values set it.
+      pods: (v) => [
+        {
+          name: 'jaeger',
+          replicas: Number(v.jaeger.replicas ?? 1),
+          containers: [amountsOf('jaeger', v.jaeger.resources)],
+          storage: [],
+        },
+      ],
+    });
     const platform = [...new Set(ctx.specs.map((s) => ctx.namespaceOf(s)))].sort();
     return {
       ready: [release],

@@ -4,14 +4,12 @@
  * deleting logs past the retention. Storage: a volume of the spec's size, or on AWS an S3 bucket
  * through Pod Identity (no keys: the SDK's default credentials). Gateway, caches and canary off.
  */
-import { HelmRelease } from '../../providers/kubernetes';
 import type { LokiFacet } from '../../services/loki';
 import type { ServiceSpec } from '../../spec/types';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
-import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
-import { amountsOf, readsAs } from './footprint';
-import { partGroup, partPolicy } from './monitoring';
+import { amountsOf } from './footprint';
+import { partGroup, partPolicy, partRelease } from './monitoring';
 
 export const LOKI_CHART = { repository: 'https://grafana-community.github.io/helm-charts', chart: 'loki', version: '18.11.0' } as const;
 
@@ -69,33 +67,23 @@ export const loki: Realization<LokiFacet> = {
   why: () =>
     'The OSS Loki chart moved to grafana-community in March 2026; one binary keeps a single StatefulSet, with the volume or (AWS) an S3 bucket through Pod Identity.',
   render: (scope, ctx, spec, dependsOn) => {
-    const release = pinAddress(
-      new HelmRelease(scope, 'loki', {
-        name: 'loki',
-        namespace: ctx.namespaceOf(spec),
-        ...LOKI_CHART,
-        values: [escapeLiteral(JSON.stringify(lokiValues(ctx, spec), null, 2))],
-        createNamespace: false,
-        wait: true,
-        timeout: 600,
-        maxHistory: 10,
-        atomic: false,
-        dependsOn: [...dependsOn, ...ctx.foundation],
-      }),
-      'monitoring',
-      'loki',
-    );
-    // One binary: a StatefulSet of `singleBinary.replicas`, each with its volume (the WAL and, without S3, the chunks).
-    readsAs(release, (v) => [
-      {
-        name: 'loki',
-        service: spec.name,
-        namespace: ctx.namespaceOf(spec),
-        replicas: Number(v.singleBinary.replicas),
-        containers: [amountsOf('loki', v.singleBinary.resources)],
-        storage: v.singleBinary.persistence?.enabled ? [String(v.singleBinary.persistence.size)] : [],
-      },
-    ]);
+    const release = partRelease(scope, ctx, spec, dependsOn, {
+      id: 'loki',
+      address: 'loki',
+      chart: LOKI_CHART,
+      values: lokiValues(ctx, spec),
+      wait: true,
+      timeout: 600,
+      // One binary: a StatefulSet of `singleBinary.replicas`, each with its volume (the WAL and, without S3, the chunks).
+      pods: (v) => [
+        {
+          name: 'loki',
+          replicas: Number(v.singleBinary.replicas),
+          containers: [amountsOf('loki', v.singleBinary.resources)],
+          storage: v.singleBinary.persistence?.enabled ? [String(v.singleBinary.persistence.size)] : [],
+        },
+      ],
+    });
     const s3 = ctx.cluster.monitoring?.logsBucket;
     return {
       ready: [release],

@@ -3,11 +3,15 @@
  * (network policies select them by it), their pod groups, and the scrape targets (PodMonitors) of
  * every spec the cluster runs, derived from the specs and the pods their realizations run.
  */
+import type { Construct, ITerraformDependable } from '../../providers/cdktf';
+import { HelmRelease } from '../../providers/kubernetes';
 import type { SpecOf } from '../../services';
 import { renderText } from '../../spec/template';
 import type { PortPurpose, ServiceSpec } from '../../spec/types';
 import { MONITORING_LABEL, namespaceOf } from '../../targets/kubernetes/naming';
+import { escapeLiteral, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup } from './context';
+import { type PodShape, readsAs } from './footprint';
 import { chartPodLabels, type PodPolicy } from './pod-policy';
 
 /** The labels that select a monitoring part's chart pods. */
@@ -39,6 +43,47 @@ export function partGroup(ctx: K8sContext, spec: ServiceSpec, extra: Partial<Pic
     role: 'server',
     ...extra,
   };
+}
+
+/**
+ * A monitoring part's chart: a release named `id` in the part's namespace, after the cluster's
+ * foundation, at Terraform address `helm_release.monitoring_<address>`, with `values` as written, and
+ * `pods` to read back what it runs (the summary's requests, limits and storage).
+ */
+export function partRelease(
+  scope: Construct,
+  ctx: K8sContext,
+  spec: ServiceSpec,
+  dependsOn: readonly ITerraformDependable[],
+  opts: {
+    readonly id: string;
+    readonly address: string;
+    readonly chart: { readonly repository: string; readonly chart: string; readonly version: string };
+    readonly values: object;
+    /** Whether the apply waits for its pods (not for a DaemonSet on nodes that may not be there). */
+    readonly wait: boolean;
+    readonly timeout?: number;
+    readonly pods: (values: Record<string, any>) => Omit<PodShape, 'service' | 'namespace'>[];
+  },
+): HelmRelease {
+  const namespace = ctx.namespaceOf(spec);
+  const release = pinAddress(
+    new HelmRelease(scope, opts.id, {
+      name: opts.id,
+      namespace,
+      ...opts.chart,
+      values: [escapeLiteral(JSON.stringify(opts.values, null, 2))],
+      createNamespace: false,
+      wait: opts.wait,
+      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+      maxHistory: 10,
+      atomic: false,
+      dependsOn: [...dependsOn, ...ctx.foundation],
+    }),
+    'monitoring',
+    opts.address,
+  );
+  return readsAs(release, (v) => opts.pods(v).map((p) => ({ ...p, service: spec.name, namespace })));
 }
 
 /** Egress to the Kubernetes API (service discovery, log tailing, the dashboards sidecar). */
