@@ -1,19 +1,21 @@
 /**
- * Guardrails: checks on the built specs that fail synthesis with a message naming the field.
- * They run after every service schema has passed and before any resource exists, and they hold for
- * every target: pinned images, limits and health checks on every container, secrets only by
- * reference, no known default credentials, references that resolve, and what the target can do
- * (GPUs, replica counts, host ports).
+ * The check stage's validity checks: what makes an environment impossible to render or to run, with a
+ * message naming the field (names used twice, references that do not resolve, volumes and
+ * dependencies not declared, consumers' access, clusters' shapes), and what the target can do (GPUs,
+ * replica counts, host ports). They run after every service schema has passed and before any
+ * resource exists. The guardrails (what the platform refuses to deploy even though it would run:
+ * unpinned images, missing limits, literal secrets, ...) are rules with ids and waivers:
+ * security/spec-rules.ts over the specs, security/resource-rules.ts over the synthesized Terraform.
  */
-import { hasSecret, referencesOf } from '../constructs/spec/template';
+import { referencesOf } from '../constructs/spec/template';
 import type { ContainerSpec, JobSpec, ServiceSpec, Text } from '../constructs/spec/types';
-import { cpuMillicores, memoryBytes } from '../constructs/spec/quantity';
 import { capabilitiesOf, gpuSettingPath } from '../constructs/targets/capabilities';
 import { awsChecks } from '../constructs/targets/aws/checks';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { containerSpecs } from '../constructs/targets';
 import { clusterChecks, kubernetesCertificateChecks, kubernetesConsumerChecks } from '../constructs/targets/kubernetes/checks';
 import type { Environment, Issue } from '../environments/parse/load';
+import { isRuleId, ruleIds } from './rules';
 
 /** Credentials copied from upstream examples; none may ever be synthesized. */
 export const DEFAULT_CREDENTIALS = ['admin123', 'minioadmin', 'manas-admin', 'changeme', 'password123', 'guest:guest', 'admin:admin'];
@@ -23,16 +25,16 @@ export const SECRET_ENV = /(PASSWORD|_PASS|SECRET|TOKEN|API_KEY|_KEY|_AUTH)$/;
 
 export const MIN_SECRET_LENGTH = 16;
 
-type Workload = { kind: 'container'; spec: ContainerSpec } | { kind: 'job'; spec: JobSpec };
+export type Workload = { kind: 'container'; spec: ContainerSpec } | { kind: 'job'; spec: JobSpec };
 
-function workloads(service: ServiceSpec): Workload[] {
+export function workloads(service: ServiceSpec): Workload[] {
   return [
     ...service.containers.map((spec): Workload => ({ kind: 'container', spec })),
     ...service.jobs.map((spec): Workload => ({ kind: 'job', spec })),
   ];
 }
 
-function textsOf(w: Workload): { where: string; text: Text }[] {
+export function textsOf(w: Workload): { where: string; text: Text }[] {
   const s = w.spec;
   const out: { where: string; text: Text }[] = [];
   Object.entries(s.env).forEach(([k, v]) => out.push({ where: `env ${k}`, text: v }));
@@ -43,7 +45,7 @@ function textsOf(w: Workload): { where: string; text: Text }[] {
   return out;
 }
 
-const literalParts = (text: Text): string[] =>
+export const literalParts = (text: Text): string[] =>
   typeof text === 'string' ? [text] : text.parts.filter((p): p is string => typeof p === 'string');
 
 /** Every problem of a composed environment: the guardrails, then what its target cannot do. */
@@ -65,24 +67,6 @@ export function checkEnvironment(env: Environment): Issue[] {
       if (names.has(w.spec.name)) issues.push({ path: at(''), message: `${label}: name used twice` });
       names.add(w.spec.name);
 
-      const { tag, digest } = w.spec.image;
-      if (!digest && (!tag || tag.toLowerCase() === 'latest')) {
-        issues.push({ path: at('image'), message: `${label}: image ${w.spec.image.repository} is not pinned to a version` });
-      }
-      const r = w.spec.resources;
-      if (cpuMillicores(r.limits.cpu) <= 0 || memoryBytes(r.limits.memory) <= 0) {
-        issues.push({ path: at('resources'), message: `${label}: cpu and memory limits are required` });
-      }
-      // Root only with a reason: the privileges a server needs (docker-mailserver), or host access (a host exporter).
-      if (w.kind === 'container' && Number(w.spec.user.split(':')[0]) === 0 && !w.spec.privileges?.root && !w.spec.host) {
-        issues.push({
-          path: at(''),
-          message: `${label}: runs as root without privileges or host access saying why (ContainerSpec.privileges, ContainerSpec.host)`,
-        });
-      }
-      if (w.kind === 'container' && w.spec.health.exec.length === 0) {
-        issues.push({ path: at(''), message: `${label}: has no health check` });
-      }
       for (const m of w.spec.mounts) {
         const owner = m.service ? byName.get(m.service) : spec;
         if (m.service && !spec.dependsOn.includes(m.service)) {
@@ -94,38 +78,7 @@ export function checkEnvironment(env: Environment): Issue[] {
           });
         }
       }
-      for (const f of w.spec.files) {
-        if (hasSecret(f.content) && (f.mode & 0o337) !== 0) {
-          issues.push({
-            path: at(''),
-            message: `${label}: secret file ${f.path} has mode 0${f.mode.toString(8)}; secret files are readable by owner and group only (0440 or 0400)`,
-          });
-        }
-      }
-      const secretPaths = w.spec.files.filter((f) => hasSecret(f.content)).map((f) => f.path);
       for (const { where, text } of textsOf(w)) {
-        if (!where.startsWith('file ')) {
-          for (const command of literalParts(text).flatMap((l) => secretArguments(l, secretPaths))) {
-            issues.push({
-              path: at(''),
-              message: `${label}: ${where} passes a secret file's content to ${command} on its command line, which ps shows on the host; pass it in a file, on standard input or in the environment`,
-            });
-          }
-        }
-        if (!where.startsWith('file ') && hasSecret(text)) {
-          issues.push({
-            path: at(''),
-            message: `${label}: ${where} carries a secret; secrets reach containers as files only (environment variables and command lines are visible to docker inspect and ps)`,
-          });
-        }
-        const key = where.startsWith('env ') ? where.slice(4) : undefined;
-        if (key && SECRET_ENV.test(key) && !referencesOf(text).some((r) => r.kind === 'secret')) {
-          issues.push({ path: at(''), message: `${label}: ${where} holds a literal; secrets must reference a generated secret` });
-        }
-        for (const literal of literalParts(text)) {
-          const bad = DEFAULT_CREDENTIALS.find((c) => literal.toLowerCase().includes(c));
-          if (bad) issues.push({ path: at(''), message: `${label}: ${where} contains the default credential "${bad}"` });
-        }
         for (const ref of referencesOf(text)) {
           if (ref.kind === 'self') continue;
           if (ref.kind === 'member') {
@@ -230,11 +183,6 @@ export function checkEnvironment(env: Environment): Issue[] {
         message: `a cluster of ${spec.replicas} cannot lose ${spec.cluster.maxUnavailable} members at once and keep working`,
       });
     }
-    for (const secret of spec.secrets) {
-      if (!secret.provided && secret.length < MIN_SECRET_LENGTH) {
-        issues.push({ path: at(''), message: `secret ${secret.name} is shorter than ${MIN_SECRET_LENGTH} characters` });
-      }
-    }
     for (const dep of spec.dependsOn) {
       if (!byName.has(dep)) issues.push({ path: at(''), message: `depends on "${dep}", which is not enabled in this environment` });
     }
@@ -266,6 +214,19 @@ export function checkEnvironment(env: Environment): Issue[] {
       }
     }
   }
+  if (env.internalTls.enabled && !capabilitiesOf(env.target).internalTls) {
+    issues.push({
+      path: 'internalTls.enabled',
+      message: `a ${env.target.kind} target does not issue the internal CA's certificates yet (the Docker target does, with the tls provider); on a cluster, PostgreSQL (CloudNativePG) and Elasticsearch (ECK) serve TLS with their operators' CAs already. Remove internalTls.enabled`,
+    });
+  }
+  env.waivers.forEach((w, i) => {
+    if (!isRuleId(w.rule))
+      issues.push({
+        path: `guardrails.waivers[${i}].rule`,
+        message: `${w.rule} is not a guardrail rule; the rules are ${ruleIds.join(', ')} (docs/operations.md, "Guardrails")`,
+      });
+  });
   issues.push(...dockerChecks(env), ...awsChecks(env), ...kubernetesConsumerChecks(env), ...kubernetesCertificateChecks(env));
   if (env.target.kind !== 'docker') issues.push(...clusterChecks(containerSpecs[env.target.kind](env)));
   return issues;

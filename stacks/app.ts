@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { App } from '../constructs/providers/cdktf';
 import type { Environment, EnvironmentSource } from '../environments/parse/load';
 import { type Bootstrap, type BootstrapSource, loadBootstrap } from '../environments/parse/bootstrap';
-import { prepareAll } from './pipeline';
+import { guardrails, prepareAll } from './pipeline';
+import { GuardrailError, refuses, verdict } from '../security/waivers';
+import { resourceViolations } from '../security/resource-rules';
 import { containerSpecs } from '../constructs/targets';
 import { EnvironmentStack } from './environment-stack';
 import { BootstrapStack, bootstrapWarnings, servedEnvironments } from './bootstrap-stack';
@@ -74,18 +76,37 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
     app.synth();
     const text = (name: string) => fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8');
     const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
-    const environments = stacks.map((stack) => {
-      const name = stack.environment.name;
-      const written = text(name);
-      const json = JSON.parse(written);
-      // What the stack synthesized before in this output directory (the last diff or deploy from
-      // here); the same object when nothing changed (then nothing is compared).
+    const read = (name: string) => JSON.parse(text(name));
+    // What each stack synthesized before in this output directory (the last diff or deploy from
+    // here); the same object when nothing changed (then nothing is compared).
+    const previous = (name: string, written: string, json: unknown) => {
       const before = path.join(outdir, 'stacks', name, 'cdk.tf.json');
       const previousText = fs.existsSync(before) ? fs.readFileSync(before, 'utf8') : undefined;
-      const previous = previousText === undefined ? undefined : previousText === written ? json : JSON.parse(previousText);
-      return summarizeStack(stack.environment, json, stack, rel(name), previous);
+      return previousText === undefined ? undefined : previousText === written ? json : JSON.parse(previousText);
+    };
+    // The guardrails over each synthesized stack, before anything reaches the output directory: one
+    // report of every violation of every environment, or nothing written.
+    const written = stacks.map((stack) => text(stack.environment.name));
+    const jsons = written.map((w) => JSON.parse(w));
+    const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
+    // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
+    // file takes no waivers: the account's foundation has no exception to make.
+    const bootVerdict =
+      boot && options.bootstrap
+        ? verdict({
+            file: options.bootstrap.file,
+            environment: boot.node.id,
+            violations: resourceViolations(read(boot.node.id), { protectData: true }),
+            waivers: [],
+          })
+        : undefined;
+    const all = [...verdicts, ...(bootVerdict ? [bootVerdict] : [])];
+    if (all.some(refuses)) throw new GuardrailError(all);
+    const environments = stacks.map((stack, i) => {
+      const name = stack.environment.name;
+      return summarizeStack(stack.environment, jsons[i], stack, rel(name), previous(name, written[i]!, jsons[i]), verdicts[i]);
     });
-    const json = boot ? JSON.parse(text(boot.node.id)) : undefined;
+    const json = boot ? read(boot.node.id) : undefined;
     const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
     install(staging, outdir, names);
     installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);

@@ -5,6 +5,7 @@ import type { BootstrapSource } from '../environments/parse/bootstrap';
 import { subjectPrefix } from '../environments/parse/bootstrap';
 import { type BootstrapSummary, type Synthesis, synthesize } from './app';
 import { ConfigErrors } from './pipeline';
+import { GuardrailError, describeWaiver } from '../security/waivers';
 import type { PodShape } from '../constructs/render/summary';
 import { PRICED_REGION } from '../constructs/targets/aws/prices';
 import type { StackSummary, Totals } from './summary';
@@ -112,9 +113,8 @@ export function formatStack(s: StackSummary): string[] {
     if (unpriced.length > 0) out.push(...wrapped('', ['not priced (no sourced price; not in the total):', ...unpriced]));
     if (byUse.length > 0) out.push(...wrapped('', ['billed by use, not estimated:', ...byUse]));
   }
-  out.push(
-    `  ${'waivers'.padEnd(9)} ${s.waivers.length === 0 ? 'none' : s.waivers.map((w) => `${w.rule} at ${w.path}${w.until ? ` until ${w.until}` : ''}: ${w.reason}`).join('; ')}`,
-  );
+  if (s.waivers.length === 0) out.push(`  ${'waivers'.padEnd(9)} none`);
+  else s.waivers.forEach((w, i) => out.push(`  ${(i === 0 ? 'waivers' : '').padEnd(9)} ${describeWaiver(w)}`));
   return out;
 }
 
@@ -181,6 +181,11 @@ export function run(sources: readonly EnvironmentSource[], outdir: string, io: I
     for (const l of err) io.err(l);
     return 0;
   } catch (e) {
+    if (e instanceof GuardrailError) {
+      io.err(`error: the guardrails refused the synthesis; nothing was written to ${outdir}`);
+      io.err(e.message);
+      return 1;
+    }
     if (e instanceof ConfigError || e instanceof ConfigErrors) {
       io.err(`error: invalid environment configuration; nothing was written to ${outdir}`);
       io.err(e.message);

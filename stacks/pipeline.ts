@@ -4,10 +4,18 @@
  * no provider binding, so `npm test`, the docs and the checks never pay for the renderers.
  *
  *   environments/*.ts ─parse─► Environment ─compose─► specs + facets ─check─► issues or OK ─render─► stacks
+ *                                                                                    └─ guardrails (specs, then the rendered stack) ─┘
+ *
+ * The guardrails (security/rules.ts) run in two places of the same stage: over the specs here, and
+ * over each stack's synthesized Terraform JSON once rendered (stacks/app.ts calls `guardrails` before
+ * anything is written to the output directory). Their verdict fails the synthesis with one report.
  */
 import { ConfigError, type Environment, type EnvironmentSource, loadEnvironment } from '../environments/parse/load';
 import { ConfigErrors } from '../environments/parse/discover';
 import { checkEnvironment } from '../security/guardrails';
+import { type TerraformConfig, resourceViolations } from '../security/resource-rules';
+import { specViolations } from '../security/spec-rules';
+import { type Verdict, verdict } from '../security/waivers';
 import { clusterOf, installedOperators } from '../constructs/targets/kubernetes/sharing';
 import { BOOTSTRAP_STACK } from '../environments/parse/bootstrap';
 
@@ -19,6 +27,19 @@ export function prepare(source: EnvironmentSource): Environment {
   const problems = checkEnvironment(env);
   if (problems.length > 0) throw new ConfigError(env.file, problems);
   return env;
+}
+
+/**
+ * The guardrails' verdict on an environment: the rules over its specs and over its stack's
+ * synthesized Terraform JSON (`json`), with the environment's waivers applied.
+ */
+export function guardrails(env: Environment, json: TerraformConfig): Verdict {
+  return verdict({
+    file: env.file,
+    environment: env.name,
+    violations: [...specViolations(env), ...resourceViolations(json, { protectData: env.protectData })],
+    waivers: env.waivers,
+  });
 }
 
 /** Every environment, prepared. All environments' problems are reported together. */

@@ -11,7 +11,8 @@
  *   named, never counted as zero;
  * - on AWS, a monthly estimate from the sourced price table (constructs/targets/aws/prices.ts):
  *   what has no sourced price is listed as not priced and left out of the total;
- * - the guardrail waivers in force (security/waivers.ts).
+ * - the guardrail waivers in force and the guardrails' warnings (security/waivers.ts), from the
+ *   verdict the synthesis computed.
  *
  * test/summary.test.ts proves each figure against the synthesized fixtures.
  */
@@ -22,7 +23,7 @@ import { allocatableCpuMillis, allocatableMemoryMiB, instanceType } from '../con
 import { type PublishedAddress, publishedAddresses } from '../constructs/targets/docker/publishing';
 import { cpuMillicores, memoryMebibytes } from '../constructs/spec/quantity';
 import type { Environment } from '../environments/parse/load';
-import { type Waiver, waiversInForce } from '../security/waivers';
+import { type Verdict, type WaiverInForce, guardrailWarnings, waiversInForce } from '../security/waivers';
 import { readers } from './renderers';
 import { describeMigration, migrations } from './migrations';
 import { notesFor, stateNotes, warningsFor } from './warnings';
@@ -65,7 +66,8 @@ export interface StackSummary {
   readonly footprint: Footprint;
   readonly capacity: readonly PoolCapacity[];
   readonly cost?: CostEstimate;
-  readonly waivers: readonly Waiver[];
+  /** The guardrail waivers in force (each with its rule, resource, place in the environment file and reason). */
+  readonly waivers: readonly WaiverInForce[];
   /** Things to act on soon. */
   readonly warnings: readonly string[];
   /** Facts to know about the stack. */
@@ -175,7 +177,14 @@ export function capacityOf(reading: TargetReading): PoolCapacity[] {
  * The summary of one environment's synthesized stack; `previous`, what the stack synthesized before
  * in the same output directory, adds a warning for every resource that moves or is replaced.
  */
-export function summarizeStack(env: Environment, json: StackJson, stack: Construct, file: string, previous?: StackJson): StackSummary {
+export function summarizeStack(
+  env: Environment,
+  json: StackJson,
+  stack: Construct,
+  file: string,
+  previous?: StackJson,
+  verdict?: Verdict,
+): StackSummary {
   const reading = readers[env.target.kind](env, json, stack);
   const limitsAsRequests = env.target.kind !== 'docker';
   return {
@@ -187,10 +196,11 @@ export function summarizeStack(env: Environment, json: StackJson, stack: Constru
     footprint: footprintOf(reading, limitsAsRequests),
     capacity: capacityOf(reading),
     ...(reading.region ? { cost: estimate(reading.region, reading.billables) } : {}),
-    waivers: waiversInForce(env),
+    waivers: verdict ? waiversInForce(verdict) : [],
     warnings: [
       ...(previous ? migrations(previous, json).map((m) => `${env.file}: migration: ${describeMigration(m)}`) : []),
       ...warningsFor(env),
+      ...(verdict ? guardrailWarnings(verdict) : []),
     ],
     notes: [...notesFor(env, Object.keys(json.resource?.kubernetes_network_policy_v1 ?? {}).length), ...stateNotes(env)],
     published: publishedAddresses(env),

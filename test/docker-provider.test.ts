@@ -227,6 +227,8 @@ describe('docker resources in the forms the pinned provider reads back', () => {
         'app.kubernetes.io/managed-by',
         'app.kubernetes.io/name',
         'app.kubernetes.io/part-of',
+        // Whether it holds data to back up and keep (the guardrails read it): fixed for the volume.
+        'platform.backup',
         'platform.environment',
         'platform.volume',
       ]);

@@ -67,6 +67,11 @@ export interface Synthesized {
   /** Metadata-free, key-sorted JSON as cdktf's Testing.synth returns it (what snapshots hold). */
   readonly text: string;
   readonly tf: TerraformJson;
+  /**
+   * The same configuration with the `//` comments `cdktf synth` writes (each resource's construct
+   * path, what the guardrails read of it): what stacks/app.ts checks before anything is written.
+   */
+  readonly full: TerraformJson;
   /** The construct tree it came from (to inspect what renderers computed). */
   readonly stack: EnvironmentStack;
 }
@@ -89,15 +94,17 @@ export function synth(e: Environment): Synthesized {
     const prepareTrace = errors.prepareStackTrace;
     errors.prepareStackTrace = () => '';
     let text: string;
+    let full: TerraformJson;
     let stack: EnvironmentStack;
     try {
       const app = Testing.app({ stackTraces: false });
       stack = new EnvironmentStack(app, { environment: e });
       text = Testing.synth(stack);
+      full = stack.toTerraform() as TerraformJson;
     } finally {
       errors.prepareStackTrace = prepareTrace;
     }
-    s = { text, tf: JSON.parse(text) as TerraformJson, stack };
+    s = { text, tf: JSON.parse(text) as TerraformJson, full, stack };
     synthesized.set(e, s);
   }
   return s;

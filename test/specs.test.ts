@@ -18,6 +18,7 @@ import type { ConfigFile, ServiceSpec, Text } from '../constructs/spec/types';
 import { env, spec, variant } from './helpers';
 import { parseCidr } from '../environments/parse/network';
 import { SECRET_ENV, checkEnvironment, secretArguments } from '../security/guardrails';
+import { specRules } from '../security/spec-rules';
 
 const shellHealthOf = (script: string) => ['sh', '-c', script];
 
@@ -226,14 +227,16 @@ describe('secret file contents on command lines', () => {
     const neo4j = spec(e, 'neo4j');
     const old = shellHealthOf(`wget -q --password="$(cut -d/ -f2- ${auth})" http://127.0.0.1:7474/`);
     const broken = { ...neo4j, containers: neo4j.containers.map((c, i) => (i === 0 ? { ...c, health: { ...c.health, exec: old } } : c)) };
-    expect(checkEnvironment({ ...e, specs: e.specs.map((x) => (x === neo4j ? broken : x)) })).toEqual([
+    expect(specRules(broken)).toEqual([
       {
-        path: 'services.neo4j',
+        rule: 'PLAT-SEC-004',
+        resource: 'services.neo4j',
         message: expect.stringMatching(
-          /^container main: health\[2\] passes a secret file's content to wget on its command line, which ps shows on the host/,
+          /^neo4j: container main: health\[2\] passes a secret file's content to wget on its command line, which ps shows on the host/,
         ),
       },
     ]);
+    expect(checkEnvironment({ ...e, specs: e.specs.map((x) => (x === neo4j ? broken : x)) })).toEqual([]);
   });
 });
 

@@ -40,3 +40,14 @@ export function octalMode(mode: number): string {
 export function addressOf(resource: TerraformResource): string {
   return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 }
+
+/**
+ * Marks a resource that holds data although its type does not say so (a Helm release of an
+ * operator's database): the guardrails (security/resource-rules.ts) then hold it to what they hold
+ * every stateful resource to (prevent_destroy where the environment keeps its data). Written in the
+ * resource's `//` comment, which Terraform ignores.
+ */
+export function holdsData<T extends TerraformResource>(resource: T, what: string): T {
+  resource.addOverride('//.platform.holdsData', what);
+  return resource;
+}

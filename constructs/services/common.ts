@@ -9,6 +9,7 @@ import { QuantityError, cpuMillicores, isCpuQuantity, isMemoryQuantity, memoryBy
 import { secretRef, tpl } from '../spec/template';
 import type { BackupPolicy } from './backup';
 import type {
+  CertificateSpec,
   Concern,
   ConfigFile,
   ContainerSpec,
@@ -20,6 +21,7 @@ import type {
   ServiceSpec,
   Template,
   Text,
+  TrustedCertificate,
 } from '../spec/types';
 
 /**
@@ -181,6 +183,12 @@ export interface BuildContext {
   /** The consumers of this service (the environment's `consumers` that use it). @default [] */
   readonly consumers?: readonly ConsumerRequest[];
   /**
+   * Internal TLS (the environment's `internalTls`): services that support it serve TLS with a
+   * certificate of the internal CA (`internalCertificate`, `trustInternalCa`; `ServiceSpec.tls` says
+   * what speaks TLS); with `plaintext` they keep their plaintext listeners beside. @default absent: plaintext
+   */
+  readonly tls?: { readonly plaintext: boolean };
+  /**
    * The specs of the other enabled services, for an entry that watches them (`observes`: the API
    * gateway routes the APIs the other specs declare; monitoring runs the GPU exporter only where a
    * service uses GPUs). @default none (the services build first)
@@ -287,6 +295,35 @@ export function job(
 
 /** Where secret files live in containers (the Docker secrets convention). */
 export const SECRETS_DIR = '/run/secrets';
+
+/**
+ * Where a data service's internal TLS files go (internalTls): `ca.crt` (the internal CA, through
+ * `ContainerSpec.trusts`), and for the server `tls.crt` and `tls.key` (its `certificates` entry; the
+ * key 0440, like secret files). The names are a cert-manager Secret's.
+ */
+export const TLS_DIR = '/etc/platform/tls';
+
+/** The internal TLS files in `dir` (`TLS_DIR` unless a server needs them elsewhere). */
+export function tlsPaths(dir: string = TLS_DIR): { readonly ca: string; readonly cert: string; readonly key: string } {
+  return { ca: `${dir}/ca.crt`, cert: `${dir}/tls.crt`, key: `${dir}/tls.key` };
+}
+
+/** The name of a data service's internal TLS certificate (`ServiceSpec.certificates`). */
+export const INTERNAL_CERTIFICATE = 'tls';
+
+/**
+ * The certificate a data service serves internal TLS with (internalTls): issued by the environment's
+ * internal CA for the names the target gives `container` (its network alias, `localhost`, 127.0.0.1).
+ */
+export function internalCertificate(description: string, container = 'main'): CertificateSpec {
+  const f = tlsPaths();
+  return { name: INTERNAL_CERTIFICATE, description, dnsNames: [], container, paths: { certificate: f.cert, key: f.key }, internal: true };
+}
+
+/** The internal CA, at `tlsPaths().ca`, for a container that verifies `service`'s internal TLS certificate. */
+export function trustInternalCa(service: string): TrustedCertificate[] {
+  return [{ service, certificate: INTERNAL_CERTIFICATE, path: tlsPaths().ca }];
+}
 
 /**
  * A secret file: readable by its owner and group only (`0440`; `0400` for servers that refuse any

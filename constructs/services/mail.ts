@@ -668,7 +668,12 @@ function webmail(c: MailConfig, hostname: string, ctx: Parameters<typeof probe>[
         // The nonroot image's www-data (uid 33) serving on 8000. With SQLite on Docker it starts as
         // root: the entrypoint makes the database directory on the root-owned volume Apache's.
         user: '33:33',
-        ...(postgres ? {} : { startsAsRoot: true }),
+        ...(postgres
+          ? {}
+          : {
+              startsAsRoot:
+                "the entrypoint makes the SQLite database directory on the volume Docker creates owned by root Apache's (www-data)",
+            }),
         writableRoot:
           'the entrypoint copies Roundcube into /var/www/html and writes its configuration (database password included) there at every start; a fresh root filesystem per container start keeps it on that path, never the update path that runs composer',
         env: {

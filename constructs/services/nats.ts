@@ -20,6 +20,9 @@ import {
   secretValueFile,
   secretValuePath,
   serviceFields,
+  internalCertificate,
+  trustInternalCa,
+  tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
 import { BACKUP_DIR, backupPlan, dumpStep, withBackup } from './backup';
@@ -135,6 +138,29 @@ function natsUser(name: string, password: ReturnType<typeof secretRef>, subjects
   return tpl`    {user: "${name}", password: "${{ ...password, form: 'bcrypt' }}", permissions: {publish: {allow: ${list(publish)}}, subscribe: {allow: ${list(subscribe)}}, allow_responses: true}}\n`;
 }
 
+/**
+ * The client port's TLS with the internal CA's certificate (`internalCertificate`). Clients authenticate with
+ * their passwords, so no client certificate is asked for (`verify` stays off); with `plaintext`,
+ * clients that do not ask for TLS are still admitted (allow_non_tls, NATS 2.10+). Routes between
+ * members stay as they are (authenticated by the route password).
+ */
+export function natsTls(plaintext: boolean): string[] {
+  const f = tlsPaths();
+  return [
+    '# Clients connect with TLS, verifying the server against the internal CA.',
+    'tls {',
+    `  cert_file: "${f.cert}"`,
+    `  key_file: "${f.key}"`,
+    `  ca_file: "${f.ca}"`,
+    '  timeout: 2',
+    '}',
+    ...(plaintext
+      ? ['# internalTls.plaintext: clients that do not ask for TLS are admitted while applications move.', 'allow_non_tls: true']
+      : []),
+    '',
+  ];
+}
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'nats',
@@ -184,6 +210,7 @@ export const nats = defineService({
             '',
           ]
         : []),
+      ...(ctx.tls ? natsTls(ctx.tls.plaintext) : []),
       '# Clients authenticate as "platform" (everything) or as an application (its subjects); auth.conf holds bcrypt hashes.',
       'include "auth.conf"',
       '',
@@ -247,10 +274,13 @@ export const nats = defineService({
               user: '1000:1000',
               command: ['node', NATS_BACKUP, 'backup', BACKUP_DIR],
               env: {
-                NATS_URL: tpl`nats://${hostRef('nats')}:4222`,
+                NATS_URL: ctx.tls ? tpl`tls://${hostRef('nats')}:4222` : tpl`nats://${hostRef('nats')}:4222`,
                 NATS_USER: 'platform',
                 NATS_PASSWORD_FILE: secretValuePath('nats', 'password'),
+                // Internal TLS: the script upgrades the connection and verifies the server against the CA.
+                ...(ctx.tls ? { NATS_CA_FILE: tlsPaths().ca } : {}),
               },
+              ...(ctx.tls ? { trusts: trustInternalCa('nats') } : {}),
               files: [
                 { path: NATS_BACKUP, content: natsBackupScript, mode: 0o555, format: 'javascript' },
                 secretValueFile('nats', 'password'),
@@ -270,7 +300,7 @@ export const nats = defineService({
             env: clustered ? { SERVER_NAME: tpl`${memberName}` } : {},
             // No user in the image and a root-owned Docker volume: root on Docker, 1000 on Kubernetes.
             user: '1000:1000',
-            startsAsRoot: true,
+            startsAsRoot: 'the image has no user of its own and Docker creates the JetStream volume owned by root',
             scratchPaths: [],
             ports: [
               port('client', 4222, 'client', 'nats', c.hostPorts),
@@ -282,6 +312,7 @@ export const nats = defineService({
               ...(clustered ? [port('cluster', 6222, 'cluster', 'nats-route', c.hostPorts)] : []),
             ],
             mounts: [{ volume: 'data', path: '/data' }],
+            ...(ctx.tls ? { trusts: trustInternalCa('nats') } : {}),
             files: [
               { path: CONFIG, content: config, mode: 0o644, format: 'nats.conf' },
               secretFile(AUTH, auth, { format: 'nats.conf' }),
@@ -307,11 +338,22 @@ export const nats = defineService({
           metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(ctx.tls
+          ? {
+              certificates: [internalCertificate('client connections to NATS (internalTls)')],
+              tls: {
+                ports: ['client'],
+                ...(ctx.tls.plaintext ? { plaintextPorts: ['client'] } : {}),
+                description: 'client connections (the internal CA; no client certificates: clients log in with passwords)',
+              },
+            }
+          : {}),
         consumers: apps.map((a): ConsumerAccess => ({
           consumer: a.consumer,
           ports: ['client'],
           facts: {
-            url: tpl`nats://${hostRef('nats')}:4222`,
+            url: ctx.tls ? tpl`tls://${hostRef('nats')}:4222` : tpl`nats://${hostRef('nats')}:4222`,
+            ...(ctx.tls ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
             subjects: a.subjects.join(' '),
             streams: a.streams.join(' '),
             ...(clustered ? { servers: natsServers(c.replicas), 'stream-replicas': String(streamReplicas(c.replicas)) } : {}),

@@ -129,7 +129,7 @@ export const neo4j = defineService({
             image: resolveImage(NEO4J_IMAGE, c),
             // The entrypoint prepares /data as root and drops to neo4j (7474).
             user: '7474:7474',
-            startsAsRoot: true,
+            startsAsRoot: "the image's entrypoint prepares /data as root and drops to the neo4j user (7474)",
             writableRoot:
               "the image's entrypoint writes the settings from NEO4J_* variables into /var/lib/neo4j/conf/neo4j.conf at every start (add_env_setting_to_conf)",
             env: {

@@ -418,7 +418,8 @@ function garage(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'garage', 
         image: resolveImage(GARAGE_IMAGE, c),
         // FROM scratch, no user: root on Docker (root-owned volumes, 0400 secret files), 1000 on Kubernetes.
         user: '1000:1000',
-        startsAsRoot: true,
+        startsAsRoot:
+          'the image is built FROM scratch without a user; Docker creates its volumes owned by root and its secret files are 0400',
         scratchPaths: [],
         args: ['/garage', 'server'],
         env: {},
@@ -619,7 +620,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
         description: `Creates ${buckets.join(', ')}${c.versioning ? ' with versioning' : ''}, private, and issues the metrics token`,
         image: resolveImage(MC_IMAGE, {}),
         user: '1000:1000',
-        startsAsRoot: true,
+        startsAsRoot: "the mc image runs as root by default and keeps its configuration in root's home directory (~/.mc)",
         command: ['/bin/sh', '-c', script],
         env: {
           MINIO_URL: tpl`http://${hostRef('minio')}:9000`,
@@ -638,7 +639,7 @@ function minio(c: ObjectStoreConfig, ctx: BuildContext): ServiceSpec<'minio', Ob
         name: 'main',
         image: resolveImage(MINIO_IMAGE, c),
         user: '1000:1000',
-        startsAsRoot: true,
+        startsAsRoot: 'Docker creates the data volume owned by root and the image runs as root by default',
         args: ['server', '/data', '--address', ':9000', '--console-address', ':9001'],
         env: {
           MINIO_ROOT_USER_FILE: rootUser.path,

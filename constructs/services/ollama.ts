@@ -201,7 +201,8 @@ export const ollama = defineService({
             image,
             // Root on Docker (its model volume is created root-owned); 1000 on Kubernetes.
             user: '1000:1000',
-            startsAsRoot: true,
+            startsAsRoot:
+              'Docker creates the model volume owned by root and the image has no user of its own; the server writes the models there',
             env: {
               OLLAMA_HOST: '0.0.0.0:11434',
               HOME,

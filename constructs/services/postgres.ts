@@ -20,6 +20,9 @@ import {
   secretValuePath,
   serviceFields,
   underscored,
+  internalCertificate,
+  trustInternalCa,
+  tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
 import { backupPlan, dumpStep, withBackup } from './backup';
@@ -269,6 +272,17 @@ export const postgres = defineService({
       { key: 'hba_file', value: `'${HBA}'`, layout: true },
       { key: 'ident_file', value: "'/etc/postgresql/pg_ident.conf'", layout: true },
       { key: 'unix_socket_directories', value: `'${SOCKET_DIR}'`, layout: true },
+      // Internal TLS: the server's certificate from the internal CA; the key is the copy the start
+      // command makes for the postgres user (PostgreSQL refuses a key others may read).
+      ...(ctx.tls
+        ? [
+            { key: 'ssl', value: 'on', layout: true as const },
+            { key: 'ssl_cert_file', value: `'${tlsPaths().cert}'`, layout: true as const },
+            { key: 'ssl_key_file', value: `'${TLS_KEY_COPY}'`, layout: true as const },
+            { key: 'ssl_ca_file', value: `'${tlsPaths().ca}'`, layout: true as const },
+            { key: 'ssl_min_protocol_version', value: "'TLSv1.2'", layout: true as const },
+          ]
+        : []),
     ];
     const config = [...settings.map((x) => `${x.key} = ${x.value}`), ''].join('\n');
     const image = resolveImage(POSTGRES_IMAGE, c);
@@ -290,12 +304,14 @@ export const postgres = defineService({
     // Who may connect how. Over the network: passwords only (SCRAM). On the socket (shared only with the
     // roles job): the OS users postgres and root as the database owner, by peer credentials.
     // An application's role reaches its own database only (the first matching line decides).
+    // With internal TLS, network connections must use it (hostssl) unless plaintext is kept for the move.
+    const network = ctx.tls && !ctx.tls.plaintext ? 'hostssl' : 'host';
     const hba = [
       '# TYPE  DATABASE  USER  ADDRESS    METHOD',
       'local   all       all              peer map=socket',
-      ...applicationHba(apps, 'all'),
-      'host    all       all   0.0.0.0/0  scram-sha-256',
-      'host    all       all   ::/0       scram-sha-256',
+      ...applicationHba(apps, 'all', network),
+      `${network.padEnd(7)} all       all   0.0.0.0/0  scram-sha-256`,
+      `${network.padEnd(7)} all       all   ::/0       scram-sha-256`,
       '',
     ].join('\n');
     // postgres: the image's own initialisation and the apply-roles job, which runs as postgres too.
@@ -336,7 +352,10 @@ export const postgres = defineService({
       image: POSTGRES_EXPORTER_IMAGE,
       port: 9187,
       env: {
-        DATA_SOURCE_URI: tpl`${selfHost}:5432/${c.database}?sslmode=disable`,
+        // With internal TLS the exporter verifies the server's certificate (its name) against the CA.
+        DATA_SOURCE_URI: ctx.tls
+          ? tpl`${selfHost}:5432/${c.database}?sslmode=verify-full&sslrootcert=${tlsPaths().ca}`
+          : tpl`${selfHost}:5432/${c.database}?sslmode=disable`,
         DATA_SOURCE_USER: 'prometheus_exporter',
         DATA_SOURCE_PASS_FILE: exporterPassword.path,
       },
@@ -383,8 +402,11 @@ export const postgres = defineService({
                 POSTGRES_USER: c.username,
                 POSTGRES_DB: c.database,
                 OWNER_PASSWORD_FILE: owner.path,
+                // Internal TLS: libpq verifies the server against the CA and by name (pg_hba admits hostssl only).
+                ...(ctx.tls ? { PGSSLMODE: 'verify-full', PGSSLROOTCERT: tlsPaths().ca } : {}),
               },
               files: [{ path: POSTGRES_DUMP, content: postgresDumpScript, mode: 0o555, format: 'shell' }, owner],
+              ...(ctx.tls ? { trusts: trustInternalCa('postgres') } : {}),
               timeoutSeconds: 3600,
             }),
           }),
@@ -420,8 +442,9 @@ export const postgres = defineService({
             image,
             // The entrypoint prepares the data directory as root and drops to postgres (uid 70).
             user: '70:70',
-            startsAsRoot: true,
-            args: ['postgres', '-c', `config_file=${CONFIG}`],
+            startsAsRoot: "the image's entrypoint prepares the data directory as root and drops to the postgres user (70)",
+            args: ctx.tls ? tlsStartCommand(['postgres', '-c', `config_file=${CONFIG}`]) : ['postgres', '-c', `config_file=${CONFIG}`],
+            ...(ctx.tls ? { trusts: trustInternalCa('postgres') } : {}),
             env: {
               POSTGRES_DB: c.database,
               POSTGRES_USER: c.username,
@@ -450,13 +473,30 @@ export const postgres = defineService({
             shmSize: '256Mi',
             stopGracePeriodSeconds: 120,
           },
-          metrics.container,
+          ctx.tls ? { ...metrics.container, trusts: trustInternalCa('postgres') } : metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(ctx.tls
+          ? {
+              certificates: [internalCertificate('client connections to PostgreSQL over the network (internalTls)')],
+              tls: {
+                ports: ['client'],
+                ...(ctx.tls.plaintext ? { plaintextPorts: ['client'] } : {}),
+                description: 'client connections over the network (hostssl); the socket the roles job uses stays local',
+              },
+            }
+          : {}),
         consumers: apps.map((a): ConsumerAccess => ({
           consumer: a.consumer,
           ports: ['client'],
-          facts: { host: tpl`${hostRef('postgres')}`, port: '5432', database: a.database, sslmode: 'disable' },
+          facts: {
+            host: tpl`${hostRef('postgres')}`,
+            port: '5432',
+            database: a.database,
+            // verify-full: the server's certificate, issued by the internal CA, names the host.
+            sslmode: ctx.tls ? 'verify-full' : 'disable',
+            ...(ctx.tls ? { sslrootcert: "the environment's internal CA (the ca_certificate output)" } : {}),
+          },
           credentials: { username: a.role, password: tpl`${secretRef('postgres', a.secret)}` },
           grants: `role ${a.role}: owns database ${a.database} (create, read, write); may connect to no other database`,
         })),
@@ -466,6 +506,24 @@ export const postgres = defineService({
 });
 
 /** pg_hba.conf lines keeping each application's role in its own database (`address`: `all` or a CIDR). */
-export function applicationHba(apps: readonly PostgresApplication[], address: string): string[] {
-  return apps.flatMap((a) => [`host    ${a.database}  ${a.role}  ${address}  scram-sha-256`, `host    all  ${a.role}  ${address}  reject`]);
+export function applicationHba(apps: readonly PostgresApplication[], address: string, type: 'host' | 'hostssl' = 'host'): string[] {
+  const t = type.padEnd(7);
+  return apps.flatMap((a) => [`${t} ${a.database}  ${a.role}  ${address}  scram-sha-256`, `${t} all  ${a.role}  ${address}  reject`]);
+}
+
+/**
+ * Where the start command copies the server's TLS key for the postgres user (0600): the uploaded
+ * key is root's (0440), which the server, dropped to postgres by the image's entrypoint, cannot read,
+ * and PostgreSQL refuses a key that others may read. Outside the volumes, so no other container sees it.
+ */
+export const TLS_KEY_COPY = '/run/postgresql-tls/tls.key';
+
+/** The start command with internal TLS: the key copied for postgres, then the image's entrypoint as usual. */
+export function tlsStartCommand(args: readonly string[]): string[] {
+  const dir = TLS_KEY_COPY.slice(0, TLS_KEY_COPY.lastIndexOf('/'));
+  return [
+    'sh',
+    '-c',
+    `install -d -o postgres -g postgres -m 0700 ${dir} && install -o postgres -g postgres -m 0600 ${tlsPaths().key} ${TLS_KEY_COPY} && exec docker-entrypoint.sh ${args.join(' ')}`,
+  ];
 }

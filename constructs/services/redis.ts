@@ -18,6 +18,9 @@ import {
   secretFile,
   serviceFields,
   shellHealth,
+  internalCertificate,
+  trustInternalCa,
+  tlsPaths,
 } from './common';
 import { exporter } from './sidecars';
 import { backupPlan, dumpStep, withBackup } from './backup';
@@ -62,15 +65,20 @@ const CLI_AUTH = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' ${AUTH})"`;
  * The backup's dump step: a point-in-time RDB streamed by the server over its replication protocol
  * (`redis-cli --rdb`, from any member: a replica serves one as well as the primary), then checked
  * with the server's own `redis-check-rdb`. The password comes from auth.conf into the environment
- * of redis-cli only.
+ * of redis-cli only. With internal TLS, redis-cli speaks TLS and verifies the server against the CA.
  */
-export const REDIS_DUMP = [
-  'set -eu',
-  `export ${CLI_AUTH}`,
-  'redis-cli -h "$REDIS_HOST" -p 6379 --rdb "$BACKUP_DIR/dump.rdb"',
-  'redis-check-rdb "$BACKUP_DIR/dump.rdb"',
-  '',
-].join('\n');
+export function redisDump(tls: boolean): string {
+  return [
+    'set -eu',
+    `export ${CLI_AUTH}`,
+    `redis-cli -h "$REDIS_HOST" -p 6379${tls ? ` --tls --cacert ${tlsPaths().ca}` : ''} --rdb "$BACKUP_DIR/dump.rdb"`,
+    'redis-check-rdb "$BACKUP_DIR/dump.rdb"',
+    '',
+  ].join('\n');
+}
+
+/** The dump step's script without internal TLS (the restore drill runs it). */
+export const REDIS_DUMP = redisDump(false);
 
 export const redisSchema = z
   .strictObject({
@@ -272,9 +280,14 @@ export const redis = defineService({
       keys: a.access.keys ?? [`${a.name}:*`],
       secret: consumerSecret(a.name, 'password'),
     }));
+    // Internal TLS on the client port (standalone: a cluster target does not issue certificates yet).
+    // Redis cannot serve TLS and plaintext on one port: under internalTls.plaintext it stays plaintext
+    // (PLAT-NET-005 lists it) and moves to TLS on 6379 when plaintext is turned off.
+    const tlsOn = ctx.tls !== undefined && !ctx.tls.plaintext && !clustered;
+    const scheme = tlsOn ? 'rediss' : 'redis';
     const config = [
       'bind 0.0.0.0',
-      'port 6379',
+      ...(tlsOn ? redisTls() : ['port 6379']),
       'protected-mode yes',
       'dir /data',
       'appendonly yes',
@@ -305,14 +318,19 @@ export const redis = defineService({
       user: '59000:59000',
       port: 9121,
       healthPath: '/health',
-      env: { REDIS_ADDR: tpl`redis://${selfHost}:6379`, REDIS_PASSWORD_FILE: EXPORTER_AUTH },
+      env: {
+        REDIS_ADDR: tpl`${scheme}://${selfHost}:6379`,
+        REDIS_PASSWORD_FILE: EXPORTER_AUTH,
+        // rediss: the exporter verifies the server's certificate (and its name) against the CA.
+        ...(tlsOn ? { REDIS_EXPORTER_TLS_CA_CERT_FILE: tlsPaths().ca } : {}),
+      },
       // The member's Sentinel shares the password; the exporter asks it through its multi-target path.
       files: [
         secretFile(
           EXPORTER_AUTH,
           clustered
             ? tpl`{"redis://${selfHost}:6379":"${password}","redis://${selfHost}:${SENTINEL_PORT}":"${password}"}\n`
-            : tpl`{"redis://${selfHost}:6379":"${password}"}\n`,
+            : tpl`{"${scheme}://${selfHost}:6379":"${password}"}\n`,
           { format: 'json' },
         ),
       ],
@@ -428,9 +446,10 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               description: 'Copies a point-in-time RDB from the server (redis-cli --rdb) and checks it (redis-check-rdb)',
               image: resolveImage(REDIS_IMAGE, c),
               user: '999:1000',
-              command: ['/bin/sh', '-c', REDIS_DUMP],
+              command: ['/bin/sh', '-c', redisDump(tlsOn)],
               env: { REDIS_HOST: tpl`${hostRef('redis')}` },
               files: [authFile],
+              ...(tlsOn ? { trusts: trustInternalCa('redis') } : {}),
               timeoutSeconds: 1800,
             }),
           }),
@@ -448,6 +467,7 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             env: clustered ? memberEnv : {},
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
+            ...(tlsOn ? { trusts: trustInternalCa('redis') } : {}),
             files: [
               { path: CONFIG, content: config, mode: 0o644, format: 'redis.conf' },
               authFile,
@@ -455,7 +475,9 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               ...(clustered ? [script] : []),
             ],
             health: {
-              ...shellHealth(`${CLI_AUTH} redis-cli ping | grep -q PONG`, { startPeriodSeconds: 10 }),
+              ...shellHealth(`${CLI_AUTH} redis-cli${tlsOn ? ` --tls --cacert ${tlsPaths().ca}` : ''} ping | grep -q PONG`, {
+                startPeriodSeconds: 10,
+              }),
               // Joined: the primary, or a replica whose link to the primary is up.
               ...(clustered
                 ? {
@@ -469,15 +491,31 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             stopGracePeriodSeconds: 30,
           },
           ...(clustered ? [sentinel] : []),
-          metrics.container,
+          tlsOn ? { ...metrics.container, trusts: trustInternalCa('redis') } : metrics.container,
         ],
         metrics: metrics.metrics,
+        ...(tlsOn ? { certificates: [internalCertificate('client connections to Redis (internalTls)')] } : {}),
+        ...(ctx.tls && !clustered
+          ? {
+              tls: tlsOn
+                ? {
+                    ports: ['client'],
+                    description: 'client connections (the internal CA; clients log in as their ACL users, no client certificates)',
+                  }
+                : {
+                    ports: [],
+                    plaintextPorts: ['client'],
+                    description: 'none while internalTls.plaintext: Redis serves one port, plaintext or TLS',
+                  },
+            }
+          : {}),
         consumers: apps.map((a): ConsumerAccess => ({
           consumer: a.consumer,
           ports: clustered ? ['client', 'sentinel'] : ['client'],
           facts: {
             host: tpl`${hostRef('redis')}`,
             port: '6379',
+            ...(tlsOn ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
             'key-patterns': a.keys.join(' '),
             ...(clustered ? { mode: 'sentinel', 'sentinel-master': SENTINEL_MASTER, sentinels: sentinelList(c.replicas) } : {}),
           },
@@ -504,6 +542,23 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
     ];
   },
 });
+
+/**
+ * The client port with TLS only (`port 0`: no plaintext listener), the internal CA's certificate and
+ * key; clients are not asked for certificates (they log in as ACL users), TLS 1.2 and 1.3 only.
+ */
+export function redisTls(): string[] {
+  const f = tlsPaths();
+  return [
+    'port 0',
+    'tls-port 6379',
+    `tls-cert-file ${f.cert}`,
+    `tls-key-file ${f.key}`,
+    `tls-ca-cert-file ${f.ca}`,
+    'tls-auth-clients no',
+    'tls-protocols "TLSv1.2 TLSv1.3"',
+  ];
+}
 
 /** Every member's sentinel (`host:port`, comma-separated), for Sentinel-aware clients. */
 function sentinelList(replicas: number): Text {

@@ -294,6 +294,13 @@ export interface CertificateSpec {
   readonly container: string;
   /** Where the PEM chain (leaf first) and the PEM private key go in that container. */
   readonly paths: { readonly certificate: string; readonly key: string };
+  /**
+   * Only the platform's own clients connect, by the names the target gives the service (internal
+   * TLS of the data services, `internalTls`): always issued by the environment's internal CA, even
+   * where the target serves the public names with a certificate from files.
+   * @default false
+   */
+  readonly internal?: true;
 }
 
 /** Host access a container needs, with the reason (see `ContainerSpec.host`). */
@@ -344,12 +351,13 @@ export interface ContainerSpec {
    */
   readonly user: string;
   /**
-   * On Docker, start as the image's default user (root) instead: the image's entrypoint prepares its
-   * data directory and drops to `user` itself, or the process must write a named volume that Docker
-   * creates owned by root. Kubernetes always starts as `user` (fsGroup makes volumes writable).
-   * @default false
+   * On Docker, start as the image's default user (root) instead, with the reason: the image's
+   * entrypoint prepares its data directory and drops to `user` itself, or the process must write a
+   * named volume that Docker creates owned by root. Kubernetes always starts as `user` (fsGroup makes
+   * volumes writable). The reason is recorded beside the container (guardrail PLAT-CTR-004).
+   * @default absent (starts as `user`)
    */
-  readonly startsAsRoot?: boolean;
+  readonly startsAsRoot?: string;
   /**
    * Directories the process writes outside its volumes. Where a target runs the root filesystem
    * read-only (Kubernetes), each gets an empty scratch volume; `undefined` means the image needs a
@@ -403,8 +411,13 @@ export interface JobSpec {
   readonly resources: ResourceRequirements;
   /** The non-root identity (`uid:gid`) the job runs as. */
   readonly user: string;
-  /** On Docker, start as the image's default user (root), as for containers (`ContainerSpec.startsAsRoot`). @default false */
-  readonly startsAsRoot?: boolean;
+  /** On Docker, start as the image's default user (root), with the reason, as for containers (`ContainerSpec.startsAsRoot`). @default absent */
+  readonly startsAsRoot?: string;
+  /**
+   * CAs of the certificates it verifies, as for containers (`ContainerSpec.trusts`): a backup's dump
+   * step connecting to a server with internal TLS. @default []
+   */
+  readonly trusts?: readonly TrustedCertificate[];
   /** Directories the job writes (scratch volumes where the root filesystem is read-only). @default [] */
   readonly scratchPaths?: readonly string[];
   /**
@@ -422,6 +435,21 @@ export interface JobSpec {
   readonly run?: 'setup' | 'background';
   /** Time limit, after which the job is stopped (and fails). */
   readonly timeoutSeconds: number;
+}
+
+/**
+ * The TLS a service serves with a certificate of the platform's internal CA. The certificate names
+ * every address the target gives the service (its name on the service network; on a cluster its
+ * Service's DNS names and each member's stable address), `localhost` and 127.0.0.1 (sidecars and
+ * health checks), for server and client authentication (members connect to each other with it).
+ */
+export interface ServiceTls {
+  /** The ports that speak TLS (names of the spec's ports), for docs, network policy and clients. */
+  readonly ports: readonly string[];
+  /** The ports kept in plaintext while applications move to TLS (`internalTls.plaintext`). @default none */
+  readonly plaintextPorts?: readonly string[];
+  /** What speaks TLS, in plain words (client connections, replication, routes), for the docs. */
+  readonly description: string;
 }
 
 export interface VolumeSpec {
@@ -850,6 +878,11 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
     /** Runs on a cluster target only (more nodes than its replicas, such as dedicated masters). */
     readonly cluster?: Requirement;
   };
+  /**
+   * The service serves TLS with a certificate of the platform's internal CA (issued per target: the
+   * tls provider on a single host, cert-manager on a cluster). @default plaintext
+   */
+  readonly tls?: ServiceTls;
   /** Things to act on soon that do not stop a deploy (an archived engine): the synth summary prints them. @default none */
   readonly notices?: readonly Requirement[];
   /**

@@ -17,16 +17,21 @@ export interface TargetCapabilities {
    * relies on the cluster's CNI (which may accept policies and enforce none), `none` without policies.
    */
   readonly networkPolicy: 'stack' | 'cluster' | 'none';
+  /**
+   * Whether the target issues the internal CA's certificates (`internalTls`): the tls provider on
+   * Docker. A cluster target would use a cert-manager CA issuer, which is not synthesized yet.
+   */
+  readonly internalTls: boolean;
 }
 
 export function capabilitiesOf(target: Target): TargetCapabilities {
   switch (target.kind) {
     case 'docker':
-      return { gpu: target.gpu > 0, maxReplicas: 1, publishesHostPorts: true, networkPolicy: 'none' };
+      return { gpu: target.gpu > 0, maxReplicas: 1, publishesHostPorts: true, networkPolicy: 'none', internalTls: true };
     case 'kubernetes':
-      return { gpu: target.gpu !== undefined, publishesHostPorts: false, networkPolicy: 'cluster' };
+      return { gpu: target.gpu !== undefined, publishesHostPorts: false, networkPolicy: 'cluster', internalTls: false };
     case 'aws':
-      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, networkPolicy: 'stack' };
+      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, networkPolicy: 'stack', internalTls: false };
   }
 }
 

@@ -20,7 +20,7 @@ import {
 } from '../../constructs/services';
 import type { ServiceSpec } from '../../constructs/spec/types';
 import type { BackupPolicy } from '../../constructs/services/backup';
-import { type Backend, type Consumer, type EnvironmentInput, type Target, environmentSchema } from './schema';
+import { type Backend, type Consumer, type EnvironmentInput, type Target, type Waiver, environmentSchema } from './schema';
 import { didYouMean, knownKeys, plainMessage } from './messages';
 import { type ProfileName, profiles } from './profiles';
 
@@ -59,6 +59,10 @@ export interface Environment {
   readonly backend: Backend;
   readonly labels: Readonly<Record<string, string>>;
   readonly protectData: boolean;
+  /** TLS between the services and to the applications: whether the plaintext listeners stay during the move. */
+  readonly internalTls: { readonly enabled: boolean; readonly plaintext: boolean };
+  /** Exceptions to the guardrails, each for one rule and one resource, with its reason. */
+  readonly waivers: readonly Waiver[];
   /** The applications that use the platform (each service's specs carry what each one receives). */
   readonly consumers: readonly Consumer[];
   /** The backup policy every stateful service's plan follows; absent where backups are off. */
@@ -149,6 +153,7 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     project: env.project,
     sidecarResources: profile.sidecarResources,
     jobResources: profile.jobResources,
+    ...(env.internalTls.enabled ? { tls: { plaintext: env.internalTls.plaintext } } : {}),
     ...(backups ? { backups } : {}),
   };
   const services = resolved.configs as ServiceConfigs;
@@ -161,6 +166,8 @@ export function loadEnvironment(source: EnvironmentSource): Environment {
     backend: env.backend,
     labels: env.labels,
     protectData: env.protectData,
+    internalTls: env.internalTls,
+    waivers: env.guardrails.waivers,
     consumers: env.consumers,
     ...(backups ? { backups } : {}),
     services,

@@ -26,6 +26,7 @@ import {
   StorageClassV1,
 } from '../../providers/kubernetes';
 import { type ClusterFacts, InClusterPlatform } from '../kubernetes/platform';
+import { CONSUMER_NETWORK_POLICY_REASON } from '../kubernetes/consumers';
 import { placementsOf } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
 import { pinAddress } from '../terraform';
@@ -126,7 +127,18 @@ export class InCluster extends Construct {
 
     const namespace = pinAddress(
       new NamespaceV1(this, 'namespace', {
-        metadata: { name: ctx.target.eks.namespace, labels: { 'app.kubernetes.io/part-of': ctx.project } },
+        // The applications' namespace (the default consumer's): restricted, its own traffic the application's.
+        metadata: {
+          name: ctx.target.eks.namespace,
+          annotations: { 'platform/network-policy-reason': CONSUMER_NETWORK_POLICY_REASON },
+          labels: {
+            'app.kubernetes.io/part-of': ctx.project,
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+            'pod-security.kubernetes.io/audit': 'restricted',
+            'pod-security.kubernetes.io/warn': 'restricted',
+          },
+        },
         dependsOn: ready,
       }),
       'platform',

@@ -93,6 +93,8 @@ export class AwsMonitoringResources extends Construct {
         encryption: 's3',
         versioning: false,
         forceDestroy: !ctx.protectData,
+        // The logs are kept for their retention: a destroy must not take them where the environment keeps its data.
+        preventDestroy: ctx.protectData,
         lifecycle: [
           // Loki's compactor deletes past the retention; this is the backstop (a week later).
           { id: 'expire-past-retention', status: 'Enabled', filter: [{}], expiration: [{ days: retentionDays + 7 }] },

@@ -10,6 +10,10 @@
  *   where they verify a service (`ContainerSpec.trusts`);
  * - `files`: one certificate from files on the deploying machine, read by Terraform at each plan
  *   (`file(pathexpand(...))`); containers that verify a service use the image's own trust store.
+ *
+ * There is one internal CA per environment: the data services' internal TLS (`internalTls`; their
+ * certificates are `internal`, named only on the service network) is issued by the same CA, under
+ * `files` as well (the CA then exists for them alone).
  */
 import { Construct } from '../../providers/cdktf';
 import { CertRequest, LocallySignedCert, PrivateKey, SelfSignedCert } from '../../providers/tls';
@@ -43,9 +47,17 @@ export class DockerCertificates extends Construct {
     super(scope, id);
   }
 
-  /** The internal CA's certificate (PEM), when the environment uses one. */
-  get caCertificate(): string | undefined {
-    return this.tls.source === 'internal-ca' ? this.internalCa().cert.certPem : undefined;
+  /**
+   * The internal CA's certificate (PEM), when one of `certs` is issued by it: every certificate with
+   * `internal-ca`, the internal ones (`CertificateSpec.internal`, the data services' internal TLS)
+   * with `files` too. Undefined when all come from files (clients use their own trust store).
+   */
+  caOf(...certs: readonly CertificateSpec[]): string | undefined {
+    return certs.some((c) => this.fromCa(c)) ? this.internalCa().cert.certPem : undefined;
+  }
+
+  private fromCa(cert: CertificateSpec): boolean {
+    return this.tls.source === 'internal-ca' || cert.internal === true;
   }
 
   private internalCa(): { key: PrivateKey; cert: SelfSignedCert } {
@@ -71,7 +83,7 @@ export class DockerCertificates extends Construct {
     const k = `${spec.name}/${cert.name}`;
     let issued = this.issued.get(k);
     if (issued) return issued;
-    if (this.tls.source === 'files') {
+    if (this.tls.source === 'files' && !this.fromCa(cert)) {
       issued = {
         certificate: `\${file(pathexpand(${JSON.stringify(this.tls.certificate)}))}`,
         key: `\${sensitive(file(pathexpand(${JSON.stringify(this.tls.key)})))}`,

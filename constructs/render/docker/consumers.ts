@@ -74,7 +74,7 @@ export function publishJob(specs: readonly ServiceSpec[], consumer: string): Job
     resources: RESOURCES,
     user: '65534:65534',
     // Root: it writes the volume (created root-owned) and sets its owner and modes.
-    startsAsRoot: true,
+    startsAsRoot: 'it writes the volume, which Docker creates owned by root, and sets the owner and modes of what it writes',
     timeoutSeconds: 120,
   };
 }

@@ -29,7 +29,7 @@ import { RandomProvider } from '../../providers/random';
 import { TlsProvider } from '../../providers/tls';
 import { CPU_PERIOD_US, cpuQuotaMicros, goDuration, memoryMebibytes } from '../../spec/quantity';
 import { type TextResolver, referencesOf, renderText } from '../../spec/template';
-import type { ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
+import type { CertificateSpec, ContainerSpec, HostAccess, ImageRef, JobSpec, SecretRef, ServiceSpec, Text } from '../../spec/types';
 import { dockerSpec } from './monitoring';
 import { addressOf, escapeLiteral, octalMode, pinAddress } from '../terraform';
 import { aliasOf, containerAddress, jobAddress } from '../../targets/docker/addressing';
@@ -127,7 +127,7 @@ export class DockerTarget extends Construct {
       value: this.secrets.all(),
       sensitive: true,
     }).overrideLogicalId('credentials');
-    const ca = certified ? this.certificates.caCertificate : undefined;
+    const ca = certified ? this.certificates.caOf(...env.specs.flatMap((s) => s.certificates ?? [])) : undefined;
     if (ca) {
       new TerraformOutput(this, 'ca-certificate', {
         description:
@@ -215,6 +215,13 @@ export class DockerTarget extends Construct {
     return image;
   }
 
+  /** A service's declared certificate (`ContainerSpec.trusts` names it). */
+  private certificateSpec(service: string, name: string): CertificateSpec {
+    const cert = this.env.specs.find((s) => s.name === service)?.certificates?.find((c) => c.name === name);
+    if (!cert) throw new Error(`trusts the certificate ${service}/${name}, which no enabled service declares`);
+    return cert;
+  }
+
   /** The empty file directory entries are uploaded from (one asset per stack). */
   private empty(): string {
     this.emptyFile ??= new TerraformAsset(this, 'empty-file', { path: EMPTY_FILE, type: AssetType.FILE });
@@ -241,7 +248,13 @@ export class DockerTarget extends Construct {
       const volume = pinAddress(
         new Volume(this, `${spec.name}-volume-${v.name}`, {
           name: this.resourceName(spec.name, v.name),
-          labels: toLabels({ ...this.identityLabels(), 'app.kubernetes.io/name': spec.name, 'platform.volume': v.name }),
+          // What the guardrails read: whether the volume holds data that must be backed up and kept.
+          labels: toLabels({
+            ...this.identityLabels(),
+            'app.kubernetes.io/name': spec.name,
+            'platform.volume': v.name,
+            'platform.backup': String(v.backup),
+          }),
           lifecycle: {
             preventDestroy: this.env.protectData && v.backup,
             // Labels are read back and a change would replace the volume (and lose its data).
@@ -286,7 +299,12 @@ export class DockerTarget extends Construct {
     const volume = pinAddress(
       new Volume(this, `${c.spec.name}-volume`, {
         name: consumerVolume(this.env.project, this.env.name, consumer),
-        labels: toLabels({ ...this.identityLabels(), 'app.kubernetes.io/name': c.spec.name, 'platform.volume': 'files' }),
+        labels: toLabels({
+          ...this.identityLabels(),
+          'app.kubernetes.io/name': c.spec.name,
+          'platform.volume': 'files',
+          'platform.backup': 'false',
+        }),
         // Labels are read back and a change would replace the volume.
         lifecycle: { ignoreChanges: ['labels'] },
       }),
@@ -324,9 +342,11 @@ export class DockerTarget extends Construct {
         { file: c.paths.key, content: issued.key, permissions: octalMode(0o440) },
       ];
     });
-    const trusts = isContainer ? (w.trusts ?? []) : [];
-    const ca = trusts.length > 0 ? this.certificates.caCertificate : undefined;
-    const trustUploads = ca ? trusts.map((t) => ({ file: t.path, content: ca, permissions: octalMode(0o444) })) : [];
+    const trusts = w.trusts ?? [];
+    const trustUploads = trusts.flatMap((t) => {
+      const ca = this.certificates.caOf(this.certificateSpec(t.service, t.certificate));
+      return ca ? [{ file: t.path, content: ca, permissions: octalMode(0o444) }] : [];
+    });
     const privileges = isContainer ? w.privileges : undefined;
     return {
       image: this.image(w.image).imageId,
@@ -425,6 +445,9 @@ export class DockerTarget extends Construct {
           ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metrics.port), 'prometheus.io/path': spec.metrics.path }
           : {}),
         ...(c.host ? { 'platform.host-access': c.host.reason } : {}),
+        // What it needs beyond an unprivileged user (root, capabilities), with the reason (guardrail PLAT-CTR-004).
+        ...(c.privileges ? { 'platform.privileges': c.privileges.reason } : {}),
+        ...(c.startsAsRoot ? { 'platform.starts-as-root': c.startsAsRoot } : {}),
         [REVISION_LABEL]: revision({ healthcheck, cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
       }),
       dependsOn,
@@ -446,6 +469,7 @@ export class DockerTarget extends Construct {
       'app.kubernetes.io/name': spec.name,
       'app.kubernetes.io/component': job.name,
       'platform.job': job.run ?? 'setup',
+      ...(job.startsAsRoot ? { 'platform.starts-as-root': job.startsAsRoot } : {}),
       [REVISION_LABEL]: revision({ cpuPeriod: common.cpuPeriod, cpuQuota: common.cpuQuota }),
     });
     const base = {

@@ -14,6 +14,14 @@ import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
 import { logicalId, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
 
+/**
+ * Why an application's namespace has no default-deny NetworkPolicy from the platform (guardrail
+ * PLAT-K8S-002): its pods' traffic is the application's to police; the platform's services admit
+ * them on their client ports only.
+ */
+export const CONSUMER_NETWORK_POLICY_REASON =
+  "an application's namespace: its pods' own traffic is the application's to police; the platform's services admit them on their client ports only";
+
 /** A consumer's pods reaching a service's pods on its client ports (what network policy admits). */
 export interface ConsumerReach {
   readonly consumer: ConsumerPlacement;
@@ -48,6 +56,7 @@ export class Consumers extends Construct {
         new NamespaceV1(this, `${p.name}-namespace`, {
           metadata: {
             name: p.namespace,
+            annotations: { 'platform/network-policy-reason': CONSUMER_NETWORK_POLICY_REASON },
             labels: {
               ...labels,
               'platform/consumer': p.name,

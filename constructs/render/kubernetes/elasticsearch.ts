@@ -35,7 +35,7 @@ import type { ServiceSpec } from '../../spec/types';
 import { exporterOf, nodeSetShapes } from '../../targets/kubernetes/elasticsearch';
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { SecretV1 } from '../../providers/kubernetes';
-import { pinAddress } from '../terraform';
+import { holdsData, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
 import { CA_DIR, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
 import { imageOf } from './pod';
@@ -178,17 +178,13 @@ class EckElasticsearch extends Construct {
         nodeSets,
       },
     };
-    const release = elasticRelease(
-      this,
-      ctx,
-      spec,
-      values,
-      [...dependsOn, ...ctx.foundation, ...operator.ready, elastic, exporterUser, ...apps, roles],
-      {
+    const release = holdsData(
+      elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, ...operator.ready, elastic, exporterUser, ...apps, roles], {
         timeoutSeconds: 300,
         // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
         preventDestroy: ctx.environment.protectData,
-      },
+      }),
+      `the Elasticsearch resource ${spec.name} owns the nodes that hold the indices`,
     );
 
     const exporter = exporterOf(spec);

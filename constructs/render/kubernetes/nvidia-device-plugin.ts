@@ -35,6 +35,10 @@ export const DEVICE_PLUGIN_NAMESPACE = 'nvidia-device-plugin';
 export const DEVICE_PLUGIN_POD_SECURITY_REASON =
   'the device plugin mounts hostPath directories of the kubelet and CDI (forbidden by baseline), and the chart always renders the privileged MPS control daemon';
 
+/** Why the namespace has no default-deny NetworkPolicy (guardrail PLAT-K8S-002). */
+export const DEVICE_PLUGIN_NETWORK_POLICY_REASON =
+  "the device plugin and feature discovery serve nothing on the network: they talk to the kubelet over its host socket and to the API server (Node Feature Discovery's master and workers), addresses no NetworkPolicy names on every cluster";
+
 export interface DevicePluginGpu {
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly tolerations: readonly { key: string; operator: string; value?: string; effect?: string; tolerationSeconds?: number }[];
@@ -93,7 +97,10 @@ export class NvidiaDevicePlugin extends Construct {
       new NamespaceV1(this, 'namespace', {
         metadata: {
           name: DEVICE_PLUGIN_NAMESPACE,
-          annotations: { 'platform/pod-security-reason': DEVICE_PLUGIN_POD_SECURITY_REASON },
+          annotations: {
+            'platform/pod-security-reason': DEVICE_PLUGIN_POD_SECURITY_REASON,
+            'platform/network-policy-reason': DEVICE_PLUGIN_NETWORK_POLICY_REASON,
+          },
           labels: {
             'pod-security.kubernetes.io/enforce': 'privileged',
             'pod-security.kubernetes.io/audit': 'privileged',

@@ -29,6 +29,15 @@ export interface OperatorChart {
   readonly footprint: ReleaseReader;
 }
 
+/**
+ * Why an operator's namespace has no default-deny NetworkPolicy (guardrail PLAT-K8S-002): its pods
+ * answer the API server's webhook calls and call the API server, from and to addresses no policy
+ * can name on every cluster (the control plane is not a pod); the platform's own namespaces admit
+ * the operator's pods exactly where they reach the services they manage.
+ */
+export const OPERATOR_NETWORK_POLICY_REASON =
+  "an operator's namespace: its webhooks are called by the API server and it calls the API server, addresses no NetworkPolicy names on every cluster; the platform's namespaces admit its pods where they manage a service";
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `base` with `over` merged in, maps key by key (as Helm merges values). */
@@ -75,7 +84,10 @@ export class Operators extends Construct {
       new NamespaceV1(this, `${op.name}-namespace`, {
         metadata: {
           name: op.namespace,
-          ...(op.podSecurityReason ? { annotations: { 'platform/pod-security-reason': op.podSecurityReason } } : {}),
+          annotations: {
+            ...(op.podSecurityReason ? { 'platform/pod-security-reason': op.podSecurityReason } : {}),
+            'platform/network-policy-reason': OPERATOR_NETWORK_POLICY_REASON,
+          },
           labels: {
             'pod-security.kubernetes.io/enforce': op.podSecurity,
             'pod-security.kubernetes.io/audit': op.podSecurity,

@@ -76,6 +76,13 @@ export interface PodExtras {
 }
 
 /** The pod template (`metadata` + `spec`) in the binding's camelCase form. */
+/**
+ * The pod annotation (`<this>.<container>`) carrying why a container has privileges
+ * (`ContainerSpec.privileges`): guardrail PLAT-CTR-004 admits root, escalation and added
+ * capabilities on a container that says why here.
+ */
+export const PRIVILEGES_ANNOTATION = 'platform/privileges';
+
 export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: readonly (ContainerSpec | JobSpec)[], opts: PodOptions) {
   const resolve = ctx.resolver(spec);
   const text = (t: Text) => renderText(t, resolve);
@@ -231,7 +238,18 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
   };
 
   return {
-    metadata: { labels: { ...policy.labels }, annotations: { ...opts.annotations } },
+    metadata: {
+      labels: { ...policy.labels },
+      annotations: {
+        ...opts.annotations,
+        // What a container gets beyond an unprivileged user, with the reason (guardrail PLAT-CTR-004 reads it).
+        ...Object.fromEntries(
+          workloads.flatMap((w) =>
+            'privileges' in w && w.privileges ? [[`${PRIVILEGES_ANNOTATION}.${w.name}`, w.privileges.reason]] : [],
+          ),
+        ),
+      },
+    },
     spec: {
       serviceAccountName: opts.serviceAccount,
       automountServiceAccountToken: false,

@@ -15,7 +15,7 @@ import { HelmRelease, SecretV1 } from '../../providers/kubernetes';
 import { type PostgresFacet, applicationHba } from '../../services/postgres';
 import type { ServiceSpec } from '../../spec/types';
 import { secretRef } from '../../spec/template';
-import { pinAddress } from '../terraform';
+import { holdsData, pinAddress } from '../terraform';
 import type { K8sContext, Realization, Realized } from './context';
 import type { OperatorChart } from './operators';
 import { chartPodLabels } from './pod-policy';
@@ -176,22 +176,25 @@ class CloudNativePg extends Construct {
       // The applications' databases (Database resources), owned by their roles; kept when removed here.
       databases: apps.map((a) => ({ name: a.database, ensure: 'present', owner: a.role, databaseReclaimPolicy: 'retain' })),
     };
-    const release = pinAddress(
-      new HelmRelease(this, 'cluster', {
-        name: spec.name,
-        namespace: ns,
-        ...CNPG_CLUSTER_CHART,
-        values: [JSON.stringify(values, null, 2)],
-        createNamespace: false,
-        wait: true,
-        timeout: 900,
-        maxHistory: 10,
-        // The Cluster owns its volumes: removing the release would delete the data (cloudnative-pg #8442).
-        lifecycle: { preventDestroy: ctx.environment.protectData },
-        dependsOn: [...dependsOn, ...ctx.foundation, ...operator.ready, app, exporter, ...apps.map((a) => a.auth)],
-      }),
-      spec.name,
-      'cluster',
+    const release = holdsData(
+      pinAddress(
+        new HelmRelease(this, 'cluster', {
+          name: spec.name,
+          namespace: ns,
+          ...CNPG_CLUSTER_CHART,
+          values: [JSON.stringify(values, null, 2)],
+          createNamespace: false,
+          wait: true,
+          timeout: 900,
+          maxHistory: 10,
+          // The Cluster owns its volumes: removing the release would delete the data (cloudnative-pg #8442).
+          lifecycle: { preventDestroy: ctx.environment.protectData },
+          dependsOn: [...dependsOn, ...ctx.foundation, ...operator.ready, app, exporter, ...apps.map((a) => a.auth)],
+        }),
+        spec.name,
+        'cluster',
+      ),
+      `the CloudNativePG Cluster ${spec.name} owns the database's volumes (removing the release deletes them)`,
     );
     // The Cluster's instances: one PostgreSQL container each, with its data (and WAL) volume.
     readsAs(release, (v) => [

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // nats-backup.mjs: backs up and restores JetStream streams through the JetStream API
 // ($JS.API.STREAM.SNAPSHOT / RESTORE), the NATS server's own snapshot and restore, over the plain
-// NATS protocol (no dependency: node:net only).
+// NATS protocol (no dependency: node:net and node:tls only).
 //
 //   node nats-backup.mjs backup  <dir>             every stream: <dir>/<stream>/backup.json (its config and
 //                                                  state) and <dir>/<stream>/stream.tar.s2 (the server's
@@ -9,11 +9,14 @@
 //   node nats-backup.mjs restore <dir> [stream...]  each stream of <dir> (or those named) into the server,
 //                                                  which must not have it; prints its message count
 //
-// Connection: NATS_URL (nats://host:4222), NATS_USER, and the password from NATS_PASSWORD_FILE (read
+// Connection: NATS_URL (nats://host:4222, or tls://host:4222 for a server that requires TLS: the
+// connection is upgraded after the server's INFO and the server verified by name against the CA in
+// NATS_CA_FILE, or the system's CAs), NATS_USER, and the password from NATS_PASSWORD_FILE (read
 // from the file, never on the command line). Exits non-zero on any error the server reports (a
 // truncated or corrupt snapshot: "restore failed: s2: corrupt input").
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, createWriteStream, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -37,12 +40,35 @@ export class Nats {
     this.inbox = `_INBOX.${randomBytes(8).toString('hex')}`;
     /** @type {Error | undefined} */
     this.closed = undefined;
+    this.attach(socket);
+  }
+
+  /** Reads from `socket` (the TCP connection, or the TLS connection over it after the upgrade). */
+  attach(/** @type {import('node:net').Socket} */ socket) {
+    this.socket = socket;
     socket.on('data', (/** @type {Buffer} */ d) => {
       this.buffer = Buffer.concat([this.buffer, d]);
       this.pump();
     });
     socket.on('error', (/** @type {Error} */ e) => this.fail(e));
     socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  /**
+   * TLS over the open connection, after the server's INFO (the NATS protocol's order), verifying the
+   * server by the URL's host name against `caFile` (or the system's CAs).
+   * @param {string} host
+   * @param {string | undefined} caFile
+   */
+  async upgrade(host, caFile) {
+    const raw = this.socket;
+    raw.removeAllListeners('data').removeAllListeners('error').removeAllListeners('close');
+    const secure = tlsConnect({ socket: raw, servername: host, ...(caFile ? { ca: readFileSync(caFile) } : {}) });
+    await new Promise((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    this.attach(secure);
   }
 
   /**
@@ -56,8 +82,11 @@ export class Nats {
     const nc = new Nats(socket);
     const info = await nc.line();
     if (!info.startsWith('INFO ')) throw new Error(`not a NATS server: ${info}`);
+    const tls = u.protocol === 'tls:' || JSON.parse(info.slice(5)).tls_required === true;
+    if (tls) await nc.upgrade(u.hostname, process.env.NATS_CA_FILE);
     const opts = { verbose: false, pedantic: false, headers: true, no_responders: true, lang: 'node', version: 'platform-backup' };
     if (user) Object.assign(opts, { user, pass: password });
+    if (tls) Object.assign(opts, { tls_required: true });
     nc.write(`CONNECT ${JSON.stringify(opts)}\r\nPING\r\n`);
     const answer = await nc.line();
     if (!answer.startsWith('PONG')) throw new Error(`connect refused: ${answer}`);

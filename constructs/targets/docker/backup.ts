@@ -51,6 +51,7 @@ export function withScheduledBackup(spec: ServiceSpec, specs: readonly ServiceSp
     ports: [],
     mounts: [...dump.mounts, staging],
     files: [...dump.files, { path: SCHEDULE, content: scheduleScript, mode: 0o555, format: 'shell' }],
+    ...(dump.trusts ? { trusts: dump.trusts } : {}),
     health: health(['/bin/sh', SCHEDULE, 'health'], 60),
     resources: dump.resources,
     user: dump.user,

@@ -1,0 +1,368 @@
+/**
+ * Internal TLS with the real servers: the host scenario synthesized with `internalTls.enabled`, its
+ * NATS and PostgreSQL configurations as the Docker stack uploads them, and a test CA made the way the
+ * stack's tls provider resources make it (the environment's one internal CA, ECDSA P-256, signing an
+ * RSA 2048 key in PKCS#8 per server, the leaf alone as the chain: constructs/render/docker/certificates.ts;
+ * the server certificate's names and uses read from the stack's `tls_cert_request` /
+ * `tls_locally_signed_cert`), written where the
+ * configurations expect the files:
+ * - NATS: `nats-server -t` accepts the configuration (broken variant: a key that is not the
+ *   certificate's); a server started on it takes a TLS client that verifies it against the CA and
+ *   by name, and logs in (broken variant: a certificate without the name the client asks for);
+ * - Redis: redis-server started on its redis.conf (TLS only on the client port): redis-cli over TLS
+ *   verifying the CA logs in with the generated password, a plaintext client gets nothing (broken
+ *   variant: a key that is not the certificate's, which the server refuses to start with);
+ * - PostgreSQL 15: started on its postgresql.conf and pg_hba.conf, a login over TCP with
+ *   `sslmode=verify-full` against the CA works and runs encrypted, `sslmode=disable` is refused by
+ *   pg_hba (hostssl only) (broken variant: a server certificate without the name verify-full checks).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
+import { TLS_DIR, tlsPaths } from '../../constructs/services/common';
+import { TLS_KEY_COPY } from '../../constructs/services/postgres';
+import { synthesize } from '../../stacks/app';
+import { prepare } from '../../stacks/pipeline';
+import host from './scenarios/host';
+import { type Artifact, type Outcome, needs, sh, standIn, terraformRender, validator, work } from './lib';
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+interface Pki {
+  readonly dir: string;
+  readonly ca: string;
+  /** Issues a server certificate (chain file, key file) with these names. */
+  issue(label: string, dns: readonly string[], ips: readonly string[], uses: readonly string[]): { chain: string; key: string };
+  /** A key that belongs to no certificate. */
+  strayKey(): string;
+}
+
+function pki(label: string): Pki {
+  const dir = fs.mkdtempSync(path.join(work, `pki-${label}-`));
+  const run = (args: string[]) => {
+    const r = sh('openssl', args, { cwd: dir });
+    if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.out}`);
+  };
+  const ecKey = (file: string) => run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', file]);
+  // The servers' keys as the stack uploads them: RSA 2048, PKCS#8 (`private_key_pem_pkcs8`).
+  const rsaKey = (file: string) => run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', file]);
+  ecKey('ca.key');
+  run([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'ca.key',
+    '-sha256',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=verify internal CA/O=agent-platform',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    '-out',
+    'ca.crt',
+  ]);
+  const eku = (uses: readonly string[]) =>
+    uses.flatMap((u) => (u === 'server_auth' ? ['serverAuth'] : u === 'client_auth' ? ['clientAuth'] : [])).join(',');
+  return {
+    dir,
+    ca: path.join(dir, 'ca.crt'),
+    issue(name, dns, ips, uses) {
+      rsaKey(`${name}.key`);
+      run(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`]);
+      fs.writeFileSync(
+        path.join(dir, `${name}.ext`),
+        [
+          `subjectAltName=${[...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)].join(',')}`,
+          `extendedKeyUsage=${eku(uses)}`,
+          'keyUsage=critical,digitalSignature,keyEncipherment',
+          '',
+        ].join('\n'),
+      );
+      run(
+        ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '365', '-sha256'].concat([
+          '-extfile',
+          `${name}.ext`,
+          '-out',
+          `${name}.crt`,
+        ]),
+      );
+      // As the stack uploads it: the server's certificate alone (the internal CA is the root).
+      fs.writeFileSync(path.join(dir, `${name}.chain`), fs.readFileSync(path.join(dir, `${name}.crt`), 'utf8'));
+      return { chain: path.join(dir, `${name}.chain`), key: path.join(dir, `${name}.key`) };
+    },
+    strayKey() {
+      rsaKey('stray.key');
+      return path.join(dir, 'stray.key');
+    },
+  };
+}
+
+/** The host scenario with internal TLS, synthesized as `npm run synth` does (guardrails included). */
+function tlsArtifact(): { json: any; files: (address: string) => Record<string, string> } {
+  const source = { file: 'scripts/verify/scenarios/host-tls.ts', input: { ...host, name: 'host-tls', internalTls: { enabled: true } } };
+  const outdir = path.join(work, 'tls-out');
+  synthesize([source], outdir);
+  prepare(source);
+  const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'host-tls', 'cdk.tf.json'), 'utf8'));
+  const files = (address: string) =>
+    Object.fromEntries(
+      (json.resource.docker_container[address].upload as { file: string; content?: string }[])
+        .filter((u) => u.content !== undefined && !u.file.startsWith(`${TLS_DIR}/`))
+        .map((u) => [u.file, terraformRender(u.content!, json.resource)]),
+    );
+  return { json, files };
+}
+
+/** The names and uses the stack gives a service's certificate. */
+function certificateOf(json: any, service: string): { dns: string[]; ips: string[]; uses: string[] } {
+  const request = json.resource.tls_cert_request[`${service}_tls`];
+  const cert = json.resource.tls_locally_signed_cert[`${service}_tls`];
+  return { dns: request.dns_names, ips: request.ip_addresses, uses: cert.allowed_uses };
+}
+
+const freePort = () => 20000 + Math.floor(Math.random() * 20000);
+
+/** A NATS client over TLS: plain INFO, then the TLS handshake verifying the CA and `servername`, CONNECT, PING -> PONG. */
+function natsTlsLogin(port: number, ca: string, servername: string, user: string, pass: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const done = (code: number, out: string) => {
+      socket.destroy();
+      resolve({ code, out });
+    };
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setTimeout(5000, () => done(1, 'timed out'));
+    let buffer = '';
+    socket.on('error', (e) => done(1, String(e)));
+    socket.on('data', function onInfo(chunk) {
+      buffer += chunk.toString('utf8');
+      if (!buffer.includes('\r\n')) return;
+      socket.off('data', onInfo);
+      const info = JSON.parse(buffer.slice(buffer.indexOf('{'), buffer.indexOf('\r\n')));
+      if (!info.tls_required) return done(1, `the server does not require TLS: ${buffer}`);
+      const secure = tls.connect({ socket, ca: fs.readFileSync(ca), servername, rejectUnauthorized: true });
+      secure.on('error', (e) => done(1, String(e)));
+      secure.on('secureConnect', () => {
+        secure.write(`CONNECT ${JSON.stringify({ user, pass, verbose: false, pedantic: false, tls_required: true })}\r\nPING\r\n`);
+      });
+      let reply = '';
+      secure.on('data', (d) => {
+        reply += d.toString('utf8');
+        if (reply.includes('PONG')) done(0, `${secure.getProtocol()} PONG`);
+        else if (reply.includes('-ERR')) done(1, reply);
+      });
+    });
+  });
+}
+
+async function natsServer(conf: string, dir: string, port: number, run: (port: number) => Promise<Outcome>): Promise<Outcome> {
+  const file = path.join(dir, 'nats-server.conf');
+  fs.writeFileSync(
+    file,
+    conf.replace(/listen: 0\.0\.0\.0:4222/, `listen: 127.0.0.1:${port}`).replace(/http: 0\.0\.0\.0:8222/, 'http: 127.0.0.1:0'),
+  );
+  const server = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  server.stdout.on('data', (d) => (log += d));
+  server.stderr.on('data', (d) => (log += d));
+  try {
+    for (let i = 0; i < 50 && !log.includes('Server is ready'); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!log.includes('Server is ready')) return { code: 1, out: log };
+    const r = await run(port);
+    return { code: r.code, out: `${r.out}\n${log}` };
+  } finally {
+    server.kill();
+  }
+}
+
+const asPostgres = (args: string[], env: Record<string, string> = {}) => {
+  const withEnv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args];
+  return process.getuid?.() === 0 ? sh('runuser', ['-u', 'postgres', '--', ...withEnv]) : sh(withEnv[0]!, withEnv.slice(1));
+};
+
+/** PostgreSQL on the synthesized files with this certificate: encrypted login with verify-full, plaintext refused. */
+function postgresTls(files: Record<string, string>, p: Pki, cert: { chain: string; key: string }, label: string, owner: string): Outcome {
+  const dir = fs.mkdtempSync(path.join(work, `pg-tls-${label}-`));
+  const f = tlsPaths();
+  const keyCopy = path.join(dir, 'tls.key');
+  fs.copyFileSync(cert.key, keyCopy);
+  fs.copyFileSync(cert.chain, path.join(dir, 'tls.crt'));
+  fs.copyFileSync(p.ca, path.join(dir, 'ca.crt'));
+  const conf = files['/etc/postgresql/postgresql.conf']!.replace(/^hba_file = .*$/m, `hba_file = '${dir}/pg_hba.conf'`)
+    .replace(/^ident_file = .*$/m, `ident_file = '${dir}/pg_ident.conf'`)
+    .replace(/^unix_socket_directories = .*$/m, `unix_socket_directories = '${dir}'`)
+    .replace(`'${f.cert}'`, `'${dir}/tls.crt'`)
+    .replace(`'${f.ca}'`, `'${dir}/ca.crt'`)
+    .replace(`'${TLS_KEY_COPY}'`, `'${keyCopy}'`);
+  if (!/^ssl = on$/m.test(conf)) return { code: 1, out: 'postgresql.conf does not turn ssl on' };
+  fs.writeFileSync(path.join(dir, 'postgresql.conf'), conf);
+  fs.writeFileSync(path.join(dir, 'pg_hba.conf'), files['/etc/postgresql/pg_hba.conf']!);
+  fs.writeFileSync(path.join(dir, 'pg_ident.conf'), files['/etc/postgresql/pg_ident.conf']!);
+  if (process.getuid?.() === 0) sh('chown', ['-R', 'postgres:postgres', dir]);
+  // As the start command leaves it: owned by postgres, 0600.
+  fs.chmodSync(keyCopy, 0o600);
+  const data = path.join(dir, 'data');
+  const init = asPostgres([`${PG_BIN}/initdb`, '-D', data, `--username=${owner}`]);
+  if (init.code !== 0) return init;
+  const port = String(freePort());
+  const opts = `-c config_file=${dir}/postgresql.conf -c port=${port} -c listen_addresses=127.0.0.1`;
+  const started = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
+  if (started.code !== 0) return { code: 1, out: `${started.out}\n${fs.readFileSync(path.join(dir, 'log'), 'utf8')}` };
+  try {
+    const password = standIn('postgres_password');
+    const set = asPostgres([
+      `${PG_BIN}/psql`,
+      '-h',
+      dir,
+      '-p',
+      port,
+      '-U',
+      owner,
+      '-d',
+      'postgres',
+      '-c',
+      `ALTER ROLE ${owner} PASSWORD '${password}'`,
+    ]);
+    if (set.code !== 0) return set;
+    const conn = (mode: string) =>
+      `host=localhost hostaddr=127.0.0.1 port=${port} user=${owner} dbname=postgres sslmode=${mode} sslrootcert=${dir}/ca.crt`;
+    const query = 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
+    const secure = asPostgres([`${PG_BIN}/psql`, conn('verify-full'), '-w', '-Atc', query], { PGPASSWORD: password });
+    if (secure.code !== 0 || !secure.out.startsWith('t|TLS')) return { code: 1, out: `verify-full: ${secure.out}` };
+    const plain = asPostgres([`${PG_BIN}/psql`, conn('disable'), '-w', '-Atc', 'SELECT 1'], { PGPASSWORD: password });
+    if (plain.code === 0 || !/no pg_hba\.conf entry.*no encryption/.test(plain.out))
+      return { code: 1, out: `a plaintext login was not refused by pg_hba.conf: ${plain.out}` };
+    return { code: 0, out: `verify-full: ${secure.out.trim()}; sslmode=disable refused` };
+  } finally {
+    asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']);
+  }
+}
+
+/** redis-server on the synthesized redis.conf with this certificate: a TLS login verified against the CA; plaintext gets nothing. */
+async function redisTls(files: Record<string, string>, p: Pki, cert: { chain: string; key: string }, label: string): Promise<Outcome> {
+  const dir = fs.mkdtempSync(path.join(work, `redis-tls-${label}-`));
+  const f = tlsPaths();
+  const authPath = Object.keys(files).find((k) => k.endsWith('/auth.conf'))!;
+  const usersPath = Object.keys(files).find((k) => k.endsWith('/users.acl'))!;
+  fs.writeFileSync(
+    path.join(dir, 'auth.conf'),
+    files[authPath]!.replace(`aclfile ${usersPath}`, `aclfile ${path.join(dir, 'users.acl')}`),
+    {
+      mode: 0o600,
+    },
+  );
+  fs.writeFileSync(path.join(dir, 'users.acl'), files[usersPath]!, { mode: 0o600 });
+  const port = freePort();
+  const conf = Object.entries(files)
+    .find(([k]) => k.endsWith('/redis.conf'))![1]
+    .replace(/^dir \/data$/m, `dir ${dir}`)
+    .replace(`include ${authPath}`, `include ${path.join(dir, 'auth.conf')}`)
+    .replace(/^tls-port 6379$/m, `tls-port ${port}`)
+    .replace(/^bind 0\.0\.0\.0$/m, 'bind 127.0.0.1')
+    .replace(` ${f.cert}`, ` ${cert.chain}`)
+    .replace(` ${f.key}`, ` ${cert.key}`)
+    .replace(` ${f.ca}`, ` ${p.ca}`);
+  if (!/^port 0$/m.test(conf) || !conf.includes(`tls-port ${port}`))
+    return { code: 1, out: `redis.conf serves no TLS-only port:\n${conf}` };
+  fs.writeFileSync(path.join(dir, 'redis.conf'), conf);
+  const server = spawn('redis-server', [path.join(dir, 'redis.conf'), '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  server.stdout.on('data', (d) => (log += d));
+  server.stderr.on('data', (d) => (log += d));
+  const exited = new Promise<number>((resolve) => server.on('exit', (code) => resolve(code ?? -1)));
+  try {
+    for (let i = 0; i < 50 && !log.includes('Ready to accept connections'); i++) {
+      const done = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
+      if (done !== undefined) return { code: 1, out: log };
+    }
+    if (!log.includes('Ready to accept connections')) return { code: 1, out: `redis-server did not start\n${log}` };
+    const env = { ...process.env, REDISCLI_AUTH: standIn('redis_password') };
+    const secure = sh('redis-cli', ['--tls', '--cacert', p.ca, '-h', '127.0.0.1', '-p', String(port), 'PING'], { env });
+    if (secure.out.trim() !== 'PONG') return { code: 1, out: `TLS login: ${secure.out}\n${log}` };
+    const plain = sh('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { env });
+    if (plain.out.trim() === 'PONG') return { code: 1, out: 'a plaintext client was answered' };
+    return { code: 0, out: 'TLS PONG; plaintext unanswered' };
+  } finally {
+    server.kill();
+  }
+}
+
+export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
+  if (
+    !needs(
+      {
+        openssl: 'openssl',
+        'nats-server': 'nats-server',
+        'redis-server': 'redis-server',
+        'redis-cli': 'redis-tools',
+        [`${PG_BIN}/postgres`]: 'postgresql-15',
+      },
+      'internal TLS',
+    )
+  )
+    return;
+  const { json, files } = tlsArtifact();
+  const p = pki('host');
+
+  // NATS
+  const natsFiles = files('nats');
+  const natsName = certificateOf(json, 'nats');
+  const natsCert = p.issue('nats', natsName.dns, natsName.ips, natsName.uses);
+  const natsDir = (label: string, cert: { chain: string; key: string }) => {
+    const d = fs.mkdtempSync(path.join(work, `nats-tls-${label}-`));
+    fs.writeFileSync(path.join(d, 'auth.conf'), Object.entries(natsFiles).find(([k]) => k.endsWith('auth.conf'))![1], { mode: 0o600 });
+    const f = tlsPaths();
+    const conf = Object.entries(natsFiles)
+      .find(([k]) => k.endsWith('nats-server.conf'))![1]
+      .replace('"/data/jetstream"', JSON.stringify(path.join(d, 'js')))
+      .replace(`"${f.cert}"`, JSON.stringify(cert.chain))
+      .replace(`"${f.key}"`, JSON.stringify(cert.key))
+      .replace(`"${f.ca}"`, JSON.stringify(p.ca));
+    if (!conf.includes(cert.chain)) throw new Error('nats-server.conf has no TLS certificate');
+    fs.writeFileSync(path.join(d, 'nats-server.conf'), conf);
+    return { dir: d, conf };
+  };
+  await validator(
+    'internal TLS: NATS configuration with the CA-issued certificate (nats-server -t)',
+    () => sh('nats-server', ['-t', '-c', path.join(natsDir('t', natsCert).dir, 'nats-server.conf')]),
+    // A key that is not the certificate's.
+    () => sh('nats-server', ['-t', '-c', path.join(natsDir('t-bad', { ...natsCert, key: p.strayKey() }).dir, 'nats-server.conf')]),
+  );
+  const wrongName = p.issue('elsewhere', ['elsewhere.example'], [], natsName.uses);
+  const login = (cert: { chain: string; key: string }, label: string) => {
+    const d = natsDir(label, cert);
+    return natsServer(d.conf, d.dir, freePort(), (port) => natsTlsLogin(port, p.ca, 'localhost', 'platform', standIn('nats_password')));
+  };
+  await validator(
+    'internal TLS: NATS takes a TLS client that verifies it against the CA and by name (localhost), and logs it in',
+    () => login(natsCert, 'login'),
+    // The server's certificate does not name the address the client asks for.
+    () => login(wrongName, 'login-bad'),
+  );
+
+  // Redis
+  const redisName = certificateOf(json, 'redis');
+  const redisCert = p.issue('redis', redisName.dns, redisName.ips, redisName.uses);
+  await validator(
+    'internal TLS: Redis with TLS only on its client port: redis-cli over TLS verifying the CA logs in, plaintext gets nothing',
+    () => redisTls(files('redis'), p, redisCert, 'good'),
+    // A key that is not the certificate's: the server must refuse to start.
+    () => redisTls(files('redis'), p, { ...redisCert, key: p.strayKey() }, 'bad'),
+  );
+
+  // PostgreSQL
+  const pgFiles = files('postgres');
+  const pgName = certificateOf(json, 'postgres');
+  const owner = String(prepare({ file: 'scripts/verify/scenarios/host.ts', input: host }).services.postgres?.username ?? 'platform');
+  await validator(
+    'internal TLS: PostgreSQL 15 with ssl on: sslmode=verify-full against the CA logs in encrypted, sslmode=disable is refused',
+    () => postgresTls(pgFiles, p, p.issue('postgres', pgName.dns, pgName.ips, pgName.uses), 'good', owner),
+    // A certificate that does not name the host: verify-full must refuse it.
+    () => postgresTls(pgFiles, p, p.issue('pg-elsewhere', ['elsewhere.example'], [], pgName.uses), 'bad', owner),
+  );
+}
