@@ -17,12 +17,12 @@ import type {
   ConfigFile,
   JobSpec,
   ResourceRequirements,
+  SecretRef,
   ServiceSpec,
   StoppedDump,
   Text,
 } from '../spec/types';
 import { hostRef, tpl } from '../spec/template';
-import type { ObjectStoreFacet } from './objectstore';
 import { CURL_IMAGE } from './tools';
 
 /** The environment's backup policy, as each service's plan follows it (`BuildContext.backups`). */
@@ -220,13 +220,28 @@ export function withBackup(plan: BackupPlan | undefined): { readonly backup?: Ba
 }
 
 /**
+ * The backup bucket the store serves when backups are on (`backups.bucket`): the backups of every
+ * other service go there, with a key of their own that reaches that bucket only.
+ */
+export interface StoreBackupBucket {
+  readonly bucket: string;
+  /** The region requests are signed for (Garage's `s3_region`). */
+  readonly region: string;
+  /** The S3 port of the store's spec. */
+  readonly port: number;
+  /** The backup key's id: a generated secret (Garage), or a user name (MinIO). */
+  readonly accessKeyId: Text;
+  readonly secretAccessKey: SecretRef;
+}
+
+/**
  * The platform's object store as a backup destination (the spec whose facet names the backup bucket,
  * with the key that reaches it only), or none where the environment has no such store.
  */
 export function platformStore(specs: readonly ServiceSpec[]): BackupStore | undefined {
-  const store = specs.find((s) => (s.facet as ObjectStoreFacet | undefined)?.backups !== undefined);
+  const store = specs.find((s) => (s.facet as { backups?: StoreBackupBucket } | undefined)?.backups !== undefined);
   if (!store) return undefined;
-  const b = (store.facet as ObjectStoreFacet).backups!;
+  const b = (store.facet as { backups: StoreBackupBucket }).backups;
   return {
     kind: 'keys',
     endpoint: tpl`http://${hostRef(store.name)}:${String(b.port)}`,

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { memoryBytes } from '../spec/quantity';
 import { hostRef, peerRef, secretRef, tpl } from '../spec/template';
-import type { ConsumerAccess, SecretRef, ServiceSpec, Text } from '../spec/types';
+import type { ConsumerAccess, ServiceSpec, Text } from '../spec/types';
 import {
   type BuildContext,
   type ConsumerRequest,
@@ -37,7 +37,7 @@ import {
   serviceFields,
 } from './common';
 import { namesOf, scrapedUp } from './signals';
-import { backupPlan, backupSchedule, withBackup } from './backup';
+import { type StoreBackupBucket, backupPlan, backupSchedule, withBackup } from './backup';
 import { CURL_IMAGE } from './tools';
 
 export const GARAGE_IMAGE = 'dxflrs/garage:v2.4.1';
@@ -137,21 +137,6 @@ function storeAccess(engine: 'garage' | 'minio', endpoint: Text, region: string,
     },
     grants: `its own key: read and write objects in ${a.buckets.join(', ')}; no other bucket, no bucket settings`,
   }));
-}
-
-/**
- * The backup bucket the store serves when backups are on (`backups.bucket`): the backups of every
- * other service go there, with a key of their own that reaches that bucket only.
- */
-export interface StoreBackupBucket {
-  readonly bucket: string;
-  /** The region requests are signed for (Garage's `s3_region`). */
-  readonly region: string;
-  /** The S3 port of the store's spec. */
-  readonly port: number;
-  /** The backup key's id: a generated secret (Garage), or a user name (MinIO). */
-  readonly accessKeyId: Text;
-  readonly secretAccessKey: SecretRef;
 }
 
 /**
