@@ -175,7 +175,7 @@ try {
       const yardstickMs = figure(yard, 'cpuMs');
       const scaleRatio = round2(largest.sample.cpuMs / yardstickMs);
       console.log(
-        `  scale: ${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${Math.round(largest.sample.cpuMs)} ms against ${yardstickMs} ms), within ${baseline.scaleBudgetRatio}x (10 s where the yardstick takes 4.6 s); linear (R² at least ${SCALE_MIN_R2}, the upper half's marginal cost at most ${SCALE_MAX_GROWTH}x the lower's)`,
+        `  scale: ${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${Math.round(largest.sample.cpuMs)} ms against ${yardstickMs} ms), within ${baseline.scaleBudgetRatio}x (scripts/bench-baseline.json says why); linear (R² at least ${SCALE_MIN_R2}, the upper half's marginal cost at most ${SCALE_MAX_GROWTH}x the lower's)`,
       );
       if (scaleRatio > baseline.scaleBudgetRatio)
         problems.push(
