@@ -47,93 +47,77 @@ function jobTemplate(t: unknown): unknown {
   return podTemplate(t);
 }
 
-interface Workload {
-  readonly metadata: { readonly internalValue: DeploymentV1Config['metadata'] };
+type WorkloadConfig = DeploymentV1Config | JobV1Config | CronJobV1Config;
+
+/**
+ * What the three have in common: the meta-arguments passed on as the generated constructors pass
+ * them, `metadata.internalValue` as the bindings expose it (constructs/render/labels.ts reads it),
+ * and metadata, spec and timeouts converted with the pod template's converter.
+ */
+abstract class Workload<C extends WorkloadConfig> extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    type: string,
+    protected readonly config: C,
+    private readonly template: (t: unknown) => unknown,
+  ) {
+    super(scope, id, {
+      terraformResourceType: type,
+      terraformGeneratorMetadata: GENERATOR,
+      provider: config.provider,
+      dependsOn: config.dependsOn,
+      count: config.count,
+      lifecycle: config.lifecycle,
+      provisioners: config.provisioners,
+      connection: config.connection,
+      forEach: config.forEach,
+    });
+  }
+  get metadata() {
+    return { internalValue: this.config.metadata };
+  }
+  /** The resource's own top-level arguments (`wait_for_rollout`, `wait_for_completion`). */
+  protected abstract flags(): Record<string, unknown>;
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    const c = this.config;
+    return {
+      id: c.id,
+      ...this.flags(),
+      metadata: toTerraform(c.metadata, this.template),
+      spec: toTerraform(c.spec, this.template),
+      timeouts: toTerraform(c.timeouts, this.template),
+    };
+  }
 }
 
-function meta(
-  config: Pick<DeploymentV1Config, 'provider' | 'dependsOn' | 'count' | 'lifecycle' | 'provisioners' | 'connection' | 'forEach'>,
-) {
-  return {
-    terraformGeneratorMetadata: GENERATOR,
-    provider: config.provider,
-    dependsOn: config.dependsOn,
-    count: config.count,
-    lifecycle: config.lifecycle,
-    provisioners: config.provisioners,
-    connection: config.connection,
-    forEach: config.forEach,
-  };
-}
-
-export class DeploymentV1 extends TerraformResource implements Workload {
+export class DeploymentV1 extends Workload<DeploymentV1Config> {
   static readonly tfResourceType = 'kubernetes_deployment_v1';
-  constructor(
-    scope: Construct,
-    id: string,
-    private readonly config: DeploymentV1Config,
-  ) {
-    super(scope, id, { terraformResourceType: DeploymentV1.tfResourceType, ...meta(config) });
+  constructor(scope: Construct, id: string, config: DeploymentV1Config) {
+    super(scope, id, DeploymentV1.tfResourceType, config, podTemplate);
   }
-  get metadata() {
-    return { internalValue: this.config.metadata };
-  }
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    const c = this.config;
-    return {
-      id: c.id,
-      wait_for_rollout: c.waitForRollout,
-      metadata: toTerraform(c.metadata, podTemplate),
-      spec: toTerraform(c.spec, podTemplate),
-      timeouts: toTerraform(c.timeouts, podTemplate),
-    };
+  protected flags() {
+    return { wait_for_rollout: this.config.waitForRollout };
   }
 }
 
-export class JobV1 extends TerraformResource implements Workload {
+export class JobV1 extends Workload<JobV1Config> {
   static readonly tfResourceType = 'kubernetes_job_v1';
-  constructor(
-    scope: Construct,
-    id: string,
-    private readonly config: JobV1Config,
-  ) {
-    super(scope, id, { terraformResourceType: JobV1.tfResourceType, ...meta(config) });
+  constructor(scope: Construct, id: string, config: JobV1Config) {
+    super(scope, id, JobV1.tfResourceType, config, jobTemplate);
   }
-  get metadata() {
-    return { internalValue: this.config.metadata };
-  }
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    const c = this.config;
-    return {
-      id: c.id,
-      wait_for_completion: c.waitForCompletion,
-      metadata: toTerraform(c.metadata, jobTemplate),
-      spec: toTerraform(c.spec, jobTemplate),
-      timeouts: toTerraform(c.timeouts, jobTemplate),
-    };
+  protected flags() {
+    return { wait_for_completion: this.config.waitForCompletion };
   }
 }
 
-export class CronJobV1 extends TerraformResource implements Workload {
+export class CronJobV1 extends Workload<CronJobV1Config> {
   static readonly tfResourceType = 'kubernetes_cron_job_v1';
-  constructor(
-    scope: Construct,
-    id: string,
-    private readonly config: CronJobV1Config,
-  ) {
-    super(scope, id, { terraformResourceType: CronJobV1.tfResourceType, ...meta(config) });
+  constructor(scope: Construct, id: string, config: CronJobV1Config) {
+    super(scope, id, CronJobV1.tfResourceType, config, jobTemplate);
   }
-  get metadata() {
-    return { internalValue: this.config.metadata };
-  }
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    const c = this.config;
-    return {
-      id: c.id,
-      metadata: toTerraform(c.metadata, jobTemplate),
-      spec: toTerraform(c.spec, jobTemplate),
-      timeouts: toTerraform(c.timeouts, jobTemplate),
-    };
+  protected flags() {
+    return {};
   }
 }
 
