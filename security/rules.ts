@@ -67,7 +67,7 @@ export const RULES = {
     priorArt: ['CKV_SECRET_6', 'CKV_K8S_35'],
   },
   'PLAT-SEC-002': {
-    title: 'a known default credential (admin123, minioadmin, guest:guest, ...)',
+    title: "a known default credential (one of the seeds' defaults, DEFAULT_CREDENTIALS in security/guardrails.ts)",
     severity: 'error',
     stages: ['spec', 'resource'],
     fix: 'remove it; generate the credential (random provider) and reference it',
