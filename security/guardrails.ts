@@ -217,7 +217,7 @@ export function checkEnvironment(env: Environment): Issue[] {
   if (env.internalTls.enabled && !capabilitiesOf(env.target).internalTls) {
     issues.push({
       path: 'internalTls.enabled',
-      message: `a ${env.target.kind} target does not issue the internal CA's certificates yet (the Docker target does, with the tls provider); on a cluster, PostgreSQL (CloudNativePG) and Elasticsearch (ECK) serve TLS with their operators' CAs already. Remove internalTls.enabled`,
+      message: `a ${env.target.kind} target does not issue the internal CA's certificates; remove internalTls.enabled`,
     });
   }
   env.waivers.forEach((w, i) => {

@@ -231,8 +231,9 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'random_password.webmail_des-key',
     ]);
     expect(at('aws_secretsmanager_secret').sort()).toEqual(['aws_secretsmanager_secret.rabbitmq', 'aws_secretsmanager_secret.redis']);
-    // The DKIM key (in the cluster and, through BYODKIM, in SES), and the SES SMTP user's key.
-    expect(at('tls_private_key')).toEqual(['tls_private_key.mailserver_dkim-key']);
+    // The DKIM key (in the cluster and, through BYODKIM, in SES), the internal CA (Kong's certificate), and the SES SMTP user's key.
+    expect(at('tls_private_key').sort()).toEqual(['tls_private_key.internal_ca', 'tls_private_key.mailserver_dkim-key']);
+    expect(at('tls_self_signed_cert')).toEqual(['tls_self_signed_cert.internal_ca']);
     expect(at('aws_iam_access_key')).toEqual(['aws_iam_access_key.ses_smtp']);
     expect(at('aws_sesv2_email_identity')).toEqual(['aws_sesv2_email_identity.ses']);
   });
@@ -261,7 +262,15 @@ describe('stable Terraform addresses (staging, Kubernetes)', () => {
 
   it('the mail server (its StatefulSet keeps the mailboxes), its DKIM key and the certificates release', () => {
     expect(at('kubernetes_stateful_set_v1')).toContain('kubernetes_stateful_set_v1.mailserver');
-    expect(at('tls_private_key')).toEqual(['tls_private_key.mailserver_dkim-key']);
+    // The internal CA (the mail server's and Kong's certificates under the self-signed Gateway issuer), in each namespace it signs in.
+    expect(at('tls_private_key').sort()).toEqual(['tls_private_key.internal_ca', 'tls_private_key.mailserver_dkim-key']);
+    expect(at('tls_self_signed_cert')).toEqual(['tls_self_signed_cert.internal_ca']);
+    expect(at('kubernetes_secret_v1')).toEqual(
+      expect.arrayContaining([
+        'kubernetes_secret_v1.internal_ca_agent-platform-edge',
+        'kubernetes_secret_v1.internal_ca_agent-platform-mail',
+      ]),
+    );
     expect(at('helm_release')).toContain('helm_release.platform_certificates');
   });
 

@@ -2,13 +2,13 @@
  * Internal TLS (internalTls): on the Docker target an internal CA from the tls provider, a
  * certificate per service that serves TLS naming its addresses, the files in the containers that
  * need them, NATS and PostgreSQL configured to serve TLS and their clients (sidecars, applications'
- * facts) to verify it; the plaintext move kept visible; cluster targets refuse it. The servers' own
+ * facts) to verify it; the plaintext move kept visible; on cluster targets the same CA behind
+ * cert-manager CA Issuers (below). The servers' own
  * acceptance of these configurations is proven in `npm run verify` (scripts/verify/internal-tls.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { tlsPaths } from '../constructs/services/common';
 import { TLS_KEY_COPY } from '../constructs/services/postgres';
-import { ConfigError } from '../environments/parse/load';
 import { specViolations } from '../security/spec-rules';
 import { guardrails, prepare } from '../stacks/pipeline';
 import { env, spec, synth, variant } from './helpers';
@@ -85,7 +85,8 @@ describe('the services with internal TLS', () => {
         .map((s) => s.configPath)
         .sort(),
     );
-    expect(listed.length).toBe(3);
+    // NATS, PostgreSQL and RabbitMQ keep their plaintext listener; Redis (one port) stays plaintext.
+    expect(listed.length).toBe(4);
     expect(specViolations(tlsOn).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
   });
 });
@@ -104,7 +105,7 @@ describe('the Docker target issues the certificates from its one internal CA', (
 
   it('a certificate per service that serves TLS, naming its address on the network, localhost and 127.0.0.1', () => {
     const served = tlsOn.specs.filter((s) => s.tls).map((s) => s.name);
-    expect(served.sort()).toEqual(['nats', 'postgres', 'redis']);
+    expect(served.sort()).toEqual(['nats', 'postgres', 'rabbitmq', 'redis']);
     for (const name of served) {
       expect(spec(tlsOn, name).certificates).toEqual([expect.objectContaining({ name: 'tls', internal: true, container: 'main' })]);
       const request = r.tls_cert_request[`${name}_tls`];
@@ -137,7 +138,7 @@ describe('the Docker target issues the certificates from its one internal CA', (
     );
     const fr = (synth(files).tf as any).resource;
     expect(Object.keys(fr.tls_self_signed_cert)).toEqual(['internal_ca']);
-    expect(Object.keys(fr.tls_locally_signed_cert).sort()).toEqual(['nats_tls', 'postgres_tls', 'redis_tls']);
+    expect(Object.keys(fr.tls_locally_signed_cert).sort()).toEqual(['nats_tls', 'postgres_tls', 'rabbitmq_tls', 'redis_tls']);
     const mail = Object.fromEntries(fr.docker_container.mailserver.upload.map((u: any) => [u.file, u]));
     expect(JSON.stringify(mail)).toContain('fullchain.pem');
   });
@@ -163,13 +164,171 @@ describe('the Docker target issues the certificates from its one internal CA', (
     expect(Object.keys(plain.tls_locally_signed_cert ?? {}).filter((k) => /^(nats|redis|postgres)_/.test(k))).toEqual([]);
     expect(guardrails(tlsOn, synth(tlsOn).full).failing).toEqual([]);
   });
+});
 
-  it('a cluster target refuses it, naming the field', () => {
-    expect(() => prepare(variant('staging', (i) => (i.internalTls = { enabled: true })))).toThrow(ConfigError);
-    try {
-      prepare(variant('staging', (i) => (i.internalTls = { enabled: true })));
-    } catch (e) {
-      expect((e as ConfigError).issues.map((i) => i.path)).toEqual(['internalTls.enabled']);
+/**
+ * Cluster targets: the same CA (tls provider) behind cert-manager CA Issuers in the namespaces of
+ * the servers, a Certificate per server naming the Services and members clients use, the Secret
+ * mounted as a directory where the spec says, CloudNativePG given the certificate, and the
+ * applications given the CA in their own namespace.
+ */
+describe('internal TLS on a cluster (staging, Kubernetes)', () => {
+  const k8s = prepare(variant('staging', (i) => (i.internalTls = { enabled: true })));
+  const k8sMoving = prepare(variant('staging', (i) => (i.internalTls = { enabled: true, plaintext: true })));
+  const out = synth(k8s);
+  const kr = (out.tf as any).resource;
+  const values = JSON.parse(kr.helm_release.platform_certificates.values[0]);
+  const certOf = (service: string) => values.certificates.find((c: any) => c.name === `${service}-tls`);
+  const internalSpecs = k8s.specs.filter((x) => (x.certificates ?? []).some((c) => c.internal));
+  const nsOf = (service: string) => certOf(service).namespace as string;
+  const first = (x: any) => (Array.isArray(x) ? x[0] : x);
+  const podSpec = (kind: string, name: string) => first(first(first(kr[kind][name].spec).template).spec);
+
+  it('is accepted on a cluster target, and nothing is issued without it', () => {
+    expect(internalSpecs.map((x) => x.name).sort()).toEqual(['nats', 'postgres', 'rabbitmq', 'redis']);
+    const plain = JSON.parse((synth(env('staging')).tf as any).resource.helm_release.platform_certificates.values[0]);
+    expect(plain.certificates.filter((c: any) => c.ipAddresses.length > 0)).toEqual([]);
+  });
+
+  it('one internal CA: the tls provider key and certificate, a kubernetes.io/tls Secret beside each CA Issuer, the ca_certificate output', () => {
+    expect(Object.keys(kr.tls_self_signed_cert)).toEqual(['internal_ca']);
+    expect(kr.tls_self_signed_cert.internal_ca).toMatchObject({
+      is_ca_certificate: true,
+      allowed_uses: ['cert_signing', 'crl_signing', 'digital_signature'],
+    });
+    expect(kr.tls_private_key.internal_ca).toMatchObject({ algorithm: 'ECDSA', ecdsa_curve: 'P256' });
+    // Every namespace with a certificate of the CA has its Issuer and the Secret it signs with.
+    const signing = [
+      ...new Set(values.certificates.filter((c: any) => c.issuer.name === 'platform-private-ca').map((c: any) => c.namespace)),
+    ].sort();
+    expect(values.privateCa).toEqual({ issuerName: 'platform-private-ca', secretName: 'platform-internal-ca', namespaces: signing });
+    for (const ns of signing) {
+      const secret = kr.kubernetes_secret_v1[`internal_ca_${ns}`];
+      expect(secret.metadata).toMatchObject({ name: 'platform-internal-ca', namespace: ns });
+      expect(secret.type).toBe('kubernetes.io/tls');
+      expect(secret.data).toEqual({
+        'tls.crt': '${tls_self_signed_cert.internal_ca.cert_pem}',
+        'tls.key': '${tls_private_key.internal_ca.private_key_pem}',
+      });
+      expect(kr.helm_release.platform_certificates.depends_on).toContain(`kubernetes_secret_v1.internal_ca_${ns}`);
     }
+    expect((out.tf as any).output.ca_certificate.value).toBe('${tls_self_signed_cert.internal_ca.cert_pem}');
+  });
+
+  it('a Certificate per server naming its Service, its members (headless) and its own pod (localhost, 127.0.0.1)', () => {
+    for (const x of internalSpecs) {
+      const c = certOf(x.name);
+      const ns = nsOf(x.name);
+      const service = x.name === 'postgres' ? 'postgres-rw' : x.name;
+      expect(c.issuer).toEqual({ kind: 'Issuer', name: 'platform-private-ca' });
+      expect(c.dnsNames[0]).toBe(`${service}.${ns}.svc`);
+      expect(c.dnsNames).toEqual(expect.arrayContaining([`${service}.${ns}.svc.cluster.local`, service, 'localhost']));
+      expect(c.ipAddresses).toEqual(['127.0.0.1']);
+      if (kr.kubernetes_stateful_set_v1?.[x.name])
+        expect(c.dnsNames).toEqual(
+          expect.arrayContaining([`*.${x.name}-headless.${ns}.svc`, `*.${x.name}-headless.${ns}.svc.cluster.local`]),
+        );
+    }
+    // CloudNativePG's other Services, and the label it reloads a renewed certificate on.
+    expect(certOf('postgres').dnsNames).toEqual(
+      expect.arrayContaining([`postgres-r.${nsOf('postgres')}.svc`, `postgres-ro.${nsOf('postgres')}.svc`]),
+    );
+    expect(certOf('postgres').secretLabels).toEqual({ 'cnpg.io/reload': 'true' });
+  });
+
+  it('the servers mount their Secret as a directory where the spec says (tls.crt, tls.key, ca.crt), no subPath', () => {
+    for (const name of ['nats', 'redis', 'rabbitmq']) {
+      const pod = podSpec('kubernetes_stateful_set_v1', name);
+      const volume = pod.volume.find((v: any) => v.secret?.secret_name === `${name}-tls` && v.name.startsWith('certificate-'));
+      expect(volume.secret.items).toEqual([
+        { key: 'tls.crt', path: 'tls.crt', mode: '0444' },
+        { key: 'tls.key', path: 'tls.key', mode: '0440' },
+        { key: 'ca.crt', path: 'ca.crt', mode: '0444' },
+      ]);
+      const main = pod.container.find((c: any) => c.name === 'main');
+      const mounts = main.volume_mount.filter((m: any) => m.mount_path.startsWith(f.cert.slice(0, f.cert.lastIndexOf('/'))));
+      expect(mounts).toEqual([{ name: volume.name, mount_path: '/etc/platform/tls', read_only: true }]);
+      expect(kr.kubernetes_stateful_set_v1[name].depends_on).toContain('helm_release.platform_certificates');
+    }
+    // A sidecar that verifies the server mounts the CA alone.
+    const redis = podSpec('kubernetes_stateful_set_v1', 'redis');
+    const exporter = redis.container.find((c: any) => c.name !== 'main');
+    const trust = redis.volume.find(
+      (v: any) => v.name === exporter.volume_mount.find((m: any) => m.mount_path === '/etc/platform/tls').name,
+    );
+    expect(trust.secret.items).toEqual([{ key: 'ca.crt', path: 'ca.crt', mode: '0444' }]);
+  });
+
+  it("CloudNativePG serves the internal CA's certificate and refuses connections without TLS; plaintext kept during the move", () => {
+    const cluster = (e: typeof k8s) => JSON.parse((synth(e).tf as any).resource.helm_release.postgres_cluster.values[0]).cluster;
+    expect(cluster(k8s).certificates).toEqual({ serverTLSSecret: 'postgres-tls', serverCASecret: 'postgres-tls' });
+    const hba: string[] = cluster(k8s).postgresql.pg_hba;
+    expect(hba.at(-1)).toBe('hostnossl all all all reject');
+    expect(hba.slice(0, -1).every((l) => l.startsWith('hostssl '))).toBe(true);
+    // While plaintext is kept: `host` lines, and no refusal of plaintext.
+    expect(cluster(k8sMoving).postgresql.pg_hba.every((l: string) => l.startsWith('host '))).toBe(true);
+    expect(cluster(env('staging')).certificates).toBeUndefined();
+    expect(kr.helm_release.postgres_cluster.depends_on).toContain('helm_release.platform_certificates');
+  });
+
+  it("the applications get the CA in their own namespace and facts that say TLS (tls://, verify-full, rediss's tls, amqps on 5671)", () => {
+    const maps = kr.kubernetes_config_map_v1;
+    expect(k8s.consumers.length).toBeGreaterThan(0);
+    for (const placement of k8s.consumers) {
+      const ca = maps[`consumer_${placement.name}_internal_ca`];
+      expect(ca.metadata.name).toBe('internal-ca');
+      expect(ca.data).toEqual({ 'ca.crt': '${tls_self_signed_cert.internal_ca.cert_pem}' });
+      const endpoint = (component: string) => maps[`consumer_${placement.name}_${component}_endpoint`]?.data;
+      for (const x of internalSpecs) {
+        const data = endpoint(x.component);
+        if (!data) continue;
+        expect(data['ca-config-map'], x.name).toBe('internal-ca (key ca.crt)');
+      }
+      if (endpoint('nats')) expect(endpoint('nats').url).toMatch(/^tls:\/\//);
+      if (endpoint('postgres')) expect(endpoint('postgres').sslmode).toBe('verify-full');
+      if (endpoint('redis')) expect(endpoint('redis').tls).toMatch(/^required/);
+      if (endpoint('rabbitmq')) expect(endpoint('rabbitmq').port).toBe('5671');
+    }
+  });
+
+  it('plaintext kept beside TLS on a cluster is a PLAT-NET-005 warning per port, and the guardrails pass', () => {
+    const listed = specViolations(k8sMoving).filter((v) => v.rule === 'PLAT-NET-005');
+    expect(listed.map((v) => v.resource).sort()).toEqual(['services.nats', 'services.postgres', 'services.rabbitmq', 'services.redis']);
+    expect(specViolations(k8s).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
+    expect(guardrails(k8s, out.full).failing).toEqual([]);
+  });
+
+  it('Redis with Sentinel stays plaintext, and says so on every synth', () => {
+    const sentinel = prepare(
+      variant('staging', (i) => {
+        i.internalTls = { enabled: true };
+        i.services.redis = { ...(i.services.redis ?? {}), replicas: 3 };
+      }),
+    );
+    const redis = spec(sentinel, 'redis');
+    expect(redis.certificates ?? []).toEqual([]);
+    expect(redis.tls).toMatchObject({ ports: [], plaintextPorts: ['client', 'sentinel'] });
+    // One warning per plaintext port: the client port and Sentinel's.
+    expect(
+      specViolations(sentinel)
+        .filter((v) => v.rule === 'PLAT-NET-005')
+        .map((v) => v.resource),
+    ).toEqual(['services.redis', 'services.redis']);
+  });
+});
+
+describe('internal TLS on AWS (production): the services it runs in the cluster', () => {
+  const aws = prepare(variant('production', (i) => (i.internalTls = { enabled: true })));
+  const out = synth(aws);
+  const ar = (out.tf as any).resource;
+  const values = JSON.parse(ar.helm_release.platform_certificates.values[0]);
+
+  it('the in-cluster servers get certificates of the one internal CA; the managed services keep their own TLS', () => {
+    const inCluster = values.certificates.filter((c: any) => c.ipAddresses.length > 0).map((c: any) => c.name.replace(/-tls$/, ''));
+    expect(inCluster.length).toBeGreaterThan(0);
+    for (const name of inCluster) expect(aws.specs.find((x) => x.name === name)?.tls?.ports.length, name).toBeGreaterThan(0);
+    expect(Object.keys(ar.tls_self_signed_cert)).toEqual(['internal_ca']);
+    expect(out.tf.provider).toHaveProperty('tls');
+    expect(guardrails(aws, out.full).failing).toEqual([]);
   });
 });

@@ -275,6 +275,21 @@ function consumersReach(e: Environment) {
 
 describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('consumers, evaluated (%s)', (_label, e) => consumersReach(e));
 
+// Internal TLS moves the clients' ports (RabbitMQ's amqps on 5671): the consumers reach exactly the TLS ports.
+describe('consumers, evaluated (staging with internalTls)', () => {
+  const tls = prepare(variant('staging', (i) => (i.internalTls = { enabled: true })));
+  consumersReach(tls);
+
+  it('an application reaches RabbitMQ on 5671 (TLS) and no longer on 5672', () => {
+    const { platform, canReach, servers } = setting(tls);
+    const placement = platform.consumers.find((r) => r.service === 'rabbitmq')!.consumer;
+    const app: Pod = { id: 'app', namespace: placement.namespace, labels: { ...placement.podLabels } };
+    const rabbit = servers.find((g) => g.service === 'rabbitmq')!;
+    expect(canReach(app, podOf(rabbit), 5671)).toBe(true);
+    expect(canReach(app, podOf(rabbit), 5672)).toBe(false);
+  });
+});
+
 describe('consumers, evaluated (staging with several consumers)', () => {
   const several = prepare(
     variant('staging', (i) => {

@@ -386,13 +386,19 @@ describe('mail on Kubernetes', () => {
     });
     expect(pod.container[0].volume_mount).toContainEqual({ name: 'certificate-0-tls', mount_path: '/etc/dms/tls', read_only: true });
     const values = JSON.parse(r.helm_release!.platform_certificates.values[0]);
-    // staging's Gateway issuer is self-signed: a private CA of the mail namespace issues it (and Kong's in the edge).
+    // staging's Gateway issuer is self-signed: the environment's internal CA issues it in the mail namespace (and Kong's in the edge).
     expect(values.privateCa.namespaces).toEqual(['agent-platform-edge', 'agent-platform-mail']);
+    expect(Object.keys(r.kubernetes_secret_v1!).filter((k) => k.startsWith('internal_ca_'))).toEqual([
+      'internal_ca_agent-platform-edge',
+      'internal_ca_agent-platform-mail',
+    ]);
     expect(values.certificates[0]).toEqual({
       name: 'mailserver-tls',
       namespace: 'agent-platform-mail',
       secretName: 'mailserver-tls',
       dnsNames: ['mail.staging.agent-platform.example.com', 'mailserver.agent-platform-mail.svc', 'mailserver'],
+      ipAddresses: [],
+      secretLabels: {},
       issuer: { kind: 'Issuer', name: 'platform-private-ca' },
     });
     expect(r.kubernetes_stateful_set_v1!.mailserver.depends_on).toContain('helm_release.platform_certificates');

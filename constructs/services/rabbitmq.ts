@@ -9,6 +9,7 @@ import {
   defineService,
   identity,
   imageOrVersion,
+  internalCertificate,
   joinTemplates,
   memoryQuantity,
   persistenceSchema,
@@ -19,6 +20,8 @@ import {
   secretValuePath,
   serviceFields,
   shellHealth,
+  tlsPaths,
+  trustInternalCa,
 } from './common';
 import { membersUp, namesOf, serviceUp } from './signals';
 import { backupPlan, dumpStep, withBackup } from './backup';
@@ -173,8 +176,12 @@ export const rabbitmq = defineService({
       },
       ...apps.map((a) => ({ name: a.consumer, password: secretRef('rabbitmq', a.secret), tags: [], vhosts: [a.vhost] })),
     ];
+    const tls = ctx.tls;
+    // Applications' AMQP port: 5671 (TLS) with internal TLS, else 5672.
+    const amqpPort = tls ? AMQPS_PORT : 5672;
     const config = [
-      'listeners.tcp.default = 5672',
+      ...(tls ? rabbitmqTls(tls.plaintext) : []),
+      ...(!tls || tls.plaintext ? ['listeners.tcp.default = 5672'] : []),
       'management.tcp.port = 15672',
       'prometheus.tcp.port = 15692',
       '# The broker sizes its memory alarm from the container limit, not the host.',
@@ -276,7 +283,8 @@ export const rabbitmq = defineService({
               ? ({ HOME, RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_NODENAME: tpl`rabbit@${memberAddress}` } as Record<string, Text>)
               : {},
             ports: [
-              port('amqp', 5672, 'client', 'amqp', c.hostPorts),
+              ...(!tls || tls.plaintext ? [port('amqp', 5672, 'client', 'amqp', c.hostPorts)] : []),
+              ...(tls ? [port('amqps', AMQPS_PORT, 'client', 'amqps', c.hostPorts)] : []),
               port('management', 15672, 'ui', 'http', c.hostPorts),
               port('prometheus', 15692, 'metrics', 'http', c.hostPorts),
               // Erlang distribution between nodes: epmd, and the node's distribution port (AMQP port + 20000).
@@ -285,6 +293,8 @@ export const rabbitmq = defineService({
                 : []),
             ],
             mounts: [{ volume: 'data', path: '/var/lib/rabbitmq' }],
+            // ssl_options.cacertfile: the internal CA beside the certificate.
+            ...(tls ? { trusts: trustInternalCa('rabbitmq') } : {}),
             files: [
               {
                 path: '/etc/rabbitmq/enabled_plugins',
@@ -325,12 +335,15 @@ export const rabbitmq = defineService({
         ],
         consumers: apps.map((a): ConsumerAccess => ({
           consumer: a.consumer,
-          ports: ['amqp'],
+          ports: tls ? ['amqps', ...(tls.plaintext ? ['amqp'] : [])] : ['amqp'],
           facts: {
             host: tpl`${hostRef('rabbitmq')}`,
-            port: '5672',
+            port: String(amqpPort),
             vhost: a.vhost,
-            ...(clustered ? { addresses: rabbitmqAddresses(c.replicas) } : {}),
+            ...(tls
+              ? { tls: "required (amqps): verify the server against the environment's internal CA (the ca_certificate output)" }
+              : {}),
+            ...(clustered ? { addresses: rabbitmqAddresses(c.replicas, amqpPort) } : {}),
           },
           credentials: { username: a.consumer, password: tpl`${secretRef('rabbitmq', a.secret)}` },
           grants: `user ${a.consumer}: configure, write and read everything in vhost ${a.vhost}; no other vhost, no management tag`,
@@ -357,7 +370,18 @@ export const rabbitmq = defineService({
                 discovery:
                   'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated',
               },
-              connection: { addresses: rabbitmqAddresses(c.replicas) },
+              connection: { addresses: rabbitmqAddresses(c.replicas, amqpPort) },
+            }
+          : {}),
+        ...(tls
+          ? {
+              certificates: [internalCertificate('AMQP client connections to RabbitMQ (internalTls)')],
+              tls: {
+                ports: ['amqps'],
+                ...(tls.plaintext ? { plaintextPorts: ['amqp'] } : {}),
+                description:
+                  'AMQP client connections on 5671 (the internal CA; no client certificates: applications log in with passwords); the management API, metrics and the Erlang distribution stay plaintext inside the network',
+              },
             }
           : {}),
       },
@@ -366,9 +390,34 @@ export const rabbitmq = defineService({
 });
 
 /** Every node's AMQP address, for clients that fail over between them. */
-function rabbitmqAddresses(replicas: number): Text {
+function rabbitmqAddresses(replicas: number, amqpPort = 5672): Text {
   return joinTemplates(
-    Array.from({ length: replicas }, (_, i) => tpl`${peerRef('rabbitmq', i)}:5672`),
+    Array.from({ length: replicas }, (_, i) => tpl`${peerRef('rabbitmq', i)}:${String(amqpPort)}`),
     ',',
   );
+}
+
+/** AMQP over TLS (amqps): its port, the IANA one. */
+export const AMQPS_PORT = 5671;
+
+/**
+ * AMQP over TLS with the internal CA's certificate (`internalTls`): a TLS listener on 5671, TLS 1.2
+ * and 1.3, no client certificates (applications log in with their passwords); the plaintext listener
+ * is closed (`listeners.tcp = none`) unless plaintext is kept for the move. The management UI/API,
+ * the Prometheus port and the Erlang distribution between nodes stay as they are.
+ */
+export function rabbitmqTls(plaintext: boolean): string[] {
+  const f = tlsPaths();
+  return [
+    '# internalTls: AMQP over TLS on 5671, the server verified against the internal CA; no client certificates.',
+    ...(plaintext ? ['# internalTls.plaintext: AMQP without TLS stays open on 5672 while applications move.'] : ['listeners.tcp = none']),
+    `listeners.ssl.default = ${AMQPS_PORT}`,
+    `ssl_options.cacertfile = ${f.ca}`,
+    `ssl_options.certfile = ${f.cert}`,
+    `ssl_options.keyfile = ${f.key}`,
+    'ssl_options.verify = verify_none',
+    'ssl_options.fail_if_no_peer_cert = false',
+    'ssl_options.versions.1 = tlsv1.3',
+    'ssl_options.versions.2 = tlsv1.2',
+  ];
 }

@@ -280,9 +280,11 @@ export const redis = defineService({
       keys: a.access.keys ?? [`${a.name}:*`],
       secret: consumerSecret(a.name, 'password'),
     }));
-    // Internal TLS on the client port (standalone: a cluster target does not issue certificates yet).
-    // Redis cannot serve TLS and plaintext on one port: under internalTls.plaintext it stays plaintext
-    // (PLAT-NET-005 lists it) and moves to TLS on 6379 when plaintext is turned off.
+    // Internal TLS on the client port, standalone Redis only: with Sentinel (a replicated profile) the
+    // members' replication, the Sentinels' own port and their connections to the members would all need
+    // TLS (`tls-replication`, Sentinel's `tls-port`), which is not built: it stays plaintext and says so
+    // (PLAT-NET-005 lists its ports on every synth). Redis cannot serve TLS and plaintext on one port:
+    // under internalTls.plaintext it stays plaintext too and moves to TLS on 6379 when plaintext is off.
     const tlsOn = ctx.tls !== undefined && !ctx.tls.plaintext && !clustered;
     const scheme = tlsOn ? 'rediss' : 'redis';
     const config = [
@@ -495,6 +497,15 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
         ],
         metrics: metrics.metrics,
         ...(tlsOn ? { certificates: [internalCertificate('client connections to Redis (internalTls)')] } : {}),
+        ...(ctx.tls && clustered
+          ? {
+              tls: {
+                ports: [],
+                plaintextPorts: ['client', 'sentinel'],
+                description: 'none: Redis with Sentinel (replicated profiles) stays plaintext; replication and Sentinel TLS are not built',
+              },
+            }
+          : {}),
         ...(ctx.tls && !clustered
           ? {
               tls: tlsOn

@@ -19,7 +19,7 @@ export interface TargetCapabilities {
   readonly networkPolicy: 'stack' | 'cluster' | 'none';
   /**
    * Whether the target issues the internal CA's certificates (`internalTls`): the tls provider on
-   * Docker. A cluster target would use a cert-manager CA issuer, which is not synthesized yet.
+   * Docker; on a cluster the same CA (tls provider) behind cert-manager's CA Issuers.
    */
   readonly internalTls: boolean;
 }
@@ -29,9 +29,9 @@ export function capabilitiesOf(target: Target): TargetCapabilities {
     case 'docker':
       return { gpu: target.gpu > 0, maxReplicas: 1, publishesHostPorts: true, networkPolicy: 'none', internalTls: true };
     case 'kubernetes':
-      return { gpu: target.gpu !== undefined, publishesHostPorts: false, networkPolicy: 'cluster', internalTls: false };
+      return { gpu: target.gpu !== undefined, publishesHostPorts: false, networkPolicy: 'cluster', internalTls: true };
     case 'aws':
-      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, networkPolicy: 'stack', internalTls: false };
+      return { gpu: target.eks.gpuNodePool !== undefined, publishesHostPorts: false, networkPolicy: 'stack', internalTls: true };
   }
 }
 

@@ -15,7 +15,7 @@ import { AwsBackup } from './backup';
 import { Construct, TerraformOutput } from '../../providers/cdktf';
 import { RandomProvider } from '../../providers/random';
 import { TlsProvider } from '../../providers/tls';
-import { usesKeys } from '../kubernetes';
+import { servesCertificates, usesKeys } from '../kubernetes';
 import { Addons } from './addons';
 import { AwsContext } from './context';
 import { Cluster } from './eks';
@@ -42,7 +42,7 @@ export class AwsTarget extends Construct {
     });
     new RandomProvider(this, 'random');
     // Keys the services sign with (DKIM) come from the tls provider.
-    if (usesKeys(placement0(env))) new TlsProvider(this, 'tls');
+    if (usesKeys(placement0(env)) || servesCertificates(placement0(env))) new TlsProvider(this, 'tls');
 
     const network = new Network(this, 'network', ctx);
     const keys = new Keys(this, 'keys', ctx);

@@ -9,12 +9,26 @@
  *   the Gateway's ACME ClusterIssuer (HTTP-01 through the Gateway: the challenge's route attaches
  *   from the certificate's namespace, and its solver pod there is admitted from the proxies only), a
  *   ClusterIssuer of the cluster, ACME DNS-01 in Route 53 (AWS), or a private CA;
- * - a certificate without one (Kong's, seen by the platform's own clients only) by a private CA of
- *   its namespace: a public CA cannot issue a `*.svc` name.
+ * - a certificate without one (Kong's, seen by the platform's own clients only; the data services'
+ *   internal TLS, `internalTls`) by the environment's ONE internal CA: a public CA cannot issue a
+ *   `*.svc` name.
+ *
+ * The internal CA (`ClusterCa`) is the Docker target's: an ECDSA P-256 key and a ten-year self-signed
+ * certificate from the tls provider (`tls_private_key.internal_ca`, `tls_self_signed_cert.internal_ca`,
+ * output `ca_certificate`). Terraform writes it as Secret `platform-internal-ca` (`tls.crt`, `tls.key`)
+ * into each namespace whose certificates it signs, where a cert-manager CA Issuer (`platform-private-ca`)
+ * signs with it. Why not a ClusterIssuer over a cert-manager self-signed CA: a ClusterIssuer reads its
+ * CA from cert-manager's "cluster resource namespace", which the platform does not know where the
+ * cluster runs its own cert-manager; and the CA's certificate must reach clients in other namespaces
+ * (the applications', through consumers.ts), which Terraform can write only when it knows the PEM.
+ * An internal certificate names the Service (`<svc>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local`),
+ * the names the realization gives its members (a StatefulSet's `*.<svc>-headless...`, CloudNativePG's
+ * `-r`/`-ro` Services), `localhost` and 127.0.0.1 (the pod's own sidecars).
  */
 import * as path from 'node:path';
 import { AssetType, Construct, TerraformAsset, type ITerraformDependable } from '../../providers/cdktf';
-import { HelmRelease } from '../../providers/kubernetes';
+import { HelmRelease, SecretV1 } from '../../providers/kubernetes';
+import { PrivateKey, SelfSignedCert } from '../../providers/tls';
 import type { CertificateSpec, ServiceSpec } from '../../spec/types';
 import { serviceDns } from '../../targets/kubernetes/naming';
 import { pinAddress } from '../terraform';
@@ -23,8 +37,14 @@ import { ACME_SOLVER_PORT, CERT_MANAGER } from './edge';
 import type { OperatorChart, Operators } from './operators';
 import { readsAs } from './footprint';
 
-/** The issuer of every private CA (one per namespace that needs one). */
+/** The CA Issuer of the internal CA (one per namespace whose certificates it signs). */
 export const PRIVATE_CA_ISSUER = 'platform-private-ca';
+
+/** The Secret with the internal CA's certificate and key, beside each of those Issuers (written by Terraform). */
+export const INTERNAL_CA_SECRET = 'platform-internal-ca';
+
+/** How long the internal CA is valid (the Docker target's: ten years). */
+export const INTERNAL_CA_VALIDITY_HOURS = 87600;
 
 /** cert-manager for a cluster without the Gateway: the same release, without its Gateway API support (no CRDs to wait for). */
 export const CERT_MANAGER_WITHOUT_GATEWAY: OperatorChart = {
@@ -40,6 +60,10 @@ export interface IssuedCertificate {
   readonly namespace: string;
   readonly secretName: string;
   readonly dnsNames: readonly string[];
+  /** Labels its Secret carries beyond the chart's (an operator that reloads on a labelled Secret's change). */
+  readonly secretLabels: Readonly<Record<string, string>>;
+  /** IP addresses it names (127.0.0.1 for an internal certificate: the pod's own sidecars). */
+  readonly ipAddresses: readonly string[];
   readonly issuer: { readonly kind: 'Issuer' | 'ClusterIssuer'; readonly name: string };
   /** Its ACME HTTP-01 challenge is answered through the Gateway from its namespace. */
   readonly http01: boolean;
@@ -58,23 +82,40 @@ export function planCertificates(
   prefix: string,
   namespaceOf: (spec: ServiceSpec) => string,
   serviceOf: (spec: ServiceSpec) => string,
+  /** More names the realization's Services give the server (short names, in its namespace). @default none */
+  serverNamesOf: (spec: ServiceSpec) => readonly string[] = () => [],
+  /** Labels the realization wants on the Secret of an internal certificate. @default none */
+  secretLabelsOf: (spec: ServiceSpec) => Readonly<Record<string, string>> = () => ({}),
 ): IssuedCertificate[] {
   return specs.flatMap((spec) =>
     (spec.certificates ?? []).map((cert): IssuedCertificate => {
       const namespace = namespaceOf(spec);
       const service = serviceOf(spec);
       const internal = [serviceDns(service, namespace), service];
-      const pub = cert.dnsNames.length > 0 ? facts.public : ({ kind: 'private-ca' } as const);
+      // internalTls: every name the platform's clients, peers and sidecars reach the server by.
+      const everyName = [service, ...serverNamesOf(spec)].flatMap((n) => [
+        serviceDns(n, namespace),
+        `${serviceDns(n, namespace)}.cluster.local`,
+        ...(n.startsWith('*.') ? [] : [n]),
+      ]);
+      const pub = cert.dnsNames.length > 0 && !cert.internal ? facts.public : ({ kind: 'private-ca' } as const);
       const base = {
         service: spec.name,
         certificate: cert.name,
         name: `${spec.name}-${cert.name}`,
         namespace,
         secretName: certificateSecret(spec, cert),
+        ipAddresses: cert.internal ? ['127.0.0.1'] : [],
+        secretLabels: cert.internal ? { ...secretLabelsOf(spec) } : {},
       };
       switch (pub.kind) {
         case 'private-ca':
-          return { ...base, dnsNames: [...cert.dnsNames, ...internal], issuer: { kind: 'Issuer', name: PRIVATE_CA_ISSUER }, http01: false };
+          return {
+            ...base,
+            dnsNames: cert.internal ? [...new Set([...cert.dnsNames, ...everyName, 'localhost'])] : [...cert.dnsNames, ...internal],
+            issuer: { kind: 'Issuer', name: PRIVATE_CA_ISSUER },
+            http01: false,
+          };
         case 'ClusterIssuer':
           return { ...base, dnsNames: [...cert.dnsNames], issuer: { kind: 'ClusterIssuer', name: pub.name }, http01: pub.http01 };
         case 'Issuer':
@@ -110,7 +151,8 @@ export function certificateValues(
     labels: { ...labels },
     privateCa: {
       issuerName: PRIVATE_CA_ISSUER,
-      namespaces: [...new Set(plan.filter((c) => c.issuer.name === PRIVATE_CA_ISSUER).map((c) => c.namespace))].sort(),
+      secretName: INTERNAL_CA_SECRET,
+      namespaces: caNamespaces(plan),
     },
     acmeRoute53: acme
       ? {
@@ -127,9 +169,66 @@ export function certificateValues(
       namespace: c.namespace,
       secretName: c.secretName,
       dnsNames: [...c.dnsNames],
+      ipAddresses: [...c.ipAddresses],
+      secretLabels: { ...c.secretLabels },
       issuer: { ...c.issuer },
     })),
   };
+}
+
+/** The namespaces whose certificates the internal CA signs. */
+export function caNamespaces(plan: readonly IssuedCertificate[]): string[] {
+  return [...new Set(plan.filter((c) => c.issuer.name === PRIVATE_CA_ISSUER).map((c) => c.namespace))].sort();
+}
+
+/**
+ * The environment's internal CA on a cluster (see the file's comment): the key and certificate from
+ * the tls provider, the same resources and addresses as on Docker, and Secret `platform-internal-ca`
+ * in each namespace whose CA Issuer signs with it.
+ */
+export class ClusterCa extends Construct {
+  readonly key: PrivateKey;
+  readonly cert: SelfSignedCert;
+  /** The Secrets the Issuers read, which the chart waits for. */
+  readonly secrets: SecretV1[];
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      readonly name: string;
+      readonly namespaces: readonly string[];
+      readonly labels: Readonly<Record<string, string>>;
+      readonly foundation: readonly ITerraformDependable[];
+    },
+  ) {
+    super(scope, id);
+    this.key = pinAddress(new PrivateKey(this, 'ca-key', { algorithm: 'ECDSA', ecdsaCurve: 'P256' }), 'internal_ca');
+    this.cert = pinAddress(
+      new SelfSignedCert(this, 'ca', {
+        privateKeyPem: this.key.privateKeyPem,
+        isCaCertificate: true,
+        // A CA needs a subject (cert-manager docs, "SelfSigned": an empty issuer DN is invalid).
+        subject: [{ commonName: `${props.name} internal CA`, organization: props.name }],
+        validityPeriodHours: INTERNAL_CA_VALIDITY_HOURS,
+        allowedUses: ['cert_signing', 'crl_signing', 'digital_signature'],
+      }),
+      'internal_ca',
+    );
+    // cert-manager's CA issuer reads `tls.crt` and `tls.key` from a Secret in the Issuer's namespace.
+    this.secrets = props.namespaces.map((ns) =>
+      pinAddress(
+        new SecretV1(this, `secret-${ns}`, {
+          metadata: { name: INTERNAL_CA_SECRET, namespace: ns, labels: { ...props.labels, 'app.kubernetes.io/component': 'internal-ca' } },
+          type: 'kubernetes.io/tls',
+          data: { 'tls.crt': this.cert.certPem, 'tls.key': this.key.privateKeyPem },
+          dependsOn: [...props.foundation],
+        }),
+        'internal_ca',
+        ns,
+      ),
+    );
+  }
 }
 
 export interface CertificatesProps {
@@ -145,6 +244,8 @@ export interface CertificatesProps {
   readonly foundation: readonly ITerraformDependable[];
   /** Where the Gateway's proxies run, for the HTTP-01 solvers in other namespaces. */
   readonly proxies?: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+  /** The internal CA, when a certificate of the plan is signed by it. */
+  readonly ca?: ClusterCa;
 }
 
 export class Certificates extends Construct {
@@ -171,7 +272,7 @@ export class Certificates extends Construct {
         timeout: 300,
         maxHistory: 10,
         atomic: false,
-        dependsOn: [...props.foundation, ...certManager],
+        dependsOn: [...props.foundation, ...certManager, ...(props.ca?.secrets ?? [])],
       }),
       'platform_certificates',
     );

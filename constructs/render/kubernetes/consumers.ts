@@ -4,7 +4,9 @@
  * uses, ConfigMap `<component>-endpoint` (connection facts) and Secret `<component>-credentials`
  * (its own credentials, never an administrator's). Network policy admits its pods on the client
  * ports of those services only (connectivity.ts); where a service serves TLS with an operator's own
- * CA, its service accounts may read that CA's public Secret, and nothing else.
+ * CA, its service accounts may read that CA's public Secret, and nothing else. Where a service serves
+ * internal TLS (`internalTls`, a certificate of the environment's internal CA), ConfigMap
+ * `internal-ca` (key `ca.crt`) in the consumer's namespace holds that CA, and the facts name it.
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { ConfigMapV1, NamespaceV1, RoleBindingV1, RoleV1, SecretV1, ServiceAccountV1 } from '../../providers/kubernetes';
@@ -34,10 +36,16 @@ export function publishedNames(spec: Pick<ServiceSpec, 'component'>): { configMa
   return { configMap: `${spec.component}-endpoint`, secret: `${spec.component}-credentials` };
 }
 
+/** The ConfigMap (key `ca.crt`) with the environment's internal CA in a consumer's namespace. */
+export const INTERNAL_CA_CONFIG_MAP = 'internal-ca';
+
 export class Consumers extends Construct {
   /** What each consumer's objects wait for (its namespace, when the stack creates it). */
   private readonly namespaces = new Map<string, ITerraformDependable[]>();
   readonly reach: ConsumerReach[] = [];
+  /** The internal CA's certificate (a Terraform expression), once the platform has one. */
+  private caPem?: string;
+  private readonly caMaps = new Map<string, ConfigMapV1>();
 
   constructor(
     scope: Construct,
@@ -85,6 +93,33 @@ export class Consumers extends Construct {
     }
   }
 
+  /** The internal CA's certificate, for the consumers of the services that serve internal TLS. */
+  trust(caPem: string): void {
+    this.caPem = caPem;
+  }
+
+  /** ConfigMap `internal-ca` in the consumer's namespace (one per namespace). */
+  private internalCa(placement: ConsumerPlacement, labels: Readonly<Record<string, string>>): ConfigMapV1 {
+    const existing = this.caMaps.get(placement.name);
+    if (existing) return existing;
+    if (!this.caPem) throw new Error(`the consumer ${placement.name} needs the internal CA, and the platform has none`);
+    const map = pinAddress(
+      new ConfigMapV1(this, `${placement.name}-internal-ca`, {
+        metadata: {
+          name: INTERNAL_CA_CONFIG_MAP,
+          namespace: placement.namespace,
+          labels: { ...labels, 'platform/consumer': placement.name },
+        },
+        data: { 'ca.crt': this.caPem },
+        dependsOn: [...(this.namespaces.get(placement.name) ?? [])],
+      }),
+      logicalId('consumer', placement.name),
+      'internal_ca',
+    );
+    this.caMaps.set(placement.name, map);
+    return map;
+  }
+
   /**
    * Publishes what each of the spec's consumers receives into its namespace, after the service is
    * ready (its credentials applied), and records the ports network policy must open to it.
@@ -101,7 +136,13 @@ export class Consumers extends Construct {
       if (!placement) throw new Error(`${spec.name}: consumer ${access.consumer} has no placement`);
       const waitFor = [...(this.namespaces.get(placement.name) ?? []), ...ready];
       const id = logicalId('consumer', placement.name, spec.component);
-      const facts = realization.consumerFacts?.(spec, access.facts, ctx.namespaceOf(spec)) ?? access.facts;
+      const internal = (spec.certificates ?? []).some((c) => c.internal);
+      if (internal) this.internalCa(placement, ctx.commonLabels);
+      const facts = {
+        ...(realization.consumerFacts?.(spec, access.facts, ctx.namespaceOf(spec)) ?? access.facts),
+        // The CA to verify the service's internal TLS with, in the consumer's own namespace.
+        ...(internal ? { 'ca-config-map': `${INTERNAL_CA_CONFIG_MAP} (key ca.crt)` } : {}),
+      };
       pinAddress(
         new ConfigMapV1(this, `${id}-endpoint`, {
           metadata: { name: names.configMap, namespace: placement.namespace, labels: { ...labels, 'platform/consumer': placement.name } },

@@ -126,6 +126,14 @@ export interface Realization<F = unknown> {
   /** The Service name clients use, when it is not the service's own name (`postgres-rw`). @default spec.name */
   readonly serviceName?: (spec: ServiceSpec) => string;
   /**
+   * Other names in its namespace the realization's Services give the server, which an internal
+   * certificate (`CertificateSpec.internal`) must name too: a StatefulSet's members
+   * (`*.<name>-headless`), an operator's read-only Services. @default none
+   */
+  readonly serverNames?: (spec: ServiceSpec) => readonly string[];
+  /** Labels the Secret of its internal certificate carries (an operator that reloads a labelled Secret). @default none */
+  readonly certificateLabels?: Readonly<Record<string, string>>;
+  /**
    * When that Service speaks TLS with a certificate of the realization's own CA: the Secret (key
    * `ca.crt`) in the service's namespace that holds the CA. The Gateway's route to it verifies the
    * Service's DNS name against that CA (a BackendTLSPolicy). @default plain HTTP

@@ -73,8 +73,8 @@ export class KubernetesTarget extends Construct {
     new KubernetesProvider(this, 'kubernetes', { ...rest, ...(exec ? { exec: [exec] } : {}) });
     new HelmProvider(this, 'helm', { kubernetes: { ...rest, ...(exec ? { exec } : {}) } });
     new RandomProvider(this, 'random');
-    // Keys the services sign with (DKIM) come from the tls provider.
-    if (usesKeys(env.specs)) new TlsProvider(this, 'tls');
+    // Keys the services sign with (DKIM) and the internal CA come from the tls provider.
+    if (usesKeys(env.specs) || servesCertificates(env.specs)) new TlsProvider(this, 'tls');
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: env,
       specs: env.specs,
@@ -93,7 +93,12 @@ export class KubernetesTarget extends Construct {
           ).flatMap(([name, choice]) => (choice.use === 'existing' ? [[name, choice.namespace]] : [])),
         ),
         consumers: placementsOf(env.consumers, target.namespacePrefix),
-        ...(target.gateway ? { gateway: target.gateway, certificates: certificateFacts(target.gateway, target.namespacePrefix) } : {}),
+        ...(target.gateway
+          ? { gateway: target.gateway, certificates: certificateFacts(target.gateway, target.namespacePrefix) }
+          : servesCertificates(env.specs)
+            ? // Internal TLS without a Gateway: cert-manager from this platform, every certificate from the internal CA.
+              { certificates: { public: { kind: 'private-ca' }, certManager: 'install' } }
+            : {}),
         mail: { service: { type: 'LoadBalancer', annotations: { ...target.mail.annotations } }, clientAddress: target.mail.clientAddress },
         ...(target.gpu
           ? {
@@ -110,6 +115,11 @@ export class KubernetesTarget extends Construct {
       },
     });
   }
+}
+
+/** Whether a spec serves a certificate (the internal CA signs the ones without a public name: the tls provider). */
+export function servesCertificates(specs: readonly ServiceSpec[]): boolean {
+  return specs.some((s) => (s.certificates ?? []).length > 0);
 }
 
 /** Whether the specs generate a key with the tls provider (`SecretSpec.kind: 'rsa-private-key'`). */

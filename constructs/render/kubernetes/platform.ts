@@ -22,7 +22,7 @@ import type { ClusterFacts, K8sContext, PodGroup, Realization } from './context'
 
 export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
-import { Certificates, challengeNamespaces, planCertificates } from './certificates';
+import { caNamespaces, Certificates, challengeNamespaces, ClusterCa, planCertificates } from './certificates';
 import { Namespaces } from './namespaces';
 import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
 import { DEFAULT_DNS, NetworkPolicies } from './network-policies';
@@ -144,7 +144,31 @@ export class InClusterPlatform extends Construct {
       return serviceDns(serviceOf(spec), nsOf(spec));
     };
     const edgeNamespace = namespaceOf(prefix, 'edge');
-    const plan = facts.certificates ? planCertificates(certified, facts.certificates, prefix, nsOf, serviceOf) : [];
+    const plan = facts.certificates
+      ? planCertificates(
+          certified,
+          facts.certificates,
+          prefix,
+          nsOf,
+          serviceOf,
+          (spec) => rowOf(spec).serverNames?.(spec) ?? [],
+          (spec) => rowOf(spec).certificateLabels ?? {},
+        )
+      : [];
+    // The environment's one internal CA, where a certificate is signed by it (internal TLS, Kong's, `self-signed`).
+    const signing = caNamespaces(plan);
+    const ca =
+      signing.length > 0
+        ? new ClusterCa(this, 'internal-ca', { name: env.name, namespaces: signing, labels, foundation: namespaces.all })
+        : undefined;
+    if (ca) {
+      new TerraformOutput(this, 'ca_certificate', {
+        description:
+          "The environment's internal CA (PEM): what the platform's internal certificates are signed with; applications verify internal TLS against it (also ConfigMap internal-ca in their namespaces)",
+        value: ca.cert.certPem,
+      }).overrideLogicalId('ca_certificate');
+      consumers.trust(ca.cert.certPem);
+    }
     const operators = new Operators(this, 'operators', [...after], policyOf, facts.existingOperators);
 
     // The edge first: the routes need no Service to exist, and cert-manager (its) comes before any certificate.
@@ -178,6 +202,7 @@ export class InClusterPlatform extends Construct {
             edgeCertManager: edge?.certManager ?? [],
             foundation: namespaces.all,
             ...(edge ? { proxies: edge.proxies } : {}),
+            ...(ca ? { ca } : {}),
           })
         : undefined;
     if (certificates) this.edgeGroups.push(...certificates.solvers);

@@ -122,20 +122,28 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
       : [],
   );
   const host = (service: string) => resolve.host({ kind: 'host', service });
-  const trusts = workloads.flatMap((w, i) =>
-    'health' in w
-      ? (w.trusts ?? []).map((t, j) => {
-          const own = host(spec.name).split('.')[1];
-          if (host(t.service).split('.')[1] !== own)
-            throw new Error(`${spec.name}: it trusts ${t.service}'s CA, which is in another namespace`);
-          return {
-            w,
-            name: `trust-${i}-${j}`,
-            dir: dirOf(t.path),
-            file: t.path.slice(t.path.lastIndexOf('/') + 1),
-            secret: certificateSecret({ name: t.service }, { name: t.certificate }),
-          };
-        })
+  // A server that verifies with its own certificate's CA in the same directory (internal TLS: NATS's
+  // ca_file, PostgreSQL's ssl_ca_file) reads `ca.crt` from its certificate's Secret: one volume per
+  // directory (the CA issuer writes the CA there as ca.crt).
+  const ownCa = (w: ContainerSpec | JobSpec, t: { service: string; certificate: string; path: string }) =>
+    certs.find((c) => c.w === w && t.service === spec.name && c.cert.name === t.certificate && c.dir === dirOf(t.path));
+  // Jobs too: a backup's dump step connects to its server with internal TLS.
+  const trusts = all.flatMap((w, i) =>
+    'health' in w || initJobs.includes(w as JobSpec)
+      ? (w.trusts ?? [])
+          .filter((t) => !ownCa(w, t))
+          .map((t, j) => {
+            const own = host(spec.name).split('.')[1];
+            if (host(t.service).split('.')[1] !== own)
+              throw new Error(`${spec.name}: it trusts ${t.service}'s CA, which is in another namespace`);
+            return {
+              w,
+              name: `trust-${i}-${j}`,
+              dir: dirOf(t.path),
+              file: t.path.slice(t.path.lastIndexOf('/') + 1),
+              secret: certificateSecret({ name: t.service }, { name: t.certificate }),
+            };
+          })
       : [],
   );
   const volumes = [
@@ -171,6 +179,7 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
         items: [
           { key: 'tls.crt', path: baseOf(c.cert.paths.certificate), mode: '0444' },
           { key: 'tls.key', path: baseOf(c.cert.paths.key), mode: '0440' },
+          ...(c.w.trusts ?? []).flatMap((t) => (ownCa(c.w, t) === c ? [{ key: 'ca.crt', path: baseOf(t.path), mode: '0444' }] : [])),
         ],
       },
     })),

@@ -78,11 +78,22 @@ export const postgres: Realization<PostgresFacet> = {
   why: () =>
     'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
   serviceName: (spec) => `${spec.name}-rw`,
-  // CloudNativePG serves TLS with its own CA (whose Secret also holds the CA's key, so it is not shared):
-  // the connection is encrypted; a client that must verify the server asks the platform team for the CA.
-  consumerFacts: (_spec, facts) => ({ ...facts, sslmode: 'require' }),
+  // With internal TLS the server certificate (cert-manager, the internal CA) names every Service of the Cluster.
+  serverNames: (spec) => [`${spec.name}-r`, `${spec.name}-ro`],
+  // CloudNativePG watches Secrets with this label and reloads PostgreSQL when a renewed certificate lands.
+  certificateLabels: { 'cnpg.io/reload': 'true' },
+  // Without internal TLS CloudNativePG serves TLS with its own CA (whose Secret also holds the CA's key,
+  // so it is not shared): the connection is encrypted; a client that must verify the server asks the
+  // platform team for the CA. With it, the spec's facts stand: verify-full against the internal CA.
+  consumerFacts: (spec, facts) => (internalTlsOf(spec) ? { ...facts } : { ...facts, sslmode: 'require' }),
   render: (scope, ctx, spec, dependsOn) => new CloudNativePg(scope, spec.name, ctx, spec, dependsOn).realized,
 };
+
+/** The spec's internal TLS certificate (`internalTls`), and whether plaintext is kept beside it. */
+function internalTlsOf(spec: ServiceSpec): { readonly certificate: string; readonly plaintext: boolean } | undefined {
+  const cert = (spec.certificates ?? []).find((c) => c.internal);
+  return cert ? { certificate: cert.name, plaintext: (spec.tls?.plaintextPorts ?? []).length > 0 } : undefined;
+}
 
 class CloudNativePg extends Construct {
   readonly realized: Realized;
@@ -131,6 +142,11 @@ class CloudNativePg extends Construct {
       auth: basicAuth(`${spec.name}-consumer-${a.consumer}`, a.role, a.secret),
     }));
     const volume = spec.volumes.find((v) => v.name === 'data')!;
+    // Internal TLS: the server certificate and its CA from cert-manager's Secret (tls.crt, tls.key, ca.crt),
+    // and every network connection over TLS unless plaintext is kept for the move.
+    const tls = internalTlsOf(spec);
+    const tlsSecret = tls ? ctx.certificatesOf(spec).secrets[tls.certificate] : undefined;
+    const hbaType = tls && !tls.plaintext ? 'hostssl' : 'host';
 
     const values = {
       fullnameOverride: spec.name,
@@ -169,7 +185,12 @@ class CloudNativePg extends Construct {
         ],
         // The operator's own lines come first, then these, then `host all all all scram-sha-256`:
         // an application's role reaches its own database only.
-        postgresql: { parameters: { ...parameters }, pg_hba: applicationHba(apps, 'all') },
+        // With internal TLS, a last line of its own refuses every connection without TLS before the operator's `host` line.
+        postgresql: {
+          parameters: { ...parameters },
+          pg_hba: [...applicationHba(apps, 'all', hbaType), ...(hbaType === 'hostssl' ? ['hostnossl all all all reject'] : [])],
+        },
+        ...(tlsSecret ? { certificates: { serverTLSSecret: tlsSecret, serverCASecret: tlsSecret } } : {}),
         monitoring: { enabled: false, instrumentation: { pgStatStatements: true } },
       },
       backups: { enabled: false },
@@ -189,7 +210,15 @@ class CloudNativePg extends Construct {
           maxHistory: 10,
           // The Cluster owns its volumes: removing the release would delete the data (cloudnative-pg #8442).
           lifecycle: { preventDestroy: ctx.environment.protectData },
-          dependsOn: [...dependsOn, ...ctx.foundation, ...operator.ready, app, exporter, ...apps.map((a) => a.auth)],
+          dependsOn: [
+            ...dependsOn,
+            ...ctx.foundation,
+            ...operator.ready,
+            app,
+            exporter,
+            ...apps.map((a) => a.auth),
+            ...ctx.certificatesOf(spec).ready,
+          ],
         }),
         spec.name,
         'cluster',

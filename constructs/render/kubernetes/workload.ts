@@ -60,6 +60,8 @@ export function ownResources(because: string): Realization<unknown> {
           ? 'own Deployment + HorizontalPodAutoscaler'
           : 'own Deployment',
     render: (scope, ctx, spec, dependsOn) => new Workload(scope, spec.name, ctx, spec, dependsOn).realized,
+    // A StatefulSet's members are reached as `<name>-<i>.<name>-headless` by their peers.
+    serverNames: (spec) => (spec.volumes.length > 0 ? [`*.${spec.name}-headless`] : []),
   };
 }
 
