@@ -55,7 +55,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyRabbitmq,
   verifyClusterScripts,
   verifyPostgres,
-  // The host scenario with internalTls: NATS and PostgreSQL serving TLS with CA-issued certificates.
+  // internalTls: the host scenario (NATS, Redis, PostgreSQL, RabbitMQ) and the clusters scenario (NATS, Redis) serving TLS with CA-issued certificates.
   verifyInternalTls,
   // The restore drills: each plan's dump step against the real server, restored into a fresh one.
   verifyBackups,

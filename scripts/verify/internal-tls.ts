@@ -14,7 +14,16 @@
  *   variant: a key that is not the certificate's, which the server refuses to start with);
  * - PostgreSQL 15: started on its postgresql.conf and pg_hba.conf, a login over TCP with
  *   `sslmode=verify-full` against the CA works and runs encrypted, `sslmode=disable` is refused by
- *   pg_hba (hostssl only) (broken variant: a server certificate without the name verify-full checks).
+ *   pg_hba (hostssl only) (broken variant: a server certificate without the name verify-full checks);
+ * - RabbitMQ (Debian's 3.10): the node started on its generated 20-platform.conf (TLS listener only)
+ *   serves AMQP over TLS that `openssl s_client` verifies against the CA and by the name clients use,
+ *   and no plaintext AMQP listener (broken variant: a certificate without that name).
+ * And the clusters scenario (Kubernetes, large profile) with internal TLS, Redis standalone (with
+ * Sentinel it stays plaintext), as the pods get the files (ConfigMap/Secret keys behind their subPath
+ * mounts) and the certificate cert-manager would issue from the chart's values (its DNS names and IP
+ * addresses): NATS (clustered, routes and JetStream) `nats-server -t` and a TLS login that verifies the
+ * Service's name and a member's headless name; Redis with TLS only, `openssl s_client` verifying the
+ * Service's name; each with a broken variant (a stray key, a certificate without the names).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,7 +35,10 @@ import { TLS_KEY_COPY } from '../../constructs/services/postgres';
 import { synthesize } from '../../stacks/app';
 import { prepare } from '../../stacks/pipeline';
 import host from './scenarios/host';
+import clusters from './scenarios/clusters';
 import { type Artifact, type Outcome, needs, sh, standIn, terraformRender, validator, work } from './lib';
+import { Processes, bounded, freePorts, waitFor, DrillFailure } from './cluster-lib';
+import { ONLY_4X } from './rabbitmq';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -117,6 +129,149 @@ function tlsArtifact(): { json: any; files: (address: string) => Record<string, 
         .map((u) => [u.file, terraformRender(u.content!, json.resource)]),
     );
   return { json, files };
+}
+
+/**
+ * The clusters scenario with internal TLS, synthesized as `npm run synth` does (guardrails included):
+ * Redis standalone (with Sentinel it stays plaintext), an own kubeconfig context (two environments
+ * may not share one).
+ */
+function clusterTlsArtifact(): {
+  json: any;
+  files: (service: string) => Record<string, string>;
+  certificate: (service: string) => { dns: string[]; ips: string[]; namespace: string };
+  mountsDirectory: (service: string) => boolean;
+} {
+  const input = {
+    ...clusters,
+    name: 'clusters-tls',
+    target: { ...clusters.target, cluster: { auth: 'kubeconfig' as const, context: 'agent-platform-clusters-tls' } },
+    internalTls: { enabled: true },
+    services: { ...clusters.services, redis: { replicas: 1 } },
+  };
+  const source = { file: 'scripts/verify/scenarios/clusters-tls.ts', input };
+  const outdir = path.join(work, 'cluster-tls-out');
+  synthesize([source], outdir);
+  const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'clusters-tls', 'cdk.tf.json'), 'utf8'));
+  const r = json.resource;
+  const main = (service: string) => r.kubernetes_stateful_set_v1[service].spec.template.spec.container.find((c: any) => c.name === 'main');
+  // A file behind a subPath mount, from the workload's ConfigMap or Secret, as Terraform writes it.
+  const files = (service: string) => {
+    const data: Record<string, string> = {
+      ...(r.kubernetes_config_map_v1?.[`${service}_config`]?.data ?? {}),
+      ...(r.kubernetes_secret_v1?.[`${service}_secret`]?.data ?? {}),
+    };
+    return Object.fromEntries(
+      (main(service).volume_mount as any[])
+        .filter((m) => m.sub_path && data[m.sub_path] !== undefined)
+        .map((m) => [m.mount_path, terraformRender(data[m.sub_path]!, r)]),
+    );
+  };
+  const values = JSON.parse(r.helm_release.platform_certificates.values[0]);
+  const certificate = (service: string) => {
+    const c = values.certificates.find((x: any) => x.name === `${service}-tls`);
+    if (!c) throw new Error(`the chart issues no certificate for ${service}`);
+    return { dns: c.dnsNames as string[], ips: c.ipAddresses as string[], namespace: c.namespace as string };
+  };
+  // The server reads its certificate from the Secret mounted as a directory (a renewal reaches it), not a subPath.
+  const mountsDirectory = (service: string) => {
+    const pod = r.kubernetes_stateful_set_v1[service].spec.template.spec;
+    const mount = (main(service).volume_mount as any[]).find((m) => m.mount_path === TLS_DIR);
+    const volume = mount && (pod.volume as any[]).find((v) => v.name === mount.name);
+    return !!volume && !mount.sub_path && volume.secret?.secret_name === `${service}-tls`;
+  };
+  return { json, files, certificate, mountsDirectory };
+}
+
+/** A TLS client that verifies the server against the CA and by `name` (openssl s_client), then closes. */
+function verifiesAs(port: number, ca: string, name: string): Outcome {
+  const r = sh(
+    'openssl',
+    [
+      's_client',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-servername',
+      name,
+      '-CAfile',
+      ca,
+      '-verify_hostname',
+      name,
+      '-verify_return_error',
+      '-brief',
+    ],
+    { input: '' },
+  );
+  return { code: r.code === 0 && /Verification: OK/.test(r.out) ? 0 : 1, out: r.out };
+}
+
+/**
+ * RabbitMQ 3.10 (Debian) on the host scenario's generated 20-platform.conf with TLS: only ports,
+ * addresses and directories rewritten, the certificate and CA at the generated paths' stand-ins.
+ */
+async function rabbitTls(files: Record<string, string>, p: Pki, cert: { chain: string; key: string }, label: string, name: string) {
+  const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
+  const procs = new Processes();
+  return bounded(60_000, procs, async () => {
+    const [amqps, management, prometheus, dist, epmd] = (await freePorts(5)) as [number, number, number, number, number];
+    const dir = fs.mkdtempSync(path.join(work, `rabbit-tls-${label}-`));
+    const home = path.join(dir, 'home');
+    for (const d of [home, path.join(dir, 'conf.d')]) fs.mkdirSync(d, { recursive: true });
+    const f = tlsPaths();
+    const conf = files['/etc/rabbitmq/conf.d/20-platform.conf'];
+    const definitions = files['/etc/rabbitmq/definitions.json'];
+    if (!conf || !definitions) throw new DrillFailure('the RabbitMQ container has no 20-platform.conf or definitions');
+    for (const line of ['listeners.tcp = none', 'listeners.ssl.default = 5671', `ssl_options.certfile = ${f.cert}`])
+      if (!conf.includes(line)) throw new DrillFailure(`20-platform.conf has no "${line}"`);
+    let platform = conf;
+    for (const line of ONLY_4X) platform = platform.replace(line, '# (left out for 3.10)');
+    platform = platform
+      .replace('listeners.ssl.default = 5671', `listeners.ssl.default = 127.0.0.1:${amqps}`)
+      .replace('management.tcp.port = 15672', `management.tcp.port = ${management}\nmanagement.tcp.ip = 127.0.0.1`)
+      .replace('prometheus.tcp.port = 15692', `prometheus.tcp.port = ${prometheus}\nprometheus.tcp.ip = 127.0.0.1`)
+      .replace(/^definitions\.local\.path = .*$/m, `definitions.local.path = ${path.join(dir, 'definitions.json')}`)
+      .replace(`= ${f.cert}`, `= ${cert.chain}`)
+      .replace(`= ${f.key}`, `= ${cert.key}`)
+      .replace(`= ${f.ca}`, `= ${p.ca}`);
+    fs.writeFileSync(path.join(dir, 'conf.d', '20-platform.conf'), platform);
+    fs.writeFileSync(path.join(dir, 'definitions.json'), definitions, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, 'enabled_plugins'), files['/etc/rabbitmq/enabled_plugins'] ?? '[rabbitmq_management].\n');
+    fs.writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
+    const env = {
+      PATH: `${RABBIT_BIN}:/usr/bin:/bin`,
+      HOME: home,
+      RABBITMQ_USE_LONGNAME: 'true',
+      RABBITMQ_NODENAME: 'rabbit@127.0.0.1',
+      RABBITMQ_CONFIG_FILES: path.join(dir, 'conf.d'),
+      RABBITMQ_CONFIG_FILE: path.join(dir, 'no-rabbitmq'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+      RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
+      RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+      RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+      RABBITMQ_DIST_PORT: String(dist),
+      ERL_EPMD_PORT: String(epmd),
+      LANG: 'C.UTF-8',
+    };
+    procs.start('epmd', 'epmd', ['-port', String(epmd)], { env: { ERL_EPMD_PORT: String(epmd) } });
+    const node = procs.start('rabbitmq', path.join(RABBIT_BIN, 'rabbitmq-server'), [], { env, cwd: home });
+    await waitFor(
+      'the node to listen for AMQP over TLS',
+      45_000,
+      async () => {
+        if (node.exited()) throw new DrillFailure('the node stopped');
+        const ok = await new Promise<boolean>((resolve) => {
+          const s = net.connect(amqps, '127.0.0.1', () => (s.destroy(), resolve(true)));
+          s.on('error', () => resolve(false));
+        });
+        return ok ? true : undefined;
+      },
+      500,
+    );
+    const verified = verifiesAs(amqps, p.ca, name);
+    if (verified.code !== 0) throw new DrillFailure(`AMQP over TLS, verified as ${name}: ${verified.out}`);
+    const listeners = sh(path.join(RABBIT_BIN, 'rabbitmq-diagnostics'), ['-q', 'listeners'], { env });
+    if (!/amqp\/ssl/.test(listeners.out) || /protocol: amqp,/.test(listeners.out)) throw new DrillFailure(`listeners: ${listeners.out}`);
+  });
 }
 
 /** The names and uses the stack gives a service's certificate. */
@@ -244,7 +399,14 @@ function postgresTls(files: Record<string, string>, p: Pki, cert: { chain: strin
 }
 
 /** redis-server on the synthesized redis.conf with this certificate: a TLS login verified against the CA; plaintext gets nothing. */
-async function redisTls(files: Record<string, string>, p: Pki, cert: { chain: string; key: string }, label: string): Promise<Outcome> {
+async function redisTls(
+  files: Record<string, string>,
+  p: Pki,
+  cert: { chain: string; key: string },
+  label: string,
+  /** The name clients verify (redis-cli does not check it): checked with openssl s_client. */
+  verifyName?: string,
+): Promise<Outcome> {
   const dir = fs.mkdtempSync(path.join(work, `redis-tls-${label}-`));
   const f = tlsPaths();
   const authPath = Object.keys(files).find((k) => k.endsWith('/auth.conf'))!;
@@ -286,6 +448,10 @@ async function redisTls(files: Record<string, string>, p: Pki, cert: { chain: st
     if (secure.out.trim() !== 'PONG') return { code: 1, out: `TLS login: ${secure.out}\n${log}` };
     const plain = sh('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { env });
     if (plain.out.trim() === 'PONG') return { code: 1, out: 'a plaintext client was answered' };
+    if (verifyName) {
+      const named = verifiesAs(port, p.ca, verifyName);
+      if (named.code !== 0) return { code: 1, out: `verified as ${verifyName}: ${named.out}` };
+    }
     return { code: 0, out: 'TLS PONG; plaintext unanswered' };
   } finally {
     server.kill();
@@ -353,6 +519,83 @@ export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
     () => redisTls(files('redis'), p, redisCert, 'good'),
     // A key that is not the certificate's: the server must refuse to start.
     () => redisTls(files('redis'), p, { ...redisCert, key: p.strayKey() }, 'bad'),
+  );
+
+  // RabbitMQ (Debian's 3.10 stands in for the image's 4.3, as in the RabbitMQ drill)
+  if (needs({ '/usr/lib/rabbitmq/bin/rabbitmq-server': 'rabbitmq-server', epmd: 'erlang-base' }, 'internal TLS: RabbitMQ')) {
+    const rabbitName = certificateOf(json, 'rabbitmq');
+    const rabbitCert = p.issue('rabbitmq', rabbitName.dns, rabbitName.ips, rabbitName.uses);
+    await validator(
+      'internal TLS: RabbitMQ serves AMQP over TLS only (5671), verified against the CA and by the name clients use (openssl s_client)',
+      () => rabbitTls(files('rabbitmq'), p, rabbitCert, 'good', 'rabbitmq'),
+      // A certificate that does not name the service: the client must refuse it.
+      () => rabbitTls(files('rabbitmq'), p, p.issue('rabbit-elsewhere', ['elsewhere.example'], [], rabbitName.uses), 'bad', 'rabbitmq'),
+    );
+  }
+
+  // The clusters scenario on Kubernetes: the pods' own files, the certificate the chart asks cert-manager for.
+  const k8s = clusterTlsArtifact();
+  const kp = pki('cluster');
+  for (const service of ['nats', 'redis', 'rabbitmq', 'postgres'])
+    if (!(service === 'postgres' || k8s.mountsDirectory(service)))
+      throw new Error(`${service}: its certificate Secret is not mounted as a directory at ${TLS_DIR}`);
+  const natsK8s = k8s.certificate('nats');
+  const natsK8sFiles = k8s.files('nats');
+  const serviceName = `nats.${natsK8s.namespace}.svc`;
+  const memberName = `nats-1.nats-headless.${natsK8s.namespace}.svc`;
+  const natsK8sDir = (label: string, cert: { chain: string; key: string }) => {
+    const d = fs.mkdtempSync(path.join(work, `nats-k8s-tls-${label}-`));
+    for (const [file, content] of Object.entries(natsK8sFiles)) {
+      if (file.endsWith('.conf') && !file.endsWith('nats-server.conf'))
+        fs.writeFileSync(path.join(d, path.basename(file)), content, { mode: 0o600 });
+    }
+    const f = tlsPaths();
+    const conf = Object.entries(natsK8sFiles)
+      .find(([k]) => k.endsWith('nats-server.conf'))![1]
+      .replace('"/data/jetstream"', JSON.stringify(path.join(d, 'js')))
+      .replace('listen: 0.0.0.0:6222', `listen: 127.0.0.1:${freePort()}`)
+      .replace(`"${f.cert}"`, JSON.stringify(cert.chain))
+      .replace(`"${f.key}"`, JSON.stringify(cert.key))
+      .replace(`"${f.ca}"`, JSON.stringify(kp.ca));
+    if (!conf.includes(cert.chain)) throw new Error('the cluster nats-server.conf has no TLS certificate');
+    fs.writeFileSync(path.join(d, 'nats-server.conf'), conf);
+    return { dir: d, conf };
+  };
+  // The member's name, as the pod's environment gives it ($SERVER_NAME in the file).
+  process.env.SERVER_NAME = 'nats-0';
+  const natsK8sCert = kp.issue('nats-k8s', natsK8s.dns, natsK8s.ips, ['server_auth']);
+  await validator(
+    'internal TLS (Kubernetes): the clustered NATS configuration with the certificate cert-manager issues (nats-server -t)',
+    () => sh('nats-server', ['-t', '-c', path.join(natsK8sDir('t', natsK8sCert).dir, 'nats-server.conf')]),
+    () => sh('nats-server', ['-t', '-c', path.join(natsK8sDir('t-bad', { ...natsK8sCert, key: kp.strayKey() }).dir, 'nats-server.conf')]),
+  );
+  const k8sLogin = async (cert: { chain: string; key: string }, label: string): Promise<Outcome> => {
+    const d = natsK8sDir(label, cert);
+    return natsServer(d.conf, d.dir, freePort(), async (port) => {
+      const outcomes: Outcome[] = [];
+      for (const name of [serviceName, memberName])
+        outcomes.push(await natsTlsLogin(port, kp.ca, name, 'platform', standIn('nats_password')));
+      return { code: outcomes.every((o) => o.code === 0) ? 0 : 1, out: outcomes.map((o) => o.out).join('\n') };
+    });
+  };
+  await validator(
+    `internal TLS (Kubernetes): NATS takes TLS clients that verify it as its Service (${serviceName}) and as a member (${memberName})`,
+    () => k8sLogin(natsK8sCert, 'login'),
+    () => k8sLogin(kp.issue('nats-k8s-elsewhere', ['nats.elsewhere.svc'], [], ['server_auth']), 'login-bad'),
+  );
+  const redisK8s = k8s.certificate('redis');
+  const redisK8sCert = kp.issue('redis-k8s', redisK8s.dns, redisK8s.ips, ['server_auth']);
+  await validator(
+    `internal TLS (Kubernetes): standalone Redis with TLS only: redis-cli over TLS logs in, openssl verifies redis.${redisK8s.namespace}.svc`,
+    () => redisTls(k8s.files('redis'), kp, redisK8sCert, 'k8s-good', `redis.${redisK8s.namespace}.svc`),
+    () =>
+      redisTls(
+        k8s.files('redis'),
+        kp,
+        kp.issue('redis-k8s-elsewhere', ['redis.elsewhere.svc'], [], ['server_auth']),
+        'k8s-bad',
+        `redis.${redisK8s.namespace}.svc`,
+      ),
   );
 
   // PostgreSQL
