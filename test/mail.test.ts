@@ -399,6 +399,7 @@ describe('mail on Kubernetes', () => {
       dnsNames: ['mail.staging.agent-platform.example.com', 'mailserver.agent-platform-mail.svc', 'mailserver'],
       ipAddresses: [],
       secretLabels: {},
+      duration: '2160h',
       issuer: { kind: 'Issuer', name: 'platform-private-ca' },
     });
     expect(r.kubernetes_stateful_set_v1!.mailserver.depends_on).toContain('helm_release.platform_certificates');

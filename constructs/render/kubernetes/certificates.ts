@@ -43,6 +43,11 @@ export const PRIVATE_CA_ISSUER = 'platform-private-ca';
 /** The Secret with the internal CA's certificate and key, beside each of those Issuers (written by Terraform). */
 export const INTERNAL_CA_SECRET = 'platform-internal-ca';
 
+/** How long a served certificate is valid (cert-manager renews 30 days before: `renewBefore: 720h` in the chart). */
+export const CERTIFICATE_DURATION = '2160h';
+/** An internal TLS certificate (`CertificateSpec.internal`): a year, as on Docker. */
+export const INTERNAL_CERTIFICATE_DURATION = '8760h';
+
 /** How long the internal CA is valid (the Docker target's: ten years). */
 export const INTERNAL_CA_VALIDITY_HOURS = 87600;
 
@@ -60,6 +65,12 @@ export interface IssuedCertificate {
   readonly namespace: string;
   readonly secretName: string;
   readonly dnsNames: readonly string[];
+  /**
+   * How long it is valid: 90 days for a certificate its server reloads (the mail server), a year for an
+   * internal one (NATS and Redis read theirs at start: a restart in the 30 days before expiry takes the
+   * renewed one; docs/operations.md, "Internal TLS"). Renewed 30 days before it expires either way.
+   */
+  readonly duration: string;
   /** Labels its Secret carries beyond the chart's (an operator that reloads on a labelled Secret's change). */
   readonly secretLabels: Readonly<Record<string, string>>;
   /** IP addresses it names (127.0.0.1 for an internal certificate: the pod's own sidecars). */
@@ -107,6 +118,7 @@ export function planCertificates(
         secretName: certificateSecret(spec, cert),
         ipAddresses: cert.internal ? ['127.0.0.1'] : [],
         secretLabels: cert.internal ? { ...secretLabelsOf(spec) } : {},
+        duration: cert.internal ? INTERNAL_CERTIFICATE_DURATION : CERTIFICATE_DURATION,
       };
       switch (pub.kind) {
         case 'private-ca':
@@ -171,6 +183,7 @@ export function certificateValues(
       dnsNames: [...c.dnsNames],
       ipAddresses: [...c.ipAddresses],
       secretLabels: { ...c.secretLabels },
+      duration: c.duration,
       issuer: { ...c.issuer },
     })),
   };
