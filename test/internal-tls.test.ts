@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { tlsPaths } from '../constructs/services/common';
 import { TLS_KEY_COPY } from '../constructs/services/postgres';
+import { ES_TLS_DIR } from '../constructs/services/elasticsearch';
 import { specViolations } from '../security/spec-rules';
 import { guardrails, prepare } from '../stacks/pipeline';
 import { env, spec, synth, variant } from './helpers';
@@ -77,6 +78,63 @@ describe('the services with internal TLS', () => {
     expect(facts(env('development'), 'postgres').sslmode).toBe('disable');
   });
 
+  it('RabbitMQ: AMQP over TLS on 5671 only, the CA beside its certificate; applications told amqps; both listeners during the move', () => {
+    const conf = fileOf(tlsOn, 'rabbitmq', 'rabbitmq.conf');
+    for (const line of [
+      'listeners.tcp = none',
+      'listeners.ssl.default = 5671',
+      `ssl_options.cacertfile = ${f.ca}`,
+      `ssl_options.certfile = ${f.cert}`,
+      `ssl_options.keyfile = ${f.key}`,
+      'ssl_options.verify = verify_none',
+    ])
+      expect(conf).toContain(line);
+    expect(conf).not.toMatch(/^listeners\.tcp\.default/m);
+    const rabbit = spec(tlsOn, 'rabbitmq');
+    expect(rabbit.containers[0]!.ports.map((p) => p.port)).toContain(5671);
+    expect(rabbit.containers[0]!.ports.map((p) => p.port)).not.toContain(5672);
+    expect(rabbit.containers[0]!.trusts).toEqual([{ service: 'rabbitmq', certificate: 'tls', path: f.ca }]);
+    expect((rabbit.consumers ?? [])[0]).toMatchObject({ ports: ['amqps'], facts: { port: '5671' } });
+    const moving5672 = fileOf(moving, 'rabbitmq', 'rabbitmq.conf');
+    expect(moving5672).toContain('listeners.tcp.default = 5672');
+    expect(moving5672).toContain('listeners.ssl.default = 5671');
+    expect(spec(moving, 'rabbitmq').tls).toMatchObject({ ports: ['amqps'], plaintextPorts: ['amqp'] });
+  });
+
+  it('Elasticsearch: HTTPS with the certificate inside its config directory; health check, setup job, exporter, Kibana and applications verify the CA', () => {
+    const es = spec(tlsOn, 'elasticsearch');
+    const e = tlsPaths(ES_TLS_DIR);
+    const conf = fileOf(tlsOn, 'elasticsearch', 'elasticsearch.yml');
+    for (const line of [
+      'xpack.security.http.ssl.enabled: true',
+      `xpack.security.http.ssl.certificate: ${e.cert}`,
+      `xpack.security.http.ssl.key: ${e.key}`,
+      `xpack.security.http.ssl.certificate_authorities: [ "${e.ca}" ]`,
+    ])
+      expect(conf).toContain(line);
+    expect(es.certificates).toEqual([expect.objectContaining({ internal: true, paths: { certificate: e.cert, key: e.key } })]);
+    expect(es.containers[0]!.trusts).toEqual([{ service: 'elasticsearch', certificate: 'tls', path: e.ca }]);
+    expect(es.containers[0]!.health.exec.join(' ')).toContain(`--cacert ${e.ca} "https://127.0.0.1:9200/`);
+    const exporter = es.containers.find((c) => c.name !== 'main')!;
+    expect(exporter.args).toContain(`--es.ca=${f.ca}`);
+    expect(JSON.stringify(es.metrics?.params?.target)).toContain('https://');
+    const setup = es.jobs.find((j) => j.name === 'setup-security')!;
+    expect(setup.env.CURL_CA_BUNDLE).toBe(f.ca);
+    expect(JSON.stringify(setup.env.ES_URL)).toContain('https://');
+    expect(JSON.stringify((es.consumers ?? [])[0]?.facts.url)).toContain('https://');
+    const kibanaUpload = Object.entries(uploads('kibana')).find(([file]) => file.endsWith('kibana.yml'))!;
+    const kibana = String((kibanaUpload[1] as any).content);
+    expect(kibana).toContain(`elasticsearch.ssl.certificateAuthorities: ["${f.ca}"]`);
+    expect(kibana).toMatch(/elasticsearch\.hosts: \["https:\/\//);
+    // One HTTP port: it stays HTTP while plaintext is kept, and says so.
+    expect(fileOf(moving, 'elasticsearch', 'elasticsearch.yml')).toContain('xpack.security.http.ssl.enabled: false');
+    expect(spec(moving, 'elasticsearch').tls).toMatchObject({ ports: [], plaintextPorts: ['http'] });
+    // On Docker the node gets its certificate, key and CA in its config directory.
+    const node = uploads('elasticsearch');
+    expect(node[e.cert].content).toBe('${tls_locally_signed_cert.elasticsearch_tls.cert_pem}');
+    expect(node[e.ca].content).toBe('${tls_self_signed_cert.internal_ca.cert_pem}');
+  });
+
   it('each port kept in plaintext is a PLAT-NET-005 warning; none without the move', () => {
     const listed = specViolations(moving).filter((v) => v.rule === 'PLAT-NET-005');
     expect(listed.map((v) => v.resource).sort()).toEqual(
@@ -85,8 +143,8 @@ describe('the services with internal TLS', () => {
         .map((s) => s.configPath)
         .sort(),
     );
-    // NATS, PostgreSQL and RabbitMQ keep their plaintext listener; Redis (one port) stays plaintext.
-    expect(listed.length).toBe(4);
+    // NATS, PostgreSQL and RabbitMQ keep their plaintext listener; Redis and Elasticsearch (one port each) stay plaintext.
+    expect(listed.length).toBe(5);
     expect(specViolations(tlsOn).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
   });
 });
@@ -105,7 +163,7 @@ describe('the Docker target issues the certificates from its one internal CA', (
 
   it('a certificate per service that serves TLS, naming its address on the network, localhost and 127.0.0.1', () => {
     const served = tlsOn.specs.filter((s) => s.tls).map((s) => s.name);
-    expect(served.sort()).toEqual(['nats', 'postgres', 'rabbitmq', 'redis']);
+    expect(served.sort()).toEqual(['elasticsearch', 'nats', 'postgres', 'rabbitmq', 'redis']);
     for (const name of served) {
       expect(spec(tlsOn, name).certificates).toEqual([expect.objectContaining({ name: 'tls', internal: true, container: 'main' })]);
       const request = r.tls_cert_request[`${name}_tls`];
@@ -138,7 +196,13 @@ describe('the Docker target issues the certificates from its one internal CA', (
     );
     const fr = (synth(files).tf as any).resource;
     expect(Object.keys(fr.tls_self_signed_cert)).toEqual(['internal_ca']);
-    expect(Object.keys(fr.tls_locally_signed_cert).sort()).toEqual(['nats_tls', 'postgres_tls', 'rabbitmq_tls', 'redis_tls']);
+    expect(Object.keys(fr.tls_locally_signed_cert).sort()).toEqual([
+      'elasticsearch_tls',
+      'nats_tls',
+      'postgres_tls',
+      'rabbitmq_tls',
+      'redis_tls',
+    ]);
     const mail = Object.fromEntries(fr.docker_container.mailserver.upload.map((u: any) => [u.file, u]));
     expect(JSON.stringify(mail)).toContain('fullchain.pem');
   });
@@ -185,7 +249,7 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
   const podSpec = (kind: string, name: string) => first(first(first(kr[kind][name].spec).template).spec);
 
   it('is accepted on a cluster target, and nothing is issued without it', () => {
-    expect(internalSpecs.map((x) => x.name).sort()).toEqual(['nats', 'postgres', 'rabbitmq', 'redis']);
+    expect(internalSpecs.map((x) => x.name).sort()).toEqual(['elasticsearch', 'nats', 'postgres', 'rabbitmq', 'redis']);
     const plain = JSON.parse((synth(env('staging')).tf as any).resource.helm_release.platform_certificates.values[0]);
     expect(plain.certificates.filter((c: any) => c.ipAddresses.length > 0)).toEqual([]);
   });
@@ -219,7 +283,8 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     for (const x of internalSpecs) {
       const c = certOf(x.name);
       const ns = nsOf(x.name);
-      const service = x.name === 'postgres' ? 'postgres-rw' : x.name;
+      // The Service clients use: CloudNativePG's read-write one, ECK's HTTP one.
+      const service = ({ postgres: 'postgres-rw', elasticsearch: 'elasticsearch-es-http' } as Record<string, string>)[x.name] ?? x.name;
       expect(c.issuer).toEqual({ kind: 'Issuer', name: 'platform-private-ca' });
       expect(c.dnsNames[0]).toBe(`${service}.${ns}.svc`);
       expect(c.dnsNames).toEqual(expect.arrayContaining([`${service}.${ns}.svc.cluster.local`, service, 'localhost']));
@@ -273,6 +338,18 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     expect(kr.helm_release.postgres_cluster.depends_on).toContain('helm_release.platform_certificates');
   });
 
+  it("ECK serves HTTPS with the internal CA's certificate; its exporter verifies it through ECK's public Secret", () => {
+    const values = JSON.parse(kr.helm_release.elasticsearch_eck.values[0]);
+    expect(values.elasticsearch.httpCertificate).toBe('elasticsearch-tls');
+    expect(kr.helm_release.elasticsearch_eck.depends_on).toContain('helm_release.platform_certificates');
+    const plain = JSON.parse((synth(env('staging')).tf as any).resource.helm_release.elasticsearch_eck.values[0]);
+    expect(plain.elasticsearch.httpCertificate).toBe('');
+    const address = Object.keys(kr.kubernetes_deployment_v1).find((k) => k.startsWith('elasticsearch') && k.includes('exporter'))!;
+    const helper = first(first(first(kr.kubernetes_deployment_v1[address].spec).template).spec);
+    const args: string[] = helper.container[0].args;
+    expect(args.filter((a) => a.startsWith('--es.ca='))).toEqual(['--es.ca=/etc/platform/ca/ca.crt']);
+  });
+
   it("the applications get the CA in their own namespace and facts that say TLS (tls://, verify-full, rediss's tls, amqps on 5671)", () => {
     const maps = kr.kubernetes_config_map_v1;
     expect(k8s.consumers.length).toBeGreaterThan(0);
@@ -295,7 +372,13 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
 
   it('plaintext kept beside TLS on a cluster is a PLAT-NET-005 warning per port, and the guardrails pass', () => {
     const listed = specViolations(k8sMoving).filter((v) => v.rule === 'PLAT-NET-005');
-    expect(listed.map((v) => v.resource).sort()).toEqual(['services.nats', 'services.postgres', 'services.rabbitmq', 'services.redis']);
+    expect(listed.map((v) => v.resource).sort()).toEqual([
+      'services.elasticsearch',
+      'services.nats',
+      'services.postgres',
+      'services.rabbitmq',
+      'services.redis',
+    ]);
     expect(specViolations(k8s).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
     expect(guardrails(k8s, out.full).failing).toEqual([]);
   });

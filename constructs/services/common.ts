@@ -315,14 +315,14 @@ export const INTERNAL_CERTIFICATE = 'tls';
  * The certificate a data service serves internal TLS with (internalTls): issued by the environment's
  * internal CA for the names the target gives `container` (its network alias, `localhost`, 127.0.0.1).
  */
-export function internalCertificate(description: string, container = 'main'): CertificateSpec {
-  const f = tlsPaths();
+export function internalCertificate(description: string, container = 'main', dir: string = TLS_DIR): CertificateSpec {
+  const f = tlsPaths(dir);
   return { name: INTERNAL_CERTIFICATE, description, dnsNames: [], container, paths: { certificate: f.cert, key: f.key }, internal: true };
 }
 
 /** The internal CA, at `tlsPaths().ca`, for a container that verifies `service`'s internal TLS certificate. */
-export function trustInternalCa(service: string): TrustedCertificate[] {
-  return [{ service, certificate: INTERNAL_CERTIFICATE, path: tlsPaths().ca }];
+export function trustInternalCa(service: string, dir: string = TLS_DIR): TrustedCertificate[] {
+  return [{ service, certificate: INTERNAL_CERTIFICATE, path: tlsPaths(dir).ca }];
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   defineService,
   identity,
   imageOrVersion,
+  internalCertificate,
   joinTemplates,
   job,
   memoryQuantity,
@@ -22,6 +23,8 @@ import {
   secretValueFile,
   serviceFields,
   shellHealth,
+  tlsPaths,
+  trustInternalCa,
   workloadFields,
 } from './common';
 import { exporter, probe } from './sidecars';
@@ -33,6 +36,11 @@ export const KIBANA_IMAGE = 'docker.elastic.co/kibana/kibana:8.19.22';
 export const ELASTICSEARCH_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0';
 const ES_CONFIG_DIR = '/usr/share/elasticsearch/config';
 const ES_CONFIG = `${ES_CONFIG_DIR}/elasticsearch.yml`;
+/**
+ * Where Elasticsearch reads its internal TLS files: inside its config directory, the only place its
+ * security policy lets it read certificates and keys from.
+ */
+export const ES_TLS_DIR = `${ES_CONFIG_DIR}/tls`;
 const KIBANA_CONFIG = '/usr/share/kibana/config/kibana.yml';
 /** The exporter's configuration: its auth module with the monitoring user's password. */
 export const EXPORTER_CONFIG = '/etc/elasticsearch-exporter/config.yml';
@@ -281,6 +289,14 @@ export const elasticsearch = defineService({
     }));
     // elasticsearch.yml in order; `layout` settings describe this single node (discovery, addresses,
     // paths, TLS, realms), the rest suit any deployment and are the facet's settings.
+    // Internal TLS on the HTTP port (internalTls): HTTPS with the internal CA's certificate; the clients
+    // (health check, setup job, exporter, Kibana, applications) verify it. One port serves one protocol:
+    // under internalTls.plaintext it stays HTTP (PLAT-NET-005 lists it). The transport port stays as it is
+    // (a single node has no peers; ECK serves its own transport TLS on a cluster).
+    const tlsOn = ctx.tls !== undefined && !ctx.tls.plaintext;
+    const scheme = tlsOn ? 'https' : 'http';
+    const esTls = tlsPaths(ES_TLS_DIR);
+    const clientTls = tlsPaths();
     const esSettings: { key: string; value: string | boolean; layout?: true }[] = [
       { key: 'cluster.name', value: `platform-${ctx.environment}`, layout: true },
       { key: 'node.name', value: 'elasticsearch', layout: true },
@@ -290,8 +306,15 @@ export const elasticsearch = defineService({
       { key: 'path.data', value: '/usr/share/elasticsearch/data', layout: true },
       { key: 'xpack.security.enabled', value: true, layout: true },
       { key: 'xpack.security.enrollment.enabled', value: false },
-      // A single node has no transport peers; HTTP stays on the private service network.
-      { key: 'xpack.security.http.ssl.enabled', value: false, layout: true },
+      // A single node has no transport peers; HTTP stays on the private service network unless internalTls.
+      ...(tlsOn
+        ? [
+            { key: 'xpack.security.http.ssl.enabled', value: true, layout: true as const },
+            { key: 'xpack.security.http.ssl.certificate', value: esTls.cert, layout: true as const },
+            { key: 'xpack.security.http.ssl.key', value: esTls.key, layout: true as const },
+            { key: 'xpack.security.http.ssl.certificate_authorities', value: `[ "${esTls.ca}" ]`, layout: true as const },
+          ]
+        : [{ key: 'xpack.security.http.ssl.enabled', value: false, layout: true as const }]),
       { key: 'xpack.security.transport.ssl.enabled', value: false, layout: true },
       // The file realm holds the platform's administrator (a bcrypt hash in config/users), so its
       // password follows the generated secret on every start; the native realm holds the rest.
@@ -357,14 +380,21 @@ export const elasticsearch = defineService({
       image: ELASTICSEARCH_EXPORTER_IMAGE,
       port: 9114,
       healthPath: '/healthz',
-      args: [`--config.file=${EXPORTER_CONFIG}`, '--es.all', '--es.indices', '--web.listen-address=:9114'],
+      args: [
+        `--config.file=${EXPORTER_CONFIG}`,
+        '--es.all',
+        '--es.indices',
+        '--web.listen-address=:9114',
+        // The internal CA for every target it probes.
+        ...(tlsOn ? [`--es.ca=${clientTls.ca}`] : []),
+      ],
       files: [exporterConfig],
       metricsPath: '/probe',
       ...elasticsearchMetrics(),
     });
     const esMetricsEndpoint = {
       ...esMetrics.metrics,
-      params: { target: [tpl`http://${hostRef('elasticsearch')}:9200`], auth_module: [EXPORTER_AUTH_MODULE] },
+      params: { target: [tpl`${scheme}://${hostRef('elasticsearch')}:9200`], auth_module: [EXPORTER_AUTH_MODULE] },
     };
     const search: ServiceSpec<'elasticsearch', ElasticsearchFacet> = {
       ...identity(SERVICE, c.replicas),
@@ -419,7 +449,9 @@ export const elasticsearch = defineService({
           user: '1000:0',
           command: ['/bin/bash', '-c', setup],
           env: {
-            ES_URL: tpl`http://${hostRef('elasticsearch')}:9200`,
+            ES_URL: tpl`${scheme}://${hostRef('elasticsearch')}:9200`,
+            // curl verifies the server against the internal CA.
+            ...(tlsOn ? { CURL_CA_BUNDLE: clientTls.ca } : {}),
             ADMIN_PASSWORD_FILE: adminPassword.path,
             ELASTIC_PASSWORD_FILE: elasticPassword.path,
             KIBANA_SYSTEM_PASSWORD_FILE: kibanaSystemPassword.path,
@@ -432,6 +464,7 @@ export const elasticsearch = defineService({
             secretRef('elasticsearch', 'exporter-password'),
           ],
           timeoutSeconds: 600,
+          ...(tlsOn ? { trusts: trustInternalCa('elasticsearch') } : {}),
         }),
       ],
       dependsOn: [],
@@ -447,6 +480,8 @@ export const elasticsearch = defineService({
             port('transport', 9300, 'cluster', 'elasticsearch-transport', c.hostPorts),
           ],
           mounts: [{ volume: 'data', path: '/usr/share/elasticsearch/data' }],
+          // xpack.security.http.ssl.certificate_authorities, and the health check's curl.
+          ...(tlsOn ? { trusts: trustInternalCa('elasticsearch', ES_TLS_DIR) } : {}),
           files: [
             { path: ES_CONFIG, content: esConfig, mode: 0o644, format: 'elasticsearch.yml' },
             // The file realm: the administrator and each application (bcrypt hashes), their roles.
@@ -473,20 +508,38 @@ export const elasticsearch = defineService({
             adminPassword,
           ],
           health: shellHealth(
-            `${curlAuth('platform_admin', adminPassword.path)} "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null`,
+            `${curlAuth('platform_admin', adminPassword.path)}${tlsOn ? ` --cacert ${esTls.ca}` : ''} "${scheme}://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null`,
             { intervalSeconds: 15, timeoutSeconds: 10, startPeriodSeconds: 90, retries: 8 },
           ),
           resources: c.resources,
           ulimits: [{ name: 'nofile', soft: 65535, hard: 65535 }],
           stopGracePeriodSeconds: 120,
         },
-        esMetrics.container,
+        tlsOn ? { ...esMetrics.container, trusts: trustInternalCa('elasticsearch') } : esMetrics.container,
       ],
       metrics: esMetricsEndpoint,
+      ...(tlsOn
+        ? {
+            certificates: [internalCertificate('HTTPS client connections to Elasticsearch (internalTls)', 'main', ES_TLS_DIR)],
+            tls: { ports: ['http'], description: 'HTTPS on 9200 (the internal CA; clients log in with their passwords)' },
+          }
+        : ctx.tls
+          ? {
+              tls: {
+                ports: [],
+                plaintextPorts: ['http'],
+                description: 'none while internalTls.plaintext: Elasticsearch serves one HTTP port',
+              },
+            }
+          : {}),
       consumers: apps.map((a): ConsumerAccess => ({
         consumer: a.consumer,
         ports: ['http'],
-        facts: { url: tpl`http://${hostRef('elasticsearch')}:9200`, indices: a.indices.join(' ') },
+        facts: {
+          url: tpl`${scheme}://${hostRef('elasticsearch')}:9200`,
+          indices: a.indices.join(' '),
+          ...(tlsOn ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
+        },
         credentials: { username: a.user, password: tpl`${secretRef('elasticsearch', a.secret)}` },
         grants: `user ${a.user}, role ${a.role}: ${APPLICATION_INDEX_PRIVILEGES.join(', ')} on ${a.indices.join(' ')}; cluster monitor; nothing else`,
       })),
@@ -520,7 +573,8 @@ export const elasticsearch = defineService({
         'server.host: "0.0.0.0"',
         'server.port: 5601',
         ...server.map(([key, v]) => `${key}: ${yamlValue(v)}`),
-        tpl`elasticsearch.hosts: ["http://${hostRef('elasticsearch')}:9200"]`,
+        tpl`elasticsearch.hosts: ["${scheme}://${hostRef('elasticsearch')}:9200"]`,
+        ...(tlsOn ? [`elasticsearch.ssl.certificateAuthorities: ["${clientTls.ca}"]`, 'elasticsearch.ssl.verificationMode: full'] : []),
         'elasticsearch.username: "kibana_system"',
         tpl`elasticsearch.password: "${secretRef('elasticsearch', 'kibana-system-password')}"`,
         ...Object.entries(KIBANA_ENCRYPTION_KEYS).map(([setting, secret]) => tpl`${setting}: "${secretRef('kibana', secret)}"`),
@@ -562,6 +616,8 @@ export const elasticsearch = defineService({
           ports: [{ ...port('http', 5601, 'ui', 'http', k.hostPorts), external: true }],
           mounts: [],
           files: [secretFile(KIBANA_CONFIG, kibanaConfig, { format: 'kibana.yml' }), probePassword],
+          // elasticsearch.ssl.certificateAuthorities (internalTls).
+          ...(tlsOn ? { trusts: trustInternalCa('elasticsearch') } : {}),
           // Status is not anonymous: the check signs in as the monitoring user.
           health: shellHealth(
             `${curlAuth('prometheus_exporter', probePassword.path)} http://127.0.0.1:5601/api/status | grep -q '"level":"available"'`,

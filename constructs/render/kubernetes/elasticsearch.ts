@@ -158,6 +158,8 @@ class EckElasticsearch extends Construct {
       ...(zones ? { zoneAwareness: { zones } } : {}),
     }));
 
+    const internal = (spec.certificates ?? []).find((c) => c.internal);
+    const httpCertificate = internal ? ctx.certificatesOf(spec).secrets[internal.name] : undefined;
     const values = {
       // The objects the chart creates: the platform's labels and the environment's.
       labels: ctx.chartLabels,
@@ -176,24 +178,35 @@ class EckElasticsearch extends Construct {
         volumeClaimDeletePolicy: 'DeleteOnScaledownOnly',
         maxUnavailable: 1,
         nodeSets,
+        // Internal TLS: ECK serves HTTPS with the internal CA's certificate (cert-manager's Secret: tls.crt,
+        // tls.key, ca.crt) instead of its own CA's, and publishes that CA in <name>-es-http-certs-public.
+        httpCertificate: httpCertificate ?? '',
       },
     };
     const release = holdsData(
-      elasticRelease(this, ctx, spec, values, [...dependsOn, ...ctx.foundation, ...operator.ready, elastic, exporterUser, ...apps, roles], {
-        timeoutSeconds: 300,
-        // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
-        preventDestroy: ctx.environment.protectData,
-      }),
+      elasticRelease(
+        this,
+        ctx,
+        spec,
+        values,
+        [...dependsOn, ...ctx.foundation, ...operator.ready, elastic, exporterUser, ...apps, roles, ...ctx.certificatesOf(spec).ready],
+        {
+          timeoutSeconds: 300,
+          // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
+          preventDestroy: ctx.environment.protectData,
+        },
+      ),
       `the Elasticsearch resource ${spec.name} owns the nodes that hold the indices`,
     );
 
-    const exporter = exporterOf(spec);
+    const { trusts: _internalCa, ...exporter } = exporterOf(spec);
     const helper = new Helper(this, ctx, spec, {
       part: 'exporter',
       container: {
         ...exporter,
-        // The CA of ECK's certificate for every target it probes (the auth module keeps the credentials).
-        args: [`--es.ca=${CA_DIR}/ca.crt`, ...(exporter.args ?? [])],
+        // The CA of ECK's certificate for every target it probes (the auth module keeps the credentials);
+        // with internal TLS ECK's public Secret carries the internal CA, so the spec's own CA flag goes.
+        args: [`--es.ca=${CA_DIR}/ca.crt`, ...(exporter.args ?? []).filter((a) => !(typeof a === 'string' && a.startsWith('--es.ca=')))],
       },
       caSecret: `${spec.name}-es-http-certs-public`,
       dependsOn: [release],
