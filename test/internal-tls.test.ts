@@ -354,10 +354,12 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     const maps = kr.kubernetes_config_map_v1;
     expect(k8s.consumers.length).toBeGreaterThan(0);
     for (const placement of k8s.consumers) {
-      const ca = maps[`consumer_${placement.name}_internal_ca`];
-      expect(ca.metadata.name).toBe('internal-ca');
-      expect(ca.data).toEqual({ 'ca.crt': '${tls_self_signed_cert.internal_ca.cert_pem}' });
       const endpoint = (component: string) => maps[`consumer_${placement.name}_${component}_endpoint`]?.data;
+      // In the namespace the consumer's endpoints are published in.
+      const ns = maps[`consumer_${placement.name}_nats_endpoint`].metadata.namespace;
+      const ca = maps[`consumer_ca_${ns}`];
+      expect(ca.metadata).toMatchObject({ name: 'internal-ca', namespace: ns });
+      expect(ca.data).toEqual({ 'ca.crt': '${tls_self_signed_cert.internal_ca.cert_pem}' });
       for (const x of internalSpecs) {
         const data = endpoint(x.component);
         if (!data) continue;
@@ -368,6 +370,21 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
       if (endpoint('redis')) expect(endpoint('redis').tls).toMatch(/^required/);
       if (endpoint('rabbitmq')) expect(endpoint('rabbitmq').port).toBe('5671');
     }
+  });
+
+  it('consumers sharing a namespace share one internal-ca ConfigMap', () => {
+    const shared = prepare(
+      variant('staging', (i) => {
+        i.internalTls = { enabled: true };
+        i.consumers = [
+          { name: 'orders', namespace: { name: 'shop', create: false } },
+          { name: 'billing', namespace: { name: 'shop', create: false } },
+        ];
+      }),
+    );
+    const maps = (synth(shared).tf as any).resource.kubernetes_config_map_v1;
+    const cas = Object.entries<any>(maps).filter(([, m]) => m.metadata.name === 'internal-ca');
+    expect(cas.map(([address, m]) => [address, m.metadata.namespace])).toEqual([['consumer_ca_shop', 'shop']]);
   });
 
   it('plaintext kept beside TLS on a cluster is a PLAT-NET-005 warning per port, and the guardrails pass', () => {

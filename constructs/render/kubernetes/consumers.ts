@@ -98,25 +98,20 @@ export class Consumers extends Construct {
     this.caPem = caPem;
   }
 
-  /** ConfigMap `internal-ca` in the consumer's namespace (one per namespace). */
+  /** ConfigMap `internal-ca` in the consumer's namespace (one per namespace: consumers may share one). */
   private internalCa(placement: ConsumerPlacement, labels: Readonly<Record<string, string>>): ConfigMapV1 {
-    const existing = this.caMaps.get(placement.name);
+    const existing = this.caMaps.get(placement.namespace);
     if (existing) return existing;
     if (!this.caPem) throw new Error(`the consumer ${placement.name} needs the internal CA, and the platform has none`);
     const map = pinAddress(
-      new ConfigMapV1(this, `${placement.name}-internal-ca`, {
-        metadata: {
-          name: INTERNAL_CA_CONFIG_MAP,
-          namespace: placement.namespace,
-          labels: { ...labels, 'platform/consumer': placement.name },
-        },
+      new ConfigMapV1(this, `${placement.namespace}-internal-ca`, {
+        metadata: { name: INTERNAL_CA_CONFIG_MAP, namespace: placement.namespace, labels: { ...labels } },
         data: { 'ca.crt': this.caPem },
         dependsOn: [...(this.namespaces.get(placement.name) ?? [])],
       }),
-      logicalId('consumer', placement.name),
-      'internal_ca',
+      logicalId('consumer_ca', placement.namespace),
     );
-    this.caMaps.set(placement.name, map);
+    this.caMaps.set(placement.namespace, map);
     return map;
   }
 
