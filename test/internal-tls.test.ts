@@ -29,6 +29,15 @@ describe('the services with internal TLS', () => {
     expect(conf).toContain(`tls {\n  cert_file: "${f.cert}"\n  key_file: "${f.key}"\n  ca_file: "${f.ca}"\n  timeout: 2\n}`);
     expect(conf).not.toMatch(/verify: true|allow_non_tls/);
     expect(fileOf(moving, 'nats', 'nats.conf')).toContain('allow_non_tls: true');
+    // A renewed certificate reaches the running server: a loop beside it sends a reload when the file changes.
+    const args = spec(tlsOn, 'nats').containers[0]!.args!.map(String);
+    expect(args.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(args[2]).toContain(`cksum <${f.cert}`);
+    expect(args[2]).toContain('nats-server --signal "reload=${$}"');
+    expect(args[2]).toMatch(/& exec nats-server --config \S+$/);
+    // Nothing the kubelet would expand or unescape ($(NAME), $$).
+    expect(args[2]).not.toMatch(/\$\(|\$\$/);
+    expect(spec(env('development'), 'nats').containers[0]!.args!.map(String)[0]).toBe('nats-server');
   });
 
   it('PostgreSQL: ssl on with the CA, every network line hostssl, the exporter verifying the name', () => {
@@ -289,7 +298,7 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
       expect(c.dnsNames[0]).toBe(`${service}.${ns}.svc`);
       expect(c.dnsNames).toEqual(expect.arrayContaining([`${service}.${ns}.svc.cluster.local`, service, 'localhost']));
       expect(c.ipAddresses).toEqual(['127.0.0.1']);
-      // A year, as on Docker: NATS and Redis read it at start (a restart in the last 30 days takes the renewed one).
+      // A year, as on Docker: Redis reads it at start (a restart in the last 30 days takes the renewed one).
       expect(c.duration).toBe('8760h');
       if (kr.kubernetes_stateful_set_v1?.[x.name])
         expect(c.dnsNames).toEqual(

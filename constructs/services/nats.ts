@@ -161,6 +161,29 @@ export function natsTls(plaintext: boolean): string[] {
   ];
 }
 
+/** How often the TLS server checks its certificate file for a renewal (seconds). */
+export const CERTIFICATE_CHECK_SECONDS = 60;
+
+/**
+ * The server's start with internal TLS: a loop beside it that sends it a configuration reload
+ * (`nats-server --signal reload=<pid>`, which reloads the TLS files) when its certificate file
+ * changes, so a renewed certificate (cert-manager's Secret, mounted as a directory) reaches the
+ * running server without a restart. `${$}` is the shell's pid, which `exec` hands to nats-server.
+ */
+export function natsStartWithReload(config: string): string[] {
+  const cert = tlsPaths().cert;
+  return [
+    'sh',
+    '-c',
+    [
+      // Backquotes and \${$}, not $(...) and $$: the kubelet expands $(NAME) and turns $$ into $ in args.
+      `(last=\`cksum <${cert}\`; while sleep ${CERTIFICATE_CHECK_SECONDS}; do`,
+      `now=\`cksum <${cert}\`; [ "$now" = "$last" ] || { nats-server --signal "reload=\${$}" && last=$now; }; done) &`,
+      `exec nats-server --config ${config}`,
+    ].join(' '),
+  ];
+}
+
 /** The catalogue entry's identity (its specs are named after it). */
 const SERVICE = {
   name: 'nats',
@@ -296,7 +319,8 @@ export const nats = defineService({
           {
             name: 'main',
             image: resolveImage(NATS_IMAGE, c),
-            args: ['nats-server', '--config', CONFIG],
+            // With internal TLS a renewed certificate is reloaded without a restart (natsStartWithReload).
+            args: ctx.tls ? natsStartWithReload(CONFIG) : ['nats-server', '--config', CONFIG],
             env: clustered ? { SERVER_NAME: tpl`${memberName}` } : {},
             // No user in the image and a root-owned Docker volume: root on Docker, 1000 on Kubernetes.
             user: '1000:1000',

@@ -22,8 +22,10 @@
  * Sentinel it stays plaintext), as the pods get the files (ConfigMap/Secret keys behind their subPath
  * mounts) and the certificate cert-manager would issue from the chart's values (its DNS names and IP
  * addresses): NATS (clustered, routes and JetStream) `nats-server -t` and a TLS login that verifies the
- * Service's name and a member's headless name; Redis with TLS only, `openssl s_client` verifying the
- * Service's name; each with a broken variant (a stray key, a certificate without the names).
+ * Service's name and a member's headless name, and, started by its pod's own command, the renewed
+ * certificate served without a restart (broken variant: the start without the reload loop); Redis
+ * with TLS only, `openssl s_client` verifying the Service's name; each with a broken variant (a stray
+ * key, a certificate without the names).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -272,6 +274,89 @@ async function rabbitTls(files: Record<string, string>, p: Pki, cert: { chain: s
     const listeners = sh(path.join(RABBIT_BIN, 'rabbitmq-diagnostics'), ['-q', 'listeners'], { env });
     if (!/amqp\/ssl/.test(listeners.out) || /protocol: amqp,/.test(listeners.out)) throw new DrillFailure(`listeners: ${listeners.out}`);
   });
+}
+
+/** The common name of the certificate a NATS server serves (INFO in plaintext, then the TLS handshake, verified). */
+function servedCommonName(port: number, ca: string, servername: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setTimeout(5000, () => (socket.destroy(), resolve('timed out')));
+    socket.on('error', (e) => resolve(String(e)));
+    socket.once('data', () => {
+      const secure = tls.connect({ socket, ca: fs.readFileSync(ca), servername, rejectUnauthorized: true });
+      secure.on('error', (e) => (socket.destroy(), resolve(String(e))));
+      secure.on('secureConnect', () => {
+        const cn = String(secure.getPeerCertificate().subject?.CN ?? '');
+        secure.destroy();
+        resolve(cn);
+      });
+    });
+  });
+}
+
+/**
+ * NATS started the way its pod starts it (the container's generated `sh -c` with the reload loop, the
+ * check interval shortened to 1 s) on certificate `first`; the mounted files then replaced by `second`
+ * (a renewal as the kubelet writes it): the running server must serve `second` within seconds.
+ */
+async function natsRenewal(
+  script: string,
+  conf: { dir: string; conf: string },
+  kp: Pki,
+  first: { chain: string; key: string },
+  second: { chain: string; key: string },
+  name: string,
+): Promise<Outcome> {
+  const procs = new Processes();
+  const f = tlsPaths();
+  const tlsDir = path.join(conf.dir, 'tls');
+  fs.mkdirSync(tlsDir);
+  const place = (c: { chain: string; key: string }) => {
+    fs.copyFileSync(c.key, path.join(tlsDir, 'tls.key.new'));
+    fs.copyFileSync(c.chain, path.join(tlsDir, 'tls.crt.new'));
+    fs.renameSync(path.join(tlsDir, 'tls.key.new'), path.join(tlsDir, 'tls.key'));
+    fs.renameSync(path.join(tlsDir, 'tls.crt.new'), path.join(tlsDir, 'tls.crt'));
+  };
+  place(first);
+  const port = freePort();
+  const confFile = path.join(conf.dir, 'nats-server.conf');
+  fs.writeFileSync(
+    confFile,
+    conf.conf
+      .replace(/listen: 0\.0\.0\.0:4222/, `listen: 127.0.0.1:${port}`)
+      .replace(/http: 0\.0\.0\.0:8222/, 'http: 127.0.0.1:0')
+      .replace(JSON.stringify(first.chain), JSON.stringify(path.join(tlsDir, 'tls.crt')))
+      .replace(JSON.stringify(first.key), JSON.stringify(path.join(tlsDir, 'tls.key'))),
+  );
+  const start = script
+    .replaceAll(f.cert, path.join(tlsDir, 'tls.crt'))
+    .replace(/--config \S+/, `--config ${confFile}`)
+    .replace(/sleep \d+/, 'sleep 1');
+  const cn = (c: { chain: string }) =>
+    sh('openssl', ['x509', '-noout', '-subject', '-nameopt', 'multiline', '-in', c.chain]).out.match(/commonName\s*=\s*(\S+)/)?.[1];
+  const r = await bounded(30_000, procs, async () => {
+    const server = procs.start('nats', 'sh', ['-c', start], { env: { SERVER_NAME: 'nats-0' }, cwd: conf.dir });
+    await waitFor(
+      'the server to serve TLS',
+      10_000,
+      async () => {
+        if (server.exited()) throw new DrillFailure('the server stopped');
+        return (await servedCommonName(port, kp.ca, name)) === cn(first) ? true : undefined;
+      },
+      200,
+    );
+    place(second);
+    await waitFor(
+      `the running server to serve the renewed certificate (${cn(second)})`,
+      8_000,
+      async () => {
+        if (server.exited()) throw new DrillFailure('the server stopped');
+        return (await servedCommonName(port, kp.ca, name)) === cn(second) ? true : undefined;
+      },
+      500,
+    );
+  });
+  return r;
 }
 
 /** The names and uses the stack gives a service's certificate. */
@@ -582,6 +667,20 @@ export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
     `internal TLS (Kubernetes): NATS takes TLS clients that verify it as its Service (${serviceName}) and as a member (${memberName})`,
     () => k8sLogin(natsK8sCert, 'login'),
     () => k8sLogin(kp.issue('nats-k8s-elsewhere', ['nats.elsewhere.svc'], [], ['server_auth']), 'login-bad'),
+  );
+  // The pod's own start command: a renewed certificate reaches the running server.
+  const natsArgs: string[] = k8s.json.resource.kubernetes_stateful_set_v1.nats.spec.template.spec.container.find(
+    (c: any) => c.name === 'main',
+  ).args;
+  const script = terraformRender(natsArgs[2] ?? '');
+  if (natsArgs[0] !== 'sh' || natsArgs[1] !== '-c' || !script.includes('--signal'))
+    throw new Error(`NATS starts without its reload loop: ${natsArgs.join(' ')}`);
+  const renewed = kp.issue('nats-k8s-renewed', natsK8s.dns, natsK8s.ips, ['server_auth']);
+  await validator(
+    'internal TLS (Kubernetes): NATS started as its pod starts it serves a renewed certificate within seconds, without a restart',
+    () => natsRenewal(script, natsK8sDir('renewal', natsK8sCert), kp, natsK8sCert, renewed, serviceName),
+    // Without the reload loop (the plain start) the running server keeps the old certificate.
+    () => natsRenewal(script.replace(/^.*& exec /, 'exec '), natsK8sDir('renewal-bad', natsK8sCert), kp, natsK8sCert, renewed, serviceName),
   );
   const redisK8s = k8s.certificate('redis');
   const redisK8sCert = kp.issue('redis-k8s', redisK8s.dns, redisK8s.ips, ['server_auth']);

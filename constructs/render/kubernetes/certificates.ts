@@ -66,8 +66,8 @@ export interface IssuedCertificate {
   readonly secretName: string;
   readonly dnsNames: readonly string[];
   /**
-   * How long it is valid: 90 days for a certificate its server reloads (the mail server), a year for an
-   * internal one (NATS and Redis read theirs at start: a restart in the 30 days before expiry takes the
+   * How long it is valid: 90 days for the mail server's and Kong's, a year for an internal one, as on
+   * Docker (Redis reads its certificate at start: a restart in the 30 days before expiry takes the
    * renewed one; docs/operations.md, "Internal TLS"). Renewed 30 days before it expires either way.
    */
   readonly duration: string;
