@@ -311,6 +311,27 @@ export function tlsPaths(dir: string = TLS_DIR): { readonly ca: string; readonly
 /** The name of a data service's internal TLS certificate (`ServiceSpec.certificates`). */
 export const INTERNAL_CERTIFICATE = 'tls';
 
+/** How often a TLS server's start loop checks its certificate file for a renewal (seconds). */
+export const CERTIFICATE_CHECK_SECONDS = 60;
+
+/**
+ * A server's start with internal TLS that takes a renewed certificate without a restart: a loop
+ * beside the server runs `reload` (the server's own way to re-read its TLS files) whenever the
+ * certificate file changes (cert-manager's Secret is mounted as a directory, so a renewal replaces
+ * the file in the running container), checked every CERTIFICATE_CHECK_SECONDS; then `exec start`.
+ * Backquotes and `${$}` (the shell's pid, which `exec` hands to the server), never `$(...)` or `$$`:
+ * the kubelet expands `$(NAME)` and turns `$$` into `$` in a container's args.
+ */
+export function startWithCertificateReload(reload: string, start: string, cert: string = tlsPaths().cert): string[] {
+  const script = [
+    `(last=\`cksum <${cert}\`; while sleep ${CERTIFICATE_CHECK_SECONDS}; do`,
+    `now=\`cksum <${cert}\`; [ "$now" = "$last" ] || { ${reload} && last=$now; }; done) &`,
+    `exec ${start}`,
+  ].join(' ');
+  if (/\$\(|\$\$/.test(script)) throw new Error(`a start script with $( or $$, which the kubelet rewrites: ${script}`);
+  return ['sh', '-c', script];
+}
+
 /**
  * The certificate a data service serves internal TLS with (internalTls): issued by the environment's
  * internal CA for the names the target gives `container` (its network alias, `localhost`, 127.0.0.1).

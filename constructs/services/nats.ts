@@ -21,6 +21,7 @@ import {
   secretValuePath,
   serviceFields,
   internalCertificate,
+  startWithCertificateReload,
   trustInternalCa,
   tlsPaths,
 } from './common';
@@ -161,27 +162,13 @@ export function natsTls(plaintext: boolean): string[] {
   ];
 }
 
-/** How often the TLS server checks its certificate file for a renewal (seconds). */
-export const CERTIFICATE_CHECK_SECONDS = 60;
-
 /**
- * The server's start with internal TLS: a loop beside it that sends it a configuration reload
- * (`nats-server --signal reload=<pid>`, which reloads the TLS files) when its certificate file
- * changes, so a renewed certificate (cert-manager's Secret, mounted as a directory) reaches the
- * running server without a restart. `${$}` is the shell's pid, which `exec` hands to nats-server.
+ * The server's start with internal TLS: a renewed certificate reaches the running server through a
+ * configuration reload (`nats-server --signal reload=<pid>` re-reads the TLS files), sent when the
+ * certificate file changes (startWithCertificateReload).
  */
 export function natsStartWithReload(config: string): string[] {
-  const cert = tlsPaths().cert;
-  return [
-    'sh',
-    '-c',
-    [
-      // Backquotes and \${$}, not $(...) and $$: the kubelet expands $(NAME) and turns $$ into $ in args.
-      `(last=\`cksum <${cert}\`; while sleep ${CERTIFICATE_CHECK_SECONDS}; do`,
-      `now=\`cksum <${cert}\`; [ "$now" = "$last" ] || { nats-server --signal "reload=\${$}" && last=$now; }; done) &`,
-      `exec nats-server --config ${config}`,
-    ].join(' '),
-  ];
+  return startWithCertificateReload('nats-server --signal "reload=${$}"', `nats-server --config ${config}`);
 }
 
 /** The catalogue entry's identity (its specs are named after it). */

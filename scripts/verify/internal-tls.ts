@@ -22,10 +22,10 @@
  * Sentinel it stays plaintext), as the pods get the files (ConfigMap/Secret keys behind their subPath
  * mounts) and the certificate cert-manager would issue from the chart's values (its DNS names and IP
  * addresses): NATS (clustered, routes and JetStream) `nats-server -t` and a TLS login that verifies the
- * Service's name and a member's headless name, and, started by its pod's own command, the renewed
- * certificate served without a restart (broken variant: the start without the reload loop); Redis
- * with TLS only, `openssl s_client` verifying the Service's name; each with a broken variant (a stray
- * key, a certificate without the names).
+ * Service's name and a member's headless name; Redis with TLS only, `openssl s_client` verifying the
+ * Service's name; each with a broken variant (a stray key, a certificate without the names); and both
+ * started by their pods' own commands serve a renewed certificate without a restart (broken variant:
+ * the start without the reload loop).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -357,6 +357,89 @@ async function natsRenewal(
     );
   });
   return r;
+}
+
+/** The common name of the certificate a TLS server serves (openssl s_client, verified against the CA). */
+function servedByOpenssl(port: number, ca: string): string {
+  const r = sh('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ca, '-verify_return_error', '-brief'], { input: '' });
+  return r.out.match(/Peer certificate: .*CN ?= ?([^,\s]+)/)?.[1] ?? r.out;
+}
+
+/**
+ * Standalone Redis started the way its pod starts it (the container's generated `sh -c` with the
+ * reload loop, the check interval shortened to 1 s), its files where the drill keeps them, on
+ * certificate `first`; the files then replaced by `second`: the running server must serve `second`.
+ */
+async function redisRenewal(
+  files: Record<string, string>,
+  script: string,
+  kp: Pki,
+  first: { chain: string; key: string },
+  second: { chain: string; key: string },
+  label: string,
+): Promise<Outcome> {
+  const procs = new Processes();
+  const f = tlsPaths();
+  const dir = fs.mkdtempSync(path.join(work, `redis-renewal-${label}-`));
+  const tlsDir = path.join(dir, 'tls');
+  fs.mkdirSync(tlsDir);
+  fs.copyFileSync(kp.ca, path.join(tlsDir, 'ca.crt'));
+  const place = (c: { chain: string; key: string }) => {
+    fs.copyFileSync(c.key, path.join(tlsDir, 'tls.key.new'));
+    fs.copyFileSync(c.chain, path.join(tlsDir, 'tls.crt.new'));
+    fs.renameSync(path.join(tlsDir, 'tls.key.new'), path.join(tlsDir, 'tls.key'));
+    fs.renameSync(path.join(tlsDir, 'tls.crt.new'), path.join(tlsDir, 'tls.crt'));
+  };
+  place(first);
+  const authPath = Object.keys(files).find((k) => k.endsWith('/auth.conf'))!;
+  const usersPath = Object.keys(files).find((k) => k.endsWith('/users.acl'))!;
+  const confPath = Object.keys(files).find((k) => k.endsWith('/redis.conf'))!;
+  const port = freePort();
+  const paths: [string, string][] = [
+    [confPath, path.join(dir, 'redis.conf')],
+    [authPath, path.join(dir, 'auth.conf')],
+    [usersPath, path.join(dir, 'users.acl')],
+    [f.cert, path.join(tlsDir, 'tls.crt')],
+    [f.key, path.join(tlsDir, 'tls.key')],
+    [f.ca, path.join(tlsDir, 'ca.crt')],
+  ];
+  const local = (text: string) => paths.reduce((t, [from, to]) => t.replaceAll(from, to), text);
+  fs.writeFileSync(path.join(dir, 'auth.conf'), local(files[authPath]!), { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'users.acl'), files[usersPath]!, { mode: 0o600 });
+  fs.writeFileSync(
+    path.join(dir, 'redis.conf'),
+    local(files[confPath]!)
+      .replace(/^dir \/data$/m, `dir ${dir}`)
+      .replace(/^tls-port 6379$/m, `tls-port ${port}`)
+      .replace(/^bind 0\.0\.0\.0$/m, 'bind 127.0.0.1'),
+  );
+  const start = local(script)
+    .replace('-p 6379', `-p ${port}`)
+    .replace(/sleep \d+/, 'sleep 1');
+  const cn = (c: { chain: string }) =>
+    sh('openssl', ['x509', '-noout', '-subject', '-nameopt', 'multiline', '-in', c.chain]).out.match(/commonName\s*=\s*(\S+)/)?.[1];
+  return bounded(30_000, procs, async () => {
+    const server = procs.start('redis', 'sh', ['-c', start], { cwd: dir });
+    await waitFor(
+      'the server to serve TLS',
+      10_000,
+      async () => {
+        if (server.exited()) throw new DrillFailure('the server stopped');
+        return servedByOpenssl(port, kp.ca) === cn(first) ? true : undefined;
+      },
+      200,
+    );
+    place(second);
+    await waitFor(
+      `the running server to serve the renewed certificate (${cn(second)})`,
+      8_000,
+      async () => {
+        if (server.exited()) throw new DrillFailure('the server stopped');
+        return servedByOpenssl(port, kp.ca) === cn(second) ? true : undefined;
+      },
+      500,
+    );
+  });
 }
 
 /** The names and uses the stack gives a service's certificate. */
@@ -695,6 +778,20 @@ export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
         'k8s-bad',
         `redis.${redisK8s.namespace}.svc`,
       ),
+  );
+
+  const redisArgs: string[] = k8s.json.resource.kubernetes_stateful_set_v1.redis.spec.template.spec.container.find(
+    (c: any) => c.name === 'main',
+  ).args;
+  const redisScript = terraformRender(redisArgs[2] ?? '');
+  if (redisArgs[0] !== 'sh' || !redisScript.includes('CONFIG SET tls-cert-file'))
+    throw new Error(`Redis starts without its reload loop: ${redisArgs.join(' ')}`);
+  const redisRenewed = kp.issue('redis-k8s-renewed', redisK8s.dns, redisK8s.ips, ['server_auth']);
+  await validator(
+    'internal TLS (Kubernetes): standalone Redis started as its pod starts it serves a renewed certificate within seconds, without a restart',
+    () => redisRenewal(k8s.files('redis'), redisScript, kp, redisK8sCert, redisRenewed, 'good'),
+    // Without the reload loop (the plain start) the running server keeps the old certificate.
+    () => redisRenewal(k8s.files('redis'), redisScript.replace(/^.*& exec /, 'exec '), kp, redisK8sCert, redisRenewed, 'bad'),
   );
 
   // PostgreSQL

@@ -67,8 +67,8 @@ export interface IssuedCertificate {
   readonly dnsNames: readonly string[];
   /**
    * How long it is valid: 90 days for the mail server's and Kong's, a year for an internal one, as on
-   * Docker (Redis reads its certificate at start: a restart in the 30 days before expiry takes the
-   * renewed one; docs/operations.md, "Internal TLS"). Renewed 30 days before it expires either way.
+   * Docker (each server takes a renewed one by itself; docs/operations.md, "Internal TLS"). Renewed 30
+   * days before it expires either way.
    */
   readonly duration: string;
   /** Labels its Secret carries beyond the chart's (an operator that reloads on a labelled Secret's change). */
