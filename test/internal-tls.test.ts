@@ -388,6 +388,16 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     }
   });
 
+  it("the backups' dump steps (CronJob init containers) mount the CA they verify the server with", () => {
+    for (const name of ['nats', 'redis']) {
+      const pod = first(first(first(first(first(kr.kubernetes_cron_job_v1[`${name}_backup`].spec).job_template).spec).template).spec);
+      const dump = pod.init_container.find((c: any) => c.name === 'dump');
+      const mount = dump.volume_mount.find((m: any) => m.mount_path === '/etc/platform/tls');
+      const volume = pod.volume.find((v: any) => v.name === mount.name);
+      expect(volume.secret).toMatchObject({ secret_name: `${name}-tls`, items: [{ key: 'ca.crt', path: 'ca.crt', mode: '0444' }] });
+    }
+  });
+
   it('consumers sharing a namespace share one internal-ca ConfigMap', () => {
     const shared = prepare(
       variant('staging', (i) => {
@@ -447,6 +457,9 @@ describe('internal TLS on AWS (production): the services it runs in the cluster'
     for (const name of inCluster) expect(aws.specs.find((x) => x.name === name)?.tls?.ports.length, name).toBeGreaterThan(0);
     expect(Object.keys(ar.tls_self_signed_cert)).toEqual(['internal_ca']);
     expect(out.tf.provider).toHaveProperty('tls');
+    // The applications' namespace gets the CA.
+    const cas = Object.values<any>(ar.kubernetes_config_map_v1).filter((m) => m.metadata.name === 'internal-ca');
+    expect(cas.map((m) => m.data)).toEqual([{ 'ca.crt': '${tls_self_signed_cert.internal_ca.cert_pem}' }]);
     expect(guardrails(aws, out.full).failing).toEqual([]);
   });
 });
