@@ -398,6 +398,37 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     }
   });
 
+  it('a cluster without a Gateway: the platform installs cert-manager for the internal certificates (mail and Kong still need the Gateway)', () => {
+    const bare = prepare(
+      variant('staging', (i) => {
+        delete i.target.gateway;
+        delete i.services.mail;
+        delete i.services.kong;
+        i.internalTls = { enabled: true };
+      }),
+    );
+    const br = (synth(bare).tf as any).resource;
+    expect(Object.keys(br.helm_release)).toEqual(expect.arrayContaining(['operator_cert-manager', 'platform_certificates']));
+    expect(br.helm_release.platform_certificates.depends_on).toContain('helm_release.operator_cert-manager');
+    const planned = JSON.parse(br.helm_release.platform_certificates.values[0]).certificates.map((c: any) => c.name);
+    expect(planned.sort()).toEqual(
+      bare.specs
+        .filter((x) => (x.certificates ?? []).some((c) => c.internal))
+        .map((x) => `${x.name}-tls`)
+        .sort(),
+    );
+    // A certificate with a public name still needs the Gateway's issuer.
+    expect(() =>
+      prepare(
+        variant('staging', (i) => {
+          delete i.target.gateway;
+          delete i.services.kong;
+          i.internalTls = { enabled: true };
+        }),
+      ),
+    ).toThrow(/services\.mail|target\.gateway/);
+  });
+
   it('consumers sharing a namespace share one internal-ca ConfigMap', () => {
     const shared = prepare(
       variant('staging', (i) => {

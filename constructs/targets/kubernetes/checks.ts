@@ -52,7 +52,8 @@ export function kubernetesCertificateChecks(env: Environment): Issue[] {
   const gateway = env.target.gateway;
   const issues: Issue[] = [];
   for (const spec of env.specs) {
-    const certs = spec.certificates ?? [];
+    // Internal TLS certificates (`internal`) come from the environment's internal CA, with or without a Gateway.
+    const certs = (spec.certificates ?? []).filter((c) => !c.internal);
     if (certs.length === 0) continue;
     if (!gateway) {
       issues.push({
