@@ -25,7 +25,9 @@
  * Service's name and a member's headless name; Redis with TLS only, `openssl s_client` verifying the
  * Service's name; each with a broken variant (a stray key, a certificate without the names); and both
  * started by their pods' own commands serve a renewed certificate without a restart (broken variant:
- * the start without the reload loop).
+ * the start without the reload loop); and PostgreSQL 15 on CloudNativePG's pg_hba as the operator
+ * assembles it with the stack's rules: TLS accepted, plaintext refused (broken variant: the rules
+ * without their closing `hostnossl … reject`, which lets the operator's own `host` line admit it).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -558,7 +560,7 @@ function postgresTls(files: Record<string, string>, p: Pki, cert: { chain: strin
     const secure = asPostgres([`${PG_BIN}/psql`, conn('verify-full'), '-w', '-Atc', query], { PGPASSWORD: password });
     if (secure.code !== 0 || !secure.out.startsWith('t|TLS')) return { code: 1, out: `verify-full: ${secure.out}` };
     const plain = asPostgres([`${PG_BIN}/psql`, conn('disable'), '-w', '-Atc', 'SELECT 1'], { PGPASSWORD: password });
-    if (plain.code === 0 || !/no pg_hba\.conf entry.*no encryption/.test(plain.out))
+    if (plain.code === 0 || !/(no pg_hba\.conf entry|pg_hba\.conf rejects connection).*no encryption/.test(plain.out))
       return { code: 1, out: `a plaintext login was not refused by pg_hba.conf: ${plain.out}` };
     return { code: 0, out: `verify-full: ${secure.out.trim()}; sslmode=disable refused` };
   } finally {
@@ -803,5 +805,38 @@ export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
     () => postgresTls(pgFiles, p, p.issue('postgres', pgName.dns, pgName.ips, pgName.uses), 'good', owner),
     // A certificate that does not name the host: verify-full must refuse it.
     () => postgresTls(pgFiles, p, p.issue('pg-elsewhere', ['elsewhere.example'], [], pgName.uses), 'bad', owner),
+  );
+
+  // CloudNativePG's pg_hba as its operator assembles it (pkg/postgres/configuration.go, hbaTemplateString: its
+  // fixed lines, the Cluster's `postgresql.pg_hba`, then `host all all all scram-sha-256`), with the rules this
+  // stack gives the clusters scenario's Cluster; the fixed lines' maps replaced by the drill's own ident map.
+  const cnpgRules: string[] = JSON.parse(k8s.json.resource.helm_release.postgres_cluster.values[0]).cluster.postgresql.pg_hba;
+  const cnpgHba = (rules: readonly string[]) =>
+    [
+      'local all all peer map=socket',
+      'hostssl postgres streaming_replica all cert',
+      'hostssl replication streaming_replica all cert',
+      'hostssl all cnpg_pooler_pgbouncer all cert',
+      ...rules,
+      'host all all all scram-sha-256',
+      '',
+    ].join('\n');
+  const pgHost = files('postgres');
+  const pgCert = (label: string) => {
+    const n = certificateOf(json, 'postgres');
+    return p.issue(`postgres-${label}`, n.dns, n.ips, n.uses);
+  };
+  await validator(
+    "internal TLS (Kubernetes): CloudNativePG's pg_hba with the stack's rules: a TLS login works, a plaintext one is refused before the operator's `host` line",
+    () => postgresTls({ ...pgHost, '/etc/postgresql/pg_hba.conf': cnpgHba(cnpgRules) }, p, pgCert('cnpg'), 'cnpg', owner),
+    // Without the stack's closing `hostnossl … reject`, the operator's own last line admits plaintext.
+    () =>
+      postgresTls(
+        { ...pgHost, '/etc/postgresql/pg_hba.conf': cnpgHba(cnpgRules.filter((r) => !r.startsWith('hostnossl'))) },
+        p,
+        pgCert('cnpg-bad'),
+        'cnpg-bad',
+        owner,
+      ),
   );
 }
