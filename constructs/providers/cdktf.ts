@@ -3,6 +3,7 @@
  * `cdktn` fork (same API) touches this directory only.
  */
 import { TerraformStack, type TerraformResource } from 'cdktf';
+import { invokeAspects } from 'cdktf/lib/synthesize/synthesizer';
 
 export { Construct } from 'constructs';
 export {
@@ -79,4 +80,63 @@ export function movedFrom(resource: TerraformResource, from: string): void {
   blocks.push({ from, to: `${resource.terraformResourceType}.${resource.friendlyUniqueId}` });
   movedBlocks.set(stack, blocks);
   stack.addOverride('moved', [...blocks]);
+}
+
+/**
+ * What `Testing.synth(stack)` returns, and the configuration with its `//` comments, from ONE
+ * resolution of the stack. `Testing.synth` resolves the stack itself, copies every object once per
+ * key to drop the comments (quadratic in an object's keys) and then sorts again while printing; a
+ * test that also wants the comments had to resolve the stack a second time. The text is
+ * byte-identical to `Testing.synth`'s (json-stable-stringify with two spaces: keys in code-unit
+ * order, an empty object or array printed over two lines, `undefined` members left out);
+ * test/stacks.test.ts compares the two.
+ */
+export function synthOnce(stack: TerraformStack): { readonly text: string; readonly full: any } {
+  invokeAspects(stack);
+  const full = stack.toTerraform();
+  return { full, text: stableText(full, 0, true) ?? 'undefined' };
+}
+
+function stableText(node: any, level: number, dropComments: boolean): string | undefined {
+  if (node && typeof node.toJSON === 'function') node = node.toJSON();
+  if (node === undefined) return undefined;
+  if (typeof node !== 'object' || node === null) return JSON.stringify(node);
+  const indent = '\n' + '  '.repeat(level);
+  const out: string[] = [];
+  if (Array.isArray(node)) {
+    for (const item of node) out.push(indent + '  ' + (stableText(item, level + 1, dropComments) ?? 'null'));
+    return '[' + out.join(',') + indent + ']';
+  }
+  for (const key of Object.keys(node).sort()) {
+    if (dropComments && key === '//') continue;
+    const value = stableText(node[key], level + 1, dropComments);
+    if (value) out.push(indent + '  ' + JSON.stringify(key) + ': ' + value);
+  }
+  return '{' + out.join(',') + indent + '}';
+}
+
+/**
+ * Runs `build` (constructing and synthesizing stacks) without the stack traces cdktf captures for
+ * every token it creates. `stackTraces: false` does not stop that: tokens/private/stack-trace.js
+ * raises the limit to the whole stack and calls `Error.captureStackTrace`, and the trace is formatted
+ * at once (and source-mapped, where source maps are on, as under tsx or the test runner). None is
+ * read. Meanwhile capturing leaves the trace empty (as cdktf's own code expects when there is none)
+ * and traces format to nothing; everything is restored after, so an error thrown meanwhile formats
+ * its trace when it is read.
+ */
+export function withoutTraces<T>(build: () => T): T {
+  const sourceMaps = process.sourceMapsEnabled;
+  const errors = Error as { prepareStackTrace?: unknown; captureStackTrace: (target: object, below?: unknown) => void };
+  const prepareTrace = errors.prepareStackTrace;
+  const captureTrace = errors.captureStackTrace;
+  process.setSourceMapsEnabled(false);
+  errors.prepareStackTrace = () => '';
+  errors.captureStackTrace = (target) => void Object.defineProperty(target, 'stack', { value: '', writable: true, configurable: true });
+  try {
+    return build();
+  } finally {
+    errors.prepareStackTrace = prepareTrace;
+    errors.captureStackTrace = captureTrace;
+    process.setSourceMapsEnabled(sourceMaps);
+  }
 }
