@@ -87,11 +87,18 @@ const synthesized = new WeakMap<Environment, Synthesized>();
 export function synth(e: Environment): Synthesized {
   let s = synthesized.get(e);
   if (!s) {
-    const { text, full, stack } = withoutTraces(() => {
+    s = withoutTraces(() => {
       const stack = new EnvironmentStack(Testing.app({ stackTraces: false }), { environment: e });
-      return { ...synthOnce(stack), stack };
+      const once = synthOnce(stack);
+      return {
+        tf: once.tf as TerraformJson,
+        full: once.full as TerraformJson,
+        stack,
+        get text() {
+          return once.text;
+        },
+      };
     });
-    s = { text, tf: JSON.parse(text) as TerraformJson, full, stack };
     synthesized.set(e, s);
   }
   return s;
@@ -128,6 +135,6 @@ export function bootstrapOf(edit: (input: any) => void = () => {}): Bootstrap {
 export function synthBootstrap(b: Bootstrap, envs: readonly Environment[]): { tf: TerraformJson; stack: BootstrapStack } {
   return withoutTraces(() => {
     const stack = new BootstrapStack(Testing.app({ stackTraces: false }), { bootstrap: b, environments: envs });
-    return { tf: JSON.parse(synthOnce(stack).text) as TerraformJson, stack };
+    return { tf: synthOnce(stack).tf as TerraformJson, stack };
   });
 }

@@ -83,33 +83,53 @@ export function movedFrom(resource: TerraformResource, from: string): void {
 }
 
 /**
- * What `Testing.synth(stack)` returns, and the configuration with its `//` comments, from ONE
- * resolution of the stack. `Testing.synth` resolves the stack itself, copies every object once per
- * key to drop the comments (quadratic in an object's keys) and then sorts again while printing; a
- * test that also wants the comments had to resolve the stack a second time. The text is
- * byte-identical to `Testing.synth`'s (json-stable-stringify with two spaces: keys in code-unit
- * order, an empty object or array printed over two lines, `undefined` members left out);
+ * What `Testing.synth(stack)` returns (as text, and as the object that text parses to), and the
+ * configuration with its `//` comments, from ONE resolution of the stack. `Testing.synth` resolves
+ * the stack itself, copies every object once per key to drop the comments (quadratic in an object's
+ * keys) and then sorts again while printing; a test that also wants the comments had to resolve the
+ * stack a second time, and one that wants the object parsed the text back. The text (printed when
+ * first read) is byte-identical to `Testing.synth`'s (json-stable-stringify with two spaces: keys in
+ * code-unit order, an empty object or array printed over two lines, `undefined` members left out);
  * test/stacks.test.ts compares the two.
  */
-export function synthOnce(stack: TerraformStack): { readonly text: string; readonly full: any } {
+export function synthOnce(stack: TerraformStack): { readonly text: string; readonly tf: any; readonly full: any } {
   invokeAspects(stack);
   const full = stack.toTerraform();
-  return { full, text: stableText(full, 0, true) ?? 'undefined' };
+  const tf = plain(full);
+  let text: string | undefined;
+  return {
+    full,
+    tf,
+    get text() {
+      return (text ??= stableText(tf, 0) ?? 'undefined');
+    },
+  };
 }
 
-function stableText(node: any, level: number, dropComments: boolean): string | undefined {
+/** A copy as JSON would carry it, keys sorted, without the `//` comments. */
+function plain(node: any): any {
+  if (node === null || typeof node !== 'object') return node;
+  if (Array.isArray(node)) return node.map((item) => (item === undefined ? null : plain(item)));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(node).sort()) {
+    const value = node[key];
+    if (key !== '//' && value !== undefined) out[key] = plain(value);
+  }
+  return out;
+}
+
+function stableText(node: any, level: number): string | undefined {
   if (node && typeof node.toJSON === 'function') node = node.toJSON();
   if (node === undefined) return undefined;
   if (typeof node !== 'object' || node === null) return JSON.stringify(node);
   const indent = '\n' + '  '.repeat(level);
   const out: string[] = [];
   if (Array.isArray(node)) {
-    for (const item of node) out.push(indent + '  ' + (stableText(item, level + 1, dropComments) ?? 'null'));
+    for (const item of node) out.push(indent + '  ' + (stableText(item, level + 1) ?? 'null'));
     return '[' + out.join(',') + indent + ']';
   }
   for (const key of Object.keys(node).sort()) {
-    if (dropComments && key === '//') continue;
-    const value = stableText(node[key], level + 1, dropComments);
+    const value = stableText(node[key], level + 1);
     if (value) out.push(indent + '  ' + JSON.stringify(key) + ': ' + value);
   }
   return '{' + out.join(',') + indent + '}';
