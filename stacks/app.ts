@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, withoutTraces } from '../constructs/providers/cdktf';
+import { App, type WrittenStack, withoutTraces, writtenStack } from '../constructs/providers/cdktf';
 import type { Environment, EnvironmentSource } from '../environments/parse/load';
 import { type Bootstrap, type BootstrapSource, loadBootstrap } from '../environments/parse/bootstrap';
 import { guardrails, prepareAll } from './pipeline';
@@ -63,20 +63,18 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
       const stacks = buildStacks(app, envs, outdir);
       const boot = bootstrap ? new BootstrapStack(app, { bootstrap, environments: envs, outdir }) : undefined;
       app.synth();
-      const text = (name: string) => fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8');
       const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
-      const read = (name: string) => JSON.parse(text(name));
       // What each stack synthesized before in this output directory (the last diff or deploy from
       // here); the same object when nothing changed (then nothing is compared).
-      const previous = (name: string, written: string, json: unknown) => {
+      const previous = (name: string, now: WrittenStack, json: unknown) => {
         const before = path.join(outdir, 'stacks', name, 'cdk.tf.json');
-        const previousText = fs.existsSync(before) ? fs.readFileSync(before, 'utf8') : undefined;
-        return previousText === undefined ? undefined : previousText === written ? json : JSON.parse(previousText);
+        const bytes = fs.existsSync(before) ? fs.readFileSync(before) : undefined;
+        return bytes === undefined ? undefined : bytes.equals(now.bytes) ? json : JSON.parse(bytes.toString('utf8'));
       };
       // The guardrails over each synthesized stack, before anything reaches the output directory: one
       // report of every violation of every environment, or nothing written.
-      const written = stacks.map((stack) => text(stack.environment.name));
-      const jsons = written.map((w) => JSON.parse(w));
+      const written = stacks.map((stack) => writtenStack(stack));
+      const jsons = written.map((w) => JSON.parse(w.text));
       const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
       // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
       // file takes no waivers: the account's foundation has no exception to make.
@@ -85,7 +83,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
           ? verdict({
               file: options.bootstrap.file,
               environment: boot.node.id,
-              violations: resourceViolations(read(boot.node.id), { protectData: true }),
+              violations: resourceViolations(JSON.parse(writtenStack(boot).text), { protectData: true }),
               waivers: [],
             })
           : undefined;
@@ -95,7 +93,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
         const name = stack.environment.name;
         return summarizeStack(stack.environment, jsons[i], stack, rel(name), previous(name, written[i]!, jsons[i]), verdicts[i]);
       });
-      const json = boot ? read(boot.node.id) : undefined;
+      const json = boot ? JSON.parse(writtenStack(boot).text) : undefined;
       const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
       install(staging, outdir, names);
       installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);

@@ -5,7 +5,10 @@
  * what `Testing.synth` prints, from one resolution.
  */
 import { describe, expect, it } from 'vitest';
-import { IsolatedStack, TerraformStack, Testing, movedFrom, synthOnce } from '../constructs/providers/cdktf';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, IsolatedStack, TerraformStack, Testing, movedFrom, synthOnce, writtenStack } from '../constructs/providers/cdktf';
 import { env, synth } from './helpers';
 import { Id, RandomProvider } from '../constructs/providers/random';
 
@@ -70,5 +73,32 @@ describe('synthOnce', () => {
     new Id(a, 'second', { byteLength: 8, keepers: {} });
     a.addOverride('locals', { empty: [], nested: { '//': 'dropped', z: 1, a: [undefined, 'x'], gone: undefined } });
     expect(synthOnce(a).text).toBe(Testing.synth(a));
+  });
+});
+
+describe("an IsolatedStack's synthesizer", () => {
+  it("writes the file cdktf's writes, byte for byte, and keeps what it wrote", () => {
+    const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'platform-synthesizer-')));
+    try {
+      const build = (Stack: typeof TerraformStack, outdir: string) => {
+        const app = new App({ outdir, stackTraces: false });
+        const stack = new Stack(app, 'a');
+        new RandomProvider(stack, 'random');
+        new Id(stack, 'first', { byteLength: 8, keepers: { empty: '', text: 'é "quoted"' } });
+        stack.addOverride('locals', { empty: [], nested: { z: 1, a: [null, 'x'] }, none: {} });
+        app.synth();
+        return { stack, file: fs.readFileSync(path.join(outdir, 'stacks', 'a', 'cdk.tf.json')) };
+      };
+      const ours = build(IsolatedStack, dirs[0]!);
+      const theirs = build(TerraformStack, dirs[1]!);
+      expect(ours.file.equals(theirs.file)).toBe(true);
+      expect(writtenStack(ours.stack).bytes.equals(ours.file)).toBe(true);
+      expect(JSON.parse(writtenStack(ours.stack).text)['//']).toBeDefined();
+      expect(fs.readFileSync(path.join(dirs[0]!, 'manifest.json'), 'utf8')).toBe(
+        fs.readFileSync(path.join(dirs[1]!, 'manifest.json'), 'utf8'),
+      );
+    } finally {
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 });

@@ -2,10 +2,14 @@
  * The boundary to cdktf and constructs: everything else imports from here, so moving to the
  * `cdktn` fork (same API) touches this directory only.
  */
-import { TerraformStack, type TerraformResource } from 'cdktf';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AnnotationMetadataEntryType, TerraformStack, type IStackSynthesizer, type ISynthesisSession, type TerraformResource } from 'cdktf';
 import { invokeAspects } from 'cdktf/lib/synthesize/synthesizer';
+import { ConstructOrder } from 'constructs';
 
-export { Construct } from 'constructs';
+import { Construct } from 'constructs';
+export { Construct };
 export {
   App,
   AssetType,
@@ -37,6 +41,11 @@ const REFERENCE = /(?<!\$)\$\{(?:data\.)?((?:aws|kubernetes|helm|docker|random|t
  * synthesis with its address instead of reaching Terraform.
  */
 export class IsolatedStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.synthesizer = new OneResolutionSynthesizer(this, this.synthesizer);
+  }
+
   override prepareStack(): void {
     (this as unknown as { ensureBackendExists(): void }).ensureBackendExists();
   }
@@ -158,5 +167,68 @@ export function withoutTraces<T>(build: () => T): T {
     errors.prepareStackTrace = prepareTrace;
     errors.captureStackTrace = captureTrace;
     process.setSourceMapsEnabled(sourceMaps);
+  }
+}
+
+/** What a stack's synthesis wrote to its `cdk.tf.json`: the text, its bytes, and the configuration it prints. */
+export interface WrittenStack {
+  readonly text: string;
+  readonly bytes: Buffer;
+  readonly full: any;
+}
+
+const written = new WeakMap<TerraformStack, WrittenStack>();
+
+/** What `stack` wrote when the app last synthesized it (an `IsolatedStack`), without reading it back. */
+export function writtenStack(stack: TerraformStack): WrittenStack {
+  const w = written.get(stack);
+  if (!w) throw new Error(`stack ${stack.node.id} has not been synthesized`);
+  return w;
+}
+
+const CUSTOM_SYNTHESIS = Symbol.for('cdktf/customSynthesis');
+const ANNOTATIONS: readonly string[] = [
+  AnnotationMetadataEntryType.INFO,
+  AnnotationMetadataEntryType.WARN,
+  AnnotationMetadataEntryType.ERROR,
+];
+
+/**
+ * cdktf's `StackSynthesizer`, step for step, except the printing: cdktf prints the configuration with
+ * json-stable-stringify (a sixth of a synthesis, once the stack is resolved); this prints the same
+ * bytes (`stableText`) and keeps them, so the app checks and summarizes the stack without reading the
+ * file back. A stack with cdktf's own resource moves (which adds a Terraform version check) goes
+ * through cdktf's synthesizer. test/stacks.test.ts compares the files the two write.
+ */
+class OneResolutionSynthesizer {
+  constructor(
+    private readonly stack: TerraformStack,
+    private readonly cdktf: IStackSynthesizer,
+  ) {}
+
+  synthesize(session: ISynthesisSession): void {
+    if (this.stack.hasResourceMove() || process.env.SYNTH_HCL_OUTPUT === 'true') return this.cdktf.synthesize(session);
+    invokeAspects(this.stack);
+    if (!session.skipValidation) this.stack.runAllValidations();
+    const stackManifest = session.manifest.forStack(this.stack);
+    const workingDirectory = path.join(session.outdir, stackManifest.workingDirectory);
+    if (!fs.existsSync(workingDirectory)) fs.mkdirSync(workingDirectory);
+    for (const node of this.stack.node.findAll(ConstructOrder.POSTORDER)) (node as any)[CUSTOM_SYNTHESIS]?.onSynthesize(session);
+    const annotations = this.stack.node
+      .findAll()
+      .flatMap((node) =>
+        node.node.metadata
+          .filter((m) => ANNOTATIONS.includes(m.type))
+          .map((m) => ({ constructPath: node.node.path, level: m.type, message: m.data, stacktrace: m.trace })),
+      );
+    (stackManifest as { annotations: unknown }).annotations = annotations;
+    const errors = annotations.filter((a) => a.level === AnnotationMetadataEntryType.ERROR);
+    if (errors.length > 0 && process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === undefined)
+      throw new Error(`Encountered Annotations with level "ERROR":\n${errors.map((a) => `[${a.constructPath}] ${a.message}`).join('\n')}`);
+    const full = this.stack.toTerraform();
+    const text = stableText(full, 0)!;
+    const bytes = Buffer.from(text);
+    fs.writeFileSync(path.join(session.outdir, stackManifest.synthesizedStackPath), bytes);
+    written.set(this.stack, { text, bytes, full });
   }
 }
