@@ -110,7 +110,7 @@ export function synthOnce(stack: TerraformStack): { readonly text: string; reado
     full,
     tf,
     get text() {
-      return (text ??= stableText(tf, 0) ?? 'undefined');
+      return (text ??= stableText(tf) ?? 'undefined');
     },
   };
 }
@@ -127,21 +127,45 @@ function plain(node: any): any {
   return out;
 }
 
-function stableText(node: any, level: number): string | undefined {
+function stableText(node: any): string | undefined {
+  const parts: string[] = [];
+  return printStable(node, 0, parts) ? parts.join('') : undefined;
+}
+
+const INDENTS = Array.from({ length: 32 }, (_, level) => '\n' + '  '.repeat(level));
+const indentOf = (level: number) => INDENTS[level] ?? '\n' + '  '.repeat(level);
+
+/** Appends `node` as json-stable-stringify prints it with two spaces; false (nothing appended) for what JSON leaves out. */
+function printStable(node: any, level: number, parts: string[]): boolean {
   if (node && typeof node.toJSON === 'function') node = node.toJSON();
-  if (node === undefined) return undefined;
-  if (typeof node !== 'object' || node === null) return JSON.stringify(node);
-  const indent = '\n' + '  '.repeat(level);
-  const out: string[] = [];
+  if (node === undefined) return false;
+  if (typeof node !== 'object' || node === null) {
+    const text = JSON.stringify(node);
+    if (text === undefined) return false;
+    parts.push(text);
+    return true;
+  }
+  const indent = indentOf(level);
+  const inner = indentOf(level + 1);
   if (Array.isArray(node)) {
-    for (const item of node) out.push(indent + '  ' + (stableText(item, level + 1) ?? 'null'));
-    return '[' + out.join(',') + indent + ']';
+    parts.push('[');
+    for (let i = 0; i < node.length; i++) {
+      parts.push(i > 0 ? ',' + inner : inner);
+      if (!printStable(node[i], level + 1, parts)) parts.push('null');
+    }
+    parts.push(indent + ']');
+    return true;
   }
+  parts.push('{');
+  let first = true;
   for (const key of Object.keys(node).sort()) {
-    const value = stableText(node[key], level + 1);
-    if (value) out.push(indent + '  ' + JSON.stringify(key) + ': ' + value);
+    const mark = parts.length;
+    parts.push((first ? inner : ',' + inner) + JSON.stringify(key) + ': ');
+    if (printStable(node[key], level + 1, parts)) first = false;
+    else parts.length = mark;
   }
-  return '{' + out.join(',') + indent + '}';
+  parts.push(indent + '}');
+  return true;
 }
 
 /**
@@ -226,7 +250,7 @@ class OneResolutionSynthesizer {
     if (errors.length > 0 && process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === undefined)
       throw new Error(`Encountered Annotations with level "ERROR":\n${errors.map((a) => `[${a.constructPath}] ${a.message}`).join('\n')}`);
     const full = this.stack.toTerraform();
-    const text = stableText(full, 0)!;
+    const text = stableText(full)!;
     const bytes = Buffer.from(text);
     fs.writeFileSync(path.join(session.outdir, stackManifest.synthesizedStackPath), bytes);
     written.set(this.stack, { text, bytes, full });
