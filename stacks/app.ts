@@ -74,7 +74,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
       // The guardrails over each synthesized stack, before anything reaches the output directory: one
       // report of every violation of every environment, or nothing written.
       const written = stacks.map((stack) => writtenStack(stack));
-      const jsons = written.map((w) => JSON.parse(w.text));
+      const jsons = written.map((w) => w.json);
       const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
       // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
       // file takes no waivers: the account's foundation has no exception to make.
@@ -83,7 +83,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
           ? verdict({
               file: options.bootstrap.file,
               environment: boot.node.id,
-              violations: resourceViolations(JSON.parse(writtenStack(boot).text), { protectData: true }),
+              violations: resourceViolations(writtenStack(boot).json, { protectData: true }),
               waivers: [],
             })
           : undefined;
@@ -93,7 +93,7 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
         const name = stack.environment.name;
         return summarizeStack(stack.environment, jsons[i], stack, rel(name), previous(name, written[i]!, jsons[i]), verdicts[i]);
       });
-      const json = boot ? JSON.parse(writtenStack(boot).text) : undefined;
+      const json = boot ? writtenStack(boot).json : undefined;
       const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
       install(staging, outdir, names);
       installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);

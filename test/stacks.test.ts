@@ -71,8 +71,11 @@ describe('synthOnce', () => {
   it('prints empty objects and arrays, undefined members and nested comments as json-stable-stringify does', () => {
     const { a } = stackPair();
     new Id(a, 'second', { byteLength: 8, keepers: {} });
-    a.addOverride('locals', { empty: [], nested: { '//': 'dropped', z: 1, a: [undefined, 'x'], gone: undefined } });
+    a.addOverride('locals', { empty: [], nested: { '//': 'dropped', z: 1, a: [undefined, 'x', {}], gone: undefined }, '7': {}, '10': [] });
     expect(synthOnce(a).text).toBe(Testing.synth(a));
+    const { a: b } = stackPair();
+    b.addOverride('locals', { text: '{}', list: [[], {}, 'x: {}'], 'key {}': {} });
+    expect(synthOnce(b).text).toBe(Testing.synth(b));
   });
 });
 
@@ -80,12 +83,13 @@ describe("an IsolatedStack's synthesizer", () => {
   it("writes the file cdktf's writes, byte for byte, and keeps what it wrote", () => {
     const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'platform-synthesizer-')));
     try {
-      const build = (Stack: typeof TerraformStack, outdir: string) => {
+      const build = (Stack: typeof TerraformStack, outdir: string, integerKeys = false) => {
         const app = new App({ outdir, stackTraces: false });
         const stack = new Stack(app, 'a');
         new RandomProvider(stack, 'random');
         new Id(stack, 'first', { byteLength: 8, keepers: { empty: '', text: 'é "quoted"' } });
-        stack.addOverride('locals', { empty: [], nested: { z: 1, a: [null, 'x'] }, none: {} });
+        stack.addOverride('locals', { empty: [], nested: { z: 1, a: [null, 'x', {}, []] }, none: {}, text: 'ends {}' });
+        if (integerKeys) stack.addOverride('locals.ports', { '10': 'a', '9': 'b', x: 'c' });
         app.synth();
         return { stack, file: fs.readFileSync(path.join(outdir, 'stacks', 'a', 'cdk.tf.json')) };
       };

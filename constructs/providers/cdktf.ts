@@ -104,28 +104,84 @@ export function movedFrom(resource: TerraformResource, from: string): void {
 export function synthOnce(stack: TerraformStack): { readonly text: string; readonly tf: any; readonly full: any } {
   invokeAspects(stack);
   const full = stack.toTerraform();
-  const tf = plain(full);
+  const { tree: tf, ordered } = copied(full, true);
   let text: string | undefined;
   return {
     full,
     tf,
     get text() {
-      return (text ??= stableText(tf) ?? 'undefined');
+      return (text ??= printed(tf, ordered).toString('utf8'));
     },
   };
 }
 
-/** A copy as JSON would carry it, keys sorted, without the `//` comments. */
-function plain(node: any): any {
+/** Object keys JavaScript orders before the others whatever the order they were added in. */
+const INTEGER_KEY = /^(?:0|[1-9][0-9]*)$/;
+let keysInOrder = true;
+
+/** `plain`'s copy, and whether its keys follow code-unit order. */
+function copied(node: any, dropComments: boolean): { tree: any; ordered: boolean } {
+  keysInOrder = true;
+  const tree = plain(node, dropComments);
+  return { tree, ordered: keysInOrder };
+}
+
+/**
+ * A copy as JSON carries it (`toJSON` applied; `undefined`, functions and symbols left out of
+ * objects and `null` in arrays), keys in code-unit order, optionally without the `//` comments.
+ * Notes (`copied` returns it) when a key (an integer, or `__proto__`) keeps the copy's keys from
+ * following that order.
+ */
+function plain(node: any, dropComments: boolean): any {
   if (node === null || typeof node !== 'object') return node;
-  if (Array.isArray(node)) return node.map((item) => (item === undefined ? null : plain(item)));
+  if (typeof node.toJSON === 'function') return plain(node.toJSON(), dropComments);
+  if (Array.isArray(node)) return node.map((item) => (omitted(item) ? null : plain(item, dropComments)));
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(node).sort()) {
     const value = node[key];
-    if (key !== '//' && value !== undefined) out[key] = plain(value);
+    if ((dropComments && key === '//') || omitted(value)) continue;
+    if (key === '__proto__' || INTEGER_KEY.test(key)) keysInOrder = false;
+    out[key] = plain(value, dropComments);
   }
   return out;
 }
+
+const omitted = (x: unknown) => x === undefined || typeof x === 'function' || typeof x === 'symbol';
+
+/**
+ * `tree` (a copy `plain` made) printed as json-stable-stringify prints it with two spaces: by
+ * JavaScript's own printer, then each empty object or array opened over two lines as that library
+ * does (`{` newline, the line's indent, `}`); a structural empty one is the only `{}` or `[]` that
+ * ends a line, since a string cannot hold a raw newline and ends with a quote. Where the copy's keys
+ * are not in order (see `plain`), printed key by key instead.
+ */
+function printed(tree: any, ordered: boolean): Buffer {
+  if (!ordered) return Buffer.from(stableText(tree) ?? 'undefined');
+  const bytes = Buffer.from(JSON.stringify(tree, null, 2) ?? 'undefined');
+  const empties: number[] = [];
+  for (const pair of ['{}', '[]'])
+    for (let i = bytes.indexOf(pair); i !== -1; i = bytes.indexOf(pair, i + 2)) {
+      const next = bytes[i + 2];
+      if (next === undefined || next === NEWLINE || (next === COMMA && bytes[i + 3] === NEWLINE)) empties.push(i);
+    }
+  if (empties.length === 0) return bytes;
+  empties.sort((x, y) => x - y);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const i of empties) {
+    const lineStart = bytes.lastIndexOf(NEWLINE, i) + 1;
+    let indent = 0;
+    while (bytes[lineStart + indent] === SPACE) indent++;
+    chunks.push(bytes.subarray(from, i + 1), Buffer.from('\n' + ' '.repeat(indent)));
+    from = i + 1;
+  }
+  chunks.push(bytes.subarray(from));
+  return Buffer.concat(chunks);
+}
+
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+const SPACE = 0x20;
 
 function stableText(node: any): string | undefined {
   const parts: string[] = [];
@@ -194,11 +250,11 @@ export function withoutTraces<T>(build: () => T): T {
   }
 }
 
-/** What a stack's synthesis wrote to its `cdk.tf.json`: the text, its bytes, and the configuration it prints. */
+/** What a stack's synthesis wrote to its `cdk.tf.json`: its bytes, as text, and what it parses to. */
 export interface WrittenStack {
-  readonly text: string;
   readonly bytes: Buffer;
-  readonly full: any;
+  readonly text: string;
+  readonly json: any;
 }
 
 const written = new WeakMap<TerraformStack, WrittenStack>();
@@ -249,10 +305,15 @@ class OneResolutionSynthesizer {
     const errors = annotations.filter((a) => a.level === AnnotationMetadataEntryType.ERROR);
     if (errors.length > 0 && process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === undefined)
       throw new Error(`Encountered Annotations with level "ERROR":\n${errors.map((a) => `[${a.constructPath}] ${a.message}`).join('\n')}`);
-    const full = this.stack.toTerraform();
-    const text = stableText(full)!;
-    const bytes = Buffer.from(text);
+    const { tree: json, ordered } = copied(this.stack.toTerraform(), false);
+    const bytes = printed(json, ordered);
     fs.writeFileSync(path.join(session.outdir, stackManifest.synthesizedStackPath), bytes);
-    written.set(this.stack, { text, bytes, full });
+    written.set(this.stack, {
+      bytes,
+      json,
+      get text() {
+        return bytes.toString('utf8');
+      },
+    });
   }
 }
