@@ -12,6 +12,7 @@ import type { Environment } from '../environments/parse/load';
 import { ConfigError } from '../environments/parse/load';
 import { prepare } from '../stacks/pipeline';
 import { env, everyEnvironment, spec, synth, variant } from './helpers';
+import { footprintOf } from '../constructs/targets/kubernetes';
 
 /** The stateful specs without a backup plan (a volume marked `backup: true` and no `backup`). */
 function unprotected(specs: readonly ServiceSpec[]): string[] {
@@ -126,6 +127,74 @@ describe('Kubernetes runs each dump step as a CronJob', () => {
       const shared = (x: any) => x.volume_mount.find((m: any) => m.mount_path === '/backup')?.name;
       expect(shared(pod.init_container[0])).toBe(shared(pod.container[0]));
     }
+  });
+});
+
+describe('CloudNativePG archives WAL and takes base backups to the backup bucket (Barman Cloud plugin)', () => {
+  const e = env('staging');
+  const { tf } = synth(e);
+  const releases = tf.resource.helm_release!;
+  const values = (r: any) => JSON.parse(r.values[0]);
+  const cluster = releases.postgres_cluster;
+  const backups = values(cluster).backups;
+  const plan = spec(e, 'postgres').backup!;
+
+  it('the plugin chart beside the operator, in its namespace, after the operator and cert-manager, its images pinned', () => {
+    const plugin = releases['operator_barman-cloud'];
+    expect(plugin).toMatchObject({ chart: 'plugin-barman-cloud', version: '0.7.0', namespace: releases.operator_cnpg.namespace });
+    expect(plugin.depends_on).toEqual(expect.arrayContaining(['helm_release.operator_cnpg', 'helm_release.operator_cert-manager']));
+    expect(values(plugin).image.tag).toBe('v0.13.0');
+    expect(values(plugin).sidecarImage.tag).toBe('v0.13.0');
+    expect(cluster.depends_on).toEqual(
+      expect.arrayContaining(['helm_release.operator_barman-cloud', 'kubernetes_secret_v1.postgres_backup-s3_secret']),
+    );
+  });
+
+  it('the cluster chart renders the ObjectStore and the daily ScheduledBackup: plugin method, the store, its own key, no SSE header', () => {
+    expect(backups).toMatchObject({
+      enabled: true,
+      method: 'plugin',
+      pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
+      provider: 's3',
+      endpointURL: expect.stringMatching(/^http:\/\/garage\.[a-z-]+\.svc:3900$/),
+      destinationPath: `s3://platform-backups/${plan.prefix}/`,
+      secret: { create: false, name: 'postgres-backup-s3' },
+      s3: { inheritFromIAMRole: false },
+      retentionPolicy: `${e.backups!.retention.daily}d`,
+    });
+    // Garage has no SSE-S3: the chart writes `encryption` only when it is set.
+    expect(backups.wal.encryption).toBe('');
+    expect(backups.data.encryption).toBe('');
+    // The sidecar signs for the store's region, sized like the plan's dump.
+    expect(backups.instanceSidecarConfiguration.env).toEqual([{ name: 'AWS_DEFAULT_REGION', value: 'garage' }]);
+    expect(backups.instanceSidecarConfiguration.resources.limits).toEqual(plan.dump!.resources.limits);
+    // Six-field cron at the backup window (03:00 UTC by default).
+    const [sec, min, hour, ...rest] = backups.scheduledBackups[0].schedule.split(' ');
+    expect([Number(sec), Number(hour) * 60 + Number(min), rest.join(' ')]).toEqual([0, e.backups!.windowMinute, '* * *']);
+    expect(backups.scheduledBackups).toEqual([
+      expect.objectContaining({ name: 'daily', method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' } }),
+    ]);
+  });
+
+  it('the key is the backups’ own (the store’s backup key), in a Secret the stack writes, never a chart literal', () => {
+    const secret = tf.resource.kubernetes_secret_v1!['postgres_backup-s3_secret'];
+    expect(secret.metadata.name).toBe('postgres-backup-s3');
+    expect(Object.keys(secret.data).sort()).toEqual(['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY']);
+    expect(secret.data.ACCESS_SECRET_KEY).toContain('random_bytes.garage_backup-secret-access-key');
+    expect(JSON.stringify(secret.data)).not.toContain('random_bytes.garage_secret-access-key');
+    expect(backups.s3.accessKey).toBeUndefined();
+  });
+
+  it('the quota counts the sidecar: the footprint of PostgreSQL has it, sized like the dump', () => {
+    const [fp] = footprintOf(spec(e, 'postgres'));
+    expect(fp!.containers.map((c) => c.name)).toContain('plugin-barman-cloud');
+  });
+
+  it('with backups off: no plugin, no key, backups disabled in the chart', () => {
+    const off = synth(prepare(variant('staging', (i) => (i.backups = { enabled: false })))).tf;
+    expect(off.resource.helm_release!['operator_barman-cloud']).toBeUndefined();
+    expect(off.resource.kubernetes_secret_v1!['postgres_backup-s3_secret']).toBeUndefined();
+    expect(values(off.resource.helm_release!.postgres_cluster).backups).toEqual({ enabled: false });
   });
 });
 

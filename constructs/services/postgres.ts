@@ -208,6 +208,11 @@ export interface PostgresFacet {
   readonly parameters: Readonly<Record<string, string>>;
   /** The applications' roles and databases (one each; the role owns its database and reaches no other). */
   readonly applications: readonly PostgresApplication[];
+  /**
+   * When an operator's physical backups run (CloudNativePG's daily base backup; WAL is archived
+   * continuously): minutes after midnight UTC, the environment's backup window. Absent when backups are off.
+   */
+  readonly baseBackupMinute?: number;
   readonly tuning: {
     readonly maxConnections: number;
     readonly sharedBuffersBytes: number;
@@ -291,6 +296,7 @@ export const postgres = defineService({
       owner: c.username,
       majorVersion: /^(\d+)/.exec(image.tag ?? '')?.[1],
       applications: apps,
+      ...(ctx.backups ? { baseBackupMinute: ctx.backups.windowMinute } : {}),
       parameters: Object.fromEntries(settings.filter((x) => !x.layout).map((x) => [x.key, x.value.replace(/^'(.*)'$/, '$1')])),
       tuning: {
         maxConnections: t.maxConnections,

@@ -52,6 +52,12 @@ export interface K8sContext {
   readonly dataPriorityClass: string;
   /** Operators installed from their charts, once each. */
   readonly operators: Operators;
+  /**
+   * cert-manager, for a chart whose objects need its CRDs (a plugin's Issuer and Certificates): what
+   * to wait for. The edge's where there is one (nothing where the cluster runs its own), else this
+   * platform's install without Gateway API support.
+   */
+  certManager(): readonly ITerraformDependable[];
   /** Every spec the cluster runs (the monitoring stack observes them). */
   readonly specs: readonly ServiceSpec[];
   /** The pods of a service rendered so far (the monitoring stack renders after everything it watches). */
