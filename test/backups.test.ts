@@ -13,6 +13,8 @@ import { ConfigError } from '../environments/parse/load';
 import { prepare } from '../stacks/pipeline';
 import { env, everyEnvironment, spec, synth, variant } from './helpers';
 import { footprintOf } from '../constructs/targets/kubernetes';
+import { evaluate, podOf } from './network-policy';
+import { POD_IDENTITY_AGENT } from '../constructs/render/aws/in-cluster';
 
 /** The stateful specs without a backup plan (a volume marked `backup: true` and no `backup`). */
 function unprotected(specs: readonly ServiceSpec[]): string[] {
@@ -195,6 +197,91 @@ describe('CloudNativePG archives WAL and takes base backups to the backup bucket
     expect(off.resource.helm_release!['operator_barman-cloud']).toBeUndefined();
     expect(off.resource.kubernetes_secret_v1!['postgres_backup-s3_secret']).toBeUndefined();
     expect(values(off.resource.helm_release!.postgres_cluster).backups).toEqual({ enabled: false });
+  });
+});
+
+describe('AWS: the in-cluster services’ dump CronJobs upload to an S3 bucket through Pod Identity', () => {
+  const e = env('production');
+  const synthesized = synth(e);
+  const r = synthesized.tf.resource;
+  const cronJobs = r.kubernetes_cron_job_v1 ?? {};
+  const own = e.specs.filter((s) => s.backup?.dump && r.kubernetes_stateful_set_v1?.[s.name]);
+  const associations = Object.values<any>(r.aws_eks_pod_identity_association ?? {});
+  const bucketRef = '${aws_s3_bucket.backup_bucket';
+
+  it('a CronJob beside every own StatefulSet with a dump step, running as its own service account, signing for S3', () => {
+    expect(own.length).toBeGreaterThan(1);
+    expect(Object.keys(cronJobs).sort()).toEqual(own.map((s) => `${s.name}_backup`).sort());
+    for (const s of own) {
+      const pod = cronJobs[`${s.name}_backup`].spec.job_template.spec.template.spec;
+      expect(pod.service_account_name).toBe(`\${kubernetes_service_account_v1.${s.name}_backup_service_account.metadata[0].name}`);
+      expect(r.kubernetes_service_account_v1![`${s.name}_backup_service_account`].metadata.name).toBe(`${s.name}-backup`);
+      const env = Object.fromEntries(pod.container[0].env.map((x: any) => [x.name, x.value]));
+      expect(env).toMatchObject({ S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com', S3_REGION: 'eu-west-1', S3_PREFIX: s.backup!.prefix });
+      // The bucket's name as a reference, not an escaped literal.
+      expect(env.S3_BUCKET).toBe(`${bucketRef}.bucket}`);
+      expect(env.S3_ACCESS_KEY_ID_FILE).toBeUndefined();
+    }
+  });
+
+  it('one role per service, bound to its CronJob’s account only, reaching its own prefix only', () => {
+    for (const s of own) {
+      const id = `pod_backup_${s.name}`;
+      const ns = cronJobs[`${s.name}_backup`].metadata.namespace;
+      expect(r.aws_eks_pod_identity_association![id]).toMatchObject({ namespace: ns, service_account: `${s.name}-backup` });
+      // The service's own account (its servers) has no association.
+      expect(associations.some((a) => a.service_account === s.name)).toBe(false);
+      const statements = JSON.parse(r.aws_iam_role_policy![id].policy).Statement;
+      const objects = statements.find((x: any) => x.Sid === 'ReadWriteOwnPrefix');
+      expect(objects.Resource).toBe(`${bucketRef}.arn}/${s.backup!.prefix}/*`);
+      expect(statements.find((x: any) => x.Sid === 'ListOwnPrefix').Condition).toEqual({
+        StringLike: { 's3:prefix': [`${s.backup!.prefix}/`, `${s.backup!.prefix}/*`] },
+      });
+      expect(statements.find((x: any) => x.Sid === 'UseDataKeyThroughS3').Condition).toEqual({
+        StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+      });
+      expect(JSON.stringify(statements)).not.toMatch(/"s3:\*"|"Resource":"\*"/);
+    }
+  });
+
+  it('the bucket: SSE-KMS with the data key, versioned, no public access, tagged for AWS Backup, kept on destroy, expiring past the retention', () => {
+    expect(r.aws_s3_bucket!.backup_bucket).toMatchObject({
+      bucket: 'agent-platform-production-platform-backups-111122223333',
+      tags: { [BACKUP_TAG]: 'agent-platform-production' },
+      lifecycle: { prevent_destroy: true },
+    });
+    expect(r.aws_s3_bucket_server_side_encryption_configuration!.backup_bucket.rule[0].apply_server_side_encryption_by_default).toEqual({
+      sse_algorithm: 'aws:kms',
+      kms_master_key_id: '${aws_kms_key.data.arn}',
+    });
+    expect(r.aws_s3_bucket_versioning!.backup_bucket.versioning_configuration.status).toBe('Enabled');
+    expect(r.aws_s3_bucket_public_access_block!.backup_bucket).toMatchObject({ block_public_acls: true, restrict_public_buckets: true });
+    const rules = r.aws_s3_bucket_lifecycle_configuration!.backup_bucket.rule;
+    expect(rules.find((x: any) => x.id === 'expire-past-retention').expiration[0].days).toBe((e.backups!.retention.monthly + 1) * 31);
+  });
+
+  it('the CronJob’s pods reach the Pod Identity agent and S3 (HTTPS), and their own service', () => {
+    const { canReach, platform } = evaluate(synthesized);
+    for (const s of own) {
+      const job = podOf(platform.groups.find((g) => g.id === `${s.name}/backup`)!);
+      expect(
+        canReach(job, { id: 'agent', namespace: '', labels: {}, ip: POD_IDENTITY_AGENT.cidr.split('/')[0] }, POD_IDENTITY_AGENT.port),
+      ).toBe(true);
+      expect(canReach(job, { id: 's3', namespace: '', labels: {}, ip: '52.218.0.10' }, 443)).toBe(true);
+      expect(canReach(job, { id: 's3', namespace: '', labels: {}, ip: '52.218.0.10' }, 80)).toBe(false);
+    }
+  });
+
+  it('a backup bucket name S3 would refuse (over 63 characters) stops the environment, naming the setting', () => {
+    const long = variant('production', (i) => (i.backups = { bucket: 'platform-backups-of-the-in-cluster-services' }));
+    expect(() => prepare(long)).toThrow(/backups\.bucket: the backup bucket's S3 name .* is longer than 63 characters/);
+  });
+
+  it('with backups off: no bucket, no roles, no CronJobs', () => {
+    const off = synth(prepare(variant('production', (i) => (i.backups = { enabled: false })))).tf.resource;
+    expect(off.aws_s3_bucket?.backup_bucket).toBeUndefined();
+    expect(Object.keys(off.aws_iam_role ?? {}).filter((k) => k.startsWith('pod_backup_'))).toEqual([]);
+    expect(off.kubernetes_cron_job_v1 ?? {}).toEqual({});
   });
 });
 
