@@ -5,7 +5,7 @@
  * tagged RDS, S3 and EBS, copied to another region). On fixtures and on every environment.
  */
 import { describe, expect, it } from 'vitest';
-import { BACKUP_INTERVALS, backupSchedule } from '../constructs/services/backup';
+import { BACKUP_INTERVALS, backupSchedule, maxAgeSeconds } from '../constructs/services/backup';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { BACKUP_TAG, backupCopyRegion } from '../constructs/targets/aws/backup';
 import type { Environment } from '../environments/parse/load';
@@ -282,6 +282,47 @@ describe('AWS: the in-cluster services’ dump CronJobs upload to an S3 bucket t
     expect(off.aws_s3_bucket?.backup_bucket).toBeUndefined();
     expect(Object.keys(off.aws_iam_role ?? {}).filter((k) => k.startsWith('pod_backup_'))).toEqual([]);
     expect(off.kubernetes_cron_job_v1 ?? {}).toEqual({});
+  });
+});
+
+describe('BackupTooOld: a backup older than its plan allows alerts (clusters: the CronJobs’ last success)', () => {
+  const e = env('staging');
+  const { tf } = synth(e);
+  const kps = Object.values<any>(tf.resource.helm_release!).find((r) => r.chart === 'kube-prometheus-stack');
+  const groups: any[] = JSON.parse(kps.values[0]).additionalPrometheusRulesMap.platform.groups;
+  const rules = groups.flatMap((g) => g.rules);
+
+  it('the alert compares each backup’s age with what its plan allows', () => {
+    const alert = rules.find((r) => r.alert === 'BackupTooOld');
+    expect(alert.expr).toBe('platform:backup_age:seconds > on (service, backup) group_left platform:backup_max_age:seconds');
+    expect(alert.labels.severity).toBe('critical');
+  });
+
+  it('every plan with a dump has its limit: two intervals and an hour', () => {
+    const limits = rules.filter((r) => r.record === 'platform:backup_max_age:seconds').map((r) => r.expr);
+    const withDump = e.specs.filter((s) => s.backup?.dump);
+    expect(limits).toHaveLength(withDump.length);
+    for (const s of withDump)
+      expect(limits).toContain(
+        `label_replace(label_replace(vector(${maxAgeSeconds(s.backup!)}), "service", "${s.name}", "", ""), "backup", "dump", "", "")`,
+      );
+  });
+
+  it('the age is read from the CronJobs the cluster runs, and names their service', () => {
+    const age = rules.find((r) => r.record === 'platform:backup_age:seconds');
+    const selector = /cronjob=~"([^"]+)"/.exec(age.expr)![1]!;
+    const service = /"service", "\$1", "cronjob", "([^"]+)"/.exec(age.expr)![1]!;
+    const names = Object.values<any>(tf.resource.kubernetes_cron_job_v1!).map((c) => c.metadata.name);
+    expect(names.length).toBeGreaterThan(2);
+    for (const n of names) {
+      expect(new RegExp(`^(?:${selector})$`).test(n), n).toBe(true);
+      expect(e.specs.map((s) => s.name)).toContain(new RegExp(`^(?:${service})$`).exec(n)![1]);
+    }
+  });
+
+  it('CloudNativePG reports a failing WAL archive as a failed backup', () => {
+    const pg = groups.find((g) => g.name === 'platform-signals-postgres').rules;
+    expect(pg.find((r: any) => r.record === 'platform:backup_failed').expr).toContain('cnpg_pg_stat_archiver_last_failed_time');
   });
 });
 
