@@ -272,6 +272,29 @@ describe('AWS: the in-cluster services’ dump CronJobs upload to an S3 bucket t
     }
   });
 
+  it('PostgreSQL in the cluster (CloudNativePG) archives to the same bucket as its instances’ account, through Pod Identity', () => {
+    const pg = synth(prepare(variant('production', (i) => (i.target.managed.postgres = { mode: 'in-cluster' })))).tf.resource;
+    const backups = JSON.parse(pg.helm_release!.postgres_cluster.values[0]).backups;
+    expect(backups).toMatchObject({
+      enabled: true,
+      method: 'plugin',
+      endpointURL: 'https://s3.eu-west-1.amazonaws.com',
+      destinationPath: `s3://${bucketRef}.bucket}/postgres/`,
+      s3: { inheritFromIAMRole: true },
+    });
+    expect(backups.instanceSidecarConfiguration.env).toEqual([{ name: 'AWS_DEFAULT_REGION', value: 'eu-west-1' }]);
+    expect(pg.kubernetes_secret_v1?.['postgres_backup-s3_secret']).toBeUndefined();
+    // CloudNativePG runs the instances as a service account named after the cluster.
+    expect(pg.aws_eks_pod_identity_association!.pod_backup_postgres).toMatchObject({
+      namespace: 'platform-data',
+      service_account: 'postgres',
+    });
+    const statements = JSON.parse(pg.aws_iam_role_policy!.pod_backup_postgres.policy).Statement;
+    expect(statements.find((x: any) => x.Sid === 'ReadWriteOwnPrefix').Resource).toBe(`${bucketRef}.arn}/postgres/*`);
+    const egress = pg.kubernetes_network_policy_v1!.postgres_egress.spec.egress;
+    expect(egress).toContainEqual({ ports: [{ port: '443', protocol: 'TCP' }], to: [{ ip_block: { cidr: '0.0.0.0/0' } }] });
+  });
+
   it('a backup bucket name S3 would refuse (over 63 characters) stops the environment, naming the setting', () => {
     const long = variant('production', (i) => (i.backups = { bucket: 'platform-backups-of-the-in-cluster-services' }));
     expect(() => prepare(long)).toThrow(/backups\.bucket: the backup bucket's S3 name .* is longer than 63 characters/);

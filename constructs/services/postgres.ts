@@ -398,7 +398,7 @@ export const postgres = defineService({
               'every database with pg_dump (custom format, one consistent snapshot each) and the roles with pg_dumpall --globals-only',
             volumes: ['data'],
             consistency: 'online',
-            gaps: "on Kubernetes (CloudNativePG) the dump does not run: the Barman Cloud plugin archives WAL continuously (RPO at most CloudNativePG's 5-minute archive_timeout) and takes a base backup daily, kept as a recovery window of the retention's daily days, so no weekly or monthly copies are kept there; where the cluster has no platform object store (PostgreSQL in the cluster on AWS) nothing but the daily EBS snapshot copies it",
+            gaps: "on Kubernetes (CloudNativePG) the dump does not run: where the cluster has a store for backups (the platform's object store, or S3 on AWS) the Barman Cloud plugin archives WAL continuously (RPO at most CloudNativePG's 5-minute archive_timeout) and takes a base backup daily, kept as a recovery window of the retention's daily days, so no weekly or monthly copies are kept there; without such a store nothing copies it",
             dump: dumpStep(ctx.jobResources, {
               description: 'Dumps the roles (pg_dumpall --globals-only) and every database (pg_dump -Fc), checked with pg_restore --list',
               image,

@@ -16,10 +16,8 @@
  */
 import { Construct } from '../../providers/cdktf';
 import type { S3Bucket } from '../../providers/aws';
-import type { ServiceSpec } from '../../spec/types';
 import { backupBucketName } from '../../targets/aws/backup';
 import type { ClusterFacts, PodGroup } from '../kubernetes/context';
-import { backupServiceAccount } from '../kubernetes/workload';
 import { hardenedBucket, randomBucketSuffix } from './bucket';
 import type { AwsContext } from './context';
 import type { Keys } from './keys';
@@ -75,28 +73,33 @@ export class InClusterBackups extends Construct {
   }
 
   /**
-   * A role and its association for every backup CronJob the cluster runs (`<service>/backup` pod
-   * groups), limited to the service's prefix. Returns the namespaces those pods run in (they fetch
-   * their credentials from the Pod Identity agent).
+   * A role and its association for every group of pods that writes backups as a service account of
+   * its own (`PodGroup.backupAccount`: the dump CronJobs, CloudNativePG's instances), limited to the
+   * service's prefix. Returns the namespaces those pods run in (they fetch their credentials from the
+   * Pod Identity agent).
    */
-  bind(clusterName: string, groups: readonly PodGroup[], specs: readonly ServiceSpec[]): string[] {
+  bind(clusterName: string, groups: readonly PodGroup[]): string[] {
     const namespaces: string[] = [];
-    for (const g of groups.filter((x) => x.role === 'job' && x.id === `${x.service}/backup`)) {
-      const prefix = specs.find((s) => s.name === g.service)?.backup?.prefix;
-      if (!prefix) throw new Error(`backup CronJob of ${g.service}: the spec has no backup plan`);
+    for (const g of groups) {
+      if (!g.backupAccount) continue;
+      const { serviceAccount, prefix } = g.backupAccount;
       const arn = this.bucket.arn;
       new PodIdentity(this, this.ctx, clusterName, {
         name: `backup-${g.service}`,
         namespace: g.namespace,
-        serviceAccount: backupServiceAccount(g.service),
+        serviceAccount,
         statements: [
-          {
-            Sid: 'ListOwnPrefix',
-            Effect: 'Allow',
-            Action: ['s3:ListBucket'],
-            Resource: arn,
-            Condition: { StringLike: { 's3:prefix': [`${prefix}/`, `${prefix}/*`] } },
-          },
+          // The dump's upload lists its own prefix; barman-cloud (CloudNativePG) also checks that the
+          // bucket exists (HeadBucket, no prefix), so its list is not limited to the prefix.
+          g.role === 'job'
+            ? {
+                Sid: 'ListOwnPrefix',
+                Effect: 'Allow',
+                Action: ['s3:ListBucket'],
+                Resource: arn,
+                Condition: { StringLike: { 's3:prefix': [`${prefix}/`, `${prefix}/*`] } },
+              }
+            : { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: arn },
           {
             Sid: 'ReadWriteOwnPrefix',
             Effect: 'Allow',

@@ -295,7 +295,7 @@ export class InCluster extends Construct {
       after: [...access, namespace, ...nodes, ...identities],
       ...(monitoring ? { extra: monitoring.extra } : {}),
     });
-    if (backups) identityNamespaces.push(...backups.bind(eks.name, this.platform.groups, specs));
+    if (backups) identityNamespaces.push(...backups.bind(eks.name, this.platform.groups));
     if (edge) {
       ses?.identity(this.platform.secrets);
       const recordSpecs = specs.map((x) => (ses && x === mailSpec ? { ...x, dnsRecords: ses.records() } : x));

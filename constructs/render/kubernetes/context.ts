@@ -80,6 +80,11 @@ export interface PodGroup {
    * reaches its own service like a job, and monitoring reaches its metrics ports.
    */
   readonly role: 'server' | 'job' | 'helper';
+  /**
+   * The service account these pods write backups to the target's store as (`ClusterFacts.backupStore`,
+   * S3 through Pod Identity: the target binds it to a role limited to `backupPrefix`). @default none
+   */
+  readonly backupAccount?: { readonly serviceAccount: string; readonly prefix: string };
   /** Other services of the platform the pods reach, on their client and admin ports (a backup's store). @default none */
   readonly reaches?: readonly { readonly service: string; readonly reason: string }[];
   /**

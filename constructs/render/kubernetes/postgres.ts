@@ -32,7 +32,7 @@ import { chartPodLabels } from './pod-policy';
 import { amountsOf, readsAs } from './footprint';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 import { BARMAN_CLOUD, BARMAN_CLOUD_PLUGIN, barmanSidecar } from '../../targets/kubernetes/postgres';
-import { platformStore } from '../../services/backup';
+import { type BackupStore, platformStore, storeEndpoint } from '../../services/backup';
 import { renderText } from '../../spec/template';
 
 export const CNPG_OPERATOR: OperatorChart = {
@@ -180,30 +180,33 @@ class CloudNativePg extends Construct {
     const volume = spec.volumes.find((v) => v.name === 'data')!;
 
     // Backups: WAL archiving and daily base backups through the Barman Cloud plugin, to the platform's store.
-    const store = platformStore(ctx.specs);
+    // The target's store where it gives one (AWS: S3 through Pod Identity, as the instances' service
+    // account, which CloudNativePG names after the cluster), else the platform's object store.
+    const store = ctx.cluster.backupStore?.store ?? platformStore(ctx.specs);
     const plan = spec.backup;
     const sidecar = barmanSidecar(spec);
     const backups =
-      plan && sidecar && store?.kind === 'keys' && store.service !== spec.name && spec.facet.baseBackupMinute !== undefined
+      plan && sidecar && store && !(store.kind === 'keys' && store.service === spec.name) && spec.facet.baseBackupMinute !== undefined
         ? { plan, store, sidecar, minute: spec.facet.baseBackupMinute }
         : undefined;
     const resolve = ctx.resolver(spec);
-    const backupCredentials = backups
-      ? pinAddress(
-          new SecretV1(this, 'backup-s3', {
-            metadata: { name: `${spec.name}-backup-s3`, namespace: ns, labels: { ...labels, 'cnpg.io/reload': 'true' } },
-            // The keys the cluster chart's s3Credentials name (backups.secret.name).
-            data: {
-              ACCESS_KEY_ID: renderText(backups.store.accessKeyId.content, resolve),
-              ACCESS_SECRET_KEY: renderText(backups.store.secretAccessKey.content, resolve),
-            },
-            dependsOn: [...ctx.foundation],
-          }),
-          spec.name,
-          'backup-s3',
-          'secret',
-        )
-      : undefined;
+    const backupCredentials =
+      backups?.store.kind === 'keys'
+        ? pinAddress(
+            new SecretV1(this, 'backup-s3', {
+              metadata: { name: `${spec.name}-backup-s3`, namespace: ns, labels: { ...labels, 'cnpg.io/reload': 'true' } },
+              // The keys the cluster chart's s3Credentials name (backups.secret.name).
+              data: {
+                ACCESS_KEY_ID: renderText(backups.store.accessKeyId.content, resolve),
+                ACCESS_SECRET_KEY: renderText(backups.store.secretAccessKey.content, resolve),
+              },
+              dependsOn: [...ctx.foundation],
+            }),
+            spec.name,
+            'backup-s3',
+            'secret',
+          )
+        : undefined;
     const plugin = backups
       ? [ctx.operators.companion(BARMAN_CLOUD_OPERATOR, operator.namespace, [...operator.ready, ...ctx.certManager()])]
       : [];
@@ -310,7 +313,7 @@ class CloudNativePg extends Construct {
             { port: STATUS_PORT, purpose: 'cluster', protocol: 'TCP' },
           ],
           role: 'server',
-          ...(backups
+          ...(backups?.store.kind === 'keys'
             ? {
                 reaches: [
                   {
@@ -320,7 +323,11 @@ class CloudNativePg extends Construct {
                 ],
               }
             : {}),
-          egress: [{ cidrs: ctx.cluster.apiServerCidrs, ports: [443, 6443], reason: 'the instance manager talks to the Kubernetes API' }],
+          ...(backups?.store.kind === 'pod-identity' ? { backupAccount: { serviceAccount: spec.name, prefix: backups.plan.prefix } } : {}),
+          egress: [
+            { cidrs: ctx.cluster.apiServerCidrs, ports: [443, 6443], reason: 'the instance manager talks to the Kubernetes API' },
+            ...(backups?.store.kind === 'pod-identity' ? (ctx.cluster.backupStore?.egress ?? []) : []),
+          ],
           ingressFrom: [
             { namespace: operator.namespace, ports: [STATUS_PORT, 5432], reason: 'the CloudNativePG operator manages its instances' },
           ],
@@ -341,7 +348,7 @@ function backupValues(
   cluster: string,
   b: {
     readonly plan: NonNullable<ServiceSpec['backup']>;
-    readonly store: Extract<NonNullable<ReturnType<typeof platformStore>>, { kind: 'keys' }>;
+    readonly store: BackupStore;
     readonly sidecar: { readonly resources: ServiceSpec['containers'][number]['resources'] };
     readonly minute: number;
   },
@@ -352,14 +359,17 @@ function backupValues(
     method: 'plugin',
     pluginConfiguration: { name: BARMAN_CLOUD_PLUGIN },
     provider: 's3',
-    endpointURL: renderText(b.store.endpoint, resolve),
+    endpointURL: renderText(storeEndpoint(b.store), resolve),
     // barman-cloud adds the server name (the cluster's) below it: <prefix>/<cluster>/{base,wals}.
     destinationPath: `s3://${b.store.bucket}/${b.plan.prefix}/`,
-    // With endpointURL and destinationPath given, the chart reads only this of `s3`.
-    s3: { inheritFromIAMRole: false },
-    secret: { create: false, name: `${cluster}-backup-s3` },
+    // With endpointURL and destinationPath given, the chart reads only this of `s3`. Through Pod
+    // Identity: botocore's container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI, which the
+    // agent's webhook sets on the instances' pods).
+    s3: { inheritFromIAMRole: b.store.kind === 'pod-identity' },
+    ...(b.store.kind === 'keys' ? { secret: { create: false, name: `${cluster}-backup-s3` } } : { secret: { create: false } }),
     // No server-side encryption header: the platform's stores (Garage, MinIO without KMS) do not
-    // implement SSE-S3; an empty value leaves the field out (the chart writes it only when set).
+    // implement SSE-S3, and S3 applies its bucket's default (SSE-KMS with the data key on AWS); an
+    // empty value leaves the field out (the chart writes it only when set).
     wal: { compression: 'gzip', encryption: '', maxParallel: 2 },
     data: { compression: 'gzip', encryption: '', jobs: 2 },
     instanceSidecarConfiguration: {

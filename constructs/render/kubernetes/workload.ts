@@ -512,7 +512,7 @@ export class Workload extends Construct {
       role: 'job',
       ...(store.kind === 'keys'
         ? { reaches: [{ service: store.service, reason: `the ${spec.name} backup uploads to ${store.bucket}` }] }
-        : { egress: target?.egress ?? [] }),
+        : { egress: target?.egress ?? [], backupAccount: { serviceAccount: backupServiceAccount(spec.name), prefix: plan.prefix } }),
     };
   }
 
