@@ -121,7 +121,7 @@ const STATUS_PORT = 8000;
 
 export const postgres: Realization<PostgresFacet> = {
   describe: () =>
-    `CloudNativePG operator (chart cloudnative-pg ${CNPG_OPERATOR.version}) + Cluster (chart cluster ${CNPG_CLUSTER_CHART.version})`,
+    `CloudNativePG operator (chart cloudnative-pg ${CNPG_OPERATOR.version}) + Cluster (chart cluster ${CNPG_CLUSTER_CHART.version}); backups: Barman Cloud plugin (chart plugin-barman-cloud ${BARMAN_CLOUD.chart.version}), WAL archive + daily base backup`,
   why: () =>
     'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
   serviceName: (spec) => `${spec.name}-rw`,
@@ -207,9 +207,13 @@ class CloudNativePg extends Construct {
             'secret',
           )
         : undefined;
-    const plugin = backups
-      ? [ctx.operators.companion(BARMAN_CLOUD_OPERATOR, operator.namespace, [...operator.ready, ...ctx.certManager()])]
-      : [];
+    // Beside an operator the cluster already runs (another environment's, or the cluster's own), the
+    // plugin is that installation's too: a second one would clash with its Service and CRDs.
+    const ownOperator = ctx.cluster.existingOperators?.[CNPG_OPERATOR.name] === undefined;
+    const plugin =
+      backups && ownOperator
+        ? [ctx.operators.companion(BARMAN_CLOUD_OPERATOR, operator.namespace, [...operator.ready, ...ctx.certManager()])]
+        : [];
 
     const values = {
       fullnameOverride: spec.name,
