@@ -73,6 +73,37 @@ export class Operators extends Construct {
     return { ready: [this.ensure(op)], namespace: op.namespace };
   }
 
+  /**
+   * A chart that runs beside an operator, in that operator's namespace (a plugin the operator finds
+   * by its Service's labels there, such as CloudNativePG's Barman Cloud plugin): installed once by
+   * `op.name`, after `after`, with the pod policy; no namespace of its own (`op.namespace` is unused).
+   */
+  companion(op: OperatorChart, namespace: string, after: readonly ITerraformDependable[]): HelmRelease {
+    let release = this.installed.get(op.name);
+    if (release) return release;
+    release = pinAddress(
+      new HelmRelease(this, op.name, {
+        name: op.name,
+        namespace,
+        repository: op.repository,
+        chart: op.chart,
+        version: op.version,
+        values: [JSON.stringify(mergeValues(op.values, op.pod(this.podPolicy({ selector: {} }))), null, 2)],
+        createNamespace: false,
+        wait: true,
+        timeout: 600,
+        maxHistory: 10,
+        atomic: false,
+        dependsOn: [...this.after, ...after],
+      }),
+      'operator',
+      op.name,
+    );
+    readsAs(release, op.footprint);
+    this.installed.set(op.name, release);
+    return release;
+  }
+
   /** The operator's release; `after`: what must be installed first (another operator's CRDs). */
   ensure(op: OperatorChart, after: readonly ITerraformDependable[] = []): HelmRelease {
     let release = this.installed.get(op.name);
