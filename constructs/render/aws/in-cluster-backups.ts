@@ -18,7 +18,7 @@ import { Construct } from '../../providers/cdktf';
 import type { S3Bucket } from '../../providers/aws';
 import { backupBucketName } from '../../targets/aws/backup';
 import type { ClusterFacts, PodGroup } from '../kubernetes/context';
-import { hardenedBucket, randomBucketSuffix } from './bucket';
+import { hardenedBucket, lifecycleRule, randomBucketSuffix } from './bucket';
 import type { AwsContext } from './context';
 import type { Keys } from './keys';
 import { PodIdentity } from './pod-identity';
@@ -55,14 +55,9 @@ export class InClusterBackups extends Construct {
       preventDestroy: ctx.protectData,
       tags: ctx.backupTags(),
       lifecycle: [
-        {
-          id: 'expire-old-versions',
-          status: 'Enabled',
-          filter: [{}],
-          noncurrentVersionExpiration: [{ noncurrentDays: BACKUP_NONCURRENT_DAYS }],
-        },
-        { id: 'expire-past-retention', status: 'Enabled', filter: [{}], expiration: [{ days: backstopDays }] },
-        { id: 'abort-incomplete-uploads', status: 'Enabled', filter: [{}], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }] },
+        lifecycleRule.expireOldVersions(BACKUP_NONCURRENT_DAYS),
+        lifecycleRule.expirePastRetention(backstopDays),
+        lifecycleRule.abortIncompleteUploads(),
       ],
     });
     this.facts = {
