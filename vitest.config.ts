@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,6 +7,9 @@ export default defineConfig({
     // Test files share loaded modules (cdktf and providers load once per worker, not once per file).
     isolate: false,
     pool: 'threads',
+    // Two workers wherever there are two cores: vitest's default is one fewer than the cores (one, on
+    // the 2-core machines CI and this project's development run on), which left a core idle.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 20_000,
   },
 });

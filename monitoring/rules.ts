@@ -66,6 +66,9 @@ export const CLUSTER_MEMBERS = 'platform:cluster_members';
 
 const H = 60;
 
+const BACKUP_AGE_NAME = 'platform:backup_age:seconds';
+const BACKUP_MAX_AGE_NAME = 'platform:backup_max_age:seconds';
+
 /** The platform's generic alerts (the services' own are in their specs). */
 export const GENERIC_ALERTS: readonly AlertRule[] = [
   {
@@ -161,7 +164,58 @@ export const GENERIC_ALERTS: readonly AlertRule[] = [
       healthy: { 'platform:backup_failed{service="elasticsearch",backup="snapshot"}': 0 },
     },
   },
+  {
+    name: 'BackupTooOld',
+    expr: `${BACKUP_AGE_NAME} > on (service, backup) group_left ${BACKUP_MAX_AGE_NAME}`,
+    for: '5m',
+    severity: 'critical',
+    summary: '{{ $labels.service }}: no successful backup ({{ $labels.backup }}) for longer than its plan allows',
+    description:
+      'The last successful backup is older than two of its intervals and an hour (or the scheduled job never succeeded since it was created): the recovery point objective is no longer met.',
+    // A service no environment has: the plans' own limits are recorded beside the test's series.
+    test: {
+      firing: {
+        series: {
+          [`${BACKUP_AGE_NAME}{service="example",backup="dump"}`]: '6000+60x30',
+          [`${BACKUP_MAX_AGE_NAME}{service="example",backup="dump"}`]: 5400,
+        },
+        labels: { service: 'example', backup: 'dump' },
+      },
+      healthy: {
+        [`${BACKUP_AGE_NAME}{service="example",backup="dump"}`]: '0+60x30',
+        [`${BACKUP_MAX_AGE_NAME}{service="example",backup="dump"}`]: 5400,
+      },
+    },
+  },
 ];
+
+/**
+ * The backup signals: `platform:backup_age:seconds{service, backup}` (how long ago a backup last
+ * succeeded, recorded by a target that can see it: on a cluster, kube-state-metrics' CronJob status)
+ * and `platform:backup_max_age:seconds{service, backup}`, what each service's plan allows (two
+ * intervals and the run's hour: `maxAgeSeconds`), from the specs.
+ */
+export const BACKUP_AGE = BACKUP_AGE_NAME;
+export const BACKUP_MAX_AGE = BACKUP_MAX_AGE_NAME;
+
+/** The source of the plans' limits: one constant per service whose plan has a dump step (`backup="dump"`). */
+export function backupLimits(specs: readonly ServiceSpec[], maxAge: (plan: NonNullable<ServiceSpec['backup']>) => number): SignalSource {
+  return {
+    service: 'backups',
+    names: [],
+    signals: specs.flatMap((s) =>
+      s.backup?.dump
+        ? [
+            {
+              record: BACKUP_MAX_AGE,
+              expr: `label_replace(label_replace(vector(${maxAge(s.backup)}), "service", "${s.name}", "", ""), "backup", "dump", "", "")`,
+              example: { series: {}, service: s.name, value: maxAge(s.backup) },
+            },
+          ]
+        : [],
+    ),
+  };
+}
 
 /** ClusterMemberLost for one clustered service: fewer members up than it runs. */
 export function clusterAlert(service: string, members: number): AlertRule {

@@ -24,6 +24,7 @@ import { scenarios } from './verify/scenarios';
 import { type Artifact, results, work } from './verify/lib';
 import { verifyAcceptance } from './verify/acceptance';
 import { verifyBackups } from './verify/backups';
+import { verifyBackupUpload } from './verify/backup-upload';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
 import { verifyDockerDestroy } from './verify/docker-destroy';
@@ -59,6 +60,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyInternalTls,
   // The restore drills: each plan's dump step against the real server, restored into a fresh one.
   verifyBackups,
+  // The upload step with Pod Identity credentials (the AWS CronJobs') against a stand-in S3 checking signature V4.
+  verifyBackupUpload,
   verifyBlackbox,
   verifyShell,
   verifyJobFiles,

@@ -77,13 +77,9 @@ export function resourceViolations(json: TerraformConfig, facts: ResourceFacts):
 
   // Anywhere: known default credentials, in any string of any resource.
   for (const r of all) {
-    for (const s of strings(r.body)) {
-      const bad = DEFAULT_CREDENTIALS.find((c) => s.toLowerCase().includes(c));
-      if (bad) {
-        add(r, 'PLAT-SEC-002', `contains the default credential "${bad}"`);
-        break;
-      }
-    }
+    const s = firstString(r.body, (s) => ANY_DEFAULT_CREDENTIAL.test(s));
+    const bad = s === undefined ? undefined : DEFAULT_CREDENTIALS.find((c) => s.toLowerCase().includes(c));
+    if (bad) add(r, 'PLAT-SEC-002', `contains the default credential "${bad}"`);
   }
   // Stateful resources where the environment keeps its data.
   if (facts.protectData) {
@@ -98,12 +94,19 @@ export function resourceViolations(json: TerraformConfig, facts: ResourceFacts):
   return out;
 }
 
-/** Every string in a value (the `//` comment left out). */
-function strings(x: any): string[] {
-  if (typeof x === 'string') return [x];
-  if (Array.isArray(x)) return x.flatMap(strings);
-  if (x && typeof x === 'object') return Object.entries(x).flatMap(([k, v]) => (k === '//' ? [] : strings(v)));
-  return [];
+/** Any of the default credentials, in any case (one pass over a string instead of one per credential). */
+const ANY_DEFAULT_CREDENTIAL = new RegExp(DEFAULT_CREDENTIALS.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+
+/** The first string in a value (the `//` comment left out) that `test` accepts. */
+function firstString(x: any, test: (s: string) => boolean): string | undefined {
+  if (typeof x === 'string') return test(x) ? x : undefined;
+  if (x && typeof x === 'object')
+    for (const k in x) {
+      if (k === '//' && !Array.isArray(x)) continue;
+      const found = firstString(x[k], test);
+      if (found !== undefined) return found;
+    }
+  return undefined;
 }
 
 /** AWS resource types that hold data by what they are. */

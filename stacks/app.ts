@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from '../constructs/providers/cdktf';
+import { App, type WrittenStack, withoutTraces, writtenStack } from '../constructs/providers/cdktf';
 import type { Environment, EnvironmentSource } from '../environments/parse/load';
 import { type Bootstrap, type BootstrapSource, loadBootstrap } from '../environments/parse/bootstrap';
 import { guardrails, prepareAll } from './pipeline';
@@ -57,81 +57,66 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
   const parent = path.dirname(path.resolve(outdir));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}.staging-`));
-  // cdktf captures a full stack trace for every token it creates (stackTraces: false does not stop
-  // that: tokens/private/stack-trace.js raises the limit and calls Error.captureStackTrace) and
-  // formats it at once; with source maps on (tsx turns them on) each one is also mapped. None is
-  // read: while synthesizing, capturing leaves the trace empty (as cdktf's own code expects when
-  // there is none) and traces format to nothing. All restored after.
-  const sourceMaps = process.sourceMapsEnabled;
-  const errors = Error as { prepareStackTrace?: unknown; captureStackTrace: (target: object, below?: unknown) => void };
-  const prepareTrace = errors.prepareStackTrace;
-  const captureTrace = errors.captureStackTrace;
-  process.setSourceMapsEnabled(false);
-  errors.prepareStackTrace = () => '';
-  errors.captureStackTrace = (target) => void Object.defineProperty(target, 'stack', { value: '', writable: true, configurable: true });
   try {
-    const app = new App({ outdir: staging, stackTraces: false });
-    const stacks = buildStacks(app, envs, outdir);
-    const boot = bootstrap ? new BootstrapStack(app, { bootstrap, environments: envs, outdir }) : undefined;
-    app.synth();
-    const text = (name: string) => fs.readFileSync(path.join(staging, 'stacks', name, 'cdk.tf.json'), 'utf8');
-    const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
-    const read = (name: string) => JSON.parse(text(name));
-    // What each stack synthesized before in this output directory (the last diff or deploy from
-    // here); the same object when nothing changed (then nothing is compared).
-    const previous = (name: string, written: string, json: unknown) => {
-      const before = path.join(outdir, 'stacks', name, 'cdk.tf.json');
-      const previousText = fs.existsSync(before) ? fs.readFileSync(before, 'utf8') : undefined;
-      return previousText === undefined ? undefined : previousText === written ? json : JSON.parse(previousText);
-    };
-    // The guardrails over each synthesized stack, before anything reaches the output directory: one
-    // report of every violation of every environment, or nothing written.
-    const written = stacks.map((stack) => text(stack.environment.name));
-    const jsons = written.map((w) => JSON.parse(w));
-    const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
-    // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
-    // file takes no waivers: the account's foundation has no exception to make.
-    const bootVerdict =
-      boot && options.bootstrap
-        ? verdict({
-            file: options.bootstrap.file,
-            environment: boot.node.id,
-            violations: resourceViolations(read(boot.node.id), { protectData: true }),
-            waivers: [],
-          })
-        : undefined;
-    const all = [...verdicts, ...(bootVerdict ? [bootVerdict] : [])];
-    if (all.some(refuses)) throw new GuardrailError(all);
-    const environments = stacks.map((stack, i) => {
-      const name = stack.environment.name;
-      return summarizeStack(stack.environment, jsons[i], stack, rel(name), previous(name, written[i]!, jsons[i]), verdicts[i]);
+    return withoutTraces(() => {
+      const app = new App({ outdir: staging, stackTraces: false });
+      const stacks = buildStacks(app, envs, outdir);
+      const boot = bootstrap ? new BootstrapStack(app, { bootstrap, environments: envs, outdir }) : undefined;
+      app.synth();
+      const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
+      // What each stack synthesized before in this output directory (the last diff or deploy from
+      // here); the same object when nothing changed (then nothing is compared).
+      const previous = (name: string, now: WrittenStack, json: unknown) => {
+        const before = path.join(outdir, 'stacks', name, 'cdk.tf.json');
+        const bytes = fs.existsSync(before) ? fs.readFileSync(before) : undefined;
+        return bytes === undefined ? undefined : bytes.equals(now.bytes) ? json : JSON.parse(bytes.toString('utf8'));
+      };
+      // The guardrails over each synthesized stack, before anything reaches the output directory: one
+      // report of every violation of every environment, or nothing written.
+      const written = stacks.map((stack) => writtenStack(stack));
+      const jsons = written.map((w) => w.json);
+      const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
+      // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
+      // file takes no waivers: the account's foundation has no exception to make.
+      const bootVerdict =
+        boot && options.bootstrap
+          ? verdict({
+              file: options.bootstrap.file,
+              environment: boot.node.id,
+              violations: resourceViolations(writtenStack(boot).json, { protectData: true }),
+              waivers: [],
+            })
+          : undefined;
+      const all = [...verdicts, ...(bootVerdict ? [bootVerdict] : [])];
+      if (all.some(refuses)) throw new GuardrailError(all);
+      const environments = stacks.map((stack, i) => {
+        const name = stack.environment.name;
+        return summarizeStack(stack.environment, jsons[i], stack, rel(name), previous(name, written[i]!, jsons[i]), verdicts[i]);
+      });
+      const json = boot ? writtenStack(boot).json : undefined;
+      const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
+      install(staging, outdir, names);
+      installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);
+      if (!boot || !bootstrap) return { environments };
+      const policies: Record<string, number> = {};
+      for (const p of Object.values<any>(json.resource?.aws_iam_policy ?? {})) {
+        const role = String(p.name).replace(/-\d+$/, '');
+        policies[role] = (policies[role] ?? 0) + 1;
+      }
+      return {
+        environments,
+        bootstrap: {
+          stack: boot.node.id,
+          file: rel(boot.node.id),
+          bootstrap,
+          resources: resourcesByType(json),
+          deployEnvironments: servedEnvironments(bootstrap, envs).deploy.map((e) => e.name),
+          policies,
+          warnings: bootstrapWarnings(bootstrap, envs),
+        },
+      };
     });
-    const json = boot ? read(boot.node.id) : undefined;
-    const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
-    install(staging, outdir, names);
-    installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);
-    if (!boot || !bootstrap) return { environments };
-    const policies: Record<string, number> = {};
-    for (const p of Object.values<any>(json.resource?.aws_iam_policy ?? {})) {
-      const role = String(p.name).replace(/-\d+$/, '');
-      policies[role] = (policies[role] ?? 0) + 1;
-    }
-    return {
-      environments,
-      bootstrap: {
-        stack: boot.node.id,
-        file: rel(boot.node.id),
-        bootstrap,
-        resources: resourcesByType(json),
-        deployEnvironments: servedEnvironments(bootstrap, envs).deploy.map((e) => e.name),
-        policies,
-        warnings: bootstrapWarnings(bootstrap, envs),
-      },
-    };
   } finally {
-    errors.prepareStackTrace = prepareTrace;
-    errors.captureStackTrace = captureTrace;
-    process.setSourceMapsEnabled(sourceMaps);
     fs.rmSync(staging, { recursive: true, force: true });
   }
 }

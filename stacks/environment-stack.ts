@@ -53,7 +53,8 @@ export class EnvironmentStack extends IsolatedStack {
   }
 }
 
-function configureBackend(stack: TerraformStack, name: string, backend: Backend, target: Target, outdir: string): void {
+/** The state backend of environment `name` on `stack` (exported for the tests of the backend alone). */
+export function configureBackend(stack: TerraformStack, name: string, backend: Backend, target: Target, outdir: string): void {
   switch (backend.kind) {
     case 'local': {
       const stateFile = backend.path ?? `terraform.${name}.tfstate`;

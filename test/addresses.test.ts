@@ -167,6 +167,12 @@ describe('stable Terraform addresses (production, AWS)', () => {
     ]);
   });
 
+  it('the backup bucket of the in-cluster services keeps its generated suffix and versions', () => {
+    const small = synth(prepare(variant('production', (i) => delete i.target.accountId))).tf;
+    expect(Object.keys(small.resource.random_id ?? {})).toContain('backup_bucket_suffix');
+    expect(at('aws_s3_bucket_versioning')).toContain('aws_s3_bucket_versioning.backup_bucket');
+  });
+
   it('databases, caches, brokers, search domains and buckets', () => {
     expect(
       [
@@ -181,6 +187,8 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'aws_elasticache_replication_group.redis',
       'aws_mq_broker.rabbitmq',
       // OpenSearch (aws_opensearch_domain.opensearch, pinned in test/aws.test.ts) only when asked for.
+      // The in-cluster services' dumps (their backups).
+      'aws_s3_bucket.backup_bucket',
       // Loki's chunks (monitoring on AWS).
       'aws_s3_bucket.monitoring_logs',
       'aws_s3_bucket.objectstore_agent-outputs',

@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bootstrapOf, env, synth, variant } from './helpers';
+import { IsolatedStack, Testing, synthOnce } from '../constructs/providers/cdktf';
+import { configureBackend } from '../stacks/environment-stack';
+import type { Environment } from '../environments/parse/load';
 import { ciMatrix, ciStacks } from '../stacks/delivery';
 import { prepare, prepareAll } from '../stacks/pipeline';
 import { stateNotes } from '../stacks/warnings';
@@ -211,6 +214,13 @@ describe('the workflows', () => {
   });
 });
 
+/** The backend block an environment's stack gets (the stack's own test above: the whole stack). */
+function backendOf(e: Environment): any {
+  const stack = new IsolatedStack(Testing.app({ stackTraces: false }), e.name);
+  configureBackend(stack, e.name, e.backend, e.target, 'cdktf.out');
+  return synthOnce(stack).tf.terraform.backend;
+}
+
 describe("the state backend: the cluster's own, or S3, by config", () => {
   it('a Kubernetes environment keeps its state in a Secret of its own cluster, reached as its providers reach it', () => {
     const e = prepare(variant('staging', (i) => (i.backend = { kind: 'kubernetes' })));
@@ -238,7 +248,7 @@ describe("the state backend: the cluster's own, or S3, by config", () => {
         i.backend = { kind: 'kubernetes', namespace: 'tf', secretSuffix: 'stg' };
       }),
     );
-    expect(synth(exec).tf.terraform.backend.kubernetes).toMatchObject({
+    expect(backendOf(exec).kubernetes).toMatchObject({
       secret_suffix: 'stg',
       namespace: 'tf',
       host: 'https://203.0.113.10:6443',
@@ -251,7 +261,7 @@ describe("the state backend: the cluster's own, or S3, by config", () => {
         i.backend = { kind: 'kubernetes' };
       }),
     );
-    const backend = synth(token).tf.terraform.backend.kubernetes;
+    const backend = backendOf(token).kubernetes;
     expect(backend.host).toBe('https://203.0.113.10:6443');
     expect(JSON.stringify(backend)).not.toMatch(/token/);
   });
@@ -266,7 +276,7 @@ describe("the state backend: the cluster's own, or S3, by config", () => {
     const docker = prepare(
       variant('development', (i) => (i.backend = { kind: 'kubernetes', cluster: { auth: 'kubeconfig', context: 'ops' } })),
     );
-    expect(synth(docker).tf.terraform.backend.kubernetes.config_context).toBe('ops');
+    expect(backendOf(docker).kubernetes.config_context).toBe('ops');
   });
 
   it('two environments on one state Secret are refused, naming the first', () => {

@@ -4,7 +4,7 @@
  * The user's environments (environments/*.ts) are reached only through `shipped()`, for the checks
  * that hold for any valid environment and the snapshots `npx vitest run -u` regenerates.
  */
-import { Testing } from '../constructs/providers/cdktf';
+import { Testing, synthOnce, withoutTraces } from '../constructs/providers/cdktf';
 import type { SpecName, SpecOf } from '../constructs/services';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { discoverEnvironments } from '../environments/parse/discover';
@@ -87,24 +87,18 @@ const synthesized = new WeakMap<Environment, Synthesized>();
 export function synth(e: Environment): Synthesized {
   let s = synthesized.get(e);
   if (!s) {
-    // cdktf captures a stack trace for every token it creates; the test runner source-maps each one,
-    // which costs more than the synthesis. None is read: traces format to nothing while synthesizing
-    // (restored after; an error thrown meanwhile formats its trace when read, after).
-    const errors = Error as { prepareStackTrace?: unknown };
-    const prepareTrace = errors.prepareStackTrace;
-    errors.prepareStackTrace = () => '';
-    let text: string;
-    let full: TerraformJson;
-    let stack: EnvironmentStack;
-    try {
-      const app = Testing.app({ stackTraces: false });
-      stack = new EnvironmentStack(app, { environment: e });
-      text = Testing.synth(stack);
-      full = stack.toTerraform() as TerraformJson;
-    } finally {
-      errors.prepareStackTrace = prepareTrace;
-    }
-    s = { text, tf: JSON.parse(text) as TerraformJson, full, stack };
+    s = withoutTraces(() => {
+      const stack = new EnvironmentStack(Testing.app({ stackTraces: false }), { environment: e });
+      const once = synthOnce(stack);
+      return {
+        tf: once.tf as TerraformJson,
+        full: once.full as TerraformJson,
+        stack,
+        get text() {
+          return once.text;
+        },
+      };
+    });
     synthesized.set(e, s);
   }
   return s;
@@ -139,14 +133,8 @@ export function bootstrapOf(edit: (input: any) => void = () => {}): Bootstrap {
 
 /** The bootstrap stack of `b` serving `envs`, synthesized (metadata-free JSON). */
 export function synthBootstrap(b: Bootstrap, envs: readonly Environment[]): { tf: TerraformJson; stack: BootstrapStack } {
-  const errors = Error as { prepareStackTrace?: unknown };
-  const prepareTrace = errors.prepareStackTrace;
-  errors.prepareStackTrace = () => '';
-  try {
-    const app = Testing.app({ stackTraces: false });
-    const stack = new BootstrapStack(app, { bootstrap: b, environments: envs });
-    return { tf: JSON.parse(Testing.synth(stack)) as TerraformJson, stack };
-  } finally {
-    errors.prepareStackTrace = prepareTrace;
-  }
+  return withoutTraces(() => {
+    const stack = new BootstrapStack(Testing.app({ stackTraces: false }), { bootstrap: b, environments: envs });
+    return { tf: synthOnce(stack).tf as TerraformJson, stack };
+  });
 }

@@ -479,7 +479,10 @@ describe('variants', () => {
       ),
     ).tf;
     const releases = res(t, 'helm_release');
-    expect(Object.keys(releases).filter((n) => /envoy|cert-manager|edge/.test(n))).toEqual([]);
+    expect(Object.keys(releases).filter((n) => /envoy|edge/.test(n))).toEqual([]);
+    // cert-manager only for the Barman Cloud plugin's certificates (PostgreSQL's backups), without Gateway API support.
+    expect(JSON.parse(releases['operator_cert-manager'].values[0]).config.gatewayAPI).toBeUndefined();
+    expect(releases['operator_barman-cloud'].depends_on).toContain('helm_release.operator_cert-manager');
     expect(res(t, 'kubernetes_namespace_v1').namespace_edge).toBeUndefined();
     expect(Object.keys(res(t, 'kubernetes_network_policy_v1')).filter((n) => n.includes('edge') || n.includes('acme'))).toEqual([]);
     const kibana = res(t, 'kubernetes_network_policy_v1').kibana_ingress;

@@ -69,7 +69,8 @@ describe.each(clusterEnvs.map(({ label, env: e }) => [label, e] as const))('netw
 
     it('reaches exactly its declared dependencies in the cluster (their client and admin ports), nothing else in the platform (the scraper: every metrics endpoint)', () => {
       for (const other of servers.filter((o) => o !== g)) {
-        const declared = spec.dependsOn.includes(other.service);
+        // Its dependencies, and where it sends backups (CloudNativePG's WAL archive to the object store).
+        const declared = spec.dependsOn.includes(other.service) || (g.reaches ?? []).some((r) => r.service === other.service);
         const scraped = isScraper(g) ? scrapedPorts(other, specOf(other.service)).map((x) => x.port) : [];
         for (const p of other.ports) {
           const expected =
@@ -192,6 +193,19 @@ describe('network policy of the staging fixture, exactly', () => {
     for (const service of ['redis', 'qdrant', 'neo4j', 'garage', 'nats', 'rabbitmq']) {
       expect(canReach(podOf(servers.find((g) => g.service === service)!), internet, 443), service).toBe(false);
     }
+  });
+
+  it("CloudNativePG's instances reach the object store's S3 port (the Barman Cloud sidecar's WAL archive), nothing else of it", () => {
+    const postgres = podOf(servers.find((g) => g.service === 'postgres')!);
+    const store = servers.find((g) => g.service === 'garage')!;
+    const s3 = store.ports.find((p) => p.purpose === 'client')!;
+    expect(canReach(postgres, podOf(store), s3.port)).toBe(true);
+    for (const p of store.ports.filter((x) => x.purpose !== 'client' && x.purpose !== 'admin'))
+      expect(canReach(postgres, podOf(store), p.port), `garage:${p.port}`).toBe(false);
+    // Without backups, no such path.
+    const off = setting(prepare(variant('staging', (i) => (i.backups = { enabled: false }))));
+    const pgOff = podOf(off.servers.find((g) => g.service === 'postgres')!);
+    expect(off.canReach(pgOff, podOf(off.servers.find((g) => g.service === 'garage')!), s3.port)).toBe(false);
   });
 
   it("the Gateway's proxies reach exactly the external ports (and cert-manager's HTTP-01 solver); their neighbours reach nothing", () => {

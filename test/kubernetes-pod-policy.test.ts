@@ -23,6 +23,8 @@ const stacks: { label: string; env: Environment }[] = [
 const CHART_POD_KEYS: Readonly<Record<string, { labels: string[]; podSecurityContext?: string[] }>> = {
   'cloudnative-pg': { labels: ['podLabels'], podSecurityContext: ['podSecurityContext'] },
   cluster: { labels: ['cluster.additionalLabels'], podSecurityContext: ['cluster.podSecurityContext'] },
+  // plugin-barman-cloud-v0.7.0 templates/deployment.yaml: podLabels, podSecurityContext.
+  'plugin-barman-cloud': { labels: ['podLabels'], podSecurityContext: ['podSecurityContext'] },
   'eck-operator': { labels: ['podLabels'], podSecurityContext: ['podSecurityContext'] },
   'gateway-helm': { labels: ['deployment.pod.labels', 'certgen.job.pod.labels'], podSecurityContext: ['deployment.pod.securityContext'] },
   'cert-manager': {

@@ -93,7 +93,16 @@ describe('two environments on one cluster', () => {
     const b = prepare(second(sharing));
     const tf = synth(b).tf;
     const releases = Object.keys(tf.resource.helm_release ?? {});
-    for (const op of ['operator_cnpg', 'operator_eck', 'operator_envoy-gateway', 'operator_cert-manager', 'nvidia_device_plugin']) {
+    // The Barman Cloud plugin is the existing CloudNativePG installation's (one per operator); the backups still point at it.
+    expect(JSON.parse(tf.resource.helm_release!.postgres_cluster.values[0]).backups.enabled).toBe(true);
+    for (const op of [
+      'operator_cnpg',
+      'operator_barman-cloud',
+      'operator_eck',
+      'operator_envoy-gateway',
+      'operator_cert-manager',
+      'nvidia_device_plugin',
+    ]) {
       expect(releases, op).not.toContain(op);
     }
     expect(Object.keys(tf.resource.kubernetes_namespace_v1!).filter((n) => /cnpg|eck|envoy|cert-manager|nvidia/.test(n))).toEqual([]);

@@ -6,7 +6,7 @@
  * same block.
  */
 import { describe, expect, it } from 'vitest';
-import { Testing } from '../constructs/providers/cdktf';
+import { Testing, synthOnce, withoutTraces } from '../constructs/providers/cdktf';
 import { CronJobV1, DeploymentV1, JobV1, generatedWorkloadBindings } from '../constructs/providers/kubernetes-workloads';
 import { stampLabels } from '../constructs/render/labels';
 import { EnvironmentStack } from '../stacks/environment-stack';
@@ -20,20 +20,22 @@ const ours = [
 ] as const;
 
 describe.each(['staging', 'production', 'clusters'] as const)('workloads of %s', (name) => {
-  const app = Testing.app({ stackTraces: false });
-  const stack = new EnvironmentStack(app, { environment: env(name) });
-  const twins: { type: string; id: string; twin: string }[] = [];
-  for (const c of stack.node.findAll()) {
-    const pair = ours.find(([Ours]) => c instanceof Ours);
-    if (!pair) continue;
-    const resource = c as InstanceType<(typeof ours)[number][0]>;
-    const config = (resource as unknown as { config: any }).config;
-    const twin = new (pair[1] as any)(resource.node.scope, `${resource.node.id}-generated`, config);
-    // The environment's labels, as the stack stamps them on every Kubernetes object it built.
-    stampLabels(twin, env(name).labels);
-    twins.push({ type: resource.terraformResourceType, id: resource.friendlyUniqueId, twin: twin.friendlyUniqueId });
-  }
-  const tf = JSON.parse(Testing.synth(stack));
+  const { twins, tf } = withoutTraces(() => {
+    const app = Testing.app({ stackTraces: false });
+    const stack = new EnvironmentStack(app, { environment: env(name) });
+    const twins: { type: string; id: string; twin: string }[] = [];
+    for (const c of stack.node.findAll()) {
+      const pair = ours.find(([Ours]) => c instanceof Ours);
+      if (!pair) continue;
+      const resource = c as InstanceType<(typeof ours)[number][0]>;
+      const config = (resource as unknown as { config: any }).config;
+      const twin = new (pair[1] as any)(resource.node.scope, `${resource.node.id}-generated`, config);
+      // The environment's labels, as the stack stamps them on every Kubernetes object it built.
+      stampLabels(twin, env(name).labels);
+      twins.push({ type: resource.terraformResourceType, id: resource.friendlyUniqueId, twin: twin.friendlyUniqueId });
+    }
+    return { twins, tf: synthOnce(stack).tf };
+  });
 
   it('renders Deployments, Jobs or CronJobs', () => {
     expect(twins.length).toBeGreaterThan(0);

@@ -208,6 +208,11 @@ export interface PostgresFacet {
   readonly parameters: Readonly<Record<string, string>>;
   /** The applications' roles and databases (one each; the role owns its database and reaches no other). */
   readonly applications: readonly PostgresApplication[];
+  /**
+   * When an operator's physical backups run (CloudNativePG's daily base backup; WAL is archived
+   * continuously): minutes after midnight UTC, the environment's backup window. Absent when backups are off.
+   */
+  readonly baseBackupMinute?: number;
   readonly tuning: {
     readonly maxConnections: number;
     readonly sharedBuffersBytes: number;
@@ -291,6 +296,7 @@ export const postgres = defineService({
       owner: c.username,
       majorVersion: /^(\d+)/.exec(image.tag ?? '')?.[1],
       applications: apps,
+      ...(ctx.backups ? { baseBackupMinute: ctx.backups.windowMinute } : {}),
       parameters: Object.fromEntries(settings.filter((x) => !x.layout).map((x) => [x.key, x.value.replace(/^'(.*)'$/, '$1')])),
       tuning: {
         maxConnections: t.maxConnections,
@@ -392,6 +398,7 @@ export const postgres = defineService({
               'every database with pg_dump (custom format, one consistent snapshot each) and the roles with pg_dumpall --globals-only',
             volumes: ['data'],
             consistency: 'online',
+            gaps: "on Kubernetes (CloudNativePG) the dump does not run: where the cluster has a store for backups (the platform's object store, or S3 on AWS) the Barman Cloud plugin archives WAL continuously (RPO at most CloudNativePG's 5-minute archive_timeout) and takes a base backup daily, kept as a recovery window of the retention's daily days, so no weekly or monthly copies are kept there; without such a store nothing copies it",
             dump: dumpStep(ctx.jobResources, {
               description: 'Dumps the roles (pg_dumpall --globals-only) and every database (pg_dump -Fc), checked with pg_restore --list',
               image,

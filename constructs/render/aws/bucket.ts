@@ -101,6 +101,31 @@ export function hardenedBucket(scope: Construct, ctx: AwsContext, o: BucketOptio
 }
 
 /** A suffix generated once and kept in the state (pinned at `random_id.<address>`), for a bucket's global name. */
+/** The lifecycle rules the platform's buckets share, by what they do. */
+export const lifecycleRule = {
+  /** Older versions of an object deleted `days` after they were replaced (versioned buckets). */
+  expireOldVersions: (days: number): S3BucketLifecycleConfigurationRule => ({
+    id: 'expire-old-versions',
+    status: 'Enabled',
+    filter: [{}],
+    noncurrentVersionExpiration: [{ noncurrentDays: days }],
+  }),
+  /** Objects deleted `days` after they were written: the backstop behind a program's own retention. */
+  expirePastRetention: (days: number): S3BucketLifecycleConfigurationRule => ({
+    id: 'expire-past-retention',
+    status: 'Enabled',
+    filter: [{}],
+    expiration: [{ days }],
+  }),
+  /** Parts of uploads never completed, deleted `days` after they began. */
+  abortIncompleteUploads: (days = 1): S3BucketLifecycleConfigurationRule => ({
+    id: 'abort-incomplete-uploads',
+    status: 'Enabled',
+    filter: [{}],
+    abortIncompleteMultipartUpload: [{ daysAfterInitiation: days }],
+  }),
+};
+
 export function randomBucketSuffix(scope: Construct, id: string, address: readonly string[]): string {
   const [first, ...rest] = address;
   return pinAddress(new Id(scope, id, { byteLength: RANDOM_SUFFIX_BYTES }), first!, ...rest).hex;

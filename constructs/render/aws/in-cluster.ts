@@ -44,6 +44,8 @@ import { renderRecords } from '../dns';
 import type { MailFacet } from '../../services/mail';
 import { internetNodePort, internetPortsOf } from '../../targets/aws/edge';
 import { AwsMonitoringResources } from './monitoring';
+import { InClusterBackups } from './in-cluster-backups';
+import type { Keys } from './keys';
 
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
@@ -72,6 +74,8 @@ export interface InClusterInputs {
   readonly managed: ReadonlyMap<string, ManagedEndpoint>;
   readonly inClusterSpecs: readonly ServiceSpec[];
   readonly network: Network;
+  /** The KMS keys (the backup bucket is encrypted with the data key). */
+  readonly keys: Keys;
 }
 
 export class InCluster extends Construct {
@@ -277,13 +281,21 @@ export class InCluster extends Construct {
     }).result;
     // Its Pod Identity workloads (the CloudWatch exporter, Grafana, Loki) run in the monitoring namespace.
     if (monitoring) identityNamespaces.push(monitoring.identityNamespace);
+    // Backups of the in-cluster services: the dump CronJobs upload to an S3 bucket through Pod Identity.
+    const backups =
+      ctx.backups && specs.some((x) => x.backup?.dump) ? new InClusterBackups(this, 'backups', ctx, inputs.keys, ctx.backups) : undefined;
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,
-      cluster: { ...facts, ...(monitoring ? { monitoring: monitoring.facts } : {}) },
+      cluster: {
+        ...facts,
+        ...(monitoring ? { monitoring: monitoring.facts } : {}),
+        ...(backups ? { backupStore: backups.facts } : {}),
+      },
       after: [...access, namespace, ...nodes, ...identities],
       ...(monitoring ? { extra: monitoring.extra } : {}),
     });
+    if (backups) identityNamespaces.push(...backups.bind(eks.name, this.platform.groups));
     if (edge) {
       ses?.identity(this.platform.secrets);
       const recordSpecs = specs.map((x) => (ses && x === mailSpec ? { ...x, dnsRecords: ses.records() } : x));

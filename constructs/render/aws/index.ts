@@ -88,6 +88,7 @@ export class AwsTarget extends Construct {
       managed,
       inClusterSpecs: placement.inCluster,
       network,
+      keys,
     });
 
     new TerraformOutput(this, 'cluster-name', { value: cluster.cluster.name, description: 'EKS cluster name' }).overrideLogicalId(

@@ -18,7 +18,7 @@ import { s3BucketName } from '../../targets/aws/placement';
 import { namespaceOf } from '../../targets/kubernetes/naming';
 import type { MonitoringFacts, Realization } from '../kubernetes/context';
 import { ownResources } from '../kubernetes/workload';
-import { hardenedBucket, randomBucketSuffix } from './bucket';
+import { hardenedBucket, lifecycleRule, randomBucketSuffix } from './bucket';
 import type { AwsContext } from './context';
 import { PodIdentity } from './pod-identity';
 
@@ -97,13 +97,8 @@ export class AwsMonitoringResources extends Construct {
         preventDestroy: ctx.protectData,
         lifecycle: [
           // Loki's compactor deletes past the retention; this is the backstop (a week later).
-          { id: 'expire-past-retention', status: 'Enabled', filter: [{}], expiration: [{ days: retentionDays + 7 }] },
-          {
-            id: 'abort-incomplete-uploads',
-            status: 'Enabled',
-            filter: [{}],
-            abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
-          },
+          lifecycleRule.expirePastRetention(retentionDays + 7),
+          lifecycleRule.abortIncompleteUploads(),
         ],
       });
       new PodIdentity(this, ctx, inputs.clusterName, {

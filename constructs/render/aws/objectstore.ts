@@ -11,7 +11,7 @@
 import type { Construct } from '../../providers/cdktf';
 import type { ObjectStoreFacet } from '../../services/objectstore';
 import { bucketSuffixOf, s3BucketName } from '../../targets/aws/placement';
-import { hardenedBucket, randomBucketSuffix } from './bucket';
+import { hardenedBucket, lifecycleRule, randomBucketSuffix } from './bucket';
 import { type ManagedRenderer, useDataKey } from './managed';
 
 export const objectstore: ManagedRenderer<'objectstore', ObjectStoreFacet> = {
@@ -47,18 +47,8 @@ export const objectstore: ManagedRenderer<'objectstore', ObjectStoreFacet> = {
         // AWS Backup copies the data buckets (daily, weekly, monthly; to the copy region).
         tags: ctx.backupTags(),
         lifecycle: [
-          {
-            id: 'expire-old-versions',
-            status: 'Enabled',
-            filter: [{}],
-            noncurrentVersionExpiration: [{ noncurrentDays: config.noncurrentVersionDays }],
-          },
-          {
-            id: 'abort-incomplete-uploads',
-            status: 'Enabled',
-            filter: [{}],
-            abortIncompleteMultipartUpload: [{ daysAfterInitiation: config.abortIncompleteUploadDays }],
-          },
+          lifecycleRule.expireOldVersions(config.noncurrentVersionDays),
+          lifecycleRule.abortIncompleteUploads(config.abortIncompleteUploadDays),
         ],
       });
       return { catalogue: b, bucket };

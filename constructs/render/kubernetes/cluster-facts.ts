@@ -6,6 +6,7 @@
 import type { SignalSource } from '../../../monitoring/rules';
 import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
+import type { BackupStore } from '../../services/backup';
 
 /** The environment's `target.gateway`, resolved. */
 export interface GatewayFacts {
@@ -124,6 +125,16 @@ export interface ClusterFacts {
   readonly existingNamespace?: string;
   /** How certificates are issued; absent where the cluster has no cert-manager for this platform. */
   readonly certificates?: CertificateFacts;
+  /**
+   * Where the backup CronJobs of the services' own workloads upload when the cluster has no platform
+   * object store (AWS: an S3 bucket through EKS Pod Identity). Each CronJob then runs as its own
+   * service account, `backupServiceAccount(<service>)`, which the target binds to a role limited to
+   * the service's prefix; `egress`: where those pods connect (S3). @default the platform's object store
+   */
+  readonly backupStore?: {
+    readonly store: Extract<BackupStore, { kind: 'pod-identity' }>;
+    readonly egress: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
+  };
   /** How the mail server's public ports are exposed. @default a LoadBalancer Service with externalTrafficPolicy Local */
   readonly mail?: MailExposure;
   /** Outgoing mail through a relay. @default direct delivery */

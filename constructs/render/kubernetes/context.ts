@@ -52,6 +52,12 @@ export interface K8sContext {
   readonly dataPriorityClass: string;
   /** Operators installed from their charts, once each. */
   readonly operators: Operators;
+  /**
+   * cert-manager, for a chart whose objects need its CRDs (a plugin's Issuer and Certificates): what
+   * to wait for. The edge's where there is one (nothing where the cluster runs its own), else this
+   * platform's install without Gateway API support.
+   */
+  certManager(): readonly ITerraformDependable[];
   /** Every spec the cluster runs (the monitoring stack observes them). */
   readonly specs: readonly ServiceSpec[];
   /** The pods of a service rendered so far (the monitoring stack renders after everything it watches). */
@@ -74,6 +80,11 @@ export interface PodGroup {
    * reaches its own service like a job, and monitoring reaches its metrics ports.
    */
   readonly role: 'server' | 'job' | 'helper';
+  /**
+   * The service account these pods write backups to the target's store as (`ClusterFacts.backupStore`,
+   * S3 through Pod Identity: the target binds it to a role limited to `backupPrefix`). @default none
+   */
+  readonly backupAccount?: { readonly serviceAccount: string; readonly prefix: string };
   /** Other services of the platform the pods reach, on their client and admin ports (a backup's store). @default none */
   readonly reaches?: readonly { readonly service: string; readonly reason: string }[];
   /**

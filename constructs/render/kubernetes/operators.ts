@@ -73,9 +73,18 @@ export class Operators extends Construct {
     return { ready: [this.ensure(op)], namespace: op.namespace };
   }
 
+  /**
+   * A chart that runs beside an operator, in that operator's namespace (a plugin the operator finds
+   * by its Service's labels there, such as CloudNativePG's Barman Cloud plugin): installed once by
+   * `op.name`, after `after`, with the pod policy; no namespace of its own (`op.namespace` is unused).
+   */
+  companion(op: OperatorChart, namespace: string, after: readonly ITerraformDependable[]): HelmRelease {
+    return this.installed.get(op.name) ?? this.release(op, namespace, [...this.after, ...after]);
+  }
+
   /** The operator's release; `after`: what must be installed first (another operator's CRDs). */
   ensure(op: OperatorChart, after: readonly ITerraformDependable[] = []): HelmRelease {
-    let release = this.installed.get(op.name);
+    const release = this.installed.get(op.name);
     if (release) return release;
     if (op.podSecurity !== 'restricted' && !op.podSecurityReason) {
       throw new Error(`operator ${op.name}: namespace ${op.namespace} is ${op.podSecurity}; say why in podSecurityReason`);
@@ -100,10 +109,15 @@ export class Operators extends Construct {
       'namespace',
       op.name,
     );
-    release = pinAddress(
+    return this.release(op, op.namespace, [ns, ...after]);
+  }
+
+  /** The chart's release in `namespace`, with the pod policy's settings, installed once. */
+  private release(op: OperatorChart, namespace: string, dependsOn: ITerraformDependable[]): HelmRelease {
+    const release = pinAddress(
       new HelmRelease(this, op.name, {
         name: op.name,
-        namespace: op.namespace,
+        namespace,
         repository: op.repository,
         chart: op.chart,
         version: op.version,
@@ -113,7 +127,7 @@ export class Operators extends Construct {
         timeout: 600,
         maxHistory: 10,
         atomic: false,
-        dependsOn: [ns, ...after],
+        dependsOn,
       }),
       'operator',
       op.name,

@@ -22,7 +22,7 @@ import type { ClusterFacts, K8sContext, PodGroup, Realization } from './context'
 
 export type { ClusterFacts };
 import { Edge, exposedPorts } from './edge';
-import { caNamespaces, Certificates, challengeNamespaces, ClusterCa, planCertificates } from './certificates';
+import { CERT_MANAGER_WITHOUT_GATEWAY, caNamespaces, Certificates, challengeNamespaces, ClusterCa, planCertificates } from './certificates';
 import { Namespaces } from './namespaces';
 import { namespaceOf, serviceDns } from '../../targets/kubernetes/naming';
 import { DEFAULT_DNS, NetworkPolicies } from './network-policies';
@@ -244,6 +244,7 @@ export class InClusterPlatform extends Construct {
       podPolicy: policyOf,
       dataPriorityClass: namespaces.dataPriorityClass,
       operators,
+      certManager: () => (edge ? edge.certManager : [operators.ensure(CERT_MANAGER_WITHOUT_GATEWAY)]),
       specs,
       podsOf: (service) => this.groups.filter((g) => g.service === service),
     };

@@ -72,6 +72,8 @@ export interface PodOptions {
 export interface PodExtras {
   readonly volumes?: readonly Record<string, unknown>[];
   readonly env?: Readonly<Record<string, readonly { name: string; value: string }[]>>;
+  /** Environment variables of the pod's jobs, by job name (a Terraform reference the target provides, written as is). */
+  readonly jobEnv?: Readonly<Record<string, readonly { name: string; value: string }[]>>;
   readonly mounts?: Readonly<Record<string, readonly { name: string; mountPath: string; subPath?: string; readOnly: boolean }[]>>;
 }
 
@@ -218,7 +220,7 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
         // A member's own name, for `$(POD_NAME)` in later variables and in commands (downward API).
         ...(usesMemberName(w) ? [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] : []),
         ...Object.entries(w.env).map(([name, value]) => ({ name, value: text(value) })),
-        ...(isJob ? [] : (opts.extra?.env?.[w.name] ?? [])),
+        ...(isJob ? (opts.extra?.jobEnv?.[w.name] ?? []) : (opts.extra?.env?.[w.name] ?? [])),
       ],
       ...(!isJob
         ? {

@@ -9,6 +9,16 @@
  * re-applies a rotated password (the Docker target's apply-roles job). The superuser has no password
  * (break-glass access through `kubectl cnpg psql`). Metrics: each instance serves them natively on
  * 9187 (the spec's exporter sidecar is not needed). Clients use `postgres-rw` (the primary).
+ *
+ * Backups (with a backup plan and the platform's object store holding the backup bucket): the Barman
+ * Cloud plugin (chart plugin-barman-cloud, in the operator's namespace; its Issuer and Certificates
+ * need cert-manager) archives every WAL segment to `s3://<bucket>/<plan prefix>/<cluster>/wals` as it
+ * fills or after CloudNativePG's `archive_timeout` (5 min), and takes a base backup daily at the
+ * environment's backup window (a ScheduledBackup from the cluster chart). The plugin's ObjectStore
+ * (`<cluster>-backups`, a Helm hook of the cluster chart) signs with the backup key from a Secret
+ * the stack writes; its recovery window is the retention's daily days. The in-tree
+ * `barmanObjectStore` is not used: it is deprecated since 1.26, removed in 1.31, and the `minimal`
+ * operand images have no barman-cloud tools.
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease, SecretV1 } from '../../providers/kubernetes';
@@ -21,6 +31,9 @@ import type { OperatorChart } from './operators';
 import { chartPodLabels } from './pod-policy';
 import { amountsOf, readsAs } from './footprint';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
+import { BARMAN_CLOUD, BARMAN_CLOUD_PLUGIN, barmanSidecar } from '../../targets/kubernetes/postgres';
+import { type BackupStore, platformStore, storeEndpoint } from '../../services/backup';
+import { renderText } from '../../spec/template';
 
 export const CNPG_OPERATOR: OperatorChart = {
   name: 'cnpg',
@@ -56,6 +69,40 @@ export const CNPG_OPERATOR: OperatorChart = {
   ],
 };
 
+/**
+ * The Barman Cloud plugin (chart 0.7.0), beside the CloudNativePG operator in its namespace: the
+ * operator finds it by its Service's `cnpg.io/pluginName` label there. Its pods run as uid 10001,
+ * read-only, all capabilities dropped (the chart's defaults), with the platform's pod policy.
+ */
+export const BARMAN_CLOUD_OPERATOR: OperatorChart = {
+  name: 'barman-cloud',
+  namespace: CNPG_OPERATOR.namespace,
+  ...BARMAN_CLOUD.chart,
+  podSecurity: 'restricted',
+  values: {
+    crds: { create: true },
+    image: { registry: 'ghcr.io', repository: 'cloudnative-pg/plugin-barman-cloud', tag: BARMAN_CLOUD.image.tag },
+    sidecarImage: { registry: 'ghcr.io', repository: 'cloudnative-pg/plugin-barman-cloud-sidecar', tag: BARMAN_CLOUD.sidecar.tag },
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+  },
+  pod: (p) => ({
+    podLabels: chartPodLabels(p),
+    podSecurityContext: p.podSecurityContext,
+    containerSecurityContext: p.containerSecurityContext,
+  }),
+  // replicaCount: the chart's default, 1 (plugin-barman-cloud 0.7.0 values.yaml).
+  footprint: (v) => [
+    {
+      name: 'plugin-barman-cloud',
+      namespace: CNPG_OPERATOR.namespace,
+      replicas: v.replicaCount ?? 1,
+      containers: [amountsOf('barman-cloud', v.resources)],
+      storage: [],
+      ...(v.replicaCount === undefined ? { source: 'replicas: plugin-barman-cloud 0.7.0 default replicaCount' } : {}),
+    },
+  ],
+};
+
 /** The uid and gid CloudNativePG runs PostgreSQL as (Cluster.spec.postgresUID/GID default). */
 const CNPG_UID = 26;
 
@@ -74,7 +121,7 @@ const STATUS_PORT = 8000;
 
 export const postgres: Realization<PostgresFacet> = {
   describe: () =>
-    `CloudNativePG operator (chart cloudnative-pg ${CNPG_OPERATOR.version}) + Cluster (chart cluster ${CNPG_CLUSTER_CHART.version})`,
+    `CloudNativePG operator (chart cloudnative-pg ${CNPG_OPERATOR.version}) + Cluster (chart cluster ${CNPG_CLUSTER_CHART.version}); backups: Barman Cloud plugin (chart plugin-barman-cloud ${BARMAN_CLOUD.chart.version}), WAL archive + daily base backup`,
   why: () =>
     'Failover (promotion, fencing, rewiring replicas) needs an operator; CloudNativePG is maintained and ships a chart for its Cluster resource, so nothing needs the CRD at plan time; managed roles re-apply rotated passwords.',
   serviceName: (spec) => `${spec.name}-rw`,
@@ -148,6 +195,42 @@ class CloudNativePg extends Construct {
     const tlsSecret = tls ? ctx.certificatesOf(spec).secrets[tls.certificate] : undefined;
     const hbaType = tls && !tls.plaintext ? 'hostssl' : 'host';
 
+    // Backups: WAL archiving and daily base backups through the Barman Cloud plugin, to the platform's store.
+    // The target's store where it gives one (AWS: S3 through Pod Identity, as the instances' service
+    // account, which CloudNativePG names after the cluster), else the platform's object store.
+    const store = ctx.cluster.backupStore?.store ?? platformStore(ctx.specs);
+    const plan = spec.backup;
+    const sidecar = barmanSidecar(spec);
+    const backups =
+      plan && sidecar && store && !(store.kind === 'keys' && store.service === spec.name) && spec.facet.baseBackupMinute !== undefined
+        ? { plan, store, sidecar, minute: spec.facet.baseBackupMinute }
+        : undefined;
+    const resolve = ctx.resolver(spec);
+    const backupCredentials =
+      backups?.store.kind === 'keys'
+        ? pinAddress(
+            new SecretV1(this, 'backup-s3', {
+              metadata: { name: `${spec.name}-backup-s3`, namespace: ns, labels: { ...labels, 'cnpg.io/reload': 'true' } },
+              // The keys the cluster chart's s3Credentials name (backups.secret.name).
+              data: {
+                ACCESS_KEY_ID: renderText(backups.store.accessKeyId.content, resolve),
+                ACCESS_SECRET_KEY: renderText(backups.store.secretAccessKey.content, resolve),
+              },
+              dependsOn: [...ctx.foundation],
+            }),
+            spec.name,
+            'backup-s3',
+            'secret',
+          )
+        : undefined;
+    // Beside an operator the cluster already runs (another environment's, or the cluster's own), the
+    // plugin is that installation's too: a second one would clash with its Service and CRDs.
+    const ownOperator = ctx.cluster.existingOperators?.[CNPG_OPERATOR.name] === undefined;
+    const plugin =
+      backups && ownOperator
+        ? [ctx.operators.companion(BARMAN_CLOUD_OPERATOR, operator.namespace, [...operator.ready, ...ctx.certManager()])]
+        : [];
+
     const values = {
       fullnameOverride: spec.name,
       type: 'postgresql',
@@ -193,7 +276,7 @@ class CloudNativePg extends Construct {
         ...(tlsSecret ? { certificates: { serverTLSSecret: tlsSecret, serverCASecret: tlsSecret } } : {}),
         monitoring: { enabled: false, instrumentation: { pgStatStatements: true } },
       },
-      backups: { enabled: false },
+      backups: backups ? backupValues(spec.name, backups, resolve) : { enabled: false },
       // The applications' databases (Database resources), owned by their roles; kept when removed here.
       databases: apps.map((a) => ({ name: a.database, ensure: 'present', owner: a.role, databaseReclaimPolicy: 'retain' })),
     };
@@ -214,9 +297,11 @@ class CloudNativePg extends Construct {
             ...dependsOn,
             ...ctx.foundation,
             ...operator.ready,
+            ...plugin,
             app,
             exporter,
             ...apps.map((a) => a.auth),
+            ...(backupCredentials ? [backupCredentials] : []),
             ...ctx.certificatesOf(spec).ready,
           ],
         }),
@@ -232,7 +317,10 @@ class CloudNativePg extends Construct {
         service: spec.name,
         namespace: ns,
         replicas: Number(v.cluster.instances),
-        containers: [amountsOf('postgres', v.cluster.resources)],
+        containers: [
+          amountsOf('postgres', v.cluster.resources),
+          ...(v.backups.enabled ? [amountsOf('plugin-barman-cloud', v.backups.instanceSidecarConfiguration.resources)] : []),
+        ],
         storage: [String(v.cluster.storage.size), ...(v.cluster.walStorage?.enabled ? [String(v.cluster.walStorage.size)] : [])],
       },
     ]);
@@ -251,7 +339,21 @@ class CloudNativePg extends Construct {
             { port: STATUS_PORT, purpose: 'cluster', protocol: 'TCP' },
           ],
           role: 'server',
-          egress: [{ cidrs: ctx.cluster.apiServerCidrs, ports: [443, 6443], reason: 'the instance manager talks to the Kubernetes API' }],
+          ...(backups?.store.kind === 'keys'
+            ? {
+                reaches: [
+                  {
+                    service: backups.store.service,
+                    reason: `the Barman Cloud sidecar archives WAL and base backups to ${backups.store.bucket}`,
+                  },
+                ],
+              }
+            : {}),
+          ...(backups?.store.kind === 'pod-identity' ? { backupAccount: { serviceAccount: spec.name, prefix: backups.plan.prefix } } : {}),
+          egress: [
+            { cidrs: ctx.cluster.apiServerCidrs, ports: [443, 6443], reason: 'the instance manager talks to the Kubernetes API' },
+            ...(backups?.store.kind === 'pod-identity' ? (ctx.cluster.backupStore?.egress ?? []) : []),
+          ],
           ingressFrom: [
             { namespace: operator.namespace, ports: [STATUS_PORT, 5432], reason: 'the CloudNativePG operator manages its instances' },
           ],
@@ -259,4 +361,59 @@ class CloudNativePg extends Construct {
       ],
     };
   }
+}
+
+/**
+ * The cluster chart's `backups` values (cluster 0.8.1: values.yaml `backups`, templates
+ * backup-objectstore.yaml, scheduled-backups.yaml, _barman_object_store.tpl): method `plugin` makes
+ * the chart render the ObjectStore `<fullname>-backups` and add the plugin to the Cluster as its WAL
+ * archiver; `secret.create: false` keeps the chart from writing the keys itself (it would take them
+ * as literal values).
+ */
+function backupValues(
+  cluster: string,
+  b: {
+    readonly plan: NonNullable<ServiceSpec['backup']>;
+    readonly store: BackupStore;
+    readonly sidecar: { readonly resources: ServiceSpec['containers'][number]['resources'] };
+    readonly minute: number;
+  },
+  resolve: ReturnType<K8sContext['resolver']>,
+) {
+  return {
+    enabled: true,
+    method: 'plugin',
+    pluginConfiguration: { name: BARMAN_CLOUD_PLUGIN },
+    provider: 's3',
+    endpointURL: renderText(storeEndpoint(b.store), resolve),
+    // barman-cloud adds the server name (the cluster's) below it: <prefix>/<cluster>/{base,wals}.
+    destinationPath: `s3://${b.store.bucket}/${b.plan.prefix}/`,
+    // With endpointURL and destinationPath given, the chart reads only this of `s3`. Through Pod
+    // Identity: botocore's container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI, which the
+    // agent's webhook sets on the instances' pods).
+    s3: { inheritFromIAMRole: b.store.kind === 'pod-identity' },
+    ...(b.store.kind === 'keys' ? { secret: { create: false, name: `${cluster}-backup-s3` } } : { secret: { create: false } }),
+    // No server-side encryption header: the platform's stores (Garage, MinIO without KMS) do not
+    // implement SSE-S3, and S3 applies its bucket's default (SSE-KMS with the data key on AWS); an
+    // empty value leaves the field out (the chart writes it only when set).
+    wal: { compression: 'gzip', encryption: '', maxParallel: 2 },
+    data: { compression: 'gzip', encryption: '', jobs: 2 },
+    instanceSidecarConfiguration: {
+      resources: canonicalResources(b.sidecar.resources),
+      // botocore signs for the region it is given; Garage refuses another (its s3_region).
+      env: [{ name: 'AWS_DEFAULT_REGION', value: b.store.region }],
+    },
+    // A recovery window (the plugin keeps base backups and WAL to restore any point within it).
+    retentionPolicy: `${b.plan.retention.daily}d`,
+    scheduledBackups: [
+      {
+        name: 'daily',
+        // Six fields (seconds first): the environment's backup window, UTC.
+        schedule: `0 ${b.minute % 60} ${Math.floor(b.minute / 60)} * * *`,
+        backupOwnerReference: 'self',
+        method: 'plugin',
+        pluginConfiguration: { name: BARMAN_CLOUD_PLUGIN },
+      },
+    ],
+  };
 }

@@ -14,8 +14,10 @@
  *   readiness from the health check's `member` form, and ConfigMap `<name>-endpoint` with what clients need;
  * - the spec's jobs as Jobs that run after the workload is ready (and again when what they apply changes);
  * - the backup plan's dump step, when it has one and the platform's object store holds a backup
- *   bucket: a CronJob on the plan's schedule (UTC) whose pod runs the dump as an init container and
- *   the upload (curl, SigV4, the backup key) after it, sharing the dump's directory.
+ *   bucket (or the target gives a store: `ClusterFacts.backupStore`, S3 on AWS): a CronJob on the
+ *   plan's schedule (UTC) whose pod runs the dump as an init container and the upload (curl, SigV4,
+ *   the backup key; on AWS the Pod Identity credentials of its own service account) after it,
+ *   sharing the dump's directory.
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import {
@@ -429,11 +431,34 @@ export class Workload extends Construct {
     after: ITerraformDependable[],
   ): PodGroup | undefined {
     const plan = spec.backup;
-    const store = platformStore(ctx.specs);
-    if (!plan?.dump || store?.kind !== 'keys' || store.service === spec.name) return undefined;
+    const target = ctx.cluster.backupStore;
+    const store = target?.store ?? platformStore(ctx.specs);
+    if (!plan?.dump || !store || (store.kind === 'keys' && store.service === spec.name)) return undefined;
     const dump = plan.dump;
+    // Through Pod Identity: a service account of its own, which the target binds to the backup role
+    // (the service's own account, which its servers use, gets no access to the bucket).
+    const account =
+      store.kind === 'pod-identity'
+        ? pinAddress(
+            new ServiceAccountV1(this, 'backup-service-account', {
+              metadata: {
+                name: backupServiceAccount(spec.name),
+                namespace: ns,
+                labels: { ...ctx.commonLabels, ...jobLabels(spec, 'backup') },
+              },
+              automountServiceAccountToken: false,
+              dependsOn: [...ctx.foundation],
+            }),
+            spec.name,
+            'backup',
+            'service_account',
+          )
+        : sa;
     // The upload runs as the dump's user, so both read the pod's files (the pod's fsGroup is one user's group).
-    const upload = { ...uploadStep(plan, store, dump.resources), user: dump.user };
+    const step = uploadStep(plan, store, dump.resources);
+    // An S3 bucket's name is the target's Terraform reference (its generated suffix): written as is, not as a literal.
+    const { S3_BUCKET: bucket, ...env } = step.env;
+    const upload = { ...step, user: dump.user, ...(store.kind === 'pod-identity' ? { env } : {}) };
     const labels = { ...ctx.commonLabels, ...jobLabels(spec, 'backup') };
     const files = this.objects(ctx, spec, 'backup', podFiles([dump, upload]), labels);
     const largest = Math.max(...spec.volumes.filter((v) => plan.volumes.includes(v.name)).map((v) => memoryBytes(v.size)));
@@ -442,7 +467,7 @@ export class Workload extends Construct {
       ...(files.secret ? { secret: files.secret.metadata.name } : {}),
       keys: files.keys,
       claims: [],
-      serviceAccount: sa.metadata.name,
+      serviceAccount: account.metadata.name,
       annotations: files.annotations,
       pod: { selector: jobLabels(spec, 'backup') },
       restartPolicy: 'Never',
@@ -450,6 +475,7 @@ export class Workload extends Construct {
       initJobs: [dump],
       // The dump may be as large as the data it copies.
       shared: [{ path: BACKUP_DIR, sizeLimit: canonicalMemory(`${Math.ceil(largest / 2 ** 30)}Gi`) }],
+      ...(store.kind === 'pod-identity' ? { extra: { jobEnv: { [upload.name]: [{ name: 'S3_BUCKET', value: String(bucket) }] } } } : {}),
     });
     const deadline = Math.min(dump.timeoutSeconds + upload.timeoutSeconds, runSeconds(plan));
     pinAddress(
@@ -486,7 +512,9 @@ export class Workload extends Construct {
       labels: jobLabels(spec, 'backup'),
       ports: [],
       role: 'job',
-      reaches: [{ service: store.service, reason: `the ${spec.name} backup uploads to ${store.bucket}` }],
+      ...(store.kind === 'keys'
+        ? { reaches: [{ service: store.service, reason: `the ${spec.name} backup uploads to ${store.bucket}` }] }
+        : { egress: target?.egress ?? [], backupAccount: { serviceAccount: backupServiceAccount(spec.name), prefix: plan.prefix } }),
     };
   }
 
@@ -523,4 +551,9 @@ export class Workload extends Construct {
     );
     return { job, resource };
   }
+}
+
+/** The service account a backup CronJob runs as where the store is reached through Pod Identity. */
+export function backupServiceAccount(service: string): string {
+  return `${service}-backup`;
 }

@@ -4,6 +4,7 @@
  */
 import type { Environment } from '../../../environments/parse/load';
 import type { BackupRetention } from '../../spec/types';
+import { RANDOM_SUFFIX_BYTES, placeServices, s3BucketName } from './placement';
 
 /**
  * The usual partner of each region for disaster-recovery copies (same continent, and the pairs AWS
@@ -61,7 +62,7 @@ export function backupRules(retention: BackupRetention, windowMinute: number): B
 /** Checks: backups on, the copy region known. */
 export function backupChecks(env: Environment): { path: string; message: string }[] {
   if (env.target.kind !== 'aws' || !env.backups) return [];
-  return backupCopyRegion(env.target)
+  const issues = backupCopyRegion(env.target)
     ? []
     : [
         {
@@ -69,4 +70,19 @@ export function backupChecks(env: Environment): { path: string; message: string 
           message: `${env.target.region} has no default partner region for backup copies: name one (for example ${Object.values(BACKUP_PARTNER_REGIONS)[0]})`,
         },
       ];
+  // The in-cluster services' dumps go to a bucket of their own (render/aws/in-cluster-backups.ts).
+  if (placeServices(env).inCluster.some((s) => s.backup?.dump)) {
+    const name = backupBucketName(env.project, env.name, env.backups.bucket, env.target.accountId ?? 'x'.repeat(RANDOM_SUFFIX_BYTES * 2));
+    if (name.length > 63)
+      issues.push({
+        path: 'backups.bucket',
+        message: `the backup bucket's S3 name "${name}" is longer than 63 characters (with its suffix); shorten backups.bucket, the project or the environment name`,
+      });
+  }
+  return issues;
+}
+
+/** The S3 bucket the in-cluster services' dumps go to: `<project>-<env>-<backups.bucket>-<account id or generated suffix>`. */
+export function backupBucketName(project: string, environment: string, bucket: string, suffix: string): string {
+  return s3BucketName(project, environment, bucket, suffix);
 }

@@ -8,10 +8,12 @@ import type { ServiceSpec } from '../../spec/types';
 import { elasticsearchFootprint } from './elasticsearch';
 import { kibanaFootprint } from './kibana';
 import { monitoringFootprints } from './monitoring';
+import { postgresFootprint } from './postgres';
 
 const footprints: { readonly [N in SpecName]?: (spec: SpecOf<N>, nodes?: number) => readonly ServiceSpec[] } = {
   elasticsearch: elasticsearchFootprint,
   kibana: kibanaFootprint,
+  postgres: postgresFootprint,
   prometheus: monitoringFootprints.prometheus,
   alertmanager: monitoringFootprints.alertmanager,
   grafana: monitoringFootprints.grafana,

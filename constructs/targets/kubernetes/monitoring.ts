@@ -8,7 +8,8 @@
  *   `pg_*`), the kubelet's cAdvisor with kube-state-metrics for the containers, and cert-manager for
  *   certificates.
  */
-import { type RuleInputs, type SignalSource, ownSource, ruleInputs } from '../../../monitoring/rules';
+import { type RuleInputs, type SignalSource, backupLimits, ownSource, ruleInputs } from '../../../monitoring/rules';
+import { maxAgeSeconds } from '../../services/backup';
 import type { ResourceRequirements, ServiceSpec, Signal } from '../../spec/types';
 
 const res = (rc: string, rm: string, lc: string, lm: string): ResourceRequirements => ({
@@ -148,6 +149,21 @@ export function kubeletSignals(): Signal[] {
         value: 1,
       },
     },
+    {
+      // Since the last successful run of each backup CronJob (`<service>-backup`), or since the
+      // CronJob was created when it never succeeded (kube-state-metrics exports no last success then).
+      record: 'platform:backup_age:seconds',
+      expr: 'label_replace(label_replace(time() - (max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{cronjob=~".+-backup"}) or max by (namespace, cronjob) (kube_cronjob_created{cronjob=~".+-backup"})), "service", "$1", "cronjob", "(.+)-backup"), "backup", "dump", "", "")',
+      example: {
+        series: {
+          'kube_cronjob_status_last_successful_time{namespace="agent-platform-data",cronjob="qdrant-backup"}': 120,
+          'kube_cronjob_created{namespace="agent-platform-data",cronjob="qdrant-backup"}': 0,
+          'kube_cronjob_created{namespace="agent-platform-messaging",cronjob="nats-backup"}': 0,
+        },
+        service: 'qdrant',
+        value: 480,
+      },
+    },
     // cAdvisor's own "up" has no meaning here: the kubelet serves it.
     {
       record: 'platform:service_up',
@@ -170,6 +186,19 @@ export function cnpgSignals(): Signal[] {
       record: 'platform:service_up',
       expr: `max by (service, instance) (cnpg_collector_up{${s}})`,
       example: { series: { [`cnpg_collector_up{${s},${at},cluster="postgres"}`]: 1 }, service: 'postgres', value: 1 },
+    },
+    {
+      // WAL archiving (the Barman Cloud plugin) fails: PostgreSQL's archiver failed after its last success.
+      record: 'platform:backup_failed',
+      expr: `label_replace(max by (service) (cnpg_pg_stat_archiver_last_failed_time{${s}} > bool cnpg_pg_stat_archiver_last_archived_time{${s}}), "backup", "wal-archive", "", "")`,
+      example: {
+        series: {
+          [`cnpg_pg_stat_archiver_last_failed_time{${s},${at},cluster="postgres"}`]: 1_800_000_200,
+          [`cnpg_pg_stat_archiver_last_archived_time{${s},${at},cluster="postgres"}`]: 1_800_000_100,
+        },
+        service: 'postgres',
+        value: 1,
+      },
     },
     {
       record: 'platform:postgres_connections:ratio',
@@ -251,7 +280,13 @@ export function clusterRuleInputs(opts: {
 }): RuleInputs {
   return ruleInputs(
     [...opts.specs, ...(opts.managed ?? [])],
-    [...opts.specs.map(clusterSourceOf), ...(opts.managedSources ?? []), ...(opts.certManager ? [CERT_MANAGER_SOURCE] : [])],
+    [
+      ...opts.specs.map(clusterSourceOf),
+      ...(opts.managedSources ?? []),
+      ...(opts.certManager ? [CERT_MANAGER_SOURCE] : []),
+      // What each plan allows, for BackupTooOld over the CronJobs' ages (kubeletSignals).
+      ...(opts.specs.some((s) => s.backup?.dump) ? [backupLimits(opts.specs, maxAgeSeconds)] : []),
+    ],
     opts.runbookBase,
   );
 }
