@@ -29,13 +29,14 @@ import { type ClusterFacts, InClusterPlatform } from '../kubernetes/platform';
 import { CONSUMER_NETWORK_POLICY_REASON } from '../kubernetes/consumers';
 import { placementsOf } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
-import { pinAddress } from '../terraform';
+import { logicalId, pinAddress } from '../terraform';
+import { AdminJobs } from './admin-jobs';
 import { ClusterAutoscaler } from './autoscaler';
 import type { AwsContext, Statement } from './context';
 import type { Cluster } from './eks';
 import type { ManagedEndpoint } from './managed';
 import { GPU_TAINT, type NodePools, POOL_LABEL } from './node-pools';
-import { PodIdentity } from './pod-identity';
+import { POD_IDENTITY_AGENT, PodIdentity } from './pod-identity';
 import { AwsEdge } from './edge';
 import { SesRelay } from './mail';
 import type { Network } from './network';
@@ -48,8 +49,7 @@ import { AwsMonitoringResources } from './monitoring';
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
 
-/** Where the EKS Pod Identity agent serves credentials to pods (hostNetwork, link-local; EKS user guide, "Pod Identity considerations"). */
-export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 } as const;
+export { POD_IDENTITY_AGENT };
 
 /**
  * The namespaces in which a workload with a Pod Identity role runs under the platform's default-deny
@@ -145,14 +145,19 @@ export class InCluster extends Construct {
     );
     const ns = namespace.metadata.name;
 
-    // Managed services' endpoints (ConfigMap) and credentials (Secret, values by reference only).
+    // Managed services' endpoints (ConfigMap) and credentials (Secret, values by reference only):
+    // in the applications' namespace for a service with one shared identity; in each consumer's own
+    // namespace for a service that gives each its own (after the platform's consumers, below).
     const clientStatements: Statement[] = [];
+    const managedLabels = (service: string) => ({
+      'app.kubernetes.io/name': service,
+      'app.kubernetes.io/part-of': ctx.project,
+      'agent-platform.io/managed-by': 'aws',
+    });
     for (const [service, m] of inputs.managed) {
-      const labels = {
-        'app.kubernetes.io/name': service,
-        'app.kubernetes.io/part-of': ctx.project,
-        'agent-platform.io/managed-by': 'aws',
-      };
+      clientStatements.push(...m.clientStatements);
+      if (m.applications) continue;
+      const labels = managedLabels(service);
       pinAddress(
         new ConfigMapV1(this, `${service}-endpoint`, {
           metadata: { name: `${service}-endpoint`, namespace: ns, labels },
@@ -172,7 +177,6 @@ export class InCluster extends Construct {
           'credentials',
         );
       }
-      clientStatements.push(...m.clientStatements);
     }
 
     // Workloads with a Pod Identity role, by namespace (the autoscaler's and the EBS CSI driver's run in kube-system).
@@ -284,6 +288,43 @@ export class InCluster extends Construct {
       after: [...access, namespace, ...nodes, ...identities],
       ...(monitoring ? { extra: monitoring.extra } : {}),
     });
+    // Each consumer's own identity in a managed service, in its namespace (the applications'
+    // namespace keeps the addresses it had for the default consumer).
+    for (const [service, m] of inputs.managed) {
+      for (const app of m.applications ?? []) {
+        const placement = facts.consumers?.find((p) => p.name === app.consumer);
+        if (!placement) throw new Error(`${service}: consumer ${app.consumer} has no placement`);
+        const labels = { ...managedLabels(service), 'platform/consumer': app.consumer };
+        // The applications' namespace keeps the addresses (and the namespace reference) its objects had.
+        const own = placement.namespace === ctx.target.eks.namespace;
+        const address = own ? [service] : [logicalId('consumer', app.consumer, service)];
+        const where = own ? ns : placement.namespace;
+        const waitFor = [...this.platform.consumerNamespace(app.consumer), namespace];
+        pinAddress(
+          new ConfigMapV1(this, `${service}-${app.consumer}-endpoint`, {
+            metadata: { name: `${service}-endpoint`, namespace: where, labels },
+            data: { ...app.endpoint },
+            dependsOn: waitFor,
+          }),
+          ...address,
+          'endpoint',
+        );
+        pinAddress(
+          new SecretV1(this, `${service}-${app.consumer}-credentials`, {
+            metadata: { name: `${service}-credentials`, namespace: where, labels },
+            type: 'Opaque',
+            data: { ...app.credentials },
+            dependsOn: waitFor,
+          }),
+          ...address,
+          'credentials',
+        );
+      }
+    }
+    // The jobs that act as a managed service's master user, the only holders of its credentials.
+    const adminJobs = [...inputs.managed].flatMap(([service, m]) => (m.adminJobs ?? []).map((job) => ({ service, job })));
+    if (adminJobs.length > 0) new AdminJobs(this, 'admin', ctx, eks.name, adminJobs, [...access, ...nodes]);
+
     if (edge) {
       ses?.identity(this.platform.secrets);
       const recordSpecs = specs.map((x) => (ses && x === mailSpec ? { ...x, dnsRecords: ses.records() } : x));

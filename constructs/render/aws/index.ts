@@ -61,7 +61,11 @@ export class AwsTarget extends Construct {
       'managed-secrets',
       placement.managed.map(({ spec, equivalent }) => ({
         ...spec,
-        secrets: spec.secrets.filter((s) => managedRenderers[equivalent].reusesSecrets.includes(s.name)),
+        secrets: spec.secrets.filter(
+          (s) =>
+            managedRenderers[equivalent].reusesSecrets.includes(s.name) ||
+            (managedRenderers[equivalent].applicationIdentities === true && s.audience === 'application'),
+        ),
       })),
     );
     const managed = new Map<string, ManagedEndpoint>();

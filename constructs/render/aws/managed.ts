@@ -15,6 +15,7 @@ import type { AwsContext, Statement } from './context';
 import type { Keys } from './keys';
 import type { ManagedSummary, StackJson } from '../summary';
 import type { Network } from './network';
+import type { AdminJob } from './admin-jobs';
 
 export interface ManagedInputs {
   readonly ctx: AwsContext;
@@ -26,12 +27,33 @@ export interface ManagedInputs {
   readonly secrets: GeneratedSecrets;
 }
 
+/** What one application (a consumer of the environment) receives from a managed service: its own identity. */
+export interface ManagedApplication {
+  readonly consumer: string;
+  /** Non-secret connection facts (ConfigMap `<service>-endpoint` in the consumer's namespace). */
+  readonly endpoint: Readonly<Record<string, string>>;
+  /** Its own credentials (Secret `<service>-credentials` there), never the master's. */
+  readonly credentials: Readonly<Record<string, string>>;
+}
+
 /** What the cluster's workloads get to reach a managed service. */
 export interface ManagedEndpoint {
-  /** Non-secret connection facts (ConfigMap `<service>-endpoint`). */
+  /**
+   * Non-secret connection facts (ConfigMap `<service>-endpoint` in the applications' namespace),
+   * for a service without per-application identities (`applications` absent).
+   */
   readonly endpoint: Readonly<Record<string, string>>;
-  /** Credentials by reference (Secret `<service>-credentials`); absent when access is by IAM. */
+  /** Credentials by reference (Secret `<service>-credentials`); absent when access is by IAM or per application. */
   readonly credentials?: Readonly<Record<string, string>>;
+  /**
+   * Set when the service gives each consumer its own identity: published in each consumer's
+   * namespace instead of `endpoint` and `credentials`.
+   */
+  readonly applications?: readonly ManagedApplication[];
+  /** What the platform's own services that use it (Roundcube) resolve its host and secrets to. */
+  readonly references?: { readonly host: string; readonly secrets: Readonly<Record<string, string>> };
+  /** Jobs that act as the service's master user (admin-jobs.ts): the only holders of its credentials. */
+  readonly adminJobs?: readonly AdminJob[];
   /** What the platform's applications may do through their Pod Identity role. */
   readonly clientStatements: readonly Statement[];
 }
@@ -45,11 +67,15 @@ export interface ManagedRenderer<K extends keyof ManagedConfig = keyof ManagedCo
   readonly title: string;
   /**
    * Spec secrets the managed service keeps using (so switching back and forth keeps the value).
-   * What each application should receive instead of the administrator's credentials is in
-   * `spec.consumers` (its own identity per consumer, as the in-cluster services publish it): the
-   * managed renderers do not read it yet (issue 14).
+   * What each application receives instead of the administrator's credentials is in
+   * `spec.consumers`; a renderer that creates those identities sets `applicationIdentities`.
    */
   readonly reusesSecrets: readonly string[];
+  /**
+   * The renderer gives each consumer its own identity from the spec's application secrets
+   * (`audience: 'application'`), generated here as the in-cluster service would have them.
+   */
+  readonly applicationIdentities?: boolean;
   render(
     scope: Construct,
     inputs: ManagedInputs,

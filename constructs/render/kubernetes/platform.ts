@@ -59,6 +59,8 @@ export class InClusterPlatform extends Construct {
   readonly specs: readonly ServiceSpec[];
   /** The consumers' pods and the services' client ports network policy opens to them. */
   readonly consumers: readonly ConsumerReach[];
+  /** What an object a target adds to a consumer's namespace waits for. */
+  readonly consumerNamespace: (consumer: string) => readonly ITerraformDependable[];
   /** The generated secrets of what runs in the cluster (a cloud target publishes a key's public half). */
   readonly secrets: GeneratedSecrets;
 
@@ -125,6 +127,7 @@ export class InClusterPlatform extends Construct {
     // The applications' namespaces (those the stack creates) exist before anything is published into them.
     const consumers = new Consumers(this, 'consumers', facts.consumers ?? [], labels, after);
     this.consumers = consumers.reach;
+    this.consumerNamespace = (consumer) => consumers.namespaceOf(consumer);
 
     // Only the secrets the realizations use are generated.
     const secrets = (this.secrets = new GeneratedSecrets(
