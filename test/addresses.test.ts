@@ -223,8 +223,9 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'random_password.nats_password',
       'random_password.nats_route-password',
       'random_password.neo4j_password',
-      // RDS: the default consumer's role (created by the roles job; RDS keeps the master's itself).
+      // RDS: the default consumer's role and Roundcube's (created by the roles job; RDS keeps the master's itself).
       'random_password.postgres_consumer-apps-password',
+      'random_password.postgres_consumer-webmail-password',
       'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',

@@ -810,7 +810,8 @@ describe('scoped credentials (issue 14, point 7)', () => {
 
   it('RDS: each consumer gets its own role; its Secret holds that role and its generated password, in its namespace', () => {
     const apps = pg.facet.applications;
-    expect(apps.map((a) => a.consumer)).toEqual(prod.consumers.map((c) => c.name));
+    // The environment's applications, and Roundcube (the platform's own consumer, not published).
+    expect(apps.map((a) => a.consumer).sort()).toEqual([...prod.consumers.map((c) => c.name), 'webmail'].sort());
     const secret = one('kubernetes_secret_v1', 'postgres_credentials');
     expect(secret.metadata).toMatchObject({
       name: 'postgres-credentials',
@@ -872,6 +873,7 @@ describe('scoped credentials (issue 14, point 7)', () => {
     expect(apply.volume_mount.find((m: any) => m.name === 'master')).toMatchObject({ mount_path: '/run/master', read_only: true });
     expect(one('kubernetes_secret_v1', 'postgres_roles_inputs').data).toEqual({
       apps: ref('random_password', 'postgres_consumer-apps-password', 'result'),
+      webmail: ref('random_password', 'postgres_consumer-webmail-password', 'result'),
     });
     // The script is the service's, for these applications: a changed password re-runs the job.
     expect(apply.command).toEqual(['sh', '-c', managedRolesScript(pg.facet.applications)]);
@@ -910,12 +912,44 @@ describe('scoped credentials (issue 14, point 7)', () => {
       namespace: 'platform-agents',
     });
     expect(r.kubernetes_config_map_v1.consumer_billing_postgres_endpoint.data).toMatchObject({ database: 'ledger', username: 'billing' });
-    expect(Object.keys(r.kubernetes_secret_v1.postgres_roles_inputs.data).sort()).toEqual(['agents', 'billing']);
+    expect(Object.keys(r.kubernetes_secret_v1.postgres_roles_inputs.data).sort()).toEqual(['agents', 'billing', 'webmail']);
     expect(r.kubernetes_secret_v1.postgres_credentials).toBeUndefined();
-    const none = synth(prepare(variant('production', (i) => void (i.consumers = [])))).tf.resource as any;
+    // No application and Roundcube on SQLite: nobody needs a role, no job holds the master.
+    const none = synth(
+      prepare(
+        variant('production', (i) => {
+          i.consumers = [];
+          i.services.mail.webmail = { database: 'sqlite', replicas: 1 };
+        }),
+      ),
+    ).tf.resource as any;
     expect(none.kubernetes_job_v1?.postgres_roles).toBeUndefined();
     expect(none.kubernetes_secret_v1.postgres_credentials).toBeUndefined();
     expect(JSON.stringify(none.aws_iam_role_policy)).not.toContain('master_user_secret');
+  });
+
+  it('Roundcube keeps its data in RDS with its own role, waits for the roles job, and reaches PostgreSQL only in the private subnets', () => {
+    const webmail = one('kubernetes_deployment_v1', 'webmail');
+    const pod = webmail.spec.template.spec;
+    const envOf = Object.fromEntries(pod.container[0].env.map((e: any) => [e.name, e.value]));
+    expect(envOf).toMatchObject({
+      ROUNDCUBEMAIL_DB_TYPE: 'pgsql',
+      ROUNDCUBEMAIL_DB_HOST: ref('aws_db_instance', 'postgres', 'address'),
+      ROUNDCUBEMAIL_DB_USER: 'webmail',
+      ROUNDCUBEMAIL_DB_NAME: 'roundcube',
+    });
+    expect(Object.values(one('kubernetes_secret_v1', 'webmail_secret').data)).toContain(
+      ref('random_password', 'postgres_consumer-webmail-password', 'result'),
+    );
+    expect(webmail.depends_on).toContain('kubernetes_job_v1.postgres_roles');
+    expect(JSON.stringify(pod.volume ?? [])).not.toContain('persistent_volume_claim');
+    // Roundcube's role is no application's: nothing is published for it.
+    expect(Object.values(res('kubernetes_secret_v1')).map((x: any) => x.data?.username)).not.toContain('webmail');
+    const { canReach } = evaluate(synth(prod));
+    const rc = { id: 'webmail', namespace: 'platform-mail', labels: { ...pod.metadata?.labels, ...webmail.spec.template.metadata.labels } };
+    expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 5432)).toBe(true);
+    expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 6379)).toBe(false);
+    expect(canReach(rc, { id: 'elsewhere', namespace: '', labels: {}, ip: '192.0.2.1' }, 5432)).toBe(false);
   });
 
   it('a consumer cannot take the admin jobs’ namespace', () => {

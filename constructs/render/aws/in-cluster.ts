@@ -236,6 +236,30 @@ export class InCluster extends Construct {
     const ses = ctx.target.mail.relay === 'ses' && mailSpec ? new SesRelay(this, 'ses', ctx, mailSpec) : undefined;
     const mailPorts = specs.flatMap(internetPortsOf);
 
+    // The jobs that act as a managed service's master user, the only holders of its credentials;
+    // the platform's services that use such a service wait for them (their roles exist then).
+    const adminJobs = [...inputs.managed].flatMap(([service, m]) => (m.adminJobs ?? []).map((job) => ({ service, job })));
+    const admin = adminJobs.length > 0 ? new AdminJobs(this, 'admin', ctx, eks.name, adminJobs, [...access, ...nodes]) : undefined;
+    const privateCidrs = ctx.target.vpc.zones.map((z) => z.private);
+    const external = Object.fromEntries(
+      [...inputs.managed.values()].flatMap((m) =>
+        m.references
+          ? [
+              [
+                m.references.service,
+                {
+                  host: m.references.host,
+                  secrets: m.references.secrets,
+                  cidrs: privateCidrs,
+                  ports: m.references.ports.map((port) => ({ port, protocol: 'TCP' as const })),
+                  ready: admin?.jobs ?? [],
+                },
+              ],
+            ]
+          : [],
+      ),
+    );
+
     const gpuPool = ctx.target.eks.gpuNodePool;
     const facts: ClusterFacts = {
       certificates,
@@ -251,6 +275,7 @@ export class InCluster extends Construct {
       // The ALB reaches the external ports through the nodes (their addresses, in the VPC).
       ...(edge ? { loadBalancerSources: [ctx.target.vpc.cidr], publishesDns: true } : {}),
       namespacePrefix: ctx.target.eks.namespace,
+      external,
       apiServerCidrs: [ctx.target.vpc?.cidr ?? '0.0.0.0/0'],
       storageClass: 'gp3',
       zones: ctx.zones,
@@ -321,10 +346,6 @@ export class InCluster extends Construct {
         );
       }
     }
-    // The jobs that act as a managed service's master user, the only holders of its credentials.
-    const adminJobs = [...inputs.managed].flatMap(([service, m]) => (m.adminJobs ?? []).map((job) => ({ service, job })));
-    if (adminJobs.length > 0) new AdminJobs(this, 'admin', ctx, eks.name, adminJobs, [...access, ...nodes]);
-
     if (edge) {
       ses?.identity(this.platform.secrets);
       const recordSpecs = specs.map((x) => (ses && x === mailSpec ? { ...x, dnsRecords: ses.records() } : x));

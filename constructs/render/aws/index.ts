@@ -21,7 +21,7 @@ import { AwsContext } from './context';
 import { Cluster } from './eks';
 import { InCluster } from './in-cluster';
 import { Keys } from './keys';
-import { placeServices } from '../../targets/aws/placement';
+import { managedIdentities, placeServices } from '../../targets/aws/placement';
 import type { ManagedEndpoint } from './managed';
 import { managedRenderers } from './managed-renderers';
 import { Network } from './network';
@@ -63,8 +63,7 @@ export class AwsTarget extends Construct {
         ...spec,
         secrets: spec.secrets.filter(
           (s) =>
-            managedRenderers[equivalent].reusesSecrets.includes(s.name) ||
-            (managedRenderers[equivalent].applicationIdentities === true && s.audience === 'application'),
+            managedRenderers[equivalent].reusesSecrets.includes(s.name) || (managedIdentities[equivalent] && s.audience === 'application'),
         ),
       })),
     );

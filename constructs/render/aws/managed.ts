@@ -50,8 +50,16 @@ export interface ManagedEndpoint {
    * namespace instead of `endpoint` and `credentials`.
    */
   readonly applications?: readonly ManagedApplication[];
-  /** What the platform's own services that use it (Roundcube) resolve its host and secrets to. */
-  readonly references?: { readonly host: string; readonly secrets: Readonly<Record<string, string>> };
+  /**
+   * What the platform's own services that use it (Roundcube's role in PostgreSQL) resolve the spec's
+   * host and secrets to, and the ports they reach it on (in the private subnets).
+   */
+  readonly references?: {
+    readonly service: string;
+    readonly host: string;
+    readonly secrets: Readonly<Record<string, string>>;
+    readonly ports: readonly number[];
+  };
   /** Jobs that act as the service's master user (admin-jobs.ts): the only holders of its credentials. */
   readonly adminJobs?: readonly AdminJob[];
   /** What the platform's applications may do through their Pod Identity role. */
@@ -68,14 +76,10 @@ export interface ManagedRenderer<K extends keyof ManagedConfig = keyof ManagedCo
   /**
    * Spec secrets the managed service keeps using (so switching back and forth keeps the value).
    * What each application receives instead of the administrator's credentials is in
-   * `spec.consumers`; a renderer that creates those identities sets `applicationIdentities`.
+   * `spec.consumers`; a renderer that creates those identities (targets/aws/placement.ts,
+   * `managedIdentities`) gets the spec's application secrets generated too.
    */
   readonly reusesSecrets: readonly string[];
-  /**
-   * The renderer gives each consumer its own identity from the spec's application secrets
-   * (`audience: 'application'`), generated here as the in-cluster service would have them.
-   */
-  readonly applicationIdentities?: boolean;
   render(
     scope: Construct,
     inputs: ManagedInputs,

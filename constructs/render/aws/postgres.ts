@@ -28,7 +28,6 @@ export const POSTGRES_PORT = 5432;
 export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
   title: 'RDS PostgreSQL',
   reusesSecrets: [],
-  applicationIdentities: true,
   summarize(resources) {
     const db = resources.aws_db_instance?.postgres;
     if (!db) throw new Error('the stack has no aws_db_instance.postgres');
@@ -162,7 +161,7 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
           endpoint: { host, port, database: a.database, username: a.role, sslmode: 'require' },
           credentials: { username: a.role, password: passwords[a.secret]! },
         })),
-      references: { host, secrets: passwords },
+      references: { service: spec.name, host, secrets: passwords, ports: [POSTGRES_PORT] },
       adminJobs:
         pg.applications.length === 0
           ? []

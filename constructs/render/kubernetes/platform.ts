@@ -141,7 +141,9 @@ export class InClusterPlatform extends Construct {
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
     const serviceOf = (spec: ServiceSpec) => rowOf(spec).serviceName?.(spec) ?? spec.name;
+    const external = facts.external ?? {};
     const hostOf = (service: string): string => {
+      if (!bySpec.has(service) && external[service]) return external[service].host;
       const spec = bySpec.get(service);
       if (!spec) throw new Error(`service ${service} is not in the cluster`);
       return serviceDns(serviceOf(spec), nsOf(spec));
@@ -199,7 +201,14 @@ export class InClusterPlatform extends Construct {
       namespaceOf: nsOf,
       resolver: (spec): TextResolver => ({
         literal: escapeLiteral,
-        secret: (ref) => secrets.value(ref),
+        secret: (ref) => {
+          const outside = bySpec.has(ref.service) ? undefined : external[ref.service];
+          if (!outside) return secrets.value(ref);
+          const value = outside.secrets[ref.name];
+          if (value === undefined || (ref.form ?? 'value') !== 'value')
+            throw new Error(`secret ${ref.service}/${ref.name} (${ref.form ?? 'value'}) is not given by the service outside the cluster`);
+          return value;
+        },
         host: (ref) => hostOf(ref.service),
         // Sidecars share the pod's network.
         self: () => '127.0.0.1',
@@ -212,6 +221,7 @@ export class InClusterPlatform extends Construct {
         member: (ref) => (ref.form === 'address' ? serviceDns(`$(POD_NAME).${spec.name}-headless`, nsOf(spec)) : '$(POD_NAME)'),
       }),
       readyOf: (service) => {
+        if (!bySpec.has(service) && external[service]) return external[service].ready;
         const r = ready.get(service);
         if (!r) throw new Error(`${service} has not been rendered yet`);
         return r;
@@ -263,6 +273,7 @@ export class InClusterPlatform extends Construct {
         groups: [...this.groups, ...this.edgeGroups],
         scraper: { namespace: namespaceOf(prefix, 'monitoring'), labels: SCRAPER_LABELS },
         consumers: consumers.reach,
+        external,
         ...(this.proxies ? { proxies: this.proxies } : {}),
         ...(facts.loadBalancerSources ? { loadBalancerSources: facts.loadBalancerSources } : {}),
       }),

@@ -16,6 +16,20 @@ export const managedConfigKeys: { readonly [M in ManagedEquivalent]: keyof Manag
   s3: 'objectstore',
 };
 
+/**
+ * Whether each managed equivalent gives every consumer its own identity (the applications of the
+ * environment and the platform's own services, such as Roundcube's role in PostgreSQL), as the
+ * in-cluster service would: RDS does (a role and database each, created by its roles job). The
+ * others still hand the applications one shared credential, and no platform service may use them.
+ */
+export const managedIdentities: { readonly [M in ManagedEquivalent]: boolean } = {
+  'rds-postgresql': true,
+  'elasticache-redis': false,
+  'amazon-mq-rabbitmq': false,
+  opensearch: false,
+  s3: false,
+};
+
 export interface Placement {
   /** Specs rendered as AWS managed services, with their equivalent and managed config. */
   readonly managed: readonly { spec: ServiceSpec; equivalent: ManagedEquivalent; configKey: keyof ManagedConfig; config: any }[];
