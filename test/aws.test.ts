@@ -15,6 +15,8 @@ import { evaluate } from './network-policy';
 import { imageName } from '../constructs/spec/image';
 import { CURL_IMAGE } from '../constructs/services/tools';
 import { managedRolesScript } from '../constructs/services/postgres';
+import { openSearchUsersScript } from '../constructs/services/elasticsearch';
+import { escapeLiteral } from '../constructs/render/terraform';
 
 const prod = env('production');
 const { tf } = synth(prod);
@@ -950,6 +952,30 @@ describe('scoped credentials (issue 14, point 7)', () => {
     expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 5432)).toBe(true);
     expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 6379)).toBe(false);
     expect(canReach(rc, { id: 'elsewhere', namespace: '', labels: {}, ip: '192.0.2.1' }, 5432)).toBe(false);
+  });
+
+  it('OpenSearch (when asked): the master user sits in no Kubernetes Secret; a users job alone reads it, each application gets its own user', () => {
+    const secrets = smallRes('kubernetes_secret_v1');
+    const master = ref('aws_secretsmanager_secret', 'opensearch', 'arn');
+    expect(JSON.stringify(secrets)).not.toContain('opensearch_master-password');
+    expect(JSON.stringify(secrets)).not.toContain('aws_secretsmanager_secret.opensearch');
+    expect(JSON.stringify(secrets)).not.toContain('aws_secretsmanager_secret_version.opensearch');
+    expect(secrets.elasticsearch_credentials.data).toEqual({
+      username: 'apps',
+      password: ref('random_password', 'opensearch_consumer-apps-password', 'result'),
+    });
+    const readers = Object.entries(smallRes('aws_iam_role_policy'))
+      .filter(([, p]) => p.policy.includes('aws_secretsmanager_secret.opensearch'))
+      .map(([k]) => k);
+    expect(readers).toEqual(['pod_opensearch_users']);
+    const job = smallRes('kubernetes_job_v1').opensearch_users;
+    const pod = job.spec.template.spec;
+    expect(job.metadata.namespace).toBe('platform-admin');
+    expect(pod.init_container[0].env).toContainEqual({ name: 'SECRET_ARN', value: master });
+    expect(pod.container[0].image).toBe(CURL_IMAGE);
+    const apps = spec(small, 'elasticsearch').facet.applications;
+    expect(pod.container[0].command[2]).toBe(escapeLiteral(openSearchUsersScript(apps)));
+    expect(Object.keys(smallRes('kubernetes_secret_v1').opensearch_users_inputs.data)).toEqual(apps.map((a) => a.consumer));
   });
 
   it('a consumer cannot take the admin jobs’ namespace', () => {
