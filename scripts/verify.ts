@@ -36,7 +36,7 @@ import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
 import { verifyManagedPostgres } from './verify/managed-postgres';
-import { verifyManagedOpensearch } from './verify/managed-opensearch';
+import { verifyManagedUsers } from './verify/managed-users';
 import { verifyInternalTls } from './verify/internal-tls';
 import { verifyMonitoring } from './verify/monitoring';
 import { verifyDockerApiProxy } from './verify/docker-api-proxy';
@@ -59,7 +59,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyPostgres,
   // The RDS roles job's scripts (the master fetched, the applications' roles applied) on a real PostgreSQL.
   verifyManagedPostgres,
-  verifyManagedOpensearch,
+  verifyManagedUsers,
   // The host scenario with internalTls: NATS and PostgreSQL serving TLS with CA-issued certificates.
   verifyInternalTls,
   // The restore drills: each plan's dump step against the real server, restored into a fresh one.

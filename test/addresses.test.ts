@@ -229,6 +229,8 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
+      // Amazon MQ: the default consumer's user (created by the users job).
+      'random_password.rabbitmq_consumer-apps-password',
       'random_password.rabbitmq_password',
       'random_password.redis_password',
       'random_password.webmail_des-key',
@@ -240,8 +242,9 @@ describe('stable Terraform addresses (production, AWS)', () => {
     expect(at('aws_sesv2_email_identity')).toEqual(['aws_sesv2_email_identity.ses']);
   });
 
-  it('the managed services’ application identities and the job that holds the RDS master', () => {
-    expect(at('kubernetes_job_v1')).toEqual(['kubernetes_job_v1.postgres_roles']);
+  it('the managed services’ application identities and the jobs that hold the masters', () => {
+    expect(at('kubernetes_job_v1').sort()).toEqual(['kubernetes_job_v1.postgres_roles', 'kubernetes_job_v1.rabbitmq_users']);
+    expect(at('aws_iam_role').filter((a) => a.includes('rabbitmq'))).toEqual(['aws_iam_role.pod_rabbitmq_users']);
     expect(at('aws_iam_role').filter((a) => a.includes('postgres'))).toEqual(['aws_iam_role.pod_postgres_roles']);
     expect(at('aws_eks_pod_identity_association').filter((a) => a.includes('postgres'))).toEqual([
       'aws_eks_pod_identity_association.pod_postgres_roles',

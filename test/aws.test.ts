@@ -16,6 +16,7 @@ import { imageName } from '../constructs/spec/image';
 import { CURL_IMAGE } from '../constructs/services/tools';
 import { managedRolesScript } from '../constructs/services/postgres';
 import { openSearchUsersScript } from '../constructs/services/elasticsearch';
+import { brokerUsersScript } from '../constructs/services/rabbitmq';
 import { escapeLiteral } from '../constructs/render/terraform';
 
 const prod = env('production');
@@ -976,6 +977,27 @@ describe('scoped credentials (issue 14, point 7)', () => {
     const apps = spec(small, 'elasticsearch').facet.applications;
     expect(pod.container[0].command[2]).toBe(escapeLiteral(openSearchUsersScript(apps)));
     expect(Object.keys(smallRes('kubernetes_secret_v1').opensearch_users_inputs.data)).toEqual(apps.map((a) => a.consumer));
+  });
+
+  it('Amazon MQ: each application its own user on its own vhost; the administrator stays with the users job', () => {
+    const secret = one('kubernetes_secret_v1', 'rabbitmq_credentials');
+    expect(secret.data).toEqual({ username: 'apps', password: ref('random_password', 'rabbitmq_consumer-apps-password', 'result') });
+    expect(one('kubernetes_config_map_v1', 'rabbitmq_endpoint').data).toMatchObject({ vhost: 'apps', username: 'apps' });
+    // The administrator's password (the broker's user) is in no Kubernetes Secret but the job's own Pod Identity reads it.
+    expect(JSON.stringify(res('kubernetes_secret_v1'))).not.toContain('random_password.rabbitmq_password.result');
+    const readers = Object.entries(res('aws_iam_role_policy'))
+      .filter(([, p]) => p.policy.includes('aws_secretsmanager_secret.rabbitmq'))
+      .map(([k]) => k);
+    expect(readers).toEqual(['pod_rabbitmq_users']);
+    const pod = one('kubernetes_job_v1', 'rabbitmq_users').spec.template.spec;
+    expect(pod.container[0].env).toContainEqual({
+      name: 'RABBITMQ_API',
+      value: ref('aws_mq_broker', 'rabbitmq', 'instances[0].console_url'),
+    });
+    expect(pod.container[0].command[2]).toBe(escapeLiteral(brokerUsersScript([{ consumer: 'apps', vhost: 'apps' }])));
+    expect(one('kubernetes_secret_v1', 'rabbitmq_users_inputs').data).toEqual({
+      apps: ref('random_password', 'rabbitmq_consumer-apps-password', 'result'),
+    });
   });
 
   it('a consumer cannot take the admin jobs’ namespace', () => {

@@ -35,7 +35,7 @@ const asPostgres = (args: string[], env: Record<string, string> = {}) => {
 const literal = (s: string) => s.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
 
 export function rolesCheck(fetchScript: string, rolesScript: string, apps: readonly App[], label: string): Outcome {
-  const dir = path.join(work, `rds-${label}`);
+  const dir = fs.mkdtempSync(path.join(work, `rds-${label}-`));
   fs.mkdirSync(path.join(dir, 'master'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'inputs'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
