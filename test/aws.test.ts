@@ -945,6 +945,7 @@ describe('scoped credentials (issue 14, point 7)', () => {
       ref('random_password', 'postgres_consumer-webmail-password', 'result'),
     );
     expect(webmail.depends_on).toContain('kubernetes_job_v1.postgres_roles');
+    expect(webmail.depends_on).not.toContain('kubernetes_job_v1.rabbitmq_users');
     expect(JSON.stringify(pod.volume ?? [])).not.toContain('persistent_volume_claim');
     // Roundcube's role is no application's: nothing is published for it.
     expect(Object.values(res('kubernetes_secret_v1')).map((x: any) => x.data?.username)).not.toContain('webmail');

@@ -62,7 +62,8 @@ const RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '50
 
 export class AdminJobs extends Construct {
   readonly namespace: string;
-  readonly jobs: JobV1[] = [];
+  /** The jobs by the managed service they act for (its dependants wait for them). */
+  readonly jobs = new Map<string, JobV1[]>();
 
   constructor(
     scope: Construct,
@@ -265,7 +266,7 @@ export class AdminJobs extends Construct {
         }),
         jid,
       );
-      this.jobs.push(job_);
+      this.jobs.set(service, [...(this.jobs.get(service) ?? []), job_]);
     }
   }
 }

@@ -242,7 +242,7 @@ export class InCluster extends Construct {
     const admin = adminJobs.length > 0 ? new AdminJobs(this, 'admin', ctx, eks.name, adminJobs, [...access, ...nodes]) : undefined;
     const privateCidrs = ctx.target.vpc.zones.map((z) => z.private);
     const external = Object.fromEntries(
-      [...inputs.managed.values()].flatMap((m) =>
+      [...inputs.managed].flatMap(([service, m]) =>
         m.references
           ? [
               [
@@ -252,7 +252,7 @@ export class InCluster extends Construct {
                   secrets: m.references.secrets,
                   cidrs: privateCidrs,
                   ports: m.references.ports.map((port) => ({ port, protocol: 'TCP' as const })),
-                  ready: admin?.jobs ?? [],
+                  ready: admin?.jobs.get(service) ?? [],
                 },
               ],
             ]
