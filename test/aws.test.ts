@@ -880,9 +880,7 @@ describe('scoped credentials (issue 14, point 7)', () => {
     });
     // The script is the service's, for these applications: a changed password re-runs the job.
     expect(apply.command).toEqual(['sh', '-c', managedRolesScript(pg.facet.applications)]);
-    expect(j.spec.template.metadata.annotations['platform/inputs-sha256']).toContain(
-      'random_password.postgres_consumer-apps-password.result',
-    );
+    expect(envOf(apply).INPUTS_SHA256).toContain('random_password.postgres_consumer-apps-password.result');
   });
 
   it('RDS: network policy lets the roles job reach PostgreSQL in the private subnets, the agent and DNS; nothing else of it', () => {

@@ -213,9 +213,6 @@ export class AdminJobs extends Construct {
             template: {
               metadata: {
                 labels: { ...policy.labels },
-                // A changed input (a rotated application password) replaces the Job, as a changed
-                // script (its command) does: it runs again.
-                annotations: { 'platform/inputs-sha256': Fn.sha256(Fn.jsonencode(job.inputs)) },
               },
               spec: {
                 serviceAccountName: sa.metadata.name,
@@ -242,7 +239,10 @@ export class AdminJobs extends Construct {
                     name: 'apply',
                     image: job.image,
                     command: ['sh', '-c', escapeLiteral(job.script)],
-                    env: env({ ...common, ...job.env, MASTER_DIR, INPUTS_DIR }),
+                    // A changed input (a rotated application password) or script changes the pod's spec,
+                    // which replaces the Job: the provider plans `spec.template` (and its pod spec) as
+                    // ForceNew, and Kubernetes keeps a Job's template immutable.
+                    env: env({ ...common, ...job.env, MASTER_DIR, INPUTS_DIR, INPUTS_SHA256: Fn.sha256(Fn.jsonencode(job.inputs)) }),
                     resources: RESOURCES,
                     securityContext: security,
                     volumeMount: [
