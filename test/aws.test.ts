@@ -895,6 +895,9 @@ describe('scoped credentials (issue 14, point 7)', () => {
     expect(canReach(jobPod, agent, POD_IDENTITY_AGENT.port)).toBe(true);
     expect(canReach(jobPod, dns, 53, 'UDP')).toBe(true);
     expect(canReach(jobPod, rds, 6379)).toBe(false);
+    // HTTPS to AWS APIs outside the VPC (Secrets Manager through NAT), not to anything inside it.
+    expect(canReach(jobPod, { id: 'secrets manager', namespace: '', labels: {}, ip: '52.94.1.1' }, 443)).toBe(true);
+    expect(canReach(jobPod, rds, 443)).toBe(false);
     expect(canReach(jobPod, elsewhere, 5432)).toBe(false);
     // Another pod in the namespace reaches no database; nothing reaches the job.
     expect(canReach(other, rds, 5432)).toBe(false);

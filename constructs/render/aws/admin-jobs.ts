@@ -113,7 +113,7 @@ export class AdminJobs extends Construct {
           labels,
           annotations: {
             'platform/reasons':
-              'DNS; the Pod Identity agent (the job role credentials); HTTPS to Secrets Manager (no VPC endpoint: through the NAT gateway)',
+              'DNS; the Pod Identity agent (the job role credentials); HTTPS outside the VPC to Secrets Manager (no VPC endpoint: through the NAT gateway)',
           },
         },
         spec: {
@@ -133,7 +133,10 @@ export class AdminJobs extends Construct {
               ],
             },
             { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [tcp(POD_IDENTITY_AGENT.port)] },
-            { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(443)] },
+            // AWS APIs outside the VPC (Secrets Manager through the NAT gateway: it is not among the
+            // interface endpoints target.vpc offers; if it joins them, its endpoint needs this rule to
+            // admit the VPC); inside the VPC only what a job's own policy names (its service's port).
+            { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [ctx.target.vpc.cidr] } }], ports: [tcp(443)] },
           ],
         },
         dependsOn: base,
