@@ -93,8 +93,9 @@ export default {
       accounts: [{ address: 'ops@agent-platform.example.com' }, { address: 'alerts@agent-platform.example.com', quota: '5Gi' }],
       aliases: [{ address: 'security@agent-platform.example.com', to: ['ops@agent-platform.example.com'] }],
       dmarc: { policy: 'reject' },
-      // RDS gets no application roles from this stack yet: Roundcube keeps its data in SQLite.
-      webmail: { database: 'sqlite', replicas: 1, persistence: { size: '5Gi' } },
+      // Roundcube keeps its data in RDS: a role of its own (webmail) owning the database roundcube,
+      // created by the roles job; two replicas (the large profile's), no volume.
+      webmail: { database: 'postgres' },
     },
     kong: {},
     monitoring: {

@@ -36,6 +36,8 @@ import { verifyNats } from './verify/nats';
 import { verifyNeo4jHealth } from './verify/neo4j-health';
 import { verifyNatsCluster } from './verify/nats-cluster';
 import { verifyPostgres } from './verify/postgres';
+import { verifyManagedPostgres } from './verify/managed-postgres';
+import { verifyManagedUsers } from './verify/managed-users';
 import { verifyInternalTls } from './verify/internal-tls';
 import { verifyMonitoring } from './verify/monitoring';
 import { verifyDockerApiProxy } from './verify/docker-api-proxy';
@@ -56,6 +58,9 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyRabbitmq,
   verifyClusterScripts,
   verifyPostgres,
+  // The RDS roles job's scripts (the master fetched, the applications' roles applied) on a real PostgreSQL.
+  verifyManagedPostgres,
+  verifyManagedUsers,
   // internalTls: the host scenario (NATS, Redis, PostgreSQL, RabbitMQ) and the clusters scenario (NATS, Redis) serving TLS with CA-issued certificates.
   verifyInternalTls,
   // The restore drills: each plan's dump step against the real server, restored into a fresh one.

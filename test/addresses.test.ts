@@ -231,9 +231,14 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'random_password.nats_password',
       'random_password.nats_route-password',
       'random_password.neo4j_password',
+      // RDS: the default consumer's role and Roundcube's (created by the roles job; RDS keeps the master's itself).
+      'random_password.postgres_consumer-apps-password',
+      'random_password.postgres_consumer-webmail-password',
       'random_password.prometheus_admin-password',
       'random_password.qdrant_api-key',
       'random_password.qdrant_read-only-api-key',
+      // Amazon MQ: the default consumer's user (created by the users job).
+      'random_password.rabbitmq_consumer-apps-password',
       'random_password.rabbitmq_password',
       'random_password.redis_password',
       'random_password.webmail_des-key',
@@ -244,6 +249,20 @@ describe('stable Terraform addresses (production, AWS)', () => {
     expect(at('tls_self_signed_cert')).toEqual(['tls_self_signed_cert.internal_ca']);
     expect(at('aws_iam_access_key')).toEqual(['aws_iam_access_key.ses_smtp']);
     expect(at('aws_sesv2_email_identity')).toEqual(['aws_sesv2_email_identity.ses']);
+  });
+
+  it('the managed services’ application identities and the jobs that hold the masters', () => {
+    expect(at('kubernetes_job_v1').sort()).toEqual(['kubernetes_job_v1.postgres_roles', 'kubernetes_job_v1.rabbitmq_users']);
+    expect(at('aws_iam_role').filter((a) => a.includes('rabbitmq'))).toEqual(['aws_iam_role.pod_rabbitmq_users']);
+    expect(at('aws_iam_role').filter((a) => a.includes('postgres'))).toEqual(['aws_iam_role.pod_postgres_roles']);
+    expect(at('aws_eks_pod_identity_association').filter((a) => a.includes('postgres'))).toEqual([
+      'aws_eks_pod_identity_association.pod_postgres_roles',
+    ]);
+    expect(at('kubernetes_secret_v1').filter((a) => a.includes('postgres'))).toEqual([
+      'kubernetes_secret_v1.postgres_credentials',
+      'kubernetes_secret_v1.postgres_roles_inputs',
+    ]);
+    expect(at('kubernetes_namespace_v1')).toContain('kubernetes_namespace_v1.admin');
   });
 
   it('the edge: load balancers, the certificate, and the records of the hosted zone', () => {

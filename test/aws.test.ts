@@ -10,8 +10,14 @@ import { spread, zoneGroups } from '../constructs/targets/aws/node-pools';
 import { placeServices } from '../constructs/targets/aws/placement';
 import { autoscalerValues } from '../constructs/render/aws/autoscaler';
 import { POD_IDENTITY_AGENT, credentialEgressNamespaces } from '../constructs/render/aws/in-cluster';
-import { env, synth, variant } from './helpers';
+import { env, spec, synth, variant } from './helpers';
 import { evaluate } from './network-policy';
+import { imageName } from '../constructs/spec/image';
+import { CURL_IMAGE } from '../constructs/services/tools';
+import { managedRolesScript } from '../constructs/services/postgres';
+import { openSearchUsersScript } from '../constructs/services/elasticsearch';
+import { brokerUsersScript } from '../constructs/services/rabbitmq';
+import { escapeLiteral } from '../constructs/render/terraform';
 
 const prod = env('production');
 const { tf } = synth(prod);
@@ -478,11 +484,12 @@ describe('Pod Identity', () => {
     expect(statements.find((s: any) => s.Sid === 'Discover').Action).toContain('eks:DescribeNodegroup');
   });
 
-  it('the applications may read the managed credentials and use the buckets, named one by one', () => {
+  it('the applications may read the managed credentials and use the buckets, named one by one; never the RDS master secret', () => {
     const statements = json(one('aws_iam_role_policy', 'pod_platform_app').policy).Statement;
     const resources = statements.flatMap((s: any) => [s.Resource].flat());
     expect(resources).not.toContain('*');
-    expect(resources).toContain(ref('aws_db_instance', 'postgres', 'master_user_secret[0].secret_arn'));
+    expect(resources).not.toContain(ref('aws_db_instance', 'postgres', 'master_user_secret[0].secret_arn'));
+    expect(JSON.stringify(statements)).not.toContain('master_user_secret');
     expect(resources).toContain(`${ref('aws_s3_bucket', 'objectstore_agent-outputs', 'arn')}/*`);
   });
 });
@@ -742,14 +749,18 @@ describe('in the cluster', () => {
       Object.entries(res('kubernetes_config_map_v1')).filter(([k]) => k.endsWith('_endpoint') && !k.startsWith('consumer_')),
     );
     expect(Object.keys(cms).sort()).toEqual(['objectstore_endpoint', 'postgres_endpoint', 'rabbitmq_endpoint', 'redis_endpoint']);
-    expect(cms.postgres_endpoint.data).toMatchObject({
+    // PostgreSQL: the default consumer's own role and database, nothing of the master's.
+    expect(cms.postgres_endpoint.data).toEqual({
       host: ref('aws_db_instance', 'postgres', 'address'),
-      'password-secret-arn': ref('aws_db_instance', 'postgres', 'master_user_secret[0].secret_arn'),
+      port: '5432',
+      database: 'apps',
+      username: 'apps',
+      sslmode: 'require',
     });
     const secrets = Object.fromEntries(
       Object.entries(res('kubernetes_secret_v1')).filter(([k]) => k.endsWith('_credentials') && !k.startsWith('consumer_')),
     );
-    expect(Object.keys(secrets).sort()).toEqual(['rabbitmq_credentials', 'redis_credentials']);
+    expect(Object.keys(secrets).sort()).toEqual(['postgres_credentials', 'rabbitmq_credentials', 'redis_credentials']);
     for (const s of Object.values(secrets)) {
       expect(s.data.password).toMatch(/^\$\{random_password\.[\w-]+\.result\}$/);
       expect(s.metadata.namespace).toBe('${kubernetes_namespace_v1.platform.metadata[0].name}');
@@ -792,5 +803,206 @@ describe('state', () => {
 
   it('development keeps a local backend', () => {
     expect(Object.keys(synth(env('development')).tf.terraform.backend)).toEqual(['local']);
+  });
+});
+
+describe('scoped credentials (issue 14, point 7)', () => {
+  const master = ref('aws_db_instance', 'postgres', 'master_user_secret[0].secret_arn');
+  const pg = spec(prod, 'postgres');
+  const job = () => one('kubernetes_job_v1', 'postgres_roles');
+
+  it('RDS: each consumer gets its own role; its Secret holds that role and its generated password, in its namespace', () => {
+    const apps = pg.facet.applications;
+    // The environment's applications, and Roundcube (the platform's own consumer, not published).
+    expect(apps.map((a) => a.consumer).sort()).toEqual([...prod.consumers.map((c) => c.name), 'webmail'].sort());
+    const secret = one('kubernetes_secret_v1', 'postgres_credentials');
+    expect(secret.metadata).toMatchObject({
+      name: 'postgres-credentials',
+      namespace: ref('kubernetes_namespace_v1', 'platform', 'metadata[0].name'),
+    });
+    expect(secret.data).toEqual({ username: 'apps', password: ref('random_password', 'postgres_consumer-apps-password', 'result') });
+    // No Secret or ConfigMap in the cluster names the master secret or the master user's role.
+    const objects = JSON.stringify([res('kubernetes_secret_v1'), res('kubernetes_config_map_v1')]);
+    expect(objects).not.toContain('master_user_secret');
+    const postgresSecrets = Object.values(res('kubernetes_secret_v1')).filter(
+      (s: any) => s.metadata.labels?.['app.kubernetes.io/name'] === 'postgres',
+    );
+    expect(postgresSecrets.map((s: any) => s.data.username)).toEqual(['apps']);
+  });
+
+  it('RDS: only the roles job’s Pod Identity role may read the master secret', () => {
+    const readers = Object.entries(res('aws_iam_role_policy'))
+      .filter(([, p]) => p.policy.includes('master_user_secret'))
+      .map(([k]) => k);
+    expect(readers).toEqual(['pod_postgres_roles']);
+    const statements = json(one('aws_iam_role_policy', 'pod_postgres_roles').policy).Statement;
+    expect(statements.flatMap((s: any) => [s.Resource].flat()).sort()).toEqual([master, ref('aws_kms_key', 'data', 'arn')].sort());
+    expect(res('aws_eks_pod_identity_association').pod_postgres_roles).toMatchObject({
+      namespace: 'platform-admin',
+      service_account: 'postgres-roles',
+      role_arn: ref('aws_iam_role', 'pod_postgres_roles', 'arn'),
+    });
+  });
+
+  it('RDS: the roles job fetches the master into memory, runs the catalogue’s psql non-root on a read-only root, and waits', () => {
+    const j = job();
+    expect(j.metadata).toMatchObject({ name: 'postgres-roles', namespace: 'platform-admin' });
+    expect(j.wait_for_completion).toBe(true);
+    const pod = j.spec.template.spec;
+    expect(pod.automount_service_account_token).toBe(false);
+    expect(pod.security_context).toMatchObject({ run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } });
+    const [fetch] = pod.init_container;
+    const [apply] = pod.container;
+    expect(apply.image).toBe(imageName(pg.containers[0]!.image));
+    expect(fetch.image).toBe(CURL_IMAGE);
+    for (const c of [fetch, apply]) {
+      expect(c.security_context).toMatchObject({
+        read_only_root_filesystem: true,
+        allow_privilege_escalation: false,
+        run_as_non_root: true,
+      });
+      expect(c.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    }
+    const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    expect(envOf(fetch)).toMatchObject({ SECRET_ARN: master, AWS_REGION: 'eu-west-1', OUT_DIR: '/run/master' });
+    expect(envOf(apply)).toMatchObject({
+      PGHOST: ref('aws_db_instance', 'postgres', 'address'),
+      PGDATABASE: 'platform',
+      PGSSLMODE: 'require',
+    });
+    // The master lives in an in-memory volume of this pod only; the inputs Secret holds the applications' passwords.
+    const volumes = Object.fromEntries(pod.volume.map((v: any) => [v.name, v]));
+    expect(volumes.master.empty_dir).toMatchObject({ medium: 'Memory' });
+    expect(apply.volume_mount.find((m: any) => m.name === 'master')).toMatchObject({ mount_path: '/run/master', read_only: true });
+    expect(one('kubernetes_secret_v1', 'postgres_roles_inputs').data).toEqual({
+      apps: ref('random_password', 'postgres_consumer-apps-password', 'result'),
+      webmail: ref('random_password', 'postgres_consumer-webmail-password', 'result'),
+    });
+    // The script is the service's, for these applications: a changed password re-runs the job.
+    expect(apply.command).toEqual(['sh', '-c', managedRolesScript(pg.facet.applications)]);
+    expect(envOf(apply).INPUTS_SHA256).toContain('random_password.postgres_consumer-apps-password.result');
+  });
+
+  it('RDS: network policy lets the roles job reach PostgreSQL in the private subnets, the agent and DNS; nothing else of it', () => {
+    const { canReach } = evaluate(synth(prod));
+    const jobPod = { id: 'postgres-roles', namespace: 'platform-admin', labels: { ...job().spec.template.metadata.labels } };
+    const other = { id: 'stray', namespace: 'platform-admin', labels: {} };
+    const rds = { id: 'rds', namespace: '', labels: {}, ip: '10.40.33.10' }; // eu-west-1b's private subnet
+    const elsewhere = { id: 'public subnet', namespace: '', labels: {}, ip: '10.40.96.10' };
+    const agent = { id: 'agent', namespace: '', labels: {}, ip: POD_IDENTITY_AGENT.cidr.split('/')[0] };
+    const dns = { id: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
+    expect(canReach(jobPod, rds, 5432)).toBe(true);
+    expect(canReach(jobPod, agent, POD_IDENTITY_AGENT.port)).toBe(true);
+    expect(canReach(jobPod, dns, 53, 'UDP')).toBe(true);
+    expect(canReach(jobPod, rds, 6379)).toBe(false);
+    // HTTPS to AWS APIs outside the VPC (Secrets Manager through NAT), not to anything inside it.
+    expect(canReach(jobPod, { id: 'secrets manager', namespace: '', labels: {}, ip: '52.94.1.1' }, 443)).toBe(true);
+    expect(canReach(jobPod, rds, 443)).toBe(false);
+    expect(canReach(jobPod, elsewhere, 5432)).toBe(false);
+    // Another pod in the namespace reaches no database; nothing reaches the job.
+    expect(canReach(other, rds, 5432)).toBe(false);
+    expect(canReach({ id: 'app', namespace: 'platform', labels: {} }, jobPod, 5432)).toBe(false);
+  });
+
+  it('RDS: consumers in their own namespaces each get their role there; none at all: no job, no application Secret', () => {
+    const two = prepare(
+      variant('production', (i) => {
+        i.consumers = [{ name: 'agents' }, { name: 'billing', services: { postgres: { database: 'ledger' } } }];
+      }),
+    );
+    const r = synth(two).tf.resource as any;
+    expect(r.kubernetes_secret_v1.consumer_agents_postgres_credentials.metadata).toMatchObject({
+      name: 'postgres-credentials',
+      namespace: 'platform-agents',
+    });
+    expect(r.kubernetes_config_map_v1.consumer_billing_postgres_endpoint.data).toMatchObject({ database: 'ledger', username: 'billing' });
+    expect(Object.keys(r.kubernetes_secret_v1.postgres_roles_inputs.data).sort()).toEqual(['agents', 'billing', 'webmail']);
+    expect(r.kubernetes_secret_v1.postgres_credentials).toBeUndefined();
+    // No application and Roundcube on SQLite: nobody needs a role, no job holds the master.
+    const none = synth(
+      prepare(
+        variant('production', (i) => {
+          i.consumers = [];
+          i.services.mail.webmail = { database: 'sqlite', replicas: 1 };
+        }),
+      ),
+    ).tf.resource as any;
+    expect(none.kubernetes_job_v1?.postgres_roles).toBeUndefined();
+    expect(none.kubernetes_secret_v1.postgres_credentials).toBeUndefined();
+    expect(JSON.stringify(none.aws_iam_role_policy)).not.toContain('master_user_secret');
+  });
+
+  it('Roundcube keeps its data in RDS with its own role, waits for the roles job, and reaches PostgreSQL only in the private subnets', () => {
+    const webmail = one('kubernetes_deployment_v1', 'webmail');
+    const pod = webmail.spec.template.spec;
+    const envOf = Object.fromEntries(pod.container[0].env.map((e: any) => [e.name, e.value]));
+    expect(envOf).toMatchObject({
+      ROUNDCUBEMAIL_DB_TYPE: 'pgsql',
+      ROUNDCUBEMAIL_DB_HOST: ref('aws_db_instance', 'postgres', 'address'),
+      ROUNDCUBEMAIL_DB_USER: 'webmail',
+      ROUNDCUBEMAIL_DB_NAME: 'roundcube',
+    });
+    expect(Object.values(one('kubernetes_secret_v1', 'webmail_secret').data)).toContain(
+      ref('random_password', 'postgres_consumer-webmail-password', 'result'),
+    );
+    expect(webmail.depends_on).toContain('kubernetes_job_v1.postgres_roles');
+    expect(webmail.depends_on).not.toContain('kubernetes_job_v1.rabbitmq_users');
+    expect(JSON.stringify(pod.volume ?? [])).not.toContain('persistent_volume_claim');
+    // Roundcube's role is no application's: nothing is published for it.
+    expect(Object.values(res('kubernetes_secret_v1')).map((x: any) => x.data?.username)).not.toContain('webmail');
+    const { canReach } = evaluate(synth(prod));
+    const rc = { id: 'webmail', namespace: 'platform-mail', labels: { ...pod.metadata?.labels, ...webmail.spec.template.metadata.labels } };
+    expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 5432)).toBe(true);
+    expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 6379)).toBe(false);
+    expect(canReach(rc, { id: 'elsewhere', namespace: '', labels: {}, ip: '192.0.2.1' }, 5432)).toBe(false);
+  });
+
+  it('OpenSearch (when asked): the master user sits in no Kubernetes Secret; a users job alone reads it, each application gets its own user', () => {
+    const secrets = smallRes('kubernetes_secret_v1');
+    const master = ref('aws_secretsmanager_secret', 'opensearch', 'arn');
+    expect(JSON.stringify(secrets)).not.toContain('opensearch_master-password');
+    expect(JSON.stringify(secrets)).not.toContain('aws_secretsmanager_secret.opensearch');
+    expect(JSON.stringify(secrets)).not.toContain('aws_secretsmanager_secret_version.opensearch');
+    expect(secrets.elasticsearch_credentials.data).toEqual({
+      username: 'apps',
+      password: ref('random_password', 'opensearch_consumer-apps-password', 'result'),
+    });
+    const readers = Object.entries(smallRes('aws_iam_role_policy'))
+      .filter(([, p]) => p.policy.includes('aws_secretsmanager_secret.opensearch'))
+      .map(([k]) => k);
+    expect(readers).toEqual(['pod_opensearch_users']);
+    const job = smallRes('kubernetes_job_v1').opensearch_users;
+    const pod = job.spec.template.spec;
+    expect(job.metadata.namespace).toBe('platform-admin');
+    expect(pod.init_container[0].env).toContainEqual({ name: 'SECRET_ARN', value: master });
+    expect(pod.container[0].image).toBe(CURL_IMAGE);
+    const apps = spec(small, 'elasticsearch').facet.applications;
+    expect(pod.container[0].command[2]).toBe(escapeLiteral(openSearchUsersScript(apps)));
+    expect(Object.keys(smallRes('kubernetes_secret_v1').opensearch_users_inputs.data)).toEqual(apps.map((a) => a.consumer));
+  });
+
+  it('Amazon MQ: each application its own user on its own vhost; the administrator stays with the users job', () => {
+    const secret = one('kubernetes_secret_v1', 'rabbitmq_credentials');
+    expect(secret.data).toEqual({ username: 'apps', password: ref('random_password', 'rabbitmq_consumer-apps-password', 'result') });
+    expect(one('kubernetes_config_map_v1', 'rabbitmq_endpoint').data).toMatchObject({ vhost: 'apps', username: 'apps' });
+    // The administrator's password (the broker's user) is in no Kubernetes Secret but the job's own Pod Identity reads it.
+    expect(JSON.stringify(res('kubernetes_secret_v1'))).not.toContain('random_password.rabbitmq_password.result');
+    const readers = Object.entries(res('aws_iam_role_policy'))
+      .filter(([, p]) => p.policy.includes('aws_secretsmanager_secret.rabbitmq'))
+      .map(([k]) => k);
+    expect(readers).toEqual(['pod_rabbitmq_users']);
+    const pod = one('kubernetes_job_v1', 'rabbitmq_users').spec.template.spec;
+    expect(pod.container[0].env).toContainEqual({
+      name: 'RABBITMQ_API',
+      value: ref('aws_mq_broker', 'rabbitmq', 'instances[0].console_url'),
+    });
+    expect(pod.container[0].command[2]).toBe(escapeLiteral(brokerUsersScript([{ consumer: 'apps', vhost: 'apps' }])));
+    expect(one('kubernetes_secret_v1', 'rabbitmq_users_inputs').data).toEqual({
+      apps: ref('random_password', 'rabbitmq_consumer-apps-password', 'result'),
+    });
+  });
+
+  it('a consumer cannot take the admin jobs’ namespace', () => {
+    expect(() => prepare(variant('production', (i) => void (i.consumers = [{ name: 'admin' }])))).toThrow(/platform-admin/);
   });
 });

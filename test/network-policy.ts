@@ -28,7 +28,10 @@ function ipIn(ip: string, cidr: string): boolean {
 }
 
 function peerMatches(peer: any, pod: Pod): boolean {
-  if (peer.ip_block) return pod.ip !== undefined && ipIn(pod.ip, peer.ip_block.cidr);
+  if (peer.ip_block)
+    return (
+      pod.ip !== undefined && ipIn(pod.ip, peer.ip_block.cidr) && !(peer.ip_block.except ?? []).some((cidr: string) => ipIn(pod.ip!, cidr))
+    );
   if (pod.ip !== undefined) return false;
   const nsOk = peer.namespace_selector ? matches(peer.namespace_selector.match_labels, { [NS_LABEL]: pod.namespace }) : true;
   const podOk = peer.pod_selector ? matches(peer.pod_selector.match_labels, pod.labels) : true;

@@ -633,3 +633,65 @@ export const elasticsearch = defineService({
     return [search, kibana];
   },
 });
+
+/**
+ * The OpenSearch security plugin's action groups an application's role gets on its own indices: the
+ * equivalents of APPLICATION_INDEX_PRIVILEGES (read and write, create and manage its indices), and
+ * on the cluster what clients need for bulk and multi-search requests and the version check.
+ */
+export const OPENSEARCH_INDEX_ACTIONS = ['crud', 'create_index', 'manage'] as const;
+export const OPENSEARCH_CLUSTER_ACTIONS = ['cluster_monitor', 'cluster_composite_ops'] as const;
+
+/** An application's internal user in an OpenSearch domain (the managed equivalent's). */
+export interface OpenSearchApplication {
+  readonly consumer: string;
+  readonly user: string;
+  readonly role: string;
+  readonly indices: readonly string[];
+}
+
+/**
+ * The script of the job that applies the applications' internal users, roles and role mappings on
+ * an OpenSearch domain through the security plugin's REST API, as its master user. Every call is a
+ * PUT of the whole object, so a run creates what is missing and sets the current passwords (a rerun
+ * changes nothing else). Reads the master's user name and password from `$MASTER_DIR`, each
+ * application's password from `$INPUTS_DIR/<consumer>`, the domain's URL from OPENSEARCH_URL.
+ * Credentials go into curl's config file (0600, removed on exit), never on argv.
+ */
+export function openSearchUsersScript(apps: readonly OpenSearchApplication[]): string {
+  const json = (v: unknown) => `'${JSON.stringify(v)}'`;
+  return [
+    '#!/bin/sh',
+    'set -eu',
+    'umask 077',
+    'W=$(mktemp -d)',
+    'trap \'rm -rf "$W"\' EXIT',
+    '{',
+    '  printf \'user = "%s:%s"\\n\' "$(cat "$MASTER_DIR/username")" "$(cat "$MASTER_DIR/password")"',
+    "  echo 'silent'",
+    "  echo 'show-error'",
+    "  echo 'fail-with-body'",
+    "  echo 'retry = 10'",
+    "  echo 'retry-all-errors'",
+    "  echo 'connect-timeout = 10'",
+    '  echo \'header = "Content-Type: application/json"\'',
+    '} >"$W/cfg"',
+    "# put PATH FILE: the object at _plugins/_security/api/PATH, replaced by the file's JSON",
+    'put() { curl -K "$W/cfg" -X PUT --data-binary @"$2" "${OPENSEARCH_URL%/}/_plugins/_security/api/$1"; echo; }',
+    ...apps.flatMap((a) => [
+      `# ${a.consumer}: user ${a.user}, role ${a.role} on ${a.indices.join(' ')}`,
+      `password=$(cat "$INPUTS_DIR/${a.consumer}")`,
+      `printf '{"password":"%s","backend_roles":[],"attributes":{}}' "$password" >"$W/user"`,
+      `put internalusers/${a.user} "$W/user"`,
+      `printf '%s' ${json({
+        cluster_permissions: OPENSEARCH_CLUSTER_ACTIONS,
+        index_permissions: [{ index_patterns: a.indices, allowed_actions: OPENSEARCH_INDEX_ACTIONS }],
+      })} >"$W/role"`,
+      `put roles/${a.role} "$W/role"`,
+      `printf '%s' ${json({ users: [a.user] })} >"$W/mapping"`,
+      `put rolesmapping/${a.role} "$W/mapping"`,
+    ]),
+    `echo "users applied: ${apps.map((a) => a.user).join(' ')}"`,
+    '',
+  ].join('\n');
+}

@@ -103,8 +103,7 @@ const webmailSchema = z
     /**
      * Where Roundcube keeps users' settings, contacts and sessions: `postgres`, the platform's
      * PostgreSQL (a role `webmail` owning the database `roundcube`, nothing else), or `sqlite` on a
-     * volume of its own (one replica; where the platform's PostgreSQL cannot give it a role, such as
-     * RDS until application roles exist there).
+     * volume of its own (one replica; where the platform's PostgreSQL cannot give it a role).
      * @default 'postgres'
      */
     database: z.enum(['postgres', 'sqlite']).default('postgres'),

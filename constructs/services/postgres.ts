@@ -534,3 +534,46 @@ export function tlsStartCommand(args: readonly string[]): string[] {
     `install -d -o postgres -g postgres -m 0700 ${dir} && install -o postgres -g postgres -m 0600 ${tlsPaths().key} ${TLS_KEY_COPY} && exec docker-entrypoint.sh ${args.join(' ')}`,
   ];
 }
+
+/**
+ * The script of the job that applies the applications' roles and databases on a PostgreSQL the
+ * platform does not run itself (a managed one: RDS), as its master user, who is no superuser there
+ * (RDS: a member of rds_superuser, with CREATEROLE and CREATEDB). Idempotent, run on every change:
+ * creates a missing role (CREATE ROLE's defaults: no superuser, replication or RLS bypass, which a
+ * non-superuser may not even name) and sets its current password; creates its database owned by it;
+ * only the role may connect to its database, and nobody but the master to the master's own.
+ * No pg_hba.conf to keep roles out there: the CONNECT privilege is the fence.
+ *
+ * Reads: the master's user name and password from `$MASTER_DIR/{username,password}`, each role's
+ * password from `$INPUTS_DIR/<consumer>`; PGHOST, PGPORT, PGDATABASE (the master's database) and
+ * PGSSLMODE from the environment.
+ */
+export function managedRolesScript(apps: readonly PostgresApplication[]): string {
+  const lines = apps.flatMap((a, i) => [
+    `-- ${a.consumer}: role ${a.role}, database ${a.database}`,
+    `\\set app_password_${i} \`cat "$INPUTS_DIR/${a.consumer}"\``,
+    `SELECT 'CREATE ROLE "${a.role}" LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${a.role}')\\gexec`,
+    `ALTER ROLE "${a.role}" WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD :'app_password_${i}';`,
+    // The master owns no role's objects; membership lets it create the database owned by the role.
+    `GRANT "${a.role}" TO CURRENT_USER;`,
+    `SELECT 'CREATE DATABASE "${a.database}" OWNER "${a.role}"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${a.database}')\\gexec`,
+    `ALTER DATABASE "${a.database}" OWNER TO "${a.role}";`,
+    `REVOKE CONNECT, TEMPORARY ON DATABASE "${a.database}" FROM PUBLIC;`,
+    `GRANT CONNECT, TEMPORARY ON DATABASE "${a.database}" TO "${a.role}";`,
+  ]);
+  return [
+    '#!/bin/sh',
+    'set -eu',
+    'PGUSER=$(cat "$MASTER_DIR/username")',
+    'PGPASSWORD=$(cat "$MASTER_DIR/password")',
+    'export PGUSER PGPASSWORD',
+    'for attempt in $(seq 1 60); do pg_isready -q && break; sleep 5; done',
+    "psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet <<'SQL'",
+    ...lines,
+    "-- The master's own database: the master only.",
+    "SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database())\\gexec",
+    'SQL',
+    'echo "roles applied: ' + apps.map((a) => a.role).join(' ') + '"',
+    '',
+  ].join('\n');
+}

@@ -421,3 +421,49 @@ export function rabbitmqTls(plaintext: boolean): string[] {
     'ssl_options.versions.2 = tlsv1.2',
   ];
 }
+
+/** An application's user on a broker the platform does not run itself (Amazon MQ): its own vhost. */
+export interface BrokerApplication {
+  readonly consumer: string;
+  readonly vhost: string;
+}
+
+/**
+ * The script of the job that applies the applications' vhosts, users and permissions on a RabbitMQ
+ * broker through its management API, as its administrator (Amazon MQ's broker user). Each call is
+ * a PUT of the whole object: a run creates what is missing and sets the current passwords. Each
+ * application: no tag (no management access), configure, write and read everything in its vhost,
+ * nothing elsewhere; as the in-cluster broker's definitions give it. Reads the administrator from
+ * `$MASTER_DIR`, each password from `$INPUTS_DIR/<consumer>`, the API's base URL from RABBITMQ_API.
+ * Credentials go into curl's config file (0600, removed on exit), never on argv.
+ */
+export function brokerUsersScript(apps: readonly BrokerApplication[]): string {
+  const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+  return [
+    '#!/bin/sh',
+    'set -eu',
+    'umask 077',
+    'W=$(mktemp -d)',
+    'trap \'rm -rf "$W"\' EXIT',
+    '{',
+    '  printf \'user = "%s:%s"\\n\' "$(cat "$MASTER_DIR/username")" "$(cat "$MASTER_DIR/password")"',
+    "  echo 'silent'",
+    "  echo 'show-error'",
+    "  echo 'fail-with-body'",
+    "  echo 'retry = 10'",
+    "  echo 'retry-all-errors'",
+    "  echo 'connect-timeout = 10'",
+    '  echo \'header = "Content-Type: application/json"\'',
+    '} >"$W/cfg"',
+    '# put PATH JSON: the object at <api>/api/PATH, replaced',
+    'put() { printf \'%s\' "$2" >"$W/body"; curl -K "$W/cfg" -X PUT --data-binary @"$W/body" "${RABBITMQ_API%/}/api/$1"; echo; }',
+    ...apps.flatMap((a) => [
+      `# ${a.consumer}: vhost ${a.vhost}, no tag`,
+      `put ${path('vhosts', a.vhost)} '{}'`,
+      `put ${path('users', a.consumer)} "{\\"password\\":\\"$(cat "$INPUTS_DIR/${a.consumer}")\\",\\"tags\\":\\"\\"}"`,
+      `put ${path('permissions', a.vhost, a.consumer)} '${JSON.stringify({ configure: '.*', write: '.*', read: '.*' })}'`,
+    ]),
+    `echo "users applied: ${apps.map((a) => a.consumer).join(' ')}"`,
+    '',
+  ].join('\n');
+}

@@ -29,13 +29,14 @@ import { type ClusterFacts, InClusterPlatform } from '../kubernetes/platform';
 import { CONSUMER_NETWORK_POLICY_REASON } from '../kubernetes/consumers';
 import { placementsOf } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
-import { pinAddress } from '../terraform';
+import { logicalId, pinAddress } from '../terraform';
+import { AdminJobs } from './admin-jobs';
 import { ClusterAutoscaler } from './autoscaler';
 import type { AwsContext, Statement } from './context';
 import type { Cluster } from './eks';
 import type { ManagedEndpoint } from './managed';
 import { GPU_TAINT, type NodePools, POOL_LABEL } from './node-pools';
-import { PodIdentity } from './pod-identity';
+import { POD_IDENTITY_AGENT, PodIdentity } from './pod-identity';
 import { AwsEdge } from './edge';
 import { SesRelay } from './mail';
 import type { Network } from './network';
@@ -50,8 +51,7 @@ import type { Keys } from './keys';
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
 
-/** Where the EKS Pod Identity agent serves credentials to pods (hostNetwork, link-local; EKS user guide, "Pod Identity considerations"). */
-export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 } as const;
+export { POD_IDENTITY_AGENT };
 
 /**
  * The namespaces in which a workload with a Pod Identity role runs under the platform's default-deny
@@ -149,14 +149,19 @@ export class InCluster extends Construct {
     );
     const ns = namespace.metadata.name;
 
-    // Managed services' endpoints (ConfigMap) and credentials (Secret, values by reference only).
+    // Managed services' endpoints (ConfigMap) and credentials (Secret, values by reference only):
+    // in the applications' namespace for a service with one shared identity; in each consumer's own
+    // namespace for a service that gives each its own (after the platform's consumers, below).
     const clientStatements: Statement[] = [];
+    const managedLabels = (service: string) => ({
+      'app.kubernetes.io/name': service,
+      'app.kubernetes.io/part-of': ctx.project,
+      'agent-platform.io/managed-by': 'aws',
+    });
     for (const [service, m] of inputs.managed) {
-      const labels = {
-        'app.kubernetes.io/name': service,
-        'app.kubernetes.io/part-of': ctx.project,
-        'agent-platform.io/managed-by': 'aws',
-      };
+      clientStatements.push(...m.clientStatements);
+      if (m.applications) continue;
+      const labels = managedLabels(service);
       pinAddress(
         new ConfigMapV1(this, `${service}-endpoint`, {
           metadata: { name: `${service}-endpoint`, namespace: ns, labels },
@@ -176,7 +181,6 @@ export class InCluster extends Construct {
           'credentials',
         );
       }
-      clientStatements.push(...m.clientStatements);
     }
 
     // Workloads with a Pod Identity role, by namespace (the autoscaler's and the EBS CSI driver's run in kube-system).
@@ -236,6 +240,30 @@ export class InCluster extends Construct {
     const ses = ctx.target.mail.relay === 'ses' && mailSpec ? new SesRelay(this, 'ses', ctx, mailSpec) : undefined;
     const mailPorts = specs.flatMap(internetPortsOf);
 
+    // The jobs that act as a managed service's master user, the only holders of its credentials;
+    // the platform's services that use such a service wait for them (their roles exist then).
+    const adminJobs = [...inputs.managed].flatMap(([service, m]) => (m.adminJobs ?? []).map((job) => ({ service, job })));
+    const admin = adminJobs.length > 0 ? new AdminJobs(this, 'admin', ctx, eks.name, adminJobs, [...access, ...nodes]) : undefined;
+    const privateCidrs = ctx.target.vpc.zones.map((z) => z.private);
+    const external = Object.fromEntries(
+      [...inputs.managed].flatMap(([service, m]) =>
+        m.references
+          ? [
+              [
+                m.references.service,
+                {
+                  host: m.references.host,
+                  secrets: m.references.secrets,
+                  cidrs: privateCidrs,
+                  ports: m.references.ports.map((port) => ({ port, protocol: 'TCP' as const })),
+                  ready: admin?.jobs.get(service) ?? [],
+                },
+              ],
+            ]
+          : [],
+      ),
+    );
+
     const gpuPool = ctx.target.eks.gpuNodePool;
     const facts: ClusterFacts = {
       certificates,
@@ -251,6 +279,7 @@ export class InCluster extends Construct {
       // The ALB reaches the external ports through the nodes (their addresses, in the VPC).
       ...(edge ? { loadBalancerSources: [ctx.target.vpc.cidr], publishesDns: true } : {}),
       namespacePrefix: ctx.target.eks.namespace,
+      external,
       apiServerCidrs: [ctx.target.vpc?.cidr ?? '0.0.0.0/0'],
       storageClass: 'gp3',
       zones: ctx.zones,
@@ -296,6 +325,39 @@ export class InCluster extends Construct {
       ...(monitoring ? { extra: monitoring.extra } : {}),
     });
     if (backups) identityNamespaces.push(...backups.bind(eks.name, this.platform.groups));
+    // Each consumer's own identity in a managed service, in its namespace (the applications'
+    // namespace keeps the addresses it had for the default consumer).
+    for (const [service, m] of inputs.managed) {
+      for (const app of m.applications ?? []) {
+        const placement = facts.consumers?.find((p) => p.name === app.consumer);
+        if (!placement) throw new Error(`${service}: consumer ${app.consumer} has no placement`);
+        const labels = { ...managedLabels(service), 'platform/consumer': app.consumer };
+        // The applications' namespace keeps the addresses (and the namespace reference) its objects had.
+        const own = placement.namespace === ctx.target.eks.namespace;
+        const address = own ? [service] : [logicalId('consumer', app.consumer, service)];
+        const where = own ? ns : placement.namespace;
+        const waitFor = [...this.platform.consumerNamespace(app.consumer), namespace];
+        pinAddress(
+          new ConfigMapV1(this, `${service}-${app.consumer}-endpoint`, {
+            metadata: { name: `${service}-endpoint`, namespace: where, labels },
+            data: { ...app.endpoint },
+            dependsOn: waitFor,
+          }),
+          ...address,
+          'endpoint',
+        );
+        pinAddress(
+          new SecretV1(this, `${service}-${app.consumer}-credentials`, {
+            metadata: { name: `${service}-credentials`, namespace: where, labels },
+            type: 'Opaque',
+            data: { ...app.credentials },
+            dependsOn: waitFor,
+          }),
+          ...address,
+          'credentials',
+        );
+      }
+    }
     if (edge) {
       ses?.identity(this.platform.secrets);
       const recordSpecs = specs.map((x) => (ses && x === mailSpec ? { ...x, dnsRecords: ses.records() } : x));

@@ -21,7 +21,7 @@ import { AwsContext } from './context';
 import { Cluster } from './eks';
 import { InCluster } from './in-cluster';
 import { Keys } from './keys';
-import { placeServices } from '../../targets/aws/placement';
+import { managedIdentities, placeServices } from '../../targets/aws/placement';
 import type { ManagedEndpoint } from './managed';
 import { managedRenderers } from './managed-renderers';
 import { Network } from './network';
@@ -61,7 +61,10 @@ export class AwsTarget extends Construct {
       'managed-secrets',
       placement.managed.map(({ spec, equivalent }) => ({
         ...spec,
-        secrets: spec.secrets.filter((s) => managedRenderers[equivalent].reusesSecrets.includes(s.name)),
+        secrets: spec.secrets.filter(
+          (s) =>
+            managedRenderers[equivalent].reusesSecrets.includes(s.name) || (managedIdentities[equivalent] && s.audience === 'application'),
+        ),
       })),
     );
     const managed = new Map<string, ManagedEndpoint>();

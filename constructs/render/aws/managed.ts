@@ -15,6 +15,7 @@ import type { AwsContext, Statement } from './context';
 import type { Keys } from './keys';
 import type { ManagedSummary, StackJson } from '../summary';
 import type { Network } from './network';
+import type { AdminJob } from './admin-jobs';
 
 export interface ManagedInputs {
   readonly ctx: AwsContext;
@@ -26,12 +27,41 @@ export interface ManagedInputs {
   readonly secrets: GeneratedSecrets;
 }
 
+/** What one application (a consumer of the environment) receives from a managed service: its own identity. */
+export interface ManagedApplication {
+  readonly consumer: string;
+  /** Non-secret connection facts (ConfigMap `<service>-endpoint` in the consumer's namespace). */
+  readonly endpoint: Readonly<Record<string, string>>;
+  /** Its own credentials (Secret `<service>-credentials` there), never the master's. */
+  readonly credentials: Readonly<Record<string, string>>;
+}
+
 /** What the cluster's workloads get to reach a managed service. */
 export interface ManagedEndpoint {
-  /** Non-secret connection facts (ConfigMap `<service>-endpoint`). */
+  /**
+   * Non-secret connection facts (ConfigMap `<service>-endpoint` in the applications' namespace),
+   * for a service without per-application identities (`applications` absent).
+   */
   readonly endpoint: Readonly<Record<string, string>>;
-  /** Credentials by reference (Secret `<service>-credentials`); absent when access is by IAM. */
+  /** Credentials by reference (Secret `<service>-credentials`); absent when access is by IAM or per application. */
   readonly credentials?: Readonly<Record<string, string>>;
+  /**
+   * Set when the service gives each consumer its own identity: published in each consumer's
+   * namespace instead of `endpoint` and `credentials`.
+   */
+  readonly applications?: readonly ManagedApplication[];
+  /**
+   * What the platform's own services that use it (Roundcube's role in PostgreSQL) resolve the spec's
+   * host and secrets to, and the ports they reach it on (in the private subnets).
+   */
+  readonly references?: {
+    readonly service: string;
+    readonly host: string;
+    readonly secrets: Readonly<Record<string, string>>;
+    readonly ports: readonly number[];
+  };
+  /** Jobs that act as the service's master user (admin-jobs.ts): the only holders of its credentials. */
+  readonly adminJobs?: readonly AdminJob[];
   /** What the platform's applications may do through their Pod Identity role. */
   readonly clientStatements: readonly Statement[];
 }
@@ -45,9 +75,9 @@ export interface ManagedRenderer<K extends keyof ManagedConfig = keyof ManagedCo
   readonly title: string;
   /**
    * Spec secrets the managed service keeps using (so switching back and forth keeps the value).
-   * What each application should receive instead of the administrator's credentials is in
-   * `spec.consumers` (its own identity per consumer, as the in-cluster services publish it): the
-   * managed renderers do not read it yet (issue 14).
+   * What each application receives instead of the administrator's credentials is in
+   * `spec.consumers`; a renderer that creates those identities (targets/aws/placement.ts,
+   * `managedIdentities`) gets the spec's application secrets generated too.
    */
   readonly reusesSecrets: readonly string[];
   render(

@@ -19,6 +19,9 @@ import { EksPodIdentityAssociation, IamRole, IamRolePolicy, IamRolePolicyAttachm
 import { pinAddress } from '../terraform';
 import { type AwsContext, type Statement, managedPolicy, policy } from './context';
 
+/** Where the EKS Pod Identity agent serves credentials to pods (hostNetwork, link-local; EKS user guide, "Pod Identity considerations"). */
+export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 } as const;
+
 export interface Workload {
   /** Short name; the role is `<project>-<env>-<name>`. */
   readonly name: string;

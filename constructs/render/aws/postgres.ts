@@ -6,12 +6,16 @@
  * snapshot (protectData), automated backups, Performance Insights, control logs to CloudWatch.
  * The parameter group carries the same tuning every other target writes into postgresql.conf, plus
  * `rds.force_ssl`. The master password is created and rotated by RDS in Secrets Manager
- * (`manage_master_user_password`): Terraform never sees it; the cluster gets the secret's ARN and
- * the platform's applications a Pod Identity role that may read it.
+ * (`manage_master_user_password`): Terraform never sees it, and only the roles job reads it (its own
+ * Pod Identity role, admin-jobs.ts). Each consumer (an application of the environment, or Roundcube)
+ * gets a role of its own owning its database, created by that job with a password generated here
+ * (the same secret the in-cluster PostgreSQL would use), and finds it in its own namespace.
  */
 import type { Construct } from '../../providers/cdktf';
 import { DbInstance, DbParameterGroup, DbSubnetGroup, SecretsmanagerSecretRotation } from '../../providers/aws';
-import type { PostgresFacet } from '../../services/postgres';
+import { type PostgresFacet, managedRolesScript } from '../../services/postgres';
+import { imageName } from '../../spec/image';
+import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, clientOnlyGroup, dataVolume, gibOf, useDataKey } from './managed';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
@@ -142,25 +146,52 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
       }),
       'postgres',
     );
+    const host = db.address;
+    const port = String(POSTGRES_PORT);
+    // Each consumer's role: its password generated as the in-cluster service's would be.
+    const passwords = Object.fromEntries(pg.applications.map((a) => [a.secret, inputs.secrets.value(secretRef(spec.name, a.secret))]));
+    const platformUsers = new Set((spec.consumers ?? []).filter((c) => c.platform !== undefined).map((c) => c.consumer));
+    const image = spec.containers.find((c) => c.name === 'main') ?? spec.containers[0]!;
     return {
-      endpoint: {
-        host: db.address,
-        port: String(POSTGRES_PORT),
-        database: pg.database,
-        username: pg.owner,
-        sslmode: 'require',
-        // The password itself stays in Secrets Manager (RDS rotates it); read it with the platform-app role.
-        'password-secret-arn': secretArn,
-      },
-      clientStatements: [
-        {
-          Sid: 'ReadPostgresMasterSecret',
-          Effect: 'Allow',
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          Resource: secretArn,
-        },
-        useDataKey(inputs),
-      ],
+      endpoint: { host, port, sslmode: 'require' },
+      applications: pg.applications
+        .filter((a) => !platformUsers.has(a.consumer))
+        .map((a) => ({
+          consumer: a.consumer,
+          endpoint: { host, port, database: a.database, username: a.role, sslmode: 'require' },
+          credentials: { username: a.role, password: passwords[a.secret]! },
+        })),
+      references: { service: spec.name, host, secrets: passwords, ports: [POSTGRES_PORT] },
+      adminJobs:
+        pg.applications.length === 0
+          ? []
+          : [
+              {
+                name: 'postgres-roles',
+                purpose: `creates the applications' roles and databases on ${name} as its master user (${pg.applications.map((a) => a.role).join(', ')})`,
+                // The catalogue's PostgreSQL image: its psql, of the same major.
+                image: imageName(image.image),
+                script: managedRolesScript(pg.applications),
+                env: { PGHOST: host, PGPORT: port, PGDATABASE: pg.database, PGSSLMODE: 'require', PGCONNECT_TIMEOUT: '10' },
+                inputs: Object.fromEntries(pg.applications.map((a) => [a.consumer, passwords[a.secret]!])),
+                master: {
+                  secretArn,
+                  statements: [
+                    {
+                      Sid: 'ReadPostgresMasterSecret',
+                      Effect: 'Allow',
+                      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+                      Resource: secretArn,
+                    },
+                    useDataKey(inputs),
+                  ],
+                },
+                ports: [POSTGRES_PORT],
+                timeoutSeconds: 600,
+              },
+            ],
+      // The applications reach PostgreSQL with their own roles: nothing through IAM.
+      clientStatements: [],
     };
   },
 };

@@ -3,6 +3,7 @@
  * plan time): the facts every Kubernetes realization, the pod policy and the operators read.
  * Types only; constructs/render/kubernetes/context.ts hands them on with the render context.
  */
+import type { ITerraformDependable } from '../../providers/cdktf';
 import type { SignalSource } from '../../../monitoring/rules';
 import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
@@ -80,6 +81,19 @@ export interface MailRelay {
   readonly password: string;
 }
 
+/** A service the platform's services use that runs outside the cluster (a cloud target's managed service). */
+export interface ExternalService {
+  /** Its address (a Terraform reference), for `hostRef` of the spec it stands for. */
+  readonly host: string;
+  /** Values of the spec's secrets the platform's services read (by secret name; Terraform references). */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Where it listens: egress from its dependants' pods goes to these CIDRs on these ports only. */
+  readonly cidrs: readonly string[];
+  readonly ports: readonly { readonly port: number; readonly protocol: 'TCP' | 'UDP' }[];
+  /** What its dependants wait for (their identities in it created). */
+  readonly ready: readonly ITerraformDependable[];
+}
+
 /** What the cluster offers, from the environment's config (never looked up at plan time). */
 export interface ClusterFacts {
   /** Prefix of the platform's namespaces (`<prefix>-data`, ...). */
@@ -116,6 +130,11 @@ export interface ClusterFacts {
   readonly gateway?: GatewayFacts;
   /** Operators the cluster already runs (by OperatorChart name: `cnpg`, `eck`), with their namespaces. @default none: each installed */
   readonly existingOperators?: Readonly<Record<string, string>>;
+  /**
+   * Services by spec name that run outside the cluster and that services in it depend on (a cloud
+   * target's managed services that give them their own identities). @default none
+   */
+  readonly external?: Readonly<Record<string, ExternalService>>;
   /** The applications that use the platform, where they run. @default none */
   readonly consumers?: readonly ConsumerPlacement[];
   /**

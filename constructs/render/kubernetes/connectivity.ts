@@ -19,6 +19,7 @@
  */
 import type { PortPurpose, PortSpec, ServiceSpec } from '../../spec/types';
 import type { ConsumerReach } from './consumers';
+import type { ExternalService } from './cluster-facts';
 import type { PodGroup } from './context';
 
 export interface Peer {
@@ -50,6 +51,8 @@ export interface ConnectivityInputs {
   readonly proxies?: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
   /** Where a load balancer of the stack sends external traffic from, through node ports (AWS's ALB). */
   readonly loadBalancerSources?: readonly string[];
+  /** Services outside the cluster that specs depend on (a managed service): their addresses and ports. @default none */
+  readonly external?: Readonly<Record<string, Pick<ExternalService, 'cidrs' | 'ports'>>>;
 }
 
 const SERVED: readonly PortPurpose[] = ['client', 'admin'];
@@ -83,6 +86,16 @@ export function connections(inputs: ConnectivityInputs): Connection[] {
     if (!servers.has(spec.name)) continue;
     const server = serverOf(spec.name);
     for (const dep of spec.dependsOn) {
+      const outside = servers.has(dep) ? undefined : inputs.external?.[dep];
+      if (outside) {
+        out.push({
+          from: { group: server },
+          to: { cidrs: outside.cidrs },
+          ports: outside.ports,
+          reason: `${spec.name} depends on ${dep} (outside the cluster)`,
+        });
+        continue;
+      }
       if (!servers.has(dep)) continue;
       const target = serverOf(dep);
       const ports = portsOf(target, SERVED);

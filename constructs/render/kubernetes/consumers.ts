@@ -115,6 +115,13 @@ export class Consumers extends Construct {
     return map;
   }
 
+  /** What an object in a consumer's namespace waits for (the namespace and its ServiceAccount, when the stack creates them). */
+  namespaceOf(consumer: string): readonly ITerraformDependable[] {
+    const deps = this.namespaces.get(consumer);
+    if (!deps) throw new Error(`consumer ${consumer} has no placement`);
+    return deps;
+  }
+
   /**
    * Publishes what each of the spec's consumers receives into its namespace, after the service is
    * ready (its credentials applied), and records the ports network policy must open to it.

@@ -59,6 +59,8 @@ export class InClusterPlatform extends Construct {
   readonly specs: readonly ServiceSpec[];
   /** The consumers' pods and the services' client ports network policy opens to them. */
   readonly consumers: readonly ConsumerReach[];
+  /** What an object a target adds to a consumer's namespace waits for. */
+  readonly consumerNamespace: (consumer: string) => readonly ITerraformDependable[];
   /** The generated secrets of what runs in the cluster (a cloud target publishes a key's public half). */
   readonly secrets: GeneratedSecrets;
 
@@ -125,6 +127,7 @@ export class InClusterPlatform extends Construct {
     // The applications' namespaces (those the stack creates) exist before anything is published into them.
     const consumers = new Consumers(this, 'consumers', facts.consumers ?? [], labels, after);
     this.consumers = consumers.reach;
+    this.consumerNamespace = (consumer) => consumers.namespaceOf(consumer);
 
     // Only the secrets the realizations use are generated.
     const secrets = (this.secrets = new GeneratedSecrets(
@@ -138,7 +141,9 @@ export class InClusterPlatform extends Construct {
     const bySpec = new Map(specs.map((s) => [s.name, s]));
     const ready = new Map<string, readonly ITerraformDependable[]>();
     const serviceOf = (spec: ServiceSpec) => rowOf(spec).serviceName?.(spec) ?? spec.name;
+    const external = facts.external ?? {};
     const hostOf = (service: string): string => {
+      if (!bySpec.has(service) && external[service]) return external[service].host;
       const spec = bySpec.get(service);
       if (!spec) throw new Error(`service ${service} is not in the cluster`);
       return serviceDns(serviceOf(spec), nsOf(spec));
@@ -221,7 +226,14 @@ export class InClusterPlatform extends Construct {
       namespaceOf: nsOf,
       resolver: (spec): TextResolver => ({
         literal: escapeLiteral,
-        secret: (ref) => secrets.value(ref),
+        secret: (ref) => {
+          const outside = bySpec.has(ref.service) ? undefined : external[ref.service];
+          if (!outside) return secrets.value(ref);
+          const value = outside.secrets[ref.name];
+          if (value === undefined || (ref.form ?? 'value') !== 'value')
+            throw new Error(`secret ${ref.service}/${ref.name} (${ref.form ?? 'value'}) is not given by the service outside the cluster`);
+          return value;
+        },
         host: (ref) => hostOf(ref.service),
         // Sidecars share the pod's network.
         self: () => '127.0.0.1',
@@ -234,6 +246,7 @@ export class InClusterPlatform extends Construct {
         member: (ref) => (ref.form === 'address' ? serviceDns(`$(POD_NAME).${spec.name}-headless`, nsOf(spec)) : '$(POD_NAME)'),
       }),
       readyOf: (service) => {
+        if (!bySpec.has(service) && external[service]) return external[service].ready;
         const r = ready.get(service);
         if (!r) throw new Error(`${service} has not been rendered yet`);
         return r;
@@ -286,6 +299,7 @@ export class InClusterPlatform extends Construct {
         groups: [...this.groups, ...this.edgeGroups],
         scraper: { namespace: namespaceOf(prefix, 'monitoring'), labels: SCRAPER_LABELS },
         consumers: consumers.reach,
+        external,
         ...(this.proxies ? { proxies: this.proxies } : {}),
         ...(facts.loadBalancerSources ? { loadBalancerSources: facts.loadBalancerSources } : {}),
       }),

@@ -15,7 +15,7 @@
 import type { Environment, Issue } from '../../../environments/parse/load';
 import type { PortSpec, ServiceSpec } from '../../spec/types';
 import { RESERVED_DOMAIN } from '../../../environments/parse/schema';
-import { placeServices } from './placement';
+import { managedIdentities, placeServices } from './placement';
 
 /** The node port of a public (internet) TCP port. */
 export const internetNodePort = (port: number) => 30000 + port;
@@ -87,13 +87,13 @@ export function edgeChecks(env: Environment): Issue[] {
   if (t.mail.relay === 'ses' && !inCluster.some((s) => (s.dnsRecords ?? []).some((r) => r.type === 'MX')))
     issues.push({ path: 'target.mail.relay', message: 'relays the mail server (services.mail), which is not enabled' });
   // A platform service that keeps its data in another as a consumer of its own (Roundcube's role in
-  // PostgreSQL): a managed service gets no such role from this stack yet.
-  const managed = new Map(placeServices(env).managed.map((m) => [m.spec.name, m.configKey]));
+  // PostgreSQL): a managed service must give it that identity (RDS does; the others do not yet).
+  const managed = new Map(placeServices(env).managed.map((m) => [m.spec.name, m]));
   for (const s of inCluster)
-    for (const d of s.dependsOn.filter((x) => managed.has(x)))
+    for (const d of s.dependsOn.filter((x) => managed.has(x) && !managedIdentities[managed.get(x)!.equivalent]))
       issues.push({
         path: s.configPath,
-        message: `${s.name} uses ${d} with a role of its own, which the managed ${d} does not get from this stack yet (application roles there are not created): configure ${s.configPath} not to use it (Roundcube: database: 'sqlite'), or run it in the cluster (target.managed.${managed.get(d)}: { mode: 'in-cluster' })`,
+        message: `${s.name} uses ${d} with a role of its own, which the managed ${d} does not give it (its applications share one credential there): configure ${s.configPath} not to use it, or run it in the cluster (target.managed.${managed.get(d)!.configKey}: { mode: 'in-cluster' })`,
       });
   return issues;
 }

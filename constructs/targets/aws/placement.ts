@@ -16,6 +16,22 @@ export const managedConfigKeys: { readonly [M in ManagedEquivalent]: keyof Manag
   s3: 'objectstore',
 };
 
+/**
+ * Whether each managed equivalent gives every consumer its own identity from the spec's application
+ * secrets (the values the in-cluster service would use), the platform's own services included (such
+ * as Roundcube's role in PostgreSQL): RDS (a role and database each, created by its roles job) and
+ * Amazon MQ (a user and vhost each, its users job). OpenSearch gives the applications users of its
+ * own (passwords its policy accepts, a users job); ElastiCache still hands the applications one
+ * shared credential. No platform service may use a managed service that is not marked here.
+ */
+export const managedIdentities: { readonly [M in ManagedEquivalent]: boolean } = {
+  'rds-postgresql': true,
+  'elasticache-redis': false,
+  'amazon-mq-rabbitmq': true,
+  opensearch: false,
+  s3: false,
+};
+
 export interface Placement {
   /** Specs rendered as AWS managed services, with their equivalent and managed config. */
   readonly managed: readonly { spec: ServiceSpec; equivalent: ManagedEquivalent; configKey: keyof ManagedConfig; config: any }[];

@@ -2,7 +2,7 @@
  * What a cluster target cannot do with a spec, refused before anything is rendered (file: field: message).
  */
 import type { Environment, Issue } from '../../../environments/parse/load';
-import { consumerChecks, placementsOf } from './consumers';
+import { adminNamespace, consumerChecks, placementsOf } from './consumers';
 import type { ServiceSpec } from '../../spec/types';
 import { BASELINE_CAPABILITIES } from './naming';
 
@@ -35,7 +35,9 @@ export function kubernetesConsumerChecks(env: Environment): Issue[] {
     case 'aws': {
       // The AWS target's default consumer is its applications' namespace (the same rule as its renderer).
       const prefix = env.target.eks.namespace;
-      return consumerChecks(env.consumers, placementsOf(env.consumers, prefix, { name: prefix, create: false }), prefix);
+      return consumerChecks(env.consumers, placementsOf(env.consumers, prefix, { name: prefix, create: false }), prefix, [
+        adminNamespace(prefix),
+      ]);
     }
     case 'docker':
       return [];

@@ -40,9 +40,20 @@ const isDefault = (consumers: readonly Consumer[]) =>
 /** Every concern's namespace of a prefix: none of them may hold a consumer (its policies admit only the platform). */
 export const CONCERNS: readonly Concern[] = ['data', 'messaging', 'ai', 'monitoring', 'mail', 'edge'];
 
-/** What a cluster refuses in the consumers (file: field: message). */
-export function consumerChecks(consumers: readonly Consumer[], placements: readonly ConsumerPlacement[], prefix: string): Issue[] {
-  const platform = new Set(CONCERNS.map((c) => namespaceOf(prefix, c)));
+/**
+ * The namespace of the jobs that hold a managed service's master credentials (the AWS target's):
+ * no application runs there.
+ */
+export const adminNamespace = (prefix: string) => `${prefix}-admin`;
+
+/** What a cluster refuses in the consumers (file: field: message); `reserved`: the target's own namespaces beyond the concerns'. */
+export function consumerChecks(
+  consumers: readonly Consumer[],
+  placements: readonly ConsumerPlacement[],
+  prefix: string,
+  reserved: readonly string[] = [],
+): Issue[] {
+  const platform = new Set([...CONCERNS.map((c) => namespaceOf(prefix, c)), ...reserved]);
   const issues: Issue[] = [];
   const created = new Map<string, number>();
   placements.forEach((p, i) => {

@@ -71,7 +71,8 @@ export default {
       domain: 'agent-platform.example.com',
       hostname: 'mx',
       accounts: [{ address: 'ops@agent-platform.example.com' }],
-      webmail: { database: 'sqlite', replicas: 1 },
+      // On RDS: the roles job creates its role beside the applications' (verify runs that job's script).
+      webmail: { database: 'postgres' },
     },
     kong: {},
     monitoring: { nodes: 13 },

@@ -1,0 +1,159 @@
+/**
+ * The RDS roles job of every AWS stack with a managed PostgreSQL, run for real against a fresh
+ * PostgreSQL 15 standing in for RDS (its master a LOGIN CREATEROLE CREATEDB role that is no
+ * superuser, as RDS's is not; password authentication over TCP, as RDS's pg_hba):
+ * - the job's first container (fetch-secret.sh, under busybox's sh and awk as in curlimages/curl)
+ *   decodes a GetSecretValue response holding the master's JSON secret, with a password full of
+ *   characters JSON escapes, into the files the second reads;
+ * - its second container's script (the synthesized one, for the stack's applications) runs twice
+ *   (idempotent), then again with rotated application passwords;
+ * - each application's role logs in to its own database with its current password (and creates a
+ *   table there), not with the old one, not to the master's database nor another application's,
+ *   and is neither superuser nor able to create roles or databases.
+ * Broken variant: the script without its REVOKE statements must be caught (a role reaches the
+ * master's database).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Artifact, envsOf, type Outcome, needs, note, sh, validator, work } from './lib';
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const MASTER = { username: 'platform', password: `M4ster\\'&<>$x\`y%{z}` };
+
+interface App {
+  readonly consumer: string;
+  readonly role: string;
+  readonly database: string;
+}
+
+const asPostgres = (args: string[], env: Record<string, string> = {}) => {
+  const withEnv = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args];
+  return process.getuid?.() === 0 ? sh('runuser', ['-u', 'postgres', '--', ...withEnv]) : sh('env', withEnv.slice(1));
+};
+
+/** Terraform's escaping of a literal undone (the job's command is a literal in the stack). */
+const literal = (s: string) => s.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+
+export function rolesCheck(fetchScript: string, rolesScript: string, apps: readonly App[], label: string): Outcome {
+  const dir = fs.mkdtempSync(path.join(work, `rds-${label}-`));
+  fs.mkdirSync(path.join(dir, 'master'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'inputs'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  // The job's image has busybox's sh and awk: run the fetch step with them.
+  for (const tool of ['sh', 'awk']) fs.symlinkSync('/usr/bin/busybox', path.join(dir, 'bin', tool));
+  fs.writeFileSync(path.join(dir, 'fetch-secret.sh'), fetchScript, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'roles.sh'), rolesScript, { mode: 0o755 });
+  // As Secrets Manager returns it: the secret's JSON as a string inside the response's JSON, and
+  // with the escapes a Go encoder writes for <, > and &.
+  const inner = JSON.stringify(MASTER).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  fs.writeFileSync(
+    path.join(dir, 'response.json'),
+    JSON.stringify({ ARN: 'arn:aws:secretsmanager:eu-west-1:0:secret:x', SecretString: inner }),
+  );
+  fs.writeFileSync(path.join(dir, 'pg_hba.conf'), ['local all rdsadmin trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'));
+  if (process.getuid?.() === 0) sh('chown', ['-R', 'postgres:postgres', dir]);
+  const data = path.join(dir, 'data');
+  const init = asPostgres([`${PG_BIN}/initdb`, '-D', data, '--username=rdsadmin', '--auth-local=trust']);
+  if (init.code !== 0) return init;
+  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const opts = `-c port=${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c hba_file=${dir}/pg_hba.conf -c password_encryption=scram-sha-256`;
+  const started = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
+  if (started.code !== 0)
+    return { code: 1, out: `${started.out}${fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8') : ''}` };
+  const admin = (sql: string, db = 'postgres') =>
+    asPostgres([`${PG_BIN}/psql`, '-X', '-h', dir, '-p', port, '-U', 'rdsadmin', '-d', db, '-v', 'ON_ERROR_STOP=1', '-Atc', sql]);
+  const login = (user: string, password: string, db: string, sql = 'SELECT 1') =>
+    asPostgres([`${PG_BIN}/psql`, '-X', '-h', '127.0.0.1', '-p', port, '-U', user, '-d', db, '-w', '-v', 'ON_ERROR_STOP=1', '-Atc', sql], {
+      PGPASSWORD: password,
+    });
+  try {
+    // RDS's master: no superuser; CREATEROLE and CREATEDB (rds_superuser grants more, never less).
+    for (const sql of [
+      `CREATE ROLE ${MASTER.username} LOGIN CREATEROLE CREATEDB`,
+      `CREATE DATABASE ${MASTER.username} OWNER ${MASTER.username}`,
+    ]) {
+      const setup = admin(sql);
+      if (setup.code !== 0) return setup;
+    }
+    const setPw = admin(`ALTER ROLE ${MASTER.username} PASSWORD '${MASTER.password.replace(/'/g, "''")}'`);
+    if (setPw.code !== 0) return setPw;
+    const fetch = asPostgres(['sh', path.join(dir, 'fetch-secret.sh')], {
+      PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`,
+      SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:0:secret:x',
+      AWS_REGION: 'eu-west-1',
+      OUT_DIR: path.join(dir, 'master'),
+      SECRET_RESPONSE_FILE: path.join(dir, 'response.json'),
+    });
+    if (fetch.code !== 0) return { code: 1, out: `fetch-secret.sh failed: ${fetch.out}` };
+    const got = fs.readFileSync(path.join(dir, 'master', 'password'), 'utf8');
+    if (got !== MASTER.password) return { code: 1, out: `fetch-secret.sh decoded the password as ${JSON.stringify(got)}` };
+    const run = (round: string): Outcome => {
+      for (const a of apps) fs.writeFileSync(path.join(dir, 'inputs', a.consumer), `${a.consumer}${round}0`, { mode: 0o644 });
+      return asPostgres(['sh', path.join(dir, 'roles.sh')], {
+        PATH: `${PG_BIN}:/usr/bin:/bin`,
+        HOME: dir,
+        MASTER_DIR: path.join(dir, 'master'),
+        INPUTS_DIR: path.join(dir, 'inputs'),
+        PGHOST: '127.0.0.1',
+        PGPORT: port,
+        PGDATABASE: MASTER.username,
+        PGSSLMODE: 'disable',
+      });
+    };
+    for (const round of ['First', 'First', 'Second']) {
+      const r = run(round);
+      if (r.code !== 0) return { code: 1, out: `the roles script failed (round ${round}): ${r.out}` };
+    }
+    const problems: string[] = [];
+    for (const a of apps) {
+      const current = `${a.consumer}Second0`;
+      const table = login(a.role, current, a.database, 'CREATE TABLE IF NOT EXISTS verify (id int); INSERT INTO verify VALUES (1)');
+      if (table.code !== 0) problems.push(`${a.role} cannot log in to ${a.database} and write there: ${table.out}`);
+      if (login(a.role, `${a.consumer}First0`, a.database).code === 0) problems.push(`${a.role} still logs in with its old password`);
+      if (login(a.role, current, MASTER.username).code === 0) problems.push(`${a.role} reaches the master's database`);
+      for (const o of apps.filter((x) => x.database !== a.database))
+        if (login(a.role, current, o.database).code === 0) problems.push(`${a.role} reaches ${o.role}'s database ${o.database}`);
+      const attrs = admin(
+        `SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = '${a.role}'`,
+      );
+      if (attrs.out.trim() !== 'f|f|f|f|f')
+        problems.push(`${a.role} has attributes ${attrs.out.trim()} (superuser, createrole, createdb, replication, bypassrls)`);
+      const owner = admin(`SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${a.database}'`);
+      if (owner.out.trim() !== a.role) problems.push(`${a.database} is owned by ${owner.out.trim()}, not ${a.role}`);
+    }
+    return problems.length === 0 ? { code: 0, out: '' } : { code: 1, out: problems.join('\n') };
+  } finally {
+    asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']);
+  }
+}
+
+export async function verifyManagedPostgres(artifact: Artifact): Promise<void> {
+  const name = 'RDS roles job';
+  if (!needs({ [`${PG_BIN}/postgres`]: 'postgresql-15', runuser: 'util-linux', busybox: 'busybox' }, name)) return;
+  let checked = 0;
+  for (const env of envsOf(artifact, 'aws')) {
+    const job = artifact.stackJson(env.name).resource?.kubernetes_job_v1?.postgres_roles;
+    if (!job) continue;
+    const pod = job.spec.template.spec;
+    const fetchScript = literal(pod.init_container[0].command[2]);
+    const rolesScript = literal(pod.container[0].command[2]);
+    const apps = (env.specs.find((s) => s.name === 'postgres')!.facet as { applications: App[] }).applications;
+    checked++;
+    await validator(
+      `${env.name}: RDS roles job (${apps.map((a) => a.role).join(', ')}): the master fetched and decoded, roles applied twice and rotated; each reaches its own database only (PostgreSQL 15, master no superuser)`,
+      () => rolesCheck(fetchScript, rolesScript, apps, `${env.name}-good`),
+      // Without the REVOKEs every role may connect to the master's database (and to each other's).
+      () =>
+        rolesCheck(
+          fetchScript,
+          rolesScript
+            .split('\n')
+            .filter((l) => !l.includes('REVOKE'))
+            .join('\n'),
+          apps,
+          `${env.name}-bad`,
+        ),
+    );
+  }
+  if (checked === 0) note('no AWS stack with a managed PostgreSQL roles job: nothing to run');
+}
