@@ -240,9 +240,14 @@ describe('stable Terraform addresses (production, AWS)', () => {
       // Amazon MQ: the default consumer's user (created by the users job).
       'random_password.rabbitmq_consumer-apps-password',
       'random_password.rabbitmq_password',
+      // ElastiCache: the default consumer's user (RBAC), and the administrator's (the `default` user).
+      'random_password.redis_consumer-apps-password',
       'random_password.redis_password',
       'random_password.webmail_des-key',
     ]);
+    // ElastiCache's users and their group (RBAC).
+    expect(at('aws_elasticache_user').sort()).toEqual(['aws_elasticache_user.redis_consumer_apps', 'aws_elasticache_user.redis_default']);
+    expect(at('aws_elasticache_user_group')).toEqual(['aws_elasticache_user_group.redis']);
     expect(at('aws_secretsmanager_secret').sort()).toEqual(['aws_secretsmanager_secret.rabbitmq', 'aws_secretsmanager_secret.redis']);
     // The DKIM key (in the cluster and, through BYODKIM, in SES), the internal CA (Kong's certificate), and the SES SMTP user's key.
     expect(at('tls_private_key').sort()).toEqual(['tls_private_key.internal_ca', 'tls_private_key.mailserver_dkim-key']);

@@ -17,6 +17,7 @@ import { CURL_IMAGE } from '../constructs/services/tools';
 import { managedRolesScript } from '../constructs/services/postgres';
 import { openSearchUsersScript } from '../constructs/services/elasticsearch';
 import { brokerUsersScript } from '../constructs/services/rabbitmq';
+import { applicationAclRule, managedAccessString } from '../constructs/services/redis';
 import { escapeLiteral } from '../constructs/render/terraform';
 
 const prod = env('production');
@@ -587,7 +588,7 @@ describe('managed services', () => {
     });
   });
 
-  it('Redis: ElastiCache (Valkey), Multi-AZ with failover, encrypted in transit and at rest, AUTH token from Secrets Manager, snapshots', () => {
+  it('Redis: ElastiCache (Valkey), Multi-AZ with failover, encrypted in transit and at rest, users (RBAC) instead of an AUTH token, snapshots', () => {
     const rg = one('aws_elasticache_replication_group', 'redis');
     expect(rg).toMatchObject({
       engine: 'valkey',
@@ -598,9 +599,10 @@ describe('managed services', () => {
       transit_encryption_mode: 'required',
       at_rest_encryption_enabled: 'true',
       kms_key_id: ref('aws_kms_key', 'data', 'arn'),
-      auth_token: '${jsondecode(aws_secretsmanager_secret_version.redis.secret_string).password}',
+      user_group_ids: [ref('aws_elasticache_user_group', 'redis', 'user_group_id')],
       final_snapshot_identifier: 'agent-platform-production-redis-final',
     });
+    expect(rg.auth_token).toBeUndefined();
     expect(rg.snapshot_retention_limit).toBeGreaterThanOrEqual(1);
     expect(one('aws_secretsmanager_secret_version', 'redis').secret_string).toContain('random_password.redis_password.result');
     expect(one('aws_elasticache_parameter_group', 'redis').parameter).toEqual([{ name: 'maxmemory-policy', value: 'allkeys-lru' }]);
@@ -1000,6 +1002,61 @@ describe('scoped credentials (issue 14, point 7)', () => {
     expect(one('kubernetes_secret_v1', 'rabbitmq_users_inputs').data).toEqual({
       apps: ref('random_password', 'rabbitmq_consumer-apps-password', 'result'),
     });
+  });
+
+  it('ElastiCache: each application its own user with the in-cluster ACL user’s grants; the administrator (`default`) in Secrets Manager only', () => {
+    const redisSpec = spec(prod, 'redis');
+    const apps = (redisSpec.consumers ?? []).filter((c) => c.platform === undefined);
+    expect(apps.map((c) => c.consumer)).toEqual(prod.consumers.map((c) => c.name));
+    const users = res('aws_elasticache_user');
+    for (const c of apps) {
+      const keys = String(c.facts['key-patterns']).split(' ');
+      expect(users[`redis_consumer_${c.consumer}`]).toMatchObject({
+        user_id: `agent-platform-production-redis-${c.consumer}`,
+        user_name: c.consumer,
+        engine: 'redis',
+        // The in-cluster users.acl rule, as ElastiCache takes it (no `reset` keyword, `on` first).
+        access_string: managedAccessString(keys),
+        authentication_mode: { type: 'password', passwords: [ref('random_password', `redis_consumer-${c.consumer}-password`, 'result')] },
+      });
+      expect(applicationAclRule(keys)).toBe(`resetchannels ${managedAccessString(keys).slice('on '.length)}`);
+      expect(managedAccessString(keys)).not.toMatch(/~\*|&\*|\+@dangerous|reset/);
+    }
+    expect(users.redis_default).toMatchObject({
+      user_name: 'default',
+      access_string: 'on ~* &* +@all',
+      authentication_mode: {
+        type: 'password',
+        passwords: ['${jsondecode(aws_secretsmanager_secret_version.redis.secret_string).password}'],
+      },
+    });
+    expect(one('aws_elasticache_user_group', 'redis')).toMatchObject({
+      engine: 'redis',
+      user_ids: [
+        ref('aws_elasticache_user', 'redis_default', 'user_id'),
+        ...apps.map((c) => ref('aws_elasticache_user', `redis_consumer_${c.consumer}`, 'user_id')),
+      ],
+    });
+    // Each application's Secret holds its user; the administrator's password is in no Kubernetes Secret and no role reads it.
+    expect(one('kubernetes_secret_v1', 'redis_credentials').data).toEqual({
+      username: 'apps',
+      password: ref('random_password', 'redis_consumer-apps-password', 'result'),
+    });
+    expect(one('kubernetes_config_map_v1', 'redis_endpoint').data).toMatchObject({
+      username: 'apps',
+      'key-patterns': 'apps:*',
+      tls: 'true',
+    });
+    expect(JSON.stringify(res('kubernetes_secret_v1'))).not.toContain('random_password.redis_password.result');
+    expect(Object.values(res('aws_iam_role_policy')).filter((p: any) => p.policy.includes('aws_secretsmanager_secret.redis'))).toEqual([]);
+  });
+
+  it('ElastiCache: a consumer’s own key patterns become its user’s', () => {
+    const e = prepare(
+      variant('production', (i) => void (i.consumers = [{ name: 'apps', services: { redis: { keys: ['sessions:*', 'jobs:*'] } } }])),
+    );
+    const user = synth(e).tf.resource.aws_elasticache_user!.redis_consumer_apps;
+    expect(user.access_string).toBe('on ~sessions:* ~jobs:* &sessions:* &jobs:* +@all -@dangerous');
   });
 
   it('a consumer cannot take the admin jobs’ namespace', () => {

@@ -43,6 +43,8 @@ export { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 export { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group';
 export { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group';
 export { ElasticacheParameterGroup } from '@cdktf/provider-aws/lib/elasticache-parameter-group';
+export { ElasticacheUser } from '@cdktf/provider-aws/lib/elasticache-user';
+export { ElasticacheUserGroup } from '@cdktf/provider-aws/lib/elasticache-user-group';
 export { MqBroker } from '@cdktf/provider-aws/lib/mq-broker';
 export { OpensearchDomain } from '@cdktf/provider-aws/lib/opensearch-domain';
 export { OpensearchDomainPolicy } from '@cdktf/provider-aws/lib/opensearch-domain-policy';

@@ -149,10 +149,26 @@ export const redisAccess = z.strictObject({
   keys: z.array(aclPattern).min(1).optional(),
 });
 
-/** The ACL rule of an application's user: its keys and channels, every command except the dangerous ones. */
+/** What an application's user may touch and run: its keys and channels, every command except the dangerous ones. */
+const applicationGrants = (patterns: readonly string[]) =>
+  `${patterns.map((p) => `~${p}`).join(' ')} ${patterns.map((p) => `&${p}`).join(' ')} +@all -@dangerous`;
+
+/** The ACL rule of an application's user (users.acl): no channels but its own, then its grants. */
 export function applicationAclRule(patterns: readonly string[]): string {
-  return `resetchannels ${patterns.map((p) => `~${p}`).join(' ')} ${patterns.map((p) => `&${p}`).join(' ')} +@all -@dangerous`;
+  return `resetchannels ${applicationGrants(patterns)}`;
 }
+
+/**
+ * The same user's ElastiCache access string (RBAC): `on` and the same grants. ElastiCache takes no
+ * password and no `reset` keyword in an access string (passwords are the user's own attribute), and
+ * a new user there has no channels until granted, as `resetchannels` gives in-cluster.
+ */
+export function managedAccessString(patterns: readonly string[]): string {
+  return `on ${applicationGrants(patterns)}`;
+}
+
+/** The administrator's (the `default` user's) access string on ElastiCache: every key, channel and command. */
+export const MANAGED_ADMIN_ACCESS = 'on ~* &* +@all';
 
 /**
  * What an application may do on a sentinel: find the primary and follow failovers (the commands a

@@ -1,16 +1,29 @@
 /**
  * Redis as an ElastiCache replication group: Valkey or Redis OSS (config), one primary and the
  * catalogue's replica count minus one, Multi-AZ with automatic failover (profile), TLS required in
- * transit, at-rest encryption with the data key, an AUTH token read from Secrets Manager (generated
- * by Terraform: the same value the in-cluster Redis would use), daily snapshots and a final one. The
- * eviction policy is the catalogue's `maxmemoryPolicy`.
+ * transit, at-rest encryption with the data key, daily snapshots and a final one. The eviction policy
+ * is the catalogue's `maxmemoryPolicy`.
+ *
+ * Access is by ElastiCache users (RBAC), as the in-cluster Redis's ACL users: each application its
+ * own user, with its password (the same generated secret the in-cluster Redis would use) and its key
+ * and channel patterns, every command but the dangerous ones; the `default` user, which every user
+ * group must hold, is the administrator, with the spec's administrator password kept in Secrets
+ * Manager, where no application reads it.
  */
 import type { Construct } from '../../providers/cdktf';
-import { ElasticacheParameterGroup, ElasticacheReplicationGroup, ElasticacheSubnetGroup } from '../../providers/aws';
+import {
+  ElasticacheParameterGroup,
+  ElasticacheReplicationGroup,
+  ElasticacheSubnetGroup,
+  ElasticacheUser,
+  ElasticacheUserGroup,
+} from '../../providers/aws';
+import { consumerSecret } from '../../services/common';
+import { MANAGED_ADMIN_ACCESS, managedAccessString } from '../../services/redis';
 import type { RedisFacet } from '../../services/redis';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
-import { type ManagedRenderer, clientOnlyGroup, credentialSecret, useDataKey } from './managed';
+import { type ManagedRenderer, clientOnlyGroup, credentialSecret } from './managed';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const REDIS_PORT = 6379;
@@ -59,7 +72,45 @@ export const redis: ManagedRenderer<'redis', RedisFacet> = {
     );
     const sg = clientOnlyGroup(scope, inputs, 'redis', [REDIS_PORT]);
     const token = inputs.secrets.value(secretRef(spec.name, 'password'));
-    const { secret, password } = credentialSecret(scope, inputs, 'redis', 'default', token);
+    const { password } = credentialSecret(scope, inputs, 'redis', 'default', token);
+    // ElastiCache's own note: users and user groups of a Valkey cache take the engine "redis".
+    const user = (id: string, userName: string, accessString: string, secret: string, address: readonly string[]) =>
+      pinAddress(
+        new ElasticacheUser(scope, `redis-user-${id}`, {
+          userId: `${name}-${id}`,
+          userName,
+          engine: 'redis',
+          accessString,
+          authenticationMode: { type: 'password', passwords: [secret] },
+          tags: ctx.tags(name),
+        }),
+        ...address,
+      );
+    const admin = user('default', 'default', MANAGED_ADMIN_ACCESS, password, ['redis', 'default']);
+    const apps = (spec.consumers ?? [])
+      .filter((c) => c.platform === undefined)
+      .map((c) => {
+        const keys = String(c.facts['key-patterns'] ?? '')
+          .split(' ')
+          .filter(Boolean);
+        if (keys.length === 0) throw new Error(`redis: consumer ${c.consumer} has no key patterns`);
+        const secret = inputs.secrets.value(secretRef(spec.name, consumerSecret(c.consumer, 'password')));
+        return {
+          consumer: c.consumer,
+          keys,
+          secret,
+          user: user(c.consumer, c.consumer, managedAccessString(keys), secret, ['redis', 'consumer', c.consumer]),
+        };
+      });
+    const users = pinAddress(
+      new ElasticacheUserGroup(scope, 'redis-users', {
+        userGroupId: name,
+        engine: 'redis',
+        userIds: [admin.userId, ...apps.map((a) => a.user.userId)],
+        tags: ctx.tags(name),
+      }),
+      'redis',
+    );
     const multiAz = (config.multiAz ?? ctx.highAvailability) && spec.replicas >= 2;
     const group = pinAddress(
       new ElasticacheReplicationGroup(scope, 'redis', {
@@ -81,7 +132,7 @@ export const redis: ManagedRenderer<'redis', RedisFacet> = {
         transitEncryptionMode: 'required',
         atRestEncryptionEnabled: 'true',
         kmsKeyId: keys.data.arn,
-        authToken: password,
+        userGroupIds: [users.userGroupId],
         snapshotRetentionLimit: config.snapshotRetentionDays,
         snapshotWindow: '03:00-04:00',
         maintenanceWindow: 'sun:05:00-sun:06:00',
@@ -93,19 +144,22 @@ export const redis: ManagedRenderer<'redis', RedisFacet> = {
       }),
       'redis',
     );
+    const endpoint = {
+      host: group.primaryEndpointAddress,
+      'reader-host': group.readerEndpointAddress,
+      port: String(REDIS_PORT),
+      tls: 'true',
+      engine: config.engine,
+    };
     return {
-      endpoint: {
-        host: group.primaryEndpointAddress,
-        'reader-host': group.readerEndpointAddress,
-        port: String(REDIS_PORT),
-        tls: 'true',
-        engine: config.engine,
-      },
-      credentials: { password: token, 'secret-arn': secret.arn },
-      clientStatements: [
-        { Sid: 'ReadRedisSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secret.arn },
-        useDataKey(inputs),
-      ],
+      endpoint,
+      applications: apps.map((a) => ({
+        consumer: a.consumer,
+        endpoint: { ...endpoint, username: a.consumer, 'key-patterns': a.keys.join(' ') },
+        credentials: { username: a.consumer, password: a.secret },
+      })),
+      // The applications log in as their own users: nothing through IAM, no administrator's secret.
+      clientStatements: [],
     };
   },
 };

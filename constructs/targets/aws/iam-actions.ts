@@ -258,6 +258,27 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeActions>> = {
       'elasticache:RemoveTagsFromResource',
     ],
   },
+  // ElastiCache's users (RBAC) and their group; the replication group names the group it uses.
+  aws_elasticache_user: {
+    service: 'elasticache',
+    write: [
+      'elasticache:CreateUser',
+      'elasticache:DeleteUser',
+      'elasticache:ModifyUser',
+      'elasticache:AddTagsToResource',
+      'elasticache:RemoveTagsFromResource',
+    ],
+  },
+  aws_elasticache_user_group: {
+    service: 'elasticache',
+    write: [
+      'elasticache:CreateUserGroup',
+      'elasticache:DeleteUserGroup',
+      'elasticache:ModifyUserGroup',
+      'elasticache:AddTagsToResource',
+      'elasticache:RemoveTagsFromResource',
+    ],
+  },
   aws_elasticache_parameter_group: {
     service: 'elasticache',
     write: [

@@ -26,7 +26,7 @@ export const managedConfigKeys: { readonly [M in ManagedEquivalent]: keyof Manag
  */
 export const managedIdentities: { readonly [M in ManagedEquivalent]: boolean } = {
   'rds-postgresql': true,
-  'elasticache-redis': false,
+  'elasticache-redis': true,
   'amazon-mq-rabbitmq': true,
   opensearch: false,
   s3: false,
