@@ -29,6 +29,7 @@ import {
 } from './common';
 import { exporter, probe } from './sidecars';
 import { namesOf, serviceUp } from './signals';
+import { curlAdminPreamble } from './tools';
 
 /** The current 8.19 patch: fixes ESA-2025-07 (8.17.6) and ESA-2026-19 (8.19.12); 8.19 is supported until July 2027. */
 export const ELASTICSEARCH_IMAGE = 'docker.elastic.co/elasticsearch/elasticsearch:8.19.22';
@@ -661,21 +662,7 @@ export interface OpenSearchApplication {
 export function openSearchUsersScript(apps: readonly OpenSearchApplication[]): string {
   const json = (v: unknown) => `'${JSON.stringify(v)}'`;
   return [
-    '#!/bin/sh',
-    'set -eu',
-    'umask 077',
-    'W=$(mktemp -d)',
-    'trap \'rm -rf "$W"\' EXIT',
-    '{',
-    '  printf \'user = "%s:%s"\\n\' "$(cat "$MASTER_DIR/username")" "$(cat "$MASTER_DIR/password")"',
-    "  echo 'silent'",
-    "  echo 'show-error'",
-    "  echo 'fail-with-body'",
-    "  echo 'retry = 10'",
-    "  echo 'retry-all-errors'",
-    "  echo 'connect-timeout = 10'",
-    '  echo \'header = "Content-Type: application/json"\'',
-    '} >"$W/cfg"',
+    ...curlAdminPreamble(),
     "# put PATH FILE: the object at _plugins/_security/api/PATH, replaced by the file's JSON",
     'put() { curl -K "$W/cfg" -X PUT --data-binary @"$2" "${OPENSEARCH_URL%/}/_plugins/_security/api/$1"; echo; }',
     ...apps.flatMap((a) => [

@@ -25,7 +25,7 @@ import {
 } from './common';
 import { membersUp, namesOf, serviceUp } from './signals';
 import { backupPlan, dumpStep, withBackup } from './backup';
-import { CURL_IMAGE } from './tools';
+import { CURL_IMAGE, curlAdminPreamble } from './tools';
 import { pinned } from '../spec/image';
 import { readFileSync } from 'node:fs';
 
@@ -440,21 +440,7 @@ export interface BrokerApplication {
 export function brokerUsersScript(apps: readonly BrokerApplication[]): string {
   const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
   return [
-    '#!/bin/sh',
-    'set -eu',
-    'umask 077',
-    'W=$(mktemp -d)',
-    'trap \'rm -rf "$W"\' EXIT',
-    '{',
-    '  printf \'user = "%s:%s"\\n\' "$(cat "$MASTER_DIR/username")" "$(cat "$MASTER_DIR/password")"',
-    "  echo 'silent'",
-    "  echo 'show-error'",
-    "  echo 'fail-with-body'",
-    "  echo 'retry = 10'",
-    "  echo 'retry-all-errors'",
-    "  echo 'connect-timeout = 10'",
-    '  echo \'header = "Content-Type: application/json"\'',
-    '} >"$W/cfg"',
+    ...curlAdminPreamble(),
     '# put PATH JSON: the object at <api>/api/PATH, replaced',
     'put() { printf \'%s\' "$2" >"$W/body"; curl -K "$W/cfg" -X PUT --data-binary @"$W/body" "${RABBITMQ_API%/}/api/$1"; echo; }',
     ...apps.flatMap((a) => [

@@ -42,7 +42,7 @@ import host from './scenarios/host';
 import clusters from './scenarios/clusters';
 import { type Artifact, type Outcome, needs, sh, standIn, terraformRender, validator, work } from './lib';
 import { Processes, bounded, freePorts, waitFor, DrillFailure } from './cluster-lib';
-import { ONLY_4X } from './rabbitmq';
+import { ONLY_4X, RABBIT_BIN, rabbitNodeEnv } from './rabbitmq';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -214,7 +214,6 @@ function verifiesAs(port: number, ca: string, name: string): Outcome {
  * addresses and directories rewritten, the certificate and CA at the generated paths' stand-ins.
  */
 async function rabbitTls(files: Record<string, string>, p: Pki, cert: { chain: string; key: string }, label: string, name: string) {
-  const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
   const procs = new Processes();
   return bounded(60_000, procs, async () => {
     const [amqps, management, prometheus, dist, epmd] = (await freePorts(5)) as [number, number, number, number, number];
@@ -246,15 +245,7 @@ async function rabbitTls(files: Record<string, string>, p: Pki, cert: { chain: s
       HOME: home,
       RABBITMQ_USE_LONGNAME: 'true',
       RABBITMQ_NODENAME: 'rabbit@127.0.0.1',
-      RABBITMQ_CONFIG_FILES: path.join(dir, 'conf.d'),
-      RABBITMQ_CONFIG_FILE: path.join(dir, 'no-rabbitmq'),
-      RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
-      RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
-      RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
-      RABBITMQ_LOG_BASE: path.join(dir, 'log'),
-      RABBITMQ_DIST_PORT: String(dist),
-      ERL_EPMD_PORT: String(epmd),
-      LANG: 'C.UTF-8',
+      ...rabbitNodeEnv(dir, dist, epmd),
     };
     procs.start('epmd', 'epmd', ['-port', String(epmd)], { env: { ERL_EPMD_PORT: String(epmd) } });
     const node = procs.start('rabbitmq', path.join(RABBIT_BIN, 'rabbitmq-server'), [], { env, cwd: home });
@@ -334,31 +325,13 @@ async function natsRenewal(
     .replaceAll(f.cert, path.join(tlsDir, 'tls.crt'))
     .replace(/--config \S+/, `--config ${confFile}`)
     .replace(/sleep \d+/, 'sleep 1');
-  const cn = (c: { chain: string }) =>
-    sh('openssl', ['x509', '-noout', '-subject', '-nameopt', 'multiline', '-in', c.chain]).out.match(/commonName\s*=\s*(\S+)/)?.[1];
-  const r = await bounded(30_000, procs, async () => {
-    const server = procs.start('nats', 'sh', ['-c', start], { env: { SERVER_NAME: 'nats-0' }, cwd: conf.dir });
-    await waitFor(
-      'the server to serve TLS',
-      10_000,
-      async () => {
-        if (server.exited()) throw new DrillFailure('the server stopped');
-        return (await servedCommonName(port, kp.ca, name)) === cn(first) ? true : undefined;
-      },
-      200,
-    );
-    place(second);
-    await waitFor(
-      `the running server to serve the renewed certificate (${cn(second)})`,
-      8_000,
-      async () => {
-        if (server.exited()) throw new DrillFailure('the server stopped');
-        return (await servedCommonName(port, kp.ca, name)) === cn(second) ? true : undefined;
-      },
-      500,
-    );
-  });
-  return r;
+  return bounded(30_000, procs, () =>
+    servesRenewal(
+      procs.start('nats', 'sh', ['-c', start], { env: { SERVER_NAME: 'nats-0' }, cwd: conf.dir }),
+      () => servedCommonName(port, kp.ca, name),
+      { first, second, place },
+    ),
+  );
 }
 
 /** The common name of the certificate a TLS server serves (openssl s_client, verified against the CA). */
@@ -418,30 +391,33 @@ async function redisRenewal(
   const start = local(script)
     .replace('-p 6379', `-p ${port}`)
     .replace(/sleep \d+/, 'sleep 1');
+  return bounded(30_000, procs, () =>
+    servesRenewal(procs.start('redis', 'sh', ['-c', start], { cwd: dir }), async () => servedByOpenssl(port, kp.ca), {
+      first,
+      second,
+      place,
+    }),
+  );
+}
+
+/**
+ * A server started with its pod's own command serves the first certificate, then (once `place`
+ * swaps in the second, as the kubelet does on a renewal) the second, without a restart.
+ */
+async function servesRenewal(
+  server: { exited(): boolean },
+  served: () => Promise<string | undefined>,
+  certs: { first: { chain: string }; second: { chain: string }; place: (c: any) => void },
+): Promise<void> {
   const cn = (c: { chain: string }) =>
     sh('openssl', ['x509', '-noout', '-subject', '-nameopt', 'multiline', '-in', c.chain]).out.match(/commonName\s*=\s*(\S+)/)?.[1];
-  return bounded(30_000, procs, async () => {
-    const server = procs.start('redis', 'sh', ['-c', start], { cwd: dir });
-    await waitFor(
-      'the server to serve TLS',
-      10_000,
-      async () => {
-        if (server.exited()) throw new DrillFailure('the server stopped');
-        return servedByOpenssl(port, kp.ca) === cn(first) ? true : undefined;
-      },
-      200,
-    );
-    place(second);
-    await waitFor(
-      `the running server to serve the renewed certificate (${cn(second)})`,
-      8_000,
-      async () => {
-        if (server.exited()) throw new DrillFailure('the server stopped');
-        return servedByOpenssl(port, kp.ca) === cn(second) ? true : undefined;
-      },
-      500,
-    );
-  });
+  const serving = (c: { chain: string }) => async () => {
+    if (server.exited()) throw new DrillFailure('the server stopped');
+    return (await served()) === cn(c) ? true : undefined;
+  };
+  await waitFor('the server to serve TLS', 10_000, serving(certs.first), 200);
+  certs.place(certs.second);
+  await waitFor(`the running server to serve the renewed certificate (${cn(certs.second)})`, 8_000, serving(certs.second), 500);
 }
 
 /** The names and uses the stack gives a service's certificate. */

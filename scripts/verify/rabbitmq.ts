@@ -36,7 +36,22 @@ import {
   waitFor,
 } from './cluster-lib';
 
-const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
+export const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
+
+/** The environment of a RabbitMQ node the drills run from files in `dir` (conf.d, enabled_plugins), on their own ports. */
+export function rabbitNodeEnv(dir: string, dist: number, epmd: number): Record<string, string> {
+  return {
+    RABBITMQ_CONFIG_FILES: path.join(dir, 'conf.d'),
+    RABBITMQ_CONFIG_FILE: path.join(dir, 'no-rabbitmq'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+    RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    RABBITMQ_DIST_PORT: String(dist),
+    ERL_EPMD_PORT: String(epmd),
+    LANG: 'C.UTF-8',
+  };
+}
 const PLUGINS = '/etc/rabbitmq/enabled_plugins';
 const PLATFORM = '/etc/rabbitmq/conf.d/20-platform.conf';
 const DEFINITIONS = '/etc/rabbitmq/definitions.json';
@@ -151,15 +166,7 @@ export async function drill(mode: 'good' | 'misspelt' | 'wrong-hash') {
       PATH: `${bin}:${RABBIT_BIN}:/usr/bin:/bin`,
       HOME: home,
       RABBITMQ_NODENAME: nodename,
-      RABBITMQ_CONFIG_FILES: path.join(dir, 'conf.d'),
-      RABBITMQ_CONFIG_FILE: path.join(dir, 'no-rabbitmq'),
-      RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
-      RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
-      RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
-      RABBITMQ_LOG_BASE: path.join(dir, 'log'),
-      RABBITMQ_DIST_PORT: String(dist),
-      ERL_EPMD_PORT: String(epmdPort),
-      LANG: 'C.UTF-8',
+      ...rabbitNodeEnv(dir, dist, epmdPort),
     };
     // Our own epmd in the foreground, so it is stopped with the drill (a node would start a detached one).
     procs.start('epmd', 'epmd', ['-port', String(epmdPort)], { env: { ERL_EPMD_PORT: String(epmdPort) } });

@@ -26,6 +26,7 @@ import { platformPodLabels, podPolicy, typedContainerSecurity, typedPod } from '
 import { escapeLiteral, pinAddress } from '../terraform';
 import type { AwsContext, Statement } from './context';
 import { POD_IDENTITY_AGENT, PodIdentity } from './pod-identity';
+import { podSecurityLabels } from '../../targets/kubernetes/naming';
 
 /** Fetches a {username, password} JSON secret from Secrets Manager with the pod's Pod Identity credentials. */
 export const FETCH_SECRET_SCRIPT = readFileSync(new URL('./scripts/fetch-secret.sh', import.meta.url), 'utf8');
@@ -83,10 +84,7 @@ export class AdminJobs extends Construct {
           name,
           labels: {
             ...labels,
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'latest',
-            'pod-security.kubernetes.io/audit': 'restricted',
-            'pod-security.kubernetes.io/warn': 'restricted',
+            ...podSecurityLabels('restricted'),
           },
         },
         waitForDefaultServiceAccount: false,

@@ -18,8 +18,7 @@ import { OpensearchDomain, OpensearchDomainPolicy } from '../../providers/aws';
 import { Password } from '../../providers/random';
 import { pinAddress } from '../terraform';
 import { type ElasticsearchFacet, openSearchUsersScript } from '../../services/elasticsearch';
-import { CURL_IMAGE } from '../../services/tools';
-import { type ManagedRenderer, clientOnlyGroup, credentialSecret, gibOf, useDataKey, dataVolume } from './managed';
+import { type ManagedRenderer, clientOnlyGroup, credentialSecret, gibOf, dataVolume, httpsUsersJob } from './managed';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const OPENSEARCH_USER = 'platform';
@@ -134,28 +133,15 @@ export const elasticsearch: ManagedRenderer<'elasticsearch', ElasticsearchFacet>
         endpoint: { url, 'dashboards-url': `https://${domain.dashboardEndpoint}`, indices: a.indices.join(' '), username: a.user },
         credentials: { username: a.user, password: a.password },
       })),
-      adminJobs:
-        apps.length === 0
-          ? []
-          : [
-              {
-                name: 'opensearch-users',
-                purpose: `creates the applications' internal users, roles and role mappings on ${name} as its master user (${apps.map((a) => a.user).join(', ')})`,
-                image: CURL_IMAGE,
-                script: openSearchUsersScript(apps),
-                env: { OPENSEARCH_URL: url },
-                inputs: Object.fromEntries(apps.map((a) => [a.consumer, a.password])),
-                master: {
-                  secretArn: secret.arn,
-                  statements: [
-                    { Sid: 'ReadOpensearchMasterSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secret.arn },
-                    useDataKey(inputs),
-                  ],
-                },
-                ports: [443],
-                timeoutSeconds: 600,
-              },
-            ],
+      adminJobs: httpsUsersJob(inputs, {
+        name: 'opensearch-users',
+        purpose: `creates the applications' internal users, roles and role mappings on ${name} as its master user (${apps.map((a) => a.user).join(', ')})`,
+        script: openSearchUsersScript(apps),
+        env: { OPENSEARCH_URL: url },
+        passwords: Object.fromEntries(apps.map((a) => [a.consumer, a.password])),
+        secret,
+        sid: 'ReadOpensearchMasterSecret',
+      }),
       // The applications reach OpenSearch with their own internal users: nothing through IAM.
       clientStatements: [],
     };

@@ -47,6 +47,7 @@ import { internetNodePort, internetPortsOf } from '../../targets/aws/edge';
 import { AwsMonitoringResources } from './monitoring';
 import { InClusterBackups } from './in-cluster-backups';
 import type { Keys } from './keys';
+import { podSecurityLabels } from '../../targets/kubernetes/naming';
 
 /** The service account the platform's applications run as, to reach the managed services by IAM. */
 export const APP_SERVICE_ACCOUNT = 'platform-app';
@@ -137,10 +138,7 @@ export class InCluster extends Construct {
           annotations: { 'platform/network-policy-reason': CONSUMER_NETWORK_POLICY_REASON },
           labels: {
             'app.kubernetes.io/part-of': ctx.project,
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'latest',
-            'pod-security.kubernetes.io/audit': 'restricted',
-            'pod-security.kubernetes.io/warn': 'restricted',
+            ...podSecurityLabels('restricted'),
           },
         },
         dependsOn: ready,

@@ -16,6 +16,7 @@ import type { Keys } from './keys';
 import type { ManagedSummary, StackJson } from '../summary';
 import type { Network } from './network';
 import type { AdminJob } from './admin-jobs';
+import { CURL_IMAGE } from '../../services/tools';
 
 export interface ManagedInputs {
   readonly ctx: AwsContext;
@@ -175,3 +176,44 @@ export const useDataKey = (inputs: ManagedInputs, actions: readonly string[] = [
   Action: actions,
   Resource: inputs.keys.data.arn,
 });
+
+/**
+ * The job that applies the applications' identities on a managed service through its HTTPS API as
+ * its administrator (Amazon MQ's users, OpenSearch's internal users): curl with the service's
+ * script, the applications' passwords as inputs, the administrator's secret read by this job's Pod
+ * Identity role only. None when there is no application.
+ */
+export function httpsUsersJob(
+  inputs: ManagedInputs,
+  job: {
+    readonly name: string;
+    readonly purpose: string;
+    readonly script: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly passwords: Readonly<Record<string, string>>;
+    readonly secret: SecretsmanagerSecret;
+    /** The policy statement's id (`Read<Service>...Secret`). */
+    readonly sid: string;
+  },
+): AdminJob[] {
+  if (Object.keys(job.passwords).length === 0) return [];
+  return [
+    {
+      name: job.name,
+      purpose: job.purpose,
+      image: CURL_IMAGE,
+      script: job.script,
+      env: job.env,
+      inputs: job.passwords,
+      master: {
+        secretArn: job.secret.arn,
+        statements: [
+          { Sid: job.sid, Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: job.secret.arn },
+          useDataKey(inputs),
+        ],
+      },
+      ports: [443],
+      timeoutSeconds: 600,
+    },
+  ];
+}

@@ -16,8 +16,7 @@ import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import { consumerSecret } from '../../services/common';
 import { brokerUsersScript } from '../../services/rabbitmq';
-import { CURL_IMAGE } from '../../services/tools';
-import { type ManagedRenderer, clientOnlyGroup, credentialSecret, useDataKey } from './managed';
+import { type ManagedRenderer, clientOnlyGroup, credentialSecret, httpsUsersJob } from './managed';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const AMQPS_PORT = 5671;
@@ -92,28 +91,15 @@ export const rabbitmq: ManagedRenderer<'rabbitmq'> = {
         endpoint: { url, vhost: a.vhost, username: a.consumer, tls: 'true' },
         credentials: { username: a.consumer, password: a.password },
       })),
-      adminJobs:
-        apps.length === 0
-          ? []
-          : [
-              {
-                name: 'rabbitmq-users',
-                purpose: `creates the applications' vhosts and users on ${name} as its administrator (${apps.map((a) => a.consumer).join(', ')})`,
-                image: CURL_IMAGE,
-                script: brokerUsersScript(apps),
-                env: { RABBITMQ_API: instance.consoleUrl },
-                inputs: Object.fromEntries(apps.map((a) => [a.consumer, a.password])),
-                master: {
-                  secretArn: secret.arn,
-                  statements: [
-                    { Sid: 'ReadRabbitmqAdminSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secret.arn },
-                    useDataKey(inputs),
-                  ],
-                },
-                ports: [443],
-                timeoutSeconds: 600,
-              },
-            ],
+      adminJobs: httpsUsersJob(inputs, {
+        name: 'rabbitmq-users',
+        purpose: `creates the applications' vhosts and users on ${name} as its administrator (${apps.map((a) => a.consumer).join(', ')})`,
+        script: brokerUsersScript(apps),
+        env: { RABBITMQ_API: instance.consoleUrl },
+        passwords: Object.fromEntries(apps.map((a) => [a.consumer, a.password])),
+        secret,
+        sid: 'ReadRabbitmqAdminSecret',
+      }),
       // The applications reach the broker with their own users: nothing through IAM.
       clientStatements: [],
     };

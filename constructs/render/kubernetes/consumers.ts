@@ -15,6 +15,7 @@ import type { ConsumerAccess, ServiceSpec } from '../../spec/types';
 import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
 import { logicalId, pinAddress } from '../terraform';
 import type { K8sContext, Realization } from './context';
+import { podSecurityLabels } from '../../targets/kubernetes/naming';
 
 /**
  * Why an application's namespace has no default-deny NetworkPolicy from the platform (guardrail
@@ -68,10 +69,7 @@ export class Consumers extends Construct {
             labels: {
               ...labels,
               'platform/consumer': p.name,
-              'pod-security.kubernetes.io/enforce': 'restricted',
-              'pod-security.kubernetes.io/enforce-version': 'latest',
-              'pod-security.kubernetes.io/audit': 'restricted',
-              'pod-security.kubernetes.io/warn': 'restricted',
+              ...podSecurityLabels('restricted'),
             },
           },
           waitForDefaultServiceAccount: false,

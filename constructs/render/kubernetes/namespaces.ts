@@ -9,7 +9,7 @@ import { LimitRangeV1, NamespaceV1, PriorityClassV1, ResourceQuotaV1 } from '../
 import { cpuMillicores, memoryBytes } from '../../spec/quantity';
 import type { Concern, ServiceSpec } from '../../spec/types';
 import { pinAddress } from '../terraform';
-import { podSecurityOf } from '../../targets/kubernetes/naming';
+import { podSecurityOf, podSecurityLabels } from '../../targets/kubernetes/naming';
 import { canonicalBytes, canonicalMillicores } from '../../targets/kubernetes/quantities';
 
 /** Headroom of a quota over what the namespace's workloads declare (a surge pod per rollout, the jobs). */
@@ -117,10 +117,7 @@ export class Namespaces extends Construct {
             labels: {
               ...props.labels,
               'platform/concern': use.concern,
-              'pod-security.kubernetes.io/enforce': pss.level,
-              'pod-security.kubernetes.io/enforce-version': 'latest',
-              'pod-security.kubernetes.io/audit': pss.level,
-              'pod-security.kubernetes.io/warn': pss.level,
+              ...podSecurityLabels(pss.level),
             },
           },
           waitForDefaultServiceAccount: false,

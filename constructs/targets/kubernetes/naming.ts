@@ -64,3 +64,13 @@ export function jobLabels(spec: Pick<ServiceSpec, 'name'>, job: string): Record<
 export function serviceDns(service: string, namespace: string): string {
   return `${service}.${namespace}.svc`;
 }
+
+/** A namespace's Pod Security Admission labels: `level` enforced (at the latest policy version), audited and warned. */
+export function podSecurityLabels(level: string): Record<string, string> {
+  return {
+    'pod-security.kubernetes.io/enforce': level,
+    'pod-security.kubernetes.io/enforce-version': 'latest',
+    'pod-security.kubernetes.io/audit': level,
+    'pod-security.kubernetes.io/warn': level,
+  };
+}
