@@ -304,12 +304,7 @@ async function natsRenewal(
   const f = tlsPaths();
   const tlsDir = path.join(conf.dir, 'tls');
   fs.mkdirSync(tlsDir);
-  const place = (c: { chain: string; key: string }) => {
-    fs.copyFileSync(c.key, path.join(tlsDir, 'tls.key.new'));
-    fs.copyFileSync(c.chain, path.join(tlsDir, 'tls.crt.new'));
-    fs.renameSync(path.join(tlsDir, 'tls.key.new'), path.join(tlsDir, 'tls.key'));
-    fs.renameSync(path.join(tlsDir, 'tls.crt.new'), path.join(tlsDir, 'tls.crt'));
-  };
+  const place = placer(tlsDir);
   place(first);
   const port = freePort();
   const confFile = path.join(conf.dir, 'nats-server.conf');
@@ -359,12 +354,7 @@ async function redisRenewal(
   const tlsDir = path.join(dir, 'tls');
   fs.mkdirSync(tlsDir);
   fs.copyFileSync(kp.ca, path.join(tlsDir, 'ca.crt'));
-  const place = (c: { chain: string; key: string }) => {
-    fs.copyFileSync(c.key, path.join(tlsDir, 'tls.key.new'));
-    fs.copyFileSync(c.chain, path.join(tlsDir, 'tls.crt.new'));
-    fs.renameSync(path.join(tlsDir, 'tls.key.new'), path.join(tlsDir, 'tls.key'));
-    fs.renameSync(path.join(tlsDir, 'tls.crt.new'), path.join(tlsDir, 'tls.crt'));
-  };
+  const place = placer(tlsDir);
   place(first);
   const authPath = Object.keys(files).find((k) => k.endsWith('/auth.conf'))!;
   const usersPath = Object.keys(files).find((k) => k.endsWith('/users.acl'))!;
@@ -398,6 +388,16 @@ async function redisRenewal(
       place,
     }),
   );
+}
+
+/** Puts a certificate and its key into `tlsDir` as the kubelet renews a mounted Secret: each file replaced whole. */
+function placer(tlsDir: string): (c: { chain: string; key: string }) => void {
+  return (c) => {
+    fs.copyFileSync(c.key, path.join(tlsDir, 'tls.key.new'));
+    fs.copyFileSync(c.chain, path.join(tlsDir, 'tls.crt.new'));
+    fs.renameSync(path.join(tlsDir, 'tls.key.new'), path.join(tlsDir, 'tls.key'));
+    fs.renameSync(path.join(tlsDir, 'tls.crt.new'), path.join(tlsDir, 'tls.crt'));
+  };
 }
 
 /**
