@@ -200,6 +200,13 @@ describe('CloudNativePG archives WAL and takes base backups to the backup bucket
   });
 });
 
+/** The one resource of a type and name in a synthesized configuration's resources. */
+const one = (resources: Record<string, Record<string, any>>, type: string, name: string) => {
+  const r = resources[type]?.[name];
+  if (!r) throw new Error(`no ${type}.${name}`);
+  return r;
+};
+
 describe('AWS: the in-cluster services’ dump CronJobs upload to an S3 bucket through Pod Identity', () => {
   const e = env('production');
   const synthesized = synth(e);
@@ -218,8 +225,9 @@ describe('AWS: the in-cluster services’ dump CronJobs upload to an S3 bucket t
       expect(r.kubernetes_service_account_v1![`${s.name}_backup_service_account`].metadata.name).toBe(`${s.name}-backup`);
       const env = Object.fromEntries(pod.container[0].env.map((x: any) => [x.name, x.value]));
       expect(env).toMatchObject({ S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com', S3_REGION: 'eu-west-1', S3_PREFIX: s.backup!.prefix });
-      // The bucket's name as a reference, not an escaped literal.
-      expect(env.S3_BUCKET).toBe(`${bucketRef}.bucket}`);
+      // The bucket's name as the stack names it (the same as the bucket resource's).
+      expect(env.S3_BUCKET).toBe(r.aws_s3_bucket!.backup_bucket.bucket);
+      expect(env.S3_BUCKET).toMatch(/^agent-platform-production-[a-z0-9-]+$/);
       expect(env.S3_ACCESS_KEY_ID_FILE).toBeUndefined();
     }
   });
@@ -279,9 +287,11 @@ describe('AWS: the in-cluster services’ dump CronJobs upload to an S3 bucket t
       enabled: true,
       method: 'plugin',
       endpointURL: 'https://s3.eu-west-1.amazonaws.com',
-      destinationPath: `s3://${bucketRef}.bucket}/postgres/`,
+      // The bucket's name as written: a reference inside a chart's values would hide what it is in a plan.
+      destinationPath: `s3://${one(pg, 'aws_s3_bucket', 'backup_bucket').bucket}/postgres/`,
       s3: { inheritFromIAMRole: true },
     });
+    expect(JSON.stringify(pg.helm_release!.postgres_cluster.values)).not.toMatch(/\$\{[a-z]/);
     expect(backups.instanceSidecarConfiguration.env).toEqual([{ name: 'AWS_DEFAULT_REGION', value: 'eu-west-1' }]);
     expect(pg.kubernetes_secret_v1?.['postgres_backup-s3_secret']).toBeUndefined();
     // CloudNativePG runs the instances as a service account named after the cluster.

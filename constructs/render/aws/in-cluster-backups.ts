@@ -61,7 +61,9 @@ export class InClusterBackups extends Construct {
       ],
     });
     this.facts = {
-      store: { kind: 'pod-identity', region: ctx.region, bucket: this.bucket.bucket },
+      // The name as written (as Loki's bucket is given): a reference inside a chart's values would
+      // be compared as text in a plan and hide what it is (test/kubernetes-provider.test.ts).
+      store: { kind: 'pod-identity', region: ctx.region, bucket: name },
       egress: [{ cidrs: ['0.0.0.0/0'], ports: [443], reason: 'the backup uploads to S3 (the regional endpoint, HTTPS)' }],
     };
     this.keyArn = keys.data.arn;
