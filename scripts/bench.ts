@@ -11,7 +11,7 @@
  * shared cores at load 6-8: rounds' wall ratios spread 0.27-1.05, CPU ratios 0.40-0.44). The wall
  * ratio is printed too; on an idle machine the two agree.
  *
- * `--check` fails when synth's CPU time is over the budget (0.5x the yardstick's) or a ratio (time,
+ * `--check` fails when synth's CPU time is over the budget (`budgetRatio` times the yardstick's) or a ratio (time,
  * memory) regressed beyond the tolerance against scripts/bench-baseline.json. Ratios only; never
  * absolute milliseconds.
  *
@@ -19,9 +19,9 @@
  * generated environments, a third on each target, synthesized by the same command in a scratch copy
  * of the project; the CPU time per size, a least-squares line through them and the marginal cost per
  * environment in the lower and upper half. `--check` also fails when 50 environments take more than
- * 10 s of CPU time or the growth is not linear (R² below 0.97, or the upper half's marginal cost
- * above 1.5x the lower's). Absolute here, as the issue sets it, and CPU time, so a busy machine's
- * waiting does not count (wall time is printed beside it).
+ * `scaleBudgetRatio` times the CPU time of a yardstick run beside them (the best of three pairs: the
+ * load of a shared machine moves between the two parts), or the growth is not linear (R² below 0.97,
+ * or the upper half's marginal cost above 1.5x the lower's). Wall time is printed beside CPU time.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -123,21 +123,34 @@ try {
 
   // Scale: N generated environments, a third on each target, in a scratch copy of the project.
   const scale: { n: number; stacks: number; sample: Sample }[] = [];
+  let besideLargest: { ratio: number; sample: Sample; yardstick: Sample } | undefined;
   if (!process.argv.includes('--no-scale')) {
     const project = scaleProject(root);
     try {
       for (const n of SCALE_SIZES) {
         writeEnvironments(project, n);
         measure(synthCommand, project); // compiles the new environment files
-        const runs = [measure(synthCommand, project), measure(synthCommand, project)];
-        const best = runs.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
+        // The largest N is compared with the yardstick measured beside each of its runs (the load of a
+        // shared machine moves between the first part and this one): the best of the three pairs.
+        const largest = n === SCALE_SIZES[SCALE_SIZES.length - 1];
+        const pairs = [0, 1, 2].map((i) => {
+          const before = largest && i !== 1 ? measure(yardstick) : undefined;
+          const sample = measure(synthCommand, project);
+          const after = largest && i === 1 ? measure(yardstick) : undefined;
+          return { sample, yardstick: before ?? after };
+        });
+        const best = pairs.map((p) => p.sample).reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
         const stacks = Number(/synthesized (\d+) stacks/.exec(best.stdout)?.[1] ?? NaN);
         scale.push({ n, stacks, sample: best });
+        if (largest)
+          besideLargest = pairs
+            .map((p) => ({ ratio: p.sample.cpuMs / p.yardstick!.cpuMs, sample: p.sample, yardstick: p.yardstick! }))
+            .reduce((a, b) => (b.ratio < a.ratio ? b : a));
       }
     } finally {
       fs.rmSync(project, { recursive: true, force: true });
     }
-    console.log(`\nscale: N generated environments (Docker, Kubernetes, AWS in turn) and the bootstrap; the better of 2 runs:`);
+    console.log(`\nscale: N generated environments (Docker, Kubernetes, AWS in turn) and the bootstrap; the best of 3 runs:`);
     console.log('  environments  stacks     wall      CPU    peak   CPU per environment');
     for (const { n, stacks, sample } of scale)
       console.log(
@@ -172,14 +185,15 @@ try {
     );
     if (scaleResult) {
       const { line, lower, upper, largest } = scaleResult;
-      const yardstickMs = figure(yard, 'cpuMs');
-      const scaleRatio = round2(largest.sample.cpuMs / yardstickMs);
+      const pair = besideLargest!;
+      const scaleRatio = round2(pair.ratio);
+      const against = `${Math.round(pair.sample.cpuMs)} ms against ${Math.round(pair.yardstick.cpuMs)} ms, the yardstick run beside it`;
       console.log(
-        `  scale: ${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${Math.round(largest.sample.cpuMs)} ms against ${yardstickMs} ms), within ${baseline.scaleBudgetRatio}x (scripts/bench-baseline.json says why); linear (R² at least ${SCALE_MIN_R2}, the upper half's marginal cost at most ${SCALE_MAX_GROWTH}x the lower's)`,
+        `  scale: ${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${against}), within ${baseline.scaleBudgetRatio}x (scripts/bench-baseline.json says why); linear (R² at least ${SCALE_MIN_R2}, the upper half's marginal cost at most ${SCALE_MAX_GROWTH}x the lower's)`,
       );
       if (scaleRatio > baseline.scaleBudgetRatio)
         problems.push(
-          `${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${Math.round(largest.sample.cpuMs)} ms against ${yardstickMs} ms), over the budget of ${baseline.scaleBudgetRatio}x`,
+          `${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${against}), over the budget of ${baseline.scaleBudgetRatio}x`,
         );
       if (line.r2 < SCALE_MIN_R2) problems.push(`synth time is not linear in the environments (R² ${line.r2.toFixed(3)})`);
       if (upper > lower * SCALE_MAX_GROWTH)
