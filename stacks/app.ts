@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, type WrittenStack, withoutTraces, writtenStack } from '../constructs/providers/cdktf';
+import { App, type WrittenStack, synthesizeEach, withoutTraces } from '../constructs/providers/cdktf';
 import type { Environment, EnvironmentSource } from '../environments/parse/load';
 import { type Bootstrap, type BootstrapSource, loadBootstrap } from '../environments/parse/bootstrap';
 import { guardrails, prepareAll } from './pipeline';
@@ -46,11 +46,6 @@ export interface SynthesizeOptions {
   readonly locksDir?: string;
 }
 
-/** Builds one stack per environment into `app`. */
-export function buildStacks(app: App, envs: readonly Environment[], outdir: string): EnvironmentStack[] {
-  return envs.map((environment) => new EnvironmentStack(app, { environment, outdir }));
-}
-
 export function synthesize(sources: readonly EnvironmentSource[], outdir: string, options: SynthesizeOptions = {}): Synthesis {
   const envs = prepareAll(sources);
   const bootstrap = options.bootstrap ? loadBootstrap(options.bootstrap) : undefined;
@@ -60,44 +55,50 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
   try {
     return withoutTraces(() => {
       const app = new App({ outdir: staging, stackTraces: false });
-      const stacks = buildStacks(app, envs, outdir);
-      const boot = bootstrap ? new BootstrapStack(app, { bootstrap, environments: envs, outdir }) : undefined;
-      app.synth();
       const rel = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
       // What each stack synthesized before in this output directory (the last diff or deploy from
       // here); the same object when nothing changed (then nothing is compared).
-      const previous = (name: string, now: WrittenStack, json: unknown) => {
+      const previous = (name: string, now: WrittenStack) => {
         const before = path.join(outdir, 'stacks', name, 'cdk.tf.json');
         const bytes = fs.existsSync(before) ? fs.readFileSync(before) : undefined;
-        return bytes === undefined ? undefined : bytes.equals(now.bytes) ? json : JSON.parse(bytes.toString('utf8'));
+        return bytes === undefined ? undefined : bytes.equals(now.bytes) ? now.json : JSON.parse(bytes.toString('utf8'));
       };
-      // The guardrails over each synthesized stack, before anything reaches the output directory: one
-      // report of every violation of every environment, or nothing written.
-      const written = stacks.map((stack) => writtenStack(stack));
-      const jsons = written.map((w) => w.json);
-      const verdicts = stacks.map((stack, i) => guardrails(stack.environment, jsons[i]));
+      // Each stack is built, synthesized into the staging directory, checked by the guardrails and
+      // summarized, then dropped before the next (synthesizeEach). Nothing reaches the output
+      // directory before every stack passed: one report of every violation of every environment, or
+      // nothing written.
+      const done = synthesizeEach(
+        app,
+        envs.map((environment) => () => new EnvironmentStack(app, { environment, outdir })),
+        (stack, written) => {
+          const env = stack.environment;
+          const verdict = guardrails(env, written.json);
+          return { verdict, summary: summarizeStack(env, written.json, stack, rel(env.name), previous(env.name, written), verdict) };
+        },
+      );
       // The bootstrap stack (the state bucket, its key, the CI roles) is held to the same rules; its
       // file takes no waivers: the account's foundation has no exception to make.
-      const bootVerdict =
-        boot && options.bootstrap
-          ? verdict({
-              file: options.bootstrap.file,
-              environment: boot.node.id,
-              violations: resourceViolations(writtenStack(boot).json, { protectData: true }),
-              waivers: [],
-            })
-          : undefined;
-      const all = [...verdicts, ...(bootVerdict ? [bootVerdict] : [])];
+      const [boot] =
+        bootstrap && options.bootstrap
+          ? synthesizeEach(app, [() => new BootstrapStack(app, { bootstrap, environments: envs, outdir })], (stack, written) => ({
+              stack: stack.node.id,
+              json: written.json,
+              verdict: verdict({
+                file: options.bootstrap!.file,
+                environment: stack.node.id,
+                violations: resourceViolations(written.json, { protectData: true }),
+                waivers: [],
+              }),
+            }))
+          : [];
+      const all = [...done.map((d) => d.verdict), ...(boot ? [boot.verdict] : [])];
       if (all.some(refuses)) throw new GuardrailError(all);
-      const environments = stacks.map((stack, i) => {
-        const name = stack.environment.name;
-        return summarizeStack(stack.environment, jsons[i], stack, rel(name), previous(name, written[i]!, jsons[i]), verdicts[i]);
-      });
-      const json = boot ? writtenStack(boot).json : undefined;
-      const names = [...envs.map((e) => e.name), ...(boot ? [boot.node.id] : [])];
+      const environments = done.map((d) => d.summary);
+      const names = [...envs.map((e) => e.name), ...(boot ? [boot.stack] : [])];
       install(staging, outdir, names);
       installLocks(options.locksDir ?? LOCKS_DIR, outdir, names);
       if (!boot || !bootstrap) return { environments };
+      const json = boot.json;
       const policies: Record<string, number> = {};
       for (const p of Object.values<any>(json.resource?.aws_iam_policy ?? {})) {
         const role = String(p.name).replace(/-\d+$/, '');
@@ -106,8 +107,8 @@ export function synthesize(sources: readonly EnvironmentSource[], outdir: string
       return {
         environments,
         bootstrap: {
-          stack: boot.node.id,
-          file: rel(boot.node.id),
+          stack: boot.stack,
+          file: rel(boot.stack),
           bootstrap,
           resources: resourcesByType(json),
           deployEnvironments: servedEnvironments(bootstrap, envs).deploy.map((e) => e.name),

@@ -2,13 +2,28 @@
  * The stacks' base (constructs/providers/cdktf.ts): stacks are planned on their own, so synthesis
  * skips cdktf's cross-stack preparation and instead refuses a reference to what a stack does not
  * declare; `movedFrom` writes the same `moved` block as cdktf's `moveFromId`; `synthOnce` prints
- * what `Testing.synth` prints, from one resolution.
+ * what `Testing.synth` prints, from one resolution; `synthesizeEach` writes what `app.synth()` writes,
+ * one stack at a time; the faster resolve (constructs/providers/resolve.ts) gives cdktf's results
+ * and errors.
  */
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, IsolatedStack, TerraformStack, Testing, movedFrom, synthOnce, writtenStack } from '../constructs/providers/cdktf';
+import {
+  App,
+  Fn,
+  IsolatedStack,
+  TerraformStack,
+  Testing,
+  Token,
+  movedFrom,
+  resolveIn,
+  synthesizeEach,
+  synthOnce,
+  withCdktfResolve,
+  writtenStack,
+} from '../constructs/providers/cdktf';
 import { env, synth } from './helpers';
 import { Id, RandomProvider } from '../constructs/providers/random';
 
@@ -103,6 +118,134 @@ describe("an IsolatedStack's synthesizer", () => {
       );
     } finally {
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('synthesizeEach', () => {
+  const build = (app: App, id: string) => {
+    const stack = new IsolatedStack(app, id);
+    new RandomProvider(stack, 'random');
+    const first = new Id(stack, 'first', { byteLength: 8, keepers: { id } });
+    new Id(stack, 'second', { byteLength: 8, keepers: { first: first.hex, joined: Fn.join(',', [first.hex, first.b64Std]) } });
+    stack.addOverride('locals', { empty: [], none: {}, text: 'ends {}' });
+    return stack;
+  };
+
+  it("writes app.synth()'s files and manifest, handing each stack over before dropping it and its tokens", () => {
+    const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'platform-each-')));
+    try {
+      const all = new App({ outdir: dirs[0]!, stackTraces: false });
+      for (const id of ['a', 'b']) build(all, id);
+      all.synth();
+      const app = new App({ outdir: dirs[1]!, stackTraces: false });
+      const tokens = (globalThis as any).__cdktfTokenMap.stringTokenMap as Map<string, unknown>;
+      const before = tokens.size;
+      const seen: string[] = [];
+      const results = synthesizeEach(
+        app,
+        ['a', 'b'].map((id) => () => build(app, id)),
+        (stack, written) => {
+          // Handed over whole: its constructs are still there, and what it wrote.
+          seen.push(`${stack.node.id}:${app.node.children.length}:${tokens.size > before}`);
+          return written.json.resource.random_id.second.keepers.first;
+        },
+      );
+      expect(seen).toEqual(['a:1:true', 'b:1:true']);
+      expect(results).toEqual(['${random_id.first.hex}', '${random_id.first.hex}']);
+      expect(app.node.children).toHaveLength(0);
+      expect(tokens.size).toBe(before);
+      for (const file of ['manifest.json', 'stacks/a/cdk.tf.json', 'stacks/b/cdk.tf.json'])
+        expect(fs.readFileSync(path.join(dirs[1]!, file), 'utf8'), file).toBe(fs.readFileSync(path.join(dirs[0]!, file), 'utf8'));
+    } finally {
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('fails loudly where a token of a dropped stack is used again', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-each-'));
+    try {
+      const app = new App({ outdir: dir, stackTraces: false });
+      let kept: string | undefined;
+      const make = (id: string) => () => {
+        const stack = build(app, id);
+        if (kept) new Id(stack, 'stale', { byteLength: 8, keepers: { stale: kept } });
+        else kept = new Id(stack, 'source', { byteLength: 8 }).hex;
+        return stack;
+      };
+      expect(() => synthesizeEach(app, [make('a'), make('b')], () => undefined)).toThrow(/Unrecognized Token Key/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a stack that is not isolated', () => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'platform-each-')), stackTraces: false });
+    try {
+      expect(() => synthesizeEach(app, [() => new TerraformStack(app, 'plain')], () => undefined)).toThrow(/not an IsolatedStack/);
+    } finally {
+      fs.rmSync(app.outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the faster resolve gives cdktf's results and errors", () => {
+  const both = (fn: () => unknown) => {
+    const outcome = (f: () => unknown) => {
+      try {
+        return { value: f() };
+      } catch (e) {
+        return { error: e instanceof Error ? e.message : String(e) };
+      }
+    };
+    return { fast: outcome(fn), cdktf: withCdktfResolve(() => outcome(fn)) };
+  };
+
+  it.each(['development', 'production'] as const)('on the %s fixture, the whole configuration', (name) => {
+    const { stack, full } = synth(env(name));
+    expect(withCdktfResolve(() => stack.toTerraform())).toEqual(full);
+  });
+
+  it('on tokens in strings, numbers, lists and map keys, escapes, dates and empty members', () => {
+    const { a, first } = stackPair();
+    const lazy = (value: unknown) => ({ creationStack: [], resolve: () => value, toString: () => 'lazy' });
+    const count = Token.asNumber(lazy(3));
+    const values = {
+      plain: ['x', 1, true, null, undefined, { nested: { deep: [undefined, 'y'] } }],
+      reference: first.hex,
+      text: `id ${first.hex} and ${count} of ${Token.asString(lazy('n'))}`,
+      escaped: '$${not.a.reference} and ${path.module} and {braces}',
+      joined: Fn.join('-', [first.hex, Token.asString(lazy('z'))]),
+      number: count,
+      numbers: Token.asNumberList(lazy([1, 2])),
+      list: Token.asList(lazy(['p', 'q'])),
+      map: Token.asStringMap(lazy({ k: 'v' })),
+      inList: [Token.asString(lazy({ an: 'object' })), 'x'],
+      scientific: '1e5 and 2.5E-3 -7e+2',
+      when: new Date(0),
+      [Token.asString(lazy('computed-key'))]: 'value',
+    };
+    const { fast, cdktf } = both(() => resolveIn(a, values));
+    expect(fast).toEqual(cdktf);
+    expect((fast as any).value.reference).toBe('${random_id.first.hex}');
+    expect((fast as any).value['computed-key']).toBe('value');
+  });
+
+  it('on what cannot be resolved', () => {
+    const { a } = stackPair();
+    let deep: any = 'bottom';
+    for (let i = 0; i < 205; i++) deep = { level: deep };
+    const cases: unknown[] = [
+      { fn: () => 1 },
+      { construct: a },
+      deep,
+      { inText: `x ${Token.asList({ creationStack: [], resolve: () => ['a'], toString: () => '' })}` },
+      { key: { [Token.asString({ creationStack: [], resolve: () => 7, toString: () => '' })]: 'v' } },
+    ];
+    for (const value of cases) {
+      const { fast, cdktf } = both(() => resolveIn(a, value));
+      expect(cdktf).toHaveProperty('error');
+      expect(fast).toEqual(cdktf);
     }
   });
 });

@@ -4,9 +4,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AnnotationMetadataEntryType, TerraformStack, type IStackSynthesizer, type ISynthesisSession, type TerraformResource } from 'cdktf';
+import {
+  AnnotationMetadataEntryType,
+  TerraformStack,
+  type App,
+  type IStackSynthesizer,
+  type ISynthesisSession,
+  type TerraformResource,
+} from 'cdktf';
 import { invokeAspects } from 'cdktf/lib/synthesize/synthesizer';
+import { TokenMap } from 'cdktf/lib/tokens/private/token-map';
 import { ConstructOrder } from 'constructs';
+import { installFastResolve } from './resolve';
+export { resolveIn, withCdktfResolve } from './resolve';
 
 import { Construct } from 'constructs';
 export { Construct };
@@ -25,6 +35,9 @@ export {
   Token,
 } from 'cdktf';
 export type { ITerraformDependable } from 'cdktf';
+
+// Every stack resolves through the faster, equivalent resolve (./resolve.ts).
+installFastResolve();
 
 /** Resource types of the providers the stacks use (`aws_`, `kubernetes_`, ...), in references (`$${` is an escaped `${`). */
 const REFERENCE = /(?<!\$)\$\{(?:data\.)?((?:aws|kubernetes|helm|docker|random|tls)_[a-z0-9_]+)\.([A-Za-z0-9_-]+)/g;
@@ -264,6 +277,54 @@ export function writtenStack(stack: TerraformStack): WrittenStack {
   const w = written.get(stack);
   if (!w) throw new Error(`stack ${stack.node.id} has not been synthesized`);
   return w;
+}
+
+/**
+ * `app.synth()`, one stack at a time: each stack is built, synthesized, handed to `each` (which
+ * reads what it wrote and may read its constructs), and then dropped, with the tokens it registered,
+ * before the next is built. `app.synth()` builds every stack first and keeps them all until the
+ * end: with 50 environments the heap grew past 400 MiB and the garbage collector's cost grew with
+ * it, so each environment cost more the more there were.
+ *
+ * The stacks must be isolated (`IsolatedStack`: nothing refers to another stack), which is also
+ * why a dropped stack's tokens can go: no later stack resolves them. cdktf's token map keeps every
+ * token it ever registered; a token used again after its stack was dropped would fail its lookup
+ * ("Unrecognized token key") instead of resolving to a stale value. The files and the manifest are
+ * the ones `app.synth()` writes (test/stacks.test.ts compares them).
+ */
+export function synthesizeEach<S extends TerraformStack, R>(
+  app: App,
+  builders: readonly (() => S)[],
+  each: (stack: S, written: WrittenStack) => R,
+): R[] {
+  const session: ISynthesisSession = { outdir: app.outdir, skipValidation: app.skipValidation, manifest: app.manifest };
+  const tokens = TokenMap.instance() as unknown as { stringTokenMap: Map<string, unknown>; numberTokenMap: Map<number, unknown> };
+  const results: R[] = [];
+  for (const build of builders) {
+    const strings = tokens.stringTokenMap.size;
+    const numbers = tokens.numberTokenMap.size;
+    const stack = build();
+    if (!(stack instanceof IsolatedStack))
+      throw new Error(`stack ${stack.node.id} is not an IsolatedStack: it cannot be synthesized on its own`);
+    stack.prepareStack();
+    stack.synthesizer.synthesize(session);
+    results.push(each(stack, writtenStack(stack)));
+    app.node.tryRemoveChild(stack.node.id);
+    forgetAfter(tokens.stringTokenMap, strings);
+    forgetAfter(tokens.numberTokenMap, numbers);
+  }
+  if (!app.skipValidation) {
+    const problems = app.node.validate();
+    if (problems.length > 0) throw new Error(`Validation failed with the following errors:\n  ${problems.join('\n  ')}`);
+  }
+  app.manifest.writeToFile();
+  return results;
+}
+
+/** Deletes a map's entries after its first `keep` (a Map iterates in insertion order). */
+function forgetAfter(map: Map<unknown, unknown>, keep: number): void {
+  let i = 0;
+  for (const key of map.keys()) if (i++ >= keep) map.delete(key);
 }
 
 const CUSTOM_SYNTHESIS = Symbol.for('cdktf/customSynthesis');
