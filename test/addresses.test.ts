@@ -184,8 +184,9 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'aws_iam_role_policy.pod_app_agents',
       'aws_eks_pod_identity_association.pod_app_agents',
     ]);
-    // The instance is the same resource, with IAM authentication on.
+    // The instance is the same resource, with IAM authentication on (off while no consumer uses it).
     expect(iam.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(true);
+    expect(prod.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(false);
   });
 
   it('the backup bucket of the in-cluster services keeps its generated suffix and versions', () => {
