@@ -167,6 +167,28 @@ describe('stable Terraform addresses (production, AWS)', () => {
     ]);
   });
 
+  it('a consumer on RDS IAM authentication: its Pod Identity role, policy and association, named after it', () => {
+    const iam = synth(
+      prepare(
+        variant('production', (i) => {
+          i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' } } }];
+        }),
+      ),
+    ).tf;
+    const named = (type: string) =>
+      Object.keys(iam.resource[type] ?? {})
+        .filter((n) => n.includes('agents'))
+        .map((n) => `${type}.${n}`);
+    expect([...named('aws_iam_role'), ...named('aws_iam_role_policy'), ...named('aws_eks_pod_identity_association')]).toEqual([
+      'aws_iam_role.pod_app_agents',
+      'aws_iam_role_policy.pod_app_agents',
+      'aws_eks_pod_identity_association.pod_app_agents',
+    ]);
+    // The instance is the same resource, with IAM authentication on (off while no consumer uses it).
+    expect(iam.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(true);
+    expect(prod.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(false);
+  });
+
   it('the backup bucket of the in-cluster services keeps its generated suffix and versions', () => {
     const small = synth(prepare(variant('production', (i) => delete i.target.accountId))).tf;
     expect(Object.keys(small.resource.random_id ?? {})).toContain('backup_bucket_suffix');

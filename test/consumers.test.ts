@@ -75,6 +75,8 @@ describe('consumers in config', () => {
       consumer: 'webmail',
       role: 'webmail',
       database: 'roundcube',
+      // Roundcube takes no IAM token: its role logs in with its generated password.
+      auth: 'password',
       secret: 'consumer-webmail-password',
     });
     // Nothing lands in a namespace for it (it reaches PostgreSQL through its declared dependency).
@@ -219,8 +221,15 @@ describe("what a consumer receives: its own identity, never the administrator's"
     const pg = spec(several, 'postgres');
     expect(pg.facet.applications).toEqual([
       // Roundcube's own role (the platform's consumer), then the application's.
-      { consumer: 'webmail', role: 'webmail', database: 'roundcube', secret: 'consumer-webmail-password' },
-      { consumer: 'orders', role: 'orders', database: 'orders_db', secret: 'consumer-orders-password' },
+      { consumer: 'webmail', role: 'webmail', database: 'roundcube', auth: 'password', secret: 'consumer-webmail-password' },
+      {
+        consumer: 'orders',
+        role: 'orders',
+        database: 'orders_db',
+        auth: 'password',
+        secret: 'consumer-orders-password',
+        configPath: 'consumers[0].services.postgres',
+      },
     ]);
     const nats = spec(several, 'nats').consumers!.find((a) => a.consumer === 'orders')!;
     expect(nats.facts).toMatchObject({ subjects: 'orders.>', streams: 'ORDERS' });

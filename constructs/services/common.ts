@@ -154,6 +154,8 @@ export interface ConsumerRequest<A = Readonly<Record<string, unknown>>> {
   readonly access: A;
   /** Set for one of the platform's own services (`ServiceDefinition.platformConsumers`): its spec name. */
   readonly platform?: string;
+  /** Where the access is declared in the environment file (`consumers[1].services.postgres`), for messages. @default unknown */
+  readonly configPath?: string;
 }
 
 /**
@@ -200,7 +202,11 @@ export interface BuildContext {
 
 /** The consumers of the service being built, with their access typed by the service's own schema. */
 export function consumersOf<S extends z.ZodType>(ctx: BuildContext, schema: S): ConsumerRequest<z.output<S>>[] {
-  return (ctx.consumers ?? []).map((c) => ({ name: c.name, access: schema.parse(c.access) as z.output<S> }));
+  return (ctx.consumers ?? []).map((c) => ({
+    name: c.name,
+    access: schema.parse(c.access) as z.output<S>,
+    ...(c.configPath ? { configPath: c.configPath } : {}),
+  }));
 }
 
 /** The name of a consumer's own generated secret (`consumer-<name>-<what>`, audience `application`). */

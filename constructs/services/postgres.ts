@@ -93,15 +93,34 @@ const pgSize = (q: string) => formatBinarySize(memoryBytes(q), { k: 'kB', m: 'MB
 export const postgresAccess = z.strictObject({
   /** The application's database, owned by its role. @default the consumer's name, hyphens as underscores */
   database: identifier.optional(),
+  /**
+   * How its role logs in: `password` (generated, in its credentials Secret), or `iam` (RDS IAM
+   * database authentication: no password; the application signs a 15-minute token with its Pod
+   * Identity role). `iam` only where PostgreSQL is RDS (an AWS target with
+   * `target.managed.postgres.mode: 'managed'`); switching is a two-step change (docs/operations.md).
+   * @default 'password'
+   */
+  auth: z.enum(['password', 'iam']).default('password'),
 });
+
+/** How a consumer's role logs in (`postgresAccess.auth`). */
+export type PostgresAuth = z.output<typeof postgresAccess>['auth'];
+
+/** Where IAM database authentication exists, for the messages that refuse it elsewhere. */
+export const IAM_AUTH_NEEDS_RDS =
+  "IAM database authentication is RDS's: it needs an AWS target with target.managed.postgres: { mode: 'managed' }; use auth: 'password' here";
 
 /** A consumer's role and database, and the secret with the role's password. */
 export interface PostgresApplication {
   readonly consumer: string;
   readonly role: string;
   readonly database: string;
-  /** The generated password's secret (audience `application`). */
+  /** How the role logs in: with the generated password, or with an RDS IAM token (no password exists then). */
+  readonly auth: PostgresAuth;
+  /** The generated password's secret (audience `application`); declared by the spec for `password` roles only. */
   readonly secret: string;
+  /** Where the consumer's access is declared in the environment file (`consumers[1].services.postgres`), for messages. */
+  readonly configPath?: string;
 }
 
 function applicationsOf(consumers: readonly ConsumerRequest<z.output<typeof postgresAccess>>[]): PostgresApplication[] {
@@ -109,9 +128,14 @@ function applicationsOf(consumers: readonly ConsumerRequest<z.output<typeof post
     consumer: c.name,
     role: underscored(c.name),
     database: c.access.database ?? underscored(c.name),
+    auth: c.access.auth,
     secret: consumerSecret(c.name, 'password'),
+    ...(c.configPath ? { configPath: c.configPath } : {}),
   }));
 }
+
+/** The applications whose roles log in with a password (every one, unless some use IAM on RDS). */
+export const passwordApplications = (apps: readonly PostgresApplication[]) => apps.filter((a) => a.auth === 'password');
 
 /** Names the platform's own roles and databases take. */
 const reservedNames = (c: { database: string; username: string }) => [
@@ -251,6 +275,10 @@ export const postgres = defineService({
   },
   build(c, ctx) {
     const apps = applicationsOf(consumersOf(ctx, postgresAccess));
+    // The roles with a generated password: every one where PostgreSQL runs as this container or in a
+    // cluster (IAM roles are RDS's, and the checks refuse them elsewhere: `requirements.managed`).
+    const withPassword = passwordApplications(apps);
+    const iam = apps.filter((a) => a.auth === 'iam');
     const t = c.tuning;
     // Every setting in postgresql.conf order; `layout` ones describe this container (addresses,
     // files, sockets, logging to stderr), the rest tune any PostgreSQL server and are the facet's
@@ -315,7 +343,7 @@ export const postgres = defineService({
     const hba = [
       '# TYPE  DATABASE  USER  ADDRESS    METHOD',
       'local   all       all              peer map=socket',
-      ...applicationHba(apps, 'all', network),
+      ...applicationHba(withPassword, 'all', network),
       `${network.padEnd(7)} all       all   0.0.0.0/0  scram-sha-256`,
       `${network.padEnd(7)} all       all   ::/0       scram-sha-256`,
       '',
@@ -342,7 +370,7 @@ export const postgres = defineService({
       'CREATE EXTENSION IF NOT EXISTS pg_stat_statements;',
       // Each application: a login role without privileges, owning its database, which nobody else may
       // connect to (pg_hba.conf keeps the role out of every other database).
-      ...apps.flatMap((a, i) => [
+      ...withPassword.flatMap((a, i) => [
         `\\set app_password_${i} \`cat ${secretValuePath('postgres', a.secret)}\``,
         `SELECT 'CREATE ROLE "${a.role}"' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${a.role}')\\gexec`,
         `ALTER ROLE "${a.role}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'app_password_${i}';`,
@@ -353,7 +381,7 @@ export const postgres = defineService({
       'SQL',
       '',
     ].join('\n');
-    const appPasswords = apps.map((a) => secretValueFile('postgres', a.secret));
+    const appPasswords = withPassword.map((a) => secretValueFile('postgres', a.secret));
     const metrics = exporter(ctx, {
       image: POSTGRES_EXPORTER_IMAGE,
       port: 9187,
@@ -379,7 +407,7 @@ export const postgres = defineService({
         secrets: [
           { name: 'password', description: `Password of the "${c.username}" database owner`, length: 32 },
           { name: 'exporter-password', description: 'Password of the prometheus_exporter role (pg_monitor only)', length: 32 },
-          ...apps.map((a) => ({
+          ...withPassword.map((a) => ({
             name: a.secret,
             description: `Password of the "${a.role}" role (consumer ${a.consumer}: owns database ${a.database}, reaches no other)`,
             length: 32,
@@ -437,7 +465,7 @@ export const postgres = defineService({
             applies: [
               secretRef('postgres', 'password'),
               secretRef('postgres', 'exporter-password'),
-              ...apps.map((a) => secretRef('postgres', a.secret)),
+              ...withPassword.map((a) => secretRef('postgres', a.secret)),
             ],
             timeoutSeconds: 300,
           }),
@@ -493,6 +521,17 @@ export const postgres = defineService({
               },
             }
           : {}),
+        // IAM authentication exists where RDS replaces this spec only: each consumer asking for it is refused elsewhere.
+        ...(iam.length > 0
+          ? {
+              requirements: {
+                managed: iam.map((a) => ({
+                  path: `${a.configPath ?? `consumers (${a.consumer}).services.postgres`}.auth`,
+                  message: `consumer ${a.consumer} asks for IAM authentication: ${IAM_AUTH_NEEDS_RDS}`,
+                })),
+              },
+            }
+          : {}),
         consumers: apps.map((a): ConsumerAccess => ({
           consumer: a.consumer,
           ports: ['client'],
@@ -504,8 +543,10 @@ export const postgres = defineService({
             sslmode: ctx.tls ? 'verify-full' : 'disable',
             ...(ctx.tls ? { sslrootcert: "the environment's internal CA (the ca_certificate output)" } : {}),
           },
-          credentials: { username: a.role, password: tpl`${secretRef('postgres', a.secret)}` },
-          grants: `role ${a.role}: owns database ${a.database} (create, read, write); may connect to no other database`,
+          credentials: a.auth === 'iam' ? { username: a.role } : { username: a.role, password: tpl`${secretRef('postgres', a.secret)}` },
+          grants:
+            `role ${a.role}: owns database ${a.database} (create, read, write); may connect to no other database` +
+            (a.auth === 'iam' ? '; logs in with an RDS IAM token (no password)' : ''),
         })),
       },
     ];
@@ -544,16 +585,36 @@ export function tlsStartCommand(args: readonly string[]): string[] {
  * only the role may connect to its database, and nobody but the master to the master's own.
  * No pg_hba.conf to keep roles out there: the CONNECT privilege is the fence.
  *
- * Reads: the master's user name and password from `$MASTER_DIR/{username,password}`, each role's
- * password from `$INPUTS_DIR/<consumer>`; PGHOST, PGPORT, PGDATABASE (the master's database) and
- * PGSSLMODE from the environment.
+ * A role with IAM authentication (`auth: 'iam'`) gets no password: `PASSWORD NULL` clears the one it
+ * had (a role switched from passwords can no longer log in with it), and `GRANT rds_iam` makes RDS
+ * accept only IAM tokens for it ("a specific user can log in to a database using only one
+ * authentication method", RDS user guide, "Database authentication with Amazon RDS"). A role back on
+ * passwords loses rds_iam (the master's grant of it) and gets its generated password again.
+ *
+ * Reads: the master's user name and password from `$MASTER_DIR/{username,password}`, each password
+ * role's password from `$INPUTS_DIR/<consumer>`; PGHOST, PGPORT, PGDATABASE (the master's database)
+ * and PGSSLMODE from the environment.
  */
 export function managedRolesScript(apps: readonly PostgresApplication[]): string {
+  const member = (role: string) =>
+    `EXISTS (SELECT FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = 'rds_iam' AND u.rolname = '${role}')`;
+  const login = (a: PostgresApplication, i: number) =>
+    a.auth === 'iam'
+      ? [
+          `ALTER ROLE "${a.role}" WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD NULL;`,
+          // RDS's role for IAM authentication: from now on the role logs in with an IAM token only.
+          `GRANT rds_iam TO "${a.role}";`,
+        ]
+      : [
+          `\\set app_password_${i} \`cat "$INPUTS_DIR/${a.consumer}"\``,
+          // Back from IAM authentication: without rds_iam, RDS takes the password again.
+          `SELECT format('REVOKE rds_iam FROM %I', '${a.role}') WHERE ${member(a.role)}\\gexec`,
+          `ALTER ROLE "${a.role}" WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD :'app_password_${i}';`,
+        ];
   const lines = apps.flatMap((a, i) => [
-    `-- ${a.consumer}: role ${a.role}, database ${a.database}`,
-    `\\set app_password_${i} \`cat "$INPUTS_DIR/${a.consumer}"\``,
+    `-- ${a.consumer}: role ${a.role}, database ${a.database}${a.auth === 'iam' ? ', IAM authentication' : ''}`,
     `SELECT 'CREATE ROLE "${a.role}" LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${a.role}')\\gexec`,
-    `ALTER ROLE "${a.role}" WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD :'app_password_${i}';`,
+    ...login(a, i),
     // The master owns no role's objects; membership lets it create the database owned by the role.
     `GRANT "${a.role}" TO CURRENT_USER;`,
     `SELECT 'CREATE DATABASE "${a.database}" OWNER "${a.role}"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${a.database}')\\gexec`,

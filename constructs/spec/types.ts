@@ -877,6 +877,12 @@ export interface ServiceSpec<N extends string = string, F = unknown> {
     readonly singleHost?: Requirement;
     /** Runs on a cluster target only (more nodes than its replicas, such as dedicated masters). */
     readonly cluster?: Requirement;
+    /**
+     * Needs its managed equivalent (`managed`) in place of itself, one requirement per choice that
+     * does (a PostgreSQL consumer on IAM authentication, which only RDS offers): refused where the
+     * spec runs as containers (Docker, a cluster, or in the cluster on AWS).
+     */
+    readonly managed?: readonly Requirement[];
   };
   /**
    * The service serves TLS with a certificate of the platform's internal CA (issued per target: the

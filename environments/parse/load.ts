@@ -260,7 +260,11 @@ function resolveConsumers(consumers: readonly Consumer[], configs: Partial<Recor
         issues.push(...issuesOf(result.error, def.consumerAccess, access, at));
         continue;
       }
-      (requests[name as ServiceName] ??= []).push({ name: consumer.name, access: result.data as Record<string, unknown> });
+      (requests[name as ServiceName] ??= []).push({
+        name: consumer.name,
+        access: result.data as Record<string, unknown>,
+        configPath: formatPath(at),
+      });
     }
   });
   for (const [name, list] of Object.entries(requests) as [ServiceName, ConsumerRequest[]][]) {

@@ -10,8 +10,10 @@
  * - each application's role logs in to its own database with its current password (and creates a
  *   table there), not with the old one, not to the master's database nor another application's,
  *   and is neither superuser nor able to create roles or databases.
- * Broken variant: the script without its REVOKE statements must be caught (a role reaches the
- * master's database).
+ * - a role on IAM authentication (`auth: 'iam'`) has no password and is a member of rds_iam (RDS's
+ *   role, created here as RDS has it), so no password logs it in.
+ * Broken variants: the script without its REVOKE statements must be caught (a role reaches the
+ * master's database); with an IAM role, the script without its `GRANT rds_iam` must be caught.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +26,7 @@ interface App {
   readonly consumer: string;
   readonly role: string;
   readonly database: string;
+  readonly auth: 'password' | 'iam';
 }
 
 const asPostgres = (args: string[], env: Record<string, string> = {}) => {
@@ -69,6 +72,8 @@ export function rolesCheck(fetchScript: string, rolesScript: string, apps: reado
   try {
     // RDS's master: no superuser; CREATEROLE and CREATEDB (rds_superuser grants more, never less).
     for (const sql of [
+      // RDS's role for IAM authentication (every RDS PostgreSQL has it).
+      'CREATE ROLE rds_iam NOLOGIN',
       `CREATE ROLE ${MASTER.username} LOGIN CREATEROLE CREATEDB`,
       `CREATE DATABASE ${MASTER.username} OWNER ${MASTER.username}`,
     ]) {
@@ -105,12 +110,26 @@ export function rolesCheck(fetchScript: string, rolesScript: string, apps: reado
       if (r.code !== 0) return { code: 1, out: `the roles script failed (round ${round}): ${r.out}` };
     }
     const problems: string[] = [];
-    for (const a of apps) {
+    for (const a of apps.filter((x) => x.auth === 'iam')) {
+      // No password at all, and RDS takes IAM tokens only for a member of rds_iam.
+      const state = admin(
+        `SELECT rolpassword IS NULL, pg_has_role(rolname, 'rds_iam', 'MEMBER') FROM pg_authid WHERE rolname = '${a.role}'`,
+      );
+      if (state.out.trim() !== 't|t')
+        problems.push(`${a.role} (IAM authentication): password absent, rds_iam member = ${state.out.trim()}`);
+      if (login(a.role, `${a.consumer}Second0`, a.database).code === 0)
+        problems.push(`${a.role} (IAM authentication) logs in with a password`);
+      const owner = admin(`SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${a.database}'`);
+      if (owner.out.trim() !== a.role) problems.push(`${a.database} is owned by ${owner.out.trim()}, not ${a.role}`);
+    }
+    for (const a of apps.filter((x) => x.auth === 'password')) {
       const current = `${a.consumer}Second0`;
       const table = login(a.role, current, a.database, 'CREATE TABLE IF NOT EXISTS verify (id int); INSERT INTO verify VALUES (1)');
       if (table.code !== 0) problems.push(`${a.role} cannot log in to ${a.database} and write there: ${table.out}`);
       if (login(a.role, `${a.consumer}First0`, a.database).code === 0) problems.push(`${a.role} still logs in with its old password`);
       if (login(a.role, current, MASTER.username).code === 0) problems.push(`${a.role} reaches the master's database`);
+      const iam = admin(`SELECT pg_has_role('${a.role}', 'rds_iam', 'MEMBER')`);
+      if (iam.out.trim() !== 'f') problems.push(`${a.role} (password authentication) is a member of rds_iam`);
       for (const o of apps.filter((x) => x.database !== a.database))
         if (login(a.role, current, o.database).code === 0) problems.push(`${a.role} reaches ${o.role}'s database ${o.database}`);
       const attrs = admin(
@@ -154,6 +173,23 @@ export async function verifyManagedPostgres(artifact: Artifact): Promise<void> {
           `${env.name}-bad`,
         ),
     );
+    // An IAM role without rds_iam would still be refused by RDS for tokens: caught.
+    const iam = apps.filter((a) => a.auth === 'iam');
+    if (iam.length > 0)
+      await validator(
+        `${env.name}: RDS roles job, IAM authentication (${iam.map((a) => a.role).join(', ')}): no password, a member of rds_iam (PostgreSQL 15 with an rds_iam role)`,
+        () => rolesCheck(fetchScript, rolesScript, apps, `${env.name}-iam-good`),
+        () =>
+          rolesCheck(
+            fetchScript,
+            rolesScript
+              .split('\n')
+              .filter((l) => !l.startsWith('GRANT rds_iam'))
+              .join('\n'),
+            apps,
+            `${env.name}-iam-bad`,
+          ),
+      );
   }
   if (checked === 0) note('no AWS stack with a managed PostgreSQL roles job: nothing to run');
 }

@@ -27,7 +27,7 @@ import {
 } from '../../providers/kubernetes';
 import { type ClusterFacts, InClusterPlatform } from '../kubernetes/platform';
 import { CONSUMER_NETWORK_POLICY_REASON } from '../kubernetes/consumers';
-import { placementsOf } from '../../targets/kubernetes/consumers';
+import { type ConsumerPlacement, placementsOf } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
 import { logicalId, pinAddress } from '../terraform';
 import { AdminJobs } from './admin-jobs';
@@ -44,6 +44,7 @@ import type { CertificateFacts } from '../kubernetes/context';
 import { renderRecords } from '../dns';
 import type { MailFacet } from '../../services/mail';
 import { internetNodePort, internetPortsOf } from '../../targets/aws/edge';
+import { consumerIdentityName } from '../../targets/aws/placement';
 import { AwsMonitoringResources } from './monitoring';
 import { InClusterBackups } from './in-cluster-backups';
 import type { Keys } from './keys';
@@ -147,6 +148,14 @@ export class InCluster extends Construct {
     );
     const ns = namespace.metadata.name;
 
+    // Where each consumer runs (the default consumer in the applications' namespace this stack creates).
+    const placements = placementsOf(inputs.environment.consumers, ctx.target.eks.namespace, {
+      name: ctx.target.eks.namespace,
+      create: false,
+    });
+    // What each consumer's own Pod Identity may do (RDS IAM authentication), by consumer.
+    const consumerStatements = consumerIdentities(inputs.managed, placements, ctx.target.eks.namespace);
+
     // Managed services' endpoints (ConfigMap) and credentials (Secret, values by reference only):
     // in the applications' namespace for a service with one shared identity; in each consumer's own
     // namespace for a service that gives each its own (after the platform's consumers, below).
@@ -181,6 +190,8 @@ export class InCluster extends Construct {
       }
     }
 
+    // A consumer in the applications' namespace uses the applications' identity (platform-app).
+    for (const c of consumerStatements) if (c.serviceAccount === APP_SERVICE_ACCOUNT) clientStatements.push(...c.statements);
     // Workloads with a Pod Identity role, by namespace (the autoscaler's and the EBS CSI driver's run in kube-system).
     const identityNamespaces = ['kube-system'];
     // The applications' identity: may read the managed credentials and use the buckets, nothing else.
@@ -284,7 +295,7 @@ export class InCluster extends Construct {
       existingNamespace: ctx.target.eks.namespace,
       // The default consumer is the applications' namespace this stack creates (where the managed
       // services' endpoints and the Pod Identity service account are); others get their own.
-      consumers: placementsOf(inputs.environment.consumers, ctx.target.eks.namespace, { name: ctx.target.eks.namespace, create: false }),
+      consumers: placements,
       ...(gpuPool && pools.gpu
         ? {
             gpu: {
@@ -323,6 +334,18 @@ export class InCluster extends Construct {
       ...(monitoring ? { extra: monitoring.extra } : {}),
     });
     if (backups) identityNamespaces.push(...backups.bind(eks.name, this.platform.groups));
+    // A consumer in a namespace of its own: a Pod Identity role of its own, for its ServiceAccount
+    // (named after it; the stack creates it with the namespace, else the team does).
+    for (const c of consumerStatements) {
+      if (c.serviceAccount === APP_SERVICE_ACCOUNT) continue;
+      identityNamespaces.push(c.namespace);
+      new PodIdentity(this, ctx, eks.name, {
+        name: consumerIdentityName(c.consumer),
+        namespace: c.namespace,
+        serviceAccount: c.serviceAccount,
+        statements: c.statements,
+      });
+    }
     // Each consumer's own identity in a managed service, in its namespace (the applications'
     // namespace keeps the addresses it had for the default consumer).
     for (const [service, m] of inputs.managed) {
@@ -403,6 +426,37 @@ export class InCluster extends Construct {
       value: `aws eks update-kubeconfig --name ${ctx.prefix} --region ${ctx.region}`,
     }).overrideLogicalId('kubeconfig_command');
   }
+}
+
+/** A consumer's own AWS permissions (RDS IAM authentication), and the ServiceAccount that gets them. */
+export interface ConsumerIdentity {
+  readonly consumer: string;
+  readonly namespace: string;
+  /** `platform-app` in the applications' namespace (its role gets the statements), else the consumer's name. */
+  readonly serviceAccount: string;
+  readonly statements: readonly Statement[];
+}
+
+/** The consumers with statements of their own from the managed services, by consumer. */
+export function consumerIdentities(
+  managed: ReadonlyMap<string, ManagedEndpoint>,
+  placements: readonly ConsumerPlacement[],
+  appsNamespace: string,
+): ConsumerIdentity[] {
+  const byConsumer = new Map<string, Statement[]>();
+  for (const m of managed.values())
+    for (const app of m.applications ?? [])
+      if (app.statements?.length) byConsumer.set(app.consumer, [...(byConsumer.get(app.consumer) ?? []), ...app.statements]);
+  return [...byConsumer].map(([consumer, statements]) => {
+    const placement = placements.find((p) => p.name === consumer);
+    if (!placement) throw new Error(`consumer ${consumer} has no placement`);
+    return {
+      consumer,
+      namespace: placement.namespace,
+      serviceAccount: placement.namespace === appsNamespace ? APP_SERVICE_ACCOUNT : consumer,
+      statements,
+    };
+  });
 }
 
 /** Statements with the same Sid (the data key, twice) are merged to one. */

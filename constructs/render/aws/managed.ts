@@ -35,6 +35,11 @@ export interface ManagedApplication {
   readonly endpoint: Readonly<Record<string, string>>;
   /** Its own credentials (Secret `<service>-credentials` there), never the master's. */
   readonly credentials: Readonly<Record<string, string>>;
+  /**
+   * What its pods may do through a Pod Identity role of the consumer's (RDS IAM authentication:
+   * `rds-db:connect` as its own role). @default none: no role for it
+   */
+  readonly statements?: readonly Statement[];
 }
 
 /** What the cluster's workloads get to reach a managed service. */

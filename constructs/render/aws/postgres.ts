@@ -13,7 +13,7 @@
  */
 import type { Construct } from '../../providers/cdktf';
 import { DbInstance, DbParameterGroup, DbSubnetGroup, SecretsmanagerSecretRotation } from '../../providers/aws';
-import { type PostgresFacet, managedRolesScript } from '../../services/postgres';
+import { type PostgresApplication, type PostgresFacet, managedRolesScript, passwordApplications } from '../../services/postgres';
 import { imageName } from '../../spec/image';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
@@ -24,6 +24,20 @@ import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 export const MASTER_PASSWORD_ROTATION_DAYS = 7;
 
 export const POSTGRES_PORT = 5432;
+
+/**
+ * The RDS certificate bundle of every region (RDS user guide, "Using SSL/TLS to encrypt a connection
+ * to a DB instance or cluster", "Certificate bundles for all AWS Regions"). Not shipped by the stack:
+ * an application on IAM authentication verifies the server with it (sslmode verify-full), from its image.
+ */
+export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
+
+/** The IAM policy statement id of a consumer's `rds-db:connect` (letters and digits only). */
+export const rdsConnectSid = (role: string) =>
+  `RdsConnectAs${role
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}`;
 
 export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
   title: 'RDS PostgreSQL',
@@ -124,6 +138,8 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
         deletionProtection: protect,
         skipFinalSnapshot: false,
         finalSnapshotIdentifier: `${name}-final`,
+        // On when a consumer logs in with IAM tokens (`auth: 'iam'`); in place, the instance stays.
+        iamDatabaseAuthenticationEnabled: pg.applications.some((a) => a.auth === 'iam'),
         performanceInsightsEnabled: true,
         performanceInsightsKmsKeyId: keys.data.arn,
         performanceInsightsRetentionPeriod: 7,
@@ -148,19 +164,49 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
     );
     const host = db.address;
     const port = String(POSTGRES_PORT);
-    // Each consumer's role: its password generated as the in-cluster service's would be.
-    const passwords = Object.fromEntries(pg.applications.map((a) => [a.secret, inputs.secrets.value(secretRef(spec.name, a.secret))]));
+    // Each password role's password, generated as the in-cluster service's would be; an IAM role has none.
+    const withPassword = passwordApplications(pg.applications);
+    const passwords = Object.fromEntries(withPassword.map((a) => [a.secret, inputs.secrets.value(secretRef(spec.name, a.secret))]));
     const platformUsers = new Set((spec.consumers ?? []).filter((c) => c.platform !== undefined).map((c) => c.consumer));
     const image = spec.containers.find((c) => c.name === 'main') ?? spec.containers[0]!;
+    // IAM authentication: the consumer's pods sign a token for their own role as RDS's database user
+    // (`arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<role>`, RDS user guide, "Creating
+    // and using an IAM policy for IAM database access"), over TLS that verifies the server.
+    const iamApplication = (a: PostgresApplication) => ({
+      consumer: a.consumer,
+      endpoint: {
+        host,
+        port,
+        database: a.database,
+        username: a.role,
+        auth: 'iam',
+        region: ctx.region,
+        sslmode: 'verify-full',
+        'sslrootcert-url': RDS_CA_BUNDLE_URL,
+      },
+      credentials: { username: a.role, auth: 'iam' },
+      statements: [
+        {
+          Sid: rdsConnectSid(a.role),
+          Effect: 'Allow' as const,
+          Action: 'rds-db:connect',
+          Resource: `arn:aws:rds-db:${ctx.region}:${ctx.accountId}:dbuser:${db.resourceId}/${a.role}`,
+        },
+      ],
+    });
     return {
       endpoint: { host, port, sslmode: 'require' },
       applications: pg.applications
         .filter((a) => !platformUsers.has(a.consumer))
-        .map((a) => ({
-          consumer: a.consumer,
-          endpoint: { host, port, database: a.database, username: a.role, sslmode: 'require' },
-          credentials: { username: a.role, password: passwords[a.secret]! },
-        })),
+        .map((a) =>
+          a.auth === 'iam'
+            ? iamApplication(a)
+            : {
+                consumer: a.consumer,
+                endpoint: { host, port, database: a.database, username: a.role, sslmode: 'require' },
+                credentials: { username: a.role, password: passwords[a.secret]! },
+              },
+        ),
       references: { service: spec.name, host, secrets: passwords, ports: [POSTGRES_PORT] },
       adminJobs:
         pg.applications.length === 0
@@ -173,7 +219,8 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
                 image: imageName(image.image),
                 script: managedRolesScript(pg.applications),
                 env: { PGHOST: host, PGPORT: port, PGDATABASE: pg.database, PGSSLMODE: 'require', PGCONNECT_TIMEOUT: '10' },
-                inputs: Object.fromEntries(pg.applications.map((a) => [a.consumer, passwords[a.secret]!])),
+                // The password roles' passwords only: an IAM role gets none.
+                inputs: Object.fromEntries(withPassword.map((a) => [a.consumer, passwords[a.secret]!])),
                 master: {
                   secretArn,
                   statements: [
@@ -190,7 +237,8 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
                 timeoutSeconds: 600,
               },
             ],
-      // The applications reach PostgreSQL with their own roles: nothing through IAM.
+      // The applications reach PostgreSQL with their own roles; those on IAM authentication through
+      // their own Pod Identity role (`applications[].statements`), not the shared one.
       clientStatements: [],
     };
   },

@@ -22,7 +22,7 @@
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { HelmRelease, SecretV1 } from '../../providers/kubernetes';
-import { type PostgresFacet, applicationHba } from '../../services/postgres';
+import { type PostgresFacet, applicationHba, passwordApplications } from '../../services/postgres';
 import type { ServiceSpec } from '../../spec/types';
 import { secretRef } from '../../spec/template';
 import { holdsData, pinAddress } from '../terraform';
@@ -183,10 +183,11 @@ class CloudNativePg extends Construct {
       );
     const app = basicAuth(`${spec.name}-app`, owner, 'password');
     const exporter = basicAuth(`${spec.name}-exporter`, 'prometheus_exporter', 'exporter-password');
-    const apps = spec.facet.applications.map((a) => ({
+    // Password roles only: IAM authentication is RDS's (the checks refuse it in a cluster).
+    const apps = passwordApplications(spec.facet.applications).map((a) => ({
       ...a,
       secretName: `${spec.name}-consumer-${a.consumer}`,
-      auth: basicAuth(`${spec.name}-consumer-${a.consumer}`, a.role, a.secret),
+      basicAuth: basicAuth(`${spec.name}-consumer-${a.consumer}`, a.role, a.secret),
     }));
     const volume = spec.volumes.find((v) => v.name === 'data')!;
     // Internal TLS: the server certificate and its CA from cert-manager's Secret (tls.crt, tls.key, ca.crt),
@@ -300,7 +301,7 @@ class CloudNativePg extends Construct {
             ...plugin,
             app,
             exporter,
-            ...apps.map((a) => a.auth),
+            ...apps.map((a) => a.basicAuth),
             ...(backupCredentials ? [backupCredentials] : []),
             ...ctx.certificatesOf(spec).ready,
           ],

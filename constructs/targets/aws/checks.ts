@@ -27,7 +27,16 @@ import {
   standbyRefusedFamilies,
 } from './offerings';
 import { edgeChecks, edgeWarnings } from './edge';
-import { MAX_DOMAIN_NAME, RANDOM_SUFFIX_BYTES, bucketSuffixOf, placeServices, s3BucketName } from './placement';
+import {
+  MAX_DOMAIN_NAME,
+  MAX_ROLE_NAME,
+  RANDOM_SUFFIX_BYTES,
+  bucketSuffixOf,
+  consumerIdentityName,
+  placeServices,
+  s3BucketName,
+} from './placement';
+import { placementsOf } from '../kubernetes/consumers';
 import { monitoringChecks } from './cloudwatch';
 import { backupChecks } from './backup';
 
@@ -93,6 +102,20 @@ function configIssues(env: Env): Issue[] {
   const m = t.managed;
   const eks = t.eks;
 
+  // A consumer on RDS IAM authentication in a namespace of its own gets an IAM role named after it.
+  const rds = managed.get('postgres');
+  if (rds) {
+    const places = placementsOf(env.consumers, eks.namespace, { name: eks.namespace, create: false });
+    for (const a of (rds.spec.facet as PostgresFacet).applications) {
+      const ns = places.find((p) => p.name === a.consumer)?.namespace;
+      const role = `${prefix}-${consumerIdentityName(a.consumer)}`;
+      if (a.auth === 'iam' && ns !== undefined && ns !== eks.namespace && role.length > MAX_ROLE_NAME)
+        issues.push({
+          path: a.configPath ? `${a.configPath}.auth` : 'consumers',
+          message: `consumer ${a.consumer} on IAM authentication gets the IAM role ${role}, longer than IAM's ${MAX_ROLE_NAME} characters; shorten the consumer's name (or the project's or environment's)`,
+        });
+    }
+  }
   if (!(eks.version in eksVersions)) {
     issues.push({
       path: 'target.eks.version',

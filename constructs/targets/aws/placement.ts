@@ -73,3 +73,9 @@ export function bucketSuffixOf(target: { readonly accountId?: string; readonly m
   const os = target.managed.objectstore;
   return (os.mode === 'managed' ? os.bucketSuffix : undefined) ?? (target.accountId ? 'account-id' : 'random');
 }
+
+/** IAM role names: at most 64 characters (IAM quotas). */
+export const MAX_ROLE_NAME = 64;
+
+/** The workload name of a consumer's own Pod Identity role: IAM role `<project>-<environment>-app-<consumer>`. */
+export const consumerIdentityName = (consumer: string) => `app-${consumer}`;

@@ -59,6 +59,13 @@ export function dockerChecks(env: Environment): Issue[] {
     const needs = spec.requirements?.cluster;
     if (needs) issues.push({ path: needs.path, message: `the docker target runs on one host: ${needs.message}` });
   }
+  // What only a managed service offers (RDS's IAM authentication): the docker target runs none.
+  for (const spec of env.specs)
+    for (const needs of spec.requirements?.managed ?? [])
+      issues.push({
+        path: needs.path,
+        message: `the docker target runs ${spec.name} as a container, not as a managed service: ${needs.message}`,
+      });
   // A container with GPUs gets all of the host's: the pinned provider reads any request back as "all".
   for (const spec of env.specs) {
     for (const c of spec.containers) {

@@ -19,6 +19,9 @@ export function clusterChecks(specs: readonly ServiceSpec[]): Issue[] {
           message: `${spec.name}/${c.name} needs ${beyond.join(', ')}, beyond what Pod Security baseline allows (${BASELINE_CAPABILITIES.join(', ')}); a cluster target runs no privileged namespace for it`,
         });
     }
+    // What only its managed equivalent offers: here the spec runs in the cluster.
+    for (const needs of spec.requirements?.managed ?? [])
+      issues.push({ path: needs.path, message: `${spec.name} runs in the cluster here, not as a managed service: ${needs.message}` });
     const single = spec.requirements?.singleHost;
     if (single) {
       issues.push({ path: single.path, message: `${spec.name} runs on a single host only: ${single.message}` });

@@ -1,0 +1,180 @@
+/**
+ * RDS IAM database authentication per consumer (issue 14, point 7): a consumer's PostgreSQL access
+ * with `auth: 'iam'` on production (AWS, RDS) turns the instance's IAM authentication on, has the
+ * roles job grant rds_iam to its role without a password, gives the consumer a Pod Identity role
+ * that may connect as that role only, and publishes no password; everywhere RDS is not, the choice
+ * is refused with the file and field.
+ */
+import { describe, expect, it } from 'vitest';
+import { prepare } from '../stacks/pipeline';
+import { spec, synth, variant } from './helpers';
+import { APP_SERVICE_ACCOUNT, consumerIdentities } from '../constructs/render/aws/in-cluster';
+import type { ManagedEndpoint } from '../constructs/render/aws/managed';
+import { RDS_CA_BUNDLE_URL } from '../constructs/render/aws/postgres';
+import { MAX_ROLE_NAME } from '../constructs/targets/aws/placement';
+
+/** Production with a second consumer, `agents`, on IAM authentication (its own namespace, created). */
+const withIam = (i: any) => {
+  i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' } } }];
+};
+const iamEnv = prepare(variant('production', withIam));
+const { tf } = synth(iamEnv);
+const res = (type: string): Record<string, any> => tf.resource[type] ?? {};
+const ref = (type: string, name: string, attr: string) => `\${${type}.${name}.${attr}}`;
+const script = () => res('kubernetes_job_v1').postgres_roles.spec.template.spec.container[0].command.join('\n');
+
+describe('RDS IAM authentication for one consumer (production variant)', () => {
+  it('turns IAM database authentication on the instance on (production as shipped keeps it off: test/addresses.test.ts)', () => {
+    expect(res('aws_db_instance').postgres.iam_database_authentication_enabled).toBe(true);
+  });
+
+  it('the roles job grants rds_iam to the IAM role and clears its password; password roles keep theirs and lose rds_iam', () => {
+    const s = script();
+    expect(s).toContain('ALTER ROLE "agents" WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD NULL;');
+    expect(s).toContain('GRANT rds_iam TO "agents";');
+    expect(s).not.toContain('$INPUTS_DIR/agents');
+    // Roundcube (no IAM tokens) and the other application: passwords, and no rds_iam.
+    for (const role of ['apps', 'webmail']) {
+      expect(s).toContain(`cat "$INPUTS_DIR/${role}"`);
+      expect(s).not.toContain(`GRANT rds_iam TO "${role}"`);
+      expect(s).toContain(`SELECT format('REVOKE rds_iam FROM %I', '${role}')`);
+    }
+    // The job's inputs: the password roles' passwords only.
+    expect(Object.keys(res('kubernetes_secret_v1').postgres_roles_inputs.data).sort()).toEqual(['apps', 'webmail']);
+  });
+
+  it('no password exists for the IAM consumer: none generated, none in its Secret; its ConfigMap says IAM over verified TLS', () => {
+    expect(Object.keys(res('random_password'))).not.toContain('postgres_consumer-agents-password');
+    expect(Object.keys(res('random_password'))).toContain('postgres_consumer-apps-password');
+    expect(spec(iamEnv, 'postgres').secrets.map((s) => s.name)).not.toContain('consumer-agents-password');
+    const secret = res('kubernetes_secret_v1').consumer_agents_postgres_credentials;
+    expect(secret.metadata).toMatchObject({ name: 'postgres-credentials', namespace: 'platform-agents' });
+    expect(secret.data).toEqual({ username: 'agents', auth: 'iam' });
+    expect(res('kubernetes_config_map_v1').consumer_agents_postgres_endpoint.data).toEqual({
+      host: ref('aws_db_instance', 'postgres', 'address'),
+      port: '5432',
+      database: 'agents',
+      username: 'agents',
+      auth: 'iam',
+      region: 'eu-west-1',
+      sslmode: 'verify-full',
+      'sslrootcert-url': RDS_CA_BUNDLE_URL,
+    });
+    // The password consumer is unchanged.
+    expect(res('kubernetes_secret_v1').consumer_apps_postgres_credentials.data).toEqual({
+      username: 'apps',
+      password: ref('random_password', 'postgres_consumer-apps-password', 'result'),
+    });
+  });
+
+  it('the consumer’s own Pod Identity role may connect as its role on this instance, and do nothing else', () => {
+    const role = res('aws_iam_role').pod_app_agents;
+    expect(role.name).toBe('agent-platform-production-app-agents');
+    const trust = JSON.parse(role.assume_role_policy).Statement[0];
+    expect(trust.Condition.StringEquals).toMatchObject({
+      'aws:RequestTag/kubernetes-namespace': 'platform-agents',
+      'aws:RequestTag/kubernetes-service-account': 'agents',
+    });
+    const policy = JSON.parse(res('aws_iam_role_policy').pod_app_agents.policy);
+    expect(policy.Statement).toEqual([
+      {
+        Sid: 'RdsConnectAsAgents',
+        Effect: 'Allow',
+        Action: 'rds-db:connect',
+        Resource: `arn:aws:rds-db:eu-west-1:111122223333:dbuser:${ref('aws_db_instance', 'postgres', 'resource_id')}/agents`,
+      },
+    ]);
+    expect(res('aws_eks_pod_identity_association').pod_app_agents).toMatchObject({
+      namespace: 'platform-agents',
+      service_account: 'agents',
+      role_arn: ref('aws_iam_role', 'pod_app_agents', 'arn'),
+    });
+    // The stack creates that ServiceAccount with the consumer's namespace; the shared role gets no rds-db:connect.
+    expect(res('kubernetes_service_account_v1').consumer_agents.metadata).toMatchObject({ name: 'agents', namespace: 'platform-agents' });
+    expect(res('aws_iam_role_policy').pod_platform_app.policy).not.toContain('rds-db');
+  });
+
+  it('a consumer in the applications’ namespace gets rds-db:connect on the applications’ role (platform-app), elsewhere a role of its own', () => {
+    const statement = { Sid: 'RdsConnectAsA', Effect: 'Allow' as const, Action: 'rds-db:connect', Resource: 'arn' };
+    const managed = new Map<string, ManagedEndpoint>([
+      [
+        'postgres',
+        {
+          endpoint: {},
+          clientStatements: [],
+          applications: [
+            { consumer: 'a', endpoint: {}, credentials: {}, statements: [statement] },
+            { consumer: 'b', endpoint: {}, credentials: {} },
+            { consumer: 'c', endpoint: {}, credentials: {}, statements: [statement] },
+          ],
+        },
+      ],
+    ]);
+    const placements = [
+      { name: 'a', namespace: 'platform', create: false, podLabels: {} },
+      { name: 'b', namespace: 'platform-b', create: true, podLabels: {} },
+      { name: 'c', namespace: 'team-c', create: false, podLabels: {} },
+    ];
+    expect(consumerIdentities(managed, placements, 'platform')).toEqual([
+      { consumer: 'a', namespace: 'platform', serviceAccount: APP_SERVICE_ACCOUNT, statements: [statement] },
+      { consumer: 'c', namespace: 'team-c', serviceAccount: 'c', statements: [statement] },
+    ]);
+  });
+});
+
+describe('IAM authentication is refused where RDS is not, with the file and field', () => {
+  const refused = (name: 'development' | 'staging' | 'production', edit: (i: any) => void) => {
+    try {
+      prepare(variant(name, edit));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  const iamConsumer = (i: any) => {
+    i.consumers = [{ name: 'agents', services: { postgres: { auth: 'iam' } } }];
+  };
+
+  it('an unknown method names the choices', () => {
+    const msg = refused('production', (i) => (i.consumers = [{ name: 'agents', services: { postgres: { auth: 'token' } } }]));
+    expect(msg).toContain('test/fixtures/production.ts: consumers[0].services.postgres.auth: must be one of "password", "iam"');
+  });
+
+  it('on the docker target', () => {
+    expect(refused('development', iamConsumer)).toContain(
+      "test/fixtures/development.ts: consumers[0].services.postgres.auth: the docker target runs postgres as a container, not as a managed service: consumer agents asks for IAM authentication: IAM database authentication is RDS's",
+    );
+  });
+
+  it('on a Kubernetes cluster', () => {
+    expect(refused('staging', iamConsumer)).toContain(
+      'test/fixtures/staging.ts: consumers[0].services.postgres.auth: postgres runs in the cluster here, not as a managed service: consumer agents asks for IAM authentication',
+    );
+  });
+
+  it('on AWS with PostgreSQL in the cluster', () => {
+    const msg = refused('production', (i) => {
+      iamConsumer(i);
+      i.target.managed.postgres = { mode: 'in-cluster' };
+      // Roundcube's database follows PostgreSQL into the cluster.
+    });
+    expect(msg).toContain('consumers[0].services.postgres.auth: postgres runs in the cluster here, not as a managed service');
+    expect(msg).toContain("target.managed.postgres: { mode: 'managed' }");
+  });
+
+  it('a consumer whose IAM role name would pass 64 characters', () => {
+    const name = 'a'.repeat(40);
+    const msg = refused('production', (i) => (i.consumers = [{ name, services: { postgres: { auth: 'iam' } } }]));
+    expect(msg).toContain(
+      `consumers[0].services.postgres.auth: consumer ${name} on IAM authentication gets the IAM role agent-platform-production-app-${name}, longer than IAM's ${MAX_ROLE_NAME} characters`,
+    );
+  });
+
+  it('Roundcube cannot be put on IAM: its role is the platform’s own (no consumer may take its name), and stays on a password', () => {
+    expect(refused('production', (i) => (i.consumers = [{ name: 'webmail', services: { postgres: { auth: 'iam' } } }]))).toContain(
+      '"webmail" is the platform\'s own identity for webmail (services.mail.webmail.database)',
+    );
+    const webmail = spec(iamEnv, 'postgres').facet.applications.find((a) => a.consumer === 'webmail');
+    expect(webmail?.auth).toBe('password');
+  });
+});
