@@ -348,7 +348,7 @@ export const elasticsearch = defineService({
       description: `snapshots by the cluster's snapshot lifecycle management into ${ctx.backups?.bucket ?? 'the backup bucket'}/elasticsearch/ (repository ${SNAPSHOT_REPOSITORY}): every index and the cluster state at the RPO's interval, and daily, weekly and monthly snapshots kept by count and age`,
       volumes: ['data'],
       consistency: 'online',
-      gaps: "no repository where the target cannot give the nodes a key: on EKS with S3 (Pod Identity, which repository-s3 supports from Elasticsearch 9.6 only; the data volumes are in AWS Backup's selection there) and where the environment has no object store; snapshots stay in the same object store as everything else (copy it off the host, docs/operations.md \"Object store\")",
+      gaps: 'no repository where the target cannot give the nodes a key: on EKS with S3 (Pod Identity, which repository-s3 supports from Elasticsearch 9.6 only; the data volumes are in AWS Backup\'s selection there) and where the environment has no object store; snapshots stay in the same object store as everything else (copy it off the host, docs/operations.md "Object store")',
     });
     const snapshotScript = plan
       ? snapshotSetupScript({

@@ -318,7 +318,11 @@ export class SetupJob extends Construct {
     const configMap =
       Object.keys(data.config).length > 0
         ? pinAddress(
-            new ConfigMapV1(this, 'config', { metadata: { name, namespace: ns, labels }, data: data.config, dependsOn: [...ctx.foundation] }),
+            new ConfigMapV1(this, 'config', {
+              metadata: { name, namespace: ns, labels },
+              data: data.config,
+              dependsOn: [...ctx.foundation],
+            }),
             spec.name,
             part,
             'config',

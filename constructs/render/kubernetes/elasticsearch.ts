@@ -122,7 +122,8 @@ class EckElasticsearch extends Construct {
     // (EKS with S3) there is none: repository-s3 reads Pod Identity credentials from 9.6 on only
     // (elastic/elasticsearch#151614); the data volumes are in AWS Backup's selection there.
     const store = ctx.cluster.backupStore?.store ?? platformStore(ctx.specs);
-    const snapshots = spec.facet.snapshots && store?.kind === 'keys' && store.service !== spec.name ? { ...spec.facet.snapshots, store } : undefined;
+    const snapshots =
+      spec.facet.snapshots && store?.kind === 'keys' && store.service !== spec.name ? { ...spec.facet.snapshots, store } : undefined;
     const resolve = ctx.resolver(spec);
     const keystore = snapshots
       ? secret(
@@ -276,7 +277,11 @@ class EckElasticsearch extends Construct {
       role: 'server',
       ingressFrom: [{ namespace: operator.namespace, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
       ...(snapshots
-        ? { reaches: [{ service: snapshots.store.service, reason: `the nodes write snapshots to ${snapshots.bucket}/${snapshots.basePath}/` }] }
+        ? {
+            reaches: [
+              { service: snapshots.store.service, reason: `the nodes write snapshots to ${snapshots.bucket}/${snapshots.basePath}/` },
+            ],
+          }
         : {}),
     };
     this.realized = {
