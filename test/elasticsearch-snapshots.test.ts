@@ -262,6 +262,9 @@ describe('ECK: the keystore from a Secret, the client on every node, the Job', (
     );
     expect(job.depends_on).toEqual(expect.arrayContaining(['helm_release.elasticsearch_eck', 'kubernetes_job_v1.garage_job_setup']));
     expect(job.wait_for_completion).toBe(true);
+    // A read-only root: mktemp's /tmp is a scratch volume.
+    expect(c.security_context.read_only_root_filesystem).toBe(true);
+    expect(c.volume_mount.map((m: any) => m.mount_path)).toContain('/tmp');
     expect(r['kubernetes_secret_v1']!['elasticsearch_job-snapshot-repository_secret'].data).toEqual({
       'run_secrets_elasticsearch-elastic-password': '${random_password.elasticsearch_elastic-password.result}',
     });

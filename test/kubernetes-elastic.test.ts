@@ -539,14 +539,15 @@ describe('the replicated profile: a real cluster (staging on the large profile, 
     });
   });
 
-  it("the namespace's quota counts what ECK runs: masters, data nodes and one exporter", () => {
+  it("the namespace's quota counts what ECK runs: masters, data nodes, one exporter, the snapshot job", () => {
     const parts = footprintOf(s);
     expect(parts.map((p) => [p.name, p.replicas, p.containers.map((c) => c.name), p.volumes.map((x) => x.size)])).toEqual([
       ['elasticsearch-masters', 3, ['main'], ['10Gi']],
       ['elasticsearch-data', 3, ['main'], ['200Gi']],
       ['elasticsearch-exporter', 1, ['exporter'], []],
     ]);
-    expect(parts.every((p) => p.jobs.length === 0)).toBe(true);
+    // The snapshot repository's registration job (backups on), nothing else of the spec's jobs.
+    expect(parts.map((p) => p.jobs.map((j) => j.name))).toEqual([[], [], s.backup ? ['snapshot-repository'] : []]);
     const claims = Number(tfOf(large).resource.kubernetes_resource_quota_v1!.quota_data.spec.hard.persistentvolumeclaims);
     const withoutMasters = Number(tfOf(staging).resource.kubernetes_resource_quota_v1!.quota_data.spec.hard.persistentvolumeclaims);
     expect(claims).toBeGreaterThan(withoutMasters);

@@ -379,6 +379,8 @@ export const elasticsearch = defineService({
                   ...(tlsOn ? { CURL_CA_BUNDLE: clientTls.ca } : {}),
                 },
                 timeoutSeconds: 900,
+                // mktemp: curl's config file and the bodies (a read-only root elsewhere).
+                scratchPaths: ['/tmp'],
                 ...(tlsOn ? { trusts: trustInternalCa('elasticsearch') } : {}),
               }),
               'platform_admin',
