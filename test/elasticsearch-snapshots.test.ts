@@ -5,15 +5,13 @@
  * S3 client, the ECK keystore Secret, node settings and Job, the network paths, and where there is
  * no repository (EKS with S3 through Pod Identity).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KEYSTORE_ACCESS_KEY, KEYSTORE_SECRET_KEY, SNAPSHOT_REPOSITORY } from '../constructs/services/elasticsearch-snapshots';
 import { env, spec, synth } from './helpers';
 import { evaluate, podOf } from './network-policy';
+import { checkRun, runSnapshotJob } from '../scripts/verify/elasticsearch-snapshots';
 
 const dev = env('development');
 const staging = env('staging');
@@ -64,128 +62,48 @@ describe('the plan: snapshots by SLM into the backup bucket', () => {
   }
 });
 
-/** A stand-in Elasticsearch: checks basic auth, answers the calls the job makes, records them. */
-function fakeElasticsearch(opts: { password: string; reloadFailed?: number; storeDown?: boolean; slmMode?: string }) {
-  const calls: { method: string; path: string; body: string }[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const url = new URL(req.url!, 'http://x');
-      calls.push({ method: req.method!, path: url.pathname, body });
-      const send = (status: number, v: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(v));
-      };
-      if (req.headers.authorization !== `Basic ${Buffer.from(`platform_admin:${opts.password}`).toString('base64')}`)
-        return send(401, { error: 'unable to authenticate', status: 401 });
-      const route = `${req.method} ${url.pathname}`;
-      if (route === 'GET /_cluster/health') return send(200, { status: 'green' });
-      if (route === 'POST /_nodes/reload_secure_settings')
-        return send(200, { _nodes: { total: 1, successful: 1 - (opts.reloadFailed ?? 0), failed: opts.reloadFailed ?? 0 }, nodes: {} });
-      if (route === `PUT /_snapshot/${SNAPSHOT_REPOSITORY}`)
-        return opts.storeDown
-          ? send(500, { error: { type: 'repository_verification_exception' }, status: 500 })
-          : send(200, { acknowledged: true });
-      if (route === `POST /_snapshot/${SNAPSHOT_REPOSITORY}/_verify`) return send(200, { nodes: { n1: { name: 'es' } } });
-      if (req.method === 'PUT' && url.pathname.startsWith('/_slm/policy/')) return send(200, { acknowledged: true });
-      if (route === 'GET /_slm/status') return send(200, { operation_mode: opts.slmMode ?? 'RUNNING' });
-      if (route === 'POST /_slm/start') return send(200, { acknowledged: true });
-      send(404, { error: 'no route', status: 404 });
-    });
-  });
-  return { server, calls };
-}
-
-/** Runs the job's command (bash, curl) with its environment against the stand-in. */
-async function runJob(opts: Parameters<typeof fakeElasticsearch>[0], realPassword = opts.password) {
-  const job = spec(dev, 'elasticsearch').facet.snapshots!.job;
-  const { server, calls } = fakeElasticsearch(opts);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-snapshot-job-'));
-  const passwordFile = path.join(dir, 'password');
-  fs.writeFileSync(passwordFile, realPassword);
-  const [cmd, ...args] = job.command as string[];
-  const result = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-    const p = spawn(cmd!, args, {
-      env: {
-        PATH: process.env.PATH,
-        ES_URL: `http://127.0.0.1:${port}`,
-        ES_USER: String(job.env.ES_USER),
-        ES_PASSWORD_FILE: passwordFile,
-        ATTEMPTS: '2',
-        PAUSE_SECONDS: '0',
-      },
-    });
-    let stderr = '';
-    let stdout = '';
-    p.stderr.on('data', (d) => (stderr += d));
-    p.stdout.on('data', (d) => (stdout += d));
-    p.on('close', (code) => resolve({ code, stderr, stdout }));
-  });
-  server.close();
-  fs.rmSync(dir, { recursive: true });
-  return { ...result, calls, args };
-}
-
-describe('the registration job, run (bash + curl) against a stand-in Elasticsearch', () => {
+describe('the registration job, run (bash + curl) against a stand-in Elasticsearch (scripts/verify/elasticsearch-snapshots.ts)', () => {
   const snapshots = spec(dev, 'elasticsearch').facet.snapshots!;
+  const as = { user: String(snapshots.job.env.ES_USER), password: 's3cret-Pa55' };
 
   it('reloads the keys, registers and verifies the repository, puts every policy, starts SLM when stopped', async () => {
-    const run = await runJob({ password: 's3cret-Pa55', slmMode: 'STOPPED' });
-    expect(run.code, run.stderr).toBe(0);
-    const routes = run.calls.map((c) => `${c.method} ${c.path}`);
-    expect(routes).toEqual([
-      'GET /_cluster/health',
-      'POST /_nodes/reload_secure_settings',
-      `PUT /_snapshot/${SNAPSHOT_REPOSITORY}`,
-      `POST /_snapshot/${SNAPSHOT_REPOSITORY}/_verify`,
-      ...snapshots.policies.map((p) => `PUT /_slm/policy/${p.id}`),
-      'GET /_slm/status',
-      'POST /_slm/start',
-    ]);
+    const run = await runSnapshotJob(snapshots, { ...as, slmMode: 'STOPPED' });
+    expect(run.code, run.out).toBe(0);
+    expect(checkRun(snapshots, run.calls, true)).toEqual([]);
     expect(JSON.parse(run.calls[2]!.body)).toEqual({
       type: 's3',
       settings: { bucket: dev.backups!.bucket, base_path: 'elasticsearch', client: 'platform' },
     });
-    const policies = run.calls.filter((c) => c.path.startsWith('/_slm/policy/')).map((c) => JSON.parse(c.body));
-    expect(policies).toEqual(
-      snapshots.policies.map((p) => ({
-        schedule: p.schedule,
-        name: p.name,
-        repository: SNAPSHOT_REPOSITORY,
-        config: { indices: ['*'], include_global_state: true },
-        retention: p.retention,
-      })),
+    expect(run.calls.filter((c) => c.path.startsWith('/_slm/policy/')).map((c) => JSON.parse(c.body).retention)).toEqual(
+      snapshots.policies.map((p) => p.retention),
     );
     // The password reaches the server in the Authorization header only, never the command line.
-    expect(run.args.join(' ')).not.toContain('s3cret-Pa55');
+    expect(run.argv.join(' ')).not.toContain(as.password);
   });
 
   it('a rerun with SLM running changes nothing else (every call a whole-object PUT, no start)', async () => {
-    const run = await runJob({ password: 'p' });
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.calls.map((c) => c.path)).not.toContain('/_slm/start');
+    const run = await runSnapshotJob(snapshots, { ...as, slmMode: 'RUNNING' });
+    expect(run.code, run.out).toBe(0);
+    expect(checkRun(snapshots, run.calls, false)).toEqual([]);
   });
 
   it('broken: a wrong password fails the job before anything is registered', async () => {
-    const run = await runJob({ password: 'right' }, 'wrong');
+    const run = await runSnapshotJob(snapshots, as, 'wrong');
     expect(run.code).not.toBe(0);
     expect(run.calls.some((c) => c.path.startsWith('/_snapshot') || c.path.startsWith('/_slm'))).toBe(false);
   });
 
   it('broken: a node that could not reload its keys fails the job, nothing registered', async () => {
-    const run = await runJob({ password: 'p', reloadFailed: 1 });
+    const run = await runSnapshotJob(snapshots, { ...as, reloadFailed: 1 });
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/reloading the secure settings failed/);
+    expect(run.out).toMatch(/reloading the secure settings failed/);
     expect(run.calls.some((c) => c.path.startsWith('/_snapshot'))).toBe(false);
   });
 
   it('broken: a store the nodes cannot write fails the job after its retries, no policy put', async () => {
-    const run = await runJob({ password: 'p', storeDown: true });
+    const run = await runSnapshotJob(snapshots, { ...as, storeDown: true });
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/could not be registered/);
+    expect(run.out).toMatch(/could not be registered/);
     expect(run.calls.filter((c) => c.method === 'PUT' && c.path === `/_snapshot/${SNAPSHOT_REPOSITORY}`)).toHaveLength(2);
     expect(run.calls.some((c) => c.path.startsWith('/_slm'))).toBe(false);
   });
