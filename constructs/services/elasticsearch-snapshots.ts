@@ -80,7 +80,7 @@ export function slmPolicies(plan: BackupPlan, retention: BackupRetention, window
           {
             id: 'recent',
             schedule: esCron(plan.schedule.cron),
-            name: '<recent-{now/m}>',
+            name: '<recent-{now/m{yyyy.MM.dd-HH.mm}}>',
             retention: {
               expire_after: `${retention.recentHours}h`,
               min_count: 1,
