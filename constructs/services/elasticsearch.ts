@@ -350,23 +350,21 @@ export const elasticsearch = defineService({
       consistency: 'online',
       gaps: 'no repository where the target cannot give the nodes a key: on EKS with S3 (Pod Identity, which repository-s3 supports from Elasticsearch 9.6 only; the data volumes are in AWS Backup\'s selection there) and where the environment has no object store; snapshots stay in the same object store as everything else (copy it off the host, docs/operations.md "Object store")',
     });
-    const snapshotScript = plan
-      ? snapshotSetupScript({
-          repository: SNAPSHOT_REPOSITORY,
-          client: SNAPSHOT_CLIENT,
-          bucket: ctx.backups!.bucket,
-          basePath: plan.prefix,
-          policies: slmPolicies(plan, plan.retention, ctx.backups!.windowMinute),
-        })
-      : undefined;
-    const snapshots: ElasticsearchSnapshots | undefined =
-      plan && snapshotScript
+    const repository =
+      plan && ctx.backups
         ? {
             repository: SNAPSHOT_REPOSITORY,
             client: SNAPSHOT_CLIENT,
-            bucket: ctx.backups!.bucket,
+            bucket: ctx.backups.bucket,
             basePath: plan.prefix,
-            policies: slmPolicies(plan, plan.retention, ctx.backups!.windowMinute),
+            policies: slmPolicies(plan, plan.retention, ctx.backups.windowMinute),
+          }
+        : undefined;
+    const snapshotScript = repository ? snapshotSetupScript(repository) : undefined;
+    const snapshots: ElasticsearchSnapshots | undefined =
+      plan && repository && snapshotScript
+        ? {
+            ...repository,
             job: snapshotJobAs(
               job(ctx, {
                 name: 'snapshot-repository',
