@@ -333,9 +333,10 @@ describe('stable Terraform addresses (staging, Kubernetes)', () => {
     expect(at('kubernetes_namespace_v1')).toContain('kubernetes_namespace_v1.namespace_eck');
   });
 
-  it('the Secrets the file realm and the Kibana keystore read by name', () => {
+  it('the Secrets the file realm, the keystores (Kibana; the snapshot repository key) read by name', () => {
     expect(at('kubernetes_secret_v1')).toEqual(
       expect.arrayContaining([
+        'kubernetes_secret_v1.elasticsearch_snapshot_keys_secret',
         'kubernetes_secret_v1.elasticsearch_user_elastic_secret',
         'kubernetes_secret_v1.elasticsearch_user_prometheus_exporter_secret',
         'kubernetes_secret_v1.elasticsearch_roles_secret',

@@ -174,11 +174,13 @@ describe('the custom resources (charts/platform-elastic)', () => {
     }
   });
 
-  it('the old default realization is gone (no StatefulSet, Deployment or setup job of the spec)', () => {
+  it("the old default realization is gone (no StatefulSet, Deployment or the spec's setup-security job; only the snapshot repository's)", () => {
     const r = tfOf(staging).resource;
     expect(r.kubernetes_stateful_set_v1!.elasticsearch).toBeUndefined();
     expect(r.kubernetes_deployment_v1!.kibana).toBeUndefined();
-    expect(Object.keys(r.kubernetes_job_v1 ?? {}).filter((k) => k.startsWith('elasticsearch'))).toEqual([]);
+    expect(Object.keys(r.kubernetes_job_v1 ?? {}).filter((k) => k.startsWith('elasticsearch'))).toEqual([
+      'elasticsearch_job-snapshot-repository',
+    ]);
   });
 });
 
@@ -282,12 +284,15 @@ describe('Elasticsearch from the spec (staging: one node)', () => {
     expect(node.podTemplate.spec.containers[0].securityContext).toBeUndefined();
   });
 
-  it("the settings of the spec's elasticsearch.yml that ECK leaves to the user, nothing ECK owns", () => {
+  it("the settings of the spec's elasticsearch.yml that ECK leaves to the user, nothing ECK owns; the snapshot repository's S3 client", () => {
     expect(node.config).toEqual({
       'xpack.security.enrollment.enabled': false,
       'ingest.geoip.downloader.enabled': false,
       'action.destructive_requires_name': true,
       'node.store.allow_mmap': false,
+      's3.client.platform.endpoint': 'http://garage.agent-platform-data.svc:3900',
+      's3.client.platform.path_style_access': 'true',
+      's3.client.platform.region': 'garage',
     });
   });
 
@@ -534,14 +539,15 @@ describe('the replicated profile: a real cluster (staging on the large profile, 
     });
   });
 
-  it("the namespace's quota counts what ECK runs: masters, data nodes and one exporter", () => {
+  it("the namespace's quota counts what ECK runs: masters, data nodes, one exporter, the snapshot job", () => {
     const parts = footprintOf(s);
     expect(parts.map((p) => [p.name, p.replicas, p.containers.map((c) => c.name), p.volumes.map((x) => x.size)])).toEqual([
       ['elasticsearch-masters', 3, ['main'], ['10Gi']],
       ['elasticsearch-data', 3, ['main'], ['200Gi']],
       ['elasticsearch-exporter', 1, ['exporter'], []],
     ]);
-    expect(parts.every((p) => p.jobs.length === 0)).toBe(true);
+    // The snapshot repository's registration job (backups on), nothing else of the spec's jobs.
+    expect(parts.map((p) => p.jobs.map((j) => j.name))).toEqual([[], [], s.backup ? ['snapshot-repository'] : []]);
     const claims = Number(tfOf(large).resource.kubernetes_resource_quota_v1!.quota_data.spec.hard.persistentvolumeclaims);
     const withoutMasters = Number(tfOf(staging).resource.kubernetes_resource_quota_v1!.quota_data.spec.hard.persistentvolumeclaims);
     expect(claims).toBeGreaterThan(withoutMasters);
@@ -558,13 +564,14 @@ describe('network policy around ECK', () => {
   const KB = { 'kibana.k8s.elastic.co/name': 'kibana' };
   const EXPORTER = { 'app.kubernetes.io/name': 'elasticsearch', 'app.kubernetes.io/component': 'exporter' };
   const PROBE = { 'app.kubernetes.io/name': 'kibana', 'app.kubernetes.io/component': 'probe' };
+  const SNAPSHOT_JOB = { 'app.kubernetes.io/name': 'elasticsearch', 'app.kubernetes.io/component': 'job-snapshot-repository' };
 
   it('select the pods by the labels ECK puts on them', () => {
     expect(p.elasticsearch_ingress.spec.pod_selector.match_labels).toEqual(ES);
     expect(p.kibana_ingress.spec.pod_selector.match_labels).toEqual(KB);
   });
 
-  it('Elasticsearch admits its own nodes (HTTP, transport), Kibana, the exporter and the operator (API only)', () => {
+  it('Elasticsearch admits its own nodes (HTTP, transport), Kibana, the exporter, the snapshot job and the operator (API only)', () => {
     expect(from(p.elasticsearch_ingress)).toEqual([
       { from: [pods(ES)], ports: ['9200', '9300'] },
       { from: [pods(KB)], ports: ['9200'] },
@@ -572,8 +579,14 @@ describe('network policy around ECK', () => {
       { from: [ns('agent-platform-apps')], ports: ['9200'] },
       { from: [ns(ECK_NAMESPACE)], ports: ['9200'] },
       { from: [pods(EXPORTER)], ports: ['9200'] },
+      { from: [pods(SNAPSHOT_JOB)], ports: ['9200'] },
     ]);
-    expect(to(p.elasticsearch_egress)).toEqual([{ to: [pods(ES)], ports: ['9200', '9300'] }]);
+    // Its own nodes, and the object store (the snapshots): a `reaches` opens the store's served
+    // ports, S3 (3900) and the admin API (3903, which takes a bearer token the nodes do not have).
+    expect(to(p.elasticsearch_egress)).toEqual([
+      { to: [pods(ES)], ports: ['9200', '9300'] },
+      { to: [pods({ 'app.kubernetes.io/name': 'garage', 'app.kubernetes.io/component': 'server' })], ports: ['3900', '3903'] },
+    ]);
   });
 
   it('Kibana reaches Elasticsearch; the operator does not reach Kibana (it has no Kibana client)', () => {

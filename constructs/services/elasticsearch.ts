@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backupPlan, backupSchedule, withBackup } from './backup';
+import { backupPlan, withBackup } from './backup';
 import { formatBinarySize, memoryBytes, memoryMebibytes } from '../spec/quantity';
 import { hostRef, secretRef, tpl } from '../spec/template';
 import type { AlertRule, ConsumerAccess, ImageRef, ResourceRequirements, ServiceSpec } from '../spec/types';
@@ -30,13 +30,21 @@ import {
 import { exporter, probe } from './sidecars';
 import { namesOf, serviceUp } from './signals';
 import { curlAdminPreamble } from './tools';
+import {
+  type ElasticsearchSnapshots,
+  SNAPSHOT_CLIENT,
+  SNAPSHOT_REPOSITORY,
+  slmPolicies,
+  snapshotJobAs,
+  snapshotSetupScript,
+} from './elasticsearch-snapshots';
 
 /** The current 8.19 patch: fixes ESA-2025-07 (8.17.6) and ESA-2026-19 (8.19.12); 8.19 is supported until July 2027. */
 export const ELASTICSEARCH_IMAGE = 'docker.elastic.co/elasticsearch/elasticsearch:8.19.22';
 export const KIBANA_IMAGE = 'docker.elastic.co/kibana/kibana:8.19.22';
 export const ELASTICSEARCH_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0';
 const ES_CONFIG_DIR = '/usr/share/elasticsearch/config';
-const ES_CONFIG = `${ES_CONFIG_DIR}/elasticsearch.yml`;
+export const ES_CONFIG = `${ES_CONFIG_DIR}/elasticsearch.yml`;
 /**
  * Where Elasticsearch reads its internal TLS files: inside its config directory, the only place its
  * security policy lets it read certificates and keys from.
@@ -187,6 +195,8 @@ export interface ElasticsearchFacet {
   readonly masters?: { readonly resources: ResourceRequirements; readonly javaOpts: string; readonly size: string };
   /** The applications' file-realm users and their roles. */
   readonly applications: readonly ElasticsearchApplication[];
+  /** The snapshot repository and its lifecycle policies, where backups are on. */
+  readonly snapshots?: ElasticsearchSnapshots;
 }
 
 /** What Kibana's realizations know beyond the spec: the kibana.yml settings any deployment takes, its encryption keys, its environment. */
@@ -329,11 +339,59 @@ export const elasticsearch = defineService({
       const size = formatBinarySize(memoryBytes(q), { k: 'k', m: 'm', g: 'g' });
       return `-Xms${size} -Xmx${size}`;
     };
+    // Backups: the cluster's own snapshots (SLM) into the platform's backup bucket, at the RPO's
+    // interval and in daily/weekly/monthly tiers (elasticsearch-snapshots.ts). The realizations
+    // register the repository where the target has a store it can give the nodes a key for.
+    const plan = backupPlan(ctx.backups, {
+      service: 'elasticsearch',
+      method: 'snapshot-repository',
+      description: `snapshots by the cluster's snapshot lifecycle management into ${ctx.backups?.bucket ?? 'the backup bucket'}/elasticsearch/ (repository ${SNAPSHOT_REPOSITORY}): every index and the cluster state at the RPO's interval, and daily, weekly and monthly snapshots kept by count and age`,
+      volumes: ['data'],
+      consistency: 'online',
+      gaps: 'no repository where the target cannot give the nodes a key: on EKS with S3 (Pod Identity, which repository-s3 supports from Elasticsearch 9.6 only; the data volumes are in AWS Backup\'s selection there) and where the environment has no object store; snapshots stay in the same object store as everything else (copy it off the host, docs/operations.md "Object store")',
+    });
+    const repository =
+      plan && ctx.backups
+        ? {
+            repository: SNAPSHOT_REPOSITORY,
+            client: SNAPSHOT_CLIENT,
+            bucket: ctx.backups.bucket,
+            basePath: plan.prefix,
+            policies: slmPolicies(plan, plan.retention, ctx.backups.windowMinute),
+          }
+        : undefined;
+    const snapshotScript = repository ? snapshotSetupScript(repository) : undefined;
+    const snapshots: ElasticsearchSnapshots | undefined =
+      plan && repository && snapshotScript
+        ? {
+            ...repository,
+            job: snapshotJobAs(
+              job(ctx, {
+                name: 'snapshot-repository',
+                description: `Registers the snapshot repository ${SNAPSHOT_REPOSITORY} (${ctx.backups!.bucket}/${plan.prefix}/) and the snapshot lifecycle policies, and has the nodes reload the store's key`,
+                image: es,
+                user: '1000:0',
+                command: ['/bin/bash', '-c', snapshotScript],
+                env: {
+                  ES_URL: tpl`${scheme}://${hostRef('elasticsearch')}:9200`,
+                  ...(tlsOn ? { CURL_CA_BUNDLE: clientTls.ca } : {}),
+                },
+                timeoutSeconds: 900,
+                // mktemp: curl's config file and the bodies (a read-only root elsewhere).
+                scratchPaths: ['/tmp'],
+                ...(tlsOn ? { trusts: trustInternalCa('elasticsearch') } : {}),
+              }),
+              'platform_admin',
+              'admin-password',
+            ),
+          }
+        : undefined;
     const facet: ElasticsearchFacet = {
       settings: Object.fromEntries(esSettings.filter((x) => !x.layout).map((x) => [x.key, x.value])),
       javaOpts: javaOpts(c.heap),
       topology: c.topology,
       applications: apps,
+      ...(snapshots ? { snapshots } : {}),
       ...(c.topology === 'dedicated' && c.masters
         ? { masters: { resources: c.masters.resources, javaOpts: javaOpts(c.masters.heap), size: c.masters.persistence.size } }
         : {}),
@@ -429,18 +487,7 @@ export const elasticsearch = defineService({
         })),
       ],
       volumes: [{ name: 'data', size: c.persistence.size, description: 'Indices', backup: true }],
-      ...withBackup(
-        backupPlan(ctx.backups, {
-          service: 'elasticsearch',
-          method: 'volume-snapshot',
-          description:
-            'a snapshot of the data volume where the target takes one (AWS Backup on EKS; the managed OpenSearch domain takes its own hourly snapshots)',
-          volumes: ['data'],
-          consistency: 'crash-consistent',
-          schedule: backupSchedule('elasticsearch', 1440, ctx.backups?.windowMinute ?? 0),
-          gaps: 'no snapshot repository or SLM policy is configured yet: on Docker and other clusters nothing copies the indices; re-index from the source systems, or register a repository by hand (docs/operations.md, "Elasticsearch")',
-        }),
-      ),
+      ...withBackup(plan),
       jobs: [
         job(ctx, {
           name: 'setup-security',

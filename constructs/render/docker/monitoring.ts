@@ -21,6 +21,7 @@ import { PROMETHEUS_CONFIG, PROMETHEUS_PORT, PROMETHEUS_RULES, PROMETHEUS_USER, 
 import type { SpecName, SpecOf } from '../../services';
 import type { ConfigFile, ContainerSpec, ServiceSpec, VolumeMount } from '../../spec/types';
 import { dockerScrapeResolver } from '../../targets/docker/addressing';
+import { withSnapshotRepository } from '../../targets/docker/elasticsearch';
 
 /** Where Prometheus reads a service's token the service wrote into one of its volumes. */
 const volumeDir = (service: string, volume: string) => `${SECRETS_DIR}/${service}-${volume}`;
@@ -131,6 +132,7 @@ const additions: { readonly [N in SpecName]?: (spec: SpecOf<N>, runs: readonly S
       ),
     );
   },
+  elasticsearch: (spec, runs) => withSnapshotRepository(spec, runs),
   grafana: (spec, runs) => {
     const prom = runs.find((s): s is SpecOf<'prometheus'> => s.name === 'prometheus');
     return onMain(spec, (c) => withFiles(c, grafanaFiles(runs, prom?.facet.scrapeInterval ?? '30s')));

@@ -7,11 +7,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { AssetType, Construct, type ITerraformDependable, TerraformAsset } from '../../providers/cdktf';
-import { ConfigMapV1, DeploymentV1, HelmRelease, SecretV1, ServiceV1 } from '../../providers/kubernetes';
-import type { ContainerSpec, ServiceSpec } from '../../spec/types';
+import { ConfigMapV1, DeploymentV1, HelmRelease, JobV1, SecretV1, ServiceV1 } from '../../providers/kubernetes';
+import type { ContainerSpec, JobSpec, ServiceSpec } from '../../spec/types';
 import { addressOf, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup } from './context';
-import { podLabels } from '../../targets/kubernetes/naming';
+import { jobLabels, podLabels } from '../../targets/kubernetes/naming';
 import { fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import type { OperatorChart } from './operators';
 import { apiPod, chartPodLabels } from './pod-policy';
@@ -288,5 +288,98 @@ export class Helper extends Construct {
       'service',
     );
     this.group = { id: `${spec.name}/${opts.part}`, service: spec.name, namespace: ns, labels: selector, ports, role: 'helper' };
+  }
+}
+
+/**
+ * A setup job of an operator-managed service (it talks to the service's API once the operator has
+ * rolled it out): the spec's job with its files as a Secret/ConfigMap of its own, the CA of ECK's
+ * HTTP certificate at CA_DIR, no service account token; Terraform waits for it to complete. A
+ * changed file (a rotated password) replaces the Job, so it runs again.
+ */
+export class SetupJob extends Construct {
+  readonly job: JobV1;
+  readonly group: PodGroup;
+
+  constructor(
+    scope: Construct,
+    ctx: K8sContext,
+    spec: ServiceSpec,
+    opts: { readonly job: JobSpec; readonly caSecret: string; readonly dependsOn: readonly ITerraformDependable[] },
+  ) {
+    const part = `job-${opts.job.name}`;
+    super(scope, part);
+    const ns = ctx.namespaceOf(spec);
+    const name = `${spec.name}-${opts.job.name}`;
+    const selector = jobLabels(spec, opts.job.name);
+    const labels = { ...ctx.commonLabels, ...selector };
+    const keys = fileKeys(podFiles([opts.job]));
+    const data = fileData(ctx, spec, keys);
+    const configMap =
+      Object.keys(data.config).length > 0
+        ? pinAddress(
+            new ConfigMapV1(this, 'config', {
+              metadata: { name, namespace: ns, labels },
+              data: data.config,
+              dependsOn: [...ctx.foundation],
+            }),
+            spec.name,
+            part,
+            'config',
+          )
+        : undefined;
+    const secret =
+      Object.keys(data.secret).length > 0
+        ? pinAddress(
+            new SecretV1(this, 'secret', {
+              metadata: { name, namespace: ns, labels },
+              type: 'Opaque',
+              data: data.secret,
+              dependsOn: [...ctx.foundation],
+            }),
+            spec.name,
+            part,
+            'secret',
+          )
+        : undefined;
+    const template = podTemplate(ctx, spec, [opts.job], {
+      ...(configMap ? { configMap: configMap.metadata.name } : {}),
+      ...(secret ? { secret: secret.metadata.name } : {}),
+      keys,
+      claims: [],
+      serviceAccount: 'default',
+      annotations: {
+        ...(configMap ? { 'platform/config-checksum': `\${sha256(jsonencode(${addressOf(configMap)}.data))}` } : {}),
+        ...(secret ? { 'platform/secret-checksum': `\${nonsensitive(sha256(jsonencode(${addressOf(secret)}.data)))}` } : {}),
+      },
+      pod: { selector },
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 10,
+    });
+    const ca = { name: 'ca', secret: { secretName: opts.caSecret, defaultMode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] } };
+    const withCa = {
+      ...template,
+      spec: {
+        ...template.spec,
+        container: template.spec.container.map((c) => ({
+          ...c,
+          volumeMount: [...c.volumeMount, { name: 'ca', mountPath: CA_DIR, readOnly: true }],
+        })),
+        volume: [...template.spec.volume, ca],
+      },
+    };
+    const minutes = Math.ceil(opts.job.timeoutSeconds / 60) + 2;
+    this.job = pinAddress(
+      new JobV1(this, 'job', {
+        metadata: { name, namespace: ns, labels },
+        spec: { backoffLimit: 3, activeDeadlineSeconds: opts.job.timeoutSeconds, template: withCa },
+        waitForCompletion: true,
+        timeouts: { create: `${minutes}m`, update: `${minutes}m` },
+        dependsOn: [...opts.dependsOn, ...ctx.foundation, ...(configMap ? [configMap] : []), ...(secret ? [secret] : [])],
+      }),
+      spec.name,
+      part,
+    );
+    this.group = { id: `${spec.name}/${part}`, service: spec.name, namespace: ns, labels: selector, ports: [], role: 'job' };
   }
 }

@@ -30,14 +30,16 @@
  * `<name>-es-http-certs-public`, and the credentials from its auth module (a file). Clients use `<name>-es-http` (ECK's Service, HTTPS).
  */
 import { type ElasticsearchFacet, applicationRoles } from '../../services/elasticsearch';
-import { hostRef, secretRef, tpl } from '../../spec/template';
+import { snapshotClientSettings, snapshotJobAs, snapshotKeystore } from '../../services/elasticsearch-snapshots';
+import { platformStore } from '../../services/backup';
+import { hostRef, renderText, secretRef, tpl } from '../../spec/template';
 import type { ServiceSpec } from '../../spec/types';
 import { exporterOf, nodeSetShapes } from '../../targets/kubernetes/elasticsearch';
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { SecretV1 } from '../../providers/kubernetes';
 import { holdsData, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
-import { CA_DIR, ECK_VERSION, Helper, eckBasis, elasticRelease } from './eck';
+import { CA_DIR, ECK_VERSION, Helper, SetupJob, eckBasis, elasticRelease } from './eck';
 import { imageOf } from './pod';
 import { canonicalMemory, canonicalResources } from '../../targets/kubernetes/quantities';
 
@@ -114,7 +116,29 @@ class EckElasticsearch extends Construct {
       'roles.yml': `${EXPORTER_ROLE}${applicationRoles(spec.facet.applications)}`,
     });
 
-    const config = spec.facet.settings;
+    // Snapshots: where the cluster's store takes a key (Garage or MinIO), the S3 client's settings on
+    // every node, the key in the keystore (ECK's secureSettings: each key of the Secret is an entry),
+    // and the job that registers the repository and the lifecycle policies. Through Pod Identity
+    // (EKS with S3) there is none: repository-s3 reads Pod Identity credentials from 9.6 on only
+    // (elastic/elasticsearch#151614); the data volumes are in AWS Backup's selection there.
+    const store = ctx.cluster.backupStore?.store ?? platformStore(ctx.specs);
+    const snapshots =
+      spec.facet.snapshots && store?.kind === 'keys' && store.service !== spec.name ? { ...spec.facet.snapshots, store } : undefined;
+    const resolve = ctx.resolver(spec);
+    const keystore = snapshots
+      ? secret(
+          `${spec.name}-snapshot-keys`,
+          'snapshot_keys',
+          'Opaque',
+          Object.fromEntries(snapshotKeystore(snapshots.store).map((k) => [k.setting, renderText(k.file.content, resolve)])),
+        )
+      : undefined;
+    const config = {
+      ...spec.facet.settings,
+      ...(snapshots
+        ? Object.fromEntries(Object.entries(snapshotClientSettings(snapshots.store)).map(([k, v]) => [k, renderText(v, resolve)]))
+        : {}),
+    };
     const zones = ctx.cluster.zones?.length ? [...ctx.cluster.zones] : undefined;
     const nodeSets = nodeSetShapes(spec).map((n) => ({
       name: n.name,
@@ -181,6 +205,8 @@ class EckElasticsearch extends Construct {
         // Internal TLS: ECK serves HTTPS with the internal CA's certificate (cert-manager's Secret: tls.crt,
         // tls.key, ca.crt) instead of its own CA's, and publishes that CA in <name>-es-http-certs-public.
         httpCertificate: httpCertificate ?? '',
+        // The keystore's entries (the store's key for the snapshot repository).
+        secureSettings: keystore ? [`${spec.name}-snapshot-keys`] : [],
       },
     };
     const release = holdsData(
@@ -189,7 +215,17 @@ class EckElasticsearch extends Construct {
         ctx,
         spec,
         values,
-        [...dependsOn, ...ctx.foundation, ...operator.ready, elastic, exporterUser, ...apps, roles, ...ctx.certificatesOf(spec).ready],
+        [
+          ...dependsOn,
+          ...ctx.foundation,
+          ...operator.ready,
+          elastic,
+          exporterUser,
+          ...apps,
+          roles,
+          ...(keystore ? [keystore] : []),
+          ...ctx.certificatesOf(spec).ready,
+        ],
         {
           timeoutSeconds: 300,
           // Deleting the resource would take the nodes (their volumes stay: DeleteOnScaledownOnly).
@@ -212,6 +248,26 @@ class EckElasticsearch extends Construct {
       dependsOn: [release],
     });
 
+    // As elastic (ECK's file realm), over ECK's HTTPS Service with its CA; after the store is ready.
+    // The store's setup job (its bucket and key) first where it is rendered before; else the job's retries wait for it.
+    const storeReady = (service: string) => {
+      try {
+        return ctx.readyOf(service);
+      } catch {
+        return [];
+      }
+    };
+    const setup = snapshots
+      ? (() => {
+          const { trusts: _internalCa, ...job } = snapshotJobAs(snapshots.job, 'elastic', 'elastic-password');
+          return new SetupJob(this, ctx, spec, {
+            job: { ...job, env: { ...job.env, ES_URL: tpl`https://${hostRef(spec.name)}:9200`, CURL_CA_BUNDLE: `${CA_DIR}/ca.crt` } },
+            caSecret: `${spec.name}-es-http-certs-public`,
+            dependsOn: [release, ...storeReady(snapshots.store.service)],
+          });
+        })()
+      : undefined;
+
     const server: PodGroup = {
       id: spec.name,
       service: spec.name,
@@ -220,7 +276,17 @@ class EckElasticsearch extends Construct {
       ports: main.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: 'TCP' as const })),
       role: 'server',
       ingressFrom: [{ namespace: operator.namespace, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
+      ...(snapshots
+        ? {
+            reaches: [
+              { service: snapshots.store.service, reason: `the nodes write snapshots to ${snapshots.bucket}/${snapshots.basePath}/` },
+            ],
+          }
+        : {}),
     };
-    this.realized = { ready: [release, helper.deployment], pods: [server, helper.group] };
+    this.realized = {
+      ready: [release, helper.deployment, ...(setup ? [setup.job] : [])],
+      pods: [server, helper.group, ...(setup ? [setup.group] : [])],
+    };
   }
 }

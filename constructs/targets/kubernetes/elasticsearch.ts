@@ -42,7 +42,10 @@ export function exporterOf(spec: ServiceSpec): ContainerSpec {
   return c;
 }
 
-/** What the cluster runs: every node set's members, and the exporter once. */
+/**
+ * What the cluster runs: every node set's members, the exporter once, and the snapshot repository's
+ * registration job where backups are on (counted even where the target registers none: EKS with S3).
+ */
 export function elasticsearchFootprint(spec: ServiceSpec<string, ElasticsearchFacet>): ServiceSpec[] {
   return [
     ...nodeSetShapes(spec).map((n) => ({
@@ -53,6 +56,13 @@ export function elasticsearchFootprint(spec: ServiceSpec<string, ElasticsearchFa
       volumes: [{ name: 'data', size: n.size, description: 'Indices', backup: true }],
       jobs: [],
     })),
-    { ...spec, name: `${spec.name}-exporter`, replicas: 1, containers: [exporterOf(spec)], volumes: [], jobs: [] },
+    {
+      ...spec,
+      name: `${spec.name}-exporter`,
+      replicas: 1,
+      containers: [exporterOf(spec)],
+      volumes: [],
+      jobs: spec.facet.snapshots ? [spec.facet.snapshots.job] : [],
+    },
   ];
 }
