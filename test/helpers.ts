@@ -4,7 +4,7 @@
  * The user's environments (environments/*.ts) are reached only through `shipped()`, for the checks
  * that hold for any valid environment and the snapshots `npx vitest run -u` regenerates.
  */
-import { Testing, synthOnce, withoutTraces } from '../constructs/providers/cdktf';
+import { Testing, forgetTokens, synthOnce, tokenMark, withoutTraces } from '../constructs/providers/cdktf';
 import type { SpecName, SpecOf } from '../constructs/services';
 import type { ServiceSpec } from '../constructs/spec/types';
 import { discoverEnvironments } from '../environments/parse/discover';
@@ -72,7 +72,11 @@ export interface Synthesized {
    * path, what the guardrails read of it): what stacks/app.ts checks before anything is written.
    */
   readonly full: TerraformJson;
-  /** The construct tree it came from (to inspect what renderers computed). */
+  /**
+   * The construct tree it came from, to inspect what renderers computed. Its tokens are dropped once
+   * the configuration is resolved (so that a worker does not keep every stack it ever synthesized):
+   * it cannot be synthesized or resolved again; build a new stack for that.
+   */
   readonly stack: EnvironmentStack;
 }
 
@@ -88,8 +92,10 @@ export function synth(e: Environment): Synthesized {
   let s = synthesized.get(e);
   if (!s) {
     s = withoutTraces(() => {
+      const mark = tokenMark();
       const stack = new EnvironmentStack(Testing.app({ stackTraces: false }), { environment: e });
       const once = synthOnce(stack);
+      forgetTokens(mark);
       return {
         tf: once.tf as TerraformJson,
         full: once.full as TerraformJson,

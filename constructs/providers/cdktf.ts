@@ -298,11 +298,9 @@ export function synthesizeEach<S extends TerraformStack, R>(
   each: (stack: S, written: WrittenStack) => R,
 ): R[] {
   const session: ISynthesisSession = { outdir: app.outdir, skipValidation: app.skipValidation, manifest: app.manifest };
-  const tokens = TokenMap.instance() as unknown as { stringTokenMap: Map<string, unknown>; numberTokenMap: Map<number, unknown> };
   const results: R[] = [];
   for (const build of builders) {
-    const strings = tokens.stringTokenMap.size;
-    const numbers = tokens.numberTokenMap.size;
+    const mark = tokenMark();
     const stack = build();
     if (!(stack instanceof IsolatedStack))
       throw new Error(`stack ${stack.node.id} is not an IsolatedStack: it cannot be synthesized on its own`);
@@ -310,8 +308,7 @@ export function synthesizeEach<S extends TerraformStack, R>(
     stack.synthesizer.synthesize(session);
     results.push(each(stack, writtenStack(stack)));
     app.node.tryRemoveChild(stack.node.id);
-    forgetAfter(tokens.stringTokenMap, strings);
-    forgetAfter(tokens.numberTokenMap, numbers);
+    forgetTokens(mark);
   }
   if (!app.skipValidation) {
     const problems = app.node.validate();
@@ -319,6 +316,30 @@ export function synthesizeEach<S extends TerraformStack, R>(
   }
   app.manifest.writeToFile();
   return results;
+}
+
+/** Where cdktf's token map stands: `forgetTokens` drops what was registered after. */
+export interface TokenMark {
+  readonly strings: number;
+  readonly numbers: number;
+}
+
+const tokenMap = () => TokenMap.instance() as unknown as { stringTokenMap: Map<string, unknown>; numberTokenMap: Map<number, unknown> };
+
+export function tokenMark(): TokenMark {
+  const tokens = tokenMap();
+  return { strings: tokens.stringTokenMap.size, numbers: tokens.numberTokenMap.size };
+}
+
+/**
+ * Drops the tokens registered since `mark` (and with them what they hold: the constructs they refer
+ * to). Only for tokens no one resolves again: a stack already synthesized and isolated. A token used
+ * after fails its lookup ("Unrecognized Token Key").
+ */
+export function forgetTokens(mark: TokenMark): void {
+  const tokens = tokenMap();
+  forgetAfter(tokens.stringTokenMap, mark.strings);
+  forgetAfter(tokens.numberTokenMap, mark.numbers);
 }
 
 /** Deletes a map's entries after its first `keep` (a Map iterates in insertion order). */
