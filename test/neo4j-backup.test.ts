@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
 import { env, envMap, spec, synth, variant } from './helpers';
 import { evaluate, podOf } from './network-policy';
+import { footprintOf } from '../constructs/targets/kubernetes';
 
 const SCRIPTS = new URL('../constructs/services/scripts/', import.meta.url);
 const K8S_SCRIPT = fs.readFileSync(new URL('stopped-dump-k8s.sh', SCRIPTS), 'utf8');
@@ -411,3 +412,13 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
 function envOf(container: { env: { name: string; value: string }[] }): Record<string, string> {
   return Object.fromEntries(container.env.map((e) => [e.name, e.value]));
 }
+
+describe('the namespace quota leaves room for the stopped dump’s pod beside the running server', () => {
+  it('the footprint of Neo4j counts the backup pod at the dump’s resources', () => {
+    const s = spec(env('staging'), 'neo4j');
+    const [fp] = footprintOf(s);
+    expect(fp!.jobs.map((j) => [j.name, j.resources])).toContainEqual(['backup', s.backup!.stoppedDump!.resources]);
+    const off = spec(prepare(variant('staging', (i) => (i.backups = { enabled: false }))), 'neo4j');
+    expect(footprintOf(off)[0]!.jobs).toEqual(off.jobs);
+  });
+});
