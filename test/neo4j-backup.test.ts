@@ -47,9 +47,21 @@ describe('Docker: the server’s container runs the window under a supervisor; t
   const neo4j = containers['neo4j'];
   const vars = envMap(neo4j);
 
-  it('keeps the image’s entrypoint and runs the server under the supervisor, at the window', () => {
-    expect(neo4j.entrypoint).toBeUndefined();
-    expect(neo4j.command).toEqual(['/bin/sh', '/usr/local/bin/stopped-dump-supervisor.sh', '/startup/docker-entrypoint.sh', 'neo4j']);
+  it('runs the image’s entrypoint script under the supervisor, behind the image’s init, at the window', () => {
+    // tini stays PID 1; the supervisor runs as the image's user (root), like the entrypoint script it
+    // starts (which reads the root-owned auth file and drops to neo4j); the dump runs as neo4j.
+    expect(neo4j.entrypoint).toEqual([
+      'tini',
+      '-g',
+      '--',
+      '/bin/sh',
+      '/usr/local/bin/stopped-dump-supervisor.sh',
+      '/startup/docker-entrypoint.sh',
+      'neo4j',
+    ]);
+    expect(neo4j.command).toBeUndefined();
+    expect(neo4j.user).toBe('0:0');
+    expect(vars.DUMP_AS).toBe('su-exec neo4j:neo4j');
     expect(vars.EVERY_MINUTES).toBe('1440');
     expect(vars.OFFSET_MINUTES).toBe(String(e.backups!.windowMinute));
     expect(vars.DUMP_COMMAND).toContain('neo4j-admin database dump neo4j');
@@ -163,7 +175,7 @@ describe('Kubernetes without volume snapshots: a CronJob scales Neo4j down, dump
     const off = synth(prepare(variant('staging', (i) => (i.backups = { enabled: false })))).tf;
     expect(off.resource.kubernetes_cron_job_v1?.['neo4j_backup']).toBeUndefined();
     const offDocker = synth(prepare(variant('development', (i) => (i.backups = { enabled: false })))).tf;
-    expect(offDocker.resource.docker_container!['neo4j'].command).toBeUndefined();
+    expect(offDocker.resource.docker_container!['neo4j'].entrypoint).toBeUndefined();
   });
 
   // --- the script, run with a stub API (wget), a stub neo4j-admin and the real jq ----------------
@@ -302,7 +314,7 @@ describe('Kubernetes without volume snapshots: a CronJob scales Neo4j down, dump
 
 // --- the Docker supervisor, run with a stub server, a stub neo4j-admin and a shifted clock -------
 describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', () => {
-  const DUMP_COMMAND = envMap(synth(env('development')).tf.resource.docker_container!['neo4j']).DUMP_COMMAND!;
+  const { DUMP_COMMAND, DUMP_AS } = envMap(synth(env('development')).tf.resource.docker_container!['neo4j']);
   const server = [
     '#!/bin/sh',
     'echo "start" >>"$STATE/calls"',
@@ -314,10 +326,12 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
   const admin = [
     '#!/bin/sh',
     '[ -f "$STATE/server" ] && { echo "server running" >&2; exit 9; }',
-    'echo "dump $3" >>"$STATE/calls"',
+    'echo "dump $3 as $(cat "$STATE/as" 2>/dev/null)" >>"$STATE/calls"',
     '[ -f "$STATE/fail-dump" ] && exit 1',
     'echo "$3" >"${4#--to-path=}/$3.dump"',
   ].join('\n');
+  // su-exec <user>:<group> <command...>: records the user, runs the command.
+  const suExec = ['#!/bin/sh', 'echo "$1" >"$STATE/as"', 'shift', 'exec "$@"'].join('\n');
   // `date -u +%s` a window opens 2 s from now (EVERY_MINUTES=1); every other date is the real one.
   const fakeDate = [
     '#!/bin/sh',
@@ -331,6 +345,7 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
       ['neo4j-server', server],
       ['neo4j-admin', admin],
       ['date', fakeDate],
+      ['su-exec', suExec],
     ])
       fs.writeFileSync(path.join(dir, 'bin', f!), c!, { mode: 0o755 });
     fs.writeFileSync(path.join(dir, 'supervisor.sh'), SUPERVISOR);
@@ -347,7 +362,8 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
       RUN_SECONDS: '10',
       STOP_SECONDS: '10',
       START_SECONDS: '5',
-      DUMP_COMMAND,
+      DUMP_COMMAND: DUMP_COMMAND!,
+      DUMP_AS: DUMP_AS!,
     };
     fs.mkdirSync(path.join(dir, 'staging'));
     const health = () => {
@@ -375,7 +391,7 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     const calls = s.read('calls');
-    expect(calls).toEqual(['start', 'stop', 'dump system', 'dump neo4j', 'start', 'stop']);
+    expect(calls).toEqual(['start', 'stop', 'dump system as neo4j:neo4j', 'dump neo4j as neo4j:neo4j', 'start', 'stop']);
     const dumps = s.staged().filter((f) => /^2\d{7}T\d{6}Z$/.test(f));
     expect(dumps.length).toBe(1);
     expect(fs.readdirSync(path.join(s.runEnv.STAGING, dumps[0]!)).sort()).toEqual(['neo4j.dump', 'system.dump']);
@@ -389,7 +405,7 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
     await sleep(3500);
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
-    expect(s.read('calls')).toEqual(['start', 'stop', 'dump system', 'start', 'stop']);
+    expect(s.read('calls')).toEqual(['start', 'stop', 'dump system as neo4j:neo4j', 'start', 'stop']);
     expect(s.staged().filter((f) => !f.startsWith('.window'))).toEqual([]);
     s.cleanup();
   }, 20_000);

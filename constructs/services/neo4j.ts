@@ -118,8 +118,11 @@ export const neo4j = defineService({
                     path: '/data',
                     command:
                       'neo4j-admin database dump system --to-path="$BACKUP_DIR" && neo4j-admin database dump neo4j --to-path="$BACKUP_DIR"',
-                    // The image's entrypoint and command (docker-neo4j: tini -g -- /startup/docker-entrypoint.sh neo4j).
+                    // The image's entrypoint and command (docker-neo4j: tini -g -- /startup/docker-entrypoint.sh neo4j):
+                    // as root it prepares /data, reads the auth file and drops to neo4j with su-exec.
+                    init: ['tini', '-g', '--'],
                     server: ['/startup/docker-entrypoint.sh', 'neo4j'],
+                    runAs: ['su-exec', 'neo4j:neo4j'],
                     // neo4j-admin's JVM heap (its launcher reads HEAP_SIZE); the server is stopped meanwhile.
                     env: { HEAP_SIZE: jvm(DUMP_HEAP) },
                     resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },

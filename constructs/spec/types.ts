@@ -535,10 +535,15 @@ export interface StoppedDump {
    */
   readonly command: string;
   /**
-   * How the server starts in its container (the image's own entrypoint and command): a single host
-   * runs it under a supervisor that stops it in the window, dumps, and starts it again.
+   * How the server starts in its container (the image's own entrypoint script and command, run as
+   * the image's user, root): a single host runs it under a supervisor that stops it in the window,
+   * dumps, and starts it again.
    */
   readonly server: readonly string[];
+  /** The image's init process, kept as PID 1 in front of the supervisor (`tini -g --`). */
+  readonly init: readonly string[];
+  /** The image's tool that runs the dump as the server's user from root (`su-exec <user>:<group>`). */
+  readonly runAs: readonly string[];
   /** Environment of the dump beyond the server's (its tool's memory). @default none */
   readonly env?: Readonly<Record<string, string>>;
   /** What the dump may use where it runs in a pod of its own (a cluster). */

@@ -2,7 +2,8 @@
 # stopped-dump-supervisor.sh: a single host's stopped-dump window, for a server with no online backup
 # (Neo4j Community). It runs the server (its command: this script's arguments) in the background and,
 # every EVERY_MINUTES (OFFSET_MINUTES past each period, UTC), stops it (SIGTERM, waits for its clean
-# shutdown), runs DUMP_COMMAND (sh -c) into a fresh STAGING/.<stamp> within RUN_SECONDS, renames it
+# shutdown), runs DUMP_COMMAND (sh -c, as the server's user through DUMP_AS: the image's `su-exec
+# <user>:<group>`, the supervisor running as root) into a fresh STAGING/.<stamp> within RUN_SECONDS, renames it
 # STAGING/<stamp> on success (the upload container, backup-upload-loop.sh, finds it there), and starts
 # the server again whatever the dump did. While the window is open, STAGING/.window holds the time it
 # must be over by; `health <check...>` passes until then, else runs the server's own check.
@@ -89,7 +90,8 @@ while :; do
   [ -n "$stopping" ] && exit 0
   work="$STAGING/.$stamp"
   mkdir -m 777 "$work"
-  if BACKUP_DIR="$work" timeout "$RUN" sh -c "$DUMP_COMMAND"; then
+  # DUMP_AS is a command and its arguments (split on blanks).
+  if BACKUP_DIR="$work" timeout "$RUN" ${DUMP_AS:-} sh -c "$DUMP_COMMAND"; then
     chmod -R a+rX "$work"
     mv "$work" "$STAGING/$stamp"
     echo "stopped-dump-supervisor: dump $stamp done" >&2

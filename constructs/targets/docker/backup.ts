@@ -14,10 +14,12 @@
  * A plan with a stopped dump instead (Neo4j Community: no online backup, and a single host takes no
  * volume snapshot) cannot be run from a container beside the server: stopping another container
  * needs the Docker socket, which no container gets. So the server's own container runs it: its
- * command becomes stopped-dump-supervisor.sh, which starts the server with the image's entrypoint
- * as before, and in the daily window stops it, dumps with the server's tool into the staging volume
- * (mounted at /tmp there too) and starts it again; its health check passes while the window is
- * open. The same `backup-upload` container stores the dumps.
+ * entrypoint becomes the image's init (PID 1) in front of stopped-dump-supervisor.sh, which runs as
+ * the image's user (root) and starts the server with the image's entrypoint script as before (it
+ * reads the root-owned secret files and drops to the server's user), and in the daily window stops
+ * it, dumps with the server's tool as the server's user into the staging volume (mounted at /tmp
+ * there too) and starts it again; its health check passes while the window is open. The same
+ * `backup-upload` container stores the dumps.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -126,20 +128,20 @@ function withDump(spec: ServiceSpec, plan: BackupPlan, dump: NonNullable<BackupP
 
 /**
  * The server's container under the stopped-dump supervisor (see the file's comment): the image's
- * entrypoint stays (it prepares the volume as root and drops to the server's user, then runs the
- * supervisor as that user), the server's command becomes the supervisor's arguments.
+ * init stays PID 1 (it forwards the container's signals to the whole group), the image's entrypoint
+ * script and command become the supervisor's arguments.
  */
 function withStoppedDump(spec: ServiceSpec, plan: BackupPlan, sd: StoppedDump, store: BackupStore): ServiceSpec {
   const server = spec.containers.find((c) => c.mounts.some((m) => m.volume === sd.volume && m.path === sd.path));
   if (!server) throw new Error(`${spec.name}: no container mounts ${sd.volume} at ${sd.path} for the stopped dump`);
-  if (server.command)
-    throw new Error(`${spec.name}/${server.name}: the stopped dump keeps the image's entrypoint, which a command would replace`);
+  if (server.command || server.args)
+    throw new Error(`${spec.name}/${server.name}: the stopped dump starts the server with the image's own entrypoint and command`);
   const h = server.health;
   // The server is back and healthy within its start period and the checks' tolerance.
   const startSeconds = h.startPeriodSeconds + h.intervalSeconds * h.retries;
   const supervised: ContainerSpec = {
     ...server,
-    args: ['/bin/sh', SUPERVISOR, ...sd.server],
+    command: [...sd.init, '/bin/sh', SUPERVISOR, ...sd.server],
     env: {
       ...server.env,
       STAGING,
@@ -149,6 +151,7 @@ function withStoppedDump(spec: ServiceSpec, plan: BackupPlan, sd: StoppedDump, s
       STOP_SECONDS: String(server.stopGracePeriodSeconds),
       START_SECONDS: String(startSeconds),
       DUMP_COMMAND: stoppedDumpCommand(sd),
+      DUMP_AS: sd.runAs.join(' '),
     },
     mounts: [...server.mounts, { volume: STAGING_VOLUME, path: STAGING_MOUNT }],
     files: [...server.files, { path: SUPERVISOR, content: supervisorScript, mode: 0o555, format: 'shell' }],
