@@ -100,6 +100,8 @@ describe('Kubernetes without volume snapshots: a CronJob scales Neo4j down, dump
     expect(cron.spec.schedule).toBe(`${e.backups!.windowMinute % 60} ${Math.floor(e.backups!.windowMinute / 60)} * * *`);
     expect(cron.spec.concurrency_policy).toBe('Forbid');
     expect(cron.spec.timezone).toBe('Etc/UTC');
+    // A retry would stop the server once more the same night.
+    expect(cron.spec.job_template.spec.backoff_limit).toBe(0);
   });
 
   it('the dump runs in the server’s image as its user, restricted, with limits, on the server’s node and claim', () => {

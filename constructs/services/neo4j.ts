@@ -123,6 +123,9 @@ export const neo4j = defineService({
                     init: ['tini', '-g', '--'],
                     server: ['/startup/docker-entrypoint.sh', 'neo4j'],
                     runAs: ['su-exec', 'neo4j:neo4j'],
+                    // neo4j-admin's log (server.directories.logs: $NEO4J_HOME/logs -> /logs), its run
+                    // directory, the JVM's temporary files.
+                    scratchPaths: ['/tmp', '/logs', '/var/lib/neo4j/run'],
                     // neo4j-admin's JVM heap (its launcher reads HEAP_SIZE); the server is stopped meanwhile.
                     env: { HEAP_SIZE: jvm(DUMP_HEAP) },
                     resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },

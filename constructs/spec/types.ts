@@ -544,6 +544,8 @@ export interface StoppedDump {
   readonly init: readonly string[];
   /** The image's tool that runs the dump as the server's user from root (`su-exec <user>:<group>`). */
   readonly runAs: readonly string[];
+  /** Where the dump tool writes besides `$BACKUP_DIR` (logs, temporary files), where its root is read-only. */
+  readonly scratchPaths: readonly string[];
   /** Environment of the dump beyond the server's (its tool's memory). @default none */
   readonly env?: Readonly<Record<string, string>>;
   /** What the dump may use where it runs in a pod of its own (a cluster). */

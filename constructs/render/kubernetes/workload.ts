@@ -526,7 +526,9 @@ export class Workload extends Construct {
           jobTemplate: {
             metadata: { labels },
             spec: {
-              backoffLimit: 2,
+              // A stopped dump's retry would stop the server once more: a failed run waits for the next
+              // window (BackupFailed says so).
+              backoffLimit: sd ? 0 : 2,
               activeDeadlineSeconds: deadline,
               ttlSecondsAfterFinished: String(24 * 3600),
               template: template as any,
@@ -667,8 +669,8 @@ export function stoppedDumpJob(spec: ServiceSpec, sd: StoppedDump, ns: string): 
     files: [{ path: STOPPED_DUMP, content: stoppedDumpScript, mode: 0o555, format: 'shell' }],
     mounts: [{ volume: sd.volume, path: sd.path }],
     resources: sd.resources,
-    // The server's tool writes its logs and the JVM its temporary files; the root stays read-only.
-    scratchPaths: [BACKUP_DIR, '/tmp', '/logs'],
+    // Where the server's tool writes beside the dump; the root stays read-only.
+    scratchPaths: [BACKUP_DIR, ...sd.scratchPaths],
     timeoutSeconds: stopSeconds + sd.timeoutSeconds + 120,
   };
 }
