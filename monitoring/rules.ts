@@ -198,13 +198,17 @@ export const GENERIC_ALERTS: readonly AlertRule[] = [
 export const BACKUP_AGE = BACKUP_AGE_NAME;
 export const BACKUP_MAX_AGE = BACKUP_MAX_AGE_NAME;
 
-/** The source of the plans' limits: one constant per service whose plan has a dump step (`backup="dump"`). */
+/**
+ * The source of the plans' limits: one constant per service whose plan has a dump step or a stopped
+ * dump (`backup="dump"`: a cluster runs both as its `<service>-backup` CronJob). A limit without an
+ * age (a target that snapshots the volume instead) fires nothing.
+ */
 export function backupLimits(specs: readonly ServiceSpec[], maxAge: (plan: NonNullable<ServiceSpec['backup']>) => number): SignalSource {
   return {
     service: 'backups',
     names: [],
     signals: specs.flatMap((s) =>
-      s.backup?.dump
+      s.backup?.dump || s.backup?.stoppedDump
         ? [
             {
               record: BACKUP_MAX_AGE,

@@ -29,6 +29,8 @@ describe('stable Terraform addresses (development, Docker)', () => {
       // Finished dumps waiting for their upload (no data of their own).
       'docker_volume.nats_backup-staging',
       'docker_volume.nats_data',
+      // Finished dumps waiting for their upload (no data of their own).
+      'docker_volume.neo4j_backup-staging',
       'docker_volume.neo4j_data',
       'docker_volume.ollama_models',
       // Finished dumps waiting for their upload (no data of their own).
@@ -313,6 +315,13 @@ describe('stable Terraform addresses (production, AWS)', () => {
 describe('stable Terraform addresses (staging, Kubernetes)', () => {
   const staging = synth(env('staging')).tf;
   const at = (type: string) => Object.keys(staging.resource[type] ?? {}).map((name) => `${type}.${name}`);
+
+  it('the Neo4j stopped dump: its CronJob, service account and the Role that may scale the StatefulSet', () => {
+    expect(at('kubernetes_cron_job_v1')).toContain('kubernetes_cron_job_v1.neo4j_backup');
+    expect(at('kubernetes_service_account_v1')).toContain('kubernetes_service_account_v1.neo4j_backup_service_account');
+    expect(at('kubernetes_role_v1')).toContain('kubernetes_role_v1.neo4j_backup');
+    expect(at('kubernetes_role_binding_v1')).toContain('kubernetes_role_binding_v1.neo4j_backup');
+  });
 
   it('the mail server (its StatefulSet keeps the mailboxes), its DKIM key and the certificates release', () => {
     expect(at('kubernetes_stateful_set_v1')).toContain('kubernetes_stateful_set_v1.mailserver');

@@ -114,8 +114,8 @@ describe('Kubernetes runs each dump step as a CronJob', () => {
   const { tf } = synth(e);
   const cronJobs = tf.resource.kubernetes_cron_job_v1 ?? {};
 
-  it('a CronJob on the plan’s schedule beside every own StatefulSet whose plan has a dump step', () => {
-    const own = e.specs.filter((s) => s.backup?.dump && tf.resource.kubernetes_stateful_set_v1?.[s.name]);
+  it('a CronJob on the plan’s schedule beside every own StatefulSet whose plan has a dump step or a stopped dump', () => {
+    const own = e.specs.filter((s) => (s.backup?.dump || s.backup?.stoppedDump) && tf.resource.kubernetes_stateful_set_v1?.[s.name]);
     expect(own.length).toBeGreaterThan(2);
     expect(Object.keys(cronJobs).sort()).toEqual(own.map((s) => `${s.name}_backup`).sort());
     for (const s of own) {
@@ -331,9 +331,10 @@ describe('BackupTooOld: a backup older than its plan allows alerts (clusters: th
     expect(alert.labels.severity).toBe('critical');
   });
 
-  it('every plan with a dump has its limit: two intervals and an hour', () => {
+  it('every plan with a dump (or a stopped dump: Neo4j) has its limit: two intervals and an hour', () => {
     const limits = rules.filter((r) => r.record === 'platform:backup_max_age:seconds').map((r) => r.expr);
-    const withDump = e.specs.filter((s) => s.backup?.dump);
+    const withDump = e.specs.filter((s) => s.backup?.dump || s.backup?.stoppedDump);
+    expect(withDump.map((s) => s.name)).toContain('neo4j');
     expect(limits).toHaveLength(withDump.length);
     for (const s of withDump)
       expect(limits).toContain(

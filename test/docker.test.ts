@@ -9,6 +9,7 @@ import { containerAddress } from '../constructs/targets/docker/addressing';
 import { dockerChecks } from '../constructs/targets/docker/checks';
 import { escapeLiteral } from '../constructs/render/terraform';
 import { dockerSpec } from '../constructs/render/docker/monitoring';
+import { withScheduledBackup } from '../constructs/targets/docker/backup';
 import { DEFAULT_CREDENTIALS, SECRET_ENV } from '../security/guardrails';
 import { env, envMap, synth, variant } from './helpers';
 
@@ -77,135 +78,138 @@ describe('the development stack on Docker', () => {
   });
 });
 
-// Each spec as the target runs it (the monitoring stack's target files added).
-describe.each(dev.specs.map((s) => [s.name, dockerSpec(s, dev.specs)] as const))('%s on Docker', (name, spec) => {
-  const main = containers[name];
+// Each spec as the target runs it (the monitoring stack's target files added, and its scheduled backup's containers).
+describe.each(dev.specs.map((s) => [s.name, dockerSpec(withScheduledBackup(s, dev.specs), dev.specs)] as const))(
+  '%s on Docker',
+  (name, spec) => {
+    const main = containers[name];
 
-  it('runs a main container named after the environment, reachable by the service name', () => {
-    expect(main.name).toBe(`agent-platform-development-${name}`);
-    expect(main.hostname).toBe(name);
-    expect(main.networks_advanced[0].aliases).toEqual([name]);
-  });
+    it('runs a main container named after the environment, reachable by the service name', () => {
+      expect(main.name).toBe(`agent-platform-development-${name}`);
+      expect(main.hostname).toBe(name);
+      expect(main.networks_advanced[0].aliases).toEqual([name]);
+    });
 
-  for (const c of spec.containers) {
-    const key = containerAddress(name, c.name);
-    describe(`container ${c.name}`, () => {
-      const rc = containers[key];
+    for (const c of spec.containers) {
+      const key = containerAddress(name, c.name);
+      describe(`container ${c.name}`, () => {
+        const rc = containers[key];
 
-      it('uses the pinned image through a docker_image', () => {
-        expect(rc).toBeDefined();
-        const ref = /^\$\{docker_image\.(.+)\.image_id\}$/.exec(rc.image);
-        expect(ref, rc.image).not.toBeNull();
-        expect(images[ref![1]!].name).toBe(imageName(c.image));
-        expect(images[ref![1]!].name).not.toMatch(/:latest$/);
-      });
+        it('uses the pinned image through a docker_image', () => {
+          expect(rc).toBeDefined();
+          const ref = /^\$\{docker_image\.(.+)\.image_id\}$/.exec(rc.image);
+          expect(ref, rc.image).not.toBeNull();
+          expect(images[ref![1]!].name).toBe(imageName(c.image));
+          expect(images[ref![1]!].name).not.toMatch(/:latest$/);
+        });
 
-      it('has a health check running the spec command, with durations in Go form', () => {
-        expect(rc.healthcheck.test).toEqual(['CMD', ...c.health.exec.map(escapeLiteral)]);
-        expect(rc.healthcheck).toMatchObject({
-          interval: goDuration(c.health.intervalSeconds),
-          timeout: goDuration(c.health.timeoutSeconds),
-          start_period: goDuration(c.health.startPeriodSeconds),
-          retries: c.health.retries,
+        it('has a health check running the spec command, with durations in Go form', () => {
+          expect(rc.healthcheck.test).toEqual(['CMD', ...c.health.exec.map(escapeLiteral)]);
+          expect(rc.healthcheck).toMatchObject({
+            interval: goDuration(c.health.intervalSeconds),
+            timeout: goDuration(c.health.timeoutSeconds),
+            start_period: goDuration(c.health.startPeriodSeconds),
+            retries: c.health.retries,
+          });
+        });
+
+        it('has memory and cpu limits from the spec, without swap, the cpu limit as a CFS quota', () => {
+          expect(rc.memory).toBe(memoryMebibytes(c.resources.limits.memory));
+          expect(rc.memory_swap).toBe(rc.memory);
+          expect(rc.cpu_period).toBe(CPU_PERIOD_US);
+          expect(rc.cpu_quota).toBe(cpuQuotaMicros(c.resources.limits.cpu));
+          expect(rc.cpus).toBeUndefined();
+        });
+
+        it('restarts unless stopped, waits to be healthy, and logs to the rotating local driver', () => {
+          expect(rc).toMatchObject({ restart: 'unless-stopped', must_run: true, wait: true, log_driver: 'local' });
+          expect(rc.log_opts).toBeUndefined();
+          // No process gains privileges, except where the spec says why (Postfix's setgid postdrop),
+          // and a privileged container gets exactly its declared capabilities.
+          if (c.privileges?.privilegeEscalation) expect(rc.security_opts).toBeUndefined();
+          else expect(rc.security_opts).toContain('no-new-privileges:true');
+          expect(rc.capabilities).toEqual(
+            c.privileges ? { drop: ['ALL'], add: c.privileges.capabilities.map((x) => `CAP_${x}`) } : undefined,
+          );
+          expect(rc.destroy_grace_seconds).toBe(c.stopGracePeriodSeconds);
+        });
+
+        it('runs as its declared user, or as root (0:0, stated) where the image drops privileges itself', () => {
+          expect(rc.user).toBe(c.startsAsRoot ? '0:0' : c.user);
+        });
+
+        it('receives secrets only in files (0440 or 0400), none in its environment or command', () => {
+          // A generated value, or a hash computed from one (`${sha256(random_password...)}`, RabbitMQ's salted hash), or a key.
+          const generated = /\$\{[^}]*(random_(password|bytes)|tls_private_key)\.[^}]*(result|hex|private_key|bcrypt)/;
+          for (const [k, v] of Object.entries(envMap(rc))) {
+            expect(v, k).not.toMatch(generated);
+            expect(SECRET_ENV.test(k), k).toBe(false);
+          }
+          expect(JSON.stringify([rc.entrypoint ?? [], rc.command ?? []])).not.toMatch(generated);
+          for (const u of rc.upload) if (generated.test(u.content)) expect(['0440', '0400'], u.file).toContain(u.permissions);
+        });
+
+        it('reads root-owned secret files through the root group when it does not start as root', () => {
+          const secretFiles = rc.upload.some((u: any) =>
+            /\$\{[^}]*(random_(password|bytes)\.|tls_private_key\.[^}]*private_key)/.test(u.content),
+          );
+          expect(rc.group_add).toEqual(secretFiles && !c.startsAsRoot && !c.privileges?.root ? ['0'] : undefined);
+        });
+
+        it('gets its config files written in from the spec (and its certificates and trusted CAs from the target), not bind-mounted (host paths only where the spec says why)', () => {
+          const certificates = (spec.certificates ?? [])
+            .filter((x) => x.container === c.name)
+            .flatMap((x) => [x.paths.certificate, x.paths.key]);
+          expect(rc.upload.map((u: any) => u.file)).toEqual([
+            ...c.files.map((f) => f.path),
+            ...certificates,
+            ...(c.trusts ?? []).map((t) => t.path),
+          ]);
+          for (const u of rc.upload) expect(u.content.length).toBeGreaterThan(0);
+          expect(rc.mounts).toEqual(
+            c.host?.mounts?.map((m) => ({
+              type: 'bind',
+              source: m.hostPath,
+              target: m.path,
+              read_only: true,
+              ...(m.propagation ? { bind_options: { propagation: m.propagation } } : {}),
+            })),
+          );
+          if (c.host) expect(rc.labels).toContainEqual({ label: 'platform.host-access', value: c.host.reason });
+          for (const v of rc.volumes ?? []) expect(v.host_path).toBeUndefined();
         });
       });
+    }
 
-      it('has memory and cpu limits from the spec, without swap, the cpu limit as a CFS quota', () => {
-        expect(rc.memory).toBe(memoryMebibytes(c.resources.limits.memory));
-        expect(rc.memory_swap).toBe(rc.memory);
-        expect(rc.cpu_period).toBe(CPU_PERIOD_US);
-        expect(rc.cpu_quota).toBe(cpuQuotaMicros(c.resources.limits.cpu));
-        expect(rc.cpus).toBeUndefined();
-      });
-
-      it('restarts unless stopped, waits to be healthy, and logs to the rotating local driver', () => {
-        expect(rc).toMatchObject({ restart: 'unless-stopped', must_run: true, wait: true, log_driver: 'local' });
-        expect(rc.log_opts).toBeUndefined();
-        // No process gains privileges, except where the spec says why (Postfix's setgid postdrop),
-        // and a privileged container gets exactly its declared capabilities.
-        if (c.privileges?.privilegeEscalation) expect(rc.security_opts).toBeUndefined();
-        else expect(rc.security_opts).toContain('no-new-privileges:true');
-        expect(rc.capabilities).toEqual(
-          c.privileges ? { drop: ['ALL'], add: c.privileges.capabilities.map((x) => `CAP_${x}`) } : undefined,
-        );
-        expect(rc.destroy_grace_seconds).toBe(c.stopGracePeriodSeconds);
-      });
-
-      it('runs as its declared user, or as root (0:0, stated) where the image drops privileges itself', () => {
-        expect(rc.user).toBe(c.startsAsRoot ? '0:0' : c.user);
-      });
-
-      it('receives secrets only in files (0440 or 0400), none in its environment or command', () => {
-        // A generated value, or a hash computed from one (`${sha256(random_password...)}`, RabbitMQ's salted hash), or a key.
-        const generated = /\$\{[^}]*(random_(password|bytes)|tls_private_key)\.[^}]*(result|hex|private_key|bcrypt)/;
-        for (const [k, v] of Object.entries(envMap(rc))) {
-          expect(v, k).not.toMatch(generated);
-          expect(SECRET_ENV.test(k), k).toBe(false);
+    it('keeps each persistent volume on a named docker_volume, mounted where the spec says', () => {
+      for (const v of spec.volumes) {
+        const volume = volumes[`${name}_${v.name}`];
+        expect(volume.name).toBe(`agent-platform-development-${name}-${v.name}`);
+        for (const c of spec.containers) {
+          for (const m of c.mounts.filter((x) => x.volume === v.name && !x.service)) {
+            expect(containers[containerAddress(name, c.name)].volumes).toContainEqual({
+              volume_name: `\${docker_volume.${name}_${v.name}.name}`,
+              container_path: m.path,
+              read_only: m.readOnly ?? false,
+            });
+          }
         }
-        expect(JSON.stringify([rc.entrypoint ?? [], rc.command ?? []])).not.toMatch(generated);
-        for (const u of rc.upload) if (generated.test(u.content)) expect(['0440', '0400'], u.file).toContain(u.permissions);
-      });
-
-      it('reads root-owned secret files through the root group when it does not start as root', () => {
-        const secretFiles = rc.upload.some((u: any) =>
-          /\$\{[^}]*(random_(password|bytes)\.|tls_private_key\.[^}]*private_key)/.test(u.content),
-        );
-        expect(rc.group_add).toEqual(secretFiles && !c.startsAsRoot && !c.privileges?.root ? ['0'] : undefined);
-      });
-
-      it('gets its config files written in from the spec (and its certificates and trusted CAs from the target), not bind-mounted (host paths only where the spec says why)', () => {
-        const certificates = (spec.certificates ?? [])
-          .filter((x) => x.container === c.name)
-          .flatMap((x) => [x.paths.certificate, x.paths.key]);
-        expect(rc.upload.map((u: any) => u.file)).toEqual([
-          ...c.files.map((f) => f.path),
-          ...certificates,
-          ...(c.trusts ?? []).map((t) => t.path),
-        ]);
-        for (const u of rc.upload) expect(u.content.length).toBeGreaterThan(0);
-        expect(rc.mounts).toEqual(
-          c.host?.mounts?.map((m) => ({
-            type: 'bind',
-            source: m.hostPath,
-            target: m.path,
-            read_only: true,
-            ...(m.propagation ? { bind_options: { propagation: m.propagation } } : {}),
-          })),
-        );
-        if (c.host) expect(rc.labels).toContainEqual({ label: 'platform.host-access', value: c.host.reason });
-        for (const v of rc.volumes ?? []) expect(v.host_path).toBeUndefined();
-      });
+      }
     });
-  }
 
-  it('keeps each persistent volume on a named docker_volume, mounted where the spec says', () => {
-    for (const v of spec.volumes) {
-      const volume = volumes[`${name}_${v.name}`];
-      expect(volume.name).toBe(`agent-platform-development-${name}-${v.name}`);
-      for (const c of spec.containers) {
-        for (const m of c.mounts.filter((x) => x.volume === v.name && !x.service)) {
-          expect(containers[containerAddress(name, c.name)].volumes).toContainEqual({
-            volume_name: `\${docker_volume.${name}_${v.name}.name}`,
-            container_path: m.path,
-            read_only: m.readOnly ?? false,
-          });
+    it('starts after the services it depends on (their main container and setup jobs; a background job runs on)', () => {
+      const setupJob = (c: any) => c.labels.some((l: any) => l.label === 'platform.job' && l.value === 'setup');
+      for (const dep of spec.dependsOn) {
+        expect(main.depends_on).toContain(`docker_container.${dep}`);
+        for (const [k, c] of Object.entries(containers)) {
+          if (!k.startsWith(`${dep}_job_`) || !isJob(c)) continue;
+          if (setupJob(c)) expect(main.depends_on).toContain(`docker_container.${k}`);
+          else expect(main.depends_on).not.toContain(`docker_container.${k}`);
         }
       }
-    }
-  });
-
-  it('starts after the services it depends on (their main container and setup jobs; a background job runs on)', () => {
-    const setupJob = (c: any) => c.labels.some((l: any) => l.label === 'platform.job' && l.value === 'setup');
-    for (const dep of spec.dependsOn) {
-      expect(main.depends_on).toContain(`docker_container.${dep}`);
-      for (const [k, c] of Object.entries(containers)) {
-        if (!k.startsWith(`${dep}_job_`) || !isJob(c)) continue;
-        if (setupJob(c)) expect(main.depends_on).toContain(`docker_container.${k}`);
-        else expect(main.depends_on).not.toContain(`docker_container.${k}`);
-      }
-    }
-  });
-});
+    });
+  },
+);
 
 describe('Docker specifics', () => {
   it('escapes template syntax so Terraform passes it through verbatim', () => {

@@ -206,7 +206,7 @@ describe('the rules come from one source', () => {
     // And what each backup plan with a dump allows (BackupTooOld compares the CronJobs' ages with it).
     const limits = clusterRules.groups.find((g: any) => g.name === 'platform-signals-backups')!.rules;
     expect(limits.map((r: any) => r.record)).toEqual(
-      onCluster.specs.filter((s) => s.backup?.dump).map(() => 'platform:backup_max_age:seconds'),
+      onCluster.specs.filter((s) => s.backup?.dump || s.backup?.stoppedDump).map(() => 'platform:backup_max_age:seconds'),
     );
     delete k['platform-signals-backups'];
     expect(Object.keys(k).sort()).toEqual(Object.keys(d).sort());

@@ -105,6 +105,13 @@ export function backupPlan(policy: BackupPolicy | undefined, p: PlanInput): Back
   };
 }
 
+/** A stopped dump's command with its environment (`export K='v';` before it), for `sh -c`. */
+export function stoppedDumpCommand(sd: StoppedDump): string {
+  const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  const exports = Object.entries(sd.env ?? {}).map(([k, v]) => `export ${k}=${quote(v)}; `);
+  return `${exports.join('')}${sd.command}`;
+}
+
 /** A dump step: a job run on the schedule that writes into `$BACKUP_DIR`. */
 export function dumpStep(
   resources: ResourceRequirements,

@@ -29,6 +29,8 @@ export const NEO4J_IMAGE = 'neo4j:5.26.30-community';
 const AUTH = '/run/secrets/neo4j-auth';
 /** The health check's wget config (the credentials), rewritten at each check and removed after it. */
 const HEALTH_WGETRC = '/tmp/.neo4j-health-wgetrc';
+/** neo4j-admin's heap for a dump (it streams the store files; the page cache is the OS's). */
+const DUMP_HEAP = '512Mi';
 
 export const neo4jSchema = z
   .strictObject({
@@ -94,27 +96,40 @@ export const neo4j = defineService({
         facet: NO_FACET,
         secrets: [{ name: 'password', description: 'Password of the neo4j user', length: 32 }],
         volumes: [{ name: 'data', size: c.persistence.size, description: 'Graph store and transaction logs', backup: true }],
-        // Neo4j Community has no online backup (neo4j-admin database backup is Enterprise): a cluster
-        // snapshots the volume (store and transaction logs together, so Neo4j recovers it as after a
-        // power cut); a single host, which cannot, stops the server in the daily window and dumps it.
+        // Neo4j Community has no online backup (neo4j-admin database backup is Enterprise): where the
+        // target snapshots volumes (AWS Backup's EBS snapshots) the snapshot is the backup (store and
+        // transaction logs at one instant, which Neo4j recovers as after a power cut); everywhere else
+        // the server is stopped in the daily window and dumped with its own offline tool.
         ...withBackup(
           backupPlan(ctx.backups, {
             service: 'neo4j',
             method: 'volume-snapshot',
             description:
-              'a snapshot of the data volume (store and transaction logs at one instant; Neo4j recovers it from its log); where a target cannot snapshot a volume, neo4j-admin database dump with the server stopped in the daily window',
+              'a snapshot of the data volume where the target takes one (store and transaction logs at one instant; Neo4j recovers it from its log); elsewhere neo4j-admin database dump of the system and neo4j databases with the server stopped in the daily window, uploaded to the backup bucket',
             volumes: ['data'],
             consistency: 'crash-consistent',
             schedule: backupSchedule('neo4j', 1440, ctx.backups?.windowMinute ?? 0),
-            gaps: 'only AWS snapshots the volume (AWS Backup, daily, crash-consistent); on Docker and other clusters the stopped dump is run by hand in a window (docs/operations.md, "Neo4j"): nothing runs it on a schedule yet',
+            gaps: "Neo4j is unavailable during the daily stopped dump (on Docker and clusters without volume snapshots: minutes, growing with the store; the health check tolerates the window on Docker); the RPO is one day, not the environment's RPO",
             ...(ctx.backups
               ? {
                   stoppedDump: {
                     atMinute: ctx.backups.windowMinute,
                     volume: 'data',
-                    directory: '/data/backups',
+                    path: '/data',
                     command:
                       'neo4j-admin database dump system --to-path="$BACKUP_DIR" && neo4j-admin database dump neo4j --to-path="$BACKUP_DIR"',
+                    // The image's entrypoint and command (docker-neo4j: tini -g -- /startup/docker-entrypoint.sh neo4j):
+                    // as root it prepares /data, reads the auth file and drops to neo4j with su-exec.
+                    init: ['tini', '-g', '--'],
+                    server: ['/startup/docker-entrypoint.sh', 'neo4j'],
+                    runAs: ['su-exec', 'neo4j:neo4j'],
+                    // neo4j-admin's log (server.directories.logs: $NEO4J_HOME/logs -> /logs), its run
+                    // directory, the JVM's temporary files.
+                    scratchPaths: ['/tmp', '/logs', '/var/lib/neo4j/run'],
+                    // neo4j-admin's JVM heap (its launcher reads HEAP_SIZE); the server is stopped meanwhile.
+                    env: { HEAP_SIZE: jvm(DUMP_HEAP) },
+                    resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },
+                    uploadResources: ctx.jobResources,
                     timeoutSeconds: 3600,
                   },
                 }

@@ -518,17 +518,41 @@ export interface BackupSchedule {
 
 /**
  * A daily window in which the server is stopped and its offline dump tool runs: how a target that
- * cannot snapshot a volume (a single host) takes a `volume-snapshot` plan's backup.
+ * does not snapshot the volume (a single host; a cluster without volume snapshots) takes a
+ * `volume-snapshot` plan's backup. The dump runs in the server's image (same version, so the dump's
+ * format is the one the server loads) as the server's user, with the volume mounted where the
+ * server mounts it, and writes into `$BACKUP_DIR`; targets upload what it wrote like a dump step's.
  */
 export interface StoppedDump {
   /** Minutes after midnight (UTC) the window opens. */
   readonly atMinute: number;
-  /** Where the dumps are kept on the service's volume until they are uploaded (`volume`:`directory`). */
+  /** The volume the dump reads (the spec's), mounted at `path`. */
   readonly volume: string;
-  readonly directory: string;
-  /** Shell command run with the server stopped, writing the dump into `$BACKUP_DIR` (the server's own tool). */
+  readonly path: string;
+  /**
+   * Shell command run with the server stopped, writing the dump into `$BACKUP_DIR` (the server's own
+   * tool). It runs in the server's image, as the server's user.
+   */
   readonly command: string;
-  /** The longest the window may last (the dump's time limit). */
+  /**
+   * How the server starts in its container (the image's own entrypoint script and command, run as
+   * the image's user, root): a single host runs it under a supervisor that stops it in the window,
+   * dumps, and starts it again.
+   */
+  readonly server: readonly string[];
+  /** The image's init process, kept as PID 1 in front of the supervisor (`tini -g --`). */
+  readonly init: readonly string[];
+  /** The image's tool that runs the dump as the server's user from root (`su-exec <user>:<group>`). */
+  readonly runAs: readonly string[];
+  /** Where the dump tool writes besides `$BACKUP_DIR` (logs, temporary files), where its root is read-only. */
+  readonly scratchPaths: readonly string[];
+  /** Environment of the dump beyond the server's (its tool's memory). @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** What the dump may use where it runs in a pod of its own (a cluster). */
+  readonly resources: ResourceRequirements;
+  /** What the upload of the dump may use (curl). */
+  readonly uploadResources: ResourceRequirements;
+  /** The longest the dump may take. */
   readonly timeoutSeconds: number;
 }
 

@@ -95,8 +95,11 @@ export async function verifyNeo4jHealth(artifact: Artifact): Promise<void> {
   if (!needs({ wget: 'wget (GNU, as in the Neo4j image)' }, 'Neo4j health check')) return;
   const tf = artifact.stackJson('host');
   const neo4j = tf.resource.docker_container.neo4j;
-  const script = neo4j.healthcheck.test[3] as string;
-  if (neo4j.healthcheck.test.slice(0, 3).join(' ') !== 'CMD sh -c') throw new Error('the Neo4j health check is no longer sh -c');
+  const test = neo4j.healthcheck.test as string[];
+  // The check itself (`sh -c`), behind the stopped-dump supervisor's window gate where backups are on.
+  const at = test.findIndex((a, k) => a === 'sh' && test[k + 1] === '-c');
+  if (at < 0) throw new Error('the Neo4j health check is no longer sh -c');
+  const script = test[at + 2]!;
   const upload = neo4j.upload.find((u: { file: string }) => u.file === AUTH);
   const auth = terraformRender(upload.content, tf.resource);
   const password = auth.slice(auth.indexOf('/') + 1);
@@ -113,4 +116,30 @@ export async function verifyNeo4jHealth(artifact: Artifact): Promise<void> {
     () => probe(health, auth, password),
     () => probe(before, auth, password),
   );
+  // The stopped-dump window (Docker): the supervisor's `health` passes while the window it wrote is
+  // open, whatever the server answers, and runs the check itself otherwise.
+  if (test.slice(1, 4).join(' ') === `/bin/sh ${SUPERVISOR} health`) {
+    const supervisor = neo4j.upload.find((u: { file: string }) => u.file === SUPERVISOR);
+    const gated = (until: number | undefined) => {
+      const staging = fs.mkdtempSync(path.join(work, 'neo4j-window-'));
+      const file = path.join(staging, 'supervisor.sh');
+      fs.writeFileSync(file, terraformRender(supervisor.content, tf.resource));
+      if (until !== undefined) fs.writeFileSync(path.join(staging, '.window'), `${until}\n`);
+      return `STAGING='${staging}' /bin/sh '${file}' health sh -c ${shQuote(health)}`;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    await validator(
+      'Neo4j health check in the stopped-dump window: passes while the window is open even when the server does not answer',
+      () => probe(gated(now + 600), auth, `${password}Rotated`),
+      () => probe(gated(now - 1), auth, `${password}Rotated`),
+    );
+    await validator(
+      'Neo4j health check outside the window: the supervisor runs the check itself (passes with the generated password)',
+      () => probe(gated(undefined), auth, password),
+      () => probe(gated(undefined), auth, `${password}Rotated`),
+    );
+  }
 }
+
+const SUPERVISOR = '/usr/local/bin/stopped-dump-supervisor.sh';
+const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

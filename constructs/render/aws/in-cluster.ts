@@ -329,6 +329,10 @@ export class InCluster extends Construct {
         ...facts,
         ...(monitoring ? { monitoring: monitoring.facts } : {}),
         ...(backups ? { backupStore: backups.facts } : {}),
+        // AWS Backup (backup.ts) snapshots the EBS volumes the gp3 class tags, daily.
+        ...(ctx.backups
+          ? { volumeSnapshots: 'AWS Backup snapshots the EBS volumes daily (crash-consistent), copied to the copy region' }
+          : {}),
       },
       after: [...access, namespace, ...nodes, ...identities],
       ...(monitoring ? { extra: monitoring.extra } : {}),

@@ -154,6 +154,12 @@ export interface ClusterFacts {
     readonly store: Extract<BackupStore, { kind: 'pod-identity' }>;
     readonly egress: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
   };
+  /**
+   * What snapshots the platform's persistent volumes on a schedule (AWS: AWS Backup's EBS snapshots),
+   * in plain words; a `volume-snapshot` plan is then met by it, and its stopped dump is not run.
+   * @default none: a plan with a stopped dump gets its CronJob
+   */
+  readonly volumeSnapshots?: string;
   /** How the mail server's public ports are exposed. @default a LoadBalancer Service with externalTrafficPolicy Local */
   readonly mail?: MailExposure;
   /** Outgoing mail through a relay. @default direct delivery */

@@ -75,6 +75,8 @@ export interface PodExtras {
   /** Environment variables of the pod's jobs, by job name (a Terraform reference the target provides, written as is). */
   readonly jobEnv?: Readonly<Record<string, readonly { name: string; value: string }[]>>;
   readonly mounts?: Readonly<Record<string, readonly { name: string; mountPath: string; subPath?: string; readOnly: boolean }[]>>;
+  /** Mounts of the pod's jobs, by job name (a projected service account token). */
+  readonly jobMounts?: Readonly<Record<string, readonly { name: string; mountPath: string; readOnly: boolean }[]>>;
 }
 
 /** The pod template (`metadata` + `spec`) in the binding's camelCase form. */
@@ -236,7 +238,7 @@ export function podTemplate(ctx: K8sContext, spec: ServiceSpec, workloads: reado
         }),
         ...keys.map((k) => ({ name: k.secret ? 'secrets' : 'config', mountPath: k.file.path, subPath: k.key, readOnly: true })),
         ...certs.filter((c) => c.w === w).map((c) => ({ name: c.name, mountPath: c.dir, readOnly: true })),
-        ...(isJob ? [] : (opts.extra?.mounts?.[w.name] ?? [])),
+        ...(isJob ? (opts.extra?.jobMounts?.[w.name] ?? []) : (opts.extra?.mounts?.[w.name] ?? [])),
         ...trusts.filter((t) => t.w === w).map((t) => ({ name: t.name, mountPath: t.dir, readOnly: true })),
         ...scratch.filter((s) => s.w === w).map((s) => ({ name: s.name, mountPath: s.path, readOnly: false })),
         ...shm.filter((s) => s.w === w).map((_, i) => ({ name: `shm-${i}`, mountPath: '/dev/shm', readOnly: false })),

@@ -27,19 +27,22 @@ import {
   HorizontalPodAutoscalerV2,
   JobV1,
   PodDisruptionBudgetV1,
+  RoleBindingV1,
+  RoleV1,
   SecretV1,
   ServiceAccountV1,
   ServiceV1,
   StatefulSetV1,
 } from '../../providers/kubernetes';
 import { renderText } from '../../spec/template';
-import type { ContainerSpec, JobSpec, ServiceSpec } from '../../spec/types';
+import type { ContainerSpec, JobSpec, ServiceSpec, StoppedDump } from '../../spec/types';
 import { addressOf, logicalId, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
 import { jobLabels, podLabels } from '../../targets/kubernetes/naming';
 import { type PodExtras, fileData, fileKeys, podFiles, podTemplate, portName } from './pod';
 import { canonicalMemory } from '../../targets/kubernetes/quantities';
-import { BACKUP_DIR, platformStore, runSeconds, uploadStep } from '../../services/backup';
+import { BACKUP_DIR, platformStore, runSeconds, stoppedDumpCommand, uploadStep } from '../../services/backup';
+import { readFileSync } from 'node:fs';
 import { memoryBytes } from '../../spec/quantity';
 
 /** Why a service runs as the project's own resources unless it has its own file. */
@@ -433,12 +436,16 @@ export class Workload extends Construct {
     const plan = spec.backup;
     const target = ctx.cluster.backupStore;
     const store = target?.store ?? platformStore(ctx.specs);
-    if (!plan?.dump || !store || (store.kind === 'keys' && store.service === spec.name)) return undefined;
-    const dump = plan.dump;
-    // Through Pod Identity: a service account of its own, which the target binds to the backup role
-    // (the service's own account, which its servers use, gets no access to the bucket).
+    if (!plan || !store || (store.kind === 'keys' && store.service === spec.name)) return undefined;
+    // A volume-snapshot plan's stopped dump, where nothing snapshots the volumes (see stoppedDumpJob).
+    const sd = !plan.dump && !ctx.cluster.volumeSnapshots ? plan.stoppedDump : undefined;
+    const dump = plan.dump ?? (sd ? stoppedDumpJob(spec, sd, ns) : undefined);
+    if (!dump) return undefined;
+    // Through Pod Identity, or for a stopped dump's rights on the API: a service account of its own,
+    // which the target binds to the backup role, or the Role below (the service's own account, which
+    // its servers use, gets neither).
     const account =
-      store.kind === 'pod-identity'
+      store.kind === 'pod-identity' || sd
         ? pinAddress(
             new ServiceAccountV1(this, 'backup-service-account', {
               metadata: {
@@ -455,28 +462,54 @@ export class Workload extends Construct {
           )
         : sa;
     // The upload runs as the dump's user, so both read the pod's files (the pod's fsGroup is one user's group).
-    const step = uploadStep(plan, store, dump.resources);
+    const step = uploadStep(plan, store, plan.dump ? dump.resources : (sd?.uploadResources ?? dump.resources));
     // An S3 bucket's name is the target's Terraform reference (its generated suffix): written as is, not as a literal.
     const { S3_BUCKET: bucket, ...env } = step.env;
     const upload = { ...step, user: dump.user, ...(store.kind === 'pod-identity' ? { env } : {}) };
     const labels = { ...ctx.commonLabels, ...jobLabels(spec, 'backup') };
+    if (sd) this.scaleRole(ctx, spec, ns, labels, account.metadata.name);
     const files = this.objects(ctx, spec, 'backup', podFiles([dump, upload]), labels);
     const largest = Math.max(...spec.volumes.filter((v) => plan.volumes.includes(v.name)).map((v) => memoryBytes(v.size)));
-    const template = podTemplate(ctx, spec, [{ ...upload, scratchPaths: [...(upload.scratchPaths ?? []), BACKUP_DIR] }], {
+    const built = podTemplate(ctx, spec, [{ ...upload, scratchPaths: [...(upload.scratchPaths ?? []), BACKUP_DIR] }], {
       ...(files.configMap ? { configMap: files.configMap.metadata.name } : {}),
       ...(files.secret ? { secret: files.secret.metadata.name } : {}),
       keys: files.keys,
-      claims: [],
+      claims: sd ? [sd.volume] : [],
       serviceAccount: account.metadata.name,
       annotations: files.annotations,
       pod: { selector: jobLabels(spec, 'backup') },
       restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 30,
+      // A stopped dump scales the server back on SIGTERM (a few API calls, retried).
+      terminationGracePeriodSeconds: sd ? 60 : 30,
       initJobs: [dump],
       // The dump may be as large as the data it copies.
       shared: [{ path: BACKUP_DIR, sizeLimit: canonicalMemory(`${Math.ceil(largest / 2 ** 30)}Gi`) }],
-      ...(store.kind === 'pod-identity' ? { extra: { jobEnv: { [upload.name]: [{ name: 'S3_BUCKET', value: String(bucket) }] } } } : {}),
+      ...(store.kind === 'pod-identity' || sd
+        ? {
+            extra: {
+              ...(store.kind === 'pod-identity' ? { jobEnv: { [upload.name]: [{ name: 'S3_BUCKET', value: String(bucket) }] } } : {}),
+              ...(sd ? stoppedDumpExtras(spec, sd, dump.name) : {}),
+            },
+          }
+        : {}),
     });
+    // The stopped dump's pod mounts the server's ReadWriteOnce volume while the server still runs
+    // (volumes are mounted before the init step scales it down): only a pod on the server's node can.
+    const template = sd
+      ? {
+          ...built,
+          spec: {
+            ...built.spec,
+            affinity: {
+              podAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: [{ matchLabels: podLabels(spec) }], topologyKey: 'kubernetes.io/hostname' },
+                ],
+              },
+            },
+          },
+        }
+      : built;
     const deadline = Math.min(dump.timeoutSeconds + upload.timeoutSeconds, runSeconds(plan));
     pinAddress(
       new CronJobV1(this, 'backup', {
@@ -493,7 +526,9 @@ export class Workload extends Construct {
           jobTemplate: {
             metadata: { labels },
             spec: {
-              backoffLimit: 2,
+              // A stopped dump's retry would stop the server once more: a failed run waits for the next
+              // window (BackupFailed says so).
+              backoffLimit: sd ? 0 : 2,
               activeDeadlineSeconds: deadline,
               ttlSecondsAfterFinished: String(24 * 3600),
               template: template as any,
@@ -514,8 +549,54 @@ export class Workload extends Construct {
       role: 'job',
       ...(store.kind === 'keys'
         ? { reaches: [{ service: store.service, reason: `the ${spec.name} backup uploads to ${store.bucket}` }] }
-        : { egress: target?.egress ?? [], backupAccount: { serviceAccount: backupServiceAccount(spec.name), prefix: plan.prefix } }),
+        : { backupAccount: { serviceAccount: backupServiceAccount(spec.name), prefix: plan.prefix } }),
+      ...(store.kind === 'pod-identity' || sd
+        ? {
+            egress: [
+              ...(store.kind === 'pod-identity' ? (target?.egress ?? []) : []),
+              ...(sd
+                ? [
+                    {
+                      cidrs: ctx.cluster.apiServerCidrs,
+                      ports: [443, 6443],
+                      reason: `the ${spec.name} stopped dump scales its StatefulSet through the Kubernetes API`,
+                    },
+                  ]
+                : []),
+            ],
+          }
+        : {}),
     };
+  }
+
+  /**
+   * The stopped dump's rights: get and patch the scale of the service's StatefulSet, and get its
+   * member's pod (to see it gone), by name: nothing else of the namespace.
+   */
+  private scaleRole(ctx: K8sContext, spec: ServiceSpec, ns: string, labels: Record<string, string>, account: string) {
+    const name = `${spec.name}-backup`;
+    const role = pinAddress(
+      new RoleV1(this, 'backup-role', {
+        metadata: { name, namespace: ns, labels },
+        rule: [
+          { apiGroups: ['apps'], resources: ['statefulsets/scale'], resourceNames: [spec.name], verbs: ['get', 'patch'] },
+          { apiGroups: [''], resources: ['pods'], resourceNames: [`${spec.name}-0`], verbs: ['get'] },
+        ],
+        dependsOn: [...ctx.foundation],
+      }),
+      spec.name,
+      'backup',
+    );
+    pinAddress(
+      new RoleBindingV1(this, 'backup-role-binding', {
+        metadata: { name, namespace: ns, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subject: [{ kind: 'ServiceAccount', name: account, namespace: ns }],
+        dependsOn: [role],
+      }),
+      spec.name,
+      'backup',
+    );
   }
 
   private job(ctx: K8sContext, spec: ServiceSpec, job: JobSpec, ns: string, sa: ServiceAccountV1, after: ITerraformDependable[]) {
@@ -551,6 +632,72 @@ export class Workload extends Construct {
     );
     return { job, resource };
   }
+}
+
+/** Where the stopped dump's pod reads its service account token and the cluster's CA. */
+const API_TOKEN_DIR = '/var/run/secrets/platform/kubernetes-api';
+const STOPPED_DUMP = '/usr/local/bin/stopped-dump-k8s.sh';
+const stoppedDumpScript = readFileSync(new URL('../../services/scripts/stopped-dump-k8s.sh', import.meta.url), 'utf8');
+
+/**
+ * A stopped dump as the backup pod's first step (stopped-dump-k8s.sh): in the server's image and as
+ * its user, with the server's volume where the server mounts it, it scales the StatefulSet to 0,
+ * waits for the member to stop, dumps with the server's tool, and scales back whatever happened.
+ * Neo4j Community runs one member (its schema refuses more), the only one whose volume it mounts.
+ */
+export function stoppedDumpJob(spec: ServiceSpec, sd: StoppedDump, ns: string): JobSpec {
+  const server = spec.containers.find((c) => c.mounts.some((m) => m.volume === sd.volume && m.path === sd.path));
+  if (!server) throw new Error(`${spec.name}: no container mounts ${sd.volume} at ${sd.path} for the stopped dump`);
+  if (spec.replicas !== 1) throw new Error(`${spec.name}: a stopped dump mounts one member's volume; ${spec.replicas} members`);
+  // The member's graceful stop, and the kubelet's removal of its pod object after it.
+  const stopSeconds = server.stopGracePeriodSeconds + 60;
+  return {
+    name: 'dump',
+    description: `Scales ${spec.name} to 0 in the daily window, dumps its ${sd.volume} volume with the server's offline tool, and scales it back`,
+    image: server.image,
+    user: server.user,
+    command: ['/bin/sh', STOPPED_DUMP],
+    env: {
+      BACKUP_DIR,
+      NAMESPACE: ns,
+      STATEFULSET: spec.name,
+      TOKEN_DIR: API_TOKEN_DIR,
+      STOP_SECONDS: String(stopSeconds),
+      RUN_SECONDS: String(sd.timeoutSeconds),
+      DUMP_COMMAND: stoppedDumpCommand(sd),
+    },
+    files: [{ path: STOPPED_DUMP, content: stoppedDumpScript, mode: 0o555, format: 'shell' }],
+    mounts: [{ volume: sd.volume, path: sd.path }],
+    resources: sd.resources,
+    // Where the server's tool writes beside the dump; the root stays read-only.
+    scratchPaths: [BACKUP_DIR, ...sd.scratchPaths],
+    timeoutSeconds: stopSeconds + sd.timeoutSeconds + 120,
+  };
+}
+
+/** The stopped dump pod's volumes: the member's claim, and a projected token with the cluster's CA. */
+function stoppedDumpExtras(spec: ServiceSpec, sd: StoppedDump, job: string): Pick<PodExtras, 'volumes' | 'jobMounts'> {
+  return {
+    volumes: [
+      // The StatefulSet's claim of its only member: `<claim template>-<statefulset>-0`.
+      { name: sd.volume, persistentVolumeClaim: { claimName: `${sd.volume}-${spec.name}-0`, readOnly: false } },
+      {
+        name: 'kubernetes-api',
+        // The binding's list blocks: projected, its sources, a source's configMap (the CA every
+        // namespace gets from the controller manager); serviceAccountToken is a single block.
+        projected: [
+          {
+            defaultMode: '0440',
+            sources: [
+              { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+              { configMap: [{ name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] }] },
+            ],
+          },
+        ],
+      },
+    ],
+    jobMounts: { [job]: [{ name: 'kubernetes-api', mountPath: API_TOKEN_DIR, readOnly: true }] },
+  };
 }
 
 /** The service account a backup CronJob runs as where the store is reached through Pod Identity. */

@@ -8,11 +8,13 @@ import type { ServiceSpec } from '../../spec/types';
 import { elasticsearchFootprint } from './elasticsearch';
 import { kibanaFootprint } from './kibana';
 import { monitoringFootprints } from './monitoring';
+import { neo4jFootprint } from './neo4j';
 import { postgresFootprint } from './postgres';
 
 const footprints: { readonly [N in SpecName]?: (spec: SpecOf<N>, nodes?: number) => readonly ServiceSpec[] } = {
   elasticsearch: elasticsearchFootprint,
   kibana: kibanaFootprint,
+  neo4j: neo4jFootprint,
   postgres: postgresFootprint,
   prometheus: monitoringFootprints.prometheus,
   alertmanager: monitoringFootprints.alertmanager,

@@ -285,7 +285,7 @@ export function clusterRuleInputs(opts: {
       ...(opts.managedSources ?? []),
       ...(opts.certManager ? [CERT_MANAGER_SOURCE] : []),
       // What each plan allows, for BackupTooOld over the CronJobs' ages (kubeletSignals).
-      ...(opts.specs.some((s) => s.backup?.dump) ? [backupLimits(opts.specs, maxAgeSeconds)] : []),
+      ...(opts.specs.some((s) => s.backup?.dump || s.backup?.stoppedDump) ? [backupLimits(opts.specs, maxAgeSeconds)] : []),
     ],
     opts.runbookBase,
   );
