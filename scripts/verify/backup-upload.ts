@@ -157,16 +157,19 @@ export async function uploadDrill(spec: ServiceSpec, agentToken: string, storeSe
   const tokenFile = path.join(dir, 'token');
   fs.writeFileSync(tokenFile, agentToken);
   const store = await standInS3(storeSecret);
-  // An old complete backup (40 days ago, beyond 7 daily and 4 weekly: kept only as that month's, if
-  // within the monthly count) and one from 10 days ago on a day with a newer one (pruned).
+  // Two complete backups of one day ten days ago: the newer is that day's daily, the older is pruned.
   const now = Math.floor(Date.now() / 1000);
   const stamp = (t: number) =>
     new Date(t * 1000)
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z');
-  const older = stamp(now - 10 * 86400 - 3600);
-  const newer = stamp(now - 10 * 86400);
+  // Both at midday of the day ten days ago, so that they share a day (and its week and month) at
+  // whatever time of day this runs: an hour before `now - 10 days` was the day before, shortly
+  // after midnight.
+  const midday = Math.floor(now / 86400) * 86400 - 10 * 86400 + 12 * 3600;
+  const older = stamp(midday - 3600);
+  const newer = stamp(midday);
   for (const s of [older, newer]) for (const f of ['x', 'COMPLETE']) store.objects.set(`${plan.prefix}/${s}/${f}`, Buffer.from('old'));
   try {
     const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, String(v)]));
