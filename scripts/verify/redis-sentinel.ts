@@ -18,7 +18,8 @@
  * primary and both replicas and fail over, every call verifies the CA (`redis-cli --tls --cacert`),
  * and a client without TLS gets nothing from any member or sentinel. Broken variant: the replicas'
  * redis.conf without `tls-replication yes` (they try plaintext against a TLS-only primary and never
- * link).
+ * link); and sentinels without it (they talk plaintext to the TLS-only members and each other, and
+ * never see a quorum). Both must fail.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -46,10 +47,13 @@ interface Member {
   readonly start?: { readonly server: string; readonly sentinel: string };
 }
 
-/** The drill over internal TLS: the test CA, and the broken variant's replicas without tls-replication. */
+/**
+ * The drill over internal TLS: the test CA, and what a broken variant speaks plaintext on: the
+ * replicas' replication, or the sentinels' links (each without `tls-replication yes`).
+ */
 interface TlsDrill {
   readonly pki: Pki;
-  readonly plaintextReplication: boolean;
+  readonly plaintext?: 'replication' | 'sentinels';
 }
 
 export async function verifyRedisSentinel(_artifact: Artifact): Promise<void> {
@@ -63,15 +67,22 @@ export async function verifyRedisSentinel(_artifact: Artifact): Promise<void> {
   const ca = pki('redis-sentinel');
   await validator(
     "Redis Sentinel over internal TLS (TLS-only members and sentinels, started by their containers' commands): replicas sync over TLS, sentinels see them and fail over, plaintext gets nothing",
-    () => drill(false, { pki: ca, plaintextReplication: false }),
-    () => drill(false, { pki: ca, plaintextReplication: true }),
+    () => drill(false, { pki: ca }),
+    // Both broken variants must fail: replicas that replicate in plaintext, sentinels that talk plaintext.
+    async () => {
+      const replication = await drill(false, { pki: ca, plaintext: 'replication' });
+      const sentinels = await drill(false, { pki: ca, plaintext: 'sentinels' });
+      if (replication.code === 0) return { code: 0, out: `replicas without tls-replication passed:\n${replication.out}` };
+      if (sentinels.code === 0) return { code: 0, out: `sentinels without tls-replication passed:\n${sentinels.out}` };
+      return { code: 1, out: `${replication.out}\n${sentinels.out}` };
+    },
   );
 }
 
 export async function drill(impossibleQuorum: boolean, tls?: TlsDrill) {
   const procs = new Processes();
   const variant = tls ? 'internalTls' : 'plain';
-  const label = tls ? (tls.plaintextReplication ? 'redis-tls-broken' : 'redis-tls') : impossibleQuorum ? 'redis-broken' : 'redis';
+  const label = tls ? (tls.plaintext ? `redis-tls-plaintext-${tls.plaintext}` : 'redis-tls') : impossibleQuorum ? 'redis-broken' : 'redis';
   // The certificates cert-manager would issue from the chart's values (the member's and its sentinel's).
   const issued = tls
     ? Object.fromEntries(
@@ -120,7 +131,7 @@ export async function drill(impossibleQuorum: boolean, tls?: TlsDrill) {
       if (tls) {
         if (!/^port 0$/m.test(conf) || !/^tls-replication yes$/m.test(conf)) throw new Error(`redis.conf is not TLS only:\n${conf}`);
         // The broken variant: the replicas (every member but the first primary) replicate in plaintext.
-        if (tls.plaintextReplication && i > 0) conf = replaceAll(conf, [['tls-replication yes\n', '']]);
+        if (tls.plaintext === 'replication' && i > 0) conf = replaceAll(conf, [['tls-replication yes\n', '']]);
       }
       fs.writeFileSync(at(CONFIG), certs('main', conf));
       fs.writeFileSync(at(AUTH), replaceAll(fileOf(server, AUTH), [[`aclfile ${USERS}`, `aclfile ${at(USERS)}`]]), { mode: 0o600 });
@@ -132,6 +143,7 @@ export async function drill(impossibleQuorum: boolean, tls?: TlsDrill) {
       ]);
       if (tls && (!/^port 0$/m.test(template) || !/^tls-replication yes$/m.test(template)))
         throw new Error(`sentinel.conf is not TLS only:\n${template}`);
+      if (tls?.plaintext === 'sentinels') template = replaceAll(template, [['tls-replication yes\n', '']]);
       if (impossibleQuorum) template = template.replace(/^(sentinel monitor \S+ \S+ \d+) \d+$/m, '$1 4');
       fs.writeFileSync(at(TEMPLATE), certs('sentinel', template));
       fs.writeFileSync(at(SCRIPT), fileOf(server, SCRIPT), { mode: 0o755 });
@@ -262,7 +274,7 @@ export async function drill(impossibleQuorum: boolean, tls?: TlsDrill) {
     );
     if (!impossibleQuorum)
       note(
-        `redis drill: the sentinels promoted ${promoted} ${((Date.now() - lost) / 1000).toFixed(1)} s after member 0 was lost (down-after-milliseconds 5000)`,
+        `redis drill${tls ? ' over TLS' : ''}: the sentinels promoted ${promoted} ${((Date.now() - lost) / 1000).toFixed(1)} s after member 0 was lost (down-after-milliseconds 5000)`,
       );
     const port = Number(promoted.split(':')[1]);
     // It takes writes once a replica follows it (min-replicas-to-write 1): the sentinels move the other replica over.
