@@ -6,6 +6,10 @@
  * cert-manager CA Issuers (below). The servers' own
  * acceptance of these configurations is proven in `npm run verify` (scripts/verify/internal-tls.ts).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tlsPaths } from '../constructs/services/common';
 import { TLS_KEY_COPY } from '../constructs/services/postgres';
@@ -530,6 +534,42 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
       expect(sentinelArgs[2]).toContain("SENTINEL CKQUORUM platform | grep -q '^OK' && kill -TERM ${$}");
       expect(sentinelArgs[2]).toMatch(/& exec \/bin\/sh \S+redis-member\.sh sentinel$/);
       for (const a of [mainArgs[2], sentinelArgs[2]]) expect(a).not.toMatch(/\$\(|\$\$/);
+    });
+
+    it('the member script asks the sentinels with TLS and the CA only when REDIS_TLS_CA is set (run with stand-in redis-cli/redis-server)', () => {
+      const script = String(main.files.find((x) => x.format === 'shell')!.content);
+      const dir = mkdtempSync(join(tmpdir(), 'redis-member-'));
+      writeFileSync(join(dir, 'redis-member.sh'), script);
+      writeFileSync(join(dir, 'auth.conf'), 'requirepass stand-in\n');
+      // redis-cli records its arguments and names a primary; redis-server prints how it was started.
+      writeFileSync(join(dir, 'redis-cli'), `#!/bin/sh\necho "$*" >>${dir}/cli.log\nprintf '10.0.0.9\\n6379\\n'\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'redis-server'), '#!/bin/sh\necho "redis-server $*"\n', { mode: 0o755 });
+      const run = (tlsCa?: string) => {
+        rmSync(join(dir, 'cli.log'), { force: true });
+        const out = execFileSync('sh', [join(dir, 'redis-member.sh'), 'server'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+          env: {
+            PATH: `${dir}:${process.env.PATH}`,
+            REDIS_AUTH_FILE: join(dir, 'auth.conf'),
+            REDIS_CONFIG: '/etc/redis.conf',
+            REDIS_SELF: 'redis-1.x:6379',
+            REDIS_FIRST_PRIMARY: 'redis-0.x:6379',
+            SENTINELS: 'redis-0.x:26379 redis-1.x:26379',
+            SENTINEL_SELF: 'redis-1.x:26379',
+            MASTER_NAME: 'platform',
+            ...(tlsCa ? { REDIS_TLS_CA: tlsCa } : {}),
+          },
+        });
+        return { out, cli: readFileSync(join(dir, 'cli.log'), 'utf8') };
+      };
+      const secure = run(f.ca);
+      expect(secure.cli).toBe(
+        `--tls --cacert ${f.ca} --no-auth-warning -h redis-0.x -p 26379 --raw SENTINEL get-master-addr-by-name platform\n`,
+      );
+      expect(secure.out).toContain('--replicaof 10.0.0.9 6379');
+      expect(run().cli).toBe('--no-auth-warning -h redis-0.x -p 26379 --raw SENTINEL get-master-addr-by-name platform\n');
+      rmSync(dir, { recursive: true });
     });
 
     it('the exporter reaches the member and its sentinel over TLS, verifying the CA', () => {
