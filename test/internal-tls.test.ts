@@ -6,6 +6,10 @@
  * cert-manager CA Issuers (below). The servers' own
  * acceptance of these configurations is proven in `npm run verify` (scripts/verify/internal-tls.ts).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tlsPaths } from '../constructs/services/common';
 import { TLS_KEY_COPY } from '../constructs/services/postgres';
@@ -457,22 +461,171 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     expect(guardrails(k8s, out.full).failing).toEqual([]);
   });
 
-  it('Redis with Sentinel stays plaintext, and says so on every synth', () => {
-    const sentinel = prepare(
-      variant('staging', (i) => {
-        i.internalTls = { enabled: true };
-        i.services.redis = { ...(i.services.redis ?? {}), replicas: 3 };
-      }),
-    );
-    const redis = spec(sentinel, 'redis');
-    expect(redis.certificates ?? []).toEqual([]);
-    expect(redis.tls).toMatchObject({ ports: [], plaintextPorts: ['client', 'sentinel'] });
-    // One warning per plaintext port: the client port and Sentinel's.
-    expect(
-      specViolations(sentinel)
-        .filter((v) => v.rule === 'PLAT-NET-005')
-        .map((v) => v.resource),
-    ).toEqual(['services.redis', 'services.redis']);
+  describe('Redis with Sentinel (a replicated profile): TLS everywhere Redis speaks it', () => {
+    const withSentinel = (plaintext: boolean) =>
+      prepare(
+        variant('staging', (i) => {
+          i.internalTls = { enabled: true, ...(plaintext ? { plaintext: true } : {}) };
+          i.services.redis = { ...(i.services.redis ?? {}), replicas: 3 };
+        }),
+      );
+    const sentinelEnv = withSentinel(false);
+    const redis = spec(sentinelEnv, 'redis');
+    const main = redis.containers.find((c) => c.name === 'main')!;
+    const sentinel = redis.containers.find((c) => c.name === 'sentinel')!;
+    const exporter = redis.containers.find((c) => c.name !== 'main' && c.name !== 'sentinel')!;
+    const file = (c: typeof main, format: string) => String(c.files.find((x) => x.format === format)!.content);
+    const sr = (synth(sentinelEnv).tf as any).resource;
+    const sentinelValues = JSON.parse(sr.helm_release.platform_certificates.values[0]);
+    const redisPod = first(first(first(sr.kubernetes_stateful_set_v1.redis.spec).template).spec);
+    const container = (name: string) => redisPod.container.find((c: any) => c.name === name);
+    const mountedSecret = (name: string) => {
+      const mount = container(name).volume_mount.find((m: any) => m.mount_path === f.cert.slice(0, f.cert.lastIndexOf('/')));
+      return redisPod.volume.find((v: any) => v.name === mount.name).secret;
+    };
+
+    it('the members serve TLS only and replicate over TLS, without client certificates', () => {
+      const conf = file(main, 'redis.conf').split('\n');
+      for (const line of [
+        'port 0',
+        'tls-port 6379',
+        `tls-cert-file ${f.cert}`,
+        `tls-key-file ${f.key}`,
+        `tls-ca-cert-file ${f.ca}`,
+        'tls-replication yes',
+        'tls-auth-clients no',
+      ])
+        expect(conf).toContain(line);
+      expect(conf).not.toContain('port 6379');
+    });
+
+    it('each sentinel serves TLS only and speaks TLS to the members and the other sentinels', () => {
+      // A template (it names member 0): its literal lines, as the ConfigMap carries them.
+      // With applications' sentinel users it is a secret file.
+      const conf = [...Object.values<any>(sr.kubernetes_config_map_v1), ...Object.values<any>(sr.kubernetes_secret_v1)]
+        .flatMap((m) => Object.values<string>(m.data ?? {}))
+        .find((d) => d.includes('sentinel monitor'))!
+        .split('\n');
+      for (const line of [
+        'port 0',
+        'tls-port 26379',
+        `tls-cert-file ${f.cert}`,
+        `tls-key-file ${f.key}`,
+        `tls-ca-cert-file ${f.ca}`,
+        'tls-replication yes',
+        'tls-auth-clients no',
+      ])
+        expect(conf).toContain(line);
+      expect(conf).not.toContain('port 26379');
+    });
+
+    it('the member script, the health checks and the reload loops use TLS with the CA', () => {
+      for (const c of [main, sentinel]) expect(c.env.REDIS_TLS_CA).toBe(f.ca);
+      const checks = [main, sentinel].flatMap((c) => [...(c.health.exec ?? []), ...(c.health.member?.exec ?? [])].map(String));
+      const cli = checks.filter((x) => x.includes('redis-cli'));
+      expect(cli.length).toBe(4);
+      for (const x of cli) expect(x).toContain(`redis-cli --tls --cacert ${f.ca}`);
+      const mainArgs = main.args!.map(String);
+      expect(mainArgs.slice(0, 2)).toEqual(['sh', '-c']);
+      expect(mainArgs[2]).toContain('CONFIG SET tls-cert-file');
+      expect(mainArgs[2]).toMatch(/& exec \/bin\/sh \S+redis-member\.sh server$/);
+      const sentinelArgs = sentinel.args!.map(String);
+      expect(sentinelArgs[2]).toContain(`cksum <${f.cert}`);
+      expect(sentinelArgs[2]).toContain("SENTINEL CKQUORUM platform | grep -q '^OK' && kill -TERM ${$}");
+      expect(sentinelArgs[2]).toMatch(/& exec \/bin\/sh \S+redis-member\.sh sentinel$/);
+      for (const a of [mainArgs[2], sentinelArgs[2]]) expect(a).not.toMatch(/\$\(|\$\$/);
+    });
+
+    it('the member script asks the sentinels with TLS and the CA only when REDIS_TLS_CA is set (run with stand-in redis-cli/redis-server)', () => {
+      const script = String(main.files.find((x) => x.format === 'shell')!.content);
+      const dir = mkdtempSync(join(tmpdir(), 'redis-member-'));
+      writeFileSync(join(dir, 'redis-member.sh'), script);
+      writeFileSync(join(dir, 'auth.conf'), 'requirepass stand-in\n');
+      // redis-cli records its arguments and names a primary; redis-server prints how it was started.
+      writeFileSync(join(dir, 'redis-cli'), `#!/bin/sh\necho "$*" >>${dir}/cli.log\nprintf '10.0.0.9\\n6379\\n'\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'redis-server'), '#!/bin/sh\necho "redis-server $*"\n', { mode: 0o755 });
+      const run = (tlsCa?: string) => {
+        rmSync(join(dir, 'cli.log'), { force: true });
+        const out = execFileSync('sh', [join(dir, 'redis-member.sh'), 'server'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+          env: {
+            PATH: `${dir}:${process.env.PATH}`,
+            REDIS_AUTH_FILE: join(dir, 'auth.conf'),
+            REDIS_CONFIG: '/etc/redis.conf',
+            REDIS_SELF: 'redis-1.x:6379',
+            REDIS_FIRST_PRIMARY: 'redis-0.x:6379',
+            SENTINELS: 'redis-0.x:26379 redis-1.x:26379',
+            SENTINEL_SELF: 'redis-1.x:26379',
+            MASTER_NAME: 'platform',
+            ...(tlsCa ? { REDIS_TLS_CA: tlsCa } : {}),
+          },
+        });
+        return { out, cli: readFileSync(join(dir, 'cli.log'), 'utf8') };
+      };
+      const secure = run(f.ca);
+      expect(secure.cli).toBe(
+        `--tls --cacert ${f.ca} --no-auth-warning -h redis-0.x -p 26379 --raw SENTINEL get-master-addr-by-name platform\n`,
+      );
+      expect(secure.out).toContain('--replicaof 10.0.0.9 6379');
+      expect(run().cli).toBe('--no-auth-warning -h redis-0.x -p 26379 --raw SENTINEL get-master-addr-by-name platform\n');
+      rmSync(dir, { recursive: true });
+    });
+
+    it('the exporter reaches the member and its sentinel over TLS, verifying the CA', () => {
+      expect(JSON.stringify(exporter.env.REDIS_ADDR)).toContain('rediss://');
+      expect(exporter.env.REDIS_EXPORTER_TLS_CA_CERT_FILE).toBe(f.ca);
+      const auth = JSON.stringify(exporter.files.find((x) => x.format === 'json')!.content);
+      expect(auth).not.toContain('redis://');
+      expect(auth.match(/rediss:\/\//g)?.length).toBe(2);
+      expect(JSON.stringify(redis.metrics?.also)).toContain('rediss://');
+      expect(JSON.stringify(redis.metrics?.also)).not.toContain('"redis://');
+    });
+
+    it('the member and its sentinel each mount their own certificate (same names) with the CA', () => {
+      expect(redis.certificates!.map((c) => [c.name, c.container, c.internal])).toEqual([
+        ['tls', 'main', true],
+        ['sentinel-tls', 'sentinel', true],
+      ]);
+      const certs = sentinelValues.certificates.filter((c: any) => c.name.startsWith('redis-'));
+      expect(certs.map((c: any) => c.name).sort()).toEqual(['redis-sentinel-tls', 'redis-tls']);
+      expect(certs[0].dnsNames).toEqual(certs[1].dnsNames);
+      expect(certs[0].dnsNames).toEqual(expect.arrayContaining([expect.stringMatching(/^\*\.redis-headless\./)]));
+      expect(mountedSecret('main')).toMatchObject({ secret_name: 'redis-tls' });
+      expect(mountedSecret('sentinel')).toMatchObject({ secret_name: 'redis-sentinel-tls' });
+      expect(mountedSecret('sentinel').items.map((i: any) => i.key)).toEqual(['tls.crt', 'tls.key', 'ca.crt']);
+    });
+
+    it('applications are told TLS on the members and the sentinels (same ports) and get the CA; the policies admit both ports', () => {
+      const endpoints = Object.values<any>(sr.kubernetes_config_map_v1).filter(
+        (m) => m.metadata.name === 'redis-endpoint' || String(m.metadata.name).includes('redis'),
+      );
+      const data = endpoints.map((m) => m.data).find((d) => d?.mode === 'sentinel');
+      expect(data.tls).toMatch(/^required on the sentinels and the members/);
+      expect(data['ca-config-map']).toBe('internal-ca (key ca.crt)');
+      expect(data.sentinels).toMatch(/:26379/);
+      for (const a of redis.consumers ?? []) expect(a.ports).toEqual(['client', 'sentinel']);
+      const ingress = sr.kubernetes_network_policy_v1.redis_ingress.spec.ingress;
+      const ports = new Set(ingress.flatMap((r: any) => (r.ports ?? []).map((p: any) => Number(p.port))));
+      expect([...ports]).toEqual(expect.arrayContaining([6379, 26379]));
+    });
+
+    it('PLAT-NET-005 is quiet with TLS on, and lists both ports while plaintext is kept', () => {
+      expect(redis.tls).toEqual(expect.objectContaining({ ports: ['client', 'sentinel'] }));
+      expect(redis.tls?.plaintextPorts).toBeUndefined();
+      expect(specViolations(sentinelEnv).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
+      const moving = withSentinel(true);
+      const plain = spec(moving, 'redis');
+      expect(plain.certificates ?? []).toEqual([]);
+      expect(plain.tls).toMatchObject({ ports: [], plaintextPorts: ['client', 'sentinel'] });
+      expect(
+        specViolations(moving)
+          .filter((v) => v.rule === 'PLAT-NET-005' && v.resource === 'services.redis')
+          .map((v) => v.resource),
+      ).toEqual(['services.redis', 'services.redis']);
+      expect(file(plain.containers[0]!, 'redis.conf')).toMatch(/^port 6379$/m);
+      expect(plain.containers[0]!.env.REDIS_TLS_CA).toBeUndefined();
+    });
   });
 });
 

@@ -53,6 +53,8 @@ const memberScript = readFileSync(new URL('./scripts/redis-member.sh', import.me
 /** The name the sentinels know the primary by (clients ask for it). */
 export const SENTINEL_MASTER = 'platform';
 export const SENTINEL_PORT = 26379;
+/** The sentinel container's own internal TLS certificate (the same names as the member's). */
+export const SENTINEL_CERTIFICATE = 'sentinel-tls';
 
 /** Sentinels needed to agree that the primary is down: a majority of them. */
 export function sentinelQuorum(sentinels: number): number {
@@ -67,11 +69,26 @@ const CLI_AUTH = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' ${AUTH})"`;
  * certificate when the file changes (`CONFIG SET tls-cert-file` with the same path reloads the TLS
  * files; measured with redis-server 7.0), as the administrator over TLS on the loopback interface.
  */
-export function redisStartWithReload(): string[] {
+export function redisStartWithReload(start: string = `redis-server ${CONFIG}`): string[] {
   const f = tlsPaths();
   return startWithCertificateReload(
     `REDISCLI_AUTH=\`sed -n 's/^requirepass //p' ${AUTH}\` redis-cli --no-auth-warning --tls --cacert ${f.ca} -h 127.0.0.1 -p 6379 CONFIG SET tls-cert-file ${f.cert} >/dev/null`,
-    `redis-server ${CONFIG}`,
+    start,
+  );
+}
+
+/**
+ * A member's sentinel with internal TLS: Sentinel has no CONFIG SET to re-read its certificate, so
+ * the loop beside it stops it (SIGTERM to the shell's pid, which `exec` hands to the sentinel) when
+ * the certificate changes, and only while it sees its quorum (the other sentinels are up: the
+ * restarted one asks them for the primary); otherwise it tries again at the next check. The
+ * container restarts (restartPolicy Always) with the new certificate.
+ */
+export function sentinelStartWithRestart(): string[] {
+  const f = tlsPaths();
+  return startWithCertificateReload(
+    `REDISCLI_AUTH=\`sed -n 's/^requirepass //p' ${AUTH}\` redis-cli --no-auth-warning --tls --cacert ${f.ca} -h 127.0.0.1 -p ${SENTINEL_PORT} SENTINEL CKQUORUM ${SENTINEL_MASTER} | grep -q '^OK' && kill -TERM \${$}`,
+    `/bin/sh ${MEMBER_SCRIPT} sentinel`,
   );
 }
 
@@ -194,13 +211,13 @@ export interface RedisFacet {
  * Sentinel runs (several members), whether the member's Sentinel sees its quorum: the exporter
  * asks it through its multi-target `/scrape` path (job `redis-sentinel`).
  */
-function redisMetrics(clustered: boolean, members: number) {
+function redisMetrics(clustered: boolean, members: number, scheme: 'redis' | 'rediss') {
   const s = 'service="redis"';
   const member = (i: number) => `instance="redis-${i}:9121"`;
   return {
     names: namesOf('redis_exporter', REDIS_EXPORTER_IMAGE),
     ...(clustered
-      ? { also: [{ name: 'sentinel', path: '/scrape', params: { target: [tpl`redis://${selfHost}:${SENTINEL_PORT}`] } }] }
+      ? { also: [{ name: 'sentinel', path: '/scrape', params: { target: [tpl`${scheme}://${selfHost}:${SENTINEL_PORT}`] } }] }
       : {}),
     signals: [
       serviceUp('redis', `max by (service, instance) (redis_up{${s}})`, { [`redis_up{${s},${member(0)}}`]: 1 }),
@@ -310,16 +327,17 @@ export const redis = defineService({
       keys: a.access.keys ?? [`${a.name}:*`],
       secret: consumerSecret(a.name, 'password'),
     }));
-    // Internal TLS on the client port, standalone Redis only: with Sentinel (a replicated profile) the
-    // members' replication, the Sentinels' own port and their connections to the members would all need
-    // TLS (`tls-replication`, Sentinel's `tls-port`), which is not built: it stays plaintext and says so
-    // (PLAT-NET-005 lists its ports on every synth). Redis cannot serve TLS and plaintext on one port:
-    // under internalTls.plaintext it stays plaintext too and moves to TLS on 6379 when plaintext is off.
-    const tlsOn = ctx.tls !== undefined && !ctx.tls.plaintext && !clustered;
+    // Internal TLS: the client port TLS only, and with Sentinel (a replicated profile) everything Redis
+    // can speak TLS on: replication (`tls-replication yes`), each sentinel's own port (`tls-port`, `port 0`)
+    // and its connections to the members and the other sentinels (Sentinel's `tls-replication yes`).
+    // Redis cannot serve TLS and plaintext on one port: under internalTls.plaintext it stays plaintext
+    // (PLAT-NET-005 lists its ports on every synth) and moves to TLS on the same ports when plaintext is off.
+    const tlsOn = ctx.tls !== undefined && !ctx.tls.plaintext;
+    const cliTls = tlsOn ? ` --tls --cacert ${tlsPaths().ca}` : '';
     const scheme = tlsOn ? 'rediss' : 'redis';
     const config = [
       'bind 0.0.0.0',
-      ...(tlsOn ? redisTls() : ['port 6379']),
+      ...(tlsOn ? redisTls(6379, clustered) : ['port 6379']),
       'protected-mode yes',
       'dir /data',
       'appendonly yes',
@@ -361,12 +379,12 @@ export const redis = defineService({
         secretFile(
           EXPORTER_AUTH,
           clustered
-            ? tpl`{"redis://${selfHost}:6379":"${password}","redis://${selfHost}:${SENTINEL_PORT}":"${password}"}\n`
+            ? tpl`{"${scheme}://${selfHost}:6379":"${password}","${scheme}://${selfHost}:${SENTINEL_PORT}":"${password}"}\n`
             : tpl`{"${scheme}://${selfHost}:6379":"${password}"}\n`,
           { format: 'json' },
         ),
       ],
-      ...redisMetrics(clustered, c.replicas),
+      ...redisMetrics(clustered, c.replicas, scheme),
     });
     const authFile = secretFile(AUTH, tpl`requirepass ${password}\nmasterauth ${password}\naclfile ${USERS}\n`, { format: 'redis.conf' });
     const usersFile = secretFile(
@@ -401,10 +419,13 @@ export const redis = defineService({
       SENTINELS: sentinels,
       SENTINEL_SELF: tpl`${memberAddress}:${SENTINEL_PORT}`,
       MASTER_NAME: SENTINEL_MASTER,
+      // redis-cli speaks TLS to the sentinels and verifies them against the internal CA.
+      ...(tlsOn ? { REDIS_TLS_CA: tlsPaths().ca } : {}),
     };
     const script = { path: MEMBER_SCRIPT, content: memberScript, mode: 0o555, format: 'shell' };
     const sentinelConf = [
-      `port ${SENTINEL_PORT}`,
+      // With internal TLS: TLS only, and TLS to the members and the other sentinels (tls-replication).
+      ...(tlsOn ? redisTls(SENTINEL_PORT, true) : [`port ${SENTINEL_PORT}`]),
       'bind 0.0.0.0',
       `dir ${SENTINEL_DIR}`,
       // Members are known by their stable names, not by addresses that change when a pod is replaced.
@@ -419,7 +440,9 @@ export const redis = defineService({
       image: resolveImage(REDIS_IMAGE, c),
       user: '999:1000',
       scratchPaths: [SENTINEL_DIR],
-      args: ['/bin/sh', MEMBER_SCRIPT, 'sentinel'],
+      // With internal TLS a renewed certificate needs a new sentinel process (Sentinel has no CONFIG SET):
+      // the loop stops it once its quorum holds (the container restarts and asks the others for the primary).
+      args: tlsOn ? sentinelStartWithRestart() : ['/bin/sh', MEMBER_SCRIPT, 'sentinel'],
       env: { ...memberEnv, SENTINEL_TEMPLATE, SENTINEL_DIR },
       ports: [port('sentinel', SENTINEL_PORT, 'client', 'redis-sentinel', c.hostPorts)],
       mounts: [],
@@ -446,9 +469,13 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
       ],
       // Up: it answers. Joined: it sees enough sentinels to reach the quorum and authorize a failover.
       health: {
-        ...shellHealth(`${CLI_AUTH} redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`, { startPeriodSeconds: 10 }),
-        member: { exec: ['sh', '-c', `${CLI_AUTH} redis-cli -p ${SENTINEL_PORT} sentinel ckquorum ${SENTINEL_MASTER} | grep -q '^OK'`] },
+        ...shellHealth(`${CLI_AUTH} redis-cli${cliTls} -p ${SENTINEL_PORT} ping | grep -q PONG`, { startPeriodSeconds: 10 }),
+        member: {
+          exec: ['sh', '-c', `${CLI_AUTH} redis-cli${cliTls} -p ${SENTINEL_PORT} sentinel ckquorum ${SENTINEL_MASTER} | grep -q '^OK'`],
+        },
       },
+      // Its own certificate (the same names as the member's: clients and sentinels reach it by them).
+      ...(tlsOn ? { trusts: [{ service: 'redis', certificate: SENTINEL_CERTIFICATE, path: tlsPaths().ca }] } : {}),
       resources: ctx.sidecarResources,
       stopGracePeriodSeconds: 10,
     };
@@ -497,7 +524,11 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             scratchPaths: [],
             // With internal TLS a renewed certificate is loaded without a restart: CONFIG SET of the same
             // tls-cert-file makes Redis re-read its certificate and key (redisStartWithReload).
-            args: clustered ? ['/bin/sh', MEMBER_SCRIPT, 'server'] : tlsOn ? redisStartWithReload() : ['redis-server', CONFIG],
+            args: tlsOn
+              ? redisStartWithReload(clustered ? `/bin/sh ${MEMBER_SCRIPT} server` : `redis-server ${CONFIG}`)
+              : clustered
+                ? ['/bin/sh', MEMBER_SCRIPT, 'server']
+                : ['redis-server', CONFIG],
             env: clustered ? memberEnv : {},
             ports: [port('client', 6379, 'client', 'redis', c.hostPorts)],
             mounts: [{ volume: 'data', path: '/data' }],
@@ -509,14 +540,18 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
               ...(clustered ? [script] : []),
             ],
             health: {
-              ...shellHealth(`${CLI_AUTH} redis-cli${tlsOn ? ` --tls --cacert ${tlsPaths().ca}` : ''} ping | grep -q PONG`, {
+              ...shellHealth(`${CLI_AUTH} redis-cli${cliTls} ping | grep -q PONG`, {
                 startPeriodSeconds: 10,
               }),
               // Joined: the primary, or a replica whose link to the primary is up.
               ...(clustered
                 ? {
                     member: {
-                      exec: ['sh', '-c', `${CLI_AUTH} redis-cli info replication | grep -Eq '^(role:master|master_link_status:up)'`],
+                      exec: [
+                        'sh',
+                        '-c',
+                        `${CLI_AUTH} redis-cli${cliTls} info replication | grep -Eq '^(role:master|master_link_status:up)'`,
+                      ],
                     },
                   }
                 : {}),
@@ -528,27 +563,29 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
           tlsOn ? { ...metrics.container, trusts: trustInternalCa('redis') } : metrics.container,
         ],
         metrics: metrics.metrics,
-        ...(tlsOn ? { certificates: [internalCertificate('client connections to Redis (internalTls)')] } : {}),
-        ...(ctx.tls && clustered
+        ...(tlsOn
           ? {
-              tls: {
-                ports: [],
-                plaintextPorts: ['client', 'sentinel'],
-                description: 'none: Redis with Sentinel (replicated profiles) stays plaintext; replication and Sentinel TLS are not built',
-              },
+              certificates: [
+                internalCertificate(
+                  clustered ? 'client connections and replication of Redis (internalTls)' : 'client connections to Redis (internalTls)',
+                ),
+                ...(clustered ? [{ ...internalCertificate('Sentinel (internalTls)', 'sentinel'), name: SENTINEL_CERTIFICATE }] : []),
+              ],
             }
           : {}),
-        ...(ctx.tls && !clustered
+        ...(ctx.tls
           ? {
               tls: tlsOn
                 ? {
-                    ports: ['client'],
-                    description: 'client connections (the internal CA; clients log in as their ACL users, no client certificates)',
+                    ports: clustered ? ['client', 'sentinel'] : ['client'],
+                    description: clustered
+                      ? "client connections, replication and Sentinel (its port, its links to the members and the other sentinels), TLS only, the internal CA; clients log in as their ACL users, members with the administrator's password, no client certificates"
+                      : 'client connections (the internal CA; clients log in as their ACL users, no client certificates)',
                   }
                 : {
                     ports: [],
-                    plaintextPorts: ['client'],
-                    description: 'none while internalTls.plaintext: Redis serves one port, plaintext or TLS',
+                    plaintextPorts: clustered ? ['client', 'sentinel'] : ['client'],
+                    description: 'none while internalTls.plaintext: Redis (and Sentinel) serve one port each, plaintext or TLS',
                   },
             }
           : {}),
@@ -558,7 +595,13 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
           facts: {
             host: tpl`${hostRef('redis')}`,
             port: '6379',
-            ...(tlsOn ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
+            ...(tlsOn
+              ? {
+                  tls: clustered
+                    ? "required on the sentinels and the members: verify both against the environment's internal CA (the ca_certificate output)"
+                    : "required: verify the server against the environment's internal CA (the ca_certificate output)",
+                }
+              : {}),
             'key-patterns': a.keys.join(' '),
             ...(clustered ? { mode: 'sentinel', 'sentinel-master': SENTINEL_MASTER, sentinels: sentinelList(c.replicas) } : {}),
           },
@@ -590,16 +633,20 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
  * The client port with TLS only (`port 0`: no plaintext listener), the internal CA's certificate and
  * key; clients are not asked for certificates (they log in as ACL users), TLS 1.2 and 1.3 only.
  */
-export function redisTls(): string[] {
+export function redisTls(port = 6379, replication = false): string[] {
   const f = tlsPaths();
   return [
     'port 0',
-    'tls-port 6379',
+    `tls-port ${port}`,
     `tls-cert-file ${f.cert}`,
     `tls-key-file ${f.key}`,
     `tls-ca-cert-file ${f.ca}`,
     'tls-auth-clients no',
     'tls-protocols "TLSv1.2 TLSv1.3"',
+    // A replica connects to its primary over TLS (verifying it against the CA), and a sentinel to the
+    // members and the other sentinels. No client certificate is asked for (tls-auth-clients no):
+    // replicas log in with masterauth, sentinels with auth-pass / sentinel-pass, as without TLS.
+    ...(replication ? ['tls-replication yes'] : []),
   ];
 }
 

@@ -16,17 +16,31 @@ import { prepare } from '../../stacks/pipeline';
 import clusters, { CLUSTERS_FILE } from './scenarios/clusters';
 import { terraformRender, work } from './lib';
 
-let synthesized: { env: Environment; tf: any } | undefined;
+const synthesized = new Map<string, { env: Environment; tf: any }>();
 
-/** The clusters environment and its synthesized stack (once per run). */
-export function clustersStack(): { env: Environment; tf: any } {
-  if (!synthesized) {
-    const env = prepare({ file: CLUSTERS_FILE, input: clusters });
+/**
+ * The clusters environment and its synthesized stack (once per run); `internalTls`: the same with
+ * internal TLS on (its own name and kubeconfig context, as a second environment would have).
+ */
+export function clustersStack(variant: 'plain' | 'internalTls' = 'plain'): { env: Environment; tf: any } {
+  let done = synthesized.get(variant);
+  if (!done) {
+    const input =
+      variant === 'plain'
+        ? clusters
+        : {
+            ...clusters,
+            name: 'clusters-tls',
+            target: { ...clusters.target, cluster: { auth: 'kubeconfig' as const, context: 'agent-platform-clusters-tls' } },
+            internalTls: { enabled: true },
+          };
+    const env = prepare({ file: variant === 'plain' ? CLUSTERS_FILE : CLUSTERS_FILE.replace(/\.ts$/, '-tls.ts'), input });
     const app = Testing.app({ stackTraces: false });
     const stack = new EnvironmentStack(app, { environment: env });
-    synthesized = { env, tf: JSON.parse(Testing.synth(stack)) };
+    done = { env, tf: JSON.parse(Testing.synth(stack)) };
+    synthesized.set(variant, done);
   }
-  return synthesized;
+  return done;
 }
 
 export interface MemberContainer {
@@ -41,8 +55,13 @@ export interface MemberContainer {
  * Container `container` of member `index` of a StatefulSet: its files from the workload's ConfigMap
  * and Secret, its environment and command with `$(POD_NAME)` expanded (the downward API).
  */
-export function memberContainer(service: string, index: number, container = 'main'): MemberContainer {
-  const { tf } = clustersStack();
+export function memberContainer(
+  service: string,
+  index: number,
+  container = 'main',
+  variant: 'plain' | 'internalTls' = 'plain',
+): MemberContainer {
+  const { tf } = clustersStack(variant);
   const sts = tf.resource.kubernetes_stateful_set_v1?.[service];
   if (!sts) throw new Error(`no StatefulSet ${service} in the clusters stack`);
   const c = sts.spec.template.spec.container.find((x: any) => x.name === container);

@@ -19,7 +19,7 @@
  *   serves AMQP over TLS that `openssl s_client` verifies against the CA and by the name clients use,
  *   and no plaintext AMQP listener (broken variant: a certificate without that name).
  * And the clusters scenario (Kubernetes, large profile) with internal TLS, Redis standalone (with
- * Sentinel it stays plaintext), as the pods get the files (ConfigMap/Secret keys behind their subPath
+ * Sentinel: redis-sentinel.ts's drill over TLS), as the pods get the files (ConfigMap/Secret keys behind their subPath
  * mounts) and the certificate cert-manager would issue from the chart's values (its DNS names and IP
  * addresses): NATS (clustered, routes and JetStream) `nats-server -t` and a TLS login that verifies the
  * Service's name and a member's headless name; Redis with TLS only, `openssl s_client` verifying the
@@ -46,7 +46,7 @@ import { ONLY_4X, RABBIT_BIN, rabbitNodeEnv } from './rabbitmq';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-interface Pki {
+export interface Pki {
   readonly dir: string;
   readonly ca: string;
   /** Issues a server certificate (chain file, key file) with these names. */
@@ -55,7 +55,7 @@ interface Pki {
   strayKey(): string;
 }
 
-function pki(label: string): Pki {
+export function pki(label: string): Pki {
   const dir = fs.mkdtempSync(path.join(work, `pki-${label}-`));
   const run = (args: string[]) => {
     const r = sh('openssl', args, { cwd: dir });
@@ -137,7 +137,7 @@ function tlsArtifact(): { json: any; files: (address: string) => Record<string, 
 
 /**
  * The clusters scenario with internal TLS, synthesized as `npm run synth` does (guardrails included):
- * Redis standalone (with Sentinel it stays plaintext), an own kubeconfig context (two environments
+ * Redis standalone (Redis with Sentinel over TLS: redis-sentinel.ts), an own kubeconfig context (two environments
  * may not share one).
  */
 function clusterTlsArtifact(): {

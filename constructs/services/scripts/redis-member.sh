@@ -11,8 +11,9 @@
 #             the monitored primary and the password (from REDIS_AUTH_FILE) filled in, announcing
 #             SENTINEL_SELF.
 #
-# Addresses are `host:port`; SENTINELS lists every member's sentinel. Needs sh, redis-cli, sed, awk,
-# timeout (the redis image has them).
+# Addresses are `host:port`; SENTINELS lists every member's sentinel. With REDIS_TLS_CA (internal TLS)
+# the sentinels speak TLS only, and redis-cli verifies them against that CA. Needs sh, redis-cli, sed,
+# awk, timeout (the redis image has them).
 set -eu
 
 : "${REDIS_AUTH_FILE:?the file with requirepass <password>}"
@@ -25,6 +26,9 @@ REDISCLI_AUTH=$(sed -n 's/^requirepass //p' "$REDIS_AUTH_FILE")
 export REDISCLI_AUTH
 [ -n "$REDISCLI_AUTH" ] || { echo "redis-member: no requirepass in $REDIS_AUTH_FILE" >&2; exit 1; }
 
+cli_tls=
+[ -z "${REDIS_TLS_CA:-}" ] || cli_tls="--tls --cacert $REDIS_TLS_CA"
+
 host() { echo "${1%:*}"; }
 port() { echo "${1##*:}"; }
 
@@ -32,7 +36,8 @@ port() { echo "${1##*:}"; }
 primary_from_sentinels() {
   for s in $SENTINELS; do
     [ "$s" = "${SENTINEL_SELF:-}" ] && continue
-    answer=$(timeout 3 redis-cli --no-auth-warning -h "$(host "$s")" -p "$(port "$s")" --raw \
+    # shellcheck disable=SC2086 # cli_tls is empty or several words
+    answer=$(timeout 3 redis-cli $cli_tls --no-auth-warning -h "$(host "$s")" -p "$(port "$s")" --raw \
       SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | tr '\n' ' ') || continue
     set -- $answer
     if [ $# -eq 2 ] && [ -n "$1" ] && [ "$2" -gt 0 ] 2>/dev/null; then
