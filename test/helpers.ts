@@ -4,6 +4,7 @@
  * The user's environments (environments/*.ts) are reached only through `shipped()`, for the checks
  * that hold for any valid environment and the snapshots `npx vitest run -u` regenerates.
  */
+import { createHash } from 'node:crypto';
 import { Testing, forgetTokens, synthOnce, tokenMark, withoutTraces } from '../constructs/providers/cdktf';
 import type { SpecName, SpecOf } from '../constructs/services';
 import type { ServiceSpec } from '../constructs/spec/types';
@@ -88,8 +89,16 @@ export interface TerraformJson {
 }
 
 const synthesized = new WeakMap<Environment, Synthesized>();
+/**
+ * The same environment built twice (a variant several test files make, such as "backups off") is
+ * synthesized once per worker: the cache is keyed by the environment's content as well.
+ */
+const byContent = new Map<string, Synthesized>();
 export function synth(e: Environment): Synthesized {
   let s = synthesized.get(e);
+  if (s) return s;
+  const key = createHash('sha256').update(JSON.stringify(e)).digest('hex');
+  s = byContent.get(key);
   if (!s) {
     s = withoutTraces(() => {
       const mark = tokenMark();
@@ -105,8 +114,9 @@ export function synth(e: Environment): Synthesized {
         },
       };
     });
-    synthesized.set(e, s);
+    byContent.set(key, s);
   }
+  synthesized.set(e, s);
   return s;
 }
 
