@@ -10,6 +10,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KEYSTORE_ACCESS_KEY, KEYSTORE_SECRET_KEY, SNAPSHOT_REPOSITORY } from '../constructs/services/elasticsearch-snapshots';
 import { env, spec, synth } from './helpers';
+import { containerSpecs } from '../constructs/targets';
+import { elasticsearchFootprint } from '../constructs/targets/kubernetes/elasticsearch';
 import { evaluate, podOf } from './network-policy';
 import { checkRun, runSnapshotJob } from '../scripts/verify/elasticsearch-snapshots';
 
@@ -213,5 +215,13 @@ describe('no repository where the nodes cannot be given a key', () => {
     expect(JSON.stringify(values.nodeSets)).not.toContain('s3.client');
     // The plan says so.
     expect(spec(production, 'elasticsearch').backup!.gaps).toMatch(/EKS with S3/);
+  });
+
+  it('and the quotas, checks and summary count no registration job there (the same traits as the render)', () => {
+    const es = spec(production, 'elasticsearch') as Parameters<typeof elasticsearchFootprint>[0];
+    const job = (specs: readonly { jobs: readonly { name: string }[] }[]) => specs.flatMap((x) => x.jobs.map((j) => j.name));
+    expect(job(elasticsearchFootprint(es))).toEqual([es.facet.snapshots!.job.name]);
+    expect(job(elasticsearchFootprint(es, { podIdentityStore: true }))).toEqual([]);
+    expect(job(containerSpecs.aws(production).filter((x) => x.name.startsWith('elasticsearch')))).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import { prepare } from '../stacks/pipeline';
 import { env, envMap, spec, synth, variant } from './helpers';
 import { evaluate, podOf } from './network-policy';
 import { footprintOf } from '../constructs/targets/kubernetes';
+import { containerSpecs } from '../constructs/targets';
 
 const SCRIPTS = new URL('../constructs/services/scripts/', import.meta.url);
 const K8S_SCRIPT = fs.readFileSync(new URL('stopped-dump-k8s.sh', SCRIPTS), 'utf8');
@@ -438,5 +439,17 @@ describe('the namespace quota leaves room for the stopped dump’s pod beside th
     expect(fp!.jobs.map((j) => [j.name, j.resources])).toContainEqual(['backup', s.backup!.stoppedDump!.resources]);
     const off = spec(prepare(variant('staging', (i) => (i.backups = { enabled: false }))), 'neo4j');
     expect(footprintOf(off)[0]!.jobs).toEqual(off.jobs);
+  });
+
+  it('where the cluster snapshots the volumes (AWS Backup on EKS) the pod is not run, and not counted', () => {
+    const s = spec(env('staging'), 'neo4j');
+    expect(footprintOf(s, { volumeSnapshots: true })[0]!.jobs).toEqual(s.jobs);
+    const production = env('production');
+    const inCluster = containerSpecs.aws(production).filter((x) => x.name === 'neo4j');
+    expect(inCluster.length).toBeGreaterThan(0);
+    for (const x of inCluster) expect(x.jobs.map((j) => j.name)).not.toContain('backup');
+    // And the rendered quota of the data namespace agrees: no backup CronJob, no pod for it.
+    const tf = synth(production).tf;
+    expect(Object.keys(tf.resource.kubernetes_cron_job_v1 ?? {})).not.toContain('neo4j_backup');
   });
 });

@@ -43,6 +43,7 @@ import type { Network } from './network';
 import type { CertificateFacts } from '../kubernetes/context';
 import { renderRecords } from '../dns';
 import type { MailFacet } from '../../services/mail';
+import { inClusterBackups } from '../../targets/aws/backup';
 import { internetNodePort, internetPortsOf } from '../../targets/aws/edge';
 import { consumerIdentityName } from '../../targets/aws/placement';
 import { AwsMonitoringResources } from './monitoring';
@@ -320,8 +321,9 @@ export class InCluster extends Construct {
     // Its Pod Identity workloads (the CloudWatch exporter, Grafana, Loki) run in the monitoring namespace.
     if (monitoring) identityNamespaces.push(monitoring.identityNamespace);
     // Backups of the in-cluster services: the dump CronJobs upload to an S3 bucket through Pod Identity.
+    const traits = inClusterBackups(inputs.environment, specs);
     const backups =
-      ctx.backups && specs.some((x) => x.backup?.dump) ? new InClusterBackups(this, 'backups', ctx, inputs.keys, ctx.backups) : undefined;
+      traits.podIdentityStore && ctx.backups ? new InClusterBackups(this, 'backups', ctx, inputs.keys, ctx.backups) : undefined;
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,
@@ -330,7 +332,7 @@ export class InCluster extends Construct {
         ...(monitoring ? { monitoring: monitoring.facts } : {}),
         ...(backups ? { backupStore: backups.facts } : {}),
         // AWS Backup (backup.ts) snapshots the EBS volumes the gp3 class tags, daily.
-        ...(ctx.backups
+        ...(traits.volumeSnapshots
           ? { volumeSnapshots: 'AWS Backup snapshots the EBS volumes daily (crash-consistent), copied to the copy region' }
           : {}),
       },

@@ -96,7 +96,11 @@ export class InClusterPlatform extends Construct {
       }),
     );
     // The quota counts what each realization runs (an operator's extra nodes, per-node agents), not only the spec.
-    const nodes = facts.monitoring?.nodes;
+    const traits = {
+      ...(facts.monitoring?.nodes !== undefined ? { nodes: facts.monitoring.nodes } : {}),
+      volumeSnapshots: facts.volumeSnapshots !== undefined,
+      podIdentityStore: facts.backupStore !== undefined,
+    };
     const uses = [
       ...[...concerns].map((concern) => ({ name: namespaceOf(prefix, concern), concern })),
       ...[...own].map(([name, n]) => ({
@@ -105,7 +109,7 @@ export class InClusterPlatform extends Construct {
         concern: 'monitoring' as const,
         podSecurity: { level: n.podSecurity, reason: n.reason },
       })),
-    ].map((u) => ({ ...u, specs: specs.filter((s) => nsOf(s) === u.name).flatMap((s) => footprintOf(s, nodes)) }));
+    ].map((u) => ({ ...u, specs: specs.filter((s) => nsOf(s) === u.name).flatMap((s) => footprintOf(s, traits)) }));
     this.namespaces = uses.map((u) => u.name);
     const commonLabels = {
       'app.kubernetes.io/part-of': env.project,

@@ -3,7 +3,8 @@
  * plan's rules from the environment's retention, and the tag that selects what is backed up.
  */
 import type { Environment } from '../../../environments/parse/load';
-import type { BackupRetention } from '../../spec/types';
+import type { BackupRetention, ServiceSpec } from '../../spec/types';
+import type { ClusterBackupTraits } from '../kubernetes';
 import { RANDOM_SUFFIX_BYTES, placeServices, s3BucketName } from './placement';
 
 /**
@@ -85,4 +86,15 @@ export function backupChecks(env: Environment): { path: string; message: string 
 /** The S3 bucket the in-cluster services' dumps go to: `<project>-<env>-<backups.bucket>-<account id or generated suffix>`. */
 export function backupBucketName(project: string, environment: string, bucket: string, suffix: string): string {
   return s3BucketName(project, environment, bucket, suffix);
+}
+
+/**
+ * How the cluster of an AWS environment backs up what runs in it: AWS Backup snapshots its EBS
+ * volumes wherever backups are on (so a volume-snapshot plan's stopped dump is not run there), and the
+ * dump jobs, if any, upload to S3 through Pod Identity (so nothing takes a store key: Elasticsearch
+ * registers no snapshot repository). The render and the quotas, checks and summary read it here.
+ */
+export function inClusterBackups(env: Environment, inCluster: readonly ServiceSpec[]): ClusterBackupTraits {
+  const on = env.backups !== undefined;
+  return { volumeSnapshots: on, podIdentityStore: on && inCluster.some((s) => s.backup?.dump) };
 }

@@ -38,7 +38,7 @@ import {
 } from './placement';
 import { placementsOf } from '../kubernetes/consumers';
 import { monitoringChecks } from './cloudwatch';
-import { backupChecks } from './backup';
+import { backupChecks, inClusterBackups } from './backup';
 
 type Env = Environment & { readonly target: { readonly kind: 'aws' } };
 const isAws = (env: Environment): env is Env => env.target.kind === 'aws';
@@ -303,8 +303,10 @@ const sum = (xs: readonly ResourceAmounts[]) => ({
 
 /** Every pod the cluster runs for the environment's in-cluster services: a spec's replica (all its containers) or one of its jobs. */
 function podShapes(env: Env): PodShape[] {
-  return placeServices(env)
-    .inCluster.flatMap(footprintOf)
+  const { inCluster } = placeServices(env);
+  const cluster = inClusterBackups(env, inCluster);
+  return inCluster
+    .flatMap((s) => footprintOf(s, cluster))
     .flatMap((spec) => {
       const gpus = spec.containers.reduce((n, c) => n + (c.gpus ?? 0), 0);
       return [

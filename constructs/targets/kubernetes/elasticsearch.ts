@@ -44,9 +44,13 @@ export function exporterOf(spec: ServiceSpec): ContainerSpec {
 
 /**
  * What the cluster runs: every node set's members, the exporter once, and the snapshot repository's
- * registration job where backups are on (counted even where the target registers none: EKS with S3).
+ * registration job where backups are on and the store takes a key (none through Pod Identity: EKS
+ * with S3, where repository-s3 8.x cannot use it).
  */
-export function elasticsearchFootprint(spec: ServiceSpec<string, ElasticsearchFacet>): ServiceSpec[] {
+export function elasticsearchFootprint(
+  spec: ServiceSpec<string, ElasticsearchFacet>,
+  cluster: { podIdentityStore?: boolean } = {},
+): ServiceSpec[] {
   return [
     ...nodeSetShapes(spec).map((n) => ({
       ...spec,
@@ -62,7 +66,7 @@ export function elasticsearchFootprint(spec: ServiceSpec<string, ElasticsearchFa
       replicas: 1,
       containers: [exporterOf(spec)],
       volumes: [],
-      jobs: spec.facet.snapshots ? [spec.facet.snapshots.job] : [],
+      jobs: spec.facet.snapshots && !cluster.podIdentityStore ? [spec.facet.snapshots.job] : [],
     },
   ];
 }

@@ -11,7 +11,21 @@ import { monitoringFootprints } from './monitoring';
 import { neo4jFootprint } from './neo4j';
 import { postgresFootprint } from './postgres';
 
-const footprints: { readonly [N in SpecName]?: (spec: SpecOf<N>, nodes?: number) => readonly ServiceSpec[] } = {
+/** How the cluster backs up what runs in it, where that changes which pods run (see `footprintOf`). */
+export interface ClusterBackupTraits {
+  /** Something snapshots the volumes on a schedule (AWS Backup): a volume-snapshot plan's stopped dump is not run. */
+  readonly volumeSnapshots?: boolean;
+  /** The backups' store is reached through Pod Identity (S3 on EKS), with no key to hand a service. */
+  readonly podIdentityStore?: boolean;
+}
+
+/** What a footprint may know of the cluster. */
+export interface ClusterTraits extends ClusterBackupTraits {
+  /** The most nodes the cluster has, when the target knows it (else the spec's own setting). */
+  readonly nodes?: number;
+}
+
+const footprints: { readonly [N in SpecName]?: (spec: SpecOf<N>, cluster: ClusterTraits) => readonly ServiceSpec[] } = {
   elasticsearch: elasticsearchFootprint,
   kibana: kibanaFootprint,
   neo4j: neo4jFootprint,
@@ -27,10 +41,9 @@ const footprints: { readonly [N in SpecName]?: (spec: SpecOf<N>, nodes?: number)
 
 /**
  * What the cluster runs for a spec: the realization's pods (an operator's extra nodes, helpers, a
- * chart's sidecars, one agent per node), else the spec. `nodes`: the most nodes the cluster has,
- * when the target knows it (else the spec's own setting).
+ * chart's sidecars, one agent per node, a backup pod), else the spec.
  */
-export function footprintOf(spec: ServiceSpec, nodes?: number): readonly ServiceSpec[] {
-  const row = footprints[spec.name as SpecName] as ((s: ServiceSpec, n?: number) => readonly ServiceSpec[]) | undefined;
-  return row ? row(spec, nodes) : [spec];
+export function footprintOf(spec: ServiceSpec, cluster: ClusterTraits = {}): readonly ServiceSpec[] {
+  const row = footprints[spec.name as SpecName] as ((s: ServiceSpec, c: ClusterTraits) => readonly ServiceSpec[]) | undefined;
+  return row ? row(spec, cluster) : [spec];
 }

@@ -70,14 +70,14 @@ export const monitoringFootprints = {
     ]),
   ],
   // The chart's Alloy reads logs through the Kubernetes API: no proxy sidecar, no volumes.
-  alloy: (spec: ServiceSpec, nodes?: number) => [
+  alloy: (spec: ServiceSpec, { nodes }: { nodes?: number }) => [
     perNode({ ...withSidecars(spec, [{ name: 'config-reloader', resources: CHART_HELPERS.configReloader }]), volumes: [] }, nodes),
   ],
-  'node-exporter': (spec: ServiceSpec, nodes?: number) => [perNode(spec, nodes)],
-  'dcgm-exporter': (spec: ServiceSpec, nodes?: number) => [perNode(spec, nodes)],
+  'node-exporter': (spec: ServiceSpec, { nodes }: { nodes?: number }) => [perNode(spec, nodes)],
+  'dcgm-exporter': (spec: ServiceSpec, { nodes }: { nodes?: number }) => [perNode(spec, nodes)],
   // The kubelet's built-in cAdvisor: nothing runs for it.
   cadvisor: (): ServiceSpec[] => [],
-} satisfies Readonly<Record<string, (spec: ServiceSpec, nodes?: number) => readonly ServiceSpec[]>>;
+} satisfies Readonly<Record<string, (spec: ServiceSpec, { nodes }: { nodes?: number }) => readonly ServiceSpec[]>>;
 
 const label = (k: string) => `label_${k.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
