@@ -169,11 +169,11 @@ describe('stable Terraform addresses (production, AWS)', () => {
     ]);
   });
 
-  it('a consumer on RDS IAM authentication: its Pod Identity role, policy and association, named after it', () => {
+  it('a consumer on RDS and ElastiCache IAM authentication: its Pod Identity role, policy and association, named after it; its ElastiCache user keeps its address', () => {
     const iam = synth(
       prepare(
         variant('production', (i) => {
-          i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' } } }];
+          i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' } } }];
         }),
       ),
     ).tf;
@@ -186,6 +186,9 @@ describe('stable Terraform addresses (production, AWS)', () => {
       'aws_iam_role_policy.pod_app_agents',
       'aws_eks_pod_identity_association.pod_app_agents',
     ]);
+    // One address for the consumer's ElastiCache user whatever its authentication (a switch replaces it there).
+    expect(named('aws_elasticache_user')).toEqual(['aws_elasticache_user.redis_consumer_agents']);
+    expect(iam.resource.aws_elasticache_user!.redis_consumer_agents.authentication_mode).toEqual({ type: 'iam' });
     // The instance is the same resource, with IAM authentication on (off while no consumer uses it).
     expect(iam.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(true);
     expect(prod.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(false);

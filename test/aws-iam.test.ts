@@ -12,10 +12,11 @@ import { APP_SERVICE_ACCOUNT, consumerIdentities } from '../constructs/render/aw
 import type { ManagedEndpoint } from '../constructs/render/aws/managed';
 import { RDS_CA_BUNDLE_URL } from '../constructs/render/aws/postgres';
 import { MAX_ROLE_NAME } from '../constructs/targets/aws/placement';
+import { elasticacheDefaultVersion, elasticacheIamSupported } from '../constructs/targets/aws/offerings';
 
-/** Production with a second consumer, `agents`, on IAM authentication (its own namespace, created). */
+/** Production with a second consumer, `agents`, on IAM authentication to RDS and ElastiCache (its own namespace, created). */
 const withIam = (i: any) => {
-  i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' } } }];
+  i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' } } }];
 };
 const iamEnv = prepare(variant('production', withIam));
 const { tf } = synth(iamEnv);
@@ -76,7 +77,17 @@ describe('RDS IAM authentication for one consumer (production variant)', () => {
       'aws:RequestTag/kubernetes-service-account': 'agents',
     });
     const policy = JSON.parse(res('aws_iam_role_policy').pod_app_agents.policy);
+    // The same role for both services the consumer reaches with IAM: one statement each, nothing else.
     expect(policy.Statement).toEqual([
+      {
+        Sid: 'ElastiCacheConnectAsAgents',
+        Effect: 'Allow',
+        Action: 'elasticache:Connect',
+        Resource: [
+          'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:agent-platform-production-redis',
+          'arn:aws:elasticache:eu-west-1:111122223333:user:agent-platform-production-redis-iam-agents',
+        ],
+      },
       {
         Sid: 'RdsConnectAsAgents',
         Effect: 'Allow',
@@ -92,6 +103,7 @@ describe('RDS IAM authentication for one consumer (production variant)', () => {
     // The stack creates that ServiceAccount with the consumer's namespace; the shared role gets no rds-db:connect.
     expect(res('kubernetes_service_account_v1').consumer_agents.metadata).toMatchObject({ name: 'agents', namespace: 'platform-agents' });
     expect(res('aws_iam_role_policy').pod_platform_app.policy).not.toContain('rds-db');
+    expect(res('aws_iam_role_policy').pod_platform_app.policy).not.toContain('elasticache:Connect');
   });
 
   it('a consumer in the applications’ namespace gets rds-db:connect on the applications’ role (platform-app), elsewhere a role of its own', () => {
@@ -119,6 +131,63 @@ describe('RDS IAM authentication for one consumer (production variant)', () => {
       { consumer: 'a', namespace: 'platform', serviceAccount: APP_SERVICE_ACCOUNT, statements: [statement] },
       { consumer: 'c', namespace: 'team-c', serviceAccount: 'c', statements: [statement] },
     ]);
+  });
+});
+
+describe('ElastiCache IAM authentication for one consumer (the same production variant)', () => {
+  it('its user authenticates with IAM: user name equal to its user id, no password, the same access string; in the user group', () => {
+    const users = res('aws_elasticache_user');
+    expect(users.redis_consumer_agents).toMatchObject({
+      user_id: 'agent-platform-production-redis-iam-agents',
+      user_name: 'agent-platform-production-redis-iam-agents',
+      engine: 'redis',
+      access_string: 'on ~agents:* &agents:* +@all -@dangerous',
+      authentication_mode: { type: 'iam' },
+      // A switch changes the user id: the new user joins the group before the old one goes.
+      lifecycle: { create_before_destroy: true },
+    });
+    expect(users.redis_consumer_agents.authentication_mode.passwords).toBeUndefined();
+    // The password consumer keeps its user as before.
+    expect(users.redis_consumer_apps).toMatchObject({
+      user_id: 'agent-platform-production-redis-apps',
+      user_name: 'apps',
+      authentication_mode: { type: 'password', passwords: [ref('random_password', 'redis_consumer-apps-password', 'result')] },
+    });
+    expect(res('aws_elasticache_user_group').redis.user_ids).toContain(ref('aws_elasticache_user', 'redis_consumer_agents', 'user_id'));
+    // IAM authentication's other needs, which the replication group always meets: TLS and the user group.
+    expect(res('aws_elasticache_replication_group').redis).toMatchObject({
+      transit_encryption_enabled: true,
+      user_group_ids: [ref('aws_elasticache_user_group', 'redis', 'user_group_id')],
+    });
+  });
+
+  it('no password exists for it: none generated, none in its Secret; its ConfigMap says IAM, the region, the group and the user to sign for', () => {
+    expect(Object.keys(res('random_password'))).not.toContain('redis_consumer-agents-password');
+    expect(spec(iamEnv, 'redis').secrets.map((s) => s.name)).not.toContain('consumer-agents-password');
+    expect(res('kubernetes_secret_v1').consumer_agents_redis_credentials.data).toEqual({
+      username: 'agent-platform-production-redis-iam-agents',
+      auth: 'iam',
+    });
+    expect(res('kubernetes_config_map_v1').consumer_agents_redis_endpoint.data).toMatchObject({
+      host: ref('aws_elasticache_replication_group', 'redis', 'primary_endpoint_address'),
+      port: '6379',
+      tls: 'true',
+      username: 'agent-platform-production-redis-iam-agents',
+      'key-patterns': 'agents:*',
+      auth: 'iam',
+      region: 'eu-west-1',
+      'replication-group-id': ref('aws_elasticache_replication_group', 'redis', 'replication_group_id'),
+    });
+  });
+
+  it('the version check: Valkey before 7.2 and Redis OSS before 7.0 have no IAM authentication', () => {
+    expect(elasticacheIamSupported('valkey', elasticacheDefaultVersion.valkey)).toBe(true);
+    expect(elasticacheIamSupported('redis', elasticacheDefaultVersion.redis)).toBe(true);
+    expect(elasticacheIamSupported('valkey', '7.2')).toBe(true);
+    expect(elasticacheIamSupported('redis', '7.0')).toBe(true);
+    expect(elasticacheIamSupported('redis', '6.2')).toBe(false);
+    expect(elasticacheIamSupported('valkey', '7.1')).toBe(false);
+    expect(elasticacheIamSupported('valkey', '10.0')).toBe(true);
   });
 });
 
@@ -176,5 +245,61 @@ describe('IAM authentication is refused where RDS is not, with the file and fiel
     );
     const webmail = spec(iamEnv, 'postgres').facet.applications.find((a) => a.consumer === 'webmail');
     expect(webmail?.auth).toBe('password');
+  });
+});
+
+describe('ElastiCache IAM authentication is refused where it cannot work, with the file and field', () => {
+  const refused = (name: 'development' | 'staging' | 'production', edit: (i: any) => void) => {
+    try {
+      prepare(variant(name, edit));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  const iamConsumer = (i: any) => {
+    i.consumers = [{ name: 'agents', services: { redis: { auth: 'iam' } } }];
+  };
+
+  it('an unknown method names the choices', () => {
+    const msg = refused('production', (i) => (i.consumers = [{ name: 'agents', services: { redis: { auth: 'token' } } }]));
+    expect(msg).toContain('test/fixtures/production.ts: consumers[0].services.redis.auth: must be one of "password", "iam"');
+  });
+
+  it('on the docker target', () => {
+    expect(refused('development', iamConsumer)).toContain(
+      "test/fixtures/development.ts: consumers[0].services.redis.auth: the docker target runs redis as a container, not as a managed service: consumer agents asks for IAM authentication: IAM authentication is ElastiCache's",
+    );
+  });
+
+  it('on a Kubernetes cluster', () => {
+    expect(refused('staging', iamConsumer)).toContain(
+      'test/fixtures/staging.ts: consumers[0].services.redis.auth: redis runs in the cluster here, not as a managed service: consumer agents asks for IAM authentication',
+    );
+  });
+
+  it('on AWS with Redis in the cluster', () => {
+    const msg = refused('production', (i) => {
+      iamConsumer(i);
+      i.target.managed.redis = { mode: 'in-cluster' };
+    });
+    expect(msg).toContain('consumers[0].services.redis.auth: redis runs in the cluster here, not as a managed service');
+    expect(msg).toContain("target.managed.redis: { mode: 'managed' }");
+  });
+
+  it('on an engine version without IAM authentication', () => {
+    const msg = refused('production', (i) => {
+      iamConsumer(i);
+      i.target.managed.redis = { mode: 'managed', engine: 'redis', engineVersion: '6.2' };
+    });
+    expect(msg).toContain(
+      "test/fixtures/production.ts: consumers[0].services.redis.auth: consumer agents asks for IAM authentication, which ElastiCache offers from Redis OSS 7.0 on; target.managed.redis.engineVersion is 6.2: raise it, or use auth: 'password'",
+    );
+  });
+
+  it('a consumer whose IAM role name would pass 64 characters', () => {
+    const name = 'a'.repeat(40);
+    const msg = refused('production', (i) => (i.consumers = [{ name, services: { redis: { auth: 'iam' } } }]));
+    expect(msg).toContain(`consumers[0].services.redis.auth: consumer ${name} on IAM authentication gets the IAM role`);
   });
 });

@@ -19,6 +19,8 @@ import { openSearchUsersScript } from '../constructs/services/elasticsearch';
 import { brokerUsersScript } from '../constructs/services/rabbitmq';
 import { applicationAclRule, managedAccessString } from '../constructs/services/redis';
 import { escapeLiteral } from '../constructs/render/terraform';
+import { CA_DIR, FETCH_CA_SCRIPT } from '../constructs/render/aws/admin-jobs';
+import { RDS_CA_BUNDLE_URL, RDS_CA_FILE } from '../constructs/render/aws/postgres';
 
 const prod = env('production');
 const { tf } = synth(prod);
@@ -757,7 +759,8 @@ describe('in the cluster', () => {
       port: '5432',
       database: 'apps',
       username: 'apps',
-      sslmode: 'require',
+      sslmode: 'verify-full',
+      'sslrootcert-url': RDS_CA_BUNDLE_URL,
     });
     const secrets = Object.fromEntries(
       Object.entries(res('kubernetes_secret_v1')).filter(([k]) => k.endsWith('_credentials') && !k.startsWith('consumer_')),
@@ -853,11 +856,12 @@ describe('scoped credentials (issue 14, point 7)', () => {
     const pod = j.spec.template.spec;
     expect(pod.automount_service_account_token).toBe(false);
     expect(pod.security_context).toMatchObject({ run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } });
-    const [fetch] = pod.init_container;
+    const [fetch, fetchCa] = pod.init_container;
     const [apply] = pod.container;
     expect(apply.image).toBe(imageName(pg.containers[0]!.image));
     expect(fetch.image).toBe(CURL_IMAGE);
-    for (const c of [fetch, apply]) {
+    expect(fetchCa.image).toBe(CURL_IMAGE);
+    for (const c of [fetch, fetchCa, apply]) {
       expect(c.security_context).toMatchObject({
         read_only_root_filesystem: true,
         allow_privilege_escalation: false,
@@ -870,11 +874,21 @@ describe('scoped credentials (issue 14, point 7)', () => {
     expect(envOf(apply)).toMatchObject({
       PGHOST: ref('aws_db_instance', 'postgres', 'address'),
       PGDATABASE: 'platform',
-      PGSSLMODE: 'require',
+      // The server's certificate and name verified against the RDS bundle the second init container downloads.
+      PGSSLMODE: 'verify-full',
+      PGSSLROOTCERT: `${CA_DIR}/${RDS_CA_FILE}`,
     });
+    expect(envOf(fetchCa)).toMatchObject({ CA_URL: RDS_CA_BUNDLE_URL, CA_FILE: `${CA_DIR}/${RDS_CA_FILE}` });
+    expect(fetchCa.command).toEqual(['sh', '-c', escapeLiteral(FETCH_CA_SCRIPT)]);
+    expect(fetchCa.volume_mount.find((m: any) => m.name === 'ca')).toMatchObject({ mount_path: CA_DIR });
+    expect(apply.volume_mount.find((m: any) => m.name === 'ca')).toMatchObject({ mount_path: CA_DIR, read_only: true });
+    // The bundle is fetched over HTTPS only, and a download without a certificate fails the job.
+    expect(FETCH_CA_SCRIPT).toContain("--proto '=https'");
+    expect(FETCH_CA_SCRIPT).toContain('BEGIN CERTIFICATE');
     // The master lives in an in-memory volume of this pod only; the inputs Secret holds the applications' passwords.
     const volumes = Object.fromEntries(pod.volume.map((v: any) => [v.name, v]));
     expect(volumes.master.empty_dir).toMatchObject({ medium: 'Memory' });
+    expect(volumes.ca.empty_dir).toMatchObject({ medium: 'Memory' });
     expect(apply.volume_mount.find((m: any) => m.name === 'master')).toMatchObject({ mount_path: '/run/master', read_only: true });
     expect(one('kubernetes_secret_v1', 'postgres_roles_inputs').data).toEqual({
       apps: ref('random_password', 'postgres_consumer-apps-password', 'result'),
@@ -899,6 +913,8 @@ describe('scoped credentials (issue 14, point 7)', () => {
     expect(canReach(jobPod, rds, 6379)).toBe(false);
     // HTTPS to AWS APIs outside the VPC (Secrets Manager through NAT), not to anything inside it.
     expect(canReach(jobPod, { id: 'secrets manager', namespace: '', labels: {}, ip: '52.94.1.1' }, 443)).toBe(true);
+    // ... and the RDS trust store (truststore.pki.rds.amazonaws.com, a public address) for the CA bundle.
+    expect(canReach(jobPod, { id: 'rds trust store', namespace: '', labels: {}, ip: '18.66.1.1' }, 443)).toBe(true);
     expect(canReach(jobPod, rds, 443)).toBe(false);
     expect(canReach(jobPod, elsewhere, 5432)).toBe(false);
     // Another pod in the namespace reaches no database; nothing reaches the job.

@@ -164,7 +164,34 @@ const aclPattern = z.string().regex(/^[^\s~&%]+$/, 'must be a Redis glob pattern
 export const redisAccess = z.strictObject({
   /** Key patterns; the same patterns bound its Pub/Sub channels. @default ['<name>:*'] */
   keys: z.array(aclPattern).min(1).optional(),
+  /**
+   * How its user logs in: `password` (generated, in its credentials Secret), or `iam` (ElastiCache IAM
+   * authentication: no password; the application signs a 15-minute token with its Pod Identity role
+   * for each connection). `iam` only where Redis is ElastiCache (an AWS target with
+   * `target.managed.redis.mode: 'managed'`, Valkey 7.2+ or Redis OSS 7.0+); switching is a two-step
+   * change (docs/operations.md). @default 'password'
+   */
+  auth: z.enum(['password', 'iam']).default('password'),
 });
+
+/** How a consumer's user logs in (`redisAccess.auth`). */
+export type RedisAuth = z.output<typeof redisAccess>['auth'];
+
+/** Where IAM authentication exists, for the messages that refuse it elsewhere. */
+export const IAM_AUTH_NEEDS_ELASTICACHE =
+  "IAM authentication is ElastiCache's: it needs an AWS target with target.managed.redis: { mode: 'managed' } (Valkey 7.2+ or Redis OSS 7.0+); use auth: 'password' here";
+
+/** A consumer's user: its key (and channel) patterns, how it logs in, and the secret with its password. */
+export interface RedisApplication {
+  readonly consumer: string;
+  readonly keys: readonly string[];
+  /** With the generated password, or with an ElastiCache IAM token (no password exists then). */
+  readonly auth: RedisAuth;
+  /** The generated password's secret (audience `application`); declared by the spec for `password` users only. */
+  readonly secret: string;
+  /** Where the consumer's access is declared in the environment file (`consumers[1].services.redis`), for messages. */
+  readonly configPath?: string;
+}
 
 /** What an application's user may touch and run: its keys and channels, every command except the dangerous ones. */
 const applicationGrants = (patterns: readonly string[]) =>
@@ -204,6 +231,8 @@ export function maxmemoryBytes(c: { maxmemory?: string | undefined; resources: {
 /** What Redis's realizations know beyond the spec: the eviction policy a managed cache must apply too. */
 export interface RedisFacet {
   readonly maxmemoryPolicy: string;
+  /** The consumers' users (platform consumers included), each with how it logs in. */
+  readonly applications: readonly RedisApplication[];
 }
 
 /**
@@ -322,11 +351,17 @@ export const redis = defineService({
   consumerAccess: redisAccess,
   build(c, ctx) {
     const clustered = c.replicas > 1;
-    const apps = consumersOf(ctx, redisAccess).map((a) => ({
+    const applications = consumersOf(ctx, redisAccess).map((a): RedisApplication => ({
       consumer: a.name,
       keys: a.access.keys ?? [`${a.name}:*`],
+      auth: a.access.auth,
       secret: consumerSecret(a.name, 'password'),
+      ...(a.configPath ? { configPath: a.configPath } : {}),
     }));
+    // The users with a generated password: every one where Redis runs as this container or in a
+    // cluster (IAM users are ElastiCache's, and the checks refuse them elsewhere: `requirements.managed`).
+    const apps = applications.filter((a) => a.auth === 'password');
+    const iam = applications.filter((a) => a.auth === 'iam');
     // Internal TLS: the client port TLS only, and with Sentinel (a replicated profile) everything Redis
     // can speak TLS on: replication (`tls-replication yes`), each sentinel's own port (`tls-port`, `port 0`)
     // and its connections to the members and the other sentinels (Sentinel's `tls-replication yes`).
@@ -482,7 +517,7 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
     return [
       {
         ...identity(SERVICE, c.replicas),
-        facet: { maxmemoryPolicy: c.maxmemoryPolicy } satisfies RedisFacet,
+        facet: { maxmemoryPolicy: c.maxmemoryPolicy, applications } satisfies RedisFacet,
         managed: 'elasticache-redis',
         secrets: [
           { name: 'password', description: 'Password of the default user (the administrator)', length: 32 },
@@ -589,7 +624,18 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
                   },
             }
           : {}),
-        consumers: apps.map((a): ConsumerAccess => ({
+        // IAM authentication exists where ElastiCache replaces this spec only: each consumer asking for it is refused elsewhere.
+        ...(iam.length > 0
+          ? {
+              requirements: {
+                managed: iam.map((a) => ({
+                  path: `${a.configPath ?? `consumers (${a.consumer}).services.redis`}.auth`,
+                  message: `consumer ${a.consumer} asks for IAM authentication: ${IAM_AUTH_NEEDS_ELASTICACHE}`,
+                })),
+              },
+            }
+          : {}),
+        consumers: applications.map((a): ConsumerAccess => ({
           consumer: a.consumer,
           ports: clustered ? ['client', 'sentinel'] : ['client'],
           facts: {
@@ -605,8 +651,11 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
             'key-patterns': a.keys.join(' '),
             ...(clustered ? { mode: 'sentinel', 'sentinel-master': SENTINEL_MASTER, sentinels: sentinelList(c.replicas) } : {}),
           },
-          credentials: { username: a.consumer, password: tpl`${secretRef('redis', a.secret)}` },
-          grants: `ACL user ${a.consumer}: keys and channels ${a.keys.join(' ')}; every command except @dangerous (KEYS, FLUSHALL, CONFIG, ...)${clustered ? '; on the sentinels: find the primary and follow failovers' : ''}`,
+          credentials:
+            a.auth === 'iam' ? { username: a.consumer } : { username: a.consumer, password: tpl`${secretRef('redis', a.secret)}` },
+          grants:
+            `ACL user ${a.consumer}: keys and channels ${a.keys.join(' ')}; every command except @dangerous (KEYS, FLUSHALL, CONFIG, ...)${clustered ? '; on the sentinels: find the primary and follow failovers' : ''}` +
+            (a.auth === 'iam' ? '; logs in with an ElastiCache IAM token (no password)' : ''),
         })),
         ...(clustered
           ? {

@@ -12,9 +12,14 @@
  *   and is neither superuser nor able to create roles or databases.
  * - a role on IAM authentication (`auth: 'iam'`) has no password and is a member of rds_iam (RDS's
  *   role, created here as RDS has it), so no password logs it in.
+ * - the job's CA step (`caCheck`): the bundle downloaded over verified HTTPS lets psql connect
+ *   with sslmode=verify-full to a server whose certificate one of its CAs issued.
  * Broken variants: the script without its REVOKE statements must be caught (a role reaches the
- * master's database); with an IAM role, the script without its `GRANT rds_iam` must be caught.
+ * master's database); with an IAM role, the script without its `GRANT rds_iam` must be caught; a
+ * bundle of another CA (psql refuses the server) and a trust store the curl CAs do not vouch for
+ * (the download fails) must be caught.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Artifact, envsOf, type Outcome, needs, note, sh, validator, work } from './lib';
@@ -173,6 +178,25 @@ export async function verifyManagedPostgres(artifact: Artifact): Promise<void> {
           `${env.name}-bad`,
         ),
     );
+    // The server's certificate: the bundle the job downloads verifies it (verify-full), another CA's does not.
+    const fetchCa = pod.init_container.find((c: { name: string }) => c.name === 'fetch-ca');
+    const applyEnv = Object.fromEntries(pod.container[0].env.map((e: { name: string; value: string }) => [e.name, e.value])) as Record<
+      string,
+      string
+    >;
+    if (fetchCa && needs({ openssl: 'openssl', curl: 'curl' }, name)) {
+      const caScript = literal(fetchCa.command[2]);
+      await validator(
+        `${env.name}: RDS roles job, server certificate: fetch-ca downloads the bundle over verified HTTPS and psql (${applyEnv.PGSSLMODE}, sslrootcert = that file) connects to a server of one of its CAs (PostgreSQL 15 with ssl on; HTTPS stand-in of the trust store)`,
+        () => caCheck(caScript, applyEnv, `${env.name}-good`),
+        () => caCheck(caScript, applyEnv, `${env.name}-other-bundle`, 'bundle'),
+      );
+      await validator(
+        `${env.name}: RDS roles job, server certificate: a trust store whose HTTPS certificate the curl image's CAs do not vouch for fails the job`,
+        () => caCheck(caScript, applyEnv, `${env.name}-good-store`),
+        () => caCheck(caScript, applyEnv, `${env.name}-other-store`, 'store'),
+      );
+    } else if (!fetchCa) note(`${env.name}: the RDS roles job downloads no CA bundle`);
     // An IAM role without rds_iam would still be refused by RDS for tokens: caught.
     const iam = apps.filter((a) => a.auth === 'iam');
     if (iam.length > 0)
@@ -192,4 +216,153 @@ export async function verifyManagedPostgres(artifact: Artifact): Promise<void> {
       );
   }
   if (checked === 0) note('no AWS stack with a managed PostgreSQL roles job: nothing to run');
+}
+
+/**
+ * The roles job's CA step for real: its `fetch-ca` script (busybox sh, curl) downloads the bundle
+ * from an HTTPS stand-in of the RDS trust store, trusted through CURL_CA_BUNDLE as the curl image's
+ * store is, and psql then connects to a PostgreSQL 15 with ssl on (its certificate for `localhost`
+ * issued by the stand-in's "RDS" CA) with the job's settings: sslmode=verify-full and the
+ * downloaded file as sslrootcert. `bundle: 'other'` serves a bundle of another CA (psql must refuse
+ * the server); `store: 'other'` gives curl a store that does not trust the trust store's server
+ * (the download, and so the job, must fail).
+ */
+export function caCheck(fetchCaScript: string, env: Record<string, string>, label: string, broken?: 'bundle' | 'store'): Outcome {
+  const dir = fs.mkdtempSync(path.join(work, `rds-ca-${label}-`));
+  const ssl = (args: string[]) => sh('openssl', args, { cwd: dir });
+  // Three CAs: the "RDS" CA that signs the database's certificate, another one, and the web PKI's
+  // stand-in that signs the trust store's HTTPS certificate.
+  for (const ca of ['rds', 'other', 'web']) {
+    const r = ssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}-ca.key`,
+      '-out',
+      `${ca}-ca.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${ca} test CA`,
+    ]);
+    if (r.code !== 0) return r;
+  }
+  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+  for (const [leaf, ca] of [
+    ['db', 'rds'],
+    ['https', 'web'],
+  ]) {
+    for (const args of [
+      ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`, '-subj', '/CN=localhost'],
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${leaf}.csr`,
+        '-CA',
+        `${ca}-ca.pem`,
+        '-CAkey',
+        `${ca}-ca.key`,
+        '-CAcreateserial',
+        '-out',
+        `${leaf}.pem`,
+        '-days',
+        '2',
+        '-extfile',
+        'san.ext',
+      ],
+    ]) {
+      const r = ssl(args);
+      if (r.code !== 0) return r;
+    }
+  }
+  // The bundle as the trust store serves it: several CAs, the right one among them (or not).
+  const served = broken === 'bundle' ? ['other'] : ['other', 'rds'];
+  fs.mkdirSync(path.join(dir, 'www'));
+  fs.writeFileSync(
+    path.join(dir, 'www', 'global-bundle.pem'),
+    served.map((c) => fs.readFileSync(path.join(dir, `${c}-ca.pem`), 'utf8')).join(''),
+  );
+  const httpsPort = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const fs=require('fs');require('https').createServer({key:fs.readFileSync('https.key'),cert:fs.readFileSync('https.pem')},(q,r)=>{try{if(q.url.includes('..'))throw 0;r.end(fs.readFileSync('www'+q.url))}catch{r.statusCode=404;r.end()}}).listen(${httpsPort},'127.0.0.1',()=>console.log('up'))`,
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  server.stdout.on('data', (d) => (log += String(d)));
+  server.stderr.on('data', (d) => (log += String(d)));
+  const serverLog = () => (log ? ` (trust store stand-in: ${log.trim()})` : '');
+  const caDir = path.join(dir, 'ca');
+  fs.mkdirSync(caDir);
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.symlinkSync('/usr/bin/busybox', path.join(dir, 'bin', 'sh'));
+  fs.writeFileSync(path.join(dir, 'fetch-ca.sh'), fetchCaScript);
+  const bundle = path.join(caDir, path.basename(env.PGSSLROOTCERT ?? 'bundle.pem'));
+  const data = path.join(dir, 'data');
+  try {
+    // Wait for the HTTPS stand-in (at most 5 s).
+    sh('sh', [
+      '-c',
+      `for i in $(seq 50); do curl -s -o /dev/null --cacert ${dir}/web-ca.pem https://localhost:${httpsPort}/ && exit 0; sleep 0.1; done`,
+    ]);
+    const fetched = sh(path.join(dir, 'bin', 'sh'), [path.join(dir, 'fetch-ca.sh')], {
+      env: {
+        PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`,
+        CURL_CA_BUNDLE: path.join(dir, broken === 'store' ? 'other-ca.pem' : 'web-ca.pem'),
+        CA_URL: `https://localhost:${httpsPort}/global-bundle.pem`,
+        CA_FILE: bundle,
+      },
+    });
+    if (fetched.code !== 0) return { code: 1, out: `fetch-ca failed: ${fetched.out}${serverLog()}` };
+    if (process.getuid?.() === 0) sh('chown', ['-R', 'postgres:postgres', dir]);
+    const init = asPostgres([`${PG_BIN}/initdb`, '-D', data, '--username=rdsadmin', '--auth-local=trust']);
+    if (init.code !== 0) return init;
+    fs.writeFileSync(
+      path.join(dir, 'pg_hba.conf'),
+      ['local all all trust', 'hostssl all all 127.0.0.1/32 trust', 'hostssl all all ::1/128 trust', ''].join('\n'),
+    );
+    fs.chmodSync(path.join(dir, 'db.key'), 0o600);
+    if (process.getuid?.() === 0) sh('chown', ['-R', 'postgres:postgres', dir]);
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const opts = `-c port=${port} -c listen_addresses=localhost -c unix_socket_directories=${dir} -c hba_file=${dir}/pg_hba.conf -c ssl=on -c ssl_cert_file=${dir}/db.pem -c ssl_key_file=${dir}/db.key`;
+    const started = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
+    if (started.code !== 0)
+      return {
+        code: 1,
+        out: `${started.out}${fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8') : ''}`,
+      };
+    // The job's own settings, its host the server's name.
+    const q = asPostgres(
+      [
+        `${PG_BIN}/psql`,
+        '-X',
+        '-w',
+        '-U',
+        'rdsadmin',
+        '-d',
+        'postgres',
+        '-Atc',
+        'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      ],
+      {
+        PGHOST: 'localhost',
+        PGPORT: port,
+        PGSSLMODE: env.PGSSLMODE ?? '',
+        PGSSLROOTCERT: bundle,
+        PGCONNECT_TIMEOUT: '10',
+      },
+    );
+    if (q.code !== 0 || q.out.trim() !== 't') return { code: 1, out: `psql with ${env.PGSSLMODE}: ${q.out}` };
+    return { code: 0, out: `bundle fetched (${fetched.out.trim()}); psql sslmode=${env.PGSSLMODE} against it: connected over TLS` };
+  } finally {
+    server.kill();
+    if (fs.existsSync(path.join(data, 'postmaster.pid'))) asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']);
+  }
 }

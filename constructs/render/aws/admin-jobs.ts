@@ -31,6 +31,12 @@ import { podSecurityLabels } from '../../targets/kubernetes/naming';
 /** Fetches a {username, password} JSON secret from Secrets Manager with the pod's Pod Identity credentials. */
 export const FETCH_SECRET_SCRIPT = readFileSync(new URL('./scripts/fetch-secret.sh', import.meta.url), 'utf8');
 
+/** Downloads a CA bundle over verified HTTPS (CA_URL) into CA_FILE, failing on anything but PEM certificates. */
+export const FETCH_CA_SCRIPT = readFileSync(new URL('./scripts/fetch-ca.sh', import.meta.url), 'utf8');
+
+/** Where the job's `apply` container finds the CA bundle the `fetch-ca` container downloaded (in-memory volume). */
+export const CA_DIR = '/run/ca';
+
 /** Where the job's containers find the master's user name and password (in-memory volume). */
 export const MASTER_DIR = '/run/master';
 /** Where they find the values the job applies (the Secret `<job>-inputs`, one file per key). */
@@ -57,6 +63,11 @@ export interface AdminJob {
   readonly ports: readonly number[];
   /** Seconds the job may take before it fails the apply. */
   readonly timeoutSeconds: number;
+  /**
+   * The CA bundle that verifies the service's server certificate, downloaded before the job runs
+   * (HTTPS, verified against the curl image's CAs) to `CA_DIR/<file>`. @default none
+   */
+  readonly serverCa?: { readonly url: string; readonly file: string };
 }
 
 const RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } };
@@ -234,6 +245,22 @@ export class AdminJobs extends Construct {
                       { name: 'tmp', mountPath: '/tmp' },
                     ],
                   },
+                  ...(job.serverCa
+                    ? [
+                        {
+                          name: 'fetch-ca',
+                          image: CURL_IMAGE,
+                          command: ['sh', '-c', escapeLiteral(FETCH_CA_SCRIPT)],
+                          env: env({ ...common, CA_URL: job.serverCa.url, CA_FILE: `${CA_DIR}/${job.serverCa.file}` }),
+                          resources: RESOURCES,
+                          securityContext: security,
+                          volumeMount: [
+                            { name: 'ca', mountPath: CA_DIR },
+                            { name: 'tmp', mountPath: '/tmp' },
+                          ],
+                        },
+                      ]
+                    : []),
                 ],
                 container: [
                   {
@@ -250,6 +277,7 @@ export class AdminJobs extends Construct {
                       { name: 'master', mountPath: MASTER_DIR, readOnly: true },
                       { name: 'inputs', mountPath: INPUTS_DIR, readOnly: true },
                       { name: 'tmp', mountPath: '/tmp' },
+                      ...(job.serverCa ? [{ name: 'ca', mountPath: CA_DIR, readOnly: true }] : []),
                     ],
                   },
                 ],
@@ -257,6 +285,8 @@ export class AdminJobs extends Construct {
                   { name: 'master', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
                   { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
                   { name: 'inputs', secret: { secretName: inputs.metadata.name, defaultMode: '0440' } },
+                  // The RDS bundle is about 150 KiB.
+                  ...(job.serverCa ? [{ name: 'ca', emptyDir: { medium: 'Memory', sizeLimit: '2Mi' } }] : []),
                 ],
               },
             },

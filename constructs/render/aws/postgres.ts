@@ -18,6 +18,7 @@ import { imageName } from '../../spec/image';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
 import { type ManagedRenderer, clientOnlyGroup, dataVolume, gibOf, useDataKey } from './managed';
+import { CA_DIR } from './admin-jobs';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 /** Days between rotations of the RDS-managed master password (RDS's own default is 7). */
@@ -27,10 +28,15 @@ export const POSTGRES_PORT = 5432;
 
 /**
  * The RDS certificate bundle of every region (RDS user guide, "Using SSL/TLS to encrypt a connection
- * to a DB instance or cluster", "Certificate bundles for all AWS Regions"). Not shipped by the stack:
- * an application on IAM authentication verifies the server with it (sslmode verify-full), from its image.
+ * to a DB instance or cluster", "Certificate bundles for all AWS Regions"). The roles job downloads
+ * it on each run (over HTTPS verified against the curl image's CAs) and connects with
+ * sslmode=verify-full; the applications are told the same (`sslmode: verify-full`,
+ * `sslrootcert-url`) and take it from their image or an init step (docs/operations.md).
  */
 export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
+
+/** The bundle's file name in the roles job's CA volume. */
+export const RDS_CA_FILE = 'rds-global-bundle.pem';
 
 /** The IAM policy statement id of a consumer's `rds-db:connect` (letters and digits only). */
 export const rdsConnectSid = (role: string) =>
@@ -195,7 +201,7 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
       ],
     });
     return {
-      endpoint: { host, port, sslmode: 'require' },
+      endpoint: { host, port, sslmode: 'verify-full', 'sslrootcert-url': RDS_CA_BUNDLE_URL },
       applications: pg.applications
         .filter((a) => !platformUsers.has(a.consumer))
         .map((a) =>
@@ -203,7 +209,15 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
             ? iamApplication(a)
             : {
                 consumer: a.consumer,
-                endpoint: { host, port, database: a.database, username: a.role, sslmode: 'require' },
+                // TLS that verifies the server, as in the cluster with internal TLS (the CA: the RDS bundle).
+                endpoint: {
+                  host,
+                  port,
+                  database: a.database,
+                  username: a.role,
+                  sslmode: 'verify-full',
+                  'sslrootcert-url': RDS_CA_BUNDLE_URL,
+                },
                 credentials: { username: a.role, password: passwords[a.secret]! },
               },
         ),
@@ -218,7 +232,16 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
                 // The catalogue's PostgreSQL image: its psql, of the same major.
                 image: imageName(image.image),
                 script: managedRolesScript(pg.applications),
-                env: { PGHOST: host, PGPORT: port, PGDATABASE: pg.database, PGSSLMODE: 'require', PGCONNECT_TIMEOUT: '10' },
+                // The server's certificate verified, its name included, against the RDS bundle the job downloads.
+                env: {
+                  PGHOST: host,
+                  PGPORT: port,
+                  PGDATABASE: pg.database,
+                  PGSSLMODE: 'verify-full',
+                  PGSSLROOTCERT: `${CA_DIR}/${RDS_CA_FILE}`,
+                  PGCONNECT_TIMEOUT: '10',
+                },
+                serverCa: { url: RDS_CA_BUNDLE_URL, file: RDS_CA_FILE },
                 // The password roles' passwords only: an IAM role gets none.
                 inputs: Object.fromEntries(withPassword.map((a) => [a.consumer, passwords[a.secret]!])),
                 master: {

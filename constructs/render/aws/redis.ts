@@ -9,6 +9,12 @@
  * and channel patterns, every command but the dangerous ones; the `default` user, which every user
  * group must hold, is the administrator, with the spec's administrator password kept in Secrets
  * Manager, where no application reads it.
+ *
+ * A consumer on IAM authentication (`auth: 'iam'`) gets a user of authentication type `iam` instead,
+ * whose user name is its user id (ElastiCache requires both equal for IAM users), in the same user
+ * group, and no password; its own Pod Identity role may `elasticache:Connect` to this replication
+ * group as that user only. Its application signs a token per connection (ElastiCache guide,
+ * "Authenticating with IAM").
  */
 import type { Construct } from '../../providers/cdktf';
 import {
@@ -20,14 +26,31 @@ import {
 } from '../../providers/aws';
 import { consumerSecret } from '../../services/common';
 import { MANAGED_ADMIN_ACCESS, managedAccessString } from '../../services/redis';
-import type { RedisFacet } from '../../services/redis';
+import type { RedisAuth, RedisFacet } from '../../services/redis';
 import { secretRef } from '../../spec/template';
 import { pinAddress } from '../terraform';
-import { type ManagedRenderer, clientOnlyGroup, credentialSecret } from './managed';
+import { type ManagedApplication, type ManagedRenderer, clientOnlyGroup, credentialSecret } from './managed';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
+import { elasticacheDefaultVersion } from '../../targets/aws/offerings';
 
 export const REDIS_PORT = 6379;
-const DEFAULT_VERSION = { valkey: '8.0', redis: '7.1' } as const;
+
+/** The IAM policy statement id of a consumer's `elasticache:Connect` (letters and digits only). */
+export const elasticacheConnectSid = (consumer: string) =>
+  `ElastiCacheConnectAs${consumer
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}`;
+
+/**
+ * A consumer's ElastiCache user id: `<group>-<consumer>` with a password, `<group>-iam-<consumer>` on
+ * IAM authentication (also its user name). A switch changes the id, so the new user is created and
+ * joins the user group before the old one leaves and is deleted (create before destroy); with one id
+ * for both, the user name (ForceNew) would replace the user under the same id, deleting it from the
+ * group with nothing to put it back.
+ */
+export const elasticacheUserId = (group: string, consumer: string, auth: RedisAuth) =>
+  auth === 'iam' ? `${group}-iam-${consumer}` : `${group}-${consumer}`;
 
 export const redis: ManagedRenderer<'redis', RedisFacet> = {
   title: 'ElastiCache',
@@ -53,7 +76,7 @@ export const redis: ManagedRenderer<'redis', RedisFacet> = {
     const { ctx, keys } = inputs;
     const r = spec.facet;
     const name = ctx.name('redis');
-    const version = config.engineVersion ?? DEFAULT_VERSION[config.engine];
+    const version = config.engineVersion ?? elasticacheDefaultVersion[config.engine];
     const major = version.split('.')[0];
     const params = pinAddress(
       new ElasticacheParameterGroup(scope, 'redis-params', {
@@ -74,32 +97,55 @@ export const redis: ManagedRenderer<'redis', RedisFacet> = {
     const token = inputs.secrets.value(secretRef(spec.name, 'password'));
     const { password } = credentialSecret(scope, inputs, 'redis', 'default', token);
     // ElastiCache's own note: users and user groups of a Valkey cache take the engine "redis".
-    const user = (id: string, userName: string, accessString: string, secret: string, address: readonly string[]) =>
+    const user = (
+      id: string,
+      props: { userId: string; userName: string; accessString: string; secret?: string },
+      address: readonly string[],
+      createBeforeDestroy = false,
+    ) =>
       pinAddress(
         new ElasticacheUser(scope, `redis-user-${id}`, {
-          userId: `${name}-${id}`,
-          userName,
+          userId: props.userId,
+          userName: props.userName,
           engine: 'redis',
-          accessString,
-          authenticationMode: { type: 'password', passwords: [secret] },
+          accessString: props.accessString,
+          // The provider reads the type back as ElastiCache reports it (password, iam), the passwords
+          // from the configuration: no diff once applied.
+          authenticationMode: props.secret === undefined ? { type: 'iam' } : { type: 'password', passwords: [props.secret] },
           tags: ctx.tags(name),
+          ...(createBeforeDestroy ? { lifecycle: { createBeforeDestroy: true } } : {}),
         }),
         ...address,
       );
-    const admin = user('default', 'default', MANAGED_ADMIN_ACCESS, password, ['redis', 'default']);
-    const apps = (spec.consumers ?? [])
-      .filter((c) => c.platform === undefined)
-      .map((c) => {
-        const keys = String(c.facts['key-patterns'] ?? '')
-          .split(' ')
-          .filter(Boolean);
-        if (keys.length === 0) throw new Error(`redis: consumer ${c.consumer} has no key patterns`);
-        const secret = inputs.secrets.value(secretRef(spec.name, consumerSecret(c.consumer, 'password')));
+    const admin = user(
+      'default',
+      { userId: `${name}-default`, userName: 'default', accessString: MANAGED_ADMIN_ACCESS, secret: password },
+      ['redis', 'default'],
+    );
+    const platformUsers = new Set((spec.consumers ?? []).filter((c) => c.platform !== undefined).map((c) => c.consumer));
+    const apps = r.applications
+      .filter((a) => !platformUsers.has(a.consumer))
+      .map((a) => {
+        if (a.keys.length === 0) throw new Error(`redis: consumer ${a.consumer} has no key patterns`);
+        const secret = a.auth === 'iam' ? undefined : inputs.secrets.value(secretRef(spec.name, consumerSecret(a.consumer, 'password')));
+        const userId = elasticacheUserId(name, a.consumer, a.auth);
         return {
-          consumer: c.consumer,
-          keys,
+          consumer: a.consumer,
+          userId,
+          keys: a.keys,
           secret,
-          user: user(c.consumer, c.consumer, managedAccessString(keys), secret, ['redis', 'consumer', c.consumer]),
+          user: user(
+            a.consumer,
+            {
+              userId,
+              // IAM users: the user name is the user id (ElastiCache refuses anything else).
+              userName: a.auth === 'iam' ? userId : a.consumer,
+              accessString: managedAccessString(a.keys),
+              ...(secret === undefined ? {} : { secret }),
+            },
+            ['redis', 'consumer', a.consumer],
+            true,
+          ),
         };
       });
     const users = pinAddress(
@@ -153,12 +199,43 @@ export const redis: ManagedRenderer<'redis', RedisFacet> = {
     };
     return {
       endpoint,
-      applications: apps.map((a) => ({
-        consumer: a.consumer,
-        endpoint: { ...endpoint, username: a.consumer, 'key-patterns': a.keys.join(' ') },
-        credentials: { username: a.consumer, password: a.secret },
-      })),
-      // The applications log in as their own users: nothing through IAM, no administrator's secret.
+      applications: apps.map((a): ManagedApplication =>
+        a.secret === undefined
+          ? {
+              consumer: a.consumer,
+              // The token is signed for the replication group id and the user id (ElastiCache guide,
+              // "Authenticating with IAM", Connecting), in the region, and sent as the AUTH password.
+              endpoint: {
+                ...endpoint,
+                username: a.userId,
+                'key-patterns': a.keys.join(' '),
+                auth: 'iam',
+                region: ctx.region,
+                'replication-group-id': group.replicationGroupId,
+              },
+              credentials: { username: a.userId, auth: 'iam' },
+              statements: [
+                {
+                  Sid: elasticacheConnectSid(a.consumer),
+                  Effect: 'Allow' as const,
+                  Action: 'elasticache:Connect',
+                  // The ARNs as ElastiCache writes them (its guide's "Resource-level permissions"; ids
+                  // lowercase, as these are): the policy waits for neither the group nor the user.
+                  Resource: [
+                    `arn:aws:elasticache:${ctx.region}:${ctx.accountId}:replicationgroup:${name}`,
+                    `arn:aws:elasticache:${ctx.region}:${ctx.accountId}:user:${a.userId}`,
+                  ],
+                },
+              ],
+            }
+          : {
+              consumer: a.consumer,
+              endpoint: { ...endpoint, username: a.consumer, 'key-patterns': a.keys.join(' ') },
+              credentials: { username: a.consumer, password: a.secret },
+            },
+      ),
+      // The applications log in as their own users, no administrator's secret; those on IAM
+      // authentication through their own Pod Identity role (`applications[].statements`), not the shared one.
       clientStatements: [],
     };
   },

@@ -11,6 +11,7 @@ import type { Environment, Issue } from '../../../environments/parse/load';
 import { profiles } from '../../../environments/parse/profiles';
 import type { ObjectStoreFacet } from '../../services/objectstore';
 import type { PostgresFacet } from '../../services/postgres';
+import type { RedisFacet } from '../../services/redis';
 import { cpuMillicores, memoryMebibytes } from '../../spec/quantity';
 import type { ResourceAmounts, ServiceSpec } from '../../spec/types';
 import { footprintOf } from '../kubernetes';
@@ -19,6 +20,9 @@ import { addonNames, addonVersionsFor, eksVersionWarnings, eksVersions } from '.
 import { type PoolName, poolConfig, poolPath, poolZones } from './node-pools';
 import {
   cacheNodeTypes,
+  elasticacheDefaultVersion,
+  elasticacheIamSince,
+  elasticacheIamSupported,
   mqRabbitVersions,
   mqTestOnlyTypes,
   rdsClassProblem,
@@ -102,19 +106,20 @@ function configIssues(env: Env): Issue[] {
   const m = t.managed;
   const eks = t.eks;
 
-  // A consumer on RDS IAM authentication in a namespace of its own gets an IAM role named after it.
-  const rds = managed.get('postgres');
-  if (rds) {
-    const places = placementsOf(env.consumers, eks.namespace, { name: eks.namespace, create: false });
-    for (const a of (rds.spec.facet as PostgresFacet).applications) {
-      const ns = places.find((p) => p.name === a.consumer)?.namespace;
-      const role = `${prefix}-${consumerIdentityName(a.consumer)}`;
-      if (a.auth === 'iam' && ns !== undefined && ns !== eks.namespace && role.length > MAX_ROLE_NAME)
-        issues.push({
-          path: a.configPath ? `${a.configPath}.auth` : 'consumers',
-          message: `consumer ${a.consumer} on IAM authentication gets the IAM role ${role}, longer than IAM's ${MAX_ROLE_NAME} characters; shorten the consumer's name (or the project's or environment's)`,
-        });
-    }
+  // A consumer on IAM authentication (RDS, ElastiCache) in a namespace of its own gets an IAM role named after it.
+  const places = placementsOf(env.consumers, eks.namespace, { name: eks.namespace, create: false });
+  const iamApplications = [
+    ...((managed.get('postgres')?.spec.facet as PostgresFacet | undefined)?.applications ?? []),
+    ...((managed.get('redis')?.spec.facet as RedisFacet | undefined)?.applications ?? []),
+  ].filter((a) => a.auth === 'iam');
+  for (const a of iamApplications) {
+    const ns = places.find((p) => p.name === a.consumer)?.namespace;
+    const role = `${prefix}-${consumerIdentityName(a.consumer)}`;
+    if (ns !== undefined && ns !== eks.namespace && role.length > MAX_ROLE_NAME)
+      issues.push({
+        path: a.configPath ? `${a.configPath}.auth` : 'consumers',
+        message: `consumer ${a.consumer} on IAM authentication gets the IAM role ${role}, longer than IAM's ${MAX_ROLE_NAME} characters; shorten the consumer's name (or the project's or environment's)`,
+      });
   }
   if (!(eks.version in eksVersions)) {
     issues.push({
@@ -230,6 +235,14 @@ function configIssues(env: Env): Issue[] {
         message: 'Multi-AZ with automatic failover needs a primary and at least one replica (replicas >= 2)',
       });
     }
+    // IAM authentication: Valkey 7.2+ or Redis OSS 7.0+ (TLS and the user group are always on).
+    const version = m.redis.engineVersion ?? elasticacheDefaultVersion[m.redis.engine];
+    if (!elasticacheIamSupported(m.redis.engine, version))
+      for (const a of (redis.facet as RedisFacet).applications.filter((x) => x.auth === 'iam'))
+        issues.push({
+          path: a.configPath ? `${a.configPath}.auth` : 'consumers',
+          message: `consumer ${a.consumer} asks for IAM authentication, which ElastiCache offers from ${m.redis.engine === 'valkey' ? 'Valkey' : 'Redis OSS'} ${elasticacheIamSince[m.redis.engine]} on; target.managed.redis.engineVersion is ${version}: raise it, or use auth: 'password'`,
+        });
     if (!cacheNodeTypes.includes(m.redis.nodeType)) {
       issues.push({
         path: 'target.managed.redis.nodeType',

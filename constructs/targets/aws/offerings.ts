@@ -166,3 +166,21 @@ export function searchTypeProblem(type: string): string | undefined {
 
 /** Multi-AZ with Standby: not on T2/T3 (burstable) instances (AWS blog "Multi-AZ with Standby", 2023; secondary). */
 export const standbyRefusedFamilies: readonly string[] = ['t2', 't3'];
+
+/** ElastiCache's engine version when `target.managed.redis.engineVersion` is not set. */
+export const elasticacheDefaultVersion = { valkey: '8.0', redis: '7.1' } as const;
+
+/**
+ * The first version of each engine with IAM authentication: "IAM authentication is available when
+ * using ElastiCache for Valkey 7.2 and above or Redis OSS version 7.0 and above" (ElastiCache guide,
+ * "Authenticating with IAM", Limitations). It also needs in-transit encryption and a user group,
+ * which the stack's replication group always has.
+ */
+export const elasticacheIamSince = { valkey: '7.2', redis: '7.0' } as const;
+
+/** Whether an ElastiCache engine version offers IAM authentication (`major.minor` compared as numbers). */
+export function elasticacheIamSupported(engine: keyof typeof elasticacheIamSince, version: string): boolean {
+  const [major, minor] = version.split('.').map(Number) as [number, number];
+  const [fromMajor, fromMinor] = elasticacheIamSince[engine].split('.').map(Number) as [number, number];
+  return major > fromMajor || (major === fromMajor && (minor ?? 0) >= fromMinor);
+}
