@@ -99,7 +99,18 @@ async function main(): Promise<void> {
     stacks: [...synthesis.environments.map((s) => s.stack), ...(synthesis.bootstrap ? [synthesis.bootstrap.stack] : [])],
     stackJson: (name) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')),
   };
-  for (const check of checks) await check(artifact);
+  // VERIFY_ONLY=<words>: only the checks whose function name contains one of them (while working on
+  // one check; CI runs them all), said visibly.
+  const only = (process.env.VERIFY_ONLY ?? '')
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  const chosen = only.length ? checks.filter((c) => only.some((w) => c.name.toLowerCase().includes(w))) : checks;
+  if (only.length)
+    process.stdout.write(
+      `VERIFY_ONLY=${only.join(',')}: ${chosen.length} of ${checks.length} checks (${chosen.map((c) => c.name).join(', ')})\n`,
+    );
+  for (const check of chosen) await check(artifact);
 }
 
 function summary(extraFailures: number): void {

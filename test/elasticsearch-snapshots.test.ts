@@ -13,7 +13,6 @@ import { env, spec, synth } from './helpers';
 import { containerSpecs } from '../constructs/targets';
 import { elasticsearchFootprint } from '../constructs/targets/kubernetes/elasticsearch';
 import { evaluate, podOf } from './network-policy';
-import { checkRun, runSnapshotJob } from '../scripts/verify/elasticsearch-snapshots';
 
 const dev = env('development');
 const staging = env('staging');
@@ -64,53 +63,10 @@ describe('the plan: snapshots by SLM into the backup bucket', () => {
   }
 });
 
-describe('the registration job, run (bash + curl) against a stand-in Elasticsearch (scripts/verify/elasticsearch-snapshots.ts)', () => {
-  const snapshots = spec(dev, 'elasticsearch').facet.snapshots!;
-  const as = { user: String(snapshots.job.env.ES_USER), password: 's3cret-Pa55' };
-
-  it('reloads the keys, registers and verifies the repository, puts every policy, starts SLM when stopped', async () => {
-    const run = await runSnapshotJob(snapshots, { ...as, slmMode: 'STOPPED' });
-    expect(run.code, run.out).toBe(0);
-    expect(checkRun(snapshots, run.calls, true)).toEqual([]);
-    expect(JSON.parse(run.calls[2]!.body)).toEqual({
-      type: 's3',
-      settings: { bucket: dev.backups!.bucket, base_path: 'elasticsearch', client: 'platform' },
-    });
-    expect(run.calls.filter((c) => c.path.startsWith('/_slm/policy/')).map((c) => JSON.parse(c.body).retention)).toEqual(
-      snapshots.policies.map((p) => p.retention),
-    );
-    // The password reaches the server in the Authorization header only, never the command line.
-    expect(run.argv.join(' ')).not.toContain(as.password);
-  });
-
-  it('a rerun with SLM running changes nothing else (every call a whole-object PUT, no start)', async () => {
-    const run = await runSnapshotJob(snapshots, { ...as, slmMode: 'RUNNING' });
-    expect(run.code, run.out).toBe(0);
-    expect(checkRun(snapshots, run.calls, false)).toEqual([]);
-  });
-
-  it('broken: a wrong password fails the job before anything is registered', async () => {
-    const run = await runSnapshotJob(snapshots, as, 'wrong');
-    expect(run.code).not.toBe(0);
-    expect(run.calls.some((c) => c.path.startsWith('/_snapshot') || c.path.startsWith('/_slm'))).toBe(false);
-  });
-
-  it('broken: a node that could not reload its keys fails the job, nothing registered', async () => {
-    const run = await runSnapshotJob(snapshots, { ...as, reloadFailed: 1 });
-    expect(run.code).not.toBe(0);
-    expect(run.out).toMatch(/reloading the secure settings failed/);
-    expect(run.calls.some((c) => c.path.startsWith('/_snapshot'))).toBe(false);
-  });
-
-  it('broken: a store the nodes cannot write fails the job after its retries, no policy put', async () => {
-    const run = await runSnapshotJob(snapshots, { ...as, storeDown: true });
-    expect(run.code).not.toBe(0);
-    expect(run.out).toMatch(/could not be registered/);
-    expect(run.calls.filter((c) => c.method === 'PUT' && c.path === `/_snapshot/${SNAPSHOT_REPOSITORY}`)).toHaveLength(2);
-    expect(run.calls.some((c) => c.path.startsWith('/_slm'))).toBe(false);
-  });
-});
-
+// The registration job itself runs (bash + curl, against a stand-in Elasticsearch) in `npm run verify`
+// (scripts/verify/elasticsearch-snapshots.ts): registration, a rerun with SLM running, the password off
+// every command line, and three broken variants that must fail (a wrong password, a node that could not
+// reload its keys, a store the nodes cannot write).
 describe('Docker: the single node keeps the store key in its keystore', () => {
   const r = synth(dev).tf.resource;
   const node = r.docker_container!.elasticsearch;

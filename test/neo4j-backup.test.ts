@@ -316,7 +316,7 @@ describe('Kubernetes without volume snapshots: a CronJob scales Neo4j down, dump
 });
 
 // --- the Docker supervisor, run with a stub server, a stub neo4j-admin and a shifted clock -------
-describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', () => {
+describe.concurrent('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', () => {
   const { DUMP_COMMAND, DUMP_AS } = envMap(synth(env('development')).tf.resource.docker_container!['neo4j']);
   const server = [
     '#!/bin/sh',
@@ -385,7 +385,9 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
   }
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  it('in the window: stops the server, dumps, hands the dump to the upload side, starts the server; health tolerates it', async () => {
+  it('in the window: stops the server, dumps, hands the dump to the upload side, starts the server; health tolerates it', async ({
+    expect,
+  }) => {
     const s = stage();
     await sleep(1000);
     expect(s.health()).toBe(1); // before the window: the server's own check (here `false`)
@@ -403,7 +405,7 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
     s.cleanup();
   }, 20_000);
 
-  it('a failed dump leaves nothing to upload and the server starts again', async () => {
+  it('a failed dump leaves nothing to upload and the server starts again', async ({ expect }) => {
     const s = stage({ failDump: true });
     await sleep(3500);
     s.child.kill('SIGTERM');
@@ -413,7 +415,7 @@ describe('the Docker supervisor (stopped-dump-supervisor.sh), run with dash', ()
     s.cleanup();
   }, 20_000);
 
-  it('a server that exits by itself ends the supervisor with its status (the restart policy applies)', async () => {
+  it('a server that exits by itself ends the supervisor with its status (the restart policy applies)', async ({ expect }) => {
     const s = stage({ crash: true });
     expect(await s.exited).toBe(3);
     s.cleanup();

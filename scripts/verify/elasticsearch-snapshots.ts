@@ -153,6 +153,14 @@ async function drill(snapshots: ElasticsearchSnapshots, broken?: 'password' | 'r
   const r = await runSnapshotJob(snapshots, opts, broken === 'password' ? 'not-the-password' : opts.password);
   if (r.code !== 0) return { code: r.code, out: r.out };
   const problems = checkRun(snapshots, r.calls, true);
+  // The password reaches the server in the Authorization header only, never a command line.
+  if (r.argv.join(' ').includes(opts.password)) problems.push('the password is on a command line');
+  // A rerun with SLM running changes nothing else: every call a whole-object PUT, no start.
+  if (!broken) {
+    const again = await runSnapshotJob(snapshots, { ...opts, slmMode: 'RUNNING' });
+    if (again.code !== 0) problems.push(`the rerun failed (${again.code}): ${again.out}`);
+    else problems.push(...checkRun(snapshots, again.calls, false).map((p) => `rerun: ${p}`));
+  }
   if (!broken)
     note(
       `elasticsearch snapshot job: ${r.calls.length} calls (${snapshots.policies.length} policies) in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s`,
