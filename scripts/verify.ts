@@ -25,6 +25,7 @@ import { type Artifact, results, work } from './verify/lib';
 import { verifyAcceptance } from './verify/acceptance';
 import { verifyBackups } from './verify/backups';
 import { verifyBackupUpload } from './verify/backup-upload';
+import { verifyNeo4jDump } from './verify/neo4j-dump';
 import { verifyElasticsearchSnapshots } from './verify/elasticsearch-snapshots';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
@@ -68,6 +69,7 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyBackups,
   // The upload step with Pod Identity credentials (the AWS CronJobs') against a stand-in S3 checking signature V4.
   verifyBackupUpload,
+  verifyNeo4jDump,
   // Elasticsearch's snapshot-repository job (bash + curl) against a stand-in Elasticsearch.
   verifyElasticsearchSnapshots,
   verifyBlackbox,
