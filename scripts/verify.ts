@@ -26,6 +26,8 @@ import { verifyAcceptance } from './verify/acceptance';
 import { verifyBackups } from './verify/backups';
 import { verifyBackupUpload } from './verify/backup-upload';
 import { verifyNeo4jDump } from './verify/neo4j-dump';
+import { verifyResolveEquivalence } from './verify/resolve-equivalence';
+import { verifyCompiledApp } from './verify/compiled-app';
 import { verifyElasticsearchSnapshots } from './verify/elasticsearch-snapshots';
 import { verifyBlackbox } from './verify/blackbox';
 import { verifyClusterScripts } from './verify/cluster-scripts';
@@ -70,6 +72,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   // The upload step with Pod Identity credentials (the AWS CronJobs') against a stand-in S3 checking signature V4.
   verifyBackupUpload,
   verifyNeo4jDump,
+  verifyResolveEquivalence,
+  verifyCompiledApp,
   // Elasticsearch's snapshot-repository job (bash + curl) against a stand-in Elasticsearch.
   verifyElasticsearchSnapshots,
   verifyBlackbox,

@@ -1,6 +1,6 @@
 /**
- * The compiled app (scripts/build.mjs, run by scripts/app.mjs for `npm run synth`): environment
- * discovery works from the compiled JavaScript, and the incremental build stays correct after
+ * The compiled app (scripts/build.mjs, run by scripts/app.mjs for `npm run synth`): the incremental
+ * build stays correct after
  * edits: a changed file, a new or deleted environment, a new import, a source that does not compile.
  */
 import * as fs from 'node:fs';
@@ -8,8 +8,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLE, build, environmentEntries, ROOT, stopCompiler } from '../scripts/build.mjs';
-import { discoverEnvironments, environmentFiles } from '../environments/parse/discover';
+import { BUNDLE, build, ROOT, stopCompiler } from '../scripts/build.mjs';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-build-test-'));
 // Compiled code in the scratch folder finds the packages as the project's does.
@@ -19,26 +18,9 @@ afterAll(async () => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-describe('the compiled app', () => {
-  it('discovers the same environments from compiled JavaScript as from the sources', async () => {
-    const outdir = path.join(scratch, 'project');
-    const first = await build({ root: ROOT, outdir });
-    expect(first.compiled).toEqual(expect.arrayContaining(['main.ts', 'environments/parse/discover.ts', ...environmentEntries(ROOT)]));
-    // The compiled discovery lists the compiled folder (CommonJS's __dirname), reports source names
-    // and unwraps the CommonJS default export.
-    const compiled = createRequire(import.meta.url)(path.join(outdir, 'environments/parse/discover.js')) as {
-      discoverEnvironments: typeof discoverEnvironments;
-      ENVIRONMENTS_DIR: string;
-    };
-    expect(compiled.ENVIRONMENTS_DIR).toBe(path.join(outdir, 'environments'));
-    const fromJs = await compiled.discoverEnvironments();
-    const fromTs = await discoverEnvironments();
-    expect(fromJs.map((s) => s.file)).toEqual(environmentFiles());
-    expect(fromJs).toEqual(fromTs);
-    // Nothing changed: nothing compiled, nothing scanned.
-    expect(await build({ root: ROOT, outdir })).toMatchObject({ compiled: [], removed: [], scanned: false });
-  });
-});
+// The whole project compiled, and its compiled discovery compared with the sources', runs in
+// `npm run verify` (scripts/verify/compiled-app.ts): seconds of CPU; here the incremental build on a
+// small project.
 
 describe('the incremental build', () => {
   const root = path.join(scratch, 'mini');

@@ -3,7 +3,7 @@
  * models are pulled by an init container before the server starts, on the member's own volume; GPU
  * scheduling comes from the environment; the NVIDIA device plugin runs on the GPU nodes only.
  */
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -244,7 +244,8 @@ describe('variants', () => {
   });
 });
 
-describe('the pull script, run by /bin/sh against a stand-in ollama', () => {
+// Concurrent: each run waits on its own processes (one for a whole second, the time limit).
+describe.concurrent('the pull script, run by /bin/sh against a stand-in ollama', () => {
   // `ollama` that records what it is asked: `serve` runs until killed, `show` knows the models in
   // $STATE/present, `pull` records the model and marks it present.
   const fake = [
@@ -258,52 +259,53 @@ describe('the pull script, run by /bin/sh against a stand-in ollama', () => {
     'esac',
   ].join('\n');
 
-  function run(models: string[], present: string[], opts: { fail?: boolean; slow?: boolean; seconds?: number } = {}) {
+  async function run(models: string[], present: string[], opts: { fail?: boolean; slow?: boolean; seconds?: number } = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollama-pull-'));
     fs.writeFileSync(path.join(dir, 'ollama'), fake, { mode: 0o755 });
     fs.writeFileSync(path.join(dir, 'present'), present.map((m) => `${m}\n`).join(''));
     if (opts.fail) fs.writeFileSync(path.join(dir, 'fail'), '');
     if (opts.slow) fs.writeFileSync(path.join(dir, 'slow'), '');
-    let status = 0;
-    let output = '';
-    try {
-      output = execFileSync('/bin/sh', ['-c', pullScript(models, opts.seconds ?? 30)], {
+    const { status, output } = await new Promise<{ status: number | null; output: string }>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', pullScript(models, opts.seconds ?? 30)], {
         env: { PATH: `${dir}:/usr/bin:/bin`, STATE: dir },
-        encoding: 'utf8',
-        timeout: 20_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
       });
-    } catch (e: any) {
-      status = e.status;
-      output = String(e.stdout);
-    }
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ status: code, output: out });
+      });
+    });
     const pulled = fs.existsSync(path.join(dir, 'pulled')) ? fs.readFileSync(path.join(dir, 'pulled'), 'utf8').trim().split('\n') : [];
     const serving = fs.existsSync(path.join(dir, 'serving'));
     fs.rmSync(dir, { recursive: true, force: true });
     return { status, output, pulled, serving };
   }
 
-  it('pulls only the models the volume does not hold, then stops the server', () => {
-    const r = run(['llama3.1:8b', 'nomic-embed-text:v1.5', 'hf.co/org/repo:Q4_K_M'], ['llama3.1:8b']);
+  it('pulls only the models the volume does not hold, then stops the server', async ({ expect }) => {
+    const r = await run(['llama3.1:8b', 'nomic-embed-text:v1.5', 'hf.co/org/repo:Q4_K_M'], ['llama3.1:8b']);
     expect(r.status).toBe(0);
     expect(r.pulled).toEqual(['nomic-embed-text:v1.5', 'hf.co/org/repo:Q4_K_M']);
     expect(r.output).toContain('llama3.1:8b: on the volume');
     expect(r.serving).toBe(false);
   });
 
-  it('a restart with everything on the volume asks no registry', () => {
-    const r = run(['llama3.1:8b'], ['llama3.1:8b']);
+  it('a restart with everything on the volume asks no registry', async ({ expect }) => {
+    const r = await run(['llama3.1:8b'], ['llama3.1:8b']);
     expect(r.status).toBe(0);
     expect(r.pulled).toEqual([]);
   });
 
-  it('a failed pull fails the init container (the kubelet retries it), and the server is stopped', () => {
-    const r = run(['llama3.1:8b'], [], { fail: true });
+  it('a failed pull fails the init container (the kubelet retries it), and the server is stopped', async ({ expect }) => {
+    const r = await run(['llama3.1:8b'], [], { fail: true });
     expect(r.status).not.toBe(0);
     expect(r.serving).toBe(false);
   });
 
-  it('the pulls share one time limit: past it the init container fails and stops the server', () => {
-    const r = run(['llama3.1:8b', 'nomic-embed-text:v1.5'], [], { slow: true, seconds: 1 });
+  it('the pulls share one time limit: past it the init container fails and stops the server', async ({ expect }) => {
+    const r = await run(['llama3.1:8b', 'nomic-embed-text:v1.5'], [], { slow: true, seconds: 1 });
     expect(r.status).toBe(124);
     expect(r.pulled).toEqual([]);
     expect(r.serving).toBe(false);
