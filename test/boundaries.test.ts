@@ -44,16 +44,19 @@ function importsOf(file: string): Import[] {
 
 /**
  * What a fresh Node (tsx's loader) has loaded of cdktf, constructs and the provider bindings after
- * importing `modules` (and, with `check`, loading and checking every environment). The two children
- * below start when this file loads and run side by side.
+ * loading and checking every environment (`loaded`), and then, as the control that the counting
+ * works, after importing one binding module through the boundary, the smallest provider
+ * (`afterControl`): one child process, started when this file loads.
  */
-function bindingsLoaded(modules: readonly string[], check = false): Promise<{ envs: number; loaded: string[] }> {
+function bindingsLoaded(): Promise<{ envs: number; loaded: string[]; afterControl: string[] }> {
   const script = `import { createRequire } from 'node:module';
-    let envs = 0;
-    ${modules.map((m) => `await import(${JSON.stringify(m)});`).join('\n')}
-    ${check ? "const { discoverEnvironments } = await import('./environments/parse/discover.ts'); const { prepareAll } = await import('./stacks/pipeline.ts'); envs = prepareAll(await discoverEnvironments()).length;" : ''}
-    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules[\\\\/](cdktf|@cdktf|constructs)[\\\\/]/.test(k));
-    console.log(JSON.stringify({ envs, loaded }));`;
+    const bindings = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules[\\\\/](cdktf|@cdktf|constructs)[\\\\/]/.test(k));
+    const { discoverEnvironments } = await import('./environments/parse/discover.ts');
+    const { prepareAll } = await import('./stacks/pipeline.ts');
+    const envs = prepareAll(await discoverEnvironments()).length;
+    const loaded = bindings();
+    await import('./constructs/providers/random.ts');
+    console.log(JSON.stringify({ envs, loaded, afterControl: bindings() }));`;
   return new Promise((resolve, reject) =>
     execFile(
       process.execPath,
@@ -64,12 +67,9 @@ function bindingsLoaded(modules: readonly string[], check = false): Promise<{ en
     ),
   );
 }
-const pipeline = bindingsLoaded([], true);
-// The control: one binding module through the boundary (the smallest provider), the same count.
-const control = bindingsLoaded(['./constructs/providers/random.ts']);
-// Unobserved until their tests run: a failure belongs to the test, not an unhandled rejection.
+const pipeline = bindingsLoaded();
+// Unobserved until its tests run: a failure belongs to the test, not an unhandled rejection.
 pipeline.catch(() => {});
-control.catch(() => {});
 
 const under = (dir: string) => (f: string) => f.startsWith(dir.split('/').join(path.sep) + path.sep);
 
@@ -182,7 +182,7 @@ describe('one pipeline: parse → compose → check → render', () => {
   });
 
   it('the counting works: loading one provider binding through the boundary counts cdktf, constructs and the binding', async () => {
-    const { loaded } = await control;
+    const { afterControl: loaded } = await pipeline;
     for (const pkg of ['cdktf', 'constructs', '@cdktf/provider-random'])
       expect(
         loaded.some((k) => k.split(path.sep).join('/').includes(`/node_modules/${pkg}/`)),
