@@ -191,46 +191,53 @@ describe('ElastiCache IAM authentication for one consumer (the same production v
   });
 });
 
-describe('IAM authentication is refused where RDS is not, with the file and field', () => {
-  const refused = (name: 'development' | 'staging' | 'production', edit: (i: any) => void) => {
-    try {
-      prepare(variant(name, edit));
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('accepted');
-  };
+/** The message a variant of a fixture is refused with (a test fails if it is accepted). */
+function refused(name: 'development' | 'staging' | 'production', edit: (i: any) => void): string {
+  try {
+    prepare(variant(name, edit));
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('accepted');
+}
+
+describe.each([
+  { service: 'postgres', managed: 'RDS', owner: "IAM database authentication is RDS's" },
+  { service: 'redis', managed: 'ElastiCache', owner: "IAM authentication is ElastiCache's" },
+] as const)('IAM authentication for $service is refused where $managed is not, with the file and field', ({ service, owner }) => {
   const iamConsumer = (i: any) => {
-    i.consumers = [{ name: 'agents', services: { postgres: { auth: 'iam' } } }];
+    i.consumers = [{ name: 'agents', services: { [service]: { auth: 'iam' } } }];
   };
 
   it('an unknown method names the choices', () => {
-    const msg = refused('production', (i) => (i.consumers = [{ name: 'agents', services: { postgres: { auth: 'token' } } }]));
-    expect(msg).toContain('test/fixtures/production.ts: consumers[0].services.postgres.auth: must be one of "password", "iam"');
+    const msg = refused('production', (i) => (i.consumers = [{ name: 'agents', services: { [service]: { auth: 'token' } } }]));
+    expect(msg).toContain(`test/fixtures/production.ts: consumers[0].services.${service}.auth: must be one of "password", "iam"`);
   });
 
   it('on the docker target', () => {
     expect(refused('development', iamConsumer)).toContain(
-      "test/fixtures/development.ts: consumers[0].services.postgres.auth: the docker target runs postgres as a container, not as a managed service: consumer agents asks for IAM authentication: IAM database authentication is RDS's",
+      `test/fixtures/development.ts: consumers[0].services.${service}.auth: the docker target runs ${service} as a container, not as a managed service: consumer agents asks for IAM authentication: ${owner}`,
     );
   });
 
   it('on a Kubernetes cluster', () => {
     expect(refused('staging', iamConsumer)).toContain(
-      'test/fixtures/staging.ts: consumers[0].services.postgres.auth: postgres runs in the cluster here, not as a managed service: consumer agents asks for IAM authentication',
+      `test/fixtures/staging.ts: consumers[0].services.${service}.auth: ${service} runs in the cluster here, not as a managed service: consumer agents asks for IAM authentication`,
     );
   });
 
-  it('on AWS with PostgreSQL in the cluster', () => {
+  it('on AWS with the service in the cluster', () => {
     const msg = refused('production', (i) => {
       iamConsumer(i);
-      i.target.managed.postgres = { mode: 'in-cluster' };
-      // Roundcube's database follows PostgreSQL into the cluster.
+      // (PostgreSQL: Roundcube's database follows it into the cluster.)
+      i.target.managed[service] = { mode: 'in-cluster' };
     });
-    expect(msg).toContain('consumers[0].services.postgres.auth: postgres runs in the cluster here, not as a managed service');
-    expect(msg).toContain("target.managed.postgres: { mode: 'managed' }");
+    expect(msg).toContain(`consumers[0].services.${service}.auth: ${service} runs in the cluster here, not as a managed service`);
+    expect(msg).toContain(`target.managed.${service}: { mode: 'managed' }`);
   });
+});
 
+describe('RDS IAM authentication: what only RDS refuses', () => {
   it('a consumer whose IAM role name would pass 64 characters', () => {
     const name = 'a'.repeat(40);
     const msg = refused('production', (i) => (i.consumers = [{ name, services: { postgres: { auth: 'iam' } } }]));
@@ -248,44 +255,10 @@ describe('IAM authentication is refused where RDS is not, with the file and fiel
   });
 });
 
-describe('ElastiCache IAM authentication is refused where it cannot work, with the file and field', () => {
-  const refused = (name: 'development' | 'staging' | 'production', edit: (i: any) => void) => {
-    try {
-      prepare(variant(name, edit));
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('accepted');
-  };
+describe('ElastiCache IAM authentication: what only ElastiCache refuses', () => {
   const iamConsumer = (i: any) => {
     i.consumers = [{ name: 'agents', services: { redis: { auth: 'iam' } } }];
   };
-
-  it('an unknown method names the choices', () => {
-    const msg = refused('production', (i) => (i.consumers = [{ name: 'agents', services: { redis: { auth: 'token' } } }]));
-    expect(msg).toContain('test/fixtures/production.ts: consumers[0].services.redis.auth: must be one of "password", "iam"');
-  });
-
-  it('on the docker target', () => {
-    expect(refused('development', iamConsumer)).toContain(
-      "test/fixtures/development.ts: consumers[0].services.redis.auth: the docker target runs redis as a container, not as a managed service: consumer agents asks for IAM authentication: IAM authentication is ElastiCache's",
-    );
-  });
-
-  it('on a Kubernetes cluster', () => {
-    expect(refused('staging', iamConsumer)).toContain(
-      'test/fixtures/staging.ts: consumers[0].services.redis.auth: redis runs in the cluster here, not as a managed service: consumer agents asks for IAM authentication',
-    );
-  });
-
-  it('on AWS with Redis in the cluster', () => {
-    const msg = refused('production', (i) => {
-      iamConsumer(i);
-      i.target.managed.redis = { mode: 'in-cluster' };
-    });
-    expect(msg).toContain('consumers[0].services.redis.auth: redis runs in the cluster here, not as a managed service');
-    expect(msg).toContain("target.managed.redis: { mode: 'managed' }");
-  });
 
   it('on an engine version without IAM authentication', () => {
     const msg = refused('production', (i) => {

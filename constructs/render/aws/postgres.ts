@@ -178,18 +178,19 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
     // IAM authentication: the consumer's pods sign a token for their own role as RDS's database user
     // (`arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<role>`, RDS user guide, "Creating
     // and using an IAM policy for IAM database access"), over TLS that verifies the server.
+    // Every application's endpoint: TLS that verifies the server, as in the cluster with internal TLS
+    // (the CA: the RDS bundle).
+    const appEndpoint = (a: PostgresApplication) => ({
+      host,
+      port,
+      database: a.database,
+      username: a.role,
+      sslmode: 'verify-full',
+      'sslrootcert-url': RDS_CA_BUNDLE_URL,
+    });
     const iamApplication = (a: PostgresApplication) => ({
       consumer: a.consumer,
-      endpoint: {
-        host,
-        port,
-        database: a.database,
-        username: a.role,
-        auth: 'iam',
-        region: ctx.region,
-        sslmode: 'verify-full',
-        'sslrootcert-url': RDS_CA_BUNDLE_URL,
-      },
+      endpoint: { ...appEndpoint(a), auth: 'iam', region: ctx.region },
       credentials: { username: a.role, auth: 'iam' },
       statements: [
         {
@@ -209,15 +210,7 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
             ? iamApplication(a)
             : {
                 consumer: a.consumer,
-                // TLS that verifies the server, as in the cluster with internal TLS (the CA: the RDS bundle).
-                endpoint: {
-                  host,
-                  port,
-                  database: a.database,
-                  username: a.role,
-                  sslmode: 'verify-full',
-                  'sslrootcert-url': RDS_CA_BUNDLE_URL,
-                },
+                endpoint: appEndpoint(a),
                 credentials: { username: a.role, password: passwords[a.secret]! },
               },
         ),

@@ -174,6 +174,85 @@ export interface HelperOptions {
 }
 
 /**
+ * A helper's or setup job's pod: its files as a ConfigMap and a Secret where it has any (pinned
+ * under `part`), its template (restricted, no service account token, rolled when a file changes)
+ * and the service's CA mounted read-only at CA_DIR.
+ */
+function podWithFiles(
+  scope: Construct,
+  ctx: K8sContext,
+  spec: ServiceSpec,
+  opts: {
+    readonly part: string;
+    readonly name: string;
+    readonly labels: Record<string, string>;
+    readonly selector: Record<string, string>;
+    readonly container: ContainerSpec | JobSpec;
+    readonly caSecret: string;
+    readonly restartPolicy: 'Always' | 'Never';
+    readonly terminationGracePeriodSeconds: number;
+  },
+) {
+  const ns = ctx.namespaceOf(spec);
+  const keys = fileKeys(podFiles([opts.container]));
+  const data = fileData(ctx, spec, keys);
+  const configMap =
+    Object.keys(data.config).length > 0
+      ? pinAddress(
+          new ConfigMapV1(scope, 'config', {
+            metadata: { name: opts.name, namespace: ns, labels: opts.labels },
+            data: data.config,
+            dependsOn: [...ctx.foundation],
+          }),
+          spec.name,
+          opts.part,
+          'config',
+        )
+      : undefined;
+  const secret =
+    Object.keys(data.secret).length > 0
+      ? pinAddress(
+          new SecretV1(scope, 'secret', {
+            metadata: { name: opts.name, namespace: ns, labels: opts.labels },
+            type: 'Opaque',
+            data: data.secret,
+            dependsOn: [...ctx.foundation],
+          }),
+          spec.name,
+          opts.part,
+          'secret',
+        )
+      : undefined;
+  const base = podTemplate(ctx, spec, [opts.container], {
+    ...(configMap ? { configMap: configMap.metadata.name } : {}),
+    ...(secret ? { secret: secret.metadata.name } : {}),
+    keys,
+    claims: [],
+    serviceAccount: 'default',
+    annotations: {
+      ...(configMap ? { 'platform/config-checksum': `\${sha256(jsonencode(${addressOf(configMap)}.data))}` } : {}),
+      ...(secret ? { 'platform/secret-checksum': `\${nonsensitive(sha256(jsonencode(${addressOf(secret)}.data)))}` } : {}),
+    },
+    pod: { selector: opts.selector },
+    restartPolicy: opts.restartPolicy,
+    terminationGracePeriodSeconds: opts.terminationGracePeriodSeconds,
+  });
+  const ca = { name: 'ca', secret: { secretName: opts.caSecret, defaultMode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] } };
+  const template = {
+    ...base,
+    spec: {
+      ...base.spec,
+      container: base.spec.container.map((c) => ({
+        ...c,
+        volumeMount: [...c.volumeMount, { name: 'ca', mountPath: CA_DIR, readOnly: true }],
+      })),
+      volume: [...base.spec.volume, ca],
+    },
+  };
+  return { configMap, secret, template };
+}
+
+/**
  * A helper of an operator-managed service as its own one-replica Deployment and ClusterIP Service:
  * the spec's sidecar container with its files, the CA of the service it reads, restricted security
  * context, no service account token; a changed file (a rotated password) rolls it.
@@ -188,61 +267,20 @@ export class Helper extends Construct {
     const name = `${spec.name}-${opts.part}`;
     const selector = podLabels(spec, opts.part);
     const labels = { ...ctx.commonLabels, ...selector };
-    const keys = fileKeys(podFiles([opts.container]));
-    const data = fileData(ctx, spec, keys);
-    const configMap =
-      Object.keys(data.config).length > 0
-        ? pinAddress(
-            new ConfigMapV1(this, 'config', {
-              metadata: { name, namespace: ns, labels },
-              data: data.config,
-              dependsOn: [...ctx.foundation],
-            }),
-            spec.name,
-            opts.part,
-            'config',
-          )
-        : undefined;
-    const secret =
-      Object.keys(data.secret).length > 0
-        ? pinAddress(
-            new SecretV1(this, 'secret', {
-              metadata: { name, namespace: ns, labels },
-              type: 'Opaque',
-              data: data.secret,
-              dependsOn: [...ctx.foundation],
-            }),
-            spec.name,
-            opts.part,
-            'secret',
-          )
-        : undefined;
-    const template = podTemplate(ctx, spec, [opts.container], {
-      ...(configMap ? { configMap: configMap.metadata.name } : {}),
-      ...(secret ? { secret: secret.metadata.name } : {}),
-      keys,
-      claims: [],
-      serviceAccount: 'default',
-      annotations: {
-        ...(configMap ? { 'platform/config-checksum': `\${sha256(jsonencode(${addressOf(configMap)}.data))}` } : {}),
-        ...(secret ? { 'platform/secret-checksum': `\${nonsensitive(sha256(jsonencode(${addressOf(secret)}.data)))}` } : {}),
-      },
-      pod: { selector },
+    const {
+      configMap,
+      secret,
+      template: withCa,
+    } = podWithFiles(this, ctx, spec, {
+      part: opts.part,
+      name,
+      labels,
+      selector,
+      container: opts.container,
+      caSecret: opts.caSecret,
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: opts.container.stopGracePeriodSeconds,
     });
-    const ca = { name: 'ca', secret: { secretName: opts.caSecret, defaultMode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] } };
-    const withCa = {
-      ...template,
-      spec: {
-        ...template.spec,
-        container: template.spec.container.map((c) => ({
-          ...c,
-          volumeMount: [...c.volumeMount, { name: 'ca', mountPath: CA_DIR, readOnly: true }],
-        })),
-        volume: [...template.spec.volume, ca],
-      },
-    };
     this.deployment = pinAddress(
       new DeploymentV1(this, 'deployment', {
         metadata: { name, namespace: ns, labels },
@@ -313,61 +351,20 @@ export class SetupJob extends Construct {
     const name = `${spec.name}-${opts.job.name}`;
     const selector = jobLabels(spec, opts.job.name);
     const labels = { ...ctx.commonLabels, ...selector };
-    const keys = fileKeys(podFiles([opts.job]));
-    const data = fileData(ctx, spec, keys);
-    const configMap =
-      Object.keys(data.config).length > 0
-        ? pinAddress(
-            new ConfigMapV1(this, 'config', {
-              metadata: { name, namespace: ns, labels },
-              data: data.config,
-              dependsOn: [...ctx.foundation],
-            }),
-            spec.name,
-            part,
-            'config',
-          )
-        : undefined;
-    const secret =
-      Object.keys(data.secret).length > 0
-        ? pinAddress(
-            new SecretV1(this, 'secret', {
-              metadata: { name, namespace: ns, labels },
-              type: 'Opaque',
-              data: data.secret,
-              dependsOn: [...ctx.foundation],
-            }),
-            spec.name,
-            part,
-            'secret',
-          )
-        : undefined;
-    const template = podTemplate(ctx, spec, [opts.job], {
-      ...(configMap ? { configMap: configMap.metadata.name } : {}),
-      ...(secret ? { secret: secret.metadata.name } : {}),
-      keys,
-      claims: [],
-      serviceAccount: 'default',
-      annotations: {
-        ...(configMap ? { 'platform/config-checksum': `\${sha256(jsonencode(${addressOf(configMap)}.data))}` } : {}),
-        ...(secret ? { 'platform/secret-checksum': `\${nonsensitive(sha256(jsonencode(${addressOf(secret)}.data)))}` } : {}),
-      },
-      pod: { selector },
+    const {
+      configMap,
+      secret,
+      template: withCa,
+    } = podWithFiles(this, ctx, spec, {
+      part,
+      name,
+      labels,
+      selector,
+      container: opts.job,
+      caSecret: opts.caSecret,
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 10,
     });
-    const ca = { name: 'ca', secret: { secretName: opts.caSecret, defaultMode: '0444', items: [{ key: 'ca.crt', path: 'ca.crt' }] } };
-    const withCa = {
-      ...template,
-      spec: {
-        ...template.spec,
-        container: template.spec.container.map((c) => ({
-          ...c,
-          volumeMount: [...c.volumeMount, { name: 'ca', mountPath: CA_DIR, readOnly: true }],
-        })),
-        volume: [...template.spec.volume, ca],
-      },
-    };
     const minutes = Math.ceil(opts.job.timeoutSeconds / 60) + 2;
     this.job = pinAddress(
       new JobV1(this, 'job', {
