@@ -629,6 +629,79 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
   });
 });
 
+describe('clustered NATS (three members on a cluster): the routes over TLS', () => {
+  const clustered = (internalTls: { enabled: true; plaintext?: true }) =>
+    prepare(
+      variant('staging', (i) => {
+        i.internalTls = internalTls;
+        i.services.nats = { ...(i.services.nats ?? {}), replicas: 3 } as typeof i.services.nats;
+      }),
+    );
+  const on = clustered({ enabled: true });
+  const moving = clustered({ enabled: true, plaintext: true });
+  const nr = (synth(on).tf as any).resource;
+  const conf = nr.kubernetes_config_map_v1.nats_config.data['etc_nats_nats-server.conf'] as string;
+  const routes = nr.kubernetes_secret_v1.nats_secret.data['etc_nats_routes.conf'] as string;
+  const values = JSON.parse(nr.helm_release.platform_certificates.values[0]);
+  const cert = values.certificates.find((c: any) => c.name === 'nats-tls');
+  const clusterBlock = (text: string) => text.slice(text.indexOf('cluster {'), text.indexOf('\n}\n', text.indexOf('cluster {')) + 2);
+  /** A certificate name covers a host (one leftmost wildcard label, as TLS clients match). */
+  const covers = (name: string, host: string) =>
+    name.startsWith('*.') ? host.slice(host.indexOf('.') + 1) === name.slice(2) && host.indexOf('.') > 0 : name === host;
+
+  it('each member presents its certificate on the routes and verifies the peer against the CA (no `verify`: nats-server requires it on routes)', () => {
+    expect(spec(on, 'nats').replicas).toBe(3);
+    const block = clusterBlock(conf);
+    expect(block).toContain(
+      `  tls {\n    cert_file: "${f.cert}"\n    key_file: "${f.key}"\n    ca_file: "${f.ca}"\n    timeout: 2\n  }\n}`,
+    );
+    expect(block).not.toMatch(/verify|insecure/);
+    // The client port's TLS is still there, outside the cluster block.
+    expect(conf.replace(block, '')).toContain(`tls {\n  cert_file: "${f.cert}"`);
+    // Route authentication stays: the route user with its hash, the routes carrying the password.
+    expect(block).toContain('include "routes.conf"');
+    expect(routes).toContain('user: "route"');
+    expect(routes).toContain('${random_password.nats_route-password.bcrypt_hash}');
+  });
+
+  it("the certificate names every address the routes dial (each member's headless name) and is a client certificate too", () => {
+    const hosts = [...routes.matchAll(/@([^:"]+):6222"/g)].map((m) => m[1]!);
+    expect(hosts).toHaveLength(3);
+    for (const host of hosts) {
+      expect(host).toMatch(/^nats-\d\.nats-headless\./);
+      expect(cert.dnsNames.some((n: string) => covers(n, host))).toBe(true);
+    }
+    expect(cert.usages).toEqual(['digital signature', 'key encipherment', 'server auth', 'client auth']);
+    expect(spec(on, 'nats').certificates).toEqual([expect.objectContaining({ internal: true, peers: true })]);
+    // The other servers' certificates stay server certificates.
+    for (const c of values.certificates.filter((x: any) => x.name !== 'nats-tls'))
+      expect(c.usages).toEqual(['digital signature', 'key encipherment', 'server auth']);
+  });
+
+  it('the spec says the route port speaks TLS; while plaintext is kept, the routes stay plaintext and PLAT-NET-005 says so', () => {
+    expect(spec(on, 'nats').tls).toMatchObject({ ports: ['client', 'cluster'] });
+    expect(spec(on, 'nats').tls?.plaintextPorts).toBeUndefined();
+    expect(specViolations(on).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
+    const plain = spec(moving, 'nats');
+    expect(plain.tls).toMatchObject({ ports: ['client'], plaintextPorts: ['client', 'cluster'] });
+    expect(plain.certificates).toEqual([expect.not.objectContaining({ peers: true })]);
+    const listed = specViolations(moving).filter((v) => v.rule === 'PLAT-NET-005' && v.resource === 'services.nats');
+    expect(listed.map((v) => v.message.match(/port (\w+)/)![1])).toEqual(['client', 'cluster']);
+    const movingConf = String(plain.containers[0]!.files.find((x) => x.format === 'nats.conf')!.content);
+    expect(clusterBlock(movingConf)).not.toContain('tls {');
+    expect(movingConf).toContain('allow_non_tls: true');
+  });
+
+  it('one server (Docker, or a single member): no cluster block, a server certificate only', () => {
+    const single = spec(tlsOn, 'nats');
+    expect(single.replicas).toBe(1);
+    expect(fileOf(tlsOn, 'nats', 'nats.conf')).not.toContain('cluster {');
+    expect(single.certificates).toEqual([expect.not.objectContaining({ peers: true })]);
+    expect(single.tls).toMatchObject({ ports: ['client'] });
+    expect(r.tls_locally_signed_cert.nats_tls.allowed_uses).toEqual(['digital_signature', 'key_encipherment', 'server_auth']);
+  });
+});
+
 describe('internal TLS on AWS (production): the services it runs in the cluster', () => {
   const aws = prepare(variant('production', (i) => (i.internalTls = { enabled: true })));
   const out = synth(aws);

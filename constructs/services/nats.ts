@@ -142,8 +142,8 @@ function natsUser(name: string, password: ReturnType<typeof secretRef>, subjects
 /**
  * The client port's TLS with the internal CA's certificate (`internalCertificate`). Clients authenticate with
  * their passwords, so no client certificate is asked for (`verify` stays off); with `plaintext`,
- * clients that do not ask for TLS are still admitted (allow_non_tls, NATS 2.10+). Routes between
- * members stay as they are (authenticated by the route password).
+ * clients that do not ask for TLS are still admitted (allow_non_tls, NATS 2.10+). The routes between
+ * members: `natsRoutesTls`.
  */
 export function natsTls(plaintext: boolean): string[] {
   const f = tlsPaths();
@@ -159,6 +159,31 @@ export function natsTls(plaintext: boolean): string[] {
       ? ['# internalTls.plaintext: clients that do not ask for TLS are admitted while applications move.', 'allow_non_tls: true']
       : []),
     '',
+  ];
+}
+
+/**
+ * The routes' TLS (the cluster block's `tls`), when internal TLS is on and plaintext is not kept: every
+ * member presents its own certificate (the internal CA's, which names every member's stable address:
+ * `*.nats-headless.<namespace>.svc` on a cluster) and verifies its peer's against the CA. nats-server
+ * makes route TLS mutual whatever the block says (`getTLSConfig`: RequireAndVerifyClientCert, the CA
+ * as both pools), so the certificate is a client certificate too (`CertificateSpec.peers`), and `verify`
+ * is not written. The member that dials verifies the other's name (the route URL's host, or for a route
+ * learnt by IP the name of a route it dialled); the member that accepts verifies the chain only. The
+ * "route" user and its password stay: TLS proves a peer holds a certificate of the CA, the password that
+ * it is a NATS member of this environment.
+ */
+export function natsRoutesTls(): string[] {
+  const f = tlsPaths();
+  return [
+    '  # Routes over TLS: each member presents its certificate and verifies its peer against the internal CA',
+    '  # (nats-server always requires the peer certificate on routes).',
+    '  tls {',
+    `    cert_file: "${f.cert}"`,
+    `    key_file: "${f.key}"`,
+    `    ca_file: "${f.ca}"`,
+    '    timeout: 2',
+    '  }',
   ];
 }
 
@@ -192,6 +217,8 @@ export const nats = defineService({
     }));
     const maxFile = c.jetstream.maxFile ? memoryBytes(c.jetstream.maxFile) : Math.floor(memoryBytes(c.persistence.size) * 0.9);
     const clustered = c.replicas > 1;
+    // Routes speak TLS once plaintext is no longer kept (a member with route TLS and one without cannot route).
+    const routesTls = clustered && !!ctx.tls && !ctx.tls.plaintext;
     const members = Array.from({ length: c.replicas }, (_, i) => i);
     const config = [
       // Each member names itself after its pod (SERVER_NAME from the environment); JetStream needs unique names.
@@ -216,6 +243,7 @@ export const nats = defineService({
             '  listen: 0.0.0.0:6222',
             '  # Routes authenticate as "route": routes.conf holds the hash that admits them and the routes that carry the password.',
             '  include "routes.conf"',
+            ...(routesTls ? natsRoutesTls() : []),
             '}',
             '',
           ]
@@ -351,11 +379,21 @@ export const nats = defineService({
         metrics: metrics.metrics,
         ...(ctx.tls
           ? {
-              certificates: [internalCertificate('client connections to NATS (internalTls)')],
+              certificates: [
+                routesTls
+                  ? {
+                      ...internalCertificate('client connections to NATS and the routes between its members (internalTls)'),
+                      peers: true as const,
+                    }
+                  : internalCertificate('client connections to NATS (internalTls)'),
+              ],
               tls: {
-                ports: ['client'],
-                ...(ctx.tls.plaintext ? { plaintextPorts: ['client'] } : {}),
-                description: 'client connections (the internal CA; no client certificates: clients log in with passwords)',
+                ports: routesTls ? ['client', 'cluster'] : ['client'],
+                // While plaintext is kept the routes stay plaintext too (authenticated by the route password).
+                ...(ctx.tls.plaintext ? { plaintextPorts: clustered ? ['client', 'cluster'] : ['client'] } : {}),
+                description: routesTls
+                  ? 'client connections (the internal CA; no client certificates: clients log in with passwords) and the routes between members (each presents its certificate and verifies the peer against the CA; the route password stays)'
+                  : 'client connections (the internal CA; no client certificates: clients log in with passwords)',
               },
             }
           : {}),
@@ -377,7 +415,9 @@ export const nats = defineService({
               cluster: {
                 start: 'together',
                 maxUnavailable: 1,
-                discovery: "routes to every member's stable address, authenticated with a generated route password",
+                discovery: routesTls
+                  ? "routes over TLS to every member's stable address (certificates of the internal CA), authenticated with a generated route password"
+                  : "routes to every member's stable address, authenticated with a generated route password",
               },
               connection: {
                 servers: natsServers(c.replicas),

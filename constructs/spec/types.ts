@@ -301,6 +301,12 @@ export interface CertificateSpec {
    * @default false
    */
   readonly internal?: true;
+  /**
+   * The service's members also connect to each other with it (NATS routes over TLS), and the peer
+   * requires a client certificate: it is issued for client authentication too (`clientAuth`), besides
+   * the server's. @default false (a server certificate only)
+   */
+  readonly peers?: true;
 }
 
 /** Host access a container needs, with the reason (see `ContainerSpec.host`). */
@@ -441,7 +447,8 @@ export interface JobSpec {
  * The TLS a service serves with a certificate of the platform's internal CA. The certificate names
  * every address the target gives the service (its name on the service network; on a cluster its
  * Service's DNS names and each member's stable address), `localhost` and 127.0.0.1 (sidecars and
- * health checks), for server and client authentication (members connect to each other with it).
+ * health checks), for server authentication, and for client authentication too where members present
+ * it to each other (`CertificateSpec.peers`).
  */
 export interface ServiceTls {
   /** The ports that speak TLS (names of the spec's ports), for docs, network policy and clients. */

@@ -109,7 +109,8 @@ export class DockerCertificates extends Construct {
           caCertPem: ca.cert.certPem,
           validityPeriodHours: CERTIFICATE_VALIDITY_HOURS,
           earlyRenewalHours: EARLY_RENEWAL_HOURS,
-          allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
+          // A certificate its members also present to each other (CertificateSpec.peers) is a client certificate too.
+          allowedUses: ['digital_signature', 'key_encipherment', 'server_auth', ...(cert.peers ? ['client_auth'] : [])],
         }),
         spec.name,
         cert.name,

@@ -75,6 +75,11 @@ export interface IssuedCertificate {
   readonly secretLabels: Readonly<Record<string, string>>;
   /** IP addresses it names (127.0.0.1 for an internal certificate: the pod's own sidecars). */
   readonly ipAddresses: readonly string[];
+  /**
+   * cert-manager `usages`: a server certificate, and a client certificate too where the members
+   * present it to each other (`CertificateSpec.peers`: NATS routes require one).
+   */
+  readonly usages: readonly string[];
   readonly issuer: { readonly kind: 'Issuer' | 'ClusterIssuer'; readonly name: string };
   /** Its ACME HTTP-01 challenge is answered through the Gateway from its namespace. */
   readonly http01: boolean;
@@ -117,6 +122,7 @@ export function planCertificates(
         namespace,
         secretName: certificateSecret(spec, cert),
         ipAddresses: cert.internal ? ['127.0.0.1'] : [],
+        usages: ['digital signature', 'key encipherment', 'server auth', ...(cert.peers ? ['client auth'] : [])],
         secretLabels: cert.internal ? { ...secretLabelsOf(spec) } : {},
         duration: cert.internal ? INTERNAL_CERTIFICATE_DURATION : CERTIFICATE_DURATION,
       };
@@ -182,6 +188,7 @@ export function certificateValues(
       secretName: c.secretName,
       dnsNames: [...c.dnsNames],
       ipAddresses: [...c.ipAddresses],
+      usages: [...c.usages],
       secretLabels: { ...c.secretLabels },
       duration: c.duration,
       issuer: { ...c.issuer },
