@@ -402,6 +402,8 @@ describe('mail on Kubernetes', () => {
       secretName: 'mailserver-tls',
       dnsNames: ['mail.staging.agent-platform.example.com', 'mailserver.agent-platform-mail.svc', 'mailserver'],
       ipAddresses: [],
+      // A server certificate (no client auth: the mail server presents it to no peer).
+      usages: ['digital signature', 'key encipherment', 'server auth'],
       secretLabels: {},
       duration: '2160h',
       issuer: { kind: 'Issuer', name: 'platform-private-ca' },

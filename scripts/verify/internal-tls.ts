@@ -143,7 +143,7 @@ function tlsArtifact(): { json: any; files: (address: string) => Record<string, 
 function clusterTlsArtifact(): {
   json: any;
   files: (service: string) => Record<string, string>;
-  certificate: (service: string) => { dns: string[]; ips: string[]; namespace: string };
+  certificate: (service: string) => { dns: string[]; ips: string[]; uses: string[]; namespace: string };
   mountsDirectory: (service: string) => boolean;
 } {
   const input = {
@@ -175,7 +175,11 @@ function clusterTlsArtifact(): {
   const certificate = (service: string) => {
     const c = values.certificates.find((x: any) => x.name === `${service}-tls`);
     if (!c) throw new Error(`the chart issues no certificate for ${service}`);
-    return { dns: c.dnsNames as string[], ips: c.ipAddresses as string[], namespace: c.namespace as string };
+    // cert-manager's usages as the test CA's (server auth; client auth where members present it to each other).
+    const uses = (c.usages as string[]).flatMap((u) =>
+      u === 'server auth' ? ['server_auth'] : u === 'client auth' ? ['client_auth'] : [],
+    );
+    return { dns: c.dnsNames as string[], ips: c.ipAddresses as string[], uses, namespace: c.namespace as string };
   };
   // The server reads its certificate from the Secret mounted as a directory (a renewal reaches it), not a subPath.
   const mountsDirectory = (service: string) => {
@@ -313,8 +317,8 @@ async function natsRenewal(
     conf.conf
       .replace(/listen: 0\.0\.0\.0:4222/, `listen: 127.0.0.1:${port}`)
       .replace(/http: 0\.0\.0\.0:8222/, 'http: 127.0.0.1:0')
-      .replace(JSON.stringify(first.chain), JSON.stringify(path.join(tlsDir, 'tls.crt')))
-      .replace(JSON.stringify(first.key), JSON.stringify(path.join(tlsDir, 'tls.key'))),
+      .replaceAll(JSON.stringify(first.chain), JSON.stringify(path.join(tlsDir, 'tls.crt')))
+      .replaceAll(JSON.stringify(first.key), JSON.stringify(path.join(tlsDir, 'tls.key'))),
   );
   const start = script
     .replaceAll(f.cert, path.join(tlsDir, 'tls.crt'))
@@ -700,16 +704,17 @@ export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
       .find(([k]) => k.endsWith('nats-server.conf'))![1]
       .replace('"/data/jetstream"', JSON.stringify(path.join(d, 'js')))
       .replace('listen: 0.0.0.0:6222', `listen: 127.0.0.1:${freePort()}`)
-      .replace(`"${f.cert}"`, JSON.stringify(cert.chain))
-      .replace(`"${f.key}"`, JSON.stringify(cert.key))
-      .replace(`"${f.ca}"`, JSON.stringify(kp.ca));
+      // Every TLS block: the client port's and, clustered, the routes'.
+      .replaceAll(`"${f.cert}"`, JSON.stringify(cert.chain))
+      .replaceAll(`"${f.key}"`, JSON.stringify(cert.key))
+      .replaceAll(`"${f.ca}"`, JSON.stringify(kp.ca));
     if (!conf.includes(cert.chain)) throw new Error('the cluster nats-server.conf has no TLS certificate');
     fs.writeFileSync(path.join(d, 'nats-server.conf'), conf);
     return { dir: d, conf };
   };
   // The member's name, as the pod's environment gives it ($SERVER_NAME in the file).
   process.env.SERVER_NAME = 'nats-0';
-  const natsK8sCert = kp.issue('nats-k8s', natsK8s.dns, natsK8s.ips, ['server_auth']);
+  const natsK8sCert = kp.issue('nats-k8s', natsK8s.dns, natsK8s.ips, natsK8s.uses);
   await validator(
     'internal TLS (Kubernetes): the clustered NATS configuration with the certificate cert-manager issues (nats-server -t)',
     () => sh('nats-server', ['-t', '-c', path.join(natsK8sDir('t', natsK8sCert).dir, 'nats-server.conf')]),
