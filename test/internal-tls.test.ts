@@ -664,6 +664,13 @@ describe('clustered NATS (three members on a cluster): the routes over TLS', () 
     expect(routes).toContain('${random_password.nats_route-password.bcrypt_hash}');
   });
 
+  it("applications' member list for failover says tls:// as their url does", () => {
+    const nats = spec(on, 'nats');
+    const servers = JSON.stringify([nats.connection?.servers, ...(nats.consumers ?? []).map((a) => a.facts.servers)]);
+    expect(servers).toContain('tls://');
+    expect(servers).not.toContain('nats://');
+  });
+
   it("the certificate names every address the routes dial (each member's headless name) and is a client certificate too", () => {
     const hosts = [...routes.matchAll(/@([^:"]+):6222"/g)].map((m) => m[1]!);
     expect(hosts).toHaveLength(3);

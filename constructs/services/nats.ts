@@ -405,7 +405,7 @@ export const nats = defineService({
             ...(ctx.tls ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
             subjects: a.subjects.join(' '),
             streams: a.streams.join(' '),
-            ...(clustered ? { servers: natsServers(c.replicas), 'stream-replicas': String(streamReplicas(c.replicas)) } : {}),
+            ...(clustered ? { servers: natsServers(c.replicas, !!ctx.tls), 'stream-replicas': String(streamReplicas(c.replicas)) } : {}),
           },
           credentials: { username: a.consumer, password: tpl`${secretRef('nats', a.secret)}` },
           grants: `user ${a.consumer}: publish and subscribe on ${a.subjects.join(' ')}, replies to requests it receives, its _INBOX${a.streams.length ? `; JetStream streams ${a.streams.join(' ')}` : '; no JetStream'}`,
@@ -420,7 +420,7 @@ export const nats = defineService({
                   : "routes to every member's stable address, authenticated with a generated route password",
               },
               connection: {
-                servers: natsServers(c.replicas),
+                servers: natsServers(c.replicas, !!ctx.tls),
                 'stream-replicas': String(streamReplicas(c.replicas)),
               },
             }
@@ -484,10 +484,11 @@ function routesConf(urls: readonly Text[], password: ReturnType<typeof secretRef
   );
 }
 
-/** Every server's client URL, for clients that fail over between them. */
-function natsServers(replicas: number): Text {
+/** Every server's client URL, for clients that fail over between them (`tls://` under internal TLS, as `url`). */
+function natsServers(replicas: number, tls: boolean): Text {
+  const scheme = tls ? 'tls' : 'nats';
   return joinTemplates(
-    Array.from({ length: replicas }, (_, i) => tpl`nats://${peerRef('nats', i)}:4222`),
+    Array.from({ length: replicas }, (_, i) => tpl`${scheme}://${peerRef('nats', i)}:4222`),
     ',',
   );
 }
