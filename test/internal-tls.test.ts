@@ -484,18 +484,20 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
       return redisPod.volume.find((v: any) => v.name === mount.name).secret;
     };
 
+    /** What a member's and a sentinel's configuration hold to serve TLS only on `port` and replicate over TLS. */
+    const tlsOnly = (port: number) => [
+      'port 0',
+      `tls-port ${port}`,
+      `tls-cert-file ${f.cert}`,
+      `tls-key-file ${f.key}`,
+      `tls-ca-cert-file ${f.ca}`,
+      'tls-replication yes',
+      'tls-auth-clients no',
+    ];
+
     it('the members serve TLS only and replicate over TLS, without client certificates', () => {
       const conf = file(main, 'redis.conf').split('\n');
-      for (const line of [
-        'port 0',
-        'tls-port 6379',
-        `tls-cert-file ${f.cert}`,
-        `tls-key-file ${f.key}`,
-        `tls-ca-cert-file ${f.ca}`,
-        'tls-replication yes',
-        'tls-auth-clients no',
-      ])
-        expect(conf).toContain(line);
+      for (const line of tlsOnly(6379)) expect(conf).toContain(line);
       expect(conf).not.toContain('port 6379');
     });
 
@@ -506,16 +508,7 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
         .flatMap((m) => Object.values<string>(m.data ?? {}))
         .find((d) => d.includes('sentinel monitor'))!
         .split('\n');
-      for (const line of [
-        'port 0',
-        'tls-port 26379',
-        `tls-cert-file ${f.cert}`,
-        `tls-key-file ${f.key}`,
-        `tls-ca-cert-file ${f.ca}`,
-        'tls-replication yes',
-        'tls-auth-clients no',
-      ])
-        expect(conf).toContain(line);
+      for (const line of tlsOnly(26379)) expect(conf).toContain(line);
       expect(conf).not.toContain('port 26379');
     });
 
