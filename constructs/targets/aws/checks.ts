@@ -12,6 +12,7 @@ import { profiles } from '../../../environments/parse/profiles';
 import type { ObjectStoreFacet } from '../../services/objectstore';
 import type { PostgresFacet } from '../../services/postgres';
 import type { RedisFacet } from '../../services/redis';
+import type { ElasticsearchFacet } from '../../services/elasticsearch';
 import { cpuMillicores, memoryMebibytes } from '../../spec/quantity';
 import type { ResourceAmounts, ServiceSpec } from '../../spec/types';
 import { footprintOf } from '../kubernetes';
@@ -106,11 +107,12 @@ function configIssues(env: Env): Issue[] {
   const m = t.managed;
   const eks = t.eks;
 
-  // A consumer on IAM authentication (RDS, ElastiCache) in a namespace of its own gets an IAM role named after it.
+  // A consumer on IAM authentication (RDS, ElastiCache, OpenSearch) in a namespace of its own gets an IAM role named after it.
   const places = placementsOf(env.consumers, eks.namespace, { name: eks.namespace, create: false });
   const iamApplications = [
     ...((managed.get('postgres')?.spec.facet as PostgresFacet | undefined)?.applications ?? []),
     ...((managed.get('redis')?.spec.facet as RedisFacet | undefined)?.applications ?? []),
+    ...((managed.get('elasticsearch')?.spec.facet as ElasticsearchFacet | undefined)?.applications ?? []),
   ].filter((a) => a.auth === 'iam');
   for (const a of iamApplications) {
     const ns = places.find((p) => p.name === a.consumer)?.namespace;
