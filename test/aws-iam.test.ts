@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
-import { spec, synth, variant } from './helpers';
+import { env, spec, synth, variant } from './helpers';
+import { awsWarnings } from '../constructs/targets/aws/checks';
 import { APP_SERVICE_ACCOUNT, consumerIdentities, consumerRoleName } from '../constructs/render/aws/in-cluster';
 import type { ManagedEndpoint } from '../constructs/render/aws/managed';
 import { RDS_CA_BUNDLE_URL } from '../constructs/render/aws/postgres';
@@ -270,6 +271,18 @@ describe('OpenSearch IAM authentication for one consumer (the same production va
       enabled: true,
       internal_user_database_enabled: true,
     });
+  });
+
+  it('the synth summary warns that the application must sign its requests before the deploy (production as shipped: no such warning)', () => {
+    const warnings = awsWarnings(iamEnv, new Date('2026-11-23')).filter((w) => w.message.includes('IAM authentication'));
+    expect(warnings).toEqual([
+      {
+        path: 'consumers[1].services.elasticsearch.auth',
+        message: expect.stringContaining('consumer agents reaches OpenSearch with IAM authentication: no user and no password'),
+      },
+    ]);
+    expect(warnings[0]!.message).toContain('SigV4, service es');
+    expect(awsWarnings(env('production'), new Date('2026-11-23')).filter((w) => w.message.includes('IAM authentication'))).toEqual([]);
   });
 
   it('a consumer in the applications’ namespace is mapped by the applications’ role (platform-app), elsewhere by its own', () => {

@@ -68,6 +68,12 @@ export function awsWarnings(env: Environment, today: Date): Issue[] {
       message:
         'Elasticsearch runs as Amazon OpenSearch Service here, while the other environments run Elasticsearch: Elasticsearch clients from 7.14 on refuse OpenSearch (they check the X-Elastic-Product header), so the applications must use OpenSearch clients in this environment, and Kibana is OpenSearch Dashboards. Remove the setting to run Elasticsearch and Kibana in the cluster.',
     });
+    // An application on IAM authentication has no password from this deploy on: it must sign its requests.
+    for (const a of (managed.get('elasticsearch')!.spec.facet as ElasticsearchFacet).applications.filter((x) => x.auth === 'iam'))
+      issues.push({
+        path: a.configPath ? `${a.configPath}.auth` : 'consumers',
+        message: `consumer ${a.consumer} reaches OpenSearch with IAM authentication: no user and no password (its Secret says auth: iam); the application signs each request with its Pod Identity role (SigV4, service es, its endpoint's region and iam-role-arn), which the domain maps to its role ${a.role}. Ship that application change before this deploy (docs/operations.md, "OpenSearch IAM authentication for a consumer").`,
+      });
   }
   const pg = managed.get('postgres');
   if (pg) {
