@@ -169,11 +169,15 @@ describe('stable Terraform addresses (production, AWS)', () => {
     ]);
   });
 
-  it('a consumer on RDS and ElastiCache IAM authentication: its Pod Identity role, policy and association, named after it; its ElastiCache user keeps its address', () => {
+  it('a consumer on RDS, ElastiCache and OpenSearch IAM authentication: one Pod Identity role, policy and association, named after it; its ElastiCache user keeps its address', () => {
     const iam = synth(
       prepare(
         variant('production', (i) => {
-          i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' } } }];
+          i.target.managed.elasticsearch = { mode: 'managed' };
+          i.consumers = [
+            { name: 'apps' },
+            { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' }, elasticsearch: { auth: 'iam' } } },
+          ];
         }),
       ),
     ).tf;
@@ -189,6 +193,17 @@ describe('stable Terraform addresses (production, AWS)', () => {
     // One address for the consumer's ElastiCache user whatever its authentication (a switch replaces it there).
     expect(named('aws_elasticache_user')).toEqual(['aws_elasticache_user.redis_consumer_agents']);
     expect(iam.resource.aws_elasticache_user!.redis_consumer_agents.authentication_mode).toEqual({ type: 'iam' });
+    // OpenSearch: the same domain, policy and users job; for the IAM consumer no password (a switch
+    // back generates a new one at this address), the endpoint and the Secret in its namespace.
+    expect(named('random_password')).toEqual([]);
+    expect(Object.keys(iam.resource.random_password ?? {})).toContain('opensearch_consumer-apps-password');
+    expect(Object.keys(iam.resource.aws_opensearch_domain ?? {})).toEqual(['opensearch']);
+    expect(Object.keys(iam.resource.aws_opensearch_domain_policy ?? {})).toEqual(['opensearch']);
+    expect(Object.keys(iam.resource.kubernetes_job_v1 ?? {})).toContain('opensearch_users');
+    expect([...named('kubernetes_config_map_v1'), ...named('kubernetes_secret_v1')].filter((a) => a.includes('elasticsearch'))).toEqual([
+      'kubernetes_config_map_v1.consumer_agents_elasticsearch_endpoint',
+      'kubernetes_secret_v1.consumer_agents_elasticsearch_credentials',
+    ]);
     // The instance is the same resource, with IAM authentication on (off while no consumer uses it).
     expect(iam.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(true);
     expect(prod.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(false);

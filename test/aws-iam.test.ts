@@ -1,5 +1,5 @@
 /**
- * RDS IAM database authentication per consumer (issue 14, point 7): a consumer's PostgreSQL access
+ * IAM authentication per consumer (issue 14, point 7) on RDS, ElastiCache and OpenSearch. RDS: a consumer's PostgreSQL access
  * with `auth: 'iam'` on production (AWS, RDS) turns the instance's IAM authentication on, has the
  * roles job grant rds_iam to its role without a password, gives the consumer a Pod Identity role
  * that may connect as that role only, and publishes no password; everywhere RDS is not, the choice
@@ -7,16 +7,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
-import { spec, synth, variant } from './helpers';
-import { APP_SERVICE_ACCOUNT, consumerIdentities } from '../constructs/render/aws/in-cluster';
+import { env, spec, synth, variant } from './helpers';
+import { awsWarnings } from '../constructs/targets/aws/checks';
+import { APP_SERVICE_ACCOUNT, consumerIdentities, consumerRoleName } from '../constructs/render/aws/in-cluster';
 import type { ManagedEndpoint } from '../constructs/render/aws/managed';
 import { RDS_CA_BUNDLE_URL } from '../constructs/render/aws/postgres';
 import { MAX_ROLE_NAME } from '../constructs/targets/aws/placement';
 import { elasticacheDefaultVersion, elasticacheIamSupported } from '../constructs/targets/aws/offerings';
 
-/** Production with a second consumer, `agents`, on IAM authentication to RDS and ElastiCache (its own namespace, created). */
+/**
+ * Production with a second consumer, `agents`, on IAM authentication to RDS, ElastiCache and
+ * OpenSearch (asked for: production runs Elasticsearch on ECK by default), in its own namespace, created.
+ */
 const withIam = (i: any) => {
-  i.consumers = [{ name: 'apps' }, { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' } } }];
+  i.target.managed.elasticsearch = { mode: 'managed' };
+  i.consumers = [
+    { name: 'apps' },
+    { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' }, elasticsearch: { auth: 'iam' } } },
+  ];
 };
 const iamEnv = prepare(variant('production', withIam));
 const { tf } = synth(iamEnv);
@@ -77,7 +85,7 @@ describe('RDS IAM authentication for one consumer (production variant)', () => {
       'aws:RequestTag/kubernetes-service-account': 'agents',
     });
     const policy = JSON.parse(res('aws_iam_role_policy').pod_app_agents.policy);
-    // The same role for both services the consumer reaches with IAM: one statement each, nothing else.
+    // The same role for every service the consumer reaches with IAM: one statement each, nothing else.
     expect(policy.Statement).toEqual([
       {
         Sid: 'ElastiCacheConnectAsAgents',
@@ -94,6 +102,15 @@ describe('RDS IAM authentication for one consumer (production variant)', () => {
         Action: 'rds-db:connect',
         Resource: `arn:aws:rds-db:eu-west-1:111122223333:dbuser:${ref('aws_db_instance', 'postgres', 'resource_id')}/agents`,
       },
+      {
+        Sid: 'OpenSearchHttpAsAgents',
+        Effect: 'Allow',
+        Action: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost', 'es:ESHttpPut', 'es:ESHttpDelete'],
+        Resource: [
+          'arn:aws:es:eu-west-1:111122223333:domain/agent-platform-production',
+          'arn:aws:es:eu-west-1:111122223333:domain/agent-platform-production/*',
+        ],
+      },
     ]);
     expect(res('aws_eks_pod_identity_association').pod_app_agents).toMatchObject({
       namespace: 'platform-agents',
@@ -104,6 +121,7 @@ describe('RDS IAM authentication for one consumer (production variant)', () => {
     expect(res('kubernetes_service_account_v1').consumer_agents.metadata).toMatchObject({ name: 'agents', namespace: 'platform-agents' });
     expect(res('aws_iam_role_policy').pod_platform_app.policy).not.toContain('rds-db');
     expect(res('aws_iam_role_policy').pod_platform_app.policy).not.toContain('elasticache:Connect');
+    expect(res('aws_iam_role_policy').pod_platform_app.policy).not.toContain('es:ESHttp');
   });
 
   it('a consumer in the applications’ namespace gets rds-db:connect on the applications’ role (platform-app), elsewhere a role of its own', () => {
@@ -191,6 +209,94 @@ describe('ElastiCache IAM authentication for one consumer (the same production v
   });
 });
 
+describe('OpenSearch IAM authentication for one consumer (the same production variant, with OpenSearch asked for)', () => {
+  const job = () => res('kubernetes_job_v1').opensearch_users.spec.template.spec.container[0];
+  const users = () => job().command.join('\n');
+
+  it('no internal user and no password for it: none generated, none in the users job’s inputs or its Secret', () => {
+    expect(Object.keys(res('random_password'))).not.toContain('opensearch_consumer-agents-password');
+    expect(Object.keys(res('random_password'))).toContain('opensearch_consumer-apps-password');
+    expect(spec(iamEnv, 'elasticsearch').secrets.map((s) => s.name)).not.toContain('consumer-agents-password');
+    expect(Object.keys(res('kubernetes_secret_v1').opensearch_users_inputs.data)).toEqual(['apps']);
+    expect(res('kubernetes_secret_v1').consumer_agents_elasticsearch_credentials.data).toEqual({ auth: 'iam' });
+    // The password consumer is unchanged.
+    expect(res('kubernetes_secret_v1').consumer_apps_elasticsearch_credentials.data).toEqual({
+      username: 'apps',
+      password: ref('random_password', 'opensearch_consumer-apps-password', 'result'),
+    });
+  });
+
+  it('its ConfigMap says IAM: SigV4 for service es in the region, the URL, the IAM role the domain maps, no user', () => {
+    expect(res('kubernetes_config_map_v1').consumer_agents_elasticsearch_endpoint.data).toEqual({
+      url: `https://${ref('aws_opensearch_domain', 'opensearch', 'endpoint')}`,
+      'dashboards-url': `https://${ref('aws_opensearch_domain', 'opensearch', 'dashboard_endpoint')}`,
+      indices: 'agents-*',
+      auth: 'iam',
+      region: 'eu-west-1',
+      'signing-service': 'es',
+      'iam-role-arn': 'arn:aws:iam::111122223333:role/agent-platform-production-app-agents',
+      role: 'app-agents',
+    });
+  });
+
+  it('the users job maps its index role to its IAM role as a backend role, creates no user for it and deletes the one it had', () => {
+    const s = users();
+    const env = Object.fromEntries(job().env.map((e: any) => [e.name, e.value]));
+    expect(env.IAM_ROLE_ARN_PREFIX).toBe('arn:aws:iam::111122223333:role/');
+    // The role mapped is the consumer's own Pod Identity role (the one with its es:ESHttp* statement).
+    expect(res('aws_iam_role').pod_app_agents.name).toBe('agent-platform-production-app-agents');
+    expect(s).toContain(
+      `printf '{"users":[],"backend_roles":["%s%s"]}' "$IAM_ROLE_ARN_PREFIX" 'agent-platform-production-app-agents' >"$W/mapping"\nput rolesmapping/app-agents "$W/mapping"`,
+    );
+    expect(s).toContain('put roles/app-agents "$W/role"');
+    expect(s).not.toContain('put internalusers/agents');
+    expect(s).not.toContain('$INPUTS_DIR/agents');
+    expect(s).toContain('gone internalusers/agents');
+    // The password application: its user, and a mapping naming it and no backend role (back from IAM: the role goes).
+    expect(s).toContain('put internalusers/apps "$W/user"');
+    expect(s).toContain(`printf '%s' '{"users":["apps"],"backend_roles":[]}' >"$W/mapping"\nput rolesmapping/app-apps "$W/mapping"`);
+  });
+
+  it('the domain’s policy admits signed requests from inside the VPC (fine-grained access control decides), and its master stays internal', () => {
+    const policy = JSON.parse(res('aws_opensearch_domain_policy').opensearch.access_policies);
+    expect(policy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 'es:ESHttp*',
+        Resource: `${ref('aws_opensearch_domain', 'opensearch', 'arn')}/*`,
+      },
+    ]);
+    expect(res('aws_opensearch_domain').opensearch.advanced_security_options).toMatchObject({
+      enabled: true,
+      internal_user_database_enabled: true,
+    });
+  });
+
+  it('the synth summary warns that the application must sign its requests before the deploy (production as shipped: no such warning)', () => {
+    const warnings = awsWarnings(iamEnv, new Date('2026-11-23')).filter((w) => w.message.includes('IAM authentication'));
+    expect(warnings).toEqual([
+      {
+        path: 'consumers[1].services.elasticsearch.auth',
+        message: expect.stringContaining('consumer agents reaches OpenSearch with IAM authentication: no user and no password'),
+      },
+    ]);
+    expect(warnings[0]!.message).toContain('SigV4, service es');
+    expect(awsWarnings(env('production'), new Date('2026-11-23')).filter((w) => w.message.includes('IAM authentication'))).toEqual([]);
+  });
+
+  it('a consumer in the applications’ namespace is mapped by the applications’ role (platform-app), elsewhere by its own', () => {
+    const placements = [
+      { name: 'a', namespace: 'platform', create: false, podLabels: {} },
+      { name: 'c', namespace: 'team-c', create: false, podLabels: {} },
+    ];
+    const role = consumerRoleName({ name: (...p: string[]) => ['p-e', ...p].join('-') }, placements, 'platform');
+    expect(role('a')).toBe(`p-e-${APP_SERVICE_ACCOUNT}`);
+    expect(role('c')).toBe('p-e-app-c');
+    expect(() => role('x')).toThrow('consumer x has no placement');
+  });
+});
+
 /** The message a variant of a fixture is refused with (a test fails if it is accepted). */
 function refused(name: 'development' | 'staging' | 'production', edit: (i: any) => void): string {
   try {
@@ -204,6 +310,7 @@ function refused(name: 'development' | 'staging' | 'production', edit: (i: any) 
 describe.each([
   { service: 'postgres', managed: 'RDS', owner: "IAM database authentication is RDS's" },
   { service: 'redis', managed: 'ElastiCache', owner: "IAM authentication is ElastiCache's" },
+  { service: 'elasticsearch', managed: 'Amazon OpenSearch Service', owner: "IAM authentication is Amazon OpenSearch Service's" },
 ] as const)('IAM authentication for $service is refused where $managed is not, with the file and field', ({ service, owner }) => {
   const iamConsumer = (i: any) => {
     i.consumers = [{ name: 'agents', services: { [service]: { auth: 'iam' } } }];
@@ -226,7 +333,7 @@ describe.each([
     );
   });
 
-  it('on AWS with the service in the cluster', () => {
+  it('on AWS with the service in the cluster (production’s default for elasticsearch: ECK)', () => {
     const msg = refused('production', (i) => {
       iamConsumer(i);
       // (PostgreSQL: Roundcube's database follows it into the cluster.)
@@ -252,6 +359,17 @@ describe('RDS IAM authentication: what only RDS refuses', () => {
     );
     const webmail = spec(iamEnv, 'postgres').facet.applications.find((a) => a.consumer === 'webmail');
     expect(webmail?.auth).toBe('password');
+  });
+});
+
+describe('OpenSearch IAM authentication: what only OpenSearch refuses', () => {
+  it('a consumer whose IAM role name would pass 64 characters', () => {
+    const name = 'a'.repeat(40);
+    const msg = refused('production', (i) => {
+      i.target.managed.elasticsearch = { mode: 'managed' };
+      i.consumers = [{ name, services: { elasticsearch: { auth: 'iam' } } }];
+    });
+    expect(msg).toContain(`consumers[0].services.elasticsearch.auth: consumer ${name} on IAM authentication gets the IAM role`);
   });
 });
 

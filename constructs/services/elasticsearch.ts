@@ -144,11 +144,27 @@ const indexPattern = z
   .regex(/^[a-z0-9*][a-z0-9*_.+-]{0,254}$/, 'must be an index name or pattern such as orders-* (lower case, no spaces)')
   .refine((p) => p !== '*' && !p.startsWith('.'), 'must not cover every index or system indices');
 
-/** What a consumer may ask for: the indices its role covers. */
+/** What a consumer may ask for: the indices its role covers, and how it logs in. */
 export const elasticsearchAccess = z.strictObject({
   /** Index names or patterns it may create, write, read and manage. @default ['<name>-*'] */
   indices: z.array(indexPattern).min(1).optional(),
+  /**
+   * How it logs in: `password` (its own user with a generated password, in its credentials Secret),
+   * or `iam` (Amazon OpenSearch Service only: no user and no password; the application signs each
+   * request with its Pod Identity role, SigV4 for service `es`, and the domain's security plugin maps
+   * that IAM role to its index role as a backend role). `iam` only where search is the managed
+   * service (an AWS target with `target.managed.elasticsearch.mode: 'managed'`); switching is a
+   * two-step change (docs/operations.md). @default 'password'
+   */
+  auth: z.enum(['password', 'iam']).default('password'),
 });
+
+/** How a consumer logs in to search (`elasticsearchAccess.auth`). */
+export type ElasticsearchAuth = z.output<typeof elasticsearchAccess>['auth'];
+
+/** Where IAM authentication exists, for the messages that refuse it elsewhere. */
+export const IAM_AUTH_NEEDS_OPENSEARCH =
+  "IAM authentication is Amazon OpenSearch Service's: it needs an AWS target with target.managed.elasticsearch: { mode: 'managed' }; use auth: 'password' here";
 
 /** The index privileges of an application's role on its own indices (no other index, no cluster changes). */
 export const APPLICATION_INDEX_PRIVILEGES = ['create_index', 'read', 'write', 'view_index_metadata', 'manage'] as const;
@@ -161,9 +177,17 @@ export interface ElasticsearchApplication {
   /** Its role, `app-<consumer>`. */
   readonly role: string;
   readonly indices: readonly string[];
-  /** The password's secret (audience `application`). */
+  /** With its password, or (Amazon OpenSearch Service only) by signing requests with its IAM role: no user, no password. */
+  readonly auth: ElasticsearchAuth;
+  /** The password's secret (audience `application`); declared by the spec for `password` applications only. */
   readonly secret: string;
+  /** Where the consumer's access is declared in the environment file (`consumers[1].services.elasticsearch`), for messages. */
+  readonly configPath?: string;
 }
+
+/** The applications that log in with a password (every one, unless some use IAM on Amazon OpenSearch Service). */
+export const passwordApplications = <A extends { readonly auth: ElasticsearchAuth }>(apps: readonly A[]): A[] =>
+  apps.filter((a) => a.auth === 'password');
 
 /** roles.yml: each application's role (its indices, cluster `monitor` for the clients' version check). */
 export function applicationRoles(apps: readonly ElasticsearchApplication[]): string {
@@ -291,13 +315,20 @@ export const elasticsearch = defineService({
   consumerAccess: elasticsearchAccess,
   build(c, ctx) {
     const es = resolveImage(ELASTICSEARCH_IMAGE, c);
-    const apps: ElasticsearchApplication[] = consumersOf(ctx, elasticsearchAccess).map((a) => ({
+    const applications: ElasticsearchApplication[] = consumersOf(ctx, elasticsearchAccess).map((a) => ({
       consumer: a.name,
       user: a.name,
       role: `app-${a.name}`,
       indices: a.access.indices ?? [`${a.name}-*`],
+      auth: a.access.auth,
       secret: consumerSecret(a.name, 'password'),
+      ...(a.configPath ? { configPath: a.configPath } : {}),
     }));
+    // The users with a generated password: every one where search runs as this container or in a
+    // cluster (IAM identities are Amazon OpenSearch Service's, and the checks refuse them elsewhere:
+    // `requirements.managed`).
+    const apps = passwordApplications(applications);
+    const iam = applications.filter((a) => a.auth === 'iam');
     // elasticsearch.yml in order; `layout` settings describe this single node (discovery, addresses,
     // paths, TLS, realms), the rest suit any deployment and are the facet's settings.
     // Internal TLS on the HTTP port (internalTls): HTTPS with the internal CA's certificate; the clients
@@ -390,7 +421,7 @@ export const elasticsearch = defineService({
       settings: Object.fromEntries(esSettings.filter((x) => !x.layout).map((x) => [x.key, x.value])),
       javaOpts: javaOpts(c.heap),
       topology: c.topology,
-      applications: apps,
+      applications,
       ...(snapshots ? { snapshots } : {}),
       ...(c.topology === 'dedicated' && c.masters
         ? { masters: { resources: c.masters.resources, javaOpts: javaOpts(c.masters.heap), size: c.masters.persistence.size } }
@@ -460,13 +491,27 @@ export const elasticsearch = defineService({
       description: 'Full-text search and log analytics, security enabled.',
       facet,
       managed: 'opensearch',
-      ...(c.topology === 'dedicated'
+      ...(c.topology === 'dedicated' || iam.length > 0
         ? {
             requirements: {
-              cluster: {
-                path: 'services.elasticsearch.topology',
-                message: "dedicated master nodes need a cluster target (a single Docker host runs one node); use topology: 'combined'",
-              },
+              ...(c.topology === 'dedicated'
+                ? {
+                    cluster: {
+                      path: 'services.elasticsearch.topology',
+                      message:
+                        "dedicated master nodes need a cluster target (a single Docker host runs one node); use topology: 'combined'",
+                    },
+                  }
+                : {}),
+              // IAM authentication exists where Amazon OpenSearch Service replaces this spec only: each consumer asking for it is refused elsewhere.
+              ...(iam.length > 0
+                ? {
+                    managed: iam.map((a) => ({
+                      path: `${a.configPath ?? `consumers (${a.consumer}).services.elasticsearch`}.auth`,
+                      message: `consumer ${a.consumer} asks for IAM authentication: ${IAM_AUTH_NEEDS_OPENSEARCH}`,
+                    })),
+                  }
+                : {}),
             },
           }
         : {}),
@@ -580,7 +625,7 @@ export const elasticsearch = defineService({
               },
             }
           : {}),
-      consumers: apps.map((a): ConsumerAccess => ({
+      consumers: applications.map((a): ConsumerAccess => ({
         consumer: a.consumer,
         ports: ['http'],
         facts: {
@@ -588,8 +633,11 @@ export const elasticsearch = defineService({
           indices: a.indices.join(' '),
           ...(tlsOn ? { tls: "required: verify the server against the environment's internal CA (the ca_certificate output)" } : {}),
         },
-        credentials: { username: a.user, password: tpl`${secretRef('elasticsearch', a.secret)}` },
-        grants: `user ${a.user}, role ${a.role}: ${APPLICATION_INDEX_PRIVILEGES.join(', ')} on ${a.indices.join(' ')}; cluster monitor; nothing else`,
+        credentials: a.auth === 'iam' ? {} : { username: a.user, password: tpl`${secretRef('elasticsearch', a.secret)}` },
+        grants:
+          a.auth === 'iam'
+            ? `role ${a.role}, mapped to the consumer's IAM role (a backend role): ${APPLICATION_INDEX_PRIVILEGES.join(', ')} on ${a.indices.join(' ')}; cluster monitor; nothing else; signs its requests with that role (SigV4, service es; no user, no password)`
+            : `user ${a.user}, role ${a.role}: ${APPLICATION_INDEX_PRIVILEGES.join(', ')} on ${a.indices.join(' ')}; cluster monitor; nothing else`,
       })),
     };
     if (!c.kibana.enabled) return [search];
@@ -690,12 +738,17 @@ export const elasticsearch = defineService({
 export const OPENSEARCH_INDEX_ACTIONS = ['crud', 'create_index', 'manage'] as const;
 export const OPENSEARCH_CLUSTER_ACTIONS = ['cluster_monitor', 'cluster_composite_ops'] as const;
 
-/** An application's internal user in an OpenSearch domain (the managed equivalent's). */
+/**
+ * An application of an OpenSearch domain (the managed equivalent's): its internal user, or with
+ * `iamRole` the name of the IAM role its pods sign their requests with (no internal user then).
+ */
 export interface OpenSearchApplication {
   readonly consumer: string;
   readonly user: string;
   readonly role: string;
   readonly indices: readonly string[];
+  /** The IAM role's name (its ARN: `$IAM_ROLE_ARN_PREFIX<name>`), mapped to `role` as a backend role. @default none: a password user */
+  readonly iamRole?: string;
 }
 
 /**
@@ -703,29 +756,63 @@ export interface OpenSearchApplication {
  * an OpenSearch domain through the security plugin's REST API, as its master user. Every call is a
  * PUT of the whole object, so a run creates what is missing and sets the current passwords (a rerun
  * changes nothing else). Reads the master's user name and password from `$MASTER_DIR`, each
- * application's password from `$INPUTS_DIR/<consumer>`, the domain's URL from OPENSEARCH_URL.
- * Credentials go into curl's config file (0600, removed on exit), never on argv.
+ * password application's password from `$INPUTS_DIR/<consumer>`, the domain's URL from
+ * OPENSEARCH_URL. Credentials go into curl's config file (0600, removed on exit), never on argv.
+ *
+ * An application on IAM authentication gets no internal user: its role's mapping names its IAM role's
+ * ARN (`$IAM_ROLE_ARN_PREFIX` and the role's name) as a backend role and no user, and the internal
+ * user it had while it logged in with a password is deleted (absent already: fine), so that password
+ * stops working. Back on a password, the mapping (a PUT replaces it whole) names the user again and
+ * no backend role, and the user is put with a new password.
  */
 export function openSearchUsersScript(apps: readonly OpenSearchApplication[]): string {
   const json = (v: unknown) => `'${JSON.stringify(v)}'`;
+  const role = (a: OpenSearchApplication) => [
+    `printf '%s' ${json({
+      cluster_permissions: OPENSEARCH_CLUSTER_ACTIONS,
+      index_permissions: [{ index_patterns: a.indices, allowed_actions: OPENSEARCH_INDEX_ACTIONS }],
+    })} >"$W/role"`,
+    `put roles/${a.role} "$W/role"`,
+  ];
+  const iam = apps.some((a) => a.iamRole !== undefined);
   return [
     ...curlAdminPreamble(),
     "# put PATH FILE: the object at _plugins/_security/api/PATH, replaced by the file's JSON",
     'put() { curl -K "$W/cfg" -X PUT --data-binary @"$2" "${OPENSEARCH_URL%/}/_plugins/_security/api/$1"; echo; }',
-    ...apps.flatMap((a) => [
-      `# ${a.consumer}: user ${a.user}, role ${a.role} on ${a.indices.join(' ')}`,
-      `password=$(cat "$INPUTS_DIR/${a.consumer}")`,
-      `printf '{"password":"%s","backend_roles":[],"attributes":{}}' "$password" >"$W/user"`,
-      `put internalusers/${a.user} "$W/user"`,
-      `printf '%s' ${json({
-        cluster_permissions: OPENSEARCH_CLUSTER_ACTIONS,
-        index_permissions: [{ index_patterns: a.indices, allowed_actions: OPENSEARCH_INDEX_ACTIONS }],
-      })} >"$W/role"`,
-      `put roles/${a.role} "$W/role"`,
-      `printf '%s' ${json({ users: [a.user] })} >"$W/mapping"`,
-      `put rolesmapping/${a.role} "$W/mapping"`,
-    ]),
-    `echo "users applied: ${apps.map((a) => a.user).join(' ')}"`,
+    ...(iam
+      ? [
+          '# gone PATH: the object at _plugins/_security/api/PATH deleted; already absent (404) is fine, anything else fails',
+          'gone() {',
+          `  code=$(curl -K "$W/cfg" --no-fail-with-body -o "$W/out" -w '%{http_code}' -X DELETE "\${OPENSEARCH_URL%/}/_plugins/_security/api/$1")`,
+          '  case "$code" in',
+          '    200 | 404) echo "$1: $code" ;;',
+          '    *) cat "$W/out" >&2; echo "DELETE $1: HTTP $code" >&2; return 1 ;;',
+          '  esac',
+          '}',
+        ]
+      : []),
+    ...apps.flatMap((a) =>
+      a.iamRole === undefined
+        ? [
+            `# ${a.consumer}: user ${a.user}, role ${a.role} on ${a.indices.join(' ')}`,
+            `password=$(cat "$INPUTS_DIR/${a.consumer}")`,
+            `printf '{"password":"%s","backend_roles":[],"attributes":{}}' "$password" >"$W/user"`,
+            `put internalusers/${a.user} "$W/user"`,
+            ...role(a),
+            // The user alone: a backend role it had on IAM authentication goes with the old mapping.
+            `printf '%s' ${json({ users: [a.user], backend_roles: [] })} >"$W/mapping"`,
+            `put rolesmapping/${a.role} "$W/mapping"`,
+          ]
+        : [
+            `# ${a.consumer}: IAM role ${a.iamRole} (a backend role, no internal user), role ${a.role} on ${a.indices.join(' ')}`,
+            ...role(a),
+            `printf '{"users":[],"backend_roles":["%s%s"]}' "$IAM_ROLE_ARN_PREFIX" '${a.iamRole}' >"$W/mapping"`,
+            `put rolesmapping/${a.role} "$W/mapping"`,
+            `# the internal user it had while it logged in with a password, if any: its password no longer works`,
+            `gone internalusers/${a.user}`,
+          ],
+    ),
+    `echo "applied: ${apps.map((a) => (a.iamRole === undefined ? `user ${a.user}` : `IAM role ${a.iamRole} as ${a.role}`)).join(', ')}"`,
     '',
   ].join('\n');
 }

@@ -11,6 +11,16 @@
  * its indices (the in-cluster Elasticsearch's grants, in OpenSearch's action groups), applied by that
  * job through the security plugin's REST API, and finds it in its own namespace.
  *
+ * An application on IAM authentication (`consumers[i].services.elasticsearch.auth: 'iam'`) gets no
+ * internal user and no password: it signs its requests (SigV4, service `es`) with the IAM role its
+ * pods run with (its own Pod Identity role, or the applications' in their namespace), which may send
+ * HTTP requests to this domain only, and the users job maps that role's ARN to the application's
+ * index role as a backend role ("Backend roles can be IAM roles", Amazon OpenSearch Service developer
+ * guide, "Fine-grained access control", Mapping roles to users). With the internal user database as
+ * the master user, the domain takes basic authentication and IAM credentials both (same guide, Key
+ * concepts), and the open domain policy below is the one the guide recommends for that
+ * configuration; the security plugin authorizes every request, signed or not.
+ *
  * Kibana does not run on AWS: the domain serves OpenSearch Dashboards at `/_dashboards`.
  */
 import type { Construct } from '../../providers/cdktf';
@@ -18,10 +28,29 @@ import { OpensearchDomain, OpensearchDomainPolicy } from '../../providers/aws';
 import { Password } from '../../providers/random';
 import { pinAddress } from '../terraform';
 import { type ElasticsearchFacet, openSearchUsersScript } from '../../services/elasticsearch';
-import { type ManagedRenderer, clientOnlyGroup, credentialSecret, gibOf, dataVolume, httpsUsersJob } from './managed';
+import {
+  type ManagedApplication,
+  type ManagedRenderer,
+  clientOnlyGroup,
+  credentialSecret,
+  gibOf,
+  dataVolume,
+  httpsUsersJob,
+} from './managed';
 import { HOURS_PER_MONTH } from '../../targets/aws/prices';
 
 export const OPENSEARCH_USER = 'platform';
+/** The service name a client signs its requests to the domain for (SigV4). */
+export const OPENSEARCH_SIGNING_SERVICE = 'es';
+/** What an application on IAM authentication may do on the domain: HTTP requests (its index role in the domain decides the rest). */
+export const OPENSEARCH_HTTP_ACTIONS = ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost', 'es:ESHttpPut', 'es:ESHttpDelete'] as const;
+
+/** The IAM policy statement id of a consumer's HTTP access to the domain (letters and digits only). */
+export const openSearchHttpSid = (consumer: string) =>
+  `OpenSearchHttpAs${consumer
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}`;
 export const TLS_POLICY = 'Policy-Min-TLS-1-2-PFS-2023-10';
 
 /** An application's internal user's password: OpenSearch's policy wants upper, lower, digit and a special character. */
@@ -115,34 +144,85 @@ export const elasticsearch: ManagedRenderer<'elasticsearch', ElasticsearchFacet>
       'opensearch',
     );
     const url = `https://${domain.endpoint}`;
-    const apps = spec.facet.applications.map((a) => ({
-      consumer: a.consumer,
-      user: a.user,
-      role: a.role,
-      indices: a.indices,
-      password: pinAddress(
-        new Password(scope, `opensearch-consumer-${a.consumer}-password`, passwordOptions),
-        'opensearch',
-        `consumer-${a.consumer}-password`,
-      ).result,
-    }));
+    const dashboards = `https://${domain.dashboardEndpoint}`;
+    // An application on IAM authentication: no internal user and no password; its role maps the IAM
+    // role its pods run with (a backend role), and that role may send HTTP requests to this domain only.
+    const apps = spec.facet.applications.map((a) =>
+      a.auth === 'iam'
+        ? { consumer: a.consumer, user: a.user, role: a.role, indices: a.indices, iamRole: inputs.consumerRole(a.consumer) }
+        : {
+            consumer: a.consumer,
+            user: a.user,
+            role: a.role,
+            indices: a.indices,
+            password: pinAddress(
+              new Password(scope, `opensearch-consumer-${a.consumer}-password`, passwordOptions),
+              'opensearch',
+              `consumer-${a.consumer}-password`,
+            ).result,
+          },
+    );
+    // The domain's ARN as OpenSearch Service writes it (literal: the role's policy does not wait for the domain).
+    const domainArn = `arn:aws:es:${ctx.region}:${ctx.accountId}:domain/${name}`;
+    const roleArnPrefix = `arn:aws:iam::${ctx.accountId}:role/`;
     return {
-      endpoint: { url, 'dashboards-url': `https://${domain.dashboardEndpoint}` },
-      applications: apps.map((a) => ({
-        consumer: a.consumer,
-        endpoint: { url, 'dashboards-url': `https://${domain.dashboardEndpoint}`, indices: a.indices.join(' '), username: a.user },
-        credentials: { username: a.user, password: a.password },
-      })),
+      endpoint: { url, 'dashboards-url': dashboards },
+      applications: apps.map((a): ManagedApplication =>
+        'iamRole' in a
+          ? {
+              consumer: a.consumer,
+              // SigV4 for service `es` in the domain's region, with the credentials of the pod's role;
+              // the domain maps that role (iam-role-arn) to the application's role.
+              endpoint: {
+                url,
+                'dashboards-url': dashboards,
+                indices: a.indices.join(' '),
+                auth: 'iam',
+                region: ctx.region,
+                'signing-service': OPENSEARCH_SIGNING_SERVICE,
+                'iam-role-arn': `${roleArnPrefix}${a.iamRole}`,
+                role: a.role,
+              },
+              credentials: { auth: 'iam' },
+              statements: [
+                {
+                  Sid: openSearchHttpSid(a.consumer),
+                  Effect: 'Allow' as const,
+                  Action: [...OPENSEARCH_HTTP_ACTIONS],
+                  Resource: [domainArn, `${domainArn}/*`],
+                },
+              ],
+            }
+          : {
+              consumer: a.consumer,
+              endpoint: { url, 'dashboards-url': dashboards, indices: a.indices.join(' '), username: a.user },
+              credentials: { username: a.user, password: a.password },
+            },
+      ),
       adminJobs: httpsUsersJob(inputs, {
         name: 'opensearch-users',
-        purpose: `creates the applications' internal users, roles and role mappings on ${name} as its master user (${apps.map((a) => a.user).join(', ')})`,
+        purpose: `applies the applications' roles and role mappings on ${name} as its master user: internal users for ${
+          apps
+            .filter((a) => !('iamRole' in a))
+            .map((a) => a.user)
+            .join(', ') || 'none'
+        }; IAM roles mapped as backend roles for ${
+          apps
+            .filter((a) => 'iamRole' in a)
+            .map((a) => a.consumer)
+            .join(', ') || 'none'
+        }`,
         script: openSearchUsersScript(apps),
-        env: { OPENSEARCH_URL: url },
-        passwords: Object.fromEntries(apps.map((a) => [a.consumer, a.password])),
+        env: { OPENSEARCH_URL: url, ...(apps.some((a) => 'iamRole' in a) ? { IAM_ROLE_ARN_PREFIX: roleArnPrefix } : {}) },
+        passwords: Object.fromEntries(
+          apps.flatMap((a): [string, string][] => ('password' in a && a.password ? [[a.consumer, a.password]] : [])),
+        ),
+        applications: apps.length,
         secret,
         sid: 'ReadOpensearchMasterSecret',
       }),
-      // The applications reach OpenSearch with their own internal users: nothing through IAM.
+      // The applications reach OpenSearch with their own users, or those on IAM authentication
+      // through their own Pod Identity role (`applications[].statements`), not the shared one.
       clientStatements: [],
     };
   },

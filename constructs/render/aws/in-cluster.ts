@@ -150,10 +150,7 @@ export class InCluster extends Construct {
     const ns = namespace.metadata.name;
 
     // Where each consumer runs (the default consumer in the applications' namespace this stack creates).
-    const placements = placementsOf(inputs.environment.consumers, ctx.target.eks.namespace, {
-      name: ctx.target.eks.namespace,
-      create: false,
-    });
+    const placements = consumerPlacements(inputs.environment, ctx.target.eks.namespace);
     // What each consumer's own Pod Identity may do (RDS IAM authentication), by consumer.
     const consumerStatements = consumerIdentities(inputs.managed, placements, ctx.target.eks.namespace);
 
@@ -442,6 +439,27 @@ export interface ConsumerIdentity {
   readonly serviceAccount: string;
   readonly statements: readonly Statement[];
 }
+
+/**
+ * The name of the IAM role a consumer's pods run with (what a managed service maps to the consumer's
+ * own identity, OpenSearch's backend role): the applications' role (`platform-app`) in the
+ * applications' namespace, else the consumer's own Pod Identity role (`consumerIdentities`).
+ */
+export function consumerRoleName(
+  ctx: { name(...parts: string[]): string },
+  placements: readonly ConsumerPlacement[],
+  appsNamespace: string,
+): (consumer: string) => string {
+  return (consumer) => {
+    const placement = placements.find((p) => p.name === consumer);
+    if (!placement) throw new Error(`consumer ${consumer} has no placement`);
+    return ctx.name(placement.namespace === appsNamespace ? APP_SERVICE_ACCOUNT : consumerIdentityName(consumer));
+  };
+}
+
+/** The consumers' placements as the stack puts them (the default consumer in the applications' namespace). */
+export const consumerPlacements = (environment: Environment, appsNamespace: string) =>
+  placementsOf(environment.consumers, appsNamespace, { name: appsNamespace, create: false });
 
 /** The consumers with statements of their own from the managed services, by consumer. */
 export function consumerIdentities(

@@ -19,7 +19,7 @@ import { servesCertificates, usesKeys } from '../kubernetes';
 import { Addons } from './addons';
 import { AwsContext } from './context';
 import { Cluster } from './eks';
-import { InCluster } from './in-cluster';
+import { InCluster, consumerPlacements, consumerRoleName } from './in-cluster';
 import { Keys } from './keys';
 import { managedIdentities, placeServices } from '../../targets/aws/placement';
 import type { ManagedEndpoint } from './managed';
@@ -67,6 +67,8 @@ export class AwsTarget extends Construct {
         ),
       })),
     );
+    // The IAM role each consumer's pods run with (a managed service may map it to the consumer's identity).
+    const consumerRole = consumerRoleName(ctx, consumerPlacements(env, target.eks.namespace), target.eks.namespace);
     const managed = new Map<string, ManagedEndpoint>();
     const managedScope = new Construct(this, 'managed');
     // Keyed by the catalogue entry (`objectstore`, not the in-cluster engine's name).
@@ -75,7 +77,7 @@ export class AwsTarget extends Construct {
         configKey,
         managedRenderers[equivalent].render(
           managedScope,
-          { ctx, network, keys, clients: cluster.nodeSecurityGroup, secrets },
+          { ctx, network, keys, clients: cluster.nodeSecurityGroup, secrets, consumerRole },
           spec,
           config,
         ),

@@ -26,6 +26,11 @@ export interface ManagedInputs {
   readonly clients: SecurityGroup;
   /** Generated values of the secrets the renderer reuses from the spec (`reusesSecrets`). */
   readonly secrets: GeneratedSecrets;
+  /**
+   * The name of the IAM role a consumer's pods run with (in-cluster.ts `consumerRoleName`): its own
+   * Pod Identity role, or the applications' in their namespace. Its ARN is `arn:aws:iam::<account>:role/<name>`.
+   */
+  readonly consumerRole: (consumer: string) => string;
 }
 
 /** What one application (a consumer of the environment) receives from a managed service: its own identity. */
@@ -196,12 +201,14 @@ export function httpsUsersJob(
     readonly script: string;
     readonly env: Readonly<Record<string, string>>;
     readonly passwords: Readonly<Record<string, string>>;
+    /** How many applications it applies (some may have no password: IAM). @default the passwords' */
+    readonly applications?: number;
     readonly secret: SecretsmanagerSecret;
     /** The policy statement's id (`Read<Service>...Secret`). */
     readonly sid: string;
   },
 ): AdminJob[] {
-  if (Object.keys(job.passwords).length === 0) return [];
+  if ((job.applications ?? Object.keys(job.passwords).length) === 0) return [];
   return [
     {
       name: job.name,

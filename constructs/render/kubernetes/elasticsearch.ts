@@ -29,7 +29,7 @@
  * Service as the target (`metricsOf`), verified with the CA ECK publishes in
  * `<name>-es-http-certs-public`, and the credentials from its auth module (a file). Clients use `<name>-es-http` (ECK's Service, HTTPS).
  */
-import { type ElasticsearchFacet, applicationRoles } from '../../services/elasticsearch';
+import { type ElasticsearchFacet, applicationRoles, passwordApplications } from '../../services/elasticsearch';
 import { snapshotClientSettings, snapshotJobAs, snapshotKeystore } from '../../services/elasticsearch-snapshots';
 import { platformStore } from '../../services/backup';
 import { hostRef, renderText, secretRef, tpl } from '../../spec/template';
@@ -104,8 +104,10 @@ class EckElasticsearch extends Construct {
       });
     const elastic = user('elastic', 'elastic-password', 'superuser');
     const exporterUser = user('prometheus_exporter', 'exporter-password', 'prometheus_exporter');
-    // Each application: a file-realm user with its own role (its indices only), as on Docker.
-    const apps = spec.facet.applications.map((a) =>
+    // Each application: a file-realm user with its own role (its indices only), as on Docker (IAM
+    // authentication is Amazon OpenSearch Service's: the checks refuse it before a cluster renders it).
+    const passwordApps = passwordApplications(spec.facet.applications);
+    const apps = passwordApps.map((a) =>
       secret(`${spec.name}-consumer-${a.consumer}`, `consumer_${a.consumer}`, 'kubernetes.io/basic-auth', {
         username: a.user,
         password: ctx.secrets.value(secretRef(spec.name, a.secret)),
@@ -113,7 +115,7 @@ class EckElasticsearch extends Construct {
       }),
     );
     const roles = secret(`${spec.name}-roles`, 'roles', 'Opaque', {
-      'roles.yml': `${EXPORTER_ROLE}${applicationRoles(spec.facet.applications)}`,
+      'roles.yml': `${EXPORTER_ROLE}${applicationRoles(passwordApps)}`,
     });
 
     // Snapshots: where the cluster's store takes a key (Garage or MinIO), the S3 client's settings on
@@ -196,7 +198,7 @@ class EckElasticsearch extends Construct {
         fileRealm: [
           `${spec.name}-user-elastic`,
           `${spec.name}-user-prometheus-exporter`,
-          ...spec.facet.applications.map((a) => `${spec.name}-consumer-${a.consumer}`),
+          ...passwordApps.map((a) => `${spec.name}-consumer-${a.consumer}`),
         ],
         roles: [`${spec.name}-roles`],
         volumeClaimDeletePolicy: 'DeleteOnScaledownOnly',

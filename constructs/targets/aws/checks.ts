@@ -12,6 +12,7 @@ import { profiles } from '../../../environments/parse/profiles';
 import type { ObjectStoreFacet } from '../../services/objectstore';
 import type { PostgresFacet } from '../../services/postgres';
 import type { RedisFacet } from '../../services/redis';
+import type { ElasticsearchFacet } from '../../services/elasticsearch';
 import { cpuMillicores, memoryMebibytes } from '../../spec/quantity';
 import type { ResourceAmounts, ServiceSpec } from '../../spec/types';
 import { footprintOf } from '../kubernetes';
@@ -67,6 +68,12 @@ export function awsWarnings(env: Environment, today: Date): Issue[] {
       message:
         'Elasticsearch runs as Amazon OpenSearch Service here, while the other environments run Elasticsearch: Elasticsearch clients from 7.14 on refuse OpenSearch (they check the X-Elastic-Product header), so the applications must use OpenSearch clients in this environment, and Kibana is OpenSearch Dashboards. Remove the setting to run Elasticsearch and Kibana in the cluster.',
     });
+    // An application on IAM authentication has no password from this deploy on: it must sign its requests.
+    for (const a of (managed.get('elasticsearch')!.spec.facet as ElasticsearchFacet).applications.filter((x) => x.auth === 'iam'))
+      issues.push({
+        path: a.configPath ? `${a.configPath}.auth` : 'consumers',
+        message: `consumer ${a.consumer} reaches OpenSearch with IAM authentication: no user and no password (its Secret says auth: iam); the application signs each request with its Pod Identity role (SigV4, service es, its endpoint's region and iam-role-arn), which the domain maps to its role ${a.role}. Ship that application change before this deploy (docs/operations.md, "OpenSearch IAM authentication for a consumer").`,
+      });
   }
   const pg = managed.get('postgres');
   if (pg) {
@@ -106,11 +113,12 @@ function configIssues(env: Env): Issue[] {
   const m = t.managed;
   const eks = t.eks;
 
-  // A consumer on IAM authentication (RDS, ElastiCache) in a namespace of its own gets an IAM role named after it.
+  // A consumer on IAM authentication (RDS, ElastiCache, OpenSearch) in a namespace of its own gets an IAM role named after it.
   const places = placementsOf(env.consumers, eks.namespace, { name: eks.namespace, create: false });
   const iamApplications = [
     ...((managed.get('postgres')?.spec.facet as PostgresFacet | undefined)?.applications ?? []),
     ...((managed.get('redis')?.spec.facet as RedisFacet | undefined)?.applications ?? []),
+    ...((managed.get('elasticsearch')?.spec.facet as ElasticsearchFacet | undefined)?.applications ?? []),
   ].filter((a) => a.auth === 'iam');
   for (const a of iamApplications) {
     const ns = places.find((p) => p.name === a.consumer)?.namespace;

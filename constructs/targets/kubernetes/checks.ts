@@ -9,6 +9,9 @@ import { BASELINE_CAPABILITIES } from './naming';
 /** Checks the services that will run in a cluster (the Kubernetes target's, or what AWS keeps in-cluster). */
 export function clusterChecks(specs: readonly ServiceSpec[]): Issue[] {
   const issues: Issue[] = [];
+  // What only a managed equivalent offers is asked of the catalogue entry: once, under its name, even
+  // where the cluster runs it as several specs (Elasticsearch's node sets and exporter).
+  const managedNeeds = new Set<string>();
   for (const spec of specs) {
     // A namespace goes no further than Pod Security baseline: a container's capabilities must fit it.
     for (const c of spec.containers) {
@@ -20,8 +23,13 @@ export function clusterChecks(specs: readonly ServiceSpec[]): Issue[] {
         });
     }
     // What only its managed equivalent offers: here the spec runs in the cluster.
-    for (const needs of spec.requirements?.managed ?? [])
-      issues.push({ path: needs.path, message: `${spec.name} runs in the cluster here, not as a managed service: ${needs.message}` });
+    for (const needs of spec.requirements?.managed ?? []) {
+      const issue = { path: needs.path, message: `${spec.component} runs in the cluster here, not as a managed service: ${needs.message}` };
+      const key = `${issue.path}\n${issue.message}`;
+      if (managedNeeds.has(key)) continue;
+      managedNeeds.add(key);
+      issues.push(issue);
+    }
     const single = spec.requirements?.singleHost;
     if (single) {
       issues.push({ path: single.path, message: `${spec.name} runs on a single host only: ${single.message}` });

@@ -53,12 +53,13 @@ export default {
   backend: { kind: 's3', bucket: 'agent-platform-terraform-state', key: 'cloud/terraform.tfstate', region: 'eu-west-1' },
   labels: { 'cost-center': 'ai-platform' },
   // The applications (every service, in the applications' namespace, as the default consumer), and
-  // an agent runtime whose PostgreSQL role and ElastiCache user log in with IAM tokens (its own
-  // namespace and one Pod Identity role for both): verify plans those resources and runs the roles
-  // job's rds_iam grant.
+  // an agent runtime whose PostgreSQL role and ElastiCache user log in with IAM tokens and whose
+  // OpenSearch requests are signed with its IAM role (its own namespace and one Pod Identity role for
+  // all three): verify plans those resources, runs the roles job's rds_iam grant and the OpenSearch
+  // users job's backend-role mapping.
   consumers: [
     { name: 'apps', namespace: { name: 'platform', create: false } },
-    { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' } } },
+    { name: 'agents', services: { postgres: { auth: 'iam' }, redis: { auth: 'iam' }, elasticsearch: { auth: 'iam' } } },
   ],
   services: {
     nats: {},
