@@ -14,9 +14,12 @@
  *   role, created here as RDS has it), so no password logs it in.
  * - the job's CA step (`caCheck`): the bundle downloaded over verified HTTPS lets psql connect
  *   with sslmode=verify-full to a server whose certificate one of its CAs issued.
+ * - Roundcube on RDS (`roundcubeClient`): its pod's own fetch-ca step, then its configuration file
+ *   (php -l, included after the image's DSN, connected through PDO pgsql as Roundcube 1.7.3 does)
+ *   reaching that server as its role with verify-full, its password full of URL characters.
  * Broken variants: the script without its REVOKE statements must be caught (a role reaches the
  * master's database); with an IAM role, the script without its `GRANT rds_iam` must be caught; a
- * bundle of another CA (psql refuses the server) and a trust store the curl CAs do not vouch for
+ * bundle of another CA (psql, and Roundcube, refuse the server) and a trust store the curl CAs do not vouch for
  * (the download fails) must be caught.
  */
 import { spawn } from 'node:child_process';
