@@ -19,8 +19,10 @@ import { openSearchUsersScript } from '../constructs/services/elasticsearch';
 import { brokerUsersScript } from '../constructs/services/rabbitmq';
 import { applicationAclRule, managedAccessString } from '../constructs/services/redis';
 import { escapeLiteral } from '../constructs/render/terraform';
-import { CA_DIR, FETCH_CA_SCRIPT } from '../constructs/render/aws/admin-jobs';
+import { CA_DIR } from '../constructs/render/aws/admin-jobs';
+import { FETCH_CA_SCRIPT } from '../constructs/render/kubernetes/server-ca';
 import { RDS_CA_BUNDLE_URL, RDS_CA_FILE } from '../constructs/render/aws/postgres';
+import { ROUNDCUBE_DB_TRUST } from '../constructs/services/mail';
 
 const prod = env('production');
 const { tf } = synth(prod);
@@ -973,6 +975,42 @@ describe('scoped credentials (issue 14, point 7)', () => {
     expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 5432)).toBe(true);
     expect(canReach(rc, { id: 'rds', namespace: '', labels: {}, ip: '10.40.64.20' }, 6379)).toBe(false);
     expect(canReach(rc, { id: 'elsewhere', namespace: '', labels: {}, ip: '192.0.2.1' }, 5432)).toBe(false);
+  });
+
+  it('Roundcube verifies RDS (verify-full): its pod downloads the RDS bundle first, and its configuration connects with it', () => {
+    const webmail = one('kubernetes_deployment_v1', 'webmail');
+    const pod = webmail.spec.template.spec;
+    // The roles job's download step (fetch-ca.sh, verified HTTPS), as an init container of the pod.
+    expect(pod.init_container.map((c: any) => c.name)).toEqual(['fetch-ca']);
+    const fetchCa = pod.init_container[0];
+    expect(fetchCa.image).toBe(CURL_IMAGE);
+    expect(fetchCa.command).toEqual(['sh', '-c', escapeLiteral(FETCH_CA_SCRIPT)]);
+    const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    expect(envOf(fetchCa)).toMatchObject({ CA_URL: RDS_CA_BUNDLE_URL, CA_FILE: ROUNDCUBE_DB_TRUST });
+    expect(fetchCa.security_context).toMatchObject({
+      read_only_root_filesystem: true,
+      run_as_non_root: true,
+      allow_privilege_escalation: false,
+    });
+    const dir = ROUNDCUBE_DB_TRUST.slice(0, ROUNDCUBE_DB_TRUST.lastIndexOf('/'));
+    const volume = pod.volume.find((v: any) => v.name === 'server-ca');
+    expect(volume.empty_dir).toMatchObject({ medium: 'Memory' });
+    expect(fetchCa.volume_mount).toContainEqual(expect.objectContaining({ name: 'server-ca', mount_path: dir, read_only: false }));
+    expect(pod.container[0].volume_mount).toContainEqual(expect.objectContaining({ name: 'server-ca', mount_path: dir, read_only: true }));
+    // The configuration Roundcube includes replaces the image's DSN: verify-full against that file,
+    // the password read from its file at run time (never in the ConfigMap).
+    const php = one('kubernetes_config_map_v1', 'webmail_config').data['var_roundcube_config_platform.php'];
+    expect(php).toContain(`if (is_readable('${ROUNDCUBE_DB_TRUST}'))`);
+    expect(php).toContain("file_get_contents('/run/secrets/roundcube_db_password')");
+    expect(php).toContain(
+      `'@${ref('aws_db_instance', 'postgres', 'address')}:5432/roundcube?sslmode=verify-full&sslrootcert=${ROUNDCUBE_DB_TRUST}'`,
+    );
+    expect(php).not.toContain('random_password');
+    // The download needs HTTPS to the trust store (a public address); nothing else opens.
+    const { canReach } = evaluate(synth(prod));
+    const rc = { id: 'webmail', namespace: 'platform-mail', labels: { ...webmail.spec.template.metadata.labels } };
+    expect(canReach(rc, { id: 'truststore', namespace: '', labels: {}, ip: '203.0.113.10' }, 443)).toBe(true);
+    expect(canReach(rc, { id: 'truststore', namespace: '', labels: {}, ip: '203.0.113.10' }, 80)).toBe(false);
   });
 
   it('OpenSearch (when asked): the master user sits in no Kubernetes Secret; a users job alone reads it, each application gets its own user', () => {

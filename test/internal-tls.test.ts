@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { tlsPaths } from '../constructs/services/common';
 import { TLS_KEY_COPY } from '../constructs/services/postgres';
 import { ES_TLS_DIR } from '../constructs/services/elasticsearch';
+import { ROUNDCUBE_DB_TRUST } from '../constructs/services/mail';
 import { specViolations } from '../security/spec-rules';
 import { guardrails, prepare } from '../stacks/pipeline';
 import { env, spec, synth, variant } from './helpers';
@@ -207,6 +208,18 @@ describe('the Docker target issues the certificates from its one internal CA', (
     expect(Object.keys(exporter)).not.toContain(f.key);
   });
 
+  it('Roundcube gets the CA its configuration verifies PostgreSQL with (verify-full)', () => {
+    expect(uploads('webmail')[ROUNDCUBE_DB_TRUST]).toMatchObject({
+      permissions: '0444',
+      content: '${tls_self_signed_cert.internal_ca.cert_pem}',
+    });
+    expect(spec(tlsOn, 'webmail').containers[0]!.trusts).toContainEqual({
+      service: 'postgres',
+      certificate: 'tls',
+      path: ROUNDCUBE_DB_TRUST,
+    });
+  });
+
   it('with the public certificate from files, the data services are still issued by the internal CA (their names are internal)', () => {
     const files = prepare(
       variant('development', (i) => {
@@ -390,6 +403,12 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
       if (endpoint('redis')) expect(endpoint('redis').tls).toMatch(/^required/);
       if (endpoint('rabbitmq')) expect(endpoint('rabbitmq').port).toBe('5671');
     }
+  });
+
+  it("Roundcube (another namespace than PostgreSQL's) gets no CA for it: its image's DSN stands, TLS unverified", () => {
+    const pod = podSpec('kubernetes_deployment_v1', 'webmail');
+    expect(pod.init_container).toBeUndefined();
+    expect(JSON.stringify(pod.container[0].volume_mount)).not.toContain('/etc/roundcube-db-trust');
   });
 
   it("the backups' dump steps (CronJob init containers) mount the CA they verify the server with", () => {
@@ -718,5 +737,9 @@ describe('internal TLS on AWS (production): the services it runs in the cluster'
     const cas = Object.values<any>(ar.kubernetes_config_map_v1).filter((m) => m.metadata.name === 'internal-ca');
     expect(cas.map((m) => m.data)).toEqual([{ 'ca.crt': '${tls_self_signed_cert.internal_ca.cert_pem}' }]);
     expect(guardrails(aws, out.full).failing).toEqual([]);
+    // Roundcube verifies RDS against its bundle, downloaded as its pod starts (not the internal CA).
+    const webmail = ar.kubernetes_deployment_v1.webmail.spec.template.spec;
+    expect(webmail.init_container.map((c: any) => c.name)).toEqual(['fetch-ca']);
+    expect(webmail.volume.map((v: any) => v.name)).not.toContain('trust-0-1');
   });
 });

@@ -10,8 +10,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
-import { mailDnsRecords, MAIL_PORTS, type MailFacet, ROUNDCUBE_TRUST } from '../constructs/services/mail';
-import { renderText, secretRef } from '../constructs/spec/template';
+import { mailDnsRecords, MAIL_PORTS, type MailFacet, ROUNDCUBE_DB_TRUST, ROUNDCUBE_TRUST } from '../constructs/services/mail';
+import { hasSecret, renderText, secretRef } from '../constructs/spec/template';
 import type { Text } from '../constructs/spec/types';
 import { route53Txt } from '../constructs/render/dns';
 import { BASELINE_CAPABILITIES } from '../constructs/targets/kubernetes/naming';
@@ -260,10 +260,28 @@ describe('the webmail (Roundcube)', () => {
     expect(w.env.ROUNDCUBEMAIL_DEFAULT_PORT).toBe('993');
     expect(literal(w.env.ROUNDCUBEMAIL_SMTP_SERVER!)).toBe('tls://mailserver');
     expect(w.env.ROUNDCUBEMAIL_SMTP_PORT).toBe('587');
-    const php = w.files.find((f) => f.path === '/var/roundcube/config/platform.php')!.content as string;
+    const php = literal(w.files.find((f) => f.path === '/var/roundcube/config/platform.php')!.content);
     expect(php).toContain("'peer_name' => 'mail.staging.agent-platform.example.com'");
     expect(php).toContain(`if (is_readable('${ROUNDCUBE_TRUST}'))`);
     expect(w.trusts).toEqual([{ service: 'mailserver', certificate: 'tls', path: ROUNDCUBE_TRUST }]);
+  });
+
+  it('PostgreSQL with verify-full where the target gives its CA: the image DSN replaced, the password read from its file', () => {
+    const php = literal(w.files.find((f) => f.path === '/var/roundcube/config/platform.php')!.content);
+    expect(php).toContain(`if (is_readable('${ROUNDCUBE_DB_TRUST}')) {`);
+    expect(php).toContain("$platform_db_password = file_get_contents('/run/secrets/roundcube_db_password');");
+    expect(php).toContain(
+      `$config['db_dsnw'] = 'pgsql://webmail:' . rawurlencode(rtrim($platform_db_password, "\\n"))\n        . '@postgres:5432/roundcube?sslmode=verify-full&sslrootcert=${ROUNDCUBE_DB_TRUST}';`,
+    );
+    // No secret in the file: it stays a ConfigMap's.
+    expect(hasSecret(w.files.find((f) => f.path === '/var/roundcube/config/platform.php')!.content)).toBe(false);
+    // Where the CA goes, for a target whose PostgreSQL is outside (RDS); the internal CA only with internal TLS.
+    expect(webmail.facet.databaseCa).toBe(ROUNDCUBE_DB_TRUST);
+    expect((w.trusts ?? []).filter((t) => t.service === 'postgres')).toEqual([]);
+    // Nothing of it on a cluster without internal TLS: no download, no CA volume.
+    const pod = synth(staging).tf.resource.kubernetes_deployment_v1!.webmail.spec.template.spec as any;
+    expect(pod.init_container).toBeUndefined();
+    expect(JSON.stringify(pod.volume)).not.toContain('server-ca');
   });
 
   it('SQLite on its own volume when asked (one replica), and no PostgreSQL role then', () => {
@@ -275,6 +293,8 @@ describe('the webmail (Roundcube)', () => {
     expect(sqlite.containers[0]!.env).toMatchObject({ ROUNDCUBEMAIL_DB_TYPE: 'sqlite', ROUNDCUBEMAIL_DB_DIR: '/var/roundcube/db' });
     expect(sqlite.volumes).toEqual([expect.objectContaining({ name: 'data', size: '5Gi', backup: true })]);
     expect(sqlite.dependsOn).toEqual(['mailserver']);
+    expect(sqlite.facet.databaseCa).toBeUndefined();
+    expect(String(sqlite.containers[0]!.files.find((f) => f.format === 'roundcube config.php')!.content)).not.toContain('db_dsnw');
   });
 });
 
@@ -308,6 +328,8 @@ describe('mail on Docker', () => {
     expect(tf.output!.ca_certificate.value).toBe('${tls_self_signed_cert.internal_ca.cert_pem}');
     // Roundcube trusts the internal CA for IMAPS and submission.
     expect(upload(w, ROUNDCUBE_TRUST)).toMatchObject({ content: '${tls_self_signed_cert.internal_ca.cert_pem}', permissions: '0444' });
+    // PostgreSQL serves no TLS here (no internalTls): no CA for it, the image's DSN stands.
+    expect(upload(w, ROUNDCUBE_DB_TRUST)).toBeUndefined();
   });
 
   it('the DKIM key (0400) and the accounts (bcrypt hashes, 0440) as files; passwords in the sensitive output only', () => {

@@ -14,9 +14,12 @@
  *   role, created here as RDS has it), so no password logs it in.
  * - the job's CA step (`caCheck`): the bundle downloaded over verified HTTPS lets psql connect
  *   with sslmode=verify-full to a server whose certificate one of its CAs issued.
+ * - Roundcube on RDS (`roundcubeClient`): its pod's own fetch-ca step, then its configuration file
+ *   (php -l, included after the image's DSN, connected through PDO pgsql as Roundcube 1.7.3 does)
+ *   reaching that server as its role with verify-full, its password full of URL characters.
  * Broken variants: the script without its REVOKE statements must be caught (a role reaches the
  * master's database); with an IAM role, the script without its `GRANT rds_iam` must be caught; a
- * bundle of another CA (psql refuses the server) and a trust store the curl CAs do not vouch for
+ * bundle of another CA (psql, and Roundcube, refuse the server) and a trust store the curl CAs do not vouch for
  * (the download fails) must be caught.
  */
 import { spawn } from 'node:child_process';
@@ -197,6 +200,31 @@ export async function verifyManagedPostgres(artifact: Artifact): Promise<void> {
         () => caCheck(caScript, applyEnv, `${env.name}-other-store`, 'store'),
       );
     } else if (!fetchCa) note(`${env.name}: the RDS roles job downloads no CA bundle`);
+    // Roundcube on RDS: its pod's own download step, then its configuration's connection (PHP, PDO pgsql).
+    const webmail = artifact.stackJson(env.name).resource?.kubernetes_deployment_v1?.webmail?.spec.template.spec;
+    const webmailCa = webmail?.init_container?.find((c: { name: string }) => c.name === 'fetch-ca');
+    const config = artifact.stackJson(env.name).resource?.kubernetes_config_map_v1?.webmail_config?.data?.[
+      'var_roundcube_config_platform.php'
+    ];
+    if (webmailCa && config && needs({ openssl: 'openssl', curl: 'curl', php: 'php-cli php-pgsql' }, name)) {
+      const caEnv = Object.fromEntries(webmailCa.env.map((e: { name: string; value: string }) => [e.name, e.value])) as Record<
+        string,
+        string
+      >;
+      const script = literal(webmailCa.command[2]);
+      const client = roundcubeClient(
+        literal(config),
+        caEnv.CA_FILE!,
+        '/run/secrets/roundcube_db_password',
+        '${aws_db_instance.postgres.address}',
+      );
+      const settings = { PGSSLMODE: 'verify-full', PGSSLROOTCERT: caEnv.CA_FILE! };
+      await validator(
+        `${env.name}: Roundcube on RDS, server certificate: its pod's fetch-ca downloads the bundle, and its configuration (php -l; included after the image's DSN, connected as Roundcube 1.7.3 does with PDO pgsql) reaches a server of one of its CAs with sslmode=verify-full, its password URL-encoded (PostgreSQL 15 with ssl on, scram-sha-256)`,
+        () => caCheck(script, settings, `${env.name}-roundcube`, undefined, client),
+        () => caCheck(script, settings, `${env.name}-roundcube-other-bundle`, 'bundle', client),
+      );
+    } else if (!webmailCa && config?.includes('db_dsnw')) note(`${env.name}: Roundcube on RDS downloads no CA bundle`);
     // An IAM role without rds_iam would still be refused by RDS for tokens: caught.
     const iam = apps.filter((a) => a.auth === 'iam');
     if (iam.length > 0)
@@ -218,6 +246,53 @@ export async function verifyManagedPostgres(artifact: Artifact): Promise<void> {
   if (checked === 0) note('no AWS stack with a managed PostgreSQL roles job: nothing to run');
 }
 
+/** Roundcube's password in the check: characters a DSN's user-info must carry URL-encoded. */
+const ROUNDCUBE_PASSWORD = `Rc:p@ss/w?rd#&=%2F+ 'q"\\`;
+
+/**
+ * Roundcube as the client of `caCheck`: the synthesized configuration file it includes (from the
+ * stack's ConfigMap), with the sandbox's addresses and paths in place of the pod's (the RDS address,
+ * port 5432, the password file, the CA file the init step writes), checked by `php -l`, then
+ * included after the image's own `db_dsnw` by roundcube-dsn.php, which connects as Roundcube 1.7.3
+ * does (PDO pgsql, the DSN's libpq options). It must reach the server over TLS as the role webmail,
+ * with sslmode=verify-full and the downloaded bundle.
+ */
+export function roundcubeClient(php: string, caFile: string, passwordFile: string, host: string): CaClient {
+  return {
+    sql: [`CREATE ROLE webmail LOGIN PASSWORD '${ROUNDCUBE_PASSWORD.replace(/'/g, "''")}'`, 'CREATE DATABASE roundcube OWNER webmail'],
+    connect: ({ port, bundle, dir }) => {
+      const secret = path.join(dir, 'roundcube_db_password');
+      fs.writeFileSync(secret, ROUNDCUBE_PASSWORD);
+      const file = path.join(dir, 'platform.php');
+      const at = php.split(caFile).join(bundle).split(passwordFile).join(secret).split(host).join('localhost');
+      if (!at.includes(':5432/')) return { code: 1, out: 'the configuration names no PostgreSQL at port 5432' };
+      fs.writeFileSync(file, at.replace(':5432/', `:${port}/`));
+      const lint = sh('php', ['-l', file]);
+      if (lint.code !== 0) return { code: 1, out: `php -l: ${lint.out}` };
+      const r = sh('php', [path.join(import.meta.dirname, 'roundcube-dsn.php'), file], {
+        // The image's own DSN (docker-entrypoint.sh: no option), which the file must replace.
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          IMAGE_DSNW: `pgsql://webmail:${encodeURIComponent(ROUNDCUBE_PASSWORD)}@localhost:${port}/roundcube`,
+        },
+      });
+      if (r.code !== 0) return { code: 1, out: `Roundcube's connection failed: ${r.out.trim()}` };
+      const got = JSON.parse(r.out.trim().split('\n').pop()!) as { pdo_dsn: string; user: string; connection: string };
+      if (got.user !== 'webmail' || got.connection !== 'tls' || !got.pdo_dsn.includes('sslmode=verify-full'))
+        return { code: 1, out: `Roundcube connected, but not as asked: ${JSON.stringify(got)}` };
+      return { code: 0, out: `php -l clean; Roundcube's DSN ${got.pdo_dsn} connected as ${got.user} over TLS` };
+    },
+  };
+}
+
+/** Another client of the server `caCheck` starts (after `sql` ran as its master), instead of psql. */
+export interface CaClient {
+  /** Statements run first, one by one, as the master (over the socket). */
+  readonly sql: readonly string[];
+  /** Connects to localhost:`port`, verifying the server with `bundle` (the file fetch-ca wrote). */
+  connect(at: { port: string; bundle: string; dir: string }): Outcome;
+}
+
 /**
  * The roles job's CA step for real: its `fetch-ca` script (busybox sh, curl) downloads the bundle
  * from an HTTPS stand-in of the RDS trust store, trusted through CURL_CA_BUNDLE as the curl image's
@@ -227,7 +302,13 @@ export async function verifyManagedPostgres(artifact: Artifact): Promise<void> {
  * the server); `store: 'other'` gives curl a store that does not trust the trust store's server
  * (the download, and so the job, must fail).
  */
-export function caCheck(fetchCaScript: string, env: Record<string, string>, label: string, broken?: 'bundle' | 'store'): Outcome {
+export function caCheck(
+  fetchCaScript: string,
+  env: Record<string, string>,
+  label: string,
+  broken?: 'bundle' | 'store',
+  client?: CaClient,
+): Outcome {
   const dir = fs.mkdtempSync(path.join(work, `rds-ca-${label}-`));
   const ssl = (args: string[]) => sh('openssl', args, { cwd: dir });
   // Three CAs: the "RDS" CA that signs the database's certificate, another one, and the web PKI's
@@ -326,7 +407,13 @@ export function caCheck(fetchCaScript: string, env: Record<string, string>, labe
     if (init.code !== 0) return init;
     fs.writeFileSync(
       path.join(dir, 'pg_hba.conf'),
-      ['local all all trust', 'hostssl all all 127.0.0.1/32 trust', 'hostssl all all ::1/128 trust', ''].join('\n'),
+      [
+        'local all all trust',
+        // A client with a password logs in with it, as on RDS; psql as the master without one.
+        `hostssl all all 127.0.0.1/32 ${client ? 'scram-sha-256' : 'trust'}`,
+        `hostssl all all ::1/128 ${client ? 'scram-sha-256' : 'trust'}`,
+        '',
+      ].join('\n'),
     );
     fs.chmodSync(path.join(dir, 'db.key'), 0o600);
     if (process.getuid?.() === 0) sh('chown', ['-R', 'postgres:postgres', dir]);
@@ -338,6 +425,26 @@ export function caCheck(fetchCaScript: string, env: Record<string, string>, labe
         code: 1,
         out: `${started.out}${fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8') : ''}`,
       };
+    if (client) {
+      const setup = asPostgres([
+        `${PG_BIN}/psql`,
+        '-X',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        dir,
+        '-p',
+        port,
+        '-U',
+        'rdsadmin',
+        '-d',
+        'postgres',
+        ...client.sql.flatMap((q) => ['-c', q]),
+      ]);
+      if (setup.code !== 0) return setup;
+      const c = client.connect({ port, bundle, dir });
+      return c.code === 0 ? { code: 0, out: `bundle fetched (${fetched.out.trim()}); ${c.out}` } : c;
+    }
     // The job's own settings, its host the server's name.
     const q = asPostgres(
       [

@@ -27,12 +27,10 @@ import { escapeLiteral, pinAddress } from '../terraform';
 import type { AwsContext, Statement } from './context';
 import { POD_IDENTITY_AGENT, PodIdentity } from './pod-identity';
 import { podSecurityLabels } from '../../targets/kubernetes/naming';
+import { FETCH_CA_SCRIPT, SERVER_CA_VOLUME, type ServerCa } from '../kubernetes/server-ca';
 
 /** Fetches a {username, password} JSON secret from Secrets Manager with the pod's Pod Identity credentials. */
 export const FETCH_SECRET_SCRIPT = readFileSync(new URL('./scripts/fetch-secret.sh', import.meta.url), 'utf8');
-
-/** Downloads a CA bundle over verified HTTPS (CA_URL) into CA_FILE, failing on anything but PEM certificates. */
-export const FETCH_CA_SCRIPT = readFileSync(new URL('./scripts/fetch-ca.sh', import.meta.url), 'utf8');
 
 /** Where the job's `apply` container finds the CA bundle the `fetch-ca` container downloaded (in-memory volume). */
 export const CA_DIR = '/run/ca';
@@ -67,7 +65,7 @@ export interface AdminJob {
    * The CA bundle that verifies the service's server certificate, downloaded before the job runs
    * (HTTPS, verified against the curl image's CAs) to `CA_DIR/<file>`. @default none
    */
-  readonly serverCa?: { readonly url: string; readonly file: string };
+  readonly serverCa?: ServerCa;
 }
 
 const RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } };
@@ -285,8 +283,7 @@ export class AdminJobs extends Construct {
                   { name: 'master', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
                   { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
                   { name: 'inputs', secret: { secretName: inputs.metadata.name, defaultMode: '0440' } },
-                  // The RDS bundle is about 150 KiB.
-                  ...(job.serverCa ? [{ name: 'ca', emptyDir: { medium: 'Memory', sizeLimit: '2Mi' } }] : []),
+                  ...(job.serverCa ? [{ name: 'ca', emptyDir: { ...SERVER_CA_VOLUME } }] : []),
                 ],
               },
             },

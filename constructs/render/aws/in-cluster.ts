@@ -264,6 +264,7 @@ export class InCluster extends Construct {
                   cidrs: privateCidrs,
                   ports: m.references.ports.map((port) => ({ port, protocol: 'TCP' as const })),
                   ready: admin?.jobs.get(service) ?? [],
+                  ...(m.references.serverCa ? { serverCa: m.references.serverCa } : {}),
                 },
               ],
             ]

@@ -16,6 +16,7 @@ import type { Keys } from './keys';
 import type { ManagedSummary, StackJson } from '../summary';
 import type { Network } from './network';
 import type { AdminJob } from './admin-jobs';
+import type { ServerCa } from '../kubernetes/server-ca';
 import { CURL_IMAGE } from '../../services/tools';
 
 export interface ManagedInputs {
@@ -70,6 +71,8 @@ export interface ManagedEndpoint {
     readonly host: string;
     readonly secrets: Readonly<Record<string, string>>;
     readonly ports: readonly number[];
+    /** The CA of its server certificate, for those that verify it (Roundcube on RDS). @default none */
+    readonly serverCa?: ServerCa;
   };
   /** Jobs that act as the service's master user (admin-jobs.ts): the only holders of its credentials. */
   readonly adminJobs?: readonly AdminJob[];

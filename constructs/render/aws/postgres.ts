@@ -214,7 +214,13 @@ export const postgres: ManagedRenderer<'postgres', PostgresFacet> = {
                 credentials: { username: a.role, password: passwords[a.secret]! },
               },
         ),
-      references: { service: spec.name, host, secrets: passwords, ports: [POSTGRES_PORT] },
+      references: {
+        service: spec.name,
+        host,
+        secrets: passwords,
+        ports: [POSTGRES_PORT],
+        serverCa: { url: RDS_CA_BUNDLE_URL, file: RDS_CA_FILE },
+      },
       adminJobs:
         pg.applications.length === 0
           ? []

@@ -8,6 +8,7 @@ import type { SignalSource } from '../../../monitoring/rules';
 import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
 import type { BackupStore } from '../../services/backup';
+import type { ServerCa } from './server-ca';
 
 /** The environment's `target.gateway`, resolved. */
 export interface GatewayFacts {
@@ -92,6 +93,12 @@ export interface ExternalService {
   readonly ports: readonly { readonly port: number; readonly protocol: 'TCP' | 'UDP' }[];
   /** What its dependants wait for (their identities in it created). */
   readonly ready: readonly ITerraformDependable[];
+  /**
+   * Where the CA of its server certificate is published, when no image carries it (RDS's bundle):
+   * a dependant that verifies the server (`ContainerSpec.trusts` of it) downloads it as it starts
+   * (server-ca.ts). @default none: the service is not verified against a CA of the platform's
+   */
+  readonly serverCa?: ServerCa;
 }
 
 /** What the cluster offers, from the environment's config (never looked up at plan time). */

@@ -11,6 +11,7 @@ import { elasticsearch } from './elasticsearch';
 import { kibana } from './kibana';
 import { mailserver } from './mailserver';
 import { ollama } from './ollama';
+import { webmail } from './webmail';
 import { postgres } from './postgres';
 import { ownResources } from './workload';
 import { alertmanager, cadvisor, grafana, nodeExporter, prometheus } from './prometheus';
@@ -38,9 +39,7 @@ export const realizations: { readonly [N in SpecName]: Realization<FacetOf<N>> }
   kibana,
   ollama,
   mailserver,
-  webmail: ownResources(
-    "Roundcube is one stateless PHP container (its data in PostgreSQL, or SQLite on its volume); the roundcube/roundcubemail image has no chart of its own, and the mail server's CA (where the platform's own) is mounted from its certificate Secret.",
-  ),
+  webmail,
   kong: ownResources(
     'Kong DB-less is one container with its declarative file; the Kong chart (3.4.1) would add its ingress controller (turned off here), a second edge competing with the Gateway, and checksums that miss a configuration kept in a Secret. Behind the Gateway at api.<domain>, autoscaled on CPU.',
   ),
