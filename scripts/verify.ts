@@ -46,6 +46,7 @@ import { verifyInternalTls } from './verify/internal-tls';
 import { verifyMonitoring } from './verify/monitoring';
 import { verifyDockerApiProxy } from './verify/docker-api-proxy';
 import { verifyRabbitmq } from './verify/rabbitmq';
+import { verifyRabbitmqDistTls } from './verify/rabbitmq-cluster';
 import { verifyRedis } from './verify/redis';
 import { verifyRedisSentinel } from './verify/redis-sentinel';
 import { verifyShell } from './verify/shell';
@@ -60,6 +61,8 @@ const checks: ((artifact: Artifact) => Promise<void>)[] = [
   verifyNatsCluster,
   verifyRedisSentinel,
   verifyRabbitmq,
+  // Two RabbitMQ nodes clustering over the Erlang distribution with internal TLS (mutual), and four ways it must not.
+  verifyRabbitmqDistTls,
   verifyClusterScripts,
   verifyPostgres,
   // The RDS roles job's scripts (the master fetched, the applications' roles applied) on a real PostgreSQL.

@@ -15,6 +15,7 @@ import { tlsPaths } from '../constructs/services/common';
 import { TLS_KEY_COPY } from '../constructs/services/postgres';
 import { ES_TLS_DIR } from '../constructs/services/elasticsearch';
 import { ROUNDCUBE_DB_TRUST } from '../constructs/services/mail';
+import { INTER_NODE_TLS } from '../constructs/services/rabbitmq';
 import { specViolations } from '../security/spec-rules';
 import { guardrails, prepare } from '../stacks/pipeline';
 import { env, spec, synth, variant } from './helpers';
@@ -718,6 +719,108 @@ describe('clustered NATS (three members on a cluster): the routes over TLS', () 
     expect(single.certificates).toEqual([expect.not.objectContaining({ peers: true })]);
     expect(single.tls).toMatchObject({ ports: ['client'] });
     expect(r.tls_locally_signed_cert.nats_tls.allowed_uses).toEqual(['digital_signature', 'key_encipherment', 'server_auth']);
+  });
+});
+
+describe('clustered RabbitMQ (three nodes on a cluster): the Erlang distribution over mutual TLS', () => {
+  const clustered = (internalTls?: { enabled: true; plaintext?: true }) =>
+    prepare(
+      variant('staging', (i) => {
+        if (internalTls) i.internalTls = internalTls;
+        i.services.rabbitmq = { ...(i.services.rabbitmq ?? {}), replicas: 3 } as typeof i.services.rabbitmq;
+      }),
+    );
+  const on = clustered({ enabled: true });
+  const moving = clustered({ enabled: true, plaintext: true });
+  const off = clustered();
+  const resources = (e: typeof on) => (synth(e).tf as any).resource;
+  const rr = resources(on);
+  const main = (res: any) => res.kubernetes_stateful_set_v1.rabbitmq.spec.template.spec.container.find((c: any) => c.name === 'main');
+  const envOf = (res: any) => Object.fromEntries(main(res).env.map((e: any) => [e.name, e.value]));
+  const configOf = (res: any) => res.kubernetes_config_map_v1.rabbitmq_config.data as Record<string, string>;
+  const cert = JSON.parse(rr.helm_release.platform_certificates.values[0]).certificates.find((c: any) => c.name === 'rabbitmq-tls');
+  const flags = `-proto_dist inet_tls -ssl_dist_optfile ${INTER_NODE_TLS}`;
+  const optfileKey = INTER_NODE_TLS.slice(1).replaceAll('/', '_');
+
+  it("the node and its CLI tools get the distribution's TLS flags and the options file: both sides present the certificate and verify the peer's against the CA", () => {
+    expect(spec(on, 'rabbitmq').replicas).toBe(3);
+    expect(envOf(rr)).toMatchObject({ RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: flags, RABBITMQ_CTL_ERL_ARGS: flags });
+    const side = (extra: string[]) => [
+      `    {cacertfile, "${f.ca}"},`,
+      `    {certfile, "${f.cert}"},`,
+      `    {keyfile, "${f.key}"},`,
+      '    {secure_renegotiate, true},',
+      "    {versions, ['tlsv1.3', 'tlsv1.2']},",
+      ...extra,
+    ];
+    const terms = configOf(rr)[optfileKey]!;
+    expect(terms.split('\n').filter((l) => !l.startsWith('%%'))).toEqual([
+      '[',
+      '  {server, [',
+      ...side(['    {verify, verify_peer},', '    {fail_if_no_peer_cert, true}']),
+      '  ]},',
+      '  {client, [',
+      ...side(['    {verify, verify_peer}']),
+      '  ]}',
+      '].',
+      '',
+    ]);
+    expect(terms).not.toMatch(/verify_none|server_name_indication|disable/);
+    // Mounted where the flags point, from the config map (no secret in it).
+    expect(main(rr).volume_mount).toContainEqual(expect.objectContaining({ mount_path: INTER_NODE_TLS, sub_path: optfileKey }));
+    // The AMQP listener's TLS is unchanged: no client certificates there.
+    expect(configOf(rr)['etc_rabbitmq_conf.d_20-platform.conf']).toContain('ssl_options.fail_if_no_peer_cert = false');
+  });
+
+  it('the health checks run the CLI tools with the container environment, which carries the TLS flags', () => {
+    const c = main(rr);
+    for (const probe of [c.liveness_probe, c.readiness_probe, c.startup_probe].filter(Boolean)) {
+      const script = probe.exec.command.join(' ');
+      expect(script).toContain('rabbitmq-diagnostics');
+      // No probe overrides the flags: each CLI run reads RABBITMQ_CTL_ERL_ARGS from the container.
+      expect(script).not.toContain('RABBITMQ_CTL_ERL_ARGS');
+    }
+    expect(envOf(rr).RABBITMQ_CTL_ERL_ARGS).toBe(flags);
+  });
+
+  it("the certificate names each node's host exactly (Erlang's check matches no wildcard) and is a client certificate too", () => {
+    const nodename = envOf(rr).RABBITMQ_NODENAME as string;
+    expect(nodename).toMatch(/^rabbit@\$\(POD_NAME\)\.rabbitmq-headless\./);
+    for (let i = 0; i < 3; i++) {
+      const host = nodename.replace('rabbit@', '').replace('$(POD_NAME)', `rabbitmq-${i}`);
+      expect(cert.dnsNames).toContain(host);
+    }
+    expect(cert.usages).toEqual(['digital signature', 'key encipherment', 'server auth', 'client auth']);
+    expect(spec(on, 'rabbitmq').certificates).toEqual([expect.objectContaining({ internal: true, peers: true })]);
+  });
+
+  it('the spec says the distribution port speaks TLS; while plaintext is kept, it stays plaintext and PLAT-NET-005 says so', () => {
+    expect(spec(on, 'rabbitmq').tls).toMatchObject({ ports: ['amqps', 'dist'] });
+    expect(spec(on, 'rabbitmq').tls?.plaintextPorts).toBeUndefined();
+    expect(specViolations(on).filter((v) => v.rule === 'PLAT-NET-005')).toEqual([]);
+    const plain = spec(moving, 'rabbitmq');
+    expect(plain.tls).toMatchObject({ ports: ['amqps'], plaintextPorts: ['amqp', 'dist'] });
+    expect(plain.certificates).toEqual([expect.not.objectContaining({ peers: true })]);
+    const listed = specViolations(moving).filter((v) => v.rule === 'PLAT-NET-005' && v.resource === 'services.rabbitmq');
+    expect(listed.map((v) => v.message.match(/port (\w+)/)![1])).toEqual(['amqp', 'dist']);
+    const mr = resources(moving);
+    expect(envOf(mr).RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS).toBeUndefined();
+    expect(envOf(mr).RABBITMQ_CTL_ERL_ARGS).toBeUndefined();
+    expect(configOf(mr)[optfileKey]).toBeUndefined();
+  });
+
+  it('nothing of it without internal TLS, or on one node (Docker, or a single member)', () => {
+    const or = resources(off);
+    expect(envOf(or).RABBITMQ_CTL_ERL_ARGS).toBeUndefined();
+    expect(envOf(or).RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS).toBeUndefined();
+    expect(configOf(or)[optfileKey]).toBeUndefined();
+    const single = spec(tlsOn, 'rabbitmq');
+    expect(single.replicas).toBe(1);
+    expect(single.containers[0]!.env).toEqual({});
+    expect(single.containers[0]!.files.map((x) => x.path)).not.toContain(INTER_NODE_TLS);
+    expect(single.certificates).toEqual([expect.not.objectContaining({ peers: true })]);
+    expect(single.tls).toMatchObject({ ports: ['amqps'] });
+    expect(r.tls_locally_signed_cert.rabbitmq_tls.allowed_uses).toEqual(['digital_signature', 'key_encipherment', 'server_auth']);
   });
 });
 

@@ -34,6 +34,8 @@ export const RABBITMQ_IMAGE = 'rabbitmq:4.3.6-management-alpine';
 /** Users, vhosts and permissions, imported at every boot (the platform's administrator and each application). */
 const DEFINITIONS = '/etc/rabbitmq/definitions.json';
 const START = '/usr/local/bin/platform-rabbitmq.sh';
+/** The Erlang distribution's TLS options (`-ssl_dist_optfile`), for the node and its CLI tools. */
+export const INTER_NODE_TLS = '/etc/rabbitmq/inter_node_tls.config';
 const COOKIE = secretValuePath('rabbitmq', 'erlang-cookie');
 /** The rabbitmq user's home in the image: where Erlang and the CLI tools look for the cookie. */
 const HOME = '/var/lib/rabbitmq';
@@ -177,6 +179,9 @@ export const rabbitmq = defineService({
       ...apps.map((a) => ({ name: a.consumer, password: secretRef('rabbitmq', a.secret), tags: [], vhosts: [a.vhost] })),
     ];
     const tls = ctx.tls;
+    // The Erlang distribution (nodes, and the CLI tools to their node) speaks TLS once plaintext is no
+    // longer kept: a node with inet_tls_dist and one without cannot connect to each other.
+    const distTls = clustered && !!tls && !tls.plaintext;
     // Applications' AMQP port: 5671 (TLS) with internal TLS, else 5672.
     const amqpPort = tls ? AMQPS_PORT : 5672;
     const config = [
@@ -279,8 +284,15 @@ export const rabbitmq = defineService({
               'not verified read-only: the drill runs Debian’s 3.10 on a writable filesystem, and the Erlang VM writes a crash dump into its working directory; kept writable until a 4.3 node has run with a read-only root',
             command: [START],
             // A node is named after its stable address (long names), which its peers and its own CLI tools use.
+            // With the distribution over TLS, the server's and the CLI tools' runtime flags (the image's scripts
+            // read both; the health checks run rabbitmq-diagnostics with the container's environment).
             env: clustered
-              ? ({ HOME, RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_NODENAME: tpl`rabbit@${memberAddress}` } as Record<string, Text>)
+              ? ({
+                  HOME,
+                  RABBITMQ_USE_LONGNAME: 'true',
+                  RABBITMQ_NODENAME: tpl`rabbit@${memberAddress}`,
+                  ...(distTls ? rabbitmqDistTlsEnv() : {}),
+                } as Record<string, Text>)
               : {},
             ports: [
               ...(!tls || tls.plaintext ? [port('amqp', 5672, 'client', 'amqp', c.hostPorts)] : []),
@@ -308,6 +320,7 @@ export const rabbitmq = defineService({
               secretFile(DEFINITIONS, definitionsFile(users), { format: 'rabbitmq-definitions' }),
               ...(clustered ? [secretValueFile('rabbitmq', 'erlang-cookie')] : []),
               { path: START, content: start, mode: 0o555, format: 'shell' },
+              ...(distTls ? [{ path: INTER_NODE_TLS, content: rabbitmqDistTls(), mode: 0o644, format: 'erlang-terms' }] : []),
             ],
             health: {
               ...shellHealth('rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms', {
@@ -367,20 +380,34 @@ export const rabbitmq = defineService({
                 start: 'together' as const,
                 // Quorum queues have three replicas: one node may be down.
                 maxUnavailable: 1,
-                discovery:
-                  'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated',
+                discovery: distTls
+                  ? 'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated; the Erlang distribution over mutual TLS (certificates of the internal CA)'
+                  : 'rabbitmq_peer_discovery_k8s (4.1+, no API access): every node joins the node with ordinal 0; Erlang cookie generated',
               },
               connection: { addresses: rabbitmqAddresses(c.replicas, amqpPort) },
             }
           : {}),
         ...(tls
           ? {
-              certificates: [internalCertificate('AMQP client connections to RabbitMQ (internalTls)')],
+              certificates: [
+                distTls
+                  ? {
+                      ...internalCertificate(
+                        'AMQP client connections to RabbitMQ, and the Erlang distribution between its nodes and from its CLI tools (internalTls)',
+                      ),
+                      peers: true as const,
+                    }
+                  : internalCertificate('AMQP client connections to RabbitMQ (internalTls)'),
+              ],
               tls: {
-                ports: ['amqps'],
-                ...(tls.plaintext ? { plaintextPorts: ['amqp'] } : {}),
-                description:
-                  'AMQP client connections on 5671 (the internal CA; no client certificates: applications log in with passwords); the management API, metrics and the Erlang distribution stay plaintext inside the network',
+                ports: distTls ? ['amqps', 'dist'] : ['amqps'],
+                // While plaintext is kept the distribution stays plaintext too (authenticated by the cookie).
+                ...(tls.plaintext ? { plaintextPorts: clustered ? ['amqp', 'dist'] : ['amqp'] } : {}),
+                description: distTls
+                  ? 'AMQP client connections on 5671 (the internal CA; no client certificates: applications log in with passwords), and the Erlang distribution between nodes and from the CLI tools on 25672 (mutual: each side presents its certificate and verifies the peer against the CA; the cookie stays); epmd (4369: node names and ports only), the management API and metrics stay plaintext inside the network'
+                  : clustered
+                    ? 'AMQP client connections on 5671 (the internal CA; no client certificates: applications log in with passwords); the management API, metrics and, while plaintext is kept, the Erlang distribution stay plaintext inside the network'
+                    : 'AMQP client connections on 5671 (the internal CA; no client certificates: applications log in with passwords); the management API and metrics stay plaintext inside the network',
               },
             }
           : {}),
@@ -403,8 +430,8 @@ export const AMQPS_PORT = 5671;
 /**
  * AMQP over TLS with the internal CA's certificate (`internalTls`): a TLS listener on 5671, TLS 1.2
  * and 1.3, no client certificates (applications log in with their passwords); the plaintext listener
- * is closed (`listeners.tcp = none`) unless plaintext is kept for the move. The management UI/API,
- * the Prometheus port and the Erlang distribution between nodes stay as they are.
+ * is closed (`listeners.tcp = none`) unless plaintext is kept for the move. The management UI/API
+ * and the Prometheus port stay as they are; the Erlang distribution between nodes: `rabbitmqDistTls`.
  */
 export function rabbitmqTls(plaintext: boolean): string[] {
   const f = tlsPaths();
@@ -420,6 +447,50 @@ export function rabbitmqTls(plaintext: boolean): string[] {
     'ssl_options.versions.1 = tlsv1.3',
     'ssl_options.versions.2 = tlsv1.2',
   ];
+}
+
+/**
+ * The Erlang distribution over TLS (`-ssl_dist_optfile`, RabbitMQ's "inter-node and CLI tool
+ * communication with TLS"), when a cluster runs under internal TLS and plaintext is not kept. Mutual:
+ * each side presents the member certificate (the one Secret every node mounts; a client certificate
+ * too, `CertificateSpec.peers`) and verifies the peer's against the internal CA; the accepting side
+ * refuses a peer without a certificate (`fail_if_no_peer_cert`). The dialling side also checks the
+ * node's host name (inet_tls_dist sets `server_name_indication` to it), and Erlang's default host-name
+ * check matches no wildcard: the certificate names each member exactly (the Kubernetes realization's
+ * member names of a `peers` certificate). Erlang's own default would be TLS 1.2 only. The Erlang
+ * cookie stays: TLS proves a peer holds a certificate of the CA, the cookie that it is a node of this
+ * cluster.
+ */
+export function rabbitmqDistTls(): string {
+  const f = tlsPaths();
+  const side = (server: boolean) =>
+    [
+      `    {cacertfile, "${f.ca}"},`,
+      `    {certfile, "${f.cert}"},`,
+      `    {keyfile, "${f.key}"},`,
+      '    {secure_renegotiate, true},',
+      "    {versions, ['tlsv1.3', 'tlsv1.2']},",
+      ...(server ? ['    {verify, verify_peer},', '    {fail_if_no_peer_cert, true}'] : ['    {verify, verify_peer}']),
+    ].join('\n');
+  return [
+    '%% internalTls: the Erlang distribution (between nodes, and from the CLI tools to their node) over TLS.',
+    "%% Both sides present the member certificate and verify the peer's against the internal CA.",
+    '[',
+    '  {server, [',
+    side(true),
+    '  ]},',
+    '  {client, [',
+    side(false),
+    '  ]}',
+    '].',
+    '',
+  ].join('\n');
+}
+
+/** The runtime flags of the node and of its CLI tools (rabbitmq-diagnostics, rabbitmqctl) for `rabbitmqDistTls`. */
+export function rabbitmqDistTlsEnv(): Record<string, string> {
+  const flags = `-proto_dist inet_tls -ssl_dist_optfile ${INTER_NODE_TLS}`;
+  return { RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: flags, RABBITMQ_CTL_ERL_ARGS: flags };
 }
 
 /** An application's user on a broker the platform does not run itself (Amazon MQ): its own vhost. */

@@ -302,9 +302,10 @@ export interface CertificateSpec {
    */
   readonly internal?: true;
   /**
-   * The service's members also connect to each other with it (NATS routes over TLS), and the peer
-   * requires a client certificate: it is issued for client authentication too (`clientAuth`), besides
-   * the server's. @default false (a server certificate only)
+   * The service's members also connect to each other with it (NATS routes, RabbitMQ's Erlang
+   * distribution over TLS), and the peer requires a client certificate: it is issued for client
+   * authentication too (`clientAuth`), besides the server's; on a cluster it names each member exactly
+   * too. @default false (a server certificate only)
    */
   readonly peers?: true;
 }

@@ -840,8 +840,9 @@ export const environmentSchema = z
         enabled: z.boolean().default(false),
         /**
          * Keep the plaintext listeners beside the TLS ones while applications move to TLS: PostgreSQL
-         * accepts unencrypted network connections again and NATS clients that do not ask for TLS, and a
-         * clustered NATS keeps its routes plaintext (members switch together when it is removed).
+         * accepts unencrypted network connections again and NATS clients that do not ask for TLS, a
+         * clustered NATS keeps its routes plaintext and a clustered RabbitMQ its Erlang distribution
+         * (members switch together when it is removed).
          * Every synth warns while it is on (PLAT-NET-005).
          * @default false
          */

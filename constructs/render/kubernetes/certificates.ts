@@ -22,7 +22,8 @@
  * cluster runs its own cert-manager; and the CA's certificate must reach clients in other namespaces
  * (the applications', through consumers.ts), which Terraform can write only when it knows the PEM.
  * An internal certificate names the Service (`<svc>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local`),
- * the names the realization gives its members (a StatefulSet's `*.<svc>-headless...`, CloudNativePG's
+ * the names the realization gives its members (a StatefulSet's `*.<svc>-headless...`, and each member's
+ * `<svc>-<i>.<svc>-headless...` for a certificate the members present to each other), CloudNativePG's
  * `-r`/`-ro` Services), `localhost` and 127.0.0.1 (the pod's own sidecars).
  */
 import * as path from 'node:path';
@@ -77,7 +78,7 @@ export interface IssuedCertificate {
   readonly ipAddresses: readonly string[];
   /**
    * cert-manager `usages`: a server certificate, and a client certificate too where the members
-   * present it to each other (`CertificateSpec.peers`: NATS routes require one).
+   * present it to each other (`CertificateSpec.peers`: NATS routes and RabbitMQ's distribution require one).
    */
   readonly usages: readonly string[];
   readonly issuer: { readonly kind: 'Issuer' | 'ClusterIssuer'; readonly name: string };

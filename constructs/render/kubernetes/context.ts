@@ -139,7 +139,8 @@ export interface Realization<F = unknown> {
   /**
    * Other names in its namespace the realization's Services give the server, which an internal
    * certificate (`CertificateSpec.internal`) must name too: a StatefulSet's members
-   * (`*.<name>-headless`), an operator's read-only Services. @default none
+   * (`*.<name>-headless`, and each member's exact name for a certificate the members present to each
+   * other), an operator's read-only Services. @default none
    */
   readonly serverNames?: (spec: ServiceSpec) => readonly string[];
   /** Labels the Secret of its internal certificate carries (an operator that reloads a labelled Secret). @default none */

@@ -65,8 +65,18 @@ export function ownResources(because: string): Realization<unknown> {
           ? 'own Deployment + HorizontalPodAutoscaler'
           : 'own Deployment',
     render: (scope, ctx, spec, dependsOn) => new Workload(scope, spec.name, ctx, spec, dependsOn).realized,
-    // A StatefulSet's members are reached as `<name>-<i>.<name>-headless` by their peers.
-    serverNames: (spec) => (spec.volumes.length > 0 ? [`*.${spec.name}-headless`] : []),
+    // A StatefulSet's members are reached as `<name>-<i>.<name>-headless` by their peers. A certificate the
+    // members present to each other (`peers`) names each member exactly too: Erlang's host-name check (the
+    // RabbitMQ distribution over TLS) matches no wildcard.
+    serverNames: (spec) =>
+      spec.volumes.length > 0
+        ? [
+            `*.${spec.name}-headless`,
+            ...((spec.certificates ?? []).some((c) => c.peers)
+              ? Array.from({ length: spec.replicas }, (_, i) => `${spec.name}-${i}.${spec.name}-headless`)
+              : []),
+          ]
+        : [],
   };
 }
 
