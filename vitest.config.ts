@@ -1,9 +1,17 @@
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { defineConfig } from 'vitest/config';
+
+// The workers' young generation: 64 MiB semi-spaces instead of Node 20's 16 MiB. Synthesizing a
+// stack allocates hundreds of MiB of short-lived objects; with the default, scavenges took a fifth of
+// each worker's time. Set here, before the workers start: V8 reads it when it creates their isolates.
+setFlagsFromString('--max-semi-space-size=64');
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Starts the boundary test's child process when the run starts (test/setup/bindings-probe.ts).
+    globalSetup: ['test/setup/bindings-probe.ts'],
     // Test files share loaded modules (cdktf and providers load once per worker, not once per file).
     isolate: false,
     pool: 'threads',
