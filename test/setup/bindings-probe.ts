@@ -40,14 +40,17 @@ export default function setup(project: TestProject): () => void {
     fs.writeFileSync(`${outcome}.part`, JSON.stringify(value));
     fs.renameSync(`${outcome}.part`, outcome);
   };
+  let stopped = false;
   const child: ChildProcess = execFile(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', script],
     { cwd: root, encoding: 'utf8' },
-    (error, stdout, stderr) => write(error ? { error: `${error.message}\n${stderr}` } : { stdout }),
+    // Not after teardown (a run that ends first, such as one of a few files): the folder is gone.
+    (error, stdout, stderr) => stopped || write(error ? { error: `${error.message}\n${stderr}` } : { stdout }),
   );
   project.provide('bindingsProbe', outcome);
   return () => {
+    stopped = true;
     child.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   };
