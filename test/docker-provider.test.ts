@@ -93,7 +93,7 @@ describe('docker resources in the forms the pinned provider reads back', () => {
 
   describe('every container (a failure lists each container that breaks the rule)', () => {
     it('limits cpu by period and quota, never `cpus`', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         // `cpus` panics on create in 3.6.2 ("interface {} is string, not float32": CF.go 328;
         // kreuzwerker/terraform-provider-docker issue #759, fixed in 3.7.0 by #771).
         expect(c.cpus).toBeUndefined();
@@ -102,7 +102,7 @@ describe('docker resources in the forms the pinned provider reads back', () => {
       }));
 
     it('records what the provider cannot update in place in a label, so a change replaces the container', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         // Update applies only restart, max_retry_count, cpu_shares, memory, cpu_set and memory_swap
         // (CF.go 882-884): a changed health check or cpu quota would be "updated" and never applied.
         expect(label(c, REVISION_LABEL)).toMatch(/^[0-9a-f]{16}$/);
@@ -124,7 +124,7 @@ describe('docker resources in the forms the pinned provider reads back', () => {
       }));
 
     it('writes health-check durations as Go does, all above zero, and no start_interval', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         if (isJob(c)) return expect(c.healthcheck).toBeUndefined();
         // Read back as time.Duration.String() (CF.go 804-807): 90s would come back as 1m30s. A zero
         // field inherits the image's own HEALTHCHECK value.
@@ -148,19 +148,19 @@ describe('docker resources in the forms the pinned provider reads back', () => {
       }));
 
     it('states the user it starts as, numerically (unset, the image decides and may not read its files)', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         // `user` is ForceNew and read back as Config.User (CF.go 730): written as the daemon stores it.
         expect(c.user).toMatch(/^\d+:\d+$/);
       }));
 
     it('uploads with permissions as the provider validates them, never onto a read-only root', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         for (const u of c.upload ?? []) expect(u.permissions, u.file).toMatch(/^0[0-7]{3}$/);
         if ((c.upload ?? []).length > 0) expect(c.read_only).not.toBe(true);
       }));
 
     it('uploads a directory only as an entry named with a trailing slash and empty content from a file', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         // The provider needs one of content, content_base64 or source, non-empty (CF.go 464-476), and
         // writes a header without a type: Go's archive/tar makes it a directory when the name ends in
         // "/" (writer.go, WriteHeader), which holds no data, so the content must be empty: a source file.
@@ -189,12 +189,12 @@ describe('docker resources in the forms the pinned provider reads back', () => {
       }));
 
     it('joins the network by id (not read back by 3.6.2; a new network replaces its containers)', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         expect(c.networks_advanced).toEqual([{ name: '${docker_network.network.id}', aliases: [expect.any(String)] }]);
       }));
 
     it('publishes on 127.0.0.1 with explicit host ports and lower-case protocols (0.0.0.0 reads back twice: #909)', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         for (const p of c.ports ?? []) {
           expect(p).toEqual({
             internal: expect.any(Number),
@@ -206,17 +206,17 @@ describe('docker resources in the forms the pinned provider reads back', () => {
       }));
 
     it('asks for GPUs only as "all" (3.6.2 reads any request back as "all": CF.go 819-825)', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         expect([undefined, 'all']).toContain(c.gpus);
       }));
 
     it('adds only the root group, as a string set', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         expect([undefined, ['0']]).toContainEqual(c.group_add);
       }));
 
     it('sets no attribute whose changes are never applied or that misbehaves with attach', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         expect(c.rm).toBeUndefined(); // rm + attach: "No such container" (#173, #339, #639)
         expect(c.tmpfs).toBeUndefined();
         expect(c.init).toBeUndefined();
@@ -229,13 +229,13 @@ describe('docker resources in the forms the pinned provider reads back', () => {
       }));
 
     it("stops gracefully on destroy, and waits less than the provider's fixed 20-minute create limit", () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         expect(c.destroy_grace_seconds).toBeGreaterThan(0);
         if (c.wait) expect(c.wait_timeout).toBeLessThan(20 * 60);
       }));
 
     it('uses plain resource addresses where Terraform reads references (replace_triggered_by)', () =>
-      everyContainer((c, target) => {
+      everyContainer((c) => {
         for (const ref of c.lifecycle?.replace_triggered_by ?? []) expect(ref).toMatch(/^docker_container\.[A-Za-z0-9_-]+$/);
       }));
   });
