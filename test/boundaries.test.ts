@@ -10,10 +10,9 @@
  * - no cycles, neither between files at run time nor between folders with type imports included;
  * - the drills in scripts/verify import no test fixture.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
 const sources = ['main.ts', 'stacks', 'constructs', 'environments', 'security', 'monitoring', 'scripts', 'test'].flatMap((entry) => {
@@ -45,31 +44,20 @@ function importsOf(file: string): Import[] {
 /**
  * What a fresh Node (tsx's loader) has loaded of cdktf, constructs and the provider bindings after
  * loading and checking every environment (`loaded`), and then, as the control that the counting
- * works, after importing one binding module through the boundary, the smallest provider
- * (`afterControl`): one child process, started when this file loads.
+ * works, after importing one binding module through the boundary (`afterControl`): one child process,
+ * started by the global setup (test/setup/bindings-probe.ts) when the run starts.
  */
-function bindingsLoaded(): Promise<{ envs: number; loaded: string[]; afterControl: string[] }> {
-  const script = `import { createRequire } from 'node:module';
-    const bindings = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules[\\\\/](cdktf|@cdktf|constructs)[\\\\/]/.test(k));
-    const { discoverEnvironments } = await import('./environments/parse/discover.ts');
-    const { prepareAll } = await import('./stacks/pipeline.ts');
-    const envs = prepareAll(await discoverEnvironments()).length;
-    const loaded = bindings();
-    await import('./constructs/providers/random.ts');
-    console.log(JSON.stringify({ envs, loaded, afterControl: bindings() }));`;
-  return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      { cwd: root, encoding: 'utf8' },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop()!)),
-    ),
-  );
+async function bindingsLoaded(): Promise<{ envs: number; loaded: string[]; afterControl: string[] }> {
+  const file = inject('bindingsProbe');
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`the probe started by test/setup/bindings-probe.ts wrote nothing to ${file} in 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const outcome = JSON.parse(fs.readFileSync(file, 'utf8')) as { stdout?: string; error?: string };
+  if (outcome.error !== undefined) throw new Error(outcome.error);
+  return JSON.parse(outcome.stdout!.trim().split('\n').pop()!);
 }
-const pipeline = bindingsLoaded();
-// Unobserved until its tests run: a failure belongs to the test, not an unhandled rejection.
-pipeline.catch(() => {});
 
 const under = (dir: string) => (f: string) => f.startsWith(dir.split('/').join(path.sep) + path.sep);
 
@@ -176,13 +164,13 @@ describe('one pipeline: parse → compose → check → render', () => {
   });
 
   it('loading and checking every environment loads no provider binding (a child process counts them)', async () => {
-    const result = await pipeline;
+    const result = await bindingsLoaded();
     expect(result.envs).toBeGreaterThan(0);
     expect(result.loaded).toEqual([]);
   });
 
   it('the counting works: loading one provider binding through the boundary counts cdktf, constructs and the binding', async () => {
-    const { afterControl: loaded } = await pipeline;
+    const { afterControl: loaded } = await bindingsLoaded();
     for (const pkg of ['cdktf', 'constructs', '@cdktf/provider-random'])
       expect(
         loaded.some((k) => k.split(path.sep).join('/').includes(`/node_modules/${pkg}/`)),

@@ -11,7 +11,7 @@ import { ConfigError, type EnvironmentSource } from '../environments/parse/load'
 import { run } from '../stacks/cli';
 import { LOCKS_DIR } from '../stacks/app';
 import bootstrapFixture from './fixtures/bootstrap';
-import { source, variant } from './helpers';
+import { source, variant, scratch } from './helpers';
 
 function problems(src: EnvironmentSource): string[] {
   try {
@@ -613,7 +613,7 @@ describe('settings and mistakes the loader used to miss (issue 5, point 10)', ()
   it('two environments sharing one state bucket and key: names both files', () => {
     const err: string[] = [];
     const copy = variant('staging', (i) => (i.backend.key = 'production/terraform.tfstate'));
-    const code = run([source('production'), copy], fs.mkdtempSync(path.join(os.tmpdir(), 'state-')) + '/out', {
+    const code = run([source('production'), copy], scratch('state-') + '/out', {
       out: () => {},
       err: (l) => err.push(l),
     });
@@ -864,7 +864,7 @@ describe('the command line', () => {
   it('warns when an environment runs an archived object-store engine', () => {
     const err: string[] = [];
     const minio = variant('development', (i) => (i.services.objectstore = { engine: 'minio' }));
-    expect(run([minio], fs.mkdtempSync(path.join(os.tmpdir(), 'minio-')) + '/out', { out: () => {}, err: (l) => err.push(l) })).toBe(0);
+    expect(run([minio], scratch('minio-') + '/out', { out: () => {}, err: (l) => err.push(l) })).toBe(0);
     expect(err).toContain(
       'warning: test/fixtures/development.ts: services.objectstore.engine: runs MinIO (repository archived April 2026; its last image predates the fix for CVE-2025-62506); move to engine: garage (docs/operations.md, "Object store")',
     );
@@ -873,7 +873,7 @@ describe('the command line', () => {
   it('rejects two environments with the same name', () => {
     const err: string[] = [];
     const twin = variant('development', () => {}, 'environments/copies/development.ts');
-    const code = run([source('development'), twin], fs.mkdtempSync(path.join(os.tmpdir(), 'twin-')) + '/out', {
+    const code = run([source('development'), twin], scratch('twin-') + '/out', {
       out: () => {},
       err: (l) => err.push(l),
     });

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { bootstrapOf, env, synth, variant } from './helpers';
-import { IsolatedStack, Testing, synthOnce } from '../constructs/providers/cdktf';
+import { bootstrapOf, env, synth, variant, testApp } from './helpers';
+import { IsolatedStack, synthOnce } from '../constructs/providers/cdktf';
 import { configureBackend } from '../stacks/environment-stack';
 import type { Environment } from '../environments/parse/load';
 import { ciMatrix, ciStacks } from '../stacks/delivery';
@@ -216,7 +216,7 @@ describe('the workflows', () => {
 
 /** The backend block an environment's stack gets (the stack's own test above: the whole stack). */
 function backendOf(e: Environment): any {
-  const stack = new IsolatedStack(Testing.app({ stackTraces: false }), e.name);
+  const stack = new IsolatedStack(testApp(), e.name);
   configureBackend(stack, e.name, e.backend, e.target, 'cdktf.out');
   return synthOnce(stack).tf.terraform.backend;
 }

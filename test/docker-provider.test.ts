@@ -51,7 +51,9 @@ const variants = [
 ];
 const environments = await everyEnvironment();
 const stacks: [string, TerraformJson, Environment][] = [
-  ...environments.map(({ label, env }) => [label, synth(env).tf, env] as [string, TerraformJson, Environment]),
+  ...environments
+    .filter(({ env }) => env.target.kind === 'docker')
+    .map(({ label, env }) => [label, synth(env).tf, env] as [string, TerraformJson, Environment]),
   ...variants.map((src, n) => {
     const e = prepare(src);
     return [`docker variant ${n + 1}`, synth(e).tf, e] as [string, TerraformJson, Environment];
@@ -64,6 +66,22 @@ const containers = dockerStacks.flatMap(([name, tf, e]) =>
 const isJob = (c: any) => c.labels.some((l: any) => l.label === 'platform.job');
 const label = (c: any, key: string) => c.labels.find((l: any) => l.label === key)?.value;
 
+/**
+ * Runs `check` on every container and fails once, listing every container that broke the rule (one
+ * test per rule, not per rule and container: thousands of tests cost a second of the runner's own work).
+ */
+function everyContainer(check: (c: any, target: ReturnType<typeof dockerTarget>) => void): void {
+  const failures: string[] = [];
+  for (const [name, c, e] of containers) {
+    try {
+      check(c, dockerTarget(e));
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  expect(failures).toEqual([]);
+}
+
 describe('docker resources in the forms the pinned provider reads back', () => {
   it('covers every docker stack, with services and jobs', () => {
     const docker = environments.filter(({ env }) => env.target.kind === 'docker').map(({ label }) => label);
@@ -73,139 +91,153 @@ describe('docker resources in the forms the pinned provider reads back', () => {
     expect(containers.some(([, c]) => isJob(c))).toBe(true);
   });
 
-  describe.each(containers)('%s', (_, c, e) => {
-    const target = dockerTarget(e);
-    it('limits cpu by period and quota, never `cpus`', () => {
-      // `cpus` panics on create in 3.6.2 ("interface {} is string, not float32": CF.go 328;
-      // kreuzwerker/terraform-provider-docker issue #759, fixed in 3.7.0 by #771).
-      expect(c.cpus).toBeUndefined();
-      expect(c.cpu_period).toBe(100_000);
-      expect(Number.isInteger(c.cpu_quota) && c.cpu_quota > 0).toBe(true);
-    });
+  describe('every container (a failure lists each container that breaks the rule)', () => {
+    it('limits cpu by period and quota, never `cpus`', () =>
+      everyContainer((c) => {
+        // `cpus` panics on create in 3.6.2 ("interface {} is string, not float32": CF.go 328;
+        // kreuzwerker/terraform-provider-docker issue #759, fixed in 3.7.0 by #771).
+        expect(c.cpus).toBeUndefined();
+        expect(c.cpu_period).toBe(100_000);
+        expect(Number.isInteger(c.cpu_quota) && c.cpu_quota > 0).toBe(true);
+      }));
 
-    it('records what the provider cannot update in place in a label, so a change replaces the container', () => {
-      // Update applies only restart, max_retry_count, cpu_shares, memory, cpu_set and memory_swap
-      // (CF.go 882-884): a changed health check or cpu quota would be "updated" and never applied.
-      expect(label(c, REVISION_LABEL)).toMatch(/^[0-9a-f]{16}$/);
-      const { healthcheck, cpu_period, cpu_quota } = c;
-      const expected = healthcheck
-        ? revision({
-            healthcheck: {
-              test: healthcheck.test,
-              interval: healthcheck.interval,
-              timeout: healthcheck.timeout,
-              retries: healthcheck.retries,
-              startPeriod: healthcheck.start_period,
-            },
-            cpuPeriod: cpu_period,
-            cpuQuota: cpu_quota,
-          })
-        : revision({ cpuPeriod: cpu_period, cpuQuota: cpu_quota });
-      expect(label(c, REVISION_LABEL)).toBe(expected);
-    });
+    it('records what the provider cannot update in place in a label, so a change replaces the container', () =>
+      everyContainer((c) => {
+        // Update applies only restart, max_retry_count, cpu_shares, memory, cpu_set and memory_swap
+        // (CF.go 882-884): a changed health check or cpu quota would be "updated" and never applied.
+        expect(label(c, REVISION_LABEL)).toMatch(/^[0-9a-f]{16}$/);
+        const { healthcheck, cpu_period, cpu_quota } = c;
+        const expected = healthcheck
+          ? revision({
+              healthcheck: {
+                test: healthcheck.test,
+                interval: healthcheck.interval,
+                timeout: healthcheck.timeout,
+                retries: healthcheck.retries,
+                startPeriod: healthcheck.start_period,
+              },
+              cpuPeriod: cpu_period,
+              cpuQuota: cpu_quota,
+            })
+          : revision({ cpuPeriod: cpu_period, cpuQuota: cpu_quota });
+        expect(label(c, REVISION_LABEL)).toBe(expected);
+      }));
 
-    it('writes health-check durations as Go does, all above zero, and no start_interval', () => {
-      if (isJob(c)) return expect(c.healthcheck).toBeUndefined();
-      // Read back as time.Duration.String() (CF.go 804-807): 90s would come back as 1m30s. A zero
-      // field inherits the image's own HEALTHCHECK value.
-      for (const key of ['interval', 'timeout', 'start_period'] as const) {
-        const value = c.healthcheck[key] as string;
-        const seconds = parseGoDuration(value);
-        expect(seconds, `${key} ${value}`).toBeGreaterThan(0);
-        expect(goDuration(seconds!), key).toBe(value);
-      }
-      expect(c.healthcheck.retries).toBeGreaterThan(0);
-      expect(c.healthcheck.start_interval).toBeUndefined();
-      expect(c.healthcheck.test[0]).toBe('CMD');
-    });
-
-    it('sets swap equal to memory (omitted, it reads back as twice the memory), or -1 where the host accounts no swap', () => {
-      // Without swap accounting the daemon stores MemorySwap = -1 whatever is asked (moby
-      // daemon_unix.go 417-419), and 3.6.2 reads it back raw (CF.go 782-786): -1 is the stable form.
-      expect(Number.isInteger(c.memory) && c.memory > 0).toBe(true);
-      expect(c.memory_swap).toBe(target.swapLimit ? c.memory : -1);
-    });
-
-    it('states the user it starts as, numerically (unset, the image decides and may not read its files)', () => {
-      // `user` is ForceNew and read back as Config.User (CF.go 730): written as the daemon stores it.
-      expect(c.user).toMatch(/^\d+:\d+$/);
-    });
-
-    it('uploads with permissions as the provider validates them, never onto a read-only root', () => {
-      for (const u of c.upload ?? []) expect(u.permissions, u.file).toMatch(/^0[0-7]{3}$/);
-      if ((c.upload ?? []).length > 0) expect(c.read_only).not.toBe(true);
-    });
-
-    it('uploads a directory only as an entry named with a trailing slash and empty content from a file', () => {
-      // The provider needs one of content, content_base64 or source, non-empty (CF.go 464-476), and
-      // writes a header without a type: Go's archive/tar makes it a directory when the name ends in
-      // "/" (writer.go, WriteHeader), which holds no data, so the content must be empty: a source file.
-      for (const u of c.upload ?? []) {
-        if (u.file.endsWith('/')) {
-          expect(u).toEqual({
-            file: expect.stringMatching(/^\/[^]*\/$/),
-            source: expect.stringMatching(/^assets\/.*\/empty$/),
-            permissions: u.permissions,
-          });
-        } else {
-          expect(u.source).toBeUndefined();
-          expect(typeof u.content).toBe('string');
+    it('writes health-check durations as Go does, all above zero, and no start_interval', () =>
+      everyContainer((c) => {
+        if (isJob(c)) return expect(c.healthcheck).toBeUndefined();
+        // Read back as time.Duration.String() (CF.go 804-807): 90s would come back as 1m30s. A zero
+        // field inherits the image's own HEALTHCHECK value.
+        for (const key of ['interval', 'timeout', 'start_period'] as const) {
+          const value = c.healthcheck[key] as string;
+          const seconds = parseGoDuration(value);
+          expect(seconds, `${key} ${value}`).toBeGreaterThan(0);
+          expect(goDuration(seconds!), key).toBe(value);
         }
-      }
-    });
+        expect(c.healthcheck.retries).toBeGreaterThan(0);
+        expect(c.healthcheck.start_interval).toBeUndefined();
+        expect(c.healthcheck.test[0]).toBe('CMD');
+      }));
 
-    it('logs to the configured driver without options (options read back merged with the daemon defaults: #473, #873)', () => {
-      // Podman refuses `local` and reads k8s-file back as json-file (compat containers.go 530-533):
-      // only drivers read back as written.
-      expect(c.log_driver).toBe(target.logDriver ?? (target.engine === 'podman' ? 'json-file' : 'local'));
-      expect(['local', 'json-file', 'journald']).toContain(c.log_driver);
-      if (target.engine === 'podman') expect(c.log_driver).not.toBe('local');
-      expect(c.log_opts).toBeUndefined();
-    });
+    it('sets swap equal to memory (omitted, it reads back as twice the memory), or -1 where the host accounts no swap', () =>
+      everyContainer((c, target) => {
+        // Without swap accounting the daemon stores MemorySwap = -1 whatever is asked (moby
+        // daemon_unix.go 417-419), and 3.6.2 reads it back raw (CF.go 782-786): -1 is the stable form.
+        expect(Number.isInteger(c.memory) && c.memory > 0).toBe(true);
+        expect(c.memory_swap).toBe(target.swapLimit ? c.memory : -1);
+      }));
 
-    it('joins the network by id (not read back by 3.6.2; a new network replaces its containers)', () => {
-      expect(c.networks_advanced).toEqual([{ name: '${docker_network.network.id}', aliases: [expect.any(String)] }]);
-    });
+    it('states the user it starts as, numerically (unset, the image decides and may not read its files)', () =>
+      everyContainer((c) => {
+        // `user` is ForceNew and read back as Config.User (CF.go 730): written as the daemon stores it.
+        expect(c.user).toMatch(/^\d+:\d+$/);
+      }));
 
-    it('publishes on 127.0.0.1 with explicit host ports and lower-case protocols (0.0.0.0 reads back twice: #909)', () => {
-      for (const p of c.ports ?? []) {
-        expect(p).toEqual({
-          internal: expect.any(Number),
-          external: expect.any(Number),
-          ip: '127.0.0.1',
-          protocol: expect.stringMatching(/^(tcp|udp)$/),
-        });
-      }
-    });
+    it('uploads with permissions as the provider validates them, never onto a read-only root', () =>
+      everyContainer((c) => {
+        for (const u of c.upload ?? []) expect(u.permissions, u.file).toMatch(/^0[0-7]{3}$/);
+        if ((c.upload ?? []).length > 0) expect(c.read_only).not.toBe(true);
+      }));
 
-    it('asks for GPUs only as "all" (3.6.2 reads any request back as "all": CF.go 819-825)', () => {
-      expect([undefined, 'all']).toContain(c.gpus);
-    });
+    it('uploads a directory only as an entry named with a trailing slash and empty content from a file', () =>
+      everyContainer((c) => {
+        // The provider needs one of content, content_base64 or source, non-empty (CF.go 464-476), and
+        // writes a header without a type: Go's archive/tar makes it a directory when the name ends in
+        // "/" (writer.go, WriteHeader), which holds no data, so the content must be empty: a source file.
+        for (const u of c.upload ?? []) {
+          if (u.file.endsWith('/')) {
+            expect(u).toEqual({
+              file: expect.stringMatching(/^\/[^]*\/$/),
+              source: expect.stringMatching(/^assets\/.*\/empty$/),
+              permissions: u.permissions,
+            });
+          } else {
+            expect(u.source).toBeUndefined();
+            expect(typeof u.content).toBe('string');
+          }
+        }
+      }));
 
-    it('adds only the root group, as a string set', () => {
-      expect([undefined, ['0']]).toContainEqual(c.group_add);
-    });
+    it('logs to the configured driver without options (options read back merged with the daemon defaults: #473, #873)', () =>
+      everyContainer((c, target) => {
+        // Podman refuses `local` and reads k8s-file back as json-file (compat containers.go 530-533):
+        // only drivers read back as written.
+        expect(c.log_driver).toBe(target.logDriver ?? (target.engine === 'podman' ? 'json-file' : 'local'));
+        expect(['local', 'json-file', 'journald']).toContain(c.log_driver);
+        if (target.engine === 'podman') expect(c.log_driver).not.toBe('local');
+        expect(c.log_opts).toBeUndefined();
+      }));
 
-    it('sets no attribute whose changes are never applied or that misbehaves with attach', () => {
-      expect(c.rm).toBeUndefined(); // rm + attach: "No such container" (#173, #339, #639)
-      expect(c.tmpfs).toBeUndefined();
-      expect(c.init).toBeUndefined();
-      // Names read back as CAP_* (moby NormalizeLegacyCapabilities): a replace loop unless written so.
-      if (c.capabilities !== undefined) {
-        expect(c.capabilities.drop).toEqual(['ALL']);
-        for (const cap of c.capabilities.add) expect(cap).toMatch(/^CAP_[A-Z_]+$/);
-      }
-      expect(c.logs).not.toBe(true); // raw output into state; log.Fatal on long lines (fixed in 4.2.0 by #899)
-    });
+    it('joins the network by id (not read back by 3.6.2; a new network replaces its containers)', () =>
+      everyContainer((c) => {
+        expect(c.networks_advanced).toEqual([{ name: '${docker_network.network.id}', aliases: [expect.any(String)] }]);
+      }));
 
-    it("stops gracefully on destroy, and waits less than the provider's fixed 20-minute create limit", () => {
-      expect(c.destroy_grace_seconds).toBeGreaterThan(0);
-      if (c.wait) expect(c.wait_timeout).toBeLessThan(20 * 60);
-    });
+    it('publishes on 127.0.0.1 with explicit host ports and lower-case protocols (0.0.0.0 reads back twice: #909)', () =>
+      everyContainer((c) => {
+        for (const p of c.ports ?? []) {
+          expect(p).toEqual({
+            internal: expect.any(Number),
+            external: expect.any(Number),
+            ip: '127.0.0.1',
+            protocol: expect.stringMatching(/^(tcp|udp)$/),
+          });
+        }
+      }));
 
-    it('uses plain resource addresses where Terraform reads references (replace_triggered_by)', () => {
-      for (const ref of c.lifecycle?.replace_triggered_by ?? []) expect(ref).toMatch(/^docker_container\.[A-Za-z0-9_-]+$/);
-    });
+    it('asks for GPUs only as "all" (3.6.2 reads any request back as "all": CF.go 819-825)', () =>
+      everyContainer((c) => {
+        expect([undefined, 'all']).toContain(c.gpus);
+      }));
+
+    it('adds only the root group, as a string set', () =>
+      everyContainer((c) => {
+        expect([undefined, ['0']]).toContainEqual(c.group_add);
+      }));
+
+    it('sets no attribute whose changes are never applied or that misbehaves with attach', () =>
+      everyContainer((c) => {
+        expect(c.rm).toBeUndefined(); // rm + attach: "No such container" (#173, #339, #639)
+        expect(c.tmpfs).toBeUndefined();
+        expect(c.init).toBeUndefined();
+        // Names read back as CAP_* (moby NormalizeLegacyCapabilities): a replace loop unless written so.
+        if (c.capabilities !== undefined) {
+          expect(c.capabilities.drop).toEqual(['ALL']);
+          for (const cap of c.capabilities.add) expect(cap).toMatch(/^CAP_[A-Z_]+$/);
+        }
+        expect(c.logs).not.toBe(true); // raw output into state; log.Fatal on long lines (fixed in 4.2.0 by #899)
+      }));
+
+    it("stops gracefully on destroy, and waits less than the provider's fixed 20-minute create limit", () =>
+      everyContainer((c) => {
+        expect(c.destroy_grace_seconds).toBeGreaterThan(0);
+        if (c.wait) expect(c.wait_timeout).toBeLessThan(20 * 60);
+      }));
+
+    it('uses plain resource addresses where Terraform reads references (replace_triggered_by)', () =>
+      everyContainer((c) => {
+        for (const ref of c.lifecycle?.replace_triggered_by ?? []) expect(ref).toMatch(/^docker_container\.[A-Za-z0-9_-]+$/);
+      }));
   });
 
   it.each(dockerStacks)('%s: the network has an explicit gateway and identity labels only', (_, tf) => {

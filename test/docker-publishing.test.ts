@@ -3,16 +3,13 @@
  * offset that clashes with no server of the platform's kinds, unauthenticated APIs only when asked
  * (with a warning), and the synth summary listing every published address.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { publications, publishedAddresses } from '../constructs/targets/docker/publishing';
 import { EPHEMERAL_PORTS, dockerWarnings as allWarnings } from '../constructs/targets/docker/warnings';
 import { DEFAULT_PUBLISH_OFFSET } from '../environments/parse/schema';
 import { run } from '../stacks/cli';
 import { prepare } from '../stacks/pipeline';
-import { env, synth, variant } from './helpers';
+import { env, synth, variant, scratch } from './helpers';
 
 /** The publishing warnings (the fixture also pulls anonymously from Docker Hub: test/docker-host.test.ts). */
 const dockerWarnings = (e: Parameters<typeof allWarnings>[0]) => allWarnings(e).filter((w) => w.path !== 'target.registry');
@@ -129,9 +126,7 @@ describe('the synth summary lists the published addresses', () => {
     const out: string[] = [];
     const err: string[] = [];
     const src = variant('development', (i) => (i.services.ollama.hostPorts = { http: 21434 }));
-    expect(
-      run([src], fs.mkdtempSync(path.join(os.tmpdir(), 'published-')) + '/out', { out: (l) => out.push(l), err: (l) => err.push(l) }),
-    ).toBe(0);
+    expect(run([src], scratch('published-') + '/out', { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(0);
     const start = out.indexOf('development publishes on the host:');
     expect(start).toBeGreaterThan(0);
     const lines = out.slice(start + 1);

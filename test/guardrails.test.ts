@@ -5,7 +5,6 @@
  * writes nothing.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tpl, secretRef } from '../constructs/spec/template';
@@ -20,7 +19,7 @@ import { run } from '../stacks/cli';
 import { guardrails, prepare } from '../stacks/pipeline';
 import { renderers } from '../stacks/renderers';
 import { TerraformResource } from '../constructs/providers/cdktf';
-import { bootstrapOf, env, everyEnvironment, spec, synth, synthBootstrap, variant } from './helpers';
+import { bootstrapOf, env, everyEnvironment, spec, synth, synthBootstrap, variant, scratch } from './helpers';
 
 const docs = fs.readFileSync(path.join(import.meta.dirname, '..', 'docs', 'operations.md'), 'utf8');
 const rulesOf = (vs: readonly { rule: RuleId }[]) => [...new Set(vs.map((v) => v.rule))].sort();
@@ -845,7 +844,7 @@ function withPortOnEveryInterface<T>(f: () => T): T {
 
 describe('a synthesis the guardrails refuse', () => {
   it('fails with one report, and writes nothing to the output directory', () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'guardrails-')), 'cdktf.out');
+    const out = path.join(scratch('guardrails-'), 'cdktf.out');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'keep'), 'what a previous synth left');
     const err: string[] = [];
@@ -862,7 +861,7 @@ describe('a synthesis the guardrails refuse', () => {
   });
 
   it('prints the waivers in force and the warnings when it succeeds', () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'guardrails-')), 'cdktf.out');
+    const out = path.join(scratch('guardrails-'), 'cdktf.out');
     const lines: string[] = [];
     const errs: string[] = [];
     const src = variant('development', (i) => {

@@ -5,6 +5,10 @@
  * that hold for any valid environment and the snapshots `npx vitest run -u` regenerates.
  */
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { onTestFinished } from 'vitest';
 import { Testing, forgetTokens, synthOnce, tokenMark, withoutTraces } from '../constructs/providers/cdktf';
 import type { SpecName, SpecOf } from '../constructs/services';
 import type { ServiceSpec } from '../constructs/spec/types';
@@ -88,6 +92,26 @@ export interface TerraformJson {
   terraform: any;
 }
 
+/**
+ * The output folder of every app the tests build: one, under node_modules/.cache, reused by every
+ * run. `Testing.app` would make a temporary folder per app (its `stacks` folder inside) and leave it
+ * behind: over a hundred per run. The tests synthesize in memory; nothing else is written there.
+ */
+const TEST_OUTDIR = path.join(import.meta.dirname, '..', 'node_modules', '.cache', 'agent-platform-test-app');
+fs.mkdirSync(TEST_OUTDIR, { recursive: true });
+
+/** An app for a test's stacks, without stack traces, writing (if ever) into the tests' one folder. */
+export function testApp(options: { stackTraces?: boolean } = {}) {
+  return Testing.app({ stackTraces: false, ...options, outdir: TEST_OUTDIR });
+}
+
+/** A temporary folder for the running test, removed when the test finishes (passed or not). */
+export function scratch(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 const synthesized = new WeakMap<Environment, Synthesized>();
 /**
  * The same environment built twice (a variant several test files make, such as "backups off") is
@@ -102,7 +126,7 @@ export function synth(e: Environment): Synthesized {
   if (!s) {
     s = withoutTraces(() => {
       const mark = tokenMark();
-      const stack = new EnvironmentStack(Testing.app({ stackTraces: false }), { environment: e });
+      const stack = new EnvironmentStack(testApp(), { environment: e });
       const once = synthOnce(stack);
       forgetTokens(mark);
       return {
@@ -150,7 +174,7 @@ export function bootstrapOf(edit: (input: any) => void = () => {}): Bootstrap {
 /** The bootstrap stack of `b` serving `envs`, synthesized (metadata-free JSON). */
 export function synthBootstrap(b: Bootstrap, envs: readonly Environment[]): { tf: TerraformJson; stack: BootstrapStack } {
   return withoutTraces(() => {
-    const stack = new BootstrapStack(Testing.app({ stackTraces: false }), { bootstrap: b, environments: envs });
+    const stack = new BootstrapStack(testApp(), { bootstrap: b, environments: envs });
     return { tf: synthOnce(stack).tf as TerraformJson, stack };
   });
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepare } from '../stacks/pipeline';
 import { parse } from 'yaml';
-import { TerraformStack, Testing } from '../constructs/providers/cdktf';
+import { TerraformStack } from '../constructs/providers/cdktf';
 import { EXPORTER_ROLE, elasticsearch } from '../constructs/render/kubernetes/elasticsearch';
 import { DATA_ROLES, MASTER_COUNT } from '../constructs/targets/kubernetes/elasticsearch';
 import { footprintOf } from '../constructs/targets/kubernetes';
@@ -19,7 +19,7 @@ import { Operators } from '../constructs/render/kubernetes/operators';
 import { canonicalCpu, canonicalMemory } from '../constructs/targets/kubernetes/quantities';
 import { realizationOf } from '../constructs/render/kubernetes/realizations';
 import { ConfigError } from '../environments/parse/load';
-import { env, spec, synth, variant } from './helpers';
+import { env, spec, synth, variant, testApp } from './helpers';
 
 const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 const staging = env('staging');
@@ -88,7 +88,7 @@ describe('the ECK operator (chart eck-operator)', () => {
   });
 
   it('an operator namespace below restricted without a reason is refused', () => {
-    const stack = new TerraformStack(Testing.app(), 'ops');
+    const stack = new TerraformStack(testApp({ stackTraces: true }), 'ops');
     const ops = new Operators(stack, 'operators', [], () => ({}) as never);
     expect(() =>
       ops.ensure({

@@ -6,11 +6,11 @@
  * same block.
  */
 import { describe, expect, it } from 'vitest';
-import { Testing, synthOnce, withoutTraces } from '../constructs/providers/cdktf';
+import { synthOnce, withoutTraces } from '../constructs/providers/cdktf';
 import { CronJobV1, DeploymentV1, JobV1, generatedWorkloadBindings } from '../constructs/providers/kubernetes-workloads';
 import { stampLabels } from '../constructs/render/labels';
 import { EnvironmentStack } from '../stacks/environment-stack';
-import { env } from './helpers';
+import { env, testApp } from './helpers';
 
 const generated = await generatedWorkloadBindings();
 const ours = [
@@ -21,7 +21,7 @@ const ours = [
 
 describe.each(['staging', 'production', 'clusters'] as const)('workloads of %s', (name) => {
   const { twins, tf } = withoutTraces(() => {
-    const app = Testing.app({ stackTraces: false });
+    const app = testApp();
     const stack = new EnvironmentStack(app, { environment: env(name) });
     const twins: { type: string; id: string; twin: string }[] = [];
     for (const c of stack.node.findAll()) {

@@ -3,14 +3,12 @@
  * management policy or claim templates, a protected release or volume removed) is named by
  * `npm run synth`, with its runbook, by comparing with the previous synthesis in the output directory.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../stacks/cli';
 import { describeMigration, migrations } from '../stacks/migrations';
 import { prepare } from '../stacks/pipeline';
-import { env, source, synth, variant } from './helpers';
+import { env, source, synth, variant, scratch } from './helpers';
 
 const before = synth(env('staging')).tf;
 const after = (edit: (i: any) => void) => synth(prepare(variant('staging', edit))).tf;
@@ -74,7 +72,7 @@ describe('migrations, from the previous synthesis', () => {
   });
 
   it('npm run synth says so, on the second synthesis into the same directory', () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-')), 'cdktf.out');
+    const out = path.join(scratch('migrate-'), 'cdktf.out');
     const quiet = { out: () => {}, err: () => {} };
     expect(run([source('staging')], out, quiet)).toBe(0);
     const err: string[] = [];
