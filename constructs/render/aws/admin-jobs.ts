@@ -27,7 +27,8 @@ import { escapeLiteral, pinAddress } from '../terraform';
 import type { AwsContext, Statement } from './context';
 import { POD_IDENTITY_AGENT, PodIdentity } from './pod-identity';
 import { podSecurityLabels } from '../../targets/kubernetes/naming';
-import { FETCH_CA_SCRIPT, SERVER_CA_VOLUME, type ServerCa } from '../kubernetes/server-ca';
+import type { ServerCa } from '../kubernetes/cluster-facts';
+import { FETCH_CA_SCRIPT, SERVER_CA_VOLUME } from '../kubernetes/server-ca';
 
 /** Fetches a {username, password} JSON secret from Secrets Manager with the pod's Pod Identity credentials. */
 export const FETCH_SECRET_SCRIPT = readFileSync(new URL('./scripts/fetch-secret.sh', import.meta.url), 'utf8');

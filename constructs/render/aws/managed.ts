@@ -16,7 +16,7 @@ import type { Keys } from './keys';
 import type { ManagedSummary, StackJson } from '../summary';
 import type { Network } from './network';
 import type { AdminJob } from './admin-jobs';
-import type { ServerCa } from '../kubernetes/server-ca';
+import type { ServerCa } from '../kubernetes/cluster-facts';
 import { CURL_IMAGE } from '../../services/tools';
 
 export interface ManagedInputs {

@@ -8,7 +8,6 @@ import type { SignalSource } from '../../../monitoring/rules';
 import type { ConsumerPlacement } from '../../targets/kubernetes/consumers';
 import type { ServiceSpec } from '../../spec/types';
 import type { BackupStore } from '../../services/backup';
-import type { ServerCa } from './server-ca';
 
 /** The environment's `target.gateway`, resolved. */
 export interface GatewayFacts {
@@ -201,4 +200,12 @@ export interface MonitoringFacts {
   readonly logsBucket?: { readonly name: string; readonly region: string; readonly serviceAccount: string };
   /** The most nodes the cluster has (per-node agents), when the target knows it. */
   readonly nodes?: number;
+}
+
+/** Where a managed service's server CA is published, and the file name it is kept under. */
+export interface ServerCa {
+  /** An `https://` URL of the PEM bundle. */
+  readonly url: string;
+  /** Its file name in the volume the init step writes. */
+  readonly file: string;
 }

@@ -9,19 +9,12 @@ import { readFileSync } from 'node:fs';
 import { CURL_IMAGE } from '../../services/tools';
 import { parseImage } from '../../spec/image';
 import type { ImageRef, JobSpec, ServiceSpec } from '../../spec/types';
+import type { ServerCa } from './cluster-facts';
 import type { K8sContext } from './context';
 import type { WorkloadOptions } from './workload';
 
 /** Downloads a CA bundle over verified HTTPS (CA_URL) into CA_FILE, failing on anything but PEM certificates. */
 export const FETCH_CA_SCRIPT = readFileSync(new URL('./scripts/fetch-ca.sh', import.meta.url), 'utf8');
-
-/** Where a managed service's server CA is published, and the file name it is kept under. */
-export interface ServerCa {
-  /** An `https://` URL of the PEM bundle. */
-  readonly url: string;
-  /** Its file name in the volume the init step writes. */
-  readonly file: string;
-}
 
 /** The volume the CA is downloaded into (the RDS bundle is about 150 KiB). */
 export const SERVER_CA_VOLUME = { medium: 'Memory', sizeLimit: '2Mi' } as const;
