@@ -98,7 +98,11 @@ export interface TerraformJson {
  * behind: over a hundred per run. The tests synthesize in memory; nothing else is written there.
  */
 const TEST_OUTDIR = path.join(import.meta.dirname, '..', 'node_modules', '.cache', 'agent-platform-test-app');
-fs.mkdirSync(TEST_OUTDIR, { recursive: true });
+// With its `stacks` folder made here (recursive: no error when it exists): cdktf's App makes it
+// with an exists-then-mkdir, which throws EEXIST when two workers build their first app at the same
+// moment on a fresh clone (seen in CI: a whole test file failed at load; reproduced with six
+// processes starting apps together, once in 40 tries).
+fs.mkdirSync(path.join(TEST_OUTDIR, 'stacks'), { recursive: true });
 
 /** An app for a test's stacks, without stack traces, writing (if ever) into the tests' one folder. */
 export function testApp(options: { stackTraces?: boolean } = {}) {
