@@ -537,41 +537,14 @@ function postgresTls(
   if (started.code !== 0) return { code: 1, out: `${started.out}\n${fs.readFileSync(path.join(dir, 'log'), 'utf8')}` };
   try {
     const password = standIn('postgres_password');
-    const set = asPostgres([
-      `${PG_BIN}/psql`,
-      '-h',
-      dir,
-      '-p',
-      port,
-      '-U',
-      owner,
-      '-d',
-      'postgres',
-      '-c',
-      `ALTER ROLE ${owner} PASSWORD '${password}'`,
-    ]);
+    // As the owner, over the socket.
+    const psql = (...args: string[]) => asPostgres([`${PG_BIN}/psql`, '-X', '-h', dir, '-p', port, '-U', owner, '-d', 'postgres', ...args]);
+    const set = psql('-c', `ALTER ROLE ${owner} PASSWORD '${password}'`);
     if (set.code !== 0) return set;
     let first = '';
     if (client) {
-      for (const q of client.sql) {
-        const r = asPostgres([
-          `${PG_BIN}/psql`,
-          '-X',
-          '-v',
-          'ON_ERROR_STOP=1',
-          '-h',
-          dir,
-          '-p',
-          port,
-          '-U',
-          owner,
-          '-d',
-          'postgres',
-          '-c',
-          q,
-        ]);
-        if (r.code !== 0) return r;
-      }
+      const setup = psql('-v', 'ON_ERROR_STOP=1', ...client.sql.flatMap((q) => ['-c', q]));
+      if (setup.code !== 0) return setup;
       const c = client.connect({ port, bundle: path.join(dir, 'ca.crt'), dir });
       if (c.code !== 0) return c;
       first = `${c.out}; `;
