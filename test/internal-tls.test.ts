@@ -19,6 +19,7 @@ import { INTER_NODE_TLS } from '../constructs/services/rabbitmq';
 import { specViolations } from '../security/spec-rules';
 import { guardrails, prepare } from '../stacks/pipeline';
 import { env, spec, synth, variant } from './helpers';
+import { evaluate, podOf } from './network-policy';
 
 const tlsOn = prepare(variant('development', (i) => (i.internalTls = { enabled: true })));
 const moving = prepare(variant('development', (i) => (i.internalTls = { enabled: true, plaintext: true })));
@@ -406,10 +407,56 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     }
   });
 
-  it("Roundcube (another namespace than PostgreSQL's) gets no CA for it: its image's DSN stands, TLS unverified", () => {
+  it('Roundcube (mail namespace) verifies PostgreSQL (data namespace): the internal CA from ConfigMap internal-ca in its own namespace, read-only at ROUNDCUBE_DB_TRUST, dialling a name the server certificate carries', () => {
+    const deployment = kr.kubernetes_deployment_v1.webmail;
+    const ns = first(deployment.metadata).namespace as string;
+    expect(ns).not.toBe(nsOf('postgres'));
     const pod = podSpec('kubernetes_deployment_v1', 'webmail');
+    const main = pod.container.find((c: any) => c.name === 'main');
+    const dir = ROUNDCUBE_DB_TRUST.slice(0, ROUNDCUBE_DB_TRUST.lastIndexOf('/'));
+    const mounts = main.volume_mount.filter((m: any) => m.mount_path.startsWith(dir));
+    expect(mounts).toHaveLength(1);
+    expect(mounts[0]).toMatchObject({ mount_path: dir, read_only: true });
+    const volume = pod.volume.find((v: any) => v.name === mounts[0].name);
+    expect(volume.config_map).toEqual({
+      name: 'internal-ca',
+      default_mode: '0444',
+      items: [{ key: 'ca.crt', path: ROUNDCUBE_DB_TRUST.slice(dir.length + 1), mode: '0444' }],
+    });
+    // The applications' CA ConfigMap, in the mail namespace: the environment's CA and labels; the pod waits for it.
+    const map = kr.kubernetes_config_map_v1[`consumer_ca_${ns}`];
+    expect(map.metadata).toMatchObject({ name: 'internal-ca', namespace: ns, labels: k8s.labels });
+    expect(map.data).toEqual({ 'ca.crt': '${tls_self_signed_cert.internal_ca.cert_pem}' });
+    expect(deployment.depends_on).toContain(`kubernetes_config_map_v1.consumer_ca_${ns}`);
+    // No download step: the CA is in the stack.
     expect(pod.init_container).toBeUndefined();
-    expect(JSON.stringify(pod.container[0].volume_mount)).not.toContain('/etc/roundcube-db-trust');
+    // verify-full checks the name Roundcube dials: the host of its DSN is one the PostgreSQL certificate names.
+    const host = main.env.find((e: any) => e.name === 'ROUNDCUBEMAIL_DB_HOST').value as string;
+    expect(host).toBe(`postgres-rw.${nsOf('postgres')}.svc`);
+    expect(certOf('postgres').dnsNames).toContain(host);
+    const php = kr.kubernetes_config_map_v1.webmail_config.data['var_roundcube_config_platform.php'] as string;
+    expect(php).toContain(`if (is_readable('${ROUNDCUBE_DB_TRUST}')) {`);
+    expect(php).toContain(`. '@${host}:5432/roundcube?sslmode=verify-full&sslrootcert=${ROUNDCUBE_DB_TRUST}';`);
+    // Network policy: the same port as before (5432), and no new way out.
+    const { canReach, platform } = evaluate(out);
+    const webmail = podOf(platform.groups.find((g) => g.service === 'webmail' && g.role === 'server')!);
+    const pg = podOf(platform.groups.find((g) => g.service === 'postgres' && g.role === 'server')!);
+    expect(canReach(webmail, pg, 5432)).toBe(true);
+    expect(canReach(webmail, { id: 'internet', namespace: '', labels: {}, ip: '198.51.100.7' }, 443)).toBe(false);
+    // The same while plaintext is kept beside TLS (the server still serves TLS).
+    const moving = first(first(first((synth(k8sMoving).tf as any).resource.kubernetes_deployment_v1.webmail.spec).template).spec);
+    expect(moving.volume).toContainEqual(volume);
+  });
+
+  it('Roundcube without internal TLS: no CA for PostgreSQL, no internal-ca ConfigMap in the mail namespace', () => {
+    const plain = (synth(env('staging')).tf as any).resource;
+    const deployment = plain.kubernetes_deployment_v1.webmail;
+    const ns = first(deployment.metadata).namespace as string;
+    const pod = first(first(first(deployment.spec).template).spec);
+    const dir = ROUNDCUBE_DB_TRUST.slice(0, ROUNDCUBE_DB_TRUST.lastIndexOf('/'));
+    expect(pod.container[0].volume_mount.filter((m: any) => m.mount_path.startsWith(dir))).toEqual([]);
+    expect(pod.volume.filter((v: any) => v.config_map?.name === 'internal-ca')).toEqual([]);
+    expect(plain.kubernetes_config_map_v1[`consumer_ca_${ns}`]).toBeUndefined();
   });
 
   it("the backups' dump steps (CronJob init containers) mount the CA they verify the server with", () => {
@@ -465,7 +512,12 @@ describe('internal TLS on a cluster (staging, Kubernetes)', () => {
     );
     const maps = (synth(shared).tf as any).resource.kubernetes_config_map_v1;
     const cas = Object.entries<any>(maps).filter(([, m]) => m.metadata.name === 'internal-ca');
-    expect(cas.map(([address, m]) => [address, m.metadata.namespace])).toEqual([['consumer_ca_shop', 'shop']]);
+    // The consumers' one, and Roundcube's in the mail namespace (it verifies PostgreSQL).
+    const mail = first((synth(shared).tf as any).resource.kubernetes_deployment_v1.webmail.metadata).namespace;
+    expect(cas.map(([address, m]) => [address, m.metadata.namespace])).toEqual([
+      [`consumer_ca_${mail}`, mail],
+      ['consumer_ca_shop', 'shop'],
+    ]);
   });
 
   it('plaintext kept beside TLS on a cluster is a PLAT-NET-005 warning per port, and the guardrails pass', () => {
@@ -844,5 +896,29 @@ describe('internal TLS on AWS (production): the services it runs in the cluster'
     const webmail = ar.kubernetes_deployment_v1.webmail.spec.template.spec;
     expect(webmail.init_container.map((c: any) => c.name)).toEqual(['fetch-ca']);
     expect(webmail.volume.map((v: any) => v.name)).not.toContain('trust-0-1');
+    expect(webmail.volume.filter((v: any) => v.config_map?.name === 'internal-ca')).toEqual([]);
+  });
+
+  it('PostgreSQL in the cluster instead of RDS: Roundcube verifies it against the internal CA of its own namespace, no download', () => {
+    const own = prepare(
+      variant('production', (i) => {
+        i.internalTls = { enabled: true };
+        i.target.managed.postgres = { mode: 'in-cluster' };
+      }),
+    );
+    const res = (synth(own).tf as any).resource;
+    const deployment = res.kubernetes_deployment_v1.webmail;
+    const pod = deployment.spec.template.spec;
+    expect(pod.init_container).toBeUndefined();
+    const dir = ROUNDCUBE_DB_TRUST.slice(0, ROUNDCUBE_DB_TRUST.lastIndexOf('/'));
+    const mount = pod.container[0].volume_mount.find((m: any) => m.mount_path === dir);
+    expect(mount.read_only).toBe(true);
+    expect(pod.volume.find((v: any) => v.name === mount.name).config_map.name).toBe('internal-ca');
+    const ns = deployment.metadata.namespace;
+    expect(res.kubernetes_config_map_v1[`consumer_ca_${ns}`].data).toEqual({ 'ca.crt': '${tls_self_signed_cert.internal_ca.cert_pem}' });
+    const names = JSON.parse(res.helm_release.platform_certificates.values[0]).certificates.find(
+      (c: any) => c.name === 'postgres-tls',
+    ).dnsNames;
+    expect(names).toContain(pod.container[0].env.find((e: any) => e.name === 'ROUNDCUBEMAIL_DB_HOST').value);
   });
 });

@@ -53,7 +53,7 @@ export const MAIL_TLS = { certificate: '/etc/dms/tls/tls.crt', key: '/etc/dms/tl
 /** Rspamd's signing configuration as generated; user-patches.sh installs it and the key for Rspamd. */
 const DKIM_SIGNING = '/etc/dms/dkim_signing.conf';
 /** Roundcube reads its database password and DES key from these fixed paths (docker-entrypoint.sh). */
-const ROUNDCUBE_DB_PASSWORD = `${SECRETS_DIR}/roundcube_db_password`;
+export const ROUNDCUBE_DB_PASSWORD = `${SECRETS_DIR}/roundcube_db_password`;
 const ROUNDCUBE_DES_KEY = `${SECRETS_DIR}/roundcube_des_key`;
 /** Every `/var/roundcube/config/*.php` is included after the image's own configuration. */
 const ROUNDCUBE_CONFIG = '/var/roundcube/config/platform.php';
@@ -243,7 +243,8 @@ export interface WebmailFacet {
   readonly database: 'postgres' | 'sqlite';
   /**
    * With PostgreSQL: where Roundcube reads the CA it verifies the database server with
-   * (ROUNDCUBE_DB_TRUST), for a target whose PostgreSQL is outside the platform (RDS) to put its CA.
+   * (ROUNDCUBE_DB_TRUST), for a target to put its CA where the container's `trusts` cannot bring it:
+   * a managed PostgreSQL's (RDS), or the internal CA where PostgreSQL runs in another namespace.
    * @default none (SQLite)
    */
   readonly databaseCa?: string;

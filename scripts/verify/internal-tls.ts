@@ -27,7 +27,11 @@
  * started by their pods' own commands serve a renewed certificate without a restart (broken variant:
  * the start without the reload loop); and PostgreSQL 15 on CloudNativePG's pg_hba as the operator
  * assembles it with the stack's rules: TLS accepted, plaintext refused (broken variant: the rules
- * without their closing `hostnossl … reject`, which lets the operator's own `host` line admit it).
+ * without their closing `hostnossl … reject`, which lets the operator's own `host` line admit it);
+ * and Roundcube in the mail namespace: its pod mounts the CA that signs PostgreSQL's certificate from
+ * its own namespace's ConfigMap, and its configuration (php -l, PDO pgsql as Roundcube 1.7.3 connects)
+ * dials the generated host name with sslmode=verify-full to that server, with that certificate
+ * (broken variant: a certificate without the name Roundcube dials).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -43,6 +47,8 @@ import clusters from './scenarios/clusters';
 import { type Artifact, type Outcome, needs, sh, standIn, terraformRender, validator, work } from './lib';
 import { Processes, bounded, freePorts, waitFor, DrillFailure } from './cluster-lib';
 import { ONLY_4X, RABBIT_BIN, rabbitNodeEnv } from './rabbitmq';
+import { type CaClient, roundcubeClient } from './managed-postgres';
+import { ROUNDCUBE_DB_PASSWORD, ROUNDCUBE_DB_TRUST } from '../../constructs/services/mail';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -490,8 +496,19 @@ const asPostgres = (args: string[], env: Record<string, string> = {}) => {
   return process.getuid?.() === 0 ? sh('runuser', ['-u', 'postgres', '--', ...withEnv]) : sh(withEnv[0]!, withEnv.slice(1));
 };
 
-/** PostgreSQL on the synthesized files with this certificate: encrypted login with verify-full, plaintext refused. */
-function postgresTls(files: Record<string, string>, p: Pki, cert: { chain: string; key: string }, label: string, owner: string): Outcome {
+/**
+ * PostgreSQL on the synthesized files with this certificate: encrypted login with verify-full, plaintext
+ * refused; with a `client`, that client first (its statements run as the owner, then its connection,
+ * verifying the server against the CA).
+ */
+function postgresTls(
+  files: Record<string, string>,
+  p: Pki,
+  cert: { chain: string; key: string },
+  label: string,
+  owner: string,
+  client?: CaClient,
+): Outcome {
   const dir = fs.mkdtempSync(path.join(work, `pg-tls-${label}-`));
   const f = tlsPaths();
   const keyCopy = path.join(dir, 'tls.key');
@@ -520,20 +537,18 @@ function postgresTls(files: Record<string, string>, p: Pki, cert: { chain: strin
   if (started.code !== 0) return { code: 1, out: `${started.out}\n${fs.readFileSync(path.join(dir, 'log'), 'utf8')}` };
   try {
     const password = standIn('postgres_password');
-    const set = asPostgres([
-      `${PG_BIN}/psql`,
-      '-h',
-      dir,
-      '-p',
-      port,
-      '-U',
-      owner,
-      '-d',
-      'postgres',
-      '-c',
-      `ALTER ROLE ${owner} PASSWORD '${password}'`,
-    ]);
+    // As the owner, over the socket.
+    const psql = (...args: string[]) => asPostgres([`${PG_BIN}/psql`, '-X', '-h', dir, '-p', port, '-U', owner, '-d', 'postgres', ...args]);
+    const set = psql('-c', `ALTER ROLE ${owner} PASSWORD '${password}'`);
     if (set.code !== 0) return set;
+    let first = '';
+    if (client) {
+      const setup = psql('-v', 'ON_ERROR_STOP=1', ...client.sql.flatMap((q) => ['-c', q]));
+      if (setup.code !== 0) return setup;
+      const c = client.connect({ port, bundle: path.join(dir, 'ca.crt'), dir });
+      if (c.code !== 0) return c;
+      first = `${c.out}; `;
+    }
     const conn = (mode: string) =>
       `host=localhost hostaddr=127.0.0.1 port=${port} user=${owner} dbname=postgres sslmode=${mode} sslrootcert=${dir}/ca.crt`;
     const query = 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
@@ -542,7 +557,7 @@ function postgresTls(files: Record<string, string>, p: Pki, cert: { chain: strin
     const plain = asPostgres([`${PG_BIN}/psql`, conn('disable'), '-w', '-Atc', 'SELECT 1'], { PGPASSWORD: password });
     if (plain.code === 0 || !/(no pg_hba\.conf entry|pg_hba\.conf rejects connection).*no encryption/.test(plain.out))
       return { code: 1, out: `a plaintext login was not refused by pg_hba.conf: ${plain.out}` };
-    return { code: 0, out: `verify-full: ${secure.out.trim()}; sslmode=disable refused` };
+    return { code: 0, out: `${first}verify-full: ${secure.out.trim()}; sslmode=disable refused` };
   } finally {
     asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop']);
   }
@@ -820,4 +835,45 @@ export async function verifyInternalTls(_artifact: Artifact): Promise<void> {
         owner,
       ),
   );
+
+  // Roundcube (mail namespace) verifying CloudNativePG (data namespace): the CA its pod mounts from its
+  // own namespace's ConfigMap must be the one that signs PostgreSQL's certificate, and its configuration
+  // (the ConfigMap's platform.php, the DSN's host as the pod's environment gives it) must connect with
+  // verify-full to a server holding the certificate cert-manager issues from the chart's values.
+  const kr = k8s.json.resource;
+  const webmail = kr.kubernetes_deployment_v1?.webmail;
+  const webmailPhp = kr.kubernetes_config_map_v1?.webmail_config?.data?.['var_roundcube_config_platform.php'];
+  if (webmail && webmailPhp && needs({ php: 'php-cli php-pgsql' }, 'internal TLS (Kubernetes): Roundcube')) {
+    const pod = webmail.spec.template.spec;
+    const main = pod.container.find((c: any) => c.name === 'main');
+    const trustDir = path.dirname(ROUNDCUBE_DB_TRUST);
+    const mount = (main.volume_mount as any[]).find((m) => m.mount_path === trustDir);
+    const volume = mount && (pod.volume as any[]).find((v) => v.name === mount.name);
+    const item = volume?.config_map?.items?.find((i: any) => i.path === path.basename(ROUNDCUBE_DB_TRUST));
+    const ns = webmail.metadata.namespace as string;
+    const map = Object.values<any>(kr.kubernetes_config_map_v1).find(
+      (m) => m.metadata.namespace === ns && m.metadata.name === volume?.config_map?.name,
+    );
+    const pgK8s = k8s.certificate('postgres');
+    const signing = kr.kubernetes_secret_v1?.[`internal_ca_${pgK8s.namespace}`]?.data?.['tls.crt'];
+    if (!mount?.read_only || !item || !signing || map?.data?.[item.key] !== signing)
+      throw new Error(`Roundcube (${ns}) does not mount, read-only at ${trustDir}, the CA that signs PostgreSQL's certificate`);
+    const dbHost = String(main.env.find((e: any) => e.name === 'ROUNDCUBEMAIL_DB_HOST')?.value);
+    const client = roundcubeClient(terraformRender(webmailPhp, kr), ROUNDCUBE_DB_TRUST, ROUNDCUBE_DB_PASSWORD, dbHost, '127.0.0.1');
+    const cnpg = { ...pgHost, '/etc/postgresql/pg_hba.conf': cnpgHba(cnpgRules) };
+    await validator(
+      `internal TLS (Kubernetes): Roundcube (${ns}) verifies PostgreSQL (${pgK8s.namespace}) with the internal CA of its own namespace's ConfigMap ${map.metadata.name}: its configuration (php -l; included after the image's DSN, connected as Roundcube 1.7.3 does with PDO pgsql) dials ${dbHost} with sslmode=verify-full, the server holding the certificate cert-manager issues (PostgreSQL 15, CloudNativePG's pg_hba)`,
+      () => postgresTls(cnpg, kp, kp.issue('postgres-roundcube', pgK8s.dns, pgK8s.ips, pgK8s.uses), 'roundcube', owner, client),
+      // A certificate without the name Roundcube dials: verify-full must refuse it.
+      () =>
+        postgresTls(
+          cnpg,
+          kp,
+          kp.issue('postgres-roundcube-elsewhere', ['postgres-rw.elsewhere.svc', 'localhost'], pgK8s.ips, pgK8s.uses),
+          'roundcube-bad',
+          owner,
+          client,
+        ),
+    );
+  }
 }

@@ -255,17 +255,21 @@ const ROUNDCUBE_PASSWORD = `Rc:p@ss/w?rd#&=%2F+ 'q"\\`;
  * port 5432, the password file, the CA file the init step writes), checked by `php -l`, then
  * included after the image's own `db_dsnw` by roundcube-dsn.php, which connects as Roundcube 1.7.3
  * does (PDO pgsql, the DSN's libpq options). It must reach the server over TLS as the role webmail,
- * with sslmode=verify-full and the downloaded bundle.
+ * with sslmode=verify-full and the downloaded bundle. With `hostAddress` the configuration keeps its
+ * own host name, which libpq dials at that address (PGHOSTADDR) and verify-full checks against the
+ * server's certificate; else the host becomes `localhost`.
  */
-export function roundcubeClient(php: string, caFile: string, passwordFile: string, host: string): CaClient {
+export function roundcubeClient(php: string, caFile: string, passwordFile: string, host: string, hostAddress?: string): CaClient {
   return {
     sql: [`CREATE ROLE webmail LOGIN PASSWORD '${ROUNDCUBE_PASSWORD.replace(/'/g, "''")}'`, 'CREATE DATABASE roundcube OWNER webmail'],
     connect: ({ port, bundle, dir }) => {
       const secret = path.join(dir, 'roundcube_db_password');
       fs.writeFileSync(secret, ROUNDCUBE_PASSWORD);
       const file = path.join(dir, 'platform.php');
-      const at = php.split(caFile).join(bundle).split(passwordFile).join(secret).split(host).join('localhost');
-      if (!at.includes(':5432/')) return { code: 1, out: 'the configuration names no PostgreSQL at port 5432' };
+      const files = php.split(caFile).join(bundle).split(passwordFile).join(secret);
+      const at = hostAddress ? files : files.split(host).join('localhost');
+      if (!at.includes(`@${hostAddress ? host : 'localhost'}:5432/`))
+        return { code: 1, out: `the configuration names no PostgreSQL at ${host}:5432` };
       fs.writeFileSync(file, at.replace(':5432/', `:${port}/`));
       const lint = sh('php', ['-l', file]);
       if (lint.code !== 0) return { code: 1, out: `php -l: ${lint.out}` };
@@ -273,6 +277,7 @@ export function roundcubeClient(php: string, caFile: string, passwordFile: strin
         // The image's own DSN (docker-entrypoint.sh: no option), which the file must replace.
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
+          ...(hostAddress ? { PGHOSTADDR: hostAddress } : {}),
           IMAGE_DSNW: `pgsql://webmail:${encodeURIComponent(ROUNDCUBE_PASSWORD)}@localhost:${port}/roundcube`,
         },
       });

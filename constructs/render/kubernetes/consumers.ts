@@ -6,7 +6,9 @@
  * ports of those services only (connectivity.ts); where a service serves TLS with an operator's own
  * CA, its service accounts may read that CA's public Secret, and nothing else. Where a service serves
  * internal TLS (`internalTls`, a certificate of the environment's internal CA), ConfigMap
- * `internal-ca` (key `ca.crt`) in the consumer's namespace holds that CA, and the facts name it.
+ * `internal-ca` (key `ca.crt`) in the consumer's namespace holds that CA, and the facts name it. The
+ * platform's own services that verify an internal-TLS server of another namespace (Roundcube,
+ * verifying PostgreSQL) get the same ConfigMap in theirs (`internalCaIn`, through K8sContext.internalCa).
  */
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
 import { ConfigMapV1, NamespaceV1, RoleBindingV1, RoleV1, SecretV1, ServiceAccountV1 } from '../../providers/kubernetes';
@@ -39,6 +41,8 @@ export function publishedNames(spec: Pick<ServiceSpec, 'component'>): { configMa
 
 /** The ConfigMap (key `ca.crt`) with the environment's internal CA in a consumer's namespace. */
 export const INTERNAL_CA_CONFIG_MAP = 'internal-ca';
+/** Its key holding the CA's certificate (PEM). */
+export const INTERNAL_CA_KEY = 'ca.crt';
 
 export class Consumers extends Construct {
   /** What each consumer's objects wait for (its namespace, when the stack creates it). */
@@ -98,18 +102,32 @@ export class Consumers extends Construct {
 
   /** ConfigMap `internal-ca` in the consumer's namespace (one per namespace: consumers may share one). */
   private internalCa(placement: ConsumerPlacement, labels: Readonly<Record<string, string>>): ConfigMapV1 {
-    const existing = this.caMaps.get(placement.namespace);
+    return this.caMap(placement.namespace, labels, this.namespaces.get(placement.name) ?? [], `the consumer ${placement.name}`);
+  }
+
+  /**
+   * The same ConfigMap `internal-ca` in one of the platform's own namespaces, for its services that
+   * consume another's internal TLS across namespaces (Roundcube in the mail namespace verifying
+   * PostgreSQL in the data namespace, whose certificate Secret it cannot mount): `after` is what
+   * the namespace's objects wait for.
+   */
+  internalCaIn(namespace: string, labels: Readonly<Record<string, string>>, after: readonly ITerraformDependable[]): ConfigMapV1 {
+    return this.caMap(namespace, labels, after, `namespace ${namespace}`);
+  }
+
+  private caMap(namespace: string, labels: Readonly<Record<string, string>>, after: readonly ITerraformDependable[], who: string) {
+    const existing = this.caMaps.get(namespace);
     if (existing) return existing;
-    if (!this.caPem) throw new Error(`the consumer ${placement.name} needs the internal CA, and the platform has none`);
+    if (!this.caPem) throw new Error(`${who} needs the internal CA, and the platform has none`);
     const map = pinAddress(
-      new ConfigMapV1(this, `${placement.namespace}-internal-ca`, {
-        metadata: { name: INTERNAL_CA_CONFIG_MAP, namespace: placement.namespace, labels: { ...labels } },
-        data: { 'ca.crt': this.caPem },
-        dependsOn: [...(this.namespaces.get(placement.name) ?? [])],
+      new ConfigMapV1(this, `${namespace}-internal-ca`, {
+        metadata: { name: INTERNAL_CA_CONFIG_MAP, namespace, labels: { ...labels } },
+        data: { [INTERNAL_CA_KEY]: this.caPem },
+        dependsOn: [...after],
       }),
-      logicalId('consumer_ca', placement.namespace),
+      logicalId('consumer_ca', namespace),
     );
-    this.caMaps.set(placement.namespace, map);
+    this.caMaps.set(namespace, map);
     return map;
   }
 
@@ -141,7 +159,7 @@ export class Consumers extends Construct {
       const facts = {
         ...(realization.consumerFacts?.(spec, access.facts, ctx.namespaceOf(spec)) ?? access.facts),
         // The CA to verify the service's internal TLS with, in the consumer's own namespace.
-        ...(internal ? { 'ca-config-map': `${INTERNAL_CA_CONFIG_MAP} (key ca.crt)` } : {}),
+        ...(internal ? { 'ca-config-map': `${INTERNAL_CA_CONFIG_MAP} (key ${INTERNAL_CA_KEY})` } : {}),
       };
       pinAddress(
         new ConfigMapV1(this, `${id}-endpoint`, {

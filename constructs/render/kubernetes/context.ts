@@ -58,10 +58,25 @@ export interface K8sContext {
    * platform's install without Gateway API support.
    */
   certManager(): readonly ITerraformDependable[];
+  /**
+   * The environment's internal CA in one of the platform's namespaces: ConfigMap `internal-ca` (its
+   * `key` the CA's PEM), the one the applications' namespaces get, for a pod that verifies an
+   * in-cluster server's internal TLS (`internalTls`) from another namespace than the server's, whose
+   * certificate Secret it cannot mount; `ready`: what the pod waits for. Made on first use, one per
+   * namespace. Undefined where the environment has no internal CA.
+   */
+  internalCa(namespace: string): InternalCaMap | undefined;
   /** Every spec the cluster runs (the monitoring stack observes them). */
   readonly specs: readonly ServiceSpec[];
   /** The pods of a service rendered so far (the monitoring stack renders after everything it watches). */
   podsOf(service: string): readonly PodGroup[];
+}
+
+/** The internal CA's ConfigMap in a namespace (K8sContext.internalCa). */
+export interface InternalCaMap {
+  readonly configMap: string;
+  readonly key: string;
+  readonly ready: readonly ITerraformDependable[];
 }
 
 /** A set of pods, as network policies select them. */

@@ -17,7 +17,7 @@ import type { Concern, ServiceSpec } from '../../spec/types';
 import { orderByDependencies } from '../../targets/order';
 import { escapeLiteral } from '../terraform';
 import { connections } from './connectivity';
-import { type ConsumerReach, Consumers } from './consumers';
+import { type ConsumerReach, Consumers, INTERNAL_CA_CONFIG_MAP, INTERNAL_CA_KEY } from './consumers';
 import type { ClusterFacts, K8sContext, PodGroup, Realization } from './context';
 
 export type { ClusterFacts };
@@ -262,6 +262,15 @@ export class InClusterPlatform extends Construct {
       dataPriorityClass: namespaces.dataPriorityClass,
       operators,
       certManager: () => (edge ? edge.certManager : [operators.ensure(CERT_MANAGER_WITHOUT_GATEWAY)]),
+      // The same ConfigMap the applications' namespaces get (consumers.ts), after the namespace exists.
+      internalCa: (namespace) =>
+        ca
+          ? {
+              configMap: INTERNAL_CA_CONFIG_MAP,
+              key: INTERNAL_CA_KEY,
+              ready: [consumers.internalCaIn(namespace, commonLabels, namespaces.all)],
+            }
+          : undefined,
       specs,
       podsOf: (service) => this.groups.filter((g) => g.service === service),
     };
