@@ -50,8 +50,11 @@ import type { Environment } from '../environments/parse/load';
 /** IAM's default quota for the length of a role's trust policy. */
 export const TRUST_POLICY_CHARS = 2048;
 
-/** Resource types only the bootstrap creates (the deploy role is never given them). */
-export const BOOTSTRAP_ONLY_TYPES = ['aws_iam_openid_connect_provider', 'aws_iam_policy'] as const;
+/**
+ * Resource types only the bootstrap creates (the deploy role is never given them). An environment
+ * creates its EKS cluster's OIDC provider itself (IRSA), within the deploy role's scope of EKS issuers.
+ */
+export const BOOTSTRAP_ONLY_TYPES = ['aws_iam_policy'] as const;
 
 /** The environments the account's CI roles serve: AWS ones in the account, and those whose state is in the bucket. */
 export function servedEnvironments(b: Bootstrap, envs: readonly Environment[]) {

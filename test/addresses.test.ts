@@ -209,6 +209,16 @@ describe('stable Terraform addresses (production, AWS)', () => {
     expect(prod.resource.aws_db_instance!.postgres.iam_database_authentication_enabled).toBe(false);
   });
 
+  it("Elasticsearch's snapshot identity (IRSA): the cluster's OIDC provider, the role and its policy, the nodes' service account", () => {
+    // A new provider address would replace the provider, and every role trusting it with it.
+    expect(at('aws_iam_openid_connect_provider')).toEqual(['aws_iam_openid_connect_provider.eks']);
+    expect([...at('aws_iam_role'), ...at('aws_iam_role_policy')].filter((a) => a.includes('irsa'))).toEqual([
+      'aws_iam_role.irsa_backup_elasticsearch',
+      'aws_iam_role_policy.irsa_backup_elasticsearch',
+    ]);
+    expect(at('kubernetes_service_account_v1')).toContain('kubernetes_service_account_v1.elasticsearch_service_account');
+  });
+
   it('the backup bucket of the in-cluster services keeps its generated suffix and versions', () => {
     const small = synth(prepare(variant('production', (i) => delete i.target.accountId))).tf;
     expect(Object.keys(small.resource.random_id ?? {})).toContain('backup_bucket_suffix');
@@ -299,7 +309,12 @@ describe('stable Terraform addresses (production, AWS)', () => {
   });
 
   it('the managed services’ application identities and the jobs that hold the masters', () => {
-    expect(at('kubernetes_job_v1').sort()).toEqual(['kubernetes_job_v1.postgres_roles', 'kubernetes_job_v1.rabbitmq_users']);
+    // Beside them, the in-cluster Elasticsearch's snapshot registration job (no master).
+    expect(at('kubernetes_job_v1').sort()).toEqual([
+      'kubernetes_job_v1.elasticsearch_job-snapshot-repository',
+      'kubernetes_job_v1.postgres_roles',
+      'kubernetes_job_v1.rabbitmq_users',
+    ]);
     expect(at('aws_iam_role').filter((a) => a.includes('rabbitmq'))).toEqual(['aws_iam_role.pod_rabbitmq_users']);
     expect(at('aws_iam_role').filter((a) => a.includes('postgres'))).toEqual(['aws_iam_role.pod_postgres_roles']);
     expect(at('aws_eks_pod_identity_association').filter((a) => a.includes('postgres'))).toEqual([

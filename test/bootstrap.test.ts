@@ -221,7 +221,7 @@ describe('least privilege, checked over every CI policy', () => {
     }
   });
 
-  it("regional writes are limited to the environments' regions; IAM writes to the project's roles and its SES relay user", () => {
+  it("regional writes are limited to the environments' regions; IAM writes to the project's roles, its SES relay user and EKS clusters' OIDC providers", () => {
     for (const s of attached('deploy').flatMap((d) => d.Statement)) {
       if (String(s.Sid).startsWith('Manage') && !['Manageiam', 'Manageroute53'].includes(s.Sid))
         expect(s.Condition?.StringEquals?.['aws:RequestedRegion'], s.Sid).toEqual(['eu-central-1', 'eu-west-1']);
@@ -229,6 +229,8 @@ describe('least privilege, checked over every CI policy', () => {
         expect(s.Resource).toEqual([
           'arn:aws:iam::111122223333:role/agent-platform-*',
           'arn:aws:iam::111122223333:user/platform/agent-platform-*',
+          // IRSA (Elasticsearch's snapshots): EKS issuers only, never GitHub's provider (the bootstrap's).
+          'arn:aws:iam::111122223333:oidc-provider/oidc.eks.*.amazonaws.com/id/*',
         ]);
     }
   });

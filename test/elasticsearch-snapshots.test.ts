@@ -2,16 +2,24 @@
  * Elasticsearch's snapshots: the plan and its SLM policies (from the environment's retention), the
  * registration job's script run against a stand-in Elasticsearch (a real bash and curl, a node HTTP
  * server that checks the credentials and records what it was given), the Docker node's keystore and
- * S3 client, the ECK keystore Secret, node settings and Job, the network paths, and where there is
- * no repository (EKS with S3 through Pod Identity).
+ * S3 client, the ECK keystore Secret, node settings and Job, the network paths, and EKS: the
+ * repository in the environment's S3 backup bucket through an IAM role for the nodes' service
+ * account (IRSA; repository-s3 8.19 cannot use Pod Identity), and none of it without backups or with
+ * Amazon OpenSearch Service.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KEYSTORE_ACCESS_KEY, KEYSTORE_SECRET_KEY, SNAPSHOT_REPOSITORY } from '../constructs/services/elasticsearch-snapshots';
-import { env, spec, synth } from './helpers';
+import {
+  KEYSTORE_ACCESS_KEY,
+  KEYSTORE_SECRET_KEY,
+  SNAPSHOT_REPOSITORY,
+  policyBody,
+  repositoryBody,
+} from '../constructs/services/elasticsearch-snapshots';
+import { env, spec, synth, variant } from './helpers';
+import { prepare } from '../stacks/pipeline';
 import { containerSpecs } from '../constructs/targets';
-import { elasticsearchFootprint } from '../constructs/targets/kubernetes/elasticsearch';
 import { evaluate, podOf } from './network-policy';
 
 const dev = env('development');
@@ -31,7 +39,7 @@ describe('the plan: snapshots by SLM into the backup bucket', () => {
       expect(plan.schedule.everyMinutes).toBe(e.backups!.objectives.rpoMinutes);
       expect(plan.objectives.rpoMinutes).toBe(e.backups!.objectives.rpoMinutes);
       expect(snapshots).toMatchObject({ repository: SNAPSHOT_REPOSITORY, bucket: e.backups!.bucket, basePath: plan.prefix });
-      expect(plan.gaps).toMatch(/Pod Identity/);
+      expect(plan.gaps).toMatch(/IRSA/);
       expect(plan.gaps).not.toMatch(/no snapshot repository or SLM policy is configured/);
     });
 
@@ -161,23 +169,154 @@ describe('ECK: the keystore from a Secret, the client on every node, the Job', (
   });
 });
 
-describe('no repository where the nodes cannot be given a key', () => {
-  it('EKS with S3 (Pod Identity, which repository-s3 8.19 cannot use): no keystore, client settings or job', () => {
-    const r = synth(production).tf.resource;
-    expect(r.kubernetes_secret_v1?.elasticsearch_snapshot_keys_secret).toBeUndefined();
-    expect(Object.keys(r.kubernetes_job_v1 ?? {}).filter((k) => k.startsWith('elasticsearch'))).toEqual([]);
-    const values = JSON.parse(r.helm_release!.elasticsearch_eck.values[0]).elasticsearch;
-    expect(values.secureSettings).toEqual([]);
-    expect(JSON.stringify(values.nodeSets)).not.toContain('s3.client');
-    // The plan says so.
-    expect(spec(production, 'elasticsearch').backup!.gaps).toMatch(/EKS with S3/);
+describe('EKS (production): the repository in the S3 backup bucket through an IAM role for the nodes’ service account (IRSA)', () => {
+  const r = synth(production).tf.resource;
+  const release = r.helm_release!.elasticsearch_eck;
+  const values = JSON.parse(release.values[0]).elasticsearch;
+  const ns: string = release.namespace;
+  const es = spec(production, 'elasticsearch');
+  const snapshots = es.facet.snapshots!;
+  const bucket: string = r.aws_s3_bucket!.backup_bucket.bucket;
+  const role = r.aws_iam_role!.irsa_backup_elasticsearch;
+  const roleArn = `arn:aws:iam::${(production.target as { accountId: string }).accountId}:role/${role.name}`;
+  const account = r.kubernetes_service_account_v1!.elasticsearch_service_account;
+  // The issuer's host, as Terraform computes it from the cluster (the trust policy's condition keys).
+  const host = '${replace(aws_eks_cluster.cluster.identity[0].oidc[0].issuer, "https://", "")}';
+
+  it("the cluster's IAM OIDC provider: the cluster's issuer, STS's audience (one, for the cluster)", () => {
+    expect(Object.keys(r.aws_iam_openid_connect_provider ?? {})).toEqual(['eks']);
+    expect(r.aws_iam_openid_connect_provider!.eks).toMatchObject({
+      url: '${aws_eks_cluster.cluster.identity[0].oidc[0].issuer}',
+      client_id_list: ['sts.amazonaws.com'],
+    });
+    expect(r.aws_iam_openid_connect_provider!.eks.thumbprint_list).toBeUndefined();
   });
 
-  it('and the quotas, checks and summary count no registration job there (the same traits as the render)', () => {
-    const es = spec(production, 'elasticsearch') as Parameters<typeof elasticsearchFootprint>[0];
+  it('the role trusts web identities of exactly the nodes’ service account, for STS, through that provider', () => {
+    const trust = JSON.parse(role.assume_role_policy.replaceAll(host, 'HOST'));
+    expect(trust.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Federated: '${aws_iam_openid_connect_provider.eks.arn}' },
+        Action: ['sts:AssumeRoleWithWebIdentity'],
+        Condition: {
+          StringEquals: { 'HOST:sub': `system:serviceaccount:${ns}:${account.metadata.name}`, 'HOST:aud': 'sts.amazonaws.com' },
+        },
+      },
+    ]);
+    expect(account.metadata.namespace).toBe(ns);
+  });
+
+  it('its policy: the bucket under elasticsearch/ only (list, read, write, delete, multipart), the data key through S3', () => {
+    const doc = JSON.parse(r.aws_iam_role_policy!.irsa_backup_elasticsearch.policy);
+    const arn = '${aws_s3_bucket.backup_bucket.arn}';
+    const by = Object.fromEntries(doc.Statement.map((x: any) => [x.Sid, x]));
+    expect(by.ListOwnPrefix).toMatchObject({
+      Resource: arn,
+      Condition: { StringLike: { 's3:prefix': ['elasticsearch/', 'elasticsearch/*'] } },
+    });
+    expect(by.ReadWriteOwnPrefix.Resource).toBe(`${arn}/${snapshots.basePath}/*`);
+    expect(by.ReadWriteOwnPrefix.Action).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']),
+    );
+    expect(by.UseDataKeyThroughS3).toMatchObject({
+      Resource: '${aws_kms_key.data.arn}',
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+    });
+    // Nothing outside the prefix but the listing of unfinished uploads.
+    for (const x of doc.Statement) if (x.Sid !== 'UseDataKeyThroughS3') expect([arn, `${arn}/elasticsearch/*`]).toContain(x.Resource);
+    // No Pod Identity association for it: the token is the service account's own.
+    expect(Object.keys(r.aws_eks_pod_identity_association ?? {}).filter((k) => k.includes('elasticsearch'))).toEqual([]);
+  });
+
+  it('the service account names the role; every node set runs as it with the token in its config directory and the role in its environment', () => {
+    expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': roleArn });
+    expect(account.automount_service_account_token).toBe(false);
+    expect(release.depends_on).toEqual(
+      expect.arrayContaining([
+        'kubernetes_service_account_v1.elasticsearch_service_account',
+        'aws_iam_role.irsa_backup_elasticsearch',
+        'aws_iam_role_policy.irsa_backup_elasticsearch',
+      ]),
+    );
+    expect(values.nodeSets.length).toBeGreaterThan(0);
+    for (const set of values.nodeSets) {
+      const pod = set.podTemplate.spec;
+      expect(pod.serviceAccountName).toBe(account.metadata.name);
+      const c = pod.containers.find((x: any) => x.name === 'elasticsearch');
+      const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+      expect(env).toMatchObject({
+        AWS_ROLE_ARN: roleArn,
+        AWS_WEB_IDENTITY_TOKEN_FILE: '/usr/share/elasticsearch/config/repository-s3/aws-web-identity-token-file',
+        AWS_REGION: 'eu-west-1',
+        AWS_STS_REGIONAL_ENDPOINTS: 'regional',
+      });
+      expect(c.volumeMounts).toEqual([
+        { name: 'aws-web-identity-token', mountPath: '/usr/share/elasticsearch/config/repository-s3', readOnly: true },
+      ]);
+      expect(pod.volumes).toEqual([
+        {
+          name: 'aws-web-identity-token',
+          projected: {
+            sources: [
+              { serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'aws-web-identity-token-file' } },
+            ],
+          },
+        },
+      ]);
+      // The client: the region only (no endpoint, no path style); no keystore.
+      expect(Object.entries(set.config).filter(([k]) => k.startsWith('s3.client'))).toEqual([['s3.client.platform.region', 'eu-west-1']]);
+    }
+    expect(values.secureSettings).toEqual([]);
+    expect(r.kubernetes_secret_v1?.elasticsearch_snapshot_keys_secret).toBeUndefined();
+  });
+
+  it('the Job registers the repository as plain S3 in that bucket (no keys to reload) and the same policies', () => {
+    const job = r.kubernetes_job_v1!['elasticsearch_job-snapshot-repository'];
+    const script: string = job.spec.template.spec.container[0].command[2].replaceAll('$${', '${');
+    expect(bucket).toMatch(/^agent-platform-production-.*-111122223333$/);
+    expect(script).toContain(`'${JSON.stringify(repositoryBody({ bucket, basePath: snapshots.basePath, client: snapshots.client }))}'`);
+    expect(JSON.stringify(repositoryBody({ bucket, basePath: 'x', client: 'y' }))).not.toMatch(/endpoint|access_key|secret_key/);
+    for (const p of snapshots.policies) expect(script).toContain(`'${JSON.stringify(policyBody(p, SNAPSHOT_REPOSITORY))}'`);
+    expect(script).not.toContain('reload_secure_settings');
+    expect(job.depends_on).toContain('helm_release.elasticsearch_eck');
+  });
+
+  it('network: the nodes reach HTTPS outside the cluster (S3, STS) as the backup jobs do; the job reaches Elasticsearch only', () => {
+    const s = synth(production);
+    const { canReach, platform } = evaluate(s);
+    const group = (id: string) => podOf(platform.groups.find((g) => g.id === id)!);
+    const s3 = { id: 's3', namespace: '', labels: {}, ip: '52.218.1.1' };
+    expect(canReach(group('elasticsearch'), s3, 443)).toBe(true);
+    expect(canReach(group('elasticsearch'), s3, 80)).toBe(false);
+    expect(canReach(group('elasticsearch/job-snapshot-repository'), s3, 443)).toBe(false);
+    expect(canReach(group('kibana'), s3, 443)).toBe(false);
+  });
+
+  it('and the quotas, checks and summary count the registration job (the same traits as the render)', () => {
     const job = (specs: readonly { jobs: readonly { name: string }[] }[]) => specs.flatMap((x) => x.jobs.map((j) => j.name));
-    expect(job(elasticsearchFootprint(es))).toEqual([es.facet.snapshots!.job.name]);
-    expect(job(elasticsearchFootprint(es, { podIdentityStore: true }))).toEqual([]);
-    expect(job(containerSpecs.aws(production).filter((x) => x.name.startsWith('elasticsearch')))).toEqual([]);
+    expect(job(containerSpecs.aws(production).filter((x) => x.name.startsWith('elasticsearch')))).toEqual([snapshots.job.name]);
+  });
+});
+
+describe('EKS: nothing of it where there is no repository to write', () => {
+  const irsa = (tf: ReturnType<typeof synth>['tf']) => ({
+    provider: Object.keys(tf.resource.aws_iam_openid_connect_provider ?? {}),
+    roles: Object.keys(tf.resource.aws_iam_role ?? {}).filter((k) => k.startsWith('irsa')),
+    account: tf.resource.kubernetes_service_account_v1?.elasticsearch_service_account,
+    job: tf.resource.kubernetes_job_v1?.['elasticsearch_job-snapshot-repository'],
+  });
+
+  it('backups off: no OIDC provider, role, service account or job; the nodes run as before', () => {
+    const tf = synth(prepare(variant('production', (i) => (i.backups = { enabled: false })))).tf;
+    expect(irsa(tf)).toEqual({ provider: [], roles: [], account: undefined, job: undefined });
+    const set = JSON.parse(tf.resource.helm_release!.elasticsearch_eck.values[0]).elasticsearch.nodeSets[0];
+    expect(set.podTemplate.spec.serviceAccountName).toBeUndefined();
+    expect(JSON.stringify(set)).not.toMatch(/AWS_ROLE_ARN|s3\.client/);
+  });
+
+  it('search on Amazon OpenSearch Service: no OIDC provider, role or service account (the domain takes its own snapshots)', () => {
+    const tf = synth(prepare(variant('production', (i) => (i.target.managed.elasticsearch = { mode: 'managed' })))).tf;
+    expect(irsa(tf)).toEqual({ provider: [], roles: [], account: undefined, job: undefined });
   });
 });

@@ -130,11 +130,15 @@ export function policyBody(p: SlmPolicy, repository: string): object {
  * The registration job's script (bash and curl, both in the Elasticsearch image). As `$ES_USER` with
  * the password in `$ES_PASSWORD_FILE` (curl's config file, 0600, never argv), against `$ES_URL`
  * (`CURL_CA_BUNDLE` names the CA where it serves HTTPS):
- * waits for the cluster, has every node reload its secure settings (a rotated key), registers the
+ * waits for the cluster, has every node reload its secure settings (a rotated key; `reload: false`
+ * where the client has no key, as with a web identity), registers the
  * repository (retried while the store is still starting: the PUT verifies it) and checks it from
  * every node, puts each policy, and starts SLM when it is not running. Fails on any error.
  */
-export function snapshotSetupScript(s: Pick<ElasticsearchSnapshots, 'repository' | 'bucket' | 'basePath' | 'client' | 'policies'>): string {
+export function snapshotSetupScript(
+  s: Pick<ElasticsearchSnapshots, 'repository' | 'bucket' | 'basePath' | 'client' | 'policies'>,
+  opts: { readonly reload?: boolean } = {},
+): string {
   const json = (v: object) => `'${JSON.stringify(v)}'`;
   return [
     'set -euo pipefail',
@@ -148,9 +152,13 @@ export function snapshotSetupScript(s: Pick<ElasticsearchSnapshots, 'repository'
     '# retry CMD...: until it succeeds, at most $attempts times',
     'retry() { local i; for i in $(seq 1 "$attempts"); do "$@" && return 0; [ "$i" -lt "$attempts" ] && sleep "$pause"; done; return 1; }',
     'retry es -o /dev/null "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=10s" || { echo "elasticsearch did not become ready" >&2; exit 1; }',
-    '# A rotated key: every node re-reads its reloadable secure settings (the S3 client keys).',
-    'es -X POST "$ES_URL/_nodes/reload_secure_settings" >"$tmp/reload"',
-    'grep -q \'"failed":0[,}]\' "$tmp/reload" || { echo "reloading the secure settings failed: $(cat "$tmp/reload")" >&2; exit 1; }',
+    ...(opts.reload === false
+      ? []
+      : [
+          '# A rotated key: every node re-reads its reloadable secure settings (the S3 client keys).',
+          'es -X POST "$ES_URL/_nodes/reload_secure_settings" >"$tmp/reload"',
+          'grep -q \'"failed":0[,}]\' "$tmp/reload" || { echo "reloading the secure settings failed: $(cat "$tmp/reload")" >&2; exit 1; }',
+        ]),
     `printf '%s' ${json(repositoryBody(s))} >"$tmp/repository"`,
     `register() { es -o "$tmp/out" -X PUT "$ES_URL/_snapshot/${s.repository}" --data-binary @"$tmp/repository" && es -o "$tmp/out" -X POST "$ES_URL/_snapshot/${s.repository}/_verify"; }`,
     `retry register || { echo "repository ${s.repository} (${s.bucket}/${s.basePath}) could not be registered: $(cat "$tmp/out" 2>/dev/null)" >&2; exit 1; }`,
@@ -166,14 +174,56 @@ export function snapshotSetupScript(s: Pick<ElasticsearchSnapshots, 'repository'
 }
 
 /**
- * The S3 client's node settings for the platform's store: the endpoint with its scheme (the SDK v2
- * client takes it as the endpoint override's URI), path-style access, the signing region.
+ * The S3 client's node settings: for the platform's store, the endpoint with its scheme (the SDK v2
+ * client takes it as the endpoint override's URI), path-style access, the signing region; for AWS S3
+ * (EKS), the region only (`S3Service.getClientRegion` takes it as is; the SDK picks the regional
+ * endpoint and virtual-hosted addressing).
  */
-export function snapshotClientSettings(store: Extract<BackupStore, { kind: 'keys' }>): Readonly<Record<string, Text>> {
+export function snapshotClientSettings(store: BackupStore): Readonly<Record<string, Text>> {
+  if (store.kind !== 'keys') return { [`s3.client.${SNAPSHOT_CLIENT}.region`]: store.region };
   return {
     [`s3.client.${SNAPSHOT_CLIENT}.endpoint`]: store.endpoint,
     [`s3.client.${SNAPSHOT_CLIENT}.path_style_access`]: 'true',
     [`s3.client.${SNAPSHOT_CLIENT}.region`]: store.region,
+  };
+}
+
+/** Where repository-s3 reads a web identity token: `repository-s3/aws-web-identity-token-file` in the config directory. */
+export const WEB_IDENTITY_TOKEN_DIR = '/usr/share/elasticsearch/config/repository-s3';
+export const WEB_IDENTITY_TOKEN_FILE = 'aws-web-identity-token-file';
+/** Seconds a projected token lives (the kubelet renews it at 80 % of its life). */
+export const WEB_IDENTITY_TOKEN_SECONDS = 86400;
+
+/**
+ * What a node's pod needs for repository-s3 (8.19) to sign in with an IAM role for its service account
+ * (`S3Service.CustomWebIdentityTokenCredentialsProvider`): the service account's token, projected for
+ * STS's audience, as the file `repository-s3/aws-web-identity-token-file` in the config directory (the
+ * plugin reads no file outside it); `AWS_WEB_IDENTITY_TOKEN_FILE` set (the provider is active only when
+ * it is, and then reads the file in the config directory, not the variable's path), `AWS_ROLE_ARN`;
+ * `AWS_REGION` for the STS client it builds without a region (the SDK's region chain: the regional
+ * STS endpoint), and `AWS_STS_REGIONAL_ENDPOINTS=regional` as the EKS webhook sets it. Kubernetes API
+ * shape (the ECK pod template).
+ */
+export function webIdentityPod(w: { readonly roleArn: string; readonly audience: string; readonly region: string }) {
+  const volume = 'aws-web-identity-token';
+  return {
+    env: [
+      { name: 'AWS_ROLE_ARN', value: w.roleArn },
+      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${WEB_IDENTITY_TOKEN_DIR}/${WEB_IDENTITY_TOKEN_FILE}` },
+      { name: 'AWS_REGION', value: w.region },
+      { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+    ],
+    volumeMounts: [{ name: volume, mountPath: WEB_IDENTITY_TOKEN_DIR, readOnly: true }],
+    volumes: [
+      {
+        name: volume,
+        projected: {
+          sources: [
+            { serviceAccountToken: { audience: w.audience, expirationSeconds: WEB_IDENTITY_TOKEN_SECONDS, path: WEB_IDENTITY_TOKEN_FILE } },
+          ],
+        },
+      },
+    ],
   };
 }
 

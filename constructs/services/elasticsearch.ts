@@ -372,14 +372,15 @@ export const elasticsearch = defineService({
     };
     // Backups: the cluster's own snapshots (SLM) into the platform's backup bucket, at the RPO's
     // interval and in daily/weekly/monthly tiers (elasticsearch-snapshots.ts). The realizations
-    // register the repository where the target has a store it can give the nodes a key for.
+    // register the repository where the target has a store: the platform's (a key in the keystore)
+    // or S3 on EKS (an IAM role for the nodes' service account).
     const plan = backupPlan(ctx.backups, {
       service: 'elasticsearch',
       method: 'snapshot-repository',
       description: `snapshots by the cluster's snapshot lifecycle management into ${ctx.backups?.bucket ?? 'the backup bucket'}/elasticsearch/ (repository ${SNAPSHOT_REPOSITORY}): every index and the cluster state at the RPO's interval, and daily, weekly and monthly snapshots kept by count and age`,
       volumes: ['data'],
       consistency: 'online',
-      gaps: 'no repository where the target cannot give the nodes a key: on EKS with S3 (Pod Identity, which repository-s3 supports from Elasticsearch 9.6 only; the data volumes are in AWS Backup\'s selection there) and where the environment has no object store; snapshots stay in the same object store as everything else (copy it off the host, docs/operations.md "Object store")',
+      gaps: "no repository where the environment has no object store; with the platform's object store the snapshots stay in the same store as everything else (copy it off the host, docs/operations.md \"Object store\"); on EKS they go to the environment's S3 backup bucket through an IAM role for the nodes' service account (IRSA: repository-s3 reads Pod Identity credentials from Elasticsearch 9.6 on only)",
     });
     const repository =
       plan && ctx.backups

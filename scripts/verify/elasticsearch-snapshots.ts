@@ -6,6 +6,8 @@
  * stopped), the repository body (bucket, base path, client; no credentials) and each policy body as
  * the spec defines them. Broken: the administrator's password wrong (nothing may be registered), a
  * node that failed to reload its keys, and a store the nodes cannot write (no policy may be put).
+ * On EKS the job the stack ships (S3 through the nodes' IAM role: no keys, so no reload) runs as
+ * rendered, with the environment's S3 backup bucket in its repository body.
  * Debian has no Elasticsearch; a real cluster and a real Garage are still to be run (close note).
  */
 import { spawn } from 'node:child_process';
@@ -117,11 +119,11 @@ export async function runSnapshotJob(
 }
 
 /** What a good run must have done; the problems found (none: the run did what the spec says). */
-export function checkRun(snapshots: ElasticsearchSnapshots, calls: readonly Call[], slmWasStopped: boolean): string[] {
+export function checkRun(snapshots: ElasticsearchSnapshots, calls: readonly Call[], slmWasStopped: boolean, reload = true): string[] {
   const routes = calls.map((c) => `${c.method} ${c.path}`);
   const want = [
     'GET /_cluster/health',
-    'POST /_nodes/reload_secure_settings',
+    ...(reload ? ['POST /_nodes/reload_secure_settings'] : []),
     `PUT /_snapshot/${snapshots.repository}`,
     `POST /_snapshot/${snapshots.repository}/_verify`,
     ...snapshots.policies.map((p) => `PUT /_slm/policy/${p.id}`),
@@ -141,7 +143,7 @@ export function checkRun(snapshots: ElasticsearchSnapshots, calls: readonly Call
   return problems;
 }
 
-async function drill(snapshots: ElasticsearchSnapshots, broken?: 'password' | 'reload' | 'store'): Promise<Outcome> {
+async function drill(snapshots: ElasticsearchSnapshots, broken?: 'password' | 'reload' | 'store', reload = true): Promise<Outcome> {
   const opts: StandInOptions = {
     user: 'platform_admin',
     password: 'Verify-es-admin-0',
@@ -152,14 +154,14 @@ async function drill(snapshots: ElasticsearchSnapshots, broken?: 'password' | 'r
   const t0 = process.hrtime.bigint();
   const r = await runSnapshotJob(snapshots, opts, broken === 'password' ? 'not-the-password' : opts.password);
   if (r.code !== 0) return { code: r.code, out: r.out };
-  const problems = checkRun(snapshots, r.calls, true);
+  const problems = checkRun(snapshots, r.calls, true, reload);
   // The password reaches the server in the Authorization header only, never a command line.
   if (r.argv.join(' ').includes(opts.password)) problems.push('the password is on a command line');
   // A rerun with SLM running changes nothing else: every call a whole-object PUT, no start.
   if (!broken) {
     const again = await runSnapshotJob(snapshots, { ...opts, slmMode: 'RUNNING' });
     if (again.code !== 0) problems.push(`the rerun failed (${again.code}): ${again.out}`);
-    else problems.push(...checkRun(snapshots, again.calls, false).map((p) => `rerun: ${p}`));
+    else problems.push(...checkRun(snapshots, again.calls, false, reload).map((p) => `rerun: ${p}`));
   }
   if (!broken)
     note(
@@ -168,14 +170,47 @@ async function drill(snapshots: ElasticsearchSnapshots, broken?: 'password' | 'r
   return problems.length ? { code: 1, out: `${problems.join('\n')}\n${r.out}` } : { code: 0, out: r.out };
 }
 
+/**
+ * The registration job a stack ships where the nodes reach S3 through their IAM role (EKS): its
+ * script as rendered (Terraform's `$${` escapes undone), and the environment's S3 backup bucket the
+ * repository must name. None where the stack has no such job (keys: the spec's own job runs).
+ */
+function shippedOnS3(
+  artifact: Artifact,
+  env: { readonly name: string },
+  snapshots: ElasticsearchSnapshots,
+): ElasticsearchSnapshots | undefined {
+  const r = artifact.stackJson(env.name).resource ?? {};
+  const job = r.kubernetes_job_v1?.['elasticsearch_job-snapshot-repository'];
+  const bucket = r.aws_s3_bucket?.backup_bucket?.bucket;
+  if (!job || typeof bucket !== 'string') return undefined;
+  const command = (job.spec.template.spec.container[0].command as string[]).map((x) => x.replaceAll('$${', '${'));
+  return { ...snapshots, bucket, job: { ...snapshots.job, command } };
+}
+
 export async function verifyElasticsearchSnapshots(artifact: Artifact): Promise<void> {
   const seen = new Set<string>();
   for (const env of artifact.envs.values()) {
     const snapshots = (env.specs.find((s) => s.name === 'elasticsearch')?.facet as { snapshots?: ElasticsearchSnapshots } | undefined)
       ?.snapshots;
+    if (!snapshots) continue;
+    const s3 = shippedOnS3(artifact, env, snapshots);
+    if (s3 && !seen.has(String(s3.job.command.at(-1)))) {
+      seen.add(String(s3.job.command.at(-1)));
+      await validator(
+        `${env.name}: on EKS the Elasticsearch snapshot job as shipped registers and verifies repository ${s3.repository} in the S3 bucket ${s3.bucket}/${s3.basePath}/ (no keys to reload) and puts ${s3.policies.map((p) => p.id).join(', ')} (bash + curl, stand-in Elasticsearch); a wrong password registers nothing`,
+        () => drill(s3, undefined, false),
+        () => drill(s3, 'password', false),
+      );
+      await validator(
+        `${env.name}: on EKS the Elasticsearch snapshot job fails, with no policy, when the nodes cannot write the bucket`,
+        () => drill(s3, undefined, false),
+        () => drill(s3, 'store', false),
+      );
+    }
     // One run per distinct job (environments with the same policy and bucket ship the same script).
-    const key = snapshots ? String(snapshots.job.command.at(-1)) : '';
-    if (!snapshots || seen.has(key)) continue;
+    const key = String(snapshots.job.command.at(-1));
+    if (seen.has(key)) continue;
     seen.add(key);
     await validator(
       `${env.name}: the Elasticsearch snapshot job reloads the keys, registers and verifies repository ${snapshots.repository} and puts ${snapshots.policies.map((p) => p.id).join(', ')} (bash + curl, stand-in Elasticsearch); a wrong password registers nothing`,

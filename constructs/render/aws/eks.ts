@@ -13,12 +13,13 @@
  * so every pod: the VPC CNI gives pods the node's groups). The managed data services admit the
  * `nodes` group only.
  */
-import { Construct } from '../../providers/cdktf';
+import { Construct, Fn } from '../../providers/cdktf';
 import {
   CloudwatchLogGroup,
   EksAccessEntry,
   EksAccessPolicyAssociation,
   EksCluster,
+  IamOpenidConnectProvider,
   IamRole,
   IamRolePolicy,
   IamRolePolicyAttachment,
@@ -42,8 +43,15 @@ export class Cluster extends Construct {
   readonly nodeSecurityGroup: SecurityGroup;
   /** Access for the admin roles: the kubernetes and helm providers need it before they install anything. */
   readonly access: EksAccessPolicyAssociation[] = [];
+  private oidc?: { readonly provider: IamOpenidConnectProvider; readonly issuerHost: string };
 
-  constructor(scope: Construct, id: string, ctx: AwsContext, network: Network, keys: Keys) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly ctx: AwsContext,
+    network: Network,
+    keys: Keys,
+  ) {
     super(scope, id);
     const eks = ctx.target.eks;
     const name = ctx.prefix;
@@ -213,5 +221,28 @@ export class Cluster extends Construct {
         roleName,
       );
     }
+  }
+
+  /**
+   * The cluster's IAM OIDC provider, for IAM roles for service accounts (IRSA): made the first time a
+   * workload needs it (one per cluster; Pod Identity needs none), with the issuer's host its roles'
+   * trust conditions are keyed by (`<host>:sub`, `<host>:aud`). The url is the cluster's issuer as EKS
+   * reports it (`https://oidc.eks.<region>.amazonaws.com/id/<id>`); the audience is STS's. No
+   * thumbprint: IAM does not use one for the EKS issuer, and provider 5.100.0 computes the list.
+   */
+  oidcProvider(): { readonly provider: IamOpenidConnectProvider; readonly issuerHost: string } {
+    if (!this.oidc) {
+      const issuer = this.cluster.identity.get(0).oidc.get(0).issuer;
+      const provider = pinAddress(
+        new IamOpenidConnectProvider(this, 'oidc-provider', {
+          url: issuer,
+          clientIdList: ['sts.amazonaws.com'],
+          tags: this.ctx.tags(this.ctx.name('eks-oidc')),
+        }),
+        'eks',
+      );
+      this.oidc = { provider, issuerHost: Fn.replace(issuer, 'https://', '') };
+    }
+    return this.oidc;
   }
 }

@@ -321,7 +321,7 @@ export class InCluster extends Construct {
     // Backups of the in-cluster services: the dump CronJobs upload to an S3 bucket through Pod Identity.
     const traits = inClusterBackups(inputs.environment, specs);
     const backups =
-      traits.podIdentityStore && ctx.backups ? new InClusterBackups(this, 'backups', ctx, inputs.keys, ctx.backups) : undefined;
+      traits.podIdentityStore && ctx.backups ? new InClusterBackups(this, 'backups', ctx, inputs.keys, ctx.backups, cluster) : undefined;
     this.platform = new InClusterPlatform(this, 'platform', {
       environment: inputs.environment,
       specs: inputs.inClusterSpecs,

@@ -1,8 +1,10 @@
 /**
  * Workload permissions through EKS Pod Identity: one IAM role per workload (a service account in a
  * namespace), trusted by `pods.eks.amazonaws.com` only for that service account of that namespace of
- * this cluster, holding exactly the statements that workload needs. No OIDC provider, no IRSA
- * annotations; the eks-pod-identity-agent add-on hands the credentials to the pod.
+ * this cluster, holding exactly the statements that workload needs; the eks-pod-identity-agent add-on
+ * hands the credentials to the pod. The one exception is a client that cannot read them
+ * (Elasticsearch 8.19's repository-s3): an IAM role for its service account through the cluster's
+ * OIDC provider (in-cluster-backups.ts, `webIdentity`).
  *
  * The trust condition uses the session tags Pod Identity sets on every assumption
  * (`eks-cluster-arn`, `kubernetes-namespace`, `kubernetes-service-account`; EKS user guide,

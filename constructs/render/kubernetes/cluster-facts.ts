@@ -159,6 +159,19 @@ export interface ClusterFacts {
   readonly backupStore?: {
     readonly store: Extract<BackupStore, { kind: 'pod-identity' }>;
     readonly egress: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[]; readonly reason: string }[];
+    /**
+     * For a service whose S3 client reads a web identity token but not Pod Identity's credentials
+     * (Elasticsearch 8.19): an IAM role for its service account (IRSA) limited to its prefix. Returns
+     * the role's ARN (the service account's `eks.amazonaws.com/role-arn` and the pods' AWS_ROLE_ARN)
+     * and what the pods wait for (the role and its policy). The pods project their service account's
+     * token for STS's audience (`WEB_IDENTITY_AUDIENCE`) themselves.
+     */
+    readonly webIdentity?: (w: {
+      readonly service: string;
+      readonly namespace: string;
+      readonly serviceAccount: string;
+      readonly prefix: string;
+    }) => { readonly roleArn: string; readonly audience: string; readonly ready: readonly ITerraformDependable[] };
   };
   /**
    * What snapshots the platform's persistent volumes on a schedule (AWS: AWS Backup's EBS snapshots),

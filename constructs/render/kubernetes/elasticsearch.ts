@@ -30,13 +30,19 @@
  * `<name>-es-http-certs-public`, and the credentials from its auth module (a file). Clients use `<name>-es-http` (ECK's Service, HTTPS).
  */
 import { type ElasticsearchFacet, applicationRoles, passwordApplications } from '../../services/elasticsearch';
-import { snapshotClientSettings, snapshotJobAs, snapshotKeystore } from '../../services/elasticsearch-snapshots';
+import {
+  snapshotClientSettings,
+  snapshotJobAs,
+  snapshotKeystore,
+  snapshotSetupScript,
+  webIdentityPod,
+} from '../../services/elasticsearch-snapshots';
 import { platformStore } from '../../services/backup';
 import { hostRef, renderText, secretRef, tpl } from '../../spec/template';
 import type { ServiceSpec } from '../../spec/types';
 import { exporterOf, nodeSetShapes } from '../../targets/kubernetes/elasticsearch';
 import { Construct, type ITerraformDependable } from '../../providers/cdktf';
-import { SecretV1 } from '../../providers/kubernetes';
+import { SecretV1, ServiceAccountV1 } from '../../providers/kubernetes';
 import { holdsData, pinAddress } from '../terraform';
 import type { K8sContext, PodGroup, Realization, Realized } from './context';
 import { CA_DIR, ECK_VERSION, Helper, SetupJob, eckBasis, elasticRelease } from './eck';
@@ -118,23 +124,52 @@ class EckElasticsearch extends Construct {
       'roles.yml': `${EXPORTER_ROLE}${applicationRoles(passwordApps)}`,
     });
 
-    // Snapshots: where the cluster's store takes a key (Garage or MinIO), the S3 client's settings on
-    // every node, the key in the keystore (ECK's secureSettings: each key of the Secret is an entry),
-    // and the job that registers the repository and the lifecycle policies. Through Pod Identity
-    // (EKS with S3) there is none: repository-s3 reads Pod Identity credentials from 9.6 on only
-    // (elastic/elasticsearch#151614); the data volumes are in AWS Backup's selection there.
-    const store = ctx.cluster.backupStore?.store ?? platformStore(ctx.specs);
+    // Snapshots: the S3 client's settings on every node and the job that registers the repository and
+    // the lifecycle policies. Where the cluster's store takes a key (Garage or MinIO): its endpoint, and
+    // the key in the keystore (ECK's secureSettings: each key of the Secret is an entry). On EKS (S3):
+    // the region, and an IAM role for the nodes' service account (IRSA), since repository-s3 reads Pod
+    // Identity credentials from 9.6 on only (elastic/elasticsearch#151614) and a web identity token in
+    // 8.19: the token projected into its config directory (webIdentityPod).
+    const target = ctx.cluster.backupStore;
+    const store = target?.store ?? platformStore(ctx.specs);
     const snapshots =
-      spec.facet.snapshots && store?.kind === 'keys' && store.service !== spec.name ? { ...spec.facet.snapshots, store } : undefined;
+      spec.facet.snapshots && store?.kind === 'keys' && store.service !== spec.name
+        ? { ...spec.facet.snapshots, store }
+        : spec.facet.snapshots && store?.kind === 'pod-identity' && target?.webIdentity
+          ? { ...spec.facet.snapshots, store, bucket: store.bucket }
+          : undefined;
+    // The nodes' own service account on EKS: its annotation names the role (the token's projection in
+    // the pod template below does not need the EKS webhook; the annotation says which role it is for).
+    const grant =
+      snapshots?.store.kind === 'pod-identity' && target?.webIdentity
+        ? target.webIdentity({ service: spec.name, namespace: ns, serviceAccount: spec.name, prefix: snapshots.basePath })
+        : undefined;
+    const identity =
+      grant && snapshots
+        ? {
+            grant,
+            account: pinAddress(
+              new ServiceAccountV1(this, 'service-account', {
+                metadata: { name: spec.name, namespace: ns, labels, annotations: { 'eks.amazonaws.com/role-arn': grant.roleArn } },
+                automountServiceAccountToken: false,
+                dependsOn: [...ctx.foundation],
+              }),
+              spec.name,
+              'service_account',
+            ),
+            pod: webIdentityPod({ roleArn: grant.roleArn, audience: grant.audience, region: snapshots.store.region }),
+          }
+        : undefined;
     const resolve = ctx.resolver(spec);
-    const keystore = snapshots
-      ? secret(
-          `${spec.name}-snapshot-keys`,
-          'snapshot_keys',
-          'Opaque',
-          Object.fromEntries(snapshotKeystore(snapshots.store).map((k) => [k.setting, renderText(k.file.content, resolve)])),
-        )
-      : undefined;
+    const keystore =
+      snapshots?.store.kind === 'keys'
+        ? secret(
+            `${spec.name}-snapshot-keys`,
+            'snapshot_keys',
+            'Opaque',
+            Object.fromEntries(snapshotKeystore(snapshots.store).map((k) => [k.setting, renderText(k.file.content, resolve)])),
+          )
+        : undefined;
     const config = {
       ...spec.facet.settings,
       ...(snapshots
@@ -160,10 +195,12 @@ class EckElasticsearch extends Construct {
           metadata: pod.metadata,
           spec: {
             ...pod.spec,
+            ...(identity ? { serviceAccountName: spec.name, volumes: identity.pod.volumes } : {}),
             containers: [
               {
                 name: 'elasticsearch',
-                env: [{ name: 'ES_JAVA_OPTS', value: n.javaOpts }],
+                env: [{ name: 'ES_JAVA_OPTS', value: n.javaOpts }, ...(identity?.pod.env ?? [])],
+                ...(identity ? { volumeMounts: identity.pod.volumeMounts } : {}),
                 resources: canonicalResources(n.resources),
               },
             ],
@@ -226,6 +263,7 @@ class EckElasticsearch extends Construct {
           ...apps,
           roles,
           ...(keystore ? [keystore] : []),
+          ...(identity ? [identity.account, ...identity.grant.ready] : []),
           ...ctx.certificatesOf(spec).ready,
         ],
         {
@@ -262,10 +300,22 @@ class EckElasticsearch extends Construct {
     const setup = snapshots
       ? (() => {
           const { trusts: _internalCa, ...job } = snapshotJobAs(snapshots.job, 'elastic', 'elastic-password');
+          // On S3 through the role: the environment's bucket by its S3 name, and no key to reload.
+          const s3 =
+            snapshots.store.kind === 'keys'
+              ? {}
+              : {
+                  description: `Registers the snapshot repository ${snapshots.repository} (${snapshots.bucket}/${snapshots.basePath}/, S3 through the nodes' IAM role) and the snapshot lifecycle policies`,
+                  command: ['/bin/bash', '-c', snapshotSetupScript(snapshots, { reload: false })],
+                };
           return new SetupJob(this, ctx, spec, {
-            job: { ...job, env: { ...job.env, ES_URL: tpl`https://${hostRef(spec.name)}:9200`, CURL_CA_BUNDLE: `${CA_DIR}/ca.crt` } },
+            job: {
+              ...job,
+              ...s3,
+              env: { ...job.env, ES_URL: tpl`https://${hostRef(spec.name)}:9200`, CURL_CA_BUNDLE: `${CA_DIR}/ca.crt` },
+            },
             caSecret: `${spec.name}-es-http-certs-public`,
-            dependsOn: [release, ...storeReady(snapshots.store.service)],
+            dependsOn: [release, ...(snapshots.store.kind === 'keys' ? storeReady(snapshots.store.service) : [])],
           });
         })()
       : undefined;
@@ -278,11 +328,20 @@ class EckElasticsearch extends Construct {
       ports: main.ports.map((p) => ({ port: p.port, purpose: p.purpose, protocol: 'TCP' as const })),
       role: 'server',
       ingressFrom: [{ namespace: operator.namespace, ports: [9200], reason: 'the ECK operator manages the cluster through its API' }],
-      ...(snapshots
+      ...(snapshots?.store.kind === 'keys'
         ? {
             reaches: [
               { service: snapshots.store.service, reason: `the nodes write snapshots to ${snapshots.bucket}/${snapshots.basePath}/` },
             ],
+          }
+        : {}),
+      // S3 and STS (their regional endpoints, HTTPS), where the backup jobs go too.
+      ...(snapshots?.store.kind === 'pod-identity' && target
+        ? {
+            egress: target.egress.map((e) => ({
+              ...e,
+              reason: `the nodes write snapshots to S3 (${snapshots.bucket}/${snapshots.basePath}/) and exchange their token at STS (HTTPS)`,
+            })),
           }
         : {}),
     };

@@ -71,8 +71,8 @@ export function backupChecks(env: Environment): { path: string; message: string 
           message: `${env.target.region} has no default partner region for backup copies: name one (for example ${Object.values(BACKUP_PARTNER_REGIONS)[0]})`,
         },
       ];
-  // The in-cluster services' dumps go to a bucket of their own (render/aws/in-cluster-backups.ts).
-  if (placeServices(env).inCluster.some((s) => s.backup?.dump)) {
+  // The in-cluster services' dumps and snapshots go to a bucket of their own (render/aws/in-cluster-backups.ts).
+  if (inClusterBackups(env, placeServices(env).inCluster).podIdentityStore) {
     const name = backupBucketName(env.project, env.name, env.backups.bucket, env.target.accountId ?? 'x'.repeat(RANDOM_SUFFIX_BYTES * 2));
     if (name.length > 63)
       issues.push({
@@ -90,11 +90,16 @@ export function backupBucketName(project: string, environment: string, bucket: s
 
 /**
  * How the cluster of an AWS environment backs up what runs in it: AWS Backup snapshots its EBS
- * volumes wherever backups are on (so a volume-snapshot plan's stopped dump is not run there), and the
- * dump jobs, if any, upload to S3 through Pod Identity (so nothing takes a store key: Elasticsearch
- * registers no snapshot repository). The render and the quotas, checks and summary read it here.
+ * volumes wherever backups are on (so a volume-snapshot plan's stopped dump is not run there), and
+ * what writes backups to the store (the dump jobs, a server's own snapshot repository such as
+ * Elasticsearch's) writes to an S3 bucket of the environment through the cluster's workload
+ * identities (Pod Identity; IRSA where the client cannot use it), with no store key to hand anyone.
+ * The render and the quotas, checks and summary read it here.
  */
 export function inClusterBackups(env: Environment, inCluster: readonly ServiceSpec[]): ClusterBackupTraits {
   const on = env.backups !== undefined;
-  return { volumeSnapshots: on, podIdentityStore: on && inCluster.some((s) => s.backup?.dump) };
+  return {
+    volumeSnapshots: on,
+    podIdentityStore: on && inCluster.some((s) => s.backup?.dump || s.backup?.method === 'snapshot-repository'),
+  };
 }

@@ -99,8 +99,15 @@ function writeScope(service: Service, i: CiRolesInput): { resources: string[]; r
   const p = i.project;
   switch (service) {
     case 'iam':
-      // The project's roles, and the SES relay's user (path /platform/).
-      return { resources: [`arn:aws:iam::${a}:role/${p}-*`, `arn:aws:iam::${a}:user/platform/${p}-*`], regional: false };
+      // The project's roles, the SES relay's user (path /platform/), and EKS clusters' OIDC providers (IRSA).
+      return {
+        resources: [
+          `arn:aws:iam::${a}:role/${p}-*`,
+          `arn:aws:iam::${a}:user/platform/${p}-*`,
+          `arn:aws:iam::${a}:oidc-provider/oidc.eks.*.amazonaws.com/id/*`,
+        ],
+        regional: false,
+      };
     case 'secretsmanager':
       // The project's secrets, and the master secret RDS creates for the database (rds!db-...).
       return { resources: [`arn:aws:secretsmanager:*:${a}:secret:${p}-*`, `arn:aws:secretsmanager:*:${a}:secret:rds!*`], regional: true };

@@ -141,6 +141,19 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeActions>> = {
     write: ['iam:CreateRole', 'iam:DeleteRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole'],
   },
   aws_iam_role_policy: { service: 'iam', write: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'] },
+  // The EKS cluster's OIDC provider (IRSA); scoped in ci-roles.ts to EKS issuers (GitHub's is the bootstrap's).
+  aws_iam_openid_connect_provider: {
+    service: 'iam',
+    write: [
+      'iam:CreateOpenIDConnectProvider',
+      'iam:DeleteOpenIDConnectProvider',
+      'iam:UpdateOpenIDConnectProviderThumbprint',
+      'iam:AddClientIDToOpenIDConnectProvider',
+      'iam:RemoveClientIDFromOpenIDConnectProvider',
+      'iam:TagOpenIDConnectProvider',
+      'iam:UntagOpenIDConnectProvider',
+    ],
+  },
   // Limited in ci-roles.ts to the AWS managed policies the renderer attaches (ATTACHABLE_POLICIES).
   aws_iam_role_policy_attachment: { service: 'iam', write: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'] },
   aws_secretsmanager_secret: {
@@ -448,6 +461,7 @@ export const READS: Readonly<Record<Service, readonly string[]>> = {
     'iam:GetPolicyVersion',
     'iam:ListPolicyVersions',
     'iam:GetOpenIDConnectProvider',
+    'iam:ListOpenIDConnectProviderTags',
     // The SES relay's user (deleting it lists what is attached to it).
     'iam:GetUser',
     'iam:GetUserPolicy',

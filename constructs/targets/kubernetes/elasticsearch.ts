@@ -44,13 +44,10 @@ export function exporterOf(spec: ServiceSpec): ContainerSpec {
 
 /**
  * What the cluster runs: every node set's members, the exporter once, and the snapshot repository's
- * registration job where backups are on and the store takes a key (none through Pod Identity: EKS
- * with S3, where repository-s3 8.x cannot use it).
+ * registration job where backups are on (the platform's store with a key, or S3 on EKS through an
+ * IAM role for the nodes' service account).
  */
-export function elasticsearchFootprint(
-  spec: ServiceSpec<string, ElasticsearchFacet>,
-  cluster: { podIdentityStore?: boolean } = {},
-): ServiceSpec[] {
+export function elasticsearchFootprint(spec: ServiceSpec<string, ElasticsearchFacet>): ServiceSpec[] {
   return [
     ...nodeSetShapes(spec).map((n) => ({
       ...spec,
@@ -66,7 +63,7 @@ export function elasticsearchFootprint(
       replicas: 1,
       containers: [exporterOf(spec)],
       volumes: [],
-      jobs: spec.facet.snapshots && !cluster.podIdentityStore ? [spec.facet.snapshots.job] : [],
+      jobs: spec.facet.snapshots ? [spec.facet.snapshots.job] : [],
     },
   ];
 }

@@ -15,7 +15,7 @@ import { postgresFootprint } from './postgres';
 export interface ClusterBackupTraits {
   /** Something snapshots the volumes on a schedule (AWS Backup): a volume-snapshot plan's stopped dump is not run. */
   readonly volumeSnapshots?: boolean;
-  /** The backups' store is reached through Pod Identity (S3 on EKS), with no key to hand a service. */
+  /** The backups' store is reached through the cluster's workload identities (S3 on EKS: Pod Identity, IRSA), with no key to hand a service. */
   readonly podIdentityStore?: boolean;
 }
 
