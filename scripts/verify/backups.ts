@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServiceSpec } from '../../constructs/spec/types';
-import { type Artifact, envsOf, type Outcome, dockerFiles, needs, note, sh, standIn, validator, work } from './lib';
+import { type Artifact, envsOf, type Outcome, dockerFiles, needs, note, sh, standIn, validator, work, freePort } from './lib';
 import { NatsWire } from './nats-wire';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -56,7 +56,7 @@ function pgStart(dir: string, owner: string): Pg | Outcome {
   const data = path.join(dir, 'data');
   const init = asPostgres(['initdb', '-D', data, `--username=${owner}`, '--auth=trust']);
   if (init.code !== 0) return init;
-  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const port = String(freePort());
   const started = asPostgres([
     'pg_ctl',
     '-D',
@@ -192,7 +192,7 @@ async function redisStart(
   dir: string,
   args: string[],
 ): Promise<{ port: number; proc: ChildProcess; log: () => string; exited: Promise<number> } | Outcome> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   const proc = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args],
@@ -280,7 +280,7 @@ async function natsStart(conf: string, auth: string, label: string) {
   const dir = scratch(`nats-${label}`);
   fs.writeFileSync(path.join(dir, 'nats-server.conf'), conf.replace('"/data/jetstream"', JSON.stringify(path.join(dir, 'js'))));
   fs.writeFileSync(path.join(dir, 'auth.conf'), auth, { mode: 0o600 });
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   const proc = spawn('nats-server', ['-c', path.join(dir, 'nats-server.conf'), '-a', '127.0.0.1', '-p', String(port), '-m', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { Testing } from '../../constructs/providers/cdktf';
 import type { Environment } from '../../environments/parse/load';
@@ -15,6 +14,7 @@ import { EnvironmentStack } from '../../stacks/environment-stack';
 import { prepare } from '../../stacks/pipeline';
 import clusters, { CLUSTERS_FILE } from './scenarios/clusters';
 import { terraformRender, work } from './lib';
+export { freePorts } from './lib';
 
 const synthesized = new Map<string, { env: Environment; tf: any }>();
 
@@ -111,24 +111,6 @@ export function toLoopback(text: string, service: string, ports: readonly Readon
     }
   });
   return out;
-}
-
-/** Free TCP ports on the loopback interface. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 /** A scratch directory for one member of one drill. */

@@ -44,7 +44,7 @@ import { synthesize } from '../../stacks/app';
 import { prepare } from '../../stacks/pipeline';
 import host from './scenarios/host';
 import clusters from './scenarios/clusters';
-import { type Artifact, type Outcome, needs, sh, standIn, terraformRender, validator, work } from './lib';
+import { type Artifact, type Outcome, needs, sh, standIn, terraformRender, validator, work, freePort } from './lib';
 import { Processes, bounded, freePorts, waitFor, DrillFailure } from './cluster-lib';
 import { ONLY_4X, RABBIT_BIN, rabbitNodeEnv } from './rabbitmq';
 import { type CaClient, roundcubeClient } from './managed-postgres';
@@ -436,8 +436,6 @@ function certificateOf(json: any, service: string): { dns: string[]; ips: string
   const cert = json.resource.tls_locally_signed_cert[`${service}_tls`];
   return { dns: request.dns_names, ips: request.ip_addresses, uses: cert.allowed_uses };
 }
-
-const freePort = () => 20000 + Math.floor(Math.random() * 20000);
 
 /** A NATS client over TLS: plain INFO, then the TLS handshake verifying the CA and `servername`, CONNECT, PING -> PONG. */
 function natsTlsLogin(port: number, ca: string, servername: string, user: string, pass: string): Promise<Outcome> {

@@ -44,6 +44,56 @@ export function sh(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Ou
   return { code: r.error ? -1 : (r.status ?? -1), out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
+/**
+ * Loopback ports for the drills' servers, from one allocator: below the kernel's ephemeral range
+ * (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default), where no outgoing connection
+ * and no `listen(0)` takes its port; none listening at the moment (/proc/net/tcp and tcp6); and
+ * never the same port twice in a run, so a server an earlier drill left behind cannot hold it. (A
+ * random pick from 20000-40000 once collided with a listener on 32828 in CI: PostgreSQL could not
+ * bind.)
+ */
+const handedOut = new Set<number>();
+function listeningPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === '0A' && local) ports.add(parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+    }
+  }
+  return ports;
+}
+function portRange(): [number, number] {
+  let low = 32768;
+  let high = 60999;
+  try {
+    [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+  } catch {
+    // not Linux: the default range
+  }
+  return low > 22000 ? [20000, low - 1] : [high + 1, 65535];
+}
+export function freePorts(n: number): number[] {
+  const [from, to] = portRange();
+  const busy = listeningPorts();
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries > 100_000) throw new Error(`no ${n} free ports left in ${from}-${to}`);
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (handedOut.has(port) || busy.has(port)) continue;
+    handedOut.add(port);
+    ports.push(port);
+  }
+  return ports;
+}
+export const freePort = (): number => freePorts(1)[0]!;
+
 export function have(tool: string): boolean {
   return sh('sh', ['-c', `command -v ${tool}`]).code === 0;
 }

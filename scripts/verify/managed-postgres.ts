@@ -25,7 +25,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, envsOf, type Outcome, needs, note, sh, validator, work } from './lib';
+import { type Artifact, envsOf, type Outcome, needs, note, sh, validator, work, freePort } from './lib';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const MASTER = { username: 'platform', password: `M4ster\\'&<>$x\`y%{z}` };
@@ -66,7 +66,7 @@ export function rolesCheck(fetchScript: string, rolesScript: string, apps: reado
   const data = path.join(dir, 'data');
   const init = asPostgres([`${PG_BIN}/initdb`, '-D', data, '--username=rdsadmin', '--auth-local=trust']);
   if (init.code !== 0) return init;
-  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const port = String(freePort());
   const opts = `-c port=${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c hba_file=${dir}/pg_hba.conf -c password_encryption=scram-sha-256`;
   const started = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
   if (started.code !== 0)
@@ -372,7 +372,7 @@ export function caCheck(
     path.join(dir, 'www', 'global-bundle.pem'),
     served.map((c) => fs.readFileSync(path.join(dir, `${c}-ca.pem`), 'utf8')).join(''),
   );
-  const httpsPort = 20000 + Math.floor(Math.random() * 20000);
+  const httpsPort = freePort();
   const server = spawn(
     process.execPath,
     [
@@ -422,7 +422,7 @@ export function caCheck(
     );
     fs.chmodSync(path.join(dir, 'db.key'), 0o600);
     if (process.getuid?.() === 0) sh('chown', ['-R', 'postgres:postgres', dir]);
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(freePort());
     const opts = `-c port=${port} -c listen_addresses=localhost -c unix_socket_directories=${dir} -c hba_file=${dir}/pg_hba.conf -c ssl=on -c ssl_cert_file=${dir}/db.pem -c ssl_key_file=${dir}/db.key`;
     const started = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
     if (started.code !== 0)

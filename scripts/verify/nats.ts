@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, envsOf, type Outcome, bcryptOf, dockerFiles, needs, sh, standIn, validator, work } from './lib';
+import { type Artifact, envsOf, type Outcome, bcryptOf, dockerFiles, needs, sh, standIn, validator, work, freePort } from './lib';
 import { NatsWire } from './nats-wire';
 
 export async function verifyNats(artifact: Artifact): Promise<void> {
@@ -89,7 +89,7 @@ async function applications(dir: string, apps: readonly { name: string; subject:
 }
 
 async function withServer(dir: string, body: (port: number) => Promise<Outcome>): Promise<Outcome> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   const server = spawn('nats-server', ['-c', path.join(dir, 'nats-server.conf'), '-a', '127.0.0.1', '-p', String(port), '-m', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -107,7 +107,7 @@ async function withServer(dir: string, body: (port: number) => Promise<Outcome>)
 }
 
 async function login(dir: string, password: string): Promise<Outcome> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   const server = spawn('nats-server', ['-c', path.join(dir, 'nats-server.conf'), '-a', '127.0.0.1', '-p', String(port), '-m', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

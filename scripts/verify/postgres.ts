@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Artifact, envsOf, type ConfigArtifact, type Outcome, dockerFiles, needs, sh, validator, work } from './lib';
+import { type Artifact, envsOf, type ConfigArtifact, type Outcome, dockerFiles, needs, sh, validator, work, freePort } from './lib';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -53,7 +53,7 @@ function start(files: PgFiles, label: string, owner: string, database: string): 
   const data = path.join(dir, 'data');
   const init = asPostgres([`${PG_BIN}/initdb`, '-D', data, `--username=${owner}`, '--data-checksums']);
   if (init.code !== 0) return init;
-  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const port = String(freePort());
   const opts = `-c config_file=${dir}/postgresql.conf -c port=${port} -c listen_addresses=127.0.0.1`;
   const started = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
   if (started.code !== 0) {
