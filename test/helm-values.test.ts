@@ -171,7 +171,10 @@ function releases(): Release[] {
 const CHARTS = path.join(import.meta.dirname, '..', 'charts');
 
 /** cdktf's asset hash of a directory (cdktf/lib/private/fs.js hashPath): md5 of the files' bytes in directory order. */
+const assetHashes = new Map<string, string>();
 function assetHash(dir: string): string {
+  const known = assetHashes.get(dir);
+  if (known) return known;
   const hash = createHash('md5');
   const walk = (p: string): void => {
     const stat = fs.statSync(p);
@@ -179,7 +182,20 @@ function assetHash(dir: string): string {
     else if (stat.isDirectory()) for (const f of fs.readdirSync(p)) walk(path.resolve(p, f));
   };
   walk(dir);
-  return hash.digest('hex').slice(0, 32).toUpperCase();
+  const digest = hash.digest('hex').slice(0, 32).toUpperCase();
+  assetHashes.set(dir, digest);
+  return digest;
+}
+
+/**
+ * A values file, parsed once per run (several releases pin the same chart; kube-prometheus-stack's
+ * defaults alone are thousands of lines): a fresh copy each time, since the check merges into it.
+ */
+const parsedValues = new Map<string, Record<string, unknown>>();
+function valuesOf(file: string): Record<string, unknown> {
+  let values = parsedValues.get(file);
+  if (!values) parsedValues.set(file, (values = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>));
+  return structuredClone(values);
 }
 
 /**
@@ -258,12 +274,12 @@ describe.skipIf(!SHARED)('Helm values exist in the pinned charts (upstream copie
     const file = r.local ? path.join(CHARTS, r.chart, 'values.yaml') : copies.get(pinned);
     const read = file ? undefined : READ_AT_TAG[pinned];
     expect(file ?? read, `${r.chart}@${r.version} has no upstream copy in ${SHARED}; pin a version listed in its INDEX.md`).toBeDefined();
-    const defaults = read ? structuredClone(read) : (parse(fs.readFileSync(file!, 'utf8')) as Record<string, unknown>);
+    const defaults = read ? structuredClone(read) : valuesOf(file!);
     // A subchart's defaults under its name, merged into what the parent lists for it.
     for (const [key, copy] of Object.entries(SUBCHARTS[r.chart] ?? {})) {
       const sub = copies.get(copy);
       expect(sub, `${copy} has no upstream copy`).toBeDefined();
-      defaults[key] = deepMerge(parse(fs.readFileSync(sub!, 'utf8')) as Record<string, unknown>, defaults[key] as Record<string, unknown>);
+      defaults[key] = deepMerge(valuesOf(sub!), defaults[key] as Record<string, unknown>);
     }
     const unknown = unknownKeys(
       r.values,
