@@ -1,28 +1,38 @@
 /**
- * `npm run bench`: how long `npm run synth` takes, as a ratio to a yardstick measured in the same
- * run: a bare root import of `@cdktf/provider-aws` (`node -e "require('@cdktf/provider-aws')"`), the
- * cost of loading one big provider binding. Each round runs both in fresh processes, back to back
- * (their order alternating). The synth command is the one `npm run synth` runs (package.json), with
- * its output in a scratch folder; a warm-up round first brings the compiled app (.build/) up to date.
+ * `npm run bench`: how long `npm run synth` takes, as ratios to two yardsticks measured in the same
+ * run, each in fresh processes, back to back (their order turning each round):
  *
- * Per process: wall time (spawn to exit), CPU time (user + system, all threads) and peak resident
- * memory. The checked ratio is CPU time's: on a busy machine a process waits for a core, which
- * stretches wall time unevenly between two programs, but not the work each does (measured on two
- * shared cores at load 6-8: rounds' wall ratios spread 0.27-1.05, CPU ratios 0.40-0.44). The wall
- * ratio is printed too; on an idle machine the two agree.
+ * - the reference synthesis (scripts/bench-reference.cjs): a frozen cdktf program that does the kind
+ *   of work a synthesis does (loads cdktf and the bindings' per-resource submodules, builds about 700
+ *   resources with references, resolves them, writes the JSON) and none of this project's code. The
+ *   regression check compares synth with it: a machine that is faster at one kind of work than at
+ *   another moves both alike.
+ * - a bare root import of `@cdktf/provider-aws` (`node -e "require('@cdktf/provider-aws')"`), the cost
+ *   of loading one big provider binding: issue 11's measure (synth at most 0.5x of it) and the memory
+ *   yardstick. It is mostly compiling and reading files, so how it compares with a synthesis depends
+ *   on the machine: on 2026-12-04 a new CI machine loaded it 1.9x as fast as the one before and
+ *   synthesized 1.5x as fast (0.43x became 0.55x with no change to the code, and the check that
+ *   compared with it failed).
  *
- * `--check` fails when synth's CPU time is over the budget (`budgetRatio` times the yardstick's) or a ratio (time,
- * memory) regressed beyond the tolerance against scripts/bench-baseline.json. Ratios only; never
- * absolute milliseconds.
+ * A warm-up round first brings the compiled app (.build/) up to date. Per process: wall time (spawn
+ * to exit), CPU time (user + system, all threads) and peak resident memory. The checked ratios are
+ * CPU time's: on a busy machine a process waits for a core, which stretches wall time unevenly
+ * between two programs, but not the work each does (measured on two shared cores at load 6-8:
+ * rounds' wall ratios spread 0.27-1.05, CPU ratios 0.40-0.44). Wall ratios are printed too.
+ *
+ * `--check` fails when synth's CPU time regressed beyond the tolerance against the reference
+ * (`referenceRatio` in scripts/bench-baseline.json), when it is over the hard budget against the
+ * import (`budgetRatio`), or when its memory ratio regressed. Ratios only; never absolute milliseconds.
  *
  * Then the scale part (scripts/bench-scale.ts; `--no-scale` skips it): 5, 15, 25, 35 and 50
  * generated environments, a third on each target, synthesized by the same command in a scratch copy
  * of the project per size, in three rounds that each run every size once (the best run per size
  * counts); the CPU time per size, a least-squares line through them and the marginal cost per
  * environment in the lower and upper half. `--check` also fails when 50 environments take more than
- * `scaleBudgetRatio` times the CPU time of a yardstick run beside them (the best of three pairs: the
- * load of a shared machine moves between the two parts), or the growth is not linear (R² below 0.97,
- * or the upper half's marginal cost above 1.5x the lower's). Wall time is printed beside CPU time.
+ * `scaleBudgetRatio` times the CPU time of the reference synthesis with 12 copies of its stacks (as
+ * much building and resolving, the kind of work that grows with environments) run beside them (the
+ * best of three pairs: the load of a shared machine moves between the two parts), or the growth is
+ * not linear (R² below 0.97, or the upper half's marginal cost above 1.5x the lower's).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -39,16 +49,18 @@ interface Sample {
 
 interface Baseline {
   measuredOn: string;
-  /** Median over the rounds of synth CPU time / yardstick CPU time. */
+  /** Median over the rounds of synth CPU time / the reference synthesis' CPU time. */
+  referenceRatio: number;
+  /** Median over the rounds of synth CPU time / the import's CPU time (issue 11's measure). */
   synthRatio: number;
-  /** Median peak resident memory of synth / of the yardstick. */
+  /** Median peak resident memory of synth / of the import. */
   memoryRatio: number;
   /** How much worse than the baseline's ratios a run may be. */
   timeTolerance: number;
   memoryTolerance: number;
-  /** The issue's budget: synth at most this many yardsticks. */
+  /** A hard budget: synth at most this many imports (issue 11 asks for 0.5x; kept with headroom). */
   budgetRatio: number;
-  /** The scale part's budget: 50 environments' CPU time at most this many yardsticks' (10 s where the yardstick took 4.6 s). */
+  /** The scale part's budget: 50 environments' CPU time at most this many reference syntheses'. */
   scaleBudgetRatio: number;
 }
 
@@ -65,6 +77,10 @@ const probe = path.join(root, 'scripts', 'bench-probe.mjs');
 const packageJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 const synthCommand = packageJson.scripts.synth!;
 const yardstick = [process.execPath, '-e', "require('@cdktf/provider-aws')"];
+const reference = [process.execPath, path.join(root, 'scripts', 'bench-reference.cjs')];
+/** The scale part's reference: as much building and resolving as 50 environments (about 1.2 of them). */
+const SCALE_REFERENCE_COPIES = 12;
+const scaleReference = [...reference, `--copies=${SCALE_REFERENCE_COPIES}`];
 
 /** Runs `argv` (or a shell command) in a fresh process with the probe loaded, in `cwd` (the project). */
 function measure(
@@ -99,20 +115,17 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 try {
   measure(synthCommand); // warm-up: compiles what changed into .build/, fills the file cache
   measure(yardstick);
-  const synth: Sample[] = [];
-  const yard: Sample[] = [];
-  for (let i = 0; i < runs; i++) {
-    if (i % 2 === 0) {
-      yard.push(measure(yardstick));
-      synth.push(measure(synthCommand));
-    } else {
-      synth.push(measure(synthCommand));
-      yard.push(measure(yardstick));
-    }
-  }
-  const ratios = (key: keyof Sample) => synth.map((s, i) => s[key] / yard[i]![key]);
+  measure(reference);
+  const programs = { synth: [] as Sample[], reference: [] as Sample[], yard: [] as Sample[] };
+  const commands = { synth: synthCommand, reference, yard: yardstick };
+  const order = ['yard', 'reference', 'synth'] as const;
+  for (let i = 0; i < runs; i++) for (const k of i % 2 === 0 ? order : [...order].reverse()) programs[k].push(measure(commands[k]));
+  const { synth, yard } = programs;
+  const ratios = (key: keyof Sample, against: readonly Sample[] = yard) => synth.map((s, i) => s[key] / against[i]![key]);
   const figure = (xs: readonly Sample[], key: keyof Sample) => Math.round(median(xs.map((s) => s[key])));
   const result = {
+    referenceRatio: round2(median(ratios('cpuMs', programs.reference))),
+    referenceWallRatio: round2(median(ratios('wallMs', programs.reference))),
     synthRatio: round2(median(ratios('cpuMs'))),
     wallRatio: round2(median(ratios('wallMs'))),
     memoryRatio: round2(figure(synth, 'peakRssMiB') / figure(yard, 'peakRssMiB')),
@@ -121,8 +134,11 @@ try {
     `  ${label.padEnd(46)} ${String(figure(xs, 'wallMs')).padStart(6)} ms ${String(figure(xs, 'cpuMs')).padStart(6)} ms ${String(figure(xs, 'peakRssMiB')).padStart(5)} MiB`;
   console.log(`${runs} rounds in fresh processes, medians:                wall      CPU    peak`);
   console.log(row(`npm run synth (${synthCommand})`, synth));
-  console.log(row("yardstick (require('@cdktf/provider-aws'))", yard));
-  console.log(`  synth / yardstick: CPU time ${result.synthRatio}x, wall time ${result.wallRatio}x, memory ${result.memoryRatio}x`);
+  console.log(row('reference synthesis (bench-reference.cjs)', programs.reference));
+  console.log(row("import (require('@cdktf/provider-aws'))", yard));
+  console.log(`  synth / reference: CPU time ${result.referenceRatio}x, wall time ${result.referenceWallRatio}x`);
+  console.log(`  rounds' CPU ratios  ${ratios('cpuMs', programs.reference).map(round2).join(' ')}`);
+  console.log(`  synth / import:    CPU time ${result.synthRatio}x, wall time ${result.wallRatio}x, memory ${result.memoryRatio}x`);
   console.log(`  rounds' CPU ratios  ${ratios('cpuMs').map(round2).join(' ')}`);
   console.log(`  rounds' wall ratios ${ratios('wallMs').map(round2).join(' ')}`);
 
@@ -144,12 +160,13 @@ try {
       const byN = new Map<number, { sample: Sample & { stdout: string }; yardstick?: Sample }[]>(SCALE_SIZES.map((n) => [n, []]));
       for (let round = 0; round < 3; round++)
         for (const p of projects) {
-          // The largest N is compared with the yardstick measured beside each of its runs (the load of
-          // a shared machine moves between the first part and this one): the best of the three pairs.
+          // The largest N is compared with the reference synthesis measured beside each of its runs
+          // (the load of a shared machine moves between the first part and this one): the best of
+          // the three pairs.
           const largest = p.n === SCALE_SIZES[SCALE_SIZES.length - 1];
-          const before = largest && round !== 1 ? measure(yardstick) : undefined;
+          const before = largest && round !== 1 ? measure(scaleReference) : undefined;
           const sample = measure(synthCommand, p.dir, p.outdir);
-          const after = largest && round === 1 ? measure(yardstick) : undefined;
+          const after = largest && round === 1 ? measure(scaleReference) : undefined;
           byN.get(p.n)!.push({ sample, yardstick: before ?? after });
         }
       for (const [n, pairs] of byN) {
@@ -184,30 +201,30 @@ try {
   if (process.argv.includes('--check')) {
     const baseline = JSON.parse(fs.readFileSync(path.join(root, 'scripts/bench-baseline.json'), 'utf8')) as Baseline;
     const problems: string[] = [];
-    if (result.synthRatio > baseline.budgetRatio)
-      problems.push(`synth takes ${result.synthRatio}x the yardstick's CPU time, over the budget of ${baseline.budgetRatio}x`);
-    if (result.synthRatio > baseline.synthRatio * baseline.timeTolerance)
+    if (result.referenceRatio > baseline.referenceRatio * baseline.timeTolerance)
       problems.push(
-        `synth time ratio ${result.synthRatio}x regressed beyond ${baseline.timeTolerance}x the baseline ${baseline.synthRatio}x`,
+        `synth time ratio to the reference synthesis ${result.referenceRatio}x regressed beyond ${baseline.timeTolerance}x the baseline ${baseline.referenceRatio}x`,
       );
+    if (result.synthRatio > baseline.budgetRatio)
+      problems.push(`synth takes ${result.synthRatio}x the import's CPU time, over the hard budget of ${baseline.budgetRatio}x`);
     if (result.memoryRatio > baseline.memoryRatio * baseline.memoryTolerance)
       problems.push(
         `synth memory ratio ${result.memoryRatio}x regressed beyond ${baseline.memoryTolerance}x the baseline ${baseline.memoryRatio}x`,
       );
     console.log(
-      `  baseline: CPU time ${baseline.synthRatio}x (tolerance ${baseline.timeTolerance}x, budget ${baseline.budgetRatio}x), memory ${baseline.memoryRatio}x (tolerance ${baseline.memoryTolerance}x)`,
+      `  baseline: CPU time ${baseline.referenceRatio}x the reference (tolerance ${baseline.timeTolerance}x), ${baseline.synthRatio}x the import (hard budget ${baseline.budgetRatio}x; issue 11 asks for 0.5x), memory ${baseline.memoryRatio}x the import (tolerance ${baseline.memoryTolerance}x)`,
     );
     if (scaleResult) {
       const { line, lower, upper, largest } = scaleResult;
       const pair = besideLargest!;
       const scaleRatio = round2(pair.ratio);
-      const against = `${Math.round(pair.sample.cpuMs)} ms against ${Math.round(pair.yardstick.cpuMs)} ms, the yardstick run beside it`;
+      const against = `${Math.round(pair.sample.cpuMs)} ms against ${Math.round(pair.yardstick.cpuMs)} ms, the reference synthesis with ${SCALE_REFERENCE_COPIES} copies of its stacks run beside it`;
       console.log(
-        `  scale: ${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${against}), within ${baseline.scaleBudgetRatio}x (scripts/bench-baseline.json says why); linear (R² at least ${SCALE_MIN_R2}, the upper half's marginal cost at most ${SCALE_MAX_GROWTH}x the lower's)`,
+        `  scale: ${largest.n} environments take ${scaleRatio}x the reference synthesis' CPU time (${against}), within ${baseline.scaleBudgetRatio}x (scripts/bench-baseline.json says why); linear (R² at least ${SCALE_MIN_R2}, the upper half's marginal cost at most ${SCALE_MAX_GROWTH}x the lower's)`,
       );
       if (scaleRatio > baseline.scaleBudgetRatio)
         problems.push(
-          `${largest.n} environments take ${scaleRatio}x the yardstick's CPU time (${against}), over the budget of ${baseline.scaleBudgetRatio}x`,
+          `${largest.n} environments take ${scaleRatio}x the reference synthesis' CPU time (${against}), over the budget of ${baseline.scaleBudgetRatio}x`,
         );
       if (line.r2 < SCALE_MIN_R2) problems.push(`synth time is not linear in the environments (R² ${line.r2.toFixed(3)})`);
       if (upper > lower * SCALE_MAX_GROWTH)
