@@ -186,13 +186,13 @@ describe('the stopped-dump scripts', () => {
   // The shells the images run as /bin/sh: dash (Debian and Ubuntu images) and busybox (Alpine). A
   // machine without one skips its case by name (npm test needs no system package; CI installs both).
   const shells = [
-    { sh: 'dash', args: ['-n'], pkg: 'dash' },
-    { sh: 'busybox', args: ['sh', '-n'], pkg: 'busybox' },
+    { sh: 'dash', args: ['-n'] },
+    { sh: 'busybox', args: ['sh', '-n'] },
   ];
   const installed = (sh: string) => spawnSync(sh, ['--help'], { stdio: 'ignore' }).error === undefined;
-  for (const { sh, args, pkg } of shells) {
+  for (const { sh, args } of shells) {
     const missing = !installed(sh);
-    it.skipIf(missing)(`parse in ${sh} sh${missing ? ` (skipped: ${sh} is not installed; apt-get install ${pkg})` : ''}`, () => {
+    it.skipIf(missing)(`parse in ${sh} sh${missing ? ` (skipped: ${sh} is not installed; apt-get install ${sh})` : ''}`, () => {
       for (const script of ['stopped-dump-supervisor.sh', 'stopped-dump-k8s.sh'])
         expect(() => execFileSync(sh, [...args, new URL(script, SCRIPTS).pathname], { stdio: 'pipe' })).not.toThrow();
     });
