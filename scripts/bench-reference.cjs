@@ -1,7 +1,7 @@
 /**
  * The bench's reference synthesis (`npm run bench`, scripts/bench.ts): a fixed cdktf program that
  * does the kind of work `npm run synth` does — it loads cdktf and the provider bindings' per-resource
- * submodules the stacks use, builds about 900 resources in four stacks (Docker, Kubernetes, AWS with
+ * submodules the stacks use, builds about 670 resources in four stacks (Docker, Kubernetes, AWS with
  * Kubernetes, and a small AWS one) with references between them, resolves them and writes the
  * Terraform JSON — and none of this project's code.
  *
