@@ -132,8 +132,9 @@ try {
   };
   const row = (label: string, xs: readonly Sample[]) =>
     `  ${label.padEnd(46)} ${String(figure(xs, 'wallMs')).padStart(6)} ms ${String(figure(xs, 'cpuMs')).padStart(6)} ms ${String(figure(xs, 'peakRssMiB')).padStart(5)} MiB`;
+  console.log(`npm run synth runs \`${synthCommand}\`.`);
   console.log(`${runs} rounds in fresh processes, medians:                wall      CPU    peak`);
-  console.log(row(`npm run synth (${synthCommand})`, synth));
+  console.log(row('npm run synth', synth));
   console.log(row('reference synthesis (bench-reference.cjs)', programs.reference));
   console.log(row("import (require('@cdktf/provider-aws'))", yard));
   console.log(`  synth / reference: CPU time ${result.referenceRatio}x, wall time ${result.referenceWallRatio}x`);

@@ -4,6 +4,7 @@
  * edits: a changed file, a new or deleted environment, a new import, a source that does not compile.
  */
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -109,5 +110,29 @@ describe('the incremental build', () => {
     await expect(build({ root, outdir })).rejects.toThrow(/only TypeScript sources are compiled; imported: lib\/data\.json/);
     write('lib/greet.ts', 'export const greet = (who: string): string => `hi ${who}`;\n');
     expect((await build({ root, outdir })).compiled).toEqual(['lib/greet.ts']);
+  });
+});
+
+describe('how the app is run', () => {
+  const synth = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+    .synth!;
+  const app = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as { app: string }).app;
+  /** The options before the script: `node <options> scripts/app.mjs`. */
+  const options = (command: string) =>
+    command
+      .match(/^node((?: --[a-z-]+(?:=\S+)?)*) scripts\/app\.mjs$/)?.[1]
+      ?.trim()
+      .split(' ') ?? [];
+
+  it('cdktf (cdktf.json) and npm run synth run the same command: the compiled app, with the same Node options', () => {
+    expect(app).toBe(synth);
+    expect(synth).toMatch(/^node( --[a-z-]+(=\S+)?)* scripts\/app\.mjs$/);
+  });
+
+  it("this Node accepts the command's options (a misspelt V8 option stops node before the app starts)", () => {
+    const accepts = (opts: readonly string[]) => spawnSync(process.execPath, [...opts, '-e', '0'], { encoding: 'utf8' }).status === 0;
+    expect(options(synth).length).toBeGreaterThan(0);
+    expect(accepts(options(synth))).toBe(true);
+    expect(accepts(['--interrupt-budjet=524288'])).toBe(false);
   });
 });
