@@ -2,11 +2,12 @@
  * `npm run synth` and cdktf.json's `app`: brings the compiled app in .build/ up to date
  * (scripts/build.mjs: only what changed is recompiled) and runs it. Plain JavaScript, so that no
  * TypeScript loader sits between Node and every module the app loads: that loading is most of the
- * synthesis time (`npm run bench`). `npx tsx main.ts` runs the same app from the sources.
+ * synthesis time (`npm run bench`). The app's own code is compiled with V8's code cache from the run
+ * before (`loadCompiled`). `npx tsx main.ts` runs the same app from the sources.
  */
 import { Module, createRequire } from 'node:module';
 import * as path from 'node:path';
-import { BUNDLE, ROOT, build, stopCompiler } from './build.mjs';
+import { BUNDLE, BUNDLE_CACHE, ROOT, build, loadCompiled, stopCompiler } from './build.mjs';
 
 const outdir = path.join(ROOT, '.build');
 try {
@@ -45,4 +46,6 @@ function deferArchiver() {
 }
 
 deferArchiver();
-createRequire(import.meta.url)(path.join(outdir, BUNDLE));
+const app = loadCompiled(path.join(outdir, BUNDLE), path.join(outdir, BUNDLE_CACHE));
+// A cache for the next run, written once the app has run (it then holds what the run compiled).
+if (!app.accepted) process.once('exit', (code) => code === 0 && app.saveCache());

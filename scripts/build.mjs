@@ -19,7 +19,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
+import { Module, createRequire } from 'node:module';
+import * as vm from 'node:vm';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The project root (this file sits in scripts/). */
@@ -31,6 +32,11 @@ const MANIFEST = 'manifest.json';
  * (environments/parse/discover.js), whose `__dirname` finds the compiled environment files.
  */
 export const BUNDLE = 'environments/parse/app.bundle.js';
+/**
+ * V8's code cache for the bundle (`loadCompiled`): written after a run that compiled the bundle
+ * anew, removed whenever the bundle is linked again.
+ */
+export const BUNDLE_CACHE = 'environments/parse/app.bundle.cache';
 
 /**
  * @typedef {{ size: number, mtimeMs: number }} Stamp
@@ -144,7 +150,7 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
       fs.renameSync(tmp, out);
     }
     const compiled = stale;
-    const expected = new Set([...sources.map(outputName), BUNDLE]);
+    const expected = new Set([...sources.map(outputName), BUNDLE, BUNDLE_CACHE]);
     const removed = removeStale(outdir, expected);
     // The compiled files linked into one (packages stay in node_modules; nothing is compiled again).
     await esbuild.build({
@@ -158,6 +164,7 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
       outfile: path.join(outdir, BUNDLE),
       logLevel: 'silent',
     });
+    fs.rmSync(path.join(outdir, BUNDLE_CACHE), { force: true });
     /** @type {Manifest} */
     const manifest = { key, environments, files };
     const tmp = path.join(outdir, `${MANIFEST}.${process.pid}.tmp`);
@@ -173,6 +180,52 @@ export async function build({ root = ROOT, outdir = path.join(root, '.build') } 
     }
     throw e;
   }
+}
+
+/**
+ * Loads a compiled CommonJS file as Node's `require` would (module wrapper, `require` relative to
+ * it), but compiled with V8's code cache in `cacheFile` when it holds one for this very source: V8
+ * then neither parses the file nor compiles the functions the cached run compiled (most of the
+ * app's). `saveCache()` writes the cache (after the run, so that it holds the functions it ran; call
+ * it when the cache was not accepted). A cache is for one source (its SHA-256 leads the file: V8's
+ * own check compares only the source's length) and is used only whole (the data's SHA-256 follows:
+ * release builds of V8 verify no checksum); V8 rejects one made by another V8 or under other V8
+ * options. Whatever is not used, the file is compiled as usual.
+ *
+ * Code loaded this way has no dynamic `import()` (Node gives a script compiled by `vm` none):
+ * compiled code loads files with `require`.
+ * @param {string} file
+ * @param {string} cacheFile
+ * @returns {{ exports: unknown, accepted: boolean, saveCache(): void }}
+ */
+export function loadCompiled(file, cacheFile) {
+  const source = fs.readFileSync(file, 'utf8');
+  const sha = (/** @type {string | Buffer} */ data) => createHash('sha256').update(data).digest();
+  const hash = sha(source);
+  /** @type {Buffer | undefined} */
+  let cachedData;
+  try {
+    // The source's SHA-256, the data's (V8 verifies no checksum in release builds), the data.
+    const cache = fs.readFileSync(cacheFile);
+    const data = cache.subarray(64);
+    if (cache.subarray(0, 32).equals(hash) && cache.subarray(32, 64).equals(sha(data))) cachedData = data;
+  } catch {
+    // no cache yet
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const module = new Module(file);
+  module.filename = file;
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  return {
+    exports: module.exports,
+    accepted: cachedData !== undefined && !script.cachedDataRejected,
+    saveCache() {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      const data = script.createCachedData();
+      fs.writeFileSync(tmp, Buffer.concat([hash, sha(data), data]));
+      fs.renameSync(tmp, cacheFile);
+    },
+  };
 }
 
 /** @type {Promise<typeof import('esbuild')> | undefined} esbuild, once a build needed it */

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLE, build, ROOT, stopCompiler } from '../scripts/build.mjs';
+import { BUNDLE, BUNDLE_CACHE, build, loadCompiled, ROOT, stopCompiler } from '../scripts/build.mjs';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-build-test-'));
 // Compiled code in the scratch folder finds the packages as the project's does.
@@ -110,6 +110,52 @@ describe('the incremental build', () => {
     await expect(build({ root, outdir })).rejects.toThrow(/only TypeScript sources are compiled; imported: lib\/data\.json/);
     write('lib/greet.ts', 'export const greet = (who: string): string => `hi ${who}`;\n');
     expect((await build({ root, outdir })).compiled).toEqual(['lib/greet.ts']);
+  });
+});
+
+describe("the compiled app's code cache (loadCompiled)", () => {
+  const dir = path.join(scratch, 'cache');
+  const file = path.join(dir, 'app.js');
+  const cache = path.join(dir, 'app.cache');
+  fs.mkdirSync(dir, { recursive: true });
+  const source = (n: number) =>
+    `const path = require('node:path');\nexports.value = ${n};\nexports.fromRequire = require('./helper.js').helper;\nexports.where = [__filename, __dirname, module.exports === exports];\nexports.twice = (x) => x * 2;\n`;
+  fs.writeFileSync(path.join(dir, 'helper.js'), 'exports.helper = "beside it";\n');
+
+  it('runs the file as CommonJS, writes a cache after the run and uses it for the same source', () => {
+    fs.writeFileSync(file, source(1));
+    const first = loadCompiled(file, cache);
+    expect(first.accepted).toBe(false);
+    expect(first.exports).toMatchObject({ value: 1, fromRequire: 'beside it', where: [file, dir, true] });
+    (first.exports as { twice(x: number): number }).twice(2); // compiled, so in the cache
+    first.saveCache();
+    const second = loadCompiled(file, cache);
+    expect(second.accepted).toBe(true);
+    expect(second.exports).toMatchObject({ value: 1, fromRequire: 'beside it' });
+  });
+
+  it('never uses a cache for another source, even of the same length (V8 checks only the length), nor a damaged one', () => {
+    fs.writeFileSync(file, source(2));
+    const changed = loadCompiled(file, cache);
+    expect(changed.accepted).toBe(false);
+    expect(changed.exports).toMatchObject({ value: 2 });
+    changed.saveCache();
+    const bytes = fs.readFileSync(cache);
+    bytes[bytes.length - 8] = bytes[bytes.length - 8]! ^ 0xff;
+    fs.writeFileSync(cache, bytes);
+    const damaged = loadCompiled(file, cache);
+    expect(damaged.accepted).toBe(false);
+    expect(damaged.exports).toMatchObject({ value: 2 });
+  });
+
+  it('a new link of the bundle removes its cache', async () => {
+    const root = path.join(scratch, 'mini');
+    const outdir = path.join(root, '.build');
+    fs.writeFileSync(path.join(outdir, BUNDLE_CACHE), 'stale');
+    fs.writeFileSync(path.join(root, 'main.ts'), "export const main = 'relinked';\n");
+    await build({ root, outdir });
+    expect(fs.existsSync(path.join(outdir, BUNDLE))).toBe(true);
+    expect(fs.existsSync(path.join(outdir, BUNDLE_CACHE))).toBe(false);
   });
 });
 

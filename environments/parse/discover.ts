@@ -5,6 +5,7 @@
  * that names it, never silently skipped.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type EnvironmentSource } from './load';
@@ -36,7 +37,11 @@ export async function discoverEnvironments(dir: string = ENVIRONMENTS_DIR): Prom
   const problems: ConfigError[] = [];
   for (const rel of environmentFiles(dir)) {
     const file = rel.replace(/\.[cm]?js$/, '.ts');
-    const mod = (await import(pathToFileURL(path.join(path.dirname(dir), rel)).href)) as { default?: unknown };
+    const full = path.join(path.dirname(dir), rel);
+    // Compiled environment files (.js) are CommonJS, loaded with `require`: the compiled app runs
+    // from V8's code cache (scripts/build.mjs, `loadCompiled`), where there is no dynamic import.
+    const compiled = /\.c?js$/.test(rel);
+    const mod = (compiled ? { default: createRequire(full)(full) } : await import(pathToFileURL(full).href)) as { default?: unknown };
     // Compiled to CommonJS, the module's exports arrive as `default`, with the environment in theirs.
     const exported = mod.default as { __esModule?: boolean; default?: unknown } | undefined;
     const input = exported?.__esModule ? exported.default : exported;
