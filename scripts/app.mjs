@@ -48,4 +48,13 @@ function deferArchiver() {
 deferArchiver();
 const app = loadCompiled(path.join(outdir, BUNDLE), path.join(outdir, BUNDLE_CACHE));
 // A cache for the next run, written once the app has run (it then holds what the run compiled).
-if (!app.accepted) process.once('exit', (code) => code === 0 && app.saveCache());
+// Not writing it (a read-only folder, a full disk) costs the next run its speed, not this run its result.
+if (!app.accepted)
+  process.once('exit', (code) => {
+    if (code !== 0) return;
+    try {
+      app.saveCache();
+    } catch (e) {
+      process.stderr.write(`note: V8's code cache for the next run was not written: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  });
